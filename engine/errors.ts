@@ -1,0 +1,33 @@
+// Error codes are part of the external contract (contract §4); extensions are documented in
+// docs/protocol.md.
+
+export const ERROR_CODES = [
+  'bad_request',
+  'invalid_event',
+  'unknown_type',
+  'unknown_location',
+  'insufficient_stock',
+  'unknown_reservation',
+  'not_found',
+  'forbidden',
+  'too_large',
+  'rate_limited',
+  // extensions
+  'conflict',
+  'unauthorized',
+  'unavailable',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export function rejection(code: ErrorCode, message: string) {
+  return { ok: false as const, error: { code, message } };
+}
+
+/** Thrown when the engine is closed or closing; the gateway answers 503. */
+export class EngineClosedError extends Error {
+  readonly code = 'unavailable' as const;
+  constructor() {
+    super('the engine is shutting down');
+  }
+}

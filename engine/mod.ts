@@ -1,0 +1,18 @@
+// The engine's public entry point. Everything outside engine/ imports from here only.
+export { Engine, openEngine } from './engine.ts';
+export { stockProcessor } from './stock/mod.ts';
+export { defaultProcessors } from './processors.ts';
+export { ERROR_CODES, EngineClosedError, rejection } from './errors.ts';
+export type { ErrorCode } from './errors.ts';
+export type {
+  BatchStats,
+  Clock,
+  Durability,
+  EngineOptions,
+  EngineStats,
+  EventResult,
+  InputEvent,
+  Output,
+  Processor,
+  StateView,
+} from './types.ts';

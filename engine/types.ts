@@ -1,0 +1,128 @@
+// The engine's vocabulary: what goes in (events), what a domain processor
+// returns (effects), and what comes out after a commit (results, outputs).
+
+import type { ErrorCode } from './errors.ts';
+
+/** An event as it arrives: validated by the processor that owns its `type`. */
+export interface InputEvent {
+  id: string;
+  type: string;
+  ts?: number;
+  [field: string]: unknown;
+}
+
+export type EventError = { code: ErrorCode; message: string };
+
+/** The answer to one event, in the order the events were submitted. */
+export type EventResult =
+  | ({ id: string; ok: true; duplicate?: true } & Record<string, unknown>)
+  | { id: string | null; ok: false; error: EventError; duplicate?: true };
+
+/** Read access to the state as a processor sees it (its own uncommitted writes included). */
+export interface StateView {
+  get<T>(key: string): T | undefined;
+}
+
+/** A durable timer: fires once at `at` (clock ms) unless cancelled or replaced (same id). */
+export interface TimerSpec {
+  id: string;
+  at: number;
+  data: unknown;
+}
+
+/** What applying one event (or one timer) did. Nothing here is visible until committed. */
+export interface Effects {
+  /** The answer to the event (ignored for timers). Extra fields are returned to the sender. */
+  result: { ok: true; [field: string]: unknown } | { ok: false; error: EventError };
+  /** State writes, applied in order; `undefined` deletes the key. */
+  writes?: Array<[key: string, value: unknown]>;
+  /** State topics whose state changed: rendered once per batch, after all its events. */
+  changed?: string[];
+  /** Event-topic messages (alerts, offers): every one is delivered, in order. */
+  messages?: Array<{ topic: string; data: unknown }>;
+  timers?: { set?: TimerSpec[]; cancel?: string[] };
+}
+
+export interface EventContext {
+  /** The event's own time: its `ts` when given, else its arrival time. */
+  eventTime: number;
+  /** The clock, for timeouts that wait on people (reservation expiry, offers, SLA). */
+  now: number;
+}
+
+/** A pure domain processor: (state, event, time) → effects. No I/O. */
+export interface Processor {
+  readonly name: string;
+  /** Event types this processor owns. */
+  readonly types: readonly string[];
+  /** Topic prefixes this processor renders (e.g. "stock/"). */
+  readonly topicPrefixes: readonly string[];
+  /** Checks the shape of an event; returns an error or null. Pure: no state. */
+  validate(event: InputEvent): EventError | null;
+  /** The key that orders this event (SKU, customer, queue); picks its partition. */
+  partitionKey(event: InputEvent): string;
+  apply(view: StateView, event: InputEvent, ctx: EventContext): Effects;
+  onTimer(view: StateView, timer: TimerSpec, ctx: EventContext): Omit<Effects, 'result'>;
+  /** Renders a state topic (`stock/<sku>`), or undefined when it has no state. */
+  render(view: StateView, topic: string): unknown | undefined;
+}
+
+/** One message released to subscribers after its batch is durable. */
+export interface Output {
+  topic: string;
+  seq: number;
+  data: unknown;
+  /** Time of the oldest event folded into this update (epoch ms). */
+  ts: number;
+}
+
+export type Durability = 'fsync' | 'commit' | 'none';
+
+export interface EngineOptions {
+  /** LMDB directory. */
+  path: string;
+  processors: Processor[];
+  /**
+   * fsync (default): acknowledged after the commit is flushed to disk: survives kill -9,
+   *   OS crash and power loss.
+   * commit: acknowledged after the LMDB commit: survives kill -9; on power loss the store
+   *   reverts to the last flushed commit (consistent, recent acknowledged events may be lost).
+   * none: no fsync at all (benchmarks only).
+   */
+  durability?: Durability;
+  /** Partitions events are routed to by key; each keeps its own input checkpoint. */
+  partitions?: number;
+  /** Most events applied in one batch / one LMDB transaction. */
+  maxBatch?: number;
+  /** Batches applied but not yet durable at once (pipelining of group commit). */
+  maxInFlight?: number;
+  /** How long a repeated event id is recognised: at least this, at most twice this. */
+  dedupRetentionMs?: number;
+  /** Committed state values kept decoded in memory. */
+  cacheEntries?: number;
+  /** Clock for timers; tests pass a manual one. */
+  clock?: Clock;
+  /** Arm a real timer for the next due engine timer (false in tests that drive `runDueTimers`). */
+  autoTimers?: boolean;
+  /** LMDB map size in bytes. */
+  mapSize?: number;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export interface BatchStats {
+  events: number;
+  writes: number;
+  applyMs: number;
+  commitMs: number;
+}
+
+export interface EngineStats {
+  /** Counted per `type|result` where result is `ok` or an error code. */
+  eventsByTypeAndResult: Map<string, number>;
+  batches: number;
+  pendingTimers: number;
+  queued: number;
+}

@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'conflict',
   'unauthorized',
   'unavailable',
+  'internal',
+  'method_not_allowed',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

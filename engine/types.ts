@@ -65,12 +65,18 @@ export interface Processor {
   onTimer(view: StateView, timer: TimerSpec, ctx: EventContext): Omit<Effects, 'result'>;
   /** Renders a state topic (`stock/<sku>`), or undefined when it has no state. */
   render(view: StateView, topic: string): unknown | undefined;
+  /**
+   * Topics whose sequence numbers are stored together (one read and one write per batch
+   * instead of one per topic): `stock/A` and `stock/A@S1` share the group `stock/A`.
+   */
+  seqGroup?(topic: string): string;
 }
 
 /** One message released to subscribers after its batch is durable. */
 export interface Output {
   topic: string;
   seq: number;
+  /** Undefined for a state topic nobody watched when it changed: its seq moved, data was not rendered. */
   data: unknown;
   /** Time of the oldest event folded into this update (epoch ms). */
   ts: number;

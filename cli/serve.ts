@@ -1,0 +1,126 @@
+// `omni serve` (contract §1): the engine and the gateway in one process, until SIGTERM/SIGINT.
+
+import { resolve } from 'node:path';
+import { defaultProcessors, openEngine, type Durability } from '../engine/mod.ts';
+import { resolveSecret, startGateway, type Gateway } from '../gateway/mod.ts';
+import { choiceFlag, describeFlags, integerFlag, parseFlags, type FlagSpec } from './args.ts';
+import type { CliIO } from './io.ts';
+
+const DURABILITIES: readonly Durability[] = ['fsync', 'commit', 'none'];
+
+const FLAGS: FlagSpec[] = [
+  { name: 'port', kind: 'value', env: 'OMNI_PORT', valueName: 'N', help: 'HTTP + WebSocket port; 0 picks a free one (default 8080)' },
+  { name: 'host', kind: 'value', env: 'OMNI_HOST', valueName: 'H', help: 'bind address (default 127.0.0.1)' },
+  { name: 'data', kind: 'value', env: 'OMNI_DATA', valueName: 'DIR', help: 'LMDB directory (default ./data)' },
+  { name: 'secret', kind: 'value', env: 'OMNI_SECRET', valueName: 'S', help: 'HS256 token secret (default: generated once, kept in DIR/secret)' },
+  { name: 'nats', kind: 'value', env: 'OMNI_NATS', valueName: 'URL', help: 'NATS server for scale-out (not yet supported)' },
+  { name: 'public-stock', kind: 'switch', env: 'OMNI_PUBLIC_STOCK', help: 'anonymous clients may read stock/* (default on)' },
+  { name: 'durability', kind: 'value', env: 'OMNI_DURABILITY', valueName: 'MODE', help: 'fsync | commit | none: when an event counts as stored (default fsync)' },
+];
+
+export const SERVE_HELP = `Usage: omni serve [flags]
+
+Runs the engine (embedded LMDB) and the HTTP/WebSocket gateway in one process.
+Prints "omni listening on http://HOST:PORT" once it accepts connections; SIGTERM or
+SIGINT commit in-flight batches, answer their requests and exit 0.
+
+Flags (each also an environment variable, shown in brackets; the flag wins):
+${describeFlags(FLAGS)}`;
+
+export interface ServeConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  secret?: string;
+  nats?: string;
+  publicStock: boolean;
+  durability: Durability;
+}
+
+/** Flags and environment to a config; throws UsageError on a bad value. */
+export function readServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv): ServeConfig | 'help' {
+  const flags = parseFlags(argv, FLAGS, env);
+  if (flags.help) return 'help';
+  const port = flags.string('port');
+  const durability = flags.string('durability');
+  return {
+    port: port === undefined ? 8080 : integerFlag(port, 0, 65535),
+    host: flags.string('host')?.value ?? '127.0.0.1',
+    dataDir: resolve(flags.string('data')?.value ?? './data'),
+    secret: flags.string('secret')?.value,
+    nats: flags.string('nats')?.value,
+    publicStock: flags.switch('public-stock')?.value ?? true,
+    durability: durability === undefined ? 'fsync' : choiceFlag(durability, DURABILITIES),
+  };
+}
+
+export async function serve(argv: readonly string[], io: CliIO): Promise<number> {
+  const config = readServeConfig(argv, io.env);
+  if (config === 'help') {
+    io.out(SERVE_HELP);
+    return 0;
+  }
+  if (config.nats !== undefined) io.err(`omni: --nats is not yet supported; ignoring ${config.nats} and running embedded only`);
+
+  const secret = resolveSecret(config.dataDir, config.secret);
+  if (secret.source === 'generated') io.err(`omni: generated a token secret in ${secret.path}`);
+
+  const engine = await openEngine({ path: config.dataDir, processors: defaultProcessors(), durability: config.durability });
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway({
+      engine,
+      secret: secret.secret,
+      host: config.host,
+      port: config.port,
+      publicStock: config.publicStock,
+    });
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+
+  const stop = waitForStop();
+  // A failed commit leaves the engine refusing events: exit non-zero so a supervisor restarts
+  // us and recovery runs from what is on disk.
+  const stopFatal = engine.onFatal((error) => stop.trigger(`engine failure: ${error.message}`, 1));
+  io.out(`omni listening on ${gateway.url}`);
+
+  const { reason, exitCode } = await stop.promise;
+  io.err(`omni: ${reason}; draining`);
+  stopFatal();
+  await gateway.close();
+  await engine.close();
+  stop.dispose();
+  io.err('omni: stopped');
+  return exitCode;
+}
+
+interface StopRequest {
+  reason: string;
+  exitCode: number;
+}
+
+/** Resolves on the first SIGTERM/SIGINT; a second one while draining exits at once. */
+function waitForStop(): { promise: Promise<StopRequest>; trigger(reason: string, exitCode: number): void; dispose(): void } {
+  let settle!: (request: StopRequest) => void;
+  let stopping = false;
+  const promise = new Promise<StopRequest>((resolve) => (settle = resolve));
+  const trigger = (reason: string, exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    settle({ reason, exitCode });
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (!stopping) return trigger(`${signal} received`, 0);
+    process.stderr.write(`omni: ${signal} again; exiting without draining\n`);
+    process.exit(130);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const dispose = () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+  return { promise, trigger, dispose };
+}

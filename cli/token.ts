@@ -1,0 +1,53 @@
+// `omni token` (contract §2): prints a JWT signed with the same secret `omni serve` uses.
+
+import { resolve } from 'node:path';
+import { TOKEN_ROLES, resolveSecret, signToken, type Role, type TokenClaims } from '../gateway/mod.ts';
+import { UsageError, choiceFlag, describeFlags, integerFlag, parseFlags, type FlagSpec } from './args.ts';
+import type { CliIO } from './io.ts';
+
+const DEFAULT_TTL_S = 24 * 3600;
+
+const FLAGS: FlagSpec[] = [
+  { name: 'role', kind: 'value', valueName: 'ROLE', help: `one of ${TOKEN_ROLES.join(', ')} (required)` },
+  { name: 'sub', kind: 'value', valueName: 'ID', help: 'customer, kiosk or agent id the token speaks for (required)' },
+  { name: 'loc', kind: 'value', valueName: 'LOCATION', help: "a kiosk's store (required for kiosk tokens)" },
+  { name: 'ttl', kind: 'value', valueName: 'SECONDS', help: `lifetime; 0 = never expires (default ${DEFAULT_TTL_S})` },
+  { name: 'data', kind: 'value', env: 'OMNI_DATA', valueName: 'DIR', help: 'data dir whose secret to use (default ./data)' },
+  { name: 'secret', kind: 'value', env: 'OMNI_SECRET', valueName: 'S', help: 'HS256 secret (default: the one in DIR/secret)' },
+];
+
+export const TOKEN_HELP = `Usage: omni token --role ROLE --sub ID [--loc LOCATION] [--ttl SECONDS]
+
+Prints a token for Authorization: Bearer (HTTP) or ?token= (WebSocket). It is signed with
+the secret omni serve uses: --secret/OMNI_SECRET, else the one kept in the data dir
+(created there if the server has not run yet).
+
+Flags:
+${describeFlags(FLAGS)}`;
+
+export function token(argv: readonly string[], io: CliIO, nowMs = Date.now()): number {
+  const flags = parseFlags(argv, FLAGS, io.env);
+  if (flags.help) {
+    io.out(TOKEN_HELP);
+    return 0;
+  }
+  const roleFlag = flags.string('role');
+  const subFlag = flags.string('sub');
+  if (roleFlag === undefined) throw new UsageError('--role is required');
+  if (subFlag === undefined || subFlag.value === '') throw new UsageError('--sub is required');
+  const role: Role = choiceFlag(roleFlag, TOKEN_ROLES);
+  const loc = flags.string('loc')?.value;
+  if (role === 'kiosk' && (loc === undefined || loc === '')) throw new UsageError('kiosk tokens need --loc (the store the kiosk stands in)');
+  const ttlFlag = flags.string('ttl');
+  const ttl = ttlFlag === undefined ? DEFAULT_TTL_S : integerFlag(ttlFlag, 0, 10 * 365 * 24 * 3600);
+
+  const claims: TokenClaims = { sub: subFlag.value, role };
+  if (loc !== undefined && loc !== '') claims.loc = loc;
+  if (ttl > 0) claims.exp = Math.floor(nowMs / 1000) + ttl;
+
+  const dataDir = resolve(flags.string('data')?.value ?? './data');
+  const { secret, source, path } = resolveSecret(dataDir, flags.string('secret')?.value);
+  if (source === 'generated') io.err(`omni: generated a token secret in ${path}`);
+  io.out(signToken(claims, secret));
+  return 0;
+}

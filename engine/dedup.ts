@@ -1,0 +1,72 @@
+// The dedup index: event id → first answer, kept for at least `retentionMs`.
+//
+// Two generations, like log segments: answers are written to the current one; when it is
+// `retentionMs` old, the other (whose newest entry is then at least that old) is cleared
+// and becomes current. Expiry is one O(pages) drop instead of a per-entry index and sweep,
+// and an entry lives between one and two retention periods.
+
+import type { Database } from 'lmdb';
+import type { StateStore, WriteSet } from './store.ts';
+
+const META_KEY = '$dedup';
+/** Stored for a plain `{ok:true}` answer, the common case: a one-byte value. */
+const PLAIN_OK = 0;
+
+interface DedupMeta {
+  current: 0 | 1;
+  rotatedAt: number;
+}
+
+export type StoredAnswer = Record<string, unknown>;
+
+/** `{ok: true}` and nothing else (checked without allocating a key list). */
+export function isPlainOk(answer: StoredAnswer): boolean {
+  if (answer.ok !== true) return false;
+  for (const k in answer) if (k !== 'ok') return false;
+  return true;
+}
+
+export class DedupIndex {
+  private meta: DedupMeta;
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly retentionMs: number,
+    now: number,
+  ) {
+    this.meta = store.durable.get<DedupMeta>(META_KEY) ?? { current: 0, rotatedAt: now };
+  }
+
+  private get generations(): [Database<unknown, string>, Database<unknown, string>] {
+    const [a, b] = this.store.dedupGenerations;
+    return this.meta.current === 0 ? [a, b] : [b, a];
+  }
+
+  /** The first answer for this id, if it was committed within the retention window. */
+  lookup(id: string): StoredAnswer | undefined {
+    const [current, previous] = this.generations;
+    let v = current.get(id);
+    if (v === undefined) v = previous.get(id);
+    if (v === undefined) return undefined;
+    return v === PLAIN_OK ? { ok: true } : (v as StoredAnswer);
+  }
+
+  record(set: WriteSet, id: string, answer: StoredAnswer): void {
+    set.dedup.push([id, isPlainOk(answer) ? PLAIN_OK : answer]);
+  }
+
+  /** Rotates when due; the meta write goes in the same batch as the clear. */
+  maybeRotate(set: WriteSet, now: number): (() => void) | undefined {
+    if (now - this.meta.rotatedAt < this.retentionMs) return undefined;
+    const [, previous] = this.generations;
+    this.meta = { current: this.meta.current === 0 ? 1 : 0, rotatedAt: now };
+    this.store.write(set, META_KEY, this.meta);
+    return () => void previous.clearAsync();
+  }
+
+  /** Called inside the batch's LMDB transaction. */
+  writeAll(set: WriteSet): void {
+    const [current] = this.generations;
+    for (const [id, v] of set.dedup) current.put(id, v);
+  }
+}

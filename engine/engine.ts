@@ -1,0 +1,532 @@
+// The engine core: orders events, applies them through pure processors, group-commits each
+// batch (state, dedup answers, topic sequence numbers, timers, checkpoints) in one LMDB
+// transaction, and only then answers the senders and releases the batch's outputs.
+
+import { randomUUID } from 'node:crypto';
+import { DedupIndex, isPlainOk } from './dedup.ts';
+import { EngineClosedError, rejection } from './errors.ts';
+import { Partitions } from './partitions.ts';
+import { StateStore, WriteSet, type TimerRecord } from './store.ts';
+import { TimerQueue } from './timers.ts';
+import type {
+  BatchStats,
+  Clock,
+  Effects,
+  EngineOptions,
+  EngineStats,
+  EventResult,
+  InputEvent,
+  Output,
+  Processor,
+} from './types.ts';
+import { envelopeProblem } from './validate.ts';
+
+const DAY_MS = 24 * 3600 * 1000;
+const seqKey = (group: string) => `$seq/${group}`;
+/** [topic, seq, topic, seq, …]: a group holds a handful of topics; copied with slice. */
+type SeqRecord = Array<string | number>;
+
+interface Submission {
+  results: EventResult[];
+  remaining: number;
+  resolve(results: EventResult[]): void;
+  reject(err: Error): void;
+}
+
+interface EventItem {
+  kind: 'event';
+  event: InputEvent;
+  processor: Processor;
+  partition: number;
+  arrival: number;
+  sub: Submission;
+  index: number;
+  result?: EventResult;
+  /** Submissions of the same id that arrived while this one was in flight. */
+  duplicates?: Array<{ sub: Submission; index: number }>;
+}
+
+interface TimerItem {
+  kind: 'timer';
+  key: string;
+  rec: TimerRecord;
+}
+
+interface Batch {
+  set: WriteSet;
+  items: Array<EventItem | TimerItem>;
+  outputs: Output[];
+  /** State topics changed in this batch → the oldest event time folded into their update. */
+  changed: Map<string, number>;
+  /** Sequence records touched in this batch, copied on first touch, written once. */
+  seqs: Map<string, SeqRecord>;
+  applyMs: number;
+  committing: number;
+}
+
+export async function openEngine(options: EngineOptions): Promise<Engine> {
+  const engine = new Engine(options);
+  await engine.start();
+  return engine;
+}
+
+export class Engine {
+  epoch = '';
+  private readonly store: StateStore;
+  private readonly timers: TimerQueue;
+  private readonly partitions: Partitions;
+  private dedup!: DedupIndex;
+  private readonly clock: Clock;
+  private readonly byType = new Map<string, Processor>();
+  private readonly byName = new Map<string, Processor>();
+  private readonly maxBatch: number;
+  private readonly maxInFlight: number;
+  private readonly maxQueued: number;
+
+  private queue: Array<EventItem | TimerItem> = [];
+  private readonly inFlightIds = new Map<string, EventItem>();
+  private readonly openSubmissions = new Set<Submission>();
+  private inFlight = 0;
+  private tail: Promise<void> = Promise.resolve();
+  private drainScheduled = false;
+  private batchNo = 0;
+  private closing = false;
+  private failure: Error | undefined;
+  private timerHandle: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private idleWaiters: Array<() => void> = [];
+  private interest: ((topic: string) => boolean) | undefined;
+  private closed: Promise<void> | undefined;
+
+  private readonly outputListeners = new Set<(outputs: Output[]) => void>();
+  private readonly batchListeners = new Set<(s: BatchStats) => void>();
+  private readonly fatalListeners = new Set<(err: Error) => void>();
+  private readonly counts = new Map<string, Map<string, number>>();
+  private batches = 0;
+
+  constructor(private readonly options: EngineOptions) {
+    this.clock = options.clock ?? { now: () => Date.now() };
+    this.maxBatch = options.maxBatch ?? 20_000;
+    this.maxInFlight = options.maxInFlight ?? 3;
+    this.maxQueued = 2_000_000;
+    this.store = new StateStore({
+      path: options.path,
+      durability: options.durability ?? 'fsync',
+      cacheEntries: options.cacheEntries ?? 200_000,
+      mapSize: options.mapSize,
+    });
+    this.timers = new TimerQueue(this.store);
+    this.partitions = new Partitions(this.store, options.partitions ?? 16);
+    for (const p of options.processors) {
+      this.byName.set(p.name, p);
+      for (const t of p.types) this.byType.set(t, p);
+    }
+  }
+
+  async start(): Promise<void> {
+    this.dedup = new DedupIndex(this.store, this.options.dedupRetentionMs ?? DAY_MS, this.clock.now());
+    let epoch = this.store.durable.get<string>('$epoch');
+    if (!epoch) {
+      // The epoch names this data dir's history: a new one means subscribers' seqs are void.
+      epoch = randomUUID();
+      await this.store.state.put('$epoch', epoch);
+      await this.store.root.flushed;
+    }
+    this.epoch = epoch;
+    this.timers.load();
+    this.enqueueDueTimers();
+  }
+
+  // ---- input ---------------------------------------------------------------------------
+
+  /** Applies events in order; resolves with one result each once their batch is durable. */
+  submit(events: readonly unknown[]): Promise<EventResult[]> {
+    if (this.closing || this.failure) return Promise.reject(this.failure ?? new EngineClosedError());
+    return new Promise<EventResult[]>((resolve, reject) => {
+      const sub: Submission = { results: new Array(events.length), remaining: 0, resolve, reject };
+      const arrival = this.clock.now();
+      for (let i = 0; i < events.length; i++) this.accept(sub, i, events[i], arrival);
+      if (sub.remaining === 0) return resolve(sub.results);
+      this.openSubmissions.add(sub);
+      this.scheduleDrain();
+    });
+  }
+
+  private accept(sub: Submission, index: number, raw: unknown, arrival: number): void {
+    const envelope = envelopeProblem(raw);
+    if (envelope) {
+      this.count('invalid', envelope.error.code);
+      sub.results[index] = { id: envelope.id, ok: false, error: envelope.error };
+      return;
+    }
+    const event = raw as InputEvent;
+    const processor = this.byType.get(event.type);
+    const error = processor
+      ? processor.validate(event)
+      : { code: 'unknown_type' as const, message: `unknown event type '${event.type}'` };
+    if (error) {
+      this.count(processor ? event.type : 'unknown', error.code);
+      sub.results[index] = { id: event.id, ok: false, error };
+      return;
+    }
+    const inFlight = this.inFlightIds.get(event.id);
+    if (inFlight) {
+      (inFlight.duplicates ??= []).push({ sub, index });
+      sub.remaining++;
+      return;
+    }
+    const first = this.dedup.lookup(event.id);
+    if (first) {
+      sub.results[index] = { id: event.id, ...first, duplicate: true } as EventResult;
+      return;
+    }
+    if (this.queue.length >= this.maxQueued) {
+      sub.results[index] = { id: event.id, ...rejection('rate_limited', 'the engine queue is full; retry later') };
+      return;
+    }
+    const item: EventItem = {
+      kind: 'event',
+      event,
+      processor: processor!,
+      partition: this.partitions.of(processor!.partitionKey(event)),
+      arrival,
+      sub,
+      index,
+    };
+    this.inFlightIds.set(event.id, item);
+    this.queue.push(item);
+    sub.remaining++;
+  }
+
+  // ---- batching and commit -------------------------------------------------------------
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled || this.queue.length === 0 || this.inFlight >= this.maxInFlight || this.failure) return;
+    this.drainScheduled = true;
+    // setImmediate, not a microtask: events from every socket read in this I/O turn join.
+    setImmediate(() => {
+      this.drainScheduled = false;
+      if (this.queue.length > 0 && this.inFlight < this.maxInFlight && !this.failure) this.runBatch();
+    });
+  }
+
+  private runBatch(): void {
+    const started = performance.now();
+    let items: Array<EventItem | TimerItem>;
+    if (this.queue.length <= this.maxBatch) {
+      items = this.queue;
+      this.queue = [];
+    } else {
+      items = this.queue.slice(0, this.maxBatch);
+      this.queue = this.queue.slice(this.maxBatch);
+    }
+    const batch: Batch = {
+      set: new WriteSet(++this.batchNo),
+      items,
+      outputs: [],
+      changed: new Map(),
+      seqs: new Map(),
+      applyMs: 0,
+      committing: 0,
+    };
+    const now = this.clock.now();
+    for (const item of items) {
+      if (item.kind === 'event') this.applyEvent(batch, item, now);
+      else this.applyTimer(batch, item, now);
+    }
+    this.renderChanged(batch);
+    this.partitions.flush(batch.set);
+    const rotate = this.dedup.maybeRotate(batch.set, now);
+    batch.committing = performance.now();
+    batch.applyMs = batch.committing - started;
+
+    this.inFlight++;
+    const durable = this.store.commit(batch.set, () => {
+      rotate?.();
+      this.dedup.writeAll(batch.set);
+    });
+    // Batches finish in commit order even if a later commit's promise settles first.
+    this.tail = this.tail
+      .then(() => durable)
+      .then(() => this.finish(batch))
+      .catch((err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))));
+    this.scheduleDrain();
+  }
+
+  private applyEvent(batch: Batch, item: EventItem, now: number): void {
+    const { event, processor } = item;
+    const eventTime = event.ts ?? item.arrival;
+    let effects: Effects;
+    try {
+      effects = processor.apply(this.store.latest, event, { eventTime, now });
+    } catch (err) {
+      // A processor bug must not take the batch (or the process) down with it.
+      effects = { result: rejection('internal', `processing failed: ${(err as Error).message}`) };
+    }
+    const result = effects.result;
+    if (result.ok) this.applyEffects(batch, processor, effects, eventTime);
+    item.result = (isPlainOk(result) ? { id: event.id, ok: true } : { id: event.id, ...result }) as EventResult;
+    this.dedup.record(batch.set, event.id, result);
+    this.partitions.advance(item.partition);
+    this.count(event.type, result.ok ? 'ok' : result.error.code);
+  }
+
+  private applyTimer(batch: Batch, item: TimerItem, now: number): void {
+    // Cancelled or replaced since it was taken: the newer state wins.
+    if (this.timers.get(item.key) !== item.rec) return;
+    this.timers.cancel(batch.set, item.key);
+    const processor = this.byName.get(item.rec.processor);
+    if (!processor) return;
+    let effects: Omit<Effects, 'result'>;
+    try {
+      effects = processor.onTimer(this.store.latest, item.rec, { eventTime: now, now });
+    } catch (err) {
+      console.error(`timer ${item.key} failed:`, err);
+      return;
+    }
+    this.applyEffects(batch, processor, effects, now);
+  }
+
+  private applyEffects(batch: Batch, processor: Processor, effects: Omit<Effects, 'result'>, ts: number): void {
+    const set = batch.set;
+    if (effects.writes) for (const [key, value] of effects.writes) this.store.write(set, key, value);
+    if (effects.changed) {
+      for (const topic of effects.changed) {
+        const oldest = batch.changed.get(topic);
+        if (oldest === undefined || ts < oldest) batch.changed.set(topic, ts);
+      }
+    }
+    if (effects.messages) {
+      for (const m of effects.messages) {
+        batch.outputs.push({ topic: m.topic, seq: this.nextSeq(batch, processor, m.topic), data: m.data, ts });
+      }
+    }
+    if (effects.timers) {
+      for (const id of effects.timers.cancel ?? []) this.timers.cancel(set, TimerQueue.key(processor.name, id));
+      for (const t of effects.timers.set ?? []) this.timers.set(set, { at: t.at, processor: processor.name, id: t.id, data: t.data });
+    }
+  }
+
+  /**
+   * State topics get one update per batch: the state after all of its events. Its seq always
+   * moves; its data is rendered only when someone listens to the topic (see setInterest), so
+   * a listener sees a seq gap for topics it did not watch.
+   */
+  private renderChanged(batch: Batch): void {
+    const rendering = this.outputListeners.size > 0;
+    for (const [topic, ts] of batch.changed) {
+      const processor = this.processorForTopic(topic);
+      if (!processor) continue;
+      const seq = this.nextSeq(batch, processor, topic);
+      if (!rendering || (this.interest && !this.interest(topic))) continue;
+      const data = processor.render(this.store.latest, topic);
+      if (data !== undefined) batch.outputs.push({ topic, seq, data, ts });
+    }
+    for (const [group, rec] of batch.seqs) this.store.write(batch.set, seqKey(group), rec);
+  }
+
+  private nextSeq(batch: Batch, processor: Processor, topic: string): number {
+    const group = processor.seqGroup?.(topic) ?? topic;
+    let rec = batch.seqs.get(group);
+    if (!rec) {
+      rec = this.store.latest.get<SeqRecord>(seqKey(group))?.slice() ?? [];
+      batch.seqs.set(group, rec);
+    }
+    const i = rec.indexOf(topic);
+    if (i >= 0) return (rec[i + 1] = (rec[i + 1] as number) + 1);
+    rec.push(topic, 1);
+    return 1;
+  }
+
+  private finish(batch: Batch): void {
+    this.store.release(batch.set);
+    this.inFlight--;
+    for (const item of batch.items) {
+      if (item.kind !== 'event') continue;
+      if (this.inFlightIds.get(item.event.id) === item) this.inFlightIds.delete(item.event.id);
+      this.deliver(item.sub, item.index, item.result!);
+      if (item.duplicates) {
+        for (const d of item.duplicates) this.deliver(d.sub, d.index, { ...item.result!, duplicate: true });
+      }
+    }
+    if (batch.outputs.length > 0) {
+      for (const listener of this.outputListeners) {
+        try {
+          listener(batch.outputs);
+        } catch (err) {
+          console.error('output listener failed:', err);
+        }
+      }
+    }
+    this.batches++;
+    const stats: BatchStats = {
+      events: batch.items.length,
+      writes: batch.set.state.size + batch.set.dedup.length + batch.set.timers.size,
+      applyMs: batch.applyMs,
+      commitMs: performance.now() - batch.committing,
+    };
+    for (const listener of this.batchListeners) listener(stats);
+    this.armTimer();
+    this.scheduleDrain();
+    this.checkIdle();
+  }
+
+  private deliver(sub: Submission, index: number, result: EventResult): void {
+    sub.results[index] = result;
+    if (--sub.remaining === 0) {
+      this.openSubmissions.delete(sub);
+      sub.resolve(sub.results);
+    }
+  }
+
+  /** A failed commit leaves memory ahead of disk: stop, so a restart recovers from disk. */
+  private fail(err: Error): void {
+    if (this.failure) return;
+    this.failure = err;
+    console.error('engine commit failed; refusing further events:', err);
+    for (const sub of this.openSubmissions) sub.reject(err);
+    this.openSubmissions.clear();
+    for (const listener of this.fatalListeners) listener(err);
+    this.checkIdle();
+  }
+
+  // ---- timers --------------------------------------------------------------------------
+
+  private enqueueDueTimers(): number {
+    const due = this.timers.takeDue(this.clock.now());
+    for (const { key, rec } of due) this.queue.push({ kind: 'timer', key, rec });
+    this.scheduleDrain();
+    this.armTimer();
+    return due.length;
+  }
+
+  private armTimer(): void {
+    if (this.options.autoTimers === false || this.closing) return;
+    const next = this.timers.nextDue();
+    if (next === this.timerAt) return;
+    if (this.timerHandle) clearTimeout(this.timerHandle);
+    this.timerHandle = undefined;
+    this.timerAt = next ?? Infinity;
+    if (next === undefined) return;
+    const delay = Math.min(Math.max(0, next - this.clock.now()), 2 ** 31 - 1);
+    this.timerHandle = setTimeout(() => {
+      this.timerHandle = undefined;
+      this.timerAt = Infinity;
+      this.enqueueDueTimers();
+    }, delay);
+    this.timerHandle.unref();
+  }
+
+  /** Fires every timer due by the clock now and waits until their effects are durable. */
+  async runDueTimers(): Promise<number> {
+    const n = this.enqueueDueTimers();
+    await this.idle();
+    return n;
+  }
+
+  // ---- reads and listeners -------------------------------------------------------------
+
+  private processorForTopic(topic: string): Processor | undefined {
+    for (const p of this.byName.values()) {
+      for (const prefix of p.topicPrefixes) if (topic.startsWith(prefix)) return p;
+    }
+    return undefined;
+  }
+
+  /** The durable state of a state topic, with the seq of the last update released for it. */
+  snapshot(topic: string): { seq: number; epoch: string; data: unknown } | undefined {
+    const processor = this.processorForTopic(topic);
+    const data = processor?.render(this.store.durable, topic);
+    if (data === undefined) return undefined;
+    return { seq: this.lastSeq(topic), epoch: this.epoch, data };
+  }
+
+  /** The seq of the last durable update of a topic (0 when it never had one). */
+  lastSeq(topic: string): number {
+    const group = this.processorForTopic(topic)?.seqGroup?.(topic) ?? topic;
+    const rec = this.store.durable.get<SeqRecord>(seqKey(group));
+    const i = rec ? rec.indexOf(topic) : -1;
+    return i >= 0 ? (rec![i + 1] as number) : 0;
+  }
+
+  /**
+   * Which state topics to render after each batch (the push layer passes "has subscribers or
+   * kept history"). Without a predicate every changed topic is rendered for the listeners.
+   */
+  setInterest(predicate: ((topic: string) => boolean) | undefined): void {
+    this.interest = predicate;
+  }
+
+  /** Reads one durable state value (for adapters and tests). */
+  read<T>(key: string): T | undefined {
+    return this.store.durable.get<T>(key);
+  }
+
+  onOutput(listener: (outputs: Output[]) => void): () => void {
+    this.outputListeners.add(listener);
+    return () => this.outputListeners.delete(listener);
+  }
+
+  onBatch(listener: (s: BatchStats) => void): () => void {
+    this.batchListeners.add(listener);
+    return () => this.batchListeners.delete(listener);
+  }
+
+  onFatal(listener: (err: Error) => void): () => void {
+    this.fatalListeners.add(listener);
+    return () => this.fatalListeners.delete(listener);
+  }
+
+  checkpoint(partition: number): number {
+    return this.partitions.checkpoint(partition);
+  }
+
+  private count(type: string, result: string): void {
+    let byResult = this.counts.get(type);
+    if (!byResult) this.counts.set(type, (byResult = new Map()));
+    byResult.set(result, (byResult.get(result) ?? 0) + 1);
+  }
+
+  stats(): EngineStats {
+    const eventsByTypeAndResult = new Map<string, number>();
+    for (const [type, byResult] of this.counts) {
+      for (const [result, n] of byResult) eventsByTypeAndResult.set(`${type}|${result}`, n);
+    }
+    return { eventsByTypeAndResult, batches: this.batches, pendingTimers: this.timers.size, queued: this.queue.length };
+  }
+
+  stateStats(): { entries: number; bytes: number } {
+    return this.store.stats();
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------
+
+  /** Resolves when nothing is queued or in flight. */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return (this.queue.length === 0 && this.inFlight === 0) || this.failure !== undefined;
+  }
+
+  private checkIdle(): void {
+    if (!this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Stops taking events, commits everything queued or in flight, then closes LMDB. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing = true;
+      if (this.timerHandle) clearTimeout(this.timerHandle);
+      this.scheduleDrain();
+      await this.idle();
+      await this.store.close();
+    })();
+    return this.closed;
+  }
+}

@@ -1,0 +1,77 @@
+// The stock processor: locations, on-hand, safety, reservations with expiry, transfers and
+// orders. Pure: it reads through the StateView it is given and returns effects.
+
+import type { Processor, StateView } from '../types.ts';
+import { StockChange } from './change.ts';
+import { STOCK_EVENT_FIELDS, validateStockEvent } from './events.ts';
+import { endHold, HANDLERS } from './handlers.ts';
+import { availableAt, keys, type Reservation, type SkuState, type StockOptions } from './types.ts';
+
+export function stockProcessor(options: StockOptions = {}): Processor {
+  const lowStock = options.lowStockThreshold ?? 5;
+  const defaultTtl = options.defaultTtlMs ?? 900_000;
+
+  return {
+    name: 'stock',
+    types: Object.keys(STOCK_EVENT_FIELDS),
+    topicPrefixes: ['stock/'],
+    validate: validateStockEvent,
+
+    partitionKey(ev) {
+      // Ordered per SKU; events that name no SKU are ordered by what they do name.
+      return (ev.sku ?? ev.order ?? ev.reservation ?? ev.location) as string;
+    },
+
+    apply(view, ev, ctx) {
+      return HANDLERS[ev.type](new StockChange(view, lowStock), ev, ctx, defaultTtl);
+    },
+
+    onTimer(view, timer) {
+      const { reservation } = timer.data as { reservation: string };
+      const res = view.get<Reservation>(keys.reservation(reservation));
+      // Already committed, released or replaced: nothing to expire.
+      if (!res || res.order || res.expiresAt !== timer.at) return {};
+      const c = new StockChange(view, lowStock);
+      endHold(c, res, false);
+      const { result: _ok, ...effects } = c.effects();
+      return effects;
+    },
+
+    render(view, topic) {
+      return renderStockTopic(view, topic);
+    },
+
+    seqGroup(topic) {
+      const at = topic.lastIndexOf('@');
+      return at < 0 ? topic : topic.slice(0, at);
+    },
+  };
+}
+
+/** `stock/<sku>` → totals with locations; `stock/<sku>@<location>` → that one row. */
+export function renderStockTopic(view: StateView, topic: string): unknown | undefined {
+  const name = topic.slice('stock/'.length);
+  const at = name.lastIndexOf('@');
+  const sku = at < 0 ? name : name.slice(0, at);
+  const state = view.get<SkuState>(keys.sku(sku));
+  if (!state) return undefined;
+  if (at >= 0) {
+    const location = name.slice(at + 1);
+    const i = state.locations.indexOf(location);
+    if (i < 0) return undefined;
+    const { onHand, reserved, safety } = state;
+    return { sku, location, onHand: onHand[i], reserved: reserved[i], safety: safety[i], available: availableAt(state, i) };
+  }
+  let onHand = 0;
+  let reserved = 0;
+  let avail = 0;
+  const locations: Record<string, { onHand: number; reserved: number; safety: number; available: number }> = {};
+  for (let i = 0; i < state.locations.length; i++) {
+    const a = availableAt(state, i);
+    onHand += state.onHand[i];
+    reserved += state.reserved[i];
+    avail += a;
+    locations[state.locations[i]] = { onHand: state.onHand[i], reserved: state.reserved[i], safety: state.safety[i], available: a };
+  }
+  return { sku, onHand, reserved, available: avail, locations };
+}

@@ -1,0 +1,145 @@
+// Keyed state over LMDB with two in-memory layers:
+//   pending   — values written by batches that are applied but not yet durable;
+//   committed — decoded values as of the last durable batch (a bounded cache).
+// Processors read the latest (pending first); queries and snapshots read only what is
+// durable, so nothing a client sees can vanish in a crash.
+
+import { open, type Database, type RootDatabase } from 'lmdb';
+import type { Durability, StateView } from './types.ts';
+
+const ABSENT = Symbol('absent');
+type Cached = unknown | typeof ABSENT;
+
+export interface StoreOptions {
+  path: string;
+  durability: Durability;
+  cacheEntries: number;
+  mapSize?: number;
+}
+
+/** The writes one batch makes; committed in one LMDB transaction. */
+export class WriteSet {
+  readonly state = new Map<string, unknown>();
+  readonly timers = new Map<string, TimerRecord | undefined>();
+  readonly dedup: Array<[string, unknown]> = [];
+  constructor(readonly batch: number) {}
+}
+
+export interface TimerRecord {
+  at: number;
+  processor: string;
+  id: string;
+  data: unknown;
+}
+
+export class StateStore {
+  readonly root: RootDatabase;
+  readonly state: Database<unknown, string>;
+  readonly timers: Database<TimerRecord, string>;
+  readonly dedupGenerations: [Database<unknown, string>, Database<unknown, string>];
+  private readonly pending = new Map<string, { value: unknown; batch: number }>();
+  private readonly committed = new Map<string, Cached>();
+
+  constructor(private readonly options: StoreOptions) {
+    this.root = open({
+      path: options.path,
+      // Acknowledge on commit or on flush, as durability says; overlapping sync lets the
+      // fsync of one batch run while the next commits (lmdb-js default on Linux).
+      overlappingSync: options.durability !== 'none',
+      separateFlushed: true,
+      noSync: options.durability === 'none',
+      mapSize: options.mapSize ?? 64 * 1024 ** 3,
+      maxDbs: 16,
+      commitDelay: 0,
+    });
+    this.state = this.root.openDB<unknown, string>({ name: 'state' });
+    this.timers = this.root.openDB<TimerRecord, string>({ name: 'timers' });
+    this.dedupGenerations = [
+      this.root.openDB<unknown, string>({ name: 'dedup0' }),
+      this.root.openDB<unknown, string>({ name: 'dedup1' }),
+    ];
+  }
+
+  /** The latest value, uncommitted writes included: what processors see. */
+  readonly latest: StateView = {
+    get: <T>(key: string): T | undefined => {
+      const p = this.pending.get(key);
+      if (p) return p.value as T | undefined;
+      return this.readCommitted(key) as T | undefined;
+    },
+  };
+
+  /** State as of the last durable batch: what queries and snapshots see. */
+  readonly durable: StateView = {
+    get: <T>(key: string): T | undefined => this.readCommitted(key) as T | undefined,
+  };
+
+  private readCommitted(key: string): unknown {
+    let v = this.committed.get(key);
+    if (v === undefined) {
+      // Not pending (else it would be cached, see write), so LMDB holds the durable value.
+      v = this.state.get(key) ?? ABSENT;
+      this.committed.set(key, v);
+      if (this.committed.size > this.options.cacheEntries) this.evict();
+    }
+    return v === ABSENT ? undefined : v;
+  }
+
+  write(set: WriteSet, key: string, value: unknown): void {
+    // Pin the durable value before the first uncommitted write, so that `durable` never
+    // has to read LMDB for a key whose newer value may be committed but not yet released.
+    if (!this.pending.has(key)) this.readCommitted(key);
+    this.pending.set(key, { value, batch: set.batch });
+    set.state.set(key, value);
+  }
+
+  /** Queues the batch's writes as one atomic LMDB transaction; resolves when durable. */
+  commit(set: WriteSet, extra: () => void): Promise<unknown> {
+    const promise = this.root.batch(() => {
+      for (const [key, value] of set.state) {
+        if (value === undefined) this.state.remove(key);
+        else this.state.put(key, value);
+      }
+      for (const [key, rec] of set.timers) {
+        if (rec === undefined) this.timers.remove(key);
+        else this.timers.put(key, rec);
+      }
+      extra();
+    }) as Promise<unknown> & { flushed?: Promise<unknown> };
+    if (this.options.durability === 'fsync') return promise.then(() => promise.flushed);
+    return promise;
+  }
+
+  /** After the batch is durable: its values become the committed view. */
+  release(set: WriteSet): void {
+    // lmdb-js resets its read snapshot after commits on a later turn; do it now so that
+    // reads of keys leaving `pending` see this batch.
+    this.root.resetReadTxn();
+    for (const [key, value] of set.state) {
+      this.committed.set(key, value === undefined ? ABSENT : value);
+      if (this.pending.get(key)?.batch === set.batch) this.pending.delete(key);
+    }
+    if (this.committed.size > this.options.cacheEntries) this.evict();
+  }
+
+  private evict(): void {
+    const target = Math.floor(this.options.cacheEntries * 0.9);
+    for (const key of this.committed.keys()) {
+      if (this.committed.size <= target) break;
+      if (!this.pending.has(key)) this.committed.delete(key);
+    }
+  }
+
+  stats(): { entries: number; bytes: number } {
+    const s = this.state.getStats() as { entryCount: number };
+    const env = this.root.getStats() as { pageSize: number; lastPageNumber?: number };
+    const info = (this.root as unknown as { getInfo?: () => { mapSize: number; lastPageNumber?: number } }).getInfo?.();
+    const pages = env.lastPageNumber ?? info?.lastPageNumber ?? 0;
+    return { entries: s.entryCount, bytes: pages * env.pageSize };
+  }
+
+  async close(): Promise<void> {
+    await this.root.flushed;
+    await this.root.close();
+  }
+}

@@ -1,0 +1,25 @@
+// From an Authorization header to a principal. No header means anonymous; what anonymous may
+// do is the route's decision, but a header that is present and wrong is always refused.
+
+import { verifyToken, type TokenFailure, type VerifyOptions } from './jwt.ts';
+import { ANONYMOUS, type Principal } from './principal.ts';
+
+export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: TokenFailure | 'bad_scheme' };
+
+// RFC 6750 §2.1: the scheme is case-insensitive; the token is one base64url-ish word.
+const BEARER = /^Bearer +([^\s]+) *$/i;
+
+export function authenticate(authorization: string | undefined, secret: string, options?: VerifyOptions): AuthResult {
+  if (authorization === undefined || authorization === '') return { ok: true, principal: ANONYMOUS };
+  const match = BEARER.exec(authorization);
+  if (match === null) return { ok: false, reason: 'bad_scheme' };
+  return authenticateToken(match[1], secret, options);
+}
+
+/** For transports that carry the bare token (WebSocket `?token=`). */
+export function authenticateToken(token: string, secret: string, options?: VerifyOptions): AuthResult {
+  const verified = verifyToken(token, secret, options);
+  if (!verified.ok) return verified;
+  const { sub, role, loc } = verified.claims;
+  return { ok: true, principal: loc === undefined ? { role, sub } : { role, sub, loc } };
+}

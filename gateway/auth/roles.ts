@@ -1,0 +1,125 @@
+// Who may read which topic and send which event (contract §2). Pure functions: the only outside
+// knowledge they need, who a service request belongs to, is passed in as a lookup so the same
+// rules serve HTTP and WebSocket and can be tested without an engine.
+
+import type { Principal } from './principal.ts';
+
+/** The people on a service request, as far as the engine knows them. */
+export interface RequestParties {
+  /** The customer id the request resolved to. */
+  customer?: string;
+  /** The id the request was raised with (may be a linked id such as `phone:+86…`). */
+  subject?: string;
+  /** The agent it is currently assigned to. */
+  agent?: string;
+}
+
+export type RequestLookup = (requestId: string) => RequestParties | undefined;
+
+export interface ReadOptions {
+  /** Contract §1 `--public-stock`: anonymous clients may read `stock/*`. */
+  publicStock: boolean;
+  /** Without it, `request/<id>` is readable only by roles that read everything. */
+  lookupRequest?: RequestLookup;
+  /** The ingest role reads over HTTP only (contract §2). Defaults to 'http'. */
+  transport?: 'http' | 'ws';
+}
+
+export interface SendOptions {
+  /** Without it, events that act on an existing request are refused to customers and agents. */
+  lookupRequest?: RequestLookup;
+}
+
+export type TopicFamily = 'stock' | 'recs' | 'kiosk' | 'agent' | 'request' | 'queue' | 'alerts';
+
+const FAMILIES: readonly string[] = ['stock', 'recs', 'kiosk', 'agent', 'request', 'queue', 'alerts'];
+const ALERT_TOPICS: readonly string[] = ['stock', 'service'];
+
+/** Splits `family/id`; undefined for anything that is not a topic the contract names. */
+export function parseTopic(topic: string): { family: TopicFamily; id: string } | undefined {
+  const slash = topic.indexOf('/');
+  if (slash <= 0) return undefined;
+  const family = topic.slice(0, slash);
+  const id = topic.slice(slash + 1);
+  if (!FAMILIES.includes(family) || id.length === 0) return undefined;
+  if (family === 'alerts' && !ALERT_TOPICS.includes(id)) return undefined;
+  return { family: family as TopicFamily, id };
+}
+
+export function mayRead(principal: Principal, topic: string, options: ReadOptions): boolean {
+  const parsed = parseTopic(topic);
+  if (parsed === undefined) return false;
+  const { family, id } = parsed;
+  switch (principal.role) {
+    case 'admin':
+    case 'supervisor':
+      return true;
+    case 'ingest':
+      return (options.transport ?? 'http') === 'http';
+    case 'anonymous':
+      return family === 'stock' && options.publicStock;
+    case 'customer':
+      if (family === 'stock') return true;
+      if (family === 'recs') return id === principal.sub;
+      if (family === 'request') return isCustomerOf(options.lookupRequest?.(id), principal.sub);
+      return false;
+    case 'kiosk':
+      return family === 'stock' || (family === 'kiosk' && id === principal.sub);
+    case 'agent':
+      if (family === 'agent') return id === principal.sub;
+      if (family === 'queue') return true;
+      if (family === 'request') return isAgentOf(options.lookupRequest?.(id), principal.sub);
+      return false;
+  }
+}
+
+export function maySend(principal: Principal, event: unknown, options: SendOptions = {}): boolean {
+  if (principal.role === 'admin' || principal.role === 'ingest') return true;
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return false;
+  const fields = event as Record<string, unknown>;
+  const type = fields.type;
+  if (typeof type !== 'string') return false;
+  const sub = principal.sub;
+  const parties = () => (typeof fields.request === 'string' ? options.lookupRequest?.(fields.request) : undefined);
+
+  switch (principal.role) {
+    case 'customer':
+      if (type === 'service.requested') return fields.subject === sub;
+      if (type === 'service.message') return fields.from === 'customer' && isCustomerOf(parties(), sub);
+      return false;
+    case 'kiosk': {
+      // A kiosk without a store claim cannot prove where it stands, so it may send nothing.
+      const loc = principal.loc;
+      if (loc === undefined) return false;
+      // The kiosk field names the screen the recommendations are pushed to: only its own.
+      if (type === 'kiosk.identified') return fields.kiosk === sub && fields.location === loc;
+      if (type.startsWith('activity.')) return fields.location === loc;
+      return false;
+    }
+    case 'agent':
+      switch (type) {
+        case 'agent.status':
+        case 'service.accepted':
+        case 'service.declined':
+          // Whether an offer is open to this agent is the engine's to judge; the gateway only
+          // makes sure an agent answers for itself.
+          return fields.agent === sub;
+        case 'service.completed':
+          return isAgentOf(parties(), sub);
+        case 'service.message':
+          return fields.from === 'agent' && isAgentOf(parties(), sub);
+        default:
+          return false;
+      }
+    default:
+      return false;
+  }
+}
+
+function isCustomerOf(parties: RequestParties | undefined, sub: string): boolean {
+  return parties !== undefined && (parties.customer === sub || parties.subject === sub);
+}
+
+function isAgentOf(parties: RequestParties | undefined, sub: string): boolean {
+  return parties !== undefined && parties.agent === sub;
+}

@@ -1,0 +1,21 @@
+// The part of the engine the gateway uses. Declared here, structurally, so the gateway depends on
+// what it calls rather than on the Engine class, and tests can hand it a stand-in when needed.
+
+import type { BatchStats, EngineStats, EventResult } from '../engine/mod.ts';
+
+export interface TopicSnapshot {
+  seq: number;
+  epoch: string;
+  data: unknown;
+}
+
+export interface GatewayEngine {
+  /** Resolves once the batch is durable; throws EngineClosedError while closing. */
+  submit(events: unknown[]): Promise<EventResult[]>;
+  snapshot(topic: string): TopicSnapshot | undefined;
+  onBatch(listener: (stats: BatchStats) => void): () => void;
+  stats(): EngineStats;
+  stateStats(): { entries: number; bytes: number };
+  /** Called if a commit fails and the engine stops taking events (optional for stand-ins). */
+  onFatal?(listener: (error: Error) => void): () => void;
+}

@@ -1,0 +1,35 @@
+// What every route handler is given: the engine, the auth settings and the server's own state.
+
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { RequestLookup } from '../auth/roles.ts';
+import type { GatewayEngine } from '../engine-port.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import type { Reply } from './reply.ts';
+
+export interface GatewayLimits {
+  /** Largest accepted request body (contract §4: 4 MiB). */
+  maxBodyBytes: number;
+  /** Most events in one POST (contract §4: 10,000). */
+  maxEvents: number;
+}
+
+export const DEFAULT_LIMITS: GatewayLimits = { maxBodyBytes: 4 * 1024 * 1024, maxEvents: 10_000 };
+
+export interface GatewayContext {
+  engine: GatewayEngine;
+  secret: string;
+  publicStock: boolean;
+  lookupRequest: RequestLookup;
+  limits: GatewayLimits;
+  metrics: GatewayMetrics;
+  /** Set when shutdown starts: readiness fails and new work is refused. */
+  draining: boolean;
+  /** Set once the engine refused work as closed, so readiness reflects it too. */
+  engineClosed: boolean;
+}
+
+/**
+ * A route handler. It runs inside the uWS callback: `req` is only valid until it returns, so
+ * everything needed later (headers, parameters) must be read synchronously first.
+ */
+export type RouteHandler = (reply: Reply, res: HttpResponse, req: HttpRequest, ctx: GatewayContext) => void;

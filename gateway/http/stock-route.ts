@@ -1,0 +1,31 @@
+// GET /v1/stock/:sku (contract §4): the committed totals of one SKU with its locations.
+
+import { authenticate } from '../auth/authenticate.ts';
+import { mayRead } from '../auth/roles.ts';
+import { formatOfAccept } from './codec.ts';
+import type { RouteHandler } from './context.ts';
+
+export const getStock: RouteHandler = (reply, _res, req, ctx) => {
+  const format = formatOfAccept(req.getHeader('accept'));
+  let sku: string;
+  try {
+    sku = decodeURIComponent(req.getParameter(0));
+  } catch {
+    return reply.error(400, 'bad_request', 'the sku is not valid percent-encoding', format);
+  }
+
+  const auth = authenticate(req.getHeader('authorization'), ctx.secret);
+  if (!auth.ok) return reply.error(401, 'unauthorized', `invalid token (${auth.reason})`, format);
+  const topic = `stock/${sku}`;
+  if (!mayRead(auth.principal, topic, { publicStock: ctx.publicStock, lookupRequest: ctx.lookupRequest })) {
+    // Anonymous callers are told to authenticate; a token that is merely not enough is forbidden.
+    return auth.principal.role === 'anonymous'
+      ? reply.error(401, 'unauthorized', 'stock is not public on this server; a bearer token is required', format)
+      : reply.error(403, 'forbidden', 'this token may not read stock', format);
+  }
+
+  const snapshot = ctx.engine.snapshot(topic);
+  if (snapshot === undefined) return reply.error(404, 'not_found', `no stock known for sku ${JSON.stringify(sku)}`, format);
+  const data = typeof snapshot.data === 'object' && snapshot.data !== null ? snapshot.data : { data: snapshot.data };
+  reply.json(200, { ...data, seq: snapshot.seq }, format);
+};

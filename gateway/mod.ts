@@ -1,0 +1,16 @@
+// The gateway's public entry point. Everything outside gateway/ imports from here only.
+export { startGateway } from './server.ts';
+export type { Gateway, GatewayOptions } from './server.ts';
+export type { GatewayEngine, TopicSnapshot } from './engine-port.ts';
+export type { GatewayLimits } from './http/context.ts';
+export { DEFAULT_LIMITS } from './http/context.ts';
+export { resolveSecret, SECRET_FILE } from './secret.ts';
+export type { ResolvedSecret } from './secret.ts';
+export { signToken, verifyToken } from './auth/jwt.ts';
+export type { TokenClaims, TokenFailure, VerifyOptions, VerifyResult } from './auth/jwt.ts';
+export { authenticate, authenticateToken } from './auth/authenticate.ts';
+export type { AuthResult } from './auth/authenticate.ts';
+export { ANONYMOUS, ROLES, TOKEN_ROLES, isRole } from './auth/principal.ts';
+export type { Principal, Role } from './auth/principal.ts';
+export { mayRead, maySend, parseTopic } from './auth/roles.ts';
+export type { ReadOptions, RequestLookup, RequestParties, SendOptions, TopicFamily } from './auth/roles.ts';

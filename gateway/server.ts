@@ -1,0 +1,165 @@
+// The gateway's HTTP server on uWebSockets.js: routes, listening, and a drain-then-close
+// shutdown (contract §1: in-flight batches are committed and answered before connections close).
+
+import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
+import type { RequestLookup } from './auth/roles.ts';
+import type { GatewayEngine } from './engine-port.ts';
+import { InFlight } from './in-flight.ts';
+import { DEFAULT_LIMITS, type GatewayContext, type GatewayLimits, type RouteHandler } from './http/context.ts';
+import { postEvents } from './http/events-route.ts';
+import { getHealth, getMetrics, getReady } from './http/health-routes.ts';
+import { GatewayMetrics } from './http/metrics.ts';
+import { Reply } from './http/reply.ts';
+import { getStock } from './http/stock-route.ts';
+import { requestLookupFromSnapshots } from './request-lookup.ts';
+
+export interface GatewayOptions {
+  engine: GatewayEngine;
+  /** HS256 secret for bearer tokens. */
+  secret: string;
+  host?: string;
+  /** 0 picks a free port; the chosen one is on the returned gateway. */
+  port?: number;
+  /** Anonymous clients may read `stock/*` (contract §1, default on). */
+  publicStock?: boolean;
+  /** Who a service request belongs to; defaults to reading the engine's `request/<id>` state. */
+  lookupRequest?: RequestLookup;
+  limits?: Partial<GatewayLimits>;
+  /** How long close() waits for unanswered requests before closing their connections. */
+  drainTimeoutMs?: number;
+}
+
+export interface Gateway {
+  host: string;
+  port: number;
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  url: string;
+  /** Requests received and not yet answered (nor abandoned by their client). */
+  readonly inFlight: number;
+  /**
+   * Fails readiness, stops accepting connections, waits for in-flight requests (their batches
+   * commit and are answered), then closes every connection. Does not close the engine: it
+   * belongs to the caller, who closes it afterwards. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+type Method = 'get' | 'post';
+
+interface Route {
+  pattern: string;
+  method: Method;
+  handler: RouteHandler;
+}
+
+const ROUTES: Route[] = [
+  { pattern: '/v1/events', method: 'post', handler: postEvents },
+  { pattern: '/v1/stock/:sku', method: 'get', handler: getStock },
+  { pattern: '/healthz', method: 'get', handler: getHealth },
+  { pattern: '/readyz', method: 'get', handler: getReady },
+  { pattern: '/metrics', method: 'get', handler: getMetrics },
+];
+
+// The typings of this uWS build lack App.close() and the host+options form of listen(), both
+// present in the native module.
+type NativeApp = TemplatedApp & {
+  close(): void;
+  listen(host: string, port: number, options: number, cb: (socket: us_listen_socket | false) => void): TemplatedApp;
+};
+
+const LISTEN_EXCLUSIVE_PORT = 1;
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const host = options.host ?? '127.0.0.1';
+  const ctx: GatewayContext = {
+    engine: options.engine,
+    secret: options.secret,
+    publicStock: options.publicStock ?? true,
+    lookupRequest: options.lookupRequest ?? requestLookupFromSnapshots(options.engine),
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    metrics: new GatewayMetrics(options.engine),
+    draining: false,
+    engineClosed: false,
+  };
+  const stopFatal = options.engine.onFatal?.(() => {
+    ctx.engineClosed = true;
+  });
+  const inFlight = new InFlight();
+  const app = uWS.App() as NativeApp;
+
+  const mount = (routeName: string, handler: RouteHandler) => (res: HttpResponse, req: HttpRequest) => {
+    inFlight.enter();
+    const reply = new Reply(res, (outcome) => {
+      inFlight.leave();
+      ctx.metrics.countRequest(routeName, outcome);
+    });
+    try {
+      handler(reply, res, req, ctx);
+    } catch (error) {
+      console.error(`omni: ${routeName} failed:`, error);
+      reply.error(500, 'internal', 'the request could not be handled');
+    }
+  };
+
+  for (const route of ROUTES) {
+    app[route.method](route.pattern, mount(route.pattern, route.handler));
+    const allow = route.method.toUpperCase();
+    // uWS prefers a method-specific handler over `any` on the same pattern, so this only
+    // catches the other methods.
+    app.any(
+      route.pattern,
+      mount(route.pattern, (reply) => reply.error(405, 'method_not_allowed', `use ${allow}`, 'json', { Allow: allow })),
+    );
+  }
+  app.any('/*', mount('unmatched', (reply, _res, req) => reply.error(404, 'not_found', `no route for ${req.getUrl()}`)));
+
+  const port = options.port ?? 8080;
+  let listenSocket: us_listen_socket | undefined;
+  try {
+    listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+      // Exclusive: without it uWS sets SO_REUSEPORT and a second server on a busy port would
+      // silently share it instead of failing.
+      app.listen(host, port, LISTEN_EXCLUSIVE_PORT, (socket) => {
+        if (socket) resolve(socket);
+        else reject(new Error(`cannot listen on ${host}:${port}: address in use or not available`));
+      });
+    });
+  } catch (error) {
+    stopFatal?.();
+    ctx.metrics.dispose();
+    app.close();
+    throw error;
+  }
+  const boundPort = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
+  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      ctx.draining = true;
+      if (listenSocket !== undefined) uWS.us_listen_socket_close(listenSocket);
+      listenSocket = undefined;
+      const drained = await inFlight.whenIdle(drainTimeoutMs);
+      if (!drained) console.error(`omni: ${inFlight.count} request(s) still open after ${drainTimeoutMs} ms; closing them`);
+      // Closes idle keep-alive connections too, which would otherwise hold the process open.
+      app.close();
+      stopFatal?.();
+      ctx.metrics.dispose();
+    })();
+    return closing;
+  };
+
+  return {
+    host,
+    port: boundPort,
+    url: `http://${formatHost(host)}:${boundPort}`,
+    get inFlight() {
+      return inFlight.count;
+    },
+    close,
+  };
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -52,7 +52,8 @@ export class DedupIndex {
   }
 
   record(set: WriteSet, id: string, answer: StoredAnswer): void {
-    set.dedup.push([id, isPlainOk(answer) ? PLAIN_OK : answer]);
+    set.dedupIds.push(id);
+    set.dedupAnswers.push(isPlainOk(answer) ? PLAIN_OK : answer);
   }
 
   /** Rotates when due; the meta write goes in the same batch as the clear. */
@@ -67,6 +68,7 @@ export class DedupIndex {
   /** Called inside the batch's LMDB transaction. */
   writeAll(set: WriteSet): void {
     const [current] = this.generations;
-    for (const [id, v] of set.dedup) current.put(id, v);
+    const { dedupIds, dedupAnswers } = set;
+    for (let i = 0; i < dedupIds.length; i++) current.put(dedupIds[i], dedupAnswers[i]);
   }
 }

@@ -361,7 +361,7 @@ export class Engine {
     this.batches++;
     const stats: BatchStats = {
       events: batch.items.length,
-      writes: batch.set.state.size + batch.set.dedup.length + batch.set.timers.size,
+      writes: batch.set.state.size + batch.set.dedupIds.length + batch.set.timers.size,
       applyMs: batch.applyMs,
       commitMs: performance.now() - batch.committing,
     };

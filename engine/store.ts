@@ -8,6 +8,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import type { Durability, StateView } from './types.ts';
 
 const ABSENT = Symbol('absent');
+const DELETED = Symbol('deleted');
 type Cached = unknown | typeof ABSENT;
 
 export interface StoreOptions {
@@ -21,7 +22,8 @@ export interface StoreOptions {
 export class WriteSet {
   readonly state = new Map<string, unknown>();
   readonly timers = new Map<string, TimerRecord | undefined>();
-  readonly dedup: Array<[string, unknown]> = [];
+  readonly dedupIds: string[] = [];
+  readonly dedupAnswers: unknown[] = [];
   constructor(readonly batch: number) {}
 }
 
@@ -37,7 +39,8 @@ export class StateStore {
   readonly state: Database<unknown, string>;
   readonly timers: Database<TimerRecord, string>;
   readonly dedupGenerations: [Database<unknown, string>, Database<unknown, string>];
-  private readonly pending = new Map<string, { value: unknown; batch: number }>();
+  /** Uncommitted values by key; DELETED marks a pending removal. */
+  private readonly pending = new Map<string, unknown>();
   private readonly committed = new Map<string, Cached>();
 
   constructor(private readonly options: StoreOptions) {
@@ -64,7 +67,7 @@ export class StateStore {
   readonly latest: StateView = {
     get: <T>(key: string): T | undefined => {
       const p = this.pending.get(key);
-      if (p) return p.value as T | undefined;
+      if (p !== undefined) return (p === DELETED ? undefined : p) as T | undefined;
       return this.readCommitted(key) as T | undefined;
     },
   };
@@ -89,7 +92,7 @@ export class StateStore {
     // Pin the durable value before the first uncommitted write, so that `durable` never
     // has to read LMDB for a key whose newer value may be committed but not yet released.
     if (!this.pending.has(key)) this.readCommitted(key);
-    this.pending.set(key, { value, batch: set.batch });
+    this.pending.set(key, value === undefined ? DELETED : value);
     set.state.set(key, value);
   }
 
@@ -117,7 +120,10 @@ export class StateStore {
     this.root.resetReadTxn();
     for (const [key, value] of set.state) {
       this.committed.set(key, value === undefined ? ABSENT : value);
-      if (this.pending.get(key)?.batch === set.batch) this.pending.delete(key);
+      // Still pending with this batch's value: no later batch wrote it. (A later batch that
+      // wrote an equal primitive may lose its pending entry here: reads then see the same value.)
+      const p = this.pending.get(key);
+      if (p === value || (p === DELETED && value === undefined)) this.pending.delete(key);
     }
     if (this.committed.size > this.options.cacheEntries) this.evict();
   }

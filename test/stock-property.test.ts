@@ -101,7 +101,7 @@ function runStep(r: PureRunner, step: Step): void {
     return;
   }
   const before = r.dump();
-  const availBefore = new Map(SKUS.flatMap((s) => LOCS.map((l) => [`${s}@${l}`, availableOf(r, s, l)] as const)));
+  const availBefore = new Map<string, number>(SKUS.flatMap((s) => LOCS.map((l): [string, number] => [`${s}@${l}`, availableOf(r, s, l)])));
   const e = r.apply(step);
   if (!e.result.ok) {
     expect(r.dump()).toBe(before);

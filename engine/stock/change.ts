@@ -3,7 +3,7 @@
 // rejects simply drops its Change, so a rejection never writes anything.
 
 import type { Effects, StateView, TimerSpec } from '../types.ts';
-import { availableAt, keys, topics, type Location, type SkuState } from './types.ts';
+import { availableAt, keys, ON_HAND, RESERVED, SAFETY, topics, type Location, type SkuState } from './types.ts';
 
 export class StockChange {
   private readonly skus = new Map<string, SkuState>();
@@ -41,61 +41,50 @@ export class StockChange {
   }
 
   /** The row's index in this event's own copy of the SKU record, adding the row if new. */
-  private writableRow(sku: string, location: string): { state: SkuState; i: number } {
+  private writableRow(sku: string, location: string): { state: SkuState; i: number; isNew: boolean } {
     let state = this.skus.get(sku);
     if (!state) {
-      // Copied once per event; the view's object is never changed.
+      // Copied once per event; the view's object is never changed. `locations` is shared
+      // until a location is added.
       const prev = this.view.get<SkuState>(keys.sku(sku));
-      state = prev
-        ? {
-            sku,
-            locations: prev.locations.slice(),
-            onHand: prev.onHand.slice(),
-            reserved: prev.reserved.slice(),
-            safety: prev.safety.slice(),
-          }
-        : { sku, locations: [], onHand: [], reserved: [], safety: [] };
+      state = prev ? { sku, locations: prev.locations, rows: prev.rows.slice() } : { sku, locations: [], rows: [] };
       this.skus.set(sku, state);
     }
     let i = state.locations.indexOf(location);
-    if (i < 0) {
-      i = state.locations.push(location) - 1;
-      state.onHand.push(0);
-      state.reserved.push(0);
-      state.safety.push(0);
+    const isNew = i < 0;
+    if (isNew) {
+      state.locations = [...state.locations, location];
+      i = state.locations.length - 1;
+      state.rows.push(0, 0, 0);
     }
-    return { state, i };
+    return { state, i, isNew };
   }
 
   /**
    * Changes one row: deltas for onHand and reserved, or a new value for onHand or safety.
-   * Raises low-stock when available falls to or below the location's threshold. Returns
-   * the row's new onHand.
+   * Raises low-stock when available falls to or below the location's threshold (a new row
+   * counts as coming from above). Returns the row's new onHand.
    */
   change(
     sku: string,
     location: string,
     delta: { onHand?: number; reserved?: number; setOnHand?: number; setSafety?: number },
   ): number {
-    const { state, i } = this.writableRow(sku, location);
-    const isNew = state.onHand[i] === 0 && state.reserved[i] === 0 && state.safety[i] === 0 && !this.hadRow(sku, location);
+    const { state, i, isNew } = this.writableRow(sku, location);
     const before = isNew ? Infinity : availableAt(state, i);
-    if (delta.onHand) state.onHand[i] += delta.onHand;
-    if (delta.reserved) state.reserved[i] += delta.reserved;
-    if (delta.setOnHand !== undefined) state.onHand[i] = delta.setOnHand;
-    if (delta.setSafety !== undefined) state.safety[i] = delta.setSafety;
+    const r = state.rows;
+    const at = 3 * i;
+    if (delta.onHand) r[at + ON_HAND] += delta.onHand;
+    if (delta.reserved) r[at + RESERVED] += delta.reserved;
+    if (delta.setOnHand !== undefined) r[at + ON_HAND] = delta.setOnHand;
+    if (delta.setSafety !== undefined) r[at + SAFETY] = delta.setSafety;
     this.changed.push(topics.sku(sku), topics.skuAt(sku, location));
     const threshold = this.location(location)?.lowStock ?? this.defaultLowStock;
     const after = availableAt(state, i);
     if (after <= threshold && before > threshold) {
       this.alert({ type: 'low_stock', sku, location, available: after, threshold });
     }
-    return state.onHand[i];
-  }
-
-  private hadRow(sku: string, location: string): boolean {
-    const prev = this.view.get<SkuState>(keys.sku(sku));
-    return prev !== undefined && prev.locations.includes(location);
+    return r[at + ON_HAND];
   }
 
   put(key: string, value: unknown): void {

@@ -55,12 +55,12 @@ export function renderStockTopic(view: StateView, topic: string): unknown | unde
   const sku = at < 0 ? name : name.slice(0, at);
   const state = view.get<SkuState>(keys.sku(sku));
   if (!state) return undefined;
+  const r = state.rows;
   if (at >= 0) {
     const location = name.slice(at + 1);
     const i = state.locations.indexOf(location);
     if (i < 0) return undefined;
-    const { onHand, reserved, safety } = state;
-    return { sku, location, onHand: onHand[i], reserved: reserved[i], safety: safety[i], available: availableAt(state, i) };
+    return { sku, location, onHand: r[3 * i], reserved: r[3 * i + 1], safety: r[3 * i + 2], available: availableAt(state, i) };
   }
   let onHand = 0;
   let reserved = 0;
@@ -68,10 +68,10 @@ export function renderStockTopic(view: StateView, topic: string): unknown | unde
   const locations: Record<string, { onHand: number; reserved: number; safety: number; available: number }> = {};
   for (let i = 0; i < state.locations.length; i++) {
     const a = availableAt(state, i);
-    onHand += state.onHand[i];
-    reserved += state.reserved[i];
+    onHand += r[3 * i];
+    reserved += r[3 * i + 1];
     avail += a;
-    locations[state.locations[i]] = { onHand: state.onHand[i], reserved: state.reserved[i], safety: state.safety[i], available: a };
+    locations[state.locations[i]] = { onHand: r[3 * i], reserved: r[3 * i + 1], safety: r[3 * i + 2], available: a };
   }
   return { sku, onHand, reserved, available: avail, locations };
 }

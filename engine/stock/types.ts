@@ -18,26 +18,31 @@ export interface StockRow {
 
 /**
  * One record per SKU holding every location's row: a reservation without a location and an
- * order's allocation read one record per SKU, and the totals come from the same read. Rows
- * are parallel arrays (index i is location `locations[i]`): copied with slice, encoded as
- * plain arrays, and free of per-SKU object shapes.
+ * order's allocation read one record per SKU, and the totals come from the same read. Row i
+ * (location `locations[i]`) is `rows[3i]` onHand, `rows[3i+1]` reserved, `rows[3i+2]` safety:
+ * an update copies one number array (and shares `locations` unless a location is added),
+ * encodes as plain arrays, and creates no per-SKU object shapes.
  */
 export interface SkuState {
   sku: string;
   locations: string[];
-  onHand: number[];
-  reserved: number[];
-  safety: number[];
+  rows: number[];
 }
+
+export const ON_HAND = 0;
+export const RESERVED = 1;
+export const SAFETY = 2;
 
 export function rowAt(state: SkuState | undefined, location: string): StockRow | undefined {
   const i = state ? state.locations.indexOf(location) : -1;
   if (i < 0) return undefined;
-  return { onHand: state!.onHand[i], reserved: state!.reserved[i], safety: state!.safety[i] };
+  const r = state!.rows;
+  return { onHand: r[3 * i], reserved: r[3 * i + 1], safety: r[3 * i + 2] };
 }
 
 export function availableAt(state: SkuState, i: number): number {
-  return Math.max(0, state.onHand[i] - state.reserved[i] - state.safety[i]);
+  const r = state.rows;
+  return Math.max(0, r[3 * i] - r[3 * i + 1] - r[3 * i + 2]);
 }
 
 export interface Reservation {
@@ -76,16 +81,52 @@ export interface StockOptions {
   defaultTtlMs?: number;
 }
 
+/**
+ * The state key and topic names of a SKU, built once and reused: the same string objects go
+ * into every map lookup of the engine, so their hashes are computed once, not per event.
+ */
+interface SkuNames {
+  key: string;
+  topic: string;
+  at: Map<string, string>;
+}
+
+const MAX_NAMED_SKUS = 200_000;
+const skuNames = new Map<string, SkuNames>();
+const locationKeys = new Map<string, string>();
+
+function namesOf(sku: string): SkuNames {
+  let names = skuNames.get(sku);
+  if (!names) {
+    if (skuNames.size >= MAX_NAMED_SKUS) skuNames.clear();
+    names = { key: `stock/sku/${sku}`, topic: `stock/${sku}`, at: new Map() };
+    skuNames.set(sku, names);
+  }
+  return names;
+}
+
 export const keys = {
-  location: (id: string) => `stock/loc/${id}`,
-  sku: (sku: string) => `stock/sku/${sku}`,
+  location: (id: string) => {
+    let key = locationKeys.get(id);
+    if (key === undefined) {
+      if (locationKeys.size >= MAX_NAMED_SKUS) locationKeys.clear();
+      locationKeys.set(id, (key = `stock/loc/${id}`));
+    }
+    return key;
+  },
+  sku: (sku: string) => namesOf(sku).key,
   reservation: (id: string) => `stock/res/${id}`,
   order: (id: string) => `stock/order/${id}`,
 };
 
 export const topics = {
-  sku: (sku: string) => `stock/${sku}`,
-  skuAt: (sku: string, location: string) => `stock/${sku}@${location}`,
+  sku: (sku: string) => namesOf(sku).topic,
+  skuAt: (sku: string, location: string) => {
+    const at = namesOf(sku).at;
+    let topic = at.get(location);
+    if (topic === undefined) at.set(location, (topic = `stock/${sku}@${location}`));
+    return topic;
+  },
   alerts: 'alerts/stock',
 };
 

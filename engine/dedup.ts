@@ -37,16 +37,29 @@ export class DedupIndex {
     this.meta = store.durable.get<DedupMeta>(META_KEY) ?? { current: 0, rotatedAt: now };
   }
 
+  /** Stores the rotation clock on first open: restarts must not keep resetting it. */
+  async open(): Promise<void> {
+    if (this.store.durable.get<DedupMeta>(META_KEY) === undefined) {
+      await this.store.state.put(META_KEY, this.meta);
+    }
+  }
+
+  rotationDue(now: number): boolean {
+    return now - this.meta.rotatedAt >= this.retentionMs;
+  }
+
   private get generations(): [Database<unknown, string>, Database<unknown, string>] {
     const [a, b] = this.store.dedupGenerations;
     return this.meta.current === 0 ? [a, b] : [b, a];
   }
 
   /** The first answer for this id, if it was committed within the retention window. */
-  lookup(id: string): StoredAnswer | undefined {
+  lookup(id: string, now: number): StoredAnswer | undefined {
     const [current, previous] = this.generations;
     let v = current.get(id);
-    if (v === undefined) v = previous.get(id);
+    // Once a rotation is due, everything in the previous generation is older than the
+    // retention: it is as good as cleared even before the next batch clears it.
+    if (v === undefined && !this.rotationDue(now)) v = previous.get(id);
     if (v === undefined) return undefined;
     return v === PLAIN_OK ? { ok: true } : (v as StoredAnswer);
   }
@@ -58,7 +71,7 @@ export class DedupIndex {
 
   /** Rotates when due; the meta write goes in the same batch as the clear. */
   maybeRotate(set: WriteSet, now: number): (() => void) | undefined {
-    if (now - this.meta.rotatedAt < this.retentionMs) return undefined;
+    if (!this.rotationDue(now)) return undefined;
     const [, previous] = this.generations;
     this.meta = { current: this.meta.current === 0 ? 1 : 0, rotatedAt: now };
     this.store.write(set, META_KEY, this.meta);

@@ -52,9 +52,16 @@ interface TimerItem {
   rec: TimerRecord;
 }
 
+/** An empty batch item: lets an idle engine run its per-batch upkeep (dedup rotation). */
+interface TickItem {
+  kind: 'tick';
+}
+
+type Item = EventItem | TimerItem | TickItem;
+
 interface Batch {
   set: WriteSet;
-  items: Array<EventItem | TimerItem>;
+  items: Item[];
   outputs: Output[];
   /** State topics changed in this batch → the oldest event time folded into their update. */
   changed: Map<string, number>;
@@ -83,7 +90,7 @@ export class Engine {
   private readonly maxInFlight: number;
   private readonly maxQueued: number;
 
-  private queue: Array<EventItem | TimerItem> = [];
+  private queue: Item[] = [];
   private readonly inFlightIds = new Map<string, EventItem>();
   private readonly openSubmissions = new Set<Submission>();
   private inFlight = 0;
@@ -93,6 +100,7 @@ export class Engine {
   private closing = false;
   private failure: Error | undefined;
   private timerHandle: NodeJS.Timeout | undefined;
+  private maintenance: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private idleWaiters: Array<() => void> = [];
   private interest: ((topic: string) => boolean) | undefined;
@@ -124,7 +132,17 @@ export class Engine {
   }
 
   async start(): Promise<void> {
-    this.dedup = new DedupIndex(this.store, this.options.dedupRetentionMs ?? DAY_MS, this.clock.now());
+    const retention = this.options.dedupRetentionMs ?? DAY_MS;
+    this.dedup = new DedupIndex(this.store, retention, this.clock.now());
+    await this.dedup.open();
+    // Rotation happens in a batch; an idle engine gets an empty one when a rotation is due.
+    this.maintenance = setInterval(() => {
+      if (this.queue.length === 0 && this.dedup.rotationDue(this.clock.now())) {
+        this.queue.push({ kind: 'tick' });
+        this.scheduleDrain();
+      }
+    }, Math.min(retention / 4, 60_000));
+    this.maintenance.unref();
     let epoch = this.store.durable.get<string>('$epoch');
     if (!epoch) {
       // The epoch names this data dir's history: a new one means subscribers' seqs are void.
@@ -175,7 +193,7 @@ export class Engine {
       sub.remaining++;
       return;
     }
-    const first = this.dedup.lookup(event.id);
+    const first = this.dedup.lookup(event.id, arrival);
     if (first) {
       sub.results[index] = { id: event.id, ...first, duplicate: true } as EventResult;
       return;
@@ -212,7 +230,7 @@ export class Engine {
 
   private runBatch(): void {
     const started = performance.now();
-    let items: Array<EventItem | TimerItem>;
+    let items: Item[];
     if (this.queue.length <= this.maxBatch) {
       items = this.queue;
       this.queue = [];
@@ -232,7 +250,7 @@ export class Engine {
     const now = this.clock.now();
     for (const item of items) {
       if (item.kind === 'event') this.applyEvent(batch, item, now);
-      else this.applyTimer(batch, item, now);
+      else if (item.kind === 'timer') this.applyTimer(batch, item, now);
     }
     this.renderChanged(batch);
     this.partitions.flush(batch.set);
@@ -523,6 +541,7 @@ export class Engine {
     this.closed ??= (async () => {
       this.closing = true;
       if (this.timerHandle) clearTimeout(this.timerHandle);
+      clearInterval(this.maintenance);
       this.scheduleDrain();
       await this.idle();
       await this.store.close();

@@ -9,6 +9,8 @@ import type { Durability, StateView } from './types.ts';
 
 const ABSENT = Symbol('absent');
 const DELETED = Symbol('deleted');
+/** Longest key a read looks up (LMDB keys are at most 1978 bytes; ours stay far below). */
+const MAX_KEY_CHARS = 480;
 type Cached = unknown | typeof ABSENT;
 
 export interface StoreOptions {
@@ -78,6 +80,8 @@ export class StateStore {
   };
 
   private readCommitted(key: string): unknown {
+    // Nothing longer was ever written (ids are ≤ 128 chars); LMDB would refuse the key.
+    if (key.length > MAX_KEY_CHARS) return undefined;
     let v = this.committed.get(key);
     if (v === undefined) {
       // Not pending (else it would be cached, see write), so LMDB holds the durable value.

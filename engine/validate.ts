@@ -18,10 +18,27 @@ export function invalid(message: string): EventError {
   return { code: 'invalid_event', message };
 }
 
+/** Quantities above this are refused: sums of them stay exact (far below 2^53). */
+export const MAX_QUANTITY = 1_000_000_000;
+
+/** Lone UTF-16 surrogates cannot be stored as UTF-8 and would come back changed. */
+function wellFormed(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c >= 0xdc00) return false;
+    const next = v.charCodeAt(i + 1);
+    if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+    i++;
+  }
+  return true;
+}
+
 /** An identifier: 1–128 chars, no control characters; `noAt` when it is part of a topic name. */
 export function idProblem(v: unknown, noAt = false): string | null {
   if (typeof v !== 'string') return 'must be a string';
   if (v.length < 1 || v.length > MAX_ID_LENGTH) return `must be 1–${MAX_ID_LENGTH} characters`;
+  if (!wellFormed(v)) return 'must be well-formed Unicode';
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
     if (c < 0x20 || c === 0x7f) return 'must not contain control characters';
@@ -35,9 +52,13 @@ function ruleProblem(rule: FieldRule, v: unknown): string | null {
     case 'id':
       return idProblem(v, rule.noAt);
     case 'posInt':
-      return Number.isSafeInteger(v) && (v as number) > 0 ? null : 'must be a positive integer';
+      return Number.isInteger(v) && (v as number) > 0 && (v as number) <= MAX_QUANTITY
+        ? null
+        : `must be a positive integer up to ${MAX_QUANTITY}`;
     case 'nonNegInt':
-      return Number.isSafeInteger(v) && (v as number) >= 0 ? null : 'must be a non-negative integer';
+      return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_QUANTITY
+        ? null
+        : `must be an integer from 0 to ${MAX_QUANTITY}`;
     case 'number': {
       if (typeof v !== 'number' || !Number.isFinite(v)) return 'must be a finite number';
       if (rule.min !== undefined && v < rule.min) return `must be ≥ ${rule.min}`;
@@ -47,7 +68,8 @@ function ruleProblem(rule: FieldRule, v: unknown): string | null {
     case 'enum':
       return typeof v === 'string' && rule.values.includes(v) ? null : `must be one of ${rule.values.join(', ')}`;
     case 'text':
-      return typeof v === 'string' && v.length <= rule.max ? null : `must be a string of at most ${rule.max} characters`;
+      if (typeof v !== 'string' || v.length > rule.max) return `must be a string of at most ${rule.max} characters`;
+      return wellFormed(v) ? null : 'must be well-formed Unicode';
     case 'custom':
       return rule.check(v);
   }

@@ -2,8 +2,22 @@
 // records, the topics they change, and the alerts their rows cross into. A handler that
 // rejects simply drops its Change, so a rejection never writes anything.
 
+import type { ErrorCode } from '../errors.ts';
 import type { Effects, StateView, TimerSpec } from '../types.ts';
 import { availableAt, keys, ON_HAND, RESERVED, SAFETY, topics, type Location, type SkuState } from './types.ts';
+
+/** Rows stay within ±10^12 units, so SKU totals stay exact (below 2^53) up to 9,000 locations. */
+export const MAX_ROW_UNITS = 1e12;
+
+/** Thrown by a change that must not happen; the processor turns it into a rejection. */
+export class StockRejection extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export class StockChange {
   private readonly skus = new Map<string, SkuState>();
@@ -78,6 +92,9 @@ export class StockChange {
     if (delta.reserved) r[at + RESERVED] += delta.reserved;
     if (delta.setOnHand !== undefined) r[at + ON_HAND] = delta.setOnHand;
     if (delta.setSafety !== undefined) r[at + SAFETY] = delta.setSafety;
+    if (Math.abs(r[at + ON_HAND]) > MAX_ROW_UNITS || r[at + RESERVED] > MAX_ROW_UNITS) {
+      throw new StockRejection('invalid_event', `${sku} at ${location} would pass ${MAX_ROW_UNITS} units`);
+    }
     this.changed.push(topics.sku(sku), topics.skuAt(sku, location));
     const threshold = this.location(location)?.lowStock ?? this.defaultLowStock;
     const after = availableAt(state, i);

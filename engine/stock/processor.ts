@@ -2,7 +2,8 @@
 // orders. Pure: it reads through the StateView it is given and returns effects.
 
 import type { Processor, StateView } from '../types.ts';
-import { StockChange } from './change.ts';
+import { rejection } from '../errors.ts';
+import { StockChange, StockRejection } from './change.ts';
 import { STOCK_EVENT_FIELDS, validateStockEvent } from './events.ts';
 import { endHold, HANDLERS } from './handlers.ts';
 import { availableAt, keys, type Reservation, type SkuState, type StockOptions } from './types.ts';
@@ -23,7 +24,12 @@ export function stockProcessor(options: StockOptions = {}): Processor {
     },
 
     apply(view, ev, ctx) {
-      return HANDLERS[ev.type](new StockChange(view, lowStock), ev, ctx, defaultTtl);
+      try {
+        return HANDLERS[ev.type](new StockChange(view, lowStock), ev, ctx, defaultTtl);
+      } catch (err) {
+        if (err instanceof StockRejection) return { result: rejection(err.code, err.message) };
+        throw err;
+      }
     },
 
     onTimer(view, timer) {
@@ -65,7 +71,9 @@ export function renderStockTopic(view: StateView, topic: string): unknown | unde
   let onHand = 0;
   let reserved = 0;
   let avail = 0;
-  const locations: Record<string, { onHand: number; reserved: number; safety: number; available: number }> = {};
+  // No prototype: a location may be called `__proto__` like anything else.
+  const locations: Record<string, { onHand: number; reserved: number; safety: number; available: number }> =
+    Object.create(null);
   for (let i = 0; i < state.locations.length; i++) {
     const a = availableAt(state, i);
     onHand += r[3 * i];

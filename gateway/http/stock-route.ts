@@ -1,5 +1,6 @@
 // GET /v1/stock/:sku (contract §4): the committed totals of one SKU with its locations.
 
+import { idProblem } from '../../engine/mod.ts';
 import { authenticate } from '../auth/authenticate.ts';
 import { mayRead } from '../auth/roles.ts';
 import { formatOfAccept } from './codec.ts';
@@ -24,8 +25,11 @@ export const getStock: RouteHandler = (reply, _res, req, ctx) => {
       : reply.error(403, 'forbidden', 'this token may not read stock', format);
   }
 
-  const snapshot = ctx.engine.snapshot(topic);
-  if (snapshot === undefined) return reply.error(404, 'not_found', `no stock known for sku ${JSON.stringify(sku)}`, format);
+  // A SKU the engine would never accept cannot have stock; '@' would name a location topic.
+  const snapshot = idProblem(sku, true) === null ? ctx.engine.snapshot(topic) : undefined;
+  if (snapshot === undefined) {
+    return reply.error(404, 'not_found', `no stock known for sku ${JSON.stringify(sku.slice(0, 200))}`, format);
+  }
   const data = typeof snapshot.data === 'object' && snapshot.data !== null ? snapshot.data : { data: snapshot.data };
   reply.json(200, { ...data, seq: snapshot.seq }, format);
 };

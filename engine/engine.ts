@@ -23,8 +23,8 @@ import { envelopeProblem } from './validate.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 const seqKey = (group: string) => `$seq/${group}`;
-/** [topic, seq, topic, seq, …]: a group holds a handful of topics; copied with slice. */
-type SeqRecord = Array<string | number>;
+/** The seqs of a group of topics, by slot (see Processor.seqSlot): copied with slice. */
+type SeqRecord = number[];
 
 interface Submission {
   results: EventResult[];
@@ -344,16 +344,14 @@ export class Engine {
   }
 
   private nextSeq(batch: Batch, processor: Processor, topic: string): number {
-    const group = processor.seqGroup?.(topic) ?? topic;
+    const { group, slot } = processor.seqSlot?.(this.store.latest, topic) ?? { group: topic, slot: 0 };
     let rec = batch.seqs.get(group);
     if (!rec) {
       rec = this.store.latest.get<SeqRecord>(seqKey(group))?.slice() ?? [];
       batch.seqs.set(group, rec);
     }
-    const i = rec.indexOf(topic);
-    if (i >= 0) return (rec[i + 1] = (rec[i + 1] as number) + 1);
-    rec.push(topic, 1);
-    return 1;
+    while (rec.length <= slot) rec.push(0);
+    return ++rec[slot];
   }
 
   private finish(batch: Batch): void {
@@ -461,10 +459,10 @@ export class Engine {
 
   /** The seq of the last durable update of a topic (0 when it never had one). */
   lastSeq(topic: string): number {
-    const group = this.processorForTopic(topic)?.seqGroup?.(topic) ?? topic;
-    const rec = this.store.durable.get<SeqRecord>(seqKey(group));
-    const i = rec ? rec.indexOf(topic) : -1;
-    return i >= 0 ? (rec![i + 1] as number) : 0;
+    const processor = this.processorForTopic(topic);
+    const at = processor?.seqSlot ? processor.seqSlot(this.store.durable, topic) : { group: topic, slot: 0 };
+    if (!at) return 0;
+    return this.store.durable.get<SeqRecord>(seqKey(at.group))?.[at.slot] ?? 0;
   }
 
   /**

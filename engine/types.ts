@@ -66,10 +66,12 @@ export interface Processor {
   /** Renders a state topic (`stock/<sku>`), or undefined when it has no state. */
   render(view: StateView, topic: string): unknown | undefined;
   /**
-   * Topics whose sequence numbers are stored together (one read and one write per batch
-   * instead of one per topic): `stock/A` and `stock/A@S1` share the group `stock/A`.
+   * Where a topic's sequence number is stored: a group of topics shares one record of numbers
+   * (one read and one write per batch instead of one per topic), the topic owning one slot.
+   * `stock/A` is slot 0 of group `stock/A`, `stock/A@S1` the slot after S1's row. Slots never
+   * move. Without it every topic is slot 0 of a group of its own.
    */
-  seqGroup?(topic: string): string;
+  seqSlot?(view: StateView, topic: string): { group: string; slot: number } | undefined;
 }
 
 /** One message released to subscribers after its batch is durable. */

@@ -75,10 +75,14 @@ function ruleProblem(rule: FieldRule, v: unknown): string | null {
   }
 }
 
+const compiled = new WeakMap<Record<string, FieldRule>, Array<[string, FieldRule]>>();
+
 /** Checks `fields` of `ev` against their rules; the first problem becomes the error. */
 export function checkFields(ev: InputEvent, fields: Record<string, FieldRule>): EventError | null {
-  for (const name in fields) {
-    const rule = fields[name];
+  let list = compiled.get(fields);
+  if (!list) compiled.set(fields, (list = Object.entries(fields)));
+  for (let i = 0; i < list.length; i++) {
+    const [name, rule] = list[i];
     const v = ev[name];
     if (v === undefined || v === null) {
       if (rule.optional) continue;

@@ -313,6 +313,10 @@ describe('topics', () => {
   it('every change names the topics it touched', () => {
     const e = receive('A', 'S1', 1);
     expect(e.changed).toEqual(expect.arrayContaining(['stock/A', 'stock/A@S1']));
-    expect(r.processor.seqGroup!('stock/A@S1')).toBe('stock/A');
+    receive('A', 'W1', 1);
+    expect(r.processor.seqSlot!(r.view, 'stock/A')).toEqual({ group: 'stock/A', slot: 0 });
+    expect(r.processor.seqSlot!(r.view, 'stock/A@S1')).toEqual({ group: 'stock/A', slot: 1 });
+    expect(r.processor.seqSlot!(r.view, 'stock/A@W1')).toEqual({ group: 'stock/A', slot: 2 });
+    expect(r.processor.seqSlot!(r.view, 'stock/A@S2')).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@
 
 import type { ErrorCode } from '../errors.ts';
 import type { Effects, StateView, TimerSpec } from '../types.ts';
-import { availableAt, keys, ON_HAND, RESERVED, SAFETY, topics, type Location, type SkuState } from './types.ts';
+import { availableAt, keys, locationTopic, namesOf, ON_HAND, RESERVED, SAFETY, topics, type Location, type SkuNames, type SkuState } from './types.ts';
 
 /** Rows stay within ±10^12 units, so SKU totals stay exact (below 2^53) up to 9,000 locations. */
 export const MAX_ROW_UNITS = 1e12;
@@ -19,8 +19,16 @@ export class StockRejection extends Error {
   }
 }
 
+interface SkuEntry {
+  sku: string;
+  names: SkuNames;
+  /** This event's own copy, made on its first change. */
+  state: SkuState | undefined;
+}
+
 export class StockChange {
-  private readonly skus = new Map<string, SkuState>();
+  /** The SKUs this event has looked at: almost always one, so a list beats a map. */
+  private readonly entries: SkuEntry[] = [];
   private readonly writes: Array<[string, unknown]> = [];
   private readonly changed: string[] = [];
   private messages: Array<{ topic: string; data: unknown }> | undefined;
@@ -31,6 +39,13 @@ export class StockChange {
     readonly view: StateView,
     private readonly defaultLowStock: number,
   ) {}
+
+  private entry(sku: string): SkuEntry {
+    for (const e of this.entries) if (e.sku === sku) return e;
+    const e: SkuEntry = { sku, names: namesOf(sku), state: undefined };
+    this.entries.push(e);
+    return e;
+  }
 
   private lastLocation: Location | undefined;
 
@@ -44,7 +59,8 @@ export class StockChange {
 
   /** The SKU's rows as this event sees them (its own changes included). */
   skuState(sku: string): SkuState | undefined {
-    return this.skus.get(sku) ?? this.view.get<SkuState>(keys.sku(sku));
+    const e = this.entry(sku);
+    return e.state ?? this.view.get<SkuState>(e.names.key);
   }
 
   /** Units available to sell at a location (0 for a row that does not exist). */
@@ -55,14 +71,15 @@ export class StockChange {
   }
 
   /** The row's index in this event's own copy of the SKU record, adding the row if new. */
-  private writableRow(sku: string, location: string): { state: SkuState; i: number; isNew: boolean } {
-    let state = this.skus.get(sku);
+  private writableRow(e: SkuEntry, location: string): { state: SkuState; i: number; isNew: boolean } {
+    let state = e.state;
     if (!state) {
       // Copied once per event; the view's object is never changed. `locations` is shared
       // until a location is added.
-      const prev = this.view.get<SkuState>(keys.sku(sku));
+      const prev = this.view.get<SkuState>(e.names.key);
+      const sku = e.sku;
       state = prev ? { sku, locations: prev.locations, rows: prev.rows.slice() } : { sku, locations: [], rows: [] };
-      this.skus.set(sku, state);
+      e.state = state;
     }
     let i = state.locations.indexOf(location);
     const isNew = i < 0;
@@ -84,7 +101,8 @@ export class StockChange {
     location: string,
     delta: { onHand?: number; reserved?: number; setOnHand?: number; setSafety?: number },
   ): number {
-    const { state, i, isNew } = this.writableRow(sku, location);
+    const e = this.entry(sku);
+    const { state, i, isNew } = this.writableRow(e, location);
     const before = isNew ? Infinity : availableAt(state, i);
     const r = state.rows;
     const at = 3 * i;
@@ -95,7 +113,7 @@ export class StockChange {
     if (Math.abs(r[at + ON_HAND]) > MAX_ROW_UNITS || r[at + RESERVED] > MAX_ROW_UNITS) {
       throw new StockRejection('invalid_event', `${sku} at ${location} would pass ${MAX_ROW_UNITS} units`);
     }
-    this.changed.push(topics.sku(sku), topics.skuAt(sku, location));
+    this.changed.push(e.names.topic, locationTopic(e.names, sku, location));
     const threshold = this.location(location)?.lowStock ?? this.defaultLowStock;
     const after = availableAt(state, i);
     if (after <= threshold && before > threshold) {
@@ -121,7 +139,7 @@ export class StockChange {
   }
 
   effects(result: Record<string, unknown> = {}): Effects {
-    for (const [sku, state] of this.skus) this.writes.push([keys.sku(sku), state]);
+    for (const e of this.entries) if (e.state) this.writes.push([e.names.key, e.state]);
     const effects: Effects = { result: { ok: true, ...result }, writes: this.writes, changed: this.changed };
     if (this.messages) effects.messages = this.messages;
     if (this.timerSets || this.timerCancels) effects.timers = { set: this.timerSets, cancel: this.timerCancels };

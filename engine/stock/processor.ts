@@ -6,7 +6,7 @@ import { rejection } from '../errors.ts';
 import { StockChange, StockRejection } from './change.ts';
 import { STOCK_EVENT_FIELDS, validateStockEvent } from './events.ts';
 import { endHold, HANDLERS } from './handlers.ts';
-import { availableAt, keys, type Reservation, type SkuState, type StockOptions } from './types.ts';
+import { availableAt, keys, topics, type Reservation, type SkuState, type StockOptions } from './types.ts';
 
 export function stockProcessor(options: StockOptions = {}): Processor {
   const lowStock = options.lowStockThreshold ?? 5;
@@ -47,9 +47,13 @@ export function stockProcessor(options: StockOptions = {}): Processor {
       return renderStockTopic(view, topic);
     },
 
-    seqGroup(topic) {
+    seqSlot(view, topic) {
       const at = topic.lastIndexOf('@');
-      return at < 0 ? topic : topic.slice(0, at);
+      if (at < 0) return { group: topic, slot: 0 };
+      const sku = topic.slice('stock/'.length, at);
+      // Rows are only ever appended, so a location's slot is fixed once it has a row.
+      const i = view.get<SkuState>(keys.sku(sku))?.locations.indexOf(topic.slice(at + 1)) ?? -1;
+      return i < 0 ? undefined : { group: topics.sku(sku), slot: 1 + i };
     },
   };
 }

@@ -85,7 +85,7 @@ export interface StockOptions {
  * The state key and topic names of a SKU, built once and reused: the same string objects go
  * into every map lookup of the engine, so their hashes are computed once, not per event.
  */
-interface SkuNames {
+export interface SkuNames {
   key: string;
   topic: string;
   at: Map<string, string>;
@@ -95,7 +95,7 @@ const MAX_NAMED_SKUS = 200_000;
 const skuNames = new Map<string, SkuNames>();
 const locationKeys = new Map<string, string>();
 
-function namesOf(sku: string): SkuNames {
+export function namesOf(sku: string): SkuNames {
   let names = skuNames.get(sku);
   if (!names) {
     if (skuNames.size >= MAX_NAMED_SKUS) skuNames.clear();
@@ -103,6 +103,12 @@ function namesOf(sku: string): SkuNames {
     skuNames.set(sku, names);
   }
   return names;
+}
+
+export function locationTopic(names: SkuNames, sku: string, location: string): string {
+  let topic = names.at.get(location);
+  if (topic === undefined) names.at.set(location, (topic = `stock/${sku}@${location}`));
+  return topic;
 }
 
 export const keys = {
@@ -121,12 +127,7 @@ export const keys = {
 
 export const topics = {
   sku: (sku: string) => namesOf(sku).topic,
-  skuAt: (sku: string, location: string) => {
-    const at = namesOf(sku).at;
-    let topic = at.get(location);
-    if (topic === undefined) at.set(location, (topic = `stock/${sku}@${location}`));
-    return topic;
-  },
+  skuAt: (sku: string, location: string) => locationTopic(namesOf(sku), sku, location),
   alerts: 'alerts/stock',
 };
 

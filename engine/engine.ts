@@ -22,6 +22,8 @@ import type {
 import { envelopeProblem } from './validate.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
+/** Events applied per turn of the event loop (~5 ms of work) before yielding. */
+const APPLY_SLICE = 1000;
 const seqKey = (group: string) => `$seq/${group}`;
 /** The seqs of a group of topics, by slot (see Processor.seqSlot): copied with slice. */
 type SeqRecord = number[];
@@ -104,6 +106,8 @@ export class Engine {
   private timerAt = Infinity;
   private idleWaiters: Array<() => void> = [];
   private interest: ((topic: string) => boolean) | undefined;
+  /** A batch is being applied (possibly across several turns of the event loop). */
+  private applying = false;
   private closed: Promise<void> | undefined;
 
   private readonly outputListeners = new Set<(outputs: Output[]) => void>();
@@ -219,12 +223,14 @@ export class Engine {
   // ---- batching and commit -------------------------------------------------------------
 
   private scheduleDrain(): void {
-    if (this.drainScheduled || this.queue.length === 0 || this.inFlight >= this.maxInFlight || this.failure) return;
+    if (this.drainScheduled || this.applying || this.queue.length === 0 || this.inFlight >= this.maxInFlight || this.failure) {
+      return;
+    }
     this.drainScheduled = true;
     // setImmediate, not a microtask: events from every socket read in this I/O turn join.
     setImmediate(() => {
       this.drainScheduled = false;
-      if (this.queue.length > 0 && this.inFlight < this.maxInFlight && !this.failure) this.runBatch();
+      if (this.queue.length > 0 && !this.applying && this.inFlight < this.maxInFlight && !this.failure) this.runBatch();
     });
   }
 
@@ -248,16 +254,37 @@ export class Engine {
       committing: 0,
     };
     const now = this.clock.now();
-    for (const item of items) {
-      if (item.kind === 'event') this.applyEvent(batch, item, now);
-      else if (item.kind === 'timer') this.applyTimer(batch, item, now);
-    }
-    this.renderChanged(batch);
-    this.partitions.flush(batch.set);
+    this.applying = true;
+    // A large batch is applied in slices with a turn of the event loop between them, so
+    // sockets, answers of earlier batches and timers are served while it grows; it is still
+    // one transaction. Events arriving meanwhile wait for the next batch.
+    let next = 0;
+    const applySlice = () => {
+      const end = Math.min(items.length, next + APPLY_SLICE);
+      for (; next < end; next++) {
+        const item = items[next];
+        if (item.kind === 'event') this.applyEvent(batch, item, now);
+        else if (item.kind === 'timer') this.applyTimer(batch, item, now);
+      }
+      if (next < items.length) {
+        batch.applyMs += performance.now() - sliceStart;
+        sliceStart = performance.now();
+        setImmediate(applySlice);
+        return;
+      }
+      this.renderChanged(batch);
+      this.partitions.flush(batch.set);
+      this.commitBatch(batch, now, sliceStart);
+    };
+    let sliceStart = started;
+    applySlice();
+  }
+
+  private commitBatch(batch: Batch, now: number, sliceStart: number): void {
     const rotate = this.dedup.maybeRotate(batch.set, now);
     batch.committing = performance.now();
-    batch.applyMs = batch.committing - started;
-
+    batch.applyMs += batch.committing - sliceStart;
+    this.applying = false;
     this.inFlight++;
     const durable = this.store.commit(batch.set, () => {
       rotate?.();
@@ -524,7 +551,7 @@ export class Engine {
   }
 
   private isIdle(): boolean {
-    return (this.queue.length === 0 && this.inFlight === 0) || this.failure !== undefined;
+    return (this.queue.length === 0 && this.inFlight === 0 && !this.applying) || this.failure !== undefined;
   }
 
   private checkIdle(): void {

@@ -48,10 +48,13 @@ export class StateStore {
   constructor(private readonly options: StoreOptions) {
     this.root = open({
       path: options.path,
-      // Acknowledge on commit or on flush, as durability says; overlapping sync lets the
-      // fsync of one batch run while the next commits (lmdb-js default on Linux).
-      overlappingSync: options.durability !== 'none',
-      separateFlushed: true,
+      // fsync: LMDB's own synchronous commit, so a commit's promise means flushed. (lmdb-js's
+      //   overlapping sync resolves `flushed` only when its write thread goes idle, which under
+      //   steady load delays every answer; measured in docs/benchmarks.md.)
+      // commit: overlapping sync — answered at commit, flushed in the background; after an OS
+      //   crash lmdb-js reopens at the last flushed commit.
+      // none: no fsync.
+      overlappingSync: options.durability === 'commit',
       noSync: options.durability === 'none',
       mapSize: options.mapSize ?? 64 * 1024 ** 3,
       maxDbs: 16,
@@ -112,8 +115,7 @@ export class StateStore {
         else this.timers.put(key, rec);
       }
       extra();
-    }) as Promise<unknown> & { flushed?: Promise<unknown> };
-    if (this.options.durability === 'fsync') return promise.then(() => promise.flushed);
+    }) as Promise<unknown>;
     return promise;
   }
 

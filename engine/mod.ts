@@ -3,7 +3,7 @@ export { Engine, openEngine } from './engine.ts';
 export { stockProcessor } from './stock/mod.ts';
 export { defaultProcessors } from './processors.ts';
 export { ERROR_CODES, EngineClosedError, rejection } from './errors.ts';
-export { idProblem, MAX_ID_LENGTH, MAX_QUANTITY } from './validate.ts';
+export { envelopeProblem, idProblem, MAX_ID_LENGTH, MAX_QUANTITY } from './validate.ts';
 export type { ErrorCode } from './errors.ts';
 export type {
   BatchStats,

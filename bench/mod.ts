@@ -1,0 +1,177 @@
+// `omni bench [engine|http|restart|micro]`: the benchmarks behind issue A's figures. Each
+// subcommand prints the machine, the runtime, the exact command and its figures; `--runs K`
+// repeats it and reports the median with min and max. Without a subcommand every benchmark
+// runs at a smaller size (≈ 3–5 minutes) and the results go to bench/results/<timestamp>.json.
+
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { ENGINE_FLAGS, ENGINE_HELP, engineHeadline, engineRatios, readEngineOptions, runEngineBench } from './engine-throughput.ts';
+import { UsageError, describeFlags, readFlags, type FlagSpec } from './flags.ts';
+import { HTTP_FLAGS, HTTP_HELP, httpHeadline, readHttpOptions, runHttpBench } from './http-ingest.ts';
+import { MICRO_FLAGS, MICRO_HELP, microHeadline, readMicroOptions, runMicroBench } from './micro-hot-paths.ts';
+import { exactCommand, machineInfo, printHeader, printSpreads, summariseRuns, writeJson, type Spread } from './report.ts';
+import { RESTART_FLAGS, RESTART_HELP, readRestartOptions, restartHeadline, runRestartBench } from './restart-time.ts';
+
+interface BenchDef {
+  title: string;
+  help: string;
+  flags: FlagSpec[];
+  /** Runs once (run number `runNo`), printing as it goes; returns its result and headline figures. */
+  prepare(argv: readonly string[]): 'help' | { options: unknown; run(runNo: number): Promise<{ result: unknown; headline: Record<string, number> }> };
+  /** Extra lines after the spread over runs. */
+  derived?(spreads: Record<string, Spread>): Record<string, number>;
+}
+
+const BENCHES: Record<string, BenchDef> = {
+  engine: {
+    title: 'engine: max events/s and submit→durable latency, in-process',
+    help: ENGINE_HELP,
+    flags: ENGINE_FLAGS,
+    prepare(argv) {
+      const o = readEngineOptions(argv);
+      if (o === 'help') return o;
+      return { options: o, run: async (n) => { const r = await runEngineBench(o, n); return { result: r, headline: engineHeadline(r) }; } };
+    },
+    derived: engineRatios,
+  },
+  http: {
+    title: 'http: POST /v1/events throughput against an omni serve child process',
+    help: HTTP_HELP,
+    flags: HTTP_FLAGS,
+    prepare(argv) {
+      const o = readHttpOptions(argv);
+      if (o === 'help') return o;
+      return { options: o, run: async (n) => { const r = await runHttpBench(o, n); return { result: r, headline: httpHeadline(r) }; } };
+    },
+  },
+  restart: {
+    title: 'restart: omni serve spawn → ready, with a large data dir and with an empty one',
+    help: RESTART_HELP,
+    flags: RESTART_FLAGS,
+    prepare(argv) {
+      const o = readRestartOptions(argv);
+      if (o === 'help') return o;
+      return { options: o, run: async () => { const r = await runRestartBench(o); return { result: r, headline: restartHeadline(r) }; } };
+    },
+  },
+  micro: {
+    title: 'micro: hot paths (tinybench)',
+    help: MICRO_HELP,
+    flags: MICRO_FLAGS,
+    prepare(argv) {
+      const o = readMicroOptions(argv);
+      if (o === 'help') return o;
+      return { options: o, run: async (n) => { const rows = await runMicroBench(o, n); return { result: rows, headline: microHeadline(rows) }; } };
+    },
+  },
+};
+
+/** What the suite runs: each benchmark at a size that keeps the whole under ~5 minutes. */
+const SUITE: Array<[name: string, argv: string[]]> = [
+  ['micro', ['--time', '500']],
+  ['engine', ['--durability', 'all', '--seconds', '5', '--warmup', '2']],
+  ['http', ['--format', 'both', '--seconds', '8', '--warmup', '2']],
+  ['restart', []],
+];
+
+const SUITE_FLAGS: FlagSpec[] = [{ name: 'only', kind: 'value', valueName: 'LIST', help: `comma-separated subset of ${SUITE.map(([n]) => n).join(',')}` }];
+
+const USAGE = `Usage: omni bench [engine|http|restart|micro] [flags]
+
+  engine   the engine alone: max events/s, then submit→durable latency (per durability)
+  http     POST /v1/events throughput and latency against an "omni serve" child process
+  restart  time from spawn to ready with 1,000,000 rows, and with an empty data dir
+  micro    micro-benchmarks of the hot paths
+
+Without a subcommand (npm run bench): all of them at a smaller size, a summary, and the
+results in bench/results/<timestamp>.json. Figures are what this machine did, nothing is
+asserted against targets. "omni bench <subcommand> --help" lists its flags.
+
+Flags without a subcommand:
+${describeFlags(SUITE_FLAGS)}`;
+
+interface Outcome {
+  benchmark: string;
+  command: string;
+  options: unknown;
+  runs: unknown[];
+  summary: Record<string, Spread>;
+  derived?: Record<string, number>;
+}
+
+async function runBench(name: string, argv: readonly string[], command: string): Promise<Outcome | 'help'> {
+  const def = BENCHES[name];
+  const common = readFlags(argv, def.flags);
+  const prepared = def.prepare(argv);
+  if (prepared === 'help' || common.help) {
+    console.log(def.help);
+    return 'help';
+  }
+  const runs = common.int('runs', 1, 1, 100);
+  printHeader(def.title, machineInfo(tmpdir()), command);
+  const results: unknown[] = [];
+  const headlines: Array<Record<string, number>> = [];
+  for (let k = 0; k < runs; k++) {
+    if (runs > 1) console.log(`\n--- run ${k + 1} of ${runs} ---`);
+    const { result, headline } = await prepared.run(k);
+    results.push(result);
+    headlines.push(headline);
+  }
+  const summary = summariseRuns(headlines);
+  if (runs > 1) printSpreads(summary);
+  const derived = def.derived?.(summary);
+  if (runs > 1 && derived && Object.keys(derived).length > 0) {
+    console.log('  ratios of the medians: ' + Object.entries(derived).map(([k, v]) => `${k} ${v.toFixed(2)}×`).join(', '));
+  }
+  const outcome: Outcome = { benchmark: name, command, options: prepared.options, runs: results, summary, derived };
+  const json = common.string('json');
+  if (json) writeJson(json, { machine: machineInfo(tmpdir()), startedAt: new Date().toISOString(), ...outcome });
+  return outcome;
+}
+
+async function runSuite(argv: readonly string[]): Promise<number> {
+  const f = readFlags(argv, SUITE_FLAGS);
+  if (f.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const only = f.string('only')?.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of only ?? []) if (!SUITE.some(([s]) => s === n)) throw new UsageError(`--only: unknown benchmark '${n}'`);
+  const runs = f.string('runs');
+  const startedAt = new Date();
+  const started = performance.now();
+  const machine = machineInfo(tmpdir());
+  console.log(`omni bench: the full suite${only ? ` (${only.join(', ')})` : ''}; command: ${exactCommand()}`);
+  const outcomes: Outcome[] = [];
+  for (const [name, suiteArgv] of SUITE) {
+    if (only && !only.includes(name)) continue;
+    const args = [...suiteArgv, ...(runs ? ['--runs', runs] : [])];
+    const outcome = await runBench(name, args, `omni bench ${[name, ...args].join(' ')}   (part of: ${exactCommand()})`);
+    if (outcome !== 'help') outcomes.push(outcome);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`\n=== summary (${seconds.toFixed(0)} s; noisy unless the machine was quiet) ===`);
+  for (const o of outcomes) {
+    console.log(`${o.benchmark}:`);
+    for (const [k, s] of Object.entries(o.summary)) {
+      const v = k.endsWith('Ms') ? `${s.median.toFixed(2)} ms` : Math.round(s.median).toLocaleString('en-US');
+      console.log(`  ${k.padEnd(44)} ${v}${s.runs.length > 1 ? `  [${s.min.toFixed(1)} … ${s.max.toFixed(1)}]` : ''}`);
+    }
+  }
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const path = f.string('json') ?? fileURLToPath(new URL(`./results/${stamp}.json`, import.meta.url));
+  writeJson(path, { machine, command: exactCommand(), startedAt: startedAt.toISOString(), durationS: seconds, benchmarks: outcomes });
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'help' || sub === '-h' || (sub === '--help' && rest.length === 0)) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (sub === undefined || sub.startsWith('--')) return runSuite(argv);
+  if (!Object.hasOwn(BENCHES, sub)) throw new UsageError(`unknown benchmark '${sub}' (engine, http, restart, micro)`);
+  await runBench(sub, rest, exactCommand());
+  return 0;
+}

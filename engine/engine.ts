@@ -3,76 +3,21 @@
 // transaction, and only then answers the senders and releases the batch's outputs.
 
 import { randomUUID } from 'node:crypto';
-import { DedupIndex, isPlainOk } from './dedup.ts';
+import { BatchApplier } from './batch-applier.ts';
+import { DedupIndex } from './dedup.ts';
 import { EngineClosedError, rejection } from './errors.ts';
+import type { Batch, EventItem, Item, Submission } from './items.ts';
 import { Partitions } from './partitions.ts';
-import { StateStore, WriteSet, type TimerRecord } from './store.ts';
+import { StateStore, WriteSet } from './store.ts';
 import { TimerQueue } from './timers.ts';
-import type {
-  BatchStats,
-  Clock,
-  Effects,
-  EngineOptions,
-  EngineStats,
-  EventResult,
-  InputEvent,
-  Output,
-  Processor,
-} from './types.ts';
+import { TimerScheduler } from './timer-scheduler.ts';
+import { TopicSeqs } from './topic-seqs.ts';
+import type { BatchStats, Clock, EngineOptions, EngineStats, EventResult, InputEvent, Output, Processor } from './types.ts';
 import { envelopeProblem } from './validate.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Events applied per turn of the event loop (~5 ms of work) before yielding. */
 const APPLY_SLICE = 1000;
-const seqKey = (group: string) => `$seq/${group}`;
-/** The seqs of a group of topics, by slot (see Processor.seqSlot): copied with slice. */
-type SeqRecord = number[];
-
-interface Submission {
-  results: EventResult[];
-  remaining: number;
-  resolve(results: EventResult[]): void;
-  reject(err: Error): void;
-}
-
-interface EventItem {
-  kind: 'event';
-  event: InputEvent;
-  processor: Processor;
-  partition: number;
-  arrival: number;
-  sub: Submission;
-  index: number;
-  result?: EventResult;
-  /** Submissions of the same id that arrived while this one was in flight. */
-  duplicates?: Array<{ sub: Submission; index: number }>;
-}
-
-interface TimerItem {
-  kind: 'timer';
-  key: string;
-  rec: TimerRecord;
-}
-
-/** An empty batch item: lets an idle engine run its per-batch upkeep (dedup rotation). */
-interface TickItem {
-  kind: 'tick';
-}
-
-type Item = EventItem | TimerItem | TickItem;
-
-interface Batch {
-  set: WriteSet;
-  items: Item[];
-  outputs: Output[];
-  /** State topics changed in this batch → the oldest event time folded into their update. */
-  changed: Map<string, number>;
-  /** Sequence records touched in this batch, copied on first touch, written once. */
-  seqs: Map<string, SeqRecord>;
-  applyMs: number;
-  committing: number;
-}
-
 export async function openEngine(options: EngineOptions): Promise<Engine> {
   const engine = new Engine(options);
   await engine.start();
@@ -85,6 +30,8 @@ export class Engine {
   private readonly timers: TimerQueue;
   private readonly partitions: Partitions;
   private dedup!: DedupIndex;
+  private applier!: BatchApplier;
+  private readonly topics: TopicSeqs;
   private readonly clock: Clock;
   private readonly byType = new Map<string, Processor>();
   private readonly byName = new Map<string, Processor>();
@@ -101,9 +48,8 @@ export class Engine {
   private batchNo = 0;
   private closing = false;
   private failure: Error | undefined;
-  private timerHandle: NodeJS.Timeout | undefined;
+  private readonly scheduler: TimerScheduler;
   private maintenance: NodeJS.Timeout | undefined;
-  private timerAt = Infinity;
   private idleWaiters: Array<() => void> = [];
   private interest: ((topic: string) => boolean) | undefined;
   /** A batch is being applied (possibly across several turns of the event loop). */
@@ -129,6 +75,8 @@ export class Engine {
     });
     this.timers = new TimerQueue(this.store);
     this.partitions = new Partitions(this.store, options.partitions ?? 16);
+    this.topics = new TopicSeqs(this.store, options.processors);
+    this.scheduler = new TimerScheduler(this.clock, options.autoTimers !== false, () => this.enqueueDueTimers());
     for (const p of options.processors) {
       this.byName.set(p.name, p);
       for (const t of p.types) this.byType.set(t, p);
@@ -155,6 +103,11 @@ export class Engine {
       await this.store.root.flushed;
     }
     this.epoch = epoch;
+    this.applier = new BatchApplier(this.store, this.timers, this.dedup, this.partitions, this.topics, this.byName, {
+      count: (type, result) => this.count(type, result),
+      rendering: () => this.outputListeners.size > 0,
+      watched: (topic) => this.interest === undefined || this.interest(topic),
+    });
     this.timers.load();
     this.enqueueDueTimers();
   }
@@ -263,8 +216,8 @@ export class Engine {
       const end = Math.min(items.length, next + APPLY_SLICE);
       for (; next < end; next++) {
         const item = items[next];
-        if (item.kind === 'event') this.applyEvent(batch, item, now);
-        else if (item.kind === 'timer') this.applyTimer(batch, item, now);
+        if (item.kind === 'event') this.applier.applyEvent(batch, item, now);
+        else if (item.kind === 'timer') this.applier.applyTimer(batch, item, now);
       }
       if (next < items.length) {
         batch.applyMs += performance.now() - sliceStart;
@@ -272,8 +225,7 @@ export class Engine {
         setImmediate(applySlice);
         return;
       }
-      this.renderChanged(batch);
-      this.partitions.flush(batch.set);
+      this.applier.finishApply(batch);
       this.commitBatch(batch, now, sliceStart);
     };
     let sliceStart = started;
@@ -296,89 +248,6 @@ export class Engine {
       .then(() => this.finish(batch))
       .catch((err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))));
     this.scheduleDrain();
-  }
-
-  private applyEvent(batch: Batch, item: EventItem, now: number): void {
-    const { event, processor } = item;
-    const eventTime = event.ts ?? item.arrival;
-    let effects: Effects;
-    try {
-      effects = processor.apply(this.store.latest, event, { eventTime, now });
-    } catch (err) {
-      // A processor bug must not take the batch (or the process) down with it.
-      effects = { result: rejection('internal', `processing failed: ${(err as Error).message}`) };
-    }
-    const result = effects.result;
-    if (result.ok) this.applyEffects(batch, processor, effects, eventTime);
-    item.result = (isPlainOk(result) ? { id: event.id, ok: true } : { id: event.id, ...result }) as EventResult;
-    this.dedup.record(batch.set, event.id, result);
-    this.partitions.advance(item.partition);
-    this.count(event.type, result.ok ? 'ok' : result.error.code);
-  }
-
-  private applyTimer(batch: Batch, item: TimerItem, now: number): void {
-    // Cancelled or replaced since it was taken: the newer state wins.
-    if (this.timers.get(item.key) !== item.rec) return;
-    this.timers.cancel(batch.set, item.key);
-    const processor = this.byName.get(item.rec.processor);
-    if (!processor) return;
-    let effects: Omit<Effects, 'result'>;
-    try {
-      effects = processor.onTimer(this.store.latest, item.rec, { eventTime: now, now });
-    } catch (err) {
-      console.error(`timer ${item.key} failed:`, err);
-      return;
-    }
-    this.applyEffects(batch, processor, effects, now);
-  }
-
-  private applyEffects(batch: Batch, processor: Processor, effects: Omit<Effects, 'result'>, ts: number): void {
-    const set = batch.set;
-    if (effects.writes) for (const [key, value] of effects.writes) this.store.write(set, key, value);
-    if (effects.changed) {
-      for (const topic of effects.changed) {
-        const oldest = batch.changed.get(topic);
-        if (oldest === undefined || ts < oldest) batch.changed.set(topic, ts);
-      }
-    }
-    if (effects.messages) {
-      for (const m of effects.messages) {
-        batch.outputs.push({ topic: m.topic, seq: this.nextSeq(batch, processor, m.topic), data: m.data, ts });
-      }
-    }
-    if (effects.timers) {
-      for (const id of effects.timers.cancel ?? []) this.timers.cancel(set, TimerQueue.key(processor.name, id));
-      for (const t of effects.timers.set ?? []) this.timers.set(set, { at: t.at, processor: processor.name, id: t.id, data: t.data });
-    }
-  }
-
-  /**
-   * State topics get one update per batch: the state after all of its events. Its seq always
-   * moves; its data is rendered only when someone listens to the topic (see setInterest), so
-   * a listener sees a seq gap for topics it did not watch.
-   */
-  private renderChanged(batch: Batch): void {
-    const rendering = this.outputListeners.size > 0;
-    for (const [topic, ts] of batch.changed) {
-      const processor = this.processorForTopic(topic);
-      if (!processor) continue;
-      const seq = this.nextSeq(batch, processor, topic);
-      if (!rendering || (this.interest && !this.interest(topic))) continue;
-      const data = processor.render(this.store.latest, topic);
-      if (data !== undefined) batch.outputs.push({ topic, seq, data, ts });
-    }
-    for (const [group, rec] of batch.seqs) this.store.write(batch.set, seqKey(group), rec);
-  }
-
-  private nextSeq(batch: Batch, processor: Processor, topic: string): number {
-    const { group, slot } = processor.seqSlot?.(this.store.latest, topic) ?? { group: topic, slot: 0 };
-    let rec = batch.seqs.get(group);
-    if (!rec) {
-      rec = this.store.latest.get<SeqRecord>(seqKey(group))?.slice() ?? [];
-      batch.seqs.set(group, rec);
-    }
-    while (rec.length <= slot) rec.push(0);
-    return ++rec[slot];
   }
 
   private finish(batch: Batch): void {
@@ -444,20 +313,7 @@ export class Engine {
   }
 
   private armTimer(): void {
-    if (this.options.autoTimers === false || this.closing) return;
-    const next = this.timers.nextDue();
-    if (next === this.timerAt) return;
-    if (this.timerHandle) clearTimeout(this.timerHandle);
-    this.timerHandle = undefined;
-    this.timerAt = next ?? Infinity;
-    if (next === undefined) return;
-    const delay = Math.min(Math.max(0, next - this.clock.now()), 2 ** 31 - 1);
-    this.timerHandle = setTimeout(() => {
-      this.timerHandle = undefined;
-      this.timerAt = Infinity;
-      this.enqueueDueTimers();
-    }, delay);
-    this.timerHandle.unref();
+    this.scheduler.arm(this.timers.nextDue());
   }
 
   /** Fires every timer due by the clock now and waits until their effects are durable. */
@@ -469,27 +325,16 @@ export class Engine {
 
   // ---- reads and listeners -------------------------------------------------------------
 
-  private processorForTopic(topic: string): Processor | undefined {
-    for (const p of this.byName.values()) {
-      for (const prefix of p.topicPrefixes) if (topic.startsWith(prefix)) return p;
-    }
-    return undefined;
-  }
-
   /** The durable state of a state topic, with the seq of the last update released for it. */
   snapshot(topic: string): { seq: number; epoch: string; data: unknown } | undefined {
-    const processor = this.processorForTopic(topic);
-    const data = processor?.render(this.store.durable, topic);
+    const data = this.topics.processorFor(topic)?.render(this.store.durable, topic);
     if (data === undefined) return undefined;
     return { seq: this.lastSeq(topic), epoch: this.epoch, data };
   }
 
   /** The seq of the last durable update of a topic (0 when it never had one). */
   lastSeq(topic: string): number {
-    const processor = this.processorForTopic(topic);
-    const at = processor?.seqSlot ? processor.seqSlot(this.store.durable, topic) : { group: topic, slot: 0 };
-    if (!at) return 0;
-    return this.store.durable.get<SeqRecord>(seqKey(at.group))?.[at.slot] ?? 0;
+    return this.topics.lastDurable(topic);
   }
 
   /**
@@ -565,7 +410,7 @@ export class Engine {
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.closing = true;
-      if (this.timerHandle) clearTimeout(this.timerHandle);
+      this.scheduler.stop();
       clearInterval(this.maintenance);
       this.scheduleDrain();
       await this.idle();

@@ -1,0 +1,106 @@
+// Applies a batch's items through the processors into one WriteSet: each event's effects
+// (writes, changed topics, messages, timers), its answer and dedup record, and each due timer.
+// Nothing here touches LMDB directly or releases anything: the engine commits and releases.
+
+import type { DedupIndex } from './dedup.ts';
+import { isPlainOk } from './dedup.ts';
+import { rejection } from './errors.ts';
+import type { Batch, EventItem, TimerItem } from './items.ts';
+import type { Partitions } from './partitions.ts';
+import type { StateStore } from './store.ts';
+import { TimerQueue } from './timers.ts';
+import type { TopicSeqs } from './topic-seqs.ts';
+import type { Effects, EventResult, Processor } from './types.ts';
+
+export interface ApplierHooks {
+  /** Counts one answered event by type and result (`ok` or an error code). */
+  count(type: string, result: string): void;
+  /** Whether changed state topics are rendered, and which (see Engine.setInterest). */
+  rendering(): boolean;
+  watched(topic: string): boolean;
+}
+
+export class BatchApplier {
+  constructor(
+    private readonly store: StateStore,
+    private readonly timers: TimerQueue,
+    private readonly dedup: DedupIndex,
+    private readonly partitions: Partitions,
+    private readonly topics: TopicSeqs,
+    private readonly processors: Map<string, Processor>,
+    private readonly hooks: ApplierHooks,
+  ) {}
+
+  applyEvent(batch: Batch, item: EventItem, now: number): void {
+    const { event, processor } = item;
+    const eventTime = event.ts ?? item.arrival;
+    let effects: Effects;
+    try {
+      effects = processor.apply(this.store.latest, event, { eventTime, now });
+    } catch (err) {
+      // A processor bug must not take the batch (or the process) down with it.
+      effects = { result: rejection('internal', `processing failed: ${(err as Error).message}`) };
+    }
+    const result = effects.result;
+    if (result.ok) this.applyEffects(batch, processor, effects, eventTime);
+    item.result = (isPlainOk(result) ? { id: event.id, ok: true } : { id: event.id, ...result }) as EventResult;
+    this.dedup.record(batch.set, event.id, result);
+    this.partitions.advance(item.partition);
+    this.hooks.count(event.type, result.ok ? 'ok' : result.error.code);
+  }
+
+  applyTimer(batch: Batch, item: TimerItem, now: number): void {
+    // Cancelled or replaced since it was taken: the newer state wins.
+    if (this.timers.get(item.key) !== item.rec) return;
+    this.timers.cancel(batch.set, item.key);
+    const processor = this.processors.get(item.rec.processor);
+    if (!processor) return;
+    let effects: Omit<Effects, 'result'>;
+    try {
+      effects = processor.onTimer(this.store.latest, item.rec, { eventTime: now, now });
+    } catch (err) {
+      console.error(`timer ${item.key} failed:`, err);
+      return;
+    }
+    this.applyEffects(batch, processor, effects, now);
+  }
+
+  private applyEffects(batch: Batch, processor: Processor, effects: Omit<Effects, 'result'>, ts: number): void {
+    const set = batch.set;
+    if (effects.writes) for (const [key, value] of effects.writes) this.store.write(set, key, value);
+    if (effects.changed) {
+      for (const topic of effects.changed) {
+        const oldest = batch.changed.get(topic);
+        if (oldest === undefined || ts < oldest) batch.changed.set(topic, ts);
+      }
+    }
+    if (effects.messages) {
+      for (const m of effects.messages) {
+        batch.outputs.push({ topic: m.topic, seq: this.topics.next(batch, processor, m.topic), data: m.data, ts });
+      }
+    }
+    if (effects.timers) {
+      for (const id of effects.timers.cancel ?? []) this.timers.cancel(set, TimerQueue.key(processor.name, id));
+      for (const t of effects.timers.set ?? []) this.timers.set(set, { at: t.at, processor: processor.name, id: t.id, data: t.data });
+    }
+  }
+
+  /**
+   * Ends the batch's apply phase. State topics get one update per batch: the state after all
+   * of its events. Its seq always moves; its data is rendered only when someone listens to the
+   * topic, so a listener sees a seq gap for topics it did not watch.
+   */
+  finishApply(batch: Batch): void {
+    const rendering = this.hooks.rendering();
+    for (const [topic, ts] of batch.changed) {
+      const processor = this.topics.processorFor(topic);
+      if (!processor) continue;
+      const seq = this.topics.next(batch, processor, topic);
+      if (!rendering || !this.hooks.watched(topic)) continue;
+      const data = processor.render(this.store.latest, topic);
+      if (data !== undefined) batch.outputs.push({ topic, seq, data, ts });
+    }
+    this.topics.flush(batch);
+    this.partitions.flush(batch.set);
+  }
+}

@@ -1,0 +1,54 @@
+// What the engine queues and batches: events with the submission waiting for them, due
+// timers, and empty ticks; and a batch with everything it will commit and release.
+
+import type { TimerRecord, WriteSet } from './store.ts';
+import type { EventResult, InputEvent, Output, Processor } from './types.ts';
+
+/** One `submit` call: resolved once every one of its events has an answer. */
+export interface Submission {
+  results: EventResult[];
+  remaining: number;
+  resolve(results: EventResult[]): void;
+  reject(err: Error): void;
+}
+
+export interface EventItem {
+  kind: 'event';
+  event: InputEvent;
+  processor: Processor;
+  partition: number;
+  arrival: number;
+  sub: Submission;
+  index: number;
+  result?: EventResult;
+  /** Submissions of the same id that arrived while this one was in flight. */
+  duplicates?: Array<{ sub: Submission; index: number }>;
+}
+
+export interface TimerItem {
+  kind: 'timer';
+  key: string;
+  rec: TimerRecord;
+}
+
+/** An empty batch item: lets an idle engine run its per-batch upkeep (dedup rotation). */
+export interface TickItem {
+  kind: 'tick';
+}
+
+export type Item = EventItem | TimerItem | TickItem;
+
+/** The seqs of a group of topics, by slot (see Processor.seqSlot): copied with slice. */
+export type SeqRecord = number[];
+
+export interface Batch {
+  set: WriteSet;
+  items: Item[];
+  outputs: Output[];
+  /** State topics changed in this batch → the oldest event time folded into their update. */
+  changed: Map<string, number>;
+  /** Sequence records touched in this batch, copied on first touch, written once. */
+  seqs: Map<string, SeqRecord>;
+  applyMs: number;
+  committing: number;
+}

@@ -1,0 +1,53 @@
+// Topics: which processor renders each, and their sequence numbers. A topic's seq rises by
+// one per update and is stored with the state, grouped as its processor says (seqSlot), so
+// that one record per SKU holds the seqs of `stock/A` and every `stock/A@<location>`.
+
+import type { Batch, SeqRecord } from './items.ts';
+import type { StateStore } from './store.ts';
+import type { Processor, StateView } from './types.ts';
+
+const seqKey = (group: string) => `$seq/${group}`;
+
+export class TopicSeqs {
+  private readonly prefixes: Array<[string, Processor]> = [];
+
+  constructor(
+    private readonly store: StateStore,
+    processors: Processor[],
+  ) {
+    for (const p of processors) for (const prefix of p.topicPrefixes) this.prefixes.push([prefix, p]);
+  }
+
+  processorFor(topic: string): Processor | undefined {
+    for (const [prefix, p] of this.prefixes) if (topic.startsWith(prefix)) return p;
+    return undefined;
+  }
+
+  private slotOf(view: StateView, processor: Processor | undefined, topic: string) {
+    return processor?.seqSlot ? processor.seqSlot(view, topic) : { group: topic, slot: 0 };
+  }
+
+  /** The seq of the next update of `topic` in this batch. */
+  next(batch: Batch, processor: Processor, topic: string): number {
+    const { group, slot } = this.slotOf(this.store.latest, processor, topic) ?? { group: topic, slot: 0 };
+    let rec = batch.seqs.get(group);
+    if (!rec) {
+      rec = this.store.latest.get<SeqRecord>(seqKey(group))?.slice() ?? [];
+      batch.seqs.set(group, rec);
+    }
+    while (rec.length <= slot) rec.push(0);
+    return ++rec[slot];
+  }
+
+  /** Writes every seq record the batch moved: once per group, however many updates. */
+  flush(batch: Batch): void {
+    for (const [group, rec] of batch.seqs) this.store.write(batch.set, seqKey(group), rec);
+  }
+
+  /** The seq of the last durable update of a topic (0 when it never had one). */
+  lastDurable(topic: string): number {
+    const at = this.slotOf(this.store.durable, this.processorFor(topic), topic);
+    if (!at) return 0;
+    return this.store.durable.get<SeqRecord>(seqKey(at.group))?.[at.slot] ?? 0;
+  }
+}

@@ -16,6 +16,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'nats', kind: 'value', env: 'OMNI_NATS', valueName: 'URL', help: 'NATS server for scale-out (not yet supported)' },
   { name: 'public-stock', kind: 'switch', env: 'OMNI_PUBLIC_STOCK', help: 'anonymous clients may read stock/* (default on)' },
   { name: 'durability', kind: 'value', env: 'OMNI_DURABILITY', valueName: 'MODE', help: 'fsync | commit | none: when an event counts as stored (default fsync)' },
+  { name: 'low-stock', kind: 'value', env: 'OMNI_LOW_STOCK', valueName: 'N', help: "low-stock alert threshold where a location sets none (default 5)" },
 ];
 
 export const SERVE_HELP = `Usage: omni serve [flags]
@@ -35,6 +36,7 @@ export interface ServeConfig {
   nats?: string;
   publicStock: boolean;
   durability: Durability;
+  lowStock: number;
 }
 
 /** Flags and environment to a config; throws UsageError on a bad value. */
@@ -43,6 +45,7 @@ export function readServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
   if (flags.help) return 'help';
   const port = flags.string('port');
   const durability = flags.string('durability');
+  const lowStock = flags.string('low-stock');
   return {
     port: port === undefined ? 8080 : integerFlag(port, 0, 65535),
     host: flags.string('host')?.value ?? '127.0.0.1',
@@ -51,6 +54,7 @@ export function readServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
     nats: flags.string('nats')?.value,
     publicStock: flags.switch('public-stock')?.value ?? true,
     durability: durability === undefined ? 'fsync' : choiceFlag(durability, DURABILITIES),
+    lowStock: lowStock === undefined ? 5 : integerFlag(lowStock, 0, 1_000_000_000),
   };
 }
 
@@ -65,7 +69,7 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
   const secret = resolveSecret(config.dataDir, config.secret);
   if (secret.source === 'generated') io.err(`omni: generated a token secret in ${secret.path}`);
 
-  const engine = await openEngine({ path: config.dataDir, processors: defaultProcessors(), durability: config.durability });
+  const engine = await openEngine({ path: config.dataDir, processors: defaultProcessors({ stock: { lowStockThreshold: config.lowStock } }), durability: config.durability });
   let gateway: Gateway;
   try {
     gateway = await startGateway({

@@ -36,12 +36,14 @@ describe('omni serve configuration', () => {
       nats: undefined,
       publicStock: true,
       durability: 'fsync',
+      lowStock: 5,
     });
   });
 
   it('reads the environment, and flags win over it', () => {
-    const env = { OMNI_PORT: '9000', OMNI_HOST: '0.0.0.0', OMNI_DATA: '/tmp/x', OMNI_SECRET: 's', OMNI_NATS: 'nats://n', OMNI_PUBLIC_STOCK: 'false', OMNI_DURABILITY: 'commit' };
-    expect(readServeConfig([], env)).toMatchObject({ port: 9000, host: '0.0.0.0', dataDir: '/tmp/x', secret: 's', nats: 'nats://n', publicStock: false, durability: 'commit' });
+    const env = { OMNI_PORT: '9000', OMNI_HOST: '0.0.0.0', OMNI_DATA: '/tmp/x', OMNI_SECRET: 's', OMNI_NATS: 'nats://n', OMNI_PUBLIC_STOCK: 'false', OMNI_DURABILITY: 'commit', OMNI_LOW_STOCK: '2' };
+    expect(readServeConfig([], env)).toMatchObject({ port: 9000, host: '0.0.0.0', dataDir: '/tmp/x', secret: 's', nats: 'nats://n', publicStock: false, durability: 'commit', lowStock: 2 });
+    expect(readServeConfig(['--low-stock', '0'], env)).toMatchObject({ lowStock: 0 });
     expect(readServeConfig(['--port', '0', '--host=::1', '--public-stock', '--durability', 'none'], env)).toMatchObject({
       port: 0,
       host: '::1',
@@ -58,6 +60,7 @@ describe('omni serve configuration', () => {
       [[], { OMNI_PORT: 'eighty' }, /OMNI_PORT must be an integer/],
       [[], { OMNI_PUBLIC_STOCK: 'maybe' }, /OMNI_PUBLIC_STOCK must be true or false/],
       [['--durability', 'sometimes'], {}, /--durability must be one of fsync, commit, none/],
+      [['--low-stock', '-1'], {}, /--low-stock must be an integer/],
       [['--bogus'], {}, /unknown flag '--bogus'/],
       [['extra'], {}, /unexpected argument 'extra'/],
     ];

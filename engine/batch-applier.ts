@@ -44,7 +44,8 @@ export class BatchApplier {
     const result = effects.result;
     if (result.ok) this.applyEffects(batch, processor, effects, eventTime);
     item.result = (isPlainOk(result) ? { id: event.id, ok: true } : { id: event.id, ...result }) as EventResult;
-    this.dedup.record(batch.set, event.id, result);
+    // A processor bug applied nothing: the same id may be sent again once it is fixed.
+    if (result.ok || result.error.code !== 'internal') this.dedup.record(batch.set, event.id, result);
     this.partitions.advance(item.partition);
     this.hooks.count(event.type, result.ok ? 'ok' : result.error.code);
   }

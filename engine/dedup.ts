@@ -48,6 +48,14 @@ export class DedupIndex {
     return now - this.meta.rotatedAt >= this.retentionMs;
   }
 
+  /**
+   * After two retention periods without a rotation (the process was down), even the current
+   * generation holds only ids older than the retention: a batch before then would have rotated.
+   */
+  private allExpired(now: number): boolean {
+    return now - this.meta.rotatedAt >= 2 * this.retentionMs;
+  }
+
   private get generations(): [Database<unknown, string>, Database<unknown, string>] {
     const [a, b] = this.store.dedupGenerations;
     return this.meta.current === 0 ? [a, b] : [b, a];
@@ -55,6 +63,7 @@ export class DedupIndex {
 
   /** The first answer for this id, if it was committed within the retention window. */
   lookup(id: string, now: number): StoredAnswer | undefined {
+    if (this.allExpired(now)) return undefined;
     const [current, previous] = this.generations;
     let v = current.get(id);
     // Once a rotation is due, everything in the previous generation is older than the
@@ -72,10 +81,14 @@ export class DedupIndex {
   /** Rotates when due; the meta write goes in the same batch as the clear. */
   maybeRotate(set: WriteSet, now: number): (() => void) | undefined {
     if (!this.rotationDue(now)) return undefined;
-    const [, previous] = this.generations;
+    const [current, previous] = this.generations;
+    const clearBoth = this.allExpired(now);
     this.meta = { current: this.meta.current === 0 ? 1 : 0, rotatedAt: now };
     this.store.write(set, META_KEY, this.meta);
-    return () => void previous.clearAsync();
+    return () => {
+      void previous.clearAsync();
+      if (clearBoth) void current.clearAsync();
+    };
   }
 
   /** Called inside the batch's LMDB transaction. */

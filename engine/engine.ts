@@ -233,6 +233,12 @@ export class Engine {
   }
 
   private commitBatch(batch: Batch, now: number, sliceStart: number): void {
+    if (this.failure) {
+      // An earlier commit failed: this batch was applied on top of it and must not be stored.
+      this.applying = false;
+      this.checkIdle();
+      return;
+    }
     const rotate = this.dedup.maybeRotate(batch.set, now);
     batch.committing = performance.now();
     batch.applyMs += batch.committing - sliceStart;
@@ -251,6 +257,8 @@ export class Engine {
   }
 
   private finish(batch: Batch): void {
+    // Built on a batch whose commit failed: nothing of it may be seen or answered.
+    if (this.failure) return;
     this.store.release(batch.set);
     this.inFlight--;
     for (const item of batch.items) {
@@ -277,7 +285,13 @@ export class Engine {
       applyMs: batch.applyMs,
       commitMs: performance.now() - batch.committing,
     };
-    for (const listener of this.batchListeners) listener(stats);
+    for (const listener of this.batchListeners) {
+      try {
+        listener(stats);
+      } catch (err) {
+        console.error('batch listener failed:', err);
+      }
+    }
     this.armTimer();
     this.scheduleDrain();
     this.checkIdle();

@@ -41,8 +41,8 @@ export class StateStore {
   readonly state: Database<unknown, string>;
   readonly timers: Database<TimerRecord, string>;
   readonly dedupGenerations: [Database<unknown, string>, Database<unknown, string>];
-  /** Uncommitted values by key; DELETED marks a pending removal. */
-  private readonly pending = new Map<string, unknown>();
+  /** Uncommitted values by key, with the batch that wrote them (DELETED marks a removal). */
+  private readonly pending = new Map<string, { value: unknown; batch: number }>();
   private readonly committed = new Map<string, Cached>();
 
   constructor(private readonly options: StoreOptions) {
@@ -72,7 +72,7 @@ export class StateStore {
   readonly latest: StateView = {
     get: <T>(key: string): T | undefined => {
       const p = this.pending.get(key);
-      if (p !== undefined) return (p === DELETED ? undefined : p) as T | undefined;
+      if (p !== undefined) return (p.value === DELETED ? undefined : p.value) as T | undefined;
       return this.readCommitted(key) as T | undefined;
     },
   };
@@ -98,8 +98,10 @@ export class StateStore {
   write(set: WriteSet, key: string, value: unknown): void {
     // Pin the durable value before the first uncommitted write, so that `durable` never
     // has to read LMDB for a key whose newer value may be committed but not yet released.
-    if (!this.pending.has(key)) this.readCommitted(key);
-    this.pending.set(key, value === undefined ? DELETED : value);
+    const wasPending = this.pending.has(key);
+    this.pending.set(key, { value: value === undefined ? DELETED : value, batch: set.batch });
+    // Marked pending first, so the eviction this read may trigger cannot drop the pin.
+    if (!wasPending) this.readCommitted(key);
     set.state.set(key, value);
   }
 
@@ -126,10 +128,9 @@ export class StateStore {
     this.root.resetReadTxn();
     for (const [key, value] of set.state) {
       this.committed.set(key, value === undefined ? ABSENT : value);
-      // Still pending with this batch's value: no later batch wrote it. (A later batch that
-      // wrote an equal primitive may lose its pending entry here: reads then see the same value.)
-      const p = this.pending.get(key);
-      if (p === value || (p === DELETED && value === undefined)) this.pending.delete(key);
+      // Only if no later batch wrote the key since: values cannot tell (a key deleted,
+      // re-created and deleted again looks the same), batch numbers can.
+      if (this.pending.get(key)?.batch === set.batch) this.pending.delete(key);
     }
     if (this.committed.size > this.options.cacheEntries) this.evict();
   }

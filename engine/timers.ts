@@ -11,7 +11,9 @@ interface HeapEntry {
 }
 
 export class TimerQueue {
-  private readonly byKey = new Map<string, TimerRecord & { firing?: boolean }>();
+  private readonly byKey = new Map<string, TimerRecord>();
+  /** Taken for firing, not yet applied: kept apart so the flag never reaches the stored record. */
+  private readonly firing = new Set<TimerRecord>();
   private readonly heap: HeapEntry[] = [];
 
   constructor(private readonly store: StateStore) {}
@@ -19,7 +21,8 @@ export class TimerQueue {
   /** Loads every pending timer; O(pending timers), independent of state size. */
   load(): void {
     for (const { key, value } of this.store.timers.getRange()) {
-      this.byKey.set(key as string, { ...value });
+      const { at, processor, id, data } = value;
+      this.byKey.set(key as string, { at, processor, id, data });
       this.push({ at: value.at, key: key as string });
     }
   }
@@ -38,13 +41,18 @@ export class TimerQueue {
 
   set(set: WriteSet, rec: TimerRecord): void {
     const key = TimerQueue.key(rec.processor, rec.id);
+    const old = this.byKey.get(key);
+    if (old) this.firing.delete(old);
     this.byKey.set(key, rec);
     this.push({ at: rec.at, key });
     set.timers.set(key, rec);
   }
 
   cancel(set: WriteSet, key: string): void {
-    if (!this.byKey.delete(key)) return;
+    const rec = this.byKey.get(key);
+    if (!rec) return;
+    this.byKey.delete(key);
+    this.firing.delete(rec);
     set.timers.set(key, undefined);
   }
 
@@ -54,8 +62,8 @@ export class TimerQueue {
     while (this.heap.length > 0 && this.heap[0].at <= now) {
       const top = this.pop();
       const rec = this.byKey.get(top.key);
-      if (!rec || rec.at !== top.at || rec.firing) continue;
-      rec.firing = true;
+      if (!rec || rec.at !== top.at || this.firing.has(rec)) continue;
+      this.firing.add(rec);
       due.push({ key: top.key, rec });
     }
     return due;
@@ -66,7 +74,7 @@ export class TimerQueue {
     while (this.heap.length > 0) {
       const top = this.heap[0];
       const rec = this.byKey.get(top.key);
-      if (rec && rec.at === top.at && !rec.firing) return top.at;
+      if (rec && rec.at === top.at && !this.firing.has(rec)) return top.at;
       this.pop();
     }
     return undefined;

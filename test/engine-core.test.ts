@@ -83,6 +83,17 @@ describe('submit', () => {
     expect(e.snapshot('stock/A')?.data).toMatchObject({ onHand: 4 });
   });
 
+  it('forgets every id after a downtime of twice the retention', async () => {
+    const e = await start({ dedupRetentionMs: 1000 });
+    await e.submit([loc('l'), recv('r1')]);
+    await e.close();
+    clock.t += 10_000;
+    const e2 = await start({ dedupRetentionMs: 1000 });
+    expect((await e2.submit([recv('r1')]))[0].duplicate).toBeUndefined();
+    expect((await e2.submit([recv('r1')]))[0].duplicate).toBe(true);
+    expect(e2.snapshot('stock/A')?.data).toMatchObject({ onHand: 2 });
+  });
+
   it('keeps a processor bug to one event', async () => {
     const exploding: Processor = {
       ...stockProcessor(),
@@ -99,6 +110,9 @@ describe('submit', () => {
     const results = await e.submit([loc('l'), { id: 'b', type: 'boom' }, recv('r')]);
     expect(results[1]).toMatchObject({ ok: false, error: { code: 'internal' } });
     expect(results[2].ok).toBe(true);
+    // nothing was applied, so the id is not remembered: it may be sent again
+    const [again] = await e.submit([{ id: 'b', type: 'boom' }]);
+    expect(again.duplicate).toBeUndefined();
   });
 
   it('refuses events once closing, after committing what was queued', async () => {

@@ -132,6 +132,27 @@ describe('reservations', () => {
     expect(r.state.has('stock/res/R1')).toBe(false);
   });
 
+  it('treats optional fields sent as null as absent', () => {
+    const e = r.apply({ type: 'stock.reserve', reservation: 'R1', sku: 'A', qty: 5, location: null, channel: null });
+    expect(e.result).toMatchObject({ ok: true, location: 'W1' });
+    const o = r.apply({ type: 'order.placed', order: 'O1', lines: [{ sku: 'A', qty: 1 }], pickup: 'S1', ship: null, customer: null });
+    expect(code(o)).toBe('ok');
+    expect(code(loc('S5', 'store', 0, 0, { name: null, lowStock: null }))).toBe('ok');
+    expect(r.state.get('stock/loc/S5')).toEqual({ id: 'S5', kind: 'store', lat: 0, lon: 0 });
+  });
+
+  it('an expired hold cannot be committed, and its id can be reserved again before its timer runs', () => {
+    r.apply({ type: 'stock.reserve', reservation: 'R1', sku: 'A', qty: 4, location: 'S1', ttlMs: 100 });
+    r.now += 100; // due, but the timer has not run (it may be queued behind other events)
+    rejects({ type: 'stock.commit', reservation: 'R1' }, 'unknown_reservation');
+    expect(code(r.apply({ type: 'stock.reserve', reservation: 'R1', sku: 'A', qty: 3, location: 'S1', ttlMs: 100 }))).toBe('ok');
+    expect(row('A', 'S1')).toMatchObject({ reserved: 3, available: 7 });
+    expect(r.fireDue()).toBe(0); // the old expiry was replaced
+    r.now += 100;
+    expect(r.fireDue()).toBe(1);
+    expect(row('A', 'S1')).toMatchObject({ reserved: 0, available: 10 });
+  });
+
   it('uses the default TTL', () => {
     r.apply({ type: 'stock.reserve', reservation: 'R1', sku: 'A', qty: 1, location: 'S1' });
     expect(r.timers.get('res/R1')?.at).toBe(r.now + 60_000);

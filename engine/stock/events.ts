@@ -71,7 +71,7 @@ export function validateStockEvent(ev: InputEvent): EventError | null {
   const fields = STOCK_EVENT_FIELDS[ev.type];
   const err = checkFields(ev, fields);
   if (err) return err;
-  if (ev.type === 'order.placed' && (ev.pickup === undefined) === (ev.ship === undefined)) {
+  if (ev.type === 'order.placed' && (ev.pickup == null) === (ev.ship == null)) {
     return invalid("order.placed: give exactly one of 'pickup' and 'ship'");
   }
   if (ev.type === 'stock.transfer' && ev.from === ev.to) return invalid("stock.transfer: 'from' and 'to' must differ");

@@ -57,10 +57,16 @@ export function endHold(c: StockChange, res: Reservation, sold: boolean): void {
 
 const reserve: Handler = (c, ev, ctx, defaultTtl) => {
   const id = ev.reservation as string;
-  if (c.view.get(keys.reservation(id))) return rejection('conflict', `reservation '${id}' already exists`);
+  const existing = c.view.get<Reservation>(keys.reservation(id));
+  if (existing && (existing.order || !expired(existing, ctx.now))) {
+    return rejection('conflict', `reservation '${id}' already exists`);
+  }
+  // An expired hold whose timer has not run yet ends now, as the timer would end it.
+  if (existing) endHold(c, existing, false);
   const sku = ev.sku as string;
   const qty = ev.qty as number;
-  let location = ev.location as string | undefined;
+  // An optional field sent as null counts as absent.
+  let location = (ev.location ?? undefined) as string | undefined;
   if (location !== undefined) {
     if (!c.location(location)) return unknownLocation(location);
     const have = c.available(sku, location);
@@ -80,16 +86,20 @@ const reserve: Handler = (c, ev, ctx, defaultTtl) => {
     if (location === undefined) return insufficient(sku, undefined, qty, 0);
   }
   const expiresAt = ctx.now + Math.round((ev.ttlMs as number | undefined) ?? defaultTtl);
-  const channel = ev.channel as string | undefined;
+  const channel = (ev.channel ?? undefined) as string | undefined;
   hold(c, { id, sku, location, qty, expiresAt, ...(channel ? { channel } : {}) });
   return c.effects({ reservation: id, location, expiresAt });
 };
 
+/** Past its expiry but not yet released by its timer (which may be queued behind events). */
+const expired = (res: Reservation, now: number) => res.expiresAt !== undefined && res.expiresAt <= now;
+
 function endReservation(sold: boolean): Handler {
-  return (c, ev) => {
+  return (c, ev, ctx) => {
     const id = ev.reservation as string;
     const res = c.view.get<Reservation>(keys.reservation(id));
     if (!res) return rejection('unknown_reservation', `no active reservation '${id}'`);
+    if (sold && expired(res, ctx.now)) return rejection('unknown_reservation', `reservation '${id}' expired`);
     if (res.order) {
       return rejection('conflict', `reservation '${id}' belongs to order '${res.order}'; fulfil or cancel the order`);
     }
@@ -120,7 +130,7 @@ const placeOrder: Handler = (c, ev, ctx) => {
   if (c.view.get(keys.order(orderId))) return rejection('conflict', `order '${orderId}' already exists`);
   const lines = mergeLines(ev.lines as Array<{ sku: string; qty: number }>);
   let plan: Array<{ sku: string; qty: number; location: string }>;
-  if (ev.pickup !== undefined) {
+  if (ev.pickup != null) {
     const store = ev.pickup as string;
     const loc = c.location(store);
     if (!loc) return unknownLocation(store);
@@ -175,7 +185,7 @@ const placeOrder: Handler = (c, ev, ctx) => {
     allocation,
     placedAt: ctx.eventTime,
     ...(ev.customer ? { customer: ev.customer as string } : {}),
-    ...(ev.pickup !== undefined ? { pickup: ev.pickup as string } : { ship: ev.ship as { lat: number; lon: number } }),
+    ...(ev.pickup != null ? { pickup: ev.pickup as string } : { ship: ev.ship as { lat: number; lon: number } }),
   };
   c.put(keys.order(orderId), order);
   return c.effects({ order: orderId, allocation });
@@ -203,8 +213,8 @@ const upsertLocation: Handler = (c, ev) => {
     kind: ev.kind as Location['kind'],
     lat: ev.lat as number,
     lon: ev.lon as number,
-    ...(ev.name !== undefined ? { name: ev.name as string } : {}),
-    ...(ev.lowStock !== undefined ? { lowStock: ev.lowStock as number } : {}),
+    ...(ev.name != null ? { name: ev.name as string } : {}),
+    ...(ev.lowStock != null ? { lowStock: ev.lowStock as number } : {}),
   };
   c.put(keys.location(id), loc);
   return c.effects();

@@ -97,11 +97,32 @@ export class BatchApplier {
       const processor = this.topics.processorFor(topic);
       if (!processor) continue;
       const seq = this.topics.next(batch, processor, topic);
-      if (!rendering || !this.hooks.watched(topic)) continue;
+      if (!rendering) continue;
+      if (!this.hooks.watched(topic)) {
+        const u = (batch.unrendered ??= { topics: [], seqs: [], ts: [] });
+        u.topics.push(topic);
+        u.seqs.push(seq);
+        u.ts.push(ts);
+        continue;
+      }
       const data = processor.render(this.store.latest, topic);
       if (data !== undefined) batch.outputs.push({ topic, seq, data, ts });
     }
     this.topics.flush(batch);
     this.partitions.flush(batch.set);
+  }
+
+  /**
+   * At release: renders the topics someone started watching between this batch's apply and its
+   * release, from the durable view (then exactly the state after this batch), so a subscriber
+   * that arrived in that window sees no seq gap.
+   */
+  renderLateWatched(batch: Batch): void {
+    const { topics, seqs, ts } = batch.unrendered!;
+    for (let i = 0; i < topics.length; i++) {
+      if (!this.hooks.watched(topics[i])) continue;
+      const data = this.topics.processorFor(topics[i])?.render(this.store.durable, topics[i]);
+      if (data !== undefined) batch.outputs.push({ topic: topics[i], seq: seqs[i], data, ts: ts[i] });
+    }
   }
 }

@@ -269,6 +269,7 @@ export class Engine {
         for (const d of item.duplicates) this.deliver(d.sub, d.index, { ...item.result!, duplicate: true });
       }
     }
+    if (batch.unrendered) this.applier.renderLateWatched(batch);
     if (batch.outputs.length > 0) {
       for (const listener of this.outputListeners) {
         try {

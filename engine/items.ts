@@ -49,6 +49,12 @@ export interface Batch {
   changed: Map<string, number>;
   /** Sequence records touched in this batch, copied on first touch, written once. */
   seqs: Map<string, SeqRecord>;
+  /**
+   * Changed state topics not rendered because nobody watched them when the batch was applied
+   * (parallel arrays: topic, seq, ts). At release, those watched by then are rendered from the
+   * durable view, which is then exactly the state after this batch.
+   */
+  unrendered?: { topics: string[]; seqs: number[]; ts: number[] };
   applyMs: number;
   committing: number;
 }

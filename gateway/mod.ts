@@ -14,3 +14,6 @@ export { ANONYMOUS, ROLES, TOKEN_ROLES, isRole } from './auth/principal.ts';
 export type { Principal, Role } from './auth/principal.ts';
 export { mayRead, maySend, parseTopic } from './auth/roles.ts';
 export type { ReadOptions, RequestLookup, RequestParties, SendOptions, TopicFamily } from './auth/roles.ts';
+export type { PushEngine } from './ws/engine-port.ts';
+export { DEFAULT_WS_LIMITS } from './ws/limits.ts';
+export type { WsLimits } from './ws/limits.ts';

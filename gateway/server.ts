@@ -12,9 +12,14 @@ import { GatewayMetrics } from './http/metrics.ts';
 import { Reply } from './http/reply.ts';
 import { getStock } from './http/stock-route.ts';
 import { requestLookupFromSnapshots } from './request-lookup.ts';
+import { mountWebSocket } from './ws/endpoint.ts';
+import type { PushEngine } from './ws/engine-port.ts';
+import { CLOSE, DEFAULT_WS_LIMITS, type WsLimits } from './ws/limits.ts';
+import { TopicHub } from './ws/topic-hub.ts';
 
 export interface GatewayOptions {
-  engine: GatewayEngine;
+  /** The HTTP routes need GatewayEngine; the WebSocket push layer also PushEngine. */
+  engine: GatewayEngine & PushEngine;
   /** HS256 secret for bearer tokens. */
   secret: string;
   host?: string;
@@ -25,6 +30,8 @@ export interface GatewayOptions {
   /** Who a service request belongs to; defaults to reading the engine's `request/<id>` state. */
   lookupRequest?: RequestLookup;
   limits?: Partial<GatewayLimits>;
+  /** Bounds of the /v1/ws endpoint (ws/limits.ts). */
+  wsLimits?: Partial<WsLimits>;
   /** How long close() waits for unanswered requests before closing their connections. */
   drainTimeoutMs?: number;
 }
@@ -111,6 +118,32 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       mount(route.pattern, (reply) => reply.error(405, 'method_not_allowed', `use ${allow}`, 'json', { Allow: allow })),
     );
   }
+  const wsLimits: WsLimits = { ...DEFAULT_WS_LIMITS, ...options.wsLimits };
+  const wsCounts = ctx.metrics.ws;
+  const hub = new TopicHub(options.engine, wsLimits, {
+    historyHit: () => wsCounts.historyHits++,
+    historyMiss: () => wsCounts.historyMisses++,
+  });
+  const ws = mountWebSocket(app, '/v1/ws', {
+    secret: ctx.secret,
+    limits: wsLimits,
+    counters: {
+      sent: (kind) => wsCounts.sent[kind]++,
+      conflated: () => wsCounts.conflations++,
+      slowClose: () => wsCounts.slowCloses++,
+    },
+    session: {
+      engine: options.engine,
+      hub,
+      limits: wsLimits,
+      publicStock: ctx.publicStock,
+      lookupRequest: ctx.lookupRequest,
+      inFlight,
+      isDraining: () => ctx.draining,
+    },
+  });
+  ctx.metrics.attachWs({ connections: () => ws.connections, subscriptions: () => hub.subscriptions });
+
   app.any('/*', mount('unmatched', (reply, _res, req) => reply.error(404, 'not_found', `no route for ${req.getUrl()}`)));
 
   const port = options.port ?? 8080;
@@ -126,6 +159,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     });
   } catch (error) {
     stopFatal?.();
+    hub.dispose();
     ctx.metrics.dispose();
     app.close();
     throw error;
@@ -141,6 +175,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       listenSocket = undefined;
       const drained = await inFlight.whenIdle(drainTimeoutMs);
       if (!drained) console.error(`omni: ${inFlight.count} request(s) still open after ${drainTimeoutMs} ms; closing them`);
+      // Contract §1: WebSockets are closed with 1001 (going away), after their pending results.
+      ws.closeAll(CLOSE.goingAway, 'server shutting down');
+      hub.dispose();
       // Closes idle keep-alive connections too, which would otherwise hold the process open.
       app.close();
       stopFatal?.();

@@ -157,6 +157,22 @@ describe('outputs', () => {
     expect(seen.find((o) => o.topic === 'stock/A')!.ts).toBe(300);
   });
 
+  it('render a topic watched only after its batch was applied, at release, with no seq gap', async () => {
+    const e = await start();
+    const watched = new Set<string>();
+    const seen: Output[] = [];
+    e.onOutput((o) => seen.push(...o));
+    e.setInterest((t) => watched.has(t));
+    await e.submit([loc('l'), recv('a', 1)]);
+    const pending = e.submit([recv('b', 2)]);
+    await new Promise((resolve) => setImmediate(resolve)); // the batch is applied, not yet released
+    watched.add('stock/A');
+    await pending;
+    expect(seen.filter((o) => o.topic === 'stock/A')).toEqual([
+      { topic: 'stock/A', seq: 2, data: expect.objectContaining({ onHand: 3 }), ts: expect.any(Number) },
+    ]);
+  });
+
   it('render only watched topics, but every seq still moves and survives a restart', async () => {
     const e = await start();
     const seen: Output[] = [];

@@ -9,6 +9,9 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   readonly #httpRequests: Counter<'route' | 'status'>;
   readonly #stopBatches: () => void;
+  /** WebSocket figures, counted in plain fields (a send is too hot for a labelled inc). */
+  readonly ws = { sent: { state: 0, event: 0, control: 0 }, conflations: 0, slowCloses: 0, historyHits: 0, historyMisses: 0 };
+  #wsGauges: { connections(): number; subscriptions(): number } = { connections: () => 0, subscriptions: () => 0 };
 
   constructor(engine: GatewayEngine) {
     const registry = this.registry;
@@ -91,6 +94,72 @@ export class GatewayMetrics {
       labelNames: ['route', 'status'],
       registers: [registry],
     });
+    this.#registerWs(registry);
+  }
+
+  #registerWs(registry: Registry): void {
+    const ws = this.ws;
+    const gauges = () => this.#wsGauges;
+    new Gauge({
+      name: 'omni_ws_connections',
+      help: 'Open WebSocket connections.',
+      registers: [registry],
+      collect() {
+        this.set(gauges().connections());
+      },
+    });
+    new Gauge({
+      name: 'omni_ws_subscriptions',
+      help: 'Topic subscriptions over all WebSocket connections.',
+      registers: [registry],
+      collect() {
+        this.set(gauges().subscriptions());
+      },
+    });
+    new Counter({
+      name: 'omni_ws_messages_sent_total',
+      help: 'WebSocket messages sent, by kind: state-topic updates, event-topic updates, control (snapshots, results, errors, pongs).',
+      labelNames: ['kind'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [kind, n] of Object.entries(ws.sent)) this.inc({ kind }, n);
+      },
+    });
+    new Counter({
+      name: 'omni_ws_conflations_total',
+      help: 'State-topic updates replaced by a newer one before a slow client could take them.',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(ws.conflations);
+      },
+    });
+    new Counter({
+      name: 'omni_ws_slow_closes_total',
+      help: 'WebSocket connections closed with 4008 because event-topic messages piled up.',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(ws.slowCloses);
+      },
+    });
+    new Counter({
+      name: 'omni_ws_history_total',
+      help: 'sub with since: answered from kept history (hit) or with a snapshot (miss).',
+      labelNames: ['result'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc({ result: 'hit' }, ws.historyHits);
+        this.inc({ result: 'miss' }, ws.historyMisses);
+      },
+    });
+  }
+
+  /** The WebSocket endpoint reports its live connection and subscription counts through this. */
+  attachWs(gauges: { connections(): number; subscriptions(): number }): void {
+    this.#wsGauges = gauges;
   }
 
   countRequest(route: string, status: number | 'aborted'): void {

@@ -1,0 +1,117 @@
+// The /v1/ws route on uWebSockets.js: the token is checked in the upgrade handler so a bad one
+// is refused with HTTP 401 before any WebSocket exists; then open / message / drain / close
+// drive a WsConnection. The upgrade is answered synchronously (authentication needs no I/O),
+// so the HttpResponse cannot be aborted under us and needs no onAborted handler.
+
+import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from 'uWebSockets.js';
+import { authenticateToken } from '../auth/authenticate.ts';
+import { ANONYMOUS, type Principal } from '../auth/principal.ts';
+import { WsConnection, type ConnectionCounters, type SocketData } from './connection.ts';
+import { CLOSE, type WsLimits } from './limits.ts';
+import type { WsFormat } from './out-message.ts';
+import { handleFrame, type SessionContext } from './session.ts';
+
+export interface WsEndpointOptions {
+  secret: string;
+  limits: WsLimits;
+  counters: ConnectionCounters;
+  session: SessionContext;
+}
+
+export interface WsEndpoint {
+  readonly connections: number;
+  /** Closes every open WebSocket with `code` (1001 on shutdown). */
+  closeAll(code: number, reason: string): void;
+}
+
+export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEndpointOptions): WsEndpoint {
+  const { limits, counters, session } = options;
+  const open = new Set<WsConnection>();
+
+  app.ws<SocketData>(pattern, {
+    maxPayloadLength: Math.max(limits.hardMaxPayloadBytes, limits.maxPayloadBytes),
+    idleTimeout: limits.idleTimeoutS,
+    sendPingsAutomatically: true,
+    // uWS drops (send returns 2) above this; WsConnection stops handing it frames far below,
+    // at limits.sendBufferBytes, and queues the rest itself, so uWS never drops anything.
+    maxBackpressure: 64 * 1024 * 1024,
+    closeOnBackpressureLimit: 0,
+
+    upgrade: (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
+      const upgrade = admit(req, options.secret, session.isDraining());
+      if (!upgrade.ok) {
+        res.cork(() => {
+          res.writeStatus(upgrade.status).writeHeader('Content-Type', 'application/json');
+          res.end(JSON.stringify({ error: { code: upgrade.code, message: upgrade.message } }));
+        });
+        return;
+      }
+      const data: SocketData = { principal: upgrade.principal, format: upgrade.format };
+      res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+    },
+
+    open: (ws: WebSocket<SocketData>) => {
+      const data = ws.getUserData();
+      const conn = new WsConnection(ws, data.principal, data.format, limits, counters);
+      data.connection = conn;
+      open.add(conn);
+    },
+
+    message: (ws: WebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean) => {
+      const conn = ws.getUserData().connection;
+      if (conn === undefined || conn.closed) return;
+      if (message.byteLength > limits.maxPayloadBytes) return conn.end(CLOSE.tooBig, 'frame too large');
+      try {
+        handleFrame(session, conn, message, isBinary);
+      } catch (err) {
+        // Never let an exception escape into native code; the frame is lost, the client told.
+        console.error('omni: WebSocket frame failed:', err);
+        conn.end(1011, 'internal error');
+      }
+    },
+
+    drain: (ws: WebSocket<SocketData>) => {
+      ws.getUserData().connection?.flush();
+    },
+
+    close: (ws: WebSocket<SocketData>) => {
+      const conn = ws.getUserData().connection;
+      if (conn === undefined || conn.closed) return;
+      conn.markClosed();
+      open.delete(conn);
+      for (const topic of conn.topics) session.hub.unsubscribe(conn, topic);
+      conn.topics.clear();
+    },
+  });
+
+  return {
+    get connections() {
+      return open.size;
+    },
+    closeAll(code, reason) {
+      // end() runs the close handler at once, which deletes from the set: iterate a copy.
+      for (const conn of [...open]) conn.end(code, reason);
+    },
+  };
+}
+
+type Admission =
+  | { ok: true; principal: Principal; format: WsFormat | undefined }
+  | { ok: false; status: string; code: string; message: string };
+
+function admit(req: HttpRequest, secret: string, draining: boolean): Admission {
+  if (draining) return { ok: false, status: '503 Service Unavailable', code: 'unavailable', message: 'the server is shutting down' };
+  const format = req.getQuery('format') ?? '';
+  if (format !== '' && format !== 'json' && format !== 'msgpack') {
+    return { ok: false, status: '400 Bad Request', code: 'bad_request', message: 'format must be json or msgpack' };
+  }
+  const token = req.getQuery('token') ?? '';
+  let principal: Principal = ANONYMOUS;
+  if (token !== '') {
+    const auth = authenticateToken(token, secret);
+    if (!auth.ok) return { ok: false, status: '401 Unauthorized', code: 'unauthorized', message: `invalid token (${auth.reason})` };
+    principal = auth.principal;
+  }
+  return { ok: true, principal, format: format === '' ? undefined : format };
+}
+

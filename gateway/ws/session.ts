@@ -1,0 +1,110 @@
+// What the server does with each client frame: decode it, check the rate and the role, and
+// answer. Runs inside uWS's message callback (corked); event results come back after the
+// commit, outside any callback, and go through WsConnection.deliver which corks them.
+
+import { EngineClosedError, type EventResult } from '../../engine/mod.ts';
+import { mayRead, maySend, parseTopic, type RequestLookup } from '../auth/roles.ts';
+import type { GatewayEngine } from '../engine-port.ts';
+import { decode } from '../http/codec.ts';
+import type { InFlight } from '../in-flight.ts';
+import type { WsConnection } from './connection.ts';
+import { CLOSE, type WsLimits } from './limits.ts';
+import { opToEvent, parseOp, type ClientOp } from './ops.ts';
+import { OutMessage } from './out-message.ts';
+import type { TopicHub } from './topic-hub.ts';
+
+/** Error codes of the WebSocket endpoint (contract §5 plus `bad_frame`, `too_many_subscriptions`). */
+export type WsErrorCode = 'bad_frame' | 'forbidden' | 'too_many_subscriptions' | 'rate_limited' | 'unavailable';
+
+export interface SessionContext {
+  engine: GatewayEngine;
+  hub: TopicHub;
+  limits: WsLimits;
+  publicStock: boolean;
+  lookupRequest: RequestLookup;
+  /** Event ops awaiting their commit: shutdown waits for them like for HTTP requests. */
+  inFlight: InFlight;
+  isDraining(): boolean;
+}
+
+export function handleFrame(ctx: SessionContext, conn: WsConnection, frame: ArrayBuffer, isBinary: boolean): void {
+  if (!conn.bucket.take()) return conn.deliver(error('rate_limited', 'too many ops; slow down'));
+  if (!conn.fixedFormat) conn.format = isBinary ? 'msgpack' : 'json';
+  // Copied: uWS neuters the ArrayBuffer when this callback returns, and msgpack binary fields
+  // would otherwise still point into it.
+  const decoded = decode(Buffer.from(new Uint8Array(frame)), isBinary ? 'msgpack' : 'json');
+  const parsed = decoded.ok ? parseOp(decoded.value) : { ok: false as const, message: decoded.message };
+  if (!parsed.ok) {
+    conn.badFrames++;
+    if (conn.badFrames >= ctx.limits.maxBadFrames) return conn.end(CLOSE.policy, 'too many bad frames');
+    return conn.deliver(error('bad_frame', parsed.message, parsed.ref));
+  }
+  dispatch(ctx, conn, parsed.op);
+}
+
+function dispatch(ctx: SessionContext, conn: WsConnection, op: ClientOp): void {
+  switch (op.op) {
+    case 'ping':
+      return conn.deliver(new OutMessage(op.id === undefined ? { op: 'pong' } : { op: 'pong', id: op.id }));
+    case 'sub':
+      return subscribe(ctx, conn, op.topic, op.since, op.epoch);
+    case 'unsub':
+      if (ctx.hub.unsubscribe(conn, op.topic)) conn.topics.delete(op.topic);
+      conn.forget(op.topic);
+      return;
+    case 'event':
+      return send(ctx, conn, op.event, typeof op.event.id === 'string' ? op.event.id : undefined);
+    default:
+      return send(ctx, conn, opToEvent(op, conn.principal), op.id);
+  }
+}
+
+function subscribe(ctx: SessionContext, conn: WsConnection, topic: string, since?: number, epoch?: string): void {
+  if (parseTopic(topic) === undefined) return conn.deliver(error('bad_frame', `no such topic ${JSON.stringify(topic.slice(0, 200))}`, topic));
+  const readable = mayRead(conn.principal, topic, { publicStock: ctx.publicStock, lookupRequest: ctx.lookupRequest, transport: 'ws' });
+  if (!readable) return conn.deliver(error('forbidden', 'this token may not read this topic', topic));
+  if (!conn.topics.has(topic) && conn.topics.size >= ctx.limits.maxSubscriptions) {
+    return conn.deliver(error('too_many_subscriptions', `at most ${ctx.limits.maxSubscriptions} subscriptions per connection`, topic));
+  }
+  // A repeated sub starts over: anything still queued for the old one would duplicate the replay.
+  conn.forget(topic);
+  conn.topics.add(topic);
+  // One at a time: queued together, a replay of a state topic would conflate into its last update.
+  for (const message of ctx.hub.subscribe(conn, topic, since, epoch)) conn.deliver(message);
+}
+
+function send(ctx: SessionContext, conn: WsConnection, event: Record<string, unknown>, ref: string | undefined): void {
+  if (!maySend(conn.principal, event, { lookupRequest: ctx.lookupRequest })) {
+    return conn.deliver(error('forbidden', 'this token may not send this event', ref));
+  }
+  if (ctx.isDraining()) return conn.deliver(result(ref ?? null, unavailable('the server is shutting down')));
+  ctx.inFlight.enter();
+  let pending: Promise<EventResult[]>;
+  try {
+    pending = ctx.engine.submit([event]);
+  } catch (err) {
+    pending = Promise.reject(err);
+  }
+  pending
+    .then(
+      ([answer]) => conn.deliver(result(ref ?? answer.id, answer)),
+      (err: unknown) => {
+        if (!(err instanceof EngineClosedError)) console.error('omni: WebSocket event failed:', err);
+        conn.deliver(result(ref ?? null, unavailable('the event could not be processed; resend it')));
+      },
+    )
+    .finally(() => ctx.inFlight.leave());
+}
+
+function result(ref: string | null, answer: EventResult): OutMessage {
+  const { id: _id, ok, ...extras } = answer;
+  return new OutMessage({ op: 'result', ref, ok, ...extras });
+}
+
+function unavailable(message: string): EventResult {
+  return { id: null, ok: false, error: { code: 'unavailable', message } };
+}
+
+function error(code: WsErrorCode, message: string, ref?: string): OutMessage {
+  return new OutMessage(ref === undefined ? { op: 'error', code, message } : { op: 'error', code, message, ref });
+}

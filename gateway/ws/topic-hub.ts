@@ -1,0 +1,182 @@
+// Topics → subscribers, and the recent history of each watched topic. The hub tells the engine
+// which state topics to render (those with subscribers or kept history), takes every durable
+// batch of outputs, keeps them for resuming clients and hands each subscriber the updates it has
+// not seen yet. Snapshots read durable state and outputs arrive synchronously after the commit
+// that made them durable, so "never send an update with seq ≤ the snapshot's" is all it takes
+// for a stream without duplicates or holes.
+
+import type { Output } from '../../engine/mod.ts';
+import type { PushEngine } from './engine-port.ts';
+import type { WsLimits } from './limits.ts';
+import { OutMessage, updateMessage } from './out-message.ts';
+import { TopicHistory } from './topic-history.ts';
+import { isStateTopic } from './topic-kind.ts';
+
+/** One side of a subscription: a connection that queues messages and sends them later. */
+export interface Subscriber {
+  /** Queues a message; must not send or close (the hub is iterating its maps). */
+  push(message: OutMessage): void;
+  /** Sends what was queued (called once per batch for each subscriber that got something). */
+  flush(): void;
+}
+
+export interface HubCounters {
+  historyHit(): void;
+  historyMiss(): void;
+}
+
+interface TopicEntry {
+  /** Each subscriber with the last seq it was given (snapshot or update). */
+  subscribers: Map<Subscriber, { after: number }>;
+  history: TopicHistory;
+  /** When the last subscriber left (the history is kept for a grace period). */
+  idleSince: number | undefined;
+}
+
+export class TopicHub {
+  readonly #topics = new Map<string, TopicEntry>();
+  #historyBytes = 0;
+  #subscriptions = 0;
+  readonly #stopOutputs: () => void;
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly engine: PushEngine,
+    private readonly limits: WsLimits,
+    private readonly counters: HubCounters,
+    private readonly now: () => number = Date.now,
+  ) {
+    engine.setInterest((topic) => this.#topics.has(topic));
+    this.#stopOutputs = engine.onOutput((outputs) => this.#onOutputs(outputs));
+    this.#sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(limits.historyGraceMs / 4, 10_000)));
+    this.#sweeper.unref();
+  }
+
+  get subscriptions(): number {
+    return this.#subscriptions;
+  }
+
+  get historyBytes(): number {
+    return this.#historyBytes;
+  }
+
+  get topicCount(): number {
+    return this.#topics.size;
+  }
+
+  /**
+   * Registers a subscription and returns what to send first: the updates after `since` when the
+   * history holds every one of them under the same epoch, else a snapshot. A repeated sub on the
+   * same topic starts over.
+   */
+  subscribe(subscriber: Subscriber, topic: string, since?: number, epoch?: string): OutMessage[] {
+    let entry = this.#topics.get(topic);
+    if (!entry) {
+      entry = { subscribers: new Map(), history: new TopicHistory(this.engine.lastSeq(topic), this.limits.historyPerTopic), idleSince: undefined };
+      this.#topics.set(topic, entry);
+      // Clients churning through distinct topics leave idle entries behind; forget those early.
+      if (this.#topics.size > this.limits.maxTopics) this.#dropIdle(Math.floor(this.limits.maxTopics * 0.9));
+    }
+    if (!entry.subscribers.has(subscriber)) this.#subscriptions++;
+    entry.idleSince = undefined;
+
+    if (since !== undefined) {
+      // The history may lag the engine if outputs were not rendered for us (interest arrived
+      // mid-batch); then it cannot prove it holds everything and a snapshot is sent instead.
+      const sameEpoch = epoch === undefined || epoch === this.engine.epoch;
+      const replay = sameEpoch && entry.history.last === this.engine.lastSeq(topic) ? entry.history.after(since) : undefined;
+      if (replay !== undefined) {
+        this.counters.historyHit();
+        entry.subscribers.set(subscriber, { after: replay.length > 0 ? replay[replay.length - 1].seq! : since });
+        return replay;
+      }
+      this.counters.historyMiss();
+    }
+    const snapshot = this.#snapshot(topic);
+    entry.subscribers.set(subscriber, { after: snapshot.body.seq as number });
+    return [snapshot];
+  }
+
+  unsubscribe(subscriber: Subscriber, topic: string): boolean {
+    const entry = this.#topics.get(topic);
+    if (!entry || !entry.subscribers.delete(subscriber)) return false;
+    this.#subscriptions--;
+    if (entry.subscribers.size === 0) entry.idleSince = this.now();
+    return true;
+  }
+
+  /** Drops histories idle for longer than the grace period. */
+  sweep(): void {
+    const cutoff = this.now() - this.limits.historyGraceMs;
+    for (const [topic, entry] of this.#topics) {
+      if (entry.idleSince !== undefined && entry.idleSince <= cutoff) this.#drop(topic, entry);
+    }
+  }
+
+  dispose(): void {
+    this.#stopOutputs();
+    this.engine.setInterest(undefined);
+    clearInterval(this.#sweeper);
+    this.#topics.clear();
+  }
+
+  #snapshot(topic: string): OutMessage {
+    const epoch = this.engine.epoch;
+    if (isStateTopic(topic)) {
+      const snap = this.engine.snapshot(topic);
+      if (snap !== undefined) return new OutMessage({ op: 'snapshot', topic, seq: snap.seq, epoch, data: snap.data });
+    }
+    // Event topics have no state to show; a state topic never seen has none yet.
+    return new OutMessage({ op: 'snapshot', topic, seq: this.engine.lastSeq(topic), epoch, data: null });
+  }
+
+  #onOutputs(outputs: Output[]): void {
+    const touched = new Set<Subscriber>();
+    for (const output of outputs) {
+      const entry = this.#topics.get(output.topic);
+      if (entry === undefined) continue;
+      if (output.data === undefined) {
+        // Not rendered: we cannot keep or send it, so the history restarts after it.
+        this.#historyBytes += entry.history.reset(output.seq);
+        continue;
+      }
+      const message = updateMessage(output.topic, output.seq, output.data, output.ts);
+      this.#historyBytes += entry.history.append(message);
+      for (const [subscriber, state] of entry.subscribers) {
+        if (output.seq <= state.after) continue;
+        state.after = output.seq;
+        subscriber.push(message);
+        touched.add(subscriber);
+      }
+    }
+    if (this.#historyBytes > this.limits.historyBytes) this.#shed();
+    // After the loop: a flush may close a slow connection, which unsubscribes it.
+    for (const subscriber of touched) subscriber.flush();
+  }
+
+  /** Over the global bound: drop idle histories first, then empty the busiest ones. */
+  #shed(): void {
+    for (const [topic, entry] of this.#topics) {
+      if (this.#historyBytes <= this.limits.historyBytes) return;
+      if (entry.subscribers.size === 0) this.#drop(topic, entry);
+    }
+    const bySize = [...this.#topics.values()].sort((a, b) => b.history.bytes - a.history.bytes);
+    for (const entry of bySize) {
+      if (this.#historyBytes <= this.limits.historyBytes) return;
+      this.#historyBytes += entry.history.reset(entry.history.last);
+    }
+  }
+
+  /** Drops idle topics, oldest first, until at most `target` remain (or none is idle). */
+  #dropIdle(target: number): void {
+    for (const [topic, entry] of this.#topics) {
+      if (this.#topics.size <= target) return;
+      if (entry.subscribers.size === 0) this.#drop(topic, entry);
+    }
+  }
+
+  #drop(topic: string, entry: TopicEntry): void {
+    this.#historyBytes -= entry.history.bytes;
+    this.#topics.delete(topic);
+  }
+}

@@ -1,0 +1,194 @@
+// WebSocket test client (the `ws` package) and a server that can be restarted on the same data
+// dir. Waits are on messages and events, never on sleeps.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pack, unpack } from 'msgpackr';
+import WebSocket from 'ws';
+import { defaultProcessors, openEngine, type Engine } from '../engine/mod.ts';
+import { signToken, startGateway, type Gateway, type GatewayOptions, type Role } from '../gateway/mod.ts';
+import { TEST_SECRET } from './gateway-harness.ts';
+
+export type Msg = Record<string, any>;
+
+export interface WsServer {
+  engine: Engine;
+  gateway: Gateway;
+  url: string;
+  wsUrl: string;
+  dataDir: string;
+  token(role: Role, sub?: string, loc?: string): string;
+  /** Closes gateway then engine; keeps the data dir when `keep` is set. */
+  stop(keep?: boolean): Promise<void>;
+}
+
+export async function startWsServer(options: Partial<Omit<GatewayOptions, 'engine' | 'secret'>> = {}, dataDir?: string): Promise<WsServer> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'omni-ws-test-'));
+  const engine = await openEngine({ path: dir, processors: defaultProcessors(), durability: 'none' });
+  const gateway = await startGateway({ engine, secret: TEST_SECRET, host: '127.0.0.1', port: 0, ...options });
+  let stopped: Promise<void> | undefined;
+  return {
+    engine,
+    gateway,
+    url: gateway.url,
+    wsUrl: `ws://127.0.0.1:${gateway.port}/v1/ws`,
+    dataDir: dir,
+    token: (role, sub = `${role}-1`, loc) => signToken(loc === undefined ? { role, sub } : { role, sub, loc }, TEST_SECRET),
+    stop: (keep = false) =>
+      (stopped ??= (async () => {
+        await gateway.close();
+        await engine.close();
+        if (!keep) rmSync(dir, { recursive: true, force: true });
+      })()),
+  };
+}
+
+export interface ClientOptions {
+  token?: string;
+  /** `?format=` on the URL. */
+  format?: 'json' | 'msgpack';
+  /** Send binary msgpack frames instead of JSON text. */
+  binary?: boolean;
+}
+
+export class WsClient {
+  readonly messages: Msg[] = [];
+  /** Whether each message came as a binary frame. */
+  readonly binaryFrames: boolean[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  #waiters: Array<() => void> = [];
+  #closeInfo: { code: number; reason: string } | undefined;
+
+  private constructor(
+    readonly ws: WebSocket,
+    public binary: boolean,
+  ) {
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      this.messages.push(isBinary ? unpack(data) : JSON.parse(data.toString('utf8')));
+      this.binaryFrames.push(isBinary);
+      this.#wake();
+    });
+    this.closed = new Promise((resolve) => {
+      ws.on('close', (code, reason) => {
+        this.#closeInfo = { code, reason: reason.toString() };
+        resolve(this.#closeInfo);
+        this.#wake();
+      });
+    });
+  }
+
+  static async open(wsUrl: string, options: ClientOptions = {}): Promise<WsClient> {
+    const query = new URLSearchParams();
+    if (options.token !== undefined) query.set('token', options.token);
+    if (options.format !== undefined) query.set('format', options.format);
+    const url = query.size > 0 ? `${wsUrl}?${query}` : wsUrl;
+    const ws = new WebSocket(url, { maxPayload: 256 * 1024 * 1024 });
+    const client = new WsClient(ws, options.binary ?? false);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+    });
+    ws.on('error', () => {});
+    return client;
+  }
+
+  send(frame: unknown): void {
+    if (this.binary) this.ws.send(pack(frame), { binary: true });
+    else this.ws.send(JSON.stringify(frame));
+  }
+
+  sendRaw(data: Buffer | string, binary: boolean): void {
+    this.ws.send(data, { binary });
+  }
+
+  /** Resolves with the first message from index `from` matching `match` (its index too). */
+  async next(match: (m: Msg) => boolean, from = 0, timeoutMs = 20_000): Promise<{ msg: Msg; index: number }> {
+    const deadline = Date.now() + timeoutMs;
+    let i = from;
+    for (;;) {
+      for (; i < this.messages.length; i++) if (match(this.messages[i])) return { msg: this.messages[i], index: i };
+      if (this.#closeInfo) throw new Error(`closed (${this.#closeInfo.code}) before a matching message; got ${JSON.stringify(this.messages.slice(-3))}`);
+      if (Date.now() > deadline) throw new Error(`no matching message; last: ${JSON.stringify(this.messages.slice(-3))}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Subscribes and waits for the first answer on that topic (snapshot, update or error). */
+  async sub(topic: string, extra: Record<string, unknown> = {}): Promise<Msg> {
+    const from = this.messages.length;
+    this.send({ op: 'sub', topic, ...extra });
+    return (await this.next((m) => m.topic === topic || m.ref === topic, from)).msg;
+  }
+
+  /** Waits until an update of `topic` with seq ≥ `seq` has arrived. */
+  async untilSeq(topic: string, seq: number): Promise<void> {
+    await this.next((m) => m.topic === topic && m.seq >= seq);
+  }
+
+  updates(topic: string): Msg[] {
+    return this.messages.filter((m) => m.op === 'update' && m.topic === topic);
+  }
+
+  close(): Promise<{ code: number; reason: string }> {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close();
+    return this.closed;
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+export async function post(url: string, token: string, events: unknown): Promise<any[]> {
+  const response = await fetch(`${url}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(events),
+  });
+  if (response.status !== 200) throw new Error(`POST answered ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { results: any[] }).results;
+}
+
+/** Upgrade attempt that resolves with the HTTP status of a refusal (or 101). */
+export function upgradeStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.once('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+    });
+    ws.once('error', (err) => {
+      if (!String(err.message).includes('Unexpected server response')) reject(err);
+    });
+  });
+}
+
+/** Seqs of the updates after the snapshot, checked consecutive from the snapshot's seq. */
+export function assertGapFree(client: WsClient, topic: string): { snapshotSeq: number; last: number } {
+  const snapshot = client.messages.find((m) => m.op === 'snapshot' && m.topic === topic);
+  if (!snapshot) throw new Error(`no snapshot of ${topic}`);
+  let expected = snapshot.seq + 1;
+  for (const m of client.updates(topic)) {
+    if (m.seq !== expected) throw new Error(`${topic}: expected seq ${expected}, got ${m.seq}`);
+    expected++;
+  }
+  return { snapshotSeq: snapshot.seq, last: expected - 1 };
+}
+
+export const loc = (id: string, location: string) => ({ id, type: 'location.upserted', location, kind: 'store', lat: 31.2, lon: 121.5 });
+export const recv = (id: string, sku: string, location: string, qty: number) => ({ id, type: 'stock.received', sku, location, qty });
+export const sold = (id: string, sku: string, location: string, qty: number) => ({ id, type: 'stock.sold', sku, location, qty });

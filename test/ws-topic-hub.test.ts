@@ -1,0 +1,188 @@
+// The push layer's pieces without sockets: topic history, the hub's fan-out / resume / memory
+// rules against a stand-in engine, and the token bucket.
+
+import { describe, expect, it } from 'vitest';
+import type { Output } from '../engine/mod.ts';
+import type { PushEngine } from '../gateway/ws/engine-port.ts';
+import { DEFAULT_WS_LIMITS, type WsLimits } from '../gateway/ws/limits.ts';
+import { updateMessage, type OutMessage } from '../gateway/ws/out-message.ts';
+import { TokenBucket } from '../gateway/ws/rate-limit.ts';
+import { TopicHistory } from '../gateway/ws/topic-history.ts';
+import { TopicHub, type Subscriber } from '../gateway/ws/topic-hub.ts';
+
+class FakeEngine implements PushEngine {
+  epoch = 'E1';
+  seqs = new Map<string, number>();
+  state = new Map<string, unknown>();
+  interest: ((topic: string) => boolean) | undefined;
+  listener: ((outputs: Output[]) => void) | undefined;
+  snapshot(topic: string) {
+    const data = this.state.get(topic);
+    return data === undefined ? undefined : { seq: this.lastSeq(topic), epoch: this.epoch, data };
+  }
+  lastSeq(topic: string) {
+    return this.seqs.get(topic) ?? 0;
+  }
+  setInterest(p: ((topic: string) => boolean) | undefined) {
+    this.interest = p;
+  }
+  onOutput(l: (outputs: Output[]) => void) {
+    this.listener = l;
+    return () => (this.listener = undefined);
+  }
+  /** Commits one update per topic; unwatched state topics move their seq without an output. */
+  commit(...topics: string[]) {
+    const outputs: Output[] = [];
+    for (const topic of topics) {
+      const seq = this.lastSeq(topic) + 1;
+      this.seqs.set(topic, seq);
+      this.state.set(topic, { v: seq });
+      if (this.interest?.(topic) ?? true) outputs.push({ topic, seq, data: { v: seq }, ts: 1 });
+    }
+    this.listener?.(outputs);
+  }
+}
+
+class Sink implements Subscriber {
+  got: OutMessage[] = [];
+  flushes = 0;
+  push(m: OutMessage) {
+    this.got.push(m);
+  }
+  flush() {
+    this.flushes++;
+  }
+  seqs() {
+    return this.got.map((m) => `${m.body.op}:${m.body.seq}`);
+  }
+}
+
+function hub(limits: Partial<WsLimits> = {}, now = () => 0) {
+  const engine = new FakeEngine();
+  const counts = { hit: 0, miss: 0 };
+  const h = new TopicHub(engine, { ...DEFAULT_WS_LIMITS, ...limits }, { historyHit: () => counts.hit++, historyMiss: () => counts.miss++ }, now);
+  return { engine, h, counts };
+}
+
+describe('TopicHistory', () => {
+  it('covers a contiguous range, drops the oldest past capacity, restarts on a gap', () => {
+    const h = new TopicHistory(10, 3);
+    for (const seq of [11, 12, 13, 14]) h.append(updateMessage('t', seq, seq, 0));
+    expect(h.after(11)!.map((m) => m.seq)).toEqual([12, 13, 14]);
+    expect(h.after(10)).toBeUndefined();
+    expect(h.after(14)).toEqual([]);
+    expect(h.after(15)).toBeUndefined();
+    h.append(updateMessage('t', 20, 20, 0));
+    expect(h.after(19)!.map((m) => m.seq)).toEqual([20]);
+    expect(h.after(14)).toBeUndefined();
+  });
+});
+
+describe('TopicHub', () => {
+  it('snapshot, then only updates above it; interest follows subscriptions', () => {
+    const { engine, h } = hub();
+    engine.commit('stock/A', 'stock/A');
+    expect(engine.interest!('stock/A')).toBe(false);
+    const sink = new Sink();
+    expect(h.subscribe(sink, 'stock/A').map((m) => m.body)).toEqual([{ op: 'snapshot', topic: 'stock/A', seq: 2, epoch: 'E1', data: { v: 2 } }]);
+    expect(engine.interest!('stock/A')).toBe(true);
+    engine.commit('stock/A', 'stock/B');
+    engine.commit('stock/A');
+    expect(sink.seqs()).toEqual(['update:3', 'update:4']);
+    expect(sink.flushes).toBe(2);
+    expect(h.subscribe(new Sink(), 'alerts/stock')[0].body).toMatchObject({ seq: 0, data: null });
+  });
+
+  it('replays from history, falls back to a snapshot for old seqs, other epochs and gaps', () => {
+    const { engine, h, counts } = hub({ historyPerTopic: 3 });
+    const first = new Sink();
+    h.subscribe(first, 'stock/A');
+    for (let i = 0; i < 5; i++) engine.commit('stock/A');
+    expect(h.subscribe(new Sink(), 'stock/A', 3).map((m) => m.seq)).toEqual([4, 5]);
+    expect(h.subscribe(new Sink(), 'stock/A', 1)[0].body.op).toBe('snapshot');
+    expect(h.subscribe(new Sink(), 'stock/A', 4, 'E0')[0].body.op).toBe('snapshot');
+    expect(counts).toEqual({ hit: 1, miss: 2 });
+    // The engine moved the seq without telling us (unwatched mid-batch): history cannot vouch.
+    engine.seqs.set('stock/A', 7);
+    expect(h.subscribe(new Sink(), 'stock/A', 5)[0].body).toMatchObject({ op: 'snapshot', seq: 7 });
+    engine.commit('stock/A');
+    expect(h.subscribe(new Sink(), 'stock/A', 7).map((m) => m.seq)).toEqual([8]);
+  });
+
+  it('keeps an idle topic for the grace period, then forgets it', () => {
+    let now = 0;
+    const { engine, h } = hub({ historyGraceMs: 1000 }, () => now);
+    const sink = new Sink();
+    h.subscribe(sink, 'stock/A');
+    engine.commit('stock/A');
+    h.unsubscribe(sink, 'stock/A');
+    // Nobody subscribes, but the history still follows the topic for resuming clients.
+    engine.commit('stock/A');
+    now = 500;
+    h.sweep();
+    const back = new Sink();
+    expect(h.subscribe(back, 'stock/A', 1).map((m) => m.seq)).toEqual([2]);
+    h.unsubscribe(back, 'stock/A');
+    now = 1499;
+    h.sweep();
+    expect(engine.interest!('stock/A')).toBe(true);
+    now = 1500;
+    h.sweep();
+    expect(engine.interest!('stock/A')).toBe(false);
+    expect(h.historyBytes).toBe(0);
+    h.dispose();
+  });
+
+  it('sheds history past the global byte bound, idle topics first', () => {
+    // Every update below encodes to the same JSON size while seqs stay single-digit.
+    const unit = updateMessage('stock/busy', 5, { v: 5 }, 1).size('json');
+    const { engine, h } = hub({ historyBytes: 10 * unit });
+    const busy = new Sink();
+    const idle = new Sink();
+    h.subscribe(busy, 'stock/busy');
+    h.subscribe(idle, 'stock/idle');
+    for (let i = 0; i < 4; i++) engine.commit('stock/busy', 'stock/idle');
+    h.unsubscribe(idle, 'stock/idle');
+    for (let i = 0; i < 2; i++) engine.commit('stock/busy');
+    expect(h.historyBytes).toBe(10 * unit);
+    engine.commit('stock/busy');
+    expect(engine.interest!('stock/idle')).toBe(false);
+    expect(h.historyBytes).toBe(7 * unit);
+    expect(h.subscribe(new Sink(), 'stock/busy', 1).map((m) => m.seq)).toEqual([2, 3, 4, 5, 6, 7]);
+    for (let i = 0; i < 4; i++) {
+      engine.commit('stock/busy');
+      expect(h.historyBytes).toBeLessThanOrEqual(10 * unit);
+    }
+    expect(busy.got.at(-1)!.seq).toBe(11);
+  });
+});
+
+describe('TopicHub topic bound', () => {
+  it('forgets idle topics early when too many are tracked, never subscribed ones', () => {
+    const { engine, h } = hub({ maxTopics: 10 });
+    const keep = new Sink();
+    h.subscribe(keep, 'stock/keep');
+    const churn = new Sink();
+    for (let i = 0; i < 30; i++) {
+      h.subscribe(churn, `stock/t${i}`);
+      h.unsubscribe(churn, `stock/t${i}`);
+    }
+    expect(h.topicCount).toBeLessThanOrEqual(11);
+    expect(engine.interest!('stock/keep')).toBe(true);
+    expect(engine.interest!('stock/t29')).toBe(true);
+    expect(engine.interest!('stock/t0')).toBe(false);
+  });
+});
+
+describe('TokenBucket', () => {
+  it('allows the burst, then the rate', () => {
+    let t = 0;
+    const bucket = new TokenBucket(10, 5, () => t);
+    expect(Array.from({ length: 7 }, () => bucket.take())).toEqual([true, true, true, true, true, false, false]);
+    t = 100;
+    expect(bucket.take()).toBe(true);
+    expect(bucket.take()).toBe(false);
+    t = 10_000;
+    expect(Array.from({ length: 6 }, () => bucket.take()).filter(Boolean)).toHaveLength(5);
+  });
+});

@@ -17,6 +17,9 @@ import {
   type WebSocketLike,
 } from './types.ts';
 
+/** A connection open this long counts as healthy: the reconnect delays start over. */
+const STABLE_CONNECTION_MS = 10_000;
+
 /** Close codes with a meaning for the client (contract §5). */
 export const CLOSE_TOO_SLOW = 4008;
 export const CLOSE_GOING_AWAY = 1001;
@@ -174,11 +177,10 @@ export class Connection {
     this.#socket = socket;
     // Browsers default to Blob, which cannot be decoded synchronously; 'ws' defaults to Buffer.
     socket.binaryType = 'arraybuffer';
+    let openedAt: number | undefined;
     socket.onopen = () => {
       if (this.#socket !== socket) return;
-      // A server that answers gets a fresh series of short delays next time; one that keeps
-      // refusing sees them grow.
-      this.backoff.reset();
+      openedAt = Date.now();
       this.events.open();
     };
     socket.onmessage = (event) => {
@@ -206,8 +208,13 @@ export class Connection {
       const code = typeof event?.code === 'number' ? event.code : 1006;
       const reason = typeof event?.reason === 'string' ? event.reason : '';
       this.events.close(code, reason, true);
-      // 4008: we fell behind; the server keeps our place, so come back at once and resume with since.
-      this.#scheduleReconnect(code === CLOSE_TOO_SLOW);
+      // Only a connection that stayed up earns a fresh series of short delays: a server that
+      // accepts and then closes at once (or a client always too slow) must see the delays grow.
+      const stable = openedAt !== undefined && Date.now() - openedAt >= STABLE_CONNECTION_MS;
+      if (stable) this.backoff.reset();
+      // 4008: we fell behind; the server keeps our place, so come back at once and resume with
+      // since — once; if it happens again right away, back off like any other close.
+      this.#scheduleReconnect(code === CLOSE_TOO_SLOW && stable);
     };
   }
 

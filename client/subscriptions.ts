@@ -5,6 +5,10 @@
 import { ServerError } from './errors.ts';
 import type { SnapshotFrame, SubOp, SubscriptionHandlers, UnsubOp, UpdateFrame } from './types.ts';
 
+/** Answers that refuse a topic for good; the SDK forgets a topic refused before its first snapshot. */
+const REFUSALS = new Set(['forbidden', 'bad_frame', 'too_many_subscriptions']);
+const RATE_LIMITED_RETRY_MS = 1000;
+
 /**
  * State topics carry the whole state in every update and the server may conflate them for a slow
  * client (seq jumps, the latest state wins). Event topics carry individual events and never jump
@@ -32,7 +36,11 @@ interface Topic {
   /** Last seq delivered; undefined until the first snapshot. */
   seq?: number;
   epoch?: string;
-  /** State topics only: the latest state, so a second listener starts at once without a round trip. */
+  /**
+   * State topics: the latest state, so a second listener starts at once without a round trip.
+   * Event topics: the last snapshot's data (null on today's server, where event snapshots
+   * carry only a position).
+   */
   latest?: unknown;
   /** A resubscribe is on its way: don't ask again for every further out-of-order frame. */
   resyncing: boolean;
@@ -58,17 +66,21 @@ export class Subscriptions {
     const listener: Listener = { handlers, ready: false };
     let t = this.#topics.get(topic);
     if (!t) {
+      // Sent before the topic is registered: a frame that cannot be sent (too large) throws to
+      // the caller here, instead of on every later open.
+      this.send({ op: 'sub', topic });
       t = { name: topic, kind: topicKind(topic), listeners: new Set([listener]), resyncing: false };
       this.#topics.set(topic, t);
-      this.send({ op: 'sub', topic });
     } else {
       t.listeners.add(listener);
-      if (t.seq !== undefined && t.kind === 'state') {
+      if (t.seq !== undefined && (t.kind === 'state' || t.latest === null)) {
+        // The new listener starts from where the topic is: a state topic's latest state, or an
+        // event topic's position when its snapshots carry no data. Nobody else is disturbed.
         listener.ready = true;
         this.#call(() => handlers.onSnapshot(t!.latest, t!.seq!));
       } else if (t.seq !== undefined) {
-        // An event topic's snapshot cannot be rebuilt from the updates seen since: ask the server
-        // for a fresh one. Existing listeners get onSnapshot again, which they must handle anyway.
+        // An event snapshot with data cannot be rebuilt from the updates seen since: ask the
+        // server for a fresh one. Existing listeners get onSnapshot again, which they must handle.
         this.#resubscribe(t, false);
       }
       // Else the topic's first snapshot is still on its way and will serve this listener too.
@@ -89,7 +101,12 @@ export class Subscriptions {
       t.resyncing = false;
       const waiting = [...t.listeners].some((l) => !l.ready);
       // A listener still waiting for its snapshot needs one; a replay would not give it.
-      this.send(t.seq === undefined || waiting ? { op: 'sub', topic: t.name } : this.#resumeFrame(t));
+      try {
+        this.send(t.seq === undefined || waiting ? { op: 'sub', topic: t.name } : this.#resumeFrame(t));
+      } catch (error) {
+        // One topic that cannot be sent must not stop the others from resuming.
+        this.onHandlerError(error);
+      }
     }
   }
 
@@ -99,7 +116,7 @@ export class Subscriptions {
     t.seq = frame.seq;
     t.epoch = frame.epoch;
     t.resyncing = false;
-    if (t.kind === 'state') t.latest = frame.data;
+    t.latest = frame.data;
     for (const listener of [...t.listeners]) {
       listener.ready = true;
       this.#call(() => listener.handlers.onSnapshot(frame.data, frame.seq));
@@ -141,6 +158,16 @@ export class Subscriptions {
       const onError = listener.handlers.onError;
       if (onError) this.#call(() => onError.call(listener.handlers, error));
       else this.onHandlerError(error);
+    }
+    if (code === 'rate_limited') {
+      // The sub (or resume) was dropped, not refused: ask again shortly.
+      setTimeout(() => {
+        if (this.#topics.get(topic) === t) this.#resubscribe(t, t.seq !== undefined);
+      }, RATE_LIMITED_RETRY_MS);
+    } else if (t.seq === undefined && REFUSALS.has(code)) {
+      // Refused for good (the token may not read it, no such topic, too many): forget it, or
+      // every reconnect would ask again and a later subscribe would wait forever.
+      this.#topics.delete(topic);
     }
     return true;
   }

@@ -176,7 +176,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const drained = await inFlight.whenIdle(drainTimeoutMs);
       if (!drained) console.error(`omni: ${inFlight.count} request(s) still open after ${drainTimeoutMs} ms; closing them`);
       // Contract §1: WebSockets are closed with 1001 (going away), after their pending results.
-      ws.closeAll(CLOSE.goingAway, 'server shutting down');
+      await ws.closeAll(CLOSE.goingAway, 'server shutting down', drainTimeoutMs);
       hub.dispose();
       // Closes idle keep-alive connections too, which would otherwise hold the process open.
       app.close();

@@ -157,6 +157,45 @@ describe('connecting and subscribing', () => {
     expect(b.log).toEqual(['snap 2 "s2"', 'upd 3 "u3"']);
   });
 
+  it('a late joiner on an event topic whose snapshots carry no data starts at once, disturbing nobody', () => {
+    const client = open();
+    last().serverAccept();
+    const a = recorder();
+    const b = recorder();
+    client.subscribe('alerts/stock', a.handlers);
+    last().serverPush(snap('alerts/stock', 4, null));
+    last().serverPush(upd('alerts/stock', 5, 'x5'));
+    const sent = last().frames.length;
+    client.subscribe('alerts/stock', b.handlers);
+    expect(last().frames).toHaveLength(sent); // no unsub/sub round trip
+    last().serverPush(upd('alerts/stock', 6, 'x6'));
+    expect(a.log).toEqual(['snap 4 null', 'upd 5 "x5"', 'upd 6 "x6"']);
+    expect(b.log).toEqual(['snap 5 null', 'upd 6 "x6"']);
+  });
+
+  it('a subscription whose frame is too large throws to the caller and never breaks a later open', () => {
+    const client = open();
+    last().serverAccept();
+    expect(() => client.subscribe('stock/' + 'x'.repeat(70_000), recorder().handlers)).toThrow();
+    client.subscribe('stock/A', recorder().handlers);
+    last().serverDrop(1011);
+    vi.advanceTimersByTime(60_000);
+    expect(() => last().serverAccept()).not.toThrow();
+    expect(last().frames).toEqual([{ op: 'sub', topic: 'stock/A' }]);
+  });
+
+  it('a sub refused before its snapshot is forgotten: not asked again on reconnect', () => {
+    const client = open();
+    last().serverAccept();
+    const r = recorder();
+    client.subscribe('alerts/stock', r.handlers);
+    last().serverPush({ op: 'error', code: 'forbidden', message: 'no', ref: 'alerts/stock' });
+    last().serverDrop(1011);
+    vi.advanceTimersByTime(60_000);
+    last().serverAccept();
+    expect(last().frames).toEqual([]);
+  });
+
   it('a forbidden sub reaches that subscription’s onError and the connection stays usable', () => {
     const client = open();
     last().serverAccept();
@@ -220,18 +259,22 @@ describe('reconnect and resume', () => {
     expect(client.position('request/r1')).toEqual({ seq: 2, epoch: 'E2' });
   });
 
-  it('after 4008 (too slow) reconnects at once and resumes with since', () => {
+  it('after 4008 (too slow) on a healthy connection reconnects at once and resumes with since; a repeat backs off', () => {
     const client = open();
     last().serverAccept();
     client.subscribe('alerts/stock', recorder().handlers);
     last().serverPush(snap('alerts/stock', 40, null));
     const delays: number[] = [];
     client.on('reconnecting', (r) => delays.push(r.delayMs));
+    vi.advanceTimersByTime(10_000); // the connection has been up long enough to count as healthy
     last().serverDrop(4008, 'too slow');
     expect(delays).toEqual([0]);
     vi.advanceTimersByTime(0);
     last().serverAccept();
     expect(last().frames).toEqual([{ op: 'sub', topic: 'alerts/stock', since: 40, epoch: 'E1' }]);
+    // Too slow again right away: no tight reconnect loop.
+    last().serverDrop(4008, 'too slow');
+    expect(delays.at(-1)).toBeGreaterThan(0);
   });
 
   it('a state topic may jump (conflation); an event topic jump is a gap: onGap, resubscribe, replay in order', () => {
@@ -256,7 +299,7 @@ describe('reconnect and resume', () => {
     expect(agent.log).toEqual(['snap 1 "a1"', 'gap', 'upd 2 "a2"', 'upd 3 "a3"', 'upd 4 "a4"']);
   });
 
-  it('backs off exponentially with full jitter, capped, and resets after a successful open', () => {
+  it('backs off exponentially with full jitter, capped, and resets after a connection that stayed up', () => {
     let rnd = 1;
     const client = open({ backoff: { initialMs: 100, maxMs: 1000, jitter: true }, random: () => rnd });
     const delays: number[] = [];
@@ -270,8 +313,14 @@ describe('reconnect and resume', () => {
     last().serverDrop();
     expect(delays.at(-1)).toBe(0);
     vi.advanceTimersByTime(0);
+    // Accepted and dropped at once (a server that closes every connection): still backing off.
     last().serverAccept();
     rnd = 1;
+    last().serverDrop();
+    expect(delays.at(-1)).toBe(1000);
+    vi.advanceTimersByTime(1000);
+    last().serverAccept();
+    vi.advanceTimersByTime(10_000);
     last().serverDrop();
     expect(delays.at(-1)).toBe(100);
   });

@@ -137,6 +137,12 @@ describe('WebSocket hostile frames', () => {
     expect(pongs).toBeLessThan(30);
     expect(c.ws.readyState).toBe(c.ws.OPEN);
 
+    // A dropped op is named, so a client knows which sub or call to send again.
+    const named = await client(s);
+    for (let i = 0; i < 30; i++) named.send({ op: 'sub', topic: `stock/R${i}` });
+    const { msg: refused } = await named.next((m) => m.op === "error" && m.code === "rate_limited");
+    expect(refused.ref).toMatch(/^stock\/R\d+$/);
+
     const subs = await client(s);
     for (const sku of ['A', 'B', 'C']) expect((await subs.sub(`stock/${sku}`)).op).toBe('snapshot');
     expect(await subs.sub('stock/D')).toMatchObject({ op: 'error', code: 'too_many_subscriptions', ref: 'stock/D' });

@@ -124,6 +124,11 @@ export class WsConnection implements Subscriber {
     return this.#queue.length - this.#head;
   }
 
+  /** Bytes uWS holds for this client, not yet written to the socket. */
+  get buffered(): number {
+    return this.closed ? 0 : this.ws.getBufferedAmount();
+  }
+
   #flushCorked(): void {
     const { ws } = this;
     while (this.#head < this.#queue.length && !this.closed) {

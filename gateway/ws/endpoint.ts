@@ -20,8 +20,11 @@ export interface WsEndpointOptions {
 
 export interface WsEndpoint {
   readonly connections: number;
-  /** Closes every open WebSocket with `code` (1001 on shutdown). */
-  closeAll(code: number, reason: string): void;
+  /**
+   * Closes every open WebSocket with `code` (1001 on shutdown), each once everything queued for
+   * it has been written, or at `timeoutMs` at the latest.
+   */
+  closeAll(code: number, reason: string, timeoutMs: number): Promise<void>;
 }
 
 export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEndpointOptions): WsEndpoint {
@@ -88,8 +91,18 @@ export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEn
     get connections() {
       return open.size;
     },
-    closeAll(code, reason) {
+    async closeAll(code, reason, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
       // end() runs the close handler at once, which deletes from the set: iterate a copy.
+      for (;;) {
+        for (const conn of [...open]) {
+          conn.flush();
+          if (conn.queued === 0 && conn.buffered === 0) conn.end(code, reason);
+        }
+        if (open.size === 0 || Date.now() >= deadline) break;
+        // Waiting on the clients' reads: uWS's drain event flushes each queue meanwhile.
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       for (const conn of [...open]) conn.end(code, reason);
     },
   };

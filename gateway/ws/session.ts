@@ -28,18 +28,29 @@ export interface SessionContext {
 }
 
 export function handleFrame(ctx: SessionContext, conn: WsConnection, frame: ArrayBuffer, isBinary: boolean): void {
-  if (!conn.bucket.take()) return conn.deliver(error('rate_limited', 'too many ops; slow down'));
   if (!conn.fixedFormat) conn.format = isBinary ? 'msgpack' : 'json';
   // Copied: uWS neuters the ArrayBuffer when this callback returns, and msgpack binary fields
   // would otherwise still point into it.
   const decoded = decode(Buffer.from(new Uint8Array(frame)), isBinary ? 'msgpack' : 'json');
   const parsed = decoded.ok ? parseOp(decoded.value) : { ok: false as const, message: decoded.message };
+  // Parsed before the rate check (a frame is at most 64 KiB): a refused op is named by its ref,
+  // so the client knows which sub, unsub or call was dropped and can retry it.
+  if (!conn.bucket.take()) {
+    return conn.deliver(error('rate_limited', 'too many ops; slow down and resend', parsed.ok ? refOf(parsed.op) : undefined));
+  }
   if (!parsed.ok) {
     conn.badFrames++;
     if (conn.badFrames >= ctx.limits.maxBadFrames) return conn.end(CLOSE.policy, 'too many bad frames');
     return conn.deliver(error('bad_frame', parsed.message, parsed.ref));
   }
   dispatch(ctx, conn, parsed.op);
+}
+
+/** What an answer about `op` names: its topic, its event's id, or its own id. */
+function refOf(op: ClientOp): string | undefined {
+  if (op.op === 'sub' || op.op === 'unsub') return op.topic;
+  if (op.op === 'event') return typeof op.event.id === 'string' ? op.event.id : undefined;
+  return 'id' in op && typeof op.id === 'string' ? op.id : undefined;
 }
 
 function dispatch(ctx: SessionContext, conn: WsConnection, op: ClientOp): void {

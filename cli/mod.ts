@@ -34,7 +34,9 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
     return 2;
   }
   if (name === '--help' || name === '-h' || name === 'help') {
-    const topic = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
+    const topic = rest[0] === undefined || !Object.hasOwn(COMMANDS, rest[0]) ? undefined : COMMANDS[rest[0]];
+    // Commands that live in their own folder (loadgen, bench) print their own help.
+    if (topic && topic.help === undefined) return topic.run(['--help'], io);
     io.out(topic?.help ?? USAGE);
     return 0;
   }

@@ -56,6 +56,9 @@ export class StateStore {
       // none: no fsync.
       overlappingSync: options.durability === 'commit',
       noSync: options.durability === 'none',
+      // Always a directory: lmdb-js would otherwise take a path with a dot in its last part
+      // (`mktemp -d` names such as tmp.Ab3x) for a single-file database and fail on it.
+      noSubdir: false,
       mapSize: options.mapSize ?? 64 * 1024 ** 3,
       maxDbs: 16,
       commitDelay: 0,

@@ -244,6 +244,12 @@ describe('timers and checkpoints', () => {
     expect([0, 1, 2, 3].reduce((s, p) => s + e2.checkpoint(p), 0)).toBe(21);
   });
 
+  it('opens an existing directory whose name has a dot in it (as mktemp -d makes)', async () => {
+    const dotted = mkdtempSync(join(dir, 'data.'));
+    const e = await start({}, dotted);
+    expect((await e.submit([loc('l'), recv('r')])).every((r) => r.ok)).toBe(true);
+  });
+
   it('has a stable epoch per data dir', async () => {
     const a = await start();
     const epoch = a.epoch;

@@ -1,0 +1,141 @@
+// `omni loadgen` flags (contract §6), the loopback-only rule and the ingest token.
+
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UsageError, choiceFlag, describeFlags, parseFlags, type FlagSpec, type FlagValue } from '../cli/args.ts';
+import { SECRET_FILE, signToken } from '../gateway/mod.ts';
+
+export type Format = 'json' | 'msgpack';
+
+export interface LoadgenOptions {
+  url: string;
+  durationS: number;
+  rate: number;
+  subscribers: number;
+  skus: number;
+  /** 'stock' or a path to a scenario JSON file. */
+  scenario: string;
+  /** Ingest token (role ingest or admin). */
+  token: string;
+  /** Token for the subscribers; undefined = anonymous (needs public stock). */
+  subscriberToken?: string;
+  report?: string;
+  html?: string;
+  batch: number;
+  format: Format;
+  connections: number;
+  /** Worker threads for the subscribers; undefined = 2 when there are more than 500. */
+  subscriberWorkers?: number;
+  /** Milliseconds between ticks of the schedule. */
+  tickMs: number;
+  /** Print the progress line every second (off in tests). */
+  progress: boolean;
+}
+
+export const FLAGS: FlagSpec[] = [
+  { name: 'url', kind: 'value', valueName: 'URL', help: 'server to load, http://HOST:PORT on loopback (required)' },
+  { name: 'duration', kind: 'value', valueName: 'S', help: 'seconds of load (default 10)' },
+  { name: 'rate', kind: 'value', valueName: 'EVENTS_PER_S', help: 'events per second, sent on a fixed schedule (default 1000)' },
+  { name: 'subscribers', kind: 'value', valueName: 'N', help: 'WebSocket clients on stock/<sku> of popular SKUs (default 10)' },
+  { name: 'skus', kind: 'value', valueName: 'N', help: 'SKUs in the workload (default 1000)' },
+  { name: 'scenario', kind: 'value', valueName: 'NAME|FILE', help: 'stock (default) or a JSON file {mix:{type:weight}, skus, locations}' },
+  { name: 'token', kind: 'value', env: 'OMNI_TOKEN', valueName: 'T', help: 'ingest token (default: minted from --secret / --data)' },
+  { name: 'secret', kind: 'value', env: 'OMNI_SECRET', valueName: 'S', help: "the server's HS256 secret, to mint tokens when --token is absent" },
+  { name: 'data', kind: 'value', env: 'OMNI_DATA', valueName: 'DIR', help: "the server's data dir whose secret to use (default ./data)" },
+  { name: 'report', kind: 'value', valueName: 'FILE.json', help: 'write the JSON report here' },
+  { name: 'html', kind: 'value', valueName: 'FILE.html', help: 'write a self-contained HTML report here' },
+  { name: 'batch', kind: 'value', valueName: 'N', help: 'most events per POST (default 500)' },
+  { name: 'format', kind: 'value', valueName: 'json|msgpack', help: 'body and WebSocket format (default json)' },
+  { name: 'connections', kind: 'value', valueName: 'C', help: 'HTTP connections = most requests in flight (default 64)' },
+];
+
+export const HELP = `Usage: omni loadgen --url http://HOST:PORT [flags]
+
+Runs a bounded, open-loop load against a running omni serve on this machine and exits by itself:
+POST /v1/events on a fixed schedule (never waiting for answers), WebSocket subscribers on the
+stock topics, latencies measured from each event's scheduled time.
+
+Flags:
+${describeFlags(FLAGS)}`;
+
+/** Parses argv; 'help' when asked for help. Throws UsageError (exit 2) on a mistake. */
+export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadgenOptions | 'help' {
+  const f = parseFlags(argv, FLAGS, env);
+  if (f.help) return 'help';
+  const urlFlag = f.string('url');
+  if (urlFlag === undefined) throw new UsageError('--url is required (e.g. --url http://127.0.0.1:8080)');
+  const url = loopbackUrl(urlFlag.value);
+  const num = (name: string, fallback: number, min: number, max: number, integer = true) => {
+    const flag = f.string(name);
+    return flag === undefined ? fallback : numberFlag(flag, min, max, integer);
+  };
+  const format = f.string('format');
+  const options: LoadgenOptions = {
+    url,
+    durationS: num('duration', 10, 0.1, 3600, false),
+    rate: num('rate', 1000, 1, 10_000_000, false),
+    subscribers: num('subscribers', 10, 0, 100_000),
+    skus: num('skus', 1000, 1, 10_000_000),
+    scenario: f.string('scenario')?.value ?? 'stock',
+    token: '',
+    report: f.string('report')?.value,
+    html: f.string('html')?.value,
+    batch: num('batch', 500, 1, 10_000),
+    format: format === undefined ? 'json' : choiceFlag(format, ['json', 'msgpack'] as const),
+    connections: num('connections', 64, 1, 4096),
+    tickMs: 5,
+    progress: true,
+  };
+  const given = f.string('token')?.value;
+  const secretFlag = f.string('secret')?.value;
+  const dataFlag = f.string('data')?.value;
+  // A secret is looked for only when a token must be minted, so a plain --token run needs nothing else.
+  let secret: string | undefined = secretFlag;
+  if (given === undefined && secret === undefined) secret = secretInDataDir(resolve(dataFlag ?? './data'));
+  const exp = Math.floor(Date.now() / 1000) + 24 * 3600;
+  options.token = given ?? signToken({ sub: 'loadgen', role: 'ingest', exp }, secret!);
+  if (secret !== undefined) options.subscriberToken = signToken({ sub: 'loadgen-subscriber', role: 'customer', exp }, secret);
+  return options;
+}
+
+/** The secret a server keeps in its data dir; unlike `omni token`, never creates one. */
+function secretInDataDir(dir: string): string {
+  let text = '';
+  try {
+    text = readFileSync(join(dir, SECRET_FILE), 'utf8').trim();
+  } catch {
+    // Reported below.
+  }
+  if (text === '') throw new UsageError(`no --token or --secret given, and ${join(dir, SECRET_FILE)} holds no secret (pass --data with the server's data dir)`);
+  return text;
+}
+
+/** The URL if it names this machine (127.0.0.0/8, localhost, ::1); otherwise a UsageError. */
+export function loopbackUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--url '${raw}' is not a URL (e.g. http://127.0.0.1:8080)`);
+  }
+  if (url.protocol !== 'http:') throw new UsageError(`--url must be http://HOST:PORT (got '${raw}')`);
+  if (!isLoopback(url.hostname)) {
+    throw new UsageError(`--url ${url.hostname} is not a loopback address: loadgen only loads this machine (127.0.0.0/8, localhost, ::1)`);
+  }
+  return url.origin;
+}
+
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host === '::1' || host === '0:0:0:0:0:0:0:1') return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return m !== null && m.slice(1).every((part) => Number(part) <= 255);
+}
+
+function numberFlag(flag: FlagValue<string>, min: number, max: number, integer: boolean): number {
+  const text = flag.value.trim().replace(/_/g, '');
+  const v = Number(text);
+  const ok = text !== '' && Number.isFinite(v) && v >= min && v <= max && (!integer || Number.isInteger(v));
+  if (!ok) throw new UsageError(`${flag.origin} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max} (got '${flag.value}')`);
+  return v;
+}

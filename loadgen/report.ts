@@ -1,0 +1,136 @@
+// The loadgen report: the JSON shape of contract §6 (plus the details behind it), and the
+// summary table printed at the end.
+
+import { LatencyRecorder, type LatencyMs } from './latency.ts';
+import type { IngestCounts } from './ingest.ts';
+import type { LoadgenOptions } from './options.ts';
+import type { PoolFinal } from './subscriber-pool.ts';
+
+/** One second of the run, for the progress line and the throughput chart. */
+export interface TimelinePoint {
+  /** Seconds since the schedule started. */
+  t: number;
+  sent: number;
+  acked: number;
+  received: number;
+  ackP50: number;
+  ackP99: number;
+  pushP99: number;
+  /** Errors so far. */
+  errors: number;
+  inFlight: number;
+  connected: number;
+}
+
+export type Percentiles = Omit<LatencyMs, 'count'>;
+
+export interface LoadgenReport {
+  sent: number;
+  acked: number;
+  errors: number;
+  received: number;
+  durationS: number;
+  eventsPerS: number;
+  messagesPerS: number;
+  latencyMs: { ack: Percentiles & { count: number }; push: Percentiles & { count: number } };
+  loadgenCpu: number;
+  /** Everything else: the settings and the details behind the figures. */
+  config: { url: string; scenario: string; rate: number; durationS: number; subscribers: number; skus: number; batch: number; format: string; connections: number };
+  unsent: number;
+  requests: number;
+  failedRequests: number;
+  errorCodes: Record<string, number>;
+  firstFailure?: string;
+  snapshots: number;
+  subscriberErrors: number;
+  subscriberWorkers: number;
+  overloadedTicks: number;
+  maxWaiting: number;
+  /** How late the schedule's own ticks ran (the load generator's event-loop stalls). */
+  tickLagMs: Percentiles;
+  loadAverage: { start: number; end: number };
+  curves: { ack: Array<[number, number]>; push: Array<[number, number]> };
+  timeline: TimelinePoint[];
+  warnings: string[];
+  finishedAt: string;
+}
+
+export interface ReportInput {
+  options: LoadgenOptions;
+  scenario: string;
+  counts: IngestCounts;
+  ack: LatencyRecorder;
+  push: LatencyRecorder;
+  subs: PoolFinal;
+  wallMs: number;
+  loadgenCpu: number;
+  tickLag: LatencyRecorder;
+  timeline: TimelinePoint[];
+  warnings: string[];
+  loadAverage: [number, number];
+}
+
+/** Percentiles of the latency curves (50 … 99.999). */
+export const CURVE_PERCENTILES = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100];
+
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+export function buildReport(i: ReportInput): LoadgenReport {
+  const o = i.options;
+  const durationS = i.wallMs / 1000;
+  const { count: _c, ...tickLag } = i.tickLag.summary();
+  return {
+    sent: i.counts.sent,
+    acked: i.counts.acked,
+    errors: i.counts.errors,
+    received: i.subs.received,
+    durationS: r3(durationS),
+    eventsPerS: r3(i.counts.acked / durationS),
+    messagesPerS: r3(i.subs.received / durationS),
+    latencyMs: { ack: i.ack.summary(), push: i.push.summary() },
+    loadgenCpu: r3(i.loadgenCpu),
+    config: { url: o.url, scenario: i.scenario === 'stock' ? 'stock' : o.scenario, rate: o.rate, durationS: o.durationS, subscribers: o.subscribers, skus: o.skus, batch: o.batch, format: o.format, connections: o.connections },
+    unsent: i.counts.unsent,
+    requests: i.counts.requests,
+    failedRequests: i.counts.failedRequests,
+    errorCodes: i.counts.errorCodes,
+    ...(i.counts.firstFailure === undefined ? {} : { firstFailure: i.counts.firstFailure }),
+    snapshots: i.subs.snapshots,
+    subscriberErrors: i.subs.errors,
+    subscriberWorkers: i.subs.workers,
+    overloadedTicks: i.counts.overloadedTicks,
+    maxWaiting: i.counts.maxWaiting,
+    tickLagMs: tickLag,
+    loadAverage: { start: r3(i.loadAverage[0]), end: r3(i.loadAverage[1]) },
+    curves: { ack: i.ack.curve(CURVE_PERCENTILES), push: i.push.curve(CURVE_PERCENTILES) },
+    timeline: i.timeline,
+    warnings: i.warnings,
+    finishedAt: new Date().toISOString(),
+  };
+}
+
+/** The fields contract §6 requires, for checking a report. */
+export const REQUIRED_FIELDS = ['sent', 'acked', 'errors', 'received', 'durationS', 'eventsPerS', 'messagesPerS', 'latencyMs', 'loadgenCpu'] as const;
+
+/** The summary table printed on stdout at the end. */
+export function summaryTable(r: LoadgenReport): string {
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+  const rows: Array<[string, string]> = [
+    ['target', `${r.config.url}, scenario ${r.config.scenario}, ${n(r.config.rate)} events/s for ${r.config.durationS} s, ${n(r.config.subscribers)} subscribers, ${r.config.format}`],
+    ['events', `sent ${n(r.sent)}, acked ${n(r.acked)}, errors ${n(r.errors)}${r.unsent ? `, never sent ${n(r.unsent)}` : ''}${Object.keys(r.errorCodes).length ? ` ${JSON.stringify(r.errorCodes)}` : ''}`],
+    ['throughput', `${n(r.eventsPerS)} events/s acked, ${n(r.messagesPerS)} messages/s pushed (${n(r.received)} in ${r.durationS.toFixed(1)} s)`],
+    ['ack latency', percentiles(r.latencyMs.ack, ms)],
+    ['push latency', percentiles(r.latencyMs.push, ms)],
+    ['loadgen', `CPU ${(r.loadgenCpu * 100).toFixed(0)}% of a core, tick lag p99 ${ms(r.tickLagMs.p99)} ms, ${r.subscriberWorkers} subscriber workers, load average ${r.loadAverage.start} → ${r.loadAverage.end}`],
+  ];
+  if (r.firstFailure) rows.push(['first failure', r.firstFailure]);
+  for (const w of r.warnings) rows.push(['warning', w]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+function percentiles(p: Percentiles & { count: number }, ms: (x: number) => string): string {
+  if (p.count === 0) return 'no samples';
+  return `p50 ${ms(p.p50)} ms, p99 ${ms(p.p99)} ms, p99.9 ${ms(p.p999)} ms, max ${ms(p.max)} ms (n=${p.count.toLocaleString('en-US')})`;
+}

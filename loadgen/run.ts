@@ -1,0 +1,179 @@
+// One loadgen run: set-up (locations and starting stock, not measured), subscribers, then the
+// open-loop ingest for --duration seconds with a progress line every second, then a bounded
+// drain, and the report.
+
+import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { prng } from '../bench/stock-workload.ts';
+import { httpPoster, type Poster } from './http-poster.ts';
+import { IngestDriver } from './ingest.ts';
+import { LatencyRecorder, epochMs } from './latency.ts';
+import type { LoadgenOptions } from './options.ts';
+import { buildReport, type LoadgenReport, type TimelinePoint } from './report.ts';
+import { openScenario, type EventSource } from './scenario.ts';
+import { OpenLoopSchedule } from './schedule.ts';
+import { SubscriberPool, defaultWorkers, type PoolFinal } from './subscriber-pool.ts';
+
+/** How long the run waits for the last answers after the schedule ends. */
+const DRAIN_MS = 35_000;
+/** Pushes still arriving after the last answer: wait until quiet this long (at most PUSH_GRACE_MS). */
+const PUSH_QUIET_MS = 300;
+const PUSH_GRACE_MS = 3000;
+
+export interface RunOutput {
+  report: LoadgenReport;
+  /** Updates received by each subscriber. */
+  perClient: number[];
+  ack: LatencyRecorder;
+  push: LatencyRecorder;
+}
+
+export type Log = (line: string) => void;
+
+export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process.stderr.write(`${line}\n`)): Promise<RunOutput> {
+  const idPrefix = `lg-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const source = openScenario({ scenario: o.scenario, skus: o.skus, idPrefix, releaseLag: Math.ceil(o.rate) + o.batch * o.connections });
+  const poster = httpPoster(o.url, o.token, o.format, o.connections);
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    if (!warnings.includes(message) && warnings.length < 50) warnings.push(message);
+    log(`warning: ${message}`);
+  };
+  let pool: SubscriberPool | undefined;
+  let stopProgress: NodeJS.Timeout | undefined;
+  try {
+    await setUp(source, poster.post, log);
+    const topics = chooseTopics(source, o.subscribers);
+    const workers = o.subscriberWorkers ?? defaultWorkers(o.subscribers);
+    if (o.subscribers > 0) log(`subscribing ${o.subscribers} clients to ${topics.flat().length} topics${workers > 0 ? ` across ${workers} worker threads` : ''}…`);
+    pool = await SubscriberPool.start({ url: o.url, token: o.subscriberToken, format: o.format, topics }, workers);
+    const subscribed = await pool.sample();
+    if (subscribed.snapshots < topics.flat().length) warn(`only ${subscribed.snapshots} of ${topics.flat().length} subscriptions got their snapshot before the run`);
+
+    const schedule = new OpenLoopSchedule(epochMs() + 20, o.rate, o.durationS);
+    const driver = new IngestDriver({ schedule, next: () => source.next(), post: poster.post, batch: o.batch, maxInFlight: o.connections, clock: epochMs, warn: (m) => log(`warning: ${m}`) });
+    const tickLag = new LatencyRecorder();
+    const timeline: TimelinePoint[] = [];
+    const cpu0 = process.cpuUsage();
+    const load0 = loadavg()[0];
+    log(`loadgen: ${o.rate.toLocaleString('en-US')} events/s for ${o.durationS} s (${schedule.total.toLocaleString('en-US')} events, scenario ${source.name}) → ${o.url}, ${o.subscribers} subscribers`);
+
+    // The ticks: absolute schedule, so a late tick sends more, never fewer.
+    let expected = schedule.startMs;
+    const ticking = new Promise<void>((resolve, reject) => {
+      const tick = () => {
+        const now = epochMs();
+        if (now >= expected) tickLag.recordWithInterval(now - expected, o.tickMs);
+        try {
+          driver.tick();
+        } catch (error) {
+          return reject(error);
+        }
+        if (schedule.done) return resolve();
+        expected = Math.max(now, expected) + o.tickMs;
+        setTimeout(tick, Math.max(0, expected - epochMs()));
+      };
+      setTimeout(tick, Math.max(0, schedule.startMs - epochMs()));
+    });
+
+    // Progress: once a second, from the schedule's start.
+    let prev = { sent: 0, acked: 0, received: 0 };
+    const progress = async () => {
+      const s = driver.snapshot();
+      const p = await pool!.sample();
+      const point: TimelinePoint = {
+        t: Math.round((epochMs() - schedule.startMs) / 100) / 10,
+        sent: s.sent - prev.sent,
+        acked: s.acked - prev.acked,
+        received: p.received - prev.received,
+        ackP50: driver.interval.summary().p50,
+        ackP99: driver.interval.summary().p99,
+        pushP99: p.interval.summary().p99,
+        errors: s.errors,
+        inFlight: s.inFlight,
+        connected: p.connected,
+      };
+      driver.interval.reset();
+      prev = { sent: s.sent, acked: s.acked, received: p.received };
+      timeline.push(point);
+      if (o.progress) log(progressLine(point, p.clients));
+    };
+    let sampling = Promise.resolve();
+    stopProgress = setInterval(() => (sampling = sampling.then(progress)), 1000);
+
+    await ticking;
+    let drainTimer: NodeJS.Timeout | undefined;
+    const drained = await Promise.race([driver.settled().then(() => true), new Promise<boolean>((resolve) => (drainTimer = setTimeout(() => resolve(false), DRAIN_MS)))]);
+    clearTimeout(drainTimer);
+    if (!drained) warn(`${driver.snapshot().inFlight} requests still unanswered ${DRAIN_MS / 1000} s after the last send`);
+    driver.abandonWaiting();
+    const ingestEndMs = epochMs();
+    await quietPushes(pool);
+    clearInterval(stopProgress);
+    await sampling;
+    const endMs = epochMs();
+    const cpu = process.cpuUsage(cpu0);
+    const subs: PoolFinal = await pool.stop();
+    pool = undefined;
+    const loadgenCpu = (cpu.user + cpu.system) / 1000 / (endMs - schedule.startMs);
+    if (loadgenCpu > 0.85) warn(`the load generator used ${(loadgenCpu * 100).toFixed(0)}% of a core: it may be the bottleneck`);
+    const counts = driver.snapshot();
+    if (counts.overloadedTicks > 0) {
+      warn(`loadgen overloaded: ${counts.overloadedTicks} ticks found all ${o.connections} connections busy (at most ${counts.maxWaiting} due events waiting); their latency includes the wait: raise --connections or lower --rate`);
+    }
+    if (counts.unsent > 0) warn(`${counts.unsent} due events were never sent (in-flight cap)`);
+    const report = buildReport({ options: o, counts, ack: driver.ack, push: subs.push, subs, wallMs: ingestEndMs - schedule.startMs, loadgenCpu, tickLag, timeline, warnings, loadAverage: [load0, loadavg()[0]], scenario: source.name });
+    return { report, perClient: subs.perClient, ack: driver.ack, push: subs.push };
+  } finally {
+    clearInterval(stopProgress);
+    if (pool) await pool.stop().catch(() => undefined);
+    poster.close();
+  }
+}
+
+/** Sends the scenario's set-up bodies one by one; any rejected event stops the run. */
+async function setUp(source: EventSource, post: Poster, log: Log): Promise<void> {
+  const bodies = source.setup();
+  log(`set-up: ${bodies.reduce((s, b) => s + b.length, 0).toLocaleString('en-US')} events (locations, starting stock)…`);
+  for (const events of bodies) {
+    const answer = await post(events);
+    const bad = answer.results?.find((r) => !r.ok);
+    if (answer.status !== 200 || bad !== undefined) {
+      throw new Error(`set-up failed: ${answer.failure ?? `event rejected: ${JSON.stringify(bad)}`}${answer.status === 401 ? ' (is the token signed with the server\'s secret?)' : ''}`);
+    }
+  }
+}
+
+/** Each subscriber watches 1–5 distinct stock/<sku> topics, SKUs drawn by popularity. */
+export function chooseTopics(source: EventSource, subscribers: number, seed = 5): string[][] {
+  const rand = prng(seed);
+  return Array.from({ length: subscribers }, () => {
+    const want = 1 + Math.floor(rand() * 5);
+    const topics = new Set<string>();
+    for (let tries = 0; topics.size < want && tries < want * 20; tries++) topics.add(`stock/${source.popularSku()}`);
+    return [...topics];
+  });
+}
+
+/** Waits until no push has arrived for PUSH_QUIET_MS (at most PUSH_GRACE_MS). */
+async function quietPushes(pool: SubscriberPool): Promise<void> {
+  const until = Date.now() + PUSH_GRACE_MS;
+  let last = (await pool.sample()).received;
+  let lastChange = Date.now();
+  while (Date.now() < until && Date.now() - lastChange < PUSH_QUIET_MS) {
+    await sleep(50);
+    const now = (await pool.sample()).received;
+    if (now !== last) {
+      last = now;
+      lastChange = Date.now();
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function progressLine(p: TimelinePoint, clients: number): string {
+  const f = (n: number) => n.toLocaleString('en-US');
+  const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+  return `[${p.t.toFixed(0).padStart(3)}s] sent ${f(p.sent)}/s acked ${f(p.acked)}/s | ack p50 ${ms(p.ackP50)} ms p99 ${ms(p.ackP99)} ms | push p99 ${ms(p.pushP99)} ms, ${f(p.received)} msgs/s | errors ${f(p.errors)} | http in flight ${p.inFlight}, ws ${p.connected}/${clients}`;
+}

@@ -2,25 +2,12 @@
 // that stops reading is conflated on a state topic (others unaffected) and closed with 4008 on
 // an event topic.
 
-import { afterEach, describe, expect, it } from 'vitest';
-import { assertGapFree, loc, post, recv, sold, startWsServer, WsClient, type WsServer } from './ws-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { assertGapFree, loc, post, recv, sold, WsClient, type WsServer, useWsServers } from './ws-harness.ts';
 
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function server(): Promise<WsServer> {
-  const s = await startWsServer();
-  cleanup.push(() => s.stop());
-  return s;
-}
-
-async function client(s: WsServer, token?: string): Promise<WsClient> {
-  const c = await WsClient.open(s.wsUrl, { token });
-  cleanup.push(() => c.close());
-  return c;
-}
+const ws = useWsServers();
+const server = () => ws.server();
+const client = (s: WsServer, token?: string) => ws.client(s, { token });
 
 async function metric(s: WsServer, name: string): Promise<number> {
   const text = await (await fetch(`${s.url}/metrics`)).text();

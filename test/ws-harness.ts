@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
+import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 import { defaultProcessors, openEngine, type Engine } from '../engine/mod.ts';
 import { signToken, startGateway, type Gateway, type GatewayOptions, type Role } from '../gateway/mod.ts';
@@ -192,3 +193,26 @@ export function assertGapFree(client: WsClient, topic: string): { snapshotSeq: n
 export const loc = (id: string, location: string) => ({ id, type: 'location.upserted', location, kind: 'store', lat: 31.2, lon: 121.5 });
 export const recv = (id: string, sku: string, location: string, qty: number) => ({ id, type: 'stock.received', sku, location, qty });
 export const sold = (id: string, sku: string, location: string, qty: number) => ({ id, type: 'stock.sold', sku, location, qty });
+
+/**
+ * Servers and clients for one test file, each stopped or closed after every test (newest first),
+ * so a failing test cannot leak sockets into the next.
+ */
+export function useWsServers() {
+  const cleanup: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+  return {
+    async server(options: Parameters<typeof startWsServer>[0] = {}, dir?: string): Promise<WsServer> {
+      const s = await startWsServer(options, dir);
+      cleanup.push(() => s.stop());
+      return s;
+    },
+    async client(s: WsServer, options: Parameters<typeof WsClient.open>[1] = {}): Promise<WsClient> {
+      const c = await WsClient.open(s.wsUrl, options);
+      cleanup.push(() => c.close());
+      return c;
+    },
+  };
+}

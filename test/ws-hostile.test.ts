@@ -4,27 +4,12 @@
 
 import { randomBytes } from 'node:crypto';
 import { pack } from 'msgpackr';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mayRead, signToken, type Principal, type Role } from '../gateway/mod.ts';
 import { TEST_SECRET } from './gateway-harness.ts';
-import { loc, post, recv, startWsServer, upgradeStatus, WsClient, type WsServer } from './ws-harness.ts';
+import { loc, post, recv, upgradeStatus, type WsServer, useWsServers } from './ws-harness.ts';
 
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function server(options: Parameters<typeof startWsServer>[0] = {}): Promise<WsServer> {
-  const s = await startWsServer(options);
-  cleanup.push(() => s.stop());
-  return s;
-}
-
-async function client(s: WsServer, options: Parameters<typeof WsClient.open>[1] = {}): Promise<WsClient> {
-  const c = await WsClient.open(s.wsUrl, options);
-  cleanup.push(() => c.close());
-  return c;
-}
+const { server, client } = useWsServers();
 
 describe('WebSocket upgrade and roles', () => {
   it('refuses bad, expired and unsigned tokens with 401 before upgrading; no token is anonymous', async () => {

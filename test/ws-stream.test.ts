@@ -1,25 +1,10 @@
 // /v1/ws streams: snapshot then consecutive updates (JSON and msgpack), resume with since,
 // epochs, seq continuity across a restart, ping, event ops and metrics.
 
-import { afterEach, describe, expect, it } from 'vitest';
-import { assertGapFree, loc, post, recv, startWsServer, WsClient, type WsServer } from './ws-harness.ts';
+import { describe, expect, it } from 'vitest';
+import { assertGapFree, loc, post, recv, startWsServer, WsClient, type WsServer, useWsServers } from './ws-harness.ts';
 
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-async function server(options: Parameters<typeof startWsServer>[0] = {}, dir?: string): Promise<WsServer> {
-  const s = await startWsServer(options, dir);
-  cleanup.push(() => s.stop());
-  return s;
-}
-
-async function client(s: WsServer, options: Parameters<typeof WsClient.open>[1] = {}): Promise<WsClient> {
-  const c = await WsClient.open(s.wsUrl, options);
-  cleanup.push(() => c.close());
-  return c;
-}
+const { server, client } = useWsServers();
 
 describe('WebSocket streams', () => {
   it('sub answers a snapshot, then every update with consecutive seq (JSON)', async () => {

@@ -20,6 +20,7 @@ export const ENGINE_FLAGS: FlagSpec[] = [
   { name: 'skus', kind: 'value', valueName: 'N', help: 'SKUs (default 10000)' },
   { name: 'locations', kind: 'value', valueName: 'L', help: 'locations; every SKU is stocked at each (default 10)' },
   { name: 'dist', kind: 'value', valueName: 'zipf|uniform', help: 'SKU popularity (default zipf, s=1)' },
+  { name: 'rules', kind: 'value', valueName: 'stock|noop', help: "noop: the stock processor's apply only answers ok — the engine core's own cost (default stock)" },
   { name: 'durability', kind: 'value', valueName: 'MODE', help: 'fsync | commit | none | all (all: each in turn, fresh data dir each; default fsync)' },
   { name: 'batch', kind: 'value', valueName: 'N', help: 'events per engine.submit call (default 1000)' },
   { name: 'concurrency', kind: 'value', valueName: 'N', help: 'submits in flight in the throughput phase (default 64)' },
@@ -47,6 +48,8 @@ export interface EngineBenchOptions {
   skus: number;
   locations: number;
   dist: Distribution;
+  /** `noop` keeps validation, dedup, batching and commit but does no state or topic work. */
+  rules: 'stock' | 'noop';
   durabilities: Durability[];
   batch: number;
   concurrency: number;
@@ -70,6 +73,7 @@ export function readEngineOptions(argv: readonly string[]): EngineBenchOptions |
     skus: f.int('skus', 10_000, 1, 10_000_000),
     locations: f.int('locations', 10, 1, 1000),
     dist: f.choice('dist', 'zipf', ['zipf', 'uniform'] as const),
+    rules: f.choice('rules', 'stock', ['stock', 'noop'] as const),
     durabilities: durability === 'all' ? [...DURABILITIES] : [durability],
     batch: f.int('batch', 1000, 1, 10_000),
     concurrency: f.int('concurrency', 64, 1, 10_000),
@@ -192,7 +196,8 @@ async function openLoop(engine: Engine, chunks: InputEvent[][], intervalMs: numb
 
 async function measureDurability(durability: Durability, o: EngineBenchOptions, runNo: number): Promise<DurabilityResult> {
   const dir = freshDir(`engine-${durability}`);
-  const engine = await openEngine({ path: dir, processors: defaultProcessors(), durability, maxBatch: o.maxBatch, maxInFlight: o.maxInFlight });
+  const processors = o.rules === 'noop' ? defaultProcessors().map((p) => ({ ...p, apply: () => ({ result: { ok: true as const } }) })) : defaultProcessors();
+  const engine = await openEngine({ path: dir, processors, durability, maxBatch: o.maxBatch, maxInFlight: o.maxInFlight });
   try {
     const prefix = `e${runNo}${durability[0]}`;
     const setupStart = performance.now();
@@ -273,7 +278,7 @@ export async function runEngineBench(o: EngineBenchOptions, runNo = 0): Promise<
   const order = o.durabilities.map((_, i) => o.durabilities[(i + runNo) % o.durabilities.length]);
   for (const d of order) {
     const tuning = `${o.maxBatch ? `, maxBatch ${o.maxBatch}` : ''}${o.maxInFlight ? `, maxInFlight ${o.maxInFlight}` : ''}`;
-    console.log(`\n[durability ${d}] ${fmtInt(o.skus)} SKUs × ${o.locations} locations (${o.dist}), chunks of ${o.batch}, ${o.concurrency} in flight${tuning}`);
+    console.log(`\n[durability ${d}] ${fmtInt(o.skus)} SKUs × ${o.locations} locations (${o.dist}${o.rules === 'noop' ? ', no-op rules' : ''}), chunks of ${o.batch}, ${o.concurrency} in flight${tuning}`);
     const r = await measureDurability(d, o, runNo);
     printDurability(r);
     modes.push(r);

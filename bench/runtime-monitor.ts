@@ -18,6 +18,8 @@ export interface RuntimeSample {
   heapUsedMiB: number;
   /** CPU time of this process over the phase, as a share of one core (1.0 = one core busy). */
   cpuCores: number;
+  /** Share of the phase the main thread was busy (1.0 = saturated: the main thread is the limit). */
+  eventLoopUtilization: number;
 }
 
 const GC_MINOR = constants.NODE_PERFORMANCE_GC_MINOR;
@@ -32,6 +34,7 @@ export class RuntimeMonitor {
   private readonly loop = monitorEventLoopDelay({ resolution: 10 });
   private readonly cpuStart = process.cpuUsage();
   private readonly wallStart = performance.now();
+  private readonly eluStart = performance.eventLoopUtilization();
 
   constructor() {
     this.observer = new PerformanceObserver((list) => {
@@ -71,6 +74,7 @@ export class RuntimeMonitor {
       loopDelayMaxMs: this.loop.max / 1e6,
       heapUsedMiB: process.memoryUsage().heapUsed / 1024 ** 2,
       cpuCores: (cpu.user + cpu.system) / 1000 / wallMs,
+      eventLoopUtilization: performance.eventLoopUtilization(this.eluStart).utilization,
     };
   }
 }
@@ -80,7 +84,8 @@ export function fmtRuntime(s: RuntimeSample): string {
     `GC ${s.gcCount}× (${s.gcTotalMs.toFixed(0)} ms total, longest ${s.gcMaxPauseMs.toFixed(1)} ms; ` +
     `non-scavenge ${s.majorGcCount}×, longest ${s.majorGcMaxMs.toFixed(1)} ms), ` +
     `event-loop delay p99 ${s.loopDelayP99Ms.toFixed(1)} ms / max ${s.loopDelayMaxMs.toFixed(1)} ms, ` +
-    `heap ${s.heapUsedMiB.toFixed(0)} MiB, CPU ${(s.cpuCores * 100).toFixed(0)}% of a core`
+    `heap ${s.heapUsedMiB.toFixed(0)} MiB, CPU ${(s.cpuCores * 100).toFixed(0)}% of a core, ` +
+    `main thread busy ${(s.eventLoopUtilization * 100).toFixed(0)}%`
   );
 }
 

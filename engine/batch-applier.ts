@@ -10,7 +10,7 @@ import type { Partitions } from './partitions.ts';
 import type { StateStore } from './store.ts';
 import { TimerQueue } from './timers.ts';
 import type { TopicSeqs } from './topic-seqs.ts';
-import type { Effects, EventResult, Processor } from './types.ts';
+import type { Effects, EventResult, Processor, StateView } from './types.ts';
 
 export interface ApplierHooks {
   /** Counts one answered event by type and result (`ok` or an error code). */
@@ -98,15 +98,14 @@ export class BatchApplier {
       if (!processor) continue;
       const seq = this.topics.next(batch, processor, topic);
       if (!rendering) continue;
-      if (!this.hooks.watched(topic)) {
-        const u = (batch.unrendered ??= { topics: [], seqs: [], ts: [] });
-        u.topics.push(topic);
-        u.seqs.push(seq);
-        u.ts.push(ts);
+      if (this.hooks.watched(topic)) {
+        this.render(batch, processor, this.store.latest, topic, seq, ts);
         continue;
       }
-      const data = processor.render(this.store.latest, topic);
-      if (data !== undefined) batch.outputs.push({ topic, seq, data, ts });
+      const u = (batch.unrendered ??= { topics: [], seqs: [], ts: [] });
+      u.topics.push(topic);
+      u.seqs.push(seq);
+      u.ts.push(ts);
     }
     this.topics.flush(batch);
     this.partitions.flush(batch.set);
@@ -120,9 +119,13 @@ export class BatchApplier {
   renderLateWatched(batch: Batch): void {
     const { topics, seqs, ts } = batch.unrendered!;
     for (let i = 0; i < topics.length; i++) {
-      if (!this.hooks.watched(topics[i])) continue;
-      const data = this.topics.processorFor(topics[i])?.render(this.store.durable, topics[i]);
-      if (data !== undefined) batch.outputs.push({ topic: topics[i], seq: seqs[i], data, ts: ts[i] });
+      const processor = this.topics.processorFor(topics[i]);
+      if (processor && this.hooks.watched(topics[i])) this.render(batch, processor, this.store.durable, topics[i], seqs[i], ts[i]);
     }
+  }
+
+  private render(batch: Batch, processor: Processor, view: StateView, topic: string, seq: number, ts: number): void {
+    const data = processor.render(view, topic);
+    if (data !== undefined) batch.outputs.push({ topic, seq, data, ts });
   }
 }

@@ -148,10 +148,9 @@ export class StateStore {
 
   stats(): { entries: number; bytes: number } {
     const s = this.state.getStats() as { entryCount: number };
-    const env = this.root.getStats() as { pageSize: number; lastPageNumber?: number };
-    const info = (this.root as unknown as { getInfo?: () => { mapSize: number; lastPageNumber?: number } }).getInfo?.();
-    const pages = env.lastPageNumber ?? info?.lastPageNumber ?? 0;
-    return { entries: s.entryCount, bytes: pages * env.pageSize };
+    // The environment's last page bounds the bytes in use (freed pages included).
+    const env = this.root.getStats() as { pageSize: number; lastPageNumber: number };
+    return { entries: s.entryCount, bytes: env.lastPageNumber * env.pageSize };
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 // The stock domain's public entry point.
 export { stockProcessor, renderStockTopic } from './processor.ts';
 export { allocateShipment, haversineKm } from './allocation.ts';
-export { available, availableAt, rowAt, keys as stockKeys, topics as stockTopics } from './types.ts';
-export type { AllocationLine, Location, Order, Reservation, SkuState, StockOptions, StockRow } from './types.ts';
+export { availableAt, keys as stockKeys, topics as stockTopics } from './types.ts';
+export type { AllocationLine, Location, Order, Reservation, SkuState, StockOptions } from './types.ts';

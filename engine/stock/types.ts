@@ -10,12 +10,6 @@ export interface Location {
   lowStock?: number;
 }
 
-export interface StockRow {
-  onHand: number;
-  reserved: number;
-  safety: number;
-}
-
 /**
  * One record per SKU holding every location's row: a reservation without a location and an
  * order's allocation read one record per SKU, and the totals come from the same read. Row i
@@ -32,13 +26,6 @@ export interface SkuState {
 export const ON_HAND = 0;
 export const RESERVED = 1;
 export const SAFETY = 2;
-
-export function rowAt(state: SkuState | undefined, location: string): StockRow | undefined {
-  const i = state ? state.locations.indexOf(location) : -1;
-  if (i < 0) return undefined;
-  const r = state!.rows;
-  return { onHand: r[3 * i], reserved: r[3 * i + 1], safety: r[3 * i + 2] };
-}
 
 export function availableAt(state: SkuState, i: number): number {
   const r = state.rows;
@@ -127,11 +114,6 @@ export const keys = {
 
 export const topics = {
   sku: (sku: string) => namesOf(sku).topic,
-  skuAt: (sku: string, location: string) => locationTopic(namesOf(sku), sku, location),
   alerts: 'alerts/stock',
 };
 
-export function available(row: StockRow | undefined): number {
-  if (!row) return 0;
-  return Math.max(0, row.onHand - row.reserved - row.safety);
-}

@@ -71,7 +71,12 @@ export function machineInfo(dataRoot: string): MachineInfo {
 /** The command as typed, close enough to paste back: node flags, entry script, arguments. */
 export function exactCommand(): string {
   const script = process.argv[1]?.replace(`${process.cwd()}/`, '') ?? '';
-  return ['node', ...process.execArgv, script, ...process.argv.slice(2)].join(' ');
+  return ['node', ...process.execArgv, script, ...process.argv.slice(2)].map(shellQuoted).join(' ');
+}
+
+/** An argument as a shell would need it typed, so the printed command can be pasted back. */
+function shellQuoted(arg: string): string {
+  return /^[\w@%+=:,./-]*$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 export function printHeader(title: string, machine: MachineInfo, command: string): void {

@@ -1,12 +1,16 @@
 // `omni bench micro`: tinybench micro-benchmarks of the hot paths one event goes through:
 // validation, the stock processor's pure apply step, the group commit of a batch, encoding an
-// update for subscribers, and verifying a bearer token.
+// update for subscribers, fanning it out to a topic's subscribers, and verifying a bearer token.
 
 import { pack, unpack } from 'msgpackr';
 import { Bench, type Task } from 'tinybench';
-import { defaultProcessors, envelopeProblem, openEngine, stockProcessor, type Engine, type InputEvent, type Processor, type StateView } from '../engine/mod.ts';
+import { defaultProcessors, envelopeProblem, openEngine, stockProcessor, type Engine, type InputEvent, type Output, type Processor, type StateView } from '../engine/mod.ts';
 // Not re-exported by engine/mod.ts (the engine calls it inside submit); measured on its own here.
 import { signToken, verifyToken } from '../gateway/mod.ts';
+import type { PushEngine } from '../gateway/ws/engine-port.ts';
+import { DEFAULT_WS_LIMITS } from '../gateway/ws/limits.ts';
+import { updateMessage, type OutMessage } from '../gateway/ws/out-message.ts';
+import { TopicHub, type Subscriber } from '../gateway/ws/topic-hub.ts';
 import { describeFlags, readFlags, type FlagSpec } from './flags.ts';
 import { fmtInt, printTable } from './report.ts';
 import { freshDir, removeDir } from './server-process.ts';
@@ -22,7 +26,10 @@ export const MICRO_HELP = `Usage: omni bench micro [flags]
 
 tinybench micro-benchmarks: event validation (envelope, stock fields), the stock processor's
 apply step over a Map-backed view, group commit of a 1,000-event batch through the engine
-(durability commit), msgpack and JSON encoding of a stock update, and JWT HS256 verification.
+(durability commit), msgpack and JSON encoding of a stock update (raw, and as the push layer's
+OutMessage), the topic hub delivering one update to 1, 100 and 10,000 subscribers of a topic
+(stand-in subscribers that queue and, on flush, take the cached JSON encoding), and JWT HS256
+verification.
 Synchronous tasks run 100 operations per timed sample; their mean and p99 are per operation
 (the p99 is that of 100-operation means). ops/s = 1 / mean latency.
 
@@ -73,6 +80,51 @@ function mapView(processor: Processor, skus: number, locations: number): StateVi
 }
 
 const OPS_PER_SAMPLE = 100;
+
+/** Queues like WsConnection and, on flush, takes each message's JSON encoding (cached after the first). */
+class QueueingSubscriber implements Subscriber {
+  queue: OutMessage[] = [];
+  bytes = 0;
+  push(message: OutMessage): void {
+    this.queue.push(message);
+  }
+  flush(): void {
+    for (const message of this.queue) this.bytes += message.encode('json').length;
+    this.queue.length = 0;
+  }
+}
+
+/**
+ * A TopicHub with `subscribers` on one topic, fed by a stand-in engine: each call delivers one
+ * committed batch holding one update of the topic (history append, per-subscriber seq filter,
+ * push, flush). Returns the op and the hub's disposal.
+ */
+function hubFanout(subscribers: number, topic: string, data: unknown): { op: () => number; dispose: () => void } {
+  let seq = 0;
+  let listener: ((outputs: Output[]) => void) | undefined;
+  const engine: PushEngine = {
+    epoch: 'bench',
+    snapshot: () => undefined,
+    lastSeq: () => seq,
+    setInterest() {},
+    onOutput(l) {
+      listener = l;
+      return () => (listener = undefined);
+    },
+  };
+  const hub = new TopicHub(engine, DEFAULT_WS_LIMITS, { historyHit() {}, historyMiss() {} });
+  const subs = Array.from({ length: subscribers }, () => new QueueingSubscriber());
+  for (const sub of subs) hub.subscribe(sub, topic);
+  const ts = Date.now();
+  return {
+    op: () => {
+      listener!([{ topic, seq: ++seq, data, ts }]);
+      // What the last subscriber took proves every one was reached.
+      return subs[subscribers - 1].bytes;
+    },
+    dispose: () => hub.dispose(),
+  };
+}
 
 /** `opsPerSample`: operations one tinybench sample ran; `eventsPerOp`: events one operation handles. */
 function rowsOf(tasks: Task[], opsPerSample: number, eventsPerOp: Record<string, number>): MicroRow[] {
@@ -151,9 +203,18 @@ export async function runMicroBench(o: MicroBenchOptions, runNo = 0): Promise<Mi
   add('msgpackr unpack: stock update', () => (unpack(packed) as { seq: number }).seq);
   add('JSON.stringify: stock update', () => JSON.stringify(update).length);
   add('JSON.parse: stock update', () => (JSON.parse(json) as { seq: number }).seq);
+  // A fresh OutMessage each time: its encodings are cached, and the first one is what a fan-out pays.
+  add('ws OutMessage encode: JSON', () => updateMessage(topic, update.seq, update.data, update.ts).encode('json').length);
+  add('ws OutMessage encode: msgpack', () => updateMessage(topic, update.seq, update.data, update.ts).encode('msgpack').length);
+  const fanouts = [1, 100, 10_000].map((n) => {
+    const fanout = hubFanout(n, topic, update.data);
+    add(`ws hub fan-out: 1 update → ${fmtInt(n)} subscriber${n === 1 ? '' : 's'}`, fanout.op);
+    return fanout;
+  });
   add('JWT HS256 verify', () => (verifyToken(token, secret).ok ? 1 : 0));
   console.log(`\nrunning ${sync.tasks.length} synchronous tasks, ${o.timeMs} ms each (+ warm-up)…`);
   await sync.run();
+  for (const fanout of fanouts) fanout.dispose();
 
   // Group commit: one 1,000-event batch per iteration, each with fresh ids (made before the timer starts).
   const { engine, dir } = await openSeededEngine(o);

@@ -23,7 +23,8 @@ export const SERVE_HELP = `Usage: omni serve [flags]
 
 Runs the engine (embedded LMDB) and the HTTP/WebSocket gateway in one process.
 Prints "omni listening on http://HOST:PORT" once it accepts connections; SIGTERM or
-SIGINT commit in-flight batches, answer their requests and exit 0.
+SIGINT commit in-flight batches, answer their requests, close WebSockets with 1001 once
+their queued messages are sent (at most 10 s for clients that do not read) and exit 0.
 
 Flags (each also an environment variable, shown in brackets; the flag wins):
 ${describeFlags(FLAGS)}`;

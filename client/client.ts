@@ -74,6 +74,11 @@ export class OmniClient {
           this.#stopHeartbeat();
           // A call on the wire has an unknown outcome now; unsent calls wait for the next socket.
           if (willReconnect) this.#pending.rejectSent(code, reason);
+          // The connection gave up by itself (an expired fixed token): the client is closed too.
+          else if (!this.#closed) {
+            this.#closed = true;
+            this.#pending.rejectAll(new ClientClosedError());
+          }
           this.#emitter.emit('close', { code, reason, willReconnect });
         },
         reconnecting: (info) => this.#emitter.emit('reconnecting', info),

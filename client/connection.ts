@@ -24,6 +24,8 @@ const STABLE_CONNECTION_MS = 10_000;
 export const CLOSE_TOO_SLOW = 4008;
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_TOO_BIG = 1009;
+/** The token's `exp` passed: the server closed the connection (docs/protocol.md). */
+export const CLOSE_TOKEN_EXPIRED = 4001;
 const CLOSE_NORMAL = 1000;
 /** What the client closes with when it drops a socket itself to reconnect (4000–4999 are free). */
 export const CLOSE_RECONNECT = 4000;
@@ -207,14 +209,21 @@ export class Connection {
       this.#socket = undefined;
       const code = typeof event?.code === 'number' ? event.code : 1006;
       const reason = typeof event?.reason === 'string' ? event.reason : '';
-      this.events.close(code, reason, true);
       // Only a connection that stayed up earns a fresh series of short delays: a server that
       // accepts and then closes at once (or a client always too slow) must see the delays grow.
       const stable = openedAt !== undefined && Date.now() - openedAt >= STABLE_CONNECTION_MS;
       if (stable) this.backoff.reset();
+      if (code === CLOSE_TOKEN_EXPIRED && typeof this.options.token !== 'function') {
+        // The same token would only be refused again (401), forever: stop, and say why.
+        this.events.error(new OmniError('token_expired', 'the token expired and the server closed the connection (4001); pass a token function to renew it'));
+        this.stop(CLOSE_TOKEN_EXPIRED, reason || 'token expired');
+        return;
+      }
+      this.events.close(code, reason, true);
       // 4008: we fell behind; the server keeps our place, so come back at once and resume with
-      // since — once; if it happens again right away, back off like any other close.
-      this.#scheduleReconnect(code === CLOSE_TOO_SLOW && stable);
+      // since — once; if it happens again right away, back off like any other close. 4001: a
+      // token function gives a fresh token, so the resume need not wait either.
+      this.#scheduleReconnect((code === CLOSE_TOO_SLOW && stable) || code === CLOSE_TOKEN_EXPIRED);
     };
   }
 

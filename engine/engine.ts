@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { BatchApplier } from './batch-applier.ts';
 import { DedupIndex } from './dedup.ts';
 import { EngineClosedError, rejection } from './errors.ts';
+import { EventCounts } from './event-counts.ts';
 import type { Batch, EventItem, Item, Submission } from './items.ts';
+import { EngineListeners } from './listeners.ts';
 import { Partitions } from './partitions.ts';
 import { StateStore, WriteSet } from './store.ts';
 import { TimerQueue } from './timers.ts';
@@ -56,10 +58,8 @@ export class Engine {
   private applying = false;
   private closed: Promise<void> | undefined;
 
-  private readonly outputListeners = new Set<(outputs: Output[]) => void>();
-  private readonly batchListeners = new Set<(s: BatchStats) => void>();
-  private readonly fatalListeners = new Set<(err: Error) => void>();
-  private readonly counts = new Map<string, Map<string, number>>();
+  private readonly listeners = new EngineListeners();
+  private readonly counts = new EventCounts();
   private batches = 0;
 
   constructor(private readonly options: EngineOptions) {
@@ -104,8 +104,8 @@ export class Engine {
     }
     this.epoch = epoch;
     this.applier = new BatchApplier(this.store, this.timers, this.dedup, this.partitions, this.topics, this.byName, {
-      count: (type, result) => this.count(type, result),
-      rendering: () => this.outputListeners.size > 0,
+      count: (type, result) => this.counts.count(type, result),
+      rendering: () => this.listeners.rendering,
       watched: (topic) => this.interest === undefined || this.interest(topic),
     });
     this.timers.load();
@@ -130,7 +130,7 @@ export class Engine {
   private accept(sub: Submission, index: number, raw: unknown, arrival: number): void {
     const envelope = envelopeProblem(raw);
     if (envelope) {
-      this.count('invalid', envelope.error.code);
+      this.counts.count('invalid', envelope.error.code);
       sub.results[index] = { id: envelope.id, ok: false, error: envelope.error };
       return;
     }
@@ -140,7 +140,7 @@ export class Engine {
       ? processor.validate(event)
       : { code: 'unknown_type' as const, message: `unknown event type '${event.type}'` };
     if (error) {
-      this.count(processor ? event.type : 'unknown', error.code);
+      this.counts.count(processor ? event.type : 'unknown', error.code);
       sub.results[index] = { id: event.id, ok: false, error };
       return;
     }
@@ -270,29 +270,14 @@ export class Engine {
       }
     }
     if (batch.unrendered) this.applier.renderLateWatched(batch);
-    if (batch.outputs.length > 0) {
-      for (const listener of this.outputListeners) {
-        try {
-          listener(batch.outputs);
-        } catch (err) {
-          console.error('output listener failed:', err);
-        }
-      }
-    }
+    this.listeners.outputs(batch.outputs);
     this.batches++;
-    const stats: BatchStats = {
+    this.listeners.batch({
       events: batch.items.length,
       writes: batch.set.state.size + batch.set.dedupIds.length + batch.set.timers.size,
       applyMs: batch.applyMs,
       commitMs: performance.now() - batch.committing,
-    };
-    for (const listener of this.batchListeners) {
-      try {
-        listener(stats);
-      } catch (err) {
-        console.error('batch listener failed:', err);
-      }
-    }
+    });
     this.armTimer();
     this.scheduleDrain();
     this.checkIdle();
@@ -313,7 +298,7 @@ export class Engine {
     console.error('engine commit failed; refusing further events:', err);
     for (const sub of this.openSubmissions) sub.reject(err);
     this.openSubmissions.clear();
-    for (const listener of this.fatalListeners) listener(err);
+    this.listeners.fatal(err);
     this.checkIdle();
   }
 
@@ -366,36 +351,23 @@ export class Engine {
   }
 
   onOutput(listener: (outputs: Output[]) => void): () => void {
-    this.outputListeners.add(listener);
-    return () => this.outputListeners.delete(listener);
+    return this.listeners.onOutput(listener);
   }
 
   onBatch(listener: (s: BatchStats) => void): () => void {
-    this.batchListeners.add(listener);
-    return () => this.batchListeners.delete(listener);
+    return this.listeners.onBatch(listener);
   }
 
   onFatal(listener: (err: Error) => void): () => void {
-    this.fatalListeners.add(listener);
-    return () => this.fatalListeners.delete(listener);
+    return this.listeners.onFatal(listener);
   }
 
   checkpoint(partition: number): number {
     return this.partitions.checkpoint(partition);
   }
 
-  private count(type: string, result: string): void {
-    let byResult = this.counts.get(type);
-    if (!byResult) this.counts.set(type, (byResult = new Map()));
-    byResult.set(result, (byResult.get(result) ?? 0) + 1);
-  }
-
   stats(): EngineStats {
-    const eventsByTypeAndResult = new Map<string, number>();
-    for (const [type, byResult] of this.counts) {
-      for (const [result, n] of byResult) eventsByTypeAndResult.set(`${type}|${result}`, n);
-    }
-    return { eventsByTypeAndResult, batches: this.batches, pendingTimers: this.timers.size, queued: this.queue.length };
+    return { eventsByTypeAndResult: this.counts.byTypeAndResult(), batches: this.batches, pendingTimers: this.timers.size, queued: this.queue.length };
   }
 
   stateStats(): { entries: number; bytes: number } {

@@ -14,7 +14,7 @@ import { getStock } from './http/stock-route.ts';
 import { requestLookupFromSnapshots } from './request-lookup.ts';
 import { mountWebSocket } from './ws/endpoint.ts';
 import type { PushEngine } from './ws/engine-port.ts';
-import { CLOSE, DEFAULT_WS_LIMITS, type WsLimits } from './ws/limits.ts';
+import { checkWsLimits, CLOSE, DEFAULT_WS_LIMITS, type WsLimits } from './ws/limits.ts';
 import { TopicHub } from './ws/topic-hub.ts';
 
 export interface GatewayOptions {
@@ -77,6 +77,9 @@ type NativeApp = TemplatedApp & {
 const LISTEN_EXCLUSIVE_PORT = 1;
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const wsLimits: WsLimits = { ...DEFAULT_WS_LIMITS, ...options.wsLimits };
+  // Before anything is created or registered on the engine, so a refusal leaves nothing behind.
+  checkWsLimits(wsLimits);
   const host = options.host ?? '127.0.0.1';
   const ctx: GatewayContext = {
     engine: options.engine,
@@ -118,7 +121,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       mount(route.pattern, (reply) => reply.error(405, 'method_not_allowed', `use ${allow}`, 'json', { Allow: allow })),
     );
   }
-  const wsLimits: WsLimits = { ...DEFAULT_WS_LIMITS, ...options.wsLimits };
   const wsCounts = ctx.metrics.ws;
   const hub = new TopicHub(options.engine, wsLimits, {
     historyHit: () => wsCounts.historyHits++,

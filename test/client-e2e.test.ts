@@ -5,7 +5,8 @@
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, type OmniClient, type ServerError } from '../client/mod.ts';
-import { bearer, location, postJson, received, startTestServer, type TestServer } from './gateway-harness.ts';
+import { signToken } from '../gateway/mod.ts';
+import { TEST_SECRET, bearer, location, postJson, received, startTestServer, type TestServer } from './gateway-harness.ts';
 
 let server: TestServer | undefined;
 let client: OmniClient | undefined;
@@ -135,5 +136,51 @@ describe.each(['json', 'msgpack'] as const)('client SDK end to end (%s)', (forma
     late.close(); // still connecting
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(client.connected).toBe(false);
+  });
+});
+
+describe('client SDK and token expiry (4001)', () => {
+  it('renews the token through the token function and resumes every topic without a gap', async () => {
+    server = await startTestServer();
+    const ingest = bearer(server.token('ingest'));
+    expect((await postJson(server.url, location('loc-1', 'S1'), ingest)).status).toBe(200);
+    const short = signToken({ sub: 'shopper', role: 'customer', exp: Math.floor(Date.now() / 1000) + 2 }, TEST_SECRET);
+    const long = signToken({ sub: 'shopper', role: 'customer', exp: Math.floor(Date.now() / 1000) + 3600 }, TEST_SECRET);
+    const tokens = [short, long];
+    const closes: number[] = [];
+    const seqs: number[] = [];
+    let snapshots = 0;
+    client = connect({ url: server.url, token: () => tokens.shift() ?? long, WebSocket, heartbeat: false });
+    client.on('close', ({ code }) => void closes.push(code));
+    client.subscribe('stock/A', { onSnapshot: () => void snapshots++, onUpdate: (_d, seq) => void seqs.push(seq) });
+    await waitFor('the snapshot', () => snapshots === 1);
+    await waitFor('the expiry close', () => closes.includes(4001));
+    // Posted after the expired socket closed: the renewed socket must resume and deliver them.
+    for (let i = 0; i < 3; i++) {
+      const r = await postJson(server.url, { id: `after-exp-${i}`, type: 'stock.received', sku: 'A', location: 'S1', qty: 1 }, ingest);
+      expect(r.status).toBe(200);
+    }
+    await waitFor('the updates after the renewal', () => seqs.length === 3);
+    expect(seqs).toEqual([seqs[0], seqs[0] + 1, seqs[0] + 2]);
+    expect(snapshots).toBe(1);
+    expect(client.closed).toBe(false);
+  });
+
+  it('stops with token_expired instead of retrying a fixed token the server would refuse', async () => {
+    server = await startTestServer();
+    const token = signToken({ sub: 'shopper', role: 'customer', exp: Math.floor(Date.now() / 1000) + 2 }, TEST_SECRET);
+    const errors: string[] = [];
+    let reconnects = 0;
+    client = connect({ url: server.url, token, WebSocket, heartbeat: false });
+    client.on('error', (e) => void errors.push((e as { code?: string }).code ?? e.message));
+    client.on('reconnecting', () => void reconnects++);
+    const closed = new Promise<{ code: number; willReconnect: boolean }>((resolve) => client!.on('close', resolve));
+    await client.ping();
+    const last = await closed;
+    expect(last).toMatchObject({ code: 4001, willReconnect: false });
+    expect(errors).toContain('token_expired');
+    expect(reconnects).toBe(0);
+    expect(client.closed).toBe(true);
+    await expect(client.ping()).rejects.toThrow(/closed/);
   });
 });

@@ -1,6 +1,6 @@
 // Fan-out under load: many subscribers get gap-free streams while updates are posted; a client
 // that stops reading is conflated on a state topic (others unaffected) and closed with 4008 on
-// an event topic.
+// an event topic, from which it resumes with `since` without losing a message.
 
 import { describe, expect, it } from 'vitest';
 import { assertGapFree, loc, post, recv, sold, WsClient, type WsServer, useWsServers } from './ws-harness.ts';
@@ -87,7 +87,7 @@ describe('WebSocket fan-out', () => {
     expect(slow.ws.readyState).toBe(slow.ws.OPEN);
   });
 
-  it('a client that stops reading an event topic is closed with 4008; others get every alert', async () => {
+  it('a client that stops reading an event topic is closed with 4008, others get every alert, and it resumes with since losing nothing', async () => {
     const s = await server();
     const ingest = s.token('ingest');
     await post(s.url, ingest, [loc('l1', 'S1')]);
@@ -111,7 +111,18 @@ describe('WebSocket fan-out', () => {
     resume(slow);
     expect((await slow.closed).code).toBe(4008);
     // What it did get before the close was in order and without holes.
-    expect(assertGapFree(slow, 'alerts/stock').last).toBeLessThan(last);
+    const got = assertGapFree(slow, 'alerts/stock').last;
+    expect(got).toBeLessThan(last);
     expect(reader.ws.readyState).toBe(reader.ws.OPEN);
+
+    // Event-topic history covers more than the 4008 bound: the resume replays exactly what the
+    // close cost it (thousands of alerts), as updates, and the replay does not trip 4008 again.
+    const resumed = await client(s, supervisor);
+    resumed.send({ op: 'sub', topic: 'alerts/stock', since: got, epoch: s.engine.epoch });
+    await resumed.untilSeq('alerts/stock', last);
+    expect(resumed.messages.every((m) => m.op === 'update')).toBe(true);
+    expect(resumed.messages.map((m) => m.seq)).toEqual(Array.from({ length: last - got }, (_, i) => got + 1 + i));
+    expect(last - got).toBeGreaterThan(1000);
+    expect(resumed.ws.readyState).toBe(resumed.ws.OPEN);
   });
 });

@@ -1,7 +1,9 @@
 // WebSocket test client (the `ws` package) and a server that can be restarted on the same data
 // dir. Waits are on messages and events, never on sleeps.
 
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
@@ -51,6 +53,8 @@ export interface ClientOptions {
   format?: 'json' | 'msgpack';
   /** Send binary msgpack frames instead of JSON text. */
   binary?: boolean;
+  /** Answer the server's pings (default true); false makes a client that never pongs. */
+  autoPong?: boolean;
 }
 
 export class WsClient {
@@ -84,7 +88,7 @@ export class WsClient {
     if (options.token !== undefined) query.set('token', options.token);
     if (options.format !== undefined) query.set('format', options.format);
     const url = query.size > 0 ? `${wsUrl}?${query}` : wsUrl;
-    const ws = new WebSocket(url, { maxPayload: 256 * 1024 * 1024 });
+    const ws = new WebSocket(url, { maxPayload: 256 * 1024 * 1024, autoPong: options.autoPong ?? true });
     const client = new WsClient(ws, options.binary ?? false);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -158,6 +162,47 @@ export async function post(url: string, token: string, events: unknown): Promise
   });
   if (response.status !== 200) throw new Error(`POST answered ${response.status}: ${await response.text()}`);
   return ((await response.json()) as { results: any[] }).results;
+}
+
+/**
+ * A WebSocket client on a bare TCP socket: it upgrades, sends the given frames, and from then on
+ * does nothing it is not told to (the socket can be paused so it never reads, never pongs).
+ */
+export async function openRawWs(wsUrl: string, frames: unknown[] = []): Promise<Socket> {
+  const { hostname, port, pathname } = new URL(wsUrl);
+  const socket = connect(Number(port), hostname);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.write(
+    `GET ${pathname} HTTP/1.1\r\nHost: ${hostname}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
+  const head = await new Promise<string>((resolve, reject) => {
+    let got = '';
+    const onData = (chunk: Buffer) => {
+      got += chunk.toString('latin1');
+      if (!got.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      socket.pause();
+      resolve(got);
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+  });
+  if (!head.startsWith('HTTP/1.1 101')) throw new Error(`upgrade refused: ${head.split('\r\n')[0]}`);
+  socket.on('error', () => {});
+  for (const frame of frames) socket.write(maskedTextFrame(JSON.stringify(frame)));
+  return socket;
+}
+
+/** A client → server text frame (RFC 6455 §5.2: clients mask), for payloads under 64 KiB. */
+function maskedTextFrame(text: string): Buffer {
+  const payload = Buffer.from(text, 'utf8');
+  const header = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length]) : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+  const mask = randomBytes(4);
+  return Buffer.concat([header, mask, payload.map((byte, i) => byte ^ mask[i % 4])]);
 }
 
 /** Upgrade attempt that resolves with the HTTP status of a refusal (or 101). */

@@ -1,8 +1,11 @@
 // The push layer's pieces without sockets: topic history, the hub's fan-out / resume / memory
-// rules against a stand-in engine, and the token bucket.
+// rules against a stand-in engine, a connection's queue against a stand-in socket, and the
+// token bucket.
 
 import { describe, expect, it } from 'vitest';
+import type { WebSocket } from 'uWebSockets.js';
 import type { Output } from '../engine/mod.ts';
+import { WsConnection, type SocketData } from '../gateway/ws/connection.ts';
 import type { PushEngine } from '../gateway/ws/engine-port.ts';
 import { DEFAULT_WS_LIMITS, type WsLimits } from '../gateway/ws/limits.ts';
 import { updateMessage, type OutMessage } from '../gateway/ws/out-message.ts';
@@ -66,7 +69,7 @@ function hub(limits: Partial<WsLimits> = {}, now = () => 0) {
 
 describe('TopicHistory', () => {
   it('covers a contiguous range, drops the oldest past capacity, restarts on a gap', () => {
-    const h = new TopicHistory(10, 3);
+    const h = new TopicHistory(10, 3, () => {});
     for (const seq of [11, 12, 13, 14]) h.append(updateMessage('t', seq, seq, 0));
     expect(h.after(11)!.map((m) => m.seq)).toEqual([12, 13, 14]);
     expect(h.after(10)).toBeUndefined();
@@ -75,6 +78,38 @@ describe('TopicHistory', () => {
     h.append(updateMessage('t', 20, 20, 0));
     expect(h.after(19)!.map((m) => m.seq)).toEqual([20]);
     expect(h.after(14)).toBeUndefined();
+  });
+
+  it('stays contiguous over many evictions (its slots are compacted, not shifted)', () => {
+    const h = new TopicHistory(0, 5, () => {});
+    for (let seq = 1; seq <= 5000; seq++) h.append(updateMessage('t', seq, seq, 0));
+    expect(h.size).toBe(5);
+    expect(h.after(4995)!.map((m) => m.seq)).toEqual([4996, 4997, 4998, 4999, 5000]);
+    expect(h.after(4994)).toBeUndefined();
+  });
+
+  it('counts every cached encoding, also those made after the append, until the update leaves', () => {
+    let total = 0;
+    const h = new TopicHistory(0, 2, (delta) => (total += delta));
+    const first = updateMessage('t', 1, { v: 'x'.repeat(100) }, 0);
+    h.append(first);
+    const json = first.size('json');
+    expect(h.bytes).toBe(json);
+    // The first msgpack subscriber's flush encodes it later: the history's memory grows.
+    const packed = first.size('msgpack');
+    expect(h.bytes).toBe(json + packed);
+    expect(total).toBe(h.bytes);
+    h.append(updateMessage('t', 2, 2, 0));
+    h.append(updateMessage('t', 3, 3, 0));
+    // Evicted: no longer counted, and a late encoding of it (a slow client's queue) does not count.
+    expect(h.after(1)!.map((m) => m.seq)).toEqual([2, 3]);
+    const evicted = h.after(1)!;
+    expect(h.bytes).toBe(evicted[0].size('json') + evicted[1].size('json'));
+    evicted[0].size('msgpack');
+    h.reset(3);
+    evicted[1].size('msgpack');
+    expect(h.bytes).toBe(0);
+    expect(total).toBe(0);
   });
 });
 
@@ -155,6 +190,38 @@ describe('TopicHub', () => {
     }
     expect(busy.got.at(-1)!.seq).toBe(11);
   });
+
+  it('counts msgpack encodings made by subscribers against the bound, and forgets them with the topic', () => {
+    let now = 0;
+    const { engine, h } = hub({ historyGraceMs: 1000 }, () => now);
+    // A msgpack subscriber encodes what it is given when flushed, as WsConnection does.
+    const packer = new (class extends Sink {
+      override flush() {
+        for (const m of this.got.splice(0)) m.encode('msgpack');
+      }
+    })();
+    h.subscribe(packer, 'alerts/stock');
+    engine.commit('alerts/stock');
+    const resumer = new Sink();
+    const m = h.subscribe(resumer, 'alerts/stock', 0)[0];
+    expect(h.historyBytes).toBe(m.size('json') + m.size('msgpack'));
+    h.unsubscribe(packer, 'alerts/stock');
+    h.unsubscribe(resumer, 'alerts/stock');
+    now = 2000;
+    h.sweep();
+    expect(h.historyBytes).toBe(0);
+  });
+
+  it('event topics keep eventHistoryPerTopic updates, state topics historyPerTopic', () => {
+    const { engine, h } = hub({ historyPerTopic: 3, eventHistoryPerTopic: 50 });
+    h.subscribe(new Sink(), 'alerts/stock');
+    h.subscribe(new Sink(), 'stock/A');
+    for (let i = 0; i < 60; i++) engine.commit('alerts/stock', 'stock/A');
+    expect(h.subscribe(new Sink(), 'alerts/stock', 10)).toHaveLength(50);
+    expect(h.subscribe(new Sink(), 'alerts/stock', 9)[0].body.op).toBe('snapshot');
+    expect(h.subscribe(new Sink(), 'stock/A', 57)).toHaveLength(3);
+    expect(h.subscribe(new Sink(), 'stock/A', 56)[0].body.op).toBe('snapshot');
+  });
 });
 
 describe('TopicHub topic bound', () => {
@@ -171,6 +238,73 @@ describe('TopicHub topic bound', () => {
     expect(engine.interest!('stock/keep')).toBe(true);
     expect(engine.interest!('stock/t29')).toBe(true);
     expect(engine.interest!('stock/t0')).toBe(false);
+  });
+
+  it('never forgets the topic being subscribed, even when every other one is subscribed too', () => {
+    const { engine, h } = hub({ maxTopics: 2 });
+    h.subscribe(new Sink(), 'stock/a');
+    h.subscribe(new Sink(), 'stock/b');
+    const late = new Sink();
+    h.subscribe(late, 'stock/c');
+    engine.commit('stock/c');
+    expect(late.seqs()).toEqual(['update:1']);
+    expect(h.topicCount).toBe(3);
+  });
+
+  it('forgets the topics idle longest first, not the ones created first', () => {
+    let now = 0;
+    const { engine, h } = hub({ maxTopics: 4 }, () => now);
+    const sinks = ['a', 'b', 'c', 'd'].map((name) => {
+      const sink = new Sink();
+      h.subscribe(sink, `stock/${name}`);
+      return sink;
+    });
+    // Left in the order d, c, b, a: a has been idle the shortest time.
+    for (const [i, name] of ['d', 'c', 'b', 'a'].entries()) {
+      now = i;
+      h.unsubscribe(sinks['abcd'.indexOf(name)], `stock/${name}`);
+    }
+    h.subscribe(new Sink(), 'stock/e');
+    // Over the bound of 4: down to 90% (3) by dropping d and c, the longest idle.
+    expect(['a', 'b', 'c', 'd', 'e'].filter((t) => engine.interest!(`stock/${t}`))).toEqual(['a', 'b', 'e']);
+  });
+});
+
+describe('WsConnection queue', () => {
+  /** A socket whose buffer is always full: nothing is ever sent, everything queues. */
+  function stuck() {
+    const closes: number[] = [];
+    const ws = { cork: (fn: () => void) => fn(), getBufferedAmount: () => Number.MAX_SAFE_INTEGER, send: () => 1, end: (code: number) => closes.push(code) };
+    const limits = { ...DEFAULT_WS_LIMITS, maxQueuedMessages: 10 };
+    const conn = new WsConnection(ws as unknown as WebSocket<SocketData>, { role: 'supervisor', sub: 's' }, 'json', limits, { sent() {}, conflated() {}, slowClose() {} });
+    return { conn, closes };
+  }
+  const alerts = (from: number, n: number) => Array.from({ length: n }, (_, i) => updateMessage('alerts/stock', from + i, { i }, 0));
+
+  it('a replay from history is not counted against the 4008 bound; live messages behind it are', () => {
+    const { conn, closes } = stuck();
+    conn.deliverReplay(alerts(1, 50));
+    expect(closes).toEqual([]);
+    expect(conn.queued).toBe(50);
+    for (const m of alerts(51, 10)) conn.push(m);
+    conn.flush();
+    expect(closes).toEqual([]);
+    conn.push(alerts(61, 1)[0]);
+    conn.flush();
+    expect(closes).toEqual([4008]);
+  });
+
+  it('a replay of a state topic is not conflated; unsub forgets it', () => {
+    const { conn } = stuck();
+    conn.deliverReplay([1, 2, 3].map((seq) => updateMessage('stock/A', seq, { seq }, 0)));
+    expect(conn.queued).toBe(3);
+    conn.push(updateMessage('stock/A', 4, { seq: 4 }, 0));
+    conn.push(updateMessage('stock/A', 5, { seq: 5 }, 0));
+    // The live updates after the replay conflate into one slot.
+    expect(conn.queued).toBe(4);
+    conn.forget('stock/A');
+    conn.flush();
+    expect(conn.queued).toBe(0);
   });
 });
 

@@ -4,7 +4,10 @@
 import { verifyToken, type TokenFailure, type VerifyOptions } from './jwt.ts';
 import { ANONYMOUS, type Principal } from './principal.ts';
 
-export type AuthResult = { ok: true; principal: Principal } | { ok: false; reason: TokenFailure | 'bad_scheme' };
+export type AuthResult =
+  /** `expiresAtMs`: the token's `exp`, for transports that outlive a request (a WebSocket is closed then). */
+  | { ok: true; principal: Principal; expiresAtMs?: number }
+  | { ok: false; reason: TokenFailure | 'bad_scheme' };
 
 // RFC 6750 §2.1: the scheme is case-insensitive; the token is one base64url-ish word.
 const BEARER = /^Bearer +([^\s]+) *$/i;
@@ -20,6 +23,7 @@ export function authenticate(authorization: string | undefined, secret: string, 
 export function authenticateToken(token: string, secret: string, options?: VerifyOptions): AuthResult {
   const verified = verifyToken(token, secret, options);
   if (!verified.ok) return verified;
-  const { sub, role, loc } = verified.claims;
-  return { ok: true, principal: loc === undefined ? { role, sub } : { role, sub, loc } };
+  const { sub, role, loc, exp } = verified.claims;
+  const principal: Principal = loc === undefined ? { role, sub } : { role, sub, loc };
+  return exp === undefined ? { ok: true, principal } : { ok: true, principal, expiresAtMs: exp * 1000 };
 }

@@ -3,7 +3,9 @@
 // decide per topic kind: a state topic keeps only its latest pending update (conflation, the
 // client sees seq jump), an event-topic message is never dropped and a client that lets them
 // pile up past the bound is closed with 4008 so it resumes with `since`. Either way the memory
-// held for a slow client is bounded.
+// held for a slow client is bounded. A replay from history (sub with `since`) is queued whole
+// and neither conflated nor counted: its messages are the topic's history, already bounded and
+// counted there, and counting them would close a resuming client again for what it came to get.
 
 import type { WebSocket } from 'uWebSockets.js';
 import type { Principal } from '../auth/principal.ts';
@@ -26,6 +28,8 @@ export interface SocketData {
   principal: Principal;
   /** From `?format=`; otherwise the format of the last frame the client sent. */
   format: WsFormat | undefined;
+  /** The token's `exp` in epoch ms: the connection is closed with 4001 then. */
+  expiresAtMs: number | undefined;
   connection?: WsConnection;
 }
 
@@ -33,6 +37,8 @@ interface Slot {
   message: OutMessage;
   /** Set for a conflatable update: the state topic it belongs to. */
   stateTopic: string | undefined;
+  /** Counted against the 4008 bound (not for conflatable updates and replays). */
+  counted: boolean;
   bytes: number;
 }
 
@@ -76,7 +82,7 @@ export class WsConnection implements Subscriber {
         return;
       }
     }
-    const slot: Slot = { message, stateTopic, bytes: 0 };
+    const slot: Slot = { message, stateTopic, counted: stateTopic === undefined, bytes: 0 };
     if (stateTopic !== undefined) {
       this.#pendingState.set(stateTopic, slot);
     } else {
@@ -93,6 +99,13 @@ export class WsConnection implements Subscriber {
     this.flush();
   }
 
+  /** Queues the updates of a replay in order, each sent as is, and sends what fits. */
+  deliverReplay(messages: readonly OutMessage[]): void {
+    if (this.closed) return;
+    for (const message of messages) this.#queue.push({ message, stateTopic: undefined, counted: false, bytes: 0 });
+    this.flush();
+  }
+
   /** Sends queued messages while uWS's buffer has room; closes with 4008 past the bound. */
   flush(): void {
     if (this.closed) return;
@@ -101,17 +114,12 @@ export class WsConnection implements Subscriber {
 
   /** Drops queued updates of a topic the client left. */
   forget(topic: string): void {
-    if (!isStateTopic(topic)) {
-      for (let i = this.#head; i < this.#queue.length; i++) {
-        const slot = this.#queue[i];
-        if (slot !== undefined && slot.message.topic === topic && slot.message.seq !== undefined) this.#take(i);
-      }
-      return;
+    // A topic's queued updates (event messages, a replay, a state topic's pending update) may
+    // sit anywhere in the queue.
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const slot = this.#queue[i];
+      if (slot !== undefined && slot.message.topic === topic && slot.message.seq !== undefined) this.#take(i);
     }
-    const slot = this.#pendingState.get(topic);
-    if (slot === undefined) return;
-    const index = this.#queue.indexOf(slot, this.#head);
-    if (index >= 0) this.#take(index);
   }
 
   /** Closes the socket (uWS calls the close handler synchronously). */
@@ -136,7 +144,7 @@ export class WsConnection implements Subscriber {
       const slot = this.#take(this.#head);
       if (slot === undefined) continue;
       const status = ws.send(slot.message.encode(this.format), this.format === 'msgpack');
-      this.counters.sent(slot.message.seq === undefined ? 'control' : slot.stateTopic !== undefined ? 'state' : 'event');
+      this.counters.sent(slot.message.seq === undefined ? 'control' : isStateTopic(slot.message.topic!) ? 'state' : 'event');
       // 2 = dropped by uWS's maxBackpressure: we stay far below it, so this means the bound
       // was misconfigured; a lost event must not go unnoticed, so the client resumes instead.
       if (status === 2) return this.#slowClose();
@@ -155,7 +163,7 @@ export class WsConnection implements Subscriber {
     if (index === this.#head) this.#head++;
     if (slot.stateTopic !== undefined) {
       this.#pendingState.delete(slot.stateTopic);
-    } else {
+    } else if (slot.counted) {
       this.#queuedMessages--;
       this.#queuedBytes -= slot.bytes;
     }

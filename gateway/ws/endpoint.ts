@@ -1,6 +1,7 @@
 // The /v1/ws route on uWebSockets.js: the token is checked in the upgrade handler so a bad one
 // is refused with HTTP 401 before any WebSocket exists; then open / message / drain / close
-// drive a WsConnection. The upgrade is answered synchronously (authentication needs no I/O),
+// drive a WsConnection, and a token with `exp` arms a timer that closes the connection with
+// 4001 when it passes. The upgrade is answered synchronously (authentication needs no I/O),
 // so the HttpResponse cannot be aborted under us and needs no onAborted handler.
 
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from 'uWebSockets.js';
@@ -10,6 +11,7 @@ import { WsConnection, type ConnectionCounters, type SocketData } from './connec
 import { CLOSE, type WsLimits } from './limits.ts';
 import type { WsFormat } from './out-message.ts';
 import { handleFrame, type SessionContext } from './session.ts';
+import { onExpiry, type Expiry } from './token-expiry.ts';
 
 export interface WsEndpointOptions {
   secret: string;
@@ -30,6 +32,7 @@ export interface WsEndpoint {
 export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEndpointOptions): WsEndpoint {
   const { limits, counters, session } = options;
   const open = new Set<WsConnection>();
+  const expiries = new Map<WsConnection, Expiry>();
 
   app.ws<SocketData>(pattern, {
     maxPayloadLength: Math.max(limits.hardMaxPayloadBytes, limits.maxPayloadBytes),
@@ -49,7 +52,7 @@ export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEn
         });
         return;
       }
-      const data: SocketData = { principal: upgrade.principal, format: upgrade.format };
+      const data: SocketData = { principal: upgrade.principal, format: upgrade.format, expiresAtMs: upgrade.expiresAtMs };
       res.upgrade(data, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
 
@@ -58,6 +61,10 @@ export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEn
       const conn = new WsConnection(ws, data.principal, data.format, limits, counters);
       data.connection = conn;
       open.add(conn);
+      if (data.expiresAtMs === undefined) return;
+      const expiry = onExpiry(data.expiresAtMs, () => conn.end(CLOSE.tokenExpired, 'token expired'));
+      // Expired since the upgrade: already closed (the close handler ran inside onExpiry).
+      if (!conn.closed) expiries.set(conn, expiry);
     },
 
     message: (ws: WebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean) => {
@@ -69,7 +76,7 @@ export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEn
       } catch (err) {
         // Never let an exception escape into native code; the frame is lost, the client told.
         console.error('omni: WebSocket frame failed:', err);
-        conn.end(1011, 'internal error');
+        conn.end(CLOSE.internal, 'internal error');
       }
     },
 
@@ -82,6 +89,8 @@ export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEn
       if (conn === undefined || conn.closed) return;
       conn.markClosed();
       open.delete(conn);
+      expiries.get(conn)?.cancel();
+      expiries.delete(conn);
       for (const topic of conn.topics) session.hub.unsubscribe(conn, topic);
       conn.topics.clear();
     },
@@ -109,7 +118,7 @@ export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEn
 }
 
 type Admission =
-  | { ok: true; principal: Principal; format: WsFormat | undefined }
+  | { ok: true; principal: Principal; format: WsFormat | undefined; expiresAtMs: number | undefined }
   | { ok: false; status: string; code: string; message: string };
 
 function admit(req: HttpRequest, secret: string, draining: boolean): Admission {
@@ -120,11 +129,13 @@ function admit(req: HttpRequest, secret: string, draining: boolean): Admission {
   }
   const token = req.getQuery('token') ?? '';
   let principal: Principal = ANONYMOUS;
+  let expiresAtMs: number | undefined;
   if (token !== '') {
     const auth = authenticateToken(token, secret);
     if (!auth.ok) return { ok: false, status: '401 Unauthorized', code: 'unauthorized', message: `invalid token (${auth.reason})` };
     principal = auth.principal;
+    expiresAtMs = auth.expiresAtMs;
   }
-  return { ok: true, principal, format: format === '' ? undefined : format };
+  return { ok: true, principal, format: format === '' ? undefined : format, expiresAtMs };
 }
 

@@ -24,15 +24,26 @@ export interface WsLimits {
   maxQueuedBytes: number;
   /** ... or this many messages. */
   maxQueuedMessages: number;
-  /** Updates kept per topic for `sub` with `since`. */
+  /** Updates kept per state topic for `sub` with `since` (a state topic can always snapshot). */
   historyPerTopic: number;
-  /** Bytes (as JSON) of history kept over all topics; past it, histories are dropped (idle ones first). */
+  /**
+   * Updates kept per event topic. Twice maxQueuedMessages: a client closed with 4008 missed at
+   * most what was queued for it, so it can resume with `since` even if as many again arrive
+   * while it reconnects; without this it would get a snapshot, i.e. lose those messages.
+   */
+  eventHistoryPerTopic: number;
+  /** Bytes of history kept over all topics (both encodings); past it, histories are dropped (idle ones first). */
   historyBytes: number;
   /** Topics tracked at once; past it, topics nobody subscribes to are forgotten early. */
   maxTopics: number;
   /** How long the history of a topic nobody subscribes to is kept, for resuming clients. */
   historyGraceMs: number;
-  /** Seconds without traffic before uWS closes a connection (pings are sent automatically). */
+  /**
+   * Seconds without receiving anything before uWS closes a connection: 0 (never) or 8–960
+   * (uWS aborts the process otherwise, so startGateway refuses other values). uWS pings a
+   * connection silent for part of it, so a client whose WebSocket answers pings stays open;
+   * its timers tick every 4 s, so the close may come up to 4 s early.
+   */
   idleTimeoutS: number;
 }
 
@@ -47,6 +58,7 @@ export const DEFAULT_WS_LIMITS: WsLimits = {
   maxQueuedBytes: 1024 * 1024,
   maxQueuedMessages: 10_000,
   historyPerTopic: 256,
+  eventHistoryPerTopic: 20_000,
   historyBytes: 64 * 1024 * 1024,
   maxTopics: 200_000,
   historyGraceMs: 60_000,
@@ -58,5 +70,16 @@ export const CLOSE = {
   goingAway: 1001,
   policy: 1008,
   tooBig: 1009,
+  internal: 1011,
+  /** The token's `exp` passed: reconnect with a fresh token (and `since`). */
+  tokenExpired: 4001,
   slowConsumer: 4008,
 } as const;
+
+/** Throws on limits uWS would not accept (it aborts the whole process on a bad idleTimeout). */
+export function checkWsLimits(limits: WsLimits): void {
+  const idle = limits.idleTimeoutS;
+  if (!Number.isInteger(idle) || (idle !== 0 && (idle < 8 || idle > 960))) {
+    throw new RangeError(`idleTimeoutS must be 0 or an integer from 8 to 960, not ${idle}`);
+  }
+}

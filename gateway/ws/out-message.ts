@@ -8,6 +8,11 @@ export type WsFormat = 'json' | 'msgpack';
 export class OutMessage {
   #json: string | undefined;
   #msgpack: Buffer | undefined;
+  /**
+   * Told the size of each encoding as it is cached, while a topic history holds the message:
+   * encodings made later (the first msgpack subscriber's flush) count against the history bound.
+   */
+  meter: ((bytes: number) => void) | undefined;
 
   constructor(
     readonly body: Record<string, unknown>,
@@ -17,13 +22,28 @@ export class OutMessage {
   ) {}
 
   encode(format: WsFormat): string | Buffer {
-    if (format === 'json') return (this.#json ??= JSON.stringify(this.body));
-    return (this.#msgpack ??= pack(this.body));
+    if (format === 'json') {
+      if (this.#json === undefined) {
+        this.#json = JSON.stringify(this.body);
+        this.meter?.(this.#json.length);
+      }
+      return this.#json;
+    }
+    if (this.#msgpack === undefined) {
+      this.#msgpack = pack(this.body);
+      this.meter?.(this.#msgpack.length);
+    }
+    return this.#msgpack;
   }
 
   /** Bytes on the wire in a format (UTF-16 length approximates JSON's UTF-8 size). */
   size(format: WsFormat): number {
     return this.encode(format).length;
+  }
+
+  /** Bytes held by the encodings cached so far. */
+  get cachedBytes(): number {
+    return (this.#json?.length ?? 0) + (this.#msgpack?.length ?? 0);
   }
 }
 

@@ -80,8 +80,10 @@ function subscribe(ctx: SessionContext, conn: WsConnection, topic: string, since
   // A repeated sub starts over: anything still queued for the old one would duplicate the replay.
   conn.forget(topic);
   conn.topics.add(topic);
-  // One at a time: queued together, a replay of a state topic would conflate into its last update.
-  for (const message of ctx.hub.subscribe(conn, topic, since, epoch)) conn.deliver(message);
+  const first = ctx.hub.subscribe(conn, topic, since, epoch);
+  // A snapshot is an answer like any other; a replay (updates, seq set) goes out whole, unconflated.
+  if (first.length === 1 && first[0].seq === undefined) conn.deliver(first[0]);
+  else conn.deliverReplay(first);
 }
 
 function send(ctx: SessionContext, conn: WsConnection, event: Record<string, unknown>, ref: string | undefined): void {

@@ -35,7 +35,16 @@ interface TopicEntry {
 
 export class TopicHub {
   readonly #topics = new Map<string, TopicEntry>();
+  /**
+   * The topics nobody subscribes to, longest idle first (a Map keeps insertion order and a
+   * topic is re-inserted when it goes idle again): sweeping, shedding and the topic bound take
+   * from its front instead of scanning every topic.
+   */
+  readonly #idle = new Map<string, TopicEntry>();
   #historyBytes = 0;
+  readonly #countHistory = (delta: number): void => {
+    this.#historyBytes += delta;
+  };
   #subscriptions = 0;
   readonly #stopOutputs: () => void;
   readonly #sweeper: NodeJS.Timeout;
@@ -72,13 +81,15 @@ export class TopicHub {
   subscribe(subscriber: Subscriber, topic: string, since?: number, epoch?: string): OutMessage[] {
     let entry = this.#topics.get(topic);
     if (!entry) {
-      entry = { subscribers: new Map(), history: new TopicHistory(this.engine.lastSeq(topic), this.limits.historyPerTopic), idleSince: undefined };
+      const capacity = isStateTopic(topic) ? this.limits.historyPerTopic : this.limits.eventHistoryPerTopic;
+      entry = { subscribers: new Map(), history: new TopicHistory(this.engine.lastSeq(topic), capacity, this.#countHistory), idleSince: undefined };
       this.#topics.set(topic, entry);
       // Clients churning through distinct topics leave idle entries behind; forget those early.
       if (this.#topics.size > this.limits.maxTopics) this.#dropIdle(Math.floor(this.limits.maxTopics * 0.9));
     }
     if (!entry.subscribers.has(subscriber)) this.#subscriptions++;
     entry.idleSince = undefined;
+    this.#idle.delete(topic);
 
     if (since !== undefined) {
       // The history may lag the engine if outputs were not rendered for us (interest arrived
@@ -101,15 +112,20 @@ export class TopicHub {
     const entry = this.#topics.get(topic);
     if (!entry || !entry.subscribers.delete(subscriber)) return false;
     this.#subscriptions--;
-    if (entry.subscribers.size === 0) entry.idleSince = this.now();
+    if (entry.subscribers.size === 0) {
+      entry.idleSince = this.now();
+      this.#idle.set(topic, entry);
+    }
     return true;
   }
 
   /** Drops histories idle for longer than the grace period. */
   sweep(): void {
     const cutoff = this.now() - this.limits.historyGraceMs;
-    for (const [topic, entry] of this.#topics) {
-      if (entry.idleSince !== undefined && entry.idleSince <= cutoff) this.#drop(topic, entry);
+    // Deleting the entry being visited is safe in a Map iteration.
+    for (const [topic, entry] of this.#idle) {
+      if (entry.idleSince! > cutoff) return;
+      this.#drop(topic, entry);
     }
   }
 
@@ -118,6 +134,7 @@ export class TopicHub {
     this.engine.setInterest(undefined);
     clearInterval(this.#sweeper);
     this.#topics.clear();
+    this.#idle.clear();
   }
 
   #snapshot(topic: string): OutMessage {
@@ -137,11 +154,11 @@ export class TopicHub {
       if (entry === undefined) continue;
       if (output.data === undefined) {
         // Not rendered: we cannot keep or send it, so the history restarts after it.
-        this.#historyBytes += entry.history.reset(output.seq);
+        entry.history.reset(output.seq);
         continue;
       }
       const message = updateMessage(output.topic, output.seq, output.data, output.ts);
-      this.#historyBytes += entry.history.append(message);
+      entry.history.append(message);
       for (const [subscriber, state] of entry.subscribers) {
         if (output.seq <= state.after) continue;
         state.after = output.seq;
@@ -149,34 +166,37 @@ export class TopicHub {
         touched.add(subscriber);
       }
     }
-    if (this.#historyBytes > this.limits.historyBytes) this.#shed();
     // After the loop: a flush may close a slow connection, which unsubscribes it.
     for (const subscriber of touched) subscriber.flush();
+    // After the flushes: they cache the msgpack encodings, which count too.
+    if (this.#historyBytes > this.limits.historyBytes) this.#shed();
   }
 
   /** Over the global bound: drop idle histories first, then empty the busiest ones. */
   #shed(): void {
-    for (const [topic, entry] of this.#topics) {
+    for (const [topic, entry] of this.#idle) {
       if (this.#historyBytes <= this.limits.historyBytes) return;
-      if (entry.subscribers.size === 0) this.#drop(topic, entry);
+      this.#drop(topic, entry);
     }
     const bySize = [...this.#topics.values()].sort((a, b) => b.history.bytes - a.history.bytes);
     for (const entry of bySize) {
       if (this.#historyBytes <= this.limits.historyBytes) return;
-      this.#historyBytes += entry.history.reset(entry.history.last);
+      entry.history.reset(entry.history.last);
     }
   }
 
-  /** Drops idle topics, oldest first, until at most `target` remain (or none is idle). */
+  /** Drops idle topics, longest idle first, until at most `target` remain (or none is idle). */
   #dropIdle(target: number): void {
-    for (const [topic, entry] of this.#topics) {
+    for (const [topic, entry] of this.#idle) {
       if (this.#topics.size <= target) return;
-      if (entry.subscribers.size === 0) this.#drop(topic, entry);
+      this.#drop(topic, entry);
     }
   }
 
   #drop(topic: string, entry: TopicEntry): void {
-    this.#historyBytes -= entry.history.bytes;
+    // Detaches the kept messages, which may still sit in slow clients' queues, from our count.
+    entry.history.reset(entry.history.last);
     this.#topics.delete(topic);
+    this.#idle.delete(topic);
   }
 }

@@ -1,0 +1,92 @@
+// How long a WebSocket lives: closed with 4001 when its token expires, and by uWS's idle
+// timeout when it goes silent (not answering pings, sending nothing) — real time, no fakes.
+
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { signToken, startGateway } from '../gateway/mod.ts';
+import { onExpiry } from '../gateway/ws/token-expiry.ts';
+import { TEST_SECRET } from './gateway-harness.ts';
+import { loc, post, recv, useWsServers } from './ws-harness.ts';
+
+const { server, client } = useWsServers();
+
+describe('token expiry', () => {
+  it('closes a connection with 4001 once its token expires; one without exp keeps receiving', async () => {
+    const s = await server();
+    const ingest = s.token('ingest');
+    await post(s.url, ingest, [loc('l1', 'S1')]);
+    const exp = Math.floor(Date.now() / 1000) + 3;
+    const expiring = await client(s, { token: signToken({ role: 'supervisor', sub: 'sv', exp }, TEST_SECRET) });
+    const lasting = await client(s, { token: s.token('supervisor') });
+    for (const c of [expiring, lasting]) await c.sub('stock/T');
+    await post(s.url, ingest, [recv('t1', 'T', 'S1', 1)]);
+    // Valid until then: it receives like anyone.
+    await expiring.untilSeq('stock/T', 1);
+
+    expect(await expiring.closed).toEqual({ code: 4001, reason: 'token expired' });
+    expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000);
+    await post(s.url, ingest, [recv('t2', 'T', 'S1', 1)]);
+    await lasting.untilSeq('stock/T', 2);
+    expect(expiring.updates('stock/T').map((u) => u.seq)).toEqual([1]);
+    expect(lasting.ws.readyState).toBe(lasting.ws.OPEN);
+  });
+
+  describe('onExpiry', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('waits out expiries beyond setTimeout range (which would otherwise fire at once) and can be cancelled', () => {
+      vi.useFakeTimers({ now: 0 });
+      const DAY = 86_400_000;
+      const fired: string[] = [];
+      onExpiry(40 * DAY, () => fired.push('far'));
+      const cancelled = onExpiry(DAY, () => fired.push('cancelled'));
+      onExpiry(-1, () => fired.push('past'));
+      expect(fired).toEqual(['past']);
+      cancelled.cancel();
+      vi.advanceTimersByTime(39 * DAY);
+      expect(fired).toEqual(['past']);
+      vi.advanceTimersByTime(DAY);
+      expect(fired).toEqual(['past', 'far']);
+    });
+  });
+});
+
+describe('idle timeout', () => {
+  it('refuses idle timeouts uWS would abort the process on', async () => {
+    const s = await server();
+    for (const idleTimeoutS of [4, 7, 961, 8.5]) {
+      await expect(startGateway({ engine: s.engine, secret: TEST_SECRET, port: 0, wsLimits: { idleTimeoutS } })).rejects.toThrow(/idleTimeoutS/);
+    }
+  });
+
+  it('closes a client that neither sends nor answers pings; one that pings, or answers pings, stays', async () => {
+    // 8 s is uWS's shortest: it pings a connection silent for 4 s, closes it 4 s later.
+    const s = await server({ wsLimits: { idleTimeoutS: 8 } });
+    const opened = Date.now();
+    const silent = await client(s, { autoPong: false });
+    const pinging = await client(s, { autoPong: false });
+    const ponging = await client(s);
+    // Two pings answered means the pong kept it open past a whole timeout.
+    const twoPings = new Promise<void>((resolve, reject) => {
+      let pings = 0;
+      ponging.ws.on('ping', () => ++pings === 2 && resolve());
+      void ponging.closed.then(({ code }) => reject(new Error(`the ponging client was closed (${code})`)));
+    });
+    const every = setInterval(() => pinging.send({ op: 'ping' }), 1_000);
+    try {
+      // Closed by the timeout, without a close frame (1006). uWS's timers tick every 4 s, so
+      // that is 4–8 s after it went silent: a ping on one tick, the close a tick later.
+      expect((await silent.closed).code).toBe(1006);
+      expect(Date.now() - opened).toBeGreaterThanOrEqual(3_000);
+      await twoPings;
+      expect(pinging.ws.readyState).toBe(pinging.ws.OPEN);
+      expect(ponging.ws.readyState).toBe(ponging.ws.OPEN);
+      // Its pings reached the server (answered) and kept it open through the ticks that closed
+      // the silent client, which opened at the same moment.
+      expect(pinging.messages.filter((m) => m.op === 'pong').length).toBeGreaterThanOrEqual(1);
+    } finally {
+      clearInterval(every);
+    }
+  }, 90_000);
+});

@@ -11,6 +11,7 @@ export interface BenchFlags {
   num(name: string, fallback: number, min: number, max: number): number;
   choice<T extends string>(name: string, fallback: T, choices: readonly T[]): T;
   string(name: string): string | undefined;
+  switch(name: string): boolean;
 }
 
 /** The flags every benchmark takes. */
@@ -49,6 +50,9 @@ export function readFlags(argv: readonly string[], specs: readonly FlagSpec[]): 
     },
     string(name) {
       return raw(name)?.value;
+    },
+    switch(name) {
+      return flags.switch(name)?.value ?? false;
     },
   };
 }

@@ -1,6 +1,6 @@
-// `omni serve` as a child process for the HTTP and restart benchmarks: the server gets its own
-// process (and event loop) so it does not share a thread with the load generator. Every child is
-// registered and killed when the bench exits, fails or is interrupted.
+// `omni serve` (and the fan-out bench's peer servers) as a child process for the benchmarks: the
+// server gets its own process (and event loop) so it does not share a thread with the load
+// generator. Every child is registered and killed when the bench exits, fails or is interrupted.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -61,7 +61,7 @@ export function freePort(): Promise<number> {
 export interface ServerProcess {
   child: ChildProcess;
   pid: number;
-  /** Resolves with the URL from the `omni listening on` line. */
+  /** Resolves with the URL from the `listening on` line. */
   listening: Promise<string>;
   /** ms from spawn to the listening line (set once it arrived). */
   listeningAfterMs?: number;
@@ -82,11 +82,19 @@ export interface ServeArgs {
 }
 
 export function startServer(args: ServeArgs): ServerProcess {
-  hookExit();
   const argv = [...NODE_FLAGS, OMNI_BIN, 'serve', '--host', '127.0.0.1', '--port', String(args.port ?? 0), '--data', args.dataDir];
   if (args.durability) argv.push('--durability', args.durability);
+  return spawnServer('omni serve', argv, { OMNI_NATS: '', OMNI_SECRET: args.secret }, args.startTimeoutMs);
+}
+
+/**
+ * Any node server as a registered child process (`node ...argv`), ready once it prints
+ * `listening on http://HOST:PORT` (`omni serve` and the fan-out bench's peer servers do).
+ */
+export function spawnServer(label: string, argv: string[], env: Record<string, string> = {}, startTimeoutMs = 60_000): ServerProcess {
+  hookExit();
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OMNI_NATS: '', OMNI_SECRET: args.secret } });
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children.add(child);
   let err = '';
   child.stderr!.setEncoding('utf8');
@@ -111,12 +119,12 @@ export function startServer(args: ServeArgs): ServerProcess {
     stderr: () => err,
     listening: new Promise<string>((resolve, reject) => {
       let out = '';
-      const timer = setTimeout(() => reject(new Error(`omni serve did not print its listening line within ${args.startTimeoutMs ?? 60_000} ms: ${err}`)), args.startTimeoutMs ?? 60_000);
+      const timer = setTimeout(() => reject(new Error(`${label} did not print its listening line within ${startTimeoutMs} ms: ${err}`)), startTimeoutMs);
       timer.unref();
       child.stdout!.setEncoding('utf8');
       child.stdout!.on('data', (d: string) => {
         out += d;
-        const m = /omni listening on (http:\/\/\S+)/.exec(out);
+        const m = /listening on (http:\/\/\S+)/.exec(out);
         if (m) {
           clearTimeout(timer);
           server.listeningAfterMs ??= performance.now() - spawnedAt;
@@ -126,7 +134,7 @@ export function startServer(args: ServeArgs): ServerProcess {
       });
       void exited.then((code) => {
         clearTimeout(timer);
-        reject(new Error(`omni serve exited (${code}) before listening: ${err.trim()}`));
+        reject(new Error(`${label} exited (${code}) before listening: ${err.trim()}`));
       });
     }),
     async stop(graceMs = 15_000) {

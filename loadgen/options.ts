@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, choiceFlag, describeFlags, parseFlags, type FlagSpec, type FlagValue } from '../cli/args.ts';
-import { SECRET_FILE, signToken } from '../gateway/mod.ts';
+import { SECRET_FILE, signToken, type Role } from '../gateway/mod.ts';
 
 export type Format = 'json' | 'msgpack';
 
@@ -19,6 +19,8 @@ export interface LoadgenOptions {
   token: string;
   /** Token for the subscribers; undefined = anonymous (needs public stock). */
   subscriberToken?: string;
+  /** Mints a subscriber's own token (e.g. a kiosk's); undefined when no secret is known (only --token given). */
+  mintToken?: (claims: { role: Role; sub: string; loc?: string }) => string;
   report?: string;
   html?: string;
   batch: number;
@@ -26,6 +28,8 @@ export interface LoadgenOptions {
   connections: number;
   /** Worker threads for the subscribers; undefined = 2 when there are more than 500. */
   subscriberWorkers?: number;
+  /** At most this many topics per subscriber (the first ones its scenario drew); undefined = all. */
+  topicsPerSubscriber?: number;
   /** Milliseconds between ticks of the schedule. */
   tickMs: number;
   /** Print the progress line every second (off in tests). */
@@ -36,9 +40,9 @@ export const FLAGS: FlagSpec[] = [
   { name: 'url', kind: 'value', valueName: 'URL', help: 'server to load, http://HOST:PORT on loopback (required)' },
   { name: 'duration', kind: 'value', valueName: 'S', help: 'seconds of load (default 10)' },
   { name: 'rate', kind: 'value', valueName: 'EVENTS_PER_S', help: 'events per second, sent on a fixed schedule (default 1000)' },
-  { name: 'subscribers', kind: 'value', valueName: 'N', help: 'WebSocket clients on stock/<sku> of popular SKUs (default 10)' },
+  { name: 'subscribers', kind: 'value', valueName: 'N', help: 'WebSocket clients watching the stock of popular SKUs (default 10)' },
   { name: 'skus', kind: 'value', valueName: 'N', help: 'SKUs in the workload (default 1000)' },
-  { name: 'scenario', kind: 'value', valueName: 'NAME|FILE', help: 'stock (default) or a JSON file {mix:{type:weight}, skus, locations}' },
+  { name: 'scenario', kind: 'value', valueName: 'NAME|FILE', help: 'stock (default), omnichannel, or a scenario JSON file (see Scenarios below)' },
   { name: 'token', kind: 'value', env: 'OMNI_TOKEN', valueName: 'T', help: 'ingest token (default: minted from --secret / --data)' },
   { name: 'secret', kind: 'value', env: 'OMNI_SECRET', valueName: 'S', help: "the server's HS256 secret, to mint tokens when --token is absent" },
   { name: 'data', kind: 'value', env: 'OMNI_DATA', valueName: 'DIR', help: "the server's data dir whose secret to use (default ./data)" },
@@ -47,6 +51,8 @@ export const FLAGS: FlagSpec[] = [
   { name: 'batch', kind: 'value', valueName: 'N', help: 'most events per POST (default 500)' },
   { name: 'format', kind: 'value', valueName: 'json|msgpack', help: 'body and WebSocket format (default json)' },
   { name: 'connections', kind: 'value', valueName: 'C', help: 'HTTP connections = most requests in flight (default 64)' },
+  { name: 'topics-per-subscriber', kind: 'value', valueName: 'N', help: 'at most N topics per subscriber, the first its scenario drew (default: all, 1–5 per shopper)' },
+  { name: 'subscriber-workers', kind: 'value', valueName: 'N', help: 'worker threads for the subscribers, 0 = the main thread (default: 2 above 500 subscribers, else 0)' },
 ];
 
 export const HELP = `Usage: omni loadgen --url http://HOST:PORT [flags]
@@ -56,7 +62,18 @@ POST /v1/events on a fixed schedule (never waiting for answers), WebSocket subsc
 stock topics, latencies measured from each event's scheduled time.
 
 Flags:
-${describeFlags(FLAGS)}`;
+${describeFlags(FLAGS)}
+
+Scenarios:
+  stock        the benchmarks' stock workload: sales, receipts, holds, transfers at 10 locations
+  omnichannel  a retailer: online checkouts (orders shipped or picked up, later fulfilled or
+               cancelled), cart holds (reserve, later commit or release), store counters (sales,
+               returns), warehouses (receipts, transfers to stores); storefront shoppers watch
+               stock/<sku>, kiosks (at most half of --subscribers) stock/<sku>@<their store>
+  FILE         {"scenario":"omnichannel", "mix":{"checkout":2,"cart":3,"counter":4,"warehouse":1},
+               "skus":N, "stores":20, "warehouses":2, "kiosksPerStore":1, "maxOrderLines":3,
+               "pickupShare":0.3, "seed":42}, every key optional (skus: --skus); or the stock-type
+               mix {"mix":{"stock.sold":3,"stock.received":2,…}, "skus":N, "locations":L}`;
 
 /** Parses argv; 'help' when asked for help. Throws UsageError (exit 2) on a mistake. */
 export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadgenOptions | 'help' {
@@ -83,6 +100,8 @@ export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     batch: num('batch', 500, 1, 10_000),
     format: format === undefined ? 'json' : choiceFlag(format, ['json', 'msgpack'] as const),
     connections: num('connections', 64, 1, 4096),
+    topicsPerSubscriber: f.string('topics-per-subscriber') === undefined ? undefined : num('topics-per-subscriber', 0, 1, 1000),
+    subscriberWorkers: f.string('subscriber-workers') === undefined ? undefined : num('subscriber-workers', 0, 0, 64),
     tickMs: 5,
     progress: true,
   };
@@ -94,7 +113,11 @@ export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv = pr
   if (given === undefined && secret === undefined) secret = secretInDataDir(resolve(dataFlag ?? './data'));
   const exp = Math.floor(Date.now() / 1000) + 24 * 3600;
   options.token = given ?? signToken({ sub: 'loadgen', role: 'ingest', exp }, secret!);
-  if (secret !== undefined) options.subscriberToken = signToken({ sub: 'loadgen-subscriber', role: 'customer', exp }, secret);
+  if (secret !== undefined) {
+    const key = secret;
+    options.subscriberToken = signToken({ sub: 'loadgen-subscriber', role: 'customer', exp }, key);
+    options.mintToken = (claims) => signToken({ ...claims, exp }, key);
+  }
   return options;
 }
 

@@ -43,6 +43,12 @@ export interface LoadgenReport {
   firstFailure?: string;
   snapshots: number;
   subscriberErrors: number;
+  /** State-topic seq jumps: updates the server conflated for a subscriber that fell behind. */
+  conflated: number;
+  /** Seqs that went backwards, repeated, or skipped on an event topic: a server bug if ever > 0. */
+  seqErrors: number;
+  /** The first distinct subscriber error messages. */
+  subscriberErrorSamples: string[];
   subscriberWorkers: number;
   overloadedTicks: number;
   maxWaiting: number;
@@ -97,6 +103,9 @@ export function buildReport(i: ReportInput): LoadgenReport {
     ...(i.counts.firstFailure === undefined ? {} : { firstFailure: i.counts.firstFailure }),
     snapshots: i.subs.snapshots,
     subscriberErrors: i.subs.errors,
+    conflated: i.subs.conflated ?? 0,
+    seqErrors: i.subs.seqErrors ?? 0,
+    subscriberErrorSamples: i.subs.errorSamples ?? [],
     subscriberWorkers: i.subs.workers,
     overloadedTicks: i.counts.overloadedTicks,
     maxWaiting: i.counts.maxWaiting,
@@ -122,6 +131,7 @@ export function summaryTable(r: LoadgenReport): string {
     ['throughput', `${n(r.eventsPerS)} events/s acked, ${n(r.messagesPerS)} messages/s pushed (${n(r.received)} in ${r.durationS.toFixed(1)} s)`],
     ['ack latency', percentiles(r.latencyMs.ack, ms)],
     ['push latency', percentiles(r.latencyMs.push, ms)],
+    ['subscribers', `${n(r.snapshots)} snapshots, ${n(r.conflated)} seq jumps (conflated), ${n(r.seqErrors)} seq errors, ${n(r.subscriberErrors)} errors`],
     ['loadgen', `CPU ${(r.loadgenCpu * 100).toFixed(0)}% of a core, tick lag p99 ${ms(r.tickLagMs.p99)} ms, ${r.subscriberWorkers} subscriber workers, load average ${r.loadAverage.start} → ${r.loadAverage.end}`],
   ];
   if (r.firstFailure) rows.push(['first failure', r.firstFailure]);

@@ -4,13 +4,12 @@
 
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { prng } from '../bench/stock-workload.ts';
 import { httpPoster, type Poster } from './http-poster.ts';
 import { IngestDriver } from './ingest.ts';
 import { LatencyRecorder, epochMs } from './latency.ts';
 import type { LoadgenOptions } from './options.ts';
 import { buildReport, type LoadgenReport, type TimelinePoint } from './report.ts';
-import { openScenario, type EventSource } from './scenario.ts';
+import { openScenario, type EventSource, type SubscriberPlan } from './scenario.ts';
 import { OpenLoopSchedule } from './schedule.ts';
 import { SubscriberPool, defaultWorkers, type PoolFinal } from './subscriber-pool.ts';
 
@@ -43,11 +42,15 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
   let stopProgress: NodeJS.Timeout | undefined;
   try {
     await setUp(source, poster.post, log);
-    const topics = chooseTopics(source, o.subscribers);
+    const plans = source.subscribers(o.subscribers);
+    const topics = plans.map((p) => (o.topicsPerSubscriber === undefined ? p.topics : p.topics.slice(0, o.topicsPerSubscriber)));
+    const tokens = subscriberTokens(plans, o, warn);
     const workers = o.subscriberWorkers ?? defaultWorkers(o.subscribers);
     if (o.subscribers > 0) log(`subscribing ${o.subscribers} clients to ${topics.flat().length} topics${workers > 0 ? ` across ${workers} worker threads` : ''}…`);
-    pool = await SubscriberPool.start({ url: o.url, token: o.subscriberToken, format: o.format, topics }, workers);
+    const subscribing = epochMs();
+    pool = await SubscriberPool.start({ url: o.url, token: o.subscriberToken, tokens, format: o.format, topics }, workers);
     const subscribed = await pool.sample();
+    if (o.subscribers > 0) log(`${subscribed.connected} of ${o.subscribers} clients connected, ${subscribed.snapshots} snapshots, in ${((epochMs() - subscribing) / 1000).toFixed(1)} s`);
     if (subscribed.snapshots < topics.flat().length) warn(`only ${subscribed.snapshots} of ${topics.flat().length} subscriptions got their snapshot before the run`);
 
     const schedule = new OpenLoopSchedule(epochMs() + 20, o.rate, o.durationS);
@@ -58,23 +61,7 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
     const load0 = loadavg()[0];
     log(`loadgen: ${o.rate.toLocaleString('en-US')} events/s for ${o.durationS} s (${schedule.total.toLocaleString('en-US')} events, scenario ${source.name}) → ${o.url}, ${o.subscribers} subscribers`);
 
-    // The ticks: absolute schedule, so a late tick sends more, never fewer.
-    let expected = schedule.startMs;
-    const ticking = new Promise<void>((resolve, reject) => {
-      const tick = () => {
-        const now = epochMs();
-        if (now >= expected) tickLag.recordWithInterval(now - expected, o.tickMs);
-        try {
-          driver.tick();
-        } catch (error) {
-          return reject(error);
-        }
-        if (schedule.done) return resolve();
-        expected = Math.max(now, expected) + o.tickMs;
-        setTimeout(tick, Math.max(0, expected - epochMs()));
-      };
-      setTimeout(tick, Math.max(0, schedule.startMs - epochMs()));
-    });
+    const ticking = runTicks(schedule, driver, o.tickMs, tickLag);
 
     // Progress: once a second, from the schedule's start.
     let prev = { sent: 0, acked: 0, received: 0 };
@@ -115,6 +102,8 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
     const cpu = process.cpuUsage(cpu0);
     const subs: PoolFinal = await pool.stop();
     pool = undefined;
+    if (subs.errors > 0) warn(`${subs.errors} subscriber errors, e.g. ${subs.errorSamples?.join('; ')}`);
+    if ((subs.seqErrors ?? 0) > 0) warn(`${subs.seqErrors} updates arrived out of seq order (repeated, backwards, or a gap on an event topic)`);
     const loadgenCpu = (cpu.user + cpu.system) / 1000 / (endMs - schedule.startMs);
     if (loadgenCpu > 0.85) warn(`the load generator used ${(loadgenCpu * 100).toFixed(0)}% of a core: it may be the bottleneck`);
     const counts = driver.snapshot();
@@ -131,8 +120,31 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
   }
 }
 
+/**
+ * Ticks the driver every `tickMs` until the schedule is exhausted. The ticks follow an absolute
+ * schedule, so a late tick sends more, never fewer; each tick's lateness goes into `tickLag`.
+ */
+export function runTicks(schedule: OpenLoopSchedule, driver: IngestDriver, tickMs: number, tickLag: LatencyRecorder): Promise<void> {
+  let expected = schedule.startMs;
+  return new Promise<void>((resolve, reject) => {
+    const tick = () => {
+      const now = epochMs();
+      if (now >= expected) tickLag.recordWithInterval(now - expected, tickMs);
+      try {
+        driver.tick();
+      } catch (error) {
+        return reject(error);
+      }
+      if (schedule.done) return resolve();
+      expected = Math.max(now, expected) + tickMs;
+      setTimeout(tick, Math.max(0, expected - epochMs()));
+    };
+    setTimeout(tick, Math.max(0, schedule.startMs - epochMs()));
+  });
+}
+
 /** Sends the scenario's set-up bodies one by one; any rejected event stops the run. */
-async function setUp(source: EventSource, post: Poster, log: Log): Promise<void> {
+export async function setUp(source: EventSource, post: Poster, log: Log): Promise<void> {
   const bodies = source.setup();
   log(`set-up: ${bodies.reduce((s, b) => s + b.length, 0).toLocaleString('en-US')} events (locations, starting stock)…`);
   for (const events of bodies) {
@@ -144,20 +156,19 @@ async function setUp(source: EventSource, post: Poster, log: Log): Promise<void>
   }
 }
 
-/** Each subscriber watches 1–5 distinct stock/<sku> topics, SKUs drawn by popularity. */
-export function chooseTopics(source: EventSource, subscribers: number, seed = 5): string[][] {
-  const rand = prng(seed);
-  return Array.from({ length: subscribers }, () => {
-    const want = 1 + Math.floor(rand() * 5);
-    const topics = new Set<string>();
-    for (let tries = 0; topics.size < want && tries < want * 20; tries++) topics.add(`stock/${source.popularSku()}`);
-    return [...topics];
-  });
+/**
+ * Each subscriber's token: shoppers share the run's subscriber token (undefined: anonymous);
+ * a kiosk gets its own (role kiosk, sub = kiosk id, loc = its store) when a secret is known,
+ * else it connects as a shopper, which may read the same stock topics.
+ */
+export function subscriberTokens(plans: readonly SubscriberPlan[], o: Pick<LoadgenOptions, 'subscriberToken' | 'mintToken'>, warn: (message: string) => void): Array<string | undefined> {
+  if (o.mintToken === undefined && plans.some((p) => p.as.role === 'kiosk')) warn('no secret to mint kiosk tokens (only --token given): kiosks connect with the shoppers\' token');
+  return plans.map(({ as }) => (as.role === 'kiosk' && o.mintToken !== undefined ? o.mintToken({ role: 'kiosk', sub: as.kiosk, loc: as.store }) : o.subscriberToken));
 }
 
-/** Waits until no push has arrived for PUSH_QUIET_MS (at most PUSH_GRACE_MS). */
-async function quietPushes(pool: SubscriberPool): Promise<void> {
-  const until = Date.now() + PUSH_GRACE_MS;
+/** Waits until no push has arrived for PUSH_QUIET_MS (at most `graceMs`). */
+export async function quietPushes(pool: Pick<SubscriberPool, 'sample'>, graceMs = PUSH_GRACE_MS): Promise<void> {
+  const until = Date.now() + graceMs;
   let last = (await pool.sample()).received;
   let lastChange = Date.now();
   while (Date.now() < until && Date.now() - lastChange < PUSH_QUIET_MS) {

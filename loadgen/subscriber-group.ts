@@ -1,12 +1,16 @@
-// N WebSocket subscribers in one thread, on the typed SDK (client/mod.ts) over the `ws` package.
-// Each client subscribes to its topics; every update is counted per client and its push latency
-// (receive time − update.ts, where ts is the oldest event folded into the update, i.e. that
-// event's scheduled send time) goes into a histogram.
+// N WebSocket subscribers in one thread, on the lean wire client (omni-subscriber.ts). Every
+// update is counted per client and its push latency (receive time − update.ts, where ts is the
+// oldest event folded into the update, i.e. that event's scheduled send time) goes into a
+// histogram. Connections are opened a batch at a time — a new one each time one has all its
+// snapshots — so ten thousand of them never pile up in the server's accept queue at once.
 
-import { WebSocket } from 'ws';
-import { connect, type OmniClient, type WebSocketConstructor } from '../client/mod.ts';
-import { LatencyRecorder, epochMs } from './latency.ts';
+import { LatencyRecorder } from './latency.ts';
+import { openOmniSubscriber, type OmniSubscriber, type SubscriberTally } from './omni-subscriber.ts';
 import type { Format } from './options.ts';
+import { openSocketIoSubscriber } from './socketio-subscriber.ts';
+
+/** What the subscribers speak: omnistream's /v1/ws protocol, or Socket.IO (the fan-out bench's peer). */
+export type SubscriberProtocol = 'omni' | 'socketio';
 
 export interface GroupOptions {
   url: string;
@@ -14,8 +18,14 @@ export interface GroupOptions {
   format: Format;
   /** Topics of each client: topics[c] for client c. */
   topics: string[][];
-  /** Give up waiting for the first snapshots after this long. */
+  /** Tokens of each client where it has its own (a kiosk's): tokens[c] for client c, else `token`. */
+  tokens?: Array<string | undefined>;
+  /** Give up waiting for subscriptions after this long without one completing. */
   readyTimeoutMs?: number;
+  /** Connections still waiting for their snapshots at any one time. */
+  connectsInFlight?: number;
+  /** Default 'omni'. */
+  protocol?: SubscriberProtocol;
 }
 
 export interface GroupSample {
@@ -24,6 +34,11 @@ export interface GroupSample {
   snapshots: number;
   received: number;
   errors: number;
+  // Optional so that other receivers (socketio-subscriber.ts) may leave them out.
+  /** Seq jumps on state topics: updates the server conflated for a slow reader. */
+  conflated?: number;
+  /** Seqs that went backwards, repeated, or skipped on an event topic. */
+  seqErrors?: number;
 }
 
 export interface GroupFinal extends GroupSample {
@@ -31,75 +46,123 @@ export interface GroupFinal extends GroupSample {
   perClient: number[];
   /** Push latency histogram (compressed base64). */
   push: string;
+  /** The first few distinct error messages. */
+  errorSamples?: string[];
 }
 
-export class SubscriberGroup {
+const DEFAULT_READY_TIMEOUT_MS = 20_000;
+const DEFAULT_CONNECTS_IN_FLIGHT = 100;
+const ERROR_SAMPLES = 5;
+
+export class SubscriberGroup implements SubscriberTally {
   readonly push = new LatencyRecorder();
   readonly interval = new LatencyRecorder();
-  private readonly clients: OmniClient[] = [];
+  private readonly subscribers: OmniSubscriber[] = [];
   private readonly perClient: number[];
   private connected = 0;
   private snapshots = 0;
-  private firstSnapshots = 0;
-  private errors = 0;
   private received = 0;
-  private readonly wanted: number;
-  private onReady: (() => void) | undefined;
+  private errors = 0;
+  private conflations = 0;
+  private seqErrors = 0;
+  private readonly errorSamples: string[] = [];
+  /** Clients not yet opened, and those opened but not yet subscribed or closed. */
+  private nextClient = 0;
+  private pending = 0;
+  private onProgress: (() => void) | undefined;
 
   constructor(private readonly o: GroupOptions) {
     this.perClient = o.topics.map(() => 0);
-    this.wanted = o.topics.reduce((s, t) => s + t.length, 0);
   }
 
-  /** Connects every client; resolves once each subscription has had its snapshot (or on timeout). */
+  /** Opens every client, paced; resolves once each is subscribed or gone (or progress stalls). */
   async start(): Promise<void> {
-    const ready = new Promise<void>((resolve) => {
-      this.onReady = resolve;
-      if (this.wanted === 0) resolve();
-      setTimeout(resolve, this.o.readyTimeoutMs ?? 20_000).unref();
+    const timeoutMs = this.o.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+    await new Promise<void>((resolve) => {
+      let stall: NodeJS.Timeout | undefined;
+      const done = () => {
+        clearTimeout(stall);
+        this.onProgress = undefined;
+        resolve();
+      };
+      this.onProgress = () => {
+        this.openMore();
+        if (this.pending === 0 && this.nextClient === this.o.topics.length) return done();
+        clearTimeout(stall);
+        stall = setTimeout(done, timeoutMs);
+        stall.unref();
+      };
+      this.onProgress();
     });
-    this.o.topics.forEach((topics, c) => this.open(c, topics));
-    await ready;
   }
 
-  private open(c: number, topics: string[]): void {
-    const client = connect({ url: this.o.url, token: this.o.token, format: this.o.format, WebSocket: WebSocket as unknown as WebSocketConstructor, heartbeat: false });
-    client.on('open', () => this.connected++);
-    client.on('close', () => this.connected--);
-    client.on('error', () => this.errors++);
-    for (const topic of topics) {
-      let first = true;
-      client.subscribe(topic, {
-        onSnapshot: () => {
-          this.snapshots++;
-          if (first) {
-            first = false;
-            if (++this.firstSnapshots === this.wanted) this.onReady?.();
-          }
-        },
-        onUpdate: (_data, _seq, ts) => {
-          const now = epochMs();
-          this.perClient[c]++;
-          this.received++;
-          if (typeof ts === 'number') {
-            this.push.recordSince(ts, now);
-            this.interval.recordSince(ts, now);
-          }
-        },
-        onError: () => this.errors++,
-      });
+  private openMore(): void {
+    const limit = this.o.connectsInFlight ?? DEFAULT_CONNECTS_IN_FLIGHT;
+    while (this.pending < limit && this.nextClient < this.o.topics.length) {
+      const client = this.nextClient++;
+      this.pending++;
+      this.subscribers.push((this.o.protocol === 'socketio' ? openSocketIoSubscriber : openOmniSubscriber)({ url: this.o.url, token: this.o.tokens?.[client] ?? this.o.token, format: this.o.format, topics: this.o.topics[client], client }, this));
     }
-    this.clients.push(client);
+  }
+
+  opened(): void {
+    this.connected++;
+  }
+
+  closed(subscribed: boolean): void {
+    this.connected--;
+    if (!subscribed) this.settleOne();
+  }
+
+  subscribed(): void {
+    this.settleOne();
+  }
+
+  private settleOne(): void {
+    this.pending--;
+    this.onProgress?.();
+  }
+
+  snapshot(): void {
+    this.snapshots++;
+  }
+
+  update(client: number, tsMs: number, nowMs: number): void {
+    this.perClient[client]++;
+    this.received++;
+    this.push.recordSince(tsMs, nowMs);
+    this.interval.recordSince(tsMs, nowMs);
+  }
+
+  conflated(): void {
+    this.conflations++;
+  }
+
+  seqError(): void {
+    this.seqErrors++;
+  }
+
+  error(detail: string): void {
+    this.errors++;
+    if (this.errorSamples.length < ERROR_SAMPLES && !this.errorSamples.includes(detail)) this.errorSamples.push(detail);
   }
 
   sample(): GroupSample {
-    return { clients: this.clients.length, connected: this.connected, snapshots: this.snapshots, received: this.received, errors: this.errors };
+    return {
+      clients: this.o.topics.length,
+      connected: this.connected,
+      snapshots: this.snapshots,
+      received: this.received,
+      errors: this.errors,
+      conflated: this.conflations,
+      seqErrors: this.seqErrors,
+    };
   }
 
   /** Closes every client and returns the totals. */
   stop(): GroupFinal {
-    const final: GroupFinal = { ...this.sample(), perClient: [...this.perClient], push: this.push.encode() };
-    for (const client of this.clients) client.close();
+    const final: GroupFinal = { ...this.sample(), perClient: [...this.perClient], push: this.push.encode(), errorSamples: [...this.errorSamples] };
+    for (const subscriber of this.subscribers) subscriber.close();
     return final;
   }
 }

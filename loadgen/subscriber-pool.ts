@@ -12,6 +12,7 @@ export interface PoolSample extends GroupSample {
 
 export interface PoolFinal extends GroupSample {
   perClient: number[];
+  errorSamples?: string[];
   push: LatencyRecorder;
   workers: number;
 }
@@ -50,7 +51,7 @@ export class SubscriberPool {
     }
     const n = Math.min(workers, o.topics.length);
     const per = Math.ceil(o.topics.length / n);
-    const members = await Promise.all(Array.from({ length: n }, (_, w) => startWorker({ ...o, topics: o.topics.slice(w * per, (w + 1) * per) })));
+    const members = await Promise.all(Array.from({ length: n }, (_, w) => startWorker({ ...o, topics: o.topics.slice(w * per, (w + 1) * per), tokens: o.tokens?.slice(w * per, (w + 1) * per) })));
     return new SubscriberPool(members, n);
   }
 
@@ -65,13 +66,14 @@ export class SubscriberPool {
     const finals = await Promise.all(this.members.map((m) => m.stop()));
     const push = new LatencyRecorder();
     for (const f of finals) push.add(LatencyRecorder.decode(f.push));
-    return { ...sum(finals), perClient: finals.flatMap((f) => f.perClient), push, workers: this.workers };
+    const errorSamples = [...new Set(finals.flatMap((f) => f.errorSamples ?? []))];
+    return { ...sum(finals), perClient: finals.flatMap((f) => f.perClient), errorSamples, push, workers: this.workers };
   }
 }
 
 function sum(samples: GroupSample[]): GroupSample {
-  const total: GroupSample = { clients: 0, connected: 0, snapshots: 0, received: 0, errors: 0 };
-  for (const s of samples) for (const k of Object.keys(total) as Array<keyof GroupSample>) total[k] += s[k];
+  const total: Required<GroupSample> = { clients: 0, connected: 0, snapshots: 0, received: 0, errors: 0, conflated: 0, seqErrors: 0 };
+  for (const s of samples) for (const k of Object.keys(total) as Array<keyof GroupSample>) total[k] += s[k] ?? 0;
   return total;
 }
 

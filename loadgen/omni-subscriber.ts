@@ -1,0 +1,114 @@
+// One omnistream subscriber connection for the load generator, on the lean wire client
+// (ws-wire.ts): subscribes to its topics, checks every topic's seq, and reports snapshots,
+// updates (with their push latency), conflation and errors to a tally shared by many
+// connections. No reconnect: a load generator reports a lost connection, it does not hide it.
+
+import { pack, unpack } from 'msgpackr';
+import { epochMs } from './latency.ts';
+import { SeqCheck } from './seq-check.ts';
+import { scanJsonUpdate, scanMsgpackUpdate } from './update-scan.ts';
+import type { Format } from './options.ts';
+import { openWire, type WireSocket } from './ws-wire.ts';
+
+/** What the connections of one thread add up into. */
+export interface SubscriberTally {
+  opened(): void;
+  /** `subscribed`: every topic of the connection had its first snapshot. */
+  closed(subscribed: boolean): void;
+  snapshot(first: boolean): void;
+  /** An update for `client`, received at `nowMs`, whose oldest event was scheduled at `tsMs`. */
+  update(client: number, tsMs: number, nowMs: number): void;
+  /** A state topic's seq jumped: the server conflated updates for a slow reader (not an error). */
+  conflated(): void;
+  /** A seq that went backwards or repeated, an event topic with a gap, an update before its snapshot. */
+  seqError(): void;
+  /** An `error` op, an undecodable message, a failed or lost connection. */
+  error(detail: string): void;
+  /** Every topic of one connection had its first snapshot. */
+  subscribed(): void;
+}
+
+export interface SubscriberSpec {
+  /** Server base, http://host:port (or ws://…; the path defaults to /v1/ws). */
+  url: string;
+  token?: string;
+  format: Format;
+  topics: string[];
+  /** This connection's index in the tally's per-client counts. */
+  client: number;
+}
+
+export interface OmniSubscriber {
+  close(): void;
+}
+
+export function openOmniSubscriber(spec: SubscriberSpec, tally: SubscriberTally): OmniSubscriber {
+  const seqs = new SeqCheck(spec.topics, tally, spec.client);
+  let closing = false;
+  // One failure is one error, however many callbacks report it.
+  let failed = false;
+  const socket: WireSocket = openWire(subscriberUrl(spec), {
+    onOpen() {
+      tally.opened();
+      if (seqs.subscribed) tally.subscribed();
+      for (const topic of spec.topics) {
+        const sub = { op: 'sub', topic };
+        if (spec.format === 'json') socket.sendText(JSON.stringify(sub));
+        else socket.sendBinary(pack(sub));
+      }
+    },
+    onMessage(data, binary) {
+      const now = epochMs();
+      if (binary !== (spec.format === 'msgpack')) return tally.error(`${binary ? 'binary' : 'text'} frame on a ${spec.format} connection`);
+      const update = binary ? scanMsgpackUpdate(data) : scanJsonUpdate(data);
+      if (update !== undefined) return seqs.update(update.topic, update.seq, update.ts, now);
+      let msg: Record<string, unknown>;
+      try {
+        msg = binary ? unpack(data) : JSON.parse(data.toString('utf8'));
+      } catch {
+        return tally.error('undecodable message');
+      }
+      if (msg === null || typeof msg !== 'object') return tally.error('message is not an object');
+      switch (msg.op) {
+        case 'update': {
+          const { topic, seq, ts } = msg;
+          if (typeof topic !== 'string' || !Number.isSafeInteger(seq) || !Number.isFinite(ts)) return tally.error('update without topic, integer seq or finite ts');
+          return seqs.update(topic, seq as number, ts as number, now);
+        }
+        case 'snapshot':
+          return seqs.snapshot(msg.topic, msg.seq);
+        case 'pong':
+          return;
+        case 'error':
+          return tally.error(`error ${String(msg.code)}: ${String(msg.message)}`);
+        default:
+          return tally.error(`unexpected op ${String(msg.op)}`);
+      }
+    },
+    onClose(code) {
+      tally.closed(seqs.subscribed);
+      if (!closing && !failed) tally.error(`connection closed by the server (${code})`);
+    },
+    onError(error) {
+      failed = true;
+      tally.error(error.message);
+    },
+  });
+
+  return {
+    close() {
+      closing = true;
+      socket.close();
+    },
+  };
+}
+
+/** ws://host:port/v1/ws?format=…&token=… from the loadgen's http:// base. */
+export function subscriberUrl(spec: Pick<SubscriberSpec, 'url' | 'format' | 'token'>): string {
+  const url = new URL(spec.url);
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  if (url.pathname === '/') url.pathname = '/v1/ws';
+  url.searchParams.set('format', spec.format);
+  if (spec.token !== undefined) url.searchParams.set('token', spec.token);
+  return url.href;
+}

@@ -1,0 +1,79 @@
+// The omnichannel scenario's settings: defaults, and the strict reading of a scenario file such
+// as {"scenario":"omnichannel","mix":{"checkout":2,"cart":3,"counter":4,"warehouse":1},
+// "stores":20,"warehouses":2,"skus":5000,"kiosksPerStore":2}. Every mistake is a UsageError that
+// names the key, so a typo never silently runs a different load.
+
+import { UsageError } from '../../cli/args.ts';
+import { PLANNED_ROLES, ROLES, ROLE_NAMES } from './roles.ts';
+
+export interface OmnichannelConfig {
+  /** Role → weight: the share of events each role makes. */
+  mix: Record<string, number>;
+  skus: number;
+  stores: number;
+  warehouses: number;
+  /** Kiosks per store (they are subscribers, at most half of --subscribers). */
+  kiosksPerStore: number;
+  /** An order has 1 to this many lines. */
+  maxOrderLines: number;
+  /** Share of orders picked up at a store; the rest are shipped. */
+  pickupShare: number;
+  seed: number;
+}
+
+export const DEFAULT_MIX: Readonly<Record<string, number>> = { checkout: 2, cart: 3, counter: 4, warehouse: 1 };
+
+/** The set-up posts one starting-stock row per (sku, location): this bounds it. */
+const MAX_ROWS = 10_000_000;
+
+export function omnichannelDefaults(skus: number): OmnichannelConfig {
+  return { mix: { ...DEFAULT_MIX }, skus, stores: 20, warehouses: 2, kiosksPerStore: 1, maxOrderLines: 3, pickupShare: 0.3, seed: 42 };
+}
+
+type Rule = { min: number; max: number; integer: boolean };
+
+const NUMBERS: Record<Exclude<keyof OmnichannelConfig, 'mix'>, Rule> = {
+  skus: { min: 1, max: 10_000_000, integer: true },
+  stores: { min: 1, max: 500, integer: true },
+  warehouses: { min: 1, max: 50, integer: true },
+  kiosksPerStore: { min: 0, max: 20, integer: true },
+  // The engine takes at most 200 lines per order (contract §3).
+  maxOrderLines: { min: 1, max: 200, integer: true },
+  pickupShare: { min: 0, max: 1, integer: false },
+  seed: { min: 0, max: 2 ** 32 - 1, integer: true },
+};
+
+const KEYS = ['scenario', 'mix', ...Object.keys(NUMBERS)];
+
+/** Checks a settings object; missing keys take the defaults (`skus`: the --skus flag). */
+export function parseOmnichannel(raw: Record<string, unknown>, label: string, skusFlag: number): OmnichannelConfig {
+  const bad = (why: string) => new UsageError(`--scenario ${label}: ${why}`);
+  for (const key of Object.keys(raw)) if (!KEYS.includes(key)) throw bad(`unknown key "${key}" (known: ${KEYS.join(', ')})`);
+  const config = omnichannelDefaults(skusFlag);
+  for (const [key, rule] of Object.entries(NUMBERS) as Array<[keyof typeof NUMBERS, Rule]>) {
+    const v = raw[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < rule.min || v > rule.max || (rule.integer && !Number.isInteger(v))) {
+      throw bad(`"${key}" must be ${rule.integer ? 'an integer' : 'a number'} from ${rule.min} to ${rule.max} (got ${JSON.stringify(v)})`);
+    }
+    config[key] = v;
+  }
+  if (raw.mix !== undefined) config.mix = parseMix(raw.mix, bad);
+  const rows = config.skus * (config.stores + config.warehouses);
+  if (rows > MAX_ROWS) throw bad(`skus × (stores + warehouses) = ${rows.toLocaleString('en-US')} rows of starting stock; at most ${MAX_ROWS.toLocaleString('en-US')}`);
+  return config;
+}
+
+/** A mix names only known roles (the others get weight 0), with at least one positive weight. */
+function parseMix(raw: unknown, bad: (why: string) => UsageError): Record<string, number> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad(`"mix" must be an object {role: weight} over ${ROLE_NAMES.join(', ')}`);
+  const mix: Record<string, number> = {};
+  for (const [role, weight] of Object.entries(raw)) {
+    if (Object.hasOwn(PLANNED_ROLES, role)) throw bad(`role "${role}" is not available yet: ${PLANNED_ROLES[role]}`);
+    if (!Object.hasOwn(ROLES, role)) throw bad(`role "${role}" is not one of ${ROLE_NAMES.join(', ')}`);
+    if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) throw bad(`weight of "${role}" must be a number ≥ 0 (got ${JSON.stringify(weight)})`);
+    mix[role] = weight;
+  }
+  if (!Object.values(mix).some((w) => w > 0)) throw bad('"mix" has no positive weight');
+  return mix;
+}

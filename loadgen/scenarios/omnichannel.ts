@@ -1,0 +1,72 @@
+// The `omnichannel` scenario: an omnichannel retailer's day as load. Roles (roles.ts) make the
+// events in the proportions of the mix: online checkouts, cart holds, store counters,
+// warehouses. The subscribers are storefront shoppers and in-store kiosks (watchers.ts). The set-up
+// declares the stores and warehouses (geography.ts) and stocks every SKU at each. Deterministic
+// for a seed: the same settings make the same events and the same subscriptions.
+
+import { chunked, prng } from '../../bench/stock-workload.ts';
+import type { InputEvent } from '../../engine/mod.ts';
+import { Catalogue } from './catalogue.ts';
+import { Geography } from './geography.ts';
+import type { OmnichannelConfig } from './omnichannel-config.ts';
+import { ROLES } from './roles.ts';
+import { SETUP_BODY, type EventSource, type SubscriberPlan } from './source.ts';
+import { kioskPlans, shopperPlans } from './watchers.ts';
+import type { Role, World } from './world.ts';
+
+/** Starting stock per row: a store's shelf and back room, a warehouse's bays. */
+const STORE_STOCK = 200;
+const WAREHOUSE_STOCK = 2000;
+
+export class OmnichannelScenario implements EventSource {
+  readonly name = 'omnichannel';
+  private readonly world: World;
+  private readonly roles: Role[] = [];
+  private readonly cumulative: number[] = [];
+  private readonly pickRole: () => number;
+  private n = 0;
+
+  constructor(config: OmnichannelConfig, idPrefix: string, lag: number) {
+    this.world = { catalogue: new Catalogue(config.skus, config.seed), geography: new Geography(config.stores, config.warehouses), config, idPrefix, lag };
+    const total = Object.values(config.mix).reduce((s, w) => s + w, 0);
+    let acc = 0;
+    // Each role's stream is seeded by its place in the registry, not in this mix: changing one
+    // role's weight leaves what the others make, event by event, the same.
+    Object.entries(ROLES).forEach(([name, make], k) => {
+      const weight = config.mix[name] ?? 0;
+      if (weight <= 0) return;
+      this.roles.push(make(this.world, prng(config.seed + 101 * (k + 1))));
+      this.cumulative.push((acc += weight / total));
+    });
+    this.pickRole = prng(config.seed + 7);
+  }
+
+  setup(): InputEvent[][] {
+    const { catalogue, geography, idPrefix } = this.world;
+    function* stock(): Generator<InputEvent> {
+      for (const sku of catalogue.all()) {
+        for (const site of geography.sites) {
+          yield { id: `${idPrefix}-seed-${sku}-${site.id}`, type: 'stock.received', sku, location: site.id, qty: site.kind === 'store' ? STORE_STOCK : WAREHOUSE_STOCK };
+        }
+      }
+    }
+    return [geography.locationEvents(idPrefix), ...chunked(stock(), SETUP_BODY)];
+  }
+
+  next(): InputEvent {
+    const u = this.pickRole();
+    let i = 0;
+    while (i < this.cumulative.length - 1 && u >= this.cumulative[i]) i++;
+    const n = this.n++;
+    return this.roles[i].next(n, `${this.world.idPrefix}-${n}`);
+  }
+
+  /** Kiosks (stores × kiosksPerStore, at most half of `count`), the rest storefront shoppers. */
+  subscribers(count: number): SubscriberPlan[] {
+    const { catalogue, geography, config } = this.world;
+    const rand = prng(config.seed + 5);
+    const kiosks = Math.min(geography.stores.length * config.kiosksPerStore, Math.floor(count / 2));
+    const shoppers = shopperPlans(count - kiosks, () => catalogue.popular(rand()), rand);
+    return [...shoppers, ...kioskPlans(geography.stores, kiosks, (k) => catalogue.distinct(k, rand), rand)];
+  }
+}

@@ -1,0 +1,31 @@
+// What a scenario is to the run: the events to send (set-up first, then one at a time on the
+// schedule) and the subscribers to connect, each with what it watches and who it is.
+
+import type { InputEvent } from '../../engine/mod.ts';
+
+/**
+ * Who a subscriber is, which decides its token: a storefront shopper uses the run's subscriber
+ * token (a customer token, or none: anonymous); a kiosk gets its own kiosk token (sub = kiosk id,
+ * loc = its store), as a real in-store screen would.
+ */
+export type Watcher = { role: 'shopper' } | { role: 'kiosk'; kiosk: string; store: string };
+
+export interface SubscriberPlan {
+  /** The topics this client subscribes to. */
+  topics: string[];
+  as: Watcher;
+}
+
+export interface EventSource {
+  readonly name: string;
+  /** Bodies to send before the run (locations, then every row's starting stock). */
+  setup(): InputEvent[][];
+  next(): InputEvent;
+  /** What each of `count` subscribers watches, and as whom; deterministic. */
+  subscribers(count: number): SubscriberPlan[];
+}
+
+export const SHOPPER: Watcher = { role: 'shopper' };
+
+/** Events per set-up request. */
+export const SETUP_BODY = 5000;

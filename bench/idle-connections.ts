@@ -14,6 +14,7 @@ import { openOmniSubscriber, type OmniSubscriber, type SubscriberSpec, type Subs
 import { signToken } from '../gateway/mod.ts';
 import { describeFlags, readFlags, type FlagSpec } from './flags.ts';
 import { fmtInt, median, printTable } from './report.ts';
+import { INSPECT_FLAG, collectGarbage, type HeapAfterGc } from './inspector-gc.ts';
 import { freshDir, removeDir, startServer, type ServerProcess } from './server-process.ts';
 
 export const IDLE_FLAGS: FlagSpec[] = [
@@ -69,6 +70,8 @@ export interface IdleTarget {
   open?: (spec: SubscriberSpec, tally: SubscriberTally) => OmniSubscriber;
   /** What the server says of itself, read with each RSS figure: tells JS heap from native memory. */
   selfReport?(url: string): Promise<SelfReport>;
+  /** Runs a full GC in the server (bench/inspector-gc.ts), for a second reading of what it retains. */
+  collectGarbage?(server: ServerProcess): Promise<HeapAfterGc>;
   /** Removes what spawn left behind (a data dir), after the server stopped. */
   cleanUp?(): void;
 }
@@ -97,6 +100,8 @@ export interface IdleResult {
   after?: SelfReport;
   /** Of kibPerConnection, the part that is live-or-not-yet-collected JS heap. */
   heapKibPerConnection?: number;
+  /** The same after a full GC in the server before each reading: what the connections retain. */
+  afterGc?: { kibPerConnection: number; heapKibPerConnection: number };
 }
 
 const WARM_UP_CONNECTIONS = 100;
@@ -118,6 +123,8 @@ export async function measureIdleConnections(target: IdleTarget, subscriptions: 
     await sleep(o.settleMs);
     const rssBefore = await readRss(server.pid);
     const before = await target.selfReport?.(url);
+    // Read last, so the GC does not flatter the plain reading above.
+    const gcBefore = target.collectGarbage ? { heap: await target.collectGarbage(server), rss: await readRss(server.pid) } : undefined;
 
     const started = performance.now();
     const conns = await openAll(o.connections, spec, open, o.inFlight);
@@ -127,6 +134,12 @@ export async function measureIdleConnections(target: IdleTarget, subscriptions: 
     const after = await target.selfReport?.(url);
     const ready = conns.tally.ready - conns.tally.lost;
     const perConnection = (kib: number) => round(kib / Math.max(1, ready), 2);
+    let afterGc: IdleResult['afterGc'];
+    if (target.collectGarbage && gcBefore) {
+      const heap = await target.collectGarbage(server);
+      const rss = await readRss(server.pid);
+      afterGc = { kibPerConnection: perConnection(rss.total - gcBefore.rss.total), heapKibPerConnection: perConnection(heap.heapUsedKiB - gcBefore.heap.heapUsedKiB) };
+    }
     await conns.closeAll();
     return {
       target: target.label,
@@ -142,6 +155,7 @@ export async function measureIdleConnections(target: IdleTarget, subscriptions: 
       fileKibPerConnection: perConnection(rssAfter.file - rssBefore.file),
       ...(before === undefined || after === undefined ? {} : { before, after }),
       ...(before?.heapUsedKiB === undefined || after?.heapUsedKiB === undefined ? {} : { heapKibPerConnection: perConnection(after.heapUsedKiB - before.heapUsedKiB) }),
+      ...(afterGc === undefined ? {} : { afterGc }),
     };
   } finally {
     await server.stop();
@@ -155,9 +169,10 @@ export function omniIdleTarget(): IdleTarget {
   const secret = randomBytes(32).toString('base64url');
   return {
     label: 'omni serve',
-    spawn: () => startServer({ dataDir: dir, secret, durability: 'none' }),
+    spawn: () => startServer({ dataDir: dir, secret, durability: 'none', nodeFlags: [INSPECT_FLAG] }),
     token: signToken({ sub: 'idle-bench', role: 'customer', exp: Math.floor(Date.now() / 1000) + 3600 }, secret),
     selfReport: omniSelfReport,
+    collectGarbage: (server) => collectGarbage(server.stderr()),
     cleanUp: () => removeDir(dir),
   };
 }
@@ -182,7 +197,7 @@ export async function runIdleBench(o: IdleOptions): Promise<IdleResult[]> {
   }
   const mib = (kib: number) => (kib / 1024).toFixed(1);
   printTable([
-    ['server', 'subscriptions', 'connections', 'ready', 'server counts', 'open+subscribe s', 'RSS before MiB', 'RSS after MiB', 'KiB / connection', 'of it JS heap', 'of it file pages', 'target ≤ 4 KiB'],
+    ['server', 'subscriptions', 'connections', 'ready', 'server counts', 'open+subscribe s', 'RSS before MiB', 'RSS after MiB', 'KiB / connection', 'of it JS heap', 'of it file pages', 'after full GC: KiB / conn', 'of it JS heap', 'target ≤ 4 KiB'],
     ...results.map((r) => [
       r.target,
       r.subscriptions === 'one' ? '1 topic each' : 'none',
@@ -195,6 +210,8 @@ export async function runIdleBench(o: IdleOptions): Promise<IdleResult[]> {
       r.kibPerConnection.toFixed(2),
       r.heapKibPerConnection === undefined ? '-' : r.heapKibPerConnection.toFixed(2),
       r.fileKibPerConnection.toFixed(2),
+      r.afterGc === undefined ? '-' : r.afterGc.kibPerConnection.toFixed(2),
+      r.afterGc === undefined ? '-' : r.afterGc.heapKibPerConnection.toFixed(2),
       r.kibPerConnection <= 4 ? 'met' : 'missed',
     ]),
   ]);
@@ -202,7 +219,13 @@ export async function runIdleBench(o: IdleOptions): Promise<IdleResult[]> {
 }
 
 export function idleHeadline(results: IdleResult[]): Record<string, number> {
-  return Object.fromEntries(results.map((r) => [`kibPerConnection.${r.subscriptions === 'one' ? 'oneTopic' : 'noTopic'}`, r.kibPerConnection]));
+  const headline: Record<string, number> = {};
+  for (const r of results) {
+    const variant = r.subscriptions === 'one' ? 'oneTopic' : 'noTopic';
+    headline[`kibPerConnection.${variant}`] = r.kibPerConnection;
+    if (r.afterGc) headline[`kibPerConnectionAfterGc.${variant}`] = r.afterGc.kibPerConnection;
+  }
+  return headline;
 }
 
 interface OpenConnections {

@@ -79,10 +79,12 @@ export interface ServeArgs {
   durability?: 'fsync' | 'commit' | 'none';
   /** Give up waiting for the listening line after this long. */
   startTimeoutMs?: number;
+  /** More node flags (e.g. bench/inspector-gc.ts's INSPECT_FLAG). */
+  nodeFlags?: string[];
 }
 
 export function startServer(args: ServeArgs): ServerProcess {
-  const argv = [...NODE_FLAGS, OMNI_BIN, 'serve', '--host', '127.0.0.1', '--port', String(args.port ?? 0), '--data', args.dataDir];
+  const argv = [...NODE_FLAGS, ...(args.nodeFlags ?? []), OMNI_BIN, 'serve', '--host', '127.0.0.1', '--port', String(args.port ?? 0), '--data', args.dataDir];
   if (args.durability) argv.push('--durability', args.durability);
   return spawnServer('omni serve', argv, { OMNI_NATS: '', OMNI_SECRET: args.secret }, args.startTimeoutMs);
 }

@@ -3,7 +3,7 @@
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { signToken, startGateway } from '../gateway/mod.ts';
-import { onExpiry } from '../gateway/ws/token-expiry.ts';
+import { SWEEP_MS, TokenExpiries } from '../gateway/ws/token-expiry.ts';
 import { TEST_SECRET } from './gateway-harness.ts';
 import { loc, post, recv, useWsServers } from './ws-harness.ts';
 
@@ -30,24 +30,37 @@ describe('token expiry', () => {
     expect(lasting.ws.readyState).toBe(lasting.ws.OPEN);
   });
 
-  describe('onExpiry', () => {
+  describe('TokenExpiries', () => {
     afterEach(() => {
       vi.useRealTimers();
     });
 
-    it('waits out expiries beyond setTimeout range (which would otherwise fire at once) and can be cancelled', () => {
+    it('expires a past token at once, a future one within a sweep after its time, and forgets a deleted one', () => {
       vi.useFakeTimers({ now: 0 });
       const DAY = 86_400_000;
       const fired: string[] = [];
-      onExpiry(40 * DAY, () => fired.push('far'));
-      const cancelled = onExpiry(DAY, () => fired.push('cancelled'));
-      onExpiry(-1, () => fired.push('past'));
+      const conn = (name: string) => ({ expire: () => void fired.push(name) });
+      const expiries = new TokenExpiries();
+      const far = conn('far');
+      const soon = conn('soon');
+      const gone = conn('gone');
+      expiries.add(far, 40 * DAY);
+      expiries.add(soon, 1500);
+      expiries.add(gone, 1200);
+      expiries.add(conn('past'), -1);
       expect(fired).toEqual(['past']);
-      cancelled.cancel();
+      expiries.delete(gone);
+      vi.advanceTimersByTime(1000);
+      expect(fired).toEqual(['past']);
+      vi.advanceTimersByTime(SWEEP_MS);
+      expect(fired).toEqual(['past', 'soon']);
       vi.advanceTimersByTime(39 * DAY);
-      expect(fired).toEqual(['past']);
+      expect(fired).toEqual(['past', 'soon']);
       vi.advanceTimersByTime(DAY);
-      expect(fired).toEqual(['past', 'far']);
+      expect(fired).toEqual(['past', 'soon', 'far']);
+      // Nothing left to expire: no timer keeps running.
+      expect(expiries.size).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
     });
   });
 });

@@ -12,6 +12,7 @@ import type { Principal } from '../auth/principal.ts';
 import { CLOSE, type WsLimits } from './limits.ts';
 import type { OutMessage, WsFormat } from './out-message.ts';
 import { TokenBucket } from './rate-limit.ts';
+import type { Expiring } from './token-expiry.ts';
 import type { Subscriber } from './topic-hub.ts';
 import { isStateTopic } from './topic-kind.ts';
 
@@ -42,7 +43,7 @@ interface Slot {
   bytes: number;
 }
 
-export class WsConnection implements Subscriber {
+export class WsConnection implements Subscriber, Expiring {
   readonly topics = new Set<string>();
   readonly bucket: TokenBucket;
   format: WsFormat;
@@ -52,8 +53,11 @@ export class WsConnection implements Subscriber {
 
   #queue: Array<Slot | undefined> = [];
   #head = 0;
-  /** The pending (unsent) update slot of each state topic, replaced in place when conflated. */
-  readonly #pendingState = new Map<string, Slot>();
+  /**
+   * The pending (unsent) update slot of each state topic, replaced in place when conflated.
+   * Made on the first queued state update: most connections of a quiet server never need one.
+   */
+  #pendingState: Map<string, Slot> | undefined;
   #queuedMessages = 0;
   #queuedBytes = 0;
 
@@ -74,7 +78,7 @@ export class WsConnection implements Subscriber {
     if (this.closed) return;
     const stateTopic = message.seq !== undefined && message.topic !== undefined && isStateTopic(message.topic) ? message.topic : undefined;
     if (stateTopic !== undefined) {
-      const pending = this.#pendingState.get(stateTopic);
+      const pending = this.#pendingState?.get(stateTopic);
       if (pending !== undefined) {
         // Still unsent: the newer state replaces it where it stood.
         pending.message = message;
@@ -84,7 +88,7 @@ export class WsConnection implements Subscriber {
     }
     const slot: Slot = { message, stateTopic, counted: stateTopic === undefined, bytes: 0 };
     if (stateTopic !== undefined) {
-      this.#pendingState.set(stateTopic, slot);
+      (this.#pendingState ??= new Map()).set(stateTopic, slot);
     } else {
       slot.bytes = message.size(this.format);
       this.#queuedMessages++;
@@ -120,6 +124,11 @@ export class WsConnection implements Subscriber {
       const slot = this.#queue[i];
       if (slot !== undefined && slot.message.topic === topic && slot.message.seq !== undefined) this.#take(i);
     }
+  }
+
+  /** Closes the socket because the token that opened it expired (token-expiry.ts). */
+  expire(): void {
+    this.end(CLOSE.tokenExpired, 'token expired');
   }
 
   /** Closes the socket (uWS calls the close handler synchronously). */
@@ -162,7 +171,7 @@ export class WsConnection implements Subscriber {
     this.#queue[index] = undefined;
     if (index === this.#head) this.#head++;
     if (slot.stateTopic !== undefined) {
-      this.#pendingState.delete(slot.stateTopic);
+      this.#pendingState!.delete(slot.stateTopic);
     } else if (slot.counted) {
       this.#queuedMessages--;
       this.#queuedBytes -= slot.bytes;
@@ -191,7 +200,7 @@ export class WsConnection implements Subscriber {
     this.closed = true;
     this.#queue = [];
     this.#head = 0;
-    this.#pendingState.clear();
+    this.#pendingState = undefined;
     this.#queuedMessages = 0;
     this.#queuedBytes = 0;
   }

@@ -11,7 +11,7 @@ import { WsConnection, type ConnectionCounters, type SocketData } from './connec
 import { CLOSE, type WsLimits } from './limits.ts';
 import type { WsFormat } from './out-message.ts';
 import { handleFrame, type SessionContext } from './session.ts';
-import { onExpiry, type Expiry } from './token-expiry.ts';
+import { TokenExpiries } from './token-expiry.ts';
 
 export interface WsEndpointOptions {
   secret: string;
@@ -32,7 +32,7 @@ export interface WsEndpoint {
 export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEndpointOptions): WsEndpoint {
   const { limits, counters, session } = options;
   const open = new Set<WsConnection>();
-  const expiries = new Map<WsConnection, Expiry>();
+  const expiries = new TokenExpiries<WsConnection>();
 
   app.ws<SocketData>(pattern, {
     maxPayloadLength: Math.max(limits.hardMaxPayloadBytes, limits.maxPayloadBytes),
@@ -62,9 +62,8 @@ export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEn
       data.connection = conn;
       open.add(conn);
       if (data.expiresAtMs === undefined) return;
-      const expiry = onExpiry(data.expiresAtMs, () => conn.end(CLOSE.tokenExpired, 'token expired'));
-      // Expired since the upgrade: already closed (the close handler ran inside onExpiry).
-      if (!conn.closed) expiries.set(conn, expiry);
+      // Expired since the upgrade: closed at once (the close handler runs inside add).
+      expiries.add(conn, data.expiresAtMs);
     },
 
     message: (ws: WebSocket<SocketData>, message: ArrayBuffer, isBinary: boolean) => {
@@ -89,7 +88,6 @@ export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEn
       if (conn === undefined || conn.closed) return;
       conn.markClosed();
       open.delete(conn);
-      expiries.get(conn)?.cancel();
       expiries.delete(conn);
       for (const topic of conn.topics) session.hub.unsubscribe(conn, topic);
       conn.topics.clear();

@@ -1,6 +1,9 @@
 // A token bucket per connection: `rate` ops per second sustained, `burst` at once. Refilled
 // lazily from the clock on each take, so an idle connection costs no timer.
 
+/** Shared by every bucket: a default closure per bucket would cost each idle connection its bytes. */
+const monotonicMs = (): number => performance.now();
+
 export class TokenBucket {
   #tokens: number;
   #last: number;
@@ -8,7 +11,7 @@ export class TokenBucket {
   constructor(
     private readonly rate: number,
     private readonly burst: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicMs,
   ) {
     this.#tokens = burst;
     this.#last = now();

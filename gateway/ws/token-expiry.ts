@@ -1,25 +1,56 @@
 // A WebSocket lives longer than the token that opened it; what the token allowed must end with
 // it. Like Centrifugo, a connection is closed when its token's `exp` passes (close code 4001);
 // the client reconnects with a fresh token and resumes its topics with `since`.
+//
+// One sweep a second over the connections that have an expiry, instead of a timer each: a timer
+// with its closures costs several hundred bytes per idle connection, a map entry a few dozen,
+// and `exp` has one-second granularity anyway.
 
-/** setTimeout's longest delay (~24.8 days); a longer one would fire at once. */
-const MAX_DELAY_MS = 2 ** 31 - 1;
-
-export interface Expiry {
-  cancel(): void;
+export interface Expiring {
+  /** Closes the connection because its token expired. */
+  expire(): void;
 }
 
-/** Calls `onExpired` once `atMs` (epoch ms) has passed; at once if it already has. */
-export function onExpiry(atMs: number, onExpired: () => void, now: () => number = Date.now): Expiry {
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (): void => {
-    const delay = atMs - now();
-    if (delay <= 0) return onExpired();
-    // Re-armed on waking: a token valid for months needs several timers, and a timer may fire early.
-    timer = setTimeout(arm, Math.min(delay, MAX_DELAY_MS));
-    // The connection keeps the process alive, not its expiry.
-    timer.unref();
-  };
-  arm();
-  return { cancel: () => clearTimeout(timer) };
+export const SWEEP_MS = 1000;
+
+export class TokenExpiries<T extends Expiring = Expiring> {
+  readonly #atMs = new Map<T, number>();
+  #sweeper: NodeJS.Timeout | undefined;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  get size(): number {
+    return this.#atMs.size;
+  }
+
+  /** Expires `conn` once `atMs` (epoch ms) has passed: at once if it already has, else within a sweep after. */
+  add(conn: T, atMs: number): void {
+    if (atMs <= this.now()) return conn.expire();
+    this.#atMs.set(conn, atMs);
+    if (this.#sweeper === undefined) {
+      this.#sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+      // The connections keep the process alive, not their expiry.
+      this.#sweeper.unref();
+    }
+  }
+
+  delete(conn: T): void {
+    this.#atMs.delete(conn);
+    if (this.#atMs.size === 0) this.stop();
+  }
+
+  sweep(): void {
+    const now = this.now();
+    for (const [conn, atMs] of this.#atMs) {
+      if (atMs > now) continue;
+      this.#atMs.delete(conn);
+      conn.expire();
+    }
+    if (this.#atMs.size === 0) this.stop();
+  }
+
+  stop(): void {
+    if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+  }
 }

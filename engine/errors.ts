@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'unavailable',
   'internal',
   'method_not_allowed',
+  'no_offer',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

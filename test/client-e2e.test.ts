@@ -100,8 +100,8 @@ describe.each(['json', 'msgpack'] as const)('client SDK end to end (%s)', (forma
   it('ops are matched to their results by id (given or generated)', async () => {
     server = await startTestServer();
     client = connect({ url: server.url, token: server.token('agent', 'ag-1'), format, WebSocket });
-    // Agent events are answered unknown_type until the service domain lands (docs/protocol.md §3);
-    // either way the answer must come back to the call that asked, found by the op's id.
+    // This agent never came online, so the service processor refuses both (not_found); either
+    // way the answer must come back to the call that asked, found by the op's id.
     const refOf = (call: Promise<{ ref: string }>) => call.then((r) => r.ref, (e: ServerError) => e.result?.ref);
     const id = `st-${format}-1`;
     const [given, generated] = await Promise.all([

@@ -143,10 +143,10 @@ describe('WebSocket streams', () => {
 
     const agent = await client(s, { token: s.token('agent', 'ag1') });
     agent.send({ op: 'status', status: 'away', id: 'st1' });
-    // Service events arrive with issue C: until then the engine does not know the type.
-    expect((await agent.next((m) => m.op === 'result')).msg).toMatchObject({ ref: 'st1', ok: false, error: { code: 'unknown_type' } });
+    // The ops reach the service processor as events: this agent never came online, q1 does not exist.
+    expect((await agent.next((m) => m.op === 'result')).msg).toMatchObject({ ref: 'st1', ok: false, error: { code: 'not_found' } });
     agent.send({ op: 'accept', request: 'q1' });
-    expect((await agent.next((m) => m.op === 'result' && m.ref !== 'st1')).msg).toMatchObject({ ok: false, error: { code: 'unknown_type' } });
+    expect((await agent.next((m) => m.op === 'result' && m.ref !== 'st1')).msg).toMatchObject({ ok: false, error: { code: 'not_found' } });
     // Completing a request not assigned to it is refused before the engine.
     agent.send({ op: 'complete', request: 'q1', id: 'c1' });
     expect((await agent.next((m) => m.op === 'error')).msg).toMatchObject({ code: 'forbidden', ref: 'c1' });

@@ -1,0 +1,103 @@
+// What one service event (or timer) does, collected before anything is written: the records it
+// staged (its own copies; the view's objects are never changed), messages, timers, and the
+// requests whose status the customer is told about once the event is done.
+
+import type { ErrorCode } from '../errors.ts';
+import type { Effects, StateView, TimerSpec } from '../types.ts';
+import type { RecordEditor } from './ranked-list.ts';
+import type { Agent, CustomerRecord, ServiceOptions, ServiceRequest, TimerData } from './types.ts';
+import { keys } from './types.ts';
+
+/** Thrown by a handler that must refuse the event; the processor turns it into a rejection. */
+export class ServiceRejection extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type ResolvedOptions = Required<Omit<ServiceOptions, 'customerContext'>> & Pick<ServiceOptions, 'customerContext'>;
+
+export class ServiceChange implements RecordEditor {
+  private readonly staged = new Map<string, unknown>();
+  private readonly messages: Array<{ topic: string; data: unknown }> = [];
+  private readonly changed = new Set<string>();
+  /** The last set (or cancel, null) per timer id: the engine applies cancels before sets. */
+  private readonly timers = new Map<string, TimerSpec | null>();
+  /** Requests whose final status goes to `request/<id>` when the event is done, in order. */
+  readonly touched = new Set<string>();
+
+  constructor(
+    readonly view: StateView,
+    readonly options: ResolvedOptions,
+    /** The clock: offers, SLAs, waiting times and idle times all run on it. */
+    readonly now: number,
+  ) {}
+
+  get<T>(key: string): T | undefined {
+    if (this.staged.has(key)) return this.staged.get(key) as T | undefined;
+    return this.view.get<T>(key);
+  }
+
+  edit<T>(key: string, copy: (value: T) => T): T | undefined {
+    if (this.staged.has(key)) return this.staged.get(key) as T | undefined;
+    const value = this.view.get<T>(key);
+    if (value === undefined) return undefined;
+    const own = copy(value);
+    this.staged.set(key, own);
+    return own;
+  }
+
+  /** Stages a value this change owns (`undefined` deletes the key). */
+  put(key: string, value: unknown): void {
+    this.staged.set(key, value);
+  }
+
+  agent(id: string): Agent | undefined {
+    return this.get<Agent>(keys.agent(id));
+  }
+
+  request(id: string): ServiceRequest | undefined {
+    return this.get<ServiceRequest>(keys.request(id));
+  }
+
+  customer(id: string): CustomerRecord | undefined {
+    return this.get<CustomerRecord>(keys.customer(id));
+  }
+
+  message(topic: string, data: unknown): void {
+    this.messages.push({ topic, data });
+  }
+
+  topicChanged(topic: string): void {
+    this.changed.add(topic);
+  }
+
+  setTimer(id: string, at: number, data: TimerData): void {
+    this.timers.set(id, { id, at, data });
+  }
+
+  cancelTimer(id: string): void {
+    this.timers.set(id, null);
+  }
+
+  /** The staged state as effects; `statusMessages` renders the touched requests' final status. */
+  effects(statusMessages: () => void, result: Record<string, unknown> = {}): Effects {
+    statusMessages();
+    const writes: Array<[string, unknown]> = [...this.staged];
+    const effects: Effects = { result: { ok: true, ...result }, writes, changed: [...this.changed] };
+    if (this.messages.length > 0) effects.messages = this.messages;
+    if (this.timers.size > 0) {
+      const set: TimerSpec[] = [];
+      const cancel: string[] = [];
+      for (const [id, spec] of this.timers) {
+        if (spec) set.push(spec);
+        else cancel.push(id);
+      }
+      effects.timers = { set, cancel };
+    }
+    return effects;
+  }
+}

@@ -1,0 +1,265 @@
+// One handler per service event type, and the timers. Each stages its changes in a
+// ServiceChange and returns its effects, or throws ServiceRejection (then nothing is written).
+
+import type { Effects, InputEvent } from '../types.ts';
+import { ServiceChange, ServiceRejection } from './change.ts';
+import { copyAgent, requestLane, saveAgent, saveRequest, stats } from './indexes.ts';
+import { rankOf } from './ranked-list.ts';
+import { assign, goOffline, pickForAgent, release, routeRequest, without, withdrawOffer } from './routing.ts';
+import {
+  CHANNELS,
+  keys,
+  PAST_KEPT,
+  rankKey,
+  timerIds,
+  topics,
+  VIP_POINTS,
+  type Agent,
+  type Channel,
+  type CustomerRecord,
+  type ServiceRequest,
+  type TimerData,
+} from './types.ts';
+
+type Handler = (c: ServiceChange, ev: InputEvent) => Effects;
+
+const reject = (code: ServiceRejection['code'], message: string): never => {
+  throw new ServiceRejection(code, message);
+};
+
+function mustAgent(c: ServiceChange, id: string): Agent {
+  return c.agent(id) ?? reject('not_found', `no agent '${id}'`);
+}
+
+function mustRequest(c: ServiceChange, id: string): ServiceRequest {
+  return c.request(id) ?? reject('not_found', `no request '${id}'`);
+}
+
+/** Tells each request touched by the event its final status (and queue position) once. */
+function statusMessages(c: ServiceChange): () => void {
+  return () => {
+    for (const id of c.touched) {
+      const r = c.request(id)!;
+      const lane = requestLane(r);
+      const position = lane === undefined ? undefined : rankOf(c, lane, r.id, r.rank);
+      c.message(topics.request(id), {
+        type: 'status',
+        request: id,
+        status: r.status,
+        ...(r.status === 'assigned' ? { agent: r.agent } : {}),
+        ...(position !== undefined ? { position: position + 1 } : {}),
+        ...(r.conversation ? { conversation: r.conversation } : {}),
+      });
+    }
+  };
+}
+
+export const done = (c: ServiceChange, result: Record<string, unknown> = {}) => c.effects(statusMessages(c), result);
+
+const online: Handler = (c, ev) => {
+  const id = ev.agent as string;
+  const skills = Object.entries(ev.skills as Record<string, number>);
+  const capacity = ev.capacity as Partial<Record<Channel, number>>;
+  const before = c.agent(id);
+  const wasOnline = before?.online === true;
+  const after: Agent = {
+    id,
+    online: true,
+    status: wasOnline ? before.status : 'available',
+    topics: skills.map(([topic]) => topic),
+    levels: skills.map(([, level]) => level),
+    languages: [...new Set((ev.languages as string[] | undefined) ?? [])],
+    capacity: CHANNELS.map((ch) => capacity[ch] ?? 0),
+    load: wasOnline ? before.load.slice() : CHANNELS.map(() => 0),
+    idleSince: wasOnline ? before.idleSince : c.now,
+    offers: wasOnline ? before.offers.slice() : [],
+    assigned: wasOnline ? before.assigned.slice() : [],
+  };
+  if (wasOnline && before.graceUntil !== undefined) c.cancelTimer(timerIds.grace(id));
+  saveAgent(c, before, after);
+  pickForAgent(c, id);
+  return done(c, { agent: id });
+};
+
+const status: Handler = (c, ev) => {
+  const a = mustAgent(c, ev.agent as string);
+  saveAgent(c, a, { ...copyAgent(a), status: ev.status as Agent['status'] });
+  pickForAgent(c, a.id);
+  return done(c, { agent: a.id, status: ev.status });
+};
+
+const offline: Handler = (c, ev) => {
+  const a = mustAgent(c, ev.agent as string);
+  if (a.online) goOffline(c, a);
+  return done(c, { agent: a.id });
+};
+
+/** The gateway's presence: the agent's last desk connection closed; offline after the grace. */
+const disconnected: Handler = (c, ev) => {
+  const a = mustAgent(c, ev.agent as string);
+  if (!a.online) return done(c, { agent: a.id });
+  const graceUntil = c.now + c.options.graceMs;
+  saveAgent(c, a, { ...copyAgent(a), graceUntil });
+  c.setTimer(timerIds.grace(a.id), graceUntil, { kind: 'grace', agent: a.id });
+  return done(c, { agent: a.id, graceUntil });
+};
+
+const connected: Handler = (c, ev) => {
+  const a = mustAgent(c, ev.agent as string);
+  if (a.graceUntil !== undefined) {
+    saveAgent(c, a, without(copyAgent(a), 'graceUntil'));
+    c.cancelTimer(timerIds.grace(a.id));
+  }
+  return done(c, { agent: a.id });
+};
+
+const profile: Handler = (c, ev) => {
+  const id = ev.customer as string;
+  const before = c.customer(id);
+  const language = (ev.language ?? undefined) as string | undefined;
+  const after: CustomerRecord = {
+    tier: ev.tier as CustomerRecord['tier'],
+    ...(language ? { language } : {}),
+    open: before?.open ?? [],
+    past: before?.past ?? [],
+  };
+  c.put(keys.customer(id), after);
+  return done(c, { customer: id });
+};
+
+const requested: Handler = (c, ev) => {
+  const id = ev.request as string;
+  if (c.request(id)) reject('conflict', `request '${id}' already exists`);
+  const customer = c.options.resolveCustomer(c, ev.subject as string);
+  const record = c.customer(customer);
+  const vip = record?.tier === 'vip';
+  const priority = (ev.priority ?? 0) as number;
+  const language = (ev.language as string | null | undefined) ?? record?.language;
+  const topic = ev.topic as string;
+  let joined: ServiceRequest | undefined;
+  for (const openId of record?.open ?? []) {
+    const o = c.request(openId);
+    if (o && o.topic === topic) {
+      joined = o;
+      break;
+    }
+  }
+  const preferredAgent = joined?.agent ?? joined?.preferredAgent;
+  const r: ServiceRequest = {
+    id,
+    customer,
+    subject: ev.subject as string,
+    channel: ev.channel as Channel,
+    topic,
+    ...(language ? { language } : {}),
+    priority,
+    vip,
+    status: 'queued',
+    enqueuedAt: c.now,
+    rank: rankKey(c.now, (vip ? VIP_POINTS : 0) + priority, c.options.agingMs),
+    ...(joined ? { conversation: joined.conversation ?? joined.id } : {}),
+    ...(preferredAgent ? { preferredAgent } : {}),
+  };
+  saveRequest(c, undefined, r);
+  c.put(keys.customer(customer), {
+    tier: record?.tier ?? 'standard',
+    ...(record?.language ? { language: record.language } : {}),
+    open: [...(record?.open ?? []), id],
+    past: record?.past ?? [],
+  } satisfies CustomerRecord);
+  c.setTimer(timerIds.sla(id), c.now + c.options.slaMs, { kind: 'sla', request: id });
+  routeRequest(c, id);
+  const final = c.request(id)!;
+  return done(c, { request: id, status: final.status, ...(final.conversation ? { conversation: final.conversation } : {}) });
+};
+
+/** The live offer of `agent` for this request, or a rejection saying why there is none. */
+function liveOffer(c: ServiceChange, ev: InputEvent): { r: ServiceRequest; a: Agent } {
+  const r = mustRequest(c, ev.request as string);
+  const agent = ev.agent as string;
+  if (r.status === 'assigned' || r.status === 'completed') {
+    const whose = r.agent === agent ? 'you' : 'another agent';
+    reject('conflict', `request '${r.id}' is already ${r.status === 'assigned' ? `assigned to ${whose}` : 'completed'}`);
+  }
+  if (r.offer?.agent !== agent) reject('no_offer', `request '${r.id}' has no offer for agent '${agent}' (declined, timed out or revoked)`);
+  if (r.offer!.expiresAt <= c.now) reject('no_offer', `the offer of request '${r.id}' expired`);
+  return { r, a: mustAgent(c, agent) };
+}
+
+const accepted: Handler = (c, ev) => {
+  const { r, a } = liveOffer(c, ev);
+  assign(c, r, a);
+  return done(c, { request: r.id, agent: a.id, status: 'assigned' });
+};
+
+const declined: Handler = (c, ev) => {
+  const { r } = liveOffer(c, ev);
+  withdrawOffer(c, r, 'declined');
+  return done(c, { request: r.id, status: c.request(r.id)!.status });
+};
+
+const completed: Handler = (c, ev) => {
+  const r = mustRequest(c, ev.request as string);
+  if (r.status === 'completed') reject('conflict', `request '${r.id}' is already completed`);
+  const agent = r.agent ?? r.offer?.agent;
+  if (r.status === 'offered') withdrawOffer(c, r, 'completed');
+  if (r.status === 'assigned') release(c, r);
+  saveRequest(c, r, { ...without(r, 'offer'), status: 'completed', completedAt: c.now });
+  c.cancelTimer(timerIds.sla(r.id));
+  const record = c.customer(r.customer);
+  if (record) {
+    c.put(keys.customer(r.customer), {
+      ...record,
+      open: record.open.filter((id) => id !== r.id),
+      past: [r.id, ...record.past].slice(0, PAST_KEPT),
+    } satisfies CustomerRecord);
+  }
+  if (agent) pickForAgent(c, agent);
+  return done(c, { request: r.id, status: 'completed' });
+};
+
+const message: Handler = (c, ev) => {
+  const r = mustRequest(c, ev.request as string);
+  if (r.status === 'completed') reject('conflict', `request '${r.id}' is completed`);
+  c.message(topics.request(r.id), { type: 'message', request: r.id, from: ev.from, text: ev.text, at: ev.ts ?? c.now });
+  return done(c, { request: r.id });
+};
+
+export const HANDLERS: Record<string, Handler> = {
+  'agent.online': online,
+  'agent.status': status,
+  'agent.offline': offline,
+  'agent.connected': connected,
+  'agent.disconnected': disconnected,
+  'customer.profile': profile,
+  'service.requested': requested,
+  'service.accepted': accepted,
+  'service.declined': declined,
+  'service.completed': completed,
+  'service.message': message,
+};
+
+export function onTimer(c: ServiceChange, data: TimerData, at: number): void {
+  if (data.kind === 'offer') {
+    const r = c.request(data.request);
+    // Answered, revoked or re-offered since: this timer is stale.
+    if (r?.status === 'offered' && r.offer?.agent === data.agent && r.offer.expiresAt === at) withdrawOffer(c, r, 'timeout');
+  } else if (data.kind === 'sla') {
+    const r = c.request(data.request);
+    if (!r || r.breached || (r.status !== 'queued' && r.status !== 'offered')) return;
+    saveRequest(c, r, { ...r, breached: true });
+    stats(c, r.topic).slaBreaches++;
+    c.message(topics.alerts, {
+      type: 'sla',
+      request: r.id,
+      topic: r.topic,
+      channel: r.channel,
+      waitedMs: c.now - r.enqueuedAt,
+      ...(r.language ? { language: r.language } : {}),
+    });
+    routeRequest(c, r.id);
+  } else {
+    const a = c.agent(data.agent);
+    if (a?.online && a.graceUntil === at) goOffline(c, a);
+  }
+}

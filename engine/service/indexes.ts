@@ -1,0 +1,122 @@
+// Every agent and request record is saved through here, so the lanes (ranked lists) and the
+// per-topic counters follow from the record alone: what an old record put in a lane is taken
+// out by diffing it with the new one. No path can leave an index out of step with its record.
+//
+// Agent lane (channel, language, topic): the agents that can take a request there now —
+// online, available, skilled in the topic, speaking the language (or `*`: every agent), with
+// free capacity on the channel — ordered by level, then idle time. Request lane (channel,
+// language, topic): the queued requests needing exactly that (`*`: no language required),
+// in queue order, aux = enqueue time.
+
+import type { ServiceChange } from './change.ts';
+import { CHUNK_MAX, insert, remove } from './ranked-list.ts';
+import { agentKey, ANY_LANGUAGE, CHANNELS, keys, topics, type Agent, type ServiceRequest, type TopicStats } from './types.ts';
+
+/**
+ * An agent moves in every lane it is in whenever its idle clock restarts (each completion), up
+ * to topics × channels × (languages + 1) lanes: smaller chunks keep that rewrite small.
+ */
+const AGENT_CHUNK_MAX = CHUNK_MAX / 4;
+
+export function copyAgent(a: Agent): Agent {
+  return { ...a, load: a.load.slice(), offers: a.offers.slice(), assigned: a.assigned.slice() };
+}
+
+export const free = (a: Agent, channel: number) => a.capacity[channel] - a.load[channel];
+
+const canWork = (a: Agent | undefined): a is Agent => a !== undefined && a.online && a.status === 'available';
+
+function hasFreeCapacity(a: Agent): boolean {
+  for (let ch = 0; ch < CHANNELS.length; ch++) if (free(a, ch) > 0) return true;
+  return false;
+}
+
+/** The agent lanes an agent record belongs to, with its key in each. */
+function agentLanes(a: Agent | undefined): Map<string, number> {
+  const lanes = new Map<string, number>();
+  if (!canWork(a)) return lanes;
+  for (let t = 0; t < a.topics.length; t++) {
+    const key = agentKey(a.levels[t], a.idleSince);
+    for (let ch = 0; ch < CHANNELS.length; ch++) {
+      if (free(a, ch) <= 0) continue;
+      for (const language of a.languages) lanes.set(keys.agentLane(CHANNELS[ch], language, a.topics[t]), key);
+      lanes.set(keys.agentLane(CHANNELS[ch], ANY_LANGUAGE, a.topics[t]), key);
+    }
+  }
+  return lanes;
+}
+
+export function saveAgent(c: ServiceChange, before: Agent | undefined, after: Agent): void {
+  const was = agentLanes(before);
+  const now = agentLanes(after);
+  for (const [lane, key] of was) if (now.get(lane) !== key) remove(c, lane, after.id, key);
+  for (const [lane, key] of now) if (was.get(lane) !== key) insert(c, lane, after.id, key, 0, AGENT_CHUNK_MAX);
+  if (before?.online === true && !after.online) remove(c, keys.onlineAgents, after.id, 0);
+  if (before?.online !== true && after.online) insert(c, keys.onlineAgents, after.id, 0, 0);
+  const deltas = new Map<string, [available: number, eligible: number]>();
+  countAgent(deltas, before, -1);
+  countAgent(deltas, after, 1);
+  for (const [topic, [available, eligible]] of deltas) {
+    if (available === 0 && eligible === 0) continue;
+    const s = stats(c, topic);
+    s.agentsAvailable += available;
+    s.agentsEligible += eligible;
+  }
+  c.put(keys.agent(after.id), after);
+}
+
+function countAgent(deltas: Map<string, [number, number]>, a: Agent | undefined, sign: 1 | -1): void {
+  if (!canWork(a)) return;
+  const eligible = hasFreeCapacity(a) ? sign : 0;
+  for (const topic of a.topics) {
+    const d = deltas.get(topic) ?? [0, 0];
+    d[0] += sign;
+    d[1] += eligible;
+    deltas.set(topic, d);
+  }
+}
+
+/** The request lane a request is queued in, when it is queued. */
+export function requestLane(r: ServiceRequest): string | undefined {
+  if (r.status !== 'queued') return undefined;
+  return keys.requestLane(r.channel, requiredLanguage(r) ?? ANY_LANGUAGE, r.topic);
+}
+
+/** The language an agent must speak for the request: none once its SLA is breached. */
+export const requiredLanguage = (r: ServiceRequest): string | undefined => (r.breached ? undefined : r.language);
+
+export function saveRequest(c: ServiceChange, before: ServiceRequest | undefined, after: ServiceRequest): void {
+  const was = before && requestLane(before);
+  const now = requestLane(after);
+  const moved = was !== now || before!.rank !== after.rank;
+  if (was && moved) remove(c, was, after.id, before!.rank);
+  if (now && moved) {
+    insert(c, now, after.id, after.rank, after.enqueuedAt);
+    const s = stats(c, after.topic);
+    if (!s.lanes.includes(now)) s.lanes = [...s.lanes, now];
+  }
+  if (before?.status !== after.status || moved) {
+    const s = stats(c, after.topic);
+    if (before?.status === 'queued') s.waiting--;
+    if (before?.status === 'offered') s.offered--;
+    if (after.status === 'queued') s.waiting++;
+    if (after.status === 'offered') s.offered++;
+  }
+  c.put(keys.request(after.id), after);
+  c.touched.add(after.id);
+}
+
+/** This change's copy of a topic's counters, created (and listed) for a topic never seen. */
+export function stats(c: ServiceChange, topic: string): TopicStats {
+  const key = keys.stats(topic);
+  let s = c.edit<TopicStats>(key, (v) => ({ ...v }));
+  if (!s) {
+    s = { waiting: 0, offered: 0, agentsAvailable: 0, agentsEligible: 0, slaBreaches: 0, lanes: [], updatedAt: c.now };
+    c.put(key, s);
+    const list = c.get<string[]>(keys.topicList) ?? [];
+    c.put(keys.topicList, [...list, topic]);
+  }
+  s.updatedAt = c.now;
+  c.topicChanged(topics.queue(topic));
+  return s;
+}

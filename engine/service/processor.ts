@@ -1,0 +1,133 @@
+// The service processor: agents, requests, offers, SLAs and presence, routed through lanes
+// (indexes.ts). Pure: it reads through the StateView it is given and returns effects. All its
+// events share one partition: routing compares every agent with every request.
+
+import { rejection } from '../errors.ts';
+import type { Processor, StateView } from '../types.ts';
+import { ServiceChange, ServiceRejection, type ResolvedOptions } from './change.ts';
+import { SERVICE_EVENT_FIELDS, validateServiceEvent } from './events.ts';
+import { done, HANDLERS, onTimer } from './handlers.ts';
+import { requestLane } from './indexes.ts';
+import { entries, minAuxOf, rankOf } from './ranked-list.ts';
+import { keys, type ServiceOptions, type ServiceRequest, type TimerData, type TopicStats } from './types.ts';
+
+export const SERVICE_PARTITION = 'service';
+
+export function resolveOptions(options: ServiceOptions = {}): ResolvedOptions {
+  return {
+    offerTimeoutMs: options.offerTimeoutMs ?? 15_000,
+    slaMs: options.slaMs ?? 30_000,
+    agingMs: options.agingMs ?? 30_000,
+    graceMs: options.graceMs ?? 10_000,
+    resolveCustomer: options.resolveCustomer ?? ((_view, subject) => subject),
+    customerContext: options.customerContext,
+  };
+}
+
+export function serviceProcessor(options: ServiceOptions = {}): Processor {
+  const resolved = resolveOptions(options);
+  return {
+    name: 'service',
+    types: Object.keys(SERVICE_EVENT_FIELDS),
+    // `request/<id>` stays an event topic for subscribers; its render is the request's status
+    // and parties, read by the gateway's permission lookup and GET /v1/requests/:request.
+    topicPrefixes: ['queue/', 'request/'],
+    validate: validateServiceEvent,
+    partitionKey: () => SERVICE_PARTITION,
+
+    apply(view, ev, ctx) {
+      try {
+        return HANDLERS[ev.type](new ServiceChange(view, resolved, ctx.now), ev);
+      } catch (err) {
+        if (err instanceof ServiceRejection) return { result: rejection(err.code, err.message) };
+        throw err;
+      }
+    },
+
+    onTimer(view, timer, ctx) {
+      const c = new ServiceChange(view, resolved, ctx.now);
+      onTimer(c, timer.data as TimerData, timer.at);
+      const { result: _ok, ...effects } = done(c);
+      return effects;
+    },
+
+    render(view, topic) {
+      if (topic.startsWith('request/')) return requestStatus(view, topic.slice('request/'.length));
+      return renderQueue(view, topic.slice('queue/'.length));
+    },
+  };
+}
+
+export interface QueueStats {
+  topic: string;
+  waiting: number;
+  offered: number;
+  /** How long the oldest queued request had waited at `asOf`, the time of the last change. */
+  longestWaitMs: number;
+  asOf: number;
+  agentsAvailable: number;
+  agentsEligible: number;
+  slaBreaches: number;
+}
+
+/** `queue/<topic>`: the topic's counters and its oldest queued request's wait. */
+export function renderQueue(view: StateView, topic: string): QueueStats | undefined {
+  const s = view.get<TopicStats>(keys.stats(topic));
+  if (!s) return undefined;
+  let oldest = Infinity;
+  for (const lane of s.lanes) oldest = Math.min(oldest, minAuxOf(view, lane));
+  return {
+    topic,
+    waiting: s.waiting,
+    offered: s.offered,
+    longestWaitMs: oldest === Infinity ? 0 : Math.max(0, s.updatedAt - oldest),
+    asOf: s.updatedAt,
+    agentsAvailable: s.agentsAvailable,
+    agentsEligible: s.agentsEligible,
+    slaBreaches: s.slaBreaches,
+  };
+}
+
+/** `GET /v1/queues`: every topic that ever had an agent or a request. */
+export function renderQueues(view: StateView): Record<string, QueueStats> {
+  const out: Record<string, QueueStats> = Object.create(null);
+  for (const topic of view.get<string[]>(keys.topicList) ?? []) out[topic] = renderQueue(view, topic)!;
+  return out;
+}
+
+/**
+ * The agents online now. After a restart no desk is connected: the gateway sends
+ * `agent.disconnected` for each, so those whose desks do not come back go offline after the grace.
+ */
+export function onlineAgents(view: StateView): string[] {
+  return entries(view, keys.onlineAgents).map((e) => e.id);
+}
+
+export interface RequestStatus {
+  request: string;
+  status: ServiceRequest['status'];
+  /** While assigned. */
+  agent?: string;
+  /** While queued: 1 = next among the requests needing the same channel, language and topic. */
+  position?: number;
+  customer: string;
+  subject: string;
+  conversation?: string;
+}
+
+/** `GET /v1/requests/:request` (plus who the request belongs to, for permission checks). */
+export function requestStatus(view: StateView, id: string): RequestStatus | undefined {
+  const r = view.get<ServiceRequest>(keys.request(id));
+  if (!r) return undefined;
+  const lane = requestLane(r);
+  const position = lane === undefined ? undefined : rankOf(view, lane, r.id, r.rank);
+  return {
+    request: id,
+    status: r.status,
+    ...(r.status === 'assigned' ? { agent: r.agent } : {}),
+    ...(position !== undefined ? { position: position + 1 } : {}),
+    customer: r.customer,
+    subject: r.subject,
+    ...(r.conversation ? { conversation: r.conversation } : {}),
+  };
+}

@@ -1,0 +1,164 @@
+// The service domain's state, as stored under its keys. Records are small and per entity
+// (agent, request, customer) plus per-lane index records (ranked-list.ts), so an event rewrites
+// a few small records, never one that grows with the number of agents or requests.
+
+import type { StateView } from '../types.ts';
+
+/** Channels in a fixed order: capacity and load are number arrays indexed by it. */
+export const CHANNELS = ['chat', 'voice', 'email', 'social', 'store'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const channelIndex = (channel: string): number => CHANNELS.indexOf(channel as Channel);
+
+/** Lane language of agents and requests that match any language. */
+export const ANY_LANGUAGE = '*';
+
+export interface Agent {
+  id: string;
+  online: boolean;
+  status: 'available' | 'away';
+  /** Skill topics and their levels (1–10), parallel arrays: no object keys from the wire. */
+  topics: string[];
+  levels: number[];
+  languages: string[];
+  /** Per channel (CHANNELS order): how many at once, and how many offers + assignments hold now. */
+  capacity: number[];
+  load: number[];
+  /** Clock ms the last assignment ended (or the agent came online): longest idle wins ties. */
+  idleSince: number;
+  /** Requests offered to this agent and not yet answered; each holds one unit of its channel. */
+  offers: string[];
+  /** Requests assigned to this agent and not completed. */
+  assigned: string[];
+  /** Clock ms its presence grace ends (last desk connection closed), while one runs. */
+  graceUntil?: number;
+}
+
+export type RequestStatus = 'queued' | 'offered' | 'assigned' | 'completed';
+
+export interface ServiceRequest {
+  id: string;
+  /** The customer it belongs to (the subject as resolved by ServiceOptions.resolveCustomer). */
+  customer: string;
+  /** The id it was raised with (a customer id or any linked id). */
+  subject: string;
+  channel: Channel;
+  topic: string;
+  /** Required agent language, until the SLA is breached. */
+  language?: string;
+  priority: number;
+  vip: boolean;
+  status: RequestStatus;
+  /** Clock ms it first entered the queue: its waiting time, kept across declines and timeouts. */
+  enqueuedAt: number;
+  /** Its place in the queue order (lower first), see rankKey; fixed unless re-queued by presence. */
+  rank: number;
+  agent?: string;
+  offer?: { agent: string; expiresAt: number };
+  /** The agent that last declined or let an offer time out: never offered it twice in a row. */
+  lastAgent?: string;
+  /** Unassigned past slaMs: language no longer required. */
+  breached?: true;
+  /** The first request of the conversation it joined (continuity), when it joined one. */
+  conversation?: string;
+  /** The agent of that conversation, tried first. */
+  preferredAgent?: string;
+  completedAt?: number;
+}
+
+/** What the service domain knows of a customer: its profile (owned by issue D later) and requests. */
+export interface CustomerRecord {
+  tier: 'standard' | 'vip';
+  language?: string;
+  /** Requests not completed yet, oldest first. */
+  open: string[];
+  /** The most recent completed requests, newest first (at most PAST_KEPT). */
+  past: string[];
+}
+
+export const PAST_KEPT = 20;
+
+/** Per-topic counters behind `queue/<topic>`; changed in the same event as what they count. */
+export interface TopicStats {
+  waiting: number;
+  offered: number;
+  agentsAvailable: number;
+  agentsEligible: number;
+  slaBreaches: number;
+  /** Request lanes of this topic that ever held a request (for the oldest enqueue time). */
+  lanes: string[];
+  /** Clock ms of the last change: longestWaitMs is measured at this time. */
+  updatedAt: number;
+}
+
+export interface ServiceOptions {
+  /** How long an offer waits for an answer (default 15000 ms). */
+  offerTimeoutMs?: number;
+  /** Unassigned this long → `sla` alert and language dropped (default 30000 ms). */
+  slaMs?: number;
+  /** Waiting this long is worth one priority point (default 30000 ms), see rankKey. */
+  agingMs?: number;
+  /** Presence grace after an agent's last desk connection closes (default 10000 ms). */
+  graceMs?: number;
+  /**
+   * Issue D hooks. `resolveCustomer`: the customer id a request's subject (any linked id) belongs
+   * to; default: the subject itself. `customerContext`: extra 360 context for an offer (linked
+   * identities, recent activity, orders), read from the same StateView.
+   */
+  resolveCustomer?: (view: StateView, subject: string) => string;
+  customerContext?: (view: StateView, customer: string) => Record<string, unknown>;
+}
+
+/** Score points of a VIP customer: above any `priority` (0–10), so a fresh VIP beats any fresh standard. */
+export const VIP_POINTS = 11;
+/** Points of a request re-queued because its agent went offline: above every fresh request. */
+export const REQUEUE_POINTS = VIP_POINTS + 11;
+
+/**
+ * The queue order. Effective priority at time t is `points + (t − enqueuedAt) / agingMs`; every
+ * request ages at the same rate, so the order by effective priority never changes with t and
+ * equals the order by `enqueuedAt − points × agingMs` (lower first). Stored once per request.
+ */
+export function rankKey(enqueuedAt: number, points: number, agingMs: number): number {
+  return enqueuedAt - points * agingMs;
+}
+
+/**
+ * Agent order within a lane: highest level first, then longest idle (earliest idleSince).
+ * Clock ms stay below 1e13 (year 2286), so one number holds both.
+ */
+export function agentKey(level: number, idleSince: number): number {
+  return (10 - level) * 1e13 + idleSince;
+}
+
+// Lane keys put the topic last: channel is an enum and languages are codes without '/', so
+// a topic may contain '/' without two lanes sharing a key.
+export const keys = {
+  agent: (id: string) => `svc/agent/${id}`,
+  request: (id: string) => `svc/req/${id}`,
+  customer: (id: string) => `svc/cust/${id}`,
+  stats: (topic: string) => `svc/stats/${topic}`,
+  topicList: 'svc/topics',
+  /** Every online agent (a ranked list, all keys 0: by id), for presence checks after a restart. */
+  onlineAgents: 'svc/online',
+  agentLane: (channel: Channel, language: string, topic: string) => `svc/al/${channel}/${language}/${topic}`,
+  requestLane: (channel: Channel, language: string, topic: string) => `svc/rl/${channel}/${language}/${topic}`,
+};
+
+export const topics = {
+  agent: (id: string) => `agent/${id}`,
+  request: (id: string) => `request/${id}`,
+  queue: (topic: string) => `queue/${topic}`,
+  alerts: 'alerts/service',
+};
+
+export const timerIds = {
+  offer: (request: string) => `offer/${request}`,
+  sla: (request: string) => `sla/${request}`,
+  grace: (agent: string) => `grace/${agent}`,
+};
+
+export type TimerData =
+  | { kind: 'offer'; request: string; agent: string }
+  | { kind: 'sla'; request: string }
+  | { kind: 'grace'; agent: string };

@@ -7,10 +7,14 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { ENGINE_FLAGS, ENGINE_HELP, engineHeadline, engineRatios, readEngineOptions, runEngineBench } from './engine-throughput.ts';
 import { UsageError, describeFlags, readFlags, type FlagSpec } from './flags.ts';
+import { FANOUT_FLAGS, FANOUT_HELP, fanoutDerived, fanoutHeadline, readFanoutOptions, runFanoutBench } from './fanout.ts';
 import { HTTP_FLAGS, HTTP_HELP, httpHeadline, readHttpOptions, runHttpBench } from './http-ingest.ts';
+import { IDLE_FLAGS, IDLE_HELP, idleHeadline, readIdleOptions, runIdleBench } from './idle-connections.ts';
 import { MICRO_FLAGS, MICRO_HELP, microHeadline, readMicroOptions, runMicroBench } from './micro-hot-paths.ts';
 import { exactCommand, machineInfo, printHeader, printSpreads, summariseRuns, writeJson, type Spread } from './report.ts';
+import { LOADGEN_FLAGS, LOADGEN_HELP, loadgenHeadline, printDeviations, readLoadgenBenchOptions, runLoadgenBench } from './loadgen-repeat.ts';
 import { RESTART_FLAGS, RESTART_HELP, readRestartOptions, restartHeadline, runRestartBench } from './restart-time.ts';
+import { RESERVATIONS_FLAGS, RESERVATIONS_HELP, readReservationsOptions, reservationsHeadline, reservationsRatios, runReservationsBench } from './reservations.ts';
 
 interface BenchDef {
   title: string;
@@ -20,6 +24,8 @@ interface BenchDef {
   prepare(argv: readonly string[]): 'help' | { options: unknown; run(runNo: number): Promise<{ result: unknown; headline: Record<string, number> }> };
   /** Extra lines after the spread over runs. */
   derived?(spreads: Record<string, Spread>): Record<string, number>;
+  /** Prints what the spread over several runs means for this benchmark. */
+  conclude?(spreads: Record<string, Spread>): void;
 }
 
 const BENCHES: Record<string, BenchDef> = {
@@ -54,6 +60,49 @@ const BENCHES: Record<string, BenchDef> = {
       return { options: o, run: async () => { const r = await runRestartBench(o); return { result: r, headline: restartHeadline(r) }; } };
     },
   },
+  loadgen: {
+    title: 'loadgen: the same omni loadgen run K times, each against a fresh omni serve (reproducibility)',
+    help: LOADGEN_HELP,
+    flags: LOADGEN_FLAGS,
+    prepare(argv) {
+      const o = readLoadgenBenchOptions(argv);
+      if (o === 'help') return o;
+      return { options: o, run: async () => { const r = await runLoadgenBench(o); return { result: r, headline: loadgenHeadline(r) }; } };
+    },
+    conclude: printDeviations,
+  },
+  reservations: {
+    title: 'reservations: reserve → commit/release on omnistream vs PostgreSQL vs Redis, same durability tier',
+    help: RESERVATIONS_HELP,
+    flags: RESERVATIONS_FLAGS,
+    prepare(argv) {
+      const o = readReservationsOptions(argv);
+      if (o === 'help') return o;
+      return { options: o, run: async (n) => { const r = await runReservationsBench(o, n); return { result: r, headline: reservationsHeadline(r) }; } };
+    },
+    derived: reservationsRatios,
+  },
+  fanout: {
+    title: 'fanout: push fan-out, omnistream vs a ws server vs a Socket.IO server, same loadgen workload',
+    help: FANOUT_HELP,
+    flags: FANOUT_FLAGS,
+    prepare(argv) {
+      const o = readFanoutOptions(argv);
+      if (o === 'help') return o;
+      return { options: o, run: async (n) => { const r = await runFanoutBench(o, n); return { result: r, headline: fanoutHeadline(r) }; } };
+    },
+    derived: fanoutDerived,
+  },
+  'idle-conns': {
+    title: 'idle-conns: omni serve memory (ΔRSS) per idle WebSocket connection, with one subscription and with none',
+    help: IDLE_HELP,
+    flags: IDLE_FLAGS,
+    prepare(argv) {
+      const o = readIdleOptions(argv);
+      if (o === 'help') return o;
+      return { options: o, run: async () => { const r = await runIdleBench(o); return { result: r, headline: idleHeadline(r) }; } };
+    },
+  },
   micro: {
     title: 'micro: hot paths (tinybench)',
     help: MICRO_HELP,
@@ -76,12 +125,16 @@ const SUITE: Array<[name: string, argv: string[]]> = [
 
 const SUITE_FLAGS: FlagSpec[] = [{ name: 'only', kind: 'value', valueName: 'LIST', help: `comma-separated subset of ${SUITE.map(([n]) => n).join(',')}` }];
 
-const USAGE = `Usage: omni bench [engine|http|restart|micro] [flags]
+const USAGE = `Usage: omni bench [engine|http|restart|micro|fanout|idle-conns|reservations|loadgen] [flags]
 
   engine   the engine alone: max events/s, then submit→durable latency (per durability)
   http     POST /v1/events throughput and latency against an "omni serve" child process
   restart  time from spawn to ready with 1,000,000 rows, and with an empty data dir
   micro    micro-benchmarks of the hot paths
+  fanout        push fan-out: omnistream vs a ws server vs a Socket.IO server, same subscribers and load
+  idle-conns    server memory per idle WebSocket connection
+  reservations  reserve/commit/release: omnistream vs PostgreSQL vs Redis, real servers, stated durability
+  loadgen       the same omni loadgen run K times against fresh servers (reproducibility)
 
 Without a subcommand (npm run bench): all of them at a smaller size, a summary, and the
 results in bench/results/<timestamp>.json. Figures are what this machine did, nothing is
@@ -123,6 +176,7 @@ async function runBench(name: string, argv: readonly string[], command: string):
   if (runs > 1 && derived && Object.keys(derived).length > 0) {
     console.log('  ratios of the medians: ' + Object.entries(derived).map(([k, v]) => `${k} ${v.toFixed(2)}×`).join(', '));
   }
+  if (runs > 1) def.conclude?.(summary);
   const outcome: Outcome = { benchmark: name, command, options: prepared.options, runs: results, summary, derived };
   const json = common.string('json');
   if (json) writeJson(json, { machine: machineInfo(tmpdir()), startedAt: new Date().toISOString(), ...outcome });
@@ -171,7 +225,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (sub === undefined || sub.startsWith('--')) return runSuite(argv);
-  if (!Object.hasOwn(BENCHES, sub)) throw new UsageError(`unknown benchmark '${sub}' (engine, http, restart, micro)`);
+  if (!Object.hasOwn(BENCHES, sub)) throw new UsageError(`unknown benchmark '${sub}' (${Object.keys(BENCHES).join(', ')})`);
   await runBench(sub, rest, exactCommand());
   return 0;
 }

@@ -115,29 +115,32 @@ const BENCHES: Record<string, BenchDef> = {
   },
 };
 
-/** What the suite runs: each benchmark at a size that keeps the whole under ~5 minutes. */
+/** What the suite runs: each benchmark at a size that keeps the whole under ~8 minutes. */
 const SUITE: Array<[name: string, argv: string[]]> = [
   ['micro', ['--time', '500']],
   ['engine', ['--durability', 'all', '--seconds', '5', '--warmup', '2']],
   ['http', ['--format', 'both', '--seconds', '8', '--warmup', '2']],
   ['restart', []],
+  ['fanout', ['--quick']],
+  ['idle-conns', ['--connections', '2000']],
 ];
 
 const SUITE_FLAGS: FlagSpec[] = [{ name: 'only', kind: 'value', valueName: 'LIST', help: `comma-separated subset of ${SUITE.map(([n]) => n).join(',')}` }];
 
 const USAGE = `Usage: omni bench [engine|http|restart|micro|fanout|idle-conns|reservations|loadgen] [flags]
 
-  engine   the engine alone: max events/s, then submit→durable latency (per durability)
-  http     POST /v1/events throughput and latency against an "omni serve" child process
-  restart  time from spawn to ready with 1,000,000 rows, and with an empty data dir
-  micro    micro-benchmarks of the hot paths
+  engine        the engine alone: max events/s, then submit→durable latency (per durability)
+  http          POST /v1/events throughput and latency against an "omni serve" child process
+  restart       time from spawn to ready with 1,000,000 rows, and with an empty data dir
+  micro         micro-benchmarks of the hot paths
   fanout        push fan-out: omnistream vs a ws server vs a Socket.IO server, same subscribers and load
   idle-conns    server memory per idle WebSocket connection
   reservations  reserve/commit/release: omnistream vs PostgreSQL vs Redis, real servers, stated durability
   loadgen       the same omni loadgen run K times against fresh servers (reproducibility)
 
-Without a subcommand (npm run bench): all of them at a smaller size, a summary, and the
-results in bench/results/<timestamp>.json. Figures are what this machine did, nothing is
+Without a subcommand (npm run bench): micro, engine, http, restart, fanout and idle-conns at a
+smaller size, a summary, and the results in bench/results/<timestamp>.json (reservations needs
+Debian's postgresql and redis-server and loadgen repeats whole runs: run those by name). Figures are what this machine did, nothing is
 asserted against targets. "omni bench <subcommand> --help" lists its flags.
 
 Flags without a subcommand:

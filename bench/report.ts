@@ -135,7 +135,8 @@ export function printSpreads(spreads: Record<string, Spread>): void {
   console.log(`\nover ${k} runs: median [min … max]`);
   for (const name of names) {
     const s = spreads[name];
-    const f = name.endsWith('Ms') ? fmtMs : fmtInt;
+    // Small figures (KiB per connection, ratios) would round to nothing as integers.
+    const f = name.endsWith('Ms') ? fmtMs : Math.abs(s.median) < 100 ? (v: number) => v.toFixed(2) : fmtInt;
     console.log(`  ${name.padEnd(width)}  ${f(s.median).padStart(12)}  [${f(s.min)} … ${f(s.max)}]`);
   }
 }

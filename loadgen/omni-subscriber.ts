@@ -5,7 +5,7 @@
 
 import { pack, unpack } from 'msgpackr';
 import { epochMs } from './latency.ts';
-import { SeqCheck } from './seq-check.ts';
+import { SeqCheck, SubscriberEnd } from './seq-check.ts';
 import { scanJsonUpdate, scanMsgpackUpdate } from './update-scan.ts';
 import type { Format } from './options.ts';
 import { openWire, type WireSocket } from './ws-wire.ts';
@@ -44,9 +44,7 @@ export interface OmniSubscriber {
 
 export function openOmniSubscriber(spec: SubscriberSpec, tally: SubscriberTally): OmniSubscriber {
   const seqs = new SeqCheck(spec.topics, tally, spec.client);
-  let closing = false;
-  // One failure is one error, however many callbacks report it.
-  let failed = false;
+  const end = new SubscriberEnd(tally, seqs);
   const socket: WireSocket = openWire(subscriberUrl(spec), {
     onOpen() {
       tally.opened();
@@ -70,11 +68,8 @@ export function openOmniSubscriber(spec: SubscriberSpec, tally: SubscriberTally)
       }
       if (msg === null || typeof msg !== 'object') return tally.error('message is not an object');
       switch (msg.op) {
-        case 'update': {
-          const { topic, seq, ts } = msg;
-          if (typeof topic !== 'string' || !Number.isSafeInteger(seq) || !Number.isFinite(ts)) return tally.error('update without topic, integer seq or finite ts');
-          return seqs.update(topic, seq as number, ts as number, now);
-        }
+        case 'update':
+          return seqs.decodedUpdate(msg, now);
         case 'snapshot':
           return seqs.snapshot(msg.topic, msg.seq);
         case 'pong':
@@ -85,19 +80,13 @@ export function openOmniSubscriber(spec: SubscriberSpec, tally: SubscriberTally)
           return tally.error(`unexpected op ${String(msg.op)}`);
       }
     },
-    onClose(code) {
-      tally.closed(seqs.subscribed);
-      if (!closing && !failed) tally.error(`connection closed by the server (${code})`);
-    },
-    onError(error) {
-      failed = true;
-      tally.error(error.message);
-    },
+    onClose: (code) => end.closed(code),
+    onError: (error) => end.failed(error),
   });
 
   return {
     close() {
-      closing = true;
+      end.closing();
       socket.close();
     },
   };

@@ -35,6 +35,13 @@ export class SeqCheck {
     if (last === NOT_SUBSCRIBED && --this.waitingSnapshots === 0) this.tally.subscribed();
   }
 
+  /** A fully decoded update (whatever the wire), its fields checked before `update`. */
+  decodedUpdate(msg: { topic?: unknown; seq?: unknown; ts?: unknown } | undefined, now: number): void {
+    const { topic, seq, ts } = msg ?? {};
+    if (typeof topic !== 'string' || !Number.isSafeInteger(seq) || !Number.isFinite(ts)) return this.tally.error('update without topic, integer seq or finite ts');
+    this.update(topic, seq as number, ts as number, now);
+  }
+
   /** An update received at `now` (epoch ms) whose oldest event was scheduled at `ts`. */
   update(topic: string, seq: number, ts: number, now: number): void {
     const last = this.lastSeq.get(topic);
@@ -46,5 +53,34 @@ export class SeqCheck {
       else this.tally.seqError();
     }
     this.lastSeq.set(topic, seq);
+  }
+}
+
+/**
+ * How a subscriber connection ends, whatever the wire: the tally hears of every close, and a close
+ * we did not ask for (or a failure) is one error, however many callbacks report it.
+ */
+export class SubscriberEnd {
+  #closing = false;
+  #failed = false;
+
+  constructor(
+    private readonly tally: SubscriberTally,
+    private readonly seqs: SeqCheck,
+  ) {}
+
+  /** We are closing it: the close that follows is no error. */
+  closing(): void {
+    this.#closing = true;
+  }
+
+  closed(code: number): void {
+    this.tally.closed(this.seqs.subscribed);
+    if (!this.#closing && !this.#failed) this.tally.error(`connection closed by the server (${code})`);
+  }
+
+  failed(error: Error): void {
+    this.#failed = true;
+    this.tally.error(error.message);
   }
 }

@@ -18,7 +18,7 @@
 import { Unpackr, pack } from 'msgpackr';
 import { epochMs } from './latency.ts';
 import type { OmniSubscriber, SubscriberSpec, SubscriberTally } from './omni-subscriber.ts';
-import { SeqCheck } from './seq-check.ts';
+import { SeqCheck, SubscriberEnd } from './seq-check.ts';
 import { numberBytes, readNumber, readTrailingTs, startsWith, type ScannedUpdate } from './update-scan.ts';
 import { openWire, type WireSocket } from './ws-wire.ts';
 
@@ -159,9 +159,7 @@ export class SocketIoClient {
  */
 export function openSocketIoSubscriber(spec: SubscriberSpec, tally: SubscriberTally): OmniSubscriber {
   const seqs = new SeqCheck(spec.topics, tally, spec.client);
-  let closing = false;
-  // One failure is one error, however many callbacks report it.
-  let failed = false;
+  const end = new SubscriberEnd(tally, seqs);
   const client = new SocketIoClient(spec.url, {
     onOpen() {
       tally.opened();
@@ -175,22 +173,14 @@ export function openSocketIoSubscriber(spec: SubscriberSpec, tally: SubscriberTa
       const msg = args[0] as { topic?: unknown; seq?: unknown; ts?: unknown } | undefined;
       if (name === 'snapshot') return seqs.snapshot(msg?.topic, msg?.seq);
       if (name !== 'update') return tally.error(`unexpected event ${name}`);
-      const { topic, seq, ts } = msg ?? {};
-      if (typeof topic !== 'string' || !Number.isSafeInteger(seq) || !Number.isFinite(ts)) return tally.error('update without topic, integer seq or finite ts');
-      seqs.update(topic, seq as number, ts as number, now);
+      seqs.decodedUpdate(msg, now);
     },
-    onClose(code) {
-      tally.closed(seqs.subscribed);
-      if (!closing && !failed) tally.error(`connection closed by the server (${code})`);
-    },
-    onError(error) {
-      failed = true;
-      tally.error(error.message);
-    },
+    onClose: (code) => end.closed(code),
+    onError: (error) => end.failed(error),
   });
   return {
     close() {
-      closing = true;
+      end.closing();
       client.close();
     },
   };

@@ -7,7 +7,7 @@ import type { WebSocket } from 'uWebSockets.js';
 import type { Output } from '../engine/mod.ts';
 import { WsConnection, type SocketData } from '../gateway/ws/connection.ts';
 import type { PushEngine } from '../gateway/ws/engine-port.ts';
-import { DEFAULT_WS_LIMITS, type WsLimits } from '../gateway/ws/limits.ts';
+import { DEFAULT_WS_LIMITS, checkWsLimits, type WsLimits } from '../gateway/ws/limits.ts';
 import { updateMessage, type OutMessage } from '../gateway/ws/out-message.ts';
 import { TokenBucket } from '../gateway/ws/rate-limit.ts';
 import { TopicHistory } from '../gateway/ws/topic-history.ts';
@@ -142,6 +142,15 @@ describe('TopicHub', () => {
     expect(h.subscribe(new Sink(), 'stock/A', 5)[0].body).toMatchObject({ op: 'snapshot', seq: 7 });
     engine.commit('stock/A');
     expect(h.subscribe(new Sink(), 'stock/A', 7).map((m) => m.seq)).toEqual([8]);
+  });
+
+  it('answers a replay larger than the subscriber may still queue with a snapshot', () => {
+    const { engine, h, counts } = hub({ historyPerTopic: 10 });
+    h.subscribe(new Sink(), 'stock/A');
+    for (let i = 0; i < 5; i++) engine.commit('stock/A');
+    expect(h.subscribe(new Sink(), 'stock/A', 1, undefined, 3)).toMatchObject([{ body: { op: 'snapshot', seq: 5 } }]);
+    expect(h.subscribe(new Sink(), 'stock/A', 1, undefined, 5).map((m) => m.seq)).toEqual([2, 3, 4, 5]);
+    expect(counts).toEqual({ hit: 1, miss: 1 });
   });
 
   it('keeps an idle topic for the grace period, then forgets it', () => {
@@ -294,6 +303,16 @@ describe('WsConnection queue', () => {
     expect(closes).toEqual([4008]);
   });
 
+  it('bounds what replays may queue per connection; forgetting a topic gives its budget back', () => {
+    const { conn } = stuck();
+    const budget = conn.replayBudget;
+    expect(budget).toBe(DEFAULT_WS_LIMITS.maxReplayMessages);
+    conn.deliverReplay(alerts(1, 50));
+    expect(conn.replayBudget).toBe(budget - 50);
+    conn.forget('alerts/stock');
+    expect(conn.replayBudget).toBe(budget);
+  });
+
   it('a replay of a state topic is not conflated; unsub forgets it', () => {
     const { conn } = stuck();
     conn.deliverReplay([1, 2, 3].map((seq) => updateMessage('stock/A', seq, { seq }, 0)));
@@ -318,5 +337,13 @@ describe('TokenBucket', () => {
     expect(bucket.take()).toBe(false);
     t = 10_000;
     expect(Array.from({ length: 6 }, () => bucket.take()).filter(Boolean)).toHaveLength(5);
+  });
+});
+
+describe('checkWsLimits', () => {
+  it('refuses limits that would break the 4008 promise (resume with since, nothing lost)', () => {
+    expect(() => checkWsLimits(DEFAULT_WS_LIMITS)).not.toThrow();
+    expect(() => checkWsLimits({ ...DEFAULT_WS_LIMITS, eventHistoryPerTopic: DEFAULT_WS_LIMITS.maxQueuedMessages - 1 })).toThrow(/eventHistoryPerTopic/);
+    expect(() => checkWsLimits({ ...DEFAULT_WS_LIMITS, maxReplayMessages: DEFAULT_WS_LIMITS.eventHistoryPerTopic - 1 })).toThrow(/maxReplayMessages/);
   });
 });

@@ -40,6 +40,8 @@ interface Slot {
   stateTopic: string | undefined;
   /** Counted against the 4008 bound (not for conflatable updates and replays). */
   counted: boolean;
+  /** Part of a replay: counted against the connection's replay budget instead. */
+  replay: boolean;
   bytes: number;
 }
 
@@ -60,6 +62,7 @@ export class WsConnection implements Subscriber, Expiring {
   #pendingState: Map<string, Slot> | undefined;
   #queuedMessages = 0;
   #queuedBytes = 0;
+  #replayQueued = 0;
 
   constructor(
     private readonly ws: WebSocket<SocketData>,
@@ -86,7 +89,7 @@ export class WsConnection implements Subscriber, Expiring {
         return;
       }
     }
-    const slot: Slot = { message, stateTopic, counted: stateTopic === undefined, bytes: 0 };
+    const slot: Slot = { message, stateTopic, counted: stateTopic === undefined, replay: false, bytes: 0 };
     if (stateTopic !== undefined) {
       (this.#pendingState ??= new Map()).set(stateTopic, slot);
     } else {
@@ -106,8 +109,14 @@ export class WsConnection implements Subscriber, Expiring {
   /** Queues the updates of a replay in order, each sent as is, and sends what fits. */
   deliverReplay(messages: readonly OutMessage[]): void {
     if (this.closed) return;
-    for (const message of messages) this.#queue.push({ message, stateTopic: undefined, counted: false, bytes: 0 });
+    for (const message of messages) this.#queue.push({ message, stateTopic: undefined, counted: false, replay: true, bytes: 0 });
+    this.#replayQueued += messages.length;
     this.flush();
+  }
+
+  /** How many more replayed updates may be queued for this connection (see WsLimits.maxReplayMessages). */
+  get replayBudget(): number {
+    return this.limits.maxReplayMessages - this.#replayQueued;
   }
 
   /** Sends queued messages while uWS's buffer has room; closes with 4008 past the bound. */
@@ -175,6 +184,8 @@ export class WsConnection implements Subscriber, Expiring {
     } else if (slot.counted) {
       this.#queuedMessages--;
       this.#queuedBytes -= slot.bytes;
+    } else if (slot.replay) {
+      this.#replayQueued--;
     }
     return slot;
   }
@@ -203,5 +214,6 @@ export class WsConnection implements Subscriber, Expiring {
     this.#pendingState = undefined;
     this.#queuedMessages = 0;
     this.#queuedBytes = 0;
+    this.#replayQueued = 0;
   }
 }

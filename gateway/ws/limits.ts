@@ -32,6 +32,12 @@ export interface WsLimits {
    * while it reconnects; without this it would get a snapshot, i.e. lose those messages.
    */
   eventHistoryPerTopic: number;
+  /**
+   * Replayed updates (sub with `since`) queued for one connection at once; a replay that does
+   * not fit what is left gets a snapshot instead. Replays are not conflated nor counted toward
+   * 4008, so without this bound a client that never reads could pile up every topic's history.
+   */
+  maxReplayMessages: number;
   /** Bytes of history kept over all topics (both encodings); past it, histories are dropped (idle ones first). */
   historyBytes: number;
   /** Topics tracked at once; past it, topics nobody subscribes to are forgotten early. */
@@ -59,6 +65,7 @@ export const DEFAULT_WS_LIMITS: WsLimits = {
   maxQueuedMessages: 10_000,
   historyPerTopic: 256,
   eventHistoryPerTopic: 20_000,
+  maxReplayMessages: 40_000,
   historyBytes: 64 * 1024 * 1024,
   maxTopics: 200_000,
   historyGraceMs: 60_000,
@@ -81,5 +88,13 @@ export function checkWsLimits(limits: WsLimits): void {
   const idle = limits.idleTimeoutS;
   if (!Number.isInteger(idle) || (idle !== 0 && (idle < 8 || idle > 960))) {
     throw new RangeError(`idleTimeoutS must be 0 or an integer from 8 to 960, not ${idle}`);
+  }
+  // The promise of 4008 (resume with since, nothing lost) needs the history to cover what was
+  // queued, and a connection's replay budget to cover the history.
+  if (limits.eventHistoryPerTopic < limits.maxQueuedMessages) {
+    throw new RangeError(`eventHistoryPerTopic (${limits.eventHistoryPerTopic}) must be at least maxQueuedMessages (${limits.maxQueuedMessages})`);
+  }
+  if (limits.maxReplayMessages < limits.eventHistoryPerTopic) {
+    throw new RangeError(`maxReplayMessages (${limits.maxReplayMessages}) must be at least eventHistoryPerTopic (${limits.eventHistoryPerTopic})`);
   }
 }

@@ -221,9 +221,11 @@ export class Connection {
       }
       this.events.close(code, reason, true);
       // 4008: we fell behind; the server keeps our place, so come back at once and resume with
-      // since — once; if it happens again right away, back off like any other close. 4001: a
-      // token function gives a fresh token, so the resume need not wait either.
-      this.#scheduleReconnect((code === CLOSE_TOO_SLOW && stable) || code === CLOSE_TOKEN_EXPIRED);
+      // since. 4001: the token function gives a fresh token, so the resume need not wait either.
+      // Either only after a connection that lasted: if it happens again right away (a client
+      // always too slow, a token function handing out tokens about to expire), back off like
+      // any other close instead of hammering the server.
+      this.#scheduleReconnect((code === CLOSE_TOO_SLOW || code === CLOSE_TOKEN_EXPIRED) && stable);
     };
   }
 

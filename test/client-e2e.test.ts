@@ -144,7 +144,7 @@ describe('client SDK and token expiry (4001)', () => {
     server = await startTestServer();
     const ingest = bearer(server.token('ingest'));
     expect((await postJson(server.url, location('loc-1', 'S1'), ingest)).status).toBe(200);
-    const short = signToken({ sub: 'shopper', role: 'customer', exp: Math.floor(Date.now() / 1000) + 2 }, TEST_SECRET);
+    const short = signToken({ sub: 'shopper', role: 'customer', exp: Math.ceil((Date.now() + 2000) / 1000) }, TEST_SECRET);
     const long = signToken({ sub: 'shopper', role: 'customer', exp: Math.floor(Date.now() / 1000) + 3600 }, TEST_SECRET);
     const tokens = [short, long];
     const closes: number[] = [];
@@ -168,7 +168,7 @@ describe('client SDK and token expiry (4001)', () => {
 
   it('stops with token_expired instead of retrying a fixed token the server would refuse', async () => {
     server = await startTestServer();
-    const token = signToken({ sub: 'shopper', role: 'customer', exp: Math.floor(Date.now() / 1000) + 2 }, TEST_SECRET);
+    const token = signToken({ sub: 'shopper', role: 'customer', exp: Math.ceil((Date.now() + 2000) / 1000) }, TEST_SECRET);
     const errors: string[] = [];
     let reconnects = 0;
     client = connect({ url: server.url, token, WebSocket, heartbeat: false });

@@ -14,7 +14,7 @@ describe('token expiry', () => {
     const s = await server();
     const ingest = s.token('ingest');
     await post(s.url, ingest, [loc('l1', 'S1')]);
-    const exp = Math.floor(Date.now() / 1000) + 3;
+    const exp = Math.ceil((Date.now() + 3000) / 1000);
     const expiring = await client(s, { token: signToken({ role: 'supervisor', sub: 'sv', exp }, TEST_SECRET) });
     const lasting = await client(s, { token: s.token('supervisor') });
     for (const c of [expiring, lasting]) await c.sub('stock/T');
@@ -60,6 +60,26 @@ describe('token expiry', () => {
       expect(fired).toEqual(['past', 'soon', 'far']);
       // Nothing left to expire: no timer keeps running.
       expect(expiries.size).toBe(0);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('copes with a connection that deletes itself while it expires, as the close handler does', () => {
+      vi.useFakeTimers({ now: 0 });
+      const expiries = new TokenExpiries();
+      const fired: string[] = [];
+      const closing = (name: string) => {
+        const conn = { expire: () => (fired.push(name), expiries.delete(conn)) };
+        return conn;
+      };
+      expiries.add(closing('a'), 500);
+      expiries.add(closing('b'), 600);
+      const later = closing('later');
+      expiries.add(later, 5000);
+      vi.advanceTimersByTime(SWEEP_MS);
+      expect(fired).toEqual(['a', 'b']);
+      expect(expiries.size).toBe(1);
+      vi.advanceTimersByTime(5 * SWEEP_MS);
+      expect(fired).toEqual(['a', 'b', 'later']);
       expect(vi.getTimerCount()).toBe(0);
     });
   });

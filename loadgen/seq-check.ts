@@ -46,8 +46,9 @@ export class SeqCheck {
   update(topic: string, seq: number, ts: number, now: number): void {
     const last = this.lastSeq.get(topic);
     if (last === undefined) return this.tally.error(`update for ${topic}, never asked for`);
-    this.tally.update(this.client, ts, now);
+    // A repeat, a step back or an update before the snapshot is an error, not a delivery.
     if (last === NOT_SUBSCRIBED || seq <= last) return this.tally.seqError();
+    this.tally.update(this.client, ts, now);
     if (seq !== last + 1) {
       if (STATE_TOPIC.test(topic)) this.tally.conflated();
       else this.tally.seqError();

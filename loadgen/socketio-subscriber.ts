@@ -83,7 +83,8 @@ export interface SocketIoHandlers {
   onOpen(): void;
   /** The Socket.IO namespace is connected: events may be emitted. */
   onConnect(): void;
-  onEvent(name: string, args: unknown[]): void;
+  /** An event; `receivedAt` (epoch ms) was read when its frame arrived, before any decoding. */
+  onEvent(name: string, args: unknown[], receivedAt: number): void;
   onClose(code: number, reason: string): void;
   onError(error: Error): void;
 }
@@ -96,7 +97,7 @@ export class SocketIoClient {
   constructor(httpUrl: string, private readonly h: SocketIoHandlers) {
     this.wire = openWire(socketIoUrl(httpUrl), {
       onOpen: () => h.onOpen(),
-      onMessage: (data, binary) => (binary ? this.packet(data) : this.engineText(data.toString('latin1'))),
+      onMessage: (data, binary) => (binary ? this.packet(data, epochMs()) : this.engineText(data.toString('latin1'))),
       onClose: (code, reason) => h.onClose(code, reason),
       onError: (error) => h.onError(error),
     });
@@ -108,10 +109,9 @@ export class SocketIoClient {
   }
 
   close(): void {
-    if (this.wire.open) {
-      if (this.connected) this.send({ type: DISCONNECT, nsp: NSP });
-      this.wire.close();
-    }
+    if (this.connected && this.wire.open) this.send({ type: DISCONNECT, nsp: NSP });
+    // Also while still connecting: the wire ends that attempt and reports its close.
+    this.wire.close();
     this.connected = false;
   }
 
@@ -133,9 +133,9 @@ export class SocketIoClient {
     }
   }
 
-  private packet(data: Buffer): void {
+  private packet(data: Buffer, receivedAt: number): void {
     const update = scanSocketIoUpdate(data);
-    if (update !== undefined) return this.h.onEvent('update', [update]);
+    if (update !== undefined) return this.h.onEvent('update', [update], receivedAt);
     let p: SioPacket;
     try {
       p = unpacker.unpack(data) as SioPacket;
@@ -143,7 +143,7 @@ export class SocketIoClient {
       return this.h.onError(new Error(`undecodable Socket.IO packet: ${(error as Error).message}`));
     }
     if (p.nsp !== NSP) return;
-    if (p.type === EVENT && Array.isArray(p.data) && typeof p.data[0] === 'string') this.h.onEvent(p.data[0], p.data.slice(1));
+    if (p.type === EVENT && Array.isArray(p.data) && typeof p.data[0] === 'string') this.h.onEvent(p.data[0], p.data.slice(1), receivedAt);
     else if (p.type === CONNECT) {
       this.connected = true;
       this.h.onConnect();
@@ -168,8 +168,7 @@ export function openSocketIoSubscriber(spec: SubscriberSpec, tally: SubscriberTa
     onConnect() {
       for (const topic of spec.topics) client.emit('sub', topic);
     },
-    onEvent(name, args) {
-      const now = epochMs();
+    onEvent(name, args, now) {
       const msg = args[0] as { topic?: unknown; seq?: unknown; ts?: unknown } | undefined;
       if (name === 'snapshot') return seqs.snapshot(msg?.topic, msg?.seq);
       if (name !== 'update') return tally.error(`unexpected event ${name}`);

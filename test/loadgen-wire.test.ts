@@ -428,7 +428,9 @@ describe('omnistream subscriber', () => {
     const up: Seen = ['update', 3, true];
     expect(log).toEqual([
       ['opened'], ['snapshot', true],
-      up, up, ['conflated'], up, ['seqError'], up, ['seqError'], up,
+      // 6, 8 (a jump: conflation), 7 and 8 again (errors, not deliveries), 9.
+      up, up, ['conflated'], ['seqError'], ['seqError'], up,
+      // An event topic's gap is delivered, and reported.
       ['snapshot', true], ['subscribed'], up, ['seqError'],
       ['error', 'error rate_limited: slow down'],
     ]);

@@ -76,7 +76,9 @@ export interface FanoutResult {
 export async function runFanoutBench(o: FanoutOptions, runNo = 0): Promise<FanoutResult> {
   console.log(`\nworkload: ${fmtInt(o.subscribers)} subscribers × 1 stock/<sku> topic (Zipf over ${fmtInt(o.skus)} SKUs), ${fmtInt(o.rate)} stock events/s open loop, ${o.format}, ${o.warmupS} s warm-up + ${o.seconds} s measured per target`);
   const results: TargetResult[] = [];
-  for (const name of o.targets) {
+  // Each run starts with another target, so a slow spell of the machine does not always fall on the same one.
+  const order = o.targets.map((_, i) => o.targets[(i + runNo) % o.targets.length]);
+  for (const name of order) {
     console.log(`\n[${name}]`);
     const target = await startTarget(name, o.durability);
     try {

@@ -68,6 +68,7 @@ export async function runLoadgenBench(o: LoadgenBenchOptions): Promise<LoadgenBe
     const started = performance.now();
     const { report } = await runLoadgen(options, () => undefined);
     const cpu1 = processCpuSeconds(server.pid);
+    // Over the whole invocation (set-up, subscribing and drain too), so a little below the load's own share.
     const serverCpu = cpu0 === undefined || cpu1 === undefined ? undefined : (cpu1 - cpu0) / ((performance.now() - started) / 1000);
     const l = report.latencyMs;
     console.log(

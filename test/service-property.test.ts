@@ -110,6 +110,8 @@ class Sim {
    */
   private checkMessages(from: number, assignedBefore: Set<string>): void {
     for (const { topic, data } of this.r.messages.slice(from) as Array<{ topic: string; data: any }>) {
+      // Past its SLA a request may go back to the agent that let it go (else it could wait forever).
+      if (topic === 'alerts/service' && data.type === 'sla') this.mustSkip.delete(data.request);
       if (!topic.startsWith('agent/')) continue;
       const agentId = topic.slice('agent/'.length);
       if (data.type === 'offer') {
@@ -121,8 +123,8 @@ class Sim {
         expect(this.mustSkip.get(data.request), `offer of ${req.id} to ${agentId} again`).not.toBe(agentId);
         this.mustSkip.delete(data.request);
       } else if (data.type === 'revoked' && data.reason !== 'completed') {
-        // An offer that ended unanswered; an assignment lost to offline binds nothing.
-        if (assignedBefore.delete(data.request)) this.mustSkip.delete(data.request);
+        // An offer that ended unanswered; an assignment or an offer lost to offline binds nothing.
+        if (assignedBefore.delete(data.request) || data.reason === 'offline') this.mustSkip.delete(data.request);
         else this.mustSkip.set(data.request, agentId);
       }
     }

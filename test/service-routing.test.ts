@@ -229,6 +229,25 @@ describe('offers', () => {
     expect(r.offeredTo('q1')).toBe('b');
   });
 
+  it('after its SLA breach a declined request may go back to the only agent, instead of waiting forever', () => {
+    r.online('a', { billing: 9 });
+    r.request('q1');
+    r.decline('q1', 'a');
+    expect(r.req('q1').status).toBe('queued');
+    r.advance(30_000);
+    expect(r.offeredTo('q1')).toBe('a');
+  });
+
+  it('an offer moved on because its agent went offline is not a refusal: back online, the agent gets it', () => {
+    r.online('a', { billing: 9 });
+    r.request('q1');
+    expect(r.offeredTo('q1')).toBe('a');
+    r.ok({ type: 'agent.offline', agent: 'a' });
+    expect(r.req('q1').status).toBe('queued');
+    r.online('a', { billing: 9 });
+    expect(r.offeredTo('q1')).toBe('a');
+  });
+
   it('timeout (a durable timer) → revoked on the agent topic, the next agent gets it', () => {
     r.online('a', { billing: 9 });
     r.online('b', { billing: 5 });

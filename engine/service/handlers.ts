@@ -247,7 +247,9 @@ export function onTimer(c: ServiceChange, data: TimerData, at: number): void {
   } else if (data.kind === 'sla') {
     const r = c.request(data.request);
     if (!r || r.breached || (r.status !== 'queued' && r.status !== 'offered')) return;
-    saveRequest(c, r, { ...r, breached: true });
+    // Wider eligibility: the language is no longer required, and the agent that last let it go
+    // may have it again — else a request whose only eligible agent declined would wait forever.
+    saveRequest(c, r, { ...without(r, 'lastAgent'), breached: true });
     stats(c, r.topic).slaBreaches++;
     c.message(topics.alerts, {
       type: 'sla',

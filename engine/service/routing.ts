@@ -140,7 +140,8 @@ export function goOffline(c: ServiceChange, a: Agent): void {
     const r = c.request(id)!;
     c.cancelTimer(timerIds.offer(id));
     c.message(topics.agent(a.id), { type: 'revoked', request: id, reason: 'offline' });
-    saveRequest(c, r, { ...without(r, 'offer'), status: 'queued', lastAgent: a.id });
+    // Not a refusal: once back online the agent may be offered it again.
+    saveRequest(c, r, { ...without(r, 'offer'), status: 'queued' });
     moved.push(id);
   }
   for (const id of a.assigned) {

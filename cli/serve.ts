@@ -1,9 +1,9 @@
 // `omni serve` (contract §1): the engine and the gateway in one process, until SIGTERM/SIGINT.
 
 import { resolve } from 'node:path';
-import { defaultProcessors, openEngine, type Durability } from '../engine/mod.ts';
+import { defaultProcessors, openEngine, type Durability, type ServiceOptions } from '../engine/mod.ts';
 import { resolveSecret, startGateway, type Gateway } from '../gateway/mod.ts';
-import { choiceFlag, describeFlags, integerFlag, parseFlags, type FlagSpec } from './args.ts';
+import { choiceFlag, describeFlags, integerFlag, parseFlags, type FlagSpec, type ParsedFlags } from './args.ts';
 import type { CliIO } from './io.ts';
 
 const DURABILITIES: readonly Durability[] = ['fsync', 'commit', 'none'];
@@ -17,7 +17,13 @@ const FLAGS: FlagSpec[] = [
   { name: 'public-stock', kind: 'switch', env: 'OMNI_PUBLIC_STOCK', help: 'anonymous clients may read stock/* (default on)' },
   { name: 'durability', kind: 'value', env: 'OMNI_DURABILITY', valueName: 'MODE', help: 'fsync | commit | none: when an event counts as stored (default fsync)' },
   { name: 'low-stock', kind: 'value', env: 'OMNI_LOW_STOCK', valueName: 'N', help: "low-stock alert threshold where a location sets none (default 5)" },
+  { name: 'offer-timeout-ms', kind: 'value', env: 'OMNI_OFFER_TIMEOUT_MS', valueName: 'MS', help: 'how long an offer waits for the agent before the next one gets it (default 15000)' },
+  { name: 'sla-ms', kind: 'value', env: 'OMNI_SLA_MS', valueName: 'MS', help: 'unassigned this long: sla alert, language no longer required (default 30000)' },
+  { name: 'presence-grace-ms', kind: 'value', env: 'OMNI_PRESENCE_GRACE_MS', valueName: 'MS', help: "after an agent's last desk connection closes, how long until it goes offline (default 10000)" },
 ];
+
+/** Service timeouts are clock timers; a week bounds them well inside setTimeout's range. */
+const MAX_SERVICE_MS = 7 * 24 * 3600 * 1000;
 
 export const SERVE_HELP = `Usage: omni serve [flags]
 
@@ -38,6 +44,8 @@ export interface ServeConfig {
   publicStock: boolean;
   durability: Durability;
   lowStock: number;
+  /** The service timeouts given (unset ones keep the domain's defaults). */
+  service: Pick<ServiceOptions, 'offerTimeoutMs' | 'slaMs' | 'graceMs'>;
 }
 
 /** Flags and environment to a config; throws UsageError on a bad value. */
@@ -56,7 +64,19 @@ export function readServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
     publicStock: flags.switch('public-stock')?.value ?? true,
     durability: durability === undefined ? 'fsync' : choiceFlag(durability, DURABILITIES),
     lowStock: lowStock === undefined ? 5 : integerFlag(lowStock, 0, 1_000_000_000),
+    service: serviceTimeouts(flags),
   };
+}
+
+function serviceTimeouts(flags: ParsedFlags): ServeConfig['service'] {
+  const service: ServeConfig['service'] = {};
+  const offer = flags.string('offer-timeout-ms');
+  const sla = flags.string('sla-ms');
+  const grace = flags.string('presence-grace-ms');
+  if (offer !== undefined) service.offerTimeoutMs = integerFlag(offer, 1, MAX_SERVICE_MS);
+  if (sla !== undefined) service.slaMs = integerFlag(sla, 1, MAX_SERVICE_MS);
+  if (grace !== undefined) service.graceMs = integerFlag(grace, 0, MAX_SERVICE_MS);
+  return service;
 }
 
 export async function serve(argv: readonly string[], io: CliIO): Promise<number> {
@@ -70,7 +90,7 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
   const secret = resolveSecret(config.dataDir, config.secret);
   if (secret.source === 'generated') io.err(`omni: generated a token secret in ${secret.path}`);
 
-  const engine = await openEngine({ path: config.dataDir, processors: defaultProcessors({ stock: { lowStockThreshold: config.lowStock } }), durability: config.durability });
+  const engine = await openEngine({ path: config.dataDir, processors: defaultProcessors({ stock: { lowStockThreshold: config.lowStock }, service: config.service }), durability: config.durability });
   let gateway: Gateway;
   try {
     gateway = await startGateway({

@@ -1,6 +1,8 @@
 // The engine's public entry point. Everything outside engine/ imports from here only.
 export { Engine, openEngine } from './engine.ts';
 export { stockProcessor } from './stock/mod.ts';
+export { onlineAgents, renderQueues } from './service/mod.ts';
+export type { QueueStats, RequestStatus, ServiceOptions } from './service/mod.ts';
 export { defaultProcessors } from './processors.ts';
 export { ERROR_CODES, EngineClosedError, rejection } from './errors.ts';
 export { envelopeProblem, idProblem, MAX_ID_LENGTH, MAX_QUANTITY } from './validate.ts';

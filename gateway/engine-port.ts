@@ -13,6 +13,8 @@ export interface GatewayEngine {
   /** Resolves once the batch is durable; throws EngineClosedError while closing. */
   submit(events: unknown[]): Promise<EventResult[]>;
   snapshot(topic: string): TopicSnapshot | undefined;
+  /** One committed state value (the service routes read the queue counters through it). */
+  read<T>(key: string): T | undefined;
   onBatch(listener: (stats: BatchStats) => void): () => void;
   stats(): EngineStats;
   stateStats(): { entries: number; bytes: number };

@@ -2,6 +2,7 @@
 // shutdown (contract §1: in-flight batches are committed and answered before connections close).
 
 import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
+import { onlineAgents } from '../engine/mod.ts';
 import type { RequestLookup } from './auth/roles.ts';
 import type { GatewayEngine } from './engine-port.ts';
 import { InFlight } from './in-flight.ts';
@@ -10,11 +11,15 @@ import { postEvents } from './http/events-route.ts';
 import { getHealth, getMetrics, getReady } from './http/health-routes.ts';
 import { GatewayMetrics } from './http/metrics.ts';
 import { Reply } from './http/reply.ts';
+import { getQueues, getRequest } from './http/service-routes.ts';
 import { getStock } from './http/stock-route.ts';
 import { requestLookupFromSnapshots } from './request-lookup.ts';
 import { mountWebSocket } from './ws/endpoint.ts';
 import type { PushEngine } from './ws/engine-port.ts';
+import type { WsConnection } from './ws/connection.ts';
 import { checkWsLimits, CLOSE, DEFAULT_WS_LIMITS, type WsLimits } from './ws/limits.ts';
+import { DeskPresence } from './ws/presence.ts';
+import { requestGuard } from './ws/request-guard.ts';
 import { TopicHub } from './ws/topic-hub.ts';
 
 export interface GatewayOptions {
@@ -34,6 +39,8 @@ export interface GatewayOptions {
   wsLimits?: Partial<WsLimits>;
   /** How long close() waits for unanswered requests before closing their connections. */
   drainTimeoutMs?: number;
+  /** The engine's clock (default Date.now), for waiting times reported as of now. */
+  now?: () => number;
 }
 
 export interface Gateway {
@@ -62,6 +69,8 @@ interface Route {
 const ROUTES: Route[] = [
   { pattern: '/v1/events', method: 'post', handler: postEvents },
   { pattern: '/v1/stock/:sku', method: 'get', handler: getStock },
+  { pattern: '/v1/requests/:request', method: 'get', handler: getRequest },
+  { pattern: '/v1/queues', method: 'get', handler: getQueues },
   { pattern: '/healthz', method: 'get', handler: getHealth },
   { pattern: '/readyz', method: 'get', handler: getReady },
   { pattern: '/metrics', method: 'get', handler: getMetrics },
@@ -88,6 +97,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     lookupRequest: options.lookupRequest ?? requestLookupFromSnapshots(options.engine),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     metrics: new GatewayMetrics(options.engine),
+    now: options.now ?? Date.now,
     draining: false,
     engineClosed: false,
   };
@@ -122,10 +132,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     );
   }
   const wsCounts = ctx.metrics.ws;
-  const hub = new TopicHub(options.engine, wsLimits, {
-    historyHit: () => wsCounts.historyHits++,
-    historyMiss: () => wsCounts.historyMisses++,
-  });
+  const hub = new TopicHub<WsConnection>(
+    options.engine,
+    wsLimits,
+    { historyHit: () => wsCounts.historyHits++, historyMiss: () => wsCounts.historyMisses++ },
+    Date.now,
+    requestGuard,
+  );
+  const presence = new DeskPresence((events) => options.engine.submit(events), () => ctx.draining);
   const ws = mountWebSocket(app, '/v1/ws', {
     secret: ctx.secret,
     limits: wsLimits,
@@ -143,6 +157,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       inFlight,
       isDraining: () => ctx.draining,
     },
+    presence,
   });
   ctx.metrics.attachWs({ connections: () => ws.connections, subscriptions: () => hub.subscriptions });
 
@@ -167,6 +182,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw error;
   }
   const boundPort = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
+  presence.startGrace(onlineAgents({ get: <T>(key: string) => options.engine.read<T>(key) }));
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
 
   let closing: Promise<void> | undefined;

@@ -37,7 +37,16 @@ describe('omni serve configuration', () => {
       publicStock: true,
       durability: 'fsync',
       lowStock: 5,
+      service: {},
     });
+  });
+
+  it('reads the service timeouts from flags and the environment', () => {
+    const env = { OMNI_OFFER_TIMEOUT_MS: '5000', OMNI_SLA_MS: '60000', OMNI_PRESENCE_GRACE_MS: '2000' };
+    expect(readServeConfig([], env)).toMatchObject({ service: { offerTimeoutMs: 5000, slaMs: 60000, graceMs: 2000 } });
+    expect(readServeConfig(['--offer-timeout-ms', '100', '--presence-grace-ms=0'], env)).toMatchObject({ service: { offerTimeoutMs: 100, slaMs: 60000, graceMs: 0 } });
+    expect(() => readServeConfig(['--sla-ms', '0'], {})).toThrow(/--sla-ms must be an integer/);
+    expect(() => readServeConfig([], { OMNI_OFFER_TIMEOUT_MS: 'soon' })).toThrow(/OMNI_OFFER_TIMEOUT_MS must be an integer/);
   });
 
   it('reads the environment, and flags win over it', () => {

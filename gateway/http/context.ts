@@ -22,6 +22,8 @@ export interface GatewayContext {
   lookupRequest: RequestLookup;
   limits: GatewayLimits;
   metrics: GatewayMetrics;
+  /** The engine's clock: queue waits are reported as of now. */
+  now: () => number;
   /** Set when shutdown starts: readiness fails and new work is refused. */
   draining: boolean;
   /** Set once the engine refused work as closed, so readiness reflects it too. */

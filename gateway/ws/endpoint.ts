@@ -10,6 +10,7 @@ import { ANONYMOUS, type Principal } from '../auth/principal.ts';
 import { WsConnection, type ConnectionCounters, type SocketData } from './connection.ts';
 import { CLOSE, type WsLimits } from './limits.ts';
 import type { WsFormat } from './out-message.ts';
+import type { DeskPresence } from './presence.ts';
 import { handleFrame, type SessionContext } from './session.ts';
 import { TokenExpiries } from './token-expiry.ts';
 
@@ -18,6 +19,8 @@ export interface WsEndpointOptions {
   limits: WsLimits;
   counters: ConnectionCounters;
   session: SessionContext;
+  /** Told of every agent connection that opens and closes. */
+  presence: DeskPresence;
 }
 
 export interface WsEndpoint {
@@ -30,7 +33,7 @@ export interface WsEndpoint {
 }
 
 export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEndpointOptions): WsEndpoint {
-  const { limits, counters, session } = options;
+  const { limits, counters, session, presence } = options;
   const open = new Set<WsConnection>();
   const expiries = new TokenExpiries<WsConnection>();
 
@@ -61,6 +64,8 @@ export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEn
       const conn = new WsConnection(ws, data.principal, data.format, limits, counters);
       data.connection = conn;
       open.add(conn);
+      // Before the expiry check, which may close it at once: every close then follows an open.
+      presence.opened(conn.principal);
       if (data.expiresAtMs === undefined) return;
       // Expired since the upgrade: closed at once (the close handler runs inside add).
       expiries.add(conn, data.expiresAtMs);
@@ -91,6 +96,7 @@ export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEn
       expiries.delete(conn);
       for (const topic of conn.topics) session.hub.unsubscribe(conn, topic);
       conn.topics.clear();
+      presence.closed(conn.principal);
     },
   });
 

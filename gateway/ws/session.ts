@@ -18,7 +18,7 @@ export type WsErrorCode = 'bad_frame' | 'forbidden' | 'too_many_subscriptions' |
 
 export interface SessionContext {
   engine: GatewayEngine;
-  hub: TopicHub;
+  hub: TopicHub<WsConnection>;
   limits: WsLimits;
   publicStock: boolean;
   lookupRequest: RequestLookup;
@@ -80,7 +80,7 @@ function subscribe(ctx: SessionContext, conn: WsConnection, topic: string, since
   // A repeated sub starts over: anything still queued for the old one would duplicate the replay.
   conn.forget(topic);
   conn.topics.add(topic);
-  const first = ctx.hub.subscribe(conn, topic, since, epoch);
+  const first = ctx.hub.subscribe(conn, topic, since, epoch, conn.replayBudget);
   // A snapshot is an answer like any other; a replay (updates, seq set) goes out whole, unconflated.
   if (first.length === 1 && first[0].seq === undefined) conn.deliver(first[0]);
   else conn.deliverReplay(first);

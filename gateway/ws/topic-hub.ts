@@ -3,7 +3,8 @@
 // batch of outputs, keeps them for resuming clients and hands each subscriber the updates it has
 // not seen yet. Snapshots read durable state and outputs arrive synchronously after the commit
 // that made them durable, so "never send an update with seq ≤ the snapshot's" is all it takes
-// for a stream without duplicates or holes.
+// for a stream without duplicates or holes. A guard (ws/request-guard.ts) may end a subscription
+// when an update shows the subscriber may no longer read the topic.
 
 import type { Output } from '../../engine/mod.ts';
 import type { PushEngine } from './engine-port.ts';
@@ -25,22 +26,36 @@ export interface HubCounters {
   historyMiss(): void;
 }
 
-interface TopicEntry {
+/**
+ * Read permissions that an update itself can end (an agent reads `request/<id>` only while it
+ * is assigned the request): checked for each subscriber an update of a covered topic reaches,
+ * right after it is queued, so the update that ends the right is the last one delivered.
+ */
+export interface SubscriptionGuard<S extends Subscriber> {
+  /** Whether updates of this topic can end a subscription; only those are checked. */
+  covers(topic: string): boolean;
+  /** False ends the subscriber's subscription to `topic`, after `data`. */
+  mayKeep(subscriber: S, topic: string, data: unknown): boolean;
+  /** Told once the hub has ended a subscription, so the subscriber can tell its client. */
+  ended(subscriber: S, topic: string): void;
+}
+
+interface TopicEntry<S> {
   /** Each subscriber with the last seq it was given (snapshot or update). */
-  subscribers: Map<Subscriber, { after: number }>;
+  subscribers: Map<S, { after: number }>;
   history: TopicHistory;
   /** When the last subscriber left (the history is kept for a grace period). */
   idleSince: number | undefined;
 }
 
-export class TopicHub {
-  readonly #topics = new Map<string, TopicEntry>();
+export class TopicHub<S extends Subscriber = Subscriber> {
+  readonly #topics = new Map<string, TopicEntry<S>>();
   /**
    * The topics nobody subscribes to, longest idle first (a Map keeps insertion order and a
    * topic is re-inserted when it goes idle again): sweeping, shedding and the topic bound take
    * from its front instead of scanning every topic.
    */
-  readonly #idle = new Map<string, TopicEntry>();
+  readonly #idle = new Map<string, TopicEntry<S>>();
   #historyBytes = 0;
   readonly #countHistory = (delta: number): void => {
     this.#historyBytes += delta;
@@ -54,6 +69,7 @@ export class TopicHub {
     private readonly limits: WsLimits,
     private readonly counters: HubCounters,
     private readonly now: () => number = Date.now,
+    private readonly guard?: SubscriptionGuard<S>,
   ) {
     engine.setInterest((topic) => this.#topics.has(topic));
     this.#stopOutputs = engine.onOutput((outputs) => this.#onOutputs(outputs));
@@ -78,7 +94,7 @@ export class TopicHub {
    * history holds every one of them under the same epoch, else a snapshot. A repeated sub on the
    * same topic starts over.
    */
-  subscribe(subscriber: Subscriber, topic: string, since?: number, epoch?: string): OutMessage[] {
+  subscribe(subscriber: S, topic: string, since?: number, epoch?: string, maxReplay = Infinity): OutMessage[] {
     let entry = this.#topics.get(topic);
     if (!entry) {
       const capacity = isStateTopic(topic) ? this.limits.historyPerTopic : this.limits.eventHistoryPerTopic;
@@ -96,7 +112,8 @@ export class TopicHub {
       // mid-batch); then it cannot prove it holds everything and a snapshot is sent instead.
       const sameEpoch = epoch === undefined || epoch === this.engine.epoch;
       const replay = sameEpoch && entry.history.last === this.engine.lastSeq(topic) ? entry.history.after(since) : undefined;
-      if (replay !== undefined) {
+      // A replay larger than the subscriber may queue is answered like a gap in history: a snapshot.
+      if (replay !== undefined && replay.length <= maxReplay) {
         this.counters.historyHit();
         entry.subscribers.set(subscriber, { after: replay.length > 0 ? replay[replay.length - 1].seq! : since });
         return replay;
@@ -108,15 +125,20 @@ export class TopicHub {
     return [snapshot];
   }
 
-  unsubscribe(subscriber: Subscriber, topic: string): boolean {
+  unsubscribe(subscriber: S, topic: string): boolean {
     const entry = this.#topics.get(topic);
     if (!entry || !entry.subscribers.delete(subscriber)) return false;
+    this.#left(topic, entry);
+    return true;
+  }
+
+  /** A subscriber has left `topic`: the topic goes idle (its history kept a while) when it was the last. */
+  #left(topic: string, entry: TopicEntry<S>): void {
     this.#subscriptions--;
     if (entry.subscribers.size === 0) {
       entry.idleSince = this.now();
       this.#idle.set(topic, entry);
     }
-    return true;
   }
 
   /** Drops histories idle for longer than the grace period. */
@@ -148,7 +170,7 @@ export class TopicHub {
   }
 
   #onOutputs(outputs: Output[]): void {
-    const touched = new Set<Subscriber>();
+    const touched = new Set<S>();
     for (const output of outputs) {
       const entry = this.#topics.get(output.topic);
       if (entry === undefined) continue;
@@ -159,11 +181,18 @@ export class TopicHub {
       }
       const message = updateMessage(output.topic, output.seq, output.data, output.ts);
       entry.history.append(message);
+      const guard = this.guard !== undefined && this.guard.covers(output.topic) ? this.guard : undefined;
       for (const [subscriber, state] of entry.subscribers) {
         if (output.seq <= state.after) continue;
         state.after = output.seq;
         subscriber.push(message);
         touched.add(subscriber);
+        // Deleting the visited entry is safe in a Map iteration.
+        if (guard !== undefined && !guard.mayKeep(subscriber, output.topic, output.data)) {
+          entry.subscribers.delete(subscriber);
+          this.#left(output.topic, entry);
+          guard.ended(subscriber, output.topic);
+        }
       }
     }
     // After the loop: a flush may close a slow connection, which unsubscribes it.
@@ -193,7 +222,7 @@ export class TopicHub {
     }
   }
 
-  #drop(topic: string, entry: TopicEntry): void {
+  #drop(topic: string, entry: TopicEntry<S>): void {
     // Detaches the kept messages, which may still sit in slow clients' queues, from our count.
     entry.history.reset(entry.history.last);
     this.#topics.delete(topic);

@@ -1,0 +1,74 @@
+// GET /v1/requests/:request and GET /v1/queues (contract §4): a service request's status and
+// the per-topic queue figures, from committed state.
+//
+// A request is readable by the customer it belongs to, the agent it is assigned to, and the
+// roles that read everything (supervisor, ingest, admin). A customer or agent asking for any
+// other request — someone else's, or one that does not exist — gets the same 403, so the answer
+// never tells them which request ids exist; only readers of everything get 404.
+
+import { idProblem, renderQueues, type QueueStats, type RequestStatus } from '../../engine/mod.ts';
+import { authenticate } from '../auth/authenticate.ts';
+import type { Principal } from '../auth/principal.ts';
+import { mayRead } from '../auth/roles.ts';
+import { partiesOf } from '../request-lookup.ts';
+import { formatOfAccept, type WireFormat } from './codec.ts';
+import type { GatewayContext, RouteHandler } from './context.ts';
+import type { Reply } from './reply.ts';
+
+/** Queue permissions are per family (`queue/*`): any queue topic stands for all of them. */
+const ANY_QUEUE = 'queue/*';
+
+export const getRequest: RouteHandler = (reply, _res, req, ctx) => {
+  const format = formatOfAccept(req.getHeader('accept'));
+  let id: string;
+  try {
+    id = decodeURIComponent(req.getParameter(0));
+  } catch {
+    return reply.error(400, 'bad_request', 'the request id is not valid percent-encoding', format);
+  }
+  const principal = principalOf(reply, req.getHeader('authorization'), ctx, format);
+  if (principal === undefined) return;
+
+  const topic = `request/${id}`;
+  // An id no event could carry names no request; one render serves the check and the answer.
+  const snapshot = idProblem(id, true) === null ? ctx.engine.snapshot(topic) : undefined;
+  const parties = partiesOf(snapshot?.data);
+  if (!mayRead(principal, topic, { publicStock: ctx.publicStock, lookupRequest: () => parties })) {
+    return reply.error(403, 'forbidden', 'this token may not read this request', format);
+  }
+  if (snapshot === undefined) return reply.error(404, 'not_found', `no request ${JSON.stringify(id.slice(0, 200))}`, format);
+  // Whose request it is served the check; the answer is the contract's status.
+  const { customer: _customer, subject: _subject, ...status } = snapshot.data as RequestStatus;
+  reply.json(200, status, format);
+};
+
+export const getQueues: RouteHandler = (reply, _res, req, ctx) => {
+  const format = formatOfAccept(req.getHeader('accept'));
+  const principal = principalOf(reply, req.getHeader('authorization'), ctx, format);
+  if (principal === undefined) return;
+  if (!mayRead(principal, ANY_QUEUE, { publicStock: ctx.publicStock })) {
+    return reply.error(403, 'forbidden', 'this token may not read the queues', format);
+  }
+  const queues = renderQueues({ get: <T>(key: string) => ctx.engine.read<T>(key) });
+  const now = ctx.now();
+  // fromEntries defines own properties, so even a topic named `__proto__` is just a key, and
+  // the plain object encodes the same in JSON and msgpack.
+  reply.json(200, Object.fromEntries(Object.entries(queues).map(([topic, stats]) => [topic, live(stats, now)])), format);
+};
+
+/**
+ * The stored figures are measured at the queue's last change (`asOf`); the oldest waiting
+ * request has waited on since, so the answer is brought forward to now.
+ */
+function live(stats: QueueStats, now: number): QueueStats {
+  const since = Math.max(0, now - stats.asOf);
+  return { ...stats, longestWaitMs: stats.waiting > 0 ? stats.longestWaitMs + since : 0, asOf: Math.max(now, stats.asOf) };
+}
+
+/** The caller, or undefined once it has been answered 401 (a bad token, or none at all). */
+function principalOf(reply: Reply, authorization: string, ctx: GatewayContext, format: WireFormat): Principal | undefined {
+  const auth = authenticate(authorization, ctx.secret);
+  if (!auth.ok) return void reply.error(401, 'unauthorized', `invalid token (${auth.reason})`, format);
+  if (auth.principal.role === 'anonymous') return void reply.error(401, 'unauthorized', 'a bearer token is required', format);
+  return auth.principal;
+}

@@ -5,7 +5,7 @@
 import { ServerError } from './errors.ts';
 import type { SnapshotFrame, SubOp, SubscriptionHandlers, UnsubOp, UpdateFrame } from './types.ts';
 
-/** Answers that refuse a topic for good; the SDK forgets a topic refused before its first snapshot. */
+/** Answers that refuse a topic for good; the SDK forgets a topic refused before its first snapshot (`forbidden`: at any time). */
 const REFUSALS = new Set(['forbidden', 'bad_frame', 'too_many_subscriptions']);
 const RATE_LIMITED_RETRY_MS = 1000;
 
@@ -164,9 +164,11 @@ export class Subscriptions {
       setTimeout(() => {
         if (this.#topics.get(topic) === t) this.#resubscribe(t, t.seq !== undefined);
       }, RATE_LIMITED_RETRY_MS);
-    } else if (t.seq === undefined && REFUSALS.has(code)) {
+    } else if (REFUSALS.has(code) && (t.seq === undefined || code === 'forbidden')) {
       // Refused for good (the token may not read it, no such topic, too many): forget it, or
-      // every reconnect would ask again and a later subscribe would wait forever.
+      // every reconnect would ask again and a later subscribe would wait forever. `forbidden`
+      // after the snapshot too: the server ended a subscription the token may no longer read
+      // (an agent's request/<id> once the request is no longer assigned to it).
       this.#topics.delete(topic);
     }
     return true;

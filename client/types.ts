@@ -125,7 +125,7 @@ export interface SubscriptionHandlers<T = unknown> {
    * resubscribing; the missing updates, or a fresh snapshot, follow.
    */
   onGap?(): void;
-  /** A server error about this topic (e.g. `forbidden`); the subscription stays registered. */
+  /** A server error about this topic; after a refusal for good (e.g. `forbidden`) the SDK forgets the topic. */
   onError?(error: Error): void;
 }
 

@@ -4,6 +4,7 @@ import { pack, unpack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { Backoff, DEFAULT_MAX_FRAME_BYTES, buildUrl, topicKind } from '../client/mod.ts';
 import { codecFor, decodeFrame, frameBytes } from '../client/codec.ts';
+import { Subscriptions } from '../client/subscriptions.ts';
 
 describe('buildUrl', () => {
   it('maps http(s) to ws(s), adds /v1/ws when no path is given, and sets format and token', () => {
@@ -74,5 +75,32 @@ describe('frames', () => {
   it('knows which topics may be conflated', () => {
     expect(['stock/A', 'stock/A@S1', 'queue/billing', 'recs/c1'].map(topicKind)).toEqual(['state', 'state', 'state', 'state']);
     expect(['agent/a', 'request/r', 'kiosk/k', 'alerts/stock', 'future/x'].map(topicKind)).toEqual(['event', 'event', 'event', 'event', 'event']);
+  });
+});
+
+describe('Subscriptions', () => {
+  it('forgets a topic the server forbids after its snapshot (access ended), so no reconnect asks again', () => {
+    const sent: unknown[] = [];
+    const subs = new Subscriptions((frame) => void sent.push(frame), () => {});
+    const errors: string[] = [];
+    subs.add('request/q1', { onSnapshot: () => {}, onUpdate: () => {}, onError: (e) => void errors.push((e as { code?: string }).code ?? '') });
+    subs.handleSnapshot({ op: 'snapshot', topic: 'request/q1', seq: 3, epoch: 'E', data: null });
+    expect(subs.handleError('request/q1', 'forbidden', 'no longer assigned')).toBe(true);
+    expect(errors).toEqual(['forbidden']);
+    sent.length = 0;
+    subs.onOpen();
+    expect(sent).toEqual([]);
+    expect(subs.position('request/q1')).toBeUndefined();
+  });
+
+  it('keeps a subscribed topic on a refusal that is not about access', () => {
+    const sent: unknown[] = [];
+    const subs = new Subscriptions((frame) => void sent.push(frame), () => {});
+    subs.add('stock/A', { onSnapshot: () => {}, onUpdate: () => {}, onError: () => {} });
+    subs.handleSnapshot({ op: 'snapshot', topic: 'stock/A', seq: 3, epoch: 'E', data: {} });
+    subs.handleError('stock/A', 'bad_frame', 'odd');
+    sent.length = 0;
+    subs.onOpen();
+    expect(sent).toEqual([{ op: 'sub', topic: 'stock/A', since: 3, epoch: 'E' }]);
   });
 });

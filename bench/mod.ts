@@ -14,6 +14,7 @@ import { MICRO_FLAGS, MICRO_HELP, microHeadline, readMicroOptions, runMicroBench
 import { exactCommand, machineInfo, printHeader, printSpreads, summariseRuns, writeJson, type Spread } from './report.ts';
 import { LOADGEN_FLAGS, LOADGEN_HELP, loadgenHeadline, printDeviations, readLoadgenBenchOptions, runLoadgenBench } from './loadgen-repeat.ts';
 import { RESTART_FLAGS, RESTART_HELP, readRestartOptions, restartHeadline, runRestartBench } from './restart-time.ts';
+import { ROUTING_FLAGS, ROUTING_HELP, readRoutingOptions, routingHeadline, runRoutingBench } from './service-routing.ts';
 import { RESERVATIONS_FLAGS, RESERVATIONS_HELP, readReservationsOptions, reservationsHeadline, reservationsRatios, runReservationsBench } from './reservations.ts';
 
 interface BenchDef {
@@ -103,6 +104,16 @@ const BENCHES: Record<string, BenchDef> = {
       return { options: o, run: async () => { const r = await runIdleBench(o); return { result: r, headline: idleHeadline(r) }; } };
     },
   },
+  routing: {
+    title: 'routing: service routing decisions with 5,000 agents and 50,000 queued (pure), and 2,000 requests/s through the engine',
+    help: ROUTING_HELP,
+    flags: ROUTING_FLAGS,
+    prepare(argv) {
+      const o = readRoutingOptions(argv);
+      if (o === 'help') return o;
+      return { options: o, run: async (n) => { const r = await runRoutingBench(o, n); return { result: r, headline: routingHeadline(r) }; } };
+    },
+  },
   micro: {
     title: 'micro: hot paths (tinybench)',
     help: MICRO_HELP,
@@ -127,7 +138,7 @@ const SUITE: Array<[name: string, argv: string[]]> = [
 
 const SUITE_FLAGS: FlagSpec[] = [{ name: 'only', kind: 'value', valueName: 'LIST', help: `comma-separated subset of ${SUITE.map(([n]) => n).join(',')}` }];
 
-const USAGE = `Usage: omni bench [engine|http|restart|micro|fanout|idle-conns|reservations|loadgen] [flags]
+const USAGE = `Usage: omni bench [engine|http|restart|micro|fanout|idle-conns|reservations|loadgen|routing] [flags]
 
   engine        the engine alone: max events/s, then submit→durable latency (per durability)
   http          POST /v1/events throughput and latency against an "omni serve" child process
@@ -137,6 +148,7 @@ const USAGE = `Usage: omni bench [engine|http|restart|micro|fanout|idle-conns|re
   idle-conns    server memory per idle WebSocket connection
   reservations  reserve/commit/release: omnistream vs PostgreSQL vs Redis, real servers, stated durability
   loadgen       the same omni loadgen run K times against fresh servers (reproducibility)
+  routing       service routing (issue C): decision cost with 5,000 agents and 50,000 queued, and 2,000 requests/s sustained
 
 Without a subcommand (npm run bench): micro, engine, http, restart, fanout and idle-conns at a
 smaller size, a summary, and the results in bench/results/<timestamp>.json (reservations needs

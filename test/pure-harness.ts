@@ -24,7 +24,7 @@ export class PureRunner {
     return effects;
   }
 
-  private commit(effects: Omit<Effects, 'result'>): void {
+  protected commit(effects: Omit<Effects, 'result'>): void {
     for (const [k, v] of effects.writes ?? []) {
       if (v === undefined) this.state.delete(k);
       else this.state.set(k, v);
@@ -34,14 +34,24 @@ export class PureRunner {
     for (const t of effects.timers?.set ?? []) this.timers.set(t.id, t);
   }
 
-  /** Fires every timer due at `now`, in time order. */
+  /**
+   * Fires every timer due at `now`, earliest first, one at a time as the engine does: a timer
+   * replaced while others fire (same id, new time) is the new one, not its stale entry.
+   */
   fireDue(): number {
-    const due = [...this.timers.values()].filter((t) => t.at <= this.now).sort((a, b) => a.at - b.at);
-    for (const t of due) {
-      this.timers.delete(t.id);
-      this.commit(this.processor.onTimer(this.view, t, { now: this.now, eventTime: this.now }));
-    }
-    return due.length;
+    let fired = 0;
+    while (this.fireNext()) fired++;
+    return fired;
+  }
+
+  /** Fires the earliest timer due at `now`; false when none is. */
+  protected fireNext(): boolean {
+    let due: TimerSpec | undefined;
+    for (const t of this.timers.values()) if (t.at <= this.now && (!due || t.at < due.at)) due = t;
+    if (!due) return false;
+    this.timers.delete(due.id);
+    this.commit(this.processor.onTimer(this.view, due, { now: this.now, eventTime: this.now }));
+    return true;
   }
 
   render(topic: string): any {

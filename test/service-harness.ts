@@ -4,7 +4,7 @@
 import { expect } from 'vitest';
 import { CHANNELS, eligible, onlineAgents, serviceProcessor, serviceKeys, type Agent, type ServiceOptions, type ServiceRequest } from '../engine/service/mod.ts';
 import { rankOf } from '../engine/service/ranked-list.ts';
-import type { Effects, StateView, TimerSpec } from '../engine/types.ts';
+import type { Effects, StateView } from '../engine/types.ts';
 import { PureRunner } from './pure-harness.ts';
 
 export class ServiceRunner extends PureRunner {
@@ -59,32 +59,15 @@ export class ServiceRunner extends PureRunner {
     return effects;
   }
 
-  /**
-   * Moves the clock and fires the timers due by then, earliest first, one at a time as the
-   * engine does: a timer replaced while others fire (same id, new time) is the new one.
-   * (PureRunner.fireDue takes the due list up front, which would fire a replaced timer's stale
-   * entry and drop its replacement.)
-   */
+  /** Moves the clock and fires the timers due by then (PureRunner.fireDue's order), each watched. */
   advance(ms: number): number {
     this.now += ms;
     let fired = 0;
     for (;;) {
-      let due: TimerSpec | undefined;
-      for (const t of this.timers.values()) if (t.at <= this.now && (!due || t.at < due.at)) due = t;
-      if (!due) return fired;
-      this.timers.delete(due.id);
+      let more = false;
+      this.watch(() => (more = this.fireNext()));
+      if (!more) return fired;
       fired++;
-      const timer = due;
-      this.watch(() => {
-        const effects = this.processor.onTimer(this.view, timer, { now: this.now, eventTime: this.now });
-        for (const [k, v] of effects.writes ?? []) {
-          if (v === undefined) this.state.delete(k);
-          else this.state.set(k, v);
-        }
-        this.messages.push(...(effects.messages ?? []));
-        for (const id of effects.timers?.cancel ?? []) this.timers.delete(id);
-        for (const t of effects.timers?.set ?? []) this.timers.set(t.id, t);
-      });
     }
   }
 

@@ -4,8 +4,13 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, choiceFlag, describeFlags, parseFlags, type FlagSpec, type FlagValue } from '../cli/args.ts';
 import { SECRET_FILE, signToken, type Role } from '../gateway/mod.ts';
+import { MAX_DESKS } from './desk-group.ts';
+import { DEFAULT_DESKS } from './scenario.ts';
 
 export type Format = 'json' | 'msgpack';
+
+export const DEFAULT_THINK_MS = 200;
+export const DEFAULT_HANDLE_MS = 1500;
 
 export interface LoadgenOptions {
   url: string;
@@ -30,6 +35,11 @@ export interface LoadgenOptions {
   subscriberWorkers?: number;
   /** At most this many topics per subscriber (the first ones its scenario drew); undefined = all. */
   topicsPerSubscriber?: number;
+  /** Agent desks of the service scenario (default 20, at most 500: they run in the main thread). */
+  desks?: number;
+  /** A desk's mean think time from offer to accept (default 200 ms), and handle time from assignment to completion (default 1500 ms); each drawn at 0.5–1.5×. */
+  thinkMs?: number;
+  handleMs?: number;
   /** Milliseconds between ticks of the schedule. */
   tickMs: number;
   /** Print the progress line every second (off in tests). */
@@ -42,7 +52,7 @@ export const FLAGS: FlagSpec[] = [
   { name: 'rate', kind: 'value', valueName: 'EVENTS_PER_S', help: 'events per second, sent on a fixed schedule (default 1000)' },
   { name: 'subscribers', kind: 'value', valueName: 'N', help: 'WebSocket clients watching the stock of popular SKUs (default 10)' },
   { name: 'skus', kind: 'value', valueName: 'N', help: 'SKUs in the workload (default 1000)' },
-  { name: 'scenario', kind: 'value', valueName: 'NAME|FILE', help: 'stock (default), omnichannel, or a scenario JSON file (see Scenarios below)' },
+  { name: 'scenario', kind: 'value', valueName: 'NAME|FILE', help: 'stock (default), omnichannel, service, or a scenario JSON file (see Scenarios below)' },
   { name: 'token', kind: 'value', env: 'OMNI_TOKEN', valueName: 'T', help: 'ingest token (default: minted from --secret / --data)' },
   { name: 'secret', kind: 'value', env: 'OMNI_SECRET', valueName: 'S', help: "the server's HS256 secret, to mint tokens when --token is absent" },
   { name: 'data', kind: 'value', env: 'OMNI_DATA', valueName: 'DIR', help: "the server's data dir whose secret to use (default ./data)" },
@@ -52,6 +62,9 @@ export const FLAGS: FlagSpec[] = [
   { name: 'format', kind: 'value', valueName: 'json|msgpack', help: 'body and WebSocket format (default json)' },
   { name: 'connections', kind: 'value', valueName: 'C', help: 'HTTP connections = most requests in flight (default 64)' },
   { name: 'topics-per-subscriber', kind: 'value', valueName: 'N', help: 'at most N topics per subscriber, the first its scenario drew (default: all, 1–5 per shopper)' },
+  { name: 'desks', kind: 'value', valueName: 'N', help: 'agent desks of the service scenario, 1–500, in the main thread (default 20)' },
+  { name: 'think-ms', kind: 'value', valueName: 'MS', help: "a desk's mean time from an offer to its accept (default 200; each drawn at 0.5–1.5×)" },
+  { name: 'handle-ms', kind: 'value', valueName: 'MS', help: "a desk's mean time from an assignment to its completion (default 1500; 0.5–1.5×)" },
   { name: 'subscriber-workers', kind: 'value', valueName: 'N', help: 'worker threads for the subscribers, 0 = the main thread (default: 2 above 500 subscribers, else 0)' },
 ];
 
@@ -70,6 +83,11 @@ Scenarios:
                cancelled), cart holds (reserve, later commit or release), store counters (sales,
                returns), warehouses (receipts, transfers to stores); storefront shoppers watch
                stock/<sku>, kiosks (at most half of --subscribers) stock/<sku>@<their store>
+  service      a contact centre: --desks agents come online (2–3 chats each, skilled in a few
+               topics), every event is a customer's chat request (service.requested); each desk
+               is a WebSocket on agent/<id> that accepts an offer after --think-ms and completes
+               it after --handle-ms. Reports request→offer and accept→assigned latencies. No
+               stock subscribers (--subscribers is ignored); needs a secret for the agent tokens
   FILE         {"scenario":"omnichannel", "mix":{"checkout":2,"cart":3,"counter":4,"warehouse":1},
                "skus":N, "stores":20, "warehouses":2, "kiosksPerStore":1, "maxOrderLines":3,
                "pickupShare":0.3, "seed":42}, every key optional (skus: --skus); or the stock-type
@@ -102,6 +120,9 @@ export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     connections: num('connections', 64, 1, 4096),
     topicsPerSubscriber: f.string('topics-per-subscriber') === undefined ? undefined : num('topics-per-subscriber', 0, 1, 1000),
     subscriberWorkers: f.string('subscriber-workers') === undefined ? undefined : num('subscriber-workers', 0, 0, 64),
+    desks: num('desks', DEFAULT_DESKS, 1, MAX_DESKS),
+    thinkMs: num('think-ms', DEFAULT_THINK_MS, 0, 600_000, false),
+    handleMs: num('handle-ms', DEFAULT_HANDLE_MS, 0, 600_000, false),
     tickMs: 5,
     progress: true,
   };

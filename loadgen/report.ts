@@ -5,6 +5,7 @@ import { LatencyRecorder, type LatencyMs } from './latency.ts';
 import type { IngestCounts } from './ingest.ts';
 import type { LoadgenOptions } from './options.ts';
 import type { PoolFinal } from './subscriber-pool.ts';
+import type { DeskFinal } from './desk-group.ts';
 
 /** One second of the run, for the progress line and the throughput chart. */
 export interface TimelinePoint {
@@ -32,7 +33,14 @@ export interface LoadgenReport {
   durationS: number;
   eventsPerS: number;
   messagesPerS: number;
-  latencyMs: { ack: Percentiles & { count: number }; push: Percentiles & { count: number } };
+  latencyMs: {
+    ack: Percentiles & { count: number };
+    push: Percentiles & { count: number };
+    /** Service scenario only: request scheduled → its first offer received by a desk. */
+    offer?: Percentiles & { count: number };
+    /** Service scenario only: a desk's accept sent → its `assigned` received. */
+    assign?: Percentiles & { count: number };
+  };
   loadgenCpu: number;
   /** Everything else: the settings and the details behind the figures. */
   config: { url: string; scenario: string; rate: number; durationS: number; subscribers: number; skus: number; batch: number; format: string; connections: number };
@@ -50,6 +58,8 @@ export interface LoadgenReport {
   /** The first distinct subscriber error messages. */
   subscriberErrorSamples: string[];
   subscriberWorkers: number;
+  /** Service scenario only: what the agent desks did. */
+  desks?: DeskCounts;
   overloadedTicks: number;
   maxWaiting: number;
   /** How late the schedule's own ticks ran (the load generator's event-loop stalls). */
@@ -60,6 +70,8 @@ export interface LoadgenReport {
   warnings: string[];
   finishedAt: string;
 }
+
+export type DeskCounts = Omit<DeskFinal, 'offer' | 'assign'>;
 
 export interface ReportInput {
   options: LoadgenOptions;
@@ -74,6 +86,7 @@ export interface ReportInput {
   timeline: TimelinePoint[];
   warnings: string[];
   loadAverage: [number, number];
+  desks?: DeskFinal;
 }
 
 /** Percentiles of the latency curves (50 … 99.999). */
@@ -93,7 +106,7 @@ export function buildReport(i: ReportInput): LoadgenReport {
     durationS: r3(durationS),
     eventsPerS: r3(i.counts.acked / durationS),
     messagesPerS: r3(i.subs.received / durationS),
-    latencyMs: { ack: i.ack.summary(), push: i.push.summary() },
+    latencyMs: { ack: i.ack.summary(), push: i.push.summary(), ...(i.desks ? { offer: i.desks.offer.summary(), assign: i.desks.assign.summary() } : {}) },
     loadgenCpu: r3(i.loadgenCpu),
     config: { url: o.url, scenario: i.scenario === 'stock' ? 'stock' : o.scenario, rate: o.rate, durationS: o.durationS, subscribers: o.subscribers, skus: o.skus, batch: o.batch, format: o.format, connections: o.connections },
     unsent: i.counts.unsent,
@@ -107,6 +120,7 @@ export function buildReport(i: ReportInput): LoadgenReport {
     seqErrors: i.subs.seqErrors ?? 0,
     subscriberErrorSamples: i.subs.errorSamples ?? [],
     subscriberWorkers: i.subs.workers,
+    ...(i.desks ? { desks: deskCounts(i.desks) } : {}),
     overloadedTicks: i.counts.overloadedTicks,
     maxWaiting: i.counts.maxWaiting,
     tickLagMs: tickLag,
@@ -116,6 +130,10 @@ export function buildReport(i: ReportInput): LoadgenReport {
     warnings: i.warnings,
     finishedAt: new Date().toISOString(),
   };
+}
+
+function deskCounts({ offer: _o, assign: _a, ...counts }: DeskFinal): DeskCounts {
+  return counts;
 }
 
 /** The fields contract §6 requires, for checking a report. */
@@ -134,6 +152,10 @@ export function summaryTable(r: LoadgenReport): string {
     ['subscribers', `${n(r.snapshots)} snapshots, ${n(r.conflated)} seq jumps (conflated), ${n(r.seqErrors)} seq errors, ${n(r.subscriberErrors)} errors`],
     ['loadgen', `CPU ${(r.loadgenCpu * 100).toFixed(0)}% of a core, tick lag p99 ${ms(r.tickLagMs.p99)} ms, ${r.subscriberWorkers} subscriber workers, load average ${r.loadAverage.start} → ${r.loadAverage.end}`],
   ];
+  if (r.desks) {
+    const d = r.desks;
+    rows.splice(5, 0, ['offer latency', percentiles(r.latencyMs.offer!, ms)], ['assign latency', percentiles(r.latencyMs.assign!, ms)], ['desks', `${n(d.ready)}/${n(d.desks)} connected, ${n(d.requestsOffered)} requests offered (${n(d.offers)} offers, ${n(d.revoked)} revoked), ${n(d.assigned)} assigned, ${n(d.completed)} completed, ${n(d.errors)} errors`]);
+  }
   if (r.firstFailure) rows.push(['first failure', r.firstFailure]);
   for (const w of r.warnings) rows.push(['warning', w]);
   const width = Math.max(...rows.map(([k]) => k.length));

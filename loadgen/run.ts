@@ -4,12 +4,13 @@
 
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
+import { DeskGroup } from './desk-group.ts';
 import { httpPoster, type Poster } from './http-poster.ts';
 import { IngestDriver } from './ingest.ts';
 import { LatencyRecorder, epochMs } from './latency.ts';
-import type { LoadgenOptions } from './options.ts';
+import { DEFAULT_HANDLE_MS, DEFAULT_THINK_MS, type LoadgenOptions } from './options.ts';
 import { buildReport, type LoadgenReport, type TimelinePoint } from './report.ts';
-import { openScenario, type EventSource, type SubscriberPlan } from './scenario.ts';
+import { openScenario, type DeskPlan, type EventSource, type SubscriberPlan } from './scenario.ts';
 import { OpenLoopSchedule } from './schedule.ts';
 import { SubscriberPool, defaultWorkers, type PoolFinal } from './subscriber-pool.ts';
 
@@ -18,6 +19,8 @@ const DRAIN_MS = 35_000;
 /** Pushes still arriving after the last answer: wait until quiet this long (at most PUSH_GRACE_MS). */
 const PUSH_QUIET_MS = 300;
 const PUSH_GRACE_MS = 3000;
+/** Offers, accepts and completions still under way after the last answer: wait this long at most. */
+const DESK_GRACE_MS = 15_000;
 
 export interface RunOutput {
   report: LoadgenReport;
@@ -31,7 +34,9 @@ export type Log = (line: string) => void;
 
 export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process.stderr.write(`${line}\n`)): Promise<RunOutput> {
   const idPrefix = `lg-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-  const source = openScenario({ scenario: o.scenario, skus: o.skus, idPrefix, releaseLag: Math.ceil(o.rate) + o.batch * o.connections });
+  const source = openScenario({ scenario: o.scenario, skus: o.skus, idPrefix, releaseLag: Math.ceil(o.rate) + o.batch * o.connections, desks: o.desks });
+  // Checked before the set-up brings agents online that no desk could then serve.
+  if (source.desks && o.mintToken === undefined) throw new Error('the service scenario needs a secret (--secret or --data) to mint its agent tokens; --token alone is not enough');
   const poster = httpPoster(o.url, o.token, o.format, o.connections);
   const warnings: string[] = [];
   const warn = (message: string) => {
@@ -39,6 +44,7 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
     log(`warning: ${message}`);
   };
   let pool: SubscriberPool | undefined;
+  let desks: DeskGroup | undefined;
   let stopProgress: NodeJS.Timeout | undefined;
   try {
     await setUp(source, poster.post, log);
@@ -52,8 +58,11 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
     const subscribed = await pool.sample();
     if (o.subscribers > 0) log(`${subscribed.connected} of ${o.subscribers} clients connected, ${subscribed.snapshots} snapshots, in ${((epochMs() - subscribing) / 1000).toFixed(1)} s`);
     if (subscribed.snapshots < topics.flat().length) warn(`only ${subscribed.snapshots} of ${topics.flat().length} subscriptions got their snapshot before the run`);
+    if (plans.length < o.subscribers) warn(`scenario ${source.name} has ${plans.length} stock subscribers (--subscribers ${o.subscribers} ignored)`);
 
-    const schedule = new OpenLoopSchedule(epochMs() + 20, o.rate, o.durationS);
+    let schedule: OpenLoopSchedule | undefined;
+    if (source.desks) desks = await startDesks(source.desks, o, o.mintToken!, (n) => schedule?.timeOf(n), log);
+    schedule = new OpenLoopSchedule(epochMs() + 20, o.rate, o.durationS);
     const driver = new IngestDriver({ schedule, next: () => source.next(), post: poster.post, batch: o.batch, maxInFlight: o.connections, clock: epochMs, warn: (m) => log(`warning: ${m}`) });
     const tickLag = new LatencyRecorder();
     const timeline: TimelinePoint[] = [];
@@ -96,12 +105,16 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
     driver.abandonWaiting();
     const ingestEndMs = epochMs();
     await quietPushes(pool);
+    if (desks) await desksSettled(desks, driver.snapshot().acked, warn);
     clearInterval(stopProgress);
     await sampling;
     const endMs = epochMs();
     const cpu = process.cpuUsage(cpu0);
     const subs: PoolFinal = await pool.stop();
     pool = undefined;
+    const deskFinal = desks?.stop();
+    desks = undefined;
+    if (deskFinal && deskFinal.errors > 0) warn(`${deskFinal.errors} desk errors, e.g. ${deskFinal.errorSamples.join('; ')}`);
     if (subs.errors > 0) warn(`${subs.errors} subscriber errors, e.g. ${subs.errorSamples?.join('; ')}`);
     if ((subs.seqErrors ?? 0) > 0) warn(`${subs.seqErrors} updates arrived out of seq order (repeated, backwards, or a gap on an event topic)`);
     const loadgenCpu = (cpu.user + cpu.system) / 1000 / (endMs - schedule.startMs);
@@ -111,11 +124,12 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
       warn(`loadgen overloaded: ${counts.overloadedTicks} ticks found all ${o.connections} connections busy (at most ${counts.maxWaiting} due events waiting); their latency includes the wait: raise --connections or lower --rate`);
     }
     if (counts.unsent > 0) warn(`${counts.unsent} due events were never sent (in-flight cap)`);
-    const report = buildReport({ options: o, counts, ack: driver.ack, push: subs.push, subs, wallMs: ingestEndMs - schedule.startMs, loadgenCpu, tickLag, timeline, warnings, loadAverage: [load0, loadavg()[0]], scenario: source.name });
+    const report = buildReport({ options: o, counts, ack: driver.ack, push: subs.push, subs, wallMs: ingestEndMs - schedule.startMs, loadgenCpu, tickLag, timeline, warnings, loadAverage: [load0, loadavg()[0]], scenario: source.name, desks: deskFinal });
     return { report, perClient: subs.perClient, ack: driver.ack, push: subs.push };
   } finally {
     clearInterval(stopProgress);
     if (pool) await pool.stop().catch(() => undefined);
+    desks?.stop();
     poster.close();
   }
 }
@@ -164,6 +178,41 @@ export async function setUp(source: EventSource, post: Poster, log: Log): Promis
 export function subscriberTokens(plans: readonly SubscriberPlan[], o: Pick<LoadgenOptions, 'subscriberToken' | 'mintToken'>, warn: (message: string) => void): Array<string | undefined> {
   if (o.mintToken === undefined && plans.some((p) => p.as.role === 'kiosk')) warn('no secret to mint kiosk tokens (only --token given): kiosks connect with the shoppers\' token');
   return plans.map(({ as }) => (as.role === 'kiosk' && o.mintToken !== undefined ? o.mintToken({ role: 'kiosk', sub: as.kiosk, loc: as.store }) : o.subscriberToken));
+}
+
+/**
+ * Connects the service scenario's desks, each with its own agent token (role agent, sub = the
+ * agent id) from `mint`. `scheduledAt` maps a request's event number to
+ * its scheduled send time once the schedule exists.
+ */
+async function startDesks(plan: DeskPlan, o: LoadgenOptions, mint: NonNullable<LoadgenOptions['mintToken']>, scheduledAt: (n: number) => number | undefined, log: Log): Promise<DeskGroup> {
+  log(`connecting ${plan.agents.length} agent desks…`);
+  const desks = await DeskGroup.start({
+    url: o.url,
+    format: o.format,
+    agents: plan.agents,
+    tokens: plan.agents.map((agent) => mint({ role: 'agent', sub: agent })),
+    thinkMs: o.thinkMs ?? DEFAULT_THINK_MS,
+    handleMs: o.handleMs ?? DEFAULT_HANDLE_MS,
+    scheduledAt: (request) => {
+      const n = plan.requestIndex(request);
+      return n === undefined ? undefined : scheduledAt(n);
+    },
+  });
+  log(`${desks.readyDesks} of ${plan.agents.length} agent desks on their agent/<id> topic`);
+  if (desks.readyDesks < plan.agents.length) {
+    desks.stop();
+    throw new Error(`only ${desks.readyDesks} of ${plan.agents.length} agent desks connected${desks.firstError ? `: ${desks.firstError}` : ''}`);
+  }
+  return desks;
+}
+
+/** Waits until every accepted request was offered and the desks finished their work (at most DESK_GRACE_MS). */
+async function desksSettled(desks: DeskGroup, requests: number, warn: (message: string) => void): Promise<void> {
+  const until = Date.now() + DESK_GRACE_MS;
+  while (Date.now() < until && desks.unsettled(requests) !== undefined) await sleep(50);
+  const left = desks.unsettled(requests);
+  if (left !== undefined) warn(`${DESK_GRACE_MS / 1000} s after the last answer the desks were not done: ${left}`);
 }
 
 /** Waits until no push has arrived for PUSH_QUIET_MS (at most `graceMs`). */

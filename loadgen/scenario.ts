@@ -13,10 +13,11 @@ import { StockWorkload, prng } from '../bench/stock-workload.ts';
 import { OmnichannelScenario } from './scenarios/omnichannel.ts';
 import { omnichannelDefaults, parseOmnichannel, type OmnichannelConfig } from './scenarios/omnichannel-config.ts';
 import type { EventSource } from './scenarios/source.ts';
+import { ServiceScenario } from './scenarios/service.ts';
 import { MixScenario, parseScenario, stockSetup, type ScenarioFile } from './scenarios/stock-mix.ts';
 import { shopperPlans } from './scenarios/watchers.ts';
 
-export type { EventSource, SubscriberPlan, Watcher } from './scenarios/source.ts';
+export type { DeskPlan, EventSource, SubscriberPlan, Watcher } from './scenarios/source.ts';
 export { MIX_TYPES, parseScenario, type ScenarioFile } from './scenarios/stock-mix.ts';
 
 export interface ScenarioParams {
@@ -25,16 +26,20 @@ export interface ScenarioParams {
   idPrefix: string;
   /** A follow-up (release, commit, order fulfilment) names a step at least this many events older. */
   releaseLag: number;
+  /** Agents (one desk each) of the service scenario; default DEFAULT_DESKS. */
+  desks?: number;
 }
 
 /** What a scenario file asks for. */
 export type ScenarioSpec = { kind: 'omnichannel'; config: OmnichannelConfig } | { kind: 'mix'; file: ScenarioFile };
 
-export const SCENARIO_NAMES = ['stock', 'omnichannel'] as const;
+export const SCENARIO_NAMES = ['stock', 'omnichannel', 'service'] as const;
 export const LOCATIONS = 10;
+export const DEFAULT_DESKS = 20;
 
 export function openScenario(p: ScenarioParams): EventSource {
   if (p.scenario === 'stock') return stockScenario(p.skus, LOCATIONS, p.idPrefix, p.releaseLag);
+  if (p.scenario === 'service') return new ServiceScenario(p.desks ?? DEFAULT_DESKS, p.idPrefix);
   const spec: ScenarioSpec = p.scenario === 'omnichannel' ? { kind: 'omnichannel', config: omnichannelDefaults(p.skus) } : readScenarioFile(p.scenario, p.skus);
   if (spec.kind === 'omnichannel') return new OmnichannelScenario(spec.config, p.idPrefix, p.releaseLag);
   return new MixScenario(spec.file, p.idPrefix, p.releaseLag);

@@ -248,7 +248,7 @@ describe('scenario files', () => {
       expect(source.setup()[0]).toHaveLength(4);
       const broken = join(dir, 'broken.json');
       writeFileSync(broken, '{"scenario":');
-      expect(() => readScenarioFile(broken, 1000)).toThrow(/broken\.json: not one of stock, omnichannel nor a readable JSON file/);
+      expect(() => readScenarioFile(broken, 1000)).toThrow(/broken\.json: not one of stock, omnichannel, service nor a readable JSON file/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

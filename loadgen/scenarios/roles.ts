@@ -1,9 +1,9 @@
 // The role registry: every actor the omnichannel scenario can mix, by the name a scenario file
-// uses. The retailer's service side joins here as the engine learns it: a role for agent desks
-// (online, accepting or declining offers, completing requests) once issue C routes service
-// requests, and one for customers (identity, activity, chats) once issue D lands. Until then
-// those names are known but refused, so a scenario file that asks for them is told why instead
-// of getting an imitation.
+// uses. Agent desks are not a role: they are WebSocket clients with their own agent set-up, so
+// they run as the `service` scenario (scenarios/service.ts, desk-group.ts) rather than as a share
+// of this stream. Customers (identity, activity, chats) join once issue D lands. Those names are
+// known but refused, so a scenario file that asks for them is told why instead of getting an
+// imitation.
 
 import { cartRole } from './cart.ts';
 import { checkoutRole } from './checkout.ts';
@@ -20,7 +20,7 @@ export const ROLES: Readonly<Record<string, RoleFactory>> = {
 };
 
 export const PLANNED_ROLES: Readonly<Record<string, string>> = {
-  agent: 'agent desks accepting offers arrive with issue C (service routing)',
+  agent: 'agent desks (issue C) are not mixed into the omnichannel stream; run them with --scenario service',
   customer: 'customers browsing and chatting arrive with issue D (customers and recommendations)',
 };
 

@@ -23,6 +23,14 @@ export interface EventSource {
   next(): InputEvent;
   /** What each of `count` subscribers watches, and as whom; deterministic. */
   subscribers(count: number): SubscriberPlan[];
+  /** Agent desks to connect (the service scenario): their agent ids, and which event made a request. */
+  readonly desks?: DeskPlan;
+}
+
+export interface DeskPlan {
+  agents: string[];
+  /** The run's event number of the `service.requested` that made `request`, if it was one. */
+  requestIndex(request: string): number | undefined;
 }
 
 export const SHOPPER: Watcher = { role: 'shopper' };

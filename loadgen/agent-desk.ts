@@ -1,0 +1,150 @@
+// One agent desk for the load generator, on the lean wire client (ws-wire.ts): a WebSocket with
+// the agent's token, subscribed to `agent/<id>`, behaving like a person at a desk. An offer is
+// accepted after a think time; an assignment is worked for a handle time, then completed. What
+// happens is reported to a tally shared by the thread's desks. No reconnect and no decline: a
+// lost desk or a refused op is reported, not hidden.
+
+import { pack, unpack } from 'msgpackr';
+import { epochMs } from './latency.ts';
+import { subscriberUrl } from './omni-subscriber.ts';
+import type { Format } from './options.ts';
+import { openWire, type WireSocket } from './ws-wire.ts';
+
+export interface DeskTally {
+  /** The desk's `agent/<id>` snapshot arrived: it will see every offer from now on. */
+  ready(): void;
+  /** An offer of `request` received at `nowMs`. */
+  offered(request: string, nowMs: number): void;
+  /** The accept sent at `sentMs` came back as `assigned` at `nowMs`. */
+  assigned(request: string, sentMs: number, nowMs: number): void;
+  /** The server confirmed a completion. */
+  completed(request: string): void;
+  /** An offer taken back (timeout, offline, completed elsewhere) before it was assigned here. */
+  revoked(request: string): void;
+  /** The server refused our accept or complete of `request` (e.g. `no_offer`): that work is gone. */
+  refused(kind: 'accept' | 'complete', request: string, code: string): void;
+  /** An `error` op, an undecodable message, a lost connection. */
+  error(detail: string): void;
+}
+
+export interface DeskSpec {
+  url: string;
+  format: Format;
+  token: string;
+  agent: string;
+  /** Milliseconds from an offer to its accept, drawn per offer. */
+  think: () => number;
+  /** Milliseconds from an assignment to its completion, drawn per assignment. */
+  handle: () => number;
+}
+
+export interface AgentDesk {
+  close(): void;
+}
+
+type Sent = { kind: 'accept' | 'complete'; request: string };
+
+export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
+  const topic = `agent/${spec.agent}`;
+  /** When each accept went out, until its `assigned` (or `revoked`) arrives. */
+  const acceptSentAt = new Map<string, number>();
+  /** Our ops by id, to know what a `result` answers. */
+  const sent = new Map<string, Sent>();
+  const timers = new Set<NodeJS.Timeout>();
+  let ops = 0;
+  let closing = false;
+  // A failure is followed by a close: one error for both.
+  let failed = false;
+
+  const send = (frame: Record<string, unknown>) => (spec.format === 'json' ? socket.sendText(JSON.stringify(frame)) : socket.sendBinary(pack(frame)));
+  const later = (ms: number, act: () => void) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      if (socket.open) act();
+    }, ms);
+    timers.add(timer);
+  };
+  // Ids are per desk and never repeat: a request offered to this agent twice needs two accepts.
+  const op = (kind: Sent['kind'], request: string) => {
+    const id = `${spec.agent}-op-${ops++}`;
+    sent.set(id, { kind, request });
+    if (kind === 'accept') acceptSentAt.set(request, epochMs());
+    send({ op: kind, request, id });
+  };
+
+  const onUpdate = (data: Record<string, unknown> | null, now: number) => {
+    const request = data?.request;
+    if (typeof request !== 'string') return tally.error(`${topic} update without a request`);
+    switch (data!.type) {
+      case 'offer':
+        tally.offered(request, now);
+        return later(spec.think(), () => op('accept', request));
+      case 'assigned': {
+        const sentMs = acceptSentAt.get(request);
+        acceptSentAt.delete(request);
+        if (sentMs === undefined) return tally.error(`assigned ${request} without an accept from this desk`);
+        tally.assigned(request, sentMs, now);
+        return later(spec.handle(), () => op('complete', request));
+      }
+      case 'revoked':
+        acceptSentAt.delete(request);
+        return tally.revoked(request);
+      default:
+        return tally.error(`unexpected ${topic} update type ${String(data!.type)}`);
+    }
+  };
+
+  const onResult = (msg: Record<string, unknown>) => {
+    const mine = typeof msg.ref === 'string' ? sent.get(msg.ref) : undefined;
+    if (mine === undefined) return tally.error('result for an op this desk never sent');
+    sent.delete(msg.ref as string);
+    if (msg.ok !== true) {
+      const code = (msg.error as { code?: unknown } | undefined)?.code;
+      if (mine.kind === 'accept') acceptSentAt.delete(mine.request);
+      return tally.refused(mine.kind, mine.request, String(code));
+    }
+    if (mine.kind === 'complete') tally.completed(mine.request);
+  };
+
+  const socket: WireSocket = openWire(subscriberUrl(spec), {
+    onOpen: () => send({ op: 'sub', topic }),
+    onMessage(data, binary) {
+      const now = epochMs();
+      let msg: Record<string, unknown>;
+      try {
+        msg = binary ? unpack(data) : JSON.parse(data.toString('utf8'));
+      } catch {
+        return tally.error('undecodable message');
+      }
+      if (msg === null || typeof msg !== 'object') return tally.error('message is not an object');
+      switch (msg.op) {
+        case 'snapshot':
+          return msg.topic === topic ? tally.ready() : tally.error(`snapshot of ${String(msg.topic)}`);
+        case 'update':
+          return msg.topic === topic ? onUpdate(msg.data as Record<string, unknown> | null, now) : tally.error(`update of ${String(msg.topic)}`);
+        case 'result':
+          return onResult(msg);
+        case 'error':
+          return tally.error(`error ${String(msg.code)}: ${String(msg.message)}`);
+        default:
+          return tally.error(`unexpected op ${String(msg.op)}`);
+      }
+    },
+    onClose: (code) => {
+      for (const timer of timers) clearTimeout(timer);
+      if (!closing && !failed) tally.error(`desk connection closed by the server (${code})`);
+    },
+    onError: (error) => {
+      failed = true;
+      if (!closing) tally.error(error.message);
+    },
+  });
+
+  return {
+    close() {
+      closing = true;
+      for (const timer of timers) clearTimeout(timer);
+      socket.close();
+    },
+  };
+}

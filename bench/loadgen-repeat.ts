@@ -93,6 +93,10 @@ export function loadgenHeadline(r: LoadgenBenchRun): Record<string, number> {
     loadgenCpuPct: r.report.loadgenCpu * 100,
   };
   if (r.report.received > 0) Object.assign(headline, { pushP50Ms: l.push.p50, pushP99Ms: l.push.p99 });
+  // The service scenario's agent desks.
+  if (l.offer !== undefined) Object.assign(headline, { offerP50Ms: l.offer.p50, offerP99Ms: l.offer.p99 });
+  if (l.assign !== undefined) Object.assign(headline, { assignP50Ms: l.assign.p50, assignP99Ms: l.assign.p99 });
+  if (r.report.desks !== undefined) headline.requestsOffered = r.report.desks.requestsOffered;
   if (r.serverCpu !== undefined) headline.serverCpuPct = r.serverCpu * 100;
   return headline;
 }

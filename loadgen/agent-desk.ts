@@ -3,10 +3,16 @@
 // accepted after a think time; an assignment is worked for a handle time, then completed. What
 // happens is reported to a tally shared by the thread's desks. No reconnect and no decline: a
 // lost desk or a refused op is reported, not hidden.
+//
+// Chat (when `spec.chat` is given): on `assigned` the desk also subscribes to `request/<id>` and
+// has a customer connection opened for it (chat-customers.ts); once both have their snapshot it
+// sends `messages` chat messages and waits for the customer's answer to each. The completion goes
+// out when both the handle time and the chat are over, whichever is later.
 
 import { pack, unpack } from 'msgpackr';
 import { epochMs } from './latency.ts';
 import { subscriberUrl } from './omni-subscriber.ts';
+import { chatText, sentAtOf, type CustomerHandlers } from './chat-customers.ts';
 import type { Format } from './options.ts';
 import { openWire, type WireSocket } from './ws-wire.ts';
 
@@ -25,6 +31,15 @@ export interface DeskTally {
   refused(kind: 'accept' | 'complete', request: string, code: string): void;
   /** An `error` op, an undecodable message, a lost connection. */
   error(detail: string): void;
+  /** A chat message sent at `sentMs` reached the other side at `nowMs`. */
+  relayed(to: 'customer' | 'agent', sentMs: number, nowMs: number): void;
+}
+
+export interface DeskChat {
+  /** Chat messages the agent sends per assigned request (each answered by the customer). */
+  messages: number;
+  /** Opens the customer's side of `request`; false when it cannot chat (no free customer connection). */
+  join(request: string, subject: string, handlers: CustomerHandlers): boolean;
 }
 
 export interface DeskSpec {
@@ -36,13 +51,21 @@ export interface DeskSpec {
   think: () => number;
   /** Milliseconds from an assignment to its completion, drawn per assignment. */
   handle: () => number;
+  chat?: DeskChat;
 }
 
 export interface AgentDesk {
   close(): void;
 }
 
-type Sent = { kind: 'accept' | 'complete'; request: string };
+type Sent = { kind: 'accept' | 'complete' | 'message'; request: string };
+
+/** An assigned request until its completion goes out. */
+interface Work {
+  handled: boolean;
+  /** Undefined: no chat (off, or no customer connection free), or the chat is over. */
+  chat?: { agentReady: boolean; customerReady: boolean; answers: number };
+}
 
 export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
   const topic = `agent/${spec.agent}`;
@@ -50,6 +73,7 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
   const acceptSentAt = new Map<string, number>();
   /** Our ops by id, to know what a `result` answers. */
   const sent = new Map<string, Sent>();
+  const work = new Map<string, Work>();
   const timers = new Set<NodeJS.Timeout>();
   let ops = 0;
   let closing = false;
@@ -65,11 +89,60 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
     timers.add(timer);
   };
   // Ids are per desk and never repeat: a request offered to this agent twice needs two accepts.
-  const op = (kind: Sent['kind'], request: string) => {
+  const op = (kind: Sent['kind'], request: string, extra: Record<string, unknown> = {}) => {
     const id = `${spec.agent}-op-${ops++}`;
     sent.set(id, { kind, request });
     if (kind === 'accept') acceptSentAt.set(request, epochMs());
-    send({ op: kind, request, id });
+    send({ op: kind, request, id, ...extra });
+  };
+  // Unsubscribed first: a completion ends the agent's read of `request/<id>` with a `forbidden`.
+  const completeIfDone = (request: string) => {
+    const w = work.get(request);
+    if (w === undefined || !w.handled || w.chat !== undefined) return;
+    work.delete(request);
+    if (spec.chat) send({ op: 'unsub', topic: `request/${request}` });
+    op('complete', request);
+  };
+  const chatOver = (request: string) => {
+    const w = work.get(request);
+    if (w === undefined) return;
+    w.chat = undefined;
+    completeIfDone(request);
+  };
+  const startChatIfReady = (request: string) => {
+    const chat = work.get(request)?.chat;
+    if (!chat?.agentReady || !chat.customerReady) return;
+    for (let k = 0; k < spec.chat!.messages; k++) op('message', request, { text: chatText('agent', k) });
+  };
+  const beginChat = (request: string, subject: unknown) => {
+    const w = work.get(request)!;
+    if (spec.chat === undefined || spec.chat.messages === 0 || typeof subject !== 'string') return;
+    const chat = { agentReady: false, customerReady: false, answers: 0 };
+    const joined = spec.chat.join(request, subject, {
+      ready: () => {
+        chat.customerReady = true;
+        startChatIfReady(request);
+      },
+      gone: () => chatOver(request),
+    });
+    if (!joined) return;
+    w.chat = chat;
+    send({ op: 'sub', topic: `request/${request}` });
+  };
+  const onRequestTopic = (request: string, msg: Record<string, unknown>, now: number) => {
+    const w = work.get(request);
+    if (msg.op === 'snapshot') {
+      if (w?.chat === undefined) return;
+      w.chat.agentReady = true;
+      return startChatIfReady(request);
+    }
+    const data = msg.data as Record<string, unknown> | null;
+    // Status changes and our own messages echoed back are not the customer talking.
+    if (data?.type !== 'message' || data.from !== 'customer') return;
+    const sentMs = sentAtOf(data.text);
+    if (sentMs === undefined) return tally.error(`request/${request}: customer message without a send time`);
+    tally.relayed('agent', sentMs, now);
+    if (w?.chat !== undefined && ++w.chat.answers >= spec.chat!.messages) chatOver(request);
   };
 
   const onUpdate = (data: Record<string, unknown> | null, now: number) => {
@@ -84,7 +157,14 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
         acceptSentAt.delete(request);
         if (sentMs === undefined) return tally.error(`assigned ${request} without an accept from this desk`);
         tally.assigned(request, sentMs, now);
-        return later(spec.handle(), () => op('complete', request));
+        work.set(request, { handled: false });
+        beginChat(request, data!.customer);
+        return later(spec.handle(), () => {
+          const w = work.get(request);
+          if (w === undefined) return;
+          w.handled = true;
+          completeIfDone(request);
+        });
       }
       case 'revoked':
         acceptSentAt.delete(request);
@@ -101,6 +181,7 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
     if (msg.ok !== true) {
       const code = (msg.error as { code?: unknown } | undefined)?.code;
       if (mine.kind === 'accept') acceptSentAt.delete(mine.request);
+      if (mine.kind === 'message') return tally.error(`message refused: ${String(code)}`);
       return tally.refused(mine.kind, mine.request, String(code));
     }
     if (mine.kind === 'complete') tally.completed(mine.request);
@@ -117,6 +198,10 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
         return tally.error('undecodable message');
       }
       if (msg === null || typeof msg !== 'object') return tally.error('message is not an object');
+      const msgTopic = typeof msg.topic === 'string' ? msg.topic : '';
+      if (msgTopic.startsWith('request/') && (msg.op === 'snapshot' || msg.op === 'update')) return onRequestTopic(msgTopic.slice('request/'.length), msg, now);
+      // The read of a request ends with `forbidden` once it is no longer ours: expected after our completion.
+      if (msg.op === 'error' && msg.code === 'forbidden' && msgTopic.startsWith('request/') && !work.has(msgTopic.slice('request/'.length))) return;
       switch (msg.op) {
         case 'snapshot':
           return msg.topic === topic ? tally.ready() : tally.error(`snapshot of ${String(msg.topic)}`);

@@ -7,9 +7,12 @@
 //   request that waited for a free agent shows its whole wait. Only a request's first offer
 //   counts (a re-offer after a revoke is the same request, already measured).
 // - accept→assigned = `assigned` received − our accept sent.
+// - chat relay = a chat message received on `request/<id>` − its `message` op sent, both ways
+//   (agent → customer and customer → agent) in one recorder; the counts tell the ways apart.
 
 import { prng } from '../bench/stock-workload.ts';
-import { openDesk, type AgentDesk, type DeskTally } from './agent-desk.ts';
+import { openDesk, type AgentDesk, type DeskChat, type DeskTally } from './agent-desk.ts';
+import { ChatCustomers } from './chat-customers.ts';
 import { LatencyRecorder } from './latency.ts';
 import type { Format } from './options.ts';
 
@@ -27,6 +30,11 @@ export interface DeskGroupOptions {
   thinkMs: number;
   handleMs: number;
   seed?: number;
+  /** Chat messages per assigned request each way (0 = no chat), and the most customer connections at once. */
+  chatMessages?: number;
+  chatCustomers?: number;
+  /** A customer's token (role customer, sub = subject); needed when chatMessages > 0. */
+  mintCustomer?(subject: string): string;
   /** When the request was scheduled (epoch ms), if it is one of this run's. */
   scheduledAt(request: string): number | undefined;
 }
@@ -45,11 +53,18 @@ export interface DeskFinal {
   errorSamples: string[];
   offer: LatencyRecorder;
   assign: LatencyRecorder;
+  /** Chat messages relayed to the customers and to the agents, and assigned requests that did not chat (no free customer connection). */
+  chat: { toCustomer: number; toAgent: number; skipped: number };
+  chatLatency: LatencyRecorder;
 }
 
 export class DeskGroup implements DeskTally {
   readonly offer = new LatencyRecorder();
   readonly assign = new LatencyRecorder();
+  readonly chatLatency = new LatencyRecorder();
+  private customers: ChatCustomers | undefined;
+  private toCustomer = 0;
+  private toAgent = 0;
   private readonly desks: AgentDesk[] = [];
   private readonly offeredRequests = new Set<string>();
   /** Requests offered to or assigned to a desk and not yet completed or revoked. */
@@ -77,11 +92,21 @@ export class DeskGroup implements DeskTally {
         clearTimeout(timer);
         resolve();
       };
-      o.agents.forEach((agent, k) => group.desks.push(openDesk({ url: o.url, format: o.format, token: o.tokens[k], agent, think: jitter(o.thinkMs), handle: jitter(o.handleMs) }, group)));
+      const chat = group.openChat();
+      o.agents.forEach((agent, k) => group.desks.push(openDesk({ url: o.url, format: o.format, token: o.tokens[k], agent, think: jitter(o.thinkMs), handle: jitter(o.handleMs), chat }, group)));
       if (o.agents.length === 0) resolve();
     });
     group.onReady = undefined;
     return group;
+  }
+
+  private openChat(): DeskChat | undefined {
+    const messages = this.o.chatMessages ?? 0;
+    if (messages === 0) return undefined;
+    if (this.o.mintCustomer === undefined) throw new Error('chat needs a way to mint customer tokens');
+    const customers = new ChatCustomers({ url: this.o.url, format: this.o.format, max: this.o.chatCustomers ?? 200, mintCustomer: this.o.mintCustomer }, this);
+    this.customers = customers;
+    return { messages, join: (request, subject, handlers) => customers.join(request, subject, handlers) };
   }
 
   get readyDesks(): number {
@@ -126,6 +151,12 @@ export class DeskGroup implements DeskTally {
     this.error(`${kind} refused: ${code}`);
   }
 
+  relayed(to: 'customer' | 'agent', sentMs: number, nowMs: number): void {
+    if (to === 'customer') this.toCustomer++;
+    else this.toAgent++;
+    this.chatLatency.recordSince(sentMs, nowMs);
+  }
+
   error(detail: string): void {
     this.errors++;
     if (this.errorSamples.length < ERROR_SAMPLES && !this.errorSamples.includes(detail)) this.errorSamples.push(detail);
@@ -141,6 +172,7 @@ export class DeskGroup implements DeskTally {
   /** Closes every desk and returns the figures. */
   stop(): DeskFinal {
     for (const desk of this.desks) desk.close();
+    this.customers?.close();
     return {
       desks: this.o.agents.length,
       ready: this.readyCount,
@@ -153,6 +185,8 @@ export class DeskGroup implements DeskTally {
       errorSamples: [...this.errorSamples],
       offer: this.offer,
       assign: this.assign,
+      chat: { toCustomer: this.toCustomer, toAgent: this.toAgent, skipped: this.customers?.skipped ?? 0 },
+      chatLatency: this.chatLatency,
     };
   }
 }

@@ -11,6 +11,8 @@ export type Format = 'json' | 'msgpack';
 
 export const DEFAULT_THINK_MS = 200;
 export const DEFAULT_HANDLE_MS = 1500;
+export const DEFAULT_CHAT_MESSAGES = 2;
+export const DEFAULT_CHAT_CUSTOMERS = 200;
 
 export interface LoadgenOptions {
   url: string;
@@ -40,6 +42,10 @@ export interface LoadgenOptions {
   /** A desk's mean think time from offer to accept (default 200 ms), and handle time from assignment to completion (default 1500 ms); each drawn at 0.5–1.5×. */
   thinkMs?: number;
   handleMs?: number;
+  /** Chat messages a desk sends per assigned request, each answered by the customer (default 2; 0 = no chat). */
+  chatMessages?: number;
+  /** Most customer connections open at once for the chats (default 200); a request assigned while all are taken does not chat. */
+  chatCustomers?: number;
   /** Milliseconds between ticks of the schedule. */
   tickMs: number;
   /** Print the progress line every second (off in tests). */
@@ -65,6 +71,8 @@ export const FLAGS: FlagSpec[] = [
   { name: 'desks', kind: 'value', valueName: 'N', help: 'agent desks of the service scenario, 1–500, in the main thread (default 20)' },
   { name: 'think-ms', kind: 'value', valueName: 'MS', help: "a desk's mean time from an offer to its accept (default 200; each drawn at 0.5–1.5×)" },
   { name: 'handle-ms', kind: 'value', valueName: 'MS', help: "a desk's mean time from an assignment to its completion (default 1500; 0.5–1.5×)" },
+  { name: 'chat-messages', kind: 'value', valueName: 'N', help: 'chat messages a desk sends per assigned request, each answered by the customer (default 2; 0 = no chat)' },
+  { name: 'chat-customers', kind: 'value', valueName: 'N', help: 'most customer WebSocket connections open at once for the chats, 1–10000 (default 200)' },
   { name: 'subscriber-workers', kind: 'value', valueName: 'N', help: 'worker threads for the subscribers, 0 = the main thread (default: 2 above 500 subscribers, else 0)' },
 ];
 
@@ -86,7 +94,10 @@ Scenarios:
   service      a contact centre: --desks agents come online (2–3 chats each, skilled in a few
                topics), every event is a customer's chat request (service.requested); each desk
                is a WebSocket on agent/<id> that accepts an offer after --think-ms and completes
-               it after --handle-ms. Reports request→offer and accept→assigned latencies. No
+               it after --handle-ms. Customers chat: per assigned request the desk sends
+               --chat-messages messages and a customer connection (one per chatting request
+               while assigned, at most --chat-customers) answers each; the completion waits for
+               the chat. Reports request→offer, accept→assigned and chat relay latencies. No
                stock subscribers (--subscribers is ignored); needs a secret for the agent tokens
   FILE         {"scenario":"omnichannel", "mix":{"checkout":2,"cart":3,"counter":4,"warehouse":1},
                "skus":N, "stores":20, "warehouses":2, "kiosksPerStore":1, "maxOrderLines":3,
@@ -123,6 +134,8 @@ export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     desks: num('desks', DEFAULT_DESKS, 1, MAX_DESKS),
     thinkMs: num('think-ms', DEFAULT_THINK_MS, 0, 600_000, false),
     handleMs: num('handle-ms', DEFAULT_HANDLE_MS, 0, 600_000, false),
+    chatMessages: num('chat-messages', DEFAULT_CHAT_MESSAGES, 0, 100),
+    chatCustomers: num('chat-customers', DEFAULT_CHAT_CUSTOMERS, 1, 10_000),
     tickMs: 5,
     progress: true,
   };

@@ -3,7 +3,7 @@
 
 import { LatencyRecorder, type LatencyMs } from './latency.ts';
 import type { IngestCounts } from './ingest.ts';
-import type { LoadgenOptions } from './options.ts';
+import { DEFAULT_CHAT_MESSAGES, type LoadgenOptions } from './options.ts';
 import type { PoolFinal } from './subscriber-pool.ts';
 import type { DeskFinal } from './desk-group.ts';
 
@@ -40,6 +40,8 @@ export interface LoadgenReport {
     offer?: Percentiles & { count: number };
     /** Service scenario only: a desk's accept sent → its `assigned` received. */
     assign?: Percentiles & { count: number };
+    /** Service scenario with chat only: a chat `message` op sent → its receipt on the other side, both ways. */
+    chat?: Percentiles & { count: number };
   };
   loadgenCpu: number;
   /** Everything else: the settings and the details behind the figures. */
@@ -71,7 +73,7 @@ export interface LoadgenReport {
   finishedAt: string;
 }
 
-export type DeskCounts = Omit<DeskFinal, 'offer' | 'assign'>;
+export type DeskCounts = Omit<DeskFinal, 'offer' | 'assign' | 'chatLatency'>;
 
 export interface ReportInput {
   options: LoadgenOptions;
@@ -106,7 +108,7 @@ export function buildReport(i: ReportInput): LoadgenReport {
     durationS: r3(durationS),
     eventsPerS: r3(i.counts.acked / durationS),
     messagesPerS: r3(i.subs.received / durationS),
-    latencyMs: { ack: i.ack.summary(), push: i.push.summary(), ...(i.desks ? { offer: i.desks.offer.summary(), assign: i.desks.assign.summary() } : {}) },
+    latencyMs: { ack: i.ack.summary(), push: i.push.summary(), ...(i.desks ? { offer: i.desks.offer.summary(), assign: i.desks.assign.summary(), ...((i.options.chatMessages ?? DEFAULT_CHAT_MESSAGES) > 0 ? { chat: i.desks.chatLatency.summary() } : {}) } : {}) },
     loadgenCpu: r3(i.loadgenCpu),
     config: { url: o.url, scenario: i.scenario === 'stock' ? 'stock' : o.scenario, rate: o.rate, durationS: o.durationS, subscribers: o.subscribers, skus: o.skus, batch: o.batch, format: o.format, connections: o.connections },
     unsent: i.counts.unsent,
@@ -132,7 +134,7 @@ export function buildReport(i: ReportInput): LoadgenReport {
   };
 }
 
-function deskCounts({ offer: _o, assign: _a, ...counts }: DeskFinal): DeskCounts {
+function deskCounts({ offer: _o, assign: _a, chatLatency: _c, ...counts }: DeskFinal): DeskCounts {
   return counts;
 }
 
@@ -155,6 +157,9 @@ export function summaryTable(r: LoadgenReport): string {
   if (r.desks) {
     const d = r.desks;
     rows.splice(5, 0, ['offer latency', percentiles(r.latencyMs.offer!, ms)], ['assign latency', percentiles(r.latencyMs.assign!, ms)], ['desks', `${n(d.ready)}/${n(d.desks)} connected, ${n(d.requestsOffered)} requests offered (${n(d.offers)} offers, ${n(d.revoked)} revoked), ${n(d.assigned)} assigned, ${n(d.completed)} completed, ${n(d.errors)} errors`]);
+    if (r.latencyMs.chat) {
+      rows.splice(8, 0, ['chat latency', percentiles(r.latencyMs.chat, ms)], ['chat', `${n(d.chat.toCustomer)} messages to customers, ${n(d.chat.toAgent)} to agents, ${n(d.chat.skipped)} assigned requests without a free customer connection`]);
+    }
   }
   if (r.firstFailure) rows.push(['first failure', r.firstFailure]);
   for (const w of r.warnings) rows.push(['warning', w]);

@@ -8,7 +8,7 @@ import { DeskGroup } from './desk-group.ts';
 import { httpPoster, type Poster } from './http-poster.ts';
 import { IngestDriver } from './ingest.ts';
 import { LatencyRecorder, epochMs } from './latency.ts';
-import { DEFAULT_HANDLE_MS, DEFAULT_THINK_MS, type LoadgenOptions } from './options.ts';
+import { DEFAULT_CHAT_CUSTOMERS, DEFAULT_CHAT_MESSAGES, DEFAULT_HANDLE_MS, DEFAULT_THINK_MS, type LoadgenOptions } from './options.ts';
 import { buildReport, type LoadgenReport, type TimelinePoint } from './report.ts';
 import { openScenario, type DeskPlan, type EventSource, type SubscriberPlan } from './scenario.ts';
 import { OpenLoopSchedule } from './schedule.ts';
@@ -182,7 +182,7 @@ export function subscriberTokens(plans: readonly SubscriberPlan[], o: Pick<Loadg
 
 /**
  * Connects the service scenario's desks, each with its own agent token (role agent, sub = the
- * agent id) from `mint`. `scheduledAt` maps a request's event number to
+ * agent id) from `mint`, and the chatting customers theirs (role customer, sub = the subject). `scheduledAt` maps a request's event number to
  * its scheduled send time once the schedule exists.
  */
 async function startDesks(plan: DeskPlan, o: LoadgenOptions, mint: NonNullable<LoadgenOptions['mintToken']>, scheduledAt: (n: number) => number | undefined, log: Log): Promise<DeskGroup> {
@@ -194,6 +194,9 @@ async function startDesks(plan: DeskPlan, o: LoadgenOptions, mint: NonNullable<L
     tokens: plan.agents.map((agent) => mint({ role: 'agent', sub: agent })),
     thinkMs: o.thinkMs ?? DEFAULT_THINK_MS,
     handleMs: o.handleMs ?? DEFAULT_HANDLE_MS,
+    chatMessages: o.chatMessages ?? DEFAULT_CHAT_MESSAGES,
+    chatCustomers: o.chatCustomers ?? DEFAULT_CHAT_CUSTOMERS,
+    mintCustomer: (subject) => mint({ role: 'customer', sub: subject }),
     scheduledAt: (request) => {
       const n = plan.requestIndex(request);
       return n === undefined ? undefined : scheduledAt(n);

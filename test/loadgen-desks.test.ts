@@ -1,6 +1,7 @@
 // The loadgen's service scenario and agent desks: the events it makes (deterministic, and valid
 // for the real service processor), its flags, and one tiny real run in which desks on real
-// WebSockets take every request's offer, accept it and complete it.
+// WebSockets take every request's offer, accept it and complete it, and one in which the desks
+// and their customers chat before each completion.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../cli/args.ts';
@@ -60,7 +61,9 @@ describe('service scenario events', () => {
 describe('desk flags', () => {
   const base = ['--url', 'http://127.0.0.1:9', '--secret', 's'];
   it('reads --desks, --think-ms, --handle-ms with defaults, and refuses more desks than the main thread takes', () => {
-    expect(readOptions(base)).toMatchObject({ desks: 20, thinkMs: 200, handleMs: 1500 });
+    expect(readOptions(base)).toMatchObject({ desks: 20, thinkMs: 200, handleMs: 1500, chatMessages: 2, chatCustomers: 200 });
+    expect(readOptions([...base, '--chat-messages', '0', '--chat-customers', '5'])).toMatchObject({ chatMessages: 0, chatCustomers: 5 });
+    expect(() => readOptions([...base, '--chat-customers', '0'])).toThrow(UsageError);
     expect(readOptions([...base, '--scenario', 'service', '--desks', '7', '--think-ms', '50', '--handle-ms', '900'])).toMatchObject({ scenario: 'service', desks: 7, thinkMs: 50, handleMs: 900 });
     expect(() => readOptions([...base, '--desks', '501'])).toThrow(UsageError);
     expect(() => readOptions([...base, '--desks', '0'])).toThrow(UsageError);
@@ -95,7 +98,8 @@ describe('agent desks against a real server', () => {
   });
 
   it('every request is offered to a desk, accepted, assigned and completed; both latencies recorded', async () => {
-    const { report } = await runLoadgen(options(), () => undefined);
+    const { report } = await runLoadgen(options({ chatMessages: 0 }), () => undefined);
+    expect(report.latencyMs.chat).toBeUndefined();
     for (const f of REQUIRED_FIELDS) expect(report).toHaveProperty(f);
     expect(report.sent).toBe(100);
     expect(report.errors).toBe(0);
@@ -109,6 +113,21 @@ describe('agent desks against a real server', () => {
     expect(report.latencyMs.assign!.p50).toBeGreaterThan(0);
     expect(summaryTable(report)).toMatch(/offer latency +p50 .* \(n=100\)/);
     expect(summaryTable(report)).toMatch(/desks +5\/5 connected, 100 requests offered/);
+  });
+
+  it('desks and customers chat on each assigned request, both ways, before it is completed', async () => {
+    const { report } = await runLoadgen(options({ rate: 20, chatMessages: 2, chatCustomers: 50 }), () => undefined);
+    expect(report.sent).toBe(40);
+    expect(report.errors).toBe(0);
+    const d = report.desks!;
+    expect(d).toMatchObject({ desks: 5, ready: 5, requestsOffered: 40, errors: 0, errorSamples: [] });
+    expect(d.assigned).toBeGreaterThanOrEqual(40);
+    expect(d.completed).toBe(d.assigned);
+    expect(d.chat).toEqual({ toCustomer: d.assigned * 2, toAgent: d.assigned * 2, skipped: 0 });
+    expect(report.latencyMs.chat!.count).toBe(d.assigned * 4);
+    expect(report.latencyMs.chat!.p50).toBeGreaterThan(0);
+    expect(summaryTable(report)).toMatch(/chat latency +p50 .* \(n=/);
+    expect(summaryTable(report)).toMatch(/chat +\d+ messages to customers, \d+ to agents, 0 assigned requests/);
   });
 
   it('refuses to run desks without a secret to mint their tokens', async () => {

@@ -3,7 +3,7 @@
 
 import { expect } from 'vitest';
 import { CHANNELS, eligible, onlineAgents, serviceProcessor, serviceKeys, type Agent, type ServiceOptions, type ServiceRequest } from '../engine/service/mod.ts';
-import { rankOf } from '../engine/service/ranked-list.ts';
+import { entries, rankOf } from '../engine/service/ranked-list.ts';
 import type { Effects, StateView } from '../engine/types.ts';
 import { PureRunner } from './pure-harness.ts';
 
@@ -101,7 +101,8 @@ export const FC_SEED = Number(process.env.OMNI_FC_SEED ?? 20_261_201);
 /**
  * What must hold after every event, on any view (pure or the engine's durable one): every request
  * in exactly one place (its lane, an agent's offers, an agent's assignments, completed), every
- * agent's load equal to what it holds and within capacity, offline agents holding nothing, the
+ * agent's load equal to what it holds and within capacity, every agent's list of requests
+ * waiting for it (continuity) exactly its queued requests preferring it, offline agents holding nothing, the
  * online list right, and no queued request left with an eligible agent (other than the one it was
  * last offered to). Collected, not asserted one by one: an expect per request per step would
  * dominate a simulation's time.
@@ -110,6 +111,7 @@ export function invariantProblems(view: StateView, requestIds: string[], agentId
   const problems: string[] = [];
   const held = new Map<string, number[]>();
   const queued: ServiceRequest[] = [];
+  const preferring = new Map<string, number>();
   for (const id of requestIds) {
     const req = view.get<ServiceRequest>(serviceKeys.request(id));
     if (!req) {
@@ -121,6 +123,11 @@ export function invariantProblems(view: StateView, requestIds: string[], agentId
       queued.push(req);
       const lane = serviceKeys.requestLane(req.channel, (req.breached ? undefined : req.language) ?? '*', req.topic);
       if (rankOf(view, lane, id, req.rank) === undefined) problems.push(`${id} missing from ${lane}`);
+    }
+    const waitsFor = req.status === 'queued' ? req.preferredAgent : undefined;
+    if (waitsFor !== undefined) {
+      if (rankOf(view, serviceKeys.preferring(waitsFor), id, req.rank) === undefined) problems.push(`${id} missing from ${waitsFor}'s waiting list`);
+      preferring.set(waitsFor, (preferring.get(waitsFor) ?? 0) + 1);
     }
     const holder = req.status === 'offered' ? req.offer!.agent : req.status === 'assigned' ? req.agent! : undefined;
     if (!holder) continue;
@@ -135,6 +142,8 @@ export function invariantProblems(view: StateView, requestIds: string[], agentId
   for (const a of agents) {
     const expected = held.get(a.id) ?? CHANNELS.map(() => 0);
     if (a.load.join() !== expected.join()) problems.push(`${a.id} load ${a.load} but holds ${expected}`);
+    const listed = entries(view, serviceKeys.preferring(a.id)).length;
+    if (listed !== (preferring.get(a.id) ?? 0)) problems.push(`${a.id}'s waiting list holds ${listed}, not ${preferring.get(a.id) ?? 0}`);
     a.load.forEach((l, ch) => l > a.capacity[ch] && problems.push(`${a.id} over capacity on ${CHANNELS[ch]}`));
   }
   for (const req of queued) {

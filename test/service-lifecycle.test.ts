@@ -4,6 +4,7 @@
 
 import { beforeEach, describe, expect, it } from 'vitest';
 import { onlineAgents, renderQueues } from '../engine/service/mod.ts';
+import { entries } from '../engine/service/ranked-list.ts';
 import { ServiceRunner, code } from './service-harness.ts';
 
 let r: ServiceRunner;
@@ -163,10 +164,29 @@ describe('queue stats on queue/<topic>', () => {
     r.request('q1');
     r.request('q2', { priority: 5 });
     r.request('q3');
-    const statusOf = (id: string) => r.on(`request/${id}`).at(-1);
+    const statusOf = (id: string) => r.on(`request/${id}`).find((m) => m.type === 'status');
     expect(statusOf('q1')).toEqual({ type: 'status', request: 'q1', status: 'queued', position: 1 });
     expect(statusOf('q2')).toMatchObject({ position: 1 });
     expect(statusOf('q3')).toMatchObject({ position: 3 });
+  });
+
+  it('pushes new positions to the first positionUpdates waiting requests of a lane when it moves', () => {
+    r = new ServiceRunner({ positionUpdates: 2 });
+    for (const id of ['q1', 'q2', 'q3', 'q4']) r.request(id);
+    r.request('q5', { priority: 5 }); // inserted ahead of all
+    expect(r.on('request/q1').at(-1)).toEqual({ type: 'position', request: 'q1', position: 2 });
+    // Beyond K (positions 3, 4, 5): nothing pushed; GET has the live position.
+    expect(r.on('request/q2').filter((m) => m.type === 'position')).toEqual([]);
+    expect(r.render('request/q2')).toMatchObject({ position: 3 });
+    r.clearMessages();
+    r.online('a', { billing: 5 }); // q5 leaves the queue: q1 back to 1, q2 enters the top 2
+    expect(r.on('request/q5').at(-1)).toMatchObject({ type: 'status', status: 'offered' });
+    expect(r.on('request/q1')).toEqual([{ type: 'position', request: 'q1', position: 1 }]);
+    expect(r.on('request/q2')).toEqual([{ type: 'position', request: 'q2', position: 2 }]);
+    expect(r.on('request/q3')).toEqual([]);
+    r.clearMessages();
+    r.request('q6', { subject: 'x', topic: 'returns' }); // another lane: this one is untouched
+    expect(r.messages.filter((m) => m.topic.startsWith('request/q') && m.topic !== 'request/q6')).toEqual([]);
   });
 });
 
@@ -261,6 +281,48 @@ describe('continuity', () => {
     expect(r.offeredTo('second')).toBe('b');
     r.request('third', { subject: 'c1', topic: 'returns' });
     expect(r.req('third').conversation).toBeUndefined();
+  });
+
+  it("waits for its agent when no one is free, and that agent's next free unit takes it first", () => {
+    // The contract: "goes to the same agent when that agent can take it". A free other agent
+    // takes it at once (above); with none free it waits, and the agent it prefers, once it frees
+    // a unit, takes it before older requests of the queue.
+    r.online('a', { billing: 5 }, { chat: 1 });
+    r.request('first', { subject: 'c1' });
+    r.accept('first', 'a');
+    r.request('older', { subject: 'c2', priority: 5 });
+    r.request('second', { subject: 'c1' });
+    expect(r.req('second')).toMatchObject({ status: 'queued', preferredAgent: 'a' });
+    r.complete('first');
+    expect(r.offeredTo('second')).toBe('a');
+    expect(r.req('older').status).toBe('queued');
+    // It left the queue by that offer, so it no longer waits for a: a's next unit goes by queue order.
+    expect(entries(r.view, 'svc/pref/a')).toEqual([]);
+    r.decline('second', 'a');
+    expect(r.offeredTo('older')).toBe('a');
+  });
+
+  it('the agent list of waiting requests follows every way out of the queue', () => {
+    r.online('a', { billing: 5 }, { chat: 1 });
+    r.request('first', { subject: 'c1' });
+    r.accept('first', 'a');
+    r.request('second', { subject: 'c1' });
+    r.request('third', { subject: 'c1' });
+    const waiting = () => entries(r.view, 'svc/pref/a').map((e) => e.id);
+    expect(waiting()).toEqual(['second', 'third']);
+    r.complete('second'); // completed while queued
+    expect(waiting()).toEqual(['third']);
+    r.online('b', { billing: 1 }); // offered to someone else
+    expect(r.offeredTo('third')).toBe('b');
+    expect(waiting()).toEqual([]);
+    r.decline('third', 'b'); // back in the queue, waiting for a again
+    expect(waiting()).toEqual(['third']);
+    r.ok({ type: 'agent.offline', agent: 'a' }); // its agent gone: first re-queued, offered to b
+    expect(r.offeredTo('first')).toBe('b');
+    expect(waiting()).toEqual(['third']);
+    r.ok({ type: 'agent.online', agent: 'a', skills: { billing: 5 }, capacity: { chat: 1 } });
+    expect(r.offeredTo('third')).toBe('a');
+    expect(waiting()).toEqual([]);
   });
 });
 

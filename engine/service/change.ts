@@ -28,6 +28,8 @@ export class ServiceChange implements RecordEditor {
   private readonly timers = new Map<string, TimerSpec | null>();
   /** Requests whose final status goes to `request/<id>` when the event is done, in order. */
   readonly touched = new Set<string>();
+  /** Request lanes an entry entered or left: their heads are told new positions (positions.ts). */
+  readonly lanesMoved = new Set<string>();
 
   constructor(
     readonly view: StateView,

@@ -4,6 +4,7 @@
 import type { Effects, InputEvent } from '../types.ts';
 import { ServiceChange, ServiceRejection } from './change.ts';
 import { copyAgent, requestLane, saveAgent, saveRequest, stats } from './indexes.ts';
+import { positionMessages } from './positions.ts';
 import { rankOf } from './ranked-list.ts';
 import { assign, goOffline, pickForAgent, release, routeRequest, without, withdrawOffer } from './routing.ts';
 import {
@@ -35,7 +36,7 @@ function mustRequest(c: ServiceChange, id: string): ServiceRequest {
   return c.request(id) ?? reject('not_found', `no request '${id}'`);
 }
 
-/** Tells each request touched by the event its final status (and queue position) once. */
+/** Tells each request touched by the event its final status (and queue position) once, then the lanes' heads their new positions. */
 function statusMessages(c: ServiceChange): () => void {
   return () => {
     for (const id of c.touched) {
@@ -51,6 +52,7 @@ function statusMessages(c: ServiceChange): () => void {
         ...(r.conversation ? { conversation: r.conversation } : {}),
       });
     }
+    positionMessages(c);
   };
 }
 

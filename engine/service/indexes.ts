@@ -89,8 +89,13 @@ export function saveRequest(c: ServiceChange, before: ServiceRequest | undefined
   const was = before && requestLane(before);
   const now = requestLane(after);
   const moved = was !== now || before!.rank !== after.rank;
-  if (was && moved) remove(c, was, after.id, before!.rank);
+  if (was && moved) {
+    remove(c, was, after.id, before!.rank);
+    c.lanesMoved.add(was);
+  }
+  savePreference(c, before, after);
   if (now && moved) {
+    c.lanesMoved.add(now);
     insert(c, now, after.id, after.rank, after.enqueuedAt);
     const s = stats(c, after.topic);
     if (!s.lanes.includes(now)) s.lanes = [...s.lanes, now];
@@ -104,6 +109,21 @@ export function saveRequest(c: ServiceChange, before: ServiceRequest | undefined
   }
   c.put(keys.request(after.id), after);
   c.touched.add(after.id);
+}
+
+/** The agent a queued request waits for (continuity), whose list it is in. */
+const waitsFor = (r: ServiceRequest | undefined) => (r?.status === 'queued' ? r.preferredAgent : undefined);
+
+/**
+ * Keeps `preferring/<agent>` exact: a request is in it exactly while queued with that preferred
+ * agent, so every way out of the queue (offer, completion, presence) takes it out here too.
+ */
+function savePreference(c: ServiceChange, before: ServiceRequest | undefined, after: ServiceRequest): void {
+  const was = waitsFor(before);
+  const now = waitsFor(after);
+  if (was === now && (was === undefined || before!.rank === after.rank)) return;
+  if (was !== undefined) remove(c, keys.preferring(was), after.id, before!.rank);
+  if (now !== undefined) insert(c, keys.preferring(now), after.id, after.rank, after.enqueuedAt);
 }
 
 /** This change's copy of a topic's counters, created (and listed) for a topic never seen. */

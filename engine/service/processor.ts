@@ -19,6 +19,7 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedOptions {
     slaMs: options.slaMs ?? 30_000,
     agingMs: options.agingMs ?? 30_000,
     graceMs: options.graceMs ?? 10_000,
+    positionUpdates: options.positionUpdates ?? 10,
     resolveCustomer: options.resolveCustomer ?? ((_view, subject) => subject),
     customerContext: options.customerContext,
   };

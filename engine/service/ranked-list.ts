@@ -167,6 +167,18 @@ export function find(view: StateView, list: string, accept: (id: string) => bool
   return undefined;
 }
 
+/** The first `n` ids in order, reading only the chunks that hold them. */
+export function head(view: StateView, list: string, n: number): string[] {
+  const h = view.get<ListHeader>(list);
+  const out: string[] = [];
+  for (const no of h?.nos ?? []) {
+    if (out.length >= n) break;
+    const c = view.get<ListChunk>(chunkKey(list, no))!;
+    for (let i = 0; i < c.ids.length && out.length < n; i++) out.push(c.ids[i]);
+  }
+  return out;
+}
+
 /** Entries before (key, id): its 0-based position, read from the header and one chunk. */
 export function rankOf(view: StateView, list: string, id: string, key: number): number | undefined {
   const h = view.get<ListHeader>(list);

@@ -2,7 +2,8 @@
 //   routeRequest — a request became queued: the first agent of its agent lane (highest level,
 //     then longest idle, then agent id) that is not the agent it was last offered to;
 //   pickForAgent — an agent gained room: the best head (queue order) among the request lanes
-//     it serves (its topics × channels with room × its languages and `*`).
+//     it serves (its topics × channels with room × its languages and `*`), after any request
+//     waiting for it as its conversation's agent (keys.preferring).
 // Every change that can make a queued request and an agent match calls one of them, so at rest
 // no queued request has an eligible agent other than the one it was last offered to.
 
@@ -42,6 +43,15 @@ export function pickForAgent(c: ServiceChange, agentId: string): void {
   for (;;) {
     const a = c.agent(agentId);
     if (!a || !a.online || a.status !== 'available') return;
+    // Continuity: a request waiting for this agent (its conversation's) comes before the queue.
+    const waiting = find(c, keys.preferring(agentId), (requestId) => {
+      const r = c.request(requestId)!;
+      return r.lastAgent !== agentId && eligible(a, r);
+    });
+    if (waiting) {
+      offer(c, c.request(waiting.id)!, a);
+      continue;
+    }
     let best: { id: string; key: number } | undefined;
     const notDeclinedHere = (requestId: string) => c.request(requestId)!.lastAgent !== agentId;
     for (const topic of a.topics) {

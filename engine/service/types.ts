@@ -101,6 +101,11 @@ export interface ServiceOptions {
   /** Presence grace after an agent's last desk connection closes (default 10000 ms). */
   graceMs?: number;
   /**
+   * How many waiting requests at the head of a lane are told their new position when it moves
+   * (default 10): telling all would be O(queue) messages per event; the rest read GET.
+   */
+  positionUpdates?: number;
+  /**
    * Issue D hooks. `resolveCustomer`: the customer id a request's subject (any linked id) belongs
    * to; default: the subject itself. `customerContext`: extra 360 context for an offer (linked
    * identities, recent activity, orders), read from the same StateView.
@@ -143,6 +148,8 @@ export const keys = {
   onlineAgents: 'svc/online',
   agentLane: (channel: Channel, language: string, topic: string) => `svc/al/${channel}/${language}/${topic}`,
   requestLane: (channel: Channel, language: string, topic: string) => `svc/rl/${channel}/${language}/${topic}`,
+  /** The queued requests whose conversation's agent is this one (a ranked list by rank). */
+  preferring: (agent: string) => `svc/pref/${agent}`,
 };
 
 export const topics = {

@@ -9,7 +9,7 @@
 // sends `messages` chat messages and waits for the customer's answer to each. The completion goes
 // out when both the handle time and the chat are over, whichever is later.
 
-import { pack, unpack } from 'msgpackr';
+import { decodeServerFrame, frameSender } from './omni-frames.ts';
 import { epochMs } from './latency.ts';
 import { subscriberUrl } from './omni-subscriber.ts';
 import { chatText, sentAtOf, type CustomerHandlers } from './chat-customers.ts';
@@ -80,7 +80,7 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
   // A failure is followed by a close: one error for both.
   let failed = false;
 
-  const send = (frame: Record<string, unknown>) => (spec.format === 'json' ? socket.sendText(JSON.stringify(frame)) : socket.sendBinary(pack(frame)));
+  const send = frameSender(() => socket, spec.format);
   const later = (ms: number, act: () => void) => {
     const timer = setTimeout(() => {
       timers.delete(timer);
@@ -191,13 +191,8 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
     onOpen: () => send({ op: 'sub', topic }),
     onMessage(data, binary) {
       const now = epochMs();
-      let msg: Record<string, unknown>;
-      try {
-        msg = binary ? unpack(data) : JSON.parse(data.toString('utf8'));
-      } catch {
-        return tally.error('undecodable message');
-      }
-      if (msg === null || typeof msg !== 'object') return tally.error('message is not an object');
+      const msg = decodeServerFrame(data, binary);
+      if (typeof msg === 'string') return tally.error(msg);
       const msgTopic = typeof msg.topic === 'string' ? msg.topic : '';
       if (msgTopic.startsWith('request/') && (msg.op === 'snapshot' || msg.op === 'update')) return onRequestTopic(msgTopic.slice('request/'.length), msg, now);
       // The read of a request ends with `forbidden` once it is no longer ours: expected after our completion.

@@ -7,7 +7,7 @@
 // completed. A message's text starts with its send time (epoch ms, the same clock in this
 // process), so whichever side receives it measures the relay latency without any shared map.
 
-import { pack, unpack } from 'msgpackr';
+import { decodeServerFrame, frameSender } from './omni-frames.ts';
 import { epochMs } from './latency.ts';
 import { subscriberUrl } from './omni-subscriber.ts';
 import type { Format } from './options.ts';
@@ -71,7 +71,7 @@ export class ChatCustomers {
     let replies = 0;
     let over = false;
     let failed = false;
-    const send = (frame: Record<string, unknown>) => (this.o.format === 'json' ? socket.sendText(JSON.stringify(frame)) : socket.sendBinary(pack(frame)));
+    const send = frameSender(() => socket, this.o.format);
     const end = () => {
       over = true;
       socket.close();
@@ -89,13 +89,8 @@ export class ChatCustomers {
       onOpen: () => send({ op: 'sub', topic }),
       onMessage: (data, binary) => {
         const now = epochMs();
-        let msg: Record<string, unknown>;
-        try {
-          msg = binary ? unpack(data) : JSON.parse(data.toString('utf8'));
-        } catch {
-          return this.tally.error('customer: undecodable message');
-        }
-        if (msg === null || typeof msg !== 'object') return this.tally.error('customer: message is not an object');
+        const msg = decodeServerFrame(data, binary);
+        if (typeof msg === 'string') return this.tally.error(`customer: ${msg}`);
         if (msg.op === 'snapshot' && msg.topic === topic) return handlers.ready();
         if (msg.op === 'update' && msg.topic === topic) return onUpdate(msg.data as Record<string, unknown> | null, now);
         if (msg.op === 'result' && msg.ok === true) return;

@@ -3,7 +3,7 @@
 // updates (with their push latency), conflation and errors to a tally shared by many
 // connections. No reconnect: a load generator reports a lost connection, it does not hide it.
 
-import { pack, unpack } from 'msgpackr';
+import { decodeServerFrame, frameSender } from './omni-frames.ts';
 import { epochMs } from './latency.ts';
 import { SeqCheck, SubscriberEnd } from './seq-check.ts';
 import { scanJsonUpdate, scanMsgpackUpdate } from './update-scan.ts';
@@ -45,28 +45,20 @@ export interface OmniSubscriber {
 export function openOmniSubscriber(spec: SubscriberSpec, tally: SubscriberTally): OmniSubscriber {
   const seqs = new SeqCheck(spec.topics, tally, spec.client);
   const end = new SubscriberEnd(tally, seqs);
+  const send = frameSender(() => socket, spec.format);
   const socket: WireSocket = openWire(subscriberUrl(spec), {
     onOpen() {
       tally.opened();
       if (seqs.subscribed) tally.subscribed();
-      for (const topic of spec.topics) {
-        const sub = { op: 'sub', topic };
-        if (spec.format === 'json') socket.sendText(JSON.stringify(sub));
-        else socket.sendBinary(pack(sub));
-      }
+      for (const topic of spec.topics) send({ op: 'sub', topic });
     },
     onMessage(data, binary) {
       const now = epochMs();
       if (binary !== (spec.format === 'msgpack')) return tally.error(`${binary ? 'binary' : 'text'} frame on a ${spec.format} connection`);
       const update = binary ? scanMsgpackUpdate(data) : scanJsonUpdate(data);
       if (update !== undefined) return seqs.update(update.topic, update.seq, update.ts, now);
-      let msg: Record<string, unknown>;
-      try {
-        msg = binary ? unpack(data) : JSON.parse(data.toString('utf8'));
-      } catch {
-        return tally.error('undecodable message');
-      }
-      if (msg === null || typeof msg !== 'object') return tally.error('message is not an object');
+      const msg = decodeServerFrame(data, binary);
+      if (typeof msg === 'string') return tally.error(msg);
       switch (msg.op) {
         case 'update':
           return seqs.decodedUpdate(msg, now);

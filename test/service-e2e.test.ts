@@ -13,6 +13,16 @@ async function offersOf(desk: Party, request: string): Promise<number> {
   return desk.inbox.items.filter((i) => i.kind === 'update' && i.data?.type === 'offer' && i.data.request === request).length;
 }
 
+/** Agents a1 (level 9) and a2 (level 5) online, each with a desk on its agent topic, and customer c1. */
+async function twoDesksAndACustomer(s: Awaited<ReturnType<typeof server>>): Promise<{ a1: Party; a2: Party; c1: Party }> {
+  await s.ingest(agentOnline('on-a1', 'a1', 9), agentOnline('on-a2', 'a2', 5));
+  const a1 = await party(s, 'agent', 'a1');
+  const a2 = await party(s, 'agent', 'a2');
+  expect(await a1.subscribe('agent/a1')).toBe('ok');
+  expect(await a2.subscribe('agent/a2')).toBe('ok');
+  return { a1, a2, c1: await party(s, 'customer', 'c1') };
+}
+
 describe('service end to end', () => {
   it('offer → accept → chat both ways → complete, which frees the unit for the next request', async () => {
     const s = await server();
@@ -60,12 +70,7 @@ describe('service end to end', () => {
 
   it('decline → the next agent gets the offer, and the decliner is not offered it again', async () => {
     const s = await server();
-    await s.ingest(agentOnline('on-a1', 'a1', 9), agentOnline('on-a2', 'a2', 5));
-    const a1 = await party(s, 'agent', 'a1');
-    const a2 = await party(s, 'agent', 'a2');
-    expect(await a1.subscribe('agent/a1')).toBe('ok');
-    expect(await a2.subscribe('agent/a2')).toBe('ok');
-    const c1 = await party(s, 'customer', 'c1');
+    const { a1, a2, c1 } = await twoDesksAndACustomer(s);
 
     await c1.client.send(requested('rq-r1', 'r1', 'c1'));
     // The higher skill level wins.
@@ -80,12 +85,7 @@ describe('service end to end', () => {
   it('timeout → the offer is revoked and goes to the next agent', async () => {
     const clock = new ManualClock();
     const s = await server({ service: { offerTimeoutMs: 1000 }, clock });
-    await s.ingest(agentOnline('on-a1', 'a1', 9), agentOnline('on-a2', 'a2', 5));
-    const a1 = await party(s, 'agent', 'a1');
-    const a2 = await party(s, 'agent', 'a2');
-    expect(await a1.subscribe('agent/a1')).toBe('ok');
-    expect(await a2.subscribe('agent/a2')).toBe('ok');
-    const c1 = await party(s, 'customer', 'c1');
+    const { a1, a2, c1 } = await twoDesksAndACustomer(s);
 
     await c1.client.send(requested('rq-r1', 'r1', 'c1'));
     const offer = await a1.update('agent/a1', { type: 'offer', request: 'r1' });
@@ -211,12 +211,7 @@ describe('service permissions over WebSocket', () => {
 
   it("reassignment ends the old agent's request subscription with forbidden; the new agent reads it", async () => {
     const s = await server();
-    await s.ingest(agentOnline('on-a1', 'a1', 9), agentOnline('on-a2', 'a2', 5));
-    const a1 = await party(s, 'agent', 'a1');
-    const a2 = await party(s, 'agent', 'a2');
-    expect(await a1.subscribe('agent/a1')).toBe('ok');
-    expect(await a2.subscribe('agent/a2')).toBe('ok');
-    const c1 = await party(s, 'customer', 'c1');
+    const { a1, a2, c1 } = await twoDesksAndACustomer(s);
     await c1.client.send(requested('rq-r1', 'r1', 'c1'));
     await a1.update('agent/a1', { type: 'offer', request: 'r1' });
     await a1.accept('r1');

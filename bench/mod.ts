@@ -14,6 +14,7 @@ import { MICRO_FLAGS, MICRO_HELP, microHeadline, readMicroOptions, runMicroBench
 import { exactCommand, machineInfo, printHeader, printSpreads, summariseRuns, writeJson, type Spread } from './report.ts';
 import { LOADGEN_FLAGS, LOADGEN_HELP, loadgenHeadline, printDeviations, readLoadgenBenchOptions, runLoadgenBench } from './loadgen-repeat.ts';
 import { RESTART_FLAGS, RESTART_HELP, readRestartOptions, restartHeadline, runRestartBench } from './restart-time.ts';
+import { RECS_FLAGS, RECS_HELP, readRecsOptions, recsHeadline, runRecsBench } from './recs.ts';
 import { ROUTING_FLAGS, ROUTING_HELP, readRoutingOptions, routingHeadline, runRoutingBench } from './service-routing.ts';
 import { RESERVATIONS_FLAGS, RESERVATIONS_HELP, readReservationsOptions, reservationsHeadline, reservationsRatios, runReservationsBench } from './reservations.ts';
 
@@ -112,6 +113,16 @@ const BENCHES: Record<string, BenchDef> = {
       const o = readRoutingOptions(argv);
       if (o === 'help') return o;
       return { options: o, run: async (n) => { const r = await runRoutingBench(o, n); return { result: r, headline: routingHeadline(r) }; } };
+    },
+  },
+  recs: {
+    title: 'recs: session recommendations through the engine — HR@20 / MRR@20 on real sessions, ingest with the update, query latency',
+    help: RECS_HELP,
+    flags: RECS_FLAGS,
+    prepare(argv) {
+      const o = readRecsOptions(argv);
+      if (o === 'help') return o;
+      return { options: o, run: async () => { const r = await runRecsBench(o); return { result: r, headline: recsHeadline(r) }; } };
     },
   },
   micro: {

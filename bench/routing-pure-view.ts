@@ -1,6 +1,7 @@
 // The service processor on an in-memory view, applied the way the engine's batch applier does
 // (engine/batch-applier.ts): processor.apply or onTimer, then — only when the result is ok — its
-// writes into the state and its timer sets and cancels into the timer table. Each call is timed
+// writes into the state, its timer sets and cancels into the timer table, and the followers'
+// reactions (the customer domain's to a new request). Each call is timed
 // around exactly that, so a figure is one routing decision's apply cost without LMDB.
 
 import type { InputEvent, Processor, StateView } from '../engine/mod.ts';
@@ -31,19 +32,31 @@ export class PureServiceView {
   now: number;
   private applied = 0;
 
+  /** Every processor `omni serve` runs: profiles are the customer domain's, and it follows requests. */
+  private readonly processors = defaultProcessors();
+
   constructor(start = Date.UTC(2026, 0, 1)) {
     this.now = start;
-    this.processor = defaultProcessors().find((p) => p.name === 'service')!;
+    this.processor = this.processors.find((p) => p.name === 'service')!;
   }
 
   /** Validates (untimed: the engine does it at submit), then applies one event, timed. */
   apply(ev: InputEvent): Applied {
-    const error = this.processor.validate(ev);
+    const owner = this.processors.find((p) => p.types.includes(ev.type)) ?? this.processor;
+    const error = owner.validate(ev);
     if (error) return { effects: { result: { ok: false, error } }, ns: 0 };
     this.tick();
+    const ctx = { now: this.now, eventTime: this.now };
     const t0 = process.hrtime.bigint();
-    const effects = this.processor.apply(this.view, ev, { now: this.now, eventTime: this.now });
-    if (effects.result.ok) this.commit(effects);
+    const effects = owner.apply(this.view, ev, ctx);
+    if (effects.result.ok) {
+      this.commit(effects);
+      // Followers react in the same batch in the engine, so their cost is part of the decision.
+      const result = effects.result;
+      for (const f of this.processors) {
+        if (f.follows?.includes(ev.type)) this.commit(f.onFollowed!(this.view, ev, { result, changed: effects.changed ?? [] }, ctx));
+      }
+    }
     return { effects, ns: Number(process.hrtime.bigint() - t0) };
   }
 

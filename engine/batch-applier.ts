@@ -10,7 +10,7 @@ import type { Partitions } from './partitions.ts';
 import type { StateStore } from './store.ts';
 import { TimerQueue } from './timers.ts';
 import type { TopicSeqs } from './topic-seqs.ts';
-import type { Effects, EventResult, Processor, StateView } from './types.ts';
+import type { Effects, EventContext, EventResult, FollowedOutcome, Processor, StateView } from './types.ts';
 
 export interface ApplierHooks {
   /** Counts one answered event by type and result (`ok` or an error code). */
@@ -21,6 +21,9 @@ export interface ApplierHooks {
 }
 
 export class BatchApplier {
+  /** Processors following each event type (Processor.follows), in registration order. */
+  private readonly followers = new Map<string, Processor[]>();
+
   constructor(
     private readonly store: StateStore,
     private readonly timers: TimerQueue,
@@ -29,7 +32,15 @@ export class BatchApplier {
     private readonly topics: TopicSeqs,
     private readonly processors: Map<string, Processor>,
     private readonly hooks: ApplierHooks,
-  ) {}
+  ) {
+    for (const p of processors.values()) {
+      for (const type of p.follows ?? []) {
+        const list = this.followers.get(type) ?? [];
+        list.push(p);
+        this.followers.set(type, list);
+      }
+    }
+  }
 
   applyEvent(batch: Batch, item: EventItem, now: number): void {
     const { event, processor } = item;
@@ -42,12 +53,30 @@ export class BatchApplier {
       effects = { result: rejection('internal', `processing failed: ${(err as Error).message}`) };
     }
     const result = effects.result;
-    if (result.ok) this.applyEffects(batch, processor, effects, eventTime);
+    if (result.ok) {
+      this.applyEffects(batch, processor, effects, eventTime);
+      const followers = this.followers.get(event.type);
+      if (followers) this.follow(batch, followers, event, { result, changed: effects.changed ?? [] }, { eventTime, now });
+    }
     item.result = (isPlainOk(result) ? { id: event.id, ok: true } : { id: event.id, ...result }) as EventResult;
     // A processor bug applied nothing: the same id may be sent again once it is fixed.
     if (result.ok || result.error.code !== 'internal') this.dedup.record(batch.set, event.id, result);
     this.partitions.advance(item.partition);
     this.hooks.count(event.type, result.ok ? 'ok' : result.error.code);
+  }
+
+  private follow(batch: Batch, followers: Processor[], event: EventItem['event'], outcome: FollowedOutcome, ctx: EventContext): void {
+    for (const f of followers) {
+      let effects: Omit<Effects, 'result'>;
+      try {
+        effects = f.onFollowed!(this.store.latest, event, outcome, ctx);
+      } catch (err) {
+        // The owner's answer stands; a follower's bug loses only that follower's reaction.
+        console.error(`${f.name} failed following ${event.type} '${event.id}':`, err);
+        continue;
+      }
+      this.applyEffects(batch, f, effects, ctx.eventTime);
+    }
   }
 
   applyTimer(batch: Batch, item: TimerItem, now: number): void {

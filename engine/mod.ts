@@ -3,7 +3,10 @@ export { Engine, openEngine } from './engine.ts';
 export { stockProcessor } from './stock/mod.ts';
 export { onlineAgents, renderQueues } from './service/mod.ts';
 export type { QueueStats, RequestStatus, ServiceOptions } from './service/mod.ts';
-export { defaultProcessors } from './processors.ts';
+export { defaultProcessors, wiredServiceProcessor } from './processors.ts';
+export type { DomainOptions } from './processors.ts';
+export { customerProcessor, explain, isLocation, recommendations, resolveCustomer } from './customers/mod.ts';
+export type { CustomerOptions, IdentityOptions, Recommendations, RecommenderOptions } from './customers/mod.ts';
 export { ERROR_CODES, EngineClosedError, rejection } from './errors.ts';
 export { envelopeProblem, idProblem, MAX_ID_LENGTH, MAX_QUANTITY } from './validate.ts';
 export type { ErrorCode } from './errors.ts';
@@ -14,6 +17,7 @@ export type {
   EngineOptions,
   EngineStats,
   EventResult,
+  FollowedOutcome,
   InputEvent,
   Output,
   Processor,

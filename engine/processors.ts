@@ -1,4 +1,6 @@
-// The processors `omni serve` runs. Later domains (customers) join this list.
+// The processors `omni serve` runs, wired together: the service domain reads customers'
+// identities, profiles and 360 context through the customer domain's pure readers.
+import { customer360, customerProcessor, customerProfile, resolveCustomer, type CustomerOptions } from './customers/mod.ts';
 import { serviceProcessor } from './service/mod.ts';
 import type { ServiceOptions } from './service/types.ts';
 import { stockProcessor } from './stock/mod.ts';
@@ -8,8 +10,19 @@ import type { Processor } from './types.ts';
 export interface DomainOptions {
   stock?: StockOptions;
   service?: ServiceOptions;
+  customers?: CustomerOptions;
+}
+
+/** The service processor reading customers through the customer domain. */
+export function wiredServiceProcessor(options: ServiceOptions = {}): Processor {
+  return serviceProcessor({
+    resolveCustomer: (view, subject) => resolveCustomer(view, subject) ?? subject,
+    customerProfile,
+    customerContext: customer360,
+    ...options,
+  });
 }
 
 export function defaultProcessors(options: DomainOptions = {}): Processor[] {
-  return [stockProcessor(options.stock), serviceProcessor(options.service)];
+  return [stockProcessor(options.stock), wiredServiceProcessor(options.service), customerProcessor(options.customers)];
 }

@@ -72,6 +72,24 @@ export interface Processor {
    * move. Without it every topic is slot 0 of a group of its own.
    */
   seqSlot?(view: StateView, topic: string): { group: string; slot: number } | undefined;
+  /**
+   * Event types of other processors this one reacts to (a downstream processor, as in Kafka
+   * Streams): after the owner applied such an event successfully, `onFollowed` sees the state
+   * with the owner's writes, its answer and the state topics it changed, in the same batch.
+   */
+  readonly follows?: readonly string[];
+  /**
+   * Read-only questions about committed state that are not a topic (Kafka Streams' interactive
+   * queries), such as recommendations for a store: undefined when the processor has no such query.
+   */
+  query?(view: StateView, name: string, args: Record<string, unknown>): unknown;
+  onFollowed?(view: StateView, event: InputEvent, outcome: FollowedOutcome, ctx: EventContext): Omit<Effects, 'result'>;
+}
+
+/** What the owner of a followed event did with it. */
+export interface FollowedOutcome {
+  result: { ok: true; [field: string]: unknown };
+  changed: readonly string[];
 }
 
 /** One message released to subscribers after its batch is durable. */

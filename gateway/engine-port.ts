@@ -13,6 +13,8 @@ export interface GatewayEngine {
   /** Resolves once the batch is durable; throws EngineClosedError while closing. */
   submit(events: unknown[]): Promise<EventResult[]>;
   snapshot(topic: string): TopicSnapshot | undefined;
+  /** A processor's read-only query on committed state (recommendations for a store). */
+  query(processor: string, name: string, args: Record<string, unknown>): unknown;
   /** One committed state value (the service routes read the queue counters through it). */
   read<T>(key: string): T | undefined;
   onBatch(listener: (stats: BatchStats) => void): () => void;

@@ -6,6 +6,7 @@ import { onlineAgents } from '../engine/mod.ts';
 import type { RequestLookup } from './auth/roles.ts';
 import type { GatewayEngine } from './engine-port.ts';
 import { InFlight } from './in-flight.ts';
+import { getRecommendations } from './http/customers-route.ts';
 import { DEFAULT_LIMITS, type GatewayContext, type GatewayLimits, type RouteHandler } from './http/context.ts';
 import { postEvents } from './http/events-route.ts';
 import { getHealth, getMetrics, getReady } from './http/health-routes.ts';
@@ -71,6 +72,7 @@ const ROUTES: Route[] = [
   { pattern: '/v1/stock/:sku', method: 'get', handler: getStock },
   { pattern: '/v1/requests/:request', method: 'get', handler: getRequest },
   { pattern: '/v1/queues', method: 'get', handler: getQueues },
+  { pattern: '/v1/customers/:subject/recommendations', method: 'get', handler: getRecommendations },
   { pattern: '/healthz', method: 'get', handler: getHealth },
   { pattern: '/readyz', method: 'get', handler: getReady },
   { pattern: '/metrics', method: 'get', handler: getMetrics },

@@ -7,7 +7,8 @@ import { runDecisions } from '../bench/routing-decisions.ts';
 import { runSustained } from '../bench/routing-sustained.ts';
 import { RoutingWorkload } from '../bench/routing-workload.ts';
 
-const service = defaultProcessors().find((p) => p.name === 'service')!;
+const processors = defaultProcessors();
+const ownerOf = (type: string) => processors.find((p) => p.types.includes(type))!;
 
 describe('routing workload', () => {
   const make = () => new RoutingWorkload({ agents: 50, topics: 10, freeShare: 0.1, seed: 3, prefix: 'x-' });
@@ -18,7 +19,7 @@ describe('routing workload', () => {
     const events = (w: RoutingWorkload) => [...w.agentEvents(), ...w.profileEvents(), ...Array.from({ length: 200 }, () => w.request()), w.request(w.freeTopics)];
     const ea = events(a);
     expect(ea).toEqual(events(b));
-    for (const ev of ea) expect(service.validate(ev)).toBeNull();
+    for (const ev of ea) expect(ownerOf(ev.type).validate(ev)).toBeNull();
     expect(new Set(ea.map((e) => e.id)).size).toBe(ea.length);
   });
 

@@ -2,7 +2,8 @@
 // the routing tests send and the records and messages they look at.
 
 import { expect } from 'vitest';
-import { CHANNELS, eligible, onlineAgents, serviceProcessor, serviceKeys, type Agent, type ServiceOptions, type ServiceRequest } from '../engine/service/mod.ts';
+import { customerProcessor, wiredServiceProcessor } from '../engine/mod.ts';
+import { CHANNELS, eligible, onlineAgents, serviceKeys, type Agent, type ServiceOptions, type ServiceRequest } from '../engine/service/mod.ts';
 import { entries, rankOf } from '../engine/service/ranked-list.ts';
 import type { Effects, StateView } from '../engine/types.ts';
 import { PureRunner } from './pure-harness.ts';
@@ -12,7 +13,8 @@ export class ServiceRunner extends PureRunner {
   watch: (apply: () => void) => void = (apply) => apply();
 
   constructor(options: ServiceOptions = {}) {
-    super(serviceProcessor(options));
+    // With the customer domain: profiles (tier, language) and identities are its events.
+    super([wiredServiceProcessor(options), customerProcessor()]);
   }
 
   override apply(event: Parameters<PureRunner['apply']>[0]): Effects {

@@ -168,6 +168,10 @@ describe('offers', () => {
       priority: 4,
       expiresAt: r.now + 15_000,
       customer: {
+        // From the customer domain: its ids, latest activity and orders (none here).
+        ids: ['c1'],
+        activity: [],
+        orders: [],
         id: 'c1',
         tier: 'vip',
         language: 'en',
@@ -179,7 +183,7 @@ describe('offers', () => {
     expect(r.timers.get('offer/q1')).toMatchObject({ at: r.now + 15_000 });
   });
 
-  it('take the issue D context hook into the customer object', () => {
+  it('take the customer domain hooks into the customer object', () => {
     r = new ServiceRunner({
       resolveCustomer: (_view, subject) => subject.replace(/^phone:/, ''),
       customerContext: (_view, customer) => ({ identities: [`phone:${customer}`], orders: [] }),

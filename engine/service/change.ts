@@ -18,7 +18,8 @@ export class ServiceRejection extends Error {
   }
 }
 
-export type ResolvedOptions = Required<Omit<ServiceOptions, 'customerContext'>> & Pick<ServiceOptions, 'customerContext'>;
+export type ResolvedOptions = Required<Omit<ServiceOptions, 'customerContext' | 'customerProfile'>> &
+  Pick<ServiceOptions, 'customerContext' | 'customerProfile'>;
 
 export class ServiceChange implements RecordEditor {
   private readonly staged = new Map<string, unknown>();

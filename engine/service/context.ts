@@ -1,7 +1,6 @@
-// The customer's 360 context in an offer, from what the service domain knows: tier, language,
-// and its open and recent past requests in every channel. Linked identities, recent activity
-// and orders belong to the customer domain (issue D) and join through
-// ServiceOptions.customerContext, a pure function over the same StateView.
+// The customer's 360 context in an offer: its open and recent past requests in every channel
+// from the service domain; tier, language, linked identities, recent activity and orders from
+// the customer domain, through ServiceOptions.customerProfile and customerContext.
 
 import type { ServiceChange } from './change.ts';
 import type { ServiceRequest } from './types.ts';
@@ -29,7 +28,9 @@ function summary(r: ServiceRequest): RequestSummary {
 }
 
 export function customerContext(c: ServiceChange, r: ServiceRequest): Record<string, unknown> {
-  const record = c.customer(r.customer);
+  const customer = c.options.resolveCustomer(c, r.customer);
+  const record = c.customer(customer);
+  const profile = c.options.customerProfile?.(c, customer);
   const list = (ids: string[]) => {
     const out: RequestSummary[] = [];
     for (const id of ids) {
@@ -39,10 +40,10 @@ export function customerContext(c: ServiceChange, r: ServiceRequest): Record<str
     return out;
   };
   return {
-    ...(c.options.customerContext?.(c, r.customer) ?? {}),
-    id: r.customer,
-    tier: record?.tier ?? 'standard',
-    ...(record?.language ? { language: record.language } : {}),
+    ...(c.options.customerContext?.(c, customer) ?? {}),
+    id: customer,
+    tier: profile?.tier ?? 'standard',
+    ...(profile?.language ? { language: profile.language } : {}),
     open: list(record?.open ?? []),
     past: list(record?.past ?? []),
   };

@@ -62,7 +62,6 @@ export const SERVICE_EVENT_FIELDS: Record<string, Record<string, FieldRule>> = {
   'agent.offline': { agent: topicId },
   'agent.connected': { agent: topicId },
   'agent.disconnected': { agent: topicId },
-  'customer.profile': { customer: id, tier: { kind: 'enum', values: ['standard', 'vip'] }, language },
   'service.requested': {
     request: topicId,
     subject: id,

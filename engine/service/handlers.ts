@@ -115,28 +115,15 @@ const connected: Handler = (c, ev) => {
   return done(c, { agent: a.id });
 };
 
-const profile: Handler = (c, ev) => {
-  const id = ev.customer as string;
-  const before = c.customer(id);
-  const language = (ev.language ?? undefined) as string | undefined;
-  const after: CustomerRecord = {
-    tier: ev.tier as CustomerRecord['tier'],
-    ...(language ? { language } : {}),
-    open: before?.open ?? [],
-    past: before?.past ?? [],
-  };
-  c.put(keys.customer(id), after);
-  return done(c, { customer: id });
-};
-
 const requested: Handler = (c, ev) => {
   const id = ev.request as string;
   if (c.request(id)) reject('conflict', `request '${id}' already exists`);
   const customer = c.options.resolveCustomer(c, ev.subject as string);
   const record = c.customer(customer);
-  const vip = record?.tier === 'vip';
+  const profile = c.options.customerProfile?.(c, customer);
+  const vip = profile?.tier === 'vip';
   const priority = (ev.priority ?? 0) as number;
-  const language = (ev.language as string | null | undefined) ?? record?.language;
+  const language = (ev.language as string | null | undefined) ?? profile?.language;
   const topic = ev.topic as string;
   let joined: ServiceRequest | undefined;
   for (const openId of record?.open ?? []) {
@@ -164,8 +151,6 @@ const requested: Handler = (c, ev) => {
   };
   saveRequest(c, undefined, r);
   c.put(keys.customer(customer), {
-    tier: record?.tier ?? 'standard',
-    ...(record?.language ? { language: record.language } : {}),
     open: [...(record?.open ?? []), id],
     past: record?.past ?? [],
   } satisfies CustomerRecord);
@@ -208,9 +193,11 @@ const completed: Handler = (c, ev) => {
   if (r.status === 'assigned') release(c, r);
   saveRequest(c, r, { ...without(r, 'offer'), status: 'completed', completedAt: c.now });
   c.cancelTimer(timerIds.sla(r.id));
-  const record = c.customer(r.customer);
+  // The customer may have merged into another since the request was raised (identity.linked).
+  const customer = c.options.resolveCustomer(c, r.customer);
+  const record = c.customer(customer);
   if (record) {
-    c.put(keys.customer(r.customer), {
+    c.put(keys.customer(customer), {
       ...record,
       open: record.open.filter((id) => id !== r.id),
       past: [r.id, ...record.past].slice(0, PAST_KEPT),
@@ -233,7 +220,6 @@ export const HANDLERS: Record<string, Handler> = {
   'agent.offline': offline,
   'agent.connected': connected,
   'agent.disconnected': disconnected,
-  'customer.profile': profile,
   'service.requested': requested,
   'service.accepted': accepted,
   'service.declined': declined,

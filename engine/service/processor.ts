@@ -9,7 +9,7 @@ import { SERVICE_EVENT_FIELDS, validateServiceEvent } from './events.ts';
 import { done, HANDLERS, onTimer } from './handlers.ts';
 import { requestLane } from './indexes.ts';
 import { entries, minAuxOf, rankOf } from './ranked-list.ts';
-import { keys, type ServiceOptions, type ServiceRequest, type TimerData, type TopicStats } from './types.ts';
+import { keys, PAST_KEPT, type CustomerRecord, type ServiceOptions, type ServiceRequest, type TimerData, type TopicStats } from './types.ts';
 
 export const SERVICE_PARTITION = 'service';
 
@@ -22,6 +22,7 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedOptions {
     positionUpdates: options.positionUpdates ?? 10,
     resolveCustomer: options.resolveCustomer ?? ((_view, subject) => subject),
     customerContext: options.customerContext,
+    customerProfile: options.customerProfile,
   };
 }
 
@@ -35,6 +36,12 @@ export function serviceProcessor(options: ServiceOptions = {}): Processor {
     topicPrefixes: ['queue/', 'request/'],
     validate: validateServiceEvent,
     partitionKey: () => SERVICE_PARTITION,
+    // Two customers merged (customer domain): one customer's open and past requests from now on.
+    follows: ['identity.linked'],
+    onFollowed(view, _ev, outcome) {
+      const merged = (outcome.result.merged ?? []) as Array<{ from: string; into: string }>;
+      return { writes: mergeCustomers(view, merged) };
+    },
 
     apply(view, ev, ctx) {
       try {
@@ -53,10 +60,28 @@ export function serviceProcessor(options: ServiceOptions = {}): Processor {
     },
 
     render(view, topic) {
-      if (topic.startsWith('request/')) return requestStatus(view, topic.slice('request/'.length));
+      if (topic.startsWith('request/')) return requestStatus(view, topic.slice('request/'.length), resolved.resolveCustomer);
       return renderQueue(view, topic.slice('queue/'.length));
     },
   };
+}
+
+function mergeCustomers(view: StateView, merged: Array<{ from: string; into: string }>): Array<[string, unknown]> {
+  const staged = new Map<string, CustomerRecord | undefined>();
+  const get = (id: string) => (staged.has(keys.customer(id)) ? staged.get(keys.customer(id)) : view.get<CustomerRecord>(keys.customer(id)));
+  const request = (id: string) => view.get<ServiceRequest>(keys.request(id));
+  for (const { from, into } of merged) {
+    const gone = get(from);
+    if (!gone) continue;
+    const kept = get(into);
+    const open = [...(kept?.open ?? []), ...gone.open].sort((a, b) => (request(a)?.enqueuedAt ?? 0) - (request(b)?.enqueuedAt ?? 0));
+    const past = [...(kept?.past ?? []), ...gone.past]
+      .sort((a, b) => (request(b)?.completedAt ?? 0) - (request(a)?.completedAt ?? 0))
+      .slice(0, PAST_KEPT);
+    staged.set(keys.customer(into), { open, past });
+    staged.set(keys.customer(from), undefined);
+  }
+  return [...staged];
 }
 
 export interface QueueStats {
@@ -117,7 +142,11 @@ export interface RequestStatus {
 }
 
 /** `GET /v1/requests/:request` (plus who the request belongs to, for permission checks). */
-export function requestStatus(view: StateView, id: string): RequestStatus | undefined {
+export function requestStatus(
+  view: StateView,
+  id: string,
+  resolveCustomer: (view: StateView, subject: string) => string = (_v, s) => s,
+): RequestStatus | undefined {
   const r = view.get<ServiceRequest>(keys.request(id));
   if (!r) return undefined;
   const lane = requestLane(r);
@@ -127,7 +156,8 @@ export function requestStatus(view: StateView, id: string): RequestStatus | unde
     status: r.status,
     ...(r.status === 'assigned' ? { agent: r.agent } : {}),
     ...(position !== undefined ? { position: position + 1 } : {}),
-    customer: r.customer,
+    // After a merge the request belongs to the surviving customer.
+    customer: resolveCustomer(view, r.customer),
     subject: r.subject,
     ...(r.conversation ? { conversation: r.conversation } : {}),
   };

@@ -66,10 +66,8 @@ export interface ServiceRequest {
   completedAt?: number;
 }
 
-/** What the service domain knows of a customer: its profile (owned by issue D later) and requests. */
+/** The service requests of a customer (its profile is the customer domain's: ServiceOptions.customerProfile). */
 export interface CustomerRecord {
-  tier: 'standard' | 'vip';
-  language?: string;
   /** Requests not completed yet, oldest first. */
   open: string[];
   /** The most recent completed requests, newest first (at most PAST_KEPT). */
@@ -106,11 +104,13 @@ export interface ServiceOptions {
    */
   positionUpdates?: number;
   /**
-   * Issue D hooks. `resolveCustomer`: the customer id a request's subject (any linked id) belongs
-   * to; default: the subject itself. `customerContext`: extra 360 context for an offer (linked
-   * identities, recent activity, orders), read from the same StateView.
+   * The customer domain, read from the same StateView. `resolveCustomer`: the customer a
+   * request's subject (any linked id, or a merged-away customer) belongs to; default: the
+   * subject itself. `customerProfile`: tier and language (default: standard, none).
+   * `customerContext`: extra 360 context for an offer (linked identities, recent activity, orders).
    */
   resolveCustomer?: (view: StateView, subject: string) => string;
+  customerProfile?: (view: StateView, customer: string) => { tier: 'standard' | 'vip'; language?: string } | undefined;
   customerContext?: (view: StateView, customer: string) => Record<string, unknown>;
 }
 

@@ -1,5 +1,5 @@
 // The omnichannel scenario's settings: defaults, and the strict reading of a scenario file such
-// as {"scenario":"omnichannel","mix":{"checkout":2,"cart":3,"counter":4,"warehouse":1},
+// as {"scenario":"omnichannel","mix":{"checkout":2,"cart":3,"counter":4,"warehouse":1,"customer":10},
 // "stores":20,"warehouses":2,"skus":5000,"kiosksPerStore":2}. Every mistake is a UsageError that
 // names the key, so a typo never silently runs a different load.
 
@@ -18,16 +18,38 @@ export interface OmnichannelConfig {
   maxOrderLines: number;
   /** Share of orders picked up at a store; the rest are shipped. */
   pickupShare: number;
+  /** Shoppers the customer role draws its visits from (members get a profile in the set-up). */
+  shoppers: number;
+  /** Share of members' signed-out web visits that sign in part-way (identity.linked). */
+  signInShare: number;
+  /** Share of members' store visits that start at a kiosk (kiosk.identified), then browse on it. */
+  kioskShare: number;
+  /** Share of the storefront subscribers that are signed-in members also on their `recs/<customer>`. */
+  recsShare: number;
   seed: number;
 }
 
-export const DEFAULT_MIX: Readonly<Record<string, number>> = { checkout: 2, cart: 3, counter: 4, warehouse: 1 };
+/** Browsing outnumbers every other actor of a shop: half the events are customers' activity. */
+export const DEFAULT_MIX: Readonly<Record<string, number>> = { checkout: 2, cart: 3, counter: 4, warehouse: 1, customer: 10 };
 
 /** The set-up posts one starting-stock row per (sku, location): this bounds it. */
 const MAX_ROWS = 10_000_000;
 
 export function omnichannelDefaults(skus: number): OmnichannelConfig {
-  return { mix: { ...DEFAULT_MIX }, skus, stores: 20, warehouses: 2, kiosksPerStore: 1, maxOrderLines: 3, pickupShare: 0.3, seed: 42 };
+  return {
+    mix: { ...DEFAULT_MIX },
+    skus,
+    stores: 20,
+    warehouses: 2,
+    kiosksPerStore: 1,
+    maxOrderLines: 3,
+    pickupShare: 0.3,
+    shoppers: 50_000,
+    signInShare: 0.4,
+    kioskShare: 0.4,
+    recsShare: 0.2,
+    seed: 42,
+  };
 }
 
 type Rule = { min: number; max: number; integer: boolean };
@@ -40,6 +62,11 @@ const NUMBERS: Record<Exclude<keyof OmnichannelConfig, 'mix'>, Rule> = {
   // The engine takes at most 200 lines per order (contract §3).
   maxOrderLines: { min: 1, max: 200, integer: true },
   pickupShare: { min: 0, max: 1, integer: false },
+  // The set-up posts a profile for each member (60%): this bounds it like the stock rows.
+  shoppers: { min: 1, max: 1_000_000, integer: true },
+  signInShare: { min: 0, max: 1, integer: false },
+  kioskShare: { min: 0, max: 1, integer: false },
+  recsShare: { min: 0, max: 1, integer: false },
   seed: { min: 0, max: 2 ** 32 - 1, integer: true },
 };
 

@@ -6,9 +6,10 @@ import type { InputEvent } from '../../engine/mod.ts';
 /**
  * Who a subscriber is, which decides its token: a storefront shopper uses the run's subscriber
  * token (a customer token, or none: anonymous); a kiosk gets its own kiosk token (sub = kiosk id,
- * loc = its store), as a real in-store screen would.
+ * loc = its store), as a real in-store screen would; a signed-in member its own customer token
+ * (sub = its customer id), the only one that may read its `recs/<customer>`.
  */
-export type Watcher = { role: 'shopper' } | { role: 'kiosk'; kiosk: string; store: string };
+export type Watcher = { role: 'shopper' } | { role: 'kiosk'; kiosk: string; store: string } | { role: 'customer'; customer: string };
 
 export interface SubscriberPlan {
   /** The topics this client subscribes to. */

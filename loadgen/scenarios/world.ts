@@ -1,14 +1,16 @@
 // What every role of the omnichannel scenario shares: the catalogue, the stores and warehouses,
-// the run's settings, and what a role is.
+// the shoppers, the run's settings, and what a role is.
 
 import type { InputEvent } from '../../engine/mod.ts';
 import type { Catalogue } from './catalogue.ts';
 import type { Geography } from './geography.ts';
 import type { OmnichannelConfig } from './omnichannel-config.ts';
+import type { Shoppers } from './shoppers.ts';
 
 export interface World {
   catalogue: Catalogue;
   geography: Geography;
+  shoppers: Shoppers;
   config: OmnichannelConfig;
   /** Prefix of every id the run makes (events, reservations, orders, transfers): runs never collide. */
   idPrefix: string;

@@ -1,0 +1,194 @@
+// `omni bench recs --train FILE --test FILE`: issue D's recommender figures through the engine's
+// own API. The training sessions are ingested as `activity.viewed` events (each session its own
+// customer, `ts` = the click's time) at full speed: activity ingest with the recommendation
+// update, events/s. Then each test session is replayed click by click — the click submitted
+// and durable, then 20 recommendations asked through the customer processor's query (what
+// GET /v1/customers/:subject/recommendations answers) — for HR@20, MRR@20 and query latency.
+// `--scale K` first ingests K−1 older copies of the training sessions (distinct customers,
+// shifted back in time) so the query latency is measured with that many sessions stored.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultProcessors, openEngine, type BatchStats, type Durability, type Engine, type InputEvent, type Recommendations } from '../engine/mod.ts';
+import { UsageError, describeFlags, readFlags, type FlagSpec } from './flags.ts';
+import { readSessions, type Session } from './recs-eval.ts';
+import { fmtInt, fmtLatency, latencyHistogram, summariseLatency, type LatencySummary } from './report.ts';
+
+const DATA = resolve(fileURLToPath(new URL('../../shared/data/yoochoose-100k/', import.meta.url)));
+
+export const RECS_FLAGS: FlagSpec[] = [
+  { name: 'train', kind: 'value', valueName: 'FILE', help: `training sessions TSV (default ${join(DATA, 'train_tr.tsv')})` },
+  { name: 'test', kind: 'value', valueName: 'FILE', help: `test sessions TSV (default ${join(DATA, 'train_valid.tsv')})` },
+  { name: 'scale', kind: 'value', valueName: 'K', help: 'ingest the training sessions K times (K−1 older copies) before testing (default 1)' },
+  { name: 'durability', kind: 'value', valueName: 'MODE', help: 'fsync | commit | none (default commit)' },
+  { name: 'batch', kind: 'value', valueName: 'N', help: 'training events per submit (default 2000)' },
+  { name: 'parallel', kind: 'value', valueName: 'N', help: 'test sessions replayed at once, one click each per submit (default 200)' },
+  { name: 'test-sessions', kind: 'value', valueName: 'N', help: 'replay only the first N test sessions (default all)' },
+];
+
+export const RECS_HELP = `Usage: omni bench recs [--train FILE] [--test FILE] [flags]
+
+Replays the training file through the engine (activity.viewed, ts = click time, one customer
+per session), then each test session click by click, asking for 20 recommendations after each
+click through the engine's query API, and prints HR@20, MRR@20, ingest events/s with the
+recommendation update, the apply cost per event, and query latency. Reference (issue D):
+V-SKNN 0.648 / 0.360 on train_tr → train_valid; popularity 0.090 / 0.018.
+
+Flags:
+${describeFlags(RECS_FLAGS)}`;
+
+export interface RecsBenchOptions {
+  train: string;
+  test: string;
+  scale: number;
+  durability: Durability;
+  batch: number;
+  parallel: number;
+  testSessions: number;
+}
+
+export function readRecsOptions(argv: readonly string[]): RecsBenchOptions | 'help' {
+  const f = readFlags(argv, RECS_FLAGS);
+  if (f.help) return 'help';
+  const o: RecsBenchOptions = {
+    train: resolve(f.string('train') ?? join(DATA, 'train_tr.tsv')),
+    test: resolve(f.string('test') ?? join(DATA, 'train_valid.tsv')),
+    scale: f.int('scale', 1, 1, 100),
+    durability: f.choice<Durability>('durability', 'commit', ['fsync', 'commit', 'none']),
+    batch: f.int('batch', 2000, 1, 10_000),
+    parallel: f.int('parallel', 200, 1, 10_000),
+    testSessions: f.int('test-sessions', Number.MAX_SAFE_INTEGER, 1, Number.MAX_SAFE_INTEGER),
+  };
+  if (o.train === o.test) throw new UsageError('--train and --test must be different files');
+  return o;
+}
+
+export interface RecsBenchResult {
+  trainSessions: number;
+  trainEvents: number;
+  sessionsStored: number;
+  ingestEventsPerS: number;
+  applyUsPerEvent: number;
+  testSessions: number;
+  predictions: number;
+  hr20: number;
+  mrr20: number;
+  clickToDurable: LatencySummary;
+  query: LatencySummary;
+}
+
+const IN_FLIGHT = 4;
+
+export async function runRecsBench(o: RecsBenchOptions): Promise<RecsBenchResult> {
+  const train = readSessions(o.train);
+  const test = readSessions(o.test).slice(0, o.testSessions);
+  const dir = mkdtempSync(join(tmpdir(), 'omni-bench-recs-'));
+  const engine = await openEngine({ path: dir, processors: defaultProcessors(), durability: o.durability, cacheEntries: 1_000_000 });
+  try {
+    const batches: BatchStats[] = [];
+    const stop = engine.onBatch((s) => batches.push(s));
+    const span = train.length ? train[train.length - 1].clicks.at(-1)!.time - train[0].clicks[0].time + 3_600_000 : 0;
+    // Older copies first, the original last: the test sessions follow the original in time.
+    const events: InputEvent[] = [];
+    for (let copy = o.scale - 1; copy >= 0; copy--) {
+      for (const s of train) {
+        for (let i = 0; i < s.clicks.length; i++) {
+          const c = s.clicks[i];
+          events.push({ id: `t${copy}:${s.session}:${i}`, type: 'activity.viewed', subject: `train${copy}:${s.session}`, sku: c.sku, channel: 'web', ts: c.time - copy * span });
+        }
+      }
+    }
+    const ingestStart = performance.now();
+    await submitAll(engine, events, o.batch);
+    const ingestS = (performance.now() - ingestStart) / 1000;
+    const applied = batches.splice(0);
+    const applyMs = applied.reduce((a, b) => a + b.applyMs, 0);
+    const appliedEvents = applied.reduce((a, b) => a + b.events, 0);
+    console.log(`  ingest  : ${fmtInt(events.length)} activity events (${fmtInt(train.length * o.scale)} sessions) in ${ingestS.toFixed(2)} s = ${fmtInt(events.length / ingestS)} events/s; apply ${((applyMs * 1000) / Math.max(1, appliedEvents)).toFixed(1)} µs/event`);
+
+    const replay = await replayTests(engine, test, o.parallel);
+    stop();
+    const result: RecsBenchResult = {
+      trainSessions: train.length,
+      trainEvents: events.length,
+      sessionsStored: train.length * o.scale + test.length,
+      ingestEventsPerS: events.length / ingestS,
+      applyUsPerEvent: (applyMs * 1000) / Math.max(1, appliedEvents),
+      testSessions: test.length,
+      ...replay,
+    };
+    printRecs(result);
+    return result;
+  } finally {
+    await engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function submitAll(engine: Engine, events: InputEvent[], batch: number): Promise<void> {
+  let next = 0;
+  let failed = 0;
+  const lane = async () => {
+    while (next < events.length) {
+      const chunk = events.slice(next, (next += batch));
+      for (const r of await engine.submit(chunk)) if (!r.ok) failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, lane));
+  if (failed > 0) throw new Error(`${failed} training events were rejected`);
+}
+
+async function replayTests(engine: Engine, test: Session[], parallel: number) {
+  let hits = 0;
+  let rr = 0;
+  let predictions = 0;
+  const durable = latencyHistogram();
+  const query = latencyHistogram();
+  for (let start = 0; start < test.length; start += parallel) {
+    const group = test.slice(start, start + parallel);
+    const longest = Math.max(...group.map((s) => s.clicks.length));
+    for (let j = 0; j < longest; j++) {
+      const live = group.filter((s) => s.clicks.length > j);
+      const events = live.map((s) => ({ id: `q:${s.session}:${j}`, type: 'activity.viewed', subject: `test:${s.session}`, sku: s.clicks[j].sku, channel: 'web', ts: s.clicks[j].time }));
+      const sent = performance.now();
+      const results = await engine.submit(events);
+      durable.recordValue(Math.max(1, Math.round((performance.now() - sent) * 1000)));
+      if (results.some((r) => !r.ok)) throw new Error(`a test click was rejected: ${JSON.stringify(results.find((r) => !r.ok))}`);
+      for (const s of live) {
+        if (j + 1 >= s.clicks.length) continue;
+        const t0 = performance.now();
+        const answer = engine.query('customers', 'recommendations', { subject: `test:${s.session}`, limit: 20 }) as Recommendations;
+        query.recordValue(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+        const rank = answer.items.findIndex((i) => i.sku === s.clicks[j + 1].sku);
+        predictions++;
+        if (rank >= 0) {
+          hits++;
+          rr += 1 / (rank + 1);
+        }
+      }
+    }
+  }
+  return { predictions, hr20: hits / predictions, mrr20: rr / predictions, clickToDurable: summariseLatency(durable), query: summariseLatency(query) };
+}
+
+function printRecs(r: RecsBenchResult): void {
+  console.log(`  test    : ${fmtInt(r.testSessions)} sessions, ${fmtInt(r.predictions)} predictions, ${fmtInt(r.sessionsStored)} sessions stored`);
+  console.log(`  quality : HR@20 ${r.hr20.toFixed(4)}, MRR@20 ${r.mrr20.toFixed(4)} (reference V-SKNN 0.648 / 0.360: ${r.hr20 > 0.648 && r.mrr20 > 0.36 ? 'beaten' : 'NOT beaten'})`);
+  console.log(`  click→durable (a submit of one click per replayed session) ${fmtLatency(r.clickToDurable)}`);
+  console.log(`  query   : ${fmtLatency(r.query)} — target p99 ≤ 1 ms: ${r.query.p99Ms <= 1 ? 'met' : 'MISSED'}`);
+  console.log(`  ingest  : target ≥ 50,000 events/s: ${r.ingestEventsPerS >= 50_000 ? 'met' : 'MISSED'}`);
+}
+
+export function recsHeadline(r: RecsBenchResult): Record<string, number> {
+  return {
+    hr20: r.hr20,
+    mrr20: r.mrr20,
+    ingestEventsPerS: r.ingestEventsPerS,
+    applyUsPerEvent: r.applyUsPerEvent,
+    queryP50Ms: r.query.p50Ms,
+    queryP99Ms: r.query.p99Ms,
+    queryP999Ms: r.query.p999Ms,
+  };
+}

@@ -1,0 +1,32 @@
+// What the customer domain adds to a service offer's 360 context: the linked identities, the
+// latest activity and the recent orders. Bounded, so an offer stays a small message.
+
+import type { StateView } from '../types.ts';
+import { customerRecord } from './identity/mod.ts';
+import { recentOrders } from './orders.ts';
+import { sessionItems } from './recommender/mod.ts';
+import { currentSession } from './sessions.ts';
+
+const IDS_SHOWN = 20;
+const ACTIVITY_SHOWN = 10;
+const ORDERS_SHOWN = 10;
+
+export function customer360(view: StateView, customer: string): Record<string, unknown> {
+  const record = customerRecord(view, customer);
+  const session = currentSession(view, customer);
+  const activity = session ? sessionItems(view, session.id).slice(-ACTIVITY_SHOWN).reverse() : [];
+  const ids = record?.ids ?? [];
+  return {
+    ids: ids.slice(0, IDS_SHOWN),
+    ...(ids.length > IDS_SHOWN ? { idsTotal: ids.length } : {}),
+    activity,
+    orders: recentOrders(view, customer).slice(0, ORDERS_SHOWN),
+  };
+}
+
+/** Tier and language as the service domain routes by them. */
+export function customerProfile(view: StateView, customer: string): { tier: 'standard' | 'vip'; language?: string } | undefined {
+  const record = customerRecord(view, customer);
+  if (record === undefined) return undefined;
+  return { tier: record.tier ?? 'standard', ...(record.language ? { language: record.language } : {}) };
+}

@@ -1,0 +1,85 @@
+// How an identifier is read. Its kind picks its limit, its shared threshold and its priority;
+// its value decides whether it is a placeholder that must never link anyone. Ids are compared
+// exactly everywhere else: `phone:+86 138` and `phone:+86138` are two ids (normalising numbers
+// and addresses is the sender's job, as in Segment).
+
+/** Ids in one `identity.linked` event. */
+export const MAX_LINK_IDS = 100;
+/** Characters in one id: with the `id/x/` prefix a key stays far below LMDB's key size limit. */
+export const MAX_ID_CHARS = 256;
+
+/** A kind prefix: short and plain, so `a@b.c` or `+86:138` stay bare customer ids. */
+const KIND = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
+
+function split(id: string): { kind: string; value: string } {
+  const colon = id.indexOf(':');
+  if (colon > 0) {
+    const kind = id.slice(0, colon);
+    if (KIND.test(kind)) return { kind: kind.toLowerCase(), value: id.slice(colon + 1) };
+  }
+  return { kind: 'customer', value: id };
+}
+
+/** `phone`, `email`, … (lower-cased); `customer` for an id without a `kind:` prefix. */
+export function idKind(id: string): string {
+  return split(id).kind;
+}
+
+/** The part after `kind:`, or the whole of a bare customer id. */
+export function idValue(id: string): string {
+  return split(id).value;
+}
+
+/** Segment's "Priority": the link follows the most trustworthy id it holds; devices are shared most. */
+const RANK: Record<string, number> = { customer: 0, phone: 1, email: 2, wechat: 3, device: 5 };
+const OTHER_RANK = 4;
+
+export function kindRank(kind: string): number {
+  return Object.hasOwn(RANK, kind) ? RANK[kind] : OTHER_RANK;
+}
+
+/** Lone UTF-16 surrogates cannot be stored as UTF-8 keys and would come back changed. */
+function wellFormed(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c >= 0xdc00) return false;
+    const next = v.charCodeAt(i + 1);
+    if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+    i++;
+  }
+  return true;
+}
+
+function oneIdProblem(v: unknown): string | null {
+  if (typeof v !== 'string' || v.length < 1 || v.length > MAX_ID_CHARS) return `must be a string of 1–${MAX_ID_CHARS} characters`;
+  if (!wellFormed(v)) return 'must be well-formed Unicode';
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return 'must not contain control characters';
+  }
+  return null;
+}
+
+/** The shape of `identity.linked`'s `ids`: a problem phrased to follow the field name, or null. */
+export function validateIds(value: unknown): string | null {
+  if (!Array.isArray(value) || value.length < 1 || value.length > MAX_LINK_IDS) {
+    return `must be an array of 1–${MAX_LINK_IDS} ids`;
+  }
+  for (let i = 0; i < value.length; i++) {
+    const problem = oneIdProblem(value[i]);
+    if (problem) return `[${i}] ${problem}`;
+  }
+  return null;
+}
+
+/** How blocked values compare: `" NULL "` is `null`. */
+export function normalizeValue(v: string): string {
+  return v.trim().toLowerCase();
+}
+
+/** The normalised forms a blocked list is matched against: the value part, and the whole id. */
+export function blockKeys(id: string): [value: string, whole: string] {
+  const trimmed = id.trim();
+  return [normalizeValue(split(trimmed).value), normalizeValue(trimmed)];
+}

@@ -1,0 +1,74 @@
+// The customer processor: identities, profiles, event-time sessions, the online recommender,
+// kiosk screens, and the reactions to stock and order events it follows. Pure: it reads
+// through the StateView it is given and returns effects. Identity merges compare customers
+// across the whole id space, so all its events share one partition.
+
+import type { Processor, StateView } from '../types.ts';
+import { StagedState } from './editor.ts';
+import { CUSTOMER_EVENT_FIELDS, validateCustomerEvent } from './events.ts';
+import { FOLLOWED, followStock, HANDLERS } from './handlers.ts';
+import { resolveCustomer } from './identity/mod.ts';
+import { kioskDisplay, listFor } from './kiosks.ts';
+import { isLocation } from './stock-filter.ts';
+import { resolveCustomerOptions, type CustomerOptions, type ResolvedCustomerOptions } from './types.ts';
+
+export const CUSTOMER_PARTITION = 'customers';
+
+export function customerProcessor(options: CustomerOptions = {}): Processor {
+  const o = resolveCustomerOptions(options);
+  return {
+    name: 'customers',
+    types: Object.keys(CUSTOMER_EVENT_FIELDS),
+    // `recs/<customer>` is a state topic; `kiosk/<kiosk>` an event topic whose snapshot is the screen now.
+    topicPrefixes: ['recs/', 'kiosk/'],
+    validate: validateCustomerEvent,
+    partitionKey: () => CUSTOMER_PARTITION,
+    follows: FOLLOWED,
+
+    apply(view, ev, ctx) {
+      return HANDLERS[ev.type](new StagedState(view), ev, ctx, o);
+    },
+
+    onFollowed(view, ev, outcome, ctx) {
+      return followStock(new StagedState(view), ev, outcome, ctx, o);
+    },
+
+    query(view, name, args) {
+      if (name !== 'recommendations') return undefined;
+      const location = args.location as string | undefined;
+      if (location !== undefined && !isLocation(view, location)) return { error: 'unknown_location' };
+      return recommendations(view, args.subject as string, location, args.limit as number, o) ?? { error: 'not_found' };
+    },
+
+    onTimer() {
+      return {};
+    },
+
+    render(view, topic) {
+      if (topic.startsWith('kiosk/')) return kioskDisplay(view, topic.slice('kiosk/'.length)) ?? null;
+      return recommendations(view, topic.slice('recs/'.length), undefined, o.listSize, o);
+    },
+  };
+}
+
+export interface Recommendations {
+  customer: string;
+  items: Array<{ sku: string; score: number }>;
+}
+
+/**
+ * `recs/<customer>` and `GET /v1/customers/:subject/recommendations`: the ranked next items of
+ * the customer's current session, without SKUs known to have nothing available at `location`
+ * (anywhere, without one). Undefined for a subject never seen.
+ */
+export function recommendations(
+  view: StateView,
+  subject: string,
+  location: string | undefined,
+  limit: number,
+  options: ResolvedCustomerOptions | CustomerOptions = {},
+): Recommendations | undefined {
+  const customer = resolveCustomer(view, subject);
+  if (customer === undefined) return undefined;
+  return { customer, items: listFor(view, customer, location, limit, options.recommender) };
+}

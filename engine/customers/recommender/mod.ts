@@ -1,0 +1,91 @@
+// The customer domain's session-based recommender: VSTAN-style session k-nearest-neighbours,
+// learned online from every recorded activity, over a key-value store and nothing else (no
+// clock, no randomness), so the engine, a replay and the offline evaluation all rank alike.
+//
+// An update writes the session's log, the item's head, at most one index chunk, and the top list
+// when the item is or enters it. A query only reads.
+
+import type { StateView } from '../../types.ts';
+import type { StateEditor } from '../editor.ts';
+import { appendSession, readHead } from './item-index.ts';
+import { nearestNeighbours, profile } from './neighbours.ts';
+import { KIND_CODES, KINDS, resolveOptions, type ActivityKind, type RecommenderOptions } from './options.ts';
+import { addActivity, readPopular, updatePopular } from './popularity.ts';
+import { recKeys, type ItemHead } from './records.ts';
+import { scoreItems } from './scoring.ts';
+import { appendActivity, readSession } from './session-log.ts';
+
+export type { ActivityKind, RecommenderOptions } from './options.ts';
+export { DEFAULTS as RECOMMENDER_DEFAULTS } from './options.ts';
+export { recKeys } from './records.ts';
+export type { IndexChunk, ItemHead, PopularRecord, SessionRecord } from './records.ts';
+
+/** Adds one activity to session `session` (the caller decides when a new session starts) at event time `time` (epoch ms). */
+export function recordActivity(
+  state: StateEditor,
+  session: string,
+  sku: string,
+  kind: ActivityKind,
+  time: number,
+  options?: RecommenderOptions,
+): void {
+  const o = resolveOptions(options);
+  const code = KIND_CODES[kind] ?? 0;
+  const prev = readSession(state, session);
+  const had = appendActivity(state, session, prev, sku, code, time, o.sessionKept);
+  const head = readHead(state, sku);
+  let n = head?.n ?? 0;
+  if (!had) appendSession(state, sku, n++, session, time, o);
+  // A zero weight would be ln 0: the smallest positive one counts as nothing without breaking the log.
+  const l = addActivity(head?.l, Math.max(o.kindWeights[code], Number.MIN_VALUE), time, o);
+  state.put(recKeys.item(sku), { n, l } satisfies ItemHead);
+  updatePopular(state, sku, l, o);
+}
+
+/**
+ * The ranked next items for `session`, best first, at most `limit`. `accept(sku)` false leaves a
+ * SKU out; the list is still filled from lower-ranked candidates and then popularity. Items
+ * already in the session may be recommended (shoppers often go back to them).
+ */
+export function recommend(
+  state: StateView,
+  session: string,
+  limit: number,
+  accept?: (sku: string) => boolean,
+  options?: RecommenderOptions,
+): Array<{ sku: string; score: number }> {
+  const o = resolveOptions(options);
+  const out: Array<{ sku: string; score: number }> = [];
+  if (limit <= 0) return out;
+  const taken = new Set<string>();
+  // Popularity fills rank below every neighbour-scored item: scaled to the last one taken.
+  let floor = 1;
+  const s = readSession(state, session);
+  if (s !== undefined && s.i.length > 0) {
+    const p = profile(s, o);
+    const scores = scoreItems(p, nearestNeighbours(state, session, p, o), o);
+    const ranked = [...scores].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (const [sku, score] of ranked) {
+      if (out.length >= limit) return out;
+      if (accept !== undefined && !accept(sku)) continue;
+      out.push({ sku, score });
+      taken.add(sku);
+      floor = score;
+    }
+  }
+  const pop = readPopular(state);
+  if (pop === undefined) return out;
+  for (let j = 0; j < pop.i.length && out.length < limit; j++) {
+    const sku = pop.i[j];
+    if (taken.has(sku) || (accept !== undefined && !accept(sku))) continue;
+    out.push({ sku, score: floor * Math.exp(pop.l[j] - pop.l[0]) });
+  }
+  return out;
+}
+
+/** The session's kept activities (its latest `sessionKept`), oldest first. */
+export function sessionItems(state: StateView, session: string): Array<{ sku: string; kind: ActivityKind; time: number }> {
+  const s = readSession(state, session);
+  if (s === undefined) return [];
+  return s.i.map((sku, j) => ({ sku, kind: KINDS[s.k[j]] ?? 'viewed', time: s.t[j] }));
+}

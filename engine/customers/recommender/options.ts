@@ -1,0 +1,124 @@
+// The recommender's knobs. Defaults were tuned on an internal time split of the YooChoose 100k
+// sample (the last 20% of train_tr's sessions as validation); see bench/recs-tune.ts.
+// The layout options (chunk size, caps) shape the stored records: change them only on an empty
+// store, the rest may change between runs.
+
+export type ActivityKind = 'viewed' | 'carted' | 'purchased';
+
+export const KIND_CODES: Readonly<Record<ActivityKind, number>> = { viewed: 0, carted: 1, purchased: 2 };
+export const KINDS: readonly ActivityKind[] = ['viewed', 'carted', 'purchased'];
+
+export interface RecommenderOptions {
+  /** Neighbour sessions the item scores come from (k). */
+  neighbours?: number;
+  /** Most recent sessions sharing an item with the current one that are compared (m). */
+  sampleSize?: number;
+  /** Latest distinct items of the current session whose sessions are candidates. */
+  queryItems?: number;
+  /** Activities kept per session (the oldest drop out). */
+  sessionKept?: number;
+  /** Sessions kept per item in its index (the oldest drop out; a multiple of `chunkSize`). */
+  itemSessionsKept?: number;
+  /** Entries per item-index chunk record. */
+  chunkSize?: number;
+  /** Position decay of the current session's items, in clicks (λ_spw; 0: no decay). */
+  positionDecay?: number;
+  /** Weight of a neighbour by how recent its best match in the current session is (λ_ipw; 0: off). */
+  matchDecay?: number;
+  /** Weight of a neighbour's item by its distance from the neighbour's match, in clicks (λ_inh; 0: off). */
+  neighbourDecay?: number;
+  /** Exponent of the neighbour's distinct-item count dividing the similarity (0.5: cosine; 0: none). */
+  lengthNorm?: number;
+  /** Neighbour-session recency decay, in ms (λ_snh; 0: off). */
+  recencyMs?: number;
+  /** Extra score for items of the current session, relative to the top neighbour score, decayed by position. */
+  reminder?: number;
+  /** Position decay of the reminder, in clicks. */
+  reminderDecay?: number;
+  /** Weight of an activity by kind, in the session's profile, the neighbours' items and popularity. */
+  kindWeights?: Partial<Record<ActivityKind, number>>;
+  /** Half-life of the popularity counts, in event-time ms. */
+  popularityHalfLifeMs?: number;
+  /** Most popular items kept for filling lists and for empty sessions. */
+  popularKept?: number;
+}
+
+export interface ResolvedOptions {
+  neighbours: number;
+  sampleSize: number;
+  queryItems: number;
+  sessionKept: number;
+  itemSessionsKept: number;
+  chunkSize: number;
+  positionDecay: number;
+  matchDecay: number;
+  neighbourDecay: number;
+  lengthNorm: number;
+  recencyMs: number;
+  reminder: number;
+  reminderDecay: number;
+  /** Indexed by kind code. */
+  kindWeights: [number, number, number];
+  popularityHalfLifeMs: number;
+  popularKept: number;
+}
+
+const DAY = 86_400_000;
+
+export const DEFAULTS: ResolvedOptions = {
+  neighbours: 100,
+  sampleSize: 500,
+  queryItems: 10,
+  sessionKept: 50,
+  itemSessionsKept: 512,
+  chunkSize: 64,
+  positionDecay: 1.0,
+  matchDecay: 1.0,
+  neighbourDecay: 2.0,
+  lengthNorm: 0,
+  recencyMs: 5 * DAY,
+  reminder: 0.3,
+  reminderDecay: 2,
+  kindWeights: [1, 2, 3],
+  popularityHalfLifeMs: DAY,
+  popularKept: 64,
+};
+
+// Options objects are usually one shared constant: resolve each once.
+const resolved = new WeakMap<RecommenderOptions, ResolvedOptions>();
+
+export function resolveOptions(options?: RecommenderOptions): ResolvedOptions {
+  if (options === undefined) return DEFAULTS;
+  const hit = resolved.get(options);
+  if (hit !== undefined) return hit;
+  const d = DEFAULTS;
+  const kw = options.kindWeights ?? {};
+  const chunkSize = Math.max(1, Math.floor(options.chunkSize ?? d.chunkSize));
+  const r: ResolvedOptions = {
+    neighbours: options.neighbours ?? d.neighbours,
+    sampleSize: options.sampleSize ?? d.sampleSize,
+    queryItems: options.queryItems ?? d.queryItems,
+    sessionKept: Math.max(1, options.sessionKept ?? d.sessionKept),
+    // Whole chunks only, so the ring of chunk slots holds exactly the cap.
+    itemSessionsKept: Math.max(1, Math.ceil((options.itemSessionsKept ?? d.itemSessionsKept) / chunkSize)) * chunkSize,
+    chunkSize,
+    positionDecay: options.positionDecay ?? d.positionDecay,
+    matchDecay: options.matchDecay ?? d.matchDecay,
+    neighbourDecay: options.neighbourDecay ?? d.neighbourDecay,
+    lengthNorm: options.lengthNorm ?? d.lengthNorm,
+    recencyMs: options.recencyMs ?? d.recencyMs,
+    reminder: options.reminder ?? d.reminder,
+    reminderDecay: options.reminderDecay ?? d.reminderDecay,
+    kindWeights: [kw.viewed ?? d.kindWeights[0], kw.carted ?? d.kindWeights[1], kw.purchased ?? d.kindWeights[2]],
+    popularityHalfLifeMs: options.popularityHalfLifeMs ?? d.popularityHalfLifeMs,
+    popularKept: options.popularKept ?? d.popularKept,
+  };
+
+  resolved.set(options, r);
+  return r;
+}
+
+/** exp(-distance / lambda), or 1 when the decay is off. */
+export function decay(distance: number, lambda: number): number {
+  return lambda > 0 ? Math.exp(-distance / lambda) : 1;
+}

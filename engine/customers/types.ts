@@ -1,0 +1,75 @@
+// The customer domain's state outside identity (identity/) and the recommender (recommender/):
+// each customer's current session, its recent orders, and what each kiosk shows.
+
+import type { IdentityOptions } from './identity/mod.ts';
+import type { RecommenderOptions } from './recommender/mod.ts';
+
+export interface CustomerOptions {
+  /** Event-time gap that ends a session (default 30 minutes, contract §3). */
+  sessionGapMs?: number;
+  /** Items pushed on `recs/<customer>` and `kiosk/<kiosk>` (default 20). */
+  listSize?: number;
+  /** Orders kept per customer for the service desk's 360 context (default 20). */
+  ordersKept?: number;
+  identity?: IdentityOptions;
+  recommender?: RecommenderOptions;
+}
+
+export type ResolvedCustomerOptions = Required<Omit<CustomerOptions, 'identity' | 'recommender'>> &
+  Pick<CustomerOptions, 'identity' | 'recommender'>;
+
+export function resolveCustomerOptions(options: CustomerOptions = {}): ResolvedCustomerOptions {
+  return {
+    sessionGapMs: options.sessionGapMs ?? 30 * 60_000,
+    listSize: options.listSize ?? 20,
+    ordersKept: options.ordersKept ?? 20,
+    identity: options.identity,
+    recommender: options.recommender,
+  };
+}
+
+/** A customer's current session: activities closer than the gap in event time. */
+export interface SessionRecord {
+  /** The recommender's session id. */
+  id: string;
+  /** Sessions this customer started so far (names the next one). */
+  n: number;
+  /** Event time of its first and latest activity. */
+  start: number;
+  last: number;
+}
+
+export interface OrderSummary {
+  order: string;
+  status: 'placed' | 'fulfilled' | 'cancelled';
+  lines: Array<{ sku: string; qty: number }>;
+  placedAt: number;
+  pickup?: string;
+}
+
+/** What a kiosk shows now: the customer identified at it and the SKUs on its screen. */
+export interface KioskDisplay {
+  kiosk: string;
+  customer: string;
+  location: string;
+  items: Array<{ sku: string; score: number }>;
+  at: number;
+}
+
+/** Kiosks per (sku, store) index entry at most: a store has a handful of kiosks. */
+export const MAX_KIOSKS_SHOWING = 256;
+/** Order lines kept in a summary. */
+export const MAX_SUMMARY_LINES = 10;
+
+export const keys = {
+  session: (customer: string) => `cu/sess/${customer}`,
+  orders: (customer: string) => `cu/orders/${customer}`,
+  kiosk: (kiosk: string) => `cu/kiosk/${kiosk}`,
+  /** The kiosks showing `sku` at `location` now (written as `<sku>@<location>`, like its stock topic). */
+  showing: (skuAtLocation: string) => `cu/shown/${skuAtLocation}`,
+};
+
+export const topics = {
+  recs: (customer: string) => `recs/${customer}`,
+  kiosk: (kiosk: string) => `kiosk/${kiosk}`,
+};

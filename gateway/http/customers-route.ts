@@ -1,0 +1,60 @@
+// GET /v1/customers/:subject/recommendations?location=&limit= (contract §4): the ranked next
+// items of the customer's current session, left out what has nothing available at `location`
+// (anywhere, without one), from committed state.
+//
+// Readable like `recs/<customer>`: by the customer itself (its token's sub is the customer or
+// the subject asked for) and by the roles that read everything. A customer asking for anyone
+// else gets 403 whether or not that subject exists.
+
+import { idProblem, resolveCustomer, type Recommendations } from '../../engine/mod.ts';
+import { authenticate } from '../auth/authenticate.ts';
+import { mayRead } from '../auth/roles.ts';
+import { formatOfAccept } from './codec.ts';
+import type { RouteHandler } from './context.ts';
+
+export const DEFAULT_RECS_LIMIT = 20;
+export const MAX_RECS_LIMIT = 100;
+
+type Answer = Recommendations | { error: 'unknown_location' | 'not_found' } | undefined;
+
+export const getRecommendations: RouteHandler = (reply, _res, req, ctx) => {
+  const format = formatOfAccept(req.getHeader('accept'));
+  let subject: string;
+  let location: string | undefined;
+  try {
+    subject = decodeURIComponent(req.getParameter(0));
+    location = optional(req.getQuery('location'));
+  } catch {
+    return reply.error(400, 'bad_request', 'the subject or location is not valid percent-encoding', format);
+  }
+  const limitText = req.getQuery('limit');
+  const auth = authenticate(req.getHeader('authorization'), ctx.secret);
+  if (!auth.ok) return reply.error(401, 'unauthorized', `invalid token (${auth.reason})`, format);
+  const principal = auth.principal;
+  if (principal.role === 'anonymous') return reply.error(401, 'unauthorized', 'a bearer token is required', format);
+
+  const limit = limitText === undefined || limitText === '' ? DEFAULT_RECS_LIMIT : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECS_LIMIT) {
+    return reply.error(400, 'bad_request', `limit must be an integer 1–${MAX_RECS_LIMIT}`, format);
+  }
+  if (idProblem(subject) !== null) return reply.error(400, 'bad_request', `subject ${idProblem(subject)}`, format);
+  if (location !== undefined && idProblem(location, true) !== null) {
+    return reply.error(400, 'bad_request', `location ${idProblem(location, true)}`, format);
+  }
+
+  const customer = resolveCustomer({ get: <T>(key: string) => ctx.engine.read<T>(key) }, subject);
+  const own = principal.role === 'customer' && principal.sub === subject;
+  if (!own && !mayRead(principal, `recs/${customer ?? subject}`, { publicStock: ctx.publicStock })) {
+    return reply.error(403, 'forbidden', 'this token may not read these recommendations', format);
+  }
+  const answer = ctx.engine.query('customers', 'recommendations', { subject, location, limit }) as Answer;
+  if (answer === undefined || 'error' in answer) {
+    if (answer?.error === 'unknown_location') return reply.error(400, 'unknown_location', `no location ${JSON.stringify(location)}`, format);
+    return reply.error(404, 'not_found', `no customer known as ${JSON.stringify(subject.slice(0, 200))}`, format);
+  }
+  reply.json(200, answer, format);
+};
+
+function optional(raw: string | undefined): string | undefined {
+  return raw === undefined || raw === '' ? undefined : decodeURIComponent(raw);
+}

@@ -1,0 +1,209 @@
+// The customer processor on a pure view with the stock and service processors beside it:
+// event-time sessions, recommendations on `recs/<customer>`, the stock filter, kiosk screens
+// and their refresh when a shown SKU sells out, merges while a session is open, orders and
+// activity in the service desk's 360 context.
+
+import { beforeEach, describe, expect, it } from 'vitest';
+import { customerProcessor, stockProcessor, wiredServiceProcessor } from '../engine/mod.ts';
+import { PureRunner } from './pure-harness.ts';
+
+const MIN = 60_000;
+const T0 = 1_700_000_000_000;
+let r: PureRunner;
+
+const code = (e: { result: any }) => (e.result.ok ? 'ok' : e.result.error.code);
+function ok(event: Record<string, unknown>) {
+  const e = r.apply(event as never);
+  if (!e.result.ok) throw new Error(`${String(event.type)} refused: ${JSON.stringify((e.result as any).error)}`);
+  return e;
+}
+function rejects(event: Record<string, unknown>, expected: string) {
+  const before = r.dump();
+  const e = r.apply(event as never);
+  expect(code(e)).toBe(expected);
+  expect(r.dump()).toBe(before);
+}
+const view = (subject: string, sku: string, ts: number, extra = {}) => ok({ type: 'activity.viewed', subject, sku, channel: 'web', ts, ...extra });
+const skus = (topic: string) => ((r.render(topic)?.items ?? []) as Array<{ sku: string }>).map((i) => i.sku);
+
+/** Shoppers who looked at A then B (twice as often) or A then C: after A, B ranks above C. */
+function history() {
+  let t = T0 - 24 * 60 * MIN;
+  for (const [n, path] of [
+    [1, ['A', 'B']],
+    [2, ['A', 'B']],
+    [3, ['A', 'C']],
+    [4, ['D', 'E']],
+  ] as const) {
+    for (const sku of path) view(`device:h${n}`, sku, (t += MIN));
+  }
+}
+
+beforeEach(() => {
+  r = new PureRunner([customerProcessor(), stockProcessor(), wiredServiceProcessor()]);
+  ok({ type: 'location.upserted', location: 'S1', kind: 'store', lat: 52.5, lon: 13.4 });
+  ok({ type: 'location.upserted', location: 'S2', kind: 'store', lat: 48.1, lon: 11.6 });
+  r.messages.length = 0;
+});
+
+describe('event-time sessions', () => {
+  it('a gap of more than 30 minutes of event time starts a new session; a late event joins the current one', () => {
+    expect(view('c1', 'A', T0).result).toMatchObject({ customer: 'c1', session: 'c1#1' });
+    expect(view('c1', 'B', T0 + 30 * MIN).result).toMatchObject({ session: 'c1#1' });
+    expect(view('c1', 'C', T0 + 61 * MIN).result).toMatchObject({ session: 'c1#2' });
+    // An older event after the cut stays in the newest session: sessions are never reopened.
+    expect(view('c1', 'D', T0 + 5 * MIN).result).toMatchObject({ session: 'c1#2' });
+  });
+
+  it('the arrival clock is not the session clock: events far apart on the clock with close ts share a session', () => {
+    view('c2', 'A', T0);
+    r.now += 5 * 3600_000;
+    expect(view('c2', 'B', T0 + MIN).result).toMatchObject({ session: 'c2#1' });
+  });
+});
+
+describe('recommendations', () => {
+  it('recs/<customer> changes with each activity and ranks what similar sessions did next', () => {
+    history();
+    const e = view('shopper', 'A', T0);
+    expect(e.changed).toEqual(['recs/shopper']);
+    const list = skus('recs/shopper');
+    expect(list).toContain('B');
+    expect(list.indexOf('B')).toBeLessThan(list.indexOf('C'));
+    expect(r.render('recs/shopper').customer).toBe('shopper');
+  });
+
+  it('leaves out SKUs with nothing available anywhere, keeps SKUs the stock side never saw', () => {
+    history();
+    ok({ type: 'stock.received', sku: 'B', location: 'S1', qty: 1 });
+    ok({ type: 'stock.sold', sku: 'B', location: 'S1', qty: 1 });
+    view('shopper', 'A', T0);
+    const list = skus('recs/shopper');
+    expect(list).not.toContain('B');
+    expect(list).toContain('C');
+  });
+
+  it('a never-seen subject has no recommendations topic state', () => {
+    expect(r.render('recs/nobody')).toBeUndefined();
+  });
+
+  it('refuses activity from a blocked identifier and changes nothing', () => {
+    rejects({ type: 'activity.viewed', subject: 'anonymous', sku: 'A', channel: 'web', ts: T0 }, 'invalid_event');
+    rejects({ type: 'activity.viewed', subject: 'device:null', sku: 'A', channel: 'web', ts: T0 }, 'invalid_event');
+  });
+
+  it('refuses malformed activity', () => {
+    rejects({ type: 'activity.viewed', subject: 'c', sku: 'A@B', channel: 'web' }, 'invalid_event');
+    rejects({ type: 'activity.carted', subject: 'c', sku: 'A', channel: '' }, 'invalid_event');
+    rejects({ type: 'activity.purchased', subject: '', sku: 'A', channel: 'web' }, 'invalid_event');
+    rejects({ type: 'activity.viewed', subject: 'c', sku: 'A', channel: 'web', location: 7 }, 'invalid_event');
+  });
+});
+
+describe('kiosks', () => {
+  beforeEach(() => {
+    history();
+    for (const sku of ['B', 'C']) {
+      ok({ type: 'stock.received', sku, location: 'S1', qty: 2 });
+      ok({ type: 'stock.received', sku, location: 'S2', qty: 2 });
+    }
+    view('phone:+49', 'A', T0);
+    r.messages.length = 0;
+  });
+
+  it('kiosk.identified pushes the list filtered by that store, and a sell-out there updates it', () => {
+    ok({ type: 'stock.sold', sku: 'C', location: 'S1', qty: 2 });
+    r.messages.length = 0;
+    const e = ok({ type: 'kiosk.identified', kiosk: 'k1', location: 'S1', subject: 'phone:+49' });
+    expect(e.messages).toHaveLength(1);
+    const shown = e.messages![0];
+    expect(shown.topic).toBe('kiosk/k1');
+    expect(shown.data).toMatchObject({ type: 'recommendations', kiosk: 'k1', customer: 'phone:+49', location: 'S1' });
+    const first = (shown.data as any).items.map((i: any) => i.sku);
+    expect(first).toContain('B');
+    expect(first).not.toContain('C');
+
+    // Selling one of two B changes nothing on screen; the last one does.
+    r.messages.length = 0;
+    ok({ type: 'stock.sold', sku: 'B', location: 'S1', qty: 1 });
+    expect(r.messages.filter((m) => m.topic === 'kiosk/k1')).toHaveLength(0);
+    ok({ type: 'stock.sold', sku: 'B', location: 'S1', qty: 1 });
+    const updates = r.messages.filter((m) => m.topic === 'kiosk/k1');
+    expect(updates).toHaveLength(1);
+    expect((updates[0].data as any).items.map((i: any) => i.sku)).not.toContain('B');
+    // B is still on the shelves of S2: a kiosk there shows it.
+    const other = ok({ type: 'kiosk.identified', kiosk: 'k2', location: 'S2', subject: 'phone:+49' });
+    expect((other.messages![0].data as any).items.map((i: any) => i.sku)).toContain('B');
+  });
+
+  it('a reservation that takes the last unit also refreshes the screen; another store does not', () => {
+    ok({ type: 'kiosk.identified', kiosk: 'k1', location: 'S1', subject: 'phone:+49' });
+    r.messages.length = 0;
+    ok({ type: 'stock.sold', sku: 'B', location: 'S2', qty: 2 });
+    expect(r.messages.filter((m) => m.topic === 'kiosk/k1')).toHaveLength(0);
+    ok({ type: 'stock.reserve', reservation: 'r1', sku: 'B', location: 'S1', qty: 2 });
+    expect(r.messages.filter((m) => m.topic === 'kiosk/k1')).toHaveLength(1);
+  });
+
+  it('refuses an undeclared store or a blocked subject, changing nothing', () => {
+    rejects({ type: 'kiosk.identified', kiosk: 'k1', location: 'NOPE', subject: 'phone:+49' }, 'unknown_location');
+    rejects({ type: 'kiosk.identified', kiosk: 'k1', location: 'S1', subject: 'null' }, 'invalid_event');
+  });
+
+  it('a kiosk identifying someone new shows popular items and starts a profile', () => {
+    const e = ok({ type: 'kiosk.identified', kiosk: 'k1', location: 'S1', subject: 'email:new@x.y' });
+    expect((e.messages![0].data as any).items.length).toBeGreaterThan(0);
+    expect(e.result).toMatchObject({ customer: 'email:new@x.y' });
+  });
+});
+
+describe('merges and the 360 context', () => {
+  it('a merge while a session is open joins both sessions under the surviving customer', () => {
+    history();
+    view('device:tab', 'A', T0);
+    ok({ type: 'identity.linked', ids: ['email:a@b.c'], customer: 'c9', ts: T0 + MIN });
+    view('c9', 'D', T0 + 2 * MIN);
+    const e = ok({ type: 'identity.linked', ids: ['device:tab', 'email:a@b.c'], ts: T0 + 3 * MIN });
+    const merged = (e.result as any).merged as Array<{ from: string; into: string }>;
+    expect(merged).toHaveLength(1);
+    // device:tab was seen first: the older customer survives.
+    expect(merged[0]).toMatchObject({ from: 'c9', into: 'device:tab' });
+    expect(e.changed).toEqual(expect.arrayContaining(['recs/c9', 'recs/device:tab']));
+    // Both sessions' items now drive the survivor's list: after A and D, B and E both come up.
+    const list = skus('recs/device:tab');
+    expect(list).toEqual(expect.arrayContaining(['B', 'E']));
+    // The merged-away name renders the survivor's list.
+    expect(r.render('recs/c9').customer).toBe('device:tab');
+    expect(view('c9', 'C', T0 + 4 * MIN).result).toMatchObject({ customer: 'device:tab' });
+  });
+
+  it('an offer carries linked ids, the latest activity, orders and the profile tier', () => {
+    ok({ type: 'identity.linked', ids: ['phone:+86', 'wechat:o6'], customer: 'c1' });
+    ok({ type: 'customer.profile', customer: 'c1', tier: 'vip', language: 'zh' });
+    view('wechat:o6', 'A', T0);
+    view('phone:+86', 'B', T0 + MIN);
+    ok({ type: 'stock.received', sku: 'B', location: 'S1', qty: 5 });
+    ok({ type: 'order.placed', order: 'o1', customer: 'phone:+86', lines: [{ sku: 'B', qty: 1 }], pickup: 'S1' });
+    ok({ type: 'order.fulfilled', order: 'o1' });
+    ok({ type: 'agent.online', agent: 'a1', skills: { billing: 5 }, capacity: { chat: 1 }, languages: ['zh'] });
+    r.messages.length = 0;
+    const e = ok({ type: 'service.requested', request: 'q1', subject: 'wechat:o6', channel: 'chat', topic: 'billing' });
+    expect(e.result).toMatchObject({ status: 'offered' });
+    const offer = r.messages.find((m) => m.topic === 'agent/a1')!.data as any;
+    expect(offer.customer).toMatchObject({ id: 'c1', tier: 'vip', language: 'zh' });
+    expect(offer.customer.ids).toEqual(expect.arrayContaining(['phone:+86', 'wechat:o6']));
+    expect(offer.customer.activity.map((a: any) => a.sku)).toEqual(['B', 'A']);
+    expect(offer.customer.orders).toEqual([expect.objectContaining({ order: 'o1', status: 'fulfilled', lines: [{ sku: 'B', qty: 1 }], pickup: 'S1' })]);
+  });
+
+  it('merging customers merges their open requests: continuity across linked ids', () => {
+    ok({ type: 'agent.online', agent: 'a1', skills: { billing: 5 }, capacity: { chat: 2 } });
+    ok({ type: 'service.requested', request: 'q1', subject: 'phone:+1', channel: 'chat', topic: 'billing' });
+    ok({ type: 'service.accepted', request: 'q1', agent: 'a1' });
+    ok({ type: 'identity.linked', ids: ['email:z@z.z'], customer: 'c2' });
+    view('phone:+1', 'A', T0);
+    ok({ type: 'identity.linked', ids: ['phone:+1', 'email:z@z.z'] });
+    const e = ok({ type: 'service.requested', request: 'q2', subject: 'email:z@z.z', channel: 'chat', topic: 'billing' });
+    expect(e.result).toMatchObject({ conversation: 'q1' });
+  });
+});

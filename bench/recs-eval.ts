@@ -5,6 +5,7 @@
 // recorded before the question that follows it. Everything runs over an in-memory MapState.
 
 import { readFileSync } from 'node:fs';
+import { pack } from 'msgpackr';
 import { MapState } from '../engine/customers/editor.ts';
 import { recommend, recordActivity, type RecommenderOptions } from '../engine/customers/recommender/mod.ts';
 
@@ -74,6 +75,52 @@ export interface EvalResult {
   queryUs: Percentiles;
   /** Keys in the store at the end. */
   keys: number;
+  /** Mean records written per recordActivity call during the test replay, by record type. */
+  writesPerUpdate: Record<string, number>;
+}
+
+/** The record type of a key: its first two segments (`rec/s`, `rec/i`, `rec/c`, `rec/pop`). */
+export function recordType(key: string): string {
+  const a = key.indexOf('/');
+  const b = key.indexOf('/', a + 1);
+  return b < 0 ? key : key.slice(0, b);
+}
+
+/** A MapState that counts its writes by record type. */
+class CountingState extends MapState {
+  counting = false;
+  readonly writes = new Map<string, number>();
+  override put(key: string, value: unknown): void {
+    if (this.counting) {
+      const t = recordType(key);
+      this.writes.set(t, (this.writes.get(t) ?? 0) + 1);
+    }
+    super.put(key, value);
+  }
+}
+
+export interface RecordStats {
+  count: number;
+  /** msgpack-encoded bytes. */
+  meanBytes: number;
+  maxBytes: number;
+}
+
+/** Encoded sizes of the stored records, by record type. */
+export function recordStats(state: MapState): Record<string, RecordStats> {
+  const acc = new Map<string, { count: number; bytes: number; max: number }>();
+  for (const [key, value] of state.map) {
+    const t = recordType(key);
+    const size = pack(value).length;
+    const a = acc.get(t) ?? { count: 0, bytes: 0, max: 0 };
+    a.count++;
+    a.bytes += size;
+    if (size > a.max) a.max = size;
+    acc.set(t, a);
+  }
+  const out: Record<string, RecordStats> = {};
+  for (const [t, a] of [...acc].sort()) out[t] = { count: a.count, meanBytes: a.bytes / a.count, maxBytes: a.max };
+  return out;
 }
 
 function percentiles(us: number[]): Percentiles {
@@ -93,9 +140,12 @@ export function train(state: MapState, sessions: Session[], options?: Recommende
 
 const K = 20;
 
-export function evaluate(trainSessions: Session[], test: Session[], options?: RecommenderOptions): EvalResult {
-  const state = new MapState();
+/** Runs the protocol; `into` receives the final store (for record statistics). */
+export function evaluate(trainSessions: Session[], test: Session[], options?: RecommenderOptions, into?: { state?: MapState }): EvalResult {
+  const state = new CountingState();
+  if (into !== undefined) into.state = state;
   train(state, trainSessions, options);
+  state.counting = true;
   let hits = 0;
   let rr = 0;
   let predictions = 0;
@@ -129,6 +179,7 @@ export function evaluate(trainSessions: Session[], test: Session[], options?: Re
     updateUs: percentiles(updateUs),
     queryUs: percentiles(queryUs),
     keys: state.map.size,
+    writesPerUpdate: Object.fromEntries([...state.writes].sort().map(([t, n]) => [t, n / updateUs.length])),
   };
 }
 

@@ -16,8 +16,8 @@ export interface SubscriberTally {
   /** `subscribed`: every topic of the connection had its first snapshot. */
   closed(subscribed: boolean): void;
   snapshot(first: boolean): void;
-  /** An update for `client`, received at `nowMs`, whose oldest event was scheduled at `tsMs`. */
-  update(client: number, tsMs: number, nowMs: number): void;
+  /** An update for `client` on a topic of `family` (`stock`, `kiosk`, …), received at `nowMs`, whose oldest event was scheduled at `tsMs`. */
+  update(client: number, tsMs: number, nowMs: number, family: string): void;
   /** A state topic's seq jumped: the server conflated updates for a slow reader (not an error). */
   conflated(): void;
   /** A seq that went backwards or repeated, an event topic with a gap, an update before its snapshot. */

@@ -56,7 +56,7 @@ export const FLAGS: FlagSpec[] = [
   { name: 'url', kind: 'value', valueName: 'URL', help: 'server to load, http://HOST:PORT on loopback (required)' },
   { name: 'duration', kind: 'value', valueName: 'S', help: 'seconds of load (default 10)' },
   { name: 'rate', kind: 'value', valueName: 'EVENTS_PER_S', help: 'events per second, sent on a fixed schedule (default 1000)' },
-  { name: 'subscribers', kind: 'value', valueName: 'N', help: 'WebSocket clients watching the stock of popular SKUs (default 10)' },
+  { name: 'subscribers', kind: 'value', valueName: 'N', help: 'WebSocket clients watching the stock of popular SKUs, and in omnichannel kiosk screens and members\' recommendations (default 10)' },
   { name: 'skus', kind: 'value', valueName: 'N', help: 'SKUs in the workload (default 1000)' },
   { name: 'scenario', kind: 'value', valueName: 'NAME|FILE', help: 'stock (default), omnichannel, service, or a scenario JSON file (see Scenarios below)' },
   { name: 'token', kind: 'value', env: 'OMNI_TOKEN', valueName: 'T', help: 'ingest token (default: minted from --secret / --data)' },
@@ -89,8 +89,12 @@ Scenarios:
   stock        the benchmarks' stock workload: sales, receipts, holds, transfers at 10 locations
   omnichannel  a retailer: online checkouts (orders shipped or picked up, later fulfilled or
                cancelled), cart holds (reserve, later commit or release), store counters (sales,
-               returns), warehouses (receipts, transfers to stores); storefront shoppers watch
-               stock/<sku>, kiosks (at most half of --subscribers) stock/<sku>@<their store>
+               returns), warehouses (receipts, transfers to stores), and customers browsing on
+               the web, in the app and in stores (activity.viewed|carted|purchased; signing in
+               part-way: identity.linked; identified at kiosks: kiosk.identified; members get a
+               profile in the set-up); storefront shoppers watch stock/<sku>, members in the
+               app also their recs/<customer>, kiosks (at most half of --subscribers) their
+               kiosk/<kiosk> screen and stock/<sku>@<their store>
   service      a contact centre: --desks agents come online (2–3 chats each, skilled in a few
                topics), every event is a customer's chat request (service.requested); each desk
                is a WebSocket on agent/<id> that accepts an offer after --think-ms and completes
@@ -99,10 +103,12 @@ Scenarios:
                while assigned, at most --chat-customers) answers each; the completion waits for
                the chat. Reports request→offer, accept→assigned and chat relay latencies. No
                stock subscribers (--subscribers is ignored); needs a secret for the agent tokens
-  FILE         {"scenario":"omnichannel", "mix":{"checkout":2,"cart":3,"counter":4,"warehouse":1},
-               "skus":N, "stores":20, "warehouses":2, "kiosksPerStore":1, "maxOrderLines":3,
-               "pickupShare":0.3, "seed":42}, every key optional (skus: --skus); or the stock-type
-               mix {"mix":{"stock.sold":3,"stock.received":2,…}, "skus":N, "locations":L}`;
+  FILE         {"scenario":"omnichannel", "mix":{"checkout":2,"cart":3,"counter":4,"warehouse":1,
+               "customer":10}, "skus":N, "stores":20, "warehouses":2, "kiosksPerStore":1,
+               "maxOrderLines":3, "pickupShare":0.3, "shoppers":50000, "signInShare":0.4,
+               "kioskShare":0.4, "recsShare":0.2, "seed":42}, every key optional (skus: --skus);
+               or the stock-type mix {"mix":{"stock.sold":3,"stock.received":2,…}, "skus":N,
+               "locations":L}`;
 
 /** Parses argv; 'help' when asked for help. Throws UsageError (exit 2) on a mistake. */
 export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): LoadgenOptions | 'help' {

@@ -33,6 +33,8 @@ export interface LoadgenReport {
   durationS: number;
   eventsPerS: number;
   messagesPerS: number;
+  /** `received` per topic family: `stock`, `kiosk`, `recs`, … */
+  receivedByFamily: Record<string, number>;
   latencyMs: {
     ack: Percentiles & { count: number };
     push: Percentiles & { count: number };
@@ -108,6 +110,7 @@ export function buildReport(i: ReportInput): LoadgenReport {
     durationS: r3(durationS),
     eventsPerS: r3(i.counts.acked / durationS),
     messagesPerS: r3(i.subs.received / durationS),
+    receivedByFamily: i.subs.receivedByFamily ?? {},
     latencyMs: { ack: i.ack.summary(), push: i.push.summary(), ...(i.desks ? { offer: i.desks.offer.summary(), assign: i.desks.assign.summary(), ...((i.options.chatMessages ?? DEFAULT_CHAT_MESSAGES) > 0 ? { chat: i.desks.chatLatency.summary() } : {}) } : {}) },
     loadgenCpu: r3(i.loadgenCpu),
     config: { url: o.url, scenario: i.scenario === 'stock' ? 'stock' : o.scenario, rate: o.rate, durationS: o.durationS, subscribers: o.subscribers, skus: o.skus, batch: o.batch, format: o.format, connections: o.connections },
@@ -148,7 +151,7 @@ export function summaryTable(r: LoadgenReport): string {
   const rows: Array<[string, string]> = [
     ['target', `${r.config.url}, scenario ${r.config.scenario}, ${n(r.config.rate)} events/s for ${r.config.durationS} s, ${n(r.config.subscribers)} subscribers, ${r.config.format}`],
     ['events', `sent ${n(r.sent)}, acked ${n(r.acked)}, errors ${n(r.errors)}${r.unsent ? `, never sent ${n(r.unsent)}` : ''}${Object.keys(r.errorCodes).length ? ` ${JSON.stringify(r.errorCodes)}` : ''}`],
-    ['throughput', `${n(r.eventsPerS)} events/s acked, ${n(r.messagesPerS)} messages/s pushed (${n(r.received)} in ${r.durationS.toFixed(1)} s)`],
+    ['throughput', `${n(r.eventsPerS)} events/s acked, ${n(r.messagesPerS)} messages/s pushed (${n(r.received)} in ${r.durationS.toFixed(1)} s${byFamily(r.receivedByFamily, n)})`],
     ['ack latency', percentiles(r.latencyMs.ack, ms)],
     ['push latency', percentiles(r.latencyMs.push, ms)],
     ['subscribers', `${n(r.snapshots)} snapshots, ${n(r.conflated)} seq jumps (conflated), ${n(r.seqErrors)} seq errors, ${n(r.subscriberErrors)} errors`],
@@ -165,6 +168,12 @@ export function summaryTable(r: LoadgenReport): string {
   for (const w of r.warnings) rows.push(['warning', w]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+/** `: stock 1,200, kiosk 30` once more than one family was received. */
+function byFamily(counts: Record<string, number> | undefined, n: (x: number) => string): string {
+  const entries = Object.entries(counts ?? {});
+  return entries.length > 1 ? `: ${entries.map(([family, c]) => `${family} ${n(c)}`).join(', ')}` : '';
 }
 
 function percentiles(p: Percentiles & { count: number }, ms: (x: number) => string): string {

@@ -49,7 +49,7 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
   try {
     await setUp(source, poster.post, log);
     const plans = source.subscribers(o.subscribers);
-    const topics = plans.map((p) => (o.topicsPerSubscriber === undefined ? p.topics : p.topics.slice(0, o.topicsPerSubscriber)));
+    const topics = subscriberTopics(plans, o);
     const tokens = subscriberTokens(plans, o, warn);
     const workers = o.subscriberWorkers ?? defaultWorkers(o.subscribers);
     if (o.subscribers > 0) log(`subscribing ${o.subscribers} clients to ${topics.flat().length} topics${workers > 0 ? ` across ${workers} worker threads` : ''}…`);
@@ -171,13 +171,34 @@ export async function setUp(source: EventSource, post: Poster, log: Log): Promis
 }
 
 /**
- * Each subscriber's token: shoppers share the run's subscriber token (undefined: anonymous);
- * a kiosk gets its own (role kiosk, sub = kiosk id, loc = its store) when a secret is known,
- * else it connects as a shopper, which may read the same stock topics.
+ * Each subscriber's token: shoppers share the run's subscriber token (undefined: anonymous); a
+ * kiosk gets its own (role kiosk, sub = kiosk id, loc = its store) and a signed-in member its
+ * own (role customer, sub = its customer id) when a secret is known, else they connect as
+ * shoppers (see subscriberTopics).
  */
 export function subscriberTokens(plans: readonly SubscriberPlan[], o: Pick<LoadgenOptions, 'subscriberToken' | 'mintToken'>, warn: (message: string) => void): Array<string | undefined> {
-  if (o.mintToken === undefined && plans.some((p) => p.as.role === 'kiosk')) warn('no secret to mint kiosk tokens (only --token given): kiosks connect with the shoppers\' token');
-  return plans.map(({ as }) => (as.role === 'kiosk' && o.mintToken !== undefined ? o.mintToken({ role: 'kiosk', sub: as.kiosk, loc: as.store }) : o.subscriberToken));
+  const mint = o.mintToken;
+  if (mint === undefined) {
+    if (plans.some((p) => p.as.role !== 'shopper')) warn('no secret to mint kiosk tokens or customer tokens (only --token given): kiosks and members connect with the shoppers\' token and watch only their stock topics');
+    return plans.map(() => o.subscriberToken);
+  }
+  return plans.map(({ as }) => {
+    if (as.role === 'kiosk') return mint({ role: 'kiosk', sub: as.kiosk, loc: as.store });
+    if (as.role === 'customer') return mint({ role: 'customer', sub: as.customer });
+    return o.subscriberToken;
+  });
+}
+
+/**
+ * Each subscriber's topics, at most --topics-per-subscriber of them. A kiosk's screen and a
+ * member's recommendations are readable only with its own token: without a secret to mint one
+ * it keeps its stock topics, rather than meeting a `forbidden` that would count as an error.
+ */
+export function subscriberTopics(plans: readonly SubscriberPlan[], o: Pick<LoadgenOptions, 'mintToken' | 'topicsPerSubscriber'>): string[][] {
+  return plans.map(({ topics, as }) => {
+    const readable = as.role === 'shopper' || o.mintToken !== undefined ? topics : topics.filter((t) => t.startsWith('stock/'));
+    return o.topicsPerSubscriber === undefined ? readable : readable.slice(0, o.topicsPerSubscriber);
+  });
 }
 
 /**

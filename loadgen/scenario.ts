@@ -2,7 +2,8 @@
 // - "stock" (the default) is the benchmarks' stock workload (bench/stock-workload.ts): receipts,
 //   sales, reservations and transfers over Zipf-popular SKUs at 10 locations;
 // - "omnichannel" is a retailer's day made of roles (scenarios/omnichannel.ts): checkouts, cart
-//   holds, store counters, warehouses, watched by storefront shoppers and in-store kiosks;
+//   holds, store counters, warehouses, customers browsing, watched by storefront shoppers,
+//   members on their recommendations and in-store kiosks;
 // - a FILE is JSON: {"scenario":"omnichannel", …settings} (scenarios/omnichannel-config.ts), or
 //   without "scenario" the original {mix: {type: weight}, skus, locations} over the stock event
 //   types (scenarios/stock-mix.ts).

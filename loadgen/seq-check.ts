@@ -8,9 +8,21 @@ import type { SubscriberTally } from './omni-subscriber.ts';
 const STATE_TOPIC = /^(stock|queue|recs)\//;
 const NOT_SUBSCRIBED = -1;
 
+interface TopicSeq {
+  /** The last seq seen; NOT_SUBSCRIBED until the snapshot. */
+  last: number;
+  /** `stock`, `kiosk`, `recs`, …: the report counts updates per family. Cut once here, not per update. */
+  family: string;
+  state: boolean;
+}
+
+export function topicFamily(topic: string): string {
+  const slash = topic.indexOf('/');
+  return slash < 0 ? topic : topic.slice(0, slash);
+}
+
 export class SeqCheck {
-  /** The last seq seen per topic; NOT_SUBSCRIBED until its snapshot. */
-  private readonly lastSeq: Map<string, number>;
+  private readonly topics: Map<string, TopicSeq>;
   private waitingSnapshots: number;
 
   constructor(
@@ -18,8 +30,8 @@ export class SeqCheck {
     private readonly tally: SubscriberTally,
     private readonly client: number,
   ) {
-    this.lastSeq = new Map(topics.map((t) => [t, NOT_SUBSCRIBED]));
-    this.waitingSnapshots = this.lastSeq.size;
+    this.topics = new Map(topics.map((t) => [t, { last: NOT_SUBSCRIBED, family: topicFamily(t), state: STATE_TOPIC.test(t) }]));
+    this.waitingSnapshots = this.topics.size;
   }
 
   /** Every topic has had its first snapshot. */
@@ -28,9 +40,10 @@ export class SeqCheck {
   }
 
   snapshot(topic: unknown, seq: unknown): void {
-    const last = typeof topic === 'string' ? this.lastSeq.get(topic) : undefined;
-    if (last === undefined || !Number.isSafeInteger(seq)) return this.tally.error('snapshot for a topic never asked for, or without an integer seq');
-    this.lastSeq.set(topic as string, seq as number);
+    const t = typeof topic === 'string' ? this.topics.get(topic) : undefined;
+    if (t === undefined || !Number.isSafeInteger(seq)) return this.tally.error('snapshot for a topic never asked for, or without an integer seq');
+    const last = t.last;
+    t.last = seq as number;
     this.tally.snapshot(last === NOT_SUBSCRIBED);
     if (last === NOT_SUBSCRIBED && --this.waitingSnapshots === 0) this.tally.subscribed();
   }
@@ -44,16 +57,17 @@ export class SeqCheck {
 
   /** An update received at `now` (epoch ms) whose oldest event was scheduled at `ts`. */
   update(topic: string, seq: number, ts: number, now: number): void {
-    const last = this.lastSeq.get(topic);
-    if (last === undefined) return this.tally.error(`update for ${topic}, never asked for`);
+    const t = this.topics.get(topic);
+    if (t === undefined) return this.tally.error(`update for ${topic}, never asked for`);
+    const last = t.last;
     // A repeat, a step back or an update before the snapshot is an error, not a delivery.
     if (last === NOT_SUBSCRIBED || seq <= last) return this.tally.seqError();
-    this.tally.update(this.client, ts, now);
+    this.tally.update(this.client, ts, now, t.family);
     if (seq !== last + 1) {
-      if (STATE_TOPIC.test(topic)) this.tally.conflated();
+      if (t.state) this.tally.conflated();
       else this.tally.seqError();
     }
-    this.lastSeq.set(topic, seq);
+    t.last = seq;
   }
 }
 

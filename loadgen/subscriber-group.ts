@@ -39,6 +39,8 @@ export interface GroupSample {
   conflated?: number;
   /** Seqs that went backwards, repeated, or skipped on an event topic. */
   seqErrors?: number;
+  /** `received` per topic family (`stock`, `kiosk`, `recs`, …). */
+  receivedByFamily?: Record<string, number>;
 }
 
 export interface GroupFinal extends GroupSample {
@@ -65,6 +67,7 @@ export class SubscriberGroup implements SubscriberTally {
   private errors = 0;
   private conflations = 0;
   private seqErrors = 0;
+  private readonly byFamily = new Map<string, number>();
   private readonly errorSamples: string[] = [];
   /** Clients not yet opened, and those opened but not yet subscribed or closed. */
   private nextClient = 0;
@@ -127,9 +130,10 @@ export class SubscriberGroup implements SubscriberTally {
     this.snapshots++;
   }
 
-  update(client: number, tsMs: number, nowMs: number): void {
+  update(client: number, tsMs: number, nowMs: number, family: string): void {
     this.perClient[client]++;
     this.received++;
+    this.byFamily.set(family, (this.byFamily.get(family) ?? 0) + 1);
     this.push.recordSince(tsMs, nowMs);
     this.interval.recordSince(tsMs, nowMs);
   }
@@ -156,6 +160,7 @@ export class SubscriberGroup implements SubscriberTally {
       errors: this.errors,
       conflated: this.conflations,
       seqErrors: this.seqErrors,
+      receivedByFamily: Object.fromEntries(this.byFamily),
     };
   }
 

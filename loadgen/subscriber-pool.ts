@@ -71,9 +71,14 @@ export class SubscriberPool {
   }
 }
 
+const COUNTS = ['clients', 'connected', 'snapshots', 'received', 'errors', 'conflated', 'seqErrors'] as const;
+
 function sum(samples: GroupSample[]): GroupSample {
-  const total: Required<GroupSample> = { clients: 0, connected: 0, snapshots: 0, received: 0, errors: 0, conflated: 0, seqErrors: 0 };
-  for (const s of samples) for (const k of Object.keys(total) as Array<keyof GroupSample>) total[k] += s[k] ?? 0;
+  const total: Required<GroupSample> = { clients: 0, connected: 0, snapshots: 0, received: 0, errors: 0, conflated: 0, seqErrors: 0, receivedByFamily: {} };
+  for (const s of samples) {
+    for (const k of COUNTS) total[k] += s[k] ?? 0;
+    for (const [family, n] of Object.entries(s.receivedByFamily ?? {})) total.receivedByFamily[family] = (total.receivedByFamily[family] ?? 0) + n;
+  }
   return total;
 }
 

@@ -92,6 +92,13 @@ describe('recommendations', () => {
     rejects({ type: 'activity.viewed', subject: 'device:null', sku: 'A', channel: 'web', ts: T0 }, 'invalid_event');
   });
 
+  it('refuses a link or a profile of blocked values only, changing nothing', () => {
+    rejects({ type: 'identity.linked', ids: ['null', 'phone:-1', 'email: Anonymous '] }, 'invalid_event');
+    rejects({ type: 'customer.profile', customer: '0', tier: 'vip' }, 'invalid_event');
+    // A blocked value beside a real id is left out and named in the answer.
+    expect(ok({ type: 'identity.linked', ids: ['device:null', 'phone:+7'] }).result).toMatchObject({ customer: 'phone:+7', blocked: ['device:null'] });
+  });
+
   it('refuses malformed activity', () => {
     rejects({ type: 'activity.viewed', subject: 'c', sku: 'A@B', channel: 'web' }, 'invalid_event');
     rejects({ type: 'activity.carted', subject: 'c', sku: 'A', channel: '' }, 'invalid_event');

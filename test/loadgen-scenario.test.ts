@@ -1,7 +1,8 @@
 // The loadgen scenarios: `omnichannel` is deterministic, keeps its mix, only ever follows up on
-// ids made at least the lag earlier, and every event it makes is one the real stock processor
-// accepts; scenario files are read strictly; kiosks watch their own store with kiosk tokens; and
-// a tiny real run against a real server adds up.
+// ids made at least the lag earlier, and every event its stock roles make is one the real stock
+// processor accepts; scenario files are read strictly; kiosks watch their own store with kiosk
+// tokens; and a tiny real run against a real server adds up. The customer role has its own
+// tests (loadgen-customers.test.ts).
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,8 @@ import { TEST_SECRET, getJson, startTestServer, type TestServer } from './gatewa
 import { PureRunner } from './pure-harness.ts';
 
 const LAG = 400;
+/** The roles that move stock, without customers browsing. */
+const STOCK_MIX = { checkout: 2, cart: 3, counter: 4, warehouse: 1 };
 
 function omni(over: Partial<OmnichannelConfig> = {}, lag = LAG): OmnichannelScenario {
   return new OmnichannelScenario({ ...omnichannelDefaults(300), ...over }, 'run', lag);
@@ -37,6 +40,11 @@ const ROLE_OF: Record<string, string> = {
   'stock.returned': 'counter',
   'stock.received': 'warehouse',
   'stock.transfer': 'warehouse',
+  'activity.viewed': 'customer',
+  'activity.carted': 'customer',
+  'activity.purchased': 'customer',
+  'identity.linked': 'customer',
+  'kiosk.identified': 'customer',
 };
 
 const code = (r: { ok: boolean; error?: { code: string } }) => (r.ok ? 'ok' : r.error!.code);
@@ -56,11 +64,11 @@ describe('omnichannel scenario', () => {
   });
 
   it('keeps the mix between roles, and a role with weight 0 makes nothing', () => {
-    const mix = { checkout: 2, cart: 3, counter: 4, warehouse: 1 };
+    const mix = { checkout: 2, cart: 3, counter: 4, warehouse: 1, customer: 10 };
     const n = 40_000;
     const counts: Record<string, number> = {};
     for (const ev of take(omni({ mix }), n)) counts[ROLE_OF[ev.type]] = (counts[ROLE_OF[ev.type]] ?? 0) + 1;
-    for (const [role, w] of Object.entries(mix)) expect(Math.abs(counts[role] / n - w / 10)).toBeLessThan(0.01);
+    for (const [role, w] of Object.entries(mix)) expect(Math.abs(counts[role] / n - w / 20)).toBeLessThan(0.01);
     expect(Object.keys(counts).sort()).toEqual(Object.keys(mix).sort());
 
     const types = new Set(take(omni({ mix: { counter: 1, warehouse: 1 } }), 5000).map((e) => e.type));
@@ -73,7 +81,7 @@ describe('omnichannel scenario', () => {
     const ids = new Set<string>();
     const transfers = new Set<string>();
     let followUps = 0;
-    take(omni(), 30_000).forEach((ev, n) => {
+    take(omni({ mix: STOCK_MIX }), 30_000).forEach((ev, n) => {
       expect(ids.has(ev.id)).toBe(false);
       ids.add(ev.id);
       const key = ev.type.startsWith('order.') ? `order:${ev.order}` : `hold:${ev.reservation}`;
@@ -96,7 +104,7 @@ describe('omnichannel scenario', () => {
   });
 
   it('makes only events the real stock processor accepts', () => {
-    const source = omni();
+    const source = omni({ mix: STOCK_MIX });
     const r = new PureRunner(stockProcessor());
     const setup = source.setup().flat();
     for (const ev of setup) expect(code(r.apply(ev).result)).toBe('ok');
@@ -156,7 +164,7 @@ describe('omnichannel scenario', () => {
 describe('subscribers: storefront shoppers and kiosks', () => {
   const KIOSK_TOPIC = /^stock\/SKU-\d{6}@(store-[a-z-]+-\d+)$/;
 
-  it('kiosks watch stock/<sku>@<their store>, at most half of the subscribers; shoppers watch stock/<sku>', () => {
+  it('kiosks watch their screen and stock/<sku>@<their store>, at most half of the subscribers; shoppers watch stock/<sku>', () => {
     const stores = new Set(omni().setup()[0].filter((l) => l.kind === 'store').map((l) => l.location));
     const plans = omni({ kiosksPerStore: 2 }).subscribers(1000);
     const kiosks = plans.filter((p) => p.as.role === 'kiosk');
@@ -165,15 +173,18 @@ describe('subscribers: storefront shoppers and kiosks', () => {
     for (const k of kiosks) {
       if (k.as.role !== 'kiosk') continue;
       expect(stores.has(k.as.store)).toBe(true);
-      expect(k.topics.length).toBeGreaterThanOrEqual(2);
-      for (const t of k.topics) expect(KIOSK_TOPIC.exec(t)?.[1]).toBe(k.as.store);
+      expect(k.topics[0]).toBe(`kiosk/${k.as.kiosk}`);
+      expect(k.topics.length).toBeGreaterThanOrEqual(3);
+      for (const t of k.topics.slice(1)) expect(KIOSK_TOPIC.exec(t)?.[1]).toBe(k.as.store);
     }
+    // The 960 storefront clients: 20% are members also on their recommendations.
     const shoppers = plans.filter((p) => p.as.role === 'shopper');
-    expect(shoppers).toHaveLength(960);
+    expect(shoppers).toHaveLength(768);
+    expect(plans.filter((p) => p.as.role === 'customer')).toHaveLength(192);
     for (const s of shoppers) for (const t of s.topics) expect(t).toMatch(/^stock\/SKU-\d{6}$/);
 
     expect(omni().subscribers(10).filter((p) => p.as.role === 'kiosk')).toHaveLength(5);
-    expect(omni({ kiosksPerStore: 0 }).subscribers(10).every((p) => p.as.role === 'shopper')).toBe(true);
+    expect(omni({ kiosksPerStore: 0 }).subscribers(10).some((p) => p.as.role === 'kiosk')).toBe(false);
   });
 
   it('kiosks get kiosk tokens (sub = kiosk id, loc = store), shoppers the customer token', () => {
@@ -186,7 +197,8 @@ describe('subscribers: storefront shoppers and kiosks', () => {
       const v = verifyToken(tokens[i]!, TEST_SECRET);
       if (!v.ok) throw new Error(v.reason);
       if (p.as.role === 'kiosk') expect(v.claims).toMatchObject({ role: 'kiosk', sub: p.as.kiosk, loc: p.as.store });
-      else expect(v.claims).toMatchObject({ role: 'customer' });
+      else if (p.as.role === 'customer') expect(v.claims).toMatchObject({ role: 'customer', sub: p.as.customer });
+      else expect(v.claims).toMatchObject({ role: 'customer', sub: 'loadgen-subscriber' });
     });
     // With only --token there is no secret: kiosks connect as shoppers (anonymously), with a warning.
     const anonymous = subscriberTokens(plans, { subscriberToken: undefined, mintToken: undefined }, (w) => warnings.push(w));
@@ -207,8 +219,8 @@ describe('scenario files', () => {
   const parse = (raw: unknown) => parseScenarioFile(raw, 'f.json', 1000);
 
   it('accepts omnichannel settings, with defaults for what is left out', () => {
-    const spec = parse({ scenario: 'omnichannel', mix: { checkout: 2, cart: 3, counter: 4, warehouse: 1 }, stores: 20, warehouses: 2, skus: 5000, kiosksPerStore: 2 });
-    expect(spec).toEqual({ kind: 'omnichannel', config: { ...omnichannelDefaults(5000), kiosksPerStore: 2 } });
+    const spec = parse({ scenario: 'omnichannel', mix: STOCK_MIX, stores: 20, warehouses: 2, skus: 5000, kiosksPerStore: 2 });
+    expect(spec).toEqual({ kind: 'omnichannel', config: { ...omnichannelDefaults(5000), mix: STOCK_MIX, kiosksPerStore: 2 } });
     const minimal = parse({ scenario: 'omnichannel' });
     expect(minimal).toEqual({ kind: 'omnichannel', config: omnichannelDefaults(1000) });
     // A partial mix: the roles it leaves out make nothing.
@@ -226,7 +238,7 @@ describe('scenario files', () => {
     [{ scenario: 'omnichannel', maxOrderLines: 201 }, /"maxOrderLines"/],
     [{ scenario: 'omnichannel', mix: { checkout: 1, kiosk: 1 } }, /role "kiosk" is not one of checkout, cart, counter, warehouse/],
     [{ scenario: 'omnichannel', mix: { agent: 1 } }, /role "agent" is not available yet: .*issue C/],
-    [{ scenario: 'omnichannel', mix: { customer: 1 } }, /role "customer" is not available yet: .*issue D/],
+    [{ scenario: 'omnichannel', mix: { chat: 1 } }, /role "chat" is not available yet: .*--scenario service/],
     [{ scenario: 'omnichannel', mix: { cart: -1 } }, /weight of "cart" must be a number ≥ 0/],
     [{ scenario: 'omnichannel', mix: { cart: 0 } }, /no positive weight/],
     [{ scenario: 'omnichannel', mix: [1] }, /"mix" must be an object/],
@@ -295,15 +307,23 @@ describe('omnichannel against a real server', () => {
     expect(report.subscriberErrors).toBe(0);
     expect(perClient).toHaveLength(6);
     expect(report.received).toBeGreaterThan(0);
-    // 3 kiosks + 3 shoppers, every subscription answered with its snapshot (kiosk tokens accepted).
+    // 3 kiosks + 2 shoppers + 1 member on its recommendations, every subscription answered with
+    // its snapshot (kiosk and customer tokens accepted). Customer ids carry the run's prefix.
     const plans = new OmnichannelScenario(omnichannelDefaults(40), 'x', 0).subscribers(6);
     expect(plans.filter((p) => p.as.role === 'kiosk')).toHaveLength(3);
-    expect(minted).toEqual(plans.flatMap((p) => (p.as.role === 'kiosk' ? [{ role: 'kiosk', sub: p.as.kiosk, loc: p.as.store }] : [])));
+    const unprefixed = (m: { role: string; sub: string; loc?: string }) => (m.role === 'customer' ? { ...m, sub: m.sub.slice(m.sub.lastIndexOf('-cu')) } : m);
+    expect(minted.map(unprefixed)).toEqual(
+      plans.flatMap((p): Array<{ role: string; sub: string; loc?: string }> => {
+        if (p.as.role === 'kiosk') return [{ role: 'kiosk', sub: p.as.kiosk, loc: p.as.store }];
+        return p.as.role === 'customer' ? [{ role: 'customer', sub: p.as.customer.slice(1), loc: undefined }] : [];
+      }),
+    );
+    expect(minted.filter((m) => m.role === 'customer')).toHaveLength(1);
     // The run's 1000 events (same settings, same lag) include follow-ups, so those met the server too.
     const sent = take(new OmnichannelScenario(omnichannelDefaults(40), 'x', 600), 1000);
     expect(sent.filter((e) => ['stock.commit', 'stock.release', 'order.fulfilled', 'order.cancelled'].includes(e.type)).length).toBeGreaterThan(50);
     expect(report.snapshots).toBeGreaterThanOrEqual(plans.reduce((s, p) => s + p.topics.length, 0));
-    const kioskTopic = plans.find((p) => p.as.role === 'kiosk')!.topics[0];
+    const kioskTopic = plans.find((p) => p.as.role === 'kiosk')!.topics[1];
     const [sku, store] = kioskTopic.slice('stock/'.length).split('@');
     const stock = await getJson(server.url, `/v1/stock/${sku}`);
     expect(stock.status).toBe(200);

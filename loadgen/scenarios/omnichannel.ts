@@ -1,8 +1,10 @@
 // The `omnichannel` scenario: an omnichannel retailer's day as load. Roles (roles.ts) make the
 // events in the proportions of the mix: online checkouts, cart holds, store counters,
-// warehouses. The subscribers are storefront shoppers and in-store kiosks (watchers.ts). The set-up
-// declares the stores and warehouses (geography.ts) and stocks every SKU at each. Deterministic
-// for a seed: the same settings make the same events and the same subscriptions.
+// warehouses, customers browsing. The subscribers are storefront shoppers, members in the app on
+// their recommendations, and in-store kiosks (watchers.ts). The set-up declares the stores and
+// warehouses (geography.ts), stocks every SKU at each and, when customers browse, gives every
+// member a profile (shoppers.ts). Deterministic for a seed: the same settings make the same
+// events and the same subscriptions.
 
 import { chunked, prng } from '../../bench/stock-workload.ts';
 import type { InputEvent } from '../../engine/mod.ts';
@@ -10,8 +12,9 @@ import { Catalogue } from './catalogue.ts';
 import { Geography } from './geography.ts';
 import type { OmnichannelConfig } from './omnichannel-config.ts';
 import { ROLES } from './roles.ts';
+import { Shoppers } from './shoppers.ts';
 import { SETUP_BODY, type EventSource, type SubscriberPlan } from './source.ts';
-import { kioskPlans, shopperPlans } from './watchers.ts';
+import { kioskPlans, recsPlans, shopperPlans } from './watchers.ts';
 import type { Role, World } from './world.ts';
 
 /** Starting stock per row: a store's shelf and back room, a warehouse's bays. */
@@ -27,7 +30,14 @@ export class OmnichannelScenario implements EventSource {
   private n = 0;
 
   constructor(config: OmnichannelConfig, idPrefix: string, lag: number) {
-    this.world = { catalogue: new Catalogue(config.skus, config.seed), geography: new Geography(config.stores, config.warehouses), config, idPrefix, lag };
+    this.world = {
+      catalogue: new Catalogue(config.skus, config.seed),
+      geography: new Geography(config.stores, config.warehouses),
+      shoppers: new Shoppers(config.shoppers, config.seed, idPrefix),
+      config,
+      idPrefix,
+      lag,
+    };
     const total = Object.values(config.mix).reduce((s, w) => s + w, 0);
     let acc = 0;
     // Each role's stream is seeded by its place in the registry, not in this mix: changing one
@@ -41,16 +51,22 @@ export class OmnichannelScenario implements EventSource {
     this.pickRole = prng(config.seed + 7);
   }
 
+  private get browsing(): boolean {
+    return (this.world.config.mix.customer ?? 0) > 0;
+  }
+
   setup(): InputEvent[][] {
-    const { catalogue, geography, idPrefix } = this.world;
-    function* stock(): Generator<InputEvent> {
+    const { catalogue, geography, shoppers, idPrefix } = this.world;
+    const browsing = this.browsing;
+    function* rows(): Generator<InputEvent> {
       for (const sku of catalogue.all()) {
         for (const site of geography.sites) {
           yield { id: `${idPrefix}-seed-${sku}-${site.id}`, type: 'stock.received', sku, location: site.id, qty: site.kind === 'store' ? STORE_STOCK : WAREHOUSE_STOCK };
         }
       }
+      if (browsing) yield* shoppers.profiles();
     }
-    return [geography.locationEvents(idPrefix), ...chunked(stock(), SETUP_BODY)];
+    return [geography.locationEvents(idPrefix), ...chunked(rows(), SETUP_BODY)];
   }
 
   next(): InputEvent {
@@ -61,12 +77,28 @@ export class OmnichannelScenario implements EventSource {
     return this.roles[i].next(n, `${this.world.idPrefix}-${n}`);
   }
 
-  /** Kiosks (stores × kiosksPerStore, at most half of `count`), the rest storefront shoppers. */
+  /**
+   * Kiosks (stores × kiosksPerStore, at most half of `count`), the rest storefront clients: of
+   * those, when customers browse, `recsShare` are members in the app on their recommendations.
+   */
   subscribers(count: number): SubscriberPlan[] {
-    const { catalogue, geography, config } = this.world;
+    const { catalogue, geography, shoppers, config } = this.world;
     const rand = prng(config.seed + 5);
     const kiosks = Math.min(geography.stores.length * config.kiosksPerStore, Math.floor(count / 2));
-    const shoppers = shopperPlans(count - kiosks, () => catalogue.popular(rand()), rand);
-    return [...shoppers, ...kioskPlans(geography.stores, kiosks, (k) => catalogue.distinct(k, rand), rand)];
+    const members = this.browsing ? Math.round((count - kiosks) * config.recsShare) : 0;
+    const popularSku = () => catalogue.popular(rand());
+    const shopperList = shopperPlans(count - kiosks - members, popularSku, rand);
+    const kioskList = kioskPlans(geography.stores, kiosks, (k) => catalogue.distinct(k, rand), rand);
+    // The regulars, most frequent first: a draw by visits would mostly pick shoppers from the
+    // long tail, whose lists hardly change while a run lasts.
+    let rank = 0;
+    const member = () => {
+      for (let tries = 0; tries < shoppers.size; tries++) {
+        const k = rank++ % shoppers.size;
+        if (shoppers.isMember(k)) return shoppers.customer(k);
+      }
+      return undefined;
+    };
+    return [...shopperList, ...recsPlans(members, member, popularSku, rand), ...kioskList];
   }
 }

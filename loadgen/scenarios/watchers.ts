@@ -1,8 +1,8 @@
 // Who watches: storefront shoppers follow the totals of the SKUs they browse; signed-in members
 // in the app also watch their own recommendations; in-store kiosks show their screen (the
 // recommendations of whoever identified there last) and what their own store has of a few
-// featured SKUs. SKUs are drawn by the same popularity as the events, and members by how often
-// they visit, so the busy topics are the watched ones, as in a real shop.
+// featured SKUs. SKUs are drawn by the same popularity as the events, and the members in the
+// app are the most frequent visitors, so the busy topics are the watched ones, as in a real shop.
 
 import type { Site } from './geography.ts';
 import { SHOPPER, type SubscriberPlan } from './source.ts';
@@ -22,18 +22,15 @@ export function shopperPlans(count: number, popularSku: () => string, rand: () =
 
 /**
  * `count` members in the app, each on `recs/<customer id>` (first, so it survives
- * --topics-per-subscriber 1) and 1–3 product pages' `stock/<sku>`. `member` draws a member's
- * customer id, or undefined when the population has none: that client is a plain shopper.
+ * --topics-per-subscriber 1) and 1–3 product pages' `stock/<sku>`. `member` names the next
+ * member to watch (once all were named it may start again: a member on two devices), or
+ * undefined when the population has none: that client is a plain shopper.
  */
 export function recsPlans(count: number, member: () => string | undefined, popularSku: () => string, rand: () => number): SubscriberPlan[] {
-  const watched = new Set<string>();
   return Array.from({ length: count }, () => {
-    // Distinct while the regulars last; after that a member on two devices is no mistake.
-    let customer = member();
-    for (let tries = 0; customer !== undefined && watched.has(customer) && tries < 20; tries++) customer = member();
+    const customer = member();
     const stock = stockTopics(popularSku, rand, 3);
     if (customer === undefined) return { topics: stock, as: SHOPPER };
-    watched.add(customer);
     return { topics: [`recs/${customer}`, ...stock], as: { role: 'customer', customer } };
   });
 }

@@ -1,6 +1,7 @@
-// Which sessions had an item: an append-only ring of fixed-size chunks per item, so an update
-// rewrites one chunk of at most `chunkSize` entries and an item never holds more than
-// `itemSessionsKept` sessions (the oldest chunk is overwritten when the ring wraps).
+// Which sessions had an item: append-only chunks of `chunkSize` entries, the newest inline in the
+// item's head and the older ones in a ring of `itemSessionsKept / chunkSize − 1` chunk records.
+// An append rewrites the head only, plus one full chunk every `chunkSize` appends (moved out of
+// the head, over the ring's oldest), so an item never holds more than `itemSessionsKept` sessions.
 
 import type { StateView } from '../../types.ts';
 import type { StateEditor } from '../editor.ts';
@@ -11,45 +12,74 @@ export function readHead(state: StateView, sku: string): ItemHead | undefined {
   return state.get<ItemHead>(recKeys.item(sku));
 }
 
-/** Appends `session` as the item's entry number `seq` (the head's `n`, which the caller bumps). */
-export function appendSession(state: StateEditor, sku: string, seq: number, session: string, time: number, o: ResolvedOptions): void {
-  const slots = o.itemSessionsKept / o.chunkSize;
-  const key = recKeys.chunk(sku, Math.floor(seq / o.chunkSize) % slots);
-  let next: IndexChunk;
-  if (seq % o.chunkSize === 0) {
-    // A fresh chunk; when the ring has wrapped this drops the oldest chunk in the same write.
-    next = { s: [session], t: [time] };
-  } else {
-    const prev = state.get<IndexChunk>(key);
-    next = prev === undefined ? { s: [session], t: [time] } : { s: [...prev.s, session], t: [...prev.t, time] };
-  }
-  state.put(key, next);
+function ringSlots(o: ResolvedOptions): number {
+  return o.itemSessionsKept / o.chunkSize - 1;
 }
 
-/**
- * The item's kept entries, newest first, at most `max` of them, pushed onto `sessions`/`times`.
- * Stops reading chunks once it has enough.
- */
-export function recentSessions(
-  state: StateView,
+/** The head's index part after appending `session`; moves a full inline chunk out first. */
+export function appendSession(
+  state: StateEditor,
   sku: string,
-  head: ItemHead,
-  max: number,
+  head: ItemHead | undefined,
+  session: string,
+  time: number,
   o: ResolvedOptions,
-  sessions: string[],
-  times: number[],
-): void {
-  if (head.n === 0 || max <= 0) return;
-  const slots = o.itemSessionsKept / o.chunkSize;
-  const newest = Math.floor((head.n - 1) / o.chunkSize);
-  let taken = 0;
-  for (let c = newest; c >= 0 && c > newest - slots; c--) {
-    const chunk = state.get<IndexChunk>(recKeys.chunk(sku, c % slots));
-    if (chunk === undefined) continue;
-    for (let j = chunk.s.length - 1; j >= 0; j--) {
-      sessions.push(chunk.s[j]);
-      times.push(chunk.t[j]);
-      if (++taken >= max) return;
+): Pick<ItemHead, 'n' | 's' | 't'> {
+  if (head === undefined || head.n === 0) return { n: 1, s: [session], t: [time] };
+  if (head.n % o.chunkSize !== 0) return { n: head.n + 1, s: [...head.s, session], t: [...head.t, time] };
+  const slots = ringSlots(o);
+  // The read arrays go into the chunk as they are: records are never edited in place.
+  if (slots > 0) state.put(recKeys.chunk(sku, (head.n / o.chunkSize - 1) % slots), { s: head.s, t: head.t } satisfies IndexChunk);
+  return { n: head.n + 1, s: [session], t: [time] };
+}
+
+/** Walks an item's kept entries newest first, reading each older chunk only when it gets there. */
+export class EntryCursor {
+  session = '';
+  time = 0;
+  done = false;
+  private chunk: IndexChunk;
+  /** The next older chunk's number, down to (not including) `stop`. */
+  private c: number;
+  private readonly stop: number;
+  private readonly slots: number;
+  private j: number;
+  private left: number;
+
+  /** At most `max` entries. */
+  constructor(
+    private readonly state: StateView,
+    private readonly sku: string,
+    head: ItemHead,
+    max: number,
+    o: ResolvedOptions,
+  ) {
+    this.chunk = head;
+    this.j = head.s.length - 1;
+    const newest = Math.floor((head.n - 1) / o.chunkSize);
+    this.slots = ringSlots(o);
+    this.c = newest - 1;
+    this.stop = Math.max(-1, newest - 1 - this.slots);
+    this.left = max;
+    this.next();
+  }
+
+  /** Moves to the next older entry, or sets `done`. */
+  next(): void {
+    while (this.j < 0 && this.left > 0 && this.c > this.stop) {
+      this.chunk = this.state.get<IndexChunk>(recKeys.chunk(this.sku, this.c % this.slots)) ?? EMPTY;
+      this.c--;
+      this.j = this.chunk.s.length - 1;
     }
+    if (this.j < 0 || this.left <= 0) {
+      this.done = true;
+      return;
+    }
+    this.session = this.chunk.s[this.j];
+    this.time = this.chunk.t[this.j];
+    this.j--;
+    this.left--;
   }
 }
+
+const EMPTY: IndexChunk = { s: [], t: [] };

@@ -2,8 +2,9 @@
 // learned online from every recorded activity, over a key-value store and nothing else (no
 // clock, no randomness), so the engine, a replay and the offline evaluation all rank alike.
 //
-// An update writes the session's log, the item's head, at most one index chunk, and the top list
-// when the item is or enters it. A query only reads.
+// An update writes the session's log and the item's head; now and then (one append in
+// `chunkSize`) a full index chunk, and the top list when the item changes place in it or enters
+// it. A query only reads.
 
 import type { StateView } from '../../types.ts';
 import type { StateEditor } from '../editor.ts';
@@ -12,6 +13,7 @@ import { nearestNeighbours, profile } from './neighbours.ts';
 import { KIND_CODES, KINDS, resolveOptions, type ActivityKind, type RecommenderOptions } from './options.ts';
 import { addActivity, readPopular, updatePopular } from './popularity.ts';
 import { recKeys, type ItemHead } from './records.ts';
+import { fillPopular, remembered, topAccepted, type Ranked } from './ranking.ts';
 import { scoreItems } from './scoring.ts';
 import { appendActivity, readSession } from './session-log.ts';
 
@@ -34,11 +36,10 @@ export function recordActivity(
   const prev = readSession(state, session);
   const had = appendActivity(state, session, prev, sku, code, time, o.sessionKept);
   const head = readHead(state, sku);
-  let n = head?.n ?? 0;
-  if (!had) appendSession(state, sku, n++, session, time, o);
   // A zero weight would be ln 0: the smallest positive one counts as nothing without breaking the log.
   const l = addActivity(head?.l, Math.max(o.kindWeights[code], Number.MIN_VALUE), time, o);
-  state.put(recKeys.item(sku), { n, l } satisfies ItemHead);
+  const index = had && head !== undefined ? head : appendSession(state, sku, head, session, time, o);
+  state.put(recKeys.item(sku), { n: index.n, l, s: index.s, t: index.t } satisfies ItemHead);
   updatePopular(state, sku, l, o);
 }
 
@@ -55,32 +56,15 @@ export function recommend(
   options?: RecommenderOptions,
 ): Array<{ sku: string; score: number }> {
   const o = resolveOptions(options);
-  const out: Array<{ sku: string; score: number }> = [];
-  if (limit <= 0) return out;
-  const taken = new Set<string>();
-  // Popularity fills rank below every neighbour-scored item: scaled to the last one taken.
-  let floor = 1;
+  if (limit <= 0) return [];
+  const ok = remembered(accept);
   const s = readSession(state, session);
+  let list: Ranked[] = [];
   if (s !== undefined && s.i.length > 0) {
     const p = profile(s, o);
-    const scores = scoreItems(p, nearestNeighbours(state, session, p, o), o);
-    const ranked = [...scores].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    for (const [sku, score] of ranked) {
-      if (out.length >= limit) return out;
-      if (accept !== undefined && !accept(sku)) continue;
-      out.push({ sku, score });
-      taken.add(sku);
-      floor = score;
-    }
+    list = topAccepted(scoreItems(p, nearestNeighbours(state, session, p, o), o), limit, ok);
   }
-  const pop = readPopular(state);
-  if (pop === undefined) return out;
-  for (let j = 0; j < pop.i.length && out.length < limit; j++) {
-    const sku = pop.i[j];
-    if (taken.has(sku) || (accept !== undefined && !accept(sku))) continue;
-    out.push({ sku, score: floor * Math.exp(pop.l[j] - pop.l[0]) });
-  }
-  return out;
+  return fillPopular(state, list, readPopular(state), limit, ok);
 }
 
 /** The session's kept activities (its latest `sessionKept`), oldest first. */

@@ -1,19 +1,26 @@
 // The current session's nearest neighbours (V-SKNN / VSTAN, Ludewig & Jannach): the most recent
-// sessions sharing an item with it, compared by a position-weighted cosine and discounted by how
-// long before the current session they were active; the best k are kept.
+// sessions sharing an item with it, scored by the position-decayed weights of what they share
+// (normalised by the current session only: dividing by the neighbour's length, as the cosine
+// does, lost accuracy in tuning) and discounted by how long before the current session they were
+// active; the best k are kept.
 
 import type { StateView } from '../../types.ts';
-import { recentSessions, readHead } from './item-index.ts';
-import { decay, type ResolvedOptions } from './options.ts';
+import { EntryCursor, readHead } from './item-index.ts';
+import { at, decay, type ResolvedOptions } from './options.ts';
 import type { SessionRecord } from './records.ts';
 import { lastTime, readSession } from './session-log.ts';
 
+/** One distinct item of the current session. */
+export interface ProfileItem {
+  /** Decayed by how many clicks ago it last was, times its kind's weight. */
+  w: number;
+  /** Position (1-based over the kept activities) of its latest click. */
+  pos: number;
+}
+
 /** The current session as the similarity sees it. */
 export interface Profile {
-  /** Weight of each distinct item: decayed by how many clicks ago it last was, times its kind's weight. */
-  weight: Map<string, number>;
-  /** Position (1-based over the kept activities) of each item's latest click. */
-  pos: Map<string, number>;
+  items: Map<string, ProfileItem>;
   length: number;
   norm: number;
   time: number;
@@ -30,90 +37,104 @@ export interface Neighbour {
 }
 
 export function profile(s: SessionRecord, o: ResolvedOptions): Profile {
-  const weight = new Map<string, number>();
-  const pos = new Map<string, number>();
-  const kind = new Map<string, number>();
+  const items = new Map<string, ProfileItem>();
   const length = s.i.length;
   for (let j = 0; j < length; j++) {
-    const sku = s.i[j];
-    pos.set(sku, j + 1);
     const k = o.kindWeights[s.k[j]] ?? 1;
-    if (k > (kind.get(sku) ?? 0)) kind.set(sku, k);
+    const it = items.get(s.i[j]);
+    if (it === undefined) items.set(s.i[j], { w: k, pos: j + 1 });
+    else {
+      it.pos = j + 1;
+      // The strongest kind the session had it with: a purchase stays a purchase when viewed again.
+      if (k > it.w) it.w = k;
+    }
   }
   let sq = 0;
+  for (const it of items.values()) {
+    it.w *= at(o.positionTable, length - it.pos);
+    sq += it.w * it.w;
+  }
   const recent: string[] = [];
-  for (const [sku, p] of pos) {
-    const w = decay(length - p, o.positionDecay) * (kind.get(sku) ?? 1);
-    weight.set(sku, w);
-    sq += w * w;
-  }
   for (let j = length - 1; j >= 0 && recent.length < o.queryItems; j--) {
-    if (pos.get(s.i[j]) === j + 1) recent.push(s.i[j]);
+    if (items.get(s.i[j])!.pos === j + 1) recent.push(s.i[j]);
   }
-  return { weight, pos, length, norm: Math.sqrt(sq), time: lastTime(s), recent };
+  return { items, length, norm: Math.sqrt(sq), time: lastTime(s), recent };
+}
+
+interface Sampled {
+  id: string;
+  dot: number;
+  /** Position in the current session of the latest shared item. */
+  match: number;
+  /** The latest time it had one of the shared items: its recency. */
+  time: number;
+  /** Bit per recent item already counted (an index may list a session twice). */
+  counted: number;
 }
 
 /**
- * The `sampleSize` most recent other sessions that had one of the profile's recent items: a merge
- * of the items' newest-first index entries, so no more is read than the sample needs.
+ * The nearest neighbours among the `sampleSize` most recent other sessions that had one of the
+ * profile's recent items. The items' newest-first index entries are merged by time to draw the
+ * sample; the similarity comes from the same entries (a session in an item's entries has that
+ * item), so only the k neighbours' own records are read, for their items.
  */
-function candidates(state: StateView, self: string, p: Profile, o: ResolvedOptions): string[] {
-  const lists: Array<{ s: string[]; t: number[] }> = [];
+export function nearestNeighbours(state: StateView, self: string, p: Profile, o: ResolvedOptions): Neighbour[] {
+  const cursors: EntryCursor[] = [];
+  const weights: ProfileItem[] = [];
   for (const sku of p.recent) {
     const head = readHead(state, sku);
     if (head === undefined) continue;
-    const l = { s: [] as string[], t: [] as number[] };
-    // One more than the sample: the session itself is in the lists too.
-    recentSessions(state, sku, head, o.sampleSize + 1, o, l.s, l.t);
-    if (l.s.length > 0) lists.push(l);
+    // One more than the sample: the session itself is in the entries too.
+    const cur = new EntryCursor(state, sku, head, o.sampleSize + 1, o);
+    if (cur.done) continue;
+    cursors.push(cur);
+    weights.push(p.items.get(sku)!);
   }
-  const at = new Array<number>(lists.length).fill(0);
-  const seen = new Set<string>([self]);
-  const out: string[] = [];
-  while (out.length < o.sampleSize) {
+  const sample = new Map<string, Sampled>();
+  const count = (j: number, cur: EntryCursor, s: Sampled) => {
+    const bit = 1 << j;
+    if ((s.counted & bit) !== 0) return;
+    s.counted |= bit;
+    s.dot += weights[j].w;
+    if (weights[j].pos > s.match) s.match = weights[j].pos;
+    if (cur.time > s.time) s.time = cur.time;
+  };
+  // The merge: newest entry first, until the sample is full.
+  while (sample.size < o.sampleSize) {
     let best = -1;
-    let bestT = -Infinity;
-    for (let j = 0; j < lists.length; j++) {
-      if (at[j] < lists[j].t.length && lists[j].t[at[j]] > bestT) {
-        best = j;
-        bestT = lists[j].t[at[j]];
-      }
+    for (let j = 0; j < cursors.length; j++) {
+      if (!cursors[j].done && (best < 0 || cursors[j].time > cursors[best].time)) best = j;
     }
     if (best < 0) break;
-    const id = lists[best].s[at[best]++];
-    if (!seen.has(id)) {
-      seen.add(id);
-      out.push(id);
+    const cur = cursors[best];
+    if (cur.session !== self) {
+      let s = sample.get(cur.session);
+      if (s === undefined) sample.set(cur.session, (s = { id: cur.session, dot: 0, match: 0, time: 0, counted: 0 }));
+      count(best, cur, s);
     }
+    cur.next();
+  }
+  // The sampled sessions' older entries under the other items still count towards their similarity.
+  for (let j = 0; j < cursors.length; j++) {
+    for (const cur = cursors[j]; !cur.done; cur.next()) {
+      const s = sample.get(cur.session);
+      if (s !== undefined) count(j, cur, s);
+    }
+  }
+  const ranked: Array<{ s: Sampled; sim: number }> = [];
+  for (const s of sample.values()) {
+    let sim = s.dot / p.norm;
+    if (o.recencyMs > 0) sim *= decay(Math.max(0, p.time - s.time), o.recencyMs);
+    ranked.push({ s, sim });
+  }
+  if (ranked.length > o.neighbours) {
+    ranked.sort((a, b) => b.sim - a.sim || (a.s.id < b.s.id ? -1 : a.s.id > b.s.id ? 1 : 0));
+    ranked.length = o.neighbours;
+  }
+  const out: Neighbour[] = [];
+  for (const { s, sim } of ranked) {
+    const items = readSession(state, s.id);
+    if (items !== undefined) out.push({ id: s.id, items, sim, match: s.match });
   }
   return out;
-}
-
-export function nearestNeighbours(state: StateView, self: string, p: Profile, o: ResolvedOptions): Neighbour[] {
-  const found: Neighbour[] = [];
-  for (const id of candidates(state, self, p, o)) {
-    const items = readSession(state, id);
-    if (items === undefined) continue;
-    let dot = 0;
-    let match = 0;
-    // Shared items are few: a short list keeps each counted once without a set per neighbour.
-    const shared: string[] = [];
-    for (let j = 0; j < items.i.length; j++) {
-      const sku = items.i[j];
-      const w = p.weight.get(sku);
-      if (w === undefined || shared.includes(sku)) continue;
-      shared.push(sku);
-      dot += w;
-      const q = p.pos.get(sku)!;
-      if (q > match) match = q;
-    }
-    if (dot === 0) continue;
-    let sim = dot / p.norm;
-    if (o.lengthNorm !== 0) sim /= Math.pow(new Set(items.i).size, o.lengthNorm);
-    if (o.recencyMs > 0) sim *= decay(Math.max(0, p.time - lastTime(items)), o.recencyMs);
-    found.push({ id, items, sim, match });
-  }
-  found.sort((a, b) => b.sim - a.sim || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  if (found.length > o.neighbours) found.length = o.neighbours;
-  return found;
 }

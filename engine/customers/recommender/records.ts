@@ -12,14 +12,6 @@ export interface SessionRecord {
   t: number[];
 }
 
-/** An item's head: how many sessions its index ever took, and its popularity. */
-export interface ItemHead {
-  /** Sessions appended to the index so far: the next entry's sequence number. */
-  n: number;
-  /** ln of the item's time-weighted activity count, referenced to time 0 (see popularity.ts). */
-  l: number;
-}
-
 /** One chunk of an item's index: the sessions that had the item, in order of appending. */
 export interface IndexChunk {
   /** Session ids. */
@@ -28,16 +20,26 @@ export interface IndexChunk {
   t: number[];
 }
 
-/** The most popular items, best first. */
+/**
+ * An item's head: its popularity, and its index's newest chunk (1..chunkSize entries) inline, so
+ * the click that adds a session to the index writes one record; full chunks move out to `chunk`.
+ */
+export interface ItemHead extends IndexChunk {
+  /** Sessions appended to the index so far; the inline chunk holds entries from ⌊(n−1)/chunkSize⌋·chunkSize. */
+  n: number;
+  /** ln of the item's time-weighted activity count, referenced to time 0 (see popularity.ts). */
+  l: number;
+}
+
+/** The most popular items, best first; their scores are their heads' `l`. */
 export interface PopularRecord {
   i: string[];
-  l: number[];
 }
 
 export const recKeys = {
   session: (session: string) => `rec/s/${session}`,
   item: (sku: string) => `rec/i/${sku}`,
-  // The slot leads so that no SKU (which may hold '/') can make a chunk key equal another item's head.
+  /** An item's older full chunk; the slot leads so that no SKU (which may hold '/') can make it another's key. */
   chunk: (sku: string, slot: number) => `rec/c/${slot}/${sku}`,
   popular: 'rec/pop',
 } as const;

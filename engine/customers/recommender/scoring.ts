@@ -4,39 +4,62 @@
 // reminder lift: a shopper's next click is often one they already made.
 
 import type { Neighbour, Profile } from './neighbours.ts';
-import { decay, type ResolvedOptions } from './options.ts';
+import { at, type ResolvedOptions } from './options.ts';
 
-export function scoreItems(p: Profile, neighbours: Neighbour[], o: ResolvedOptions): Map<string, number> {
-  const scores = new Map<string, number>();
-  const pos = new Map<string, number>();
-  const kind = new Map<string, number>();
-  for (const nb of neighbours) {
+interface Candidate {
+  score: number;
+  /** The last neighbour that voted for it, so a neighbour votes once per item. */
+  seen: number;
+}
+
+export function scoreItems(p: Profile, neighbours: Neighbour[], o: ResolvedOptions): Map<string, Candidate> {
+  const scores = new Map<string, Candidate>();
+  const viewOnly = o.kindWeights[0];
+  for (let n = 0; n < neighbours.length; n++) {
+    const nb = neighbours[n];
     const s = nb.items;
-    pos.clear();
-    kind.clear();
-    // The neighbour's latest click on anything the current session has: where the two meet.
+    // Where the two meet: the neighbour's latest click on anything the current session has.
     let meet = 0;
-    for (let j = 0; j < s.i.length; j++) {
-      const sku = s.i[j];
-      pos.set(sku, j + 1);
-      const k = o.kindWeights[s.k[j]] ?? 1;
-      if (k > (kind.get(sku) ?? 0)) kind.set(sku, k);
-      if (p.weight.has(sku)) meet = j + 1;
+    for (let j = s.i.length - 1; j >= 0; j--) {
+      if (p.items.has(s.i[j])) {
+        meet = j + 1;
+        break;
+      }
     }
-    const base = nb.sim * decay(p.length - nb.match, o.matchDecay);
-    for (const [sku, q] of pos) {
-      const v = base * decay(Math.abs(q - meet), o.neighbourDecay) * kind.get(sku)!;
-      scores.set(sku, (scores.get(sku) ?? 0) + v);
+    const mixed = s.k.some((k) => k !== 0);
+    const base = nb.sim * at(o.matchTable, p.length - nb.match);
+    // Newest first, so an item's first sighting is its latest click.
+    for (let j = s.i.length - 1; j >= 0; j--) {
+      const sku = s.i[j];
+      let c = scores.get(sku);
+      if (c === undefined) scores.set(sku, (c = { score: 0, seen: -1 }));
+      else if (c.seen === n) continue;
+      c.seen = n;
+      const kind = mixed ? strongestKind(s.i, s.k, sku, o) : viewOnly;
+      c.score += base * at(o.neighbourTable, Math.abs(j + 1 - meet)) * kind;
     }
   }
   if (o.reminder > 0) {
     let top = 0;
-    for (const v of scores.values()) if (v > top) top = v;
+    for (const c of scores.values()) if (c.score > top) top = c.score;
     if (top === 0) top = 1;
-    for (const [sku, q] of p.pos) {
-      const boost = o.reminder * top * decay(p.length - q, o.reminderDecay);
-      scores.set(sku, (scores.get(sku) ?? 0) + boost);
+    for (const [sku, it] of p.items) {
+      const boost = o.reminder * top * at(o.reminderTable, p.length - it.pos);
+      const c = scores.get(sku);
+      if (c === undefined) scores.set(sku, { score: boost, seen: -1 });
+      else c.score += boost;
     }
   }
   return scores;
+}
+
+function strongestKind(items: string[], kinds: number[], sku: string, o: ResolvedOptions): number {
+  let w = 0;
+  for (let j = 0; j < items.length; j++) {
+    if (items[j] === sku) {
+      const k = o.kindWeights[kinds[j]] ?? 1;
+      if (k > w) w = k;
+    }
+  }
+  return w;
 }

@@ -1,0 +1,89 @@
+// Properties of the customer domain under random traffic on a pure view: links (with shared,
+// blocked and hostile ids), activity, profiles, kiosk identifications, stock that sells out,
+// orders and service requests, in random order and times. After every step: every known id
+// resolves to a live customer that lists it, a customer's ids resolve back to it, no customer
+// holds more ids of a kind than its limit, kiosk indexes agree with the screens, and a refused
+// event changed nothing. Nothing throws.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { customerProcessor, stockProcessor, wiredServiceProcessor } from '../engine/mod.ts';
+import { DEFAULT_LIMITS, idKind, isTombstone, type IdRecord, type StoredCustomer } from '../engine/customers/identity/mod.ts';
+import type { KioskDisplay } from '../engine/customers/types.ts';
+import { PureRunner } from './pure-harness.ts';
+import { FC_SEED } from './service-harness.ts';
+
+const IDS = ['c1', 'c2', 'c3', 'phone:+1', 'phone:+2', 'phone:+3', 'email:a@x', 'email:b@x', 'wechat:w1', 'device:tablet', 'device:d2', 'null', 'device:0', '__proto__', 'phone:constructor'];
+const SKUS = ['A', 'B', 'C', 'D'];
+const STORES = ['S1', 'S2'];
+
+const op = fc.oneof(
+  fc.record({ type: fc.constant('identity.linked'), ids: fc.uniqueArray(fc.constantFrom(...IDS), { minLength: 1, maxLength: 4 }), customer: fc.option(fc.constantFrom('c1', 'c2', 'c4'), { nil: undefined }) }),
+  fc.record({ type: fc.constantFrom('activity.viewed', 'activity.carted', 'activity.purchased'), subject: fc.constantFrom(...IDS), sku: fc.constantFrom(...SKUS), channel: fc.constant('web'), gapMin: fc.integer({ min: 0, max: 45 }) }),
+  fc.record({ type: fc.constant('customer.profile'), customer: fc.constantFrom(...IDS), tier: fc.constantFrom('standard', 'vip', 'gold') }),
+  fc.record({ type: fc.constant('kiosk.identified'), kiosk: fc.constantFrom('k1', 'k2'), location: fc.constantFrom(...STORES, 'S9'), subject: fc.constantFrom(...IDS) }),
+  fc.record({ type: fc.constantFrom('stock.received', 'stock.sold'), sku: fc.constantFrom(...SKUS), location: fc.constantFrom(...STORES), qty: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({ type: fc.constant('order.placed'), order: fc.uuid(), customer: fc.constantFrom(...IDS), lines: fc.constant([{ sku: 'A', qty: 1 }]), pickup: fc.constantFrom(...STORES) }),
+  fc.record({ type: fc.constant('service.requested'), request: fc.uuid(), subject: fc.constantFrom(...IDS), channel: fc.constant('chat'), topic: fc.constant('billing') }),
+);
+
+function problems(r: PureRunner): string[] {
+  const out: string[] = [];
+  const customers = new Map<string, StoredCustomer>();
+  for (const [key, value] of r.state) if (key.startsWith('id/c/')) customers.set(key.slice('id/c/'.length), value as StoredCustomer);
+  for (const [key, value] of r.state) {
+    if (!key.startsWith('id/x/')) continue;
+    const id = key.slice('id/x/'.length);
+    const c = customers.get((value as IdRecord).customer);
+    if (!c || isTombstone(c)) out.push(`${id} resolves to a dead customer ${(value as IdRecord).customer}`);
+    else if (!c.ids.includes(id)) out.push(`${id} is not listed by its customer ${c.name}`);
+  }
+  for (const [name, c] of customers) {
+    if (isTombstone(c)) {
+      const to = customers.get(c.mergedInto);
+      if (!to || isTombstone(to)) out.push(`tombstone ${name} points at ${c.mergedInto}, not a live customer`);
+      continue;
+    }
+    const perKind = new Map<string, number>();
+    for (const id of c.ids) {
+      const rec = r.state.get(`id/x/${id}`) as IdRecord | undefined;
+      if (rec?.customer !== name) out.push(`${name} lists ${id}, which resolves to ${rec?.customer}`);
+      const kind = idKind(id);
+      perKind.set(kind, (perKind.get(kind) ?? 0) + 1);
+    }
+    for (const [kind, n] of perKind) {
+      const limit = (DEFAULT_LIMITS as Record<string, number>)[kind] ?? (DEFAULT_LIMITS as Record<string, number>)['*'];
+      if (limit !== undefined && n > limit) out.push(`${name} holds ${n} ${kind} ids (limit ${limit})`);
+    }
+  }
+  for (const [key, value] of r.state) {
+    if (!key.startsWith('cu/shown/')) continue;
+    const at = key.slice('cu/shown/'.length);
+    for (const kiosk of value as string[]) {
+      const d = r.state.get(`cu/kiosk/${kiosk}`) as KioskDisplay | undefined;
+      if (!d || !d.items.some((i) => `${i.sku}@${d.location}` === at)) out.push(`${key} lists ${kiosk}, whose screen does not show it`);
+    }
+  }
+  return out;
+}
+
+describe('customer domain under random traffic', () => {
+  it('keeps identities consistent, limits held, kiosk indexes exact, and refusals without effect', () => {
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 20, maxLength: 200 }), (ops) => {
+        const r = new PureRunner([customerProcessor(), stockProcessor(), wiredServiceProcessor()]);
+        for (const s of STORES) r.apply({ type: 'location.upserted', location: s, kind: 'store', lat: 1, lon: 2 });
+        let ts = Date.UTC(2026, 0, 1);
+        for (const { gapMin, ...ev } of ops as Array<Record<string, any>>) {
+          ts += (gapMin ?? 1) * 60_000;
+          const before = r.dump();
+          const effects = r.apply({ ...ev, ts } as never);
+          if (!effects.result.ok) expect(r.dump()).toBe(before);
+          const found = problems(r);
+          if (found.length > 0) throw new Error(`after ${JSON.stringify(ev)}: ${found.join('; ')}`);
+        }
+      }),
+      { numRuns: 150, seed: FC_SEED },
+    );
+  });
+});

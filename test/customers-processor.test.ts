@@ -83,6 +83,17 @@ describe('recommendations', () => {
     expect(list).toContain('C');
   });
 
+  it('a customer id linked to a shopper first seen by its device gets its own recs topic updated', () => {
+    history();
+    view('device:d9', 'A', T0);
+    const linked = ok({ type: 'identity.linked', ids: ['device:d9'], customer: 'c42' });
+    expect(linked.result).toMatchObject({ customer: 'device:d9' });
+    expect(linked.changed).toContain('recs/c42');
+    const e = view('device:d9', 'D', T0 + MIN);
+    expect(e.changed).toEqual(['recs/device:d9', 'recs/c42']);
+    expect(skus('recs/c42')).toContain('E');
+  });
+
   it('a never-seen subject has no recommendations topic state', () => {
     expect(r.render('recs/nobody')).toBeUndefined();
   });

@@ -4,7 +4,7 @@
 import { rejection } from '../errors.ts';
 import type { Effects, EventContext, FollowedOutcome, InputEvent } from '../types.ts';
 import { StagedState } from './editor.ts';
-import { ensureCustomer, link, setProfile } from './identity/mod.ts';
+import { customerRecord, ensureCustomer, idKind, link, setProfile } from './identity/mod.ts';
 import { showOnKiosk, refreshKiosksShowing } from './kiosks.ts';
 import { followOrder, mergeOrders } from './orders.ts';
 import { recordActivity, type ActivityKind } from './recommender/mod.ts';
@@ -21,8 +21,25 @@ const activity: Handler = (state, ev, ctx, o) => {
   if ('blocked' in who) return blockedSubject(ev);
   const session = sessionFor(state, who.customer, ctx.eventTime, o.sessionGapMs);
   recordActivity(state, session.id, ev.sku as string, ev.type.slice('activity.'.length) as ActivityKind, ctx.eventTime, o.recommender);
-  return { result: { ok: true, customer: who.customer, session: session.id }, writes: state.writes(), changed: [topics.recs(who.customer)] };
+  return { result: { ok: true, customer: who.customer, session: session.id }, writes: state.writes(), changed: recsTopics(state, who.customer) };
 };
+
+/** Customer ids beyond its name whose `recs/` topic is updated too (bounds the topics per event). */
+const RECS_ALIASES = 4;
+
+/**
+ * The topics showing a customer's list: `recs/<name>`, and `recs/<customer id>` for the bare
+ * customer ids it holds — a shopper first seen by a device keeps that name, while its customer
+ * token (sub = the customer id) watches `recs/<customer id>`.
+ */
+function recsTopics(state: StagedState, customer: string): string[] {
+  const out = [topics.recs(customer)];
+  for (const id of customerRecord(state, customer)?.ids ?? []) {
+    if (out.length > RECS_ALIASES) break;
+    if (id !== customer && idKind(id) === 'customer') out.push(topics.recs(id));
+  }
+  return out;
+}
 
 const linked: Handler = (state, ev, ctx, o) => {
   const outcome = link(state, ev.ids as string[], (ev.customer ?? undefined) as string | undefined, { time: ctx.eventTime, event: ev.id }, o.identity);
@@ -34,7 +51,11 @@ const linked: Handler = (state, ev, ctx, o) => {
     mergeOrders(state, m.from, m.into, o.ordersKept);
     // Subscribers of the merged-away name keep getting the survivor's list (render resolves it).
     changed.add(topics.recs(m.from));
-    changed.add(topics.recs(m.into));
+    for (const t of recsTopics(state, m.into)) changed.add(t);
+  }
+  // A customer id newly attached to a customer named otherwise now has its own topic to update.
+  if (outcome.customer !== undefined && outcome.attached.some((id) => idKind(id) === 'customer')) {
+    for (const t of recsTopics(state, outcome.customer)) changed.add(t);
   }
   return { result: { ok: true, ...outcome }, writes: state.writes(), changed: [...changed] };
 };

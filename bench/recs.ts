@@ -26,6 +26,7 @@ export const RECS_FLAGS: FlagSpec[] = [
   { name: 'batch', kind: 'value', valueName: 'N', help: 'training events per submit (default 2000)' },
   { name: 'parallel', kind: 'value', valueName: 'N', help: 'test sessions replayed at once, one click each per submit (default 200)' },
   { name: 'test-sessions', kind: 'value', valueName: 'N', help: 'replay only the first N test sessions (default all)' },
+  { name: 'cache-entries', kind: 'value', valueName: 'N', help: 'decoded state values the engine keeps in memory (default: the engine default, as omni serve)' },
 ];
 
 export const RECS_HELP = `Usage: omni bench recs [--train FILE] [--test FILE] [flags]
@@ -47,6 +48,7 @@ export interface RecsBenchOptions {
   batch: number;
   parallel: number;
   testSessions: number;
+  cacheEntries?: number;
 }
 
 export function readRecsOptions(argv: readonly string[]): RecsBenchOptions | 'help' {
@@ -60,6 +62,7 @@ export function readRecsOptions(argv: readonly string[]): RecsBenchOptions | 'he
     batch: f.int('batch', 2000, 1, 10_000),
     parallel: f.int('parallel', 200, 1, 10_000),
     testSessions: f.int('test-sessions', Number.MAX_SAFE_INTEGER, 1, Number.MAX_SAFE_INTEGER),
+    ...(f.string('cache-entries') !== undefined ? { cacheEntries: f.int('cache-entries', 0, 1000, 100_000_000) } : {}),
   };
   if (o.train === o.test) throw new UsageError('--train and --test must be different files');
   return o;
@@ -85,7 +88,7 @@ export async function runRecsBench(o: RecsBenchOptions): Promise<RecsBenchResult
   const train = readSessions(o.train);
   const test = readSessions(o.test).slice(0, o.testSessions);
   const dir = mkdtempSync(join(tmpdir(), 'omni-bench-recs-'));
-  const engine = await openEngine({ path: dir, processors: defaultProcessors(), durability: o.durability, cacheEntries: 1_000_000 });
+  const engine = await openEngine({ path: dir, processors: defaultProcessors(), durability: o.durability, ...(o.cacheEntries ? { cacheEntries: o.cacheEntries } : {}) });
   try {
     const batches: BatchStats[] = [];
     const stop = engine.onBatch((s) => batches.push(s));
@@ -106,7 +109,7 @@ export async function runRecsBench(o: RecsBenchOptions): Promise<RecsBenchResult
     const applied = batches.splice(0);
     const applyMs = applied.reduce((a, b) => a + b.applyMs, 0);
     const appliedEvents = applied.reduce((a, b) => a + b.events, 0);
-    console.log(`  ingest  : ${fmtInt(events.length)} activity events (${fmtInt(train.length * o.scale)} sessions) in ${ingestS.toFixed(2)} s = ${fmtInt(events.length / ingestS)} events/s; apply ${((applyMs * 1000) / Math.max(1, appliedEvents)).toFixed(1)} µs/event`);
+    console.log(`  ingest  : ${fmtInt(events.length)} activity events (${fmtInt(train.length * o.scale)} sessions) in ${ingestS.toFixed(2)} s = ${fmtInt(events.length / ingestS)} events/s; apply ${((applyMs * 1000) / Math.max(1, appliedEvents)).toFixed(1)} µs/event; heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
 
     const replay = await replayTests(engine, test, o.parallel);
     stop();

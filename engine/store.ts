@@ -1,6 +1,9 @@
 // Keyed state over LMDB with two in-memory layers:
 //   pending   — values written by batches that are applied but not yet durable;
-//   committed — decoded values as of the last durable batch (a bounded cache).
+//   committed — decoded values as of the last durable batch (a bounded cache in two
+//               generations: a value read again while in the older one moves to the young
+//               one, and the older one is dropped whole when the young one fills — so keys
+//               read over and over (a popular SKU's index) stay while one-off keys pass through).
 // Processors read the latest (pending first); queries and snapshots read only what is
 // durable, so nothing a client sees can vanish in a crash.
 
@@ -43,7 +46,8 @@ export class StateStore {
   readonly dedupGenerations: [Database<unknown, string>, Database<unknown, string>];
   /** Uncommitted values by key, with the batch that wrote them (DELETED marks a removal). */
   private readonly pending = new Map<string, { value: unknown; batch: number }>();
-  private readonly committed = new Map<string, Cached>();
+  private committed = new Map<string, Cached>();
+  private older = new Map<string, Cached>();
 
   constructor(private readonly options: StoreOptions) {
     this.root = open({
@@ -90,10 +94,12 @@ export class StateStore {
     if (key.length > MAX_KEY_CHARS) return undefined;
     let v = this.committed.get(key);
     if (v === undefined) {
+      v = this.older.get(key);
+      if (v !== undefined) this.older.delete(key);
       // Not pending (else it would be cached, see write), so LMDB holds the durable value.
-      v = this.state.get(key) ?? ABSENT;
+      else v = this.state.get(key) ?? ABSENT;
       this.committed.set(key, v);
-      if (this.committed.size > this.options.cacheEntries) this.evict();
+      if (this.committed.size > this.generationSize) this.rotate();
     }
     return v === ABSENT ? undefined : v;
   }
@@ -103,7 +109,7 @@ export class StateStore {
     // has to read LMDB for a key whose newer value may be committed but not yet released.
     const wasPending = this.pending.has(key);
     this.pending.set(key, { value: value === undefined ? DELETED : value, batch: set.batch });
-    // Marked pending first, so the eviction this read may trigger cannot drop the pin.
+    // Marked pending first, so a generation dropped by this read keeps the pin (rotate).
     if (!wasPending) this.readCommitted(key);
     set.state.set(key, value);
   }
@@ -130,19 +136,30 @@ export class StateStore {
     // reads of keys leaving `pending` see this batch.
     this.root.resetReadTxn();
     for (const [key, value] of set.state) {
+      // The older generation may hold the previous value: the young one shadows it until dropped.
       this.committed.set(key, value === undefined ? ABSENT : value);
       // Only if no later batch wrote the key since: values cannot tell (a key deleted,
       // re-created and deleted again looks the same), batch numbers can.
       if (this.pending.get(key)?.batch === set.batch) this.pending.delete(key);
     }
-    if (this.committed.size > this.options.cacheEntries) this.evict();
+    if (this.committed.size > this.generationSize) this.rotate();
   }
 
-  private evict(): void {
-    const target = Math.floor(this.options.cacheEntries * 0.9);
-    for (const key of this.committed.keys()) {
-      if (this.committed.size <= target) break;
-      if (!this.pending.has(key)) this.committed.delete(key);
+  private get generationSize(): number {
+    return Math.max(1, Math.floor(this.options.cacheEntries / 2));
+  }
+
+  /** The young generation becomes the older one; the older one is dropped, except its pins. */
+  private rotate(): void {
+    const dropped = this.older;
+    this.older = this.committed;
+    this.committed = new Map();
+    // A pending key's durable value must stay cached (see write): LMDB may already hold a
+    // newer, committed but unreleased, value.
+    for (const key of this.pending.keys()) {
+      if (this.older.has(key)) continue;
+      const v = dropped.get(key);
+      if (v !== undefined) this.committed.set(key, v);
     }
   }
 

@@ -1,8 +1,10 @@
 // Event-time sessions: an activity more than the gap after the customer's latest one starts a
 // new session. Time is the event's own (`ts`), so a replay cuts the same sessions as the live run.
 // A late activity (older than the latest) joins the current session: sessions are never reopened.
+// The session's latest time is read from its activity log, so an activity that continues a
+// session writes no session record of its own (one write fewer per event).
 
-import { recordActivity, sessionItems, type ActivityKind, type RecommenderOptions } from './recommender/mod.ts';
+import { recordActivity, sessionItems, sessionLastTime, type ActivityKind, type RecommenderOptions } from './recommender/mod.ts';
 import type { StateEditor } from './editor.ts';
 import { keys, type SessionRecord } from './types.ts';
 
@@ -10,16 +12,17 @@ export function currentSession(state: StateEditor | { get<T>(key: string): T | u
   return state.get<SessionRecord>(keys.session(customer));
 }
 
-/** The session an activity at `time` belongs to, started or extended. */
+/** Event time of the session's latest activity. */
+export function lastActivity(state: { get<T>(key: string): T | undefined }, s: SessionRecord): number {
+  return sessionLastTime(state, s.id) ?? s.start;
+}
+
+/** The session an activity at `time` belongs to, started when the gap has passed. */
 export function sessionFor(state: StateEditor, customer: string, time: number, gapMs: number): SessionRecord {
   const s = currentSession(state, customer);
-  let next: SessionRecord;
-  if (s === undefined || time - s.last > gapMs) {
-    const n = (s?.n ?? 0) + 1;
-    next = { id: `${customer}#${n}`, n, start: time, last: time };
-  } else {
-    next = { ...s, last: Math.max(s.last, time) };
-  }
+  if (s !== undefined && time - lastActivity(state, s) <= gapMs) return s;
+  const n = (s?.n ?? 0) + 1;
+  const next: SessionRecord = { id: `${customer}#${n}`, n, start: time };
   state.put(keys.session(customer), next);
   return next;
 }
@@ -34,11 +37,13 @@ export function mergeSessions(state: StateEditor, from: string, into: string, ga
   if (gone === undefined) return;
   state.put(keys.session(from), undefined);
   const kept = currentSession(state, into);
-  if (kept === undefined || gone.last - kept.last > gapMs) {
+  const goneLast = lastActivity(state, gone);
+  const keptLast = kept === undefined ? undefined : lastActivity(state, kept);
+  if (kept === undefined || goneLast - keptLast! > gapMs) {
     state.put(keys.session(into), { ...gone, n: Math.max(gone.n, kept?.n ?? 0) });
     return;
   }
-  if (kept.last - gone.last > gapMs) return;
+  if (keptLast! - goneLast > gapMs) return;
   for (const a of sessionItems(state, gone.id)) recordActivity(state, kept.id, a.sku, a.kind as ActivityKind, a.time, rec);
-  state.put(keys.session(into), { ...kept, start: Math.min(kept.start, gone.start), last: Math.max(kept.last, gone.last) });
+  if (gone.start < kept.start) state.put(keys.session(into), { ...kept, start: gone.start });
 }

@@ -34,9 +34,8 @@ export interface SessionRecord {
   id: string;
   /** Sessions this customer started so far (names the next one). */
   n: number;
-  /** Event time of its first and latest activity. */
+  /** Event time of its first activity (the latest is read from its activity log). */
   start: number;
-  last: number;
 }
 
 export interface OrderSummary {

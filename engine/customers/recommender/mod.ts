@@ -15,12 +15,18 @@ import { addActivity, readPopular, updatePopular } from './popularity.ts';
 import { recKeys, type ItemHead } from './records.ts';
 import { fillPopular, remembered, topAccepted, type Ranked } from './ranking.ts';
 import { scoreItems } from './scoring.ts';
-import { appendActivity, readSession } from './session-log.ts';
+import { appendActivity, lastTime, readSession } from './session-log.ts';
 
 export type { ActivityKind, RecommenderOptions } from './options.ts';
 export { DEFAULTS as RECOMMENDER_DEFAULTS } from './options.ts';
 export { recKeys } from './records.ts';
 export type { IndexChunk, ItemHead, PopularRecord, SessionRecord } from './records.ts';
+
+/** The latest event time among a session's kept activities; undefined for a session never recorded. */
+export function sessionLastTime(state: StateView, session: string): number | undefined {
+  const s = readSession(state, session);
+  return s === undefined ? undefined : lastTime(s);
+}
 
 /** Adds one activity to session `session` (the caller decides when a new session starts) at event time `time` (epoch ms). */
 export function recordActivity(

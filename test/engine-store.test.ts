@@ -67,6 +67,37 @@ describe('state layers', () => {
   });
 });
 
+describe('the committed cache', () => {
+  it('keeps a value read again and again while one-off keys pass through, and never serves a stale one', async () => {
+    store = open(8);
+    const s0 = new WriteSet(0);
+    store.write(s0, 'hot', 1);
+    for (let i = 0; i < 50; i++) store.write(s0, `k${i}`, i);
+    await commitAndRelease(s0);
+    const reads: string[] = [];
+    const lmdbGet = store.state.get.bind(store.state);
+    (store.state as any).get = (key: string) => {
+      reads.push(key);
+      return lmdbGet(key);
+    };
+    for (let i = 0; i < 50; i++) {
+      expect(store.durable.get('hot')).toBe(1);
+      expect(store.durable.get(`k${i}`)).toBe(i);
+    }
+    // Read from LMDB once at most, however many one-off keys passed through the cache.
+    expect(reads.filter((k) => k === 'hot').length).toBeLessThanOrEqual(1);
+    expect(reads.filter((k) => k !== 'hot').length).toBeLessThanOrEqual(50);
+    // A new value released while the old one may sit in the older generation wins.
+    const s1 = new WriteSet(1);
+    store.write(s1, 'hot', 2);
+    await commitAndRelease(s1);
+    for (let i = 0; i < 20; i++) {
+      expect(store.durable.get('hot')).toBe(2);
+      store.durable.get(`k${i}`);
+    }
+  });
+});
+
 describe('timers', () => {
   it('a timer stored while it was being fired still fires after a restart', async () => {
     store = open();

@@ -1,9 +1,9 @@
 // `omni serve` (contract §1): the engine and the gateway in one process, until SIGTERM/SIGINT.
 
 import { resolve } from 'node:path';
-import { defaultProcessors, openEngine, type Durability, type ServiceOptions } from '../engine/mod.ts';
+import { defaultProcessors, openEngine, type CustomerOptions, type Durability, type ServiceOptions } from '../engine/mod.ts';
 import { resolveSecret, startGateway, type Gateway } from '../gateway/mod.ts';
-import { choiceFlag, describeFlags, integerFlag, parseFlags, type FlagSpec, type ParsedFlags } from './args.ts';
+import { choiceFlag, describeFlags, integerFlag, parseFlags, UsageError, type FlagSpec, type FlagValue, type ParsedFlags } from './args.ts';
 import type { CliIO } from './io.ts';
 
 const DURABILITIES: readonly Durability[] = ['fsync', 'commit', 'none'];
@@ -19,6 +19,10 @@ const FLAGS: FlagSpec[] = [
   { name: 'low-stock', kind: 'value', env: 'OMNI_LOW_STOCK', valueName: 'N', help: "low-stock alert threshold where a location sets none (default 5)" },
   { name: 'offer-timeout-ms', kind: 'value', env: 'OMNI_OFFER_TIMEOUT_MS', valueName: 'MS', help: 'how long an offer waits for the agent before the next one gets it (default 15000)' },
   { name: 'sla-ms', kind: 'value', env: 'OMNI_SLA_MS', valueName: 'MS', help: 'unassigned this long: sla alert, language no longer required (default 30000)' },
+  { name: 'session-gap-ms', kind: 'value', env: 'OMNI_SESSION_GAP_MS', valueName: 'MS', help: "event-time gap that ends a shopper's session (default 1800000)" },
+  { name: 'identity-limits', kind: 'value', env: 'OMNI_IDENTITY_LIMITS', valueName: 'KIND=N,…', help: 'ids of a kind one customer may hold; * = other kinds (default phone=2,email=3,wechat=2,device=10,*=10)' },
+  { name: 'identity-shared-after', kind: 'value', env: 'OMNI_IDENTITY_SHARED_AFTER', valueName: 'KIND=N,…', help: 'customers an id may join before it is shared and stops merging (default 2 for every kind but customer ids)' },
+  { name: 'identity-blocked', kind: 'value', env: 'OMNI_IDENTITY_BLOCKED', valueName: 'V,…', help: 'values that never link, besides 0, -1, null, anonymous and empty' },
   { name: 'presence-grace-ms', kind: 'value', env: 'OMNI_PRESENCE_GRACE_MS', valueName: 'MS', help: "after an agent's last desk connection closes, how long until it goes offline (default 10000)" },
 ];
 
@@ -46,6 +50,8 @@ export interface ServeConfig {
   lowStock: number;
   /** The service timeouts given (unset ones keep the domain's defaults). */
   service: Pick<ServiceOptions, 'offerTimeoutMs' | 'slaMs' | 'graceMs'>;
+  /** The customer settings given (unset ones keep the domain's defaults). */
+  customers: Pick<CustomerOptions, 'sessionGapMs' | 'identity'>;
 }
 
 /** Flags and environment to a config; throws UsageError on a bad value. */
@@ -65,7 +71,38 @@ export function readServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
     durability: durability === undefined ? 'fsync' : choiceFlag(durability, DURABILITIES),
     lowStock: lowStock === undefined ? 5 : integerFlag(lowStock, 0, 1_000_000_000),
     service: serviceTimeouts(flags),
+    customers: customerSettings(flags),
   };
+}
+
+const KIND_PATTERN = /^(\*|customer|[A-Za-z][A-Za-z0-9_.-]{0,31})$/;
+
+/** `phone=2,email=3` → {phone: 2, email: 3}; kinds lower-cased as ids' kinds are. */
+function kindCounts(flag: FlagValue<string>, min: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of flag.value.split(',')) {
+    const [kind, n, ...rest] = part.trim().split('=');
+    if (rest.length > 0 || n === undefined || !KIND_PATTERN.test(kind.trim())) {
+      throw new UsageError(`${flag.origin} must be KIND=N pairs separated by commas (got '${flag.value}')`);
+    }
+    out[kind.trim().toLowerCase()] = integerFlag({ value: n, origin: `${flag.origin} ${kind.trim()}` }, min, 1_000_000);
+  }
+  return out;
+}
+
+function customerSettings(flags: ParsedFlags): ServeConfig['customers'] {
+  const customers: ServeConfig['customers'] = {};
+  const gap = flags.string('session-gap-ms');
+  if (gap !== undefined) customers.sessionGapMs = integerFlag(gap, 1, MAX_SERVICE_MS);
+  const identity: NonNullable<CustomerOptions['identity']> = {};
+  const limits = flags.string('identity-limits');
+  const shared = flags.string('identity-shared-after');
+  const blocked = flags.string('identity-blocked');
+  if (limits !== undefined) identity.limits = kindCounts(limits, 0);
+  if (shared !== undefined) identity.sharedAfter = kindCounts(shared, 1);
+  if (blocked !== undefined) identity.blocked = blocked.value.split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+  if (Object.keys(identity).length > 0) customers.identity = identity;
+  return customers;
 }
 
 function serviceTimeouts(flags: ParsedFlags): ServeConfig['service'] {
@@ -90,7 +127,7 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
   const secret = resolveSecret(config.dataDir, config.secret);
   if (secret.source === 'generated') io.err(`omni: generated a token secret in ${secret.path}`);
 
-  const engine = await openEngine({ path: config.dataDir, processors: defaultProcessors({ stock: { lowStockThreshold: config.lowStock }, service: config.service }), durability: config.durability });
+  const engine = await openEngine({ path: config.dataDir, processors: defaultProcessors({ stock: { lowStockThreshold: config.lowStock }, service: config.service, customers: config.customers }), durability: config.durability });
   let gateway: Gateway;
   try {
     gateway = await startGateway({

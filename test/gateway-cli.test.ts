@@ -38,7 +38,19 @@ describe('omni serve configuration', () => {
       durability: 'fsync',
       lowStock: 5,
       service: {},
+      customers: {},
     });
+  });
+
+  it('reads the customer settings: session gap and identity rules', () => {
+    const env = { OMNI_SESSION_GAP_MS: '600000', OMNI_IDENTITY_BLOCKED: 'guest, test ,' };
+    expect(readServeConfig(['--identity-limits', 'phone=1,Email=5,*=3', '--identity-shared-after=device=1'], env)).toMatchObject({
+      customers: { sessionGapMs: 600000, identity: { limits: { phone: 1, email: 5, '*': 3 }, sharedAfter: { device: 1 }, blocked: ['guest', 'test'] } },
+    });
+    expect(() => readServeConfig(['--identity-limits', 'phone'], {})).toThrow(/KIND=N pairs/);
+    expect(() => readServeConfig(['--identity-limits', 'ph one=2'], {})).toThrow(/KIND=N pairs/);
+    expect(() => readServeConfig(['--identity-shared-after', 'device=0'], {})).toThrow(/device must be an integer from 1/);
+    expect(() => readServeConfig(['--session-gap-ms', '0'], {})).toThrow(/--session-gap-ms must be an integer/);
   });
 
   it('reads the service timeouts from flags and the environment', () => {

@@ -94,30 +94,24 @@ export async function runRecsBench(o: RecsBenchOptions): Promise<RecsBenchResult
     const stop = engine.onBatch((s) => batches.push(s));
     const span = train.length ? train[train.length - 1].clicks.at(-1)!.time - train[0].clicks[0].time + 3_600_000 : 0;
     // Older copies first, the original last: the test sessions follow the original in time.
-    const events: InputEvent[] = [];
-    for (let copy = o.scale - 1; copy >= 0; copy--) {
-      for (const s of train) {
-        for (let i = 0; i < s.clicks.length; i++) {
-          const c = s.clicks[i];
-          events.push({ id: `t${copy}:${s.session}:${i}`, type: 'activity.viewed', subject: `train${copy}:${s.session}`, sku: c.sku, channel: 'web', ts: c.time - copy * span });
-        }
-      }
-    }
+    // Built a chunk at a time, as a server receives them: the whole stream held in this
+    // process's heap would make the engine's garbage collection pay for the bench's memory.
+    const total = train.reduce((n, s) => n + s.clicks.length, 0) * o.scale;
     const ingestStart = performance.now();
-    await submitAll(engine, events, o.batch);
+    await submitAll(engine, trainingEvents(train, o.scale, span), o.batch);
     const ingestS = (performance.now() - ingestStart) / 1000;
     const applied = batches.splice(0);
     const applyMs = applied.reduce((a, b) => a + b.applyMs, 0);
     const appliedEvents = applied.reduce((a, b) => a + b.events, 0);
-    console.log(`  ingest  : ${fmtInt(events.length)} activity events (${fmtInt(train.length * o.scale)} sessions) in ${ingestS.toFixed(2)} s = ${fmtInt(events.length / ingestS)} events/s; apply ${((applyMs * 1000) / Math.max(1, appliedEvents)).toFixed(1)} µs/event; heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
+    console.log(`  ingest  : ${fmtInt(total)} activity events (${fmtInt(train.length * o.scale)} sessions) in ${ingestS.toFixed(2)} s = ${fmtInt(total / ingestS)} events/s; apply ${((applyMs * 1000) / Math.max(1, appliedEvents)).toFixed(1)} µs/event; heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
 
     const replay = await replayTests(engine, test, o.parallel);
     stop();
     const result: RecsBenchResult = {
       trainSessions: train.length,
-      trainEvents: events.length,
+      trainEvents: total,
       sessionsStored: train.length * o.scale + test.length,
-      ingestEventsPerS: events.length / ingestS,
+      ingestEventsPerS: total / ingestS,
       applyUsPerEvent: (applyMs * 1000) / Math.max(1, appliedEvents),
       testSessions: test.length,
       ...replay,
@@ -130,12 +124,36 @@ export async function runRecsBench(o: RecsBenchOptions): Promise<RecsBenchResult
   }
 }
 
-async function submitAll(engine: Engine, events: InputEvent[], batch: number): Promise<void> {
-  let next = 0;
+function* trainingEvents(train: Session[], scale: number, span: number): Generator<InputEvent> {
+  for (let copy = scale - 1; copy >= 0; copy--) {
+    for (const s of train) {
+      for (let i = 0; i < s.clicks.length; i++) {
+        const c = s.clicks[i];
+        yield { id: `t${copy}:${s.session}:${i}`, type: 'activity.viewed', subject: `train${copy}:${s.session}`, sku: c.sku, channel: 'web', ts: c.time - copy * span };
+      }
+    }
+  }
+}
+
+async function submitAll(engine: Engine, events: Iterator<InputEvent>, batch: number): Promise<void> {
   let failed = 0;
+  let done = false;
+  const take = (): InputEvent[] => {
+    const chunk: InputEvent[] = [];
+    while (chunk.length < batch) {
+      const next = events.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      chunk.push(next.value);
+    }
+    return chunk;
+  };
   const lane = async () => {
-    while (next < events.length) {
-      const chunk = events.slice(next, (next += batch));
+    while (!done) {
+      const chunk = take();
+      if (chunk.length === 0) break;
       for (const r of await engine.submit(chunk)) if (!r.ok) failed++;
     }
   };

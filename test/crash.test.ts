@@ -4,6 +4,8 @@
 //   (a) the state equals a replay, in a fresh engine, of every event in each client's send order,
 //       and every answer the server gave equals the replay's answer: nothing acknowledged was
 //       lost, nothing was applied twice or out of order;
+//       Shoppers' events (activity, identity links) are in the mix too, over ids of their own
+//       client, and each resolves to the same customer as in the replay;
 //   (b) sending every event again changes nothing: each answer is the first one with
 //       "duplicate": true, and the stock (seq included) stays as it was.
 //
@@ -127,9 +129,27 @@ class Client {
     return batch;
   }
 
+  /** Shoppers of this client only, so their answers do not depend on other clients' timing. */
+  readonly shoppers: string[] = [];
+
+  private customerEvent(id: string): InputEvent {
+    const { rng } = this;
+    const k = rng.int(1, 6);
+    // Event time moves a minute per event, with now and then a gap that ends a session.
+    const ts = 1_700_000_000_000 + this.next * 60_000 + (rng.chance(0.1) ? 3600_000 : 0);
+    if (rng.chance(0.3)) {
+      const ids = [`device:c${this.n}-d${k}`, rng.chance(0.5) ? `phone:c${this.n}-p${rng.int(1, 4)}` : `email:c${this.n}-${rng.int(1, 4)}@x`];
+      return { id, type: 'identity.linked', ids, ...(rng.chance(0.5) ? { customer: `c${this.n}-member${rng.int(1, 3)}` } : {}), ts };
+    }
+    const subject = rng.chance(0.5) ? `device:c${this.n}-d${k}` : `phone:c${this.n}-p${rng.int(1, 4)}`;
+    if (!this.shoppers.includes(subject)) this.shoppers.push(subject);
+    return { id, type: rng.pick(['activity.viewed', 'activity.viewed', 'activity.carted']), subject, sku: rng.pick(this.skus), channel: 'app', ts };
+  }
+
   private event(): InputEvent {
     const { rng } = this;
     const id = `c${this.n}-e${this.next++}`;
+    if (rng.chance(0.15)) return this.customerEvent(id);
     const sku = rng.pick(this.skus);
     const location = rng.pick(LOCATION_IDS);
     const known = (set: Set<string>, unknown: string) => (set.size > 0 && rng.chance(0.85) ? rng.pick([...set]) : unknown);
@@ -267,6 +287,16 @@ it(
             expect(seq, sku).toBeGreaterThan(0);
           }
           stockBefore.set(sku, got);
+        }
+
+        // Every shopper resolves to the same customer as in the replay, with a list.
+        for (const c of clients) {
+          for (const subject of c.shoppers) {
+            const got = await fetch(`${final.url}/v1/customers/${encodeURIComponent(subject)}/recommendations`, { headers: { authorization: `Bearer ${TOKEN}` } });
+            const want = replay.query('customers', 'recommendations', { subject, limit: 20 }) as { customer: string };
+            expect(got.status, subject).toBe(200);
+            expect(((await got.json()) as { customer: string }).customer, subject).toBe(want.customer);
+          }
         }
 
         // (b) Every event again: all duplicates with their first answers; nothing moves.

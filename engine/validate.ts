@@ -22,7 +22,7 @@ export function invalid(message: string): EventError {
 export const MAX_QUANTITY = 1_000_000_000;
 
 /** Lone UTF-16 surrogates cannot be stored as UTF-8 and would come back changed. */
-function wellFormed(v: string): boolean {
+export function wellFormed(v: string): boolean {
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
     if (c < 0xd800 || c > 0xdfff) continue;

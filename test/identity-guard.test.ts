@@ -14,23 +14,15 @@ import {
   setProfile,
   type IdentityOptions,
 } from '../engine/customers/identity/mod.ts';
-import { FrozenState } from './identity-harness.ts';
+import { FrozenState, identityHelpers } from './identity-harness.ts';
 
 let s: FrozenState;
-let n = 0;
-const at = (time = 1000) => ({ time, event: `e${++n}` });
-const ln = (ids: string[], customer?: string, options?: IdentityOptions) => link(s, ids, customer, at(), options);
-const ensure = (id: string, options?: IdentityOptions) => {
-  const r = ensureCustomer(s, id, at(), options);
-  if ('blocked' in r) throw new Error(`${id} is blocked`);
-  return r.customer;
-};
-const who = (id: string) => resolveCustomer(s, id);
+const { at, reset, ln, ensure, who } = identityHelpers(() => s);
 const dump = () => s.dump();
 
 beforeEach(() => {
   s = new FrozenState();
-  n = 0;
+  reset();
 });
 
 describe('over-merge guard', () => {
@@ -238,9 +230,9 @@ describe('hostile inputs', () => {
       ln(['c3', 'c4', 'phone:2', 'phone:3', 'phone:4']);
       return dump();
     };
-    n = 0;
+    reset();
     const a = run();
-    n = 0;
+    reset();
     expect(run()).toBe(a);
   });
 });

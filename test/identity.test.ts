@@ -15,22 +15,14 @@ import {
   type IdentityOptions,
   type LogEntry,
 } from '../engine/customers/identity/mod.ts';
-import { FrozenState } from './identity-harness.ts';
+import { FrozenState, identityHelpers } from './identity-harness.ts';
 
 let s: FrozenState;
-let n = 0;
-const at = (time = 1000) => ({ time, event: `e${++n}` });
-const ln = (ids: string[], customer?: string, options?: IdentityOptions) => link(s, ids, customer, at(), options);
-const ensure = (id: string, options?: IdentityOptions) => {
-  const r = ensureCustomer(s, id, at(), options);
-  if ('blocked' in r) throw new Error(`${id} is blocked`);
-  return r.customer;
-};
-const who = (id: string) => resolveCustomer(s, id);
+const { at, reset, ln, ensure, who } = identityHelpers(() => s);
 
 beforeEach(() => {
   s = new FrozenState();
-  n = 0;
+  reset();
 });
 
 describe('ids', () => {

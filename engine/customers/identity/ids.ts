@@ -3,6 +3,8 @@
 // exactly everywhere else: `phone:+86 138` and `phone:+86138` are two ids (normalising numbers
 // and addresses is the sender's job, as in Segment).
 
+import { wellFormed } from '../../validate.ts';
+
 /** Ids in one `identity.linked` event. */
 export const MAX_LINK_IDS = 100;
 /** Characters in one id: with the `id/x/` prefix a key stays far below LMDB's key size limit. */
@@ -36,19 +38,6 @@ const OTHER_RANK = 4;
 
 export function kindRank(kind: string): number {
   return Object.hasOwn(RANK, kind) ? RANK[kind] : OTHER_RANK;
-}
-
-/** Lone UTF-16 surrogates cannot be stored as UTF-8 keys and would come back changed. */
-function wellFormed(v: string): boolean {
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0xd800 || c > 0xdfff) continue;
-    if (c >= 0xdc00) return false;
-    const next = v.charCodeAt(i + 1);
-    if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
-    i++;
-  }
-  return true;
 }
 
 function oneIdProblem(v: unknown): string | null {

@@ -325,12 +325,12 @@ export class Engine {
 
   // ---- reads and listeners -------------------------------------------------------------
 
-  /** The durable state of a state topic, with the seq of the last update released for it. */
   /** A processor's read-only query on durable state (Processor.query). */
   query(processor: string, name: string, args: Record<string, unknown>): unknown {
     return this.byName.get(processor)?.query?.(this.store.durable, name, args);
   }
 
+  /** The durable state of a state topic, with the seq of the last update released for it. */
   snapshot(topic: string): { seq: number; epoch: string; data: unknown } | undefined {
     const data = this.topics.processorFor(topic)?.render(this.store.durable, topic);
     if (data === undefined) return undefined;

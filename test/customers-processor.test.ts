@@ -181,7 +181,10 @@ describe('merges and the 360 context', () => {
     view('device:tab', 'A', T0);
     ok({ type: 'identity.linked', ids: ['email:a@b.c'], customer: 'c9', ts: T0 + MIN });
     view('c9', 'D', T0 + 2 * MIN);
+    const popularityOfD = (r.state.get('rec/i/D') as { l: number }).l;
     const e = ok({ type: 'identity.linked', ids: ['device:tab', 'email:a@b.c'], ts: T0 + 3 * MIN });
+    // Moving c9's activity into the survivor's session counts none of it twice.
+    expect((r.state.get('rec/i/D') as { l: number }).l).toBe(popularityOfD);
     const merged = (e.result as any).merged as Array<{ from: string; into: string }>;
     expect(merged).toHaveLength(1);
     // device:tab was seen first: the older customer survives.

@@ -44,6 +44,7 @@ export function mergeSessions(state: StateEditor, from: string, into: string, ga
     return;
   }
   if (keptLast! - goneLast > gapMs) return;
-  for (const a of sessionItems(state, gone.id)) recordActivity(state, kept.id, a.sku, a.kind as ActivityKind, a.time, rec);
+  // Moved, not new: popularity counted them once already.
+  for (const a of sessionItems(state, gone.id)) recordActivity(state, kept.id, a.sku, a.kind as ActivityKind, a.time, rec, false);
   if (gone.start < kept.start) state.put(keys.session(into), { ...kept, start: gone.start });
 }

@@ -36,6 +36,8 @@ export function recordActivity(
   kind: ActivityKind,
   time: number,
   options?: RecommenderOptions,
+  /** False when an activity already counted moves to another session (two customers merged). */
+  counts = true,
 ): void {
   const o = resolveOptions(options);
   const code = KIND_CODES[kind] ?? 0;
@@ -43,10 +45,11 @@ export function recordActivity(
   const had = appendActivity(state, session, prev, sku, code, time, o.sessionKept);
   const head = readHead(state, sku);
   // A zero weight would be ln 0: the smallest positive one counts as nothing without breaking the log.
-  const l = addActivity(head?.l, Math.max(o.kindWeights[code], Number.MIN_VALUE), time, o);
+  const l = counts || head === undefined ? addActivity(head?.l, Math.max(o.kindWeights[code], Number.MIN_VALUE), time, o) : head.l;
   const index = had && head !== undefined ? head : appendSession(state, sku, head, session, time, o);
+  if (!counts && had) return;
   state.put(recKeys.item(sku), { n: index.n, l, s: index.s, t: index.t } satisfies ItemHead);
-  updatePopular(state, sku, l, o);
+  if (counts) updatePopular(state, sku, l, o);
 }
 
 /**

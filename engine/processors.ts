@@ -1,6 +1,6 @@
 // The processors `omni serve` runs, wired together: the service domain reads customers'
 // identities, profiles and 360 context through the customer domain's pure readers.
-import { customer360, customerProcessor, customerProfile, resolveCustomer, type CustomerOptions } from './customers/mod.ts';
+import { customer360, customerProcessor, customerProfile, isBlocked, resolveCustomer, type CustomerOptions, type IdentityOptions } from './customers/mod.ts';
 import { serviceProcessor } from './service/mod.ts';
 import type { ServiceOptions } from './service/types.ts';
 import { stockProcessor } from './stock/mod.ts';
@@ -14,9 +14,10 @@ export interface DomainOptions {
 }
 
 /** The service processor reading customers through the customer domain. */
-export function wiredServiceProcessor(options: ServiceOptions = {}): Processor {
+export function wiredServiceProcessor(options: ServiceOptions = {}, identity?: IdentityOptions): Processor {
   return serviceProcessor({
-    resolveCustomer: (view, subject) => resolveCustomer(view, subject) ?? subject,
+    // A blocked subject (`anonymous`, `0`, …) names nobody: its request joins no one else's.
+    resolveCustomer: (view, subject) => (isBlocked(subject, identity) ? undefined : (resolveCustomer(view, subject) ?? subject)),
     customerProfile,
     customerContext: customer360,
     ...options,
@@ -24,5 +25,5 @@ export function wiredServiceProcessor(options: ServiceOptions = {}): Processor {
 }
 
 export function defaultProcessors(options: DomainOptions = {}): Processor[] {
-  return [stockProcessor(options.stock), wiredServiceProcessor(options.service), customerProcessor(options.customers)];
+  return [stockProcessor(options.stock), wiredServiceProcessor(options.service, options.customers?.identity), customerProcessor(options.customers)];
 }

@@ -102,6 +102,7 @@ describe('recs/<customer> and the recommendations route', () => {
     // The customer itself, by any of its ids; not someone else.
     expect((await get(s, '/v1/customers/email%3Aa%40b.c/recommendations', s.token('customer', 'email:a@b.c'))).status).toBe(200);
     expect((await get(s, '/v1/customers/phone%3A%2B1/recommendations', s.token('customer', 'email:a@b.c'))).status).toBe(200);
+    expect((await get(s, '/v1/customers/email%3Aa%40b.c/recommendations', s.token('customer', 'phone:+1'))).status).toBe(200);
     expect((await get(s, '/v1/customers/phone%3A%2B1/recommendations', s.token('customer', 'someone'))).status).toBe(403);
     expect((await get(s, '/v1/customers/nobody/recommendations', s.token('customer', 'someone'))).status).toBe(403);
     expect((await get(s, '/v1/customers/phone%3A%2B1/recommendations')).status).toBe(401);

@@ -163,9 +163,24 @@ describe('kiosks', () => {
     expect(r.messages.filter((m) => m.topic === 'kiosk/k1')).toHaveLength(1);
   });
 
+  it('a SKU the stock side had never seen, first received at a warehouse, leaves the screens of stores without it', () => {
+    ok({ type: 'location.upserted', location: 'W1', kind: 'warehouse', lat: 50, lon: 8 });
+    view('device:h9', 'A', T0 - 3600_000);
+    view('device:h9', 'NEW', T0 - 3600_000 + MIN);
+    const shown = ok({ type: 'kiosk.identified', kiosk: 'k1', location: 'S1', subject: 'phone:+49' });
+    expect((shown.messages![0].data as any).items.map((i: any) => i.sku)).toContain('NEW');
+    r.messages.length = 0;
+    ok({ type: 'stock.received', sku: 'NEW', location: 'W1', qty: 5 });
+    const updates = r.messages.filter((m) => m.topic === 'kiosk/k1');
+    expect(updates).toHaveLength(1);
+    expect((updates[0].data as any).items.map((i: any) => i.sku)).not.toContain('NEW');
+  });
+
   it('refuses an undeclared store or a blocked subject, changing nothing', () => {
     rejects({ type: 'kiosk.identified', kiosk: 'k1', location: 'NOPE', subject: 'phone:+49' }, 'unknown_location');
     rejects({ type: 'kiosk.identified', kiosk: 'k1', location: 'S1', subject: 'null' }, 'invalid_event');
+    ok({ type: 'location.upserted', location: 'W9', kind: 'warehouse', lat: 50, lon: 8 });
+    rejects({ type: 'kiosk.identified', kiosk: 'k1', location: 'W9', subject: 'phone:+49' }, 'invalid_event');
   });
 
   it('a kiosk identifying someone new shows popular items and starts a profile', () => {
@@ -198,6 +213,27 @@ describe('merges and the 360 context', () => {
     expect(view('c9', 'C', T0 + 4 * MIN).result).toMatchObject({ customer: 'device:tab' });
   });
 
+  it('merged open sessions interleave by event time and keep the latest activities', () => {
+    view('device:a', 'X', T0 + 10 * MIN);
+    view('device:b', 'Y', T0);
+    ok({ type: 'identity.linked', ids: ['device:a', 'email:ab@x'] });
+    ok({ type: 'identity.linked', ids: ['device:b', 'phone:+9'] });
+    ok({ type: 'identity.linked', ids: ['email:ab@x', 'phone:+9'], ts: T0 + 11 * MIN });
+    const log = r.state.get('rec/s/device:a#1') as { i: string[]; t: number[] };
+    expect(log.i).toEqual(['Y', 'X']);
+
+    // 50 older views of one and 50 newer of the other: the survivor keeps the newest 50.
+    for (let i = 0; i < 50; i++) view('device:old', `O${i}`, T0 + i * 1000);
+    for (let i = 0; i < 50; i++) view('device:new', `N${i}`, T0 + 25 * MIN + i * 1000);
+    ok({ type: 'identity.linked', ids: ['device:old', 'wechat:on'] });
+    ok({ type: 'identity.linked', ids: ['device:new', 'phone:+8'] });
+    ok({ type: 'identity.linked', ids: ['wechat:on', 'phone:+8'] });
+    const merged = r.state.get('rec/s/device:old#1') as { i: string[] };
+    expect(merged.i).toEqual(Array.from({ length: 50 }, (_, i) => `N${i}`));
+    // Ten minutes after the newest view: still the same session.
+    expect(view('device:old', 'Z', T0 + 36 * MIN).result).toMatchObject({ session: 'device:old#1' });
+  });
+
   it('an offer carries linked ids, the latest activity, orders and the profile tier', () => {
     ok({ type: 'identity.linked', ids: ['phone:+86', 'wechat:o6'], customer: 'c1' });
     ok({ type: 'customer.profile', customer: 'c1', tier: 'vip', language: 'zh' });
@@ -215,6 +251,14 @@ describe('merges and the 360 context', () => {
     expect(offer.customer.ids).toEqual(expect.arrayContaining(['phone:+86', 'wechat:o6']));
     expect(offer.customer.activity.map((a: any) => a.sku)).toEqual(['B', 'A']);
     expect(offer.customer.orders).toEqual([expect.objectContaining({ order: 'o1', status: 'fulfilled', lines: [{ sku: 'B', qty: 1 }], pickup: 'S1' })]);
+  });
+
+  it('requests raised by a blocked subject belong to nobody: they never join each other', () => {
+    ok({ type: 'agent.online', agent: 'a1', skills: { billing: 5 }, capacity: { chat: 3 } });
+    ok({ type: 'service.requested', request: 'w1', subject: 'anonymous', channel: 'chat', topic: 'billing' });
+    const second = ok({ type: 'service.requested', request: 'w2', subject: 'anonymous', channel: 'chat', topic: 'billing' });
+    expect(second.result).not.toHaveProperty('conversation');
+    expect(r.render('request/w2')).toMatchObject({ customer: 'request:w2', subject: 'anonymous' });
   });
 
   it('merging customers merges their open requests: continuity across linked ids', () => {

@@ -63,6 +63,14 @@ function problems(r: PureRunner): string[] {
       const d = r.state.get(`cu/kiosk/${kiosk}`) as KioskDisplay | undefined;
       if (!d || !d.items.some((i) => `${i.sku}@${d.location}` === at)) out.push(`${key} lists ${kiosk}, whose screen does not show it`);
     }
+    const split = at.lastIndexOf('@');
+    const stores = r.state.get(`cu/shownat/${at.slice(0, split)}`) as string[] | undefined;
+    if (!stores?.includes(at.slice(split + 1))) out.push(`${key} has kiosks but cu/shownat does not name its store`);
+  }
+  for (const [key, value] of r.state) {
+    if (!key.startsWith('cu/shownat/')) continue;
+    const sku = key.slice('cu/shownat/'.length);
+    for (const store of value as string[]) if (!r.state.has(`cu/shown/${sku}@${store}`)) out.push(`${key} names ${store}, where no kiosk shows it`);
   }
   return out;
 }

@@ -173,7 +173,7 @@ describe('hostile inputs', () => {
     '__proto__:x',
     'constructor:prototype',
     'toString:1',
-    'x'.repeat(256),
+    'x'.repeat(128),
     `phone:${'9'.repeat(250)}`,
     '微信:o6_x',
     'wechat:用户😀',
@@ -234,5 +234,28 @@ describe('hostile inputs', () => {
     const a = run();
     reset();
     expect(run()).toBe(a);
+  });
+});
+
+describe('a shared id named as the link\'s customer', () => {
+  beforeEach(() => {
+    s = new FrozenState();
+    reset();
+  });
+
+  it('leads nothing: it neither merges another customer in nor takes new ids', () => {
+    ln(['c1', 'device:tab']);
+    ln(['c2']);
+    expect(ln(['device:tab', 'c2']).merged).toHaveLength(1);
+    expect(idRecord(s, 'device:tab')).toMatchObject({ shared: true });
+    ln(['c3']);
+    const viaField = ln(['c3'], 'device:tab');
+    expect(viaField.merged).toEqual([]);
+    expect(viaField.refused).toEqual([{ id: 'device:tab', reason: 'shared' }]);
+    expect(who('c3')).toBe('c3');
+    const fresh = ln(['phone:+1'], 'device:tab');
+    expect(fresh.customer).toBe('phone:+1');
+    expect(who('phone:+1')).toBe('phone:+1');
+    expect(who('device:tab')).toBe('c1');
   });
 });

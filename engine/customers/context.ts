@@ -2,7 +2,7 @@
 // latest activity and the recent orders. Bounded, so an offer stays a small message.
 
 import type { StateView } from '../types.ts';
-import { customerRecord } from './identity/mod.ts';
+import { customerRecord, resolveCustomer } from './identity/mod.ts';
 import { recentOrders } from './orders.ts';
 import { sessionItems } from './recommender/mod.ts';
 import { currentSession } from './sessions.ts';
@@ -11,7 +11,9 @@ const IDS_SHOWN = 20;
 const ACTIVITY_SHOWN = 10;
 const ORDERS_SHOWN = 10;
 
-export function customer360(view: StateView, customer: string): Record<string, unknown> {
+export function customer360(view: StateView, name: string): Record<string, unknown> {
+  // Any id of the customer, or a merged-away name: the survivor's context.
+  const customer = resolveCustomer(view, name) ?? name;
   const record = customerRecord(view, customer);
   const session = currentSession(view, customer);
   const activity = session ? sessionItems(view, session.id).slice(-ACTIVITY_SHOWN).reverse() : [];

@@ -9,7 +9,7 @@ import { showOnKiosk, refreshKiosksShowing } from './kiosks.ts';
 import { followOrder, mergeOrders } from './orders.ts';
 import { recordActivity, type ActivityKind } from './recommender/mod.ts';
 import { mergeSessions, sessionFor } from './sessions.ts';
-import { isLocation } from './stock-filter.ts';
+import { isLocation, isStore } from './stock-filter.ts';
 import { topics, type ResolvedCustomerOptions } from './types.ts';
 
 type Handler = (state: StagedState, ev: InputEvent, ctx: EventContext, o: ResolvedCustomerOptions) => Effects;
@@ -70,6 +70,7 @@ const profile: Handler = (state, ev, ctx, o) => {
 const kioskIdentified: Handler = (state, ev, ctx, o) => {
   const location = ev.location as string;
   if (!isLocation(state, location)) return { result: rejection('unknown_location', `no location '${location}'`) };
+  if (!isStore(state, location)) return { result: rejection('invalid_event', `kiosk.identified: '${location}' is a warehouse, not a store`) };
   const who = ensureCustomer(state, ev.subject as string, { time: ctx.eventTime, event: ev.id }, o.identity);
   if ('blocked' in who) return blockedSubject(ev);
   const message = showOnKiosk(state, ev.kiosk as string, who.customer, location, ctx.eventTime, o.listSize, o.recommender);
@@ -90,11 +91,14 @@ export const HANDLERS: Record<string, Handler> = {
 };
 
 /**
- * Stock events that can empty a shown SKU, the order events behind the 360 context, and service
+ * Stock events that can empty a shown SKU (a receipt too: a SKU first seen at a warehouse has
+ * nothing at the stores from then on), the order events behind the 360 context, and service
  * requests: a subject first seen asking for help gets a profile, so the ids it is later linked
  * with merge its requests rather than leave them behind under a name nobody resolves to.
  */
 export const FOLLOWED = [
+  'stock.received',
+  'stock.returned',
   'stock.adjusted',
   'stock.safety',
   'stock.sold',
@@ -121,8 +125,8 @@ export function followStock(
   if (ev.type.startsWith('order.')) followOrder(state, ev, ctx.eventTime, o.ordersKept, o.identity);
   const messages: Effects['messages'] = [];
   for (const topic of outcome.changed) {
-    // `stock/<sku>@<location>`: one stock row; the totals topic names no store.
-    if (!topic.startsWith('stock/') || !topic.includes('@')) continue;
+    // Once per SKU: its totals topic `stock/<sku>` (the rows are `stock/<sku>@<location>`).
+    if (!topic.startsWith('stock/') || topic.includes('@')) continue;
     messages.push(...refreshKiosksShowing(state, topic.slice('stock/'.length), ctx.eventTime, o.listSize, o.recommender));
   }
   return { writes: state.writes(), ...(messages.length > 0 ? { messages } : {}) };

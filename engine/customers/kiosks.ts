@@ -1,6 +1,9 @@
 // Kiosk screens: `kiosk.identified` shows a customer's recommendations filtered by the kiosk's
 // store; a stock change that leaves a shown SKU with nothing available there refreshes every
-// screen showing it. The (sku, store) → kiosks index makes that one read per stock row changed.
+// screen showing it. Two indexes make that one read per SKU changed when no kiosk shows it:
+// sku → the stores where it is shown, (sku, store) → the kiosks showing it. Every store is
+// checked, not only the row that changed: a SKU the stock side first sees at a warehouse has,
+// from then on, nothing at a store that never stocked it.
 
 import type { StateView } from '../types.ts';
 import type { StateEditor } from './editor.ts';
@@ -33,6 +36,10 @@ function setShowing(state: StateEditor, kiosk: string, location: string, skus: I
     if (add === has) continue;
     const next = add ? [...list, kiosk].slice(-MAX_KIOSKS_SHOWING) : list.filter((k) => k !== kiosk);
     state.put(key, next.length > 0 ? next : undefined);
+    if (list.length > 0 && next.length > 0) continue;
+    const stores = state.get<string[]>(keys.shownAt(sku)) ?? [];
+    const after = add ? [...stores, location] : stores.filter((l) => l !== location);
+    state.put(keys.shownAt(sku), after.length > 0 ? after : undefined);
   }
 }
 
@@ -59,28 +66,27 @@ export function showOnKiosk(
 }
 
 /**
- * A stock row changed (`<sku>@<location>` of its topic): the kiosks showing that SKU there get
- * a new list once nothing of it is available there any more.
+ * A SKU's stock changed: the kiosks showing it at a store where nothing of it is available any
+ * more get a new list.
  */
 export function refreshKiosksShowing(
   state: StateEditor,
-  skuAtLocation: string,
+  sku: string,
   at: number,
   limit: number,
   rec: RecommenderOptions | undefined,
 ): KioskMessage[] {
-  const kiosks = state.get<string[]>(keys.showing(skuAtLocation));
-  if (kiosks === undefined) return [];
-  const split = skuAtLocation.lastIndexOf('@');
-  const sku = skuAtLocation.slice(0, split);
-  const location = skuAtLocation.slice(split + 1);
-  if (sellableAt(state, location)(sku)) return [];
+  const stores = state.get<string[]>(keys.shownAt(sku));
+  if (stores === undefined) return [];
   const out: KioskMessage[] = [];
-  for (const kiosk of kiosks) {
-    const d = kioskDisplay(state, kiosk);
-    if (d === undefined || d.location !== location) continue;
-    // The customer may have merged into another since: the survivor's list is the one to show.
-    out.push(showOnKiosk(state, kiosk, resolveCustomer(state, d.customer) ?? d.customer, location, at, limit, rec));
+  for (const location of stores) {
+    if (sellableAt(state, location)(sku)) continue;
+    for (const kiosk of state.get<string[]>(keys.showing(`${sku}@${location}`)) ?? []) {
+      const d = kioskDisplay(state, kiosk);
+      if (d === undefined || d.location !== location) continue;
+      // The customer may have merged into another since: the survivor's list is the one to show.
+      out.push(showOnKiosk(state, kiosk, resolveCustomer(state, d.customer) ?? d.customer, location, at, limit, rec));
+    }
   }
   return out;
 }

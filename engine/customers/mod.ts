@@ -3,7 +3,7 @@ export { customerProcessor, recommendations, CUSTOMER_PARTITION } from './proces
 export type { Recommendations } from './processor.ts';
 export { customer360, customerProfile } from './context.ts';
 export { isLocation } from './stock-filter.ts';
-export { explain, resolveCustomer } from './identity/mod.ts';
+export { explain, isBlocked, resolveCustomer } from './identity/mod.ts';
 export type { IdentityOptions } from './identity/mod.ts';
 export type { RecommenderOptions } from './recommender/mod.ts';
 export type { CustomerOptions } from './types.ts';

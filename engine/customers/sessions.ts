@@ -4,7 +4,7 @@
 // The session's latest time is read from its activity log, so an activity that continues a
 // session writes no session record of its own (one write fewer per event).
 
-import { recordActivity, sessionItems, sessionLastTime, type ActivityKind, type RecommenderOptions } from './recommender/mod.ts';
+import { absorbSession, sessionLastTime, type RecommenderOptions } from './recommender/mod.ts';
 import type { StateEditor } from './editor.ts';
 import { keys, type SessionRecord } from './types.ts';
 
@@ -29,7 +29,7 @@ export function sessionFor(state: StateEditor, customer: string, time: number, g
 
 /**
  * Two customers merged: the survivor's current session takes the other's when both are open
- * (within the gap of each other), its activities added in time order; otherwise the more
+ * (within the gap of each other), the activities of both interleaved by time; otherwise the more
  * recent of the two is the survivor's current session.
  */
 export function mergeSessions(state: StateEditor, from: string, into: string, gapMs: number, rec: RecommenderOptions | undefined): void {
@@ -44,7 +44,6 @@ export function mergeSessions(state: StateEditor, from: string, into: string, ga
     return;
   }
   if (keptLast! - goneLast > gapMs) return;
-  // Moved, not new: popularity counted them once already.
-  for (const a of sessionItems(state, gone.id)) recordActivity(state, kept.id, a.sku, a.kind as ActivityKind, a.time, rec, false);
+  absorbSession(state, kept.id, gone.id, rec);
   if (gone.start < kept.start) state.put(keys.session(into), { ...kept, start: gone.start });
 }

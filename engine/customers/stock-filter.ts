@@ -21,3 +21,7 @@ export function sellableAt(view: StateView, location: string | undefined): (sku:
 export function isLocation(view: StateView, location: string): boolean {
   return view.get<Location>(stockKeys.location(location)) !== undefined;
 }
+
+export function isStore(view: StateView, location: string): boolean {
+  return view.get<Location>(stockKeys.location(location))?.kind === 'store';
+}

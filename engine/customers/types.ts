@@ -66,6 +66,8 @@ export const keys = {
   kiosk: (kiosk: string) => `cu/kiosk/${kiosk}`,
   /** The kiosks showing `sku` at `location` now (written as `<sku>@<location>`, like its stock topic). */
   showing: (skuAtLocation: string) => `cu/shown/${skuAtLocation}`,
+  /** The stores where some kiosk shows `sku` now: a stock change of the SKU checks each. */
+  shownAt: (sku: string) => `cu/shownat/${sku}`,
 };
 
 export const topics = {

@@ -118,7 +118,7 @@ const connected: Handler = (c, ev) => {
 const requested: Handler = (c, ev) => {
   const id = ev.request as string;
   if (c.request(id)) reject('conflict', `request '${id}' already exists`);
-  const customer = c.options.resolveCustomer(c, ev.subject as string);
+  const customer = c.options.resolveCustomer(c, ev.subject as string) ?? `request:${id}`;
   const record = c.customer(customer);
   const profile = c.options.customerProfile?.(c, customer);
   const vip = profile?.tier === 'vip';
@@ -194,7 +194,7 @@ const completed: Handler = (c, ev) => {
   saveRequest(c, r, { ...without(r, 'offer'), status: 'completed', completedAt: c.now });
   c.cancelTimer(timerIds.sla(r.id));
   // The customer may have merged into another since the request was raised (identity.linked).
-  const customer = c.options.resolveCustomer(c, r.customer);
+  const customer = c.options.resolveCustomer(c, r.customer) ?? r.customer;
   const record = c.customer(customer);
   if (record) {
     c.put(keys.customer(customer), {

@@ -145,7 +145,7 @@ export interface RequestStatus {
 export function requestStatus(
   view: StateView,
   id: string,
-  resolveCustomer: (view: StateView, subject: string) => string = (_v, s) => s,
+  resolveCustomer: (view: StateView, subject: string) => string | undefined = (_v, s) => s,
 ): RequestStatus | undefined {
   const r = view.get<ServiceRequest>(keys.request(id));
   if (!r) return undefined;
@@ -157,7 +157,7 @@ export function requestStatus(
     ...(r.status === 'assigned' ? { agent: r.agent } : {}),
     ...(position !== undefined ? { position: position + 1 } : {}),
     // After a merge the request belongs to the surviving customer.
-    customer: resolveCustomer(view, r.customer),
+    customer: resolveCustomer(view, r.customer) ?? r.customer,
     subject: r.subject,
     ...(r.conversation ? { conversation: r.conversation } : {}),
   };

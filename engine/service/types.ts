@@ -106,10 +106,11 @@ export interface ServiceOptions {
   /**
    * The customer domain, read from the same StateView. `resolveCustomer`: the customer a
    * request's subject (any linked id, or a merged-away customer) belongs to; default: the
-   * subject itself. `customerProfile`: tier and language (default: standard, none).
+   * subject itself; undefined when the subject names nobody (a blocked value such as
+   * `anonymous`): the request is then a customer of its own, `request:<id>`, joined to no other. `customerProfile`: tier and language (default: standard, none).
    * `customerContext`: extra 360 context for an offer (linked identities, recent activity, orders).
    */
-  resolveCustomer?: (view: StateView, subject: string) => string;
+  resolveCustomer?: (view: StateView, subject: string) => string | undefined;
   customerProfile?: (view: StateView, customer: string) => { tier: 'standard' | 'vip'; language?: string } | undefined;
   customerContext?: (view: StateView, customer: string) => Record<string, unknown>;
 }

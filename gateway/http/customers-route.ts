@@ -2,8 +2,8 @@
 // items of the customer's current session, left out what has nothing available at `location`
 // (anywhere, without one), from committed state.
 //
-// Readable like `recs/<customer>`: by the customer itself (its token's sub is the customer or
-// the subject asked for) and by the roles that read everything. A customer asking for anyone
+// Readable like `recs/<customer>`: by the customer itself (its token's sub is any id of the
+// customer the subject resolves to) and by the roles that read everything. A customer asking for anyone
 // else gets 403 whether or not that subject exists.
 
 import { idProblem, resolveCustomer, type Recommendations } from '../../engine/mod.ts';
@@ -42,8 +42,10 @@ export const getRecommendations: RouteHandler = (reply, _res, req, ctx) => {
     return reply.error(400, 'bad_request', `location ${idProblem(location, true)}`, format);
   }
 
-  const customer = resolveCustomer({ get: <T>(key: string) => ctx.engine.read<T>(key) }, subject);
-  const own = principal.role === 'customer' && principal.sub === subject;
+  const view = { get: <T>(key: string) => ctx.engine.read<T>(key) };
+  const customer = resolveCustomer(view, subject);
+  // The customer itself, whichever of its ids the token and the path name.
+  const own = principal.role === 'customer' && (principal.sub === subject || (customer !== undefined && resolveCustomer(view, principal.sub) === customer));
   if (!own && !mayRead(principal, `recs/${customer ?? subject}`, { publicStock: ctx.publicStock })) {
     return reply.error(403, 'forbidden', 'this token may not read these recommendations', format);
   }

@@ -3,12 +3,12 @@
 // exactly everywhere else: `phone:+86 138` and `phone:+86138` are two ids (normalising numbers
 // and addresses is the sender's job, as in Segment).
 
-import { wellFormed } from '../../validate.ts';
+import { MAX_ID_LENGTH, wellFormed } from '../../validate.ts';
 
 /** Ids in one `identity.linked` event. */
 export const MAX_LINK_IDS = 100;
-/** Characters in one id: with the `id/x/` prefix a key stays far below LMDB's key size limit. */
-export const MAX_ID_CHARS = 256;
+/** Characters in one id: as every other identifier (subjects, customers), so any id can be named anywhere. */
+export const MAX_ID_CHARS = MAX_ID_LENGTH;
 
 /** A kind prefix: short and plain, so `a@b.c` or `+86:138` stay bare customer ids. */
 const KIND = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;

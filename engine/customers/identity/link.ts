@@ -52,7 +52,9 @@ function order(ids: readonly string[], customer: string | undefined, o: Resolved
 /** The customer the link joins, if one of its ids may lead it. */
 function anchor(state: StateEditor, list: Candidate[], field: string | undefined, o: ResolvedIdentityOptions): Live | undefined {
   if (field !== undefined) {
-    const named = liveOf(state, field);
+    // A shared id leads no link, named as its customer or not; it is refused with the others.
+    const rec = idRecord(state, field);
+    const named = rec !== undefined && isShared(rec, idKind(field), o) ? undefined : liveOf(state, field);
     if (named !== undefined) return named;
   }
   for (const c of list) {
@@ -79,7 +81,8 @@ export function link(
   let target = anchor(state, list, field, o);
   if (target === undefined) {
     // A new customer is named by the `customer` field when given, else by its first id.
-    const fresh = list.find((c) => c.id === field) ?? list.find((c) => liveOf(state, c.id) === undefined);
+    const unknown = (c: Candidate) => liveOf(state, c.id) === undefined;
+    const fresh = list.find((c) => c.id === field && unknown(c)) ?? list.find(unknown);
     if (fresh !== undefined) {
       target = createCustomer(state, fresh.id, at, o);
       out.created = true;

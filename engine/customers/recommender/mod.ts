@@ -12,7 +12,7 @@ import { appendSession, readHead } from './item-index.ts';
 import { nearestNeighbours, profile } from './neighbours.ts';
 import { KIND_CODES, KINDS, resolveOptions, type ActivityKind, type RecommenderOptions } from './options.ts';
 import { addActivity, readPopular, updatePopular } from './popularity.ts';
-import { recKeys, type ItemHead } from './records.ts';
+import { recKeys, type ItemHead, type SessionRecord } from './records.ts';
 import { fillPopular, remembered, topAccepted, type Ranked } from './ranking.ts';
 import { scoreItems } from './scoring.ts';
 import { appendActivity, lastTime, readSession } from './session-log.ts';
@@ -36,8 +36,6 @@ export function recordActivity(
   kind: ActivityKind,
   time: number,
   options?: RecommenderOptions,
-  /** False when an activity already counted moves to another session (two customers merged). */
-  counts = true,
 ): void {
   const o = resolveOptions(options);
   const code = KIND_CODES[kind] ?? 0;
@@ -45,11 +43,10 @@ export function recordActivity(
   const had = appendActivity(state, session, prev, sku, code, time, o.sessionKept);
   const head = readHead(state, sku);
   // A zero weight would be ln 0: the smallest positive one counts as nothing without breaking the log.
-  const l = counts || head === undefined ? addActivity(head?.l, Math.max(o.kindWeights[code], Number.MIN_VALUE), time, o) : head.l;
+  const l = addActivity(head?.l, Math.max(o.kindWeights[code], Number.MIN_VALUE), time, o);
   const index = had && head !== undefined ? head : appendSession(state, sku, head, session, time, o);
-  if (!counts && had) return;
   state.put(recKeys.item(sku), { n: index.n, l, s: index.s, t: index.t } satisfies ItemHead);
-  if (counts) updatePopular(state, sku, l, o);
+  updatePopular(state, sku, l, o);
 }
 
 /**
@@ -74,6 +71,36 @@ export function recommend(
     list = topAccepted(scoreItems(p, nearestNeighbours(state, session, p, o), o), limit, ok);
   }
   return fillPopular(state, list, readPopular(state), limit, ok);
+}
+
+/**
+ * Two customers merged while both had a session open: `into` takes `from`'s activities,
+ * interleaved by event time (the latest `sessionKept` kept), and the index lists `into` under
+ * every SKU it gained, as of its latest activity. Popularity is not counted again: those
+ * activities were counted when they happened.
+ */
+export function absorbSession(state: StateEditor, into: string, from: string, options?: RecommenderOptions): void {
+  const o = resolveOptions(options);
+  const gone = readSession(state, from);
+  if (gone === undefined) return;
+  const kept = readSession(state, into);
+  const rows: Array<[string, number, number]> = [];
+  if (kept) for (let j = 0; j < kept.i.length; j++) rows.push([kept.i[j], kept.k[j], kept.t[j]]);
+  for (let j = 0; j < gone.i.length; j++) rows.push([gone.i[j], gone.k[j], gone.t[j]]);
+  // Stable: on equal times the survivor's own activity comes first.
+  rows.sort((a, b) => a[2] - b[2]);
+  const last = rows.slice(-o.sessionKept);
+  state.put(recKeys.session(into), { i: last.map((r) => r[0]), k: last.map((r) => r[1]), t: last.map((r) => r[2]) } satisfies SessionRecord);
+  const had = new Set(kept?.i ?? []);
+  const latest = last.length > 0 ? last[last.length - 1][2] : 0;
+  for (const [sku] of last) {
+    if (had.has(sku)) continue;
+    had.add(sku);
+    const head = readHead(state, sku);
+    if (head === undefined) continue;
+    const index = appendSession(state, sku, head, into, latest, o);
+    state.put(recKeys.item(sku), { n: index.n, l: head.l, s: index.s, t: index.t } satisfies ItemHead);
+  }
 }
 
 /** The session's kept activities (its latest `sessionKept`), oldest first. */

@@ -5,6 +5,7 @@
 // recorded before the question that follows it. Everything runs over an in-memory MapState.
 
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { pack } from 'msgpackr';
 import { MapState } from '../engine/customers/editor.ts';
 import { recommend, recordActivity, type RecommenderOptions } from '../engine/customers/recommender/mod.ts';
@@ -20,9 +21,10 @@ export interface Session {
   clicks: Click[];
 }
 
-/** A `SessionId ItemId Time(unix seconds)` TSV with a header: sessions by first click, clicks in time order. */
+/** A `SessionId ItemId Time(unix seconds)` TSV with a header (gzipped if it ends in .gz): sessions by first click, clicks in time order. */
 export function readSessions(file: string): Session[] {
-  const lines = readFileSync(file, 'utf8').split('\n');
+  const raw = readFileSync(file);
+  const lines = (file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8').split('\n');
   const bySession = new Map<string, Click[]>();
   for (let j = 1; j < lines.length; j++) {
     const line = lines[j];

@@ -27,6 +27,8 @@ export interface CustomerRecord {
   ids: string[];
   tier: Tier;
   language?: string;
+  /** When and by which event it was created: its log's first entry, written only with the next. */
+  since?: { at: number; event: string };
 }
 
 /** `id/c/<name>` of a customer merged away: where anything still holding its name is sent. */

@@ -23,6 +23,7 @@ export function mergeCustomers(state: StateEditor, a: Live, b: Live, via: string
     created: keep.record.created,
     ids: [...keep.record.ids, ...gone.record.ids],
     ...mergeProfiles(keep.record, gone.record),
+    ...(keep.record.since ? { since: keep.record.since } : {}),
   };
   state.put(keys.customer(keep.name), record);
   state.put(keys.customer(gone.name), { name: gone.name, created: gone.record.created, mergedInto: keep.name } satisfies Tombstone);
@@ -34,7 +35,7 @@ export function mergeCustomers(state: StateEditor, a: Live, b: Live, via: string
     const stored = state.get<StoredCustomer>(keys.customer(id));
     if (stored !== undefined && isTombstone(stored)) state.put(keys.customer(id), { ...stored, mergedInto: keep.name } satisfies Tombstone);
   }
-  absorbLog(state, gone.name, keep.name, o.logLimit);
+  absorbLog(state, gone.name, keep.name, o.logLimit, gone.record);
   appendLog(state, keep.name, { at: at.time, event: at.event, kind: 'merged', from: gone.name, into: keep.name, via }, o.logLimit);
   return { from: gone.name, into: keep.name, survivor: { name: keep.name, record } };
 }

@@ -2,7 +2,6 @@
 
 import type { StateEditor } from '../editor.ts';
 import { keys, type At, type CustomerRecord, type IdRecord } from './layout.ts';
-import { appendLog } from './log.ts';
 import { isBlocked, resolveIdentityOptions, type IdentityOptions, type ResolvedIdentityOptions } from './options.ts';
 import { liveOf, type Live } from './resolve.ts';
 
@@ -10,10 +9,9 @@ import { liveOf, type Live } from './resolve.ts';
 export function createCustomer(state: StateEditor, name: string, at: At, o: ResolvedIdentityOptions): Live {
   const created = (state.get<number>(keys.created) ?? 0) + 1;
   state.put(keys.created, created);
-  const record: CustomerRecord = { name, created, ids: [name], tier: 'standard' };
+  const record: CustomerRecord = { name, created, ids: [name], tier: 'standard', since: { at: at.time, event: at.event } };
   state.put(keys.customer(name), record);
   state.put(keys.id(name), { customer: name } satisfies IdRecord);
-  appendLog(state, name, { at: at.time, event: at.event, kind: 'created', into: name }, o.logLimit);
   return { name, record };
 }
 

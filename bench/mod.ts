@@ -145,6 +145,7 @@ const SUITE: Array<[name: string, argv: string[]]> = [
   ['restart', []],
   ['fanout', ['--quick']],
   ['idle-conns', ['--connections', '2000']],
+  ['recs', []],
 ];
 
 const SUITE_FLAGS: FlagSpec[] = [{ name: 'only', kind: 'value', valueName: 'LIST', help: `comma-separated subset of ${SUITE.map(([n]) => n).join(',')}` }];

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { pack } from 'msgpackr';
-import { MapState } from '../engine/customers/editor.ts';
+import { MapState } from '../engine/staged-state.ts';
 import { recommend, recordActivity, type RecommenderOptions } from '../engine/customers/recommender/mod.ts';
 
 export interface Click {

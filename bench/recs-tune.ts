@@ -1,15 +1,20 @@
 // Prints the recommender's figures with its default options on the YooChoose 100k sample: the
 // internal tuning split (train_tr's last 20% of sessions held out) and train_tr → train_valid,
 // next to the popularity baseline. With --scale, also the latencies with ~109k sessions stored
-// (earlier time-shifted copies of train_tr before it). Run: npx tsx bench/recs-tune.ts [--scale] [data dir]
+// (earlier time-shifted copies of train_tr before it). --options '{"neighbours":100,…}' runs
+// other settings (RecommenderOptions) the same way.
+// Run: npx tsx bench/recs-tune.ts [--scale] [--options JSON] [data dir]
 
 import { join } from 'node:path';
-import type { MapState } from '../engine/customers/editor.ts';
+import type { RecommenderOptions } from '../engine/customers/recommender/mod.ts';
+import type { MapState } from '../engine/staged-state.ts';
 import { evaluate, evaluatePopularity, readSessions, recordStats, timeSplit, type Session } from './recs-eval.ts';
 
 const args = process.argv.slice(2);
 const scale = args.includes('--scale');
-const dir = args.find((a) => !a.startsWith('--')) ?? join(import.meta.dirname, '../../shared/data/yoochoose-100k');
+const at = args.indexOf('--options');
+const options = at >= 0 ? (JSON.parse(args[at + 1]) as RecommenderOptions) : undefined;
+const dir = args.find((a, i) => !a.startsWith('--') && i !== at + 1) ?? join(import.meta.dirname, '../../shared/data/yoochoose-100k');
 const trainTr = readSessions(join(dir, 'train_tr.tsv'));
 const valid = readSessions(join(dir, 'train_valid.tsv'));
 const inner = timeSplit(trainTr, 0.2);
@@ -21,7 +26,7 @@ function report(name: string, train: Session[], test: Session[], records = false
   const pop = evaluatePopularity(train, test);
   const t0 = performance.now();
   const into: { state?: MapState } = {};
-  const r = evaluate(train, test, undefined, into);
+  const r = evaluate(train, test, options, into);
   const s = ((performance.now() - t0) / 1000).toFixed(1);
   console.log(`${name}: ${r.predictions} predictions`);
   console.log(`  recommender  HR@20 ${f(r.hr20)}  MRR@20 ${f(r.mrr20)}  (${s} s; update ${us(r.updateUs)}; query ${us(r.queryUs)})`);
@@ -45,6 +50,6 @@ if (scale) {
   for (let c = copies - 1; c >= 0; c--) {
     for (const s of trainTr) big.push({ session: `${c}:${s.session}`, clicks: s.clicks.map((k) => ({ sku: k.sku, time: k.time - c * span })) });
   }
-  const r = evaluate(big, valid);
+  const r = evaluate(big, valid, options);
   console.log(`${big.length} sessions stored → train_valid: HR@20 ${f(r.hr20)}  MRR@20 ${f(r.mrr20)}; update ${us(r.updateUs)}; query ${us(r.queryUs)}`);
 }

@@ -3,9 +3,9 @@
 // its first snapshot on, reported to the thread's tally. State topics may be conflated (seq
 // jumps); event topics never skip a seq (protocol §5).
 
+import { isStateTopic } from '../gateway/ws/topic-kind.ts';
 import type { SubscriberTally } from './omni-subscriber.ts';
 
-const STATE_TOPIC = /^(stock|queue|recs)\//;
 const NOT_SUBSCRIBED = -1;
 
 interface TopicSeq {
@@ -30,7 +30,7 @@ export class SeqCheck {
     private readonly tally: SubscriberTally,
     private readonly client: number,
   ) {
-    this.topics = new Map(topics.map((t) => [t, { last: NOT_SUBSCRIBED, family: topicFamily(t), state: STATE_TOPIC.test(t) }]));
+    this.topics = new Map(topics.map((t) => [t, { last: NOT_SUBSCRIBED, family: topicFamily(t), state: isStateTopic(t) }]));
     this.waitingSnapshots = this.topics.size;
   }
 

@@ -30,11 +30,6 @@ export interface WireSocket {
   readonly open: boolean;
 }
 
-export interface WireOptions {
-  /** Extra request headers for the upgrade (e.g. Cookie, Origin). */
-  headers?: Record<string, string>;
-}
-
 const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** An upgrade answer longer than this is not a WebSocket server talking. */
 const MAX_UPGRADE_ANSWER = 16 * 1024;
@@ -50,10 +45,10 @@ const CLOSE_ABNORMAL = 1006;
 const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
 /** Opens ws://host:port/path?query. Throws only for a URL that is not ws://. */
-export function openWire(url: string, handlers: WireHandlers, options: WireOptions = {}): WireSocket {
+export function openWire(url: string, handlers: WireHandlers): WireSocket {
   const target = new URL(url);
   if (target.protocol !== 'ws:') throw new Error(`openWire needs a ws:// URL (got '${url}')`);
-  return new WireConnection(target, handlers, options);
+  return new WireConnection(target, handlers);
 }
 
 type State = 'connecting' | 'open' | 'closing' | 'closed';
@@ -72,7 +67,6 @@ class WireConnection implements WireSocket {
   constructor(
     private readonly target: URL,
     private readonly handlers: WireHandlers,
-    private readonly options: WireOptions,
   ) {
     this.parser = new FrameParser({
       message: (data, binary) => handlers.onMessage(data, binary),
@@ -138,7 +132,6 @@ class WireConnection implements WireSocket {
       'Connection: Upgrade',
       `Sec-WebSocket-Key: ${this.key}`,
       'Sec-WebSocket-Version: 13',
-      ...Object.entries(this.options.headers ?? {}).map(([name, value]) => `${name}: ${value}`),
     ];
     return `${lines.join('\r\n')}\r\n\r\n`;
   }

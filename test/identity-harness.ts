@@ -1,7 +1,7 @@
 // A state for identity tests that proves purity: every value put is deep-frozen, so an in-place
 // change of a value read throws (ESM code runs in strict mode).
 
-import { MapState } from '../engine/customers/editor.ts';
+import { MapState } from '../engine/staged-state.ts';
 import { ensureCustomer, link, resolveCustomer, type IdentityOptions } from '../engine/customers/identity/mod.ts';
 
 function deepFreeze<T>(v: T): T {

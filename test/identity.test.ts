@@ -1,7 +1,7 @@
 // Identity resolution: links, merges, tombstones, the explanation log and profiles.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { StagedState } from '../engine/customers/editor.ts';
+import { StagedState } from '../engine/staged-state.ts';
 import {
   customerRecord,
   ensureCustomer,

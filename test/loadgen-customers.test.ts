@@ -20,6 +20,7 @@ import { omnichannelDefaults, type OmnichannelConfig } from '../loadgen/scenario
 import { MEMBER_SHARE } from '../loadgen/scenarios/shoppers.ts';
 import { kioskId } from '../loadgen/scenarios/watchers.ts';
 import { getJson, startTestServer, type TestServer } from './gateway-harness.ts';
+import { shortRun } from './loadgen-harness.ts';
 import { PureRunner } from './pure-harness.ts';
 
 const LAG = 400;
@@ -289,26 +290,7 @@ describe('customer role against a real server', () => {
     const settings = { scenario: 'omnichannel', mix: { customer: 6, counter: 2, warehouse: 1 }, skus: 40, stores: 3, warehouses: 1, shoppers: 40, recsShare: 0.5, kioskShare: 0.6 };
     const file = join(dir, 'customers.json');
     writeFileSync(file, JSON.stringify(settings));
-    const minted: Array<{ role: string; sub: string; loc?: string }> = [];
-    const o: LoadgenOptions = {
-      url: server.url,
-      durationS: 2,
-      rate: 400,
-      subscribers: 8,
-      skus: 1000,
-      scenario: file,
-      token: server.token('ingest', 'loadgen'),
-      subscriberToken: server.token('customer', 'watcher'),
-      mintToken: ({ role, sub, loc }) => {
-        minted.push({ role, sub, loc });
-        return server.token(role, sub, loc);
-      },
-      batch: 50,
-      format: 'json',
-      connections: 4,
-      tickMs: 5,
-      progress: false,
-    };
+    const { options: o, minted } = shortRun(server, { durationS: 2, rate: 400, subscribers: 8, skus: 1000, scenario: file });
     const { report, perClient } = await runLoadgen(o, () => undefined);
     expect(report.sent).toBe(800);
     expect(report.acked).toBe(800);

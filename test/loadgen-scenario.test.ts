@@ -17,6 +17,7 @@ import { openScenario, parseScenarioFile, readScenarioFile, type EventSource } f
 import { OmnichannelScenario } from '../loadgen/scenarios/omnichannel.ts';
 import { omnichannelDefaults, type OmnichannelConfig } from '../loadgen/scenarios/omnichannel-config.ts';
 import { TEST_SECRET, getJson, startTestServer, type TestServer } from './gateway-harness.ts';
+import { shortRun } from './loadgen-harness.ts';
 import { PureRunner } from './pure-harness.ts';
 
 const LAG = 400;
@@ -275,28 +276,8 @@ describe('omnichannel against a real server', () => {
   afterAll(() => server?.stop());
 
   it('every event is answered, errors only of the expected codes, kiosks and shoppers receive pushes', async () => {
-    const minted: Array<{ role: string; sub: string; loc?: string }> = [];
-    const o: LoadgenOptions = {
-      url: server.url,
-      durationS: 2.5,
-      rate: 400,
-      subscribers: 6,
-      skus: 40,
-      scenario: 'omnichannel',
-      token: server.token('ingest', 'loadgen'),
-      subscriberToken: server.token('customer', 'watcher'),
-      mintToken: ({ role, sub, loc }) => {
-        minted.push({ role, sub, loc });
-        return server.token(role, sub, loc);
-      },
-      // Small batches over few connections keep the follow-up lag (rate + batch × connections = 600
-      // events) inside this short run, so commits, releases and fulfilments reach the server too.
-      batch: 50,
-      format: 'json',
-      connections: 4,
-      tickMs: 5,
-      progress: false,
-    };
+    // Follow-up lag: rate + batch × connections = 600 events (test/loadgen-harness.ts).
+    const { options: o, minted } = shortRun(server, { durationS: 2.5, rate: 400, subscribers: 6, skus: 40, scenario: 'omnichannel' });
     const { report, perClient } = await runLoadgen(o, () => undefined);
     expect(report.sent).toBe(1000);
     expect(report.sent).toBe(report.acked + report.errors);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluate, readSessions } from '../bench/recs-eval.ts';
-import { MapState } from '../engine/customers/editor.ts';
+import { MapState } from '../engine/staged-state.ts';
 import {
   recKeys,
   recommend,

@@ -3,7 +3,7 @@
 
 import { rejection } from '../errors.ts';
 import type { Effects, EventContext, FollowedOutcome, InputEvent } from '../types.ts';
-import { StagedState } from './editor.ts';
+import { StagedState } from '../staged-state.ts';
 import { customerRecord, ensureCustomer, idKind, link, setProfile } from './identity/mod.ts';
 import { showOnKiosk, refreshKiosksShowing } from './kiosks.ts';
 import { followOrder, mergeOrders } from './orders.ts';
@@ -111,7 +111,8 @@ export const FOLLOWED = [
   'service.requested',
 ];
 
-export function followStock(
+/** A followed event of another domain (FOLLOWED), after its owner applied it. */
+export function followEvent(
   state: StagedState,
   ev: InputEvent,
   outcome: FollowedOutcome,

@@ -6,7 +6,7 @@
 // from then on, nothing at a store that never stocked it.
 
 import type { StateView } from '../types.ts';
-import type { StateEditor } from './editor.ts';
+import type { StateEditor } from '../staged-state.ts';
 import { resolveCustomer } from './identity/mod.ts';
 import { recommend, type RecommenderOptions } from './recommender/mod.ts';
 import { currentSession } from './sessions.ts';
@@ -18,7 +18,7 @@ export interface KioskMessage {
   data: { type: 'recommendations'; kiosk: string; customer: string; location: string; items: KioskDisplay['items'] };
 }
 
-export function kioskDisplay(view: StateView, kiosk: string): KioskDisplay | undefined {
+function kioskDisplay(view: StateView, kiosk: string): KioskDisplay | undefined {
   return view.get<KioskDisplay>(keys.kiosk(kiosk));
 }
 

@@ -4,7 +4,7 @@
 import type { Order } from '../stock/mod.ts';
 import { stockKeys } from '../stock/mod.ts';
 import type { InputEvent, StateView } from '../types.ts';
-import type { StateEditor } from './editor.ts';
+import type { StateEditor } from '../staged-state.ts';
 import { ensureCustomer, resolveCustomer, type IdentityOptions } from './identity/mod.ts';
 import { keys, MAX_SUMMARY_LINES, type OrderSummary } from './types.ts';
 

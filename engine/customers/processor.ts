@@ -4,11 +4,11 @@
 // across the whole id space, so all its events share one partition.
 
 import type { Processor, StateView } from '../types.ts';
-import { StagedState } from './editor.ts';
+import { StagedState } from '../staged-state.ts';
 import { CUSTOMER_EVENT_FIELDS, validateCustomerEvent } from './events.ts';
-import { FOLLOWED, followStock, HANDLERS } from './handlers.ts';
+import { FOLLOWED, followEvent, HANDLERS } from './handlers.ts';
 import { resolveCustomer } from './identity/mod.ts';
-import { kioskDisplay, listFor } from './kiosks.ts';
+import { listFor } from './kiosks.ts';
 import { isLocation } from './stock-filter.ts';
 import { resolveCustomerOptions, type CustomerOptions, type ResolvedCustomerOptions } from './types.ts';
 
@@ -19,8 +19,8 @@ export function customerProcessor(options: CustomerOptions = {}): Processor {
   return {
     name: 'customers',
     types: Object.keys(CUSTOMER_EVENT_FIELDS),
-    // `recs/<customer>` is a state topic; `kiosk/<kiosk>` an event topic whose snapshot is the screen now.
-    topicPrefixes: ['recs/', 'kiosk/'],
+    // `recs/<customer>` is its state topic; `kiosk/<kiosk>` carries messages only (an event topic).
+    topicPrefixes: ['recs/'],
     validate: validateCustomerEvent,
     partitionKey: () => CUSTOMER_PARTITION,
     follows: FOLLOWED,
@@ -30,7 +30,7 @@ export function customerProcessor(options: CustomerOptions = {}): Processor {
     },
 
     onFollowed(view, ev, outcome, ctx) {
-      return followStock(new StagedState(view), ev, outcome, ctx, o);
+      return followEvent(new StagedState(view), ev, outcome, ctx, o);
     },
 
     query(view, name, args) {
@@ -45,7 +45,6 @@ export function customerProcessor(options: CustomerOptions = {}): Processor {
     },
 
     render(view, topic) {
-      if (topic.startsWith('kiosk/')) return kioskDisplay(view, topic.slice('kiosk/'.length)) ?? null;
       return recommendations(view, topic.slice('recs/'.length), undefined, o.listSize, o);
     },
   };

@@ -5,15 +5,16 @@
 // session writes no session record of its own (one write fewer per event).
 
 import { absorbSession, sessionLastTime, type RecommenderOptions } from './recommender/mod.ts';
-import type { StateEditor } from './editor.ts';
+import type { StateEditor } from '../staged-state.ts';
+import type { StateView } from '../types.ts';
 import { keys, type SessionRecord } from './types.ts';
 
-export function currentSession(state: StateEditor | { get<T>(key: string): T | undefined }, customer: string): SessionRecord | undefined {
+export function currentSession(state: StateView, customer: string): SessionRecord | undefined {
   return state.get<SessionRecord>(keys.session(customer));
 }
 
 /** Event time of the session's latest activity. */
-export function lastActivity(state: { get<T>(key: string): T | undefined }, s: SessionRecord): number {
+export function lastActivity(state: StateView, s: SessionRecord): number {
   return sessionLastTime(state, s.id) ?? s.start;
 }
 

@@ -3,6 +3,7 @@
 // requests whose status the customer is told about once the event is done.
 
 import type { ErrorCode } from '../errors.ts';
+import { StagedState } from '../staged-state.ts';
 import type { Effects, StateView, TimerSpec } from '../types.ts';
 import type { RecordEditor } from './ranked-list.ts';
 import type { Agent, CustomerRecord, ServiceOptions, ServiceRequest, TimerData } from './types.ts';
@@ -21,8 +22,7 @@ export class ServiceRejection extends Error {
 export type ResolvedOptions = Required<Omit<ServiceOptions, 'customerContext' | 'customerProfile'>> &
   Pick<ServiceOptions, 'customerContext' | 'customerProfile'>;
 
-export class ServiceChange implements RecordEditor {
-  private readonly staged = new Map<string, unknown>();
+export class ServiceChange extends StagedState implements RecordEditor {
   private readonly messages: Array<{ topic: string; data: unknown }> = [];
   private readonly changed = new Set<string>();
   /** The last set (or cancel, null) per timer id: the engine applies cancels before sets. */
@@ -33,15 +33,12 @@ export class ServiceChange implements RecordEditor {
   readonly lanesMoved = new Set<string>();
 
   constructor(
-    readonly view: StateView,
+    view: StateView,
     readonly options: ResolvedOptions,
     /** The clock: offers, SLAs, waiting times and idle times all run on it. */
     readonly now: number,
-  ) {}
-
-  get<T>(key: string): T | undefined {
-    if (this.staged.has(key)) return this.staged.get(key) as T | undefined;
-    return this.view.get<T>(key);
+  ) {
+    super(view);
   }
 
   edit<T>(key: string, copy: (value: T) => T): T | undefined {
@@ -51,11 +48,6 @@ export class ServiceChange implements RecordEditor {
     const own = copy(value);
     this.staged.set(key, own);
     return own;
-  }
-
-  /** Stages a value this change owns (`undefined` deletes the key). */
-  put(key: string, value: unknown): void {
-    this.staged.set(key, value);
   }
 
   agent(id: string): Agent | undefined {
@@ -89,7 +81,7 @@ export class ServiceChange implements RecordEditor {
   /** The staged state as effects; `statusMessages` renders the touched requests' final status. */
   effects(statusMessages: () => void, result: Record<string, unknown> = {}): Effects {
     statusMessages();
-    const writes: Array<[string, unknown]> = [...this.staged];
+    const writes = this.writes();
     const effects: Effects = { result: { ok: true, ...result }, writes, changed: [...this.changed] };
     if (this.messages.length > 0) effects.messages = this.messages;
     if (this.timers.size > 0) {

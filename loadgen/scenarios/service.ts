@@ -4,7 +4,7 @@
 // offers. Topics carry the run's prefix, so a run's requests are never offered to the agents of an
 // earlier run whose desks are still in their presence grace. Deterministic for a seed.
 
-import { prng } from '../../bench/stock-workload.ts';
+import { chunked, prng } from '../../bench/stock-workload.ts';
 import type { InputEvent } from '../../engine/mod.ts';
 import { SETUP_BODY, type DeskPlan, type EventSource, type SubscriberPlan } from './source.ts';
 
@@ -42,9 +42,7 @@ export class ServiceScenario implements EventSource {
       for (let i = 0; i < extra; i++) skills[this.topics[Math.floor(rand() * this.topics.length)]] ??= 1 + Math.floor(rand() * 10);
       return { id: `${this.idPrefix}-online-${k}`, type: 'agent.online', agent, skills, capacity: { chat: 2 + Math.floor(rand() * 2) } };
     });
-    const bodies: InputEvent[][] = [];
-    for (let i = 0; i < events.length; i += SETUP_BODY) bodies.push(events.slice(i, i + SETUP_BODY));
-    return bodies;
+    return chunked(events, SETUP_BODY);
   }
 
   next(): InputEvent {

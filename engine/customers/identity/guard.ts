@@ -1,7 +1,7 @@
 // The over-merge guard (Segment Unify's limits and the store's shared tablet): what a customer
 // may hold, and which ids may still bridge two customers.
 
-import type { StateEditor } from '../editor.ts';
+import type { StateEditor } from '../../staged-state.ts';
 import { idKind } from './ids.ts';
 import { keys, type At, type IdRecord } from './layout.ts';
 import { appendLog } from './log.ts';

@@ -3,7 +3,7 @@
 // wechat > other kinds > device, then as given); the link follows its `customer` field when
 // that is known, else the customer of its highest-priority known id that is not shared.
 
-import type { StateEditor } from '../editor.ts';
+import type { StateEditor } from '../../staged-state.ts';
 import { idKind, kindRank } from './ids.ts';
 import { addCount, canAttach, canMerge, countIds, isShared, markBridged } from './guard.ts';
 import { keys, type At, type CustomerRecord, type IdRecord, type RefusalReason } from './layout.ts';

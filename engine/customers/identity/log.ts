@@ -3,7 +3,7 @@
 // customer; a merged-away customer's entries move to its survivor.
 
 import type { StateView } from '../../types.ts';
-import type { StateEditor } from '../editor.ts';
+import type { StateEditor } from '../../staged-state.ts';
 import { keys, type LogEntry, type StoredCustomer } from './layout.ts';
 import { resolveCustomer } from './resolve.ts';
 

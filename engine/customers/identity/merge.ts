@@ -2,7 +2,7 @@
 // timestamp) survives under its name; the other becomes a tombstone pointing at it. The caller
 // moves histories, sessions and open requests using the outcome's `from` and `into`.
 
-import type { StateEditor } from '../editor.ts';
+import type { StateEditor } from '../../staged-state.ts';
 import { isTombstone, keys, type At, type CustomerRecord, type IdRecord, type StoredCustomer, type Tombstone } from './layout.ts';
 import { absorbLog, appendLog } from './log.ts';
 import type { ResolvedIdentityOptions } from './options.ts';

@@ -1,6 +1,6 @@
 // Profile data on the customer record: `customer.profile` sets it, a merge combines it.
 
-import type { StateEditor } from '../editor.ts';
+import type { StateEditor } from '../../staged-state.ts';
 import { keys, type At, type CustomerRecord, type Tier } from './layout.ts';
 import type { IdentityOptions, ResolvedIdentityOptions } from './options.ts';
 import { ensureCustomer } from './records.ts';

@@ -1,6 +1,6 @@
 // Creating customers: an anonymous one for activity from an unknown id, or the first of a link.
 
-import type { StateEditor } from '../editor.ts';
+import type { StateEditor } from '../../staged-state.ts';
 import { keys, type At, type CustomerRecord, type IdRecord } from './layout.ts';
 import { isBlocked, resolveIdentityOptions, type IdentityOptions, type ResolvedIdentityOptions } from './options.ts';
 import { liveOf, type Live } from './resolve.ts';

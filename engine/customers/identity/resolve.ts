@@ -3,7 +3,7 @@
 // survivor; lookups still follow chains (bounded), and writers shorten any they find.
 
 import type { StateView } from '../../types.ts';
-import type { StateEditor } from '../editor.ts';
+import type { StateEditor } from '../../staged-state.ts';
 import { isTombstone, keys, type CustomerRecord, type IdRecord, type StoredCustomer, type Tombstone } from './layout.ts';
 
 /** A corrupt cycle of tombstones ends the walk instead of hanging the processor. */

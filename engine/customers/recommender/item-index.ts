@@ -4,7 +4,7 @@
 // the head, over the ring's oldest), so an item never holds more than `itemSessionsKept` sessions.
 
 import type { StateView } from '../../types.ts';
-import type { StateEditor } from '../editor.ts';
+import type { StateEditor } from '../../staged-state.ts';
 import type { ResolvedOptions } from './options.ts';
 import { recKeys, type IndexChunk, type ItemHead } from './records.ts';
 

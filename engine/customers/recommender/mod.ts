@@ -7,7 +7,7 @@
 // it. A query only reads.
 
 import type { StateView } from '../../types.ts';
-import type { StateEditor } from '../editor.ts';
+import type { StateEditor } from '../../staged-state.ts';
 import { appendSession, readHead } from './item-index.ts';
 import { nearestNeighbours, profile } from './neighbours.ts';
 import { KIND_CODES, KINDS, resolveOptions, type ActivityKind, type RecommenderOptions } from './options.ts';
@@ -18,7 +18,6 @@ import { scoreItems } from './scoring.ts';
 import { appendActivity, lastTime, readSession } from './session-log.ts';
 
 export type { ActivityKind, RecommenderOptions } from './options.ts';
-export { DEFAULTS as RECOMMENDER_DEFAULTS } from './options.ts';
 export { recKeys } from './records.ts';
 export type { IndexChunk, ItemHead, PopularRecord, SessionRecord } from './records.ts';
 

@@ -5,7 +5,7 @@
 // in it or enters it.
 
 import type { StateView } from '../../types.ts';
-import type { StateEditor } from '../editor.ts';
+import type { StateEditor } from '../../staged-state.ts';
 import { readHead } from './item-index.ts';
 import type { ResolvedOptions } from './options.ts';
 import { recKeys, type PopularRecord } from './records.ts';

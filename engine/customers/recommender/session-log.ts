@@ -2,7 +2,7 @@
 // merge of two customers' sessions are read from.
 
 import type { StateView } from '../../types.ts';
-import type { StateEditor } from '../editor.ts';
+import type { StateEditor } from '../../staged-state.ts';
 import { recKeys, type SessionRecord } from './records.ts';
 
 export function readSession(state: StateView, session: string): SessionRecord | undefined {

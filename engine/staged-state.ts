@@ -1,8 +1,9 @@
-// The customer domain's staged state: reads see the view plus what this event already staged;
-// nothing reaches the view until the engine applies the event's writes. The identity resolver
-// and the recommender both work through it, so they stay pure and testable over a Map.
+// What one event stages before anything is written: reads see the view plus what this event
+// already staged; nothing reaches the view until the engine applies the event's writes. The
+// service change, the identity resolver and the recommender all work through it, so they stay
+// pure and testable over a Map.
 
-import type { StateView } from '../types.ts';
+import type { StateView } from './types.ts';
 
 export interface StateEditor extends StateView {
   /** Stages a value this change owns (`undefined` deletes the key). Values read are never mutated in place. */
@@ -11,7 +12,7 @@ export interface StateEditor extends StateView {
 
 /** A StateEditor over a view, collecting its writes in order of first staging. */
 export class StagedState implements StateEditor {
-  private readonly staged = new Map<string, unknown>();
+  protected readonly staged = new Map<string, unknown>();
 
   constructor(readonly view: StateView) {}
 

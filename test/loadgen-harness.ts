@@ -1,0 +1,36 @@
+// The options of a short real `omni loadgen` run against a test server: its ingest token, a
+// customer token for plain subscribers, and minted kiosk / member tokens recorded for the test.
+// Small batches over few connections keep the follow-up lag (rate + batch × connections) inside
+// a short run, so commits, releases and fulfilments reach the server too.
+
+import type { LoadgenOptions } from '../loadgen/options.ts';
+import type { TestServer } from './gateway-harness.ts';
+
+export interface Minted {
+  role: string;
+  sub: string;
+  loc?: string;
+}
+
+export function shortRun(
+  server: TestServer,
+  run: Pick<LoadgenOptions, 'durationS' | 'rate' | 'subscribers' | 'skus' | 'scenario'>,
+): { options: LoadgenOptions; minted: Minted[] } {
+  const minted: Minted[] = [];
+  const options: LoadgenOptions = {
+    url: server.url,
+    ...run,
+    token: server.token('ingest', 'loadgen'),
+    subscriberToken: server.token('customer', 'watcher'),
+    mintToken: ({ role, sub, loc }) => {
+      minted.push({ role, sub, loc });
+      return server.token(role, sub, loc);
+    },
+    batch: 50,
+    format: 'json',
+    connections: 4,
+    tickMs: 5,
+    progress: false,
+  };
+  return { options, minted };
+}

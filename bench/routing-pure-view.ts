@@ -1,19 +1,11 @@
-// The service processor on an in-memory view, applied the way the engine's batch applier does
-// (engine/batch-applier.ts): processor.apply or onTimer, then — only when the result is ok — its
-// writes into the state, its timer sets and cancels into the timer table, and the followers'
-// reactions (the customer domain's to a new request). Each call is timed
-// around exactly that, so a figure is one routing decision's apply cost without LMDB.
+// The service processor on the engine's pure runner (engine/pure-runner.ts: apply or onTimer,
+// then — only when the result is ok — its effects and the followers' reactions, as the batch
+// applier does). Each call is timed around exactly that, so a figure is one routing decision's
+// apply cost without LMDB.
 
-import type { InputEvent, Processor, StateView } from '../engine/mod.ts';
-import { defaultProcessors } from '../engine/mod.ts';
+import { defaultProcessors, PureRunner, type InputEvent, type Processor } from '../engine/mod.ts';
 
 type Effects = ReturnType<Processor['apply']>;
-
-interface Timer {
-  id: string;
-  at: number;
-  data: unknown;
-}
 
 export interface Applied {
   effects: Omit<Effects, 'result'> & { result?: Effects['result'] };
@@ -24,41 +16,35 @@ export interface Applied {
 /** The clock moves 1 ms every this many events (~16,000 events/s of simulated time). */
 const EVENTS_PER_MS = 16;
 
+/** Every processor `omni serve` runs (profiles are the customer domain's, and it follows requests), service first. */
+function serviceFirst(): Processor[] {
+  const all = defaultProcessors();
+  return [all.find((p) => p.name === 'service')!, ...all.filter((p) => p.name !== 'service')];
+}
+
 export class PureServiceView {
-  readonly state = new Map<string, unknown>();
-  readonly timers = new Map<string, Timer>();
-  readonly processor: Processor;
-  readonly view: StateView = { get: <T>(key: string) => this.state.get(key) as T | undefined };
-  now: number;
+  // Messages are not kept: 20,000 cycles of offers would only grow the heap.
+  private readonly runner = new PureRunner(serviceFirst(), { keepMessages: false });
   private applied = 0;
 
-  /** Every processor `omni serve` runs: profiles are the customer domain's, and it follows requests. */
-  private readonly processors = defaultProcessors();
-
   constructor(start = Date.UTC(2026, 0, 1)) {
-    this.now = start;
-    this.processor = this.processors.find((p) => p.name === 'service')!;
+    this.runner.now = start;
+  }
+
+  get view() {
+    return this.runner.view;
   }
 
   /** Validates (untimed: the engine does it at submit), then applies one event, timed. */
   apply(ev: InputEvent): Applied {
-    const owner = this.processors.find((p) => p.types.includes(ev.type)) ?? this.processor;
-    const error = owner.validate(ev);
+    const error = this.runner.ownerOf(ev.type).validate(ev);
     if (error) return { effects: { result: { ok: false, error } }, ns: 0 };
     this.tick();
-    const ctx = { now: this.now, eventTime: this.now };
     const t0 = process.hrtime.bigint();
-    const effects = owner.apply(this.view, ev, ctx);
-    if (effects.result.ok) {
-      this.commit(effects);
-      // Followers react in the same batch in the engine, so their cost is part of the decision.
-      const result = effects.result;
-      for (const f of this.processors) {
-        if (f.follows?.includes(ev.type)) this.commit(f.onFollowed!(this.view, ev, { result, changed: effects.changed ?? [] }, ctx));
-      }
-    }
+    const effects = this.runner.applyValid(ev);
     return { effects, ns: Number(process.hrtime.bigint() - t0) };
   }
+
 
   /**
    * Fires one pending timer, timed. It fires at the view's clock, not its due time: waiting
@@ -66,13 +52,10 @@ export class PureServiceView {
    * decision does the same work either way (the processor checks the offer, not the time).
    */
   fire(id: string): Applied {
-    const timer = this.timers.get(id);
-    if (!timer) throw new Error(`no pending timer '${id}'`);
+    if (!this.runner.timers.has(id)) throw new Error(`no pending timer '${id}'`);
     this.tick();
     const t0 = process.hrtime.bigint();
-    this.timers.delete(id);
-    const effects = this.processor.onTimer(this.view, timer, { now: this.now, eventTime: this.now });
-    this.commit(effects);
+    const effects = this.runner.fire(id);
     return { effects, ns: Number(process.hrtime.bigint() - t0) };
   }
 
@@ -84,15 +67,6 @@ export class PureServiceView {
   }
 
   private tick(): void {
-    if (++this.applied % EVENTS_PER_MS === 0) this.now++;
-  }
-
-  private commit(effects: Omit<Effects, 'result'>): void {
-    for (const [k, v] of effects.writes ?? []) {
-      if (v === undefined) this.state.delete(k);
-      else this.state.set(k, v);
-    }
-    for (const id of effects.timers?.cancel ?? []) this.timers.delete(id);
-    for (const t of effects.timers?.set ?? []) this.timers.set(t.id, t);
+    if (++this.applied % EVENTS_PER_MS === 0) this.runner.now++;
   }
 }

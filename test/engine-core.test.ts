@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EngineClosedError, openEngine, type Engine, type EngineOptions, type Output, type Processor } from '../engine/mod.ts';
 import { stockProcessor } from '../engine/stock/mod.ts';
 
@@ -256,5 +256,52 @@ describe('timers and checkpoints', () => {
     await a.close();
     expect((await start()).epoch).toBe(epoch);
     expect((await start({}, join(dir, 'other'))).epoch).not.toBe(epoch);
+  });
+});
+
+describe('followers', () => {
+  /** Counts the stock events it follows into `seen/<sku>` and pushes each on `seen/all`; throws on one SKU. */
+  const follower = (): Processor => ({
+    name: 'watcher',
+    types: [],
+    topicPrefixes: [],
+    follows: ['stock.received'],
+    validate: () => null,
+    partitionKey: () => 'w',
+    apply: () => ({ result: { ok: true } }),
+    onTimer: () => ({}),
+    render: () => undefined,
+    onFollowed(view, ev, outcome) {
+      if (ev.sku === 'BOOM') throw new Error('follower bug');
+      const key = `seen/${ev.sku as string}`;
+      return {
+        writes: [[key, (view.get<number>(key) ?? 0) + 1]],
+        messages: [{ topic: 'alerts/seen', data: { sku: ev.sku, owner: outcome.changed.includes(`stock/${ev.sku as string}`) } }],
+      };
+    },
+  });
+
+  it('react in the same batch after an accepted event only, seeing its writes; a follower bug leaves the answer standing', async () => {
+    const e = await start({ processors: [stockProcessor(), follower()] });
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const outputs: Output[] = [];
+    e.onOutput((o) => outputs.push(...o));
+    const results = await e.submit([
+      loc('l'),
+      recv('r1', 2),
+      { id: 'bad', type: 'stock.received', sku: 'A', location: 'NOWHERE', qty: 1 },
+      recv('r2', 1),
+      recv('r3', 1, 'BOOM'),
+    ]);
+    expect(results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['ok', 'ok', 'unknown_location', 'ok', 'ok']);
+    // Two accepted receipts of A, none for the refused one; BOOM's receipt applied without its reaction.
+    expect(e.read('seen/A')).toBe(2);
+    expect(e.read('seen/BOOM')).toBeUndefined();
+    expect(e.snapshot('stock/BOOM')?.data).toMatchObject({ onHand: 1 });
+    const seen = outputs.filter((o) => o.topic === 'alerts/seen');
+    expect(seen.map((o) => o.data)).toEqual([{ sku: 'A', owner: true }, { sku: 'A', owner: true }]);
+    expect(seen.map((o) => o.seq)).toEqual([1, 2]);
+    expect(logged.mock.calls.map((c) => String(c[0]))).toEqual(["watcher failed following stock.received 'r3':"]);
+    logged.mockRestore();
   });
 });

@@ -86,7 +86,6 @@ describe('the committed cache', () => {
     }
     // Read from LMDB once at most, however many one-off keys passed through the cache.
     expect(reads.filter((k) => k === 'hot').length).toBeLessThanOrEqual(1);
-    expect(reads.filter((k) => k !== 'hot').length).toBeLessThanOrEqual(50);
     // A new value released while the old one may sit in the older generation wins.
     const s1 = new WriteSet(1);
     store.write(s1, 'hot', 2);

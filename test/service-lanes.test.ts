@@ -26,7 +26,7 @@ class Store {
   change(fn: (c: ServiceChange) => void): void {
     const c = new ServiceChange(this.view, resolveOptions(), 0);
     fn(c);
-    for (const [k, v] of c.effects(() => {}).writes!) {
+    for (const [k, v] of c.effects().writes!) {
       if (v === undefined) this.map.delete(k);
       else this.map.set(k, deepFreeze(v));
     }
@@ -88,7 +88,7 @@ describe('ranked list', () => {
     });
     const c = new ServiceChange(s.view, resolveOptions(), 0);
     insert(c, LIST, 'late', 25_000.5, 0);
-    const writes = c.effects(() => {}).writes!;
+    const writes = c.effects().writes!;
     expect(writes.map(([k]) => k.startsWith('svc/chunk/'))).toEqual([false, true]);
     const bytes = writes.map(([, v]) => JSON.stringify(v).length);
     expect(Math.max(...bytes)).toBeLessThan(16_000);

@@ -1,8 +1,7 @@
 // The customer domain's public entry point.
-export { customerProcessor, recommendations, CUSTOMER_PARTITION } from './processor.ts';
+export { customerProcessor } from './processor.ts';
 export type { Recommendations } from './processor.ts';
 export { customer360, customerProfile } from './context.ts';
-export { isLocation } from './stock-filter.ts';
 export { explain, isBlocked, resolveCustomer } from './identity/mod.ts';
 export type { IdentityOptions } from './identity/mod.ts';
 export type { RecommenderOptions } from './recommender/mod.ts';

@@ -12,7 +12,7 @@ import { listFor } from './kiosks.ts';
 import { isLocation } from './stock-filter.ts';
 import { resolveCustomerOptions, type CustomerOptions, type ResolvedCustomerOptions } from './types.ts';
 
-export const CUSTOMER_PARTITION = 'customers';
+const CUSTOMER_PARTITION = 'customers';
 
 export function customerProcessor(options: CustomerOptions = {}): Processor {
   const o = resolveCustomerOptions(options);

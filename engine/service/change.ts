@@ -58,6 +58,11 @@ export class ServiceChange extends StagedState implements RecordEditor {
     return this.get<ServiceRequest>(keys.request(id));
   }
 
+  /** The customer a request belongs to now: after a merge, the survivor. */
+  ownerOf(r: ServiceRequest): string {
+    return this.options.resolveCustomer(this, r.customer) ?? r.customer;
+  }
+
   customer(id: string): CustomerRecord | undefined {
     return this.get<CustomerRecord>(keys.customer(id));
   }
@@ -78,9 +83,8 @@ export class ServiceChange extends StagedState implements RecordEditor {
     this.timers.set(id, null);
   }
 
-  /** The staged state as effects; `statusMessages` renders the touched requests' final status. */
-  effects(statusMessages: () => void, result: Record<string, unknown> = {}): Effects {
-    statusMessages();
+  /** The staged state as effects. */
+  effects(result: Record<string, unknown> = {}): Effects {
     const writes = this.writes();
     const effects: Effects = { result: { ok: true, ...result }, writes, changed: [...this.changed] };
     if (this.messages.length > 0) effects.messages = this.messages;

@@ -28,7 +28,7 @@ function summary(r: ServiceRequest): RequestSummary {
 }
 
 export function customerContext(c: ServiceChange, r: ServiceRequest): Record<string, unknown> {
-  const customer = c.options.resolveCustomer(c, r.customer) ?? r.customer;
+  const customer = c.ownerOf(r);
   const record = c.customer(customer);
   const profile = c.options.customerProfile?.(c, customer);
   const list = (ids: string[]) => {

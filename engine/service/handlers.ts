@@ -37,26 +37,27 @@ function mustRequest(c: ServiceChange, id: string): ServiceRequest {
 }
 
 /** Tells each request touched by the event its final status (and queue position) once, then the lanes' heads their new positions. */
-function statusMessages(c: ServiceChange): () => void {
-  return () => {
-    for (const id of c.touched) {
-      const r = c.request(id)!;
-      const lane = requestLane(r);
-      const position = lane === undefined ? undefined : rankOf(c, lane, r.id, r.rank);
-      c.message(topics.request(id), {
-        type: 'status',
-        request: id,
-        status: r.status,
-        ...(r.status === 'assigned' ? { agent: r.agent } : {}),
-        ...(position !== undefined ? { position: position + 1 } : {}),
-        ...(r.conversation ? { conversation: r.conversation } : {}),
-      });
-    }
-    positionMessages(c);
-  };
+function statusMessages(c: ServiceChange): void {
+  for (const id of c.touched) {
+    const r = c.request(id)!;
+    const lane = requestLane(r);
+    const position = lane === undefined ? undefined : rankOf(c, lane, r.id, r.rank);
+    c.message(topics.request(id), {
+      type: 'status',
+      request: id,
+      status: r.status,
+      ...(r.status === 'assigned' ? { agent: r.agent } : {}),
+      ...(position !== undefined ? { position: position + 1 } : {}),
+      ...(r.conversation ? { conversation: r.conversation } : {}),
+    });
+  }
+  positionMessages(c);
 }
 
-export const done = (c: ServiceChange, result: Record<string, unknown> = {}) => c.effects(statusMessages(c), result);
+export const done = (c: ServiceChange, result: Record<string, unknown> = {}) => {
+  statusMessages(c);
+  return c.effects(result);
+};
 
 const online: Handler = (c, ev) => {
   const id = ev.agent as string;
@@ -194,7 +195,7 @@ const completed: Handler = (c, ev) => {
   saveRequest(c, r, { ...without(r, 'offer'), status: 'completed', completedAt: c.now });
   c.cancelTimer(timerIds.sla(r.id));
   // The customer may have merged into another since the request was raised (identity.linked).
-  const customer = c.options.resolveCustomer(c, r.customer) ?? r.customer;
+  const customer = c.ownerOf(r);
   const record = c.customer(customer);
   if (record) {
     c.put(keys.customer(customer), {

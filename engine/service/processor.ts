@@ -3,6 +3,7 @@
 // events share one partition: routing compares every agent with every request.
 
 import { rejection } from '../errors.ts';
+import { StagedState } from '../staged-state.ts';
 import type { Processor, StateView } from '../types.ts';
 import { ServiceChange, ServiceRejection, type ResolvedOptions } from './change.ts';
 import { SERVICE_EVENT_FIELDS, validateServiceEvent } from './events.ts';
@@ -67,21 +68,21 @@ export function serviceProcessor(options: ServiceOptions = {}): Processor {
 }
 
 function mergeCustomers(view: StateView, merged: Array<{ from: string; into: string }>): Array<[string, unknown]> {
-  const staged = new Map<string, CustomerRecord | undefined>();
-  const get = (id: string) => (staged.has(keys.customer(id)) ? staged.get(keys.customer(id)) : view.get<CustomerRecord>(keys.customer(id)));
-  const request = (id: string) => view.get<ServiceRequest>(keys.request(id));
+  const state = new StagedState(view);
+  const record = (id: string) => state.get<CustomerRecord>(keys.customer(id));
+  // Each request read once, then sorted by the time read.
+  const byTime = (ids: string[], time: (r: ServiceRequest | undefined) => number) =>
+    ids.map((id) => ({ id, t: time(view.get<ServiceRequest>(keys.request(id))) })).sort((a, b) => a.t - b.t).map((e) => e.id);
   for (const { from, into } of merged) {
-    const gone = get(from);
+    const gone = record(from);
     if (!gone) continue;
-    const kept = get(into);
-    const open = [...(kept?.open ?? []), ...gone.open].sort((a, b) => (request(a)?.enqueuedAt ?? 0) - (request(b)?.enqueuedAt ?? 0));
-    const past = [...(kept?.past ?? []), ...gone.past]
-      .sort((a, b) => (request(b)?.completedAt ?? 0) - (request(a)?.completedAt ?? 0))
-      .slice(0, PAST_KEPT);
-    staged.set(keys.customer(into), { open, past });
-    staged.set(keys.customer(from), undefined);
+    const kept = record(into);
+    const open = byTime([...(kept?.open ?? []), ...gone.open], (r) => r?.enqueuedAt ?? 0);
+    const past = byTime([...(kept?.past ?? []), ...gone.past], (r) => -(r?.completedAt ?? 0)).slice(0, PAST_KEPT);
+    state.put(keys.customer(into), { open, past } satisfies CustomerRecord);
+    state.put(keys.customer(from), undefined);
   }
-  return [...staged];
+  return state.writes();
 }
 
 export interface QueueStats {
@@ -145,7 +146,7 @@ export interface RequestStatus {
 export function requestStatus(
   view: StateView,
   id: string,
-  resolveCustomer: (view: StateView, subject: string) => string | undefined = (_v, s) => s,
+  resolveCustomer: ResolvedOptions['resolveCustomer'],
 ): RequestStatus | undefined {
   const r = view.get<ServiceRequest>(keys.request(id));
   if (!r) return undefined;

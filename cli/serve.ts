@@ -1,7 +1,7 @@
 // `omni serve` (contract §1): the engine and the gateway in one process, until SIGTERM/SIGINT.
 
 import { resolve } from 'node:path';
-import { defaultProcessors, openEngine, type CustomerOptions, type Durability, type ServiceOptions } from '../engine/mod.ts';
+import { defaultProcessors, isIdKind, openEngine, type CustomerOptions, type Durability, type ServiceOptions } from '../engine/mod.ts';
 import { resolveSecret, startGateway, type Gateway } from '../gateway/mod.ts';
 import { choiceFlag, describeFlags, integerFlag, parseFlags, UsageError, type FlagSpec, type FlagValue, type ParsedFlags } from './args.ts';
 import type { CliIO } from './io.ts';
@@ -75,14 +75,13 @@ export function readServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
   };
 }
 
-const KIND_PATTERN = /^(\*|customer|[A-Za-z][A-Za-z0-9_.-]{0,31})$/;
 
 /** `phone=2,email=3` → {phone: 2, email: 3}; kinds lower-cased as ids' kinds are. */
 function kindCounts(flag: FlagValue<string>, min: number): Record<string, number> {
   const out: Record<string, number> = {};
   for (const part of flag.value.split(',')) {
     const [kind, n, ...rest] = part.trim().split('=');
-    if (rest.length > 0 || n === undefined || !KIND_PATTERN.test(kind.trim())) {
+    if (rest.length > 0 || n === undefined || !(kind.trim() === '*' || isIdKind(kind.trim()))) {
       throw new UsageError(`${flag.origin} must be KIND=N pairs separated by commas (got '${flag.value}')`);
     }
     out[kind.trim().toLowerCase()] = integerFlag({ value: n, origin: `${flag.origin} ${kind.trim()}` }, min, 1_000_000);

@@ -6,7 +6,7 @@ export type { QueueStats, RequestStatus, ServiceOptions } from './service/mod.ts
 export { defaultProcessors, wiredServiceProcessor } from './processors.ts';
 export { PureRunner } from './pure-runner.ts';
 export type { DomainOptions } from './processors.ts';
-export { customerProcessor, explain, resolveCustomer } from './customers/mod.ts';
+export { customerProcessor, explain, isIdKind, resolveCustomer } from './customers/mod.ts';
 export type { CustomerOptions, IdentityOptions, Recommendations, RecommenderOptions } from './customers/mod.ts';
 export { ERROR_CODES, EngineClosedError, rejection } from './errors.ts';
 export { envelopeProblem, idProblem, MAX_ID_LENGTH, MAX_QUANTITY } from './validate.ts';

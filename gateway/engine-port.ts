@@ -1,7 +1,7 @@
 // The part of the engine the gateway uses. Declared here, structurally, so the gateway depends on
 // what it calls rather than on the Engine class, and tests can hand it a stand-in when needed.
 
-import type { BatchStats, EngineStats, EventResult } from '../engine/mod.ts';
+import type { BatchStats, EngineStats, EventResult, StateView } from '../engine/mod.ts';
 
 export interface TopicSnapshot {
   seq: number;
@@ -22,4 +22,9 @@ export interface GatewayEngine {
   stateStats(): { entries: number; bytes: number };
   /** Called if a commit fails and the engine stops taking events (optional for stand-ins). */
   onFatal?(listener: (error: Error) => void): () => void;
+}
+
+/** The engine's committed state as a StateView, for the engine's pure readers (queues, agents, identities). */
+export function committedView(engine: Pick<GatewayEngine, 'read'>): StateView {
+  return { get: <T>(key: string) => engine.read<T>(key) };
 }

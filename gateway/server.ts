@@ -4,7 +4,7 @@
 import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
 import { onlineAgents } from '../engine/mod.ts';
 import type { RequestLookup } from './auth/roles.ts';
-import type { GatewayEngine } from './engine-port.ts';
+import { committedView, type GatewayEngine } from './engine-port.ts';
 import { InFlight } from './in-flight.ts';
 import { getRecommendations } from './http/customers-route.ts';
 import { DEFAULT_LIMITS, type GatewayContext, type GatewayLimits, type RouteHandler } from './http/context.ts';
@@ -184,7 +184,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     throw error;
   }
   const boundPort = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
-  presence.startGrace(onlineAgents({ get: <T>(key: string) => options.engine.read<T>(key) }));
+  presence.startGrace(onlineAgents(committedView(options.engine)));
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
 
   let closing: Promise<void> | undefined;

@@ -2,7 +2,7 @@
 export { customerProcessor } from './processor.ts';
 export type { Recommendations } from './processor.ts';
 export { customer360, customerProfile } from './context.ts';
-export { explain, isBlocked, resolveCustomer } from './identity/mod.ts';
+export { explain, isBlocked, isIdKind, resolveCustomer } from './identity/mod.ts';
 export type { IdentityOptions } from './identity/mod.ts';
 export type { RecommenderOptions } from './recommender/mod.ts';
 export type { CustomerOptions } from './types.ts';

@@ -7,31 +7,27 @@
 // else gets 403 whether or not that subject exists.
 
 import { idProblem, resolveCustomer, type Recommendations } from '../../engine/mod.ts';
-import { authenticate } from '../auth/authenticate.ts';
+import { committedView } from '../engine-port.ts';
+import { decoded, tokenHolderOf } from './caller.ts';
 import { mayRead } from '../auth/roles.ts';
 import { formatOfAccept } from './codec.ts';
 import type { RouteHandler } from './context.ts';
 
-export const DEFAULT_RECS_LIMIT = 20;
-export const MAX_RECS_LIMIT = 100;
+const DEFAULT_RECS_LIMIT = 20;
+const MAX_RECS_LIMIT = 100;
 
 type Answer = Recommendations | { error: 'unknown_location' | 'not_found' } | undefined;
 
 export const getRecommendations: RouteHandler = (reply, _res, req, ctx) => {
   const format = formatOfAccept(req.getHeader('accept'));
-  let subject: string;
-  let location: string | undefined;
-  try {
-    subject = decodeURIComponent(req.getParameter(0));
-    location = optional(req.getQuery('location'));
-  } catch {
-    return reply.error(400, 'bad_request', 'the subject or location is not valid percent-encoding', format);
-  }
+  const subject = decoded(reply, req.getParameter(0), 'the subject or location', format);
+  if (subject === undefined) return;
+  const rawLocation = req.getQuery('location');
+  const location = rawLocation === undefined || rawLocation === '' ? undefined : decoded(reply, rawLocation, 'the subject or location', format);
+  if (rawLocation && location === undefined) return;
   const limitText = req.getQuery('limit');
-  const auth = authenticate(req.getHeader('authorization'), ctx.secret);
-  if (!auth.ok) return reply.error(401, 'unauthorized', `invalid token (${auth.reason})`, format);
-  const principal = auth.principal;
-  if (principal.role === 'anonymous') return reply.error(401, 'unauthorized', 'a bearer token is required', format);
+  const principal = tokenHolderOf(reply, req, ctx, format);
+  if (principal === undefined) return;
 
   const limit = limitText === undefined || limitText === '' ? DEFAULT_RECS_LIMIT : Number(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RECS_LIMIT) {
@@ -42,7 +38,7 @@ export const getRecommendations: RouteHandler = (reply, _res, req, ctx) => {
     return reply.error(400, 'bad_request', `location ${idProblem(location, true)}`, format);
   }
 
-  const view = { get: <T>(key: string) => ctx.engine.read<T>(key) };
+  const view = committedView(ctx.engine);
   const customer = resolveCustomer(view, subject);
   // The customer itself, whichever of its ids the token and the path name.
   const own = principal.role === 'customer' && (principal.sub === subject || (customer !== undefined && resolveCustomer(view, principal.sub) === customer));
@@ -56,7 +52,3 @@ export const getRecommendations: RouteHandler = (reply, _res, req, ctx) => {
   }
   reply.json(200, answer, format);
 };
-
-function optional(raw: string | undefined): string | undefined {
-  return raw === undefined || raw === '' ? undefined : decodeURIComponent(raw);
-}

@@ -2,10 +2,10 @@
 // format once the engine has made the batch durable.
 
 import { EngineClosedError, type EventResult } from '../../engine/mod.ts';
-import { authenticate } from '../auth/authenticate.ts';
 import { maySend } from '../auth/roles.ts';
 import type { Principal } from '../auth/principal.ts';
 import { readBody, type BodyOutcome } from './body.ts';
+import { tokenHolderOf } from './caller.ts';
 import { decode, formatOfContentType, type WireFormat } from './codec.ts';
 import type { GatewayContext, RouteHandler } from './context.ts';
 import type { Reply } from './reply.ts';
@@ -14,10 +14,8 @@ export const postEvents: RouteHandler = (reply, res, req, ctx) => {
   const format = formatOfContentType(req.getHeader('content-type'));
   if (ctx.draining) return reply.error(503, 'unavailable', 'the server is shutting down', format);
 
-  const auth = authenticate(req.getHeader('authorization'), ctx.secret);
-  if (!auth.ok) return reply.error(401, 'unauthorized', `invalid token (${auth.reason})`, format);
-  const principal = auth.principal;
-  if (principal.role === 'anonymous') return reply.error(401, 'unauthorized', 'a bearer token is required', format);
+  const principal = tokenHolderOf(reply, req, ctx, format);
+  if (principal === undefined) return;
 
   const { maxBodyBytes } = ctx.limits;
   readBody(res, maxBodyBytes, req.getHeader('content-length'), (outcome) => {

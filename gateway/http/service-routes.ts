@@ -7,26 +7,21 @@
 // never tells them which request ids exist; only readers of everything get 404.
 
 import { idProblem, renderQueues, type QueueStats, type RequestStatus } from '../../engine/mod.ts';
-import { authenticate } from '../auth/authenticate.ts';
-import type { Principal } from '../auth/principal.ts';
 import { mayRead } from '../auth/roles.ts';
+import { committedView } from '../engine-port.ts';
 import { partiesOf } from '../request-lookup.ts';
-import { formatOfAccept, type WireFormat } from './codec.ts';
-import type { GatewayContext, RouteHandler } from './context.ts';
-import type { Reply } from './reply.ts';
+import { decoded, tokenHolderOf } from './caller.ts';
+import { formatOfAccept } from './codec.ts';
+import type { RouteHandler } from './context.ts';
 
 /** Queue permissions are per family (`queue/*`): any queue topic stands for all of them. */
 const ANY_QUEUE = 'queue/*';
 
 export const getRequest: RouteHandler = (reply, _res, req, ctx) => {
   const format = formatOfAccept(req.getHeader('accept'));
-  let id: string;
-  try {
-    id = decodeURIComponent(req.getParameter(0));
-  } catch {
-    return reply.error(400, 'bad_request', 'the request id is not valid percent-encoding', format);
-  }
-  const principal = principalOf(reply, req.getHeader('authorization'), ctx, format);
+  const id = decoded(reply, req.getParameter(0), 'the request id', format);
+  if (id === undefined) return;
+  const principal = tokenHolderOf(reply, req, ctx, format);
   if (principal === undefined) return;
 
   const topic = `request/${id}`;
@@ -44,12 +39,12 @@ export const getRequest: RouteHandler = (reply, _res, req, ctx) => {
 
 export const getQueues: RouteHandler = (reply, _res, req, ctx) => {
   const format = formatOfAccept(req.getHeader('accept'));
-  const principal = principalOf(reply, req.getHeader('authorization'), ctx, format);
+  const principal = tokenHolderOf(reply, req, ctx, format);
   if (principal === undefined) return;
   if (!mayRead(principal, ANY_QUEUE, { publicStock: ctx.publicStock })) {
     return reply.error(403, 'forbidden', 'this token may not read the queues', format);
   }
-  const queues = renderQueues({ get: <T>(key: string) => ctx.engine.read<T>(key) });
+  const queues = renderQueues(committedView(ctx.engine));
   const now = ctx.now();
   // fromEntries defines own properties, so even a topic named `__proto__` is just a key, and
   // the plain object encodes the same in JSON and msgpack.
@@ -63,12 +58,4 @@ export const getQueues: RouteHandler = (reply, _res, req, ctx) => {
 function live(stats: QueueStats, now: number): QueueStats {
   const since = Math.max(0, now - stats.asOf);
   return { ...stats, longestWaitMs: stats.waiting > 0 ? stats.longestWaitMs + since : 0, asOf: Math.max(now, stats.asOf) };
-}
-
-/** The caller, or undefined once it has been answered 401 (a bad token, or none at all). */
-function principalOf(reply: Reply, authorization: string, ctx: GatewayContext, format: WireFormat): Principal | undefined {
-  const auth = authenticate(authorization, ctx.secret);
-  if (!auth.ok) return void reply.error(401, 'unauthorized', `invalid token (${auth.reason})`, format);
-  if (auth.principal.role === 'anonymous') return void reply.error(401, 'unauthorized', 'a bearer token is required', format);
-  return auth.principal;
 }

@@ -1,26 +1,21 @@
 // GET /v1/stock/:sku (contract §4): the committed totals of one SKU with its locations.
 
 import { idProblem } from '../../engine/mod.ts';
-import { authenticate } from '../auth/authenticate.ts';
+import { callerOf, decoded } from './caller.ts';
 import { mayRead } from '../auth/roles.ts';
 import { formatOfAccept } from './codec.ts';
 import type { RouteHandler } from './context.ts';
 
 export const getStock: RouteHandler = (reply, _res, req, ctx) => {
   const format = formatOfAccept(req.getHeader('accept'));
-  let sku: string;
-  try {
-    sku = decodeURIComponent(req.getParameter(0));
-  } catch {
-    return reply.error(400, 'bad_request', 'the sku is not valid percent-encoding', format);
-  }
-
-  const auth = authenticate(req.getHeader('authorization'), ctx.secret);
-  if (!auth.ok) return reply.error(401, 'unauthorized', `invalid token (${auth.reason})`, format);
+  const sku = decoded(reply, req.getParameter(0), 'the sku', format);
+  if (sku === undefined) return;
+  const principal = callerOf(reply, req, ctx, format);
+  if (principal === undefined) return;
   const topic = `stock/${sku}`;
-  if (!mayRead(auth.principal, topic, { publicStock: ctx.publicStock, lookupRequest: ctx.lookupRequest })) {
+  if (!mayRead(principal, topic, { publicStock: ctx.publicStock, lookupRequest: ctx.lookupRequest })) {
     // Anonymous callers are told to authenticate; a token that is merely not enough is forbidden.
-    return auth.principal.role === 'anonymous'
+    return principal.role === 'anonymous'
       ? reply.error(401, 'unauthorized', 'stock is not public on this server; a bearer token is required', format)
       : reply.error(403, 'forbidden', 'this token may not read stock', format);
   }

@@ -50,3 +50,10 @@ export class OutMessage {
 export function updateMessage(topic: string, seq: number, data: unknown, ts: number): OutMessage {
   return new OutMessage({ op: 'update', topic, seq, data, ts }, topic, seq);
 }
+
+export type WsErrorCode = 'bad_frame' | 'forbidden' | 'too_many_subscriptions' | 'rate_limited' | 'unavailable';
+
+/** `{"op":"error","code","message","ref?"}`, with extra fields such as the topic it ends. */
+export function errorMessage(code: WsErrorCode, message: string, ref?: string, extra: Record<string, unknown> = {}): OutMessage {
+  return new OutMessage(ref === undefined ? { op: 'error', code, message, ...extra } : { op: 'error', code, message, ref, ...extra });
+}

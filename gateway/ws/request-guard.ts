@@ -9,7 +9,7 @@
 
 import { mayRead, type RequestParties } from '../auth/roles.ts';
 import type { WsConnection } from './connection.ts';
-import { OutMessage } from './out-message.ts';
+import { errorMessage } from './out-message.ts';
 import type { SubscriptionGuard } from './topic-hub.ts';
 
 const PREFIX = 'request/';
@@ -41,8 +41,6 @@ export const requestGuard: SubscriptionGuard<WsConnection> = {
 
   ended(conn, topic) {
     conn.topics.delete(topic);
-    conn.push(
-      new OutMessage({ op: 'error', code: 'forbidden', message: `${topic} is no longer assigned to you`, ref: topic, topic }),
-    );
+    conn.push(errorMessage('forbidden', `${topic} is no longer assigned to you`, topic, { topic }));
   },
 };

@@ -10,11 +10,10 @@ import type { InFlight } from '../in-flight.ts';
 import type { WsConnection } from './connection.ts';
 import { CLOSE, type WsLimits } from './limits.ts';
 import { opToEvent, parseOp, type ClientOp } from './ops.ts';
-import { OutMessage } from './out-message.ts';
+import { errorMessage, OutMessage } from './out-message.ts';
 import type { TopicHub } from './topic-hub.ts';
 
 /** Error codes of the WebSocket endpoint (contract §5 plus `bad_frame`, `too_many_subscriptions`). */
-export type WsErrorCode = 'bad_frame' | 'forbidden' | 'too_many_subscriptions' | 'rate_limited' | 'unavailable';
 
 export interface SessionContext {
   engine: GatewayEngine;
@@ -36,12 +35,12 @@ export function handleFrame(ctx: SessionContext, conn: WsConnection, frame: Arra
   // Parsed before the rate check (a frame is at most 64 KiB): a refused op is named by its ref,
   // so the client knows which sub, unsub or call was dropped and can retry it.
   if (!conn.bucket.take()) {
-    return conn.deliver(error('rate_limited', 'too many ops; slow down and resend', parsed.ok ? refOf(parsed.op) : undefined));
+    return conn.deliver(errorMessage('rate_limited', 'too many ops; slow down and resend', parsed.ok ? refOf(parsed.op) : undefined));
   }
   if (!parsed.ok) {
     conn.badFrames++;
     if (conn.badFrames >= ctx.limits.maxBadFrames) return conn.end(CLOSE.policy, 'too many bad frames');
-    return conn.deliver(error('bad_frame', parsed.message, parsed.ref));
+    return conn.deliver(errorMessage('bad_frame', parsed.message, parsed.ref));
   }
   dispatch(ctx, conn, parsed.op);
 }
@@ -71,11 +70,11 @@ function dispatch(ctx: SessionContext, conn: WsConnection, op: ClientOp): void {
 }
 
 function subscribe(ctx: SessionContext, conn: WsConnection, topic: string, since?: number, epoch?: string): void {
-  if (parseTopic(topic) === undefined) return conn.deliver(error('bad_frame', `no such topic ${JSON.stringify(topic.slice(0, 200))}`, topic));
+  if (parseTopic(topic) === undefined) return conn.deliver(errorMessage('bad_frame', `no such topic ${JSON.stringify(topic.slice(0, 200))}`, topic));
   const readable = mayRead(conn.principal, topic, { publicStock: ctx.publicStock, lookupRequest: ctx.lookupRequest, transport: 'ws' });
-  if (!readable) return conn.deliver(error('forbidden', 'this token may not read this topic', topic));
+  if (!readable) return conn.deliver(errorMessage('forbidden', 'this token may not read this topic', topic));
   if (!conn.topics.has(topic) && conn.topics.size >= ctx.limits.maxSubscriptions) {
-    return conn.deliver(error('too_many_subscriptions', `at most ${ctx.limits.maxSubscriptions} subscriptions per connection`, topic));
+    return conn.deliver(errorMessage('too_many_subscriptions', `at most ${ctx.limits.maxSubscriptions} subscriptions per connection`, topic));
   }
   // A repeated sub starts over: anything still queued for the old one would duplicate the replay.
   conn.forget(topic);
@@ -88,7 +87,7 @@ function subscribe(ctx: SessionContext, conn: WsConnection, topic: string, since
 
 function send(ctx: SessionContext, conn: WsConnection, event: Record<string, unknown>, ref: string | undefined): void {
   if (!maySend(conn.principal, event, { lookupRequest: ctx.lookupRequest })) {
-    return conn.deliver(error('forbidden', 'this token may not send this event', ref));
+    return conn.deliver(errorMessage('forbidden', 'this token may not send this event', ref));
   }
   if (ctx.isDraining()) return conn.deliver(result(ref ?? null, unavailable('the server is shutting down')));
   ctx.inFlight.enter();
@@ -118,6 +117,3 @@ function unavailable(message: string): EventResult {
   return { id: null, ok: false, error: { code: 'unavailable', message } };
 }
 
-function error(code: WsErrorCode, message: string, ref?: string): OutMessage {
-  return new OutMessage(ref === undefined ? { op: 'error', code, message } : { op: 'error', code, message, ref });
-}

@@ -13,6 +13,11 @@ export const MAX_ID_CHARS = MAX_ID_LENGTH;
 /** A kind prefix: short and plain, so `a@b.c` or `+86:138` stay bare customer ids. */
 const KIND = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
 
+/** Whether `kind` can be an id's kind (`phone`, `email`, …; `customer` for bare ids). */
+export function isIdKind(kind: string): boolean {
+  return KIND.test(kind);
+}
+
 function split(id: string): { kind: string; value: string } {
   const colon = id.indexOf(':');
   if (colon > 0) {

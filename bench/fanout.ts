@@ -12,7 +12,7 @@ import { fmtInt, fmtMs, printTable, type Spread } from './report.ts';
 import { defaultWorkers } from '../loadgen/subscriber-pool.ts';
 
 export const FANOUT_FLAGS: FlagSpec[] = [
-  { name: 'targets', kind: 'value', valueName: 'LIST', help: `comma-separated subset of ${TARGETS.join(',')} (default all, in that order)` },
+  { name: 'targets', kind: 'value', valueName: 'LIST', help: `comma-separated subset of ${TARGETS.join(',')} (default all; the order rotates from run to run)` },
   { name: 'quick', kind: 'switch', help: 'smaller defaults: 1,000 subscribers, 5,000 events/s, 10 s + 3 s warm-up' },
   { name: 'subscribers', kind: 'value', valueName: 'N', help: 'WebSocket clients, one stock/<sku> topic each, SKUs drawn Zipf (default 10000)' },
   { name: 'skus', kind: 'value', valueName: 'N', help: 'SKUs in the workload, × 10 locations (default 10000)' },

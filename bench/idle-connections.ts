@@ -1,12 +1,10 @@
 // `omni bench idle-conns`: server memory per idle WebSocket connection. Spawns the server as a
 // child process, reads its resident set (VmRSS) after a warm-up, opens N connections with the
 // load generator's wire client — each subscribed to one stock/<sku> topic, or to none — waits
-// until every one is subscribed, lets the server settle (no forced GC: a real server does not
-// get one either), reads VmRSS again and reports ΔRSS / N. Issue target: ≤ 4 KiB per idle
-// connection at 10,000 connections.
-//
-// `measureIdleConnections` takes any server (a spawn and the subscriber protocol it speaks), so
-// the ws and Socket.IO peers of the fan-out bench can be measured the same way.
+// until every one is subscribed, lets the server settle, reads VmRSS again and reports ΔRSS / N
+// as left (a real server gets no forced GC), then the same after a full GC run in the child
+// through its inspector (inspector-gc.ts). Issue target: ≤ 4 KiB per idle connection at 10,000
+// connections.
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';

@@ -10,7 +10,6 @@ export const INSPECT_FLAG = '--inspect=127.0.0.1:0';
 
 export interface HeapAfterGc {
   heapUsedKiB: number;
-  externalKiB: number;
 }
 
 /** Runs a full GC in the child whose stderr so far is `stderr`; resolves with its heap after it. */
@@ -26,9 +25,9 @@ export async function collectGarbage(stderr: string, timeoutMs = 30_000): Promis
     const call = inspectorCalls(socket, timeoutMs);
     await call('HeapProfiler.collectGarbage', {});
     const answer = (await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true })) as { result?: { value?: string } };
-    const usage = JSON.parse(answer.result?.value ?? '{}') as { heapUsed?: number; external?: number };
+    const usage = JSON.parse(answer.result?.value ?? '{}') as { heapUsed?: number };
     if (typeof usage.heapUsed !== 'number') throw new Error('the child did not report process.memoryUsage()');
-    return { heapUsedKiB: Math.round(usage.heapUsed / 1024), externalKiB: Math.round((usage.external ?? 0) / 1024) };
+    return { heapUsedKiB: Math.round(usage.heapUsed / 1024) };
   } finally {
     socket.close();
   }

@@ -7,13 +7,12 @@
 // `--scale K` first ingests K−1 older copies of the training sessions (distinct customers,
 // shifted back in time) so the query latency is measured with that many sessions stored.
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultProcessors, openEngine, type BatchStats, type Durability, type Engine, type InputEvent, type Recommendations } from '../engine/mod.ts';
 import { UsageError, describeFlags, readFlags, type FlagSpec } from './flags.ts';
 import { readSessions, type Session } from './recs-eval.ts';
+import { freshDir, removeDir } from './server-process.ts';
 import { fmtInt, fmtLatency, latencyHistogram, summariseLatency, type LatencySummary } from './report.ts';
 
 const DATA = resolve(fileURLToPath(new URL('../../shared/data/yoochoose-100k/', import.meta.url)));
@@ -87,7 +86,7 @@ const IN_FLIGHT = 4;
 export async function runRecsBench(o: RecsBenchOptions): Promise<RecsBenchResult> {
   const train = readSessions(o.train);
   const test = readSessions(o.test).slice(0, o.testSessions);
-  const dir = mkdtempSync(join(tmpdir(), 'omni-bench-recs-'));
+  const dir = freshDir('recs');
   const engine = await openEngine({ path: dir, processors: defaultProcessors(), durability: o.durability, ...(o.cacheEntries ? { cacheEntries: o.cacheEntries } : {}) });
   try {
     const batches: BatchStats[] = [];
@@ -120,7 +119,7 @@ export async function runRecsBench(o: RecsBenchOptions): Promise<RecsBenchResult
     return result;
   } finally {
     await engine.close();
-    rmSync(dir, { recursive: true, force: true });
+    removeDir(dir);
   }
 }
 

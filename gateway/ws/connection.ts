@@ -14,7 +14,6 @@ import type { OutMessage, WsFormat } from './out-message.ts';
 import { TokenBucket } from './rate-limit.ts';
 import type { Expiring } from './token-expiry.ts';
 import type { Subscriber } from './topic-hub.ts';
-import { isStateTopic } from './topic-kind.ts';
 
 export type SentKind = 'state' | 'event' | 'control';
 
@@ -79,7 +78,7 @@ export class WsConnection implements Subscriber, Expiring {
   /** Queues a message (never sends: callers may be iterating shared state). */
   push(message: OutMessage): void {
     if (this.closed) return;
-    const stateTopic = message.seq !== undefined && message.topic !== undefined && isStateTopic(message.topic) ? message.topic : undefined;
+    const stateTopic = message.stateUpdate ? message.topic : undefined;
     if (stateTopic !== undefined) {
       const pending = this.#pendingState?.get(stateTopic);
       if (pending !== undefined) {
@@ -162,7 +161,7 @@ export class WsConnection implements Subscriber, Expiring {
       const slot = this.#take(this.#head);
       if (slot === undefined) continue;
       const status = ws.send(slot.message.encode(this.format), this.format === 'msgpack');
-      this.counters.sent(slot.message.seq === undefined ? 'control' : isStateTopic(slot.message.topic!) ? 'state' : 'event');
+      this.counters.sent(slot.message.seq === undefined ? 'control' : slot.message.stateUpdate ? 'state' : 'event');
       // 2 = dropped by uWS's maxBackpressure: we stay far below it, so this means the bound
       // was misconfigured; a lost event must not go unnoticed, so the client resumes instead.
       if (status === 2) return this.#slowClose();

@@ -2,6 +2,7 @@
 // one update fanned out to thousands of subscribers costs one JSON.stringify (and one pack).
 
 import { pack } from 'msgpackr';
+import { isStateTopic } from './topic-kind.ts';
 
 export type WsFormat = 'json' | 'msgpack';
 
@@ -13,6 +14,7 @@ export class OutMessage {
    * encodings made later (the first msgpack subscriber's flush) count against the history bound.
    */
   meter: ((bytes: number) => void) | undefined;
+  #stateUpdate: boolean | undefined;
 
   constructor(
     readonly body: Record<string, unknown>,
@@ -20,6 +22,11 @@ export class OutMessage {
     readonly topic?: string,
     readonly seq?: number,
   ) {}
+
+  /** An update of a state topic (may be conflated): decided once per message, not per subscriber. */
+  get stateUpdate(): boolean {
+    return (this.#stateUpdate ??= this.seq !== undefined && this.topic !== undefined && isStateTopic(this.topic));
+  }
 
   encode(format: WsFormat): string | Buffer {
     if (format === 'json') {

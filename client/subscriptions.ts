@@ -149,6 +149,20 @@ export class Subscriptions {
     }
   }
 
+  /**
+   * The server ended a subscription as a matter of course (`ended`): every listener hears why,
+   * and the topic is forgotten, so no reconnect asks for it again.
+   */
+  handleEnded(topic: string, reason: string): void {
+    const t = this.#topics.get(topic);
+    if (!t) return;
+    this.#topics.delete(topic);
+    for (const listener of [...t.listeners]) {
+      const onEnd = listener.handlers.onEnd;
+      if (onEnd) this.#call(() => onEnd.call(listener.handlers, reason));
+    }
+  }
+
   /** An error frame about a topic; returns false if no such topic is subscribed. */
   handleError(topic: string, code: string, message: string): boolean {
     const t = this.#topics.get(topic);
@@ -167,8 +181,8 @@ export class Subscriptions {
     } else if (REFUSALS.has(code) && (t.seq === undefined || code === 'forbidden')) {
       // Refused for good (the token may not read it, no such topic, too many): forget it, or
       // every reconnect would ask again and a later subscribe would wait forever. `forbidden`
-      // after the snapshot too: the server ended a subscription the token may no longer read
-      // (an agent's request/<id> once the request is no longer assigned to it).
+      // after the snapshot too: a server that ends a subscription by refusing it (the current
+      // one sends `ended` instead, see handleEnded).
       this.#topics.delete(topic);
     }
     return true;

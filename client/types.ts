@@ -1,4 +1,4 @@
-// Shapes shared by the SDK: the wire protocol (contract §5), the WebSocket surface it needs, and
+// Shapes shared by the SDK: the wire protocol (docs/protocol.md §5), the WebSocket surface it needs, and
 // the options and callbacks an application sees. Kept free of DOM and Node types so the same code
 // type-checks and runs in browsers and in Node (where the caller passes the 'ws' package).
 
@@ -32,7 +32,7 @@ export const OPEN = 1;
 
 export type Format = 'json' | 'msgpack';
 
-/** An event as in contract §3: an id (the idempotency key) and a type, plus its fields. */
+/** An event as in docs/protocol.md §3: an id (the idempotency key) and a type, plus its fields. */
 export interface OmniEvent {
   id: string;
   type: string;
@@ -56,6 +56,8 @@ export interface SnapshotFrame { op: 'snapshot'; topic: string; seq: number; epo
 export interface UpdateFrame { op: 'update'; topic: string; seq: number; data: unknown; ts: number }
 export interface ErrorFrame { op: 'error'; code: string; message: string; ref?: string; topic?: string }
 export interface PongFrame { op: 'pong'; id?: string }
+/** The server ended a subscription as a matter of course, e.g. an agent's `request/<id>` once the request is completed (`reason`). */
+export interface EndedFrame { op: 'ended'; topic: string; reason: string }
 
 /** The answer to an event or op. Extra fields (e.g. `allocation`, `duplicate`) ride along. */
 export interface ResultFrame {
@@ -67,7 +69,7 @@ export interface ResultFrame {
   [field: string]: unknown;
 }
 
-export type ServerFrame = SnapshotFrame | UpdateFrame | ErrorFrame | PongFrame | ResultFrame;
+export type ServerFrame = SnapshotFrame | UpdateFrame | ErrorFrame | PongFrame | ResultFrame | EndedFrame;
 
 // ---- Application-facing options and callbacks ------------------------------------------------
 
@@ -127,6 +129,12 @@ export interface SubscriptionHandlers<T = unknown> {
   onGap?(): void;
   /** A server error about this topic; after a refusal for good (e.g. `forbidden`) the SDK forgets the topic. */
   onError?(error: Error): void;
+  /**
+   * The server ended the subscription as a matter of course: `reason` `completed` (the request
+   * was completed) or `unassigned` (an agent's request went to someone else). Nothing more comes
+   * and the SDK forgets the topic; subscribe again to follow it anew.
+   */
+  onEnd?(reason: string): void;
 }
 
 export interface CloseInfo {

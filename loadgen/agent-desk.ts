@@ -95,7 +95,7 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
     if (kind === 'accept') acceptSentAt.set(request, epochMs());
     send({ op: kind, request, id, ...extra });
   };
-  // Unsubscribed first: a completion ends the agent's read of `request/<id>` with a `forbidden`.
+  // Unsubscribed first: a completion ends the agent's read of `request/<id>` (`ended`) anyway.
   const completeIfDone = (request: string) => {
     const w = work.get(request);
     if (w === undefined || !w.handled || w.chat !== undefined) return;
@@ -195,8 +195,8 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
       if (typeof msg === 'string') return tally.error(msg);
       const msgTopic = typeof msg.topic === 'string' ? msg.topic : '';
       if (msgTopic.startsWith('request/') && (msg.op === 'snapshot' || msg.op === 'update')) return onRequestTopic(msgTopic.slice('request/'.length), msg, now);
-      // The read of a request ends with `forbidden` once it is no longer ours: expected after our completion.
-      if (msg.op === 'error' && msg.code === 'forbidden' && msgTopic.startsWith('request/') && !work.has(msgTopic.slice('request/'.length))) return;
+      // The read of a request ends (`ended`) once it is no longer ours: expected after our completion.
+      if (msg.op === 'ended' && msgTopic.startsWith('request/') && !work.has(msgTopic.slice('request/'.length))) return;
       switch (msg.op) {
         case 'snapshot':
           return msg.topic === topic ? tally.ready() : tally.error(`snapshot of ${String(msg.topic)}`);

@@ -205,6 +205,27 @@ describe('connecting and subscribing', () => {
     expect(r.log).toEqual(['err forbidden']);
     expect(client.connected).toBe(true);
   });
+
+  it('a subscription the server ends (a completed request) reaches onEnd, not onError, and is not asked for again', () => {
+    const client = open();
+    last().serverAccept();
+    const r = recorder();
+    const errors: Error[] = [];
+    client.on('error', (e) => void errors.push(e));
+    const stop = client.subscribe('request/r1', { ...r.handlers, onEnd: (reason: string) => void r.log.push(`end ${reason}`) });
+    last().serverPush(snap('request/r1', 2, null));
+    last().serverPush(upd('request/r1', 3, { type: 'status', request: 'r1', status: 'completed' }));
+    last().serverPush({ op: 'ended', topic: 'request/r1', reason: 'completed' });
+    expect(r.log).toEqual(['snap 2 null', 'upd 3 {"type":"status","request":"r1","status":"completed"}', 'end completed']);
+    expect(errors).toEqual([]);
+    expect(client.position('request/r1')).toBeUndefined();
+    last().sent.length = 0;
+    stop(); // the server already dropped it: nothing to unsub
+    last().serverDrop(1006);
+    vi.advanceTimersByTime(60_000);
+    last().serverAccept();
+    expect(last().frames).toEqual([]);
+  });
 });
 
 describe('reconnect and resume', () => {
@@ -376,11 +397,11 @@ describe('calls and answers', () => {
     last().serverPush({ op: 'result', ref: 'e2', ok: false, error: { code: 'insufficient_stock', message: 'no' } });
     last().serverPush({ op: 'result', ref: 'e1', ok: true, duplicate: true });
     last().serverPush({ op: 'result', ref: accept.id, ok: true });
-    last().serverPush({ op: 'error', code: 'forbidden', message: 'not yours', ref: 'mine' });
+    last().serverPush({ op: 'result', ref: 'mine', ok: false, error: { code: 'forbidden', message: 'not yours' } });
     await expect(a).resolves.toMatchObject({ ref: 'e1', ok: true, duplicate: true });
     await expect(b).rejects.toMatchObject({ name: 'ServerError', code: 'insufficient_stock' });
     await expect(c).resolves.toMatchObject({ ok: true });
-    await expect(d).rejects.toBeInstanceOf(ServerError);
+    await expect(d).rejects.toMatchObject({ name: 'ServerError', code: 'forbidden' });
   });
 
   it('rejects calls on the wire when the socket closes; calls made while down go out on the next open', async () => {

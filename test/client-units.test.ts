@@ -93,6 +93,22 @@ describe('Subscriptions', () => {
     expect(subs.position('request/q1')).toBeUndefined();
   });
 
+  it('an ended topic tells every listener why and is forgotten; its stop sends no unsub', () => {
+    const sent: unknown[] = [];
+    const subs = new Subscriptions((frame) => void sent.push(frame), () => {});
+    const heard: string[] = [];
+    const stop = subs.add('request/q1', { onSnapshot: () => {}, onUpdate: () => {}, onError: () => void heard.push('error'), onEnd: (reason) => void heard.push(`a ${reason}`) });
+    subs.add('request/q1', { onSnapshot: () => {}, onUpdate: () => {}, onEnd: (reason) => void heard.push(`b ${reason}`) });
+    subs.handleSnapshot({ op: 'snapshot', topic: 'request/q1', seq: 3, epoch: 'E', data: null });
+    subs.handleEnded('request/q1', 'unassigned');
+    expect(heard).toEqual(['a unassigned', 'b unassigned']);
+    expect(subs.position('request/q1')).toBeUndefined();
+    sent.length = 0;
+    stop();
+    subs.onOpen();
+    expect(sent).toEqual([]);
+  });
+
   it('keeps a subscribed topic on a refusal that is not about access', () => {
     const sent: unknown[] = [];
     const subs = new Subscriptions((frame) => void sent.push(frame), () => {});

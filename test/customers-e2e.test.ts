@@ -57,12 +57,12 @@ describe('kiosks over WebSocket', () => {
     expect(skus(second.data.items)).not.toContain('C');
 
     kiosk.send({ op: 'event', event: { id: 'elsewhere', type: 'kiosk.identified', kiosk: 'k1', location: 'S2', subject: 'phone:+8613800000000' } });
-    expect((await kiosk.next((m) => m.ref === 'elsewhere')).msg).toMatchObject({ op: 'error', code: 'forbidden' });
+    expect((await kiosk.next((m) => m.ref === 'elsewhere')).msg).toMatchObject({ op: 'result', ok: false, error: { code: 'forbidden' } });
     // The shopper browsing on the kiosk: activity at its own store only.
     kiosk.send({ op: 'event', event: { id: 'tap', type: 'activity.viewed', subject: 'phone:+8613800000000', sku: 'D', channel: 'kiosk', location: 'S1', ts: T0 + 6 * 3600_000 } });
     expect((await kiosk.next((m) => m.ref === 'tap')).msg).toMatchObject({ op: 'result', ok: true, customer: 'phone:+8613800000000', session: 'phone:+8613800000000#2' });
     kiosk.send({ op: 'event', event: { id: 'far', type: 'activity.viewed', subject: 'phone:+8613800000000', sku: 'D', channel: 'kiosk', location: 'S2' } });
-    expect((await kiosk.next((m) => m.ref === 'far')).msg).toMatchObject({ op: 'error', code: 'forbidden' });
+    expect((await kiosk.next((m) => m.ref === 'far')).msg).toMatchObject({ op: 'result', ok: false, error: { code: 'forbidden' } });
   });
 });
 

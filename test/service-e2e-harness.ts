@@ -94,7 +94,7 @@ export async function startServiceServer(options: ServerOptions = {}, dataDir?: 
 
 export interface InboxItem {
   topic: string;
-  kind: 'snapshot' | 'update' | 'error';
+  kind: 'snapshot' | 'update' | 'error' | 'ended';
   data?: any;
   code?: string;
 }
@@ -159,7 +159,8 @@ export class Party {
   /**
    * Subscribes and resolves with 'ok' once the snapshot arrived (later updates are then
    * certain to be seen), or with the error code that refused it. A subscription the server
-   * ends later (`forbidden` after a reassignment) is dropped here too, so it can be asked for again.
+   * ends later (`ended` after a completion or a reassignment) is dropped here too, so it can be
+   * asked for again; the end is in the inbox with its reason as `code`.
    */
   subscribe(topic: string): Promise<'ok' | string> {
     const from = this.inbox.items.length;
@@ -169,6 +170,10 @@ export class Party {
       onError: (error) => {
         this.unsubscribe(topic);
         this.inbox.push({ topic, kind: 'error', code: (error as { code?: string }).code });
+      },
+      onEnd: (reason) => {
+        this.unsubscribe(topic);
+        this.inbox.push({ topic, kind: 'ended', code: reason });
       },
     });
     this.#stops.set(topic, stop);
@@ -185,14 +190,14 @@ export class Party {
     return this.inbox.next((item) => item.topic === topic && item.kind === 'update' && matches(item.data, fields), from).then((item) => item.data);
   }
 
-  /** The first error on `topic` from inbox index `from`. */
-  error(topic: string, from = 0): Promise<string> {
-    return this.inbox.next((item) => item.topic === topic && item.kind === 'error', from).then((item) => item.code!);
+  /** The reason the server ended the subscription to `topic`, from inbox index `from`. */
+  ended(topic: string, from = 0): Promise<string> {
+    return this.inbox.next((item) => item.topic === topic && item.kind === 'ended', from).then((item) => item.code!);
   }
 
   /** The state of a state topic once it matches `fields` (the snapshot counts). */
   state(topic: string, fields: Record<string, unknown>): Promise<any> {
-    return this.inbox.next((item) => item.topic === topic && item.kind !== 'error' && matches(item.data, fields)).then((item) => item.data);
+    return this.inbox.next((item) => item.topic === topic && (item.kind === 'snapshot' || item.kind === 'update') && matches(item.data, fields)).then((item) => item.data);
   }
 
   get mark(): number {

@@ -1,4 +1,4 @@
-// The service domain end to end over WebSocket (issue C): agent desks and customers are SDK
+// The service domain end to end over WebSocket: agent desks and customers are SDK
 // clients against a real gateway and engine. Offers, chat, declines, timeouts, desk presence
 // and the permissions that follow an assignment, each observed as messages arriving.
 
@@ -63,9 +63,11 @@ describe('service end to end', () => {
     await c1.update('request/r1', { type: 'status', status: 'completed' });
     await a1.update('agent/a1', { type: 'offer', request: 'r2' }, mark);
     await c2.update('request/r2', { type: 'status', status: 'offered' });
-    // No longer its request: the completion is the last it hears of it.
+    // No longer its request: the completion is the last it hears of it, and the subscription
+    // ends quietly — an end with its reason, not an error.
     await a1.update('request/r1', { type: 'status', status: 'completed' }, mark);
-    expect(await a1.error('request/r1', mark)).toBe('forbidden');
+    expect(await a1.ended('request/r1', mark)).toBe('completed');
+    expect(a1.inbox.items.slice(mark).filter((i) => i.kind === 'error')).toEqual([]);
   });
 
   it('decline → the next agent gets the offer, and the decliner is not offered it again', async () => {
@@ -203,13 +205,16 @@ describe('service permissions over WebSocket', () => {
     await expect(c2.say('r1', 'hi')).rejects.toMatchObject({ code: 'forbidden' });
     await expect(c1.accept('r1')).rejects.toMatchObject({ code: 'forbidden' });
     await expect(c1.client.send(requested('rq-x', 'rx', 'c2'))).rejects.toMatchObject({ code: 'forbidden' });
-    for (const type of ['agent.connected', 'agent.disconnected', 'agent.offline']) {
+    for (const type of ['agent.connected', 'agent.disconnected']) {
       await expect(a1.client.send({ id: `a1-${type}`, type, agent: 'a1' })).rejects.toMatchObject({ code: 'forbidden' });
     }
+    // A desk signs only its own agent on and off.
+    await expect(a1.client.send({ id: 'a1-offline-a2', type: 'agent.offline', agent: 'a2' })).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(a1.client.send(agentOnline('a1-online-a2', 'a2', 9))).rejects.toMatchObject({ code: 'forbidden' });
     await expect(a1.client.send({ id: 'a1-decline-for-a2', type: 'service.declined', request: 'r1', agent: 'a2' })).rejects.toMatchObject({ code: 'forbidden' });
   });
 
-  it("reassignment ends the old agent's request subscription with forbidden; the new agent reads it", async () => {
+  it("reassignment ends the old agent's request subscription (unassigned); the new agent reads it", async () => {
     const s = await server();
     const { a1, a2, c1 } = await twoDesksAndACustomer(s);
     await c1.client.send(requested('rq-r1', 'r1', 'c1'));
@@ -222,7 +227,7 @@ describe('service permissions over WebSocket', () => {
     await s.ingest({ id: 'off-a1', type: 'agent.offline', agent: 'a1' });
     await a1.update('agent/a1', { type: 'revoked', request: 'r1', reason: 'offline' }, mark);
     await a1.update('request/r1', { type: 'status', status: 'offered' }, mark);
-    expect(await a1.error('request/r1', mark)).toBe('forbidden');
+    expect(await a1.ended('request/r1', mark)).toBe('unassigned');
 
     await a2.update('agent/a2', { type: 'offer', request: 'r1' });
     await a2.accept('r1');

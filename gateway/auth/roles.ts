@@ -1,4 +1,4 @@
-// Who may read which topic and send which event (contract §2). Pure functions: the only outside
+// Who may read which topic and send which event (the roles table of docs/protocol.md §2). Pure functions: the only outside
 // knowledge they need, who a service request belongs to, is passed in as a lookup so the same
 // rules serve HTTP and WebSocket and can be tested without an engine.
 
@@ -17,11 +17,11 @@ export interface RequestParties {
 export type RequestLookup = (requestId: string) => RequestParties | undefined;
 
 export interface ReadOptions {
-  /** Contract §1 `--public-stock`: anonymous clients may read `stock/*`. */
+  /** `omni serve --public-stock`: anonymous clients may read `stock/*`. */
   publicStock: boolean;
   /** Without it, `request/<id>` is readable only by roles that read everything. */
   lookupRequest?: RequestLookup;
-  /** The ingest role reads over HTTP only (contract §2). Defaults to 'http'. */
+  /** The ingest role reads over HTTP only (docs/protocol.md §2). Defaults to 'http'. */
   transport?: 'http' | 'ws';
 }
 
@@ -98,6 +98,11 @@ export function maySend(principal: Principal, event: unknown, options: SendOptio
     }
     case 'agent':
       switch (type) {
+        // A desk signs its own agent on and off: the skills and capacity it declares are
+        // trusted, as its status is. Presence (agent.connected / agent.disconnected) stays the
+        // gateway's, which sees the desks open and close.
+        case 'agent.online':
+        case 'agent.offline':
         case 'agent.status':
         case 'service.accepted':
         case 'service.declined':

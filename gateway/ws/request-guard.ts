@@ -1,18 +1,22 @@
-// An agent reads `request/<id>` only while the request is assigned to it (contract §2); the
-// assignment changes inside the engine, after the agent subscribed. Every change of a request's
-// status is published on its topic as a `status` message saying who has it now, so the hub can
-// re-judge an agent's subscription from the message alone, without reading state: the status
-// message that takes the request away (re-queued, offered or assigned to another agent,
-// completed) is the last one the agent gets, followed by a `forbidden` error naming the topic.
+// An agent reads `request/<id>` only while the request is assigned to it (docs/protocol.md §2);
+// the assignment changes inside the engine, after the agent subscribed. Every change of a
+// request's status is published on its topic as a `status` message saying who has it now, so the
+// hub can re-judge an agent's subscription from the message alone, without reading state: the
+// status message that takes the request away (completed, re-queued, offered or assigned to another
+// agent) is the last one the agent gets, followed by `{"op":"ended","topic","reason"}`. That is the
+// normal end of a conversation, not a refusal, so it is not an `error`.
 // Customers own their requests for good and the other roles read every request, so only agents
 // are re-checked.
 
 import { mayRead, type RequestParties } from '../auth/roles.ts';
 import type { WsConnection } from './connection.ts';
-import { errorMessage } from './out-message.ts';
+import { OutMessage } from './out-message.ts';
 import type { SubscriptionGuard } from './topic-hub.ts';
 
 const PREFIX = 'request/';
+
+/** Why a subscription ended: the request was completed, or it is no longer this agent's. */
+export type EndReason = 'completed' | 'unassigned';
 
 interface StatusMessage {
   type: 'status';
@@ -29,6 +33,16 @@ function partiesAfter(status: StatusMessage): RequestParties {
   return status.status === 'assigned' && typeof status.agent === 'string' ? { agent: status.agent } : {};
 }
 
+export function endedMessage(topic: string, reason: EndReason): OutMessage {
+  return new OutMessage({ op: 'ended', topic, reason });
+}
+
+/**
+ * The hub calls `ended` right after the `mayKeep` that said no, for the same connection and
+ * topic; the reason read from that status message waits here in between.
+ */
+const endings = new WeakMap<WsConnection, EndReason>();
+
 export const requestGuard: SubscriptionGuard<WsConnection> = {
   covers: (topic) => topic.startsWith(PREFIX),
 
@@ -36,11 +50,15 @@ export const requestGuard: SubscriptionGuard<WsConnection> = {
     if (conn.principal.role !== 'agent' || !isStatus(data)) return true;
     const parties = partiesAfter(data);
     // The same rule as at `sub` time (auth/roles.ts), fed with the parties the message names.
-    return mayRead(conn.principal, topic, { publicStock: false, lookupRequest: () => parties, transport: 'ws' });
+    const keep = mayRead(conn.principal, topic, { publicStock: false, lookupRequest: () => parties, transport: 'ws' });
+    if (!keep) endings.set(conn, data.status === 'completed' ? 'completed' : 'unassigned');
+    return keep;
   },
 
   ended(conn, topic) {
+    const reason = endings.get(conn) ?? 'unassigned';
+    endings.delete(conn);
     conn.topics.delete(topic);
-    conn.push(errorMessage('forbidden', `${topic} is no longer assigned to you`, topic, { topic }));
+    conn.push(endedMessage(topic, reason));
   },
 };

@@ -13,8 +13,6 @@ import { opToEvent, parseOp, type ClientOp } from './ops.ts';
 import { errorMessage, OutMessage } from './out-message.ts';
 import type { TopicHub } from './topic-hub.ts';
 
-/** Error codes of the WebSocket endpoint (contract §5 plus `bad_frame`, `too_many_subscriptions`). */
-
 export interface SessionContext {
   engine: GatewayEngine;
   hub: TopicHub<WsConnection>;
@@ -35,7 +33,10 @@ export function handleFrame(ctx: SessionContext, conn: WsConnection, frame: Arra
   // Parsed before the rate check (a frame is at most 64 KiB): a refused op is named by its ref,
   // so the client knows which sub, unsub or call was dropped and can retry it.
   if (!conn.bucket.take()) {
-    return conn.deliver(errorMessage('rate_limited', 'too many ops; slow down and resend', parsed.ok ? refOf(parsed.op) : undefined));
+    const message = 'too many ops; slow down and resend';
+    // A dropped event or agent op is answered like any refused event; a dropped sub, unsub or ping is an error.
+    if (parsed.ok && sendsEvent(parsed.op)) return conn.deliver(result(refOf(parsed.op) ?? null, refusal('rate_limited', message)));
+    return conn.deliver(errorMessage('rate_limited', message, parsed.ok ? refOf(parsed.op) : undefined));
   }
   if (!parsed.ok) {
     conn.badFrames++;
@@ -43,6 +44,10 @@ export function handleFrame(ctx: SessionContext, conn: WsConnection, frame: Arra
     return conn.deliver(errorMessage('bad_frame', parsed.message, parsed.ref));
   }
   dispatch(ctx, conn, parsed.op);
+}
+
+function sendsEvent(op: ClientOp): boolean {
+  return op.op !== 'sub' && op.op !== 'unsub' && op.op !== 'ping';
 }
 
 /** What an answer about `op` names: its topic, its event's id, or its own id. */
@@ -86,10 +91,11 @@ function subscribe(ctx: SessionContext, conn: WsConnection, topic: string, since
 }
 
 function send(ctx: SessionContext, conn: WsConnection, event: Record<string, unknown>, ref: string | undefined): void {
+  // Refused here or by the engine, an event is answered by a `result`, as in HTTP's results.
   if (!maySend(conn.principal, event, { lookupRequest: ctx.lookupRequest })) {
-    return conn.deliver(errorMessage('forbidden', 'this token may not send this event', ref));
+    return conn.deliver(result(ref ?? null, refusal('forbidden', 'this token may not send this event')));
   }
-  if (ctx.isDraining()) return conn.deliver(result(ref ?? null, unavailable('the server is shutting down')));
+  if (ctx.isDraining()) return conn.deliver(result(ref ?? null, refusal('unavailable', 'the server is shutting down')));
   ctx.inFlight.enter();
   let pending: Promise<EventResult[]>;
   try {
@@ -102,7 +108,7 @@ function send(ctx: SessionContext, conn: WsConnection, event: Record<string, unk
       ([answer]) => conn.deliver(result(ref ?? answer.id, answer)),
       (err: unknown) => {
         if (!(err instanceof EngineClosedError)) console.error('omni: WebSocket event failed:', err);
-        conn.deliver(result(ref ?? null, unavailable('the event could not be processed; resend it')));
+        conn.deliver(result(ref ?? null, refusal('unavailable', 'the event could not be processed; resend it')));
       },
     )
     .finally(() => ctx.inFlight.leave());
@@ -113,7 +119,7 @@ function result(ref: string | null, answer: EventResult): OutMessage {
   return new OutMessage({ op: 'result', ref, ok, ...extras });
 }
 
-function unavailable(message: string): EventResult {
-  return { id: null, ok: false, error: { code: 'unavailable', message } };
+function refusal(code: 'forbidden' | 'rate_limited' | 'unavailable', message: string): EventResult {
+  return { id: null, ok: false, error: { code, message } };
 }
 

@@ -3,7 +3,7 @@
 // applier does). Each call is timed around exactly that, so a figure is one routing decision's
 // apply cost without LMDB.
 
-import { defaultProcessors, PureRunner, type InputEvent, type Processor } from '../engine/mod.ts';
+import { defaultProcessors, isEventError, PureRunner, readEvent, type InputEvent, type Processor } from '../engine/mod.ts';
 
 type Effects = ReturnType<Processor['apply']>;
 
@@ -37,11 +37,11 @@ export class PureServiceView {
 
   /** Validates (untimed: the engine does it at submit), then applies one event, timed. */
   apply(ev: InputEvent): Applied {
-    const error = this.runner.ownerOf(ev.type).validate(ev);
-    if (error) return { effects: { result: { ok: false, error } }, ns: 0 };
+    const built = readEvent((type) => this.runner.ownerOf(type), ev);
+    if (isEventError(built)) return { effects: { result: { ok: false, error: built } }, ns: 0 };
     this.tick();
     const t0 = process.hrtime.bigint();
-    const effects = this.runner.applyValid(ev);
+    const effects = this.runner.applyValid(built);
     return { effects, ns: Number(process.hrtime.bigint() - t0) };
   }
 

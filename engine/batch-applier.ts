@@ -60,7 +60,7 @@ export class BatchApplier {
     }
     item.result = (isPlainOk(result) ? { id: event.id, ok: true } : { id: event.id, ...result }) as EventResult;
     // A processor bug applied nothing: the same id may be sent again once it is fixed.
-    if (result.ok || result.error.code !== 'internal') this.dedup.record(batch.set, event.id, result);
+    if (result.ok || result.error.code !== 'internal') this.dedup.record(batch.set, event.id, item.digest, result);
     this.partitions.advance(item.partition);
     this.hooks.count(event.type, result.ok ? 'ok' : result.error.code);
   }

@@ -1,4 +1,6 @@
-// The dedup index: event id → first answer, kept for at least `retentionMs`.
+// The dedup index: event id → first answer and the event's digest, kept for at least
+// `retentionMs`. The digest tells a retry (same event: the first answer again) from an id
+// reused for another event (refused `id_conflict`, as Stripe does for idempotency keys).
 //
 // Two generations, like log segments: answers are written to the current one; when it is
 // `retentionMs` old, the other (whose newest entry is then at least that old) is cleared
@@ -9,8 +11,12 @@ import type { Database } from 'lmdb';
 import type { StateStore, WriteSet } from './store.ts';
 
 const META_KEY = '$dedup';
-/** Stored for a plain `{ok:true}` answer, the common case: a one-byte value. */
-const PLAIN_OK = 0;
+/**
+ * Stored values: a plain `{ok:true}` answer, the common case, is its event's digest alone (a
+ * number ≥ 1); any other answer is `[digest, answer]`. Entries written before digests were
+ * kept are `0` (plain ok) or the answer object, and have no digest to compare.
+ */
+const PLAIN_OK_NO_DIGEST = 0;
 
 interface DedupMeta {
   current: 0 | 1;
@@ -18,6 +24,12 @@ interface DedupMeta {
 }
 
 export type StoredAnswer = Record<string, unknown>;
+
+export interface FirstAnswer {
+  answer: StoredAnswer;
+  /** The first event's digest; undefined for an entry older than digests. */
+  digest: number | undefined;
+}
 
 /** `{ok: true}` and nothing else (checked without allocating a key list). */
 export function isPlainOk(answer: StoredAnswer): boolean {
@@ -62,7 +74,7 @@ export class DedupIndex {
   }
 
   /** The first answer for this id, if it was committed within the retention window. */
-  lookup(id: string, now: number): StoredAnswer | undefined {
+  lookup(id: string, now: number): FirstAnswer | undefined {
     if (this.allExpired(now)) return undefined;
     const [current, previous] = this.generations;
     let v = current.get(id);
@@ -70,12 +82,14 @@ export class DedupIndex {
     // retention: it is as good as cleared even before the next batch clears it.
     if (v === undefined && !this.rotationDue(now)) v = previous.get(id);
     if (v === undefined) return undefined;
-    return v === PLAIN_OK ? { ok: true } : (v as StoredAnswer);
+    if (typeof v === 'number') return { answer: { ok: true }, digest: v === PLAIN_OK_NO_DIGEST ? undefined : v };
+    if (Array.isArray(v)) return { answer: v[1] as StoredAnswer, digest: v[0] as number };
+    return { answer: v as StoredAnswer, digest: undefined };
   }
 
-  record(set: WriteSet, id: string, answer: StoredAnswer): void {
+  record(set: WriteSet, id: string, digest: number, answer: StoredAnswer): void {
     set.dedupIds.push(id);
-    set.dedupAnswers.push(isPlainOk(answer) ? PLAIN_OK : answer);
+    set.dedupAnswers.push(isPlainOk(answer) ? digest : [digest, answer]);
   }
 
   /** Rotates when due; the meta write goes in the same batch as the clear. */

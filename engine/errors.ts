@@ -19,6 +19,7 @@ export const ERROR_CODES = [
   'internal',
   'method_not_allowed',
   'no_offer',
+  'id_conflict',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

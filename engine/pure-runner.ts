@@ -3,6 +3,7 @@
 // timers are kept in a Map and fired by hand. For tests of the pure domains and for benchmarks
 // of their apply cost; the first processor is the one under test (`processor`).
 
+import { isEventError, readEvent } from './event-builder.ts';
 import type { Effects, InputEvent, Processor, StateView, TimerSpec } from './types.ts';
 
 export interface PureRunnerOptions {
@@ -38,10 +39,9 @@ export class PureRunner {
 
   /** Validates and applies one event; `id` and `ts` are filled in when absent. */
   apply(event: Omit<InputEvent, 'id'> & { id?: string }): Effects {
-    const ev = { id: `e${++this.n}`, ...event } as InputEvent;
-    const error = this.ownerOf(ev.type).validate(ev);
-    if (error) return { result: { ok: false, error } };
-    return this.applyValid(ev);
+    const built = readEvent((type) => this.ownerOf(type), { id: `e${++this.n}`, ...event });
+    if (isEventError(built)) return { result: { ok: false, error: built } };
+    return this.applyValid(built);
   }
 
   /** Applies an event already validated (the engine validates at submit, before batching). */

@@ -99,9 +99,9 @@ describe('events that are not events', () => {
       const { status, body } = await post([1, 'x', null, [], [received('nested', 'BASE', 'S1', 1)], {}, { type: 'stock.received' }]);
       expect(status).toBe(200);
       expect(body.results).toHaveLength(7);
-      for (const r of body.results) expect(r).toEqual({ id: null, ok: false, error: { code: 'invalid_event', message: expect.any(String) } });
+      for (const r of body.results) expect(r).toMatchObject({ id: null, ok: false, error: { code: 'invalid_event', message: expect.any(String) } });
       const missingType = await post({ id: 'no-type', sku: 'BASE', location: 'S1', qty: 1 });
-      expect(missingType.body.results).toEqual([{ id: 'no-type', ok: false, error: { code: 'invalid_event', message: expect.any(String) } }]);
+      expect(missingType.body.results).toEqual([{ id: 'no-type', ok: false, error: { code: 'invalid_event', message: expect.any(String), field: 'type' } }]);
     });
   });
 

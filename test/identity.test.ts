@@ -2,6 +2,7 @@
 
 import { beforeEach, describe, expect, it } from 'vitest';
 import { StagedState } from '../engine/staged-state.ts';
+import { customerProcessor, isEventError, readEvent } from '../engine/mod.ts';
 import {
   customerRecord,
   ensureCustomer,
@@ -11,7 +12,6 @@ import {
   link,
   resolveCustomer,
   setProfile,
-  validateIds,
   type IdentityOptions,
   type LogEntry,
 } from '../engine/customers/identity/mod.ts';
@@ -38,17 +38,25 @@ describe('ids', () => {
   });
 
   it('validates the ids of a link', () => {
-    expect(validateIds(['phone:1'])).toBeNull();
-    expect(validateIds(Array.from({ length: 100 }, (_, i) => `device:${i}`))).toBeNull();
-    expect(validateIds(['x'.repeat(128)])).toBeNull();
-    expect(validateIds('phone:1')).toMatch(/array/);
-    expect(validateIds([])).toMatch(/1–100/);
-    expect(validateIds(Array.from({ length: 101 }, (_, i) => `device:${i}`))).toMatch(/1–100/);
-    expect(validateIds(['ok', 7])).toMatch(/^\[1\] .*1–128/);
-    expect(validateIds([''])).toMatch(/1–128/);
-    expect(validateIds(['x'.repeat(129)])).toMatch(/1–128/);
-    expect(validateIds(['bad\ud800'])).toMatch(/Unicode/);
-    expect(validateIds(['a\nb'])).toMatch(/control/);
+    const processor = customerProcessor();
+    const problem = (ids: unknown): string | null => {
+      const built = readEvent(() => processor, { id: 'e', type: 'identity.linked', ids });
+      return isEventError(built) ? built.message : null;
+    };
+    expect(problem(['phone:1'])).toBeNull();
+    expect(problem(Array.from({ length: 100 }, (_, i) => `device:${i}`))).toBeNull();
+    expect(problem(['x'.repeat(128)])).toBeNull();
+    // characters, not UTF-16 units: 128 emoji are 256 units
+    expect(problem(['😀'.repeat(128)])).toBeNull();
+    expect(problem('phone:1')).toMatch(/array/);
+    expect(problem([])).toMatch(/1–100/);
+    expect(problem(Array.from({ length: 101 }, (_, i) => `device:${i}`))).toMatch(/1–100/);
+    expect(problem(['ok', 7])).toMatch(/'ids\[1\]' must be a string/);
+    expect(problem([''])).toMatch(/1–128/);
+    expect(problem(['x'.repeat(129)])).toMatch(/1–128/);
+    expect(problem(['bad\ud800'])).toMatch(/Unicode/);
+    expect(problem(['a\nb'])).toMatch(/control/);
+    expect(problem(['a\u0085b'])).toMatch(/control/);
   });
 });
 

@@ -21,6 +21,7 @@ export function customerProcessor(options: CustomerOptions = {}): Processor {
     types: Object.keys(CUSTOMER_EVENT_FIELDS),
     // `recs/<customer>` is its state topic; `kiosk/<kiosk>` carries messages only (an event topic).
     topicPrefixes: ['recs/'],
+    schemas: CUSTOMER_EVENT_FIELDS,
     validate: validateCustomerEvent,
     partitionKey: () => CUSTOMER_PARTITION,
     follows: FOLLOWED,

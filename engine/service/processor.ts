@@ -35,6 +35,7 @@ export function serviceProcessor(options: ServiceOptions = {}): Processor {
     // `request/<id>` stays an event topic for subscribers; its render is the request's status
     // and parties, read by the gateway's permission lookup and GET /v1/requests/:request.
     topicPrefixes: ['queue/', 'request/'],
+    schemas: SERVICE_EVENT_FIELDS,
     validate: validateServiceEvent,
     partitionKey: () => SERVICE_PARTITION,
     // Two customers merged (customer domain): one customer's open and past requests from now on.

@@ -12,8 +12,18 @@ type Handler = (c: StockChange, ev: InputEvent, ctx: EventContext, ttlMs: number
 const rejection = (code: ErrorCode, message: string): Effects => ({ result: errorResult(code, message) });
 
 const unknownLocation = (id: string) => rejection('unknown_location', `location '${id}' has not been declared`);
-const insufficient = (sku: string, location: string | undefined, want: number, have: number) =>
-  rejection('insufficient_stock', `${want} × ${sku} wanted${location ? ` at ${location}` : ''}, ${have} available`);
+/** `available` is what the event could have had: at its location, or where it would be taken from. */
+const insufficient = (sku: string, location: string | undefined, wanted: number, available: number, detail = ''): Effects => ({
+  result: {
+    ok: false,
+    error: {
+      code: 'insufficient_stock',
+      message: `${wanted} × ${sku} wanted${location ? ` at ${location}` : ''}, ${available} available${detail}`,
+      wanted,
+      available,
+    },
+  },
+});
 
 const timerId = (reservation: string) => `res/${reservation}`;
 
@@ -74,16 +84,21 @@ const reserve: Handler = (c, ev, ctx, defaultTtl) => {
   } else {
     // No location: the one with the most available, so a hold leaves the most elsewhere.
     let best = 0;
+    let most = 0;
+    let total = 0;
     const state = c.skuState(sku);
     for (let i = 0; state && i < state.locations.length; i++) {
       const a = availableAt(state, i);
       const loc = state.locations[i];
+      most = Math.max(most, a);
+      total += a;
       if (a >= qty && (a > best || (a === best && location !== undefined && loc < location))) {
         best = a;
         location = loc;
       }
     }
-    if (location === undefined) return insufficient(sku, undefined, qty, 0);
+    // A hold is taken at one location: what counts is the most any one of them has.
+    if (location === undefined) return insufficient(sku, undefined, qty, most, total > most ? ` at any one location (${total} in all)` : '');
   }
   const expiresAt = ctx.now + Math.round((ev.ttlMs as number | undefined) ?? defaultTtl);
   const channel = (ev.channel ?? undefined) as string | undefined;

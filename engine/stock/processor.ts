@@ -16,6 +16,7 @@ export function stockProcessor(options: StockOptions = {}): Processor {
     name: 'stock',
     types: Object.keys(STOCK_EVENT_FIELDS),
     topicPrefixes: ['stock/'],
+    schemas: STOCK_EVENT_FIELDS,
     validate: validateStockEvent,
 
     partitionKey(ev) {

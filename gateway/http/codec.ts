@@ -1,6 +1,7 @@
-// The two wire formats of the HTTP API (contract §4): JSON, and msgpack when the client says so.
+// The two wire formats of the HTTP API and the WebSocket: JSON, and msgpack when the client says so.
 
-import { C1, pack, unpack } from 'msgpackr';
+import { pack } from 'msgpackr';
+import { decodeStrictMsgpack, MAX_WIRE_DEPTH } from './strict-msgpack.ts';
 
 export type WireFormat = 'json' | 'msgpack';
 
@@ -24,15 +25,55 @@ export function formatOfAccept(accept: string): WireFormat {
 
 export type Decoded = { ok: true; value: unknown } | { ok: false; message: string };
 
-export function decode(body: Buffer, format: WireFormat): Decoded {
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decodes what a client sent (an HTTP body or a WebSocket frame) strictly: valid UTF-8 only,
+ * nesting at most MAX_WIRE_DEPTH deep, and for msgpack only the types JSON has (see
+ * strict-msgpack.ts). Anything else is refused whole, before any of it is used.
+ */
+export function decode(body: Uint8Array, format: WireFormat): Decoded {
   try {
-    const value: unknown = format === 'msgpack' ? unpack(body) : JSON.parse(body.toString('utf8'));
-    // msgpackr turns the reserved byte 0xC1 into a marker object instead of failing.
-    if (value === C1 || (Array.isArray(value) && value.includes(C1))) return { ok: false, message: 'invalid msgpack (reserved byte 0xc1)' };
-    return { ok: true, value };
+    if (format === 'msgpack') return { ok: true, value: decodeStrictMsgpack(body) };
+    const depth = jsonDepth(body);
+    if (depth > MAX_WIRE_DEPTH) return { ok: false, message: `invalid JSON: nested deeper than ${MAX_WIRE_DEPTH} levels` };
+    let text: string;
+    try {
+      text = utf8.decode(body);
+    } catch {
+      return { ok: false, message: 'invalid JSON: not valid UTF-8' };
+    }
+    return { ok: true, value: JSON.parse(text) };
   } catch (error) {
     return { ok: false, message: `invalid ${format === 'msgpack' ? 'msgpack' : 'JSON'}: ${(error as Error).message}` };
   }
+}
+
+/**
+ * The deepest nesting of arrays and objects in a JSON text, read from its bytes before it is
+ * parsed (brackets inside strings do not count). Malformed text is left to JSON.parse.
+ */
+function jsonDepth(b: Uint8Array): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < b.length; i++) {
+    const c = b[i];
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > deepest) {
+        deepest = depth;
+        if (deepest > MAX_WIRE_DEPTH) return deepest;
+      }
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return deepest;
 }
 
 export function encode(value: unknown, format: WireFormat): Buffer {

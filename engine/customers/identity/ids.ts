@@ -3,7 +3,7 @@
 // exactly everywhere else: `phone:+86 138` and `phone:+86138` are two ids (normalising numbers
 // and addresses is the sender's job, as in Segment).
 
-import { MAX_ID_LENGTH, wellFormed } from '../../validate.ts';
+import { MAX_ID_LENGTH } from '../../validate.ts';
 
 /** Ids in one `identity.linked` event. */
 export const MAX_LINK_IDS = 100;
@@ -43,28 +43,6 @@ const OTHER_RANK = 4;
 
 export function kindRank(kind: string): number {
   return Object.hasOwn(RANK, kind) ? RANK[kind] : OTHER_RANK;
-}
-
-function oneIdProblem(v: unknown): string | null {
-  if (typeof v !== 'string' || v.length < 1 || v.length > MAX_ID_CHARS) return `must be a string of 1–${MAX_ID_CHARS} characters`;
-  if (!wellFormed(v)) return 'must be well-formed Unicode';
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f) return 'must not contain control characters';
-  }
-  return null;
-}
-
-/** The shape of `identity.linked`'s `ids`: a problem phrased to follow the field name, or null. */
-export function validateIds(value: unknown): string | null {
-  if (!Array.isArray(value) || value.length < 1 || value.length > MAX_LINK_IDS) {
-    return `must be an array of 1–${MAX_LINK_IDS} ids`;
-  }
-  for (let i = 0; i < value.length; i++) {
-    const problem = oneIdProblem(value[i]);
-    if (problem) return `[${i}] ${problem}`;
-  }
-  return null;
 }
 
 /** How blocked values compare: `" NULL "` is `null`. */

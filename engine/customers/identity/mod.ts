@@ -2,7 +2,7 @@
 // customers that turn out to be one person, and the guard against merging many people through
 // one shared id. Pure: all state goes through a StateEditor (see layout.ts for the keys).
 
-export { blockKeys, idKind, idValue, isIdKind, kindRank, MAX_ID_CHARS, MAX_LINK_IDS, validateIds } from './ids.ts';
+export { blockKeys, idKind, idValue, isIdKind, kindRank, MAX_ID_CHARS, MAX_LINK_IDS } from './ids.ts';
 export {
   DEFAULT_BLOCKED,
   DEFAULT_LIMITS,

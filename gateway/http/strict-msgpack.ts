@@ -1,0 +1,210 @@
+// A msgpack decoder for what clients send: only what an event or an op can be — maps with
+// string keys, arrays, strings, finite numbers, booleans and nil. A general decoder (msgpackr's
+// unpack) also builds BigInts, extension types, records, binaries and self-referencing
+// structures; any of those reaching the store's encoder could stop the server. Here they are
+// refused, strings must be valid UTF-8 (never decoded with replacement characters, which would
+// make two different ids one), nesting is bounded, and no declared length is believed beyond the
+// bytes that are actually there, so nothing allocates more than the body's own size.
+
+export const MAX_WIRE_DEPTH = 10;
+
+export class WireError extends Error {}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function decodeStrictMsgpack(bytes: Uint8Array): unknown {
+  const r = new Reader(bytes);
+  const value = r.value(0);
+  if (r.pos !== bytes.length) throw new WireError(`${bytes.length - r.pos} bytes after the value`);
+  return value;
+}
+
+class Reader {
+  pos = 0;
+  private readonly view: DataView;
+
+  constructor(private readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.bytes.length) throw new WireError('truncated');
+  }
+
+  private u8(): number {
+    this.need(1);
+    return this.bytes[this.pos++];
+  }
+
+  private u16(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  private u32(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  value(depth: number): unknown {
+    const b = this.u8();
+    if (b <= 0x7f) return b;
+    if (b >= 0xe0) return b - 0x100;
+    if (b <= 0x8f) return this.map(b & 0x0f, depth);
+    if (b <= 0x9f) return this.array(b & 0x0f, depth);
+    if (b <= 0xbf) return this.str(b & 0x1f);
+    switch (b) {
+      case 0xc0:
+        return null;
+      case 0xc2:
+        return false;
+      case 0xc3:
+        return true;
+      case 0xca:
+        return this.finite(this.take(4, () => this.view.getFloat32(this.pos)));
+      case 0xcb:
+        return this.finite(this.take(8, () => this.view.getFloat64(this.pos)));
+      case 0xcc:
+        return this.u8();
+      case 0xcd:
+        return this.u16();
+      case 0xce:
+        return this.u32();
+      case 0xcf:
+        return this.int64(false);
+      case 0xd0:
+        return this.take(1, () => this.view.getInt8(this.pos));
+      case 0xd1:
+        return this.take(2, () => this.view.getInt16(this.pos));
+      case 0xd2:
+        return this.take(4, () => this.view.getInt32(this.pos));
+      case 0xd3:
+        return this.int64(true);
+      case 0xd9:
+        return this.str(this.u8());
+      case 0xda:
+        return this.str(this.u16());
+      case 0xdb:
+        return this.str(this.u32());
+      case 0xdc:
+        return this.array(this.u16(), depth);
+      case 0xdd:
+        return this.array(this.u32(), depth);
+      case 0xde:
+        return this.map(this.u16(), depth);
+      case 0xdf:
+        return this.map(this.u32(), depth);
+      default:
+        // 0xc1 (never used), bin 0xc4–0xc6, ext 0xc7–0xc9 and fixext 0xd4–0xd8.
+        throw new WireError(`type byte 0x${b.toString(16)} is not accepted (only maps, arrays, strings, numbers, booleans, nil)`);
+    }
+  }
+
+  private take(n: number, read: () => number): number {
+    this.need(n);
+    const v = read();
+    this.pos += n;
+    return v;
+  }
+
+  private finite(v: number): number {
+    if (!Number.isFinite(v)) throw new WireError('numbers must be finite');
+    return v;
+  }
+
+  /** 64-bit integers only within ±2^53: beyond, a number would silently lose digits. */
+  private int64(signed: boolean): number {
+    this.need(8);
+    const hi = signed ? this.view.getInt32(this.pos) : this.view.getUint32(this.pos);
+    const lo = this.view.getUint32(this.pos + 4);
+    this.pos += 8;
+    const v = hi * 0x1_0000_0000 + lo;
+    if (!Number.isSafeInteger(v)) throw new WireError('integers must be within ±(2^53 − 1)');
+    return v;
+  }
+
+  private str(len: number): string {
+    this.need(len);
+    const start = this.pos;
+    this.pos += len;
+    if (len < 32) {
+      const s = shortString(this.bytes, start, this.pos);
+      if (s !== undefined) return s;
+      throw new WireError('strings must be valid UTF-8');
+    }
+    try {
+      return utf8.decode(this.bytes.subarray(start, this.pos));
+    } catch {
+      throw new WireError('strings must be valid UTF-8');
+    }
+  }
+
+  private array(n: number, depth: number): unknown[] {
+    if (depth >= MAX_WIRE_DEPTH) throw new WireError(`nested deeper than ${MAX_WIRE_DEPTH} levels`);
+    // Every element takes at least one byte: a larger count is a lie about the body.
+    this.need(n);
+    const out = new Array<unknown>(n);
+    for (let i = 0; i < n; i++) out[i] = this.value(depth + 1);
+    return out;
+  }
+
+  private map(n: number, depth: number): Record<string, unknown> {
+    if (depth >= MAX_WIRE_DEPTH) throw new WireError(`nested deeper than ${MAX_WIRE_DEPTH} levels`);
+    this.need(2 * n);
+    const out: Record<string, unknown> = {};
+    for (let i = 0; i < n; i++) {
+      const key = this.value(depth + 1);
+      if (typeof key !== 'string') throw new WireError('map keys must be strings');
+      const v = this.value(depth + 1);
+      // As JSON.parse does: an own property, never the object's prototype.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[key] = v;
+    }
+    return out;
+  }
+}
+
+/** Decodes a short UTF-8 string in JavaScript (cheaper than a TextDecoder call); undefined if invalid. */
+function shortString(b: Uint8Array, start: number, end: number): string | undefined {
+  let s = '';
+  let i = start;
+  while (i < end) {
+    const c = b[i++];
+    if (c < 0x80) {
+      s += String.fromCharCode(c);
+      continue;
+    }
+    let cp: number;
+    let min: number;
+    let more: number;
+    if (c >= 0xc2 && c <= 0xdf) {
+      cp = c & 0x1f;
+      min = 0x80;
+      more = 1;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      cp = c & 0x0f;
+      min = 0x800;
+      more = 2;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      cp = c & 0x07;
+      min = 0x10000;
+      more = 3;
+    } else {
+      return undefined;
+    }
+    if (i + more > end) return undefined;
+    for (let k = 0; k < more; k++) {
+      const cc = b[i++];
+      if ((cc & 0xc0) !== 0x80) return undefined;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
+    if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return undefined;
+    s += String.fromCodePoint(cp);
+  }
+  return s;
+}

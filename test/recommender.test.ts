@@ -184,8 +184,8 @@ describe('recommender', () => {
   });
 });
 
-// ../shared/data/yoochoose-100k's train_tr.tsv and the first 1,000 sessions of train_valid.tsv,
-// gzipped into the repository so the test runs wherever the repository is checked out.
+// YooChoose's train_tr and the first 1,000 sessions of train_valid, kept in the repository
+// (test/fixtures/yoochoose/README.md) so the test runs wherever it is checked out.
 const DATA = join(import.meta.dirname, 'fixtures/yoochoose');
 
 describe('recommender on YooChoose', () => {

@@ -1,7 +1,7 @@
 // `omni serve` (contract §1): the engine and the gateway in one process, until SIGTERM/SIGINT.
 
 import { resolve } from 'node:path';
-import { defaultProcessors, isIdKind, openEngine, type CustomerOptions, type Durability, type ServiceOptions } from '../engine/mod.ts';
+import { DataDirInUseError, DataDirLock, defaultProcessors, isIdKind, openEngine, type CustomerOptions, type Durability, type Engine, type ServiceOptions } from '../engine/mod.ts';
 import { resolveSecret, startGateway, type Gateway } from '../gateway/mod.ts';
 import { choiceFlag, describeFlags, integerFlag, parseFlags, UsageError, type FlagSpec, type FlagValue, type ParsedFlags } from './args.ts';
 import type { CliIO } from './io.ts';
@@ -11,7 +11,7 @@ const DURABILITIES: readonly Durability[] = ['fsync', 'commit', 'none'];
 const FLAGS: FlagSpec[] = [
   { name: 'port', kind: 'value', env: 'OMNI_PORT', valueName: 'N', help: 'HTTP + WebSocket port; 0 picks a free one (default 8080)' },
   { name: 'host', kind: 'value', env: 'OMNI_HOST', valueName: 'H', help: 'bind address (default 127.0.0.1)' },
-  { name: 'data', kind: 'value', env: 'OMNI_DATA', valueName: 'DIR', help: 'LMDB directory (default ./data)' },
+  { name: 'data', kind: 'value', env: 'OMNI_DATA', valueName: 'DIR', help: 'LMDB directory, owned by one omni serve at a time (default ./data)' },
   { name: 'secret', kind: 'value', env: 'OMNI_SECRET', valueName: 'S', help: 'HS256 token secret (default: generated once, kept in DIR/secret)' },
   { name: 'nats', kind: 'value', env: 'OMNI_NATS', valueName: 'URL', help: 'NATS server for scale-out (not yet supported)' },
   { name: 'public-stock', kind: 'switch', env: 'OMNI_PUBLIC_STOCK', help: 'anonymous clients may read stock/* (default on)' },
@@ -35,6 +35,9 @@ Runs the engine (embedded LMDB) and the HTTP/WebSocket gateway in one process.
 Prints "omni listening on http://HOST:PORT" once it accepts connections; SIGTERM or
 SIGINT commit in-flight batches, answer their requests, close WebSockets with 1001 once
 their queued messages are sent (at most 10 s for clients that do not read) and exit 0.
+One process owns a data dir: a second omni serve on the same DIR exits 1 naming the pid
+that holds it (a holder killed without stopping is noticed and its dir taken over), and a
+server whose lock entry (DIR/omni.lock.N) is removed or taken over stops and exits 1.
 
 Flags (each also an environment variable, shown in brackets; the flag wins):
 ${describeFlags(FLAGS)}`;
@@ -123,10 +126,27 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
   }
   if (config.nats !== undefined) io.err(`omni: --nats is not yet supported; ignoring ${config.nats} and running embedded only`);
 
-  const secret = resolveSecret(config.dataDir, config.secret);
-  if (secret.source === 'generated') io.err(`omni: generated a token secret in ${secret.path}`);
-
-  const engine = await openEngine({ path: config.dataDir, processors: defaultProcessors({ stock: { lowStockThreshold: config.lowStock }, service: config.service, customers: config.customers }), durability: config.durability });
+  // Before anything in the dir is read (the secret file, LMDB): two processes on one dir would
+  // both acknowledge events and disagree.
+  let dataDir: DataDirLock;
+  try {
+    dataDir = DataDirLock.acquire(config.dataDir);
+  } catch (error) {
+    if (!(error instanceof DataDirInUseError)) throw error;
+    io.err(`omni: ${error.message}; stop it or use another --data`);
+    return 1;
+  }
+  let secret: ReturnType<typeof resolveSecret>;
+  let engine: Engine;
+  try {
+    secret = resolveSecret(config.dataDir, config.secret);
+    if (secret.source === 'generated') io.err(`omni: generated a token secret in ${secret.path}`);
+    // The engine releases the dir on close (and if it fails to open).
+    engine = await openEngine({ path: config.dataDir, processors: defaultProcessors({ stock: { lowStockThreshold: config.lowStock }, service: config.service, customers: config.customers }), durability: config.durability, dataDirLock: dataDir });
+  } catch (error) {
+    dataDir.release();
+    throw error;
+  }
   let gateway: Gateway;
   try {
     gateway = await startGateway({

@@ -3,7 +3,9 @@
 // transaction, and only then answers the senders and releases the batch's outputs.
 
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { BatchApplier } from './batch-applier.ts';
+import { DataDirLock } from './data-dir-lock.ts';
 import { DedupIndex } from './dedup.ts';
 import { EngineClosedError, rejection } from './errors.ts';
 import { EventCounts } from './event-counts.ts';
@@ -22,13 +24,21 @@ const DAY_MS = 24 * 3600 * 1000;
 const APPLY_SLICE = 1000;
 export async function openEngine(options: EngineOptions): Promise<Engine> {
   const engine = new Engine(options);
-  await engine.start();
+  try {
+    await engine.start();
+  } catch (error) {
+    // Gives the data dir back, so this process (a test, a retry) may open it again.
+    await engine.close();
+    throw error;
+  }
   return engine;
 }
 
 export class Engine {
   epoch = '';
   private readonly store: StateStore;
+  /** Held from before LMDB opens until close: one process owns a data dir. */
+  private readonly dataDir: DataDirLock;
   private readonly timers: TimerQueue;
   private readonly partitions: Partitions;
   private dedup!: DedupIndex;
@@ -67,12 +77,21 @@ export class Engine {
     this.maxBatch = options.maxBatch ?? 20_000;
     this.maxInFlight = options.maxInFlight ?? 3;
     this.maxQueued = 2_000_000;
-    this.store = new StateStore({
-      path: options.path,
-      durability: options.durability ?? 'fsync',
-      cacheEntries: options.cacheEntries ?? 200_000,
-      mapSize: options.mapSize,
-    });
+    this.dataDir = options.dataDirLock ?? DataDirLock.acquire(options.path);
+    if (resolve(options.path) !== this.dataDir.dir) throw new Error(`the data dir lock given is for ${this.dataDir.dir}, not ${options.path}`);
+    try {
+      this.store = new StateStore({
+        path: options.path,
+        durability: options.durability ?? 'fsync',
+        cacheEntries: options.cacheEntries ?? 200_000,
+        mapSize: options.mapSize,
+      });
+    } catch (error) {
+      this.dataDir.release();
+      throw error;
+    }
+    // Another process may write the dir now: stop like after a failed commit.
+    this.dataDir.onLost((error) => this.fail(error));
     this.timers = new TimerQueue(this.store);
     this.partitions = new Partitions(this.store, options.partitions ?? 16);
     this.topics = new TopicSeqs(this.store, options.processors);
@@ -295,7 +314,7 @@ export class Engine {
   private fail(err: Error): void {
     if (this.failure) return;
     this.failure = err;
-    console.error('engine commit failed; refusing further events:', err);
+    console.error('engine stopped; refusing further events:', err);
     for (const sub of this.openSubmissions) sub.reject(err);
     this.openSubmissions.clear();
     this.listeners.fatal(err);
@@ -406,7 +425,11 @@ export class Engine {
       clearInterval(this.maintenance);
       this.scheduleDrain();
       await this.idle();
-      await this.store.close();
+      try {
+        await this.store.close();
+      } finally {
+        this.dataDir.release();
+      }
     })();
     return this.closed;
   }

@@ -1,5 +1,6 @@
 // The engine's public entry point. Everything outside engine/ imports from here only.
 export { Engine, openEngine } from './engine.ts';
+export { DataDirInUseError, DataDirLock, DataDirLockLostError } from './data-dir-lock.ts';
 export { stockProcessor } from './stock/mod.ts';
 export { onlineAgents, renderQueues } from './service/mod.ts';
 export type { QueueStats, RequestStatus, ServiceOptions } from './service/mod.ts';

@@ -1,6 +1,7 @@
 // The engine's vocabulary: what goes in (events), what a domain processor
 // returns (effects), and what comes out after a commit (results, outputs).
 
+import type { DataDirLock } from './data-dir-lock.ts';
 import type { ErrorCode } from './errors.ts';
 
 /** An event as it arrives: validated by the processor that owns its `type`. */
@@ -132,6 +133,11 @@ export interface EngineOptions {
   autoTimers?: boolean;
   /** LMDB map size in bytes. */
   mapSize?: number;
+  /**
+   * The data dir, already taken by the caller (`omni serve` takes it before reading its secret
+   * file); the engine releases it on close. Without it the engine takes the dir itself.
+   */
+  dataDirLock?: DataDirLock;
 }
 
 export interface Clock {

@@ -1,4 +1,4 @@
-// `omni loadgen` flags (contract §6), the loopback-only rule and the ingest token.
+// `omni loadgen` flags, the loopback-only rule and the ingest token.
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -50,6 +50,12 @@ export interface LoadgenOptions {
   tickMs: number;
   /** Print the progress line every second (off in tests). */
   progress: boolean;
+  /** Take back what the run made after it (cleanup.ts); undefined = on. */
+  cleanup?: boolean;
+  /** Run even against a server that holds service topics no loadgen run made (server-check.ts). */
+  force?: boolean;
+  /** The flags given on the command line (not from the environment), to say which ones a scenario ignores. */
+  given?: readonly string[];
 }
 
 export const FLAGS: FlagSpec[] = [
@@ -74,6 +80,8 @@ export const FLAGS: FlagSpec[] = [
   { name: 'chat-messages', kind: 'value', valueName: 'N', help: 'chat messages a desk sends per assigned request, each answered by the customer (default 2; 0 = no chat)' },
   { name: 'chat-customers', kind: 'value', valueName: 'N', help: 'most customer WebSocket connections open at once for the chats, 1–10000 (default 200)' },
   { name: 'subscriber-workers', kind: 'value', valueName: 'N', help: 'worker threads for the subscribers, 0 = the main thread (default: 2 above 500 subscribers, else 0)' },
+  { name: 'cleanup', kind: 'switch', help: 'after the run, take back what it made: complete its requests, agents offline, cancel its orders, release its holds, its stock rows to 0 (default on; see Data below)' },
+  { name: 'force', kind: 'switch', help: 'run even when the server holds service topics no loadgen run made' },
 ];
 
 export const HELP = `Usage: omni loadgen --url http://HOST:PORT [flags]
@@ -84,6 +92,22 @@ stock topics, latencies measured from each event's scheduled time.
 
 Flags:
 ${describeFlags(FLAGS)}
+
+Data: every name the run writes (SKUs, locations, holds, orders, agents, requests, topics,
+customers, kiosks, event ids) starts with the run's own prefix lg-<time>-<random>-, printed at the
+start and kept in the report, so it never touches the server's own data or another run's. With
+--cleanup (the default) the run then takes back what the protocol allows: service.completed for
+its requests, agent.offline for its agents, order.cancelled, stock.release for its holds,
+stock.safety and stock.adjusted to 0 for every stock row it touched (one low_stock alert each on
+alerts/stock). Nothing removes its locations, customers (profiles, identity links, sessions, what
+the recommender learned), zeroed rows, completed requests and their service topics: they stay,
+under the prefix. Before writing, it reads GET /v1/queues and GET /metrics: a server with service
+topics no loadgen run made is refused (exit 2) unless --force; stock and customers cannot be
+listed, so for those it only reports how many state entries the server holds.
+
+Checks: a service run whose desks cannot keep up (--rate × (--think-ms + --handle-ms) above the
+chats the --desks hold) exits 2 with the figures; a flag the scenario never reads is reported as
+ignored.
 
 Scenarios:
   stock        the benchmarks' stock workload: sales, receipts, holds, transfers at 10 locations
@@ -102,7 +126,8 @@ Scenarios:
                --chat-messages messages and a customer connection (one per chatting request
                while assigned, at most --chat-customers) answers each; the completion waits for
                the chat. Reports request→offer, accept→assigned and chat relay latencies. No
-               stock subscribers (--subscribers is ignored); needs a secret for the agent tokens
+               stock subscribers (--subscribers, --topics-per-subscriber,
+               --subscriber-workers and --skus are ignored); needs a secret for the agent tokens
   FILE         {"scenario":"omnichannel", "mix":{"checkout":2,"cart":3,"counter":4,"warehouse":1,
                "customer":10}, "skus":N, "stores":20, "warehouses":2, "kiosksPerStore":1,
                "maxOrderLines":3, "pickupShare":0.3, "shoppers":50000, "signInShare":0.4,
@@ -144,6 +169,9 @@ export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     chatCustomers: num('chat-customers', DEFAULT_CHAT_CUSTOMERS, 1, 10_000),
     tickMs: 5,
     progress: true,
+    cleanup: f.switch('cleanup')?.value ?? true,
+    force: f.switch('force')?.value ?? false,
+    given: FLAGS.filter(({ name, kind }) => (kind === 'switch' ? f.switch(name) : f.string(name))?.origin.startsWith('--')).map(({ name }) => name),
   };
   const given = f.string('token')?.value;
   const secretFlag = f.string('secret')?.value;

@@ -1,6 +1,7 @@
-// The loadgen report: the JSON shape of contract §6 (plus the details behind it), and the
-// summary table printed at the end.
+// The loadgen report: its JSON shape (the headline figures, plus the details behind them), and
+// the summary rows, printed as a table at the end and shown in the HTML report.
 
+import { describeCleanup, type CleanupReport } from './cleanup.ts';
 import { LatencyRecorder, type LatencyMs } from './latency.ts';
 import type { IngestCounts } from './ingest.ts';
 import { DEFAULT_CHAT_MESSAGES, type LoadgenOptions } from './options.ts';
@@ -46,6 +47,10 @@ export interface LoadgenReport {
     chat?: Percentiles & { count: number };
   };
   loadgenCpu: number;
+  /** The prefix every name this run wrote starts with. */
+  idPrefix: string;
+  /** What the cleanup took back and what stays; absent with --no-cleanup. */
+  cleanup?: CleanupReport;
   /** Everything else: the settings and the details behind the figures. */
   config: { url: string; scenario: string; rate: number; durationS: number; subscribers: number; skus: number; batch: number; format: string; connections: number };
   unsent: number;
@@ -69,7 +74,8 @@ export interface LoadgenReport {
   /** How late the schedule's own ticks ran (the load generator's event-loop stalls). */
   tickLagMs: Percentiles;
   loadAverage: { start: number; end: number };
-  curves: { ack: Array<[number, number]>; push: Array<[number, number]> };
+  /** Latency (ms) by percentile; offer, assign and chat in the service scenario. */
+  curves: { ack: Array<[number, number]>; push: Array<[number, number]>; offer?: Array<[number, number]>; assign?: Array<[number, number]>; chat?: Array<[number, number]> };
   timeline: TimelinePoint[];
   warnings: string[];
   finishedAt: string;
@@ -90,7 +96,11 @@ export interface ReportInput {
   timeline: TimelinePoint[];
   warnings: string[];
   loadAverage: [number, number];
+  idPrefix: string;
+  /** Subscribers the scenario connected (the service scenario has none, whatever --subscribers says). */
+  subscribers: number;
   desks?: DeskFinal;
+  cleanup?: CleanupReport;
 }
 
 /** Percentiles of the latency curves (50 … 99.999). */
@@ -102,6 +112,7 @@ export function buildReport(i: ReportInput): LoadgenReport {
   const o = i.options;
   const durationS = i.wallMs / 1000;
   const { count: _c, ...tickLag } = i.tickLag.summary();
+  const chat = i.desks !== undefined && (o.chatMessages ?? DEFAULT_CHAT_MESSAGES) > 0 ? i.desks.chatLatency : undefined;
   return {
     sent: i.counts.sent,
     acked: i.counts.acked,
@@ -111,9 +122,11 @@ export function buildReport(i: ReportInput): LoadgenReport {
     eventsPerS: r3(i.counts.acked / durationS),
     messagesPerS: r3(i.subs.received / durationS),
     receivedByFamily: i.subs.receivedByFamily ?? {},
-    latencyMs: { ack: i.ack.summary(), push: i.push.summary(), ...(i.desks ? { offer: i.desks.offer.summary(), assign: i.desks.assign.summary(), ...((i.options.chatMessages ?? DEFAULT_CHAT_MESSAGES) > 0 ? { chat: i.desks.chatLatency.summary() } : {}) } : {}) },
+    latencyMs: { ack: i.ack.summary(), push: i.push.summary(), ...(i.desks ? { offer: i.desks.offer.summary(), assign: i.desks.assign.summary(), ...(chat ? { chat: chat.summary() } : {}) } : {}) },
     loadgenCpu: r3(i.loadgenCpu),
-    config: { url: o.url, scenario: i.scenario === 'stock' ? 'stock' : o.scenario, rate: o.rate, durationS: o.durationS, subscribers: o.subscribers, skus: o.skus, batch: o.batch, format: o.format, connections: o.connections },
+    idPrefix: i.idPrefix,
+    ...(i.cleanup ? { cleanup: i.cleanup } : {}),
+    config: { url: o.url, scenario: i.scenario === 'stock' ? 'stock' : o.scenario, rate: o.rate, durationS: o.durationS, subscribers: i.subscribers, skus: o.skus, batch: o.batch, format: o.format, connections: o.connections },
     unsent: i.counts.unsent,
     requests: i.counts.requests,
     failedRequests: i.counts.failedRequests,
@@ -130,7 +143,12 @@ export function buildReport(i: ReportInput): LoadgenReport {
     maxWaiting: i.counts.maxWaiting,
     tickLagMs: tickLag,
     loadAverage: { start: r3(i.loadAverage[0]), end: r3(i.loadAverage[1]) },
-    curves: { ack: i.ack.curve(CURVE_PERCENTILES), push: i.push.curve(CURVE_PERCENTILES) },
+    curves: {
+      ack: i.ack.curve(CURVE_PERCENTILES),
+      push: i.push.curve(CURVE_PERCENTILES),
+      ...(i.desks ? { offer: i.desks.offer.curve(CURVE_PERCENTILES), assign: i.desks.assign.curve(CURVE_PERCENTILES) } : {}),
+      ...(chat ? { chat: chat.curve(CURVE_PERCENTILES) } : {}),
+    },
     timeline: i.timeline,
     warnings: i.warnings,
     finishedAt: new Date().toISOString(),
@@ -141,42 +159,53 @@ function deskCounts({ offer: _o, assign: _a, chatLatency: _c, ...counts }: DeskF
   return counts;
 }
 
-/** The fields contract §6 requires, for checking a report. */
+/** The headline fields every report has, for checking one. */
 export const REQUIRED_FIELDS = ['sent', 'acked', 'errors', 'received', 'durationS', 'eventsPerS', 'messagesPerS', 'latencyMs', 'loadgenCpu'] as const;
 
-/** The summary table printed on stdout at the end. */
-export function summaryTable(r: LoadgenReport): string {
-  const n = (x: number) => Math.round(x).toLocaleString('en-US');
-  const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const count = (x: number) => Math.round(x).toLocaleString('en-US');
+const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+
+/** The summary as (label, text) rows: the table printed at the end, and the HTML report's table. */
+export function summaryRows(r: LoadgenReport): Array<[string, string]> {
+  const n = count;
   const rows: Array<[string, string]> = [
-    ['target', `${r.config.url}, scenario ${r.config.scenario}, ${n(r.config.rate)} events/s for ${r.config.durationS} s, ${n(r.config.subscribers)} subscribers, ${r.config.format}`],
+    ['target', `${r.config.url}, scenario ${r.config.scenario}, ${n(r.config.rate)} events/s for ${r.config.durationS} s, ${n(r.config.subscribers)} subscribers, ${r.config.format}, names ${r.idPrefix}-*`],
     ['events', `sent ${n(r.sent)}, acked ${n(r.acked)}, errors ${n(r.errors)}${r.unsent ? `, never sent ${n(r.unsent)}` : ''}${Object.keys(r.errorCodes).length ? ` ${JSON.stringify(r.errorCodes)}` : ''}`],
-    ['throughput', `${n(r.eventsPerS)} events/s acked, ${n(r.messagesPerS)} messages/s pushed (${n(r.received)} in ${r.durationS.toFixed(1)} s${byFamily(r.receivedByFamily, n)})`],
-    ['ack latency', percentiles(r.latencyMs.ack, ms)],
-    ['push latency', percentiles(r.latencyMs.push, ms)],
-    ['subscribers', `${n(r.snapshots)} snapshots, ${n(r.conflated)} seq jumps (conflated), ${n(r.seqErrors)} seq errors, ${n(r.subscriberErrors)} errors`],
-    ['loadgen', `CPU ${(r.loadgenCpu * 100).toFixed(0)}% of a core, tick lag p99 ${ms(r.tickLagMs.p99)} ms, ${r.subscriberWorkers} subscriber workers, load average ${r.loadAverage.start} → ${r.loadAverage.end}`],
+    ['throughput', `${n(r.eventsPerS)} events/s acked, ${n(r.messagesPerS)} messages/s pushed (${n(r.received)} in ${r.durationS.toFixed(1)} s${byFamily(r.receivedByFamily)})`],
+    ['ack latency', percentiles(r.latencyMs.ack)],
+    ['push latency', percentiles(r.latencyMs.push)],
   ];
   if (r.desks) {
     const d = r.desks;
-    rows.splice(5, 0, ['offer latency', percentiles(r.latencyMs.offer!, ms)], ['assign latency', percentiles(r.latencyMs.assign!, ms)], ['desks', `${n(d.ready)}/${n(d.desks)} connected, ${n(d.requestsOffered)} requests offered (${n(d.offers)} offers, ${n(d.revoked)} revoked), ${n(d.assigned)} assigned, ${n(d.completed)} completed, ${n(d.errors)} errors`]);
-    if (r.latencyMs.chat) {
-      rows.splice(8, 0, ['chat latency', percentiles(r.latencyMs.chat, ms)], ['chat', `${n(d.chat.toCustomer)} messages to customers, ${n(d.chat.toAgent)} to agents, ${n(d.chat.skipped)} assigned requests without a free customer connection`]);
-    }
+    rows.push(['offer latency', percentiles(r.latencyMs.offer!)], ['assign latency', percentiles(r.latencyMs.assign!)]);
+    if (r.latencyMs.chat) rows.push(['chat latency', percentiles(r.latencyMs.chat)]);
+    rows.push(['desks', `${n(d.ready)}/${n(d.desks)} connected, ${n(d.requestsOffered)} requests offered (${n(d.offers)} offers, ${n(d.revoked)} revoked), ${n(d.assigned)} assigned, ${n(d.completed)} completed, ${n(d.errors)} errors`]);
+    if (r.latencyMs.chat) rows.push(['chat', `${n(d.chat.toCustomer)} messages to customers, ${n(d.chat.toAgent)} to agents, ${n(d.chat.skipped)} assigned requests without a free customer connection`]);
   }
+  rows.push(
+    ['subscribers', `${n(r.snapshots)} snapshots, ${n(r.conflated)} seq jumps (conflated), ${n(r.seqErrors)} seq errors, ${n(r.subscriberErrors)} errors`],
+    ['loadgen', `CPU ${(r.loadgenCpu * 100).toFixed(0)}% of a core, tick lag p99 ${ms(r.tickLagMs.p99)} ms, ${r.subscriberWorkers} subscriber workers, load average ${r.loadAverage.start} → ${r.loadAverage.end}`],
+  );
+  if (r.cleanup) rows.push(['cleanup', describeCleanup(r.cleanup)]);
   if (r.firstFailure) rows.push(['first failure', r.firstFailure]);
   for (const w of r.warnings) rows.push(['warning', w]);
+  return rows;
+}
+
+/** The summary table printed on stdout at the end. */
+export function summaryTable(r: LoadgenReport): string {
+  const rows = summaryRows(r);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
 }
 
 /** `: stock 1,200, kiosk 30` once more than one family was received. */
-function byFamily(counts: Record<string, number> | undefined, n: (x: number) => string): string {
+function byFamily(counts: Record<string, number> | undefined): string {
   const entries = Object.entries(counts ?? {});
-  return entries.length > 1 ? `: ${entries.map(([family, c]) => `${family} ${n(c)}`).join(', ')}` : '';
+  return entries.length > 1 ? `: ${entries.map(([family, c]) => `${family} ${count(c)}`).join(', ')}` : '';
 }
 
-function percentiles(p: Percentiles & { count: number }, ms: (x: number) => string): string {
+function percentiles(p: Percentiles & { count: number }): string {
   if (p.count === 0) return 'no samples';
   return `p50 ${ms(p.p50)} ms, p99 ${ms(p.p99)} ms, p99.9 ${ms(p.p999)} ms, max ${ms(p.max)} ms (n=${p.count.toLocaleString('en-US')})`;
 }

@@ -1,9 +1,10 @@
-// One loadgen run: set-up (locations and starting stock, not measured), subscribers, then the
-// open-loop ingest for --duration seconds with a progress line every second, then a bounded
-// drain, and the report.
+// One loadgen run: checks (can it be done, which flags it ignores, does the server hold other
+// data), set-up (locations and starting stock, not measured), subscribers, then the open-loop
+// ingest for --duration seconds with a progress line every second, a bounded drain, the cleanup
+// of what the run made, and the report.
 
-import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
+import { RunLedger, cleanUp, describeCleanup, type CleanupReport } from './cleanup.ts';
 import { DeskGroup } from './desk-group.ts';
 import { httpPoster, type Poster } from './http-poster.ts';
 import { IngestDriver } from './ingest.ts';
@@ -11,7 +12,9 @@ import { LatencyRecorder, epochMs } from './latency.ts';
 import { DEFAULT_CHAT_CUSTOMERS, DEFAULT_CHAT_MESSAGES, DEFAULT_HANDLE_MS, DEFAULT_THINK_MS, type LoadgenOptions } from './options.ts';
 import { buildReport, type LoadgenReport, type TimelinePoint } from './report.ts';
 import { openScenario, type DeskPlan, type EventSource, type SubscriberPlan } from './scenario.ts';
+import { checkFeasible, ignoredFlags } from './preflight.ts';
 import { OpenLoopSchedule } from './schedule.ts';
+import { checkServer, probeServer, runPrefix } from './server-check.ts';
 import { SubscriberPool, defaultWorkers, type PoolFinal } from './subscriber-pool.ts';
 
 /** How long the run waits for the last answers after the schedule ends. */
@@ -33,21 +36,41 @@ export interface RunOutput {
 export type Log = (line: string) => void;
 
 export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process.stderr.write(`${line}\n`)): Promise<RunOutput> {
-  const idPrefix = `lg-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+  const idPrefix = runPrefix();
   const source = openScenario({ scenario: o.scenario, skus: o.skus, idPrefix, releaseLag: Math.ceil(o.rate) + o.batch * o.connections, desks: o.desks });
   // Checked before the set-up brings agents online that no desk could then serve.
   if (source.desks && o.mintToken === undefined) throw new Error('the service scenario needs a secret (--secret or --data) to mint its agent tokens; --token alone is not enough');
-  const poster = httpPoster(o.url, o.token, o.format, o.connections);
+  checkFeasible(source, o);
   const warnings: string[] = [];
   const warn = (message: string) => {
     if (!warnings.includes(message) && warnings.length < 50) warnings.push(message);
     log(`warning: ${message}`);
   };
+  for (const message of ignoredFlags(source, o)) warn(message);
+  const holdings = checkServer(await probeServer(o.url, o.token), o.force ?? false);
+  if (holdings !== undefined) log(holdings);
+  log(`names of this run start with ${idPrefix}-${o.cleanup === false ? ' (--no-cleanup: they stay)' : ''}`);
+  const poster = httpPoster(o.url, o.token, o.format, o.connections);
+  // Every body on the wire goes through the ledger, so the cleanup knows exactly what was sent.
+  const ledger = new RunLedger();
+  const post: typeof poster.post = (events) => {
+    ledger.note(events);
+    return poster.post(events);
+  };
+  let cleanup: CleanupReport | undefined;
+  let cleaned = o.cleanup === false;
+  const takeBack = async () => {
+    cleaned = true;
+    log('cleanup: taking back what the run made…');
+    cleanup = await cleanUp(ledger, idPrefix, poster.post);
+    log(`cleanup: ${describeCleanup(cleanup)}`);
+    if (Object.keys(cleanup.unexpected).length > 0) warn(`cleanup refused ${JSON.stringify(cleanup.unexpected)}: some of the run's data may remain`);
+  };
   let pool: SubscriberPool | undefined;
   let desks: DeskGroup | undefined;
   let stopProgress: NodeJS.Timeout | undefined;
   try {
-    await setUp(source, poster.post, log);
+    await setUp(source, post, log);
     const plans = source.subscribers(o.subscribers);
     const topics = subscriberTopics(plans, o);
     const tokens = subscriberTokens(plans, o, warn);
@@ -58,12 +81,11 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
     const subscribed = await pool.sample();
     if (o.subscribers > 0) log(`${subscribed.connected} of ${o.subscribers} clients connected, ${subscribed.snapshots} snapshots, in ${((epochMs() - subscribing) / 1000).toFixed(1)} s`);
     if (subscribed.snapshots < topics.flat().length) warn(`only ${subscribed.snapshots} of ${topics.flat().length} subscriptions got their snapshot before the run`);
-    if (plans.length < o.subscribers) warn(`scenario ${source.name} has ${plans.length} stock subscribers (--subscribers ${o.subscribers} ignored)`);
 
     let schedule: OpenLoopSchedule | undefined;
     if (source.desks) desks = await startDesks(source.desks, o, o.mintToken!, (n) => schedule?.timeOf(n), log);
     schedule = new OpenLoopSchedule(epochMs() + 20, o.rate, o.durationS);
-    const driver = new IngestDriver({ schedule, next: () => source.next(), post: poster.post, batch: o.batch, maxInFlight: o.connections, clock: epochMs, warn: (m) => log(`warning: ${m}`) });
+    const driver = new IngestDriver({ schedule, next: () => source.next(), post, batch: o.batch, maxInFlight: o.connections, clock: epochMs, warn: (m) => log(`warning: ${m}`) });
     const tickLag = new LatencyRecorder();
     const timeline: TimelinePoint[] = [];
     const cpu0 = process.cpuUsage();
@@ -124,12 +146,15 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
       warn(`loadgen overloaded: ${counts.overloadedTicks} ticks found all ${o.connections} connections busy (at most ${counts.maxWaiting} due events waiting); their latency includes the wait: raise --connections or lower --rate`);
     }
     if (counts.unsent > 0) warn(`${counts.unsent} due events were never sent (in-flight cap)`);
-    const report = buildReport({ options: o, counts, ack: driver.ack, push: subs.push, subs, wallMs: ingestEndMs - schedule.startMs, loadgenCpu, tickLag, timeline, warnings, loadAverage: [load0, loadavg()[0]], scenario: source.name, desks: deskFinal });
+    if (!cleaned) await takeBack();
+    const report = buildReport({ options: o, counts, ack: driver.ack, push: subs.push, subs, wallMs: ingestEndMs - schedule.startMs, loadgenCpu, tickLag, timeline, warnings, loadAverage: [load0, loadavg()[0]], scenario: source.name, idPrefix, subscribers: plans.length, desks: deskFinal, cleanup });
     return { report, perClient: subs.perClient, ack: driver.ack, push: subs.push };
   } finally {
     clearInterval(stopProgress);
     if (pool) await pool.stop().catch(() => undefined);
     desks?.stop();
+    // A run that failed part-way still takes back what it made, as far as the server answers.
+    if (!cleaned) await takeBack().catch((error: unknown) => log(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`));
     poster.close();
   }
 }

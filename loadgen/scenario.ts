@@ -13,7 +13,8 @@ import { UsageError } from '../cli/args.ts';
 import { StockWorkload, prng } from '../bench/stock-workload.ts';
 import { OmnichannelScenario } from './scenarios/omnichannel.ts';
 import { omnichannelDefaults, parseOmnichannel, type OmnichannelConfig } from './scenarios/omnichannel-config.ts';
-import type { EventSource } from './scenarios/source.ts';
+import { DESK_FLAGS, type EventSource } from './scenarios/source.ts';
+import { namespaced } from './namespace.ts';
 import { ServiceScenario } from './scenarios/service.ts';
 import { MixScenario, parseScenario, stockSetup, type ScenarioFile } from './scenarios/stock-mix.ts';
 import { shopperPlans } from './scenarios/watchers.ts';
@@ -24,6 +25,7 @@ export { MIX_TYPES, parseScenario, type ScenarioFile } from './scenarios/stock-m
 export interface ScenarioParams {
   scenario: string;
   skus: number;
+  /** Every name the scenario writes or watches carries it (namespace.ts). */
   idPrefix: string;
   /** A follow-up (release, commit, order fulfilment) names a step at least this many events older. */
   releaseLag: number;
@@ -38,11 +40,17 @@ export const SCENARIO_NAMES = ['stock', 'omnichannel', 'service'] as const;
 export const LOCATIONS = 10;
 export const DEFAULT_DESKS = 20;
 
+/** The scenario, with every name it writes or watches in the run's namespace. */
 export function openScenario(p: ScenarioParams): EventSource {
+  return namespaced(openUnprefixed(p), p.idPrefix);
+}
+
+function openUnprefixed(p: ScenarioParams): EventSource {
   if (p.scenario === 'stock') return stockScenario(p.skus, LOCATIONS, p.idPrefix, p.releaseLag);
   if (p.scenario === 'service') return new ServiceScenario(p.desks ?? DEFAULT_DESKS, p.idPrefix);
   const spec: ScenarioSpec = p.scenario === 'omnichannel' ? { kind: 'omnichannel', config: omnichannelDefaults(p.skus) } : readScenarioFile(p.scenario, p.skus);
-  if (spec.kind === 'omnichannel') return new OmnichannelScenario(spec.config, p.idPrefix, p.releaseLag);
+  // A file's own "skus" wins over --skus.
+  if (spec.kind === 'omnichannel') return new OmnichannelScenario(spec.config, p.idPrefix, p.releaseLag, spec.config.skus === p.skus ? DESK_FLAGS : [...DESK_FLAGS, 'skus']);
   return new MixScenario(spec.file, p.idPrefix, p.releaseLag);
 }
 
@@ -58,6 +66,7 @@ function stockScenario(skus: number, locations: number, idPrefix: string, releas
   };
   return {
     name: 'stock',
+    unusedFlags: DESK_FLAGS,
     setup: () => stockSetup(skus, locations, idPrefix),
     next: () => workload.next(),
     subscribers: (count) => shopperPlans(count, popularSku, prng(5)),

@@ -1,7 +1,9 @@
 // The options of a short real `omni loadgen` run against a test server: its ingest token, a
 // customer token for plain subscribers, and minted kiosk / member tokens recorded for the test.
 // Small batches over few connections keep the follow-up lag (rate + batch × connections) inside
-// a short run, so commits, releases and fulfilments reach the server too.
+// a short run, so commits, releases and fulfilments reach the server too. No cleanup: the tests
+// read what the run left in the server (a member's recommendations leave out sold-out SKUs, and
+// the cleanup sets the run's stock to 0); test/loadgen-cleanup.test.ts checks the cleanup.
 
 import type { LoadgenOptions } from '../loadgen/options.ts';
 import type { TestServer } from './gateway-harness.ts';
@@ -31,6 +33,7 @@ export function shortRun(
     connections: 4,
     tickMs: 5,
     progress: false,
+    cleanup: false,
   };
   return { options, minted };
 }

@@ -91,11 +91,13 @@ function sampleReport() {
     ],
     warnings: ['the load generator used 90% of a core: it may be the bottleneck'],
     loadAverage: [0.5, 0.7],
+    idPrefix: 'lg-test-abcdef',
+    subscribers: 5,
   });
 }
 
 describe('loadgen report', () => {
-  it('holds the fields of contract §6', () => {
+  it('holds the headline fields', () => {
     const r = sampleReport();
     for (const f of REQUIRED_FIELDS) expect(r).toHaveProperty(f);
     for (const kind of ['ack', 'push'] as const) for (const p of ['p50', 'p99', 'p999', 'max']) expect(typeof r.latencyMs[kind][p as 'p50']).toBe('number');

@@ -64,8 +64,9 @@ describe('omni loadgen against a real server', () => {
     expect(report.snapshots).toBeGreaterThanOrEqual(5);
     // A progress line per second on the log.
     expect(lines.filter((l) => /^\[ *\d+s\] sent/.test(l)).length).toBeGreaterThanOrEqual(1);
-    // The server applied what was acked: the hottest SKU exists with its stock.
-    const stock = await getJson(server.url, '/v1/stock/SKU-000000');
+    // The server applied what was acked: the first SKU exists, under the run's prefix.
+    expect(report.idPrefix).toMatch(/^lg-[0-9a-z]+-[0-9a-f]{6}$/);
+    const stock = await getJson(server.url, `/v1/stock/${report.idPrefix}-SKU-000000`);
     expect(stock.status).toBe(200);
   });
 

@@ -13,6 +13,7 @@ import { stockProcessor } from '../engine/stock/mod.ts';
 import { readEvent } from '../engine/mod.ts';
 import { verifyToken } from '../gateway/mod.ts';
 import { readOptions, type LoadgenOptions } from '../loadgen/options.ts';
+import { Namespace, namespaced } from '../loadgen/namespace.ts';
 import { runLoadgen, subscriberTokens } from '../loadgen/run.ts';
 import { openScenario, parseScenarioFile, readScenarioFile, type EventSource } from '../loadgen/scenario.ts';
 import { OmnichannelScenario } from '../loadgen/scenarios/omnichannel.ts';
@@ -59,10 +60,10 @@ describe('omnichannel scenario', () => {
     expect(take(b, 3000)).toEqual(take(a, 3000));
     expect(b.subscribers(50)).toEqual(a.subscribers(50));
     expect(take(omni({ seed: 7 }), 200)).not.toEqual(take(omni(), 200));
-    // Through the public entry point, by name: the defaults with --skus.
+    // Through the public entry point, by name: the defaults with --skus, every name in the run's namespace.
     const named = openScenario({ scenario: 'omnichannel', skus: 300, idPrefix: 'run', releaseLag: LAG });
     expect(named.name).toBe('omnichannel');
-    expect(take(named, 500)).toEqual(take(omni(), 500));
+    expect(take(named, 500)).toEqual(take(namespaced(omni(), 'run'), 500));
   });
 
   it('keeps the mix between roles, and a role with weight 0 makes nothing', () => {
@@ -208,10 +209,11 @@ describe('subscribers: storefront shoppers and kiosks', () => {
     expect(warnings[0]).toMatch(/kiosk tokens/);
   });
 
-  it('the stock scenario is unchanged: the bench workload, shoppers only', () => {
+  it('the stock scenario is unchanged: the bench workload (its SKUs and locations in the run\'s namespace), shoppers only', () => {
     const source = openScenario({ scenario: 'stock', skus: 100, idPrefix: 'x', releaseLag: 50 });
     const bench = new StockWorkload({ skus: 100, locations: 10, dist: 'zipf', idPrefix: 'x', releaseLag: 50, seed: 42 });
-    expect(take(source, 2000)).toEqual(bench.chunks(2000, 2000)[0]);
+    const ns = new Namespace('x');
+    expect(take(source, 2000)).toEqual(bench.chunks(2000, 2000)[0].map((ev) => ns.event(ev)));
     const plans = source.subscribers(20);
     expect(plans.every((p) => p.as.role === 'shopper' && p.topics.length >= 1 && p.topics.length <= 5)).toBe(true);
   });
@@ -290,14 +292,13 @@ describe('omnichannel against a real server', () => {
     expect(perClient).toHaveLength(6);
     expect(report.received).toBeGreaterThan(0);
     // 3 kiosks + 2 shoppers + 1 member on its recommendations, every subscription answered with
-    // its snapshot (kiosk and customer tokens accepted). Customer ids carry the run's prefix.
-    const plans = new OmnichannelScenario(omnichannelDefaults(40), 'x', 0).subscribers(6);
+    // its snapshot (kiosk and customer tokens accepted). Every name carries the run's prefix.
+    const plans = openScenario({ scenario: 'omnichannel', skus: 40, idPrefix: report.idPrefix, releaseLag: 0 }).subscribers(6);
     expect(plans.filter((p) => p.as.role === 'kiosk')).toHaveLength(3);
-    const unprefixed = (m: { role: string; sub: string; loc?: string }) => (m.role === 'customer' ? { ...m, sub: m.sub.slice(m.sub.lastIndexOf('-cu')) } : m);
-    expect(minted.map(unprefixed)).toEqual(
+    expect(minted).toEqual(
       plans.flatMap((p): Array<{ role: string; sub: string; loc?: string }> => {
         if (p.as.role === 'kiosk') return [{ role: 'kiosk', sub: p.as.kiosk, loc: p.as.store }];
-        return p.as.role === 'customer' ? [{ role: 'customer', sub: p.as.customer.slice(1), loc: undefined }] : [];
+        return p.as.role === 'customer' ? [{ role: 'customer', sub: p.as.customer, loc: undefined }] : [];
       }),
     );
     expect(minted.filter((m) => m.role === 'customer')).toHaveLength(1);

@@ -13,7 +13,7 @@ import { Geography } from './geography.ts';
 import type { OmnichannelConfig } from './omnichannel-config.ts';
 import { ROLES } from './roles.ts';
 import { Shoppers } from './shoppers.ts';
-import { SETUP_BODY, type EventSource, type SubscriberPlan } from './source.ts';
+import { DESK_FLAGS, SETUP_BODY, type EventSource, type SubscriberPlan } from './source.ts';
 import { kioskPlans, recsPlans, shopperPlans } from './watchers.ts';
 import type { Role, World } from './world.ts';
 
@@ -29,7 +29,13 @@ export class OmnichannelScenario implements EventSource {
   private readonly pickRole: () => number;
   private n = 0;
 
-  constructor(config: OmnichannelConfig, idPrefix: string, lag: number) {
+  /** `unusedFlags`: the desks' flags, and --skus too when a scenario file sets "skus". */
+  constructor(
+    config: OmnichannelConfig,
+    idPrefix: string,
+    lag: number,
+    readonly unusedFlags: readonly string[] = DESK_FLAGS,
+  ) {
     this.world = {
       catalogue: new Catalogue(config.skus, config.seed),
       geography: new Geography(config.stores, config.warehouses),

@@ -16,7 +16,10 @@ const SEED = 42;
 export class ServiceScenario implements EventSource {
   readonly name = 'service';
   readonly desks: DeskPlan;
+  /** The desks are its only clients, and it names no SKUs. */
+  readonly unusedFlags = ['subscribers', 'skus', 'topics-per-subscriber', 'subscriber-workers'] as const;
   private readonly topics: string[];
+  private readonly online: InputEvent[];
   private readonly rand = prng(SEED + 11);
   private n = 0;
 
@@ -26,23 +29,29 @@ export class ServiceScenario implements EventSource {
   ) {
     this.topics = TOPICS.map((t) => `${idPrefix}-${t}`);
     const requestPrefix = `${idPrefix}-rq-`;
+    const agents = Array.from({ length: deskCount }, (_, k) => `${idPrefix}-agent-${k}`);
+    this.online = this.agentsOnline(agents);
     this.desks = {
-      agents: Array.from({ length: deskCount }, (_, k) => `${idPrefix}-agent-${k}`),
+      agents,
+      chats: this.online.reduce((sum, ev) => sum + (ev.capacity as { chat: number }).chat, 0),
       // Request n is the run's event n, so the run knows when it was scheduled.
       requestIndex: (request) => (request.startsWith(requestPrefix) ? Number(request.slice(requestPrefix.length)) : undefined),
     };
   }
 
-  /** One `agent.online` per desk: its own topic round-robin (every topic is covered) plus 0–2 more. */
   setup(): InputEvent[][] {
+    return chunked(this.online.map((ev) => ({ ...ev })), SETUP_BODY);
+  }
+
+  /** One `agent.online` per desk: its own topic round-robin (every topic is covered) plus 0–2 more. */
+  private agentsOnline(agents: readonly string[]): InputEvent[] {
     const rand = prng(SEED + 3);
-    const events: InputEvent[] = this.desks.agents.map((agent, k) => {
+    return agents.map((agent, k) => {
       const skills: Record<string, number> = { [this.topics[k % this.topics.length]]: 1 + Math.floor(rand() * 10) };
       const extra = Math.floor(rand() * 3);
       for (let i = 0; i < extra; i++) skills[this.topics[Math.floor(rand() * this.topics.length)]] ??= 1 + Math.floor(rand() * 10);
       return { id: `${this.idPrefix}-online-${k}`, type: 'agent.online', agent, skills, capacity: { chat: 2 + Math.floor(rand() * 2) } };
     });
-    return chunked(events, SETUP_BODY);
   }
 
   next(): InputEvent {

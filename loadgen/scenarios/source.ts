@@ -26,13 +26,20 @@ export interface EventSource {
   subscribers(count: number): SubscriberPlan[];
   /** Agent desks to connect (the service scenario): their agent ids, and which event made a request. */
   readonly desks?: DeskPlan;
+  /** The loadgen flags this scenario never reads: given ones are reported as ignored. */
+  readonly unusedFlags: readonly string[];
 }
 
 export interface DeskPlan {
   agents: string[];
+  /** Chats the desks hold at once, all agents together (the sum of their `capacity.chat`). */
+  chats: number;
   /** The run's event number of the `service.requested` that made `request`, if it was one. */
   requestIndex(request: string): number | undefined;
 }
+
+/** Flags only the service scenario's desks read. */
+export const DESK_FLAGS = ['desks', 'think-ms', 'handle-ms', 'chat-messages', 'chat-customers'] as const;
 
 export const SHOPPER: Watcher = { role: 'shopper' };
 

@@ -4,7 +4,7 @@
 import { UsageError } from '../../cli/args.ts';
 import type { InputEvent } from '../../engine/mod.ts';
 import { ZipfSampler, chunked, locationEvents, locationName, prng, seedEvents, skuName } from '../../bench/stock-workload.ts';
-import { SETUP_BODY, type EventSource, type SubscriberPlan } from './source.ts';
+import { DESK_FLAGS, SETUP_BODY, type EventSource, type SubscriberPlan } from './source.ts';
 import { shopperPlans } from './watchers.ts';
 
 export interface ScenarioFile {
@@ -39,6 +39,8 @@ export function parseScenario(raw: unknown, label: string): ScenarioFile {
 /** A weighted mix of stock event types over Zipf-popular SKUs, deterministic for a seed. */
 export class MixScenario implements EventSource {
   readonly name: string;
+  /** The file names its SKUs and locations; it has no desks. */
+  readonly unusedFlags = [...DESK_FLAGS, 'skus'];
   private readonly rand = prng(7);
   private readonly pick = prng(11);
   private readonly zipf: ZipfSampler;

@@ -8,9 +8,25 @@ import { rejection } from './errors.ts';
 import type { Batch, EventItem, TimerItem } from './items.ts';
 import type { Partitions } from './partitions.ts';
 import type { StateStore } from './store.ts';
+import { unstorable } from './storable.ts';
 import { TimerQueue } from './timers.ts';
 import type { TopicSeqs } from './topic-seqs.ts';
 import type { Effects, EventContext, EventResult, FollowedOutcome, Processor, StateView } from './types.ts';
+
+/** What in these effects the store could not encode (storable.ts), or null. */
+function effectsProblem(effects: Omit<Effects, 'result'>): string | null {
+  if (effects.writes) {
+    for (const [key, value] of effects.writes) {
+      const problem = value === undefined ? null : unstorable(value);
+      if (problem) return `${problem} at '${key}'`;
+    }
+  }
+  for (const t of effects.timers?.set ?? []) {
+    const problem = t.data === undefined ? null : unstorable(t.data);
+    if (problem) return `${problem} in timer '${t.id}'`;
+  }
+  return null;
+}
 
 export interface ApplierHooks {
   /** Counts one answered event by type and result (`ok` or an error code). */
@@ -48,9 +64,13 @@ export class BatchApplier {
     let effects: Effects;
     try {
       effects = processor.apply(this.store.latest, event, { eventTime, now });
+      const problem = effectsProblem(effects);
+      if (problem) throw new Error(`it would store ${problem}`);
     } catch (err) {
-      // A processor bug must not take the batch (or the process) down with it.
-      effects = { result: rejection('internal', `processing failed: ${(err as Error).message}`) };
+      // A processor bug must not take the batch (or the process) down with it: this event is
+      // answered `internal` (and counted so by type), the rest of the batch goes on.
+      console.error(`omni: ${processor.name} failed on event '${event.id}' (${event.type}); answered internal:`, err);
+      effects = { result: rejection('internal', `event '${event.id}' could not be processed`) };
     }
     const result = effects.result;
     if (result.ok) {
@@ -70,6 +90,8 @@ export class BatchApplier {
       let effects: Omit<Effects, 'result'>;
       try {
         effects = f.onFollowed!(this.store.latest, event, outcome, ctx);
+        const problem = effectsProblem(effects);
+        if (problem) throw new Error(`it would store ${problem}`);
       } catch (err) {
         // The owner's answer stands; a follower's bug loses only that follower's reaction.
         console.error(`${f.name} failed following ${event.type} '${event.id}':`, err);
@@ -88,6 +110,8 @@ export class BatchApplier {
     let effects: Omit<Effects, 'result'>;
     try {
       effects = processor.onTimer(this.store.latest, item.rec, { eventTime: now, now });
+      const problem = effectsProblem(effects);
+      if (problem) throw new Error(`it would store ${problem}`);
     } catch (err) {
       console.error(`timer ${item.key} failed:`, err);
       return;

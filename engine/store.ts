@@ -12,8 +12,12 @@ import type { Durability, StateView } from './types.ts';
 
 const ABSENT = Symbol('absent');
 const DELETED = Symbol('deleted');
-/** Longest key a read looks up (LMDB keys are at most 1978 bytes; ours stay far below). */
-const MAX_KEY_CHARS = 480;
+/**
+ * Longest key a read looks up: LMDB keys are at most 1978 bytes, and a UTF-16 unit takes at most
+ * 3 bytes of UTF-8. Ours stay below: ids are at most 128 characters (256 units) and a key joins
+ * at most two of them.
+ */
+const MAX_KEY_CHARS = 659;
 type Cached = unknown | typeof ABSENT;
 
 export interface StoreOptions {
@@ -90,7 +94,7 @@ export class StateStore {
   };
 
   private readCommitted(key: string): unknown {
-    // Nothing longer was ever written (ids are ≤ 128 chars); LMDB would refuse the key.
+    // Nothing longer was ever written; LMDB would refuse the key.
     if (key.length > MAX_KEY_CHARS) return undefined;
     let v = this.committed.get(key);
     if (v === undefined) {

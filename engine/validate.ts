@@ -169,12 +169,13 @@ export function buildValue(rule: FieldRule, v: unknown, path: string): unknown {
       if (keys.length < rule.min || keys.length > rule.max) throw new FieldProblem(path, `must be ${describeRule(rule)}`);
       const out: Record<string, unknown> = {};
       for (const key of keys) {
-        // A key named __proto__ would set the copy's prototype instead of an entry.
-        if (key === '__proto__') throw new FieldProblem(path, "must not have a key '__proto__'");
         buildValue(rule.key, key, `${path} key '${key}'`);
         const item = v[key];
         if (item === null || item === undefined) throw new FieldProblem(`${path}.${key}`, `must be ${describeRule(rule.value)}`);
-        out[key] = buildValue(rule.value, item, `${path}.${key}`);
+        const value = buildValue(rule.value, item, `${path}.${key}`);
+        // An entry named __proto__ stays an entry (as JSON.parse keeps it), never the prototype.
+        if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+        else out[key] = value;
       }
       return out;
     }

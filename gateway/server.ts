@@ -9,9 +9,10 @@ import { InFlight } from './in-flight.ts';
 import { getRecommendations } from './http/customers-route.ts';
 import { DEFAULT_LIMITS, type GatewayContext, type GatewayLimits, type RouteHandler } from './http/context.ts';
 import { postEvents } from './http/events-route.ts';
+import { framingProblem, refuseFraming } from './http/framing.ts';
 import { getHealth, getMetrics, getReady } from './http/health-routes.ts';
 import { GatewayMetrics } from './http/metrics.ts';
-import { Reply } from './http/reply.ts';
+import { Reply, type ReplyOutcome } from './http/reply.ts';
 import { getQueues, getRequest } from './http/service-routes.ts';
 import { getStock } from './http/stock-route.ts';
 import { requestLookupFromSnapshots } from './request-lookup.ts';
@@ -111,10 +112,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const mount = (routeName: string, handler: RouteHandler) => (res: HttpResponse, req: HttpRequest) => {
     inFlight.enter();
-    const reply = new Reply(res, (outcome) => {
+    const settle = (outcome: ReplyOutcome) => {
       inFlight.leave();
       ctx.metrics.countRequest(routeName, outcome);
-    });
+    };
+    const framing = framingProblem(req);
+    if (framing !== undefined) return refuseFraming(res, framing, settle);
+    const reply = new Reply(res, settle);
     try {
       handler(reply, res, req, ctx);
     } catch (error) {

@@ -4,8 +4,8 @@
 // a second request hide inside the body. These are refused with 400 and the connection closed.
 //
 // What uWS's own parser refuses (a request line other than `METHOD /path HTTP/1.1`, a missing
-// Host, 48+ headers, bare-LF line ends, Content-Length with a non-empty Transfer-Encoding) never
-// reaches a route: docs/deployment.md says what a client sees then.
+// Host, 49 or more header lines, bare-LF line ends, non-empty Content-Length and
+// Transfer-Encoding together) never reaches a route: docs/deployment.md says what a client sees.
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { ReplyOutcome } from './reply.ts';

@@ -17,7 +17,7 @@ import { TimerQueue } from './timers.ts';
 import { TimerScheduler } from './timer-scheduler.ts';
 import { TopicSeqs } from './topic-seqs.ts';
 import type { BatchStats, Clock, EngineOptions, EngineStats, EventResult, InputEvent, Output, Processor } from './types.ts';
-import { envelopeProblem } from './validate.ts';
+import { buildEvent, envelopeProblem, eventDigest, isEventError } from './event-builder.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Events applied per turn of the event loop (~5 ms of work) before yielding. */
@@ -98,7 +98,11 @@ export class Engine {
     this.scheduler = new TimerScheduler(this.clock, options.autoTimers !== false, () => this.enqueueDueTimers());
     for (const p of options.processors) {
       this.byName.set(p.name, p);
-      for (const t of p.types) this.byType.set(t, p);
+      for (const t of p.types) {
+        // Events are built from the schema alone: a type without one could never be applied.
+        if (!Object.hasOwn(p.schemas, t)) throw new Error(`processor '${p.name}' declares no schema for '${t}'`);
+        this.byType.set(t, p);
+      }
     }
   }
 
@@ -153,43 +157,58 @@ export class Engine {
       sub.results[index] = { id: envelope.id, ok: false, error: envelope.error };
       return;
     }
-    const event = raw as InputEvent;
-    const processor = this.byType.get(event.type);
-    const error = processor
-      ? processor.validate(event)
-      : { code: 'unknown_type' as const, message: `unknown event type '${event.type}'` };
-    if (error) {
-      this.counts.count(processor ? event.type : 'unknown', error.code);
-      sub.results[index] = { id: event.id, ok: false, error };
+    const type = (raw as InputEvent).type;
+    const processor = this.byType.get(type);
+    const built = processor
+      ? buildEvent(processor, raw as Record<string, unknown>)
+      : { code: 'unknown_type' as const, message: `unknown event type '${type}'` };
+    const id = (raw as InputEvent).id;
+    if (isEventError(built)) {
+      this.counts.count(processor ? type : 'unknown', built.code);
+      sub.results[index] = { id, ok: false, error: built };
       return;
     }
-    const inFlight = this.inFlightIds.get(event.id);
+    const event = built;
+    const digest = eventDigest(event);
+    const inFlight = this.inFlightIds.get(id);
     if (inFlight) {
+      if (inFlight.digest !== digest) return this.refuseConflict(sub, index, event);
       (inFlight.duplicates ??= []).push({ sub, index });
       sub.remaining++;
       return;
     }
-    const first = this.dedup.lookup(event.id, arrival);
+    const first = this.dedup.lookup(id, arrival);
     if (first) {
-      sub.results[index] = { id: event.id, ...first, duplicate: true } as EventResult;
+      if (first.digest !== undefined && first.digest !== digest) return this.refuseConflict(sub, index, event);
+      sub.results[index] = { id, ...first.answer, duplicate: true } as EventResult;
       return;
     }
     if (this.queue.length >= this.maxQueued) {
-      sub.results[index] = { id: event.id, ...rejection('rate_limited', 'the engine queue is full; retry later') };
+      sub.results[index] = { id, ...rejection('rate_limited', 'the engine queue is full; retry later') };
       return;
     }
     const item: EventItem = {
       kind: 'event',
       event,
+      digest,
       processor: processor!,
       partition: this.partitions.of(processor!.partitionKey(event)),
       arrival,
       sub,
       index,
     };
-    this.inFlightIds.set(event.id, item);
+    this.inFlightIds.set(id, item);
     this.queue.push(item);
     sub.remaining++;
+  }
+
+  /** The id was used for another event: answered, not applied, not remembered. */
+  private refuseConflict(sub: Submission, index: number, event: InputEvent): void {
+    this.counts.count(event.type, 'id_conflict');
+    sub.results[index] = {
+      id: event.id,
+      ...rejection('id_conflict', `event id '${event.id}' was already used for an event with other content`),
+    };
   }
 
   // ---- batching and commit -------------------------------------------------------------

@@ -10,7 +10,9 @@ export type { DomainOptions } from './processors.ts';
 export { customerProcessor, explain, isIdKind, resolveCustomer } from './customers/mod.ts';
 export type { CustomerOptions, IdentityOptions, Recommendations, RecommenderOptions } from './customers/mod.ts';
 export { ERROR_CODES, EngineClosedError, rejection } from './errors.ts';
-export { envelopeProblem, idProblem, MAX_ID_LENGTH, MAX_QUANTITY } from './validate.ts';
+export { idProblem, MAX_ID_LENGTH, MAX_QUANTITY } from './validate.ts';
+export type { EventSchema, FieldRule } from './validate.ts';
+export { envelopeProblem, eventDigest, isEventError, readEvent } from './event-builder.ts';
 export type { ErrorCode } from './errors.ts';
 export type {
   BatchStats,
@@ -18,6 +20,7 @@ export type {
   Durability,
   EngineOptions,
   EngineStats,
+  EventError,
   EventResult,
   FollowedOutcome,
   InputEvent,

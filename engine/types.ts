@@ -3,6 +3,7 @@
 
 import type { DataDirLock } from './data-dir-lock.ts';
 import type { ErrorCode } from './errors.ts';
+import type { EventSchema } from './validate.ts';
 
 /** An event as it arrives: validated by the processor that owns its `type`. */
 export interface InputEvent {
@@ -12,7 +13,11 @@ export interface InputEvent {
   [field: string]: unknown;
 }
 
-export type EventError = { code: ErrorCode; message: string };
+/**
+ * Why an event was refused. `field` names the offending field of an `invalid_event` (a path
+ * such as `lines[2].qty`); `insufficient_stock` carries `wanted` and `available`.
+ */
+export type EventError = { code: ErrorCode; message: string; field?: string; wanted?: number; available?: number };
 
 /** The answer to one event, in the order the events were submitted. */
 export type EventResult =
@@ -58,7 +63,12 @@ export interface Processor {
   readonly types: readonly string[];
   /** Topic prefixes this processor renders (e.g. "stock/"). */
   readonly topicPrefixes: readonly string[];
-  /** Checks the shape of an event; returns an error or null. Pure: no state. */
+  /**
+   * The fields of each type it owns (besides `id`, `type`, `ts`): the engine builds a fresh
+   * event from these alone, each value checked, and refuses any other field.
+   */
+  readonly schemas: Readonly<Record<string, EventSchema>>;
+  /** Checks across the fields of a freshly built event (say, exactly one of two). Pure: no state. */
   validate(event: InputEvent): EventError | null;
   /** The key that orders this event (SKU, customer, queue); picks its partition. */
   partitionKey(event: InputEvent): string;

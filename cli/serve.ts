@@ -2,11 +2,23 @@
 
 import { resolve } from 'node:path';
 import { DataDirInUseError, DataDirLock, defaultProcessors, isIdKind, openEngine, type CustomerOptions, type Durability, type Engine, type ServiceOptions } from '../engine/mod.ts';
-import { resolveSecret, startGateway, type Gateway } from '../gateway/mod.ts';
+import { DEFAULT_LIMITS, DEFAULT_WS_LIMITS, resolveSecret, startGateway, type Gateway, type GatewayLimits, type WsLimits } from '../gateway/mod.ts';
 import { choiceFlag, describeFlags, integerFlag, parseFlags, UsageError, type FlagSpec, type FlagValue, type ParsedFlags } from './args.ts';
 import type { CliIO } from './io.ts';
 
 const DURABILITIES: readonly Durability[] = ['fsync', 'commit', 'none'];
+
+/**
+ * Server-wide totals (gateway/budget.ts): past one, new uploads, subscriptions or anonymous
+ * connections are refused while those already admitted carry on. The defaults shown are the
+ * gateway's own.
+ */
+const BUDGET_FLAGS: FlagSpec[] = [
+  { name: 'max-body-memory', kind: 'value', env: 'OMNI_MAX_BODY_MEMORY', valueName: 'BYTES', help: `memory for request bodies still arriving, over all requests (each charged its Content-Length); past it an upload is refused with 503 (default ${DEFAULT_LIMITS.maxBodyMemoryBytes})` },
+  { name: 'max-subscriptions', kind: 'value', env: 'OMNI_MAX_SUBSCRIPTIONS', valueName: 'N', help: `WebSocket subscriptions over all connections (each connection at most ${DEFAULT_WS_LIMITS.maxSubscriptions}); past it a sub is refused (default ${DEFAULT_WS_LIMITS.maxTotalSubscriptions})` },
+  { name: 'max-anonymous-subscriptions', kind: 'value', env: 'OMNI_MAX_ANONYMOUS_SUBSCRIPTIONS', valueName: 'N', help: `the same over connections without a token (default ${DEFAULT_WS_LIMITS.maxAnonymousSubscriptions})` },
+  { name: 'max-anonymous-connections', kind: 'value', env: 'OMNI_MAX_ANONYMOUS_CONNECTIONS', valueName: 'N', help: `open WebSocket connections without a token; past it one is refused with 503 (default ${DEFAULT_WS_LIMITS.maxAnonymousConnections})` },
+];
 
 const FLAGS: FlagSpec[] = [
   { name: 'port', kind: 'value', env: 'OMNI_PORT', valueName: 'N', help: 'HTTP + WebSocket port; 0 picks a free one (default 8080)' },
@@ -24,6 +36,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'identity-shared-after', kind: 'value', env: 'OMNI_IDENTITY_SHARED_AFTER', valueName: 'KIND=N,…', help: 'customers an id may join before it is shared and stops merging (default 2 for every kind but customer ids)' },
   { name: 'identity-blocked', kind: 'value', env: 'OMNI_IDENTITY_BLOCKED', valueName: 'V,…', help: 'values that never link, besides 0, -1, null, anonymous and empty' },
   { name: 'presence-grace-ms', kind: 'value', env: 'OMNI_PRESENCE_GRACE_MS', valueName: 'MS', help: "after an agent's last desk connection closes, how long until it goes offline (default 10000)" },
+  ...BUDGET_FLAGS,
 ];
 
 /** Service timeouts are clock timers; a week bounds them well inside setTimeout's range. */
@@ -55,6 +68,9 @@ export interface ServeConfig {
   service: Pick<ServiceOptions, 'offerTimeoutMs' | 'slaMs' | 'graceMs'>;
   /** The customer settings given (unset ones keep the domain's defaults). */
   customers: Pick<CustomerOptions, 'sessionGapMs' | 'identity'>;
+  /** The server-wide budgets given (unset ones keep the gateway's defaults). */
+  limits: Partial<GatewayLimits>;
+  wsLimits: Partial<WsLimits>;
 }
 
 /** Flags and environment to a config; throws UsageError on a bad value. */
@@ -75,7 +91,24 @@ export function readServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
     lowStock: lowStock === undefined ? 5 : integerFlag(lowStock, 0, 1_000_000_000),
     service: serviceTimeouts(flags),
     customers: customerSettings(flags),
+    ...budgets(flags),
   };
+}
+
+function budgets(flags: ParsedFlags): Pick<ServeConfig, 'limits' | 'wsLimits'> {
+  const limits: ServeConfig['limits'] = {};
+  const wsLimits: ServeConfig['wsLimits'] = {};
+  const bodyMemory = flags.string('max-body-memory');
+  const subscriptions = flags.string('max-subscriptions');
+  const anonymousSubscriptions = flags.string('max-anonymous-subscriptions');
+  const anonymousConnections = flags.string('max-anonymous-connections');
+  // 0 is allowed for the WebSocket totals (e.g. no anonymous clients at all), not for bodies:
+  // a server that can hold no body could take no event over HTTP.
+  if (bodyMemory !== undefined) limits.maxBodyMemoryBytes = integerFlag(bodyMemory, 1, Number.MAX_SAFE_INTEGER);
+  if (subscriptions !== undefined) wsLimits.maxTotalSubscriptions = integerFlag(subscriptions, 0, 1_000_000_000);
+  if (anonymousSubscriptions !== undefined) wsLimits.maxAnonymousSubscriptions = integerFlag(anonymousSubscriptions, 0, 1_000_000_000);
+  if (anonymousConnections !== undefined) wsLimits.maxAnonymousConnections = integerFlag(anonymousConnections, 0, 1_000_000_000);
+  return { limits, wsLimits };
 }
 
 
@@ -155,6 +188,8 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
       host: config.host,
       port: config.port,
       publicStock: config.publicStock,
+      limits: config.limits,
+      wsLimits: config.wsLimits,
     });
   } catch (error) {
     await engine.close();

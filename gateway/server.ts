@@ -2,6 +2,7 @@
 // shutdown (contract §1: in-flight batches are committed and answered before connections close).
 
 import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
+import { Budget } from './budget.ts';
 import { onlineAgents } from '../engine/mod.ts';
 import type { RequestLookup } from './auth/roles.ts';
 import { committedView, type GatewayEngine } from './engine-port.ts';
@@ -93,12 +94,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Before anything is created or registered on the engine, so a refusal leaves nothing behind.
   checkWsLimits(wsLimits);
   const host = options.host ?? '127.0.0.1';
+  const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const ctx: GatewayContext = {
     engine: options.engine,
     secret: options.secret,
     publicStock: options.publicStock ?? true,
     lookupRequest: options.lookupRequest ?? requestLookupFromSnapshots(options.engine),
-    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    limits,
+    bodyMemory: new Budget('body_bytes', limits.maxBodyMemoryBytes),
     metrics: new GatewayMetrics(options.engine),
     now: options.now ?? Date.now,
     draining: false,
@@ -166,6 +169,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     presence,
   });
   ctx.metrics.attachWs({ connections: () => ws.connections, subscriptions: () => hub.subscriptions });
+  ctx.metrics.attachBudgets([ctx.bodyMemory, hub.subscriptionBudget, hub.anonymousSubscriptionBudget, ws.anonymousConnections]);
 
   app.any('/*', mount('unmatched', (reply, _res, req) => reply.error(404, 'not_found', `no route for ${req.getUrl()}`)));
 

@@ -39,7 +39,19 @@ describe('omni serve configuration', () => {
       lowStock: 5,
       service: {},
       customers: {},
+      limits: {},
+      wsLimits: {},
     });
+  });
+
+  it('reads the server-wide budgets', () => {
+    const env = { OMNI_MAX_BODY_MEMORY: '1048576', OMNI_MAX_ANONYMOUS_CONNECTIONS: '0' };
+    expect(readServeConfig(['--max-subscriptions', '5000', '--max-anonymous-subscriptions=100'], env)).toMatchObject({
+      limits: { maxBodyMemoryBytes: 1048576 },
+      wsLimits: { maxTotalSubscriptions: 5000, maxAnonymousSubscriptions: 100, maxAnonymousConnections: 0 },
+    });
+    expect(() => readServeConfig(['--max-body-memory', '0'], {})).toThrow(/--max-body-memory must be an integer from 1/);
+    expect(() => readServeConfig([], { OMNI_MAX_SUBSCRIPTIONS: '-1' })).toThrow(/OMNI_MAX_SUBSCRIPTIONS must be an integer/);
   });
 
   it('reads the customer settings: session gap and identity rules', () => {

@@ -234,6 +234,50 @@ describe('TopicHub', () => {
 });
 
 describe('TopicHub topic bound', () => {
+  it('forgets a state topic left without history at once, keeps an event topic for the grace period', () => {
+    const { engine, h } = hub();
+    const sink = new Sink();
+    h.subscribe(sink, 'stock/quiet');
+    h.subscribe(sink, 'alerts/stock');
+    h.unsubscribe(sink, 'stock/quiet');
+    h.unsubscribe(sink, 'alerts/stock');
+    expect(engine.interest!('stock/quiet')).toBe(false);
+    expect(engine.interest!('alerts/stock')).toBe(true);
+    expect(h.topicCount).toBe(1);
+    // Resuming the forgotten topic loses nothing: an update it missed comes as a snapshot.
+    engine.commit('stock/quiet');
+    expect(h.subscribe(new Sink(), 'stock/quiet', 0)[0].body).toMatchObject({ op: 'snapshot', seq: 1, data: { v: 1 } });
+  });
+
+  it('counts subscriptions against the server-wide budgets and gives each back once, however it ends', () => {
+    const ends: string[] = [];
+    const guard = { covers: (t: string) => t.startsWith('request/'), mayKeep: () => false, ended: (_s: Sink, t: string) => ends.push(t) };
+    const engine = new FakeEngine();
+    const h = new TopicHub<Sink>(engine, { ...DEFAULT_WS_LIMITS, maxTotalSubscriptions: 3, maxAnonymousSubscriptions: 1 }, { historyHit() {}, historyMiss() {} }, () => 0, guard);
+    const anonymous = Object.assign(new Sink(), { anonymous: true });
+    const holder = new Sink();
+    expect(h.admit(anonymous)).toBeUndefined();
+    h.subscribe(anonymous, 'stock/A');
+    expect(h.admit(anonymous)?.name).toBe('anonymous_subscriptions');
+    h.subscribe(holder, 'stock/A');
+    h.subscribe(holder, 'request/r1');
+    expect(h.admit(holder)?.name).toBe('subscriptions');
+    expect([h.subscriptionBudget.inUse, h.anonymousSubscriptionBudget.inUse]).toEqual([3, 1]);
+    // A repeated sub, an unsub of a topic not held: nothing counted twice.
+    h.subscribe(holder, 'stock/A');
+    expect(h.unsubscribe(anonymous, 'stock/B')).toBe(false);
+    expect(h.subscriptions).toBe(3);
+    // Ended by the guard after an update, by unsub, twice by unsub: each given back once.
+    engine.commit('request/r1');
+    expect(ends).toEqual(['request/r1']);
+    expect(h.unsubscribe(anonymous, 'stock/A')).toBe(true);
+    expect(h.unsubscribe(anonymous, 'stock/A')).toBe(false);
+    h.unsubscribe(holder, 'stock/A');
+    expect([h.subscriptionBudget.inUse, h.anonymousSubscriptionBudget.inUse]).toEqual([0, 0]);
+    expect([h.subscriptionBudget.refusals, h.anonymousSubscriptionBudget.refusals]).toEqual([1, 1]);
+    h.dispose();
+  });
+
   it('forgets idle topics early when too many are tracked, never subscribed ones', () => {
     const { engine, h } = hub({ maxTopics: 10 });
     const keep = new Sink();
@@ -241,6 +285,8 @@ describe('TopicHub topic bound', () => {
     const churn = new Sink();
     for (let i = 0; i < 30; i++) {
       h.subscribe(churn, `stock/t${i}`);
+      // An update to keep: without history a state topic is forgotten as soon as it is left.
+      engine.commit(`stock/t${i}`);
       h.unsubscribe(churn, `stock/t${i}`);
     }
     expect(h.topicCount).toBeLessThanOrEqual(11);
@@ -266,6 +312,7 @@ describe('TopicHub topic bound', () => {
     const sinks = ['a', 'b', 'c', 'd'].map((name) => {
       const sink = new Sink();
       h.subscribe(sink, `stock/${name}`);
+      engine.commit(`stock/${name}`);
       return sink;
     });
     // Left in the order d, c, b, a: a has been idle the shortest time.

@@ -2,6 +2,7 @@
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import type { RequestLookup } from '../auth/roles.ts';
+import type { Budget } from '../budget.ts';
 import type { GatewayEngine } from '../engine-port.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Reply } from './reply.ts';
@@ -11,9 +12,15 @@ export interface GatewayLimits {
   maxBodyBytes: number;
   /** Most events in one POST (contract §4: 10,000). */
   maxEvents: number;
+  /**
+   * Bytes promised to request bodies still arriving, over all requests: a body that does not
+   * arrive in one piece is charged its declared length (http/body.ts), and refused with 503
+   * when that does not fit. Bounds what slow uploads can make the server hold together.
+   */
+  maxBodyMemoryBytes: number;
 }
 
-export const DEFAULT_LIMITS: GatewayLimits = { maxBodyBytes: 4 * 1024 * 1024, maxEvents: 10_000 };
+export const DEFAULT_LIMITS: GatewayLimits = { maxBodyBytes: 4 * 1024 * 1024, maxEvents: 10_000, maxBodyMemoryBytes: 128 * 1024 * 1024 };
 
 export interface GatewayContext {
   engine: GatewayEngine;
@@ -21,6 +28,8 @@ export interface GatewayContext {
   publicStock: boolean;
   lookupRequest: RequestLookup;
   limits: GatewayLimits;
+  /** Unfinished request bodies draw on this (limits.maxBodyMemoryBytes). */
+  bodyMemory: Budget;
   metrics: GatewayMetrics;
   /** The engine's clock: queue waits are reported as of now. */
   now: () => number;

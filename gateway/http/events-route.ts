@@ -17,10 +17,15 @@ export const postEvents: RouteHandler = (reply, res, req, ctx) => {
   const principal = tokenHolderOf(reply, req, ctx, format);
   if (principal === undefined) return;
 
-  const { maxBodyBytes } = ctx.limits;
-  readBody(res, maxBodyBytes, req.getHeader('content-length'), (outcome) => {
+  const limits = { maxBytes: ctx.limits.maxBodyBytes, memory: ctx.bodyMemory };
+  readBody(res, reply, limits, req.getHeader('content-length'), (outcome) => {
     // This runs inside uWS's onData callback, outside the route's try/catch.
     try {
+      // 503, not 429: what ran out is the server's memory for all uploads together, not this
+      // caller's allowance; 503 with Retry-After is what clients and proxies retry unprompted.
+      if (outcome.kind === 'over_budget') {
+        return reply.error(503, 'unavailable', 'the server holds as many unfinished uploads as it may; retry shortly', format, { 'Retry-After': '1' });
+      }
       handleBody(ctx, reply, principal, outcome, format);
     } catch (error) {
       console.error('omni: POST /v1/events failed:', error);

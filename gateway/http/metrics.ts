@@ -3,6 +3,7 @@
 // gateway has its own Registry: several gateways (tests) in one process must not collide.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Budget } from '../budget.ts';
 import type { GatewayEngine } from '../engine-port.ts';
 
 export class GatewayMetrics {
@@ -12,6 +13,7 @@ export class GatewayMetrics {
   /** WebSocket figures, counted in plain fields (a send is too hot for a labelled inc). */
   readonly ws = { sent: { state: 0, event: 0, control: 0 }, conflations: 0, slowCloses: 0, historyHits: 0, historyMisses: 0 };
   #wsGauges: { connections(): number; subscriptions(): number } = { connections: () => 0, subscriptions: () => 0 };
+  #budgets: readonly Budget[] = [];
 
   constructor(engine: GatewayEngine) {
     const registry = this.registry;
@@ -95,6 +97,39 @@ export class GatewayMetrics {
       registers: [registry],
     });
     this.#registerWs(registry);
+    this.#registerBudgets(registry);
+  }
+
+  #registerBudgets(registry: Registry): void {
+    const budgets = () => this.#budgets;
+    new Gauge({
+      name: 'omni_budget_in_use',
+      help: 'What admitted work holds of each server-wide budget: body_bytes (charged to request bodies still arriving), subscriptions, anonymous_subscriptions, anonymous_connections.',
+      labelNames: ['budget'],
+      registers: [registry],
+      collect() {
+        for (const b of budgets()) this.set({ budget: b.name }, b.inUse);
+      },
+    });
+    new Gauge({
+      name: 'omni_budget_limit',
+      help: 'Each server-wide budget\'s configured total.',
+      labelNames: ['budget'],
+      registers: [registry],
+      collect() {
+        for (const b of budgets()) this.set({ budget: b.name }, b.limit);
+      },
+    });
+    new Counter({
+      name: 'omni_budget_refusals_total',
+      help: 'Admissions refused because a server-wide budget was spent (503 for bodies and anonymous connections, too_many_subscriptions for subscriptions).',
+      labelNames: ['budget'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const b of budgets()) this.inc({ budget: b.name }, b.refusals);
+      },
+    });
   }
 
   #registerWs(registry: Registry): void {
@@ -160,6 +195,11 @@ export class GatewayMetrics {
   /** The WebSocket endpoint reports its live connection and subscription counts through this. */
   attachWs(gauges: { connections(): number; subscriptions(): number }): void {
     this.#wsGauges = gauges;
+  }
+
+  /** The server-wide budgets to report in omni_budget_* (their names label them). */
+  attachBudgets(budgets: readonly Budget[]): void {
+    this.#budgets = budgets;
   }
 
   countRequest(route: string, status: number | 'aborted'): void {

@@ -30,6 +30,7 @@ export class Reply {
   #aborted = false;
   #answered = false;
   #settled = false;
+  #abortListeners: Array<() => void> | undefined;
 
   constructor(
     private readonly res: HttpResponse,
@@ -37,8 +38,19 @@ export class Reply {
   ) {
     res.onAborted(() => {
       this.#aborted = true;
+      for (const listener of this.#abortListeners ?? []) listener();
       this.#settle('aborted');
     });
+  }
+
+  /**
+   * Runs `listener` when the client goes away before the answer is finished (at once if it
+   * already has). uWS keeps a single onAborted handler per response, and this class holds it, so
+   * whatever else must let go of a request's resources on abort (a body's memory) asks here.
+   */
+  whenAborted(listener: () => void): void {
+    if (this.#aborted) return listener();
+    (this.#abortListeners ??= []).push(listener);
   }
 
   /** True once nothing more may be written: the client left or the answer has been started. */

@@ -51,6 +51,8 @@ export class WsConnection implements Subscriber, Expiring {
   readonly fixedFormat: boolean;
   badFrames = 0;
   closed = false;
+  /** No token: counted against the anonymous budgets (connections, subscriptions). */
+  readonly anonymous: boolean;
 
   #queue: Array<Slot | undefined> = [];
   #head = 0;
@@ -72,6 +74,7 @@ export class WsConnection implements Subscriber, Expiring {
   ) {
     this.format = format ?? 'json';
     this.fixedFormat = format !== undefined;
+    this.anonymous = principal.role === 'anonymous';
     this.bucket = new TokenBucket(limits.opsPerSecond, limits.opsBurst);
   }
 

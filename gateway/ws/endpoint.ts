@@ -2,11 +2,15 @@
 // is refused with HTTP 401 before any WebSocket exists; then open / message / drain / close
 // drive a WsConnection, and a token with `exp` arms a timer that closes the connection with
 // 4001 when it passes. The upgrade is answered synchronously (authentication needs no I/O),
-// so the HttpResponse cannot be aborted under us and needs no onAborted handler.
+// so the HttpResponse cannot be aborted under us and needs no onAborted handler. Connections
+// without a token draw on a server-wide budget: past it, an anonymous upgrade is refused with
+// 503 before any WebSocket exists, while token holders and the anonymous clients already
+// connected carry on.
 
 import type { HttpRequest, HttpResponse, TemplatedApp, us_socket_context_t, WebSocket } from 'uWebSockets.js';
 import { authenticateToken } from '../auth/authenticate.ts';
 import { ANONYMOUS, type Principal } from '../auth/principal.ts';
+import { Budget } from '../budget.ts';
 import { WsConnection, type ConnectionCounters, type SocketData } from './connection.ts';
 import { CLOSE, type WsLimits } from './limits.ts';
 import type { WsFormat } from './out-message.ts';
@@ -25,6 +29,8 @@ export interface WsEndpointOptions {
 
 export interface WsEndpoint {
   readonly connections: number;
+  /** Open connections without a token, against WsLimits.maxAnonymousConnections. */
+  readonly anonymousConnections: Budget;
   /**
    * Closes every open WebSocket with `code` (1001 on shutdown), each once everything queued for
    * it has been written, or at `timeoutMs` at the latest.
@@ -36,6 +42,9 @@ export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEn
   const { limits, counters, session, presence } = options;
   const open = new Set<WsConnection>();
   const expiries = new TokenExpiries<WsConnection>();
+  // Checked at upgrade, taken at open, given back at close: uWS calls open synchronously inside
+  // res.upgrade, so nothing can slip in between, and an upgrade that never opens takes nothing.
+  const anonymousConnections = new Budget('anonymous_connections', limits.maxAnonymousConnections);
 
   app.ws<SocketData>(pattern, {
     maxPayloadLength: Math.max(limits.hardMaxPayloadBytes, limits.maxPayloadBytes),
@@ -47,7 +56,7 @@ export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEn
     closeOnBackpressureLimit: 0,
 
     upgrade: (res: HttpResponse, req: HttpRequest, context: us_socket_context_t) => {
-      const upgrade = admit(req, options.secret, session.isDraining());
+      const upgrade = admit(req, options.secret, session.isDraining(), anonymousConnections);
       if (!upgrade.ok) {
         res.cork(() => {
           res.writeStatus(upgrade.status).writeHeader('Content-Type', 'application/json');
@@ -64,6 +73,7 @@ export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEn
       const conn = new WsConnection(ws, data.principal, data.format, limits, counters);
       data.connection = conn;
       open.add(conn);
+      if (conn.anonymous) anonymousConnections.take(1);
       // Before the expiry check, which may close it at once: every close then follows an open.
       presence.opened(conn.principal);
       if (data.expiresAtMs === undefined) return;
@@ -93,6 +103,7 @@ export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEn
       if (conn === undefined || conn.closed) return;
       conn.markClosed();
       open.delete(conn);
+      if (conn.anonymous) anonymousConnections.release(1);
       expiries.delete(conn);
       for (const topic of conn.topics) session.hub.unsubscribe(conn, topic);
       conn.topics.clear();
@@ -104,6 +115,7 @@ export function mountWebSocket(app: TemplatedApp, pattern: string, options: WsEn
     get connections() {
       return open.size;
     },
+    anonymousConnections,
     async closeAll(code, reason, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       // end() runs the close handler at once, which deletes from the set: iterate a copy.
@@ -125,7 +137,7 @@ type Admission =
   | { ok: true; principal: Principal; format: WsFormat | undefined; expiresAtMs: number | undefined }
   | { ok: false; status: string; code: string; message: string };
 
-function admit(req: HttpRequest, secret: string, draining: boolean): Admission {
+function admit(req: HttpRequest, secret: string, draining: boolean, anonymousConnections: Budget): Admission {
   if (draining) return { ok: false, status: '503 Service Unavailable', code: 'unavailable', message: 'the server is shutting down' };
   const format = req.getQuery('format') ?? '';
   if (format !== '' && format !== 'json' && format !== 'msgpack') {
@@ -139,6 +151,10 @@ function admit(req: HttpRequest, secret: string, draining: boolean): Admission {
     if (!auth.ok) return { ok: false, status: '401 Unauthorized', code: 'unauthorized', message: `invalid token (${auth.reason})` };
     principal = auth.principal;
     expiresAtMs = auth.expiresAtMs;
+  } else if (!anonymousConnections.admits(1)) {
+    // 503, not 429: the server is full for anonymous clients as a whole, not this client too
+    // fast; a client with a token is still let in.
+    return { ok: false, status: '503 Service Unavailable', code: 'unavailable', message: `the server holds as many anonymous connections as it may (${anonymousConnections.limit}); retry later or connect with a token` };
   }
   return { ok: true, principal, format: format === '' ? undefined : format, expiresAtMs };
 }

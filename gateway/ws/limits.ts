@@ -12,6 +12,15 @@ export interface WsLimits {
   hardMaxPayloadBytes: number;
   /** Subscriptions per connection; more are answered `too_many_subscriptions`. */
   maxSubscriptions: number;
+  /**
+   * Subscriptions over all connections (a subscription costs on the order of a kilobyte when
+   * its topic is nobody else's); past it a `sub` is answered `too_many_subscriptions`.
+   */
+  maxTotalSubscriptions: number;
+  /** The same over connections without a token, which anyone can open: a smaller share. */
+  maxAnonymousSubscriptions: number;
+  /** Open connections without a token; past it an anonymous upgrade is refused with 503. */
+  maxAnonymousConnections: number;
   /** Token bucket per connection: sustained ops per second ... */
   opsPerSecond: number;
   /** ... and the burst it allows. Over it an op is answered `rate_limited`. */
@@ -57,6 +66,9 @@ export const DEFAULT_WS_LIMITS: WsLimits = {
   maxPayloadBytes: 64 * 1024,
   hardMaxPayloadBytes: 1024 * 1024,
   maxSubscriptions: 1_000,
+  maxTotalSubscriptions: 1_000_000,
+  maxAnonymousSubscriptions: 200_000,
+  maxAnonymousConnections: 100_000,
   opsPerSecond: 1_000,
   opsBurst: 2_000,
   maxBadFrames: 100,

@@ -81,6 +81,10 @@ function subscribe(ctx: SessionContext, conn: WsConnection, topic: string, since
   if (!conn.topics.has(topic) && conn.topics.size >= ctx.limits.maxSubscriptions) {
     return conn.deliver(errorMessage('too_many_subscriptions', `at most ${ctx.limits.maxSubscriptions} subscriptions per connection`, topic));
   }
+  const spent = conn.topics.has(topic) ? undefined : ctx.hub.admit(conn);
+  if (spent !== undefined) {
+    return conn.deliver(errorMessage('too_many_subscriptions', `the server's ${spent.limit} ${spent.name.replace('_', ' ')} are taken; retry later`, topic));
+  }
   // A repeated sub starts over: anything still queued for the old one would duplicate the replay.
   conn.forget(topic);
   conn.topics.add(topic);

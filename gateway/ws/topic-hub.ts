@@ -7,6 +7,7 @@
 // when an update shows the subscriber may no longer read the topic.
 
 import type { Output } from '../../engine/mod.ts';
+import { Budget } from '../budget.ts';
 import type { PushEngine } from './engine-port.ts';
 import type { WsLimits } from './limits.ts';
 import { OutMessage, updateMessage } from './out-message.ts';
@@ -19,6 +20,8 @@ export interface Subscriber {
   push(message: OutMessage): void;
   /** Sends what was queued (called once per batch for each subscriber that got something). */
   flush(): void;
+  /** Connected without a token: its subscriptions also draw on the anonymous budget. */
+  readonly anonymous?: boolean;
 }
 
 export interface HubCounters {
@@ -60,7 +63,13 @@ export class TopicHub<S extends Subscriber = Subscriber> {
   readonly #countHistory = (delta: number): void => {
     this.#historyBytes += delta;
   };
-  #subscriptions = 0;
+  /**
+   * Subscriptions over all subscribers, and those of anonymous ones: server-wide budgets (the
+   * per-connection cap is the session's). Taken in subscribe, given back in #left, both keyed on
+   * a subscriber's membership of a topic, so each is given back exactly once.
+   */
+  readonly subscriptionBudget: Budget;
+  readonly anonymousSubscriptionBudget: Budget;
   readonly #stopOutputs: () => void;
   readonly #sweeper: NodeJS.Timeout;
 
@@ -71,6 +80,8 @@ export class TopicHub<S extends Subscriber = Subscriber> {
     private readonly now: () => number = Date.now,
     private readonly guard?: SubscriptionGuard<S>,
   ) {
+    this.subscriptionBudget = new Budget('subscriptions', limits.maxTotalSubscriptions);
+    this.anonymousSubscriptionBudget = new Budget('anonymous_subscriptions', limits.maxAnonymousSubscriptions);
     engine.setInterest((topic) => this.#topics.has(topic));
     this.#stopOutputs = engine.onOutput((outputs) => this.#onOutputs(outputs));
     this.#sweeper = setInterval(() => this.sweep(), Math.max(1000, Math.min(limits.historyGraceMs / 4, 10_000)));
@@ -78,7 +89,7 @@ export class TopicHub<S extends Subscriber = Subscriber> {
   }
 
   get subscriptions(): number {
-    return this.#subscriptions;
+    return this.subscriptionBudget.inUse;
   }
 
   get historyBytes(): number {
@@ -87,6 +98,17 @@ export class TopicHub<S extends Subscriber = Subscriber> {
 
   get topicCount(): number {
     return this.#topics.size;
+  }
+
+  /**
+   * Whether one more subscription of `subscriber` fits the server-wide budgets: undefined when
+   * it does, else the budget that is spent (its refusal counted). Call before subscribe() for a
+   * topic the subscriber does not hold yet; subscribe() itself never refuses.
+   */
+  admit(subscriber: S): Budget | undefined {
+    if (subscriber.anonymous === true && !this.anonymousSubscriptionBudget.admits(1)) return this.anonymousSubscriptionBudget;
+    if (!this.subscriptionBudget.admits(1)) return this.subscriptionBudget;
+    return undefined;
   }
 
   /**
@@ -103,7 +125,10 @@ export class TopicHub<S extends Subscriber = Subscriber> {
       // Clients churning through distinct topics leave idle entries behind; forget those early.
       if (this.#topics.size > this.limits.maxTopics) this.#dropIdle(Math.floor(this.limits.maxTopics * 0.9));
     }
-    if (!entry.subscribers.has(subscriber)) this.#subscriptions++;
+    if (!entry.subscribers.has(subscriber)) {
+      this.subscriptionBudget.take(1);
+      if (subscriber.anonymous === true) this.anonymousSubscriptionBudget.take(1);
+    }
     entry.idleSince = undefined;
     this.#idle.delete(topic);
 
@@ -128,17 +153,23 @@ export class TopicHub<S extends Subscriber = Subscriber> {
   unsubscribe(subscriber: S, topic: string): boolean {
     const entry = this.#topics.get(topic);
     if (!entry || !entry.subscribers.delete(subscriber)) return false;
-    this.#left(topic, entry);
+    this.#left(subscriber, topic, entry);
     return true;
   }
 
-  /** A subscriber has left `topic`: the topic goes idle (its history kept a while) when it was the last. */
-  #left(topic: string, entry: TopicEntry<S>): void {
-    this.#subscriptions--;
-    if (entry.subscribers.size === 0) {
-      entry.idleSince = this.now();
-      this.#idle.set(topic, entry);
-    }
+  /**
+   * A subscriber has left `topic`: when it was the last, the topic goes idle, its history kept a
+   * while for resuming clients. A state topic with no history is forgotten at once: a client
+   * resuming it gets a snapshot, which for a state topic says what a replay would, so keeping it
+   * would only hold memory (and a rendering interest) for every topic a client ever touched.
+   */
+  #left(subscriber: S, topic: string, entry: TopicEntry<S>): void {
+    this.subscriptionBudget.release(1);
+    if (subscriber.anonymous === true) this.anonymousSubscriptionBudget.release(1);
+    if (entry.subscribers.size > 0) return;
+    if (entry.history.size === 0 && isStateTopic(topic)) return this.#drop(topic, entry);
+    entry.idleSince = this.now();
+    this.#idle.set(topic, entry);
   }
 
   /** Drops histories idle for longer than the grace period. */
@@ -190,7 +221,7 @@ export class TopicHub<S extends Subscriber = Subscriber> {
         // Deleting the visited entry is safe in a Map iteration.
         if (guard !== undefined && !guard.mayKeep(subscriber, output.topic, output.data)) {
           entry.subscribers.delete(subscriber);
-          this.#left(output.topic, entry);
+          this.#left(subscriber, output.topic, entry);
           guard.ended(subscriber, output.topic);
         }
       }

@@ -89,7 +89,7 @@ describe('HTTP bodies', () => {
     const bodies: Array<[string, Buffer]> = [
       ['a self-referencing map (structured clone)', new Packr({ structuredClone: true }).pack([cyclic])],
       ['records', new Packr({ useRecords: true }).pack([received('rec', 'A', 'S1', 1), received('rec2', 'A', 'S1', 1)])],
-      ['a 64-bit BigInt', new Packr({ useBigInt64: true }).pack([{ ...received('big', 'A', 'S1', 1), meta: { n: 2n ** 62n } }])],
+      ['a 64-bit BigInt', new Packr({ useBigInt64: true } as ConstructorParameters<typeof Packr>[0]).pack([{ ...received('big', 'A', 'S1', 1), meta: { n: 2n ** 62n } }])],
       ['an integer past 64 bits (extension)', Buffer.concat([Buffer.from([0x91]), map([['id', pack('x')], ['n', Buffer.from([0xc7, 9, 0x42, 1, 0, 0, 0, 0, 0, 0, 0, 0])]])])],
       ['a binary', pack([{ ...received('bin', 'A', 'S1', 1), meta: Buffer.from('hi') }])],
       ['a date', pack([{ ...received('date', 'A', 'S1', 1), meta: new Date() }])],

@@ -13,6 +13,7 @@ export { ERROR_CODES, EngineClosedError, rejection } from './errors.ts';
 export { idProblem, MAX_ID_LENGTH, MAX_QUANTITY } from './validate.ts';
 export type { EventSchema, FieldRule } from './validate.ts';
 export { envelopeProblem, eventDigest, isEventError, readEvent } from './event-builder.ts';
+export { eventJsonSchema } from './event-json-schema.ts';
 export type { ErrorCode } from './errors.ts';
 export type {
   BatchStats,

@@ -17,3 +17,4 @@ export type { ReadOptions, RequestLookup, RequestParties, SendOptions, TopicFami
 export type { PushEngine } from './ws/engine-port.ts';
 export { DEFAULT_WS_LIMITS } from './ws/limits.ts';
 export type { WsLimits } from './ws/limits.ts';
+export { openApiDocument } from './http/openapi.ts';

@@ -1,0 +1,195 @@
+// The HTTP API as an OpenAPI 3.1 document. The event bodies are the engine's own JSON Schemas
+// (eventJsonSchema), so what this document promises is what POST /v1/events accepts; a test
+// keeps docs/openapi.json equal to this.
+
+import { ERROR_CODES, eventJsonSchema, type Processor } from '../../engine/mod.ts';
+
+type Schema = Record<string, unknown>;
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Schema) => ({ 'application/json': { schema }, 'application/msgpack': { schema } });
+const answer = (description: string, schema: Schema) => ({ description, content: json(schema) });
+const refused = (description: string) => answer(description, ref('ErrorAnswer'));
+const bearer = [{ bearer: [] }];
+const idParam = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string', minLength: 1, maxLength: 128 } });
+
+const counts = { type: 'integer', minimum: 0 };
+const stockRow = {
+  type: 'object',
+  properties: { onHand: { type: 'integer' }, reserved: counts, safety: counts, available: counts },
+  required: ['onHand', 'reserved', 'safety', 'available'],
+};
+
+export function openApiDocument(processors: readonly Processor[]): Schema {
+  const events = eventJsonSchema(processors);
+  const eventDefs = events.$defs as Record<string, Schema>;
+  // Every event's own schema as a component; "an event" is one of them.
+  const eventSchemas = Object.fromEntries(Object.entries(eventDefs).map(([type, s]) => [`event:${type}`, s]));
+  const anyEvent = { oneOf: Object.keys(eventDefs).map((type) => ref(`event:${type}`)) };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'omnistream HTTP API',
+      version: '1',
+      description:
+        'Events in, durable answers out; live state by GET. The WebSocket push layer (/v1/ws) is described in docs/protocol.md. ' +
+        'Every body may be JSON or msgpack (Content-Type: application/msgpack; GETs answer msgpack with Accept: application/msgpack).',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (HS256)' } },
+      schemas: {
+        ...eventSchemas,
+        Event: anyEvent,
+        ErrorCode: { type: 'string', enum: [...ERROR_CODES] },
+        Error: {
+          type: 'object',
+          properties: {
+            code: ref('ErrorCode'),
+            message: { type: 'string' },
+            field: { type: 'string', description: 'invalid_event: the offending field, as a path such as lines[2].qty' },
+            wanted: { type: 'integer', description: 'insufficient_stock: the quantity asked for' },
+            available: { type: 'integer', description: 'insufficient_stock: what the event could have had' },
+          },
+          required: ['code', 'message'],
+        },
+        ErrorAnswer: { type: 'object', properties: { error: ref('Error') }, required: ['error'] },
+        Result: {
+          oneOf: [
+            {
+              type: 'object',
+              properties: { id: { type: 'string' }, ok: { const: true }, duplicate: { const: true } },
+              required: ['id', 'ok'],
+              additionalProperties: true,
+              description: 'applied (or, with duplicate, the first answer to this id again); extra fields depend on the event type',
+            },
+            {
+              type: 'object',
+              properties: { id: { type: ['string', 'null'] }, ok: { const: false }, error: ref('Error'), duplicate: { const: true } },
+              required: ['id', 'ok', 'error'],
+            },
+          ],
+        },
+        Stock: {
+          type: 'object',
+          properties: {
+            sku: { type: 'string' },
+            onHand: { type: 'integer' },
+            reserved: counts,
+            available: counts,
+            locations: { type: 'object', additionalProperties: stockRow },
+            seq: counts,
+          },
+          required: ['sku', 'onHand', 'reserved', 'available', 'locations', 'seq'],
+        },
+      },
+    },
+    paths: {
+      '/v1/events': {
+        post: {
+          summary: 'Send events; answered once they are durable',
+          security: bearer,
+          requestBody: {
+            required: true,
+            description: 'One event or an array of at most 10,000; at most 4 MiB; nesting at most 10 levels; strings valid UTF-8',
+            content: json({ oneOf: [ref('Event'), { type: 'array', items: ref('Event'), maxItems: 10_000 }] }),
+          },
+          responses: {
+            '200': answer('One result per event, in order', {
+              type: 'object',
+              properties: { results: { type: 'array', items: ref('Result') } },
+              required: ['results'],
+            }),
+            '400': refused('bad_request: the body cannot be decoded, or is neither an event nor an array; nothing applied'),
+            '401': refused('unauthorized: no token, or a bad one'),
+            '413': refused('too_large: over 4 MiB or 10,000 events'),
+            '503': refused('unavailable: shutting down, or the server-wide budget for bodies still arriving is spent (Retry-After)'),
+          },
+        },
+      },
+      '/v1/stock/{sku}': {
+        get: {
+          summary: "A SKU's durable stock, in total and per location",
+          parameters: [idParam('sku', 'URL-encoded')],
+          responses: { '200': answer('The stock', ref('Stock')), '404': refused('not_found: never seen') },
+        },
+      },
+      '/v1/requests/{request}': {
+        get: {
+          summary: 'A service request: status, agent, queue position',
+          security: bearer,
+          parameters: [idParam('request', 'the request id')],
+          responses: {
+            '200': answer('The request', {
+              type: 'object',
+              properties: {
+                request: { type: 'string' },
+                status: { enum: ['queued', 'offered', 'assigned', 'completed'] },
+                agent: { type: 'string' },
+                position: { type: 'integer', minimum: 1 },
+                conversation: { type: 'string' },
+              },
+              required: ['request', 'status'],
+            }),
+            '401': refused('unauthorized'),
+            '403': refused('forbidden: not this caller\'s request (answered whether or not it exists)'),
+            '404': refused('not_found'),
+          },
+        },
+      },
+      '/v1/queues': {
+        get: {
+          summary: 'Every service topic: waiting, longest wait, agents available, SLA breaches',
+          security: bearer,
+          responses: {
+            '200': answer('Per topic', {
+              type: 'object',
+              additionalProperties: {
+                type: 'object',
+                properties: {
+                  topic: { type: 'string' },
+                  waiting: counts,
+                  offered: counts,
+                  longestWaitMs: counts,
+                  asOf: { type: 'number' },
+                  agentsAvailable: counts,
+                  agentsEligible: counts,
+                  slaBreaches: counts,
+                },
+              },
+            }),
+            '401': refused('unauthorized'),
+            '403': refused('forbidden'),
+          },
+        },
+      },
+      '/v1/customers/{subject}/recommendations': {
+        get: {
+          summary: "The customer's recommendations, filtered by stock",
+          security: bearer,
+          parameters: [
+            idParam('subject', 'any id of the customer, URL-encoded'),
+            { name: 'location', in: 'query', required: false, schema: { type: 'string' } },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
+          ],
+          responses: {
+            '200': answer('The list', {
+              type: 'object',
+              properties: {
+                customer: { type: 'string' },
+                items: { type: 'array', items: { type: 'object', properties: { sku: { type: 'string' }, score: { type: 'number' } }, required: ['sku', 'score'] } },
+              },
+              required: ['customer', 'items'],
+            }),
+            '400': refused('bad_request or unknown_location'),
+            '401': refused('unauthorized'),
+            '403': refused('forbidden'),
+            '404': refused('not_found: a subject never seen'),
+          },
+        },
+      },
+      '/healthz': { get: { summary: 'Alive', responses: { '200': { description: '{"ok":true}' } } } },
+      '/readyz': { get: { summary: 'Ready to serve', responses: { '200': { description: 'ready' }, '503': { description: 'starting or draining' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'text/plain; version=0.0.4' } } } },
+    },
+  };
+}

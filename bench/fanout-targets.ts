@@ -27,9 +27,12 @@ export interface RunningTarget {
   stop(): Promise<void>;
 }
 
+// From the sources the peers are TypeScript run through tsx; from the build (dist/), JavaScript.
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+const PEER_LOADER = FROM_SOURCES ? ['--import', 'tsx'] : [];
 const PEER_SCRIPTS: Record<Exclude<TargetName, 'omni'>, string> = {
-  ws: fileURLToPath(new URL('./peers/ws-server.ts', import.meta.url)),
-  socketio: fileURLToPath(new URL('./peers/socketio-server.ts', import.meta.url)),
+  ws: fileURLToPath(new URL(`./peers/ws-server.${FROM_SOURCES ? 'ts' : 'js'}`, import.meta.url)),
+  socketio: fileURLToPath(new URL(`./peers/socketio-server.${FROM_SOURCES ? 'ts' : 'js'}`, import.meta.url)),
 };
 
 export async function startTarget(name: TargetName, durability: Durability): Promise<RunningTarget> {
@@ -40,7 +43,7 @@ export async function startTarget(name: TargetName, durability: Durability): Pro
     const token = signToken({ sub: 'bench', role: 'ingest', exp: Math.floor(Date.now() / 1000) + 24 * 3600 }, secret);
     return running(name, server, token, 'omni', `${durability} (LMDB; acknowledged once ${durability === 'fsync' ? 'flushed to disk' : durability === 'commit' ? 'committed' : 'applied'})`, () => removeDir(dir));
   }
-  const server = spawnServer(`${name} peer`, [...NODE_FLAGS, '--import', 'tsx', PEER_SCRIPTS[name], '--host', '127.0.0.1', '--port', '0']);
+  const server = spawnServer(`${name} peer`, [...NODE_FLAGS, ...PEER_LOADER, PEER_SCRIPTS[name], '--host', '127.0.0.1', '--port', '0']);
   return running(name, server, '', name === 'socketio' ? 'socketio' : 'omni', 'none (in memory; acknowledged once applied)', () => undefined);
 }
 

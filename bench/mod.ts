@@ -4,7 +4,7 @@
 // results go to bench/results/<timestamp>.json.
 
 import { tmpdir } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ENGINE_FLAGS, ENGINE_HELP, engineHeadline, engineRatios, readEngineOptions, runEngineBench } from './engine-throughput.ts';
 import { UsageError, describeFlags, readFlags, type FlagSpec } from './flags.ts';
 import { FANOUT_FLAGS, FANOUT_HELP, fanoutDerived, fanoutHeadline, readFanoutOptions, runFanoutBench } from './fanout.ts';
@@ -14,8 +14,10 @@ import { MICRO_FLAGS, MICRO_HELP, microHeadline, readMicroOptions, runMicroBench
 import { exactCommand, machineInfo, printHeader, printSpreads, summariseRuns, writeJson, type Spread } from './report.ts';
 import { LOADGEN_FLAGS, LOADGEN_HELP, loadgenHeadline, printDeviations, readLoadgenBenchOptions, runLoadgenBench } from './loadgen-repeat.ts';
 import { RESTART_FLAGS, RESTART_HELP, readRestartOptions, restartHeadline, runRestartBench } from './restart-time.ts';
+import { STARTUP_FLAGS, STARTUP_HELP, readStartupOptions, runStartupBench, startupHeadline } from './startup-time.ts';
 import { RECS_FLAGS, RECS_HELP, readRecsOptions, recsHeadline, runRecsBench } from './recs.ts';
 import { ROUTING_FLAGS, ROUTING_HELP, readRoutingOptions, routingHeadline, runRoutingBench } from './service-routing.ts';
+import { REPO_ROOT } from './server-process.ts';
 import { RESERVATIONS_FLAGS, RESERVATIONS_HELP, readReservationsOptions, reservationsHeadline, reservationsRatios, runReservationsBench } from './reservations.ts';
 
 interface BenchDef {
@@ -60,6 +62,16 @@ const BENCHES: Record<string, BenchDef> = {
       const o = readRestartOptions(argv);
       if (o === 'help') return o;
       return { options: o, run: async () => { const r = await runRestartBench(o); return { result: r, headline: restartHeadline(r) }; } };
+    },
+  },
+  startup: {
+    title: 'startup: npm start → "omni listening on", from the JavaScript build (dist/) and from the sources through tsx',
+    help: STARTUP_HELP,
+    flags: STARTUP_FLAGS,
+    prepare(argv) {
+      const o = readStartupOptions(argv);
+      if (o === 'help') return o;
+      return { options: o, run: async () => { const r = await runStartupBench(o); return { result: r, headline: startupHeadline(r) }; } };
     },
   },
   loadgen: {
@@ -146,16 +158,17 @@ const SUITE: Array<[name: string, argv: string[]]> = [
   ['fanout', ['--quick']],
   ['idle-conns', ['--connections', '2000']],
   // The sample kept in the repository, so the suite runs wherever it is checked out.
-  ['recs', ['--train', fileURLToPath(new URL('../test/fixtures/yoochoose/train_tr.tsv.gz', import.meta.url)), '--test', fileURLToPath(new URL('../test/fixtures/yoochoose/valid_first1000.tsv.gz', import.meta.url))]],
+  ['recs', ['--train', join(REPO_ROOT, 'test/fixtures/yoochoose/train_tr.tsv.gz'), '--test', join(REPO_ROOT, 'test/fixtures/yoochoose/valid_first1000.tsv.gz')]],
 ];
 
 const SUITE_FLAGS: FlagSpec[] = [{ name: 'only', kind: 'value', valueName: 'LIST', help: `comma-separated subset of ${SUITE.map(([n]) => n).join(',')}` }];
 
-const USAGE = `Usage: omni bench [engine|http|restart|micro|fanout|idle-conns|reservations|loadgen|routing|recs] [flags]
+const USAGE = `Usage: omni bench [engine|http|restart|startup|micro|fanout|idle-conns|reservations|loadgen|routing|recs] [flags]
 
   engine        the engine alone: max events/s, then submit→durable latency (per durability)
   http          POST /v1/events throughput and latency against an "omni serve" child process
   restart       time from spawn to ready with 1,000,000 rows, and with an empty data dir
+  startup       npm start → listening, from the JavaScript build and from the sources through tsx
   micro         micro-benchmarks of the hot paths
   fanout        push fan-out: omnistream vs a ws server vs a Socket.IO server, same subscribers and load
   idle-conns    server memory per idle WebSocket connection
@@ -242,7 +255,7 @@ async function runSuite(argv: readonly string[]): Promise<number> {
     }
   }
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  const path = f.string('json') ?? fileURLToPath(new URL(`./results/${stamp}.json`, import.meta.url));
+  const path = f.string('json') ?? join(REPO_ROOT, 'bench', 'results', `${stamp}.json`);
   writeJson(path, { machine, command: exactCommand(), startedAt: startedAt.toISOString(), durationS: seconds, benchmarks: outcomes });
   return 0;
 }

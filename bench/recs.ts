@@ -8,14 +8,13 @@
 // shifted back in time) so the query latency is measured with that many sessions stored.
 
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { defaultProcessors, openEngine, type BatchStats, type Durability, type Engine, type InputEvent, type Recommendations } from '../engine/mod.ts';
 import { UsageError, describeFlags, readFlags, type FlagSpec } from './flags.ts';
 import { readSessions, type Session } from './recs-eval.ts';
-import { freshDir, removeDir } from './server-process.ts';
+import { REPO_ROOT, freshDir, removeDir } from './server-process.ts';
 import { fmtInt, fmtLatency, latencyHistogram, summariseLatency, type LatencySummary } from './report.ts';
 
-const DATA = resolve(fileURLToPath(new URL('../../shared/data/yoochoose-100k/', import.meta.url)));
+const DATA = resolve(REPO_ROOT, '../shared/data/yoochoose-100k/');
 
 export const RECS_FLAGS: FlagSpec[] = [
   { name: 'train', kind: 'value', valueName: 'FILE', help: `training sessions TSV (default ${join(DATA, 'train_tr.tsv')})` },

@@ -3,8 +3,9 @@
 
 import { mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import hdr from 'hdr-histogram-js';
+import { REPO_ROOT } from './server-process.ts';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -22,8 +23,7 @@ export interface MachineInfo {
 
 function packageVersion(name: string): string {
   try {
-    const url = new URL(`../node_modules/${name}/package.json`, import.meta.url);
-    const pkg = JSON.parse(readFileSync(url, 'utf8')) as { name?: string; version?: string };
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { name?: string; version?: string };
     return pkg.name && pkg.name !== name ? `${pkg.version} (${pkg.name})` : String(pkg.version);
   } catch {
     return 'unknown';

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const OMNI_BIN = fileURLToPath(new URL('../bin/omni.mjs', import.meta.url));
+/** The repository root, whether this runs from the sources (bench/) or the build (dist/bench/). */
+export const REPO_ROOT = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '..' : '../..', import.meta.url));
+export const OMNI_BIN = join(REPO_ROOT, 'bin', 'omni.mjs');
 /** The flags `npm start` gives node. */
 export const NODE_FLAGS = ['--max-semi-space-size=64'];
 

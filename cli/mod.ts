@@ -3,6 +3,7 @@
 
 import { UsageError } from './args.ts';
 import { processIO, type CliIO } from './io.ts';
+import { SCHEMAS_HELP, schemas } from './schemas.ts';
 import { SERVE_HELP, serve } from './serve.ts';
 import { TOKEN_HELP, token } from './token.ts';
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { summary: string; help?: string; run: Command }>
   token: { summary: 'print a signed access token', help: TOKEN_HELP, run: (argv, io) => token(argv, io) },
   loadgen: { summary: 'drive load against a running server', run: (argv) => runElsewhere('../loadgen/mod.ts', argv) },
   bench: { summary: 'run the benchmarks', run: (argv) => runElsewhere('../bench/mod.ts', argv) },
+  schemas: { summary: 'print the JSON Schema of the events, or the OpenAPI document', help: SCHEMAS_HELP, run: schemas },
 };
 
 const USAGE = `Usage: omni <command> [flags]
@@ -59,15 +61,17 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
 
 /**
  * Runs a command that lives in another folder. Imported only when asked for, so `serve` does
- * not load the load generator, and by URL so the type checker does not require the module.
+ * not load the load generator, and through a variable so the type checker does not require the
+ * module. The build (tsconfig.build.json) rewrites a relative `.ts` specifier to `.js` at run
+ * time, so the same call loads dist/loadgen/mod.js from the build.
  */
 async function runElsewhere(relativePath: string, argv: readonly string[]): Promise<number> {
-  const url = new URL(relativePath, import.meta.url).href;
   let module: { main?: (argv: string[]) => unknown };
   try {
-    module = await import(url);
+    module = await import(relativePath);
   } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(relativePath.slice(3));
+    const folder = relativePath.slice(3).replace(/\.ts$/, '');
+    const missing = (error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((error as Error).message).includes(folder);
     if (missing) throw new Error(`not available in this build (${relativePath.slice(3)} is missing)`);
     throw error;
   }

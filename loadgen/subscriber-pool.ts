@@ -82,8 +82,12 @@ function sum(samples: GroupSample[]): GroupSample {
   return total;
 }
 
+// Worker threads do not inherit tsx's loader: from the sources a worker starts at worker-boot.mjs,
+// which registers tsx; from the JavaScript build (dist/) it loads the compiled worker directly.
+const WORKER_ENTRY = import.meta.url.endsWith('.ts') ? new URL('./worker-boot.mjs', import.meta.url) : new URL('./subscriber-worker.js', import.meta.url);
+
 function startWorker(o: GroupOptions): Promise<Member> {
-  const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: o });
+  const worker = new Worker(WORKER_ENTRY, { workerData: o });
   const waiting = new Map<string, Array<(msg: any) => void>>();
   const next = (type: string) => new Promise<any>((resolve) => waiting.set(type, [...(waiting.get(type) ?? []), resolve]));
   let failure: Error | undefined;

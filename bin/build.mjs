@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+// `npm run build` (and `prepare`, so `npm ci` builds): compiles the TypeScript sources into
+// dist/ with tsc (tsconfig.build.json) and stamps the result with the hash of the sources it was
+// compiled from. The hash is taken before compiling, so a file edited during the build leaves
+// dist/ stale rather than wrongly current; dist/ is emptied first, so a deleted source leaves
+// no JavaScript behind.
+
+import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { STAMP_FILE, sourceHash } from './build-state.mjs';
+
+const root = resolve(import.meta.dirname, '..');
+const dist = join(root, 'dist');
+const hash = sourceHash(root);
+rmSync(dist, { recursive: true, force: true });
+// The compiler package's own launcher, run by this node: no shell, no PATH lookup.
+const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
+const compiled = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
+if (compiled.status !== 0) {
+  console.error(`omni build: tsc failed (${compiled.status ?? compiled.signal}); dist/ left without a stamp, so bin/omni.mjs keeps running the sources through tsx`);
+  process.exit(1);
+}
+writeFileSync(join(dist, STAMP_FILE), `${hash}\n`);

@@ -5,7 +5,7 @@
 
 const W = 1000;
 const H = 340;
-const PAD = { l: 70, r: 20, t: 14, b: 44 };
+const PAD = { l: 70, r: 40, t: 14, b: 44 };
 export const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
 
 export interface Series {

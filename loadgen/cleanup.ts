@@ -73,12 +73,14 @@ export class RunLedger {
 
   /** What stays in the server after the cleanup, in words. */
   kept(): string {
-    const parts = [`${this.locations.size} locations (no event removes one)`];
-    if (this.rows.size > 0) parts.push(`${this.rows.size} stock rows at 0`);
+    const n = (x: number) => x.toLocaleString('en-US');
+    const parts: string[] = [];
+    if (this.locations.size > 0) parts.push(`${n(this.locations.size)} locations (no event removes one)`);
+    if (this.rows.size > 0) parts.push(`${n(this.rows.size)} stock rows at 0`);
     if (this.customerEvents > 0) parts.push('the customers, their identity links, sessions and what the recommender learned from them');
-    if (this.requests.size > 0) parts.push(`${this.requests.size} completed requests and their service topics`);
-    if (this.agents.size > 0) parts.push(`${this.agents.size} offline agents`);
-    return parts.join('; ');
+    if (this.requests.size > 0) parts.push(`${n(this.requests.size)} completed requests and their service topics`);
+    if (this.agents.size > 0) parts.push(`${n(this.agents.size)} offline agents`);
+    return parts.length > 0 ? parts.join('; ') : 'nothing';
   }
 }
 

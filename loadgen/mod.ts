@@ -1,4 +1,4 @@
-// `omni loadgen` (contract §6): a bounded, open-loop load against a running server on this
+// `omni loadgen`: a bounded, open-loop load against a running server on this
 // machine. Progress goes to stderr, the summary to stdout, the reports to --report / --html.
 // Exit codes: 0 done, 1 failed, 2 invoked wrongly (cli/mod.ts turns a UsageError into 2).
 

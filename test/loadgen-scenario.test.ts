@@ -241,7 +241,7 @@ describe('scenario files', () => {
     [{ scenario: 'omnichannel', pickupShare: 2 }, /"pickupShare" must be a number from 0 to 1/],
     [{ scenario: 'omnichannel', maxOrderLines: 201 }, /"maxOrderLines"/],
     [{ scenario: 'omnichannel', mix: { checkout: 1, kiosk: 1 } }, /role "kiosk" is not one of checkout, cart, counter, warehouse/],
-    [{ scenario: 'omnichannel', mix: { agent: 1 } }, /role "agent" is not available yet: .*issue C/],
+    [{ scenario: 'omnichannel', mix: { agent: 1 } }, /role "agent" is not available yet: agent desks .*--scenario service/],
     [{ scenario: 'omnichannel', mix: { chat: 1 } }, /role "chat" is not available yet: .*--scenario service/],
     [{ scenario: 'omnichannel', mix: { cart: -1 } }, /weight of "cart" must be a number ≥ 0/],
     [{ scenario: 'omnichannel', mix: { cart: 0 } }, /no positive weight/],

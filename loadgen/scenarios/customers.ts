@@ -1,4 +1,4 @@
-// Customers browsing (issue D): shoppers' visits on the web, in the app and in the stores, as the
+// Customers browsing: shoppers' visits on the web, in the app and in the stores, as the
 // activity stream the engine's event-time sessions and online recommender learn from. Most steps
 // view a Zipf-popular SKU; some put a SKU viewed on this visit in the cart, fewer buy a carted one.
 // Members browsing the web signed out (by device) sign in part-way now and then, which links the

@@ -59,7 +59,7 @@ const NUMBERS: Record<Exclude<keyof OmnichannelConfig, 'mix'>, Rule> = {
   stores: { min: 1, max: 500, integer: true },
   warehouses: { min: 1, max: 50, integer: true },
   kiosksPerStore: { min: 0, max: 20, integer: true },
-  // The engine takes at most 200 lines per order (contract §3).
+  // The engine takes at most 200 lines per order (docs/protocol.md, order.placed).
   maxOrderLines: { min: 1, max: 200, integer: true },
   pickupShare: { min: 0, max: 1, integer: false },
   // The set-up posts a profile for each member (60%): this bounds it like the stock rows.

@@ -22,7 +22,7 @@ export const ROLES: Readonly<Record<string, RoleFactory>> = {
 };
 
 export const PLANNED_ROLES: Readonly<Record<string, string>> = {
-  agent: 'agent desks (issue C) are not mixed into the omnichannel stream; run them with --scenario service',
+  agent: 'agent desks are not mixed into the omnichannel stream; run them with --scenario service',
   chat: 'customers chatting with agents are the service scenario\'s chat customers (--scenario service, --chat-messages N); the "customer" role here browses, signs in and identifies at kiosks',
 };
 

@@ -10,7 +10,7 @@ export type { DomainOptions } from './processors.ts';
 export { customerProcessor, explain, isIdKind, resolveCustomer } from './customers/mod.ts';
 export type { CustomerOptions, IdentityOptions, Recommendations, RecommenderOptions } from './customers/mod.ts';
 export { ERROR_CODES, EngineClosedError, rejection } from './errors.ts';
-export { idProblem, MAX_ID_LENGTH, MAX_QUANTITY } from './validate.ts';
+export { describeRule, idProblem, MAX_ID_LENGTH, MAX_QUANTITY } from './validate.ts';
 export type { EventSchema, FieldRule } from './validate.ts';
 export { envelopeProblem, eventDigest, isEventError, readEvent } from './event-builder.ts';
 export { eventJsonSchema } from './event-json-schema.ts';

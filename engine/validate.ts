@@ -169,7 +169,13 @@ export function buildValue(rule: FieldRule, v: unknown, path: string): unknown {
       if (keys.length < rule.min || keys.length > rule.max) throw new FieldProblem(path, `must be ${describeRule(rule)}`);
       const out: Record<string, unknown> = {};
       for (const key of keys) {
-        buildValue(rule.key, key, `${path} key '${key}'`);
+        try {
+          buildValue(rule.key, key, path);
+        } catch (err) {
+          // Named by the map's path: a key is not a field of its own.
+          if (err instanceof FieldProblem) throw new FieldProblem(path, `has a key '${key.slice(0, 64)}' that ${err.problem}`);
+          throw err;
+        }
         const item = v[key];
         if (item === null || item === undefined) throw new FieldProblem(`${path}.${key}`, `must be ${describeRule(rule.value)}`);
         const value = buildValue(rule.value, item, `${path}.${key}`);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatDocument, schemaDocuments } from '../cli/schemas.ts';
+import { formatDocument, schemaDocuments, withFieldReference } from '../cli/schemas.ts';
 import { defaultProcessors, isEventError, readEvent, type Processor } from '../engine/mod.ts';
 import { hostileEvent, hostileJson, validEvent } from './fuzz-arbitraries.ts';
 
@@ -34,6 +34,12 @@ describe('docs/events.schema.json and docs/openapi.json', () => {
       const kept = readFileSync(join(import.meta.dirname, '..', 'docs', name), 'utf8');
       expect(kept, `docs/${name} is stale: run npm run schemas`).toBe(formatDocument(doc));
     }
+  });
+
+  it('docs/protocol.md lists every field of every event type as the engine declares it', () => {
+    const protocol = readFileSync(join(import.meta.dirname, '..', 'docs', 'protocol.md'), 'utf8');
+    expect(protocol, 'the field reference in docs/protocol.md is stale: run npm run schemas').toBe(withFieldReference(protocol));
+    expect(protocol).toContain('| `order.placed` | `lines[].qty` | a positive integer up to 1000000000 |');
   });
 
   it('the OpenAPI document names every event type and every error code', () => {

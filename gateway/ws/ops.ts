@@ -2,7 +2,7 @@
 // parsing never throws and never trusts a field's type.
 
 import { randomUUID } from 'node:crypto';
-import { MAX_ID_LENGTH } from '../../engine/mod.ts';
+import { idProblem, MAX_ID_LENGTH } from '../../engine/mod.ts';
 import type { Principal } from '../auth/principal.ts';
 
 export type AgentOpName = 'status' | 'accept' | 'decline' | 'complete' | 'message';
@@ -46,7 +46,7 @@ export function parseOp(value: unknown): Parsed {
     case 'ping': {
       const id = frame.id;
       if (id === undefined || id === null) return { ok: true, op: { op: 'ping' } };
-      if ((typeof id === 'string' && id.length <= MAX_ID_LENGTH) || Number.isFinite(id)) return { ok: true, op: { op: 'ping', id: id as string | number } };
+      if ((typeof id === 'string' && id.length <= 2 * MAX_ID_LENGTH) || Number.isFinite(id)) return { ok: true, op: { op: 'ping', id: id as string | number } };
       return bad('"id" must be a short string or a number');
     }
     case 'event': {
@@ -64,7 +64,8 @@ export function parseOp(value: unknown): Parsed {
 
 function parseAgentOp(op: AgentOpName, frame: Record<string, unknown>): Parsed {
   const { id, status, request, text } = frame;
-  if (id !== undefined && !(typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH)) return bad('"id" must be a string of 1–128 characters');
+  // The op's id becomes its event's id: the same rule (1–128 characters, no control characters).
+  if (id !== undefined && idProblem(id) !== null) return bad(`"id" ${idProblem(id)}`);
   const ref = typeof id === 'string' ? id : undefined;
   if (op === 'status') {
     if (typeof status !== 'string') return bad('status needs a "status" string', ref);

@@ -231,24 +231,6 @@ describe('TopicHub', () => {
     expect(h.subscribe(new Sink(), 'stock/A', 57)).toHaveLength(3);
     expect(h.subscribe(new Sink(), 'stock/A', 56)[0].body.op).toBe('snapshot');
   });
-});
-
-describe('TopicHub topic bound', () => {
-  it('forgets a state topic left without history at once, keeps an event topic for the grace period', () => {
-    const { engine, h } = hub();
-    const sink = new Sink();
-    h.subscribe(sink, 'stock/quiet');
-    h.subscribe(sink, 'alerts/stock');
-    h.unsubscribe(sink, 'stock/quiet');
-    h.unsubscribe(sink, 'alerts/stock');
-    expect(engine.interest!('stock/quiet')).toBe(false);
-    expect(engine.interest!('alerts/stock')).toBe(true);
-    expect(h.topicCount).toBe(1);
-    // Resuming the forgotten topic loses nothing: an update it missed comes as a snapshot.
-    engine.commit('stock/quiet');
-    expect(h.subscribe(new Sink(), 'stock/quiet', 0)[0].body).toMatchObject({ op: 'snapshot', seq: 1, data: { v: 1 } });
-  });
-
   it('counts subscriptions against the server-wide budgets and gives each back once, however it ends', () => {
     const ends: string[] = [];
     const guard = { covers: (t: string) => t.startsWith('request/'), mayKeep: () => false, ended: (_s: Sink, t: string) => ends.push(t) };
@@ -277,7 +259,9 @@ describe('TopicHub topic bound', () => {
     expect([h.subscriptionBudget.refusals, h.anonymousSubscriptionBudget.refusals]).toEqual([1, 1]);
     h.dispose();
   });
+});
 
+describe('TopicHub topic bound', () => {
   it('forgets idle topics early when too many are tracked, never subscribed ones', () => {
     const { engine, h } = hub({ maxTopics: 10 });
     const keep = new Sink();
@@ -285,8 +269,6 @@ describe('TopicHub topic bound', () => {
     const churn = new Sink();
     for (let i = 0; i < 30; i++) {
       h.subscribe(churn, `stock/t${i}`);
-      // An update to keep: without history a state topic is forgotten as soon as it is left.
-      engine.commit(`stock/t${i}`);
       h.unsubscribe(churn, `stock/t${i}`);
     }
     expect(h.topicCount).toBeLessThanOrEqual(11);
@@ -312,7 +294,6 @@ describe('TopicHub topic bound', () => {
     const sinks = ['a', 'b', 'c', 'd'].map((name) => {
       const sink = new Sink();
       h.subscribe(sink, `stock/${name}`);
-      engine.commit(`stock/${name}`);
       return sink;
     });
     // Left in the order d, c, b, a: a has been idle the shortest time.

@@ -158,16 +158,15 @@ export class TopicHub<S extends Subscriber = Subscriber> {
   }
 
   /**
-   * A subscriber has left `topic`: when it was the last, the topic goes idle, its history kept a
-   * while for resuming clients. A state topic with no history is forgotten at once: a client
-   * resuming it gets a snapshot, which for a state topic says what a replay would, so keeping it
-   * would only hold memory (and a rendering interest) for every topic a client ever touched.
+   * A subscriber has left `topic`: when it was the last, the topic goes idle. It is kept (and
+   * follows the topic's updates) for historyGraceMs even with nothing in its history yet, so a
+   * client that reconnects within it resumes with the updates it missed rather than a snapshot;
+   * what idle topics hold is bounded by maxTopics and historyBytes.
    */
   #left(subscriber: S, topic: string, entry: TopicEntry<S>): void {
     this.subscriptionBudget.release(1);
     if (subscriber.anonymous === true) this.anonymousSubscriptionBudget.release(1);
     if (entry.subscribers.size > 0) return;
-    if (entry.history.size === 0 && isStateTopic(topic)) return this.#drop(topic, entry);
     entry.idleSince = this.now();
     this.#idle.set(topic, entry);
   }

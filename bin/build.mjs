@@ -16,7 +16,15 @@ const dist = join(root, 'dist');
 const hash = sourceHash(root);
 rmSync(dist, { recursive: true, force: true });
 // The compiler package's own launcher, run by this node: no shell, no PATH lookup.
-const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
+let tsc;
+try {
+  tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
+} catch {
+  // An install without devDependencies (npm ci --omit=dev) has no compiler; it must not fail for
+  // that: without dist/ the sources run through tsx, a dependency.
+  console.error('omni build: typescript is not installed, so there is no dist/; bin/omni.mjs runs the sources through tsx');
+  process.exit(process.env.npm_lifecycle_event === 'prepare' ? 0 : 1);
+}
 const compiled = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' });
 if (compiled.status !== 0) {
   console.error(`omni build: tsc failed (${compiled.status ?? compiled.signal}); dist/ left without a stamp, so bin/omni.mjs keeps running the sources through tsx`);

@@ -17,7 +17,7 @@ import { TimerQueue } from './timers.ts';
 import { TimerScheduler } from './timer-scheduler.ts';
 import { TopicSeqs } from './topic-seqs.ts';
 import type { BatchStats, Clock, EngineOptions, EngineStats, EventResult, InputEvent, Output, Processor } from './types.ts';
-import { buildEvent, envelopeProblem, eventDigest, isEventError } from './event-builder.ts';
+import { buildEvent, envelopeProblem, isEventError } from './event-builder.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Events applied per turn of the event loop (~5 ms of work) before yielding. */
@@ -168,8 +168,7 @@ export class Engine {
       sub.results[index] = { id, ok: false, error: built };
       return;
     }
-    const event = built;
-    const digest = eventDigest(event);
+    const { event, digest } = built;
     const inFlight = this.inFlightIds.get(id);
     if (inFlight) {
       if (inFlight.digest !== digest) return this.refuseConflict(sub, index, event);

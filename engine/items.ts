@@ -16,7 +16,7 @@ export interface EventItem {
   kind: 'event';
   /** Freshly built from what arrived (event-builder.ts). */
   event: InputEvent;
-  /** Its eventDigest: a later event with this id and another digest is an id_conflict. */
+  /** Its digest (event-builder.ts): a later event with this id and another digest is an id_conflict. */
   digest: number;
   processor: Processor;
   partition: number;

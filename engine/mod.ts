@@ -12,7 +12,7 @@ export type { CustomerOptions, IdentityOptions, Recommendations, RecommenderOpti
 export { ERROR_CODES, EngineClosedError, rejection } from './errors.ts';
 export { describeRule, idProblem, MAX_ID_LENGTH, MAX_QUANTITY } from './validate.ts';
 export type { EventSchema, FieldRule } from './validate.ts';
-export { envelopeProblem, eventDigest, isEventError, readEvent } from './event-builder.ts';
+export { envelopeProblem, isEventError, readEvent } from './event-builder.ts';
 export { eventJsonSchema } from './event-json-schema.ts';
 export type { ErrorCode } from './errors.ts';
 export type {

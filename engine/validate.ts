@@ -2,7 +2,9 @@
 // quantity, coordinate or nested object is, and every rejection reads the same way. A rule
 // both checks a value and copies it (event-builder.ts): what passes is a fresh value of the
 // declared shape, so nothing of the raw body (unknown keys, exotic types, depth) goes further.
+// Each value copied is also mixed into the event's digest (digest.ts).
 
+import { mix, mixNumber, mixString } from './digest.ts';
 import type { EventError } from './types.ts';
 
 export type FieldRule =
@@ -102,83 +104,113 @@ export function describeRule(rule: FieldRule): string {
   }
 }
 
-/** Thrown inside a build to unwind to the event's answer; never escapes event-builder.ts. */
+/**
+ * Thrown inside a build to unwind to the event's answer; never escapes event-builder.ts. The
+ * path is put together while unwinding, so a value that passes costs no path string.
+ */
 export class FieldProblem {
   constructor(
-    readonly path: string,
+    public path: string,
     readonly problem: string,
   ) {}
+
+  /** Called by the container the value was in, on the way out. */
+  within(segment: string): FieldProblem {
+    this.path = this.path === '' ? segment : this.path.startsWith('[') ? `${segment}${this.path}` : `${segment}.${this.path}`;
+    return this;
+  }
 }
 
+const fail = (rule: FieldRule): never => {
+  throw new FieldProblem('', `must be ${describeRule(rule)}`);
+};
+
 /**
- * A fresh copy of `v` if it satisfies `rule`; throws FieldProblem naming the path otherwise.
- * `v` is neither null nor undefined (the caller decides what a missing value means).
+ * A fresh copy of `v` if it satisfies `rule`; throws FieldProblem (its path relative to `v`)
+ * otherwise. `v` is neither null nor undefined (the caller decides what a missing value means).
  */
-export function buildValue(rule: FieldRule, v: unknown, path: string): unknown {
+export function buildValue(rule: FieldRule, v: unknown): unknown {
   switch (rule.kind) {
     case 'id': {
       const problem = idProblem(v, rule.noAt);
-      if (problem) throw new FieldProblem(path, problem);
+      if (problem) throw new FieldProblem('', problem);
+      mixString(v as string);
       return v;
     }
     case 'posInt':
-      if (Number.isInteger(v) && (v as number) > 0 && (v as number) <= MAX_QUANTITY) return v;
-      throw new FieldProblem(path, `must be ${describeRule(rule)}`);
+      if (!(Number.isInteger(v) && (v as number) > 0 && (v as number) <= MAX_QUANTITY)) fail(rule);
+      mix(v as number);
+      return v;
     case 'nonNegInt':
-      if (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_QUANTITY) return v;
-      throw new FieldProblem(path, `must be ${describeRule(rule)}`);
+      if (!(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_QUANTITY)) fail(rule);
+      mix(v as number);
+      return v;
     case 'int':
-      if (Number.isInteger(v) && (v as number) >= rule.min && (v as number) <= rule.max) return v;
-      throw new FieldProblem(path, `must be ${describeRule(rule)}`);
-    case 'number':
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new FieldProblem(path, 'must be a finite number');
-      if (rule.min !== undefined && v < rule.min) throw new FieldProblem(path, `must be ≥ ${rule.min}`);
-      if (rule.max !== undefined && v > rule.max) throw new FieldProblem(path, `must be ≤ ${rule.max}`);
+      if (!(Number.isInteger(v) && (v as number) >= rule.min && (v as number) <= rule.max)) fail(rule);
+      mixNumber(v as number);
+      return v;
+    case 'number': {
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new FieldProblem('', 'must be a finite number');
+      if (rule.min !== undefined && v < rule.min) throw new FieldProblem('', `must be ≥ ${rule.min}`);
+      if (rule.max !== undefined && v > rule.max) throw new FieldProblem('', `must be ≤ ${rule.max}`);
       // -0 would come back as 0 from some encoders: one value, one spelling.
-      return v === 0 ? 0 : v;
+      const n = v === 0 ? 0 : v;
+      mixNumber(n);
+      return n;
+    }
     case 'enum':
-      if (typeof v === 'string' && rule.values.includes(v)) return v;
-      throw new FieldProblem(path, `must be ${describeRule(rule)}`);
+    case 'pattern':
+      if (!(typeof v === 'string' && (rule.kind === 'enum' ? rule.values.includes(v) : rule.re.test(v)))) fail(rule);
+      mixString(v as string);
+      return v;
     case 'text': {
-      if (typeof v !== 'string') throw new FieldProblem(path, `must be ${describeRule(rule)}`);
+      if (typeof v !== 'string') return fail(rule);
       const n = codePoints(v, false);
-      if (n < 0) throw new FieldProblem(path, 'must be well-formed Unicode');
-      if (n > rule.max) throw new FieldProblem(path, `must be ${describeRule(rule)}`);
+      if (n < 0) throw new FieldProblem('', 'must be well-formed Unicode');
+      if (n > rule.max) fail(rule);
+      mixString(v);
       return v;
     }
-    case 'pattern':
-      if (typeof v === 'string' && rule.re.test(v)) return v;
-      throw new FieldProblem(path, `must be ${rule.what}`);
     case 'object':
-      if (!isPlainObject(v)) throw new FieldProblem(path, `must be ${describeRule(rule)}`);
-      return buildObject(rule.fields, v, `${path}.`, undefined, {});
+      return isPlainObject(v) ? buildObject(rule.fields, v, undefined, {}) : fail(rule);
     case 'array': {
-      if (!Array.isArray(v) || v.length < rule.min || v.length > rule.max) throw new FieldProblem(path, `must be ${describeRule(rule)}`);
+      if (!Array.isArray(v) || v.length < rule.min || v.length > rule.max) return fail(rule);
+      mix(0x5b + v.length * 0x100);
       const out = new Array<unknown>(v.length);
       for (let i = 0; i < v.length; i++) {
         const item: unknown = v[i];
-        if (item === null || item === undefined) throw new FieldProblem(`${path}[${i}]`, `must be ${describeRule(rule.of)}`);
-        out[i] = buildValue(rule.of, item, `${path}[${i}]`);
+        try {
+          if (item === null || item === undefined) fail(rule.of);
+          out[i] = buildValue(rule.of, item);
+        } catch (err) {
+          throw err instanceof FieldProblem ? err.within(`[${i}]`) : err;
+        }
       }
       return out;
     }
     case 'map': {
-      if (!isPlainObject(v)) throw new FieldProblem(path, `must be ${describeRule(rule)}`);
+      if (!isPlainObject(v)) return fail(rule);
       // Sorted: the same map in another key order is the same value (and the same digest).
       const keys = Object.keys(v).sort();
-      if (keys.length < rule.min || keys.length > rule.max) throw new FieldProblem(path, `must be ${describeRule(rule)}`);
+      if (keys.length < rule.min || keys.length > rule.max) return fail(rule);
+      mix(0x7b + keys.length * 0x100);
       const out: Record<string, unknown> = {};
       for (const key of keys) {
         try {
-          buildValue(rule.key, key, path);
+          buildValue(rule.key, key);
         } catch (err) {
           // Named by the map's path: a key is not a field of its own.
-          if (err instanceof FieldProblem) throw new FieldProblem(path, `has a key '${key.slice(0, 64)}' that ${err.problem}`);
+          if (err instanceof FieldProblem) throw new FieldProblem('', `has a key '${key.slice(0, 64)}' that ${err.problem}`);
           throw err;
         }
         const item = v[key];
-        if (item === null || item === undefined) throw new FieldProblem(`${path}.${key}`, `must be ${describeRule(rule.value)}`);
-        const value = buildValue(rule.value, item, `${path}.${key}`);
+        let value: unknown;
+        try {
+          if (item === null || item === undefined) fail(rule.value);
+          value = buildValue(rule.value, item);
+        } catch (err) {
+          throw err instanceof FieldProblem ? err.within(key) : err;
+        }
         // An entry named __proto__ stays an entry (as JSON.parse keeps it), never the prototype.
         if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
         else out[key] = value;
@@ -188,39 +220,58 @@ export function buildValue(rule: FieldRule, v: unknown, path: string): unknown {
   }
 }
 
-const fieldNames = new WeakMap<EventSchema, Set<string>>();
+interface CompiledSchema {
+  names: Set<string>;
+  fields: Array<[name: string, rule: FieldRule]>;
+}
+
+const compiled = new WeakMap<EventSchema, CompiledSchema>();
+
+function compile(fields: EventSchema): CompiledSchema {
+  let c = compiled.get(fields);
+  if (!c) compiled.set(fields, (c = { names: new Set(Object.keys(fields)), fields: Object.entries(fields) }));
+  return c;
+}
 
 /**
- * Adds to `out` a fresh copy of `fields` (absent and null optional fields left out) from `v`,
- * whose other keys must be in `allowed` (the envelope's), be `meta` (an object) or start with
- * `x-`: the sender's own data, accepted and not kept.
+ * Adds to `out` a fresh copy of `fields` (absent and null optional fields left out) from `v`.
+ * `envelope` is given for an event's top level: its keys are allowed besides the fields, and so
+ * are `meta` (an object) and keys starting with `x-` — the sender's own data, accepted and not
+ * kept.
  */
 export function buildObject(
   fields: EventSchema,
   v: Record<string, unknown>,
-  prefix: string,
-  allowed: ReadonlySet<string> | undefined,
+  envelope: ReadonlySet<string> | undefined,
   out: Record<string, unknown>,
 ): Record<string, unknown> {
-  let names = fieldNames.get(fields);
-  if (!names) fieldNames.set(fields, (names = new Set(Object.keys(fields))));
+  const schema = compile(fields);
   for (const key in v) {
-    if (names.has(key) || allowed?.has(key)) continue;
-    if (allowed !== undefined && key.startsWith('x-')) continue;
-    if (allowed !== undefined && key === 'meta') {
-      if (!isPlainObject(v.meta)) throw new FieldProblem('meta', 'must be an object');
-      continue;
+    if (schema.names.has(key)) continue;
+    if (envelope !== undefined) {
+      if (envelope.has(key) || key.startsWith('x-')) continue;
+      if (key === 'meta') {
+        if (!isPlainObject(v.meta)) throw new FieldProblem('meta', 'must be an object');
+        continue;
+      }
     }
-    throw new FieldProblem(`${prefix}${key}`, 'is not a field of this event');
+    throw new FieldProblem(key, 'is not a field of this event');
   }
-  for (const name in fields) {
-    const rule = fields[name];
+  const list = schema.fields;
+  for (let i = 0; i < list.length; i++) {
+    const [name, rule] = list[i];
     const value = v[name];
     if (value === undefined || value === null) {
       if (rule.optional) continue;
-      throw new FieldProblem(`${prefix}${name}`, 'is required');
+      throw new FieldProblem(name, 'is required');
     }
-    out[name] = buildValue(rule, value, `${prefix}${name}`);
+    // The field's position names it in the digest (the schema fixes the order).
+    mix(0x100 + i);
+    try {
+      out[name] = buildValue(rule, value);
+    } catch (err) {
+      throw err instanceof FieldProblem ? err.within(name) : err;
+    }
   }
   return out;
 }

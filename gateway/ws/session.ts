@@ -26,9 +26,9 @@ export interface SessionContext {
 
 export function handleFrame(ctx: SessionContext, conn: WsConnection, frame: ArrayBuffer, isBinary: boolean): void {
   if (!conn.fixedFormat) conn.format = isBinary ? 'msgpack' : 'json';
-  // Copied: uWS neuters the ArrayBuffer when this callback returns, and msgpack binary fields
-  // would otherwise still point into it.
-  const decoded = decode(Buffer.from(new Uint8Array(frame)), isBinary ? 'msgpack' : 'json');
+  // Read in place: uWS neuters the ArrayBuffer when this callback returns, but the strict
+  // decoder copies every string out and keeps no view into the frame.
+  const decoded = decode(new Uint8Array(frame), isBinary ? 'msgpack' : 'json');
   const parsed = decoded.ok ? parseOp(decoded.value) : { ok: false as const, message: decoded.message };
   // Parsed before the rate check (a frame is at most 64 KiB): a refused op is named by its ref,
   // so the client knows which sub, unsub or call was dropped and can retry it.

@@ -135,7 +135,9 @@ export const hostileEvent: fc.Arbitrary<unknown> = fc
     collect(ev);
     const target = targets[pickA % targets.length];
     const keys = Object.keys(target);
-    if (how === 'add' || keys.length === 0) {
+    if (Array.isArray(target) && (how === 'add' || keys.length === 0)) {
+      target.push(value);
+    } else if (how === 'add' || keys.length === 0) {
       Object.defineProperty(target, newKey === '' ? 'extra' : newKey, { value, enumerable: true, writable: true, configurable: true });
     } else {
       const key = keys[pickB % keys.length];

@@ -2,7 +2,7 @@
 // Socket.IO server (msgpack parser), each a fresh child process, under the same load generator
 // workload: the same set-up, the same subscribers (one Zipf-popular stock/<sku> topic each), the
 // same open-loop stock ingest. Reports per target what was delivered and how late, the CPU each
-// side used, and the ratios omnistream / peer (issue B's targets: ≥ 5× ws and ≥ 10× Socket.IO
+// side used, and the ratios omnistream / peer (the push targets in docs/benchmarks.md: ≥ 5× ws and ≥ 10× Socket.IO
 // delivered messages/s at no worse p99, p99 ≤ 20 ms).
 
 import { UsageError, describeFlags, readFlags, type FlagSpec } from './flags.ts';

@@ -1,6 +1,6 @@
 // `omni bench loadgen`: the same `omni loadgen` run K times, each against a fresh `omni serve`
 // child process on a fresh data dir, so that the load generator's own figures can be checked for
-// reproducibility (issue E: within ±10% across runs on a quiet machine). The spread over runs is
+// reproducibility (target: within ±10% across runs on a quiet machine). The spread over runs is
 // reported as the largest deviation from the median, per figure.
 
 import { randomBytes } from 'node:crypto';
@@ -114,7 +114,7 @@ export function deviationsFromMedian(spreads: Record<string, Spread>): Record<st
 export function printDeviations(spreads: Record<string, Spread>): void {
   const dev = deviationsFromMedian(spreads);
   const width = Math.max(...Object.keys(dev).map((n) => n.length));
-  console.log('\nlargest deviation from the median (reproducibility; issue E asks ±10% on a quiet machine):');
+  console.log('\nlargest deviation from the median (reproducibility; the target is within ±10% on a quiet machine):');
   for (const [name, d] of Object.entries(dev)) console.log(`  ${name.padEnd(width)}  ±${d.toFixed(1)}%${d > 10 ? '  (over 10%)' : ''}`);
 }
 

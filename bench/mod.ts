@@ -15,7 +15,7 @@ import { exactCommand, machineInfo, printHeader, printSpreads, summariseRuns, wr
 import { LOADGEN_FLAGS, LOADGEN_HELP, loadgenHeadline, printDeviations, readLoadgenBenchOptions, runLoadgenBench } from './loadgen-repeat.ts';
 import { RESTART_FLAGS, RESTART_HELP, readRestartOptions, restartHeadline, runRestartBench } from './restart-time.ts';
 import { STARTUP_FLAGS, STARTUP_HELP, readStartupOptions, runStartupBench, startupHeadline } from './startup-time.ts';
-import { RECS_FLAGS, RECS_HELP, readRecsOptions, recsHeadline, runRecsBench } from './recs.ts';
+import { RECS_FLAGS, RECS_HELP, SAMPLE_DIR, readRecsOptions, recsHeadline, runRecsBench } from './recs.ts';
 import { ROUTING_FLAGS, ROUTING_HELP, readRoutingOptions, routingHeadline, runRoutingBench } from './service-routing.ts';
 import { REPO_ROOT } from './server-process.ts';
 import { RESERVATIONS_FLAGS, RESERVATIONS_HELP, readReservationsOptions, reservationsHeadline, reservationsRatios, runReservationsBench } from './reservations.ts';
@@ -158,7 +158,7 @@ const SUITE: Array<[name: string, argv: string[]]> = [
   ['fanout', ['--quick']],
   ['idle-conns', ['--connections', '2000']],
   // The sample kept in the repository, so the suite runs wherever it is checked out.
-  ['recs', ['--train', join(REPO_ROOT, 'test/fixtures/yoochoose/train_tr.tsv.gz'), '--test', join(REPO_ROOT, 'test/fixtures/yoochoose/valid_first1000.tsv.gz')]],
+  ['recs', ['--train', join(SAMPLE_DIR, 'train_tr.tsv.gz'), '--test', join(SAMPLE_DIR, 'valid_first1000.tsv.gz')]],
 ];
 
 const SUITE_FLAGS: FlagSpec[] = [{ name: 'only', kind: 'value', valueName: 'LIST', help: `comma-separated subset of ${SUITE.map(([n]) => n).join(',')}` }];
@@ -174,8 +174,8 @@ const USAGE = `Usage: omni bench [engine|http|restart|startup|micro|fanout|idle-
   idle-conns    server memory per idle WebSocket connection
   reservations  reserve/commit/release: omnistream vs PostgreSQL vs Redis, real servers, stated durability
   loadgen       the same omni loadgen run K times against fresh servers (reproducibility)
-  routing       service routing (issue C): decision cost with 5,000 agents and 50,000 queued, and 2,000 requests/s sustained
-  recs          session recommendations (issue D): HR@20 / MRR@20 on YooChoose sessions through the engine, ingest, query latency
+  routing       service routing: decision cost with 5,000 agents and 50,000 queued, and 2,000 requests/s sustained
+  recs          session recommendations: HR@20 / MRR@20 on the YooChoose sessions in test/fixtures through the engine, ingest, query latency
 
 Without a subcommand (npm run bench): micro, engine, http, restart, fanout, idle-conns and recs
 (on the YooChoose sample in test/fixtures) at a smaller size, a summary, and the results in bench/results/<timestamp>.json (reservations needs

@@ -3,8 +3,10 @@
 // next to the popularity baseline. With --scale, also the latencies with ~109k sessions stored
 // (earlier time-shifted copies of train_tr before it). --options '{"neighbours":100,…}' runs
 // other settings (RecommenderOptions) the same way.
-// Run: npx tsx bench/recs-tune.ts [--scale] [--options JSON] [data dir]
+// Run: npx tsx bench/recs-tune.ts [--scale] [--options JSON] [data dir]; the data dir holds
+// train_tr.tsv and train_valid.tsv (or .tsv.gz), by default the sample in test/fixtures/yoochoose.
 
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RecommenderOptions } from '../engine/customers/recommender/mod.ts';
 import type { MapState } from '../engine/staged-state.ts';
@@ -14,9 +16,11 @@ const args = process.argv.slice(2);
 const scale = args.includes('--scale');
 const at = args.indexOf('--options');
 const options = at >= 0 ? (JSON.parse(args[at + 1]) as RecommenderOptions) : undefined;
-const dir = args.find((a, i) => !a.startsWith('--') && i !== at + 1) ?? join(import.meta.dirname, '../../shared/data/yoochoose-100k');
-const trainTr = readSessions(join(dir, 'train_tr.tsv'));
-const valid = readSessions(join(dir, 'train_valid.tsv'));
+const dir = args.find((a, i) => !a.startsWith('--') && i !== at + 1) ?? join(import.meta.dirname, '../test/fixtures/yoochoose');
+const tsv = (name: string) => (existsSync(join(dir, `${name}.tsv`)) ? join(dir, `${name}.tsv`) : join(dir, `${name}.tsv.gz`));
+console.log(`data: ${tsv('train_tr')} → ${tsv('train_valid')}`);
+const trainTr = readSessions(tsv('train_tr'));
+const valid = readSessions(tsv('train_valid'));
 const inner = timeSplit(trainTr, 0.2);
 
 const f = (x: number) => x.toFixed(4);

@@ -1,5 +1,5 @@
-// `omni bench recs --train FILE --test FILE`: issue D's recommender figures through the engine's
-// own API. The training sessions are ingested as `activity.viewed` events (each session its own
+// `omni bench recs [--train FILE] [--test FILE]`: the recommender's figures through the engine's
+// own API, by default on the YooChoose sessions kept in test/fixtures/yoochoose. The training sessions are ingested as `activity.viewed` events (each session its own
 // customer, `ts` = the click's time) at full speed: activity ingest with the recommendation
 // update, events/s. Then each test session is replayed click by click — the click submitted
 // and durable, then 20 recommendations asked through the customer processor's query (what
@@ -7,18 +7,21 @@
 // `--scale K` first ingests K−1 older copies of the training sessions (distinct customers,
 // shifted back in time) so the query latency is measured with that many sessions stored.
 
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { defaultProcessors, openEngine, type BatchStats, type Durability, type Engine, type InputEvent, type Recommendations } from '../engine/mod.ts';
 import { UsageError, describeFlags, readFlags, type FlagSpec } from './flags.ts';
 import { readSessions, type Session } from './recs-eval.ts';
 import { REPO_ROOT, freshDir, removeDir } from './server-process.ts';
 import { fmtInt, fmtLatency, latencyHistogram, summariseLatency, type LatencySummary } from './report.ts';
 
-const DATA = resolve(REPO_ROOT, '../shared/data/yoochoose-100k/');
+/** The YooChoose sessions kept in the repository (its README says where they come from). */
+export const SAMPLE_DIR = join(REPO_ROOT, 'test', 'fixtures', 'yoochoose');
+const DEFAULT_TRAIN = join(SAMPLE_DIR, 'train_tr.tsv.gz');
+const DEFAULT_TEST = join(SAMPLE_DIR, 'train_valid.tsv.gz');
 
 export const RECS_FLAGS: FlagSpec[] = [
-  { name: 'train', kind: 'value', valueName: 'FILE', help: `training sessions TSV (default ${join(DATA, 'train_tr.tsv')})` },
-  { name: 'test', kind: 'value', valueName: 'FILE', help: `test sessions TSV (default ${join(DATA, 'train_valid.tsv')})` },
+  { name: 'train', kind: 'value', valueName: 'FILE', help: `training sessions TSV, gzipped if it ends in .gz (default ${relative(REPO_ROOT, DEFAULT_TRAIN)})` },
+  { name: 'test', kind: 'value', valueName: 'FILE', help: `test sessions TSV, gzipped if it ends in .gz (default ${relative(REPO_ROOT, DEFAULT_TEST)})` },
   { name: 'scale', kind: 'value', valueName: 'K', help: 'ingest the training sessions K times (K−1 older copies) before testing (default 1)' },
   { name: 'durability', kind: 'value', valueName: 'MODE', help: 'fsync | commit | none (default commit)' },
   { name: 'batch', kind: 'value', valueName: 'N', help: 'training events per submit (default 2000)' },
@@ -32,8 +35,10 @@ export const RECS_HELP = `Usage: omni bench recs [--train FILE] [--test FILE] [f
 Replays the training file through the engine (activity.viewed, ts = click time, one customer
 per session), then each test session click by click, asking for 20 recommendations after each
 click through the engine's query API, and prints HR@20, MRR@20, ingest events/s with the
-recommendation update, the apply cost per event, and query latency. Reference (issue D):
-V-SKNN 0.648 / 0.360 on train_tr → train_valid; popularity 0.090 / 0.018.
+recommendation update, the apply cost per event, and query latency. Without --train / --test it
+runs train_tr → train_valid of the YooChoose sample kept in the repository (test/fixtures/yoochoose,
+whose README says where it comes from). Reference on that split: V-SKNN HR@20 0.648 / MRR@20 0.360
+(the target to beat); popularity 0.090 / 0.018.
 
 Flags:
 ${describeFlags(RECS_FLAGS)}`;
@@ -53,8 +58,8 @@ export function readRecsOptions(argv: readonly string[]): RecsBenchOptions | 'he
   const f = readFlags(argv, RECS_FLAGS);
   if (f.help) return 'help';
   const o: RecsBenchOptions = {
-    train: resolve(f.string('train') ?? join(DATA, 'train_tr.tsv')),
-    test: resolve(f.string('test') ?? join(DATA, 'train_valid.tsv')),
+    train: resolve(f.string('train') ?? DEFAULT_TRAIN),
+    test: resolve(f.string('test') ?? DEFAULT_TEST),
     scale: f.int('scale', 1, 1, 100),
     durability: f.choice<Durability>('durability', 'commit', ['fsync', 'commit', 'none']),
     batch: f.int('batch', 2000, 1, 10_000),
@@ -83,6 +88,7 @@ export interface RecsBenchResult {
 const IN_FLIGHT = 4;
 
 export async function runRecsBench(o: RecsBenchOptions): Promise<RecsBenchResult> {
+  console.log(`  data    : ${describeData(o.train, o.test)}`);
   const train = readSessions(o.train);
   const test = readSessions(o.test).slice(0, o.testSessions);
   const dir = freshDir('recs');
@@ -120,6 +126,15 @@ export async function runRecsBench(o: RecsBenchOptions): Promise<RecsBenchResult
     await engine.close();
     removeDir(dir);
   }
+}
+
+/** Which files the run reads, saying so when they are the sample kept in the repository. */
+function describeData(train: string, test: string): string {
+  const inSample = (file: string) => dirname(file) === SAMPLE_DIR;
+  const name = (file: string) => (inSample(file) ? relative(REPO_ROOT, file) : file);
+  const both = `${name(train)} → ${name(test)}`;
+  if (inSample(train) && inSample(test)) return `${both} (the YooChoose sample kept in the repository)`;
+  return both;
 }
 
 function* trainingEvents(train: Session[], scale: number, span: number): Generator<InputEvent> {

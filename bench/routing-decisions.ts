@@ -1,4 +1,4 @@
-// Part 1 of `omni bench routing`: what one routing decision costs with the issue's state — N
+// Part 1 of `omni bench routing`: what one routing decision costs with a loaded service desk — N
 // agents online and M requests queued — through the real service processor on an in-memory
 // view (routing-pure-view.ts), no LMDB. The backlog sits on the backlog topics, whose agents are
 // all full; a small pool of agents on the free topics stays free. One measured cycle:

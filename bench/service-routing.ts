@@ -1,4 +1,4 @@
-// `omni bench routing`: issue C's performance figures. Part 1 (routing-decisions.ts): the apply
+// `omni bench routing`: the service domain's performance figures. Part 1 (routing-decisions.ts): the apply
 // cost of each kind of routing decision with 5,000 agents online and 50,000 requests queued,
 // pure (no LMDB); target p99 ≤ 1 ms. Part 2 (routing-sustained.ts): the real engine taking
 // 2,000 new requests/s with offers pushed and accepted; target: sustained.

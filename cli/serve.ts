@@ -1,4 +1,4 @@
-// `omni serve` (contract §1): the engine and the gateway in one process, until SIGTERM/SIGINT.
+// `omni serve` (docs/protocol.md, section 1): the engine and the gateway in one process, until SIGTERM/SIGINT.
 
 import { resolve } from 'node:path';
 import { DataDirInUseError, DataDirLock, defaultProcessors, isIdKind, openEngine, type CustomerOptions, type Durability, type Engine, type ServiceOptions } from '../engine/mod.ts';

@@ -1,4 +1,4 @@
-// `omni token` (contract §2): prints a JWT signed with the same secret `omni serve` uses.
+// `omni token` (docs/protocol.md, section 2): prints a JWT signed with the same secret `omni serve` uses.
 
 import { resolve } from 'node:path';
 import { TOKEN_ROLES, resolveSecret, signToken, type Role, type TokenClaims } from '../gateway/mod.ts';

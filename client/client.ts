@@ -23,7 +23,7 @@ import type {
 } from './types.ts';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
-/** The server closes the connection (1009) on an inbound frame over 64 KiB (docs/protocol.md §5). */
+/** The server closes the connection (1009) on an inbound frame over 64 KiB (docs/protocol.md, section 5). */
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
 export const DEFAULT_HEARTBEAT: HeartbeatOptions = { intervalMs: 30_000, timeoutMs: 10_000 };
 

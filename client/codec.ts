@@ -1,4 +1,4 @@
-// Frame encoding (contract §5): JSON in text frames, msgpack in binary frames. msgpackr's
+// Frame encoding (docs/protocol.md, section 5): JSON in text frames, msgpack in binary frames. msgpackr's
 // pack/unpack run in browsers as well as Node.
 
 import { Packr, unpack } from 'msgpackr';

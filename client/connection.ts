@@ -20,7 +20,7 @@ import {
 /** A connection open this long counts as healthy: the reconnect delays start over. */
 const STABLE_CONNECTION_MS = 10_000;
 
-/** Close codes with a meaning for the client (contract §5). */
+/** Close codes with a meaning for the client (docs/protocol.md, section 5). */
 export const CLOSE_TOO_SLOW = 4008;
 export const CLOSE_GOING_AWAY = 1001;
 export const CLOSE_TOO_BIG = 1009;

@@ -1,4 +1,4 @@
-// Shapes shared by the SDK: the wire protocol (docs/protocol.md §5), the WebSocket surface it needs, and
+// Shapes shared by the SDK: the wire protocol (docs/protocol.md, section 5), the WebSocket surface it needs, and
 // the options and callbacks an application sees. Kept free of DOM and Node types so the same code
 // type-checks and runs in browsers and in Node (where the caller passes the 'ws' package).
 
@@ -32,7 +32,7 @@ export const OPEN = 1;
 
 export type Format = 'json' | 'msgpack';
 
-/** An event as in docs/protocol.md §3: an id (the idempotency key) and a type, plus its fields. */
+/** An event as in docs/protocol.md, section 3: an id (the idempotency key) and a type, plus its fields. */
 export interface OmniEvent {
   id: string;
   type: string;

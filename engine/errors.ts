@@ -1,5 +1,5 @@
-// Error codes are part of the external contract (contract §4); extensions are documented in
-// docs/protocol.md.
+// Error codes are part of the external interface (docs/protocol.md, section 4, lists them and
+// marks the extensions).
 
 export const ERROR_CODES = [
   'bad_request',

@@ -1,4 +1,4 @@
-// The HS256 secret (contract §1): given explicitly, or generated once and kept in the data dir
+// The HS256 secret (docs/protocol.md, section 1): given explicitly, or generated once and kept in the data dir
 // so tokens minted by `omni token` keep verifying across restarts of `omni serve`.
 
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 // The gateway's HTTP server on uWebSockets.js: routes, listening, and a drain-then-close
-// shutdown (contract §1: in-flight batches are committed and answered before connections close).
+// shutdown (docs/protocol.md, section 1: in-flight batches are committed and answered before connections close).
 
 import uWS, { type HttpRequest, type HttpResponse, type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
 import { Budget } from './budget.ts';
@@ -33,7 +33,7 @@ export interface GatewayOptions {
   host?: string;
   /** 0 picks a free port; the chosen one is on the returned gateway. */
   port?: number;
-  /** Anonymous clients may read `stock/*` (contract §1, default on). */
+  /** Anonymous clients may read `stock/*` (docs/protocol.md, section 1, default on). */
   publicStock?: boolean;
   /** Who a service request belongs to; defaults to reading the engine's `request/<id>` state. */
   lookupRequest?: RequestLookup;
@@ -203,7 +203,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       listenSocket = undefined;
       const drained = await inFlight.whenIdle(drainTimeoutMs);
       if (!drained) console.error(`omni: ${inFlight.count} request(s) still open after ${drainTimeoutMs} ms; closing them`);
-      // Contract §1: WebSockets are closed with 1001 (going away), after their pending results.
+      // WebSockets are closed with 1001 (going away), after their pending results.
       await ws.closeAll(CLOSE.goingAway, 'server shutting down', drainTimeoutMs);
       hub.dispose();
       // Closes idle keep-alive connections too, which would otherwise hold the process open.

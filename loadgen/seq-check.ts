@@ -1,7 +1,7 @@
 // What one subscriber connection checks of the snapshots and updates it receives, whatever the
 // wire (omnistream's /v1/ws, or Socket.IO for the fan-out bench's peer): every topic's seq, from
 // its first snapshot on, reported to the thread's tally. State topics may be conflated (seq
-// jumps); event topics never skip a seq (protocol §5).
+// jumps); event topics never skip a seq (docs/protocol.md, section 5).
 
 import { isStateTopic } from '../gateway/ws/topic-kind.ts';
 import type { SubscriberTally } from './omni-subscriber.ts';

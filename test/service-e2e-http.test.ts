@@ -1,5 +1,5 @@
 // GET /v1/requests/:request and GET /v1/queues against a real gateway: the answers and who may
-// read them (contract §2, §4).
+// read them (docs/protocol.md, sections 2 and 4).
 
 import { unpack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';

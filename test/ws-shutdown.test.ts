@@ -1,4 +1,4 @@
-// Contract §1 with a client that never reads: `omni serve` gets SIGTERM while one WebSocket has
+// Shutdown (docs/protocol.md, section 1) with a client that never reads: `omni serve` gets SIGTERM while one WebSocket has
 // stopped reading (its kernel buffers, uWS's buffer and its queue are full) and another has
 // messages still on their way. The process must exit 0 in bounded time — not wait forever on
 // the client that never drains — and the reading client gets everything, then 1001.

@@ -1,5 +1,5 @@
 // The live-stock state a peer server (ws, Socket.IO) keeps: what a user of those libraries would
-// write to serve stock/<sku> — plain Maps in memory. It follows the arithmetic of contract §3
+// write to serve stock/<sku> — plain Maps in memory. It follows the arithmetic of docs/protocol.md, section 3
 // for the event types the load generator sends, and renders a SKU in the same shape as
 // omnistream's `stock/<sku>` topic (engine/stock/processor.ts renderStockTopic), so the bytes a
 // subscriber receives are comparable. Deliberately simpler than omnistream, which favours the

@@ -1,4 +1,4 @@
-// What the recommender may show, read from the stock domain's records (contract §3): a SKU the
+// What the recommender may show, read from the stock domain's records (docs/protocol.md, section 3): a SKU the
 // stock side knows to have nothing available at the asked location (or anywhere, without one)
 // is left out; a SKU it has never seen is not.
 

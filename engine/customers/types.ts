@@ -5,7 +5,7 @@ import type { IdentityOptions } from './identity/mod.ts';
 import type { RecommenderOptions } from './recommender/mod.ts';
 
 export interface CustomerOptions {
-  /** Event-time gap that ends a session (default 30 minutes, contract §3). */
+  /** Event-time gap that ends a session (default 30 minutes, docs/protocol.md, section 3). */
   sessionGapMs?: number;
   /** Items pushed on `recs/<customer>` and `kiosk/<kiosk>` (default 20). */
   listSize?: number;

@@ -1,4 +1,4 @@
-// HS256 JSON Web Tokens (RFC 7519) with node:crypto only. Contract §2: any JWT library can mint
+// HS256 JSON Web Tokens (RFC 7519) with node:crypto only. Any JWT library can mint
 // tokens for us, so this follows the standard encoding exactly and accepts nothing looser.
 
 import { createHmac, timingSafeEqual } from 'node:crypto';

@@ -1,6 +1,7 @@
-// Who may read which topic and send which event (the roles table of docs/protocol.md §2). Pure functions: the only outside
-// knowledge they need, who a service request belongs to, is passed in as a lookup so the same
-// rules serve HTTP and WebSocket and can be tested without an engine.
+// Who may read which topic and send which event (the roles table of docs/protocol.md, section
+// 2). Pure functions: the only outside knowledge they need, who a service request belongs to, is
+// passed in as a lookup so the same rules serve HTTP and WebSocket and can be tested without an
+// engine.
 
 import type { Principal } from './principal.ts';
 
@@ -21,7 +22,7 @@ export interface ReadOptions {
   publicStock: boolean;
   /** Without it, `request/<id>` is readable only by roles that read everything. */
   lookupRequest?: RequestLookup;
-  /** The ingest role reads over HTTP only (docs/protocol.md §2). Defaults to 'http'. */
+  /** The ingest role reads over HTTP only (docs/protocol.md, section 2). Defaults to 'http'. */
   transport?: 'http' | 'ws';
 }
 

@@ -8,9 +8,9 @@ import type { GatewayMetrics } from './metrics.ts';
 import type { Reply } from './reply.ts';
 
 export interface GatewayLimits {
-  /** Largest accepted request body (contract §4: 4 MiB). */
+  /** Largest accepted request body (docs/protocol.md, section 4: 4 MiB). */
   maxBodyBytes: number;
-  /** Most events in one POST (contract §4: 10,000). */
+  /** Most events in one POST (docs/protocol.md, section 4: 10,000). */
   maxEvents: number;
   /**
    * Bytes promised to request bodies still arriving, over all requests: a body that does not

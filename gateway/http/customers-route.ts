@@ -1,4 +1,4 @@
-// GET /v1/customers/:subject/recommendations?location=&limit= (contract §4): the ranked next
+// GET /v1/customers/:subject/recommendations?location=&limit= (docs/protocol.md, section 4): the ranked next
 // items of the customer's current session, left out what has nothing available at `location`
 // (anywhere, without one), from committed state.
 //

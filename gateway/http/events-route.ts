@@ -1,4 +1,4 @@
-// POST /v1/events (contract §4): one event or an array, JSON or msgpack, answered in the same
+// POST /v1/events (docs/protocol.md, section 4): one event or an array, JSON or msgpack, answered in the same
 // format once the engine has made the batch durable.
 
 import { EngineClosedError, type EventResult } from '../../engine/mod.ts';

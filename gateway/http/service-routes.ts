@@ -1,4 +1,4 @@
-// GET /v1/requests/:request and GET /v1/queues (contract §4): a service request's status and
+// GET /v1/requests/:request and GET /v1/queues (docs/protocol.md, section 4): a service request's status and
 // the per-topic queue figures, from committed state.
 //
 // A request is readable by the customer it belongs to, the agent it is assigned to, and the

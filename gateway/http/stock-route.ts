@@ -1,4 +1,4 @@
-// GET /v1/stock/:sku (contract §4): the committed totals of one SKU with its locations.
+// GET /v1/stock/:sku (docs/protocol.md, section 4): the committed totals of one SKU with its locations.
 
 import { idProblem } from '../../engine/mod.ts';
 import { callerOf, decoded } from './caller.ts';

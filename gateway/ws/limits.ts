@@ -1,8 +1,8 @@
-// The WebSocket endpoint's bounds (contract §5 and issue B). Every one caps what a single client
+// The WebSocket endpoint's bounds (docs/protocol.md, section 5). Every one caps what a single client
 // or a burst of topics can make the server hold, so memory stays bounded whoever connects.
 
 export interface WsLimits {
-  /** Inbound frames above this close the connection with 1009 (contract §5: 64 KiB). */
+  /** Inbound frames above this close the connection with 1009 (docs/protocol.md, section 5: 64 KiB). */
   maxPayloadBytes: number;
   /**
    * uWS's own cap (maxPayloadLength). uWS drops a connection past it without a close frame

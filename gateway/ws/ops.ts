@@ -1,4 +1,4 @@
-// Client → server frames (contract §5), checked into typed ops. Anything else is a bad frame:
+// Client → server frames (docs/protocol.md, section 5), checked into typed ops. Anything else is a bad frame:
 // parsing never throws and never trusts a field's type.
 
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// An agent reads `request/<id>` only while the request is assigned to it (docs/protocol.md §2);
+// An agent reads `request/<id>` only while the request is assigned to it (docs/protocol.md, section 2);
 // the assignment changes inside the engine, after the agent subscribed. Every change of a
 // request's status is published on its topic as a `status` message saying who has it now, so the
 // hub can re-judge an agent's subscription from the message alone, without reading state: the

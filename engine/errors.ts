@@ -35,3 +35,9 @@ export class EngineClosedError extends Error {
     super('the engine is shutting down');
   }
 }
+
+/**
+ * Why an event was refused. `field` names the offending field of an `invalid_event` (a path
+ * such as `lines[2].qty`); `insufficient_stock` carries `wanted` and `available`.
+ */
+export type EventError = { code: ErrorCode; message: string; field?: string; wanted?: number; available?: number };

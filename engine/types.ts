@@ -2,7 +2,7 @@
 // returns (effects), and what comes out after a commit (results, outputs).
 
 import type { DataDirLock } from './data-dir-lock.ts';
-import type { ErrorCode } from './errors.ts';
+import type { EventError } from './errors.ts';
 import type { EventSchema } from './validate.ts';
 
 /** An event as it arrives: validated by the processor that owns its `type`. */
@@ -13,11 +13,8 @@ export interface InputEvent {
   [field: string]: unknown;
 }
 
-/**
- * Why an event was refused. `field` names the offending field of an `invalid_event` (a path
- * such as `lines[2].qty`); `insufficient_stock` carries `wanted` and `available`.
- */
-export type EventError = { code: ErrorCode; message: string; field?: string; wanted?: number; available?: number };
+// Kept beside the error codes so that validate.ts, which types.ts imports, need not import types.ts.
+export type { EventError } from './errors.ts';
 
 /** The answer to one event, in the order the events were submitted. */
 export type EventResult =

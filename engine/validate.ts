@@ -5,7 +5,7 @@
 // Each value copied is also mixed into the event's digest (digest.ts).
 
 import { mix, mixNumber, mixString } from './digest.ts';
-import type { EventError } from './types.ts';
+import type { EventError } from './errors.ts';
 
 export type FieldRule =
   | { kind: 'id'; optional?: boolean; noAt?: boolean }

@@ -14,10 +14,9 @@ import { prng } from '../bench/stock-workload.ts';
 import { openDesk, type AgentDesk, type DeskChat, type DeskTally } from './agent-desk.ts';
 import { ChatCustomers } from './chat-customers.ts';
 import { LatencyRecorder } from './latency.ts';
-import type { Format } from './options.ts';
+import { MAX_DESKS, type Format } from './types.ts';
 
-/** The desks run in the main thread: more than this would start to compete with the ingest. */
-export const MAX_DESKS = 500;
+export { MAX_DESKS };
 const READY_TIMEOUT_MS = 20_000;
 const ERROR_SAMPLES = 5;
 

@@ -7,26 +7,11 @@ import { decodeServerFrame, frameSender } from './omni-frames.ts';
 import { epochMs } from './latency.ts';
 import { SeqCheck, SubscriberEnd } from './seq-check.ts';
 import { scanJsonUpdate, scanMsgpackUpdate } from './update-scan.ts';
-import type { Format } from './options.ts';
+import type { Format, SubscriberTally } from './types.ts';
 import { openWire, type WireSocket } from './ws-wire.ts';
 
-/** What the connections of one thread add up into. */
-export interface SubscriberTally {
-  opened(): void;
-  /** `subscribed`: every topic of the connection had its first snapshot. */
-  closed(subscribed: boolean): void;
-  snapshot(first: boolean): void;
-  /** An update for `client` on a topic of `family` (`stock`, `kiosk`, …), received at `nowMs`, whose oldest event was scheduled at `tsMs`. */
-  update(client: number, tsMs: number, nowMs: number, family: string): void;
-  /** A state topic's seq jumped: the server conflated updates for a slow reader (not an error). */
-  conflated(): void;
-  /** A seq that went backwards or repeated, an event topic with a gap, an update before its snapshot. */
-  seqError(): void;
-  /** An `error` op, an undecodable message, a failed or lost connection. */
-  error(detail: string): void;
-  /** Every topic of one connection had its first snapshot. */
-  subscribed(): void;
-}
+// Declared in types.ts, which seq-check.ts also reads, so that it need not import this file.
+export type { SubscriberTally } from './types.ts';
 
 export interface SubscriberSpec {
   /** Server base, http://host:port (or ws://…; the path defaults to /v1/ws). */

@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, choiceFlag, describeFlags, parseFlags, type FlagSpec, type FlagValue } from '../cli/args.ts';
 import { SECRET_FILE, signToken, type Role } from '../gateway/mod.ts';
-import { MAX_DESKS } from './desk-group.ts';
 import { DEFAULT_DESKS } from './scenario.ts';
+import { MAX_DESKS, type Format } from './types.ts';
 
-export type Format = 'json' | 'msgpack';
+export type { Format };
 
 export const DEFAULT_THINK_MS = 200;
 export const DEFAULT_HANDLE_MS = 1500;

@@ -4,7 +4,7 @@
 // jumps); event topics never skip a seq (docs/protocol.md, section 5).
 
 import { isStateTopic } from '../gateway/ws/topic-kind.ts';
-import type { SubscriberTally } from './omni-subscriber.ts';
+import type { SubscriberTally } from './types.ts';
 
 const NOT_SUBSCRIBED = -1;
 

@@ -5,29 +5,10 @@
 
 import { UsageError } from '../../cli/args.ts';
 import { PLANNED_ROLES, ROLES, ROLE_NAMES } from './roles.ts';
+import type { OmnichannelConfig } from './types.ts';
 
-export interface OmnichannelConfig {
-  /** Role → weight: the share of events each role makes. */
-  mix: Record<string, number>;
-  skus: number;
-  stores: number;
-  warehouses: number;
-  /** Kiosks per store (they are subscribers, at most half of --subscribers). */
-  kiosksPerStore: number;
-  /** An order has 1 to this many lines. */
-  maxOrderLines: number;
-  /** Share of orders picked up at a store; the rest are shipped. */
-  pickupShare: number;
-  /** Shoppers the customer role draws its visits from (members get a profile in the set-up). */
-  shoppers: number;
-  /** Share of members' signed-out web visits that sign in part-way (identity.linked). */
-  signInShare: number;
-  /** Share of members' store visits that start at a kiosk (kiosk.identified), then browse on it. */
-  kioskShare: number;
-  /** Share of the storefront subscribers that are signed-in members also on their `recs/<customer>`. */
-  recsShare: number;
-  seed: number;
-}
+// Declared in types.ts: world.ts needs it too, and this file imports roles.ts, which imports world.ts.
+export type { OmnichannelConfig };
 
 /** Browsing outnumbers every other actor of a shop: half the events are customers' activity. */
 export const DEFAULT_MIX: Readonly<Record<string, number>> = { checkout: 2, cart: 3, counter: 4, warehouse: 1, customer: 10 };

@@ -4,7 +4,7 @@
 import type { InputEvent } from '../../engine/mod.ts';
 import type { Catalogue } from './catalogue.ts';
 import type { Geography } from './geography.ts';
-import type { OmnichannelConfig } from './omnichannel-config.ts';
+import type { OmnichannelConfig } from './types.ts';
 import type { Shoppers } from './shoppers.ts';
 
 export interface World {

@@ -10,7 +10,7 @@ import { fmtInt, fmtLatency, fmtMs, latencyHistogram, printTable, summariseLaten
 import { PhaseProfiler } from './phase-profiler.ts';
 import { BatchRecorder, RuntimeMonitor, collectGarbage, fmtRuntime, type BatchSummary, type RuntimeSample } from './runtime-monitor.ts';
 import { freshDir, removeDir } from './server-process.ts';
-import { StockWorkload, chunked, countErrors, locationEvents, seedEvents, type Distribution } from './stock-workload.ts';
+import { StockWorkload, chunked, countErrors, locationEvents, seedEvents, type Distribution } from '../loadgen/mod.ts';
 
 const DURABILITIES: readonly Durability[] = ['fsync', 'commit', 'none'];
 

@@ -6,14 +6,14 @@
 // so the warm-up is excluded without a pause in the load.
 
 import { loadavg } from 'node:os';
-import { httpPoster } from '../loadgen/http-poster.ts';
-import { IngestDriver } from '../loadgen/ingest.ts';
-import { LatencyRecorder, epochMs, type LatencyMs } from '../loadgen/latency.ts';
-import type { Format } from '../loadgen/options.ts';
-import { quietPushes, runTicks, setUp } from '../loadgen/run.ts';
-import { openScenario } from '../loadgen/scenario.ts';
-import { OpenLoopSchedule } from '../loadgen/schedule.ts';
-import { SubscriberPool, type PoolSample } from '../loadgen/subscriber-pool.ts';
+import { httpPoster } from '../loadgen/mod.ts';
+import { IngestDriver } from '../loadgen/mod.ts';
+import { LatencyRecorder, epochMs, type LatencyMs } from '../loadgen/mod.ts';
+import type { Format } from '../loadgen/mod.ts';
+import { quietPushes, runTicks, setUp } from '../loadgen/mod.ts';
+import { openScenario } from '../loadgen/mod.ts';
+import { OpenLoopSchedule } from '../loadgen/mod.ts';
+import { SubscriberPool, type PoolSample } from '../loadgen/mod.ts';
 import type { RunningTarget } from './fanout-targets.ts';
 import { fmtMs } from './report.ts';
 import { processCpuSeconds } from './server-process.ts';

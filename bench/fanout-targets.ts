@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { signToken } from '../gateway/mod.ts';
-import type { SubscriberProtocol } from '../loadgen/subscriber-group.ts';
+import type { SubscriberProtocol } from '../loadgen/mod.ts';
 import { NODE_FLAGS, freshDir, removeDir, spawnServer, startServer, type ServerProcess } from './server-process.ts';
 
 export const TARGETS = ['omni', 'ws', 'socketio'] as const;

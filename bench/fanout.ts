@@ -9,7 +9,7 @@ import { UsageError, describeFlags, readFlags, type FlagSpec } from './flags.ts'
 import { measureTarget, type FanoutRunOptions, type TargetResult } from './fanout-run.ts';
 import { TARGETS, startTarget, type Durability, type TargetName } from './fanout-targets.ts';
 import { fmtInt, fmtMs, printTable, type Spread } from './report.ts';
-import { defaultWorkers } from '../loadgen/subscriber-pool.ts';
+import { defaultWorkers } from '../loadgen/mod.ts';
 
 export const FANOUT_FLAGS: FlagSpec[] = [
   { name: 'targets', kind: 'value', valueName: 'LIST', help: `comma-separated subset of ${TARGETS.join(',')} (default all; the order rotates from run to run)` },

@@ -10,7 +10,7 @@ import { signToken } from '../gateway/mod.ts';
 import { describeFlags, readFlags, type FlagSpec } from './flags.ts';
 import { fmtInt, fmtLatency, fmtMs, latencyHistogram, printTable, summariseLatency, type LatencySummary } from './report.ts';
 import { freshDir, processCpuSeconds, removeDir, startServer } from './server-process.ts';
-import { StockWorkload, chunked, countErrors, locationEvents, reservationsIn, seedEvents } from './stock-workload.ts';
+import { StockWorkload, chunked, countErrors, locationEvents, reservationsIn, seedEvents } from '../loadgen/mod.ts';
 
 type Format = 'msgpack' | 'json';
 

@@ -8,7 +8,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { openOmniSubscriber, type OmniSubscriber, type SubscriberSpec, type SubscriberTally } from '../loadgen/omni-subscriber.ts';
+import { openOmniSubscriber, type OmniSubscriber, type SubscriberSpec, type SubscriberTally } from '../loadgen/mod.ts';
 import { signToken } from '../gateway/mod.ts';
 import { describeFlags, readFlags, type FlagSpec } from './flags.ts';
 import { fmtInt, median, printTable } from './report.ts';

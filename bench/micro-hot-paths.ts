@@ -14,7 +14,7 @@ import { TopicHub, type Subscriber } from '../gateway/ws/topic-hub.ts';
 import { describeFlags, readFlags, type FlagSpec } from './flags.ts';
 import { fmtInt, printTable } from './report.ts';
 import { freshDir, removeDir } from './server-process.ts';
-import { StockWorkload, chunked, locationEvents, seedEvents, skuName } from './stock-workload.ts';
+import { StockWorkload, chunked, locationEvents, seedEvents, skuName } from '../loadgen/mod.ts';
 
 export const MICRO_FLAGS: FlagSpec[] = [
   { name: 'time', kind: 'value', valueName: 'MS', help: 'measuring time per task (default 1000)' },

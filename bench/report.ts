@@ -4,8 +4,12 @@
 import { mkdirSync, readFileSync, statfsSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { dirname, join } from 'node:path';
-import hdr from 'hdr-histogram-js';
+import type { LatencySummary } from '../loadgen/mod.ts';
 import { REPO_ROOT } from './server-process.ts';
+
+// The histograms are the loadgen's (the bench drives the same workloads); re-exported so the
+// benchmarks find all their reporting in one place.
+export { latencyHistogram, summariseLatency, type Histogram, type LatencySummary } from '../loadgen/mod.ts';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -150,34 +154,7 @@ export function printTable(rows: string[][]): void {
   });
 }
 
-// ---- latency histograms -----------------------------------------------------------------
-
-export type Histogram = ReturnType<typeof hdr.build>;
-
-/** Records microseconds, 1 µs to 10 min, 3 significant digits. */
-export function latencyHistogram(): Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
-}
-
-export interface LatencySummary {
-  count: number;
-  p50Ms: number;
-  p99Ms: number;
-  p999Ms: number;
-  maxMs: number;
-  meanMs: number;
-}
-
-export function summariseLatency(h: Histogram): LatencySummary {
-  return {
-    count: h.totalCount,
-    p50Ms: h.getValueAtPercentile(50) / 1000,
-    p99Ms: h.getValueAtPercentile(99) / 1000,
-    p999Ms: h.getValueAtPercentile(99.9) / 1000,
-    maxMs: h.maxValue / 1000,
-    meanMs: h.mean / 1000,
-  };
-}
+// ---- latency figures -------------------------------------------------------------------
 
 export function fmtLatency(s: LatencySummary): string {
   return `p50 ${fmtMs(s.p50Ms)} ms, p99 ${fmtMs(s.p99Ms)} ms, p999 ${fmtMs(s.p999Ms)} ms, max ${fmtMs(s.maxMs)} ms (n=${fmtInt(s.count)})`;

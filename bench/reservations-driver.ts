@@ -5,10 +5,10 @@
 // client still ends its open reservation, so the final state holds no stray holds, and the
 // ledger covers every answer of the whole run (warm-up included) for the end-state check.
 
-import { LatencyRecorder, type LatencyMs } from '../loadgen/latency.ts';
+import { LatencyRecorder, type LatencyMs } from '../loadgen/mod.ts';
 import { Ledger, ReservationPlan, checkStock, rowsOf, type CheckResult, type WorkloadShape } from './reservations-workload.ts';
 import type { RunningTarget, TargetSession } from './reservations-target.ts';
-import { ZipfSampler } from './stock-workload.ts';
+import { ZipfSampler } from '../loadgen/mod.ts';
 
 export interface DriveOptions {
   shape: WorkloadShape;

@@ -9,7 +9,7 @@ import { signToken } from '../gateway/mod.ts';
 import { rowKey, type RowState } from './reservations-workload.ts';
 import type { ReserveAnswer, TargetKind } from './reservations-target.ts';
 import { freshDir, removeDir, processCpuSeconds, startServer } from './server-process.ts';
-import { chunked, locationEvents, seedEvents } from './stock-workload.ts';
+import { chunked, locationEvents, seedEvents } from '../loadgen/mod.ts';
 
 type Durability = 'fsync' | 'commit' | 'none';
 

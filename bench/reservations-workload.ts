@@ -4,7 +4,7 @@
 // ledger records what each system said yes or no to; from it and the starting stock the final
 // state of every row is predicted exactly, which is what `checkStock` compares against.
 
-import { ZipfSampler, locationName, prng, skuName } from './stock-workload.ts';
+import { ZipfSampler, locationName, prng, skuName } from '../loadgen/mod.ts';
 
 export const COMMIT_SHARE = 0.7;
 export const MAX_QTY = 3;

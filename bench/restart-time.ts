@@ -10,7 +10,7 @@ import { defaultProcessors, openEngine, type InputEvent } from '../engine/mod.ts
 import { describeFlags, readFlags, type FlagSpec } from './flags.ts';
 import { fmtInt, fmtMs, median } from './report.ts';
 import { freePort, freshDir, removeDir, startServer } from './server-process.ts';
-import { chunked, countErrors, locationEvents, seedEvents, skuName, locationName } from './stock-workload.ts';
+import { chunked, countErrors, locationEvents, seedEvents, skuName, locationName } from '../loadgen/mod.ts';
 
 export const RESTART_FLAGS: FlagSpec[] = [
   { name: 'rows', kind: 'value', valueName: 'N', help: '(sku, location) rows in the data dir (default 1000000)' },

@@ -9,7 +9,7 @@ import { latencyHistogram, summariseLatency, type LatencySummary } from './repor
 import { offersIn, RoutingWorkload } from './routing-workload.ts';
 import { BatchRecorder, collectGarbage, RuntimeMonitor, type BatchSummary, type RuntimeSample } from './runtime-monitor.ts';
 import { freshDir, removeDir } from './server-process.ts';
-import { countErrors, prng } from './stock-workload.ts';
+import { countErrors, prng } from '../loadgen/mod.ts';
 
 export interface SustainedOptions {
   agents: number;

@@ -5,7 +5,7 @@
 // free, so a request there is routed to an agent at once while the backlog waits elsewhere.
 
 import type { InputEvent } from '../engine/mod.ts';
-import { prng } from './stock-workload.ts';
+import { prng } from '../loadgen/mod.ts';
 
 export const LANGUAGES = ['en', 'de', 'fr', 'es'] as const;
 export const CAPACITY = { chat: 3, voice: 1 } as const;

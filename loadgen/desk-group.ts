@@ -10,7 +10,7 @@
 // - chat relay = a chat message received on `request/<id>` − its `message` op sent, both ways
 //   (agent → customer and customer → agent) in one recorder; the counts tell the ways apart.
 
-import { prng } from '../bench/stock-workload.ts';
+import { prng } from './stock-workload.ts';
 import { openDesk, type AgentDesk, type DeskChat, type DeskTally } from './agent-desk.ts';
 import { ChatCustomers } from './chat-customers.ts';
 import { LatencyRecorder } from './latency.ts';

@@ -3,7 +3,7 @@
 // construction. Histograms cross worker threads as compressed base64.
 
 import hdr from 'hdr-histogram-js';
-import { latencyHistogram, type Histogram } from '../bench/report.ts';
+import { latencyHistogram, type Histogram } from './histogram.ts';
 
 export interface LatencyMs {
   p50: number;

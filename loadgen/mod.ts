@@ -13,6 +13,26 @@ export { readOptions, loopbackUrl, isLoopback, type LoadgenOptions } from './opt
 export { runLoadgen, type RunOutput } from './run.ts';
 export type { LoadgenReport } from './report.ts';
 
+// The workload pieces the benchmarks share with the loadgen: seeded PRNG, Zipf sampler, SKU and
+// location names, the stock workload, latency histograms.
+export { MIX, SEED_QTY, StockWorkload, ZipfSampler, chunked, countErrors, locationEvents, locationName, prng, reservationsIn, seedEvents, skuName } from './stock-workload.ts';
+export type { Distribution, WorkloadOptions } from './stock-workload.ts';
+export { latencyHistogram, summariseLatency, type Histogram, type LatencySummary } from './histogram.ts';
+export { LatencyRecorder, epochMs, type LatencyMs } from './latency.ts';
+export type { Format } from './types.ts';
+
+// The loadgen's parts, for benchmarks that drive them against other servers (bench/push/) or
+// count connections (bench/idle/): the same ingest, schedule and subscribers as `omni loadgen`.
+export { httpPoster } from './http-poster.ts';
+export { IngestDriver } from './ingest.ts';
+export { quietPushes, runTicks, setUp } from './run.ts';
+export { openScenario } from './scenario.ts';
+export { OpenLoopSchedule } from './schedule.ts';
+export { SubscriberPool, defaultWorkers, type PoolSample } from './subscriber-pool.ts';
+export type { SubscriberProtocol } from './subscriber-group.ts';
+export { openOmniSubscriber, type OmniSubscriber, type SubscriberSpec } from './omni-subscriber.ts';
+export type { SubscriberTally } from './types.ts';
+
 export async function main(argv: string[]): Promise<number> {
   const options = readOptions(argv);
   if (options === 'help') {

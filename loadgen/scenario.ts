@@ -10,7 +10,7 @@
 
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../cli/args.ts';
-import { StockWorkload, prng } from '../bench/stock-workload.ts';
+import { StockWorkload, prng } from './stock-workload.ts';
 import { OmnichannelScenario } from './scenarios/omnichannel.ts';
 import { omnichannelDefaults, parseOmnichannel, type OmnichannelConfig } from './scenarios/omnichannel-config.ts';
 import { DESK_FLAGS, type EventSource } from './scenarios/source.ts';

@@ -8,7 +8,7 @@ import { driveReservations } from '../bench/reservations-driver.ts';
 import { omnistreamTarget } from '../bench/reservations-omnistream.ts';
 import { COMMIT_SHARE, Ledger, MAX_QTY, ReservationPlan, checkStock, rowKey, rowsOf, type PlannedReservation, type RowState, type WorkloadShape } from '../bench/reservations-workload.ts';
 import { readReservationsOptions } from '../bench/reservations.ts';
-import { ZipfSampler, skuName } from '../bench/stock-workload.ts';
+import { ZipfSampler, skuName } from '../loadgen/stock-workload.ts';
 
 const shape: WorkloadShape = { skus: 20, locations: 2, seed: 7 };
 const plan = (client: number, s: WorkloadShape = shape) => new ReservationPlan(s, new ZipfSampler(s.skus, 1), client, 'p');

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StockWorkload } from '../bench/stock-workload.ts';
+import { StockWorkload } from '../loadgen/stock-workload.ts';
 import { stockProcessor } from '../engine/stock/mod.ts';
 import { readEvent } from '../engine/mod.ts';
 import { verifyToken } from '../gateway/mod.ts';

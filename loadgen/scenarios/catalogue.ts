@@ -2,7 +2,7 @@
 // SKUs carry most of the browsing, selling and ordering, as in real shops. The ranking is
 // shuffled so the hot SKUs are spread over the key space (and over the engine's partitions).
 
-import { ZipfSampler, prng, skuName } from '../../bench/stock-workload.ts';
+import { ZipfSampler, prng, skuName } from '../stock-workload.ts';
 
 export class Catalogue {
   readonly size: number;

@@ -6,7 +6,7 @@
 // member a profile (shoppers.ts). Deterministic for a seed: the same settings make the same
 // events and the same subscriptions.
 
-import { chunked, prng } from '../../bench/stock-workload.ts';
+import { chunked, prng } from '../stock-workload.ts';
 import type { InputEvent } from '../../engine/mod.ts';
 import { Catalogue } from './catalogue.ts';
 import { Geography } from './geography.ts';

@@ -4,7 +4,7 @@
 // offers. Topics carry the run's prefix, so a run's requests are never offered to the agents of an
 // earlier run whose desks are still in their presence grace. Deterministic for a seed.
 
-import { chunked, prng } from '../../bench/stock-workload.ts';
+import { chunked, prng } from '../stock-workload.ts';
 import type { InputEvent } from '../../engine/mod.ts';
 import { SETUP_BODY, type DeskPlan, type EventSource, type SubscriberPlan } from './source.ts';
 

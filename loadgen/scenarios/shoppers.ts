@@ -6,7 +6,7 @@
 // hash of the shopper's number, so the customer role and the subscriber plans agree on them
 // without sharing a random stream.
 
-import { ZipfSampler } from '../../bench/stock-workload.ts';
+import { ZipfSampler } from '../stock-workload.ts';
 import type { InputEvent } from '../../engine/mod.ts';
 
 export const MEMBER_SHARE = 0.6;

@@ -3,7 +3,7 @@
 
 import { UsageError } from '../../cli/args.ts';
 import type { InputEvent } from '../../engine/mod.ts';
-import { ZipfSampler, chunked, locationEvents, locationName, prng, seedEvents, skuName } from '../../bench/stock-workload.ts';
+import { ZipfSampler, chunked, locationEvents, locationName, prng, seedEvents, skuName } from '../stock-workload.ts';
 import { DESK_FLAGS, SETUP_BODY, type EventSource, type SubscriberPlan } from './source.ts';
 import { shopperPlans } from './watchers.ts';
 

@@ -66,6 +66,8 @@ export function wellFormed(v: string): boolean {
 /** An identifier: 1–128 characters, well-formed, no control characters; `noAt` when it is part of a topic name. */
 export function idProblem(v: unknown, noAt = false): string | null {
   if (typeof v !== 'string') return 'must be a string';
+  // More than two UTF-16 units a character: too long, whatever it holds (and not scanned).
+  if (v.length > 2 * MAX_ID_LENGTH) return `must be 1–${MAX_ID_LENGTH} characters`;
   const n = codePoints(v, true);
   if (n < 0) return wellFormed(v) ? 'must not contain control characters' : 'must be well-formed Unicode';
   if (n < 1 || n > MAX_ID_LENGTH) return `must be 1–${MAX_ID_LENGTH} characters`;

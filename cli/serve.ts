@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { DataDirInUseError, DataDirLock, defaultProcessors, isIdKind, openEngine, type CustomerOptions, type Durability, type Engine, type ServiceOptions } from '../engine/mod.ts';
 import { DEFAULT_LIMITS, DEFAULT_WS_LIMITS, resolveSecret, startGateway, type Gateway, type GatewayLimits, type WsLimits } from '../gateway/mod.ts';
+import { buildPages } from '../ui/mod.ts';
 import { choiceFlag, describeFlags, integerFlag, parseFlags, UsageError, type FlagSpec, type FlagValue, type ParsedFlags } from './args.ts';
 import type { CliIO } from './io.ts';
 
@@ -180,9 +181,16 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
     dataDir.release();
     throw error;
   }
+  // Built from the sources at every start (~100 ms), so the pages always match this server. A
+  // page that fails to build must not keep the engine from serving: the rest runs without /ui/.
+  const pages = await buildPages().catch((error: Error) => {
+    io.err(`omni: the pages under /ui/ could not be built and are not served: ${error.message}`);
+    return undefined;
+  });
   let gateway: Gateway;
   try {
     gateway = await startGateway({
+      pages,
       engine,
       secret: secret.secret,
       host: config.host,

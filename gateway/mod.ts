@@ -1,6 +1,6 @@
 // The gateway's public entry point. Everything outside gateway/ imports from here only.
 export { startGateway } from './server.ts';
-export type { Gateway, GatewayOptions } from './server.ts';
+export type { Gateway, GatewayOptions, StaticAsset } from './server.ts';
 export type { GatewayEngine, TopicSnapshot } from './engine-port.ts';
 export type { GatewayLimits } from './http/context.ts';
 export { DEFAULT_LIMITS } from './http/context.ts';
@@ -18,3 +18,9 @@ export type { PushEngine } from './ws/engine-port.ts';
 export { DEFAULT_WS_LIMITS } from './ws/limits.ts';
 export type { WsLimits } from './ws/limits.ts';
 export { openApiDocument } from './http/openapi.ts';
+
+// The push path without sockets, for the micro-benchmarks (bench/micro/): a topic hub fanning
+// update messages out to its subscribers.
+export { TopicHub } from './ws/topic-hub.ts';
+export type { Subscriber } from './ws/topic-hub.ts';
+export { OutMessage, updateMessage } from './ws/out-message.ts';

@@ -44,6 +44,16 @@ export interface GatewayOptions {
   drainTimeoutMs?: number;
   /** The engine's clock (default Date.now), for waiting times reported as of now. */
   now?: () => number;
+  /**
+   * Static files served at GET /ui/* (the pages for people, built by ui/mod.ts in `omni serve`),
+   * by exact path. The gateway only serves the bytes it is given, with a CSP allowing this host alone.
+   */
+  pages?: ReadonlyMap<string, StaticAsset>;
+}
+
+export interface StaticAsset {
+  contentType: string;
+  body: Buffer;
 }
 
 export interface Gateway {
@@ -62,6 +72,25 @@ export interface Gateway {
 }
 
 type Method = 'get' | 'post';
+
+/**
+ * GET of a page or its assets. Scripts, styles and connections may come from this host only (the
+ * WebSocket too, named by the Host header, as `'self'` does not cover ws: in every browser), so a
+ * page can reach no other host; the fragment-held token is never in a URL the server sees.
+ */
+function staticAssets(pages: ReadonlyMap<string, StaticAsset>): RouteHandler {
+  return (reply, _res, req) => {
+    const asset = pages.get(req.getUrl());
+    if (asset === undefined) return reply.error(404, 'not_found', `no page ${req.getUrl()}`);
+    const host = req.getHeader('host').replace(/[^A-Za-z0-9.:\[\]-]/g, '');
+    reply.send(200, asset.body, asset.contentType, {
+      'Content-Security-Policy': `default-src 'self'; connect-src 'self' ws://${host} wss://${host}; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'`,
+      'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': 'no-cache',
+      'Referrer-Policy': 'no-referrer',
+    });
+  };
+}
 
 interface Route {
   pattern: string;
@@ -170,6 +199,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   ctx.metrics.attachWs({ connections: () => ws.connections, subscriptions: () => hub.subscriptions });
   ctx.metrics.attachBudgets([ctx.bodyMemory, hub.subscriptionBudget, hub.anonymousSubscriptionBudget, ws.anonymousConnections]);
+
+  if (options.pages !== undefined) app.get('/ui/*', mount('/ui/*', staticAssets(options.pages)));
 
   app.any('/*', mount('unmatched', (reply, _res, req) => reply.error(404, 'not_found', `no route for ${req.getUrl()}`)));
 

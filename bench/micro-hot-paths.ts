@@ -6,11 +6,7 @@ import { pack, unpack } from 'msgpackr';
 import { Bench, type Task } from 'tinybench';
 import { defaultProcessors, envelopeProblem, isEventError, openEngine, readEvent, stockProcessor, type Engine, type InputEvent, type Output, type Processor, type StateView } from '../engine/mod.ts';
 // Not re-exported by engine/mod.ts (the engine calls it inside submit); measured on its own here.
-import { signToken, verifyToken } from '../gateway/mod.ts';
-import type { PushEngine } from '../gateway/ws/engine-port.ts';
-import { DEFAULT_WS_LIMITS } from '../gateway/ws/limits.ts';
-import { updateMessage, type OutMessage } from '../gateway/ws/out-message.ts';
-import { TopicHub, type Subscriber } from '../gateway/ws/topic-hub.ts';
+import { DEFAULT_WS_LIMITS, TopicHub, signToken, updateMessage, verifyToken, type OutMessage, type PushEngine, type Subscriber } from '../gateway/mod.ts';
 import { describeFlags, readFlags, type FlagSpec } from './flags.ts';
 import { fmtInt, printTable } from './report.ts';
 import { freshDir, removeDir } from './server-process.ts';

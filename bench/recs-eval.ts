@@ -7,8 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { pack } from 'msgpackr';
-import { MapState } from '../engine/staged-state.ts';
-import { recommend, recordActivity, type RecommenderOptions } from '../engine/customers/recommender/mod.ts';
+import { MapState, recommend, recordActivity, type RecommenderOptions } from '../engine/mod.ts';
 
 export interface Click {
   sku: string;

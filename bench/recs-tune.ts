@@ -8,8 +8,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RecommenderOptions } from '../engine/customers/recommender/mod.ts';
-import type { MapState } from '../engine/staged-state.ts';
+import type { MapState, RecommenderOptions } from '../engine/mod.ts';
 import { evaluate, evaluatePopularity, readSessions, recordStats, timeSplit, type Session } from './recs-eval.ts';
 
 const args = process.argv.slice(2);

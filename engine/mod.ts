@@ -6,8 +6,10 @@ export { onlineAgents, renderQueues } from './service/mod.ts';
 export type { QueueStats, RequestStatus, ServiceOptions } from './service/mod.ts';
 export { defaultProcessors, wiredServiceProcessor } from './processors.ts';
 export { PureRunner } from './pure-runner.ts';
+// State in a Map, for running a domain's functions without a store (bench/recs/, tests).
+export { MapState } from './staged-state.ts';
 export type { DomainOptions } from './processors.ts';
-export { customerProcessor, explain, isIdKind, resolveCustomer } from './customers/mod.ts';
+export { customerProcessor, explain, isIdKind, recommend, recordActivity, resolveCustomer } from './customers/mod.ts';
 export type { CustomerOptions, IdentityOptions, Recommendations, RecommenderOptions } from './customers/mod.ts';
 export { ERROR_CODES, EngineClosedError, rejection } from './errors.ts';
 export { describeRule, idProblem, MAX_ID_LENGTH, MAX_QUANTITY } from './validate.ts';

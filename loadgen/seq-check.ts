@@ -3,7 +3,7 @@
 // its first snapshot on, reported to the thread's tally. State topics may be conflated (seq
 // jumps); event topics never skip a seq (docs/protocol.md, section 5).
 
-import { isStateTopic } from '../gateway/ws/topic-kind.ts';
+import { topicKind } from '../client/mod.ts';
 import type { SubscriberTally } from './types.ts';
 
 const NOT_SUBSCRIBED = -1;
@@ -30,7 +30,7 @@ export class SeqCheck {
     private readonly tally: SubscriberTally,
     private readonly client: number,
   ) {
-    this.topics = new Map(topics.map((t) => [t, { last: NOT_SUBSCRIBED, family: topicFamily(t), state: isStateTopic(t) }]));
+    this.topics = new Map(topics.map((t) => [t, { last: NOT_SUBSCRIBED, family: topicFamily(t), state: topicKind(t) === 'state' }]));
     this.waitingSnapshots = this.topics.size;
   }
 

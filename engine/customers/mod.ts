@@ -4,5 +4,7 @@ export type { Recommendations } from './processor.ts';
 export { customer360, customerProfile } from './context.ts';
 export { explain, isBlocked, isIdKind, resolveCustomer } from './identity/mod.ts';
 export type { IdentityOptions } from './identity/mod.ts';
+// The recommender's two steps, for evaluating it offline on recorded sessions (bench/recs/).
+export { recommend, recordActivity } from './recommender/mod.ts';
 export type { RecommenderOptions } from './recommender/mod.ts';
 export type { CustomerOptions } from './types.ts';

@@ -160,3 +160,15 @@ export const STORE_EVENTS = [
   { id: 'loc-berlin', type: 'location.upserted', location: 'berlin-1', kind: 'store', lat: 52.52, lon: 13.4 },
   { id: 'loc-hamburg', type: 'location.upserted', location: 'hamburg-1', kind: 'store', lat: 53.55, lon: 9.99 },
 ];
+
+/**
+ * Presses Tab until the element with `testid` has the focus (at most `max` presses), proving it
+ * is reachable by keyboard in the page's order.
+ */
+export async function tabTo(page: Page, testid: string, max = 40): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    if (await page.evaluate((id) => (globalThis as any).document.activeElement?.getAttribute('data-testid') === id, testid)) return;
+  }
+  throw new Error(`${testid} not reached with ${max} Tab presses`);
+}

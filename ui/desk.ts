@@ -63,7 +63,7 @@ function startDesk(client: OmniClient, agent: string): void {
   const chatKey = `omni.desk.${agent}.chats`;
   const open = new Map<string, OpenChat>();
   const persist = () => sessionStorage.setItem(chatKey, JSON.stringify([...open.values()]));
-  const openChat = (chat: OpenChat) => {
+  const openChat = (chat: OpenChat, focus = false) => {
     if (open.has(chat.request)) return;
     open.set(chat.request, chat);
     persist();
@@ -101,7 +101,7 @@ function startDesk(client: OmniClient, agent: string): void {
       onError: (error) => finish(`Chat closed: ${error.message}`),
     });
     chats.prepend(card);
-    view.input.focus();
+    if (focus) view.input.focus();
   };
   try {
     for (const chat of JSON.parse(sessionStorage.getItem(chatKey) ?? '[]') as OpenChat[]) openChat(chat);
@@ -128,7 +128,7 @@ function startDesk(client: OmniClient, agent: string): void {
       client.op({ op, request: push.request }).then(
         () => {
           dropOffer(push.request);
-          if (op === 'accept') openChat({ request: push.request, customer: push.customer?.id, log: [] });
+          if (op === 'accept') openChat({ request: push.request, customer: push.customer?.id, log: [] }, true);
         },
         (error: Error) => {
           card.append(el('p', { class: 'notice', role: 'alert' }, `${op} failed: ${error.message}`));
@@ -139,8 +139,7 @@ function startDesk(client: OmniClient, agent: string): void {
     decline.addEventListener('click', () => act('decline'));
     offerCards.set(push.request, { card, expiresAt: push.expiresAt ?? Date.now(), clock });
     offers.append(card);
-    tick();
-    accept.focus();
+    tick(); // no focus change: the agent may be typing in a chat
   };
   const tick = () => {
     for (const { expiresAt, clock } of offerCards.values()) {

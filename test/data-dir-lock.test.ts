@@ -1,13 +1,14 @@
 // The data dir lock (engine/data-dir-lock.ts): one owner per dir, refusals name the holder and
-// write nothing, stale entries (dead pid, reused pid, other boot, garbage) are taken over, a held
-// lock notices when it is lost, the engine takes and releases it, and processes racing for one
-// dir — empty, stale or released — end with exactly one owner.
+// write nothing, stale entries (dead pid, reused pid, other boot, garbage) are taken over, an entry
+// from another pid namespace lives exactly as long as its lease, a held lock renews its lease and
+// notices when it is lost, the engine takes and releases it, and processes racing for one dir —
+// empty, stale or released — end with exactly one owner.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { DataDirInUseError, DataDirLock, DataDirLockLostError, openEngine, stockProcessor } from '../engine/mod.ts';
 import { ROOT, tempDirs } from './fixtures/omni-process.ts';
 
@@ -21,6 +22,9 @@ afterAll(() => dirs.cleanup());
 /** PID_MAX_LIMIT on 64-bit Linux is 2^22: no process ever has a pid above it. */
 const NO_SUCH_PID = 2 ** 22 + 1;
 const BOOT = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+const PIDNS = readlinkSync('/proc/self/ns/pid');
+/** No real pid namespace has this number (the kernel numbers them from 0xEFFFFFFC up). */
+const OTHER_PIDNS = 'pid:[1]';
 
 function startTicks(pid: number): string {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -57,7 +61,7 @@ describe('taking and releasing', () => {
     expect(lock.entry).toBe(1);
     expect(readdirSync(dir)).toEqual(['omni.lock.1']);
     expect(readlinkSync(join(dir, 'omni.lock.1'))).toMatch(
-      new RegExp(`^pid=${process.pid} start=${startTicks(process.pid)} boot=${BOOT} since=\\d{4}-\\d\\d-\\d\\dT\\S+Z$`),
+      new RegExp(`^pid=${process.pid} start=${startTicks(process.pid)} boot=${BOOT} pidns=${PIDNS.replace(/[[\]]/g, '\\$&')} since=\\d{4}-\\d\\d-\\d\\dT\\S+Z$`),
     );
   });
 
@@ -107,6 +111,8 @@ describe('stale and live holders', () => {
     ['this process pid with another start time (a reused pid)', (dir) => entry(dir, 5, `pid=${process.pid} start=1 boot=${BOOT} since=x`)],
     ['pid 1 with another start time', (dir) => entry(dir, 5, `pid=1 start=${Number(pid1) + 7} boot=${BOOT} since=x`)],
     ['pid 1 with its start time but another boot', (dir) => entry(dir, 5, `pid=1 start=${pid1} boot=00000000-0000-0000-0000-000000000000 since=x`)],
+    ['a dead pid in our own pid namespace, said so', (dir) => entry(dir, 5, `pid=${NO_SUCH_PID} start=1 boot=${BOOT} pidns=${PIDNS} since=x`)],
+    ['another pid namespace on another boot, however fresh', (dir) => entry(dir, 5, `pid=1 start=1 boot=00000000-0000-0000-0000-000000000000 pidns=${OTHER_PIDNS} since=x`)],
     ['text this module never writes', (dir) => entry(dir, 5, 'hello')],
     ['a plain file instead of a link', (dir) => writeFileSync(join(dir, 'omni.lock.5'), 'pid=1')],
   ];
@@ -119,9 +125,12 @@ describe('stale and live holders', () => {
     expect(Object.keys(contents(dir))).toEqual(['omni.lock.6']);
   });
 
-  it('refuses when a live unrelated process holds it (pid 1 with its real start time)', () => {
+  it.each([
+    ['without a pid namespace, as written before it was recorded', ''],
+    ['in our pid namespace', ` pidns=${PIDNS}`],
+  ])('refuses when a live unrelated process holds it (pid 1 with its real start time, %s)', (_, pidns) => {
     const dir = dirs.make();
-    entry(dir, 4, `pid=1 start=${pid1} boot=${BOOT} since=2021-02-03T04:05:06.000Z`);
+    entry(dir, 4, `pid=1 start=${pid1} boot=${BOOT}${pidns} since=2021-02-03T04:05:06.000Z`);
     entry(dir, 3, 'free');
     const before = contents(dir);
     expect(() => take(dir)).toThrow(/in use by pid 1 \(started 2021-02-03T04:05:06.000Z\)$/);
@@ -134,6 +143,107 @@ describe('stale and live holders', () => {
     entry(dir, 7, 'free since=x');
     expect(take(dir).entry).toBe(8);
     expect(Object.keys(contents(dir))).toEqual(['omni.lock.8']);
+  });
+});
+
+describe('holders in another pid namespace (containers sharing a volume)', () => {
+  const LEASE = DataDirLock.leaseMs;
+
+  /** Pid 1 with another start time: stale if it were ours, the defect this lease fixes. */
+  function foreign(dir: string, renewedMsAgo: number): void {
+    entry(dir, 4, `pid=1 start=${Number(startTicks(1)) + 7} boot=${BOOT} pidns=${OTHER_PIDNS} since=2021-02-03T04:05:06.000Z`);
+    const renewed = new Date(Date.now() - renewedMsAgo);
+    lutimesSync(join(dir, 'omni.lock.4'), renewed, renewed);
+  }
+
+  function refusal(dir: string): DataDirInUseError {
+    const before = contents(dir);
+    const mtime = lstatSync(join(dir, 'omni.lock.4')).mtimeMs;
+    try {
+      take(dir);
+    } catch (error) {
+      expect(contents(dir)).toEqual(before);
+      expect(lstatSync(join(dir, 'omni.lock.4')).mtimeMs).toBe(mtime);
+      return error as DataDirInUseError;
+    }
+    throw new Error(`took ${dir} although it is held`);
+  }
+
+  it('refuses while its lease is fresh, naming its pid and namespace, and writes nothing', () => {
+    const dir = dirs.make();
+    foreign(dir, 0);
+    const error = refusal(dir);
+    expect(error).toBeInstanceOf(DataDirInUseError);
+    expect(error.holder).toMatchObject({ pid: 1, self: false, pidNamespace: OTHER_PIDNS });
+    expect(error.holder.leaseLeftMs).toBeGreaterThan(LEASE - 5_000);
+    expect(error.message).toMatch(
+      /^data dir \S+ is in use by pid 1 in another pid namespace, pid:\[1\] \(started 2021-02-03T04:05:06.000Z; if that process is gone, the dir is free in \d+\.\d s\)$/,
+    );
+  });
+
+  it('refuses until the lease runs out, telling how long is left', () => {
+    const dir = dirs.make();
+    foreign(dir, LEASE - 3_000);
+    const { leaseLeftMs } = refusal(dir).holder;
+    expect(leaseLeftMs).toBeGreaterThan(0);
+    expect(leaseLeftMs).toBeLessThanOrEqual(3_000);
+  });
+
+  it('refuses when the renewal time is in the future (the clock stepped back)', () => {
+    const dir = dirs.make();
+    foreign(dir, -3_600_000);
+    expect(refusal(dir).holder.pid).toBe(1);
+  });
+
+  it('takes it over once the lease has run out', () => {
+    const dir = dirs.make();
+    foreign(dir, LEASE + 1_000);
+    expect(take(dir).entry).toBe(5);
+    expect(Object.keys(contents(dir))).toEqual(['omni.lock.5']);
+  });
+});
+
+describe('renewing the lease', () => {
+  const HOUR_AGO = new Date(Date.now() - 3_600_000);
+
+  function age(dir: string, n: number): number {
+    lutimesSync(join(dir, `omni.lock.${n}`), HOUR_AGO, HOUR_AGO);
+    return lstatSync(join(dir, `omni.lock.${n}`)).mtimeMs;
+  }
+
+  it('each check renews the entry it holds', () => {
+    const dir = dirs.make();
+    const lock = take(dir);
+    const before = Date.now();
+    expect(age(dir, 1)).toBeLessThan(before - 3_000_000);
+    expect(lock.check()).toBe(true);
+    // Set from a Date: seconds as a double, which may land a hair under the millisecond.
+    expect(lstatSync(join(dir, 'omni.lock.1')).mtimeMs).toBeGreaterThanOrEqual(before - 1);
+  });
+
+  it('a held lock renews on its own timer', async () => {
+    const dir = dirs.make();
+    const lock = DataDirLock.acquire(dir, { checkEveryMs: 20 });
+    held.push(lock);
+    const aged = age(dir, 1);
+    await vi.waitFor(() => expect(lstatSync(join(dir, 'omni.lock.1')).mtimeMs).toBeGreaterThan(aged), { timeout: 10_000, interval: 10 });
+  });
+
+  it('a lock taken over renews nothing: not its old entry, not the new owner', () => {
+    const dir = dirs.make();
+    const lock = take(dir);
+    entry(dir, 2, `pid=1 start=${startTicks(1)} boot=${BOOT} pidns=${OTHER_PIDNS} since=x`);
+    const ours = age(dir, 1);
+    const theirs = age(dir, 2);
+    expect(lock.check()).toBe(false);
+    expect(lstatSync(join(dir, 'omni.lock.1')).mtimeMs).toBe(ours);
+    expect(lstatSync(join(dir, 'omni.lock.2')).mtimeMs).toBe(theirs);
+  });
+
+  it('refuses a check period the lease could lapse in, taking nothing', () => {
+    const dir = dirs.make();
+    expect(() => DataDirLock.acquire(dir, { checkEveryMs: DataDirLock.leaseMs })).toThrow(RangeError);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
 

@@ -19,17 +19,19 @@ if (token === undefined || claims?.role !== 'kiosk') {
 } else {
   const kiosk = params.get('kiosk')?.trim() || claims.sub;
   const greeting = el('p', { class: 'greeting', 'data-testid': 'greeting', 'aria-live': 'polite' }, 'Welcome! Scan your app or card to see picks for you.');
-  const list = el('ul', { class: 'recs', 'aria-label': 'Recommended for you' });
+  const list = el('ul', { class: 'recs', 'data-testid': 'recs', 'aria-label': 'Recommended for you' });
   main.append(greeting, list);
   let idle: ReturnType<typeof setTimeout> | undefined;
 
   const clear = () => {
     list.replaceChildren();
+    delete list.dataset.customer;
     greeting.textContent = 'Welcome! Scan your app or card to see picks for you.';
   };
   const show = (push: KioskPush) => {
     clearTimeout(idle);
     greeting.textContent = push.items.length > 0 ? 'Picked for you, in stock here:' : 'Nothing to suggest right now — ask our staff!';
+    list.dataset.customer = push.customer;
     list.replaceChildren(...push.items.map((item) => el('li', { 'data-testid': 'rec', 'data-sku': item.sku, tabindex: '0' }, item.sku)));
     idle = setTimeout(clear, idleMs);
   };

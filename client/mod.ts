@@ -16,6 +16,7 @@ export function connect(options: ConnectOptions): OmniClient {
 
 export { OmniClient, DEFAULT_HEARTBEAT, DEFAULT_MAX_FRAME_BYTES, DEFAULT_TIMEOUT_MS } from './client.ts';
 export { Backoff, DEFAULT_BACKOFF } from './backoff.ts';
+export { codecFor, decodeFrame, frameBytes, type Codec } from './codec.ts';
 export { CLOSE_GOING_AWAY, CLOSE_RECONNECT, CLOSE_TOO_BIG, CLOSE_TOO_SLOW, buildUrl } from './connection.ts';
 export { topicKind, type TopicKind } from './subscriptions.ts';
 export { ClientClosedError, DisconnectedError, OmniError, ServerError, TimeoutError } from './errors.ts';

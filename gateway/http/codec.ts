@@ -1,5 +1,6 @@
 // The two wire formats of the HTTP API and the WebSocket: JSON, and msgpack when the client says so.
 
+import { isUtf8 } from 'node:buffer';
 import { pack } from 'msgpackr';
 import { decodeStrictMsgpack, MAX_WIRE_DEPTH } from './strict-msgpack.ts';
 
@@ -25,8 +26,6 @@ export function formatOfAccept(accept: string): WireFormat {
 
 export type Decoded = { ok: true; value: unknown } | { ok: false; message: string };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
  * Decodes what a client sent (an HTTP body or a WebSocket frame) strictly: valid UTF-8 only,
  * nesting at most MAX_WIRE_DEPTH deep, and for msgpack only the types JSON has (see
@@ -37,13 +36,8 @@ export function decode(body: Uint8Array, format: WireFormat): Decoded {
     if (format === 'msgpack') return { ok: true, value: decodeStrictMsgpack(body) };
     const depth = jsonDepth(body);
     if (depth > MAX_WIRE_DEPTH) return { ok: false, message: `invalid JSON: nested deeper than ${MAX_WIRE_DEPTH} levels` };
-    let text: string;
-    try {
-      text = utf8.decode(body);
-    } catch {
-      return { ok: false, message: 'invalid JSON: not valid UTF-8' };
-    }
-    return { ok: true, value: JSON.parse(text) };
+    if (!isUtf8(body)) return { ok: false, message: 'invalid JSON: not valid UTF-8' };
+    return { ok: true, value: JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) };
   } catch (error) {
     return { ok: false, message: `invalid ${format === 'msgpack' ? 'msgpack' : 'JSON'}: ${(error as Error).message}` };
   }

@@ -64,10 +64,18 @@ class Reader {
         return false;
       case 0xc3:
         return true;
-      case 0xca:
-        return this.finite(this.take(4, () => this.view.getFloat32(this.pos)));
-      case 0xcb:
-        return this.finite(this.take(8, () => this.view.getFloat64(this.pos)));
+      case 0xca: {
+        this.need(4);
+        const v = this.view.getFloat32(this.pos);
+        this.pos += 4;
+        return this.finite(v);
+      }
+      case 0xcb: {
+        this.need(8);
+        const v = this.view.getFloat64(this.pos);
+        this.pos += 8;
+        return this.finite(v);
+      }
       case 0xcc:
         return this.u8();
       case 0xcd:
@@ -77,11 +85,11 @@ class Reader {
       case 0xcf:
         return this.int64(false);
       case 0xd0:
-        return this.take(1, () => this.view.getInt8(this.pos));
+        return (this.u8() << 24) >> 24;
       case 0xd1:
-        return this.take(2, () => this.view.getInt16(this.pos));
+        return (this.u16() << 16) >> 16;
       case 0xd2:
-        return this.take(4, () => this.view.getInt32(this.pos));
+        return this.u32() | 0;
       case 0xd3:
         return this.int64(true);
       case 0xd9:
@@ -102,13 +110,6 @@ class Reader {
         // 0xc1 (never used), bin 0xc4–0xc6, ext 0xc7–0xc9 and fixext 0xd4–0xd8.
         throw new WireError(`type byte 0x${b.toString(16)} is not accepted (only maps, arrays, strings, numbers, booleans, nil)`);
     }
-  }
-
-  private take(n: number, read: () => number): number {
-    this.need(n);
-    const v = read();
-    this.pos += n;
-    return v;
   }
 
   private finite(v: number): number {
@@ -168,8 +169,41 @@ class Reader {
   }
 }
 
+/**
+ * Short ASCII strings seen before (keys, types, locations repeat in every event of a body): a
+ * slot per hash, checked byte by byte, so a hit allocates nothing.
+ */
+const ASCII_CACHE: Array<string | undefined> = new Array(4096);
+
+function cachedAscii(b: Uint8Array, start: number, end: number): string | undefined {
+  let h = end - start;
+  for (let i = start; i < end; i++) {
+    const c = b[i];
+    if (c >= 0x80) return undefined;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  const slot = (h ^ (h >>> 12)) & 4095;
+  const cached = ASCII_CACHE[slot];
+  if (cached !== undefined && cached.length === end - start) {
+    let same = true;
+    for (let i = 0; i < cached.length; i++) {
+      if (cached.charCodeAt(i) !== b[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return cached;
+  }
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(b[i]);
+  ASCII_CACHE[slot] = s;
+  return s;
+}
+
 /** Decodes a short UTF-8 string in JavaScript (cheaper than a TextDecoder call); undefined if invalid. */
 function shortString(b: Uint8Array, start: number, end: number): string | undefined {
+  const ascii = cachedAscii(b, start, end);
+  if (ascii !== undefined) return ascii;
   let s = '';
   let i = start;
   while (i < end) {

@@ -1,4 +1,4 @@
-// Latency histograms for the load generator: microseconds in an HdrHistogram (bench/report.ts),
+// Latency histograms for the load generator: microseconds in an HdrHistogram (histogram.ts),
 // always measured from an event's *scheduled* time, so coordinated omission is corrected by
 // construction. Histograms cross worker threads as compressed base64.
 

@@ -1,5 +1,5 @@
 // What the load generator sends, by scenario name or file:
-// - "stock" (the default) is the benchmarks' stock workload (bench/stock-workload.ts): receipts,
+// - "stock" (the default) is the benchmarks' stock workload (stock-workload.ts): receipts,
 //   sales, reservations and transfers over Zipf-popular SKUs at 10 locations;
 // - "omnichannel" is a retailer's day made of roles (scenarios/omnichannel.ts): checkouts, cart
 //   holds, store counters, warehouses, customers browsing, watched by storefront shoppers,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { deviationsFromMedian, readLoadgenBenchOptions } from '../bench/loadgen-repeat.ts';
-import { UsageError } from '../bench/flags.ts';
-import { spread } from '../bench/report.ts';
+import { deviationsFromMedian, readLoadgenBenchOptions } from '../bench/loadgen/repeat.ts';
+import { UsageError } from '../bench/shared/flags.ts';
+import { spread } from '../bench/shared/report.ts';
 
 describe('omni bench loadgen', () => {
   it('reports the largest deviation from the median in percent, on either side', () => {

@@ -1,4 +1,4 @@
-// The fan-out bench's peer servers (bench/peers/) against omnistream: for the same events each
+// The fan-out bench's peer servers (bench/push/peers/) against omnistream: for the same events each
 // serves the same `stock/<sku>` data and answers, and the load generator's Socket.IO subscriber
 // (loadgen/socketio-subscriber.ts) works against the real Socket.IO peer. Waits are on messages,
 // never on sleeps.
@@ -7,9 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import msgpackParser from 'socket.io-msgpack-parser';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTarget } from '../bench/fanout-targets.ts';
-import { socketIoPeer } from '../bench/peers/socketio-server.ts';
-import { wsPeer, type Peer } from '../bench/peers/ws-server.ts';
+import { startTarget } from '../bench/push/fanout-targets.ts';
+import { socketIoPeer } from '../bench/push/peers/socketio-server.ts';
+import { wsPeer, type Peer } from '../bench/push/peers/ws-server.ts';
 import type { SubscriberTally } from '../loadgen/omni-subscriber.ts';
 import { openSocketIoSubscriber, scanSocketIoUpdate } from '../loadgen/socketio-subscriber.ts';
 import { SubscriberPool } from '../loadgen/subscriber-pool.ts';

@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RECS_HELP, readRecsOptions } from '../bench/recs.ts';
-import { readSessions } from '../bench/recs-eval.ts';
+import { RECS_HELP, readRecsOptions } from '../bench/recs/engine-level.ts';
+import { readSessions } from '../bench/recs/eval.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 

@@ -3,11 +3,11 @@
 // run from the bench command.
 
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../bench/flags.ts';
-import { driveReservations } from '../bench/reservations-driver.ts';
-import { omnistreamTarget } from '../bench/reservations-omnistream.ts';
-import { COMMIT_SHARE, Ledger, MAX_QTY, ReservationPlan, checkStock, rowKey, rowsOf, type PlannedReservation, type RowState, type WorkloadShape } from '../bench/reservations-workload.ts';
-import { readReservationsOptions } from '../bench/reservations.ts';
+import { UsageError } from '../bench/shared/flags.ts';
+import { driveReservations } from '../bench/reservations/driver.ts';
+import { omnistreamTarget } from '../bench/reservations/omnistream.ts';
+import { COMMIT_SHARE, Ledger, MAX_QTY, ReservationPlan, checkStock, rowKey, rowsOf, type PlannedReservation, type RowState, type WorkloadShape } from '../bench/reservations/workload.ts';
+import { readReservationsOptions } from '../bench/reservations/compare.ts';
 import { ZipfSampler, skuName } from '../loadgen/stock-workload.ts';
 
 const shape: WorkloadShape = { skus: 20, locations: 2, seed: 7 };

@@ -3,9 +3,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { defaultProcessors, readEvent } from '../engine/mod.ts';
-import { runDecisions } from '../bench/routing-decisions.ts';
-import { runSustained } from '../bench/routing-sustained.ts';
-import { RoutingWorkload } from '../bench/routing-workload.ts';
+import { runDecisions } from '../bench/routing/decisions.ts';
+import { runSustained } from '../bench/routing/sustained.ts';
+import { RoutingWorkload } from '../bench/routing/workload.ts';
 
 const processors = defaultProcessors();
 const ownerOf = (type: string) => processors.find((p) => p.types.includes(type))!;

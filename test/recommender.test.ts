@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { evaluate, readSessions } from '../bench/recs-eval.ts';
+import { evaluate, readSessions } from '../bench/recs/eval.ts';
 import { MapState } from '../engine/staged-state.ts';
 import {
   recKeys,

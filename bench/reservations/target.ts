@@ -1,0 +1,52 @@
+// What `omni bench reservations` needs from a system under test: a server it started itself,
+// one session (one connection, one request in flight) per client, seeding and a final read of
+// every row. Targets: omnistream, PostgreSQL, Redis (bench/reservations-<target>.ts).
+
+import type { PlannedReservation, RowState, WorkloadShape } from './workload.ts';
+
+/**
+ * Durability tiers, so that results are only compared with peers that promise the same:
+ * - durable: acknowledged after the change is fsync'd (survives power loss);
+ * - relaxed: acknowledged after it is written, flushed in the background within ~1 s;
+ * - unsynced: never fsync'd by the system (the OS flushes when it likes).
+ */
+export type Tier = 'durable' | 'relaxed' | 'unsynced';
+
+export type ReserveAnswer = 'ok' | 'insufficient_stock';
+
+export interface TargetSession {
+  /** One round trip. Any answer other than ok / insufficient_stock throws. */
+  reserve(r: PlannedReservation): Promise<ReserveAnswer>;
+  /** Commits or releases (as `r.end` says) in one round trip; false = the system did not know the reservation. */
+  end(r: PlannedReservation): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface RunningTarget {
+  /** The exact durability settings, for the report. */
+  readonly settings: string;
+  /** How the clients connect, for the report. */
+  readonly connections: string;
+  seed(shape: WorkloadShape, stock: number): Promise<void>;
+  session(client: number): Promise<TargetSession>;
+  /** Every row's final state, keyed by rowKey. */
+  snapshot(rows: ReadonlyArray<{ sku: string; location: string }>): Promise<Map<string, RowState>>;
+  /** CPU seconds used so far by the server's processes (all threads), if known. */
+  serverCpuSeconds(): number | undefined;
+  /** Stops the server and removes its data dir. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  concurrency: number;
+  runNo: number;
+}
+
+export interface TargetKind<D extends string = string> {
+  readonly name: 'omnistream' | 'postgres' | 'redis';
+  /** Durability choices, in the order they are run, each with its tier. */
+  readonly durabilities: Readonly<Record<D, Tier>>;
+  /** Why this target cannot run on this machine (binaries missing), or undefined. */
+  unavailable(): string | undefined;
+  start(durability: D, o: StartOptions): Promise<RunningTarget>;
+}

@@ -1,7 +1,11 @@
 // Flag parsing for the omni commands: `--flag value`, `--flag=value`, `--switch`/`--no-switch`,
-// each flag optionally backed by an environment variable (the flag wins). Small on purpose:
-// node:util parseArgs on Node 20 has no negated switches and no env fallback, and its errors
-// do not say which environment variable held a bad value.
+// each flag optionally backed by an environment variable (the flag wins). node:util parseArgs
+// splits the command line into tokens; the rest is ours because parseArgs on Node 20 has no
+// negated switches (`allowNegative` came in Node 22), no environment fallback, and errors that
+// name neither the flag nor the variable the way these commands report them (the tests pin the
+// texts). So it runs non-strict and every token is judged here, left to right.
+
+import { parseArgs } from 'node:util';
 
 /** A mistake in how the command was invoked: reported with a hint and exit code 2. */
 export class UsageError extends Error {}
@@ -32,35 +36,34 @@ export function parseFlags(argv: readonly string[], specs: readonly FlagSpec[], 
   const byName = new Map(specs.map((spec) => [spec.name, spec]));
   const given = new Map<string, FlagValue<string | boolean>>();
   let help = false;
+  const options = Object.fromEntries(specs.map((spec) => [spec.name, { type: spec.kind === 'value' ? ('string' as const) : ('boolean' as const) }]));
+  const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
 
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '-h' || arg === '--help') {
+  for (const token of tokens) {
+    // The argument as typed: `-abc` is one argument, though parseArgs makes three tokens of it.
+    const arg = argv[token.index];
+    if (token.kind !== 'option' || !token.rawName.startsWith('--')) {
+      if (arg === '-h') help = true;
+      else throw new UsageError(`unexpected argument '${arg}'`);
+      continue;
+    }
+    const name = token.name;
+    const inline = token.inlineValue === true ? token.value : undefined;
+    if (name === 'help' && !token.inlineValue && !byName.has(name)) {
       help = true;
       continue;
     }
-    if (!arg.startsWith('--') || arg === '--') throw new UsageError(`unexpected argument '${arg}'`);
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    const inline = eq === -1 ? undefined : arg.slice(eq + 1);
 
     const spec = byName.get(name);
     if (spec?.kind === 'value') {
-      let value = inline;
-      if (value === undefined) {
-        const next = argv[i + 1];
-        // A following flag means the value was forgotten; values that really start with
-        // dashes can still be given as --flag=value.
-        if (next === undefined || next.startsWith('--')) throw new UsageError(`--${name} needs a value`);
-        value = next;
-        i++;
-      }
-      given.set(name, { value, origin: `--${name}` });
+      // parseArgs takes the next argument whatever it is: a following flag means the value was
+      // forgotten (values that really start with dashes can still be given as --flag=value).
+      if (token.value === undefined || (!token.inlineValue && token.value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
+      given.set(name, { value: token.value, origin: `--${name}` });
       continue;
     }
     if (spec?.kind === 'switch') {
-      if (inline !== undefined) given.set(name, { value: parseBoolean(inline, `--${name}`), origin: `--${name}` });
-      else given.set(name, { value: true, origin: `--${name}` });
+      given.set(name, { value: inline === undefined ? true : parseBoolean(inline, `--${name}`), origin: `--${name}` });
       continue;
     }
     const negated = name.startsWith('no-') ? byName.get(name.slice(3)) : undefined;

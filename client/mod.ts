@@ -17,6 +17,9 @@ export function connect(options: ConnectOptions): OmniClient {
 export { OmniClient, DEFAULT_HEARTBEAT, DEFAULT_MAX_FRAME_BYTES, DEFAULT_TIMEOUT_MS } from './client.ts';
 export { Backoff, DEFAULT_BACKOFF } from './backoff.ts';
 export { codecFor, decodeFrame, frameBytes, type Codec } from './codec.ts';
+// The update fast path for receivers of many updates (the load generator), and the msgpack readers
+// it is made of, for scanning other layouts the same way.
+export { msgpackNumberBytes, readMsgpackNumber, readTrailingTs, scanJsonUpdate, scanMsgpackUpdate, scanUpdate, startsWithBytes, type ScannedUpdate } from './update-scan.ts';
 export { CLOSE_GOING_AWAY, CLOSE_RECONNECT, CLOSE_TOO_BIG, CLOSE_TOO_SLOW, buildUrl } from './connection.ts';
 export { topicKind, type TopicKind } from './subscriptions.ts';
 export { ClientClosedError, DisconnectedError, OmniError, ServerError, TimeoutError } from './errors.ts';

@@ -1,4 +1,4 @@
-// One agent desk for the load generator, on the lean wire client (ws-wire.ts): a WebSocket with
+// One agent desk for the load generator, on its WebSocket client (ws-wire.ts): a WebSocket with
 // the agent's token, subscribed to `agent/<id>`, behaving like a person at a desk. An offer is
 // accepted after a think time; an assignment is worked for a handle time, then completed. What
 // happens is reported to a tally shared by the thread's desks. No reconnect and no decline: a
@@ -9,6 +9,7 @@
 // sends `messages` chat messages and waits for the customer's answer to each. The completion goes
 // out when both the handle time and the chat are over, whichever is later.
 
+import type { ResultFrame, SnapshotFrame, UpdateFrame } from '../client/mod.ts';
 import { decodeServerFrame, frameSender } from './omni-frames.ts';
 import { epochMs } from './latency.ts';
 import { subscriberUrl } from './omni-subscriber.ts';
@@ -89,11 +90,11 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
     timers.add(timer);
   };
   // Ids are per desk and never repeat: a request offered to this agent twice needs two accepts.
-  const op = (kind: Sent['kind'], request: string, extra: Record<string, unknown> = {}) => {
+  const op = (kind: Sent['kind'], request: string, text = '') => {
     const id = `${spec.agent}-op-${ops++}`;
     sent.set(id, { kind, request });
     if (kind === 'accept') acceptSentAt.set(request, epochMs());
-    send({ op: kind, request, id, ...extra });
+    send(kind === 'message' ? { op: kind, request, text, id } : { op: kind, request, id });
   };
   // Unsubscribed first: a completion ends the agent's read of `request/<id>` (`ended`) anyway.
   const completeIfDone = (request: string) => {
@@ -112,7 +113,7 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
   const startChatIfReady = (request: string) => {
     const chat = work.get(request)?.chat;
     if (!chat?.agentReady || !chat.customerReady) return;
-    for (let k = 0; k < spec.chat!.messages; k++) op('message', request, { text: chatText('agent', k) });
+    for (let k = 0; k < spec.chat!.messages; k++) op('message', request, chatText('agent', k));
   };
   const beginChat = (request: string, subject: unknown) => {
     const w = work.get(request)!;
@@ -129,7 +130,7 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
     w.chat = chat;
     send({ op: 'sub', topic: `request/${request}` });
   };
-  const onRequestTopic = (request: string, msg: Record<string, unknown>, now: number) => {
+  const onRequestTopic = (request: string, msg: SnapshotFrame | UpdateFrame, now: number) => {
     const w = work.get(request);
     if (msg.op === 'snapshot') {
       if (w?.chat === undefined) return;
@@ -174,12 +175,12 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
     }
   };
 
-  const onResult = (msg: Record<string, unknown>) => {
+  const onResult = (msg: ResultFrame) => {
     const mine = typeof msg.ref === 'string' ? sent.get(msg.ref) : undefined;
     if (mine === undefined) return tally.error('result for an op this desk never sent');
-    sent.delete(msg.ref as string);
+    sent.delete(msg.ref);
     if (msg.ok !== true) {
-      const code = (msg.error as { code?: unknown } | undefined)?.code;
+      const code = msg.error?.code;
       if (mine.kind === 'accept') acceptSentAt.delete(mine.request);
       if (mine.kind === 'message') return tally.error(`message refused: ${String(code)}`);
       return tally.refused(mine.kind, mine.request, String(code));
@@ -193,7 +194,7 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
       const now = epochMs();
       const msg = decodeServerFrame(data, binary);
       if (typeof msg === 'string') return tally.error(msg);
-      const msgTopic = typeof msg.topic === 'string' ? msg.topic : '';
+      const msgTopic = 'topic' in msg && typeof msg.topic === 'string' ? msg.topic : '';
       if (msgTopic.startsWith('request/') && (msg.op === 'snapshot' || msg.op === 'update')) return onRequestTopic(msgTopic.slice('request/'.length), msg, now);
       // The read of a request ends (`ended`) once it is no longer ours: expected after our completion.
       if (msg.op === 'ended' && msgTopic.startsWith('request/') && !work.has(msgTopic.slice('request/'.length))) return;

@@ -1,4 +1,4 @@
-// The customers' side of the service scenario's chats, on the lean wire client (ws-wire.ts).
+// The customers' side of the service scenario's chats, on the loadgen's WebSocket client (ws-wire.ts).
 // Subjects are drawn from 100,000 customers, so a connection per customer would not stay bounded:
 // instead a chatting request gets its own customer connection (customer token, sub = the
 // request's subject) only while it is assigned, and at most `max` are open at once — a request
@@ -94,7 +94,8 @@ export class ChatCustomers {
         if (msg.op === 'snapshot' && msg.topic === topic) return handlers.ready();
         if (msg.op === 'update' && msg.topic === topic) return onUpdate(msg.data as Record<string, unknown> | null, now);
         if (msg.op === 'result' && msg.ok === true) return;
-        this.tally.error(`customer ${subject}: unexpected ${String(msg.op)} ${JSON.stringify(msg.error ?? msg.code ?? msg.topic ?? '')}`);
+        const { error, code, topic: about } = msg as { error?: unknown; code?: unknown; topic?: unknown };
+        this.tally.error(`customer ${subject}: unexpected ${String(msg.op)} ${JSON.stringify(error ?? code ?? about ?? '')}`);
       },
       onClose: (code) => {
         this.open.delete(socket);

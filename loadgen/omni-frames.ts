@@ -1,22 +1,26 @@
 // omnistream's /v1/ws frames as the load generator's connections (subscribers, agent desks,
-// chatting customers) read and write them: JSON text or msgpack binary, per connection format.
+// chatting customers) read and write them: the client SDK's codec and frame types, so the
+// protocol is defined once (client/codec.ts, client/types.ts). JSON text or msgpack binary, per
+// connection format.
 
-import { pack, unpack } from 'msgpackr';
-import type { Format } from './options.ts';
+import { codecFor, decodeFrame, type ClientFrame, type Format, type ServerFrame } from '../client/mod.ts';
 import type { WireSocket } from './ws-wire.ts';
 
 /** A server frame decoded to its object, or what is wrong with it (to report as an error). */
-export function decodeServerFrame(data: Buffer, binary: boolean): Record<string, unknown> | string {
-  let msg: unknown;
+export function decodeServerFrame(data: Buffer, binary: boolean): ServerFrame | string {
   try {
-    msg = binary ? unpack(data) : JSON.parse(data.toString('utf8'));
-  } catch {
-    return 'undecodable message';
+    return decodeFrame(binary ? data : data.toString('utf8'));
+  } catch (error) {
+    return error instanceof SyntaxError ? 'undecodable message' : `undecodable message: ${(error as Error).message}`;
   }
-  return msg !== null && typeof msg === 'object' ? (msg as Record<string, unknown>) : 'message is not an object';
 }
 
 /** Sends client frames in the connection's format. */
-export function frameSender(socket: () => WireSocket, format: Format): (frame: Record<string, unknown>) => void {
-  return (frame) => (format === 'json' ? socket().sendText(JSON.stringify(frame)) : socket().sendBinary(pack(frame)));
+export function frameSender(socket: () => WireSocket, format: Format): (frame: ClientFrame) => void {
+  const codec = codecFor(format);
+  return (frame) => {
+    const encoded = codec.encode(frame);
+    if (typeof encoded === 'string') socket().sendText(encoded);
+    else socket().sendBinary(encoded);
+  };
 }

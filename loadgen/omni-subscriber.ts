@@ -1,12 +1,12 @@
-// One omnistream subscriber connection for the load generator, on the lean wire client
+// One omnistream subscriber connection for the load generator, on its WebSocket client
 // (ws-wire.ts): subscribes to its topics, checks every topic's seq, and reports snapshots,
 // updates (with their push latency), conflation and errors to a tally shared by many
 // connections. No reconnect: a load generator reports a lost connection, it does not hide it.
 
+import { scanUpdate } from '../client/mod.ts';
 import { decodeServerFrame, frameSender } from './omni-frames.ts';
 import { epochMs } from './latency.ts';
 import { SeqCheck, SubscriberEnd } from './seq-check.ts';
-import { scanJsonUpdate, scanMsgpackUpdate } from './update-scan.ts';
 import type { Format, SubscriberTally } from './types.ts';
 import { openWire, type WireSocket } from './ws-wire.ts';
 
@@ -40,7 +40,7 @@ export function openOmniSubscriber(spec: SubscriberSpec, tally: SubscriberTally)
     onMessage(data, binary) {
       const now = epochMs();
       if (binary !== (spec.format === 'msgpack')) return tally.error(`${binary ? 'binary' : 'text'} frame on a ${spec.format} connection`);
-      const update = binary ? scanMsgpackUpdate(data) : scanJsonUpdate(data);
+      const update = scanUpdate(data, binary);
       if (update !== undefined) return seqs.update(update.topic, update.seq, update.ts, now);
       const msg = decodeServerFrame(data, binary);
       if (typeof msg === 'string') return tally.error(msg);

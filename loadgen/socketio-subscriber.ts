@@ -1,5 +1,5 @@
 // Subscribers for a Socket.IO 4 server using socket.io-msgpack-parser (the fan-out bench's
-// Socket.IO peer), on the load generator's lean WebSocket client (ws-wire.ts) so that the
+// Socket.IO peer), on the load generator's WebSocket client (ws-wire.ts) so that the
 // receiving side costs the same per message whichever server is measured. Speaks just enough
 // engine.io v4 (websocket transport only, no polling, no upgrade) and Socket.IO v5:
 //
@@ -16,10 +16,10 @@
 // push latency (receive time − update.ts) are the same as the omnistream subscribers'.
 
 import { Unpackr, pack } from 'msgpackr';
+import { msgpackNumberBytes, readMsgpackNumber, readTrailingTs, startsWithBytes, type ScannedUpdate } from '../client/mod.ts';
 import { epochMs } from './latency.ts';
 import type { OmniSubscriber, SubscriberSpec, SubscriberTally } from './omni-subscriber.ts';
 import { SeqCheck, SubscriberEnd } from './seq-check.ts';
-import { numberBytes, readNumber, readTrailingTs, startsWith, type ScannedUpdate } from './update-scan.ts';
 import { openWire, type WireSocket } from './ws-wire.ts';
 
 const CONNECT = 0;
@@ -47,12 +47,12 @@ const scanned: ScannedUpdate = { topic: '', seq: 0, ts: 0 };
 
 /**
  * Topic, seq and ts of an `update` packet without decoding its data, as the omnistream
- * subscriber reads its updates (update-scan.ts), so the receiving side costs the same per
+ * subscriber reads its updates (client/update-scan.ts), so the receiving side costs the same per
  * message for every target; undefined for any other layout (then the packet is decoded in full).
  * The result object is reused: read it before the next call.
  */
 export function scanSocketIoUpdate(buf: Buffer): ScannedUpdate | undefined {
-  if (!startsWith(buf, UPDATE_PREFIX, 0) || !startsWith(buf, UPDATE_SUFFIX, buf.length - UPDATE_SUFFIX.length)) return undefined;
+  if (!startsWithBytes(buf, UPDATE_PREFIX, 0) || !startsWithBytes(buf, UPDATE_SUFFIX, buf.length - UPDATE_SUFFIX.length)) return undefined;
   let at = UPDATE_PREFIX.length;
   const t = buf[at];
   const topicLength = (t & 0xe0) === 0xa0 ? t & 0x1f : t === 0xd9 ? buf[at + 1] : -1;
@@ -60,10 +60,10 @@ export function scanSocketIoUpdate(buf: Buffer): ScannedUpdate | undefined {
   at += t === 0xd9 ? 2 : 1;
   const topicStart = at;
   at += topicLength;
-  if (!startsWith(buf, UPDATE_SEQ, at)) return undefined;
+  if (!startsWithBytes(buf, UPDATE_SEQ, at)) return undefined;
   at += UPDATE_SEQ.length;
-  const seq = readNumber(buf, at);
-  if (seq === undefined || !Number.isInteger(seq) || !startsWith(buf, UPDATE_DATA, at + numberBytes(buf[at]))) return undefined;
+  const seq = readMsgpackNumber(buf, at);
+  if (seq === undefined || !Number.isInteger(seq) || !startsWithBytes(buf, UPDATE_DATA, at + msgpackNumberBytes(buf[at]))) return undefined;
   const ts = readTrailingTs(buf.subarray(0, buf.length - UPDATE_SUFFIX.length));
   if (ts === undefined) return undefined;
   scanned.topic = buf.toString('utf8', topicStart, topicStart + topicLength);

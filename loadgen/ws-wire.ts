@@ -1,23 +1,21 @@
-// A lean WebSocket client over node:net (RFC 6455, no extensions, no subprotocols): the
-// load generator's receiver, cheap enough per message that thousands of connections at hundreds
-// of thousands of messages per second do not make the client side the bottleneck. No UTF-8
-// validation of text frames: the caller parses them anyway.
+// The load generator's WebSocket client: the `ws` package (with its native helpers when
+// installed) behind the small callback surface the loadgen's connections use. `ws` replaced a
+// hand-written RFC 6455 client once `omni bench receiver` measured that one less than 2× cheaper
+// per message (docs/benchmarks.md, "The load generator's receiving side"). No permessage-deflate,
+// no subprotocols, no UTF-8 validation of text frames: the caller parses them anyway.
 //
 // Life cycle: onOpen once the upgrade is accepted, onMessage per message, then exactly one
-// onClose (the server's close code, or 1006 when the connection ended without one). Anything
-// wrong — refused connection, bad upgrade answer, protocol error — is reported by onError first
-// (at most once); nothing the server sends makes a socket callback throw.
+// onClose (the server's close code; the code we failed with on a protocol error; 1006 when the
+// connection ended without one). Anything wrong — refused connection, bad upgrade answer,
+// protocol error — is reported by onError first (at most once); nothing the server sends makes a
+// socket callback throw.
 
-import { createHash, randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
-import { CLOSE_NO_STATUS, FrameParser, OP_BINARY, OP_CLOSE, OP_PONG, OP_TEXT, closePayload, encodeClientFrame } from './ws-frames.ts';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import WebSocket, { type ClientOptions } from 'ws';
 
 export interface WireHandlers {
   onOpen(): void;
-  /**
-   * `data` is valid during this call only: it is usually a view into the thread's shared read
-   * buffer, overwritten by the next read. Decode it here, or copy it (Buffer.from) to keep it.
-   */
+  /** `data` is the whole message; `binary` says whether it came in binary frames. */
   onMessage(data: Buffer, binary: boolean): void;
   onClose(code: number, reason: string): void;
   onError(error: Error): void;
@@ -30,19 +28,15 @@ export interface WireSocket {
   readonly open: boolean;
 }
 
-const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-/** An upgrade answer longer than this is not a WebSocket server talking. */
-const MAX_UPGRADE_ANSWER = 16 * 1024;
+/** Largest message accepted: a hostile length must not make us allocate gigabytes. */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** After our close frame, how long the server has to answer before the socket is dropped. */
 const CLOSE_WAIT_MS = 2000;
-const CLOSE_ABNORMAL = 1006;
-/**
- * Every socket of this thread reads into this one buffer (node's `onread`): no allocation and no
- * stream machinery per read, which was most of the cost of a small read. Safe to share because a
- * read is handled to the end before the next one starts; whatever must outlive a read (a partial
- * header, payload or fragment, a partial upgrade answer) is copied out by its keeper.
- */
-const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+const CLOSE_PROTOCOL_ERROR = 1002;
+/** ws's error codes for frames it refuses, and the close code each stands for (RFC 6455 §7.4.1). */
+const CLOSE_CODE_OF: Record<string, number> = { WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 1009, WS_ERR_INVALID_UTF8: 1007 };
+// (closeTimeout is in ws since 8.19 but missing from its typings, hence the separate object.)
+const WS_OPTIONS: ClientOptions & { closeTimeout: number } = { perMessageDeflate: false, skipUTF8Validation: true, maxPayload: MAX_MESSAGE_BYTES, closeTimeout: CLOSE_WAIT_MS };
 
 /** Opens ws://host:port/path?query. Throws only for a URL that is not ws://. */
 export function openWire(url: string, handlers: WireHandlers): WireSocket {
@@ -51,163 +45,82 @@ export function openWire(url: string, handlers: WireHandlers): WireSocket {
   return new WireConnection(target, handlers);
 }
 
-type State = 'connecting' | 'open' | 'closing' | 'closed';
-
 class WireConnection implements WireSocket {
-  private state: State = 'connecting';
-  private readonly socket: Socket;
-  private readonly key = randomBytes(16).toString('base64');
-  private upgradeAnswer: Buffer | undefined;
-  private readonly parser: FrameParser;
-  private closeCode = CLOSE_ABNORMAL;
-  private closeReason = '';
+  private readonly ws: WebSocket;
+  private opened = false;
   private errored = false;
-  private sentClose = false;
+  /** close() was called: what follows (ws's "closed before established") is no error. */
+  private closedByUs = false;
+  /** The close code of a protocol error ws failed the connection with (ws itself reports 1006). */
+  private failCode: number | undefined;
 
   constructor(
     private readonly target: URL,
     private readonly handlers: WireHandlers,
   ) {
-    this.parser = new FrameParser({
-      message: (data, binary) => handlers.onMessage(data, binary),
-      ping: (payload) => {
-        if (this.state === 'open') this.socket.write(encodeClientFrame(OP_PONG, payload));
-      },
-      pong: () => {},
-      close: (code, reason) => this.serverClosed(code, reason),
-      protocolError: (error, code) => this.fail(error, code),
+    this.ws = new WebSocket(target.href, WS_OPTIONS);
+    this.ws.on('open', () => {
+      this.opened = true;
+      this.ws.binaryType = 'nodebuffer';
+      handlers.onOpen();
     });
-    const host = target.hostname.replace(/^\[|\]$/g, '');
-    const onread = {
-      buffer: READ_BUFFER,
-      callback: (bytes: number, buffer: Uint8Array) => {
-        const chunk = (buffer as Buffer).subarray(0, bytes);
-        if (this.state === 'connecting') this.readUpgrade(chunk);
-        else this.parser.push(chunk);
-        return true;
-      },
-    };
-    this.socket = connect({ host, port: Number(target.port || 80), onread });
-    this.socket.setNoDelay(true);
-    this.socket.on('connect', () => this.socket.write(this.upgradeRequest()));
-    this.socket.on('error', (error) => this.reportError(error));
-    this.socket.on('close', () => this.closed());
+    this.ws.on('message', (data, binary) => handlers.onMessage(data as Buffer, binary));
+    this.ws.on('unexpected-response', (request, response) => this.refused(request, response));
+    this.ws.on('error', (error) => this.failed(error));
+    this.ws.on('close', (code, reason) => handlers.onClose(this.failCode ?? code, reason.toString()));
   }
 
   get open(): boolean {
-    return this.state === 'open';
+    return this.ws.readyState === WebSocket.OPEN;
   }
 
   sendText(text: string): void {
-    if (this.writable()) this.socket.write(encodeClientFrame(OP_TEXT, text));
+    if (this.writable()) this.ws.send(text);
   }
 
   sendBinary(data: Uint8Array): void {
-    if (this.writable()) this.socket.write(encodeClientFrame(OP_BINARY, data));
+    if (this.writable()) this.ws.send(data, { binary: true });
   }
 
   close(code = 1000): void {
-    if (this.state === 'connecting') {
-      this.state = 'closed';
-      this.socket.destroy();
-    } else if (this.state === 'open') {
-      this.state = 'closing';
-      this.sendClose(code);
-      setTimeout(() => this.socket.destroy(), CLOSE_WAIT_MS).unref();
-    }
+    this.closedByUs = true;
+    if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
+    else this.ws.close(code);
   }
 
   /** Like a browser: sending before open is a caller bug, sending after close is dropped. */
   private writable(): boolean {
-    if (this.state === 'connecting') throw new Error('WebSocket is not open yet');
-    return this.state === 'open';
+    if (this.ws.readyState === WebSocket.CONNECTING) throw new Error('WebSocket is not open yet');
+    return this.ws.readyState === WebSocket.OPEN;
   }
 
-  private upgradeRequest(): string {
-    const t = this.target;
-    const lines = [
-      `GET ${t.pathname || '/'}${t.search} HTTP/1.1`,
-      `Host: ${t.host}`,
-      'Upgrade: websocket',
-      'Connection: Upgrade',
-      `Sec-WebSocket-Key: ${this.key}`,
-      'Sec-WebSocket-Version: 13',
-    ];
-    return `${lines.join('\r\n')}\r\n\r\n`;
+  /** An upgrade answered with something other than a WebSocket's 101. */
+  private refused(request: ClientRequest, response: IncomingMessage): void {
+    const status = `HTTP/${response.httpVersion} ${response.statusCode} ${response.statusMessage ?? ''}`.trim();
+    // A 101 without "Upgrade: websocket" (and "Connection: Upgrade") is not an upgrade to Node's HTTP parser.
+    const problem = response.statusCode === 101 ? 'no "Upgrade: websocket" header' : `server answered '${status.slice(0, 80)}'`;
+    this.report(new Error(`WebSocket upgrade to ${this.target.href} failed: ${problem}`));
+    request.destroy();
+    this.ws.terminate();
   }
 
-  private readUpgrade(chunk: Buffer): void {
-    const answer = this.upgradeAnswer === undefined ? chunk : Buffer.concat([this.upgradeAnswer, chunk]);
-    const end = answer.indexOf('\r\n\r\n');
-    if (end < 0) {
-      if (answer.length > MAX_UPGRADE_ANSWER) this.fail(new Error(`upgrade answer over ${MAX_UPGRADE_ANSWER} bytes without an end`), CLOSE_ABNORMAL);
-      else this.upgradeAnswer = Buffer.from(answer);
-      return;
+  private failed(error: Error & { code?: string }): void {
+    if (this.closedByUs && !this.opened) return;
+    const code = error.code ?? '';
+    if (this.opened) {
+      if (!code.startsWith('WS_ERR_')) return this.report(error);
+      this.failCode = CLOSE_CODE_OF[code] ?? CLOSE_PROTOCOL_ERROR;
+      return this.report(new Error(`WebSocket protocol error: ${error.message}`));
     }
-    this.upgradeAnswer = undefined;
-    const problem = this.upgradeProblem(answer.toString('latin1', 0, end));
-    if (problem !== undefined) return this.fail(new Error(`WebSocket upgrade to ${this.target.href} failed: ${problem}`), CLOSE_ABNORMAL);
-    this.state = 'open';
-    this.handlers.onOpen();
-    // Frames sent right behind the 101 arrive in the same chunk.
-    if (end + 4 < answer.length) this.parser.push(answer.subarray(end + 4));
+    if (code === 'ECONNRESET') return this.report(new Error(`connection to ${this.target.host} closed before the WebSocket upgrade`));
+    if (code.startsWith('HPE_')) return this.report(new Error(`WebSocket upgrade to ${this.target.href} failed: not an HTTP answer (${error.message})`));
+    // Network errors (ECONNREFUSED, …) as they are; ws's own refusals of the answer with the URL.
+    this.report(/^E[A-Z]+$/.test(code) ? error : new Error(`WebSocket upgrade to ${this.target.href} failed: ${error.message}`));
   }
 
-  private upgradeProblem(head: string): string | undefined {
-    const [statusLine, ...lines] = head.split('\r\n');
-    const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
-    if (status === null) return `not an HTTP answer: '${statusLine.slice(0, 80)}'`;
-    if (status[1] !== '101') return `server answered '${statusLine.slice(0, 80)}'`;
-    const headers = new Map<string, string>();
-    for (const line of lines) {
-      const colon = line.indexOf(':');
-      if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-    }
-    if (headers.get('upgrade')?.toLowerCase() !== 'websocket') return 'no "Upgrade: websocket" header';
-    if (!/(^|,)\s*upgrade\s*(,|$)/i.test(headers.get('connection') ?? '')) return 'no "Connection: Upgrade" header';
-    const accept = createHash('sha1').update(this.key + ACCEPT_GUID).digest('base64');
-    if (headers.get('sec-websocket-accept') !== accept) return 'wrong Sec-WebSocket-Accept';
-    if (headers.has('sec-websocket-extensions')) return 'server chose an extension none was asked for';
-    if (headers.has('sec-websocket-protocol')) return 'server chose a subprotocol none was asked for';
-    return undefined;
-  }
-
-  private serverClosed(code: number, reason: string): void {
-    this.closeCode = code;
-    this.closeReason = reason;
-    if (this.state === 'open') this.sendClose(code === CLOSE_NO_STATUS ? undefined : code);
-    this.state = 'closing';
-    this.socket.end(() => this.socket.destroy());
-  }
-
-  private sendClose(code: number | undefined): void {
-    if (this.sentClose) return;
-    this.sentClose = true;
-    this.socket.write(encodeClientFrame(OP_CLOSE, code === undefined ? Buffer.alloc(0) : closePayload(code)));
-  }
-
-  /** Reports the error, tells the server why (when a WebSocket exists) and drops the connection. */
-  private fail(error: Error, closeCode: number): void {
-    if (this.state === 'closed') return;
-    const wasOpen = this.state === 'open' || this.state === 'closing';
-    this.closeCode = closeCode;
-    this.state = 'closing';
-    this.reportError(error);
-    if (wasOpen && !this.socket.destroyed) {
-      this.sendClose(closeCode);
-      this.socket.end(() => this.socket.destroy());
-    } else this.socket.destroy();
-  }
-
-  private reportError(error: Error): void {
+  private report(error: Error): void {
     if (this.errored) return;
     this.errored = true;
     this.handlers.onError(error);
-  }
-
-  private closed(): void {
-    if (this.state === 'connecting') this.reportError(new Error(`connection to ${this.target.host} closed before the WebSocket upgrade`));
-    this.state = 'closed';
-    this.handlers.onClose(this.closeCode, this.closeReason);
   }
 }

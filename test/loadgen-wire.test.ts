@@ -1,6 +1,6 @@
-// The load generator's lean WebSocket client: the frame parser on crafted byte streams, the
-// socket (upgrade, ping, close, hostile bytes) against a scripted TCP server, and the omnistream
-// subscriber on it against a real gateway, in JSON and msgpack.
+// The load generator's WebSocket client: the socket (upgrade, ping, close, hostile bytes) against
+// a scripted TCP server, the update scan, and the omnistream subscriber on it against a real
+// gateway, in JSON and msgpack.
 
 import { createHash } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -8,14 +8,20 @@ import fc from 'fast-check';
 import { pack } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openOmniSubscriber, type SubscriberTally } from '../loadgen/omni-subscriber.ts';
-import { FrameParser, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT, type FrameSink } from '../loadgen/ws-frames.ts';
-import { scanJsonUpdate, scanMsgpackUpdate } from '../loadgen/update-scan.ts';
+import { scanJsonUpdate, scanMsgpackUpdate } from '../client/mod.ts';
 import { openWire, type WireSocket } from '../loadgen/ws-wire.ts';
 import { OutMessage, updateMessage } from '../gateway/ws/out-message.ts';
 import { readOptions, type LoadgenOptions } from '../loadgen/options.ts';
 import { runLoadgen } from '../loadgen/run.ts';
 import { TEST_SECRET } from './gateway-harness.ts';
 import { loc, post, recv, startWsServer, type WsServer } from './ws-harness.ts';
+
+const OP_CONTINUATION = 0x0;
+const OP_TEXT = 0x1;
+const OP_BINARY = 0x2;
+const OP_CLOSE = 0x8;
+const OP_PING = 0x9;
+const OP_PONG = 0xa;
 
 /** A server frame (unmasked); `lengthBytes` forces a 16- or 64-bit length field. */
 function frame(opcode: number, payload: Buffer | string, o: { fin?: boolean; lengthBytes?: 0 | 2 | 8; rsv?: number; mask?: boolean } = {}): Buffer {
@@ -30,119 +36,6 @@ function frame(opcode: number, payload: Buffer | string, o: { fin?: boolean; len
 }
 
 type Seen = [kind: string, ...details: unknown[]];
-
-function recordingParser(): { parser: FrameParser; seen: Seen[] } {
-  const seen: Seen[] = [];
-  const sink: FrameSink = {
-    message: (data, binary) => seen.push(['message', binary, Buffer.from(data).toString('latin1')]),
-    ping: (p) => seen.push(['ping', p.toString()]),
-    pong: (p) => seen.push(['pong', p.toString()]),
-    close: (code, reason) => seen.push(['close', code, reason]),
-    protocolError: (error, code) => seen.push(['protocolError', code, error.message]),
-  };
-  return { parser: new FrameParser(sink, 1 << 20), seen };
-}
-
-const big = (n: number) => Buffer.alloc(n, 'x').toString('latin1');
-
-describe('frame parser', () => {
-  const stream = Buffer.concat([
-    frame(OP_TEXT, 'one'),
-    frame(OP_BINARY, Buffer.from([0, 1, 2])),
-    frame(OP_TEXT, big(300)),
-    frame(OP_TEXT, big(70_000)),
-    frame(OP_TEXT, 'short but 64-bit', { lengthBytes: 8 }),
-    frame(OP_TEXT, '', { lengthBytes: 2 }),
-    frame(OP_TEXT, 'hel', { fin: false }),
-    frame(OP_PING, 'p'),
-    frame(OP_CONTINUATION, 'lo', { fin: false }),
-    frame(OP_CONTINUATION, ' world'),
-    frame(OP_BINARY, Buffer.from('ab'), { fin: false }),
-    frame(OP_CONTINUATION, Buffer.from('c')),
-    frame(OP_PONG, ''),
-  ]);
-  const expected: Seen[] = [
-    ['message', false, 'one'],
-    ['message', true, '\x00\x01\x02'],
-    ['message', false, big(300)],
-    ['message', false, big(70_000)],
-    ['message', false, 'short but 64-bit'],
-    ['message', false, ''],
-    ['ping', 'p'],
-    ['message', false, 'hello world'],
-    ['message', true, 'abc'],
-    ['pong', ''],
-  ];
-
-  it('reads many frames from one chunk, 7-, 16- and 64-bit lengths, fragments around a ping', () => {
-    const { parser, seen } = recordingParser();
-    parser.push(stream);
-    expect(seen).toEqual(expected);
-  });
-
-  it('reads the same from any split into chunks, down to one byte at a time', () => {
-    const { parser, seen } = recordingParser();
-    for (let i = 0; i < stream.length; i++) parser.push(stream.subarray(i, i + 1));
-    expect(seen).toEqual(expected);
-    fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 12 }), (cuts) => {
-        const { parser: p, seen: s } = recordingParser();
-        const bounds = [0, ...cuts.sort((a, b) => a - b), stream.length];
-        for (let i = 1; i < bounds.length; i++) p.push(stream.subarray(bounds[i - 1], bounds[i]));
-        expect(s).toEqual(expected);
-      }),
-      { numRuns: 200 },
-    );
-  });
-
-  it('hands out a whole frame as a view into its chunk (no copy)', () => {
-    const chunk = frame(OP_TEXT, 'view');
-    let data: Buffer | undefined;
-    new FrameParser({ message: (d) => (data = d), ping() {}, pong() {}, close() {}, protocolError() {} }).push(chunk);
-    expect(data!.buffer).toBe(chunk.buffer);
-  });
-
-  it('reports the close code and reason, and reads nothing after the close frame', () => {
-    const { parser, seen } = recordingParser();
-    const code = Buffer.alloc(2);
-    code.writeUInt16BE(1001);
-    parser.push(Buffer.concat([frame(OP_CLOSE, Buffer.concat([code, Buffer.from('going away')])), frame(OP_TEXT, 'late')]));
-    expect(seen).toEqual([['close', 1001, 'going away']]);
-    const bare = recordingParser();
-    bare.parser.push(frame(OP_CLOSE, ''));
-    expect(bare.seen).toEqual([['close', 1005, '']]);
-  });
-
-  it.each([
-    ['a masked server frame', frame(OP_TEXT, 'x', { mask: true }), 1002],
-    ['reserved bits', frame(OP_TEXT, 'x', { rsv: 0x40 }), 1002],
-    ['an unknown opcode', frame(0x3, 'x'), 1002],
-    ['an unknown control opcode', frame(0xb, 'x'), 1002],
-    ['a continuation with nothing to continue', frame(OP_CONTINUATION, 'x'), 1002],
-    ['a new message inside a fragmented one', Buffer.concat([frame(OP_TEXT, 'a', { fin: false }), frame(OP_TEXT, 'b')]), 1002],
-    ['a fragmented ping', frame(OP_PING, 'x', { fin: false }), 1002],
-    ['a ping over 125 bytes', frame(OP_PING, big(126)), 1002],
-    ['a 1-byte close payload', frame(OP_CLOSE, 'x'), 1002],
-    ['close code 1006 on the wire', frame(OP_CLOSE, Buffer.from([0x03, 0xee])), 1002],
-    ['a message over the size limit', frame(OP_BINARY, Buffer.alloc((1 << 20) + 1)), 1009],
-    ['a 64-bit length beyond 2^53', Buffer.from([0x82, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), 1009],
-  ])('fails on %s (with its close code) and reads nothing after it', (_what, bytes, code) => {
-    const { parser, seen } = recordingParser();
-    parser.push(Buffer.concat([bytes, frame(OP_TEXT, 'after')]));
-    expect(seen).toHaveLength(1);
-    expect(seen[0].slice(0, 2)).toEqual(['protocolError', code]);
-  });
-
-  it('never throws on arbitrary bytes in arbitrary chunks', () => {
-    fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 20 }), (chunks) => {
-        const { parser } = recordingParser();
-        for (const c of chunks) parser.push(Buffer.from(c));
-      }),
-      { numRuns: 500 },
-    );
-  });
-});
 
 // A scripted server: accepts the upgrade (or answers `answer`), then hands the socket and the
 // client's frames (unmasked) to the test.
@@ -248,7 +141,8 @@ describe('wire socket', () => {
       { opcode: OP_TEXT, masked: true, payload: Buffer.from('hi ✓') },
       { opcode: OP_BINARY, masked: true, payload: Buffer.alloc(300, 7) },
       { opcode: OP_PONG, masked: true, payload: Buffer.from('are you there') },
-      { opcode: OP_CLOSE, masked: true, payload: closeBody(1001) },
+      // The close echoed with the server's code and reason (ws echoes both).
+      { opcode: OP_CLOSE, masked: true, payload: closeBody(1001, 'bye') },
     ]);
   });
 

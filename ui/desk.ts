@@ -10,7 +10,10 @@ import { customerContext, type CustomerContext } from './shared/customer-context
 import { signOnForm, type SignOn } from './shared/desk-signon.ts';
 import { el, mountPage, readClaims, readToken, showTokenNeeded, startClient } from './shared/page.ts';
 
-interface AgentPush { type: 'offer' | 'assigned' | 'revoked'; request: string; topic?: string; channel?: string; customer?: CustomerContext; expiresAt?: number; reason?: string }
+// An offer's `customer` is the 360 context; an assignment's is the customer's id alone.
+interface AgentPush { type: 'offer' | 'assigned' | 'revoked'; request: string; topic?: string; channel?: string; customer?: CustomerContext | string; expiresAt?: number; reason?: string }
+
+const customerId = (push: AgentPush) => (typeof push.customer === 'string' ? push.customer : push.customer?.id);
 interface QueueState { topic: string; waiting: number; offered: number; longestWaitMs: number; agentsAvailable: number }
 interface OpenChat { request: string; customer?: string; log: ChatMessage[] }
 
@@ -122,13 +125,13 @@ function startDesk(client: OmniClient, agent: string): void {
     const decline = el('button', { type: 'button', 'data-testid': 'decline', class: 'secondary' }, 'Decline');
     const card = el('section', { class: 'card offer', 'data-testid': 'offer', 'data-request': push.request, 'aria-label': `Offer ${push.request}` },
       el('h2', {}, `${push.topic ?? ''} · ${push.channel ?? ''}`), el('p', {}, 'Expires in ', clock),
-      customerContext(push.customer), accept, ' ', decline);
+      customerContext(typeof push.customer === 'string' ? undefined : push.customer), accept, ' ', decline);
     const act = (op: 'accept' | 'decline') => {
       accept.disabled = decline.disabled = true;
       client.op({ op, request: push.request }).then(
         () => {
           dropOffer(push.request);
-          if (op === 'accept') openChat({ request: push.request, customer: push.customer?.id, log: [] }, true);
+          if (op === 'accept') openChat({ request: push.request, customer: customerId(push), log: [] }, true);
         },
         (error: Error) => {
           card.append(el('p', { class: 'notice', role: 'alert' }, `${op} failed: ${error.message}`));
@@ -156,7 +159,7 @@ function startDesk(client: OmniClient, agent: string): void {
       if (push.type === 'offer') showOffer(push);
       else if (push.type === 'assigned') {
         dropOffer(push.request);
-        openChat({ request: push.request, customer: push.customer?.id, log: [] });
+        openChat({ request: push.request, customer: customerId(push), log: [] });
       } else if (push.type === 'revoked') dropOffer(push.request);
     },
     onError: (error) => main.prepend(el('p', { class: 'notice', role: 'alert' }, `Offers cannot be followed: ${error.message}`)),

@@ -12,6 +12,9 @@ interface Alert { type: string; sku?: string; location?: string; available?: num
 
 const POLL_MS = 2000;
 const CHART_POINTS = 150; // 5 minutes at one point per 2 s
+
+// Charts cover the last 5 minutes the page has seen (from when it was opened; /metrics holds
+// counters, not history).
 const MAX_ALERTS = 100;
 
 const token = readToken();
@@ -25,7 +28,7 @@ if (token === undefined || (claims?.role !== 'supervisor' && claims?.role !== 'a
   const queues = el('ul', { class: 'queues', 'aria-label': 'Queues by topic' });
   const noQueues = el('p', { class: 'muted' }, 'No service topics yet.');
   const alerts = el('ol', { class: 'alerts', 'aria-live': 'polite', 'aria-label': 'Alerts, newest first' });
-  const charts = { events: lineChart('Events', 'per second', CHART_POINTS, 'chart-events'), latency: lineChart('Commit latency', 'ms (mean)', CHART_POINTS, 'chart-latency'), connections: lineChart('WebSocket connections', 'open', CHART_POINTS, 'chart-connections') };
+  const charts = { events: lineChart('Events', 'per second', CHART_POINTS, 'chart-events'), latency: lineChart('Commit latency', 'ms (mean)', CHART_POINTS, 'chart-latency'), connections: lineChart('WebSocket connections', 'open', CHART_POINTS, 'chart-connections', 0) };
   main.append(
     el('section', { 'aria-labelledby': 'queues-title' }, el('h2', { id: 'queues-title' }, 'Queues'), noQueues, queues),
     el('section', { 'aria-labelledby': 'alerts-title' }, el('h2', { id: 'alerts-title' }, 'Alerts'), alerts),

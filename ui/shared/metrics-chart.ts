@@ -27,7 +27,7 @@ const WIDTH = 300;
 const HEIGHT = 100;
 
 /** A line of the last `points` values, scaled to its own maximum; the caption shows the latest. */
-export function lineChart(title: string, unit: string, points: number, testid: string): Chart {
+export function lineChart(title: string, unit: string, points: number, testid: string, decimals = 2): Chart {
   const values: number[] = [];
   const svg = document.createElementNS(SVG, 'svg');
   svg.setAttribute('viewBox', `0 0 ${WIDTH} ${HEIGHT}`);
@@ -45,11 +45,12 @@ export function lineChart(title: string, unit: string, points: number, testid: s
       values.push(value);
       if (values.length > points) values.shift();
       const max = Math.max(...values, 1e-9);
-      const step = WIDTH / Math.max(1, points - 1);
-      const offset = points - values.length;
-      line.setAttribute('points', values.map((v, i) => `${((offset + i) * step).toFixed(1)},${(HEIGHT - (v / max) * (HEIGHT - 4) - 2).toFixed(1)}`).join(' '));
-      now.textContent = value < 10 ? value.toFixed(2) : value.toFixed(0);
-      peak.textContent = `(peak ${max < 10 ? max.toFixed(2) : max.toFixed(0)})`;
+      // The line spans the width from the first point kept; the time axis is the last `points` samples.
+      const step = WIDTH / Math.max(1, values.length - 1);
+      line.setAttribute('points', values.map((v, i) => `${(i * step).toFixed(1)},${(HEIGHT - (v / max) * (HEIGHT - 4) - 2).toFixed(1)}`).join(' '));
+      const format = (v: number) => (v < 10 ? v.toFixed(decimals) : v.toFixed(0));
+      now.textContent = format(value);
+      peak.textContent = `(peak ${format(max)})`;
     },
   };
 }

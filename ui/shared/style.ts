@@ -43,7 +43,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .chat-log li.system { max-width: none; background: none; border: none; color: var(--muted); font-size: .85rem; text-align: center; }
 .chat-form { display: flex; gap: .5rem; }
 .chat-form input { flex: 1; }
-.grid { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); }
+.grid > section, .grid > figure { margin: 0; }
+.grid { display: grid; margin-bottom: 1rem; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); }
 .offer { border: 2px solid var(--accent); }
 .countdown { font-weight: 700; color: var(--out); }
 .queues { display: flex; flex-wrap: wrap; gap: .5rem; padding: 0; list-style: none; margin: 0; }

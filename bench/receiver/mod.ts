@@ -1,12 +1,11 @@
-// `omni bench receiver`: what receiving one pushed update costs the load generator, per message,
-// on its own lean RFC 6455 client (loadgen/ws-wire.ts) and on the `ws` package, side by side. A
-// sender child process (sender.ts) writes the same update frame at a fixed rate over N
-// connections; this process receives them and its CPU time (user + system) over the measured
-// window is divided by the messages received. Each message is then read in one of three ways:
-// not at all (the framing alone), by the targeted update scan, or decoded in full by the client
-// SDK's decodeFrame — so the figures also say what the scan saves. The receivers run at the
-// same time, each in its own child process (receiver-child.ts) counting its own CPU, so that a
-// busy machine disturbs them alike.
+// `omni bench receiver`: what receiving one pushed update costs the load generator, per message:
+// its WebSocket client (loadgen/ws-wire.ts: `ws` without UTF-8 validation) against `ws` as it
+// comes, and the update scan (client/update-scan.ts) against a full decode. A sender child
+// process (sender.ts) writes the same update frame at a fixed rate over N connections; each
+// receiver is a child process (receiver-child.ts) whose CPU time (user + system) over the
+// measured window is divided by the messages it received. The variants compared run at the same
+// time, so that a busy machine disturbs them alike. The loadgen's former hand-written RFC 6455
+// client was measured this way against `ws` before it was replaced (docs/benchmarks.md).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -19,28 +18,29 @@ export const RECEIVER_FLAGS: FlagSpec[] = [
   { name: 'rate', kind: 'value', valueName: 'R', help: 'messages per second per receiver (default 80000: one thread\'s half of the loadgen\'s top rate, 160,000 pushes/s)' },
   { name: 'seconds', kind: 'value', valueName: 'S', help: 'measured window per variant (default 5)' },
   { name: 'warmup', kind: 'value', valueName: 'S', help: 'receiving before the window opens (default 1)' },
-  { name: 'receivers', kind: 'value', valueName: 'LIST', help: 'of lean, ws, ws-skip-utf8 (default lean,ws)' },
+  { name: 'receivers', kind: 'value', valueName: 'LIST', help: 'of loadgen, ws (default loadgen,ws)' },
   { name: 'formats', kind: 'value', valueName: 'LIST', help: 'of json, msgpack (default json,msgpack)' },
   { name: 'reads', kind: 'value', valueName: 'LIST', help: 'of none, scan, decode (default none,scan,decode)' },
+  { name: 'together', kind: 'value', valueName: 'receivers|reads', help: 'what runs at the same time: the receivers for each read, or the reads for each receiver (default receivers)' },
 ];
 
 export const RECEIVER_HELP = `Usage: omni bench receiver [flags]
 
-CPU per received message of the load generator's WebSocket receiver: its own RFC 6455 client
-over node:net ("lean", loadgen/ws-wire.ts) against the ws package ("ws", with the bufferutil and
-utf-8-validate helpers when installed; "ws-skip-utf8" without UTF-8 validation of text frames).
+CPU per received message of the load generator's WebSocket receiver. Receivers: "loadgen" is
+the loadgen's own client (loadgen/ws-wire.ts: the ws package without UTF-8 validation of text
+frames), "ws" the ws package as it comes; both use the bufferutil and utf-8-validate helpers when
+installed. Reads: "none" counts the message, "scan" reads topic, seq and ts with the client SDK's
+update scan, "decode" decodes it in full with the SDK's decodeFrame.
 A sender child process writes a ~500-byte stock update frame (as the gateway encodes it) on
-5 ms ticks, round robin over the connections. Each format and read: a fresh sender and one child
-process per receiver, all receiving at once (--connections and --rate each, so a busy machine
-disturbs them alike), --warmup s, then --seconds s measured: each child's CPU time (user +
-system) / the messages it received.
-Reads: "none" counts the message, "scan" reads topic, seq and ts with the update scan, "decode"
-decodes it in full with the client SDK's decodeFrame.
+5 ms ticks, round robin over the connections. The variants compared (--together) run at once,
+each in its own child process with --connections and --rate of its own, so a busy machine
+disturbs them alike: a fresh sender, --warmup s, then --seconds s measured: each child's CPU
+time (user + system) / the messages it received.
 
 Flags:
 ${describeFlags(RECEIVER_FLAGS)}`;
 
-const RECEIVERS = ['lean', 'ws', 'ws-skip-utf8'] as const;
+const RECEIVERS = ['loadgen', 'ws'] as const;
 const FORMATS = ['json', 'msgpack'] as const;
 const READS = ['none', 'scan', 'decode'] as const;
 type Receiver = (typeof RECEIVERS)[number];
@@ -55,6 +55,7 @@ export interface ReceiverOptions {
   receivers: Receiver[];
   formats: Format[];
   reads: Read[];
+  together: 'receivers' | 'reads';
 }
 
 export function readReceiverOptions(argv: readonly string[]): ReceiverOptions | 'help' {
@@ -65,9 +66,10 @@ export function readReceiverOptions(argv: readonly string[]): ReceiverOptions | 
     rate: f.int('rate', 80_000, 1, 2_000_000),
     seconds: f.num('seconds', 5, 0.5, 600),
     warmup: f.num('warmup', 1, 0, 60),
-    receivers: list(f.string('receivers'), 'receivers', RECEIVERS, ['lean', 'ws']),
+    receivers: list(f.string('receivers'), 'receivers', RECEIVERS, [...RECEIVERS]),
     formats: list(f.string('formats'), 'formats', FORMATS, [...FORMATS]),
     reads: list(f.string('reads'), 'reads', READS, [...READS]),
+    together: f.choice('together', 'receivers', ['receivers', 'reads'] as const),
   };
 }
 
@@ -137,18 +139,23 @@ function child(argv: string[]): Child {
   return { process: proc, next };
 }
 
+interface Lane {
+  receiver: Receiver;
+  read: Read;
+}
+
 /**
- * One format and read, every receiver at once: one sender over N connections per receiver, one
- * child process per receiver, the same window for all — so a busy machine disturbs them alike.
+ * Lanes of one format at once: one sender over N connections per lane, one child process per
+ * lane, the same window for all — so a busy machine disturbs them alike.
  */
-async function runVariant(o: ReceiverOptions, format: Format, read: Read): Promise<ReceiverResult[]> {
+async function runTogether(o: ReceiverOptions, format: Format, lanes: Lane[]): Promise<ReceiverResult[]> {
   const frame = updateFrame(format);
-  const n = o.receivers.length;
+  const n = lanes.length;
   const sender = child([script('sender'), '--connections', String(o.connections * n), '--rate', String(o.rate * n), '--frame', frame.toString('hex')]);
   const receivers: Child[] = [];
   try {
     const port = Number(/\d+$/.exec(await sender.next(/sender listening on \d+/))![0]);
-    for (const receiver of o.receivers) {
+    for (const { receiver, read } of lanes) {
       receivers.push(child([script('receiver-child'), '--receiver', receiver, '--url', `ws://127.0.0.1:${port}/v1/ws`, '--connections', String(o.connections), '--read', read]));
     }
     await Promise.all(receivers.map((r) => r.next(/^open$/m)));
@@ -158,11 +165,10 @@ async function runVariant(o: ReceiverOptions, format: Format, read: Read): Promi
     for (const r of receivers) r.process.stdin!.write('stop\n');
     const windows = await Promise.all(receivers.map(async (r) => JSON.parse(await r.next(/^\{.*\}$/m)) as { messages: number; cpuMicros: number; seconds: number }));
     // A child starved of CPU for the whole window reads `start` and `stop` together: no figure.
-    for (const [i, w] of windows.entries()) if (w.seconds < o.seconds / 2) throw new Error(`receiver ${o.receivers[i]}: measured ${w.seconds.toFixed(3)} s of ${o.seconds} (starved of CPU: the machine is too busy)`);
+    for (const [i, w] of windows.entries()) if (w.seconds < o.seconds / 2) throw new Error(`receiver ${lanes[i].receiver} (${lanes[i].read}): measured ${w.seconds.toFixed(3)} s of ${o.seconds} (starved of CPU: the machine is too busy)`);
     return windows.map((w, i) => ({
-      receiver: o.receivers[i],
+      ...lanes[i],
       format,
-      read,
       messages: w.messages,
       messagesPerSecond: w.messages / w.seconds,
       cpuMicrosPerMessage: w.cpuMicros / Math.max(1, w.messages),
@@ -178,13 +184,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function runReceiverBench(o: ReceiverOptions): Promise<ReceiverResult[]> {
   const results: ReceiverResult[] = [];
-  console.log(`${o.connections} connections and ${o.rate.toLocaleString('en-US')} messages/s per receiver, ${o.seconds} s measured after ${o.warmup} s`);
+  console.log(`${o.connections} connections and ${o.rate.toLocaleString('en-US')} messages/s per receiver, ${o.seconds} s measured after ${o.warmup} s; at once: the ${o.together}`);
   console.log('receiver      format   read     msgs/s     CPU µs/msg  CPU share');
+  const groups: Lane[][] =
+    o.together === 'receivers'
+      ? o.reads.map((read) => o.receivers.map((receiver) => ({ receiver, read })))
+      : o.receivers.map((receiver) => o.reads.map((read) => ({ receiver, read })));
   for (const format of o.formats) {
-    for (const read of o.reads) {
-      for (const r of await runVariant(o, format, read)) {
+    for (const lanes of groups) {
+      for (const r of await runTogether(o, format, lanes)) {
         results.push(r);
-        console.log(`${r.receiver.padEnd(13)} ${format.padEnd(8)} ${read.padEnd(8)} ${Math.round(r.messagesPerSecond).toLocaleString('en-US').padStart(9)}  ${r.cpuMicrosPerMessage.toFixed(2).padStart(9)}  ${(r.cpuShare * 100).toFixed(0).padStart(6)}%`);
+        console.log(`${r.receiver.padEnd(13)} ${format.padEnd(8)} ${r.read.padEnd(8)} ${Math.round(r.messagesPerSecond).toLocaleString('en-US').padStart(9)}  ${r.cpuMicrosPerMessage.toFixed(2).padStart(9)}  ${(r.cpuShare * 100).toFixed(0).padStart(6)}%`);
       }
     }
   }
@@ -199,7 +209,7 @@ export function receiverHeadline(results: ReceiverResult[]): Record<string, numb
 
 /** The registration bench/mod.ts lists under `receiver`. */
 export const RECEIVER_BENCH: BenchDef = {
-  title: 'receiver: CPU per received WebSocket message, the loadgen\'s lean RFC 6455 client vs the ws package',
+  title: 'receiver: CPU per received WebSocket message, the loadgen\'s client vs the ws package as it comes, update scan vs full decode',
   help: RECEIVER_HELP,
   flags: RECEIVER_FLAGS,
   prepare(argv) {

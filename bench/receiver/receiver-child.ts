@@ -3,32 +3,25 @@
 // `--read` says, prints `open` once all are up, then answers `start` and `stop` lines on stdin —
 // at `stop` it prints {messages, cpuMicros, seconds} for the window between them and exits.
 //
-// Run: node --import tsx bench/receiver/receiver-child.ts --receiver lean|ws|ws-skip-utf8 --url ws://… --connections N --read none|scan|decode
+// Run: node --import tsx bench/receiver/receiver-child.ts --receiver loadgen|ws --url ws://… --connections N --read none|scan|decode
 
 import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
-import { decodeFrame } from '../../client/mod.ts';
-import { scanJsonUpdate, scanMsgpackUpdate } from '../../loadgen/update-scan.ts';
+import { decodeFrame, scanUpdate } from '../../client/mod.ts';
 import { openWire } from '../../loadgen/ws-wire.ts';
 
-function argValue(name: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? process.argv[i + 1] : undefined;
-  if (value === undefined) throw new Error(`receiver: --${name} is required`);
-  return value;
-}
-
-const receiver = argValue('receiver');
-const url = argValue('url');
-const connections = Number(argValue('connections'));
-const read = argValue('read');
+const { values } = parseArgs({ options: { receiver: { type: 'string' }, url: { type: 'string' }, connections: { type: 'string' }, read: { type: 'string' } } });
+const { receiver, url, read } = values;
+const connections = Number(values.connections);
+if (url === undefined || !(connections > 0)) throw new Error('receiver: --url and --connections are required');
 
 /** What each read does with a message; the results feed a sink so that none is optimised away. */
 const readOne: (data: Buffer, binary: boolean) => number =
   read === 'none'
     ? (data) => data.length
     : read === 'scan'
-      ? (data, binary) => (binary ? scanMsgpackUpdate(data) : scanJsonUpdate(data))?.seq ?? -1
+      ? (data, binary) => scanUpdate(data, binary)?.seq ?? -1
       : (data, binary) => (decodeFrame(binary ? data : data.toString('utf8')) as { seq: number }).seq;
 
 let messages = 0;
@@ -44,10 +37,10 @@ function onOpen(): void {
 }
 
 for (let i = 0; i < connections; i++) {
-  if (receiver === 'lean') {
+  if (receiver === 'loadgen') {
     openWire(url, { onOpen, onMessage, onClose() {}, onError: (e) => console.error(e.message) });
   } else {
-    const socket = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: receiver === 'ws-skip-utf8' });
+    const socket = new WebSocket(url, { perMessageDeflate: false });
     socket.on('open', onOpen);
     socket.on('message', (data, binary) => onMessage(data as Buffer, binary));
     socket.on('error', (e) => console.error(e.message));

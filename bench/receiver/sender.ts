@@ -9,22 +9,18 @@
 
 import { createHash } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
+import { parseArgs } from 'node:util';
 
 const TICK_MS = 5;
 const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 /** A connection with this much unsent is not keeping up: its frames for the tick are dropped. */
 const BACKLOG_LIMIT = 4 * 1024 * 1024;
 
-function argValue(name: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  const value = i >= 0 ? process.argv[i + 1] : undefined;
-  if (value === undefined) throw new Error(`sender: --${name} is required`);
-  return value;
-}
-
-const connections = Number(argValue('connections'));
-const rate = Number(argValue('rate'));
-const frame = Buffer.from(argValue('frame'), 'hex');
+const { values } = parseArgs({ options: { connections: { type: 'string' }, rate: { type: 'string' }, frame: { type: 'string' } } });
+const connections = Number(values.connections);
+const rate = Number(values.rate);
+const frame = Buffer.from(values.frame ?? '', 'hex');
+if (!(connections > 0 && rate > 0 && frame.length > 0)) throw new Error('sender: --connections, --rate and --frame are required');
 // Headroom for ticks that fire late on a busy machine: their backlog still goes out.
 const perTickMax = 4 * Math.ceil((rate * TICK_MS) / 1000 / connections) + 4;
 const block = Buffer.concat(Array.from({ length: perTickMax }, () => frame));

@@ -22,7 +22,8 @@ export { LatencyRecorder, epochMs, type LatencyMs } from './latency.ts';
 export type { Format } from './types.ts';
 
 // The loadgen's parts, for benchmarks that drive them against other servers (bench/push/) or
-// count connections (bench/idle/): the same ingest, schedule and subscribers as `omni loadgen`.
+// count connections (bench/idle/), and the WebSocket receiver they measure (bench/receiver/): the
+// same ingest, schedule, subscribers and wire as `omni loadgen`.
 export { httpPoster } from './http-poster.ts';
 export { IngestDriver } from './ingest.ts';
 export { quietPushes, runTicks, setUp } from './run.ts';
@@ -32,6 +33,7 @@ export { SubscriberPool, defaultWorkers, type PoolSample } from './subscriber-po
 export type { SubscriberProtocol } from './subscriber-group.ts';
 export { openOmniSubscriber, type OmniSubscriber, type SubscriberSpec } from './omni-subscriber.ts';
 export type { SubscriberTally } from './types.ts';
+export { openWire, type WireHandlers, type WireSocket } from './ws-wire.ts';
 
 export async function main(argv: string[]): Promise<number> {
   const options = readOptions(argv);

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 import { decodeFrame, scanUpdate } from '../../client/mod.ts';
-import { openWire } from '../../loadgen/ws-wire.ts';
+import { openWire } from '../../loadgen/mod.ts';
 
 const { values } = parseArgs({ options: { receiver: { type: 'string' }, url: { type: 'string' }, connections: { type: 'string' }, read: { type: 'string' } } });
 const { receiver, url, read } = values;

@@ -15,6 +15,7 @@ import { RECS_BENCH, SAMPLE_DIR } from './recs/mod.ts';
 import { RESERVATIONS_BENCH } from './reservations/mod.ts';
 import { RESTART_BENCH, STARTUP_BENCH } from './restart/mod.ts';
 import { ROUTING_BENCH } from './routing/mod.ts';
+import { UI_BENCH } from './ui/mod.ts';
 import type { BenchDef } from './shared/bench-def.ts';
 import { describeFlags, type FlagSpec } from './shared/flags.ts';
 import { runBenchCommand } from './shared/runner.ts';
@@ -31,6 +32,7 @@ const BENCHES: Record<string, BenchDef> = {
   fanout: FANOUT_BENCH,
   'idle-conns': IDLE_BENCH,
   routing: ROUTING_BENCH,
+  ui: UI_BENCH,
   recs: RECS_BENCH,
   micro: MICRO_BENCH,
 };
@@ -49,7 +51,7 @@ const SUITE: Array<[name: string, argv: string[]]> = [
 
 const SUITE_FLAGS: FlagSpec[] = [{ name: 'only', kind: 'value', valueName: 'LIST', help: `comma-separated subset of ${SUITE.map(([n]) => n).join(',')}` }];
 
-const USAGE = `Usage: omni bench [engine|http|restart|startup|micro|fanout|idle-conns|reservations|loadgen|routing|recs] [flags]
+const USAGE = `Usage: omni bench [engine|http|restart|startup|micro|fanout|idle-conns|reservations|loadgen|routing|recs|ui] [flags]
 
   engine        the engine alone: max events/s, then submit→durable latency (per durability)
   http          POST /v1/events throughput and latency against an "omni serve" child process
@@ -61,6 +63,7 @@ const USAGE = `Usage: omni bench [engine|http|restart|startup|micro|fanout|idle-
   reservations  reserve/commit/release: omnistream vs PostgreSQL vs Redis, real servers, stated durability
   loadgen       the same omni loadgen run K times against fresh servers (reproducibility)
   routing       service routing: decision cost with 5,000 agents and 50,000 queued, and 2,000 requests/s sustained
+  ui            the pages under /ui/ in headless Chromium: first paint, script size, stock change → visible
   recs          session recommendations: HR@20 / MRR@20 on the YooChoose sessions in test/fixtures through the engine, ingest, query latency
 
 Without a subcommand (npm run bench): micro, engine, http, restart, fanout, idle-conns and recs

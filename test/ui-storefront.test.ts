@@ -4,7 +4,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launchChromium, openPage, pageUrl, startUiServer, STORE_EVENTS, type UiServer } from './ui-harness.ts';
+import { scriptSizes } from '../ui/mod.ts';
+import { builtPages, launchChromium, openPage, pageUrl, startUiServer, STORE_EVENTS, type UiServer } from './ui-harness.ts';
 
 let server: UiServer;
 let browser: Browser;
@@ -84,5 +85,12 @@ describe('storefront', () => {
     const html = await response.text();
     expect(html).not.toMatch(/https?:\/\//);
     expect((await fetch(`${server.url}/ui/nothing`)).status).toBe(404);
+  });
+
+  it('keeps every page within 100 KiB of gzipped JavaScript', async () => {
+    for (const [page, size] of Object.entries(scriptSizes(await builtPages()))) {
+      expect(size.gzipBytes, page).toBeGreaterThan(1000);
+      expect(size.gzipBytes, page).toBeLessThanOrEqual(100 * 1024);
+    }
   });
 });

@@ -16,7 +16,7 @@ import { ROOT, killHard, listeningUrl, tempDirs, type ServeProcess } from './fix
 const run = promisify(execFile);
 const SECRET = 'build-dist-test-secret';
 const MARKER = 'omni-test: running dist/';
-const COPIED = ['engine', 'gateway', 'client', 'cli', 'bench', 'loadgen', 'bin', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
+const COPIED = ['engine', 'gateway', 'client', 'cli', 'bench', 'loadgen', 'ui', 'bin', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
 
 const dirs = tempDirs('omni-build-dist-');
 let copy: string;
@@ -100,6 +100,10 @@ describe('the JavaScript build', () => {
     expect(server.stderr()).toContain(MARKER);
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
+    // The pages under /ui/ are bundled from dist/ui/*.js as the built server starts.
+    const page = await fetch(`${url}/ui/desk.js`);
+    expect(page.status).toBe(200);
+    expect((await page.text()).length).toBeGreaterThan(10_000);
     await stopGroup(server);
   });
 

@@ -42,11 +42,14 @@ export function mountChat(section: HTMLElement, client: OmniClient, customer: st
   const follow = (request: string) => {
     start.disabled = true;
     view.setOpen(true);
-    getJson<RequestStatus>(`/v1/requests/${encodeURIComponent(request)}`, token).then(showStatus, () => undefined);
+    // The status as of now, unless the topic has already said something newer.
+    let heard = false;
+    getJson<RequestStatus>(`/v1/requests/${encodeURIComponent(request)}`, token).then((s) => heard || showStatus(s), () => undefined);
     const stop = client.subscribe(`request/${request}`, {
       onSnapshot: () => undefined, // an event topic: nothing to draw until updates come
       onUpdate(data) {
         const update = data as { type: string; from?: string; text?: string } & RequestStatus;
+        if (update.type !== 'message') heard = true;
         if (update.type === 'message' && update.from !== undefined && update.text !== undefined) {
           const message = { from: update.from, text: update.text };
           view.add(message);

@@ -63,12 +63,21 @@ function followQueues(client: OmniClient, token: string, list: HTMLElement, empt
     items.set(topic, item);
     list.append(item);
     empty.hidden = true;
-    const draw = (data: unknown) => {
-      const q = data as QueueState | null;
+    let latest: QueueState | null = null;
+    const draw = () => {
+      const q = latest;
       if (q === null) return void (item.textContent = `${topic}: 0 waiting`);
-      item.replaceChildren(el('strong', {}, topic), `: ${q.waiting} waiting · ${q.offered} offered · oldest ${Math.round(q.longestWaitMs / 1000)} s · ${q.agentsAvailable} agents · ${q.slaBreaches} SLA breaches`);
+      // The oldest wait is as of the topic's last change (asOf): brought forward to now, so a
+      // queue nobody touches still shows its wait growing.
+      const waitedMs = q.waiting > 0 ? q.longestWaitMs + Math.max(0, Date.now() - q.asOf) : 0;
+      item.replaceChildren(el('strong', {}, topic), `: ${q.waiting} waiting · ${q.offered} offered · oldest ${Math.round(waitedMs / 1000)} s · ${q.agentsAvailable} agents · ${q.slaBreaches} SLA breaches`);
     };
-    client.subscribe(`queue/${topic}`, { onSnapshot: draw, onUpdate: draw });
+    const receive = (data: unknown) => {
+      latest = data as QueueState | null;
+      draw();
+    };
+    client.subscribe(`queue/${topic}`, { onSnapshot: receive, onUpdate: receive });
+    setInterval(draw, 1000);
   };
   const discover = () =>
     getJson<Record<string, QueueState>>('/v1/queues', token).then(

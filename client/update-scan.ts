@@ -51,7 +51,8 @@ export function scanJsonUpdate(buf: Uint8Array): ScannedUpdate | undefined {
   if (at === digitsStart || at - digitsStart > 16 || buf[at] !== COMMA) return undefined;
   // ts is the last key: `,"ts":<number>}` at the very end.
   if (buf[n - 1] !== CLOSE_BRACE) return undefined;
-  const colon = buf.lastIndexOf(COLON, n - 2);
+  let colon = n - 2;
+  while (colon >= 0 && buf[colon] !== COLON) colon--;
   if (colon < at || colon + 1 >= n - 1 || !startsWithBytes(buf, JSON_TS, colon - JSON_TS.length)) return undefined;
   const ts = Number(latin1(buf, colon + 1, n - 1));
   if (!Number.isFinite(ts)) return undefined;
@@ -130,11 +131,22 @@ export function readMsgpackNumber(buf: Uint8Array, at: number): number | undefin
   if (m < 0x80) return m;
   if (m === 0xcc) return buf[at + 1];
   if (m === 0xcd) return (buf[at + 1] << 8) | buf[at + 2];
-  const view = new DataView(buf.buffer, buf.byteOffset + at + 1, msgpackNumberBytes(m) - 1);
-  if (m === 0xcb) return view.getFloat64(0);
-  if (m === 0xce) return view.getUint32(0);
-  if (m === 0xcf) return Number(view.getBigUint64(0));
+  if (m === 0xce) return uint32(buf, at + 1);
+  // hi × 2^32 is exact, so the sum rounds once, as Number(BigInt) would.
+  if (m === 0xcf) return uint32(buf, at + 1) * 0x1_0000_0000 + uint32(buf, at + 5);
+  if (m === 0xcb) {
+    for (let i = 0; i < 8; i++) FLOAT_BYTES[i] = buf[at + 1 + i];
+    return FLOAT_VIEW.getFloat64(0);
+  }
   return undefined;
+}
+
+/** Scratch for float64 reads: a view over the caller's bytes would be an allocation per read. */
+const FLOAT_BYTES = new Uint8Array(8);
+const FLOAT_VIEW = new DataView(FLOAT_BYTES.buffer);
+
+function uint32(buf: Uint8Array, at: number): number {
+  return ((buf[at] << 24) >>> 0) + ((buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]);
 }
 
 /** Bytes of a msgpack number (marker included) by its marker. */
@@ -155,7 +167,6 @@ function text(buf: Uint8Array, start: number, end: number): string {
 }
 
 function latin1(buf: Uint8Array, start: number, end: number): string {
-  let out = '';
-  for (let i = start; i < end; i++) out += String.fromCharCode(buf[i]);
-  return out;
+  // One call over the bytes (a typed array serves as the argument list): no string per byte.
+  return String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
 }

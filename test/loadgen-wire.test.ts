@@ -216,6 +216,23 @@ describe('wire socket', () => {
     const hangUp = await record(await scriptedServer((socket) => socket.end(), () => 'HTTP/1.1 101 Swi'));
     expect(hangUp).toEqual([['error', expect.stringMatching(/closed before the WebSocket upgrade/)], ['close', 1006, '']]);
   });
+
+  it('ends every connection fed arbitrary bytes after the upgrade with one close, at most one error before it, never a throw', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 6 }), async (chunks) => {
+        const url = await scriptedServer((socket) => {
+          for (const chunk of chunks) socket.write(chunk);
+          socket.end();
+        });
+        const events = await record(url);
+        const kinds = events.map((e) => e[0]);
+        expect(kinds.filter((k) => k === 'close')).toEqual(['close']);
+        expect(kinds.at(-1)).toBe('close');
+        expect(kinds.filter((k) => k === 'error').length).toBeLessThanOrEqual(1);
+      }),
+      { numRuns: 40 },
+    );
+  });
 });
 
 describe('update scan', () => {

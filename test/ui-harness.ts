@@ -92,9 +92,10 @@ export async function startUiServer(options: { offerTimeoutMs?: number } = {}): 
 
 /**
  * A TCP forwarder whose port stays while the gateway behind it restarts: the pages keep one
- * origin across a restart, as with a server restarted in place. (A gateway cannot take its own
- * port back at once: uWebSockets.js listens without SO_REUSEADDR, so the closed connections'
- * TIME_WAIT holds the port for a minute.) Nothing is buffered or changed on the way.
+ * origin across a restart, as with a server restarted in place. (Within one process a new
+ * gateway could not bind the old one's port while that port's closed connections sat in
+ * TIME_WAIT — a new `omni serve` process can — so the restart here changes the port behind the
+ * forwarder instead.) Nothing is buffered or changed on the way.
  */
 async function startFront(): Promise<{ server: Server; port: number; target: number | undefined }> {
   const front = { server: createServer(), port: 0, target: undefined as number | undefined };

@@ -61,7 +61,6 @@ class WireConnection implements WireSocket {
     this.ws = new WebSocket(target.href, WS_OPTIONS);
     this.ws.on('open', () => {
       this.opened = true;
-      this.ws.binaryType = 'nodebuffer';
       handlers.onOpen();
     });
     this.ws.on('message', (data, binary) => handlers.onMessage(data as Buffer, binary));

@@ -16,7 +16,7 @@ export function connect(options: ConnectOptions): OmniClient {
 
 export { OmniClient, DEFAULT_HEARTBEAT, DEFAULT_MAX_FRAME_BYTES, DEFAULT_TIMEOUT_MS } from './client.ts';
 export { Backoff, DEFAULT_BACKOFF } from './backoff.ts';
-export { codecFor, decodeFrame, frameBytes, type Codec } from './codec.ts';
+export { codecFor, decodeFrame, type Codec } from './codec.ts';
 // The update fast path for receivers of many updates (the load generator), and the msgpack readers
 // it is made of, for scanning other layouts the same way.
 export { msgpackNumberBytes, readMsgpackNumber, readTrailingTs, scanJsonUpdate, scanMsgpackUpdate, scanUpdate, startsWithBytes, type ScannedUpdate } from './update-scan.ts';

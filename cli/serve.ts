@@ -50,7 +50,8 @@ Prints "omni listening on http://HOST:PORT" once it accepts connections; SIGTERM
 SIGINT commit in-flight batches, answer their requests, close WebSockets with 1001 once
 their queued messages are sent (at most 10 s for clients that do not read) and exit 0.
 One process owns a data dir: a second omni serve on the same DIR exits 1 naming the pid
-that holds it (a holder killed without stopping is noticed and its dir taken over), and a
+that holds it (a holder killed without stopping is noticed and its dir taken over: at once on the
+same host, within 10 s when it ran in another container), and a
 server whose lock entry (DIR/omni.lock.N) is removed or taken over stops and exits 1.
 
 Flags (each also an environment variable, shown in brackets; the flag wins):

@@ -8,15 +8,20 @@ import { rejection } from './errors.ts';
 import type { Batch, EventItem, TimerItem } from './items.ts';
 import type { Partitions } from './partitions.ts';
 import type { StateStore } from './store.ts';
+import { MAX_KEY_CHARS } from './store.ts';
 import { unstorable } from './storable.ts';
 import { TimerQueue } from './timers.ts';
 import type { TopicSeqs } from './topic-seqs.ts';
 import type { Effects, EventContext, EventResult, FollowedOutcome, Processor, StateView } from './types.ts';
 
-/** What in these effects the store could not encode (storable.ts), or null. */
-function effectsProblem(effects: Omit<Effects, 'result'>): string | null {
+/**
+ * What in these effects the store or an answer could not encode (storable.ts), or null: the
+ * writes (and their keys), timers, messages and the result, which is kept with the event's id.
+ */
+function effectsProblem(effects: Partial<Effects>): string | null {
   if (effects.writes) {
     for (const [key, value] of effects.writes) {
+      if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_CHARS) return `a key of ${String(key).length} characters`;
       const problem = value === undefined ? null : unstorable(value);
       if (problem) return `${problem} at '${key}'`;
     }
@@ -25,7 +30,12 @@ function effectsProblem(effects: Omit<Effects, 'result'>): string | null {
     const problem = t.data === undefined ? null : unstorable(t.data);
     if (problem) return `${problem} in timer '${t.id}'`;
   }
-  return null;
+  for (const m of effects.messages ?? []) {
+    const problem = unstorable(m.data);
+    if (problem) return `${problem} in a message on '${m.topic}'`;
+  }
+  const problem = effects.result === undefined ? null : unstorable(effects.result);
+  return problem ? `${problem} in its answer` : null;
 }
 
 export interface ApplierHooks {
@@ -79,8 +89,11 @@ export class BatchApplier {
       if (followers) this.follow(batch, followers, event, { result, changed: effects.changed ?? [] }, { eventTime, now });
     }
     item.result = (isPlainOk(result) ? { id: event.id, ok: true } : { id: event.id, ...result }) as EventResult;
-    // A processor bug applied nothing: the same id may be sent again once it is fixed.
-    if (result.ok || result.error.code !== 'internal') this.dedup.record(batch.set, event.id, item.digest, result);
+    // A processor bug, or a field found invalid only against state (a kiosk at a warehouse),
+    // applied nothing: the same id may be sent again, corrected or once the bug is fixed.
+    if (result.ok || (result.error.code !== 'internal' && result.error.code !== 'invalid_event')) {
+      this.dedup.record(batch.set, event.id, item.digest, result);
+    }
     this.partitions.advance(item.partition);
     this.hooks.count(event.type, result.ok ? 'ok' : result.error.code);
   }
@@ -178,7 +191,17 @@ export class BatchApplier {
   }
 
   private render(batch: Batch, processor: Processor, view: StateView, topic: string, seq: number, ts: number): void {
-    const data = processor.render(view, topic);
+    let data: unknown;
+    try {
+      data = processor.render(view, topic);
+      const problem = data === undefined ? null : unstorable(data);
+      if (problem) throw new Error(`it would send ${problem}`);
+    } catch (err) {
+      // A render bug loses this update only (its seq still moves: a subscriber sees a jump, as
+      // for a conflated state topic, and a snapshot gives it the state).
+      console.error(`omni: ${processor.name} failed rendering '${topic}'; update skipped:`, err);
+      return;
+    }
     if (data !== undefined) batch.outputs.push({ topic, seq, data, ts });
   }
 }

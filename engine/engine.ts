@@ -77,6 +77,11 @@ export class Engine {
     this.maxBatch = options.maxBatch ?? 20_000;
     this.maxInFlight = options.maxInFlight ?? 3;
     this.maxQueued = 2_000_000;
+    // Checked before the data dir is taken, so a refused set of processors holds nothing.
+    for (const p of options.processors) {
+      // Events are built from the schema alone: a type without one could never be applied.
+      for (const t of p.types) if (!Object.hasOwn(p.schemas, t)) throw new Error(`processor '${p.name}' declares no schema for '${t}'`);
+    }
     this.dataDir = options.dataDirLock ?? DataDirLock.acquire(options.path);
     if (resolve(options.path) !== this.dataDir.dir) throw new Error(`the data dir lock given is for ${this.dataDir.dir}, not ${options.path}`);
     try {
@@ -98,11 +103,7 @@ export class Engine {
     this.scheduler = new TimerScheduler(this.clock, options.autoTimers !== false, () => this.enqueueDueTimers());
     for (const p of options.processors) {
       this.byName.set(p.name, p);
-      for (const t of p.types) {
-        // Events are built from the schema alone: a type without one could never be applied.
-        if (!Object.hasOwn(p.schemas, t)) throw new Error(`processor '${p.name}' declares no schema for '${t}'`);
-        this.byType.set(t, p);
-      }
+      for (const t of p.types) this.byType.set(t, p);
     }
   }
 

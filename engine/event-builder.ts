@@ -50,7 +50,8 @@ export function buildEvent(owner: Processor, raw: Record<string, unknown>): Buil
   startDigest();
   mixString(type);
   if (raw.ts != null) {
-    event.ts = raw.ts as number;
+    // -0 is 0 (one value, one spelling).
+    event.ts = (raw.ts as number) + 0;
     mixNumber(event.ts);
   }
   try {

@@ -2,7 +2,7 @@
 // meets it only inside the batch's commit, where a failure would take every event of the batch
 // with it. Checked per write while the event is applied, a bad value costs only its own event
 // (answered `internal`): plain objects and arrays of strings, numbers, booleans and null, nested
-// a bounded depth (which also stops cycles).
+// a bounded depth (which also stops cycles); an undefined property or item is left out / nil.
 
 const MAX_STORED_DEPTH = 32;
 
@@ -19,8 +19,9 @@ export function unstorable(value: unknown, depth = 0): string | null {
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {
           const v: unknown = value[i];
-          // Scalars inline: most arrays in state are lists of numbers or ids.
-          if (typeof v === 'number' || typeof v === 'string') continue;
+          // Scalars inline: most arrays in state are lists of numbers or ids. A hole or an
+          // undefined item is stored as nil.
+          if (typeof v === 'number' || typeof v === 'string' || v === undefined) continue;
           const problem = unstorable(v, depth + 1);
           if (problem) return problem;
         }
@@ -30,7 +31,8 @@ export function unstorable(value: unknown, depth = 0): string | null {
       if (proto !== Object.prototype && proto !== null) return `an instance of ${(proto as { constructor?: { name?: string } }).constructor?.name ?? 'a class'}`;
       for (const key in value) {
         const v = (value as Record<string, unknown>)[key];
-        if (typeof v === 'number' || typeof v === 'string') continue;
+        // An undefined property is simply not written.
+        if (typeof v === 'number' || typeof v === 'string' || v === undefined) continue;
         const problem = unstorable(v, depth + 1);
         if (problem) return problem;
       }

@@ -17,7 +17,7 @@ const DELETED = Symbol('deleted');
  * 3 bytes of UTF-8. Ours stay below: ids are at most 128 characters (256 units) and a key joins
  * at most two of them.
  */
-const MAX_KEY_CHARS = 659;
+export const MAX_KEY_CHARS = 659;
 type Cached = unknown | typeof ABSENT;
 
 export interface StoreOptions {

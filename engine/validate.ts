@@ -146,11 +146,12 @@ export function buildValue(rule: FieldRule, v: unknown): unknown {
     case 'nonNegInt':
       if (!(Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_QUANTITY)) fail(rule);
       mix(v as number);
-      return v;
+      // -0 is 0: one value, one spelling (an encoder would keep the sign).
+      return (v as number) + 0;
     case 'int':
       if (!(Number.isInteger(v) && (v as number) >= rule.min && (v as number) <= rule.max)) fail(rule);
       mixNumber(v as number);
-      return v;
+      return (v as number) + 0;
     case 'number': {
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new FieldProblem('', 'must be a finite number');
       if (rule.min !== undefined && v < rule.min) throw new FieldProblem('', `must be ≥ ${rule.min}`);
@@ -174,7 +175,12 @@ export function buildValue(rule: FieldRule, v: unknown): unknown {
       return v;
     }
     case 'object':
-      return isPlainObject(v) ? buildObject(rule.fields, v, undefined, {}) : fail(rule);
+      if (!isPlainObject(v)) return fail(rule);
+      // Opened and closed in the digest: a field after a nested object is not one of its fields.
+      mix(0x7b);
+      const out = buildObject(rule.fields, v, undefined, {});
+      mix(0x7d);
+      return out;
     case 'array': {
       if (!Array.isArray(v) || v.length < rule.min || v.length > rule.max) return fail(rule);
       mix(0x5b + v.length * 0x100);
@@ -192,9 +198,12 @@ export function buildValue(rule: FieldRule, v: unknown): unknown {
     }
     case 'map': {
       if (!isPlainObject(v)) return fail(rule);
+      // Counted before anything is sorted or copied: a map of a million keys costs only the count.
+      let count = 0;
+      for (const _ in v) if (++count > rule.max) return fail(rule);
+      if (count < rule.min) return fail(rule);
       // Sorted: the same map in another key order is the same value (and the same digest).
       const keys = Object.keys(v).sort();
-      if (keys.length < rule.min || keys.length > rule.max) return fail(rule);
       mix(0x7b + keys.length * 0x100);
       const out: Record<string, unknown> = {};
       for (const key of keys) {
@@ -217,6 +226,7 @@ export function buildValue(rule: FieldRule, v: unknown): unknown {
         if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
         else out[key] = value;
       }
+      mix(0x7d);
       return out;
     }
   }
@@ -225,13 +235,26 @@ export function buildValue(rule: FieldRule, v: unknown): unknown {
 interface CompiledSchema {
   names: Set<string>;
   fields: Array<[name: string, rule: FieldRule]>;
+  /** Each field's name as a hash, mixed into the digest before its value. */
+  tags: number[];
 }
 
 const compiled = new WeakMap<EventSchema, CompiledSchema>();
 
+/** A field name's hash (FNV-1a): names, not positions, tell fields apart in the digest. */
+function nameTag(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h;
+}
+
 function compile(fields: EventSchema): CompiledSchema {
   let c = compiled.get(fields);
-  if (!c) compiled.set(fields, (c = { names: new Set(Object.keys(fields)), fields: Object.entries(fields) }));
+  if (!c) {
+    const entries = Object.entries(fields);
+    c = { names: new Set(Object.keys(fields)), fields: entries, tags: entries.map(([name]) => nameTag(name)) };
+    compiled.set(fields, c);
+  }
   return c;
 }
 
@@ -253,7 +276,7 @@ export function buildObject(
     if (envelope !== undefined) {
       if (envelope.has(key) || key.startsWith('x-')) continue;
       if (key === 'meta') {
-        if (!isPlainObject(v.meta)) throw new FieldProblem('meta', 'must be an object');
+        if (v.meta != null && !isPlainObject(v.meta)) throw new FieldProblem('meta', 'must be an object');
         continue;
       }
     }
@@ -267,8 +290,8 @@ export function buildObject(
       if (rule.optional) continue;
       throw new FieldProblem(name, 'is required');
     }
-    // The field's position names it in the digest (the schema fixes the order).
-    mix(0x100 + i);
+    // The field's name (as a hash) goes into the digest before its value.
+    mix(schema.tags[i]);
     try {
       out[name] = buildValue(rule, value);
     } catch (err) {

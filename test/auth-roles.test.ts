@@ -139,10 +139,18 @@ const SENDABLE: Record<string, string[]> = {
 describe('maySend', () => {
   for (const [name, principal] of Object.entries(P)) {
     it(`${name} sends exactly its events`, () => {
-      const sendable = Object.keys(EVENTS).filter((key) => maySend(principal, EVENTS[key], { lookupRequest }));
+      const sendable = Object.keys(EVENTS).filter((key) => maySend(principal, EVENTS[key], { lookupRequest, transport: 'ws' }));
       expect(sendable).toEqual(SENDABLE[name]);
     });
   }
+
+  it('an agent signs itself on and off only from its desk: over HTTP it is refused', () => {
+    expect(maySend(P.agent, EVENTS.agentOnline, { lookupRequest, transport: 'http' })).toBe(false);
+    expect(maySend(P.agent, EVENTS.agentOffline, { lookupRequest, transport: 'http' })).toBe(false);
+    expect(maySend(P.agent, EVENTS.agentOnline, { lookupRequest })).toBe(false);
+    expect(maySend(P.agent, EVENTS.statusSelf, { lookupRequest, transport: 'http' })).toBe(true);
+    expect(maySend(P.ingest, EVENTS.agentOnline, { lookupRequest, transport: 'http' })).toBe(true);
+  });
 
   it('a kiosk token without a location may send nothing', () => {
     const kiosk: Principal = { role: 'kiosk', sub: 'k1' };

@@ -10,6 +10,7 @@ import { defaultProcessors, openEngine, type Engine, type Processor } from '../e
 import { startGateway, type Gateway } from '../gateway/mod.ts';
 import { bearer, getJson, location, postJson, received, TEST_SECRET } from './gateway-harness.ts';
 import { signToken } from '../gateway/mod.ts';
+import { WsClient } from './ws-harness.ts';
 
 /** The stock processor, but some event ids meet a bug: a throw, a BigInt, a cycle. */
 function buggy(stock: Processor): Processor {
@@ -19,12 +20,19 @@ function buggy(stock: Processor): Processor {
       if (ev.id === 'poison-throw') throw new Error('a bug we have not found yet');
       const effects = stock.apply(view, ev, ctx);
       if (ev.id === 'poison-bigint') effects.writes = [...(effects.writes ?? []), ['poison/bigint', { n: 2n ** 70n }]];
+      if (ev.id === 'poison-answer' && effects.result.ok) effects.result = { ...effects.result, n: 2n ** 70n };
       if (ev.id === 'poison-cycle') {
         const cyclic: Record<string, unknown> = {};
         cyclic.self = cyclic;
         effects.writes = [...(effects.writes ?? []), ['poison/cycle', cyclic]];
       }
       return effects;
+    },
+    render(view, topic) {
+      const data = stock.render(view, topic);
+      // Once there is something to render (a snapshot of nothing still works).
+      if (topic === 'stock/BOOM' && data !== undefined) throw new Error('a render bug');
+      return data;
     },
   };
 }
@@ -48,6 +56,9 @@ describe('a poison event', () => {
     gateway = await startGateway({ engine, secret: TEST_SECRET, port: 0 });
     const auth = bearer(signToken({ role: 'ingest', sub: 'test' }, TEST_SECRET));
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    // Someone watches the topic whose render fails, so the batch renders it.
+    const watcher = await WsClient.open(`${gateway.url.replace('http', 'ws')}/v1/ws`);
+    expect((await watcher.sub('stock/BOOM')).op).toBe('snapshot');
 
     // One request: one batch, the poison events between good ones.
     const { status, body } = await postJson(
@@ -59,6 +70,8 @@ describe('a poison event', () => {
         received('good-2', 'A', 'S1', 2),
         received('poison-bigint', 'A', 'S1', 100),
         received('poison-cycle', 'A', 'S1', 1000),
+        received('poison-answer', 'A', 'S1', 10000),
+        received('boom', 'BOOM', 'S1', 1),
         received('good-3', 'A', 'S1', 4),
       ],
       auth,
@@ -71,6 +84,8 @@ describe('a poison event', () => {
       ['good-2', 'ok'],
       ['poison-bigint', 'internal'],
       ['poison-cycle', 'internal'],
+      ['poison-answer', 'internal'],
+      ['boom', 'ok'],
       ['good-3', 'ok'],
     ]);
     // Only the good events' quantities, none of the poison ones' (nothing partly applied).
@@ -80,13 +95,15 @@ describe('a poison event', () => {
 
     // Logged once each, naming the event's id and type.
     const logged = errors.mock.calls.map((args) => String(args[0]));
-    for (const id of ['poison-throw', 'poison-bigint', 'poison-cycle']) {
+    for (const id of ['poison-throw', 'poison-bigint', 'poison-cycle', 'poison-answer']) {
       expect(logged.filter((line) => line.includes(`'${id}'`) && line.includes('stock.received'))).toHaveLength(1);
     }
 
     // Counted in /metrics, and the server still serves events and reads.
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
-    expect(metrics).toMatch(/omni_events_total\{type="stock\.received",result="internal"\} 3/);
+    expect(metrics).toMatch(/omni_events_total\{type="stock\.received",result="internal"\} 4/);
+    // The render bug lost only its own update, logged once.
+    expect(logged.filter((line) => line.includes("'stock/BOOM'"))).toHaveLength(1);
     const after = await postJson(gateway.url, [received('good-4', 'A', 'S1', 8)], auth);
     expect(after.body.results[0]).toEqual({ id: 'good-4', ok: true });
     expect((await getJson(gateway.url, '/v1/stock/A')).body.onHand).toBe(15);
@@ -95,5 +112,10 @@ describe('a poison event', () => {
     const retry = await postJson(gateway.url, [received('poison-throw', 'A', 'S1', 10)], auth);
     expect(retry.body.results[0]).toMatchObject({ id: 'poison-throw', ok: false, error: { code: 'internal' } });
     expect(retry.body.results[0].duplicate).toBeUndefined();
+    // The watcher's connection stays, and it got no update of the failed render.
+    watcher.send({ op: 'ping', id: 'alive' });
+    expect((await watcher.next((m) => m.op === 'pong')).msg.id).toBe('alive');
+    expect(watcher.messages.filter((m) => m.op === 'update' && m.topic === 'stock/BOOM')).toEqual([]);
+    await watcher.close();
   });
 });

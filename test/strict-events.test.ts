@@ -134,6 +134,46 @@ describe('fields', () => {
   });
 });
 
+describe('what the engine keeps, at the edges', () => {
+  it('a field found invalid only against state is not remembered: the corrected event is applied under the same id', async () => {
+    const e = await start();
+    await e.submit([loc('store', 'S1'), { ...loc('wh'), location: 'W1', kind: 'warehouse' }]);
+    const kiosk = { id: 'k1', type: 'kiosk.identified', kiosk: 'kiosk-1', subject: 'c1' };
+    const [atWarehouse] = await e.submit([{ ...kiosk, location: 'W1' }]);
+    expect(atWarehouse).toMatchObject({ ok: false, error: { code: 'invalid_event' } });
+    const [atStore] = await e.submit([{ ...kiosk, location: 'S1' }]);
+    expect(atStore.ok).toBe(true);
+    expect(atStore.duplicate).toBeUndefined();
+  });
+
+  it('a map is counted before it is copied: thousands of keys are refused at once, naming the map', async () => {
+    const e = await start();
+    const skills = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`t${i}`, 1]));
+    const [r] = await e.submit([{ id: 'a', type: 'agent.online', agent: 'a', skills, capacity: { chat: 1 } }]);
+    expect(r).toMatchObject({ ok: false, error: { code: 'invalid_event', field: 'skills' } });
+  });
+
+  it('-0 is kept as 0, and meta: null is absent', async () => {
+    const e = await start();
+    const [r] = await e.submit([{ id: 'adj', type: 'stock.adjusted', sku: 'A', location: 'S1', onHand: -0, meta: null, ts: -0 }]);
+    expect(r).toMatchObject({ ok: false, error: { code: 'unknown_location' } });
+    await e.submit([loc('l')]);
+    const [ok] = await e.submit([{ id: 'adj2', type: 'stock.adjusted', sku: 'A', location: 'S1', onHand: -0, meta: null, ts: -0 }]);
+    expect(ok.ok).toBe(true);
+    const got = seen.find((ev) => ev.id === 'adj2')!;
+    expect(Object.is(got.onHand, 0)).toBe(true);
+    expect(Object.is(got.ts, 0)).toBe(true);
+  });
+
+  it('a processor without a schema for a type it owns is refused before the data dir is taken', async () => {
+    const broken: Processor = { ...defaultProcessors()[0], types: ['stock.received', 'no.schema'] };
+    await expect(openEngine({ path: join(dir, 'db'), processors: [broken], durability: 'none' })).rejects.toThrow(/declares no schema for 'no.schema'/);
+    // Nothing held: the dir opens at once.
+    const e = await start();
+    expect((await e.submit([loc('l')]))[0].ok).toBe(true);
+  });
+});
+
 describe('a reused id', () => {
   it('with other content is refused id_conflict and applies nothing; the same content is a duplicate', async () => {
     let e = await start();

@@ -53,7 +53,7 @@ export const STOCK_EVENT_FIELDS: Record<string, EventSchema> = {
 /** Checks across fields; each field itself was checked as STOCK_EVENT_FIELDS declares. */
 export function validateStockEvent(ev: InputEvent): EventError | null {
   if (ev.type === 'order.placed' && (ev.pickup === undefined) === (ev.ship === undefined)) {
-    return invalid("order.placed: give exactly one of 'pickup' and 'ship'");
+    return invalid("order.placed: give exactly one of 'pickup' and 'ship'", 'pickup');
   }
   if (ev.type === 'stock.transfer' && ev.from === ev.to) return invalid("stock.transfer: 'from' and 'to' must differ", 'to');
   return null;

@@ -29,6 +29,8 @@ export interface ReadOptions {
 export interface SendOptions {
   /** Without it, events that act on an existing request are refused to customers and agents. */
   lookupRequest?: RequestLookup;
+  /** How the event came: an agent signs itself on or off only from its desk's WebSocket. */
+  transport?: 'http' | 'ws';
 }
 
 export type TopicFamily = 'stock' | 'recs' | 'kiosk' | 'agent' | 'request' | 'queue' | 'alerts';
@@ -100,10 +102,13 @@ export function maySend(principal: Principal, event: unknown, options: SendOptio
     case 'agent':
       switch (type) {
         // A desk signs its own agent on and off: the skills and capacity it declares are
-        // trusted, as its status is. Presence (agent.connected / agent.disconnected) stays the
-        // gateway's, which sees the desks open and close.
+        // trusted, as its status is. Only over the desk's WebSocket: the gateway then sees the
+        // desk, so an agent cannot stay online (or come back) without one, as an HTTP sign-on
+        // during the presence grace would. Presence (agent.connected / agent.disconnected)
+        // stays the gateway's.
         case 'agent.online':
         case 'agent.offline':
+          return fields.agent === sub && options.transport === 'ws';
         case 'agent.status':
         case 'service.accepted':
         case 'service.declined':

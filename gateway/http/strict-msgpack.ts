@@ -7,6 +7,13 @@
 // bytes that are actually there, so nothing allocates more than the body's own size.
 
 export const MAX_WIRE_DEPTH = 10;
+/**
+ * Items in one array (a body holds at most 10,000 events; more is refused 413 after decoding)
+ * and entries in one map (no event has more than a few dozen fields or map entries): larger
+ * ones are refused before they are built.
+ */
+export const MAX_WIRE_ARRAY = 100_000;
+export const MAX_WIRE_MAP = 1_000;
 
 export class WireError extends Error {}
 
@@ -146,6 +153,7 @@ class Reader {
 
   private array(n: number, depth: number): unknown[] {
     if (depth >= MAX_WIRE_DEPTH) throw new WireError(`nested deeper than ${MAX_WIRE_DEPTH} levels`);
+    if (n > MAX_WIRE_ARRAY) throw new WireError(`an array of more than ${MAX_WIRE_ARRAY} items`);
     // Every element takes at least one byte: a larger count is a lie about the body.
     this.need(n);
     const out = new Array<unknown>(n);
@@ -155,6 +163,7 @@ class Reader {
 
   private map(n: number, depth: number): Record<string, unknown> {
     if (depth >= MAX_WIRE_DEPTH) throw new WireError(`nested deeper than ${MAX_WIRE_DEPTH} levels`);
+    if (n > MAX_WIRE_MAP) throw new WireError(`a map of more than ${MAX_WIRE_MAP} entries`);
     this.need(2 * n);
     const out: Record<string, unknown> = {};
     for (let i = 0; i < n; i++) {

@@ -96,7 +96,7 @@ function subscribe(ctx: SessionContext, conn: WsConnection, topic: string, since
 
 function send(ctx: SessionContext, conn: WsConnection, event: Record<string, unknown>, ref: string | undefined): void {
   // Refused here or by the engine, an event is answered by a `result`, as in HTTP's results.
-  if (!maySend(conn.principal, event, { lookupRequest: ctx.lookupRequest })) {
+  if (!maySend(conn.principal, event, { lookupRequest: ctx.lookupRequest, transport: 'ws' })) {
     return conn.deliver(result(ref ?? null, refusal('forbidden', 'this token may not send this event')));
   }
   if (ctx.isDraining()) return conn.deliver(result(ref ?? null, refusal('unavailable', 'the server is shutting down')));

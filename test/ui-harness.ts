@@ -5,14 +5,16 @@
 // watched: a console error, an uncaught exception or a request to any other host fails the test
 // in checkPage().
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { defaultProcessors, openEngine, type Engine } from '../engine/mod.ts';
-import { signToken, startGateway, type Gateway, type Role } from '../gateway/mod.ts';
+import { signToken, startGateway, type Role } from '../gateway/mod.ts';
 import { buildPages, type PageAsset } from '../ui/mod.ts';
+import { BIN } from './fixtures/omni-process.ts';
 
 export const UI_SECRET = 'ui-test-secret';
 
@@ -29,10 +31,6 @@ export interface UiServer {
   engine: Engine;
   token(role: Role, sub: string, loc?: string): string;
   post(events: unknown[]): Promise<any>;
-  /** Stops gateway and engine, keeping the data dir (for a restart). */
-  stop(): Promise<void>;
-  /** A new engine and gateway on the same data dir, behind the same port. */
-  restart(): Promise<void>;
   /** Stops and removes the data dir. */
   dispose(): Promise<void>;
 }
@@ -40,80 +38,83 @@ export interface UiServer {
 export async function startUiServer(options: { offerTimeoutMs?: number } = {}): Promise<UiServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'omni-ui-test-'));
   const assets = await builtPages();
-  let engine!: Engine;
-  let gateway: Gateway | undefined;
-  const front = await startFront();
-  const port = front.port;
-  const open = async () => {
-    engine = await openEngine({ path: dataDir, processors: defaultProcessors({ service: { offerTimeoutMs: options.offerTimeoutMs ?? 60_000 } }), durability: 'commit' });
-    gateway = await startGateway({ engine, secret: UI_SECRET, host: '127.0.0.1', port: 0, pages: assets });
-    front.target = gateway.port;
-  };
-  const stop = async () => {
-    await gateway?.close();
-    gateway = undefined;
-    front.target = undefined;
-    await engine.close();
-  };
-  await open();
+  const engine = await openEngine({ path: dataDir, processors: defaultProcessors({ service: { offerTimeoutMs: options.offerTimeoutMs ?? 60_000 } }), durability: 'commit' });
+  const gateway = await startGateway({ engine, secret: UI_SECRET, host: '127.0.0.1', port: 0, pages: assets });
   const server: UiServer = {
-    get url() {
-      return `http://127.0.0.1:${port}`;
-    },
-    get port() {
-      return port;
-    },
-    get engine() {
-      return engine;
-    },
+    url: gateway.url,
+    port: gateway.port,
+    engine,
     dataDir,
     token: (role, sub, loc) => signToken(loc === undefined ? { role, sub } : { role, sub, loc }, UI_SECRET),
-    async post(events) {
-      const response = await fetch(`${server.url}/v1/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${server.token('ingest', 'ui-test')}` },
-        body: JSON.stringify(events),
-      });
-      const body = (await response.json()) as any;
-      const failed = (body.results ?? []).filter((r: any) => !r.ok);
-      if (response.status !== 200 || failed.length > 0) throw new Error(`events refused: ${response.status} ${JSON.stringify(body)}`);
-      return body;
-    },
-    stop,
-    restart: open,
+    post: (events) => postEvents(server.url, events),
     async dispose() {
-      if (gateway !== undefined) await stop();
-      front.server.close();
+      await gateway.close();
+      await engine.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
   return server;
 }
 
+export interface ServeChild {
+  url: string;
+  /** SIGTERM, and wait for the exit (the server drains and closes WebSockets with 1001). */
+  stop(): Promise<void>;
+}
+
 /**
- * A TCP forwarder whose port stays while the gateway behind it restarts: the pages keep one
- * origin across a restart, as with a server restarted in place. (Within one process a new
- * gateway could not bind the old one's port while that port's closed connections sat in
- * TIME_WAIT — a new `omni serve` process can — so the restart here changes the port behind the
- * forwarder instead.) Nothing is buffered or changed on the way.
+ * A real `omni serve` process (bin/omni.mjs, which builds the pages as it starts) on `port`
+ * (0: any) and `dataDir`, for restarts in place: a new process takes the same port and data dir.
  */
-async function startFront(): Promise<{ server: Server; port: number; target: number | undefined }> {
-  const front = { server: createServer(), port: 0, target: undefined as number | undefined };
-  front.server.on('connection', (client) => {
-    if (front.target === undefined) return void client.destroy();
-    const upstream = connect(front.target, '127.0.0.1');
-    for (const socket of [client, upstream]) {
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
+export function startServeChild(dataDir: string, port: number): Promise<ServeChild> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir, '--secret', UI_SECRET, '--durability', 'commit'], {
+    env: { ...process.env, OMNI_PORT: '', OMNI_HOST: '', OMNI_DATA: '', OMNI_SECRET: '', OMNI_DURABILITY: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  await new Promise<void>((resolve) => front.server.listen(0, '127.0.0.1', resolve));
-  front.port = (front.server.address() as AddressInfo).port;
-  return front;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let out = '';
+  let err = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+  return new Promise<ServeChild>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      const match = /omni listening on (http:\/\/\S+)/.exec(out);
+      if (match !== null) resolve({ url: match[1], stop: () => (child.kill('SIGTERM'), exited) });
+    });
+    void exited.then(() => reject(new Error(`omni serve exited before listening: ${err}`)));
+  });
+}
+
+/** POSTs events with an ingest token; throws unless every one was applied. */
+export async function postEvents(url: string, events: unknown[]): Promise<unknown> {
+  const response = await fetch(`${url}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${signToken({ role: 'ingest', sub: 'ui-test' }, UI_SECRET)}` },
+    body: JSON.stringify(events),
+  });
+  const body = (await response.json()) as { results?: Array<{ ok: boolean }> };
+  const failed = (body.results ?? []).filter((r) => !r.ok);
+  if (response.status !== 200 || failed.length > 0) throw new Error(`events refused: ${response.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/**
+ * A free port below the kernel's ephemeral range, for a server that restarts in place. A port
+ * from `--port 0` lies inside that range, and while the server is down the page's reconnect
+ * attempts may be given that very port as their own source port (a TCP self-connect to
+ * 127.0.0.1:P), which then holds it and the restarted server cannot listen.
+ */
+export async function portOutsideEphemeralRange(): Promise<number> {
+  const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  for (;;) {
+    const port = 10_000 + Math.floor(Math.random() * Math.max(1, Math.min(low, 32_768) - 10_000));
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
 }
 
 export function launchChromium(): Promise<Browser> {
@@ -130,7 +131,7 @@ export interface WatchedPage {
  * A page in its own browser context (own storage: a second person), every request outside the
  * server's origin recorded and refused before it leaves.
  */
-export async function openPage(browser: Browser, server: UiServer, viewport = { width: 1100, height: 800 }): Promise<WatchedPage & { context: BrowserContext }> {
+export async function openPage(browser: Browser, server: { url: string }, viewport = { width: 1100, height: 800 }): Promise<WatchedPage & { context: BrowserContext }> {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
   const problems: string[] = [];
@@ -153,7 +154,7 @@ export async function openPage(browser: Browser, server: UiServer, viewport = { 
 }
 
 /** The URL of a page with its token in the fragment. */
-export function pageUrl(server: UiServer, path: string, token?: string): string {
+export function pageUrl(server: { url: string }, path: string, token?: string): string {
   return `${server.url}${path}${token === undefined ? '' : `#token=${encodeURIComponent(token)}`}`;
 }
 

@@ -1,11 +1,14 @@
 // The storefront page in real headless Chromium: live stock without reload, low and sold-out
-// states, a server restart on the same data dir and port shown as "reconnecting" and then the
+// states, an omni serve process restarted on the same data dir and port shown as "reconnecting" and then the
 // right numbers, and no console error or request to another host.
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { scriptSizes } from '../ui/mod.ts';
-import { builtPages, launchChromium, openPage, pageUrl, startUiServer, STORE_EVENTS, type UiServer } from './ui-harness.ts';
+import { builtPages, launchChromium, openPage, pageUrl, portOutsideEphemeralRange, postEvents, startServeChild, startUiServer, STORE_EVENTS, type UiServer } from './ui-harness.ts';
 
 let server: UiServer;
 let browser: Browser;
@@ -56,24 +59,36 @@ describe('storefront', () => {
     await context.close();
   });
 
-  it('shows "reconnecting" while the server restarts, then the right numbers', async () => {
-    const { page, problems, context } = await openPage(browser, server);
-    await page.goto(pageUrl(server, '/ui/storefront?sku=TSHIRT-M'));
-    await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
-    await page.locator(`${cell('TSHIRT-M', 'hamburg-1')}:text-is("8")`).waitFor();
+  it('shows "reconnecting" while omni serve restarts on the same data dir and port, then the right numbers', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'omni-ui-restart-'));
+    const port = await portOutsideEphemeralRange();
+    let serve = await startServeChild(dataDir, port);
+    try {
+      await postEvents(serve.url, [...STORE_EVENTS, { id: 'recv', type: 'stock.received', sku: 'CAP', location: 'hamburg-1', qty: 8 }]);
+      const { page, problems, context } = await openPage(browser, serve);
+      await page.goto(pageUrl(serve, '/ui/storefront?sku=CAP'));
+      await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+      await page.locator(`${cell('CAP', 'hamburg-1')}:text-is("8")`).waitFor();
 
-    await server.stop();
-    await page.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor();
-    expect(await page.getByTestId('connection').textContent()).toContain('reconnecting');
-    await server.restart();
-    // Moved while the page may not be connected yet: it must catch up either way (the SDK's
-    // resume gets a snapshot after a restart, which keeps no history).
-    await server.post([{ id: 'recv-after-restart', type: 'stock.received', sku: 'TSHIRT-M', location: 'hamburg-1', qty: 5 }]);
-    await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
-    await page.locator(`${cell('TSHIRT-M', 'hamburg-1')}:text-is("13")`).waitFor();
-    expect(await page.locator(cell('TSHIRT-M', 'berlin-1')).textContent()).toBe('0');
-    expect(problems).toEqual([]);
-    await context.close();
+      await serve.stop();
+      await page.locator('[data-testid="connection"][data-state="reconnecting"]').waitFor();
+      expect(await page.getByTestId('connection').textContent()).toContain('reconnecting');
+      serve = await startServeChild(dataDir, port);
+      expect(new URL(serve.url).port).toBe(String(port));
+      // Moved while the page may not be connected yet: it must catch up either way (after a
+      // restart the server keeps no history, so the SDK's resume gets a snapshot).
+      await postEvents(serve.url, [{ id: 'recv-after-restart', type: 'stock.received', sku: 'CAP', location: 'hamburg-1', qty: 5 }]);
+      await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+      await page.locator(`${cell('CAP', 'hamburg-1')}:text-is("13")`).waitFor();
+      // And follows live again after that.
+      await postEvents(serve.url, [{ id: 'sold-after-restart', type: 'stock.sold', sku: 'CAP', location: 'hamburg-1', qty: 1 }]);
+      await page.locator(`${cell('CAP', 'hamburg-1')}:text-is("12")`).waitFor();
+      expect(problems).toEqual([]);
+      await context.close();
+    } finally {
+      await serve.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('is served from the gateway alone, with a CSP that allows no other host', async () => {

@@ -33,7 +33,8 @@ export function readToken(): string | undefined {
 export function readClaims(token: string): Claims | undefined {
   try {
     const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-    const claims = JSON.parse(atob(payload)) as Partial<Claims>;
+    // atob gives one character per byte; the claims are UTF-8 (a sub may be any Unicode id).
+    const claims = JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(payload), (c) => c.charCodeAt(0)))) as Partial<Claims>;
     return typeof claims.sub === 'string' && typeof claims.role === 'string' ? (claims as Claims) : undefined;
   } catch {
     return undefined;

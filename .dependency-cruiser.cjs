@@ -16,7 +16,7 @@ const UPWARD = {
   // The client is also published on its own (client/package.json), so it imports no other folder.
   client: ['engine', 'gateway', 'loadgen', 'bench', 'cli', 'bin', 'ui'],
   loadgen: ['bench', 'cli', 'bin', 'ui'],
-  bench: ['cli', 'bin', 'ui'],
+  bench: ['cli', 'bin'],
   cli: ['bin'],
 };
 

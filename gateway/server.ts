@@ -16,6 +16,7 @@ import { GatewayMetrics } from './http/metrics.ts';
 import { Reply, type ReplyOutcome } from './http/reply.ts';
 import { getQueues, getRequest } from './http/service-routes.ts';
 import { getStock } from './http/stock-route.ts';
+import { getLocations } from './http/locations-route.ts';
 import { requestLookupFromSnapshots } from './request-lookup.ts';
 import { mountWebSocket } from './ws/endpoint.ts';
 import type { PushEngine } from './ws/engine-port.ts';
@@ -101,6 +102,7 @@ interface Route {
 const ROUTES: Route[] = [
   { pattern: '/v1/events', method: 'post', handler: postEvents },
   { pattern: '/v1/stock/:sku', method: 'get', handler: getStock },
+  { pattern: '/v1/locations', method: 'get', handler: getLocations },
   { pattern: '/v1/requests/:request', method: 'get', handler: getRequest },
   { pattern: '/v1/queues', method: 'get', handler: getQueues },
   { pattern: '/v1/customers/:subject/recommendations', method: 'get', handler: getRecommendations },

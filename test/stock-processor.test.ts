@@ -35,6 +35,30 @@ describe('locations', () => {
     expect(r.state.get('stock/loc/S3')).toMatchObject({ kind: 'warehouse', lat: 3, lon: 4 });
   });
 
+  it('lists every declared location by id through the locations query, re-declared ones once with their newest fields', () => {
+    const list = () => r.processor.query!(r.view, 'locations', {}) as Array<{ id: string; name?: string }>;
+    expect(list().map((l) => l.id)).toEqual(['S1', 'S2', 'W1']);
+    loc('A0', 'store', 1, 2, { name: 'Alex' });
+    loc('S1', 'store', 52.52, 13.405, { name: 'Berlin Mitte' });
+    expect(r.state.get('stock/locations')).toEqual(['S1', 'S2', 'W1', 'A0']);
+    expect(list()).toEqual([
+      { id: 'A0', kind: 'store', lat: 1, lon: 2, name: 'Alex' },
+      { id: 'S1', kind: 'store', lat: 52.52, lon: 13.405, name: 'Berlin Mitte' },
+      { id: 'S2', kind: 'store', lat: 48.137, lon: 11.575 },
+      { id: 'W1', kind: 'warehouse', lat: 50.11, lon: 8.682 },
+    ]);
+    expect(r.processor.query!(r.view, 'other', {})).toBeUndefined();
+  });
+
+  it('adds a location declared before the index existed once it is declared again', () => {
+    // A data dir from before the index: location records, no list of them.
+    r.state.delete('stock/locations');
+    r.state.set('stock/loc/OLD', { id: 'OLD', kind: 'store', lat: 0, lon: 0 });
+    expect(r.processor.query!(r.view, 'locations', {})).toEqual([]);
+    loc('OLD', 'store', 0, 0, { name: 'Old town' });
+    expect(r.processor.query!(r.view, 'locations', {})).toEqual([{ id: 'OLD', kind: 'store', lat: 0, lon: 0, name: 'Old town' }]);
+  });
+
   it('rejects bad locations', () => {
     rejects({ type: 'location.upserted', location: 'X', kind: 'shop', lat: 0, lon: 0 }, 'invalid_event');
     rejects({ type: 'location.upserted', location: 'X', kind: 'store', lat: 91, lon: 0 }, 'invalid_event');

@@ -232,6 +232,10 @@ const upsertLocation: Handler = (c, ev) => {
     ...(ev.lowStock != null ? { lowStock: ev.lowStock as number } : {}),
   };
   c.put(keys.location(id), loc);
+  // Rare next to stock moves, so a whole-list copy per new location costs nothing that matters.
+  // Locations are never removed: the index only grows.
+  const index = c.view.get<string[]>(keys.locationIndex) ?? [];
+  if (!index.includes(id)) c.put(keys.locationIndex, [...index, id]);
   return c.effects();
 };
 

@@ -6,7 +6,7 @@ import { rejection } from '../errors.ts';
 import { StockChange, StockRejection } from './change.ts';
 import { STOCK_EVENT_FIELDS, validateStockEvent } from './events.ts';
 import { endHold, HANDLERS } from './handlers.ts';
-import { availableAt, keys, topics, type Reservation, type SkuState, type StockOptions } from './types.ts';
+import { availableAt, keys, topics, type Location, type Reservation, type SkuState, type StockOptions } from './types.ts';
 
 export function stockProcessor(options: StockOptions = {}): Processor {
   const lowStock = options.lowStockThreshold ?? 5;
@@ -48,6 +48,10 @@ export function stockProcessor(options: StockOptions = {}): Processor {
       return renderStockTopic(view, topic);
     },
 
+    query(view, name) {
+      return name === 'locations' ? declaredLocations(view) : undefined;
+    },
+
     seqSlot(view, topic) {
       const at = topic.lastIndexOf('@');
       if (at < 0) return { group: topic, slot: 0 };
@@ -87,4 +91,15 @@ export function renderStockTopic(view: StateView, topic: string): unknown | unde
     locations[state.locations[i]] = { onHand: r[3 * i], reserved: r[3 * i + 1], safety: r[3 * i + 2], available: a };
   }
   return { sku, onHand, reserved, available: avail, locations };
+}
+
+/** Every location in the index (keys.locationIndex), ordered by id so the answer is stable. */
+export function declaredLocations(view: StateView): Location[] {
+  const ids = [...(view.get<string[]>(keys.locationIndex) ?? [])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const locations: Location[] = [];
+  for (const id of ids) {
+    const location = view.get<Location>(keys.location(id));
+    if (location !== undefined) locations.push(location);
+  }
+  return locations;
 }

@@ -107,6 +107,12 @@ export const keys = {
     }
     return key;
   },
+  /**
+   * Every declared location id, in declaration order (GET /v1/locations): the state can only be
+   * read by key, so listing locations needs a record of them. Written by location.upserted alone;
+   * a location declared before this record existed is listed once it is declared again.
+   */
+  locationIndex: 'stock/locations',
   sku: (sku: string) => namesOf(sku).key,
   reservation: (id: string) => `stock/res/${id}`,
   order: (id: string) => `stock/order/${id}`,

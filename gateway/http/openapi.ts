@@ -113,6 +113,35 @@ export function openApiDocument(processors: readonly Processor[]): Schema {
           responses: { '200': answer('The stock', ref('Stock')), '404': refused('not_found: never seen') },
         },
       },
+      '/v1/locations': {
+        get: {
+          summary: 'Every declared location: kind, name and position (readable as stock is)',
+          responses: {
+            '200': answer('By location id', {
+              type: 'object',
+              properties: {
+                locations: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      location: { type: 'string' },
+                      kind: { enum: ['store', 'warehouse'] },
+                      name: { type: 'string' },
+                      lat: { type: 'number', minimum: -90, maximum: 90 },
+                      lon: { type: 'number', minimum: -180, maximum: 180 },
+                    },
+                    required: ['location', 'kind', 'lat', 'lon'],
+                  },
+                },
+              },
+              required: ['locations'],
+            }),
+            '401': refused('unauthorized: a bad token, or none while stock is not public'),
+            '403': refused('forbidden: a role that may not read stock'),
+          },
+        },
+      },
       '/v1/requests/{request}': {
         get: {
           summary: 'A service request: status, agent, queue position',

@@ -1,9 +1,11 @@
 // /ui/storefront?sku=A,B&topic=T — a shopper's page: live available counts of the SKUs at every
-// store, and with a customer token a chat with customer service (docs/protocol.md, "Pages").
+// store, named and (when the browser gives a position) nearest first, and with a customer token a
+// chat with customer service (docs/protocol.md, "Pages").
 
 import type { OmniClient } from '../client/mod.ts';
 import { el, flash, mountPage, readClaims, readToken, startClient, type Claims } from './shared/page.ts';
 import { mountChat } from './shared/customer-chat.ts';
+import { askForPosition, StoreDirectory } from './shared/store-directory.ts';
 
 /** At or below this many units a row reads "low": the server's default low-stock threshold (stock snapshots do not carry the per-store one). */
 const LOW_AT = 5;
@@ -24,39 +26,50 @@ if (skus.length === 0) {
   main.append(el('section', { class: 'notice', role: 'alert' }, el('h2', {}, 'No products chosen'), el('p', {}, 'Add the SKUs to show to the address, e.g. ?sku=TSHIRT-M,JEANS-32.')));
 } else {
   const stock = el('div', { class: 'grid' });
-  main.append(stock);
-  for (const sku of skus) stock.append(watchSku(client, sku));
+  // Every card redraws its names and order when the directory learns more.
+  const redraws: Array<() => void> = [];
+  const directory = new StoreDirectory(token, () => redraws.forEach((redraw) => redraw()));
+  const note = el('span', { 'data-testid': 'store-order' });
+  const offer = el('button', { type: 'button', class: 'secondary', 'data-testid': 'nearest-first' }, 'Nearest stores first');
+  main.append(el('p', { class: 'muted' }, note, ' ', offer), stock);
+  askForPosition(directory, offer, note);
+  for (const sku of skus) stock.append(watchSku(client, sku, directory, redraws));
 }
 main.append(chatSection(client, claims));
 
 /** One card per SKU, kept live from `stock/<sku>` (a state topic: every update is the whole state). */
-function watchSku(client: OmniClient, sku: string): HTMLElement {
+function watchSku(client: OmniClient, sku: string, directory: StoreDirectory, redraws: Array<() => void>): HTMLElement {
   const total = el('span', { class: 'muted' });
   const body = el('tbody');
   const empty = el('p', { class: 'muted' }, 'Not stocked anywhere yet.');
   const table = el('table', {}, el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Store'), el('th', { scope: 'col', class: 'num' }, 'Available'))), body);
   const card = el('section', { 'aria-label': `Stock of ${sku}` }, el('h2', {}, sku, ' ', total), empty, table);
   table.hidden = true;
-  const rows = new Map<string, { count: HTMLElement; state: HTMLElement }>();
+  const rows = new Map<string, { row: HTMLElement; name: HTMLElement; distance: HTMLElement; count: HTMLElement; state: HTMLElement }>();
+  let last: SkuStock | null = null;
 
   const render = (data: unknown, animate: boolean) => {
-    const state = data as SkuStock | null;
+    const state = (last = data as SkuStock | null);
     const locations = state?.locations ?? {};
-    const ids = Object.keys(locations).sort();
+    const ids = directory.order(Object.keys(locations));
+    directory.lookUp(ids);
     empty.hidden = ids.length > 0;
     table.hidden = ids.length === 0;
     total.textContent = state ? `· ${state.available} available in all` : '';
     for (const location of ids) {
       let row = rows.get(location);
       if (row === undefined) {
-        // Stock snapshots name stores by id only: that is what the page can show.
-        row = {
-          count: el('span', { class: 'available', 'data-testid': 'available', 'data-sku': sku, 'data-location': location }),
-          state: el('span', { class: 'state' }),
-        };
+        const name = el('span', { 'data-testid': 'store', 'data-location': location });
+        const distance = el('span', { class: 'muted' });
+        const count = el('span', { class: 'available', 'data-testid': 'available', 'data-sku': sku, 'data-location': location });
+        const state = el('span', { class: 'state' });
+        row = { row: el('tr', {}, el('th', { scope: 'row' }, name, distance), el('td', { class: 'num' }, count, state)), name, distance, count, state };
         rows.set(location, row);
-        body.append(el('tr', {}, el('th', { scope: 'row' }, location), el('td', { class: 'num' }, row.count, row.state)));
       }
+      // Stock snapshots name stores by id: the directory knows their names, once it has read them.
+      row.name.textContent = directory.nameOf(location);
+      const km = directory.distanceTo(location);
+      row.distance.textContent = km === undefined ? '' : ` · ${km < 10 ? km.toFixed(1) : Math.round(km)} km`;
       const available = locations[location].available;
       const text = String(available);
       if (row.count.textContent !== text) {
@@ -67,7 +80,11 @@ function watchSku(client: OmniClient, sku: string): HTMLElement {
       row.state.className = `state ${cls}`;
       row.state.textContent = label;
     }
+    // Rows move only when the order changed, so a highlight that is playing is not restarted.
+    const ordered = ids.map((id) => rows.get(id)!.row);
+    if (ordered.some((tr, i) => body.children[i] !== tr)) body.append(...ordered);
   };
+  redraws.push(() => render(last, false));
   client.subscribe(`stock/${sku}`, {
     onSnapshot: (data) => render(data, rows.size > 0),
     onUpdate: (data) => render(data, true),

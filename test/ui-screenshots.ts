@@ -12,7 +12,10 @@ try {
   const viewed = (id: string, subject: string, sku: string) => ({ id, type: 'activity.viewed', subject, sku, channel: 'web' });
   await server.post([
     ...STORE_EVENTS,
-    { id: 'loc-munich', type: 'location.upserted', location: 'munich-1', kind: 'store', lat: 48.14, lon: 11.58 },
+    { id: 'loc-munich', type: 'location.upserted', location: 'munich-1', kind: 'store', lat: 48.14, lon: 11.58, name: 'Munich Marienplatz' },
+    // Declared again with the names the storefront shows.
+    { id: 'name-berlin', type: 'location.upserted', location: 'berlin-1', kind: 'store', lat: 52.52, lon: 13.4, name: 'Berlin Mitte' },
+    { id: 'name-hamburg', type: 'location.upserted', location: 'hamburg-1', kind: 'store', lat: 53.55, lon: 9.99, name: 'Hamburg Jungfernstieg' },
     { id: 'r1', type: 'stock.received', sku: 'TSHIRT-M', location: 'berlin-1', qty: 24 },
     { id: 'r2', type: 'stock.received', sku: 'TSHIRT-M', location: 'hamburg-1', qty: 3 },
     { id: 'r3', type: 'stock.received', sku: 'TSHIRT-M', location: 'munich-1', qty: 11 },
@@ -30,8 +33,12 @@ try {
   await server.post([{ id: 'sold-out', type: 'stock.sold', sku: 'JEANS-32', location: 'berlin-1', qty: 1 }]);
 
   const shopper = await openPage(browser, server, { width: 390, height: 844 });
+  // A shopper in Leipzig who lets the page know it: stores nearest first.
+  await shopper.context.setGeolocation({ latitude: 51.34, longitude: 12.37 });
+  await shopper.context.grantPermissions(['geolocation'], { origin: server.url });
   await shopper.page.goto(pageUrl(server, '/ui/storefront?sku=TSHIRT-M,JEANS-32', server.token('customer', 'c42')));
   await shopper.page.getByTestId('available').first().waitFor();
+  await shopper.page.getByText('Nearest stores first.').waitFor();
   await shopper.page.getByTestId('chat-start').click();
   await shopper.page.getByText('in line').waitFor();
   await server.post([{ id: 'sold-tee', type: 'stock.sold', sku: 'TSHIRT-M', location: 'munich-1', qty: 2 }]);

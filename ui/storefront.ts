@@ -60,7 +60,7 @@ function watchSku(client: OmniClient, sku: string, directory: StoreDirectory, re
       let row = rows.get(location);
       if (row === undefined) {
         const name = el('span', { 'data-testid': 'store', 'data-location': location });
-        const distance = el('span', { class: 'muted' });
+        const distance = el('span', { class: 'distance' });
         const count = el('span', { class: 'available', 'data-testid': 'available', 'data-sku': sku, 'data-location': location });
         const state = el('span', { class: 'state' });
         row = { row: el('tr', {}, el('th', { scope: 'row' }, name, distance), el('td', { class: 'num' }, count, state)), name, distance, count, state };
@@ -69,7 +69,7 @@ function watchSku(client: OmniClient, sku: string, directory: StoreDirectory, re
       // Stock snapshots name stores by id: the directory knows their names, once it has read them.
       row.name.textContent = directory.nameOf(location);
       const km = directory.distanceTo(location);
-      row.distance.textContent = km === undefined ? '' : ` · ${km < 10 ? km.toFixed(1) : Math.round(km)} km`;
+      row.distance.textContent = km === undefined ? '' : `${km < 10 ? km.toFixed(1) : Math.round(km)} km away`;
       const available = locations[location].available;
       const text = String(available);
       if (row.count.textContent !== text) {

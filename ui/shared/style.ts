@@ -32,7 +32,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .available { font-weight: 700; font-size: 1.1rem; padding: .05rem .35rem; border-radius: .25rem; }
 .changed { animation: flash 1.2s ease-out; }
 @keyframes flash { from { background: var(--flash); } to { background: transparent; } }
-.state { font-size: .8rem; padding: .05rem .45rem; border-radius: 1rem; margin-left: .4rem; }
+.state { font-size: .8rem; padding: .05rem .45rem; border-radius: 1rem; margin-left: .4rem; white-space: nowrap; }
+.distance { display: block; font-weight: 400; font-size: .8rem; color: var(--muted); }
 .state.ok { color: var(--ok); border: 1px solid var(--ok); }
 .state.low { color: var(--low); border: 1px solid var(--low); }
 .state.out { color: #fff; background: var(--out); }

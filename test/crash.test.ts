@@ -302,7 +302,7 @@ it(
         // (b) Every event again: all duplicates with their first answers; nothing moves. An
         // invalid_event is not remembered (a corrected event may reuse its id): it is decided
         // again, the same way.
-        const again = (answer: Record<string, unknown>) =>
+        const again = (answer: EventResult | undefined) =>
           (answer as { error?: { code?: string } }).error?.code === 'invalid_event' ? answer : { ...answer, duplicate: true };
         for (const c of clients) {
           for (let i = 0; i < c.sent.length; i += 1000) {

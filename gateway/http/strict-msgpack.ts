@@ -29,9 +29,12 @@ export function decodeStrictMsgpack(bytes: Uint8Array): unknown {
 class Reader {
   pos = 0;
   private readonly view: DataView;
+  /** The same bytes as a Buffer: its latin1 decoding makes flat strings in one native call. */
+  private readonly buf: Buffer;
 
   constructor(private readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   private need(n: number): void {
@@ -140,9 +143,8 @@ class Reader {
     const start = this.pos;
     this.pos += len;
     if (len < 32) {
-      const s = shortString(this.bytes, start, this.pos);
+      const s = cachedAscii(this.bytes, this.buf, start, this.pos);
       if (s !== undefined) return s;
-      throw new WireError('strings must be valid UTF-8');
     }
     try {
       return utf8.decode(this.bytes.subarray(start, this.pos));
@@ -180,11 +182,13 @@ class Reader {
 
 /**
  * Short ASCII strings seen before (keys, types, locations repeat in every event of a body): a
- * slot per hash, checked byte by byte, so a hit allocates nothing.
+ * slot per hash, checked byte by byte, so a hit allocates nothing. A miss is decoded in one
+ * native call (a flat string: one built a character at a time would be a chain that every
+ * later use as a key has to flatten). Undefined when the bytes are not all ASCII.
  */
 const ASCII_CACHE: Array<string | undefined> = new Array(4096);
 
-function cachedAscii(b: Uint8Array, start: number, end: number): string | undefined {
+function cachedAscii(b: Uint8Array, buf: Buffer, start: number, end: number): string | undefined {
   let h = end - start;
   for (let i = start; i < end; i++) {
     const c = b[i];
@@ -203,51 +207,7 @@ function cachedAscii(b: Uint8Array, start: number, end: number): string | undefi
     }
     if (same) return cached;
   }
-  let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(b[i]);
+  const s = buf.toString('latin1', start, end);
   ASCII_CACHE[slot] = s;
-  return s;
-}
-
-/** Decodes a short UTF-8 string in JavaScript (cheaper than a TextDecoder call); undefined if invalid. */
-function shortString(b: Uint8Array, start: number, end: number): string | undefined {
-  const ascii = cachedAscii(b, start, end);
-  if (ascii !== undefined) return ascii;
-  let s = '';
-  let i = start;
-  while (i < end) {
-    const c = b[i++];
-    if (c < 0x80) {
-      s += String.fromCharCode(c);
-      continue;
-    }
-    let cp: number;
-    let min: number;
-    let more: number;
-    if (c >= 0xc2 && c <= 0xdf) {
-      cp = c & 0x1f;
-      min = 0x80;
-      more = 1;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      cp = c & 0x0f;
-      min = 0x800;
-      more = 2;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      cp = c & 0x07;
-      min = 0x10000;
-      more = 3;
-    } else {
-      return undefined;
-    }
-    if (i + more > end) return undefined;
-    for (let k = 0; k < more; k++) {
-      const cc = b[i++];
-      if ((cc & 0xc0) !== 0x80) return undefined;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF are not UTF-8.
-    if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return undefined;
-    s += String.fromCodePoint(cp);
-  }
   return s;
 }

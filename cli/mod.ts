@@ -1,14 +1,14 @@
 // The omni command line: `omni serve | token | loadgen | bench`. Resolves to the exit code:
 // 0 done, 1 failed, 2 invoked wrongly.
 
-import { UsageError } from './args.ts';
+import { UsageError } from '../flags/mod.ts';
 import { processIO, type CliIO } from './io.ts';
 import { SCHEMAS_HELP, schemas } from './schemas.ts';
 import { SERVE_HELP, serve } from './serve.ts';
 import { TOKEN_HELP, token } from './token.ts';
 
 export type { CliIO } from './io.ts';
-export { UsageError } from './args.ts';
+export { UsageError } from '../flags/mod.ts';
 
 type Command = (argv: readonly string[], io: CliIO) => number | Promise<number>;
 

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultProcessors, describeRule, eventJsonSchema, type FieldRule } from '../engine/mod.ts';
 import { openApiDocument } from '../gateway/mod.ts';
-import { UsageError, describeFlags, parseFlags, type FlagSpec } from './args.ts';
+import { UsageError, describeFlags, parseFlags, type FlagSpec } from '../flags/mod.ts';
 import type { CliIO } from './io.ts';
 
 const FLAGS: FlagSpec[] = [

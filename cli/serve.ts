@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { DataDirInUseError, DataDirLock, defaultProcessors, isIdKind, openEngine, type CustomerOptions, type Durability, type Engine, type ServiceOptions } from '../engine/mod.ts';
 import { DEFAULT_LIMITS, DEFAULT_WS_LIMITS, resolveSecret, startGateway, type Gateway, type GatewayLimits, type WsLimits } from '../gateway/mod.ts';
 import { buildPages } from '../ui/mod.ts';
-import { choiceFlag, describeFlags, integerFlag, parseFlags, UsageError, type FlagSpec, type FlagValue, type ParsedFlags } from './args.ts';
+import { choiceFlag, describeFlags, integerFlag, parseFlags, UsageError, type FlagSpec, type FlagValue, type ParsedFlags } from '../flags/mod.ts';
 import type { CliIO } from './io.ts';
 
 const DURABILITIES: readonly Durability[] = ['fsync', 'commit', 'none'];

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { TOKEN_ROLES, resolveSecret, signToken, type Role, type TokenClaims } from '../gateway/mod.ts';
 import { pagePath, type PageName } from '../ui/mod.ts';
-import { UsageError, choiceFlag, describeFlags, integerFlag, parseFlags, type FlagSpec } from './args.ts';
+import { UsageError, choiceFlag, describeFlags, integerFlag, parseFlags, type FlagSpec } from '../flags/mod.ts';
 import type { CliIO } from './io.ts';
 
 const DEFAULT_TTL_S = 24 * 3600;

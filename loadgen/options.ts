@@ -2,7 +2,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError, choiceFlag, describeFlags, parseFlags, type FlagSpec, type FlagValue } from '../cli/args.ts';
+import { UsageError, choiceFlag, describeFlags, parseFlags, type FlagSpec, type FlagValue } from '../flags/mod.ts';
 import { SECRET_FILE, signToken, type Role } from '../gateway/mod.ts';
 import { DEFAULT_DESKS } from './scenario.ts';
 import { MAX_DESKS, type Format } from './types.ts';

@@ -2,7 +2,7 @@
 // figures that say why not), and which of the flags given on the command line the scenario
 // never reads, so the run can say they were ignored — and only those.
 
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../flags/mod.ts';
 import { MAX_DESKS } from './desk-group.ts';
 import { DEFAULT_HANDLE_MS, DEFAULT_THINK_MS, DEFAULT_CHAT_MESSAGES, type LoadgenOptions } from './options.ts';
 import { DESK_FLAGS, type EventSource } from './scenarios/source.ts';

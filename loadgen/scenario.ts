@@ -9,7 +9,7 @@
 //   types (scenarios/stock-mix.ts).
 
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../flags/mod.ts';
 import { StockWorkload, prng } from './stock-workload.ts';
 import { OmnichannelScenario } from './scenarios/omnichannel.ts';
 import { omnichannelDefaults, parseOmnichannel, type OmnichannelConfig } from './scenarios/omnichannel-config.ts';

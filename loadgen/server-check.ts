@@ -6,7 +6,7 @@
 // run only says how many state entries the server holds (GET /metrics, `omni_state_entries`).
 
 import { randomBytes } from 'node:crypto';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../flags/mod.ts';
 
 /** A run's prefix: time (base 36) and 3 random bytes, so two runs never share one. */
 export function runPrefix(): string {

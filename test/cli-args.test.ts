@@ -1,9 +1,9 @@
-// The omni commands' flag parser (cli/args.ts) at its edges: what node:util parseArgs splits
+// The omni commands' flag parser (flags/mod.ts) at its edges: what node:util parseArgs splits
 // differently from how the commands read a command line (short groups, a value that looks like a
 // flag, negated switches, inline values) must still come out as the commands' own answers.
 
 import { describe, expect, it } from 'vitest';
-import { UsageError, parseFlags, type FlagSpec } from '../cli/args.ts';
+import { UsageError, parseFlags, type FlagSpec } from '../flags/mod.ts';
 
 const SPECS: FlagSpec[] = [
   { name: 'port', kind: 'value', env: 'T_PORT', help: '' },

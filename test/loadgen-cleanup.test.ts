@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../flags/mod.ts';
 import type { InputEvent } from '../engine/mod.ts';
 import { runLoadgen } from '../loadgen/run.ts';
 import { openScenario } from '../loadgen/scenario.ts';

@@ -4,7 +4,7 @@
 // and their customers chat before each completion.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../flags/mod.ts';
 import { signToken } from '../gateway/mod.ts';
 import { readOptions, type LoadgenOptions } from '../loadgen/options.ts';
 import { REQUIRED_FIELDS, summaryTable } from '../loadgen/report.ts';

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { token } from '../cli/token.ts';
-import { UsageError } from '../cli/args.ts';
+import { UsageError } from '../flags/mod.ts';
 import { verifyToken } from '../gateway/mod.ts';
 
 const SECRET = 'token-url-secret';

@@ -1,7 +1,7 @@
-// Flag reading for the bench subcommands, on top of the CLI's own parser (cli/args.ts), so
+// Flag reading for the bench subcommands, on top of the CLI's own parser (flags/mod.ts), so
 // `omni bench` reports mistakes the same way as every other omni command (exit code 2).
 
-import { UsageError, choiceFlag, describeFlags, parseFlags, type FlagSpec } from '../../cli/args.ts';
+import { UsageError, choiceFlag, describeFlags, parseFlags, type FlagSpec } from '../../flags/mod.ts';
 
 export { UsageError, describeFlags, type FlagSpec };
 

@@ -3,7 +3,7 @@
 // "stores":20,"warehouses":2,"skus":5000,"kiosksPerStore":2}. Every mistake is a UsageError that
 // names the key, so a typo never silently runs a different load.
 
-import { UsageError } from '../../cli/args.ts';
+import { UsageError } from '../../flags/mod.ts';
 import { PLANNED_ROLES, ROLES, ROLE_NAMES } from './roles.ts';
 import type { OmnichannelConfig } from './types.ts';
 

@@ -1,7 +1,7 @@
 // The original scenario file format, {"mix": {type: weight}, "skus": N, "locations": L}: a
 // weighted mix of stock event types over Zipf-popular SKUs at L locations, deterministic.
 
-import { UsageError } from '../../cli/args.ts';
+import { UsageError } from '../../flags/mod.ts';
 import type { InputEvent } from '../../engine/mod.ts';
 import { ZipfSampler, chunked, locationEvents, locationName, prng, seedEvents, skuName } from '../stock-workload.ts';
 import { DESK_FLAGS, SETUP_BODY, type EventSource, type SubscriberPlan } from './source.ts';

@@ -30,13 +30,13 @@ beforeAll(async () => {
 afterAll(() => Promise.all([open?.stop(), closed?.stop()]));
 
 describe('GET /v1/locations', () => {
-  it('lists every declared location by id, a name only where one was given, no threshold', async () => {
+  it('lists every declared location by id, a name only where one was given, the low-stock threshold that applies', async () => {
     const { status, body } = await getJson(open.url, '/v1/locations');
     expect(status).toBe(200);
     expect(body).toEqual({
       locations: [
-        { location: 'berlin-1', kind: 'store', name: 'Berlin Mitte', lat: 52.52, lon: 13.4 },
-        { location: 'wh-1', kind: 'warehouse', lat: 50.11, lon: 8.68 },
+        { location: 'berlin-1', kind: 'store', name: 'Berlin Mitte', lat: 52.52, lon: 13.4, lowStock: 5 },
+        { location: 'wh-1', kind: 'warehouse', lat: 50.11, lon: 8.68, lowStock: 3 },
       ],
     });
   });
@@ -45,7 +45,7 @@ describe('GET /v1/locations', () => {
     await mustApply(open, [declare('l-b2', 'berlin-1', { name: 'Berlin Alexanderplatz', lat: 52.52, lon: 13.41 }), declare('l-a', 'aachen-1', { lat: 50.77, lon: 6.08 })]);
     const { body } = await getJson(open.url, '/v1/locations');
     expect(body.locations.map((l: { location: string }) => l.location)).toEqual(['aachen-1', 'berlin-1', 'wh-1']);
-    expect(body.locations[1]).toEqual({ location: 'berlin-1', kind: 'store', name: 'Berlin Alexanderplatz', lat: 52.52, lon: 13.41 });
+    expect(body.locations[1]).toEqual({ location: 'berlin-1', kind: 'store', name: 'Berlin Alexanderplatz', lat: 52.52, lon: 13.41, lowStock: 5 });
   });
 
   it('answers msgpack when asked to', async () => {
@@ -54,8 +54,8 @@ describe('GET /v1/locations', () => {
     expect(response.headers.get('content-type')).toBe('application/msgpack');
     expect(unpack(Buffer.from(await response.arrayBuffer()))).toEqual({
       locations: [
-        { location: 'berlin-1', kind: 'store', name: 'Berlin Mitte', lat: 52.52, lon: 13.4 },
-        { location: 'wh-1', kind: 'warehouse', lat: 50.11, lon: 8.68 },
+        { location: 'berlin-1', kind: 'store', name: 'Berlin Mitte', lat: 52.52, lon: 13.4, lowStock: 5 },
+        { location: 'wh-1', kind: 'warehouse', lat: 50.11, lon: 8.68, lowStock: 3 },
       ],
     });
   });

@@ -41,11 +41,13 @@ describe('locations', () => {
     loc('A0', 'store', 1, 2, { name: 'Alex' });
     loc('S1', 'store', 52.52, 13.405, { name: 'Berlin Mitte' });
     expect(r.state.get('stock/locations')).toEqual(['S1', 'S2', 'W1', 'A0']);
+    // Each with the low-stock threshold that applies there: its own, else the processor's (5).
+    loc('W1', 'warehouse', 50.11, 8.682, { lowStock: 20 });
     expect(list()).toEqual([
-      { id: 'A0', kind: 'store', lat: 1, lon: 2, name: 'Alex' },
-      { id: 'S1', kind: 'store', lat: 52.52, lon: 13.405, name: 'Berlin Mitte' },
-      { id: 'S2', kind: 'store', lat: 48.137, lon: 11.575 },
-      { id: 'W1', kind: 'warehouse', lat: 50.11, lon: 8.682 },
+      { id: 'A0', kind: 'store', lat: 1, lon: 2, name: 'Alex', lowStock: 5 },
+      { id: 'S1', kind: 'store', lat: 52.52, lon: 13.405, name: 'Berlin Mitte', lowStock: 5 },
+      { id: 'S2', kind: 'store', lat: 48.137, lon: 11.575, lowStock: 5 },
+      { id: 'W1', kind: 'warehouse', lat: 50.11, lon: 8.682, lowStock: 20 },
     ]);
     expect(r.processor.query!(r.view, 'other', {})).toBeUndefined();
   });
@@ -56,7 +58,7 @@ describe('locations', () => {
     r.state.set('stock/loc/OLD', { id: 'OLD', kind: 'store', lat: 0, lon: 0 });
     expect(r.processor.query!(r.view, 'locations', {})).toEqual([]);
     loc('OLD', 'store', 0, 0, { name: 'Old town' });
-    expect(r.processor.query!(r.view, 'locations', {})).toEqual([{ id: 'OLD', kind: 'store', lat: 0, lon: 0, name: 'Old town' }]);
+    expect(r.processor.query!(r.view, 'locations', {})).toEqual([{ id: 'OLD', kind: 'store', lat: 0, lon: 0, name: 'Old town', lowStock: 5 }]);
   });
 
   it('rejects bad locations', () => {

@@ -20,6 +20,9 @@ beforeAll(async () => {
     // No name: the page shows its id.
     store('munich-1', 48.14, 11.58),
     ...['berlin-1', 'hamburg-1', 'munich-1'].map((location, i) => ({ id: `recv-${location}`, type: 'stock.received', sku: 'TEE', location, qty: 5 + i })),
+    // A store with a threshold of its own, and CAP at it and at a store on the server's (5).
+    { ...store('dresden-1', 51.05, 13.74, 'Dresden Altmarkt'), lowStock: 10 },
+    ...['berlin-1', 'dresden-1'].map((location) => ({ id: `recv-cap-${location}`, type: 'stock.received', sku: 'CAP', location, qty: 7 })),
   ]);
 });
 
@@ -48,6 +51,18 @@ describe('storefront stores', () => {
     await page.getByText('Your position is not available').waitFor();
     expect(await storesOf(page, 'TEE')).toEqual(['Aachen Dom', 'Berlin Mitte', 'Hamburg Hafen', 'munich-1']);
     expect(await page.getByTestId('nearest-first').isVisible()).toBe(false);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it("marks 'low' at each store's own threshold", async () => {
+    const { page, problems, context } = await openPage(browser, server, { width: 390, height: 844 });
+    await page.goto(pageUrl(server, '/ui/storefront?sku=CAP'));
+    await expect.poll(() => storesOf(page, 'CAP')).toEqual(['Berlin Mitte', 'Dresden Altmarkt']);
+    const rowAt = (location: string) => page.locator('tr', { has: page.locator(`[data-testid="store"][data-location="${location}"]`) });
+    // 7 available: low where the threshold is 10, in stock where it is the server's 5.
+    await expect.poll(() => rowAt('dresden-1').textContent()).toContain('low');
+    expect(await rowAt('berlin-1').textContent()).toContain('in stock');
     expect(problems).toEqual([]);
     await context.close();
   });

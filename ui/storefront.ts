@@ -7,7 +7,7 @@ import { el, flash, mountPage, readClaims, readToken, startClient, type Claims }
 import { mountChat } from './shared/customer-chat.ts';
 import { askForPosition, StoreDirectory } from './shared/store-directory.ts';
 
-/** At or below this many units a row reads "low": the server's default low-stock threshold (stock snapshots do not carry the per-store one). */
+/** At or below this many units a row reads "low" where the store's own threshold is not known yet (the server's default). */
 const LOW_AT = 5;
 
 interface StockRow { onHand: number; reserved: number; safety: number; available: number }
@@ -76,7 +76,8 @@ function watchSku(client: OmniClient, sku: string, directory: StoreDirectory, re
         row.count.textContent = text;
         if (animate) flash(row.count);
       }
-      const [cls, label] = available <= 0 ? ['out', 'sold out'] : available <= LOW_AT ? ['low', 'low'] : ['ok', 'in stock'];
+      const low = directory.lowStockOf(location) ?? LOW_AT;
+      const [cls, label] = available <= 0 ? ['out', 'sold out'] : available <= low ? ['low', 'low'] : ['ok', 'in stock'];
       row.state.className = `state ${cls}`;
       row.state.textContent = label;
     }

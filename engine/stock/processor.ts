@@ -49,7 +49,9 @@ export function stockProcessor(options: StockOptions = {}): Processor {
     },
 
     query(view, name) {
-      return name === 'locations' ? declaredLocations(view) : undefined;
+      // With each location's low-stock threshold as it applies (its own, else this server's).
+      if (name === 'locations') return declaredLocations(view).map((l) => ({ ...l, lowStock: l.lowStock ?? lowStock }));
+      return undefined;
     },
 
     seqSlot(view, topic) {

@@ -1,5 +1,5 @@
-// GET /v1/locations (docs/protocol.md, section 4): every declared location with its kind, name and
-// position, from committed state, so a page can name the stores that stock snapshots name by id
+// GET /v1/locations (docs/protocol.md, section 4): every declared location with its kind, name,
+// position and low-stock threshold, from committed state, so a page can name the stores that stock snapshots name by id
 // only and sort them by distance.
 //
 // Readable exactly as stock is (GET /v1/stock/:sku): a store's name and place are no more private
@@ -10,13 +10,14 @@ import { mayRead } from '../auth/roles.ts';
 import { formatOfAccept } from './codec.ts';
 import type { RouteHandler } from './context.ts';
 
-/** A location as the stock domain keeps it (engine/stock/types.ts). */
+/** A location as the stock domain answers it (engine/stock/types.ts), its threshold as it applies. */
 interface DeclaredLocation {
   id: string;
   kind: 'store' | 'warehouse';
   lat: number;
   lon: number;
   name?: string;
+  lowStock: number;
 }
 
 export const getLocations: RouteHandler = (reply, _res, req, ctx) => {
@@ -30,8 +31,10 @@ export const getLocations: RouteHandler = (reply, _res, req, ctx) => {
       : reply.error(403, 'forbidden', 'this token may not read stock', format);
   }
   const declared = (ctx.engine.query('stock', 'locations', {}) as DeclaredLocation[] | undefined) ?? [];
-  // Named `location` as in location.upserted; a location's low-stock threshold is left out, as
-  // it is of the stock snapshots.
-  const locations = declared.map(({ id, kind, name, lat, lon }) => (name === undefined ? { location: id, kind, lat, lon } : { location: id, kind, name, lat, lon }));
+  // Named `location` as in location.upserted; `lowStock` is the threshold that applies there (its
+  // own, else the server's), so a page marks "low" where the low_stock alert would.
+  const locations = declared.map(({ id, kind, name, lat, lon, lowStock }) =>
+    name === undefined ? { location: id, kind, lat, lon, lowStock } : { location: id, kind, name, lat, lon, lowStock },
+  );
   reply.json(200, { locations }, format);
 };

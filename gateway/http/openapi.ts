@@ -115,7 +115,7 @@ export function openApiDocument(processors: readonly Processor[]): Schema {
       },
       '/v1/locations': {
         get: {
-          summary: 'Every declared location: kind, name and position (readable as stock is)',
+          summary: 'Every declared location: kind, name, position and low-stock threshold (readable as stock is)',
           responses: {
             '200': answer('By location id', {
               type: 'object',
@@ -130,8 +130,9 @@ export function openApiDocument(processors: readonly Processor[]): Schema {
                       name: { type: 'string' },
                       lat: { type: 'number', minimum: -90, maximum: 90 },
                       lon: { type: 'number', minimum: -180, maximum: 180 },
+                      lowStock: { type: 'integer', minimum: 0, description: 'available at or below this is low (the location\'s own threshold, else the server\'s)' },
                     },
-                    required: ['location', 'kind', 'lat', 'lon'],
+                    required: ['location', 'kind', 'lat', 'lon', 'lowStock'],
                   },
                 },
               },

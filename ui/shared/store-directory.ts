@@ -10,6 +10,8 @@ export interface Store {
   name?: string;
   lat: number;
   lon: number;
+  /** Available at or below this is "low" there (the store's own threshold, else the server's). */
+  lowStock?: number;
 }
 
 export interface Position {
@@ -64,6 +66,11 @@ export class StoreDirectory {
   /** The store's name, else its id. */
   nameOf(id: string): string {
     return this.stores.get(id)?.name ?? id;
+  }
+
+  /** The store's low-stock threshold, when the server listed it. */
+  lowStockOf(id: string): number | undefined {
+    return this.stores.get(id)?.lowStock;
   }
 
   /** Km from the shopper, when both places are known. */

@@ -51,7 +51,8 @@
 import { existsSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-const ENTRY = /^omni\.lock\.(\d{1,15})$/;
+/** Canonical numbers only: `omni.lock.07` would be read as 7 and then looked for as `omni.lock.7`. */
+const ENTRY = /^omni\.lock\.(0|[1-9]\d{0,14})$/;
 const OWNER = /^pid=([1-9]\d{0,9}) start=(\d+|\?) boot=([\w-]+|\?)(?: pidns=(pid:\[\d+\]|\?))? since=(\S+)$/;
 /** Rounds of "look, create, verify" before giving up; each lost round means another process won one. */
 const ATTEMPTS = 50;

@@ -102,6 +102,14 @@ describe('taking and releasing', () => {
     take(dir).release();
     expect(Object.keys(contents(dir))).toEqual(['omni.lock.2', 'omni.lock.tmp', 'secret']);
   });
+
+  it('is not misled by a name with a leading zero (omni.lock.07 is no entry)', () => {
+    const dir = dirs.make();
+    symlinkSync(`pid=${process.pid} start=1 boot=x since=x`, join(dir, 'omni.lock.07'));
+    const lock = take(dir);
+    expect(readlinkSync(join(dir, 'omni.lock.1'))).toMatch(new RegExp(`^pid=${process.pid} `));
+    lock.release();
+  });
 });
 
 describe('stale and live holders', () => {

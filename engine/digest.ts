@@ -1,5 +1,5 @@
 // The digest of an event, taken while it is built (validate.ts mixes in every value it copies,
-// with its field's position in the schema): a 53-bit hash with cyrb53's mixing. Built events
+// after its field's name as a hash): a 53-bit hash with cyrb53's mixing. Built events
 // hold their fields in the schema's order and maps sorted, so two sendings of the same event
 // hash alike whatever the order of their keys on the wire. One digest at a time: building is
 // synchronous.

@@ -17,7 +17,7 @@ import { TimerQueue } from './timers.ts';
 import { TimerScheduler } from './timer-scheduler.ts';
 import { TopicSeqs } from './topic-seqs.ts';
 import type { BatchStats, Clock, EngineOptions, EngineStats, EventResult, InputEvent, Output, Processor } from './types.ts';
-import { buildEvent, envelopeProblem, isEventError } from './event-builder.ts';
+import { buildEvent, envelopeProblem, isEventError, unknownType } from './event-builder.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Events applied per turn of the event loop (~5 ms of work) before yielding. */
@@ -160,9 +160,7 @@ export class Engine {
     }
     const type = (raw as InputEvent).type;
     const processor = this.byType.get(type);
-    const built = processor
-      ? buildEvent(processor, raw as Record<string, unknown>)
-      : { code: 'unknown_type' as const, message: `unknown event type '${type}'` };
+    const built = processor ? buildEvent(processor, raw as Record<string, unknown>) : unknownType(type);
     const id = (raw as InputEvent).id;
     if (isEventError(built)) {
       this.counts.count(processor ? type : 'unknown', built.code);

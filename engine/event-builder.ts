@@ -30,6 +30,11 @@ export function envelopeProblem(ev: unknown): { id: string | null; error: EventE
   return null;
 }
 
+/** The answer to an event whose type no processor owns. */
+export function unknownType(type: unknown): EventError {
+  return { code: 'unknown_type', message: `unknown event type '${String(type)}'` };
+}
+
 export function isEventError<T extends object>(v: T | EventError): v is EventError {
   return typeof (v as EventError).code === 'string' && (v as EventError).message !== undefined;
 }
@@ -61,7 +66,7 @@ export function buildEvent(owner: Processor, raw: Record<string, unknown>): Buil
     return invalid(`${type}: '${err.path}' ${err.problem}`, err.path);
   }
   const digest = endDigest();
-  return owner.validate(event) ?? { event, digest };
+  return owner.validate?.(event) ?? { event, digest };
 }
 
 /**
@@ -73,7 +78,7 @@ export function readEvent(ownerOf: (type: string) => Processor | undefined, raw:
   if (envelope) return envelope.error;
   const r = raw as Record<string, unknown>;
   const owner = ownerOf(r.type as string);
-  if (!owner?.schemas[r.type as string]) return { code: 'unknown_type', message: `unknown event type '${String(r.type)}'` };
+  if (!owner?.schemas[r.type as string]) return unknownType(r.type);
   const built = buildEvent(owner, r);
   return isEventError(built) ? built : built.event;
 }

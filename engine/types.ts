@@ -65,8 +65,11 @@ export interface Processor {
    * event from these alone, each value checked, and refuses any other field.
    */
   readonly schemas: Readonly<Record<string, EventSchema>>;
-  /** Checks across the fields of a freshly built event (say, exactly one of two). Pure: no state. */
-  validate(event: InputEvent): EventError | null;
+  /**
+   * Checks across the fields of a freshly built event (say, exactly one of two); absent when
+   * every field is checked alone by `schemas`. Pure: no state.
+   */
+  validate?(event: InputEvent): EventError | null;
   /** The key that orders this event (SKU, customer, queue); picks its partition. */
   partitionKey(event: InputEvent): string;
   apply(view: StateView, event: InputEvent, ctx: EventContext): Effects;

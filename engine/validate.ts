@@ -23,6 +23,12 @@ export type FieldRule =
   /** An object used as a map: every key passes `key`, every value `value`. */
   | { kind: 'map'; optional?: boolean; key: FieldRule; value: FieldRule; min: number; max: number };
 
+/**
+ * A language tag such as `en`, `de-AT`, `zh-Hans`, as service requests, agents and customer
+ * profiles carry it: it names a routing lane, so no `/` and never `*`.
+ */
+export const LANGUAGE_TAG: FieldRule = { kind: 'pattern', re: /^[A-Za-z0-9-]{1,35}$/, what: 'a language tag (letters, digits, -; at most 35)' };
+
 /** The fields of one event type, besides `id`, `type` and `ts`, in the order they are kept. */
 export type EventSchema = Record<string, FieldRule>;
 

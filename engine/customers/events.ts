@@ -1,8 +1,6 @@
 // The shape of every customer event, checked and copied before any state is read.
 
-import type { EventSchema, FieldRule } from '../validate.ts';
-import { LANGUAGE } from '../service/events.ts';
-import type { EventError, InputEvent } from '../types.ts';
+import { LANGUAGE_TAG, type EventSchema, type FieldRule } from '../validate.ts';
 import { MAX_LINK_IDS } from './identity/mod.ts';
 
 const id: FieldRule = { kind: 'id' };
@@ -26,7 +24,7 @@ export const CUSTOMER_EVENT_FIELDS: Record<string, EventSchema> = {
   'customer.profile': {
     customer: id,
     tier: { kind: 'enum', values: ['standard', 'vip'] },
-    language: { ...LANGUAGE, optional: true },
+    language: { ...LANGUAGE_TAG, optional: true },
   },
   'activity.viewed': activity,
   'activity.carted': activity,
@@ -34,7 +32,3 @@ export const CUSTOMER_EVENT_FIELDS: Record<string, EventSchema> = {
   'kiosk.identified': { kiosk: topicId, location, subject: id },
 };
 
-/** Every customer field is checked alone (CUSTOMER_EVENT_FIELDS): nothing across fields. */
-export function validateCustomerEvent(_ev: InputEvent): EventError | null {
-  return null;
-}

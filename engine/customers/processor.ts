@@ -5,7 +5,7 @@
 
 import type { Processor, StateView } from '../types.ts';
 import { StagedState } from '../staged-state.ts';
-import { CUSTOMER_EVENT_FIELDS, validateCustomerEvent } from './events.ts';
+import { CUSTOMER_EVENT_FIELDS } from './events.ts';
 import { FOLLOWED, followEvent, HANDLERS } from './handlers.ts';
 import { resolveCustomer } from './identity/mod.ts';
 import { listFor } from './kiosks.ts';
@@ -22,7 +22,6 @@ export function customerProcessor(options: CustomerOptions = {}): Processor {
     // `recs/<customer>` is its state topic; `kiosk/<kiosk>` carries messages only (an event topic).
     topicPrefixes: ['recs/'],
     schemas: CUSTOMER_EVENT_FIELDS,
-    validate: validateCustomerEvent,
     partitionKey: () => CUSTOMER_PARTITION,
     follows: FOLLOWED,
 

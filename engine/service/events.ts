@@ -1,8 +1,7 @@
 // The shape of every service event (plus the gateway's presence events `agent.connected` /
 // `agent.disconnected`), checked and copied before any state is read.
 
-import type { EventSchema, FieldRule } from '../validate.ts';
-import type { EventError, InputEvent } from '../types.ts';
+import { LANGUAGE_TAG, type EventSchema, type FieldRule } from '../validate.ts';
 import { CHANNELS } from './types.ts';
 
 const topicId: FieldRule = { kind: 'id', noAt: true };
@@ -13,9 +12,7 @@ export const MAX_LANGUAGES = 10;
 export const MAX_CAPACITY = 1000;
 export const MAX_TEXT = 4000;
 
-/** A language tag such as `en`, `de-AT`, `zh-Hans`: it names a lane, so no `/` and never `*`. */
-export const LANGUAGE: FieldRule = { kind: 'pattern', re: /^[A-Za-z0-9-]{1,35}$/, what: 'a language tag (letters, digits, -; at most 35)' };
-const language: FieldRule = { ...LANGUAGE, optional: true };
+const language: FieldRule = { ...LANGUAGE_TAG, optional: true };
 
 const capacityFields: EventSchema = Object.fromEntries(
   CHANNELS.map((c): [string, FieldRule] => [c, { kind: 'int', min: 0, max: MAX_CAPACITY, optional: true }]),
@@ -26,7 +23,7 @@ export const SERVICE_EVENT_FIELDS: Record<string, EventSchema> = {
     agent: topicId,
     skills: { kind: 'map', key: topicId, value: { kind: 'int', min: 1, max: 10 }, min: 1, max: MAX_SKILLS },
     capacity: { kind: 'object', fields: capacityFields },
-    languages: { kind: 'array', of: LANGUAGE, min: 0, max: MAX_LANGUAGES, optional: true },
+    languages: { kind: 'array', of: LANGUAGE_TAG, min: 0, max: MAX_LANGUAGES, optional: true },
   },
   'agent.status': { agent: topicId, status: { kind: 'enum', values: ['available', 'away'] } },
   'agent.offline': { agent: topicId },
@@ -46,7 +43,3 @@ export const SERVICE_EVENT_FIELDS: Record<string, EventSchema> = {
   'service.completed': { request: topicId },
 };
 
-/** Every service field is checked alone (SERVICE_EVENT_FIELDS): nothing across fields. */
-export function validateServiceEvent(_ev: InputEvent): EventError | null {
-  return null;
-}

@@ -6,7 +6,7 @@ import { rejection } from '../errors.ts';
 import { StagedState } from '../staged-state.ts';
 import type { Processor, StateView } from '../types.ts';
 import { ServiceChange, ServiceRejection, type ResolvedOptions } from './change.ts';
-import { SERVICE_EVENT_FIELDS, validateServiceEvent } from './events.ts';
+import { SERVICE_EVENT_FIELDS } from './events.ts';
 import { done, HANDLERS, onTimer } from './handlers.ts';
 import { requestLane } from './indexes.ts';
 import { entries, minAuxOf, rankOf } from './ranked-list.ts';
@@ -36,7 +36,6 @@ export function serviceProcessor(options: ServiceOptions = {}): Processor {
     // and parties, read by the gateway's permission lookup and GET /v1/requests/:request.
     topicPrefixes: ['queue/', 'request/'],
     schemas: SERVICE_EVENT_FIELDS,
-    validate: validateServiceEvent,
     partitionKey: () => SERVICE_PARTITION,
     // Two customers merged (customer domain): one customer's open and past requests from now on.
     follows: ['identity.linked'],

@@ -37,12 +37,6 @@ export function endedMessage(topic: string, reason: EndReason): OutMessage {
   return new OutMessage({ op: 'ended', topic, reason });
 }
 
-/**
- * The hub calls `ended` right after the `mayKeep` that said no, for the same connection and
- * topic; the reason read from that status message waits here in between.
- */
-const endings = new WeakMap<WsConnection, EndReason>();
-
 export const requestGuard: SubscriptionGuard<WsConnection> = {
   covers: (topic) => topic.startsWith(PREFIX),
 
@@ -50,14 +44,12 @@ export const requestGuard: SubscriptionGuard<WsConnection> = {
     if (conn.principal.role !== 'agent' || !isStatus(data)) return true;
     const parties = partiesAfter(data);
     // The same rule as at `sub` time (auth/roles.ts), fed with the parties the message names.
-    const keep = mayRead(conn.principal, topic, { publicStock: false, lookupRequest: () => parties, transport: 'ws' });
-    if (!keep) endings.set(conn, data.status === 'completed' ? 'completed' : 'unassigned');
-    return keep;
+    return mayRead(conn.principal, topic, { publicStock: false, lookupRequest: () => parties, transport: 'ws' });
   },
 
-  ended(conn, topic) {
-    const reason = endings.get(conn) ?? 'unassigned';
-    endings.delete(conn);
+  // `data` is the status message mayKeep refused.
+  ended(conn, topic, data) {
+    const reason: EndReason = isStatus(data) && data.status === 'completed' ? 'completed' : 'unassigned';
     conn.topics.delete(topic);
     conn.push(endedMessage(topic, reason));
   },

@@ -39,8 +39,8 @@ export interface SubscriptionGuard<S extends Subscriber> {
   covers(topic: string): boolean;
   /** False ends the subscriber's subscription to `topic`, after `data`. */
   mayKeep(subscriber: S, topic: string, data: unknown): boolean;
-  /** Told once the hub has ended a subscription, so the subscriber can tell its client. */
-  ended(subscriber: S, topic: string): void;
+  /** Told once the hub has ended a subscription, after the `data` mayKeep refused, so the subscriber can tell its client why. */
+  ended(subscriber: S, topic: string, data: unknown): void;
 }
 
 interface TopicEntry<S> {
@@ -221,7 +221,7 @@ export class TopicHub<S extends Subscriber = Subscriber> {
         if (guard !== undefined && !guard.mayKeep(subscriber, output.topic, output.data)) {
           entry.subscribers.delete(subscriber);
           this.#left(subscriber, output.topic, entry);
-          guard.ended(subscriber, output.topic);
+          guard.ended(subscriber, output.topic, output.data);
         }
       }
     }

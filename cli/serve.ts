@@ -182,8 +182,9 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
     dataDir.release();
     throw error;
   }
-  // Built from the sources at every start (~100 ms), so the pages always match this server. A
-  // page that fails to build must not keep the engine from serving: the rest runs without /ui/.
+  // Read as bin/build.mjs bundled them when running from dist/, else bundled from the sources in
+  // memory, so the pages always match this server. A page that fails to build must not keep the
+  // engine from serving: the rest runs without /ui/.
   const pages = await buildPages().catch((error: Error) => {
     io.err(`omni: the pages under /ui/ could not be built and are not served: ${error.message}`);
     return undefined;

@@ -94,16 +94,22 @@ describe('the JavaScript build', () => {
   });
 
   it('is what `npm start -- <flags>` runs, the flags reaching omni serve', async () => {
+    // A mark only the bundle written by the build carries: esbuild run at start would not have it.
+    const prebuilt = join(copy, 'dist', 'ui', 'pages', 'desk.js');
+    appendFileSync(prebuilt, '\n// bundled by the build\n');
     const npm = process.env.npm_execpath ?? join(process.execPath, '..', 'npm');
     const server = startInCopy([process.execPath, npm, 'start', '--', '--port', '0', '--data', dirs.make(), '--secret', SECRET], {});
     const url = await listeningUrl(server);
     expect(server.stderr()).toContain(MARKER);
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(200);
-    // The pages under /ui/ are bundled from dist/ui/*.js as the built server starts.
+    // The pages under /ui/ are the scripts the build bundled into dist/ui/pages/.
     const page = await fetch(`${url}/ui/desk.js`);
     expect(page.status).toBe(200);
-    expect((await page.text()).length).toBeGreaterThan(10_000);
+    const script = await page.text();
+    expect(script.length).toBeGreaterThan(10_000);
+    expect(script).toBe(readFileSync(prebuilt, 'utf8'));
+    expect(script).toContain('// bundled by the build');
     await stopGroup(server);
   });
 

@@ -1,9 +1,11 @@
 // The pages for people (storefront, kiosk, desk, ops), built for the gateway to serve under /ui/.
-// `omni serve` calls buildPages() at every start: esbuild bundles each page with the client SDK
-// in memory (~100 ms), so a running server never serves pages older than its own sources and
-// `npm ci && npm start` needs no extra step. The gateway gets the result as plain bytes
-// (GatewayOptions.pages) and never imports this folder.
+// `omni serve` calls buildPages() at every start. Run from dist/, it reads the scripts
+// bin/build.mjs bundled into dist/ui/pages/ (dist/ only runs when built from the current
+// sources, so they match); run from the sources, esbuild bundles each page with the client SDK
+// in memory (~150 ms), so a running server never serves pages older than its own sources. The
+// gateway gets the result as plain bytes (GatewayOptions.pages) and never imports this folder.
 
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { PAGE_CSS } from './shared/style.ts';
@@ -47,14 +49,18 @@ function shell(name: PageName): string {
 `;
 }
 
+/** Run from dist/ (compiled .js) or from the TypeScript sources through tsx. */
+const EXT = new URL(import.meta.url).pathname.endsWith('.js') ? '.js' : '.ts';
+/** Where bin/build.mjs writes the bundled scripts: beside the compiled dist/ui/mod.js. */
+const PREBUILT = new URL('./pages/', import.meta.url);
+
 /**
- * Every asset under /ui/: one HTML shell and one bundled script per page, and the shared CSS.
- * The entries are this module's siblings with its own extension, so it bundles the TypeScript
- * sources when run through tsx and the compiled dist/ui/*.js when run from dist/.
+ * Each page's script bundled with the client SDK. The entries are this module's siblings with its
+ * own extension, so it bundles the TypeScript sources when run through tsx and the compiled
+ * dist/ui/*.js when run from dist/.
  */
-export async function buildPages(): Promise<Map<string, PageAsset>> {
-  const ext = new URL(import.meta.url).pathname.endsWith('.js') ? '.js' : '.ts';
-  const entries = Object.fromEntries(PAGE_NAMES.map((name) => [name, new URL(`./${name}${ext}`, import.meta.url).pathname]));
+async function bundleScripts(): Promise<Map<PageName, Uint8Array>> {
+  const entries = Object.fromEntries(PAGE_NAMES.map((name) => [name, new URL(`./${name}${EXT}`, import.meta.url).pathname]));
   const result = await build({
     entryPoints: entries,
     bundle: true,
@@ -67,11 +73,37 @@ export async function buildPages(): Promise<Map<string, PageAsset>> {
     logLevel: 'silent',
     legalComments: 'none',
   });
+  const scripts = new Map<PageName, Uint8Array>();
+  for (const file of result.outputFiles) {
+    scripts.set(file.path.slice(file.path.lastIndexOf('/') + 1, -'.js'.length) as PageName, file.contents);
+  }
+  return scripts;
+}
+
+/** The scripts bin/build.mjs bundled, when run from a dist/ that has them all. */
+function prebuiltScripts(): Map<PageName, Uint8Array> | undefined {
+  if (EXT !== '.js') return undefined;
+  try {
+    return new Map(PAGE_NAMES.map((name) => [name, readFileSync(new URL(`${name}.js`, PREBUILT))]));
+  } catch {
+    return undefined;
+  }
+}
+
+/** For bin/build.mjs, run on the freshly compiled dist/: bundles the scripts once, into dist/ui/pages/. */
+export async function writePrebuiltPages(): Promise<void> {
+  const scripts = await bundleScripts();
+  mkdirSync(PREBUILT, { recursive: true });
+  for (const [name, body] of scripts) writeFileSync(new URL(`${name}.js`, PREBUILT), body);
+}
+
+/** Every asset under /ui/: one HTML shell and one bundled script per page, and the shared CSS. */
+export async function buildPages(): Promise<Map<string, PageAsset>> {
+  const scripts = prebuiltScripts() ?? (await bundleScripts());
   const assets = new Map<string, PageAsset>();
   const js = 'text/javascript; charset=utf-8';
-  for (const file of result.outputFiles) {
-    const name = file.path.slice(file.path.lastIndexOf('/') + 1);
-    assets.set(`/ui/${name}`, { contentType: js, body: Buffer.from(file.contents) });
+  for (const [name, body] of scripts) {
+    assets.set(`/ui/${name}.js`, { contentType: js, body: Buffer.from(body) });
   }
   for (const name of PAGE_NAMES) {
     assets.set(pagePath(name), { contentType: 'text/html; charset=utf-8', body: Buffer.from(shell(name)) });

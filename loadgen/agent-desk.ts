@@ -14,7 +14,7 @@ import { decodeServerFrame, frameSender } from './omni-frames.ts';
 import { epochMs } from './latency.ts';
 import { subscriberUrl } from './omni-subscriber.ts';
 import { chatText, sentAtOf, type CustomerHandlers } from './chat-customers.ts';
-import type { Format } from './options.ts';
+import type { Format } from './types.ts';
 import { openWire, type WireSocket } from './ws-wire.ts';
 
 export interface DeskTally {

@@ -16,7 +16,6 @@ import { ChatCustomers } from './chat-customers.ts';
 import { LatencyRecorder } from './latency.ts';
 import { MAX_DESKS, type Format } from './types.ts';
 
-export { MAX_DESKS };
 const READY_TIMEOUT_MS = 20_000;
 const ERROR_SAMPLES = 5;
 

@@ -4,7 +4,7 @@
 import { Agent, request } from 'node:http';
 import { pack, unpack } from 'msgpackr';
 import type { InputEvent } from '../engine/mod.ts';
-import type { Format } from './options.ts';
+import type { Format } from './types.ts';
 
 export interface EventResultLike {
   ok: boolean;

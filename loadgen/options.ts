@@ -7,8 +7,6 @@ import { SECRET_FILE, signToken, type Role } from '../gateway/mod.ts';
 import { DEFAULT_DESKS } from './scenario.ts';
 import { MAX_DESKS, type Format } from './types.ts';
 
-export type { Format };
-
 export const DEFAULT_THINK_MS = 200;
 export const DEFAULT_HANDLE_MS = 1500;
 export const DEFAULT_CHAT_MESSAGES = 2;

@@ -3,9 +3,9 @@
 // never reads, so the run can say they were ignored — and only those.
 
 import { UsageError } from '../flags/mod.ts';
-import { MAX_DESKS } from './desk-group.ts';
 import { DEFAULT_HANDLE_MS, DEFAULT_THINK_MS, DEFAULT_CHAT_MESSAGES, type LoadgenOptions } from './options.ts';
 import { DESK_FLAGS, type EventSource } from './scenarios/source.ts';
+import { MAX_DESKS } from './types.ts';
 
 type Checked = Pick<LoadgenOptions, 'rate' | 'durationS' | 'thinkMs' | 'handleMs' | 'desks' | 'given' | 'subscribers' | 'chatMessages'>;
 

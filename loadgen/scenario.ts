@@ -12,11 +12,12 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../flags/mod.ts';
 import { StockWorkload, prng } from './stock-workload.ts';
 import { OmnichannelScenario } from './scenarios/omnichannel.ts';
-import { omnichannelDefaults, parseOmnichannel, type OmnichannelConfig } from './scenarios/omnichannel-config.ts';
+import { omnichannelDefaults, parseOmnichannel } from './scenarios/omnichannel-config.ts';
 import { DESK_FLAGS, type EventSource } from './scenarios/source.ts';
 import { namespaced } from './namespace.ts';
 import { ServiceScenario } from './scenarios/service.ts';
 import { MixScenario, parseScenario, stockSetup, type ScenarioFile } from './scenarios/stock-mix.ts';
+import type { OmnichannelConfig } from './scenarios/types.ts';
 import { shopperPlans } from './scenarios/watchers.ts';
 
 export type { DeskPlan, EventSource, SubscriberPlan, Watcher } from './scenarios/source.ts';

@@ -6,7 +6,7 @@
 
 import { LatencyRecorder } from './latency.ts';
 import { openOmniSubscriber, type OmniSubscriber, type SubscriberTally } from './omni-subscriber.ts';
-import type { Format } from './options.ts';
+import type { Format } from './types.ts';
 import { openSocketIoSubscriber } from './socketio-subscriber.ts';
 
 /** What the subscribers speak: omnistream's /v1/ws protocol, or Socket.IO (the fan-out bench's peer). */

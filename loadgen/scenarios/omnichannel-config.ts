@@ -7,9 +7,6 @@ import { UsageError } from '../../flags/mod.ts';
 import { PLANNED_ROLES, ROLES, ROLE_NAMES } from './roles.ts';
 import type { OmnichannelConfig } from './types.ts';
 
-// Declared in types.ts: world.ts needs it too, and this file imports roles.ts, which imports world.ts.
-export type { OmnichannelConfig };
-
 /** Browsing outnumbers every other actor of a shop: half the events are customers' activity. */
 export const DEFAULT_MIX: Readonly<Record<string, number>> = { checkout: 2, cart: 3, counter: 4, warehouse: 1, customer: 10 };
 

@@ -10,7 +10,7 @@ import { chunked, prng } from '../stock-workload.ts';
 import type { InputEvent } from '../../engine/mod.ts';
 import { Catalogue } from './catalogue.ts';
 import { Geography } from './geography.ts';
-import type { OmnichannelConfig } from './omnichannel-config.ts';
+import type { OmnichannelConfig } from './types.ts';
 import { ROLES } from './roles.ts';
 import { Shoppers } from './shoppers.ts';
 import { DESK_FLAGS, SETUP_BODY, type EventSource, type SubscriberPlan } from './source.ts';

@@ -4,10 +4,9 @@
 // `npm start` uses.
 
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { signToken } from '../../gateway/mod.ts';
 import type { SubscriberProtocol } from '../../loadgen/mod.ts';
-import { NODE_FLAGS, freshDir, removeDir, spawnServer, startServer, type ServerProcess } from '../shared/server-process.ts';
+import { NODE_FLAGS, freshDir, removeDir, scriptArgs, spawnServer, startServer, type ServerProcess } from '../shared/server-process.ts';
 
 export const TARGETS = ['omni', 'ws', 'socketio'] as const;
 export type TargetName = (typeof TARGETS)[number];
@@ -27,12 +26,9 @@ export interface RunningTarget {
   stop(): Promise<void>;
 }
 
-// From the sources the peers are TypeScript run through tsx; from the build (dist/), JavaScript.
-const FROM_SOURCES = import.meta.url.endsWith('.ts');
-const PEER_LOADER = FROM_SOURCES ? ['--import', 'tsx'] : [];
-const PEER_SCRIPTS: Record<Exclude<TargetName, 'omni'>, string> = {
-  ws: fileURLToPath(new URL(`./peers/ws-server.${FROM_SOURCES ? 'ts' : 'js'}`, import.meta.url)),
-  socketio: fileURLToPath(new URL(`./peers/socketio-server.${FROM_SOURCES ? 'ts' : 'js'}`, import.meta.url)),
+const PEER_SCRIPTS: Record<Exclude<TargetName, 'omni'>, string[]> = {
+  ws: scriptArgs('./peers/ws-server', import.meta.url),
+  socketio: scriptArgs('./peers/socketio-server', import.meta.url),
 };
 
 export async function startTarget(name: TargetName, durability: Durability): Promise<RunningTarget> {
@@ -43,7 +39,7 @@ export async function startTarget(name: TargetName, durability: Durability): Pro
     const token = signToken({ sub: 'bench', role: 'ingest', exp: Math.floor(Date.now() / 1000) + 24 * 3600 }, secret);
     return running(name, server, token, 'omni', `${durability} (LMDB; acknowledged once ${durability === 'fsync' ? 'flushed to disk' : durability === 'commit' ? 'committed' : 'applied'})`, () => removeDir(dir));
   }
-  const server = spawnServer(`${name} peer`, [...NODE_FLAGS, ...PEER_LOADER, PEER_SCRIPTS[name], '--host', '127.0.0.1', '--port', '0']);
+  const server = spawnServer(`${name} peer`, [...NODE_FLAGS, ...PEER_SCRIPTS[name], '--host', '127.0.0.1', '--port', '0']);
   return running(name, server, '', name === 'socketio' ? 'socketio' : 'omni', 'none (in memory; acknowledged once applied)', () => undefined);
 }
 

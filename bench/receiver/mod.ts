@@ -8,10 +8,10 @@
 // client was measured this way against `ws` before it was replaced (docs/benchmarks.md).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { pack } from 'msgpackr';
 import type { BenchDef } from '../shared/bench-def.ts';
 import { describeFlags, readFlags, UsageError, type FlagSpec } from '../shared/flags.ts';
+import { scriptArgs } from '../shared/server-process.ts';
 
 export const RECEIVER_FLAGS: FlagSpec[] = [
   { name: 'connections', kind: 'value', valueName: 'N', help: 'connections per receiver (default 500: one loadgen subscriber thread at 1,000 subscribers)' },
@@ -103,9 +103,6 @@ function updateFrame(format: Format): Buffer {
   return Buffer.concat([head, payload]);
 }
 
-const FROM_SOURCES = import.meta.url.endsWith('.ts');
-const LOADER = FROM_SOURCES ? ['--import', 'tsx'] : [];
-const script = (name: string) => fileURLToPath(new URL(`./${name}.${FROM_SOURCES ? 'ts' : 'js'}`, import.meta.url));
 
 interface Child {
   process: ChildProcess;
@@ -113,15 +110,16 @@ interface Child {
   next(pattern: RegExp): Promise<string>;
 }
 
-function child(argv: string[]): Child {
-  const proc = spawn(process.execPath, [...LOADER, ...argv], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** The script `name` beside this one, in a child process. */
+function child(name: string, args: string[]): Child {
+  const proc = spawn(process.execPath, [...scriptArgs(`./${name}`, import.meta.url), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   const waiters: Array<() => void> = [];
   proc.stdout!.on('data', (chunk: Buffer) => {
     out += chunk.toString();
     for (const wake of waiters.splice(0)) wake();
   });
-  const exited = new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`${argv[0]} exited (${code})`))));
+  const exited = new Promise<never>((_, reject) => proc.once('exit', (code) => reject(new Error(`${name} exited (${code})`))));
   exited.catch(() => {});
   const next = (pattern: RegExp) =>
     Promise.race([
@@ -151,12 +149,12 @@ interface Lane {
 async function runTogether(o: ReceiverOptions, format: Format, lanes: Lane[]): Promise<ReceiverResult[]> {
   const frame = updateFrame(format);
   const n = lanes.length;
-  const sender = child([script('sender'), '--connections', String(o.connections * n), '--rate', String(o.rate * n), '--frame', frame.toString('hex')]);
+  const sender = child('sender', ['--connections', String(o.connections * n), '--rate', String(o.rate * n), '--frame', frame.toString('hex')]);
   const receivers: Child[] = [];
   try {
     const port = Number(/\d+$/.exec(await sender.next(/sender listening on \d+/))![0]);
     for (const { receiver, read } of lanes) {
-      receivers.push(child([script('receiver-child'), '--receiver', receiver, '--url', `ws://127.0.0.1:${port}/v1/ws`, '--connections', String(o.connections), '--read', read]));
+      receivers.push(child('receiver-child', ['--receiver', receiver, '--url', `ws://127.0.0.1:${port}/v1/ws`, '--connections', String(o.connections), '--read', read]));
     }
     await Promise.all(receivers.map((r) => r.next(/^open$/m)));
     await sleep(o.warmup * 1000);

@@ -9,13 +9,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MapState, RecommenderOptions } from '../../engine/mod.ts';
+import { SAMPLE_DIR } from './engine-level.ts';
 import { evaluate, evaluatePopularity, readSessions, recordStats, timeSplit, type Session } from './eval.ts';
 
 const args = process.argv.slice(2);
 const scale = args.includes('--scale');
 const at = args.indexOf('--options');
 const options = at >= 0 ? (JSON.parse(args[at + 1]) as RecommenderOptions) : undefined;
-const dir = args.find((a, i) => !a.startsWith('--') && i !== at + 1) ?? join(import.meta.dirname, '../../test/fixtures/yoochoose');
+const dir = args.find((a, i) => !a.startsWith('--') && i !== at + 1) ?? SAMPLE_DIR;
 const tsv = (name: string) => (existsSync(join(dir, `${name}.tsv`)) ? join(dir, `${name}.tsv`) : join(dir, `${name}.tsv.gz`));
 console.log(`data: ${tsv('train_tr')} → ${tsv('train_valid')}`);
 const trainTr = readSessions(tsv('train_tr'));

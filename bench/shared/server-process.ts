@@ -15,6 +15,15 @@ export const OMNI_BIN = join(REPO_ROOT, 'bin', 'omni.mjs');
 /** The flags `npm start` gives node. */
 export const NODE_FLAGS = ['--max-semi-space-size=64'];
 
+/**
+ * The node arguments that run a bench script at `path` (without extension) beside `base` (its
+ * caller's import.meta.url) in a child: from the sources its .ts through tsx, from the build
+ * (dist/) its compiled .js.
+ */
+export function scriptArgs(path: string, base: string): string[] {
+  return base.endsWith('.ts') ? ['--import', 'tsx', fileURLToPath(new URL(`${path}.ts`, base))] : [fileURLToPath(new URL(`${path}.js`, base))];
+}
+
 const children = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
 let hooked = false;

@@ -6,7 +6,7 @@
 const W = 1000;
 const H = 340;
 const PAD = { l: 70, r: 40, t: 14, b: 44 };
-export const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e'];
 
 export interface Series {
   name: string;
@@ -29,7 +29,7 @@ export interface ChartSpec {
 export const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** A round step (1, 2, 2.5 or 5 × 10^k) that cuts `span` into at most `most` pieces. */
-export function niceStep(span: number, most: number): number {
+function niceStep(span: number, most: number): number {
   if (!(span > 0)) return 1;
   const raw = span / most;
   const pow = 10 ** Math.floor(Math.log10(raw));
@@ -38,7 +38,7 @@ export function niceStep(span: number, most: number): number {
 }
 
 /** Round ticks from 0 (or below `min`) up to at least `max`. */
-export function linearTicks(min: number, max: number, most = 6): number[] {
+function linearTicks(min: number, max: number, most = 6): number[] {
   const step = niceStep(max - Math.min(0, min), most);
   const start = Math.floor(Math.min(0, min) / step) * step;
   const ticks: number[] = [];
@@ -48,7 +48,7 @@ export function linearTicks(min: number, max: number, most = 6): number[] {
 }
 
 /** 1, 2, 5 per decade over [lo, hi] (only powers of ten when that would be more than `most`). */
-export function logTicks(lo: number, hi: number, most = 10): number[] {
+function logTicks(lo: number, hi: number, most = 10): number[] {
   const from = Math.floor(Math.log10(lo));
   const to = Math.max(from + 1, Math.ceil(Math.log10(hi)));
   const multipliers = (to - from) * 3 + 1 <= most ? [1, 2, 5] : [1];
@@ -58,7 +58,7 @@ export function logTicks(lo: number, hi: number, most = 10): number[] {
 }
 
 /** A tick label: thousands separated, decimals only as far as the value needs. */
-export function tickLabel(v: number): string {
+function tickLabel(v: number): string {
   if (v === 0) return '0';
   const digits = Math.max(0, Math.min(3, -Math.floor(Math.log10(Math.abs(v)) + 1e-9)));
   return v.toLocaleString('en-US', { minimumFractionDigits: 0, maximumFractionDigits: digits + 1 });

@@ -29,7 +29,7 @@ export interface WireSocket {
 }
 
 /** Largest message accepted: a hostile length must not make us allocate gigabytes. */
-export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** After our close frame, how long the server has to answer before the socket is dropped. */
 const CLOSE_WAIT_MS = 2000;
 const CLOSE_PROTOCOL_ERROR = 1002;

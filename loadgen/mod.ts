@@ -15,8 +15,7 @@ export type { LoadgenReport } from './report.ts';
 
 // The workload pieces the benchmarks share with the loadgen: seeded PRNG, Zipf sampler, SKU and
 // location names, the stock workload, latency histograms.
-export { MIX, SEED_QTY, StockWorkload, ZipfSampler, chunked, countErrors, locationEvents, locationName, prng, reservationsIn, seedEvents, skuName } from './stock-workload.ts';
-export type { Distribution, WorkloadOptions } from './stock-workload.ts';
+export { StockWorkload, ZipfSampler, chunked, countErrors, locationEvents, locationName, prng, reservationsIn, seedEvents, skuName, type Distribution } from './stock-workload.ts';
 export { latencyHistogram, summariseLatency, type Histogram, type LatencySummary } from './histogram.ts';
 export { LatencyRecorder, epochMs, type LatencyMs } from './latency.ts';
 export type { Format } from './types.ts';
@@ -33,7 +32,7 @@ export { SubscriberPool, defaultWorkers, type PoolSample } from './subscriber-po
 export type { SubscriberProtocol } from './subscriber-group.ts';
 export { openOmniSubscriber, type OmniSubscriber, type SubscriberSpec } from './omni-subscriber.ts';
 export type { SubscriberTally } from './types.ts';
-export { openWire, type WireHandlers, type WireSocket } from './ws-wire.ts';
+export { openWire, type WireSocket } from './ws-wire.ts';
 
 export async function main(argv: string[]): Promise<number> {
   const options = readOptions(argv);

@@ -1,5 +1,5 @@
 // `omni bench ui`: what a person waits for on the pages under /ui/. Against a real `omni serve`
-// child process (which builds the pages as it starts) and headless Debian Chromium
+// child process (serving the pages ui/mod.ts builds) and headless Debian Chromium
 // (/usr/bin/chromium, CHROMIUM=… for another; playwright-core, a devDependency):
 //   - each page's first contentful paint from loopback, median of --loads fresh loads;
 //   - each page's JavaScript, raw and gzipped (the gateway serves it uncompressed; behind a
@@ -9,14 +9,13 @@
 //     --changes changes one after another. Measured in the page on one clock, so no clock of
 //     another process enters the figure.
 
-import { gzipSync } from 'node:zlib';
 import { signToken } from '../../gateway/mod.ts';
+import { PAGE_NAMES, scriptSizes, type PageAsset, type PageName } from '../../ui/mod.ts';
 import { defineBench } from '../shared/bench-def.ts';
 import { describeFlags, readFlags, type FlagSpec } from '../shared/flags.ts';
 import { fmtMs, median } from '../shared/report.ts';
 import { freshDir, startServer } from '../shared/server-process.ts';
 
-const PAGES = ['storefront', 'kiosk', 'desk', 'ops'] as const;
 const SECRET = 'bench-ui-secret';
 
 const UI_FLAGS: FlagSpec[] = [
@@ -51,21 +50,24 @@ async function runUiBench(o: UiOptions): Promise<UiResult> {
         { id: 'stock', type: 'stock.received', sku: 'BENCH', location: 'berlin-1', qty: 5 },
       ]),
     });
-    const urls: Record<(typeof PAGES)[number], string> = {
+    const urls: Record<PageName, string> = {
       storefront: `${base}/ui/storefront?sku=BENCH#token=${token('customer', 'c1')}`,
       kiosk: `${base}/ui/kiosk?kiosk=k1#token=${token('kiosk', 'k1', 'berlin-1')}`,
       desk: `${base}/ui/desk#token=${token('agent', 'a1')}`,
       ops: `${base}/ui/ops#token=${token('supervisor', 's1')}`,
     };
 
-    const scriptBytes: UiResult['scriptBytes'] = {};
+    const served = new Map<string, PageAsset>();
+    for (const page of PAGE_NAMES) {
+      const response = await fetch(`${base}/ui/${page}.js`);
+      served.set(`/ui/${page}.js`, { contentType: response.headers.get('content-type') ?? '', body: Buffer.from(await response.arrayBuffer()) });
+    }
+    const scriptBytes: UiResult['scriptBytes'] = scriptSizes(served);
     const firstPaintMs: UiResult['firstPaintMs'] = {};
     console.log(`first contentful paint, median of ${o.loads} loads (each in a fresh browser context), and script size`);
     console.log('page         first paint   script      gzipped');
     const ms = (v: number) => `${fmtMs(v)} ms`;
-    for (const page of PAGES) {
-      const body = Buffer.from(await (await fetch(`${base}/ui/${page}.js`)).arrayBuffer());
-      scriptBytes[page] = { bytes: body.length, gzipBytes: gzipSync(body, { level: 9 }).length };
+    for (const page of PAGE_NAMES) {
       const paints: number[] = [];
       for (let i = 0; i < o.loads; i++) {
         const context = await browser.newContext();

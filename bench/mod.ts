@@ -51,13 +51,14 @@ const SUITE: Array<[name: string, argv: string[]]> = [
 
 const SUITE_FLAGS: FlagSpec[] = [{ name: 'only', kind: 'value', valueName: 'LIST', help: `comma-separated subset of ${SUITE.map(([n]) => n).join(',')}` }];
 
-const USAGE = `Usage: omni bench [engine|http|restart|startup|micro|fanout|idle-conns|reservations|loadgen|routing|recs|ui] [flags]
+const USAGE = `Usage: omni bench [${Object.keys(BENCHES).join('|')}] [flags]
 
   engine        the engine alone: max events/s, then submit→durable latency (per durability)
   http          POST /v1/events throughput and latency against an "omni serve" child process
   restart       time from spawn to ready with 1,000,000 rows, and with an empty data dir
   startup       npm start → listening, from the JavaScript build and from the sources through tsx
   micro         micro-benchmarks of the hot paths
+  receiver      CPU per received WebSocket message: the loadgen's receiver vs the ws package, update scan vs full decode
   fanout        push fan-out: omnistream vs a ws server vs a Socket.IO server, same subscribers and load
   idle-conns    server memory per idle WebSocket connection
   reservations  reserve/commit/release: omnistream vs PostgreSQL vs Redis, real servers, stated durability

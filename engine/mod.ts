@@ -8,6 +8,8 @@ export { defaultProcessors, wiredServiceProcessor } from './processors.ts';
 export { PureRunner } from './pure-runner.ts';
 // State in a Map, for running a domain's functions without a store (bench/recs/, tests).
 export { MapState } from './staged-state.ts';
+// The per-write storable check, for the micro-benchmarks' cost of it (bench/micro/).
+export { unstorable } from './storable.ts';
 export type { DomainOptions } from './processors.ts';
 export { customerProcessor, explain, isIdKind, recommend, recordActivity, resolveCustomer } from './customers/mod.ts';
 export type { CustomerOptions, IdentityOptions, Recommendations, RecommenderOptions } from './customers/mod.ts';

@@ -4,9 +4,9 @@
 
 import { pack, unpack } from 'msgpackr';
 import { Bench, type Task } from 'tinybench';
-import { defaultProcessors, envelopeProblem, isEventError, openEngine, readEvent, stockProcessor, type Engine, type InputEvent, type Output, type Processor, type StateView } from '../../engine/mod.ts';
+import { defaultProcessors, envelopeProblem, isEventError, openEngine, readEvent, stockProcessor, unstorable, type Engine, type InputEvent, type Output, type Processor, type StateView } from '../../engine/mod.ts';
 // Not re-exported by engine/mod.ts (the engine calls it inside submit); measured on its own here.
-import { DEFAULT_WS_LIMITS, TopicHub, signToken, updateMessage, verifyToken, type OutMessage, type PushEngine, type Subscriber } from '../../gateway/mod.ts';
+import { DEFAULT_WS_LIMITS, TopicHub, decodeWire, signToken, updateMessage, verifyToken, type OutMessage, type PushEngine, type Subscriber } from '../../gateway/mod.ts';
 import { describeFlags, readFlags, type FlagSpec } from '../shared/flags.ts';
 import { fmtInt, printTable } from '../shared/report.ts';
 import { freshDir, removeDir } from '../shared/server-process.ts';
@@ -173,6 +173,10 @@ export async function runMicroBench(o: MicroBenchOptions, runNo = 0): Promise<Mi
   const nextReserve = cycle(byType.get('stock.reserve')!);
   const nextTransfer = cycle(byType.get('stock.transfer')!);
   const nextMix = cycle(mix);
+  const body = mix.slice(0, 500);
+  const bodyPacked = pack(body);
+  const bodyJson = Buffer.from(JSON.stringify(body));
+  const skuRecord = view.get(`stock/sku/${skuName(0)}`);
 
   const topic = `stock/${skuName(0)}`;
   const update = { op: 'update', topic, seq: 123_456, data: processor.render(view, topic), ts: Date.now() };
@@ -191,6 +195,13 @@ export async function runMicroBench(o: MicroBenchOptions, runNo = 0): Promise<Mi
     });
   add('validate: envelope', () => (envelopeProblem(nextMix()) === null ? 1 : 0));
   add('validate: stock fields (fresh event and digest)', () => (isEventError(readEvent(() => processor, nextMix())) ? 0 : 1));
+  // A request body of 500 stock events (the HTTP bench's), decoded by the general decoders and by
+  // the server's strict ones; and the storable check of one written SKU record.
+  add('decode body of 500: msgpackr unpack', () => (unpack(bodyPacked) as unknown[]).length);
+  add('decode body of 500: strict msgpack', () => ((decodeWire(bodyPacked, 'msgpack') as { value: unknown[] }).value).length);
+  add('decode body of 500: JSON.parse', () => (JSON.parse(bodyJson.toString('utf8')) as unknown[]).length);
+  add('decode body of 500: strict JSON', () => ((decodeWire(bodyJson, 'json') as { value: unknown[] }).value).length);
+  add('storable check: a SKU record', () => (unstorable(skuRecord) === null ? 1 : 0));
   add('apply: stock.sold', () => (processor.apply(view, nextSold(), ctx).result.ok ? 1 : 0));
   add('apply: stock.reserve', () => (processor.apply(view, nextReserve(), ctx).result.ok ? 1 : 0));
   add('apply: stock.transfer', () => (processor.apply(view, nextTransfer(), ctx).result.ok ? 1 : 0));

@@ -11,7 +11,6 @@ import type { Format, SubscriberTally } from './types.ts';
 import { openWire, type WireSocket } from './ws-wire.ts';
 
 // Declared in types.ts, which seq-check.ts also reads, so that it need not import this file.
-export type { SubscriberTally } from './types.ts';
 
 export interface SubscriberSpec {
   /** Server base, http://host:port (or ws://…; the path defaults to /v1/ws). */

@@ -18,7 +18,8 @@
 import { Unpackr, pack } from 'msgpackr';
 import { msgpackNumberBytes, readMsgpackNumber, readTrailingTs, startsWithBytes, type ScannedUpdate } from '../client/mod.ts';
 import { epochMs } from './latency.ts';
-import type { OmniSubscriber, SubscriberSpec, SubscriberTally } from './omni-subscriber.ts';
+import type { OmniSubscriber, SubscriberSpec } from './omni-subscriber.ts';
+import type { SubscriberTally } from './types.ts';
 import { SeqCheck, SubscriberEnd } from './seq-check.ts';
 import { openWire, type WireSocket } from './ws-wire.ts';
 

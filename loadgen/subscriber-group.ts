@@ -5,7 +5,8 @@
 // snapshots — so ten thousand of them never pile up in the server's accept queue at once.
 
 import { LatencyRecorder } from './latency.ts';
-import { openOmniSubscriber, type OmniSubscriber, type SubscriberTally } from './omni-subscriber.ts';
+import { openOmniSubscriber, type OmniSubscriber } from './omni-subscriber.ts';
+import type { SubscriberTally } from './types.ts';
 import type { Format } from './types.ts';
 import { openSocketIoSubscriber } from './socketio-subscriber.ts';
 

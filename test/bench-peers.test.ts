@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startTarget } from '../bench/push/fanout-targets.ts';
 import { socketIoPeer } from '../bench/push/peers/socketio-server.ts';
 import { wsPeer, type Peer } from '../bench/push/peers/ws-server.ts';
-import type { SubscriberTally } from '../loadgen/omni-subscriber.ts';
+import type { SubscriberTally } from '../loadgen/mod.ts';
 import { openSocketIoSubscriber, scanSocketIoUpdate } from '../loadgen/socketio-subscriber.ts';
 import { SubscriberPool } from '../loadgen/subscriber-pool.ts';
 import { WsClient, post, startWsServer, type Msg } from './ws-harness.ts';

@@ -148,9 +148,11 @@ describe('what the engine keeps, at the edges', () => {
 
   it('a map is counted before it is copied: thousands of keys are refused at once, naming the map', async () => {
     const e = await start();
-    const skills = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`t${i}`, 1]));
+    // A bad key sorts first: were the keys copied (or checked) before the count, it would be named.
+    const skills = { '!bad@key': 1, ...Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`t${i}`, 1])) };
     const [r] = await e.submit([{ id: 'a', type: 'agent.online', agent: 'a', skills, capacity: { chat: 1 } }]);
     expect(r).toMatchObject({ ok: false, error: { code: 'invalid_event', field: 'skills' } });
+    expect(r.ok === false && r.error.message).toMatch(/1–50 entries/);
   });
 
   it('-0 is kept as 0, and meta: null is absent', async () => {

@@ -1,7 +1,7 @@
 // `omni serve` (docs/protocol.md, section 1): the engine and the gateway in one process, until SIGTERM/SIGINT.
 
 import { resolve } from 'node:path';
-import { DataDirInUseError, DataDirLock, defaultProcessors, isIdKind, openEngine, type CustomerOptions, type Durability, type Engine, type ServiceOptions } from '../engine/mod.ts';
+import { DataDirInUseError, DataDirLock, DEFAULT_PARTITIONS, defaultProcessors, isIdKind, MAX_PARTITIONS, openEngine, PartitionCountMismatchError, type CustomerOptions, type Durability, type Engine, type ServiceOptions } from '../engine/mod.ts';
 import { DEFAULT_LIMITS, DEFAULT_WS_LIMITS, resolveSecret, startGateway, type Gateway, type GatewayLimits, type WsLimits } from '../gateway/mod.ts';
 import { buildPages } from '../ui/mod.ts';
 import { choiceFlag, describeFlags, integerFlag, parseFlags, UsageError, type FlagSpec, type FlagValue, type ParsedFlags } from '../flags/mod.ts';
@@ -28,6 +28,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'secret', kind: 'value', env: 'OMNI_SECRET', valueName: 'S', help: 'HS256 token secret (default: generated once, kept in DIR/secret)' },
   { name: 'nats', kind: 'value', env: 'OMNI_NATS', valueName: 'URL', help: 'NATS server for scale-out (not yet supported)' },
   { name: 'public-stock', kind: 'switch', env: 'OMNI_PUBLIC_STOCK', help: 'anonymous clients may read stock/* (default on)' },
+  { name: 'partitions', kind: 'value', env: 'OMNI_PARTITIONS', valueName: 'N', help: `partitions the engine orders events in (by SKU, order, customers, service), 1 to ${MAX_PARTITIONS}; fixed when DIR is created (default: DIR's own count, ${DEFAULT_PARTITIONS} for a new DIR)` },
   { name: 'durability', kind: 'value', env: 'OMNI_DURABILITY', valueName: 'MODE', help: 'fsync | commit | none: when an event counts as stored (default fsync)' },
   { name: 'low-stock', kind: 'value', env: 'OMNI_LOW_STOCK', valueName: 'N', help: "low-stock alert threshold where a location sets none (default 5)" },
   { name: 'offer-timeout-ms', kind: 'value', env: 'OMNI_OFFER_TIMEOUT_MS', valueName: 'MS', help: 'how long an offer waits for the agent before the next one gets it (default 15000)' },
@@ -65,6 +66,8 @@ export interface ServeConfig {
   nats?: string;
   publicStock: boolean;
   durability: Durability;
+  /** Only when given: unset, the data dir keeps the count it was created with. */
+  partitions?: number;
   lowStock: number;
   /** The service timeouts given (unset ones keep the domain's defaults). */
   service: Pick<ServiceOptions, 'offerTimeoutMs' | 'slaMs' | 'graceMs'>;
@@ -82,6 +85,7 @@ export function readServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
   const port = flags.string('port');
   const durability = flags.string('durability');
   const lowStock = flags.string('low-stock');
+  const partitions = flags.string('partitions');
   return {
     port: port === undefined ? 8080 : integerFlag(port, 0, 65535),
     host: flags.string('host')?.value ?? '127.0.0.1',
@@ -90,6 +94,7 @@ export function readServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
     nats: flags.string('nats')?.value,
     publicStock: flags.switch('public-stock')?.value ?? true,
     durability: durability === undefined ? 'fsync' : choiceFlag(durability, DURABILITIES),
+    partitions: partitions === undefined ? undefined : integerFlag(partitions, 1, MAX_PARTITIONS),
     lowStock: lowStock === undefined ? 5 : integerFlag(lowStock, 0, 1_000_000_000),
     service: serviceTimeouts(flags),
     customers: customerSettings(flags),
@@ -177,10 +182,12 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
     secret = resolveSecret(config.dataDir, config.secret);
     if (secret.source === 'generated') io.err(`omni: generated a token secret in ${secret.path}`);
     // The engine releases the dir on close (and if it fails to open).
-    engine = await openEngine({ path: config.dataDir, processors: defaultProcessors({ stock: { lowStockThreshold: config.lowStock }, service: config.service, customers: config.customers }), durability: config.durability, dataDirLock: dataDir });
+    engine = await openEngine({ path: config.dataDir, processors: defaultProcessors({ stock: { lowStockThreshold: config.lowStock }, service: config.service, customers: config.customers }), durability: config.durability, partitions: config.partitions, dataDirLock: dataDir });
   } catch (error) {
     dataDir.release();
-    throw error;
+    if (!(error instanceof PartitionCountMismatchError)) throw error;
+    io.err(`omni: ${error.message}; start without --partitions (it keeps ${error.stored}), or use a new --data dir for ${error.requested}`);
+    return 1;
   }
   // Read as bin/build.mjs bundled them when running from dist/, else bundled from the sources in
   // memory, so the pages always match this server. A page that fails to build must not keep the

@@ -11,12 +11,12 @@ import { EngineClosedError, rejection } from './errors.ts';
 import { EventCounts } from './event-counts.ts';
 import type { Batch, EventItem, Item, Submission } from './items.ts';
 import { EngineListeners } from './listeners.ts';
-import { Partitions } from './partitions.ts';
+import { Partitions, partitionCount, PARTITIONS_KEY } from './partitions.ts';
 import { StateStore, WriteSet } from './store.ts';
 import { TimerQueue } from './timers.ts';
 import { TimerScheduler } from './timer-scheduler.ts';
 import { TopicSeqs } from './topic-seqs.ts';
-import type { BatchStats, Clock, EngineOptions, EngineStats, EventResult, InputEvent, Output, Processor } from './types.ts';
+import type { BatchStats, Clock, EngineLayout, EngineOptions, EngineStats, EventResult, InputEvent, Output, Processor } from './types.ts';
 import { buildEvent, envelopeProblem, isEventError, unknownType } from './event-builder.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -40,7 +40,8 @@ export class Engine {
   /** Held from before LMDB opens until close: one process owns a data dir. */
   private readonly dataDir: DataDirLock;
   private readonly timers: TimerQueue;
-  private readonly partitions: Partitions;
+  /** Made at start, once the data dir's partition count is known. */
+  private partitions!: Partitions;
   private dedup!: DedupIndex;
   private applier!: BatchApplier;
   private readonly topics: TopicSeqs;
@@ -98,7 +99,6 @@ export class Engine {
     // Another process may write the dir now: stop like after a failed commit.
     this.dataDir.onLost((error) => this.fail(error));
     this.timers = new TimerQueue(this.store);
-    this.partitions = new Partitions(this.store, options.partitions ?? 16);
     this.topics = new TopicSeqs(this.store, options.processors);
     this.scheduler = new TimerScheduler(this.clock, options.autoTimers !== false, () => this.enqueueDueTimers());
     for (const p of options.processors) {
@@ -108,6 +108,8 @@ export class Engine {
   }
 
   async start(): Promise<void> {
+    // First, so a data dir opened with another partition count is refused having written nothing.
+    this.partitions = new Partitions(this.store, partitionCount(this.store, this.options.path, this.options.partitions));
     const retention = this.options.dedupRetentionMs ?? DAY_MS;
     this.dedup = new DedupIndex(this.store, retention, this.clock.now());
     await this.dedup.open();
@@ -119,6 +121,11 @@ export class Engine {
       }
     }, Math.min(retention / 4, 60_000));
     this.maintenance.unref();
+    if (this.store.state.get(PARTITIONS_KEY) === undefined) {
+      // Kept so every later start routes each key to the same partition (partitions.ts).
+      await this.store.state.put(PARTITIONS_KEY, this.partitions.count);
+      await this.store.root.flushed;
+    }
     let epoch = this.store.durable.get<string>('$epoch');
     if (!epoch) {
       // The epoch names this data dir's history: a new one means subscribers' seqs are void.
@@ -407,8 +414,18 @@ export class Engine {
     return this.partitions.checkpoint(partition);
   }
 
+  /** `partitions[p].queued` counts the queue when called: cheap while it is short, as it is unless overloaded. */
   stats(): EngineStats {
-    return { eventsByTypeAndResult: this.counts.byTypeAndResult(), batches: this.batches, pendingTimers: this.timers.size, queued: this.queue.length };
+    const queued = new Array<number>(this.partitions.count).fill(0);
+    for (const item of this.queue) if (item.kind === 'event') queued[item.partition]++;
+    const partitions = queued.map((n, p) => ({ partition: p, queued: n, applySeconds: this.partitions.applySeconds(p), checkpoint: this.partitions.checkpoint(p) }));
+    return { eventsByTypeAndResult: this.counts.byTypeAndResult(), batches: this.batches, pendingTimers: this.timers.size, queued: this.queue.length, partitions };
+  }
+
+  /** Which worker applies which partitions: in this engine one, this thread, applies them all. */
+  layout(): EngineLayout {
+    const count = this.partitions.count;
+    return { partitions: count, workers: [{ worker: 0, partitions: Array.from({ length: count }, (_, p) => p) }] };
   }
 
   stateStats(): { entries: number; bytes: number } {

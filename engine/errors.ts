@@ -41,3 +41,19 @@ export class EngineClosedError extends Error {
  * such as `lines[2].qty`); `insufficient_stock` carries `wanted` and `available`.
  */
 export type EventError = { code: ErrorCode; message: string; field?: string; wanted?: number; available?: number };
+
+/**
+ * Thrown when opening a data dir with a partition count other than the one it was created
+ * with: keys would land in other partitions than their checkpoints describe. Nothing is written.
+ */
+export class PartitionCountMismatchError extends Error {
+  readonly code = 'partition_count_mismatch' as const;
+  constructor(
+    readonly dir: string,
+    readonly stored: number,
+    readonly requested: number,
+  ) {
+    super(`data dir ${dir} was created with ${stored} partitions, which is fixed for its lifetime; ${requested} were asked for`);
+    this.name = 'PartitionCountMismatchError';
+  }
+}

@@ -1,5 +1,6 @@
 // The engine's public entry point. Everything outside engine/ imports from here only.
 export { Engine, openEngine } from './engine.ts';
+export { DEFAULT_PARTITIONS, MAX_PARTITIONS } from './partitions.ts';
 export { DataDirInUseError, DataDirLock, DataDirLockLostError } from './data-dir-lock.ts';
 export { stockProcessor } from './stock/mod.ts';
 export { onlineAgents, renderQueues } from './service/mod.ts';
@@ -13,7 +14,7 @@ export { unstorable } from './storable.ts';
 export type { DomainOptions } from './processors.ts';
 export { customerProcessor, explain, isIdKind, recommend, recordActivity, resolveCustomer } from './customers/mod.ts';
 export type { CustomerOptions, IdentityOptions, Recommendations, RecommenderOptions } from './customers/mod.ts';
-export { ERROR_CODES, EngineClosedError, rejection } from './errors.ts';
+export { ERROR_CODES, EngineClosedError, PartitionCountMismatchError, rejection } from './errors.ts';
 export { describeRule, idProblem, MAX_ID_LENGTH, MAX_QUANTITY } from './validate.ts';
 export type { EventSchema, FieldRule } from './validate.ts';
 export { envelopeProblem, isEventError, readEvent } from './event-builder.ts';
@@ -23,6 +24,7 @@ export type {
   BatchStats,
   Clock,
   Durability,
+  EngineLayout,
   EngineOptions,
   EngineStats,
   EventError,

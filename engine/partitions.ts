@@ -2,10 +2,20 @@
 // queue). Each partition counts the events it has applied: its checkpoint, committed with the
 // state. In one process all partitions share one LMDB transaction; when partitions move to
 // processes fed by NATS JetStream, the checkpoint becomes the stream sequence to resume after.
+//
+// The count is fixed when a data dir is first opened: a key's partition is its hash modulo the
+// count, so another count would move keys to partitions whose checkpoints describe other events.
 
+import { PartitionCountMismatchError } from './errors.ts';
 import type { StateStore, WriteSet } from './store.ts';
 
 const checkpointKey = (p: number) => `$ckpt/${p}`;
+/** Where the data dir keeps its partition count. */
+export const PARTITIONS_KEY = '$partitions';
+export const DEFAULT_PARTITIONS = 32;
+export const MAX_PARTITIONS = 1024;
+/** What data dirs made before the count was stored (they have an `$epoch` only) were opened with. */
+export const LEGACY_PARTITIONS = 16;
 
 /** FNV-1a: stable across processes and versions, unlike any built-in hash. */
 export function hashKey(key: string): number {
@@ -17,29 +27,58 @@ export function hashKey(key: string): number {
   return h >>> 0;
 }
 
+/** The partition of a key among `count`: the one mapping the engine routes by. */
+export function partitionOf(key: string, count: number): number {
+  return hashKey(key) % count;
+}
+
+/**
+ * The partition count to open the data dir with: the stored one, else (a dir from before it was
+ * stored) 16, else — a new dir — the one asked for or 32. Reads only; throws
+ * PartitionCountMismatchError when one was asked for and the dir keeps another.
+ */
+export function partitionCount(store: StateStore, dir: string, requested: number | undefined): number {
+  if (requested !== undefined && !(Number.isInteger(requested) && requested >= 1 && requested <= MAX_PARTITIONS)) {
+    throw new RangeError(`partitions must be an integer from 1 to ${MAX_PARTITIONS} (got ${requested})`);
+  }
+  // From LMDB, not the committed view: caching the absent key would hide the count written at start.
+  const stored = (store.state.get(PARTITIONS_KEY) as number | undefined) ?? (store.state.get('$epoch') ? LEGACY_PARTITIONS : undefined);
+  if (stored === undefined) return requested ?? DEFAULT_PARTITIONS;
+  if (requested !== undefined && requested !== stored) throw new PartitionCountMismatchError(dir, stored, requested);
+  return stored;
+}
+
 export class Partitions {
   private readonly offsets: number[];
   private readonly touched = new Set<number>();
+  /** Milliseconds spent applying each partition's events since this process opened the dir. */
+  private readonly applyMs: Float64Array;
 
   constructor(
     private readonly store: StateStore,
     readonly count: number,
   ) {
     this.offsets = Array.from({ length: count }, (_, p) => store.durable.get<number>(checkpointKey(p)) ?? 0);
+    this.applyMs = new Float64Array(count);
   }
 
   of(key: string): number {
-    return hashKey(key) % this.count;
+    return partitionOf(key, this.count);
   }
 
-  /** Records one applied event of partition `p`; returns its offset. */
-  advance(p: number): number {
+  /** Records one applied event of partition `p`, which took `ms` to apply; returns its offset. */
+  advance(p: number, ms: number): number {
     this.touched.add(p);
+    this.applyMs[p] += ms;
     return ++this.offsets[p];
   }
 
   checkpoint(p: number): number {
     return this.offsets[p];
+  }
+
+  applySeconds(p: number): number {
+    return this.applyMs[p] / 1000;
   }
 
   /** Writes the checkpoints of the partitions this batch advanced. */

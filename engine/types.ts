@@ -127,7 +127,12 @@ export interface EngineOptions {
    * none: no fsync at all (benchmarks only).
    */
   durability?: Durability;
-  /** Partitions events are routed to by key; each keeps its own input checkpoint. */
+  /**
+   * Partitions events are routed to by key (1 to 1024); each orders its events and keeps its own
+   * input checkpoint. Fixed when the data dir is created and stored in it: unset opens an
+   * existing dir with its stored count (16 for a dir made before the count was stored) and a new
+   * one with 32; another count than the stored one throws PartitionCountMismatchError.
+   */
   partitions?: number;
   /** Most events applied in one batch / one LMDB transaction. */
   maxBatch?: number;
@@ -167,4 +172,15 @@ export interface EngineStats {
   batches: number;
   pendingTimers: number;
   queued: number;
+  /**
+   * Every partition: its events waiting for a batch, seconds spent applying its events since
+   * this process opened the data dir, and its checkpoint (events it has applied, ever).
+   */
+  partitions: Array<{ partition: number; queued: number; applySeconds: number; checkpoint: number }>;
+}
+
+/** Which worker applies which partitions (Engine.layout). */
+export interface EngineLayout {
+  partitions: number;
+  workers: Array<{ worker: number; partitions: number[] }>;
 }

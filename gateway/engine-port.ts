@@ -1,7 +1,7 @@
 // The part of the engine the gateway uses. Declared here, structurally, so the gateway depends on
 // what it calls rather than on the Engine class, and tests can hand it a stand-in when needed.
 
-import type { BatchStats, EngineStats, EventResult, StateView } from '../engine/mod.ts';
+import type { BatchStats, EngineLayout, EngineStats, EventResult, StateView } from '../engine/mod.ts';
 
 export interface TopicSnapshot {
   seq: number;
@@ -20,6 +20,8 @@ export interface GatewayEngine {
   onBatch(listener: (stats: BatchStats) => void): () => void;
   stats(): EngineStats;
   stateStats(): { entries: number; bytes: number };
+  /** Which worker applies which partitions (GET /v1/cluster; optional for stand-ins). */
+  layout?(): EngineLayout;
   /** Called if a commit fails and the engine stops taking events (optional for stand-ins). */
   onFatal?(listener: (error: Error) => void): () => void;
 }

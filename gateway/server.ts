@@ -17,6 +17,7 @@ import { Reply, type ReplyOutcome } from './http/reply.ts';
 import { getQueues, getRequest } from './http/service-routes.ts';
 import { getStock } from './http/stock-route.ts';
 import { getLocations } from './http/locations-route.ts';
+import { getCluster } from './http/cluster-route.ts';
 import { requestLookupFromSnapshots } from './request-lookup.ts';
 import { mountWebSocket } from './ws/endpoint.ts';
 import type { PushEngine } from './ws/engine-port.ts';
@@ -105,6 +106,7 @@ const ROUTES: Route[] = [
   { pattern: '/v1/locations', method: 'get', handler: getLocations },
   { pattern: '/v1/requests/:request', method: 'get', handler: getRequest },
   { pattern: '/v1/queues', method: 'get', handler: getQueues },
+  { pattern: '/v1/cluster', method: 'get', handler: getCluster },
   { pattern: '/v1/customers/:subject/recommendations', method: 'get', handler: getRecommendations },
   { pattern: '/healthz', method: 'get', handler: getHealth },
   { pattern: '/readyz', method: 'get', handler: getReady },

@@ -4,6 +4,7 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Budget } from '../budget.ts';
+import type { EngineStats } from '../../engine/mod.ts';
 import type { GatewayEngine } from '../engine-port.ts';
 
 export class GatewayMetrics {
@@ -98,6 +99,28 @@ export class GatewayMetrics {
     });
     this.#registerWs(registry);
     this.#registerBudgets(registry);
+    this.#registerPartitions(registry, engine);
+  }
+
+  /**
+   * One line per partition and figure, idle partitions included (3 × 32 lines by default): a
+   * partition that never appears could not be told apart from one that stopped being reported.
+   */
+  #registerPartitions(registry: Registry, engine: GatewayEngine): void {
+    const figure = (name: string, help: string, kind: typeof Gauge | typeof Counter, value: (p: EngineStats['partitions'][number]) => number) =>
+      new kind({
+        name,
+        help,
+        labelNames: ['partition'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const p of engine.stats().partitions) this.inc({ partition: String(p.partition) }, value(p));
+        },
+      });
+    figure('omni_partition_queue_depth', "Events accepted and waiting for a batch, by the partition of their key.", Gauge, (p) => p.queued);
+    figure('omni_partition_apply_seconds_total', "Time spent applying each partition's events in the domain processors since start (every event timed).", Counter, (p) => p.applySeconds);
+    figure('omni_partition_checkpoint', 'Events each partition has applied since the data dir was created (its durable input checkpoint once their batch commits).', Gauge, (p) => p.checkpoint);
   }
 
   #registerBudgets(registry: Registry): void {

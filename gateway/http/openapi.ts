@@ -192,6 +192,33 @@ export function openApiDocument(processors: readonly Processor[]): Schema {
           },
         },
       },
+      '/v1/cluster': {
+        get: {
+          summary: "How the engine is laid out: the data dir's partition count and which worker applies which partitions (supervisor and admin)",
+          security: bearer,
+          responses: {
+            '200': answer('The layout', {
+              type: 'object',
+              properties: {
+                cluster: { type: ['string', 'null'], description: 'the group of nodes sharing NATS; null for an embedded server' },
+                node: { type: 'string', description: "this server's host name" },
+                partitions: { type: 'integer', minimum: 1, maximum: 1024 },
+                workers: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: { worker: counts, partitions: { type: 'array', items: counts } },
+                    required: ['worker', 'partitions'],
+                  },
+                },
+              },
+              required: ['cluster', 'node', 'partitions', 'workers'],
+            }),
+            '401': refused('unauthorized: no token, or a bad one'),
+            '403': refused('forbidden: a role other than supervisor and admin'),
+          },
+        },
+      },
       '/v1/customers/{subject}/recommendations': {
         get: {
           summary: "The customer's recommendations, filtered by stock",

@@ -1,0 +1,201 @@
+// The partition layer: which partition each domain's key lands in (pinned to literal numbers, so
+// a change of hash or modulo fails here before it silently reorders a data dir), the count kept
+// in the data dir (refused when another is asked for, 16 for dirs made before it was kept), and
+// what /metrics and GET /v1/cluster show of it.
+
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { main, type CliIO } from '../cli/mod.ts';
+import { defaultProcessors, openEngine, PartitionCountMismatchError, type Engine, type EngineOptions } from '../engine/mod.ts';
+import { StateStore } from '../engine/store.ts';
+import { bearer, getJson, postJson, startTestServer, type TestServer } from './gateway-harness.ts';
+
+let dir: string;
+const open: Engine[] = [];
+
+async function start(extra: Partial<EngineOptions> = {}): Promise<Engine> {
+  const engine = await openEngine({ path: dir, processors: defaultProcessors(), durability: 'none', autoTimers: false, ...extra });
+  open.push(engine);
+  return engine;
+}
+
+async function stop(engine: Engine): Promise<void> {
+  open.splice(open.indexOf(engine), 1);
+  await engine.close();
+}
+
+const checkpoints = (engine: Engine) => engine.stats().partitions.map((p) => p.checkpoint);
+
+/** The partitions whose checkpoint `submit` moved, with how far. */
+async function advancedBy(engine: Engine, events: unknown[]): Promise<Record<number, number>> {
+  const before = checkpoints(engine);
+  await engine.submit(events);
+  const moved: Record<number, number> = {};
+  checkpoints(engine).forEach((n, p) => {
+    if (n !== before[p]) moved[p] = n - before[p];
+  });
+  return moved;
+}
+
+/** One event per kind of key, each with the partition it must land in among 32. */
+const KEYED: Array<{ key: string; partition: number; event: (id: string) => Record<string, unknown> }> = [
+  { key: 'location berlin-1', partition: 31, event: (id) => ({ id, type: 'location.upserted', location: 'berlin-1', kind: 'store', lat: 52.5, lon: 13.4 }) },
+  { key: 'SKU TSHIRT-M', partition: 15, event: (id) => ({ id, type: 'stock.received', sku: 'TSHIRT-M', location: 'berlin-1', qty: 1 }) },
+  { key: 'SKU SKU-000001', partition: 26, event: (id) => ({ id, type: 'stock.received', sku: 'SKU-000001', location: 'berlin-1', qty: 1 }) },
+  { key: 'reservation cart-7', partition: 3, event: (id) => ({ id, type: 'stock.release', reservation: 'cart-7' }) },
+  { key: 'order order-7', partition: 27, event: (id) => ({ id, type: 'order.cancelled', order: 'order-7' }) },
+  { key: 'customers', partition: 30, event: (id) => ({ id, type: 'activity.viewed', subject: 'device:app-77', sku: 'TSHIRT-M', channel: 'app' }) },
+  { key: 'service', partition: 4, event: (id) => ({ id, type: 'agent.offline', agent: 'ana' }) },
+];
+
+/** The bytes of the data dir's LMDB data file: unchanged when nothing was written. */
+const dataFileHash = () => createHash('sha256').update(readFileSync(join(dir, 'data.mdb'))).digest('hex');
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'omni-partitions-'));
+});
+afterEach(async () => {
+  for (const engine of open.splice(0)) await engine.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the partition of a key', () => {
+  it('is fixed for every domain: each event advances the checkpoint of its literal partition among 32', async () => {
+    const engine = await start();
+    expect(engine.layout().partitions).toBe(32);
+    for (const { key, partition, event } of KEYED) {
+      expect(await advancedBy(engine, [event(`first ${key}`)]), key).toEqual({ [partition]: 1 });
+    }
+  });
+
+  it('is the same after a restart: the same keys advance the same partitions, from where they were', async () => {
+    const events = (round: string) => KEYED.map(({ key, event }) => event(`${round} ${key}`));
+    let engine = await start();
+    const first = await advancedBy(engine, events('a'));
+    const before = checkpoints(engine);
+    await stop(engine);
+
+    engine = await start();
+    expect(checkpoints(engine)).toEqual(before);
+    expect(await advancedBy(engine, events('b'))).toEqual(first);
+    expect(first).toEqual(Object.fromEntries(KEYED.map(({ partition }) => [partition, KEYED.filter((k) => k.partition === partition).length])));
+  });
+});
+
+describe('the partition count of a data dir', () => {
+  it('is kept from the first start: a start without a count reopens with it', async () => {
+    let engine = await start({ partitions: 8 });
+    await engine.submit(KEYED.map(({ key, event }) => event(key)));
+    expect(engine.read('$partitions')).toBe(8);
+    await stop(engine);
+    engine = await start();
+    expect(engine.layout()).toEqual({ partitions: 8, workers: [{ worker: 0, partitions: [0, 1, 2, 3, 4, 5, 6, 7] }] });
+    expect(engine.stats().partitions).toHaveLength(8);
+  });
+
+  it('refuses another count with PartitionCountMismatchError, writing nothing, and frees the dir', async () => {
+    const engine = await start();
+    await engine.submit(KEYED.map(({ key, event }) => event(key)));
+    const before = checkpoints(engine);
+    await stop(engine);
+    const hash = dataFileHash();
+
+    const refusal = await start({ partitions: 64 }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refusal).toBeInstanceOf(PartitionCountMismatchError);
+    expect(refusal).toMatchObject({ dir, stored: 32, requested: 64 });
+    expect((refusal as Error).message).toBe(`data dir ${dir} was created with 32 partitions, which is fixed for its lifetime; 64 were asked for`);
+    expect(dataFileHash()).toBe(hash);
+
+    // Refused without keeping the dir: the stored count, asked for or not, opens it as it was.
+    const again = await start({ partitions: 32 });
+    expect(checkpoints(again)).toEqual(before);
+  });
+
+  it('refuses counts outside 1..1024', async () => {
+    for (const partitions of [0, 1025, 2.5]) {
+      await expect(start({ partitions }), String(partitions)).rejects.toThrow(/partitions must be an integer from 1 to 1024/);
+    }
+    expect((await start({ partitions: 1024 })).layout().partitions).toBe(1024);
+  });
+
+  it('is 16 for a data dir made before the count was kept (an epoch, no $partitions)', async () => {
+    // What the older version left: 16 partitions' checkpoints and an epoch, no count.
+    let engine = await start({ partitions: 16 });
+    await engine.submit(KEYED.map(({ key, event }) => event(key)));
+    const before = checkpoints(engine);
+    const epoch = engine.epoch;
+    await stop(engine);
+    const store = new StateStore({ path: dir, durability: 'none', cacheEntries: 10 });
+    await store.state.remove('$partitions');
+    await store.close();
+
+    const refusal = await start({ partitions: 32 }).catch((error: unknown) => error);
+    expect(refusal).toMatchObject({ stored: 16, requested: 32 });
+    engine = await start();
+    expect(engine.epoch).toBe(epoch);
+    expect(engine.layout().partitions).toBe(16);
+    expect(checkpoints(engine)).toEqual(before);
+    // Now kept, so the next start needs no guess.
+    expect(engine.read('$partitions')).toBe(16);
+  });
+
+  it('omni serve --partitions with another count exits 1 saying what the dir keeps and what to do', async () => {
+    await stop(await start());
+    const stderr: string[] = [];
+    const io: CliIO = { env: {}, out: () => {}, err: (line) => stderr.push(line) };
+    expect(await main(['serve', '--data', dir, '--secret', 'partitions-test', '--port', '0', '--partitions', '8'], io)).toBe(1);
+    expect(stderr.join('\n')).toBe(
+      `omni: data dir ${dir} was created with 32 partitions, which is fixed for its lifetime; 8 were asked for; start without --partitions (it keeps 32), or use a new --data dir for 8`,
+    );
+    // And the dir was given back.
+    expect((await start()).layout().partitions).toBe(32);
+  });
+});
+
+describe('the partitions over HTTP', () => {
+  let server: TestServer;
+  beforeEach(async () => {
+    server = await startTestServer();
+  });
+  afterEach(async () => {
+    await server.stop();
+  });
+
+  it('/metrics has each partition\'s queue depth, apply time and checkpoint', async () => {
+    const token = server.token('ingest');
+    const answer = await postJson(server.url, KEYED.map(({ key, event }) => event(key)), bearer(token));
+    expect(answer.status).toBe(200);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const value = (name: string, p: number) => Number(new RegExp(`^${name}\\{partition="${p}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    for (let p = 0; p < 32; p++) {
+      const applied = KEYED.filter((k) => k.partition === p).length;
+      expect(value('omni_partition_checkpoint', p), `partition ${p}`).toBe(applied);
+      expect(value('omni_partition_queue_depth', p), `partition ${p}`).toBe(0);
+      if (applied > 0) expect(value('omni_partition_apply_seconds_total', p), `partition ${p}`).toBeGreaterThan(0);
+      else expect(value('omni_partition_apply_seconds_total', p), `partition ${p}`).toBe(0);
+    }
+    expect(text).toMatch(/^# TYPE omni_partition_apply_seconds_total counter$/m);
+  });
+
+  it('GET /v1/cluster shows the layout to supervisors and admins only', async () => {
+    const layout = { cluster: null, node: hostname(), partitions: 32, workers: [{ worker: 0, partitions: Array.from({ length: 32 }, (_, p) => p) }] };
+    for (const role of ['supervisor', 'admin'] as const) {
+      const answer = await getJson(server.url, '/v1/cluster', bearer(server.token(role)));
+      expect(answer.status, role).toBe(200);
+      expect(answer.body, role).toEqual(layout);
+    }
+    for (const role of ['ingest', 'agent', 'customer', 'kiosk'] as const) {
+      const answer = await getJson(server.url, '/v1/cluster', bearer(server.token(role)));
+      expect(answer.status, role).toBe(403);
+      expect(answer.body.error.code, role).toBe('forbidden');
+    }
+    expect((await getJson(server.url, '/v1/cluster')).status).toBe(401);
+    expect((await getJson(server.url, '/v1/cluster', bearer('not-a-token'))).status).toBe(401);
+  });
+});

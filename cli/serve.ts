@@ -1,7 +1,8 @@
 // `omni serve` (docs/protocol.md, section 1): the engine and the gateway in one process, until SIGTERM/SIGINT.
 
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { DataDirInUseError, DataDirLock, DEFAULT_PARTITIONS, defaultProcessors, isIdKind, MAX_PARTITIONS, openEngine, PartitionCountMismatchError, type CustomerOptions, type Durability, type Engine, type ServiceOptions } from '../engine/mod.ts';
+import { DataDirInUseError, DataDirLock, DEFAULT_PARTITIONS, defaultProcessors, isIdKind, MAX_PARTITIONS, openEngine, openThreadedEngine, PartitionCountMismatchError, type CustomerOptions, type Durability, type Engine, type ServiceOptions, type ThreadedEngine } from '../engine/mod.ts';
 import { DEFAULT_LIMITS, DEFAULT_WS_LIMITS, resolveSecret, startGateway, type Gateway, type GatewayLimits, type WsLimits } from '../gateway/mod.ts';
 import { buildPages } from '../ui/mod.ts';
 import { choiceFlag, describeFlags, integerFlag, parseFlags, UsageError, type FlagSpec, type FlagValue, type ParsedFlags } from '../flags/mod.ts';
@@ -29,6 +30,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'nats', kind: 'value', env: 'OMNI_NATS', valueName: 'URL', help: 'NATS server for scale-out (not yet supported)' },
   { name: 'public-stock', kind: 'switch', env: 'OMNI_PUBLIC_STOCK', help: 'anonymous clients may read stock/* (default on)' },
   { name: 'partitions', kind: 'value', env: 'OMNI_PARTITIONS', valueName: 'N', help: `partitions the engine orders events in (by SKU, order, customers, service), 1 to ${MAX_PARTITIONS}; fixed when DIR is created (default: DIR's own count, ${DEFAULT_PARTITIONS} for a new DIR)` },
+  { name: 'workers', kind: 'value', env: 'OMNI_WORKERS', valueName: 'N', help: `threads: 1 = the engine applies and commits on the thread serving requests (use it on one core); 2 or more = the engine gets a thread of its own while requests, reads and pushes stay on this one; threads past 2 are not used yet (default: the CPUs this process may run on, ${availableParallelism()} here)` },
   { name: 'durability', kind: 'value', env: 'OMNI_DURABILITY', valueName: 'MODE', help: 'fsync | commit | none: when an event counts as stored (default fsync)' },
   { name: 'low-stock', kind: 'value', env: 'OMNI_LOW_STOCK', valueName: 'N', help: "low-stock alert threshold where a location sets none (default 5)" },
   { name: 'offer-timeout-ms', kind: 'value', env: 'OMNI_OFFER_TIMEOUT_MS', valueName: 'MS', help: 'how long an offer waits for the agent before the next one gets it (default 15000)' },
@@ -68,6 +70,7 @@ export interface ServeConfig {
   durability: Durability;
   /** Only when given: unset, the data dir keeps the count it was created with. */
   partitions?: number;
+  workers: number;
   lowStock: number;
   /** The service timeouts given (unset ones keep the domain's defaults). */
   service: Pick<ServiceOptions, 'offerTimeoutMs' | 'slaMs' | 'graceMs'>;
@@ -86,6 +89,7 @@ export function readServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
   const durability = flags.string('durability');
   const lowStock = flags.string('low-stock');
   const partitions = flags.string('partitions');
+  const workers = flags.string('workers');
   return {
     port: port === undefined ? 8080 : integerFlag(port, 0, 65535),
     host: flags.string('host')?.value ?? '127.0.0.1',
@@ -95,6 +99,7 @@ export function readServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
     publicStock: flags.switch('public-stock')?.value ?? true,
     durability: durability === undefined ? 'fsync' : choiceFlag(durability, DURABILITIES),
     partitions: partitions === undefined ? undefined : integerFlag(partitions, 1, MAX_PARTITIONS),
+    workers: workers === undefined ? availableParallelism() : integerFlag(workers, 1, 256),
     lowStock: lowStock === undefined ? 5 : integerFlag(lowStock, 0, 1_000_000_000),
     service: serviceTimeouts(flags),
     customers: customerSettings(flags),
@@ -177,12 +182,19 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
     return 1;
   }
   let secret: ReturnType<typeof resolveSecret>;
-  let engine: Engine;
+  let engine: Engine | ThreadedEngine;
   try {
     secret = resolveSecret(config.dataDir, config.secret);
     if (secret.source === 'generated') io.err(`omni: generated a token secret in ${secret.path}`);
     // The engine releases the dir on close (and if it fails to open).
-    engine = await openEngine({ path: config.dataDir, processors: defaultProcessors({ stock: { lowStockThreshold: config.lowStock }, service: config.service, customers: config.customers }), durability: config.durability, partitions: config.partitions, dataDirLock: dataDir });
+    const domains = { stock: { lowStockThreshold: config.lowStock }, service: config.service, customers: config.customers };
+    const common = { path: config.dataDir, durability: config.durability, partitions: config.partitions, dataDirLock: dataDir };
+    if (config.workers === 1) engine = await openEngine({ ...common, processors: defaultProcessors(domains) });
+    else {
+      engine = await openThreadedEngine({ ...common, domains });
+      // Partitions are not yet spread over several engine threads: say so rather than look idle.
+      if (config.workers > 2) io.err(`omni: --workers ${config.workers}: the engine applies on one thread of its own for now; ${config.workers - 2} are not used`);
+    }
   } catch (error) {
     dataDir.release();
     if (!(error instanceof PartitionCountMismatchError)) throw error;

@@ -16,8 +16,8 @@ import { StateStore, WriteSet } from './store.ts';
 import { TimerQueue } from './timers.ts';
 import { TimerScheduler } from './timer-scheduler.ts';
 import { TopicSeqs } from './topic-seqs.ts';
-import type { BatchStats, Clock, EngineLayout, EngineOptions, EngineStats, EventResult, InputEvent, Output, Processor } from './types.ts';
-import { buildEvent, envelopeProblem, isEventError, unknownType } from './event-builder.ts';
+import type { BatchStats, Clock, EngineLayout, EngineOptions, EngineStats, EventResult, InputEvent, Output, PrebuiltEvent, Processor } from './types.ts';
+import { admitEvent, unknownType } from './event-builder.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Events applied per turn of the event loop (~5 ms of work) before yielding. */
@@ -38,7 +38,7 @@ export class Engine {
   epoch = '';
   private readonly store: StateStore;
   /** Held from before LMDB opens until close: one process owns a data dir. */
-  private readonly dataDir: DataDirLock;
+  private readonly dataDir: DataDirLock | undefined;
   private readonly timers: TimerQueue;
   /** Made at start, once the data dir's partition count is known. */
   private partitions!: Partitions;
@@ -83,8 +83,8 @@ export class Engine {
       // Events are built from the schema alone: a type without one could never be applied.
       for (const t of p.types) if (!Object.hasOwn(p.schemas, t)) throw new Error(`processor '${p.name}' declares no schema for '${t}'`);
     }
-    this.dataDir = options.dataDirLock ?? DataDirLock.acquire(options.path);
-    if (resolve(options.path) !== this.dataDir.dir) throw new Error(`the data dir lock given is for ${this.dataDir.dir}, not ${options.path}`);
+    this.dataDir = options.dataDirHeldByHost ? undefined : (options.dataDirLock ?? DataDirLock.acquire(options.path));
+    if (this.dataDir && resolve(options.path) !== this.dataDir.dir) throw new Error(`the data dir lock given is for ${this.dataDir.dir}, not ${options.path}`);
     try {
       this.store = new StateStore({
         path: options.path,
@@ -93,11 +93,11 @@ export class Engine {
         mapSize: options.mapSize,
       });
     } catch (error) {
-      this.dataDir.release();
+      this.dataDir?.release();
       throw error;
     }
     // Another process may write the dir now: stop like after a failed commit.
-    this.dataDir.onLost((error) => this.fail(error));
+    this.dataDir?.onLost((error) => this.fail(error));
     this.timers = new TimerQueue(this.store);
     this.topics = new TopicSeqs(this.store, options.processors);
     this.scheduler = new TimerScheduler(this.clock, options.autoTimers !== false, () => this.enqueueDueTimers());
@@ -158,23 +158,35 @@ export class Engine {
     });
   }
 
+  /**
+   * Applies events built and checked elsewhere (the thread that took them from the wire, see
+   * threaded-engine.ts): each with its digest and arrival time. Resolves like `submit`.
+   */
+  submitBuilt(events: readonly PrebuiltEvent[]): Promise<EventResult[]> {
+    if (this.closing || this.failure) return Promise.reject(this.failure ?? new EngineClosedError());
+    return new Promise<EventResult[]>((resolve, reject) => {
+      const sub: Submission = { results: new Array(events.length), remaining: 0, resolve, reject };
+      for (let i = 0; i < events.length; i++) {
+        const { event, digest, arrival } = events[i];
+        const processor = this.byType.get(event.type);
+        if (processor) this.enqueue(sub, i, event, digest, processor, arrival);
+        else sub.results[i] = { id: event.id, ok: false, error: unknownType(event.type) };
+      }
+      if (sub.remaining === 0) return resolve(sub.results);
+      this.openSubmissions.add(sub);
+      this.scheduleDrain();
+    });
+  }
+
   private accept(sub: Submission, index: number, raw: unknown, arrival: number): void {
-    const envelope = envelopeProblem(raw);
-    if (envelope) {
-      this.counts.count('invalid', envelope.error.code);
-      sub.results[index] = { id: envelope.id, ok: false, error: envelope.error };
-      return;
-    }
-    const type = (raw as InputEvent).type;
-    const processor = this.byType.get(type);
-    const built = processor ? buildEvent(processor, raw as Record<string, unknown>) : unknownType(type);
-    const id = (raw as InputEvent).id;
-    if (isEventError(built)) {
-      this.counts.count(processor ? type : 'unknown', built.code);
-      sub.results[index] = { id, ok: false, error: built };
-      return;
-    }
-    const { event, digest } = built;
+    const admitted = admitEvent(raw, this.byType, this.counts);
+    if (admitted.refused) sub.results[index] = admitted.refused;
+    else this.enqueue(sub, index, admitted.built.event, admitted.built.digest, admitted.processor, arrival);
+  }
+
+  /** A valid event: answered from dedup, joined to its in-flight twin, or queued. */
+  private enqueue(sub: Submission, index: number, event: InputEvent, digest: number, processor: Processor, arrival: number): void {
+    const id = event.id;
     const inFlight = this.inFlightIds.get(id);
     if (inFlight) {
       if (inFlight.digest !== digest) return this.refuseConflict(sub, index, event);
@@ -196,8 +208,8 @@ export class Engine {
       kind: 'event',
       event,
       digest,
-      processor: processor!,
-      partition: this.partitions.of(processor!.partitionKey(event)),
+      processor,
+      partition: this.partitions.of(processor.partitionKey(event)),
       arrival,
       sub,
       index,
@@ -462,7 +474,7 @@ export class Engine {
       try {
         await this.store.close();
       } finally {
-        this.dataDir.release();
+        this.dataDir?.release();
       }
     })();
     return this.closed;

@@ -4,7 +4,8 @@
 // topic or an answer. Also the event's digest (digest.ts), which tells a retry from a reused id.
 
 import { endDigest, mixNumber, mixString, startDigest } from './digest.ts';
-import type { EventError, InputEvent, Processor } from './types.ts';
+import type { EventCounts } from './event-counts.ts';
+import type { EventError, EventResult, InputEvent, Processor } from './types.ts';
 import { buildObject, FieldProblem, idProblem, invalid, MAX_ID_LENGTH } from './validate.ts';
 
 const ENVELOPE: ReadonlySet<string> = new Set(['id', 'type', 'ts']);
@@ -81,4 +82,28 @@ export function readEvent(ownerOf: (type: string) => Processor | undefined, raw:
   if (!owner?.schemas[r.type as string]) return unknownType(r.type);
   const built = buildEvent(owner, r);
   return isEventError(built) ? built : built.event;
+}
+
+/**
+ * An arriving event checked and built for the processor owning its type, or the answer refusing
+ * it, counted (`invalid` by envelope, else by type, `unknown` for a type nobody owns).
+ */
+export function admitEvent(
+  raw: unknown,
+  owners: ReadonlyMap<string, Processor>,
+  counts: EventCounts,
+): { built: BuiltEvent; processor: Processor; refused?: undefined } | { refused: EventResult } {
+  const envelope = envelopeProblem(raw);
+  if (envelope) {
+    counts.count('invalid', envelope.error.code);
+    return { refused: { id: envelope.id, ok: false, error: envelope.error } };
+  }
+  const type = (raw as InputEvent).type;
+  const processor = owners.get(type);
+  const built = processor ? buildEvent(processor, raw as Record<string, unknown>) : unknownType(type);
+  if (isEventError(built)) {
+    counts.count(processor ? type : 'unknown', built.code);
+    return { refused: { id: (raw as InputEvent).id, ok: false, error: built } };
+  }
+  return { built, processor: processor! };
 }

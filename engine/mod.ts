@@ -1,6 +1,8 @@
 // The engine's public entry point. Everything outside engine/ imports from here only.
 export { Engine, openEngine } from './engine.ts';
 export { DEFAULT_PARTITIONS, MAX_PARTITIONS } from './partitions.ts';
+export { openThreadedEngine, ThreadedEngine } from './threaded-engine.ts';
+export type { ThreadedEngineOptions } from './threaded-engine.ts';
 export { DataDirInUseError, DataDirLock, DataDirLockLostError } from './data-dir-lock.ts';
 export { stockProcessor } from './stock/mod.ts';
 export { onlineAgents, renderQueues } from './service/mod.ts';

@@ -43,6 +43,34 @@ export interface TimerRecord {
   data: unknown;
 }
 
+/** How the data dir's environment is opened: the same from every thread that opens it. */
+export function lmdbOptions(options: { path: string; durability?: Durability; mapSize?: number }) {
+  return {
+    path: options.path,
+    // fsync: LMDB's own synchronous commit, so a commit's promise means flushed. (lmdb-js's
+    //   overlapping sync resolves `flushed` only when its write thread goes idle, which under
+    //   steady load delays every answer; measured in docs/benchmarks.md.)
+    // commit: overlapping sync — answered at commit, flushed in the background; after an OS
+    //   crash lmdb-js reopens at the last flushed commit.
+    // none: no fsync.
+    overlappingSync: options.durability === 'commit',
+    noSync: options.durability === 'none',
+    // Always a directory: lmdb-js would otherwise take a path with a dot in its last part
+    // (`mktemp -d` names such as tmp.Ab3x) for a single-file database and fail on it.
+    noSubdir: false,
+    mapSize: options.mapSize ?? 64 * 1024 ** 3,
+    maxDbs: 16,
+    commitDelay: 0,
+  };
+}
+
+/** State entries, and the bytes the environment uses: its last page bounds them (freed pages included). */
+export function stateStats(root: RootDatabase, state: Database<unknown, string>): { entries: number; bytes: number } {
+  const s = state.getStats() as { entryCount: number };
+  const env = root.getStats() as { pageSize: number; lastPageNumber: number };
+  return { entries: s.entryCount, bytes: env.lastPageNumber * env.pageSize };
+}
+
 export class StateStore {
   readonly root: RootDatabase;
   readonly state: Database<unknown, string>;
@@ -54,23 +82,7 @@ export class StateStore {
   private older = new Map<string, Cached>();
 
   constructor(private readonly options: StoreOptions) {
-    this.root = open({
-      path: options.path,
-      // fsync: LMDB's own synchronous commit, so a commit's promise means flushed. (lmdb-js's
-      //   overlapping sync resolves `flushed` only when its write thread goes idle, which under
-      //   steady load delays every answer; measured in docs/benchmarks.md.)
-      // commit: overlapping sync — answered at commit, flushed in the background; after an OS
-      //   crash lmdb-js reopens at the last flushed commit.
-      // none: no fsync.
-      overlappingSync: options.durability === 'commit',
-      noSync: options.durability === 'none',
-      // Always a directory: lmdb-js would otherwise take a path with a dot in its last part
-      // (`mktemp -d` names such as tmp.Ab3x) for a single-file database and fail on it.
-      noSubdir: false,
-      mapSize: options.mapSize ?? 64 * 1024 ** 3,
-      maxDbs: 16,
-      commitDelay: 0,
-    });
+    this.root = open(lmdbOptions(options));
     this.state = this.root.openDB<unknown, string>({ name: 'state' });
     this.timers = this.root.openDB<TimerRecord, string>({ name: 'timers' });
     this.dedupGenerations = [
@@ -168,10 +180,7 @@ export class StateStore {
   }
 
   stats(): { entries: number; bytes: number } {
-    const s = this.state.getStats() as { entryCount: number };
-    // The environment's last page bounds the bytes in use (freed pages included).
-    const env = this.root.getStats() as { pageSize: number; lastPageNumber: number };
-    return { entries: s.entryCount, bytes: env.lastPageNumber * env.pageSize };
+    return stateStats(this.root, this.state);
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,19 @@ import type { Processor, StateView } from './types.ts';
 
 const seqKey = (group: string) => `$seq/${group}`;
 
+/** The processor rendering `topic`, from [prefix, processor] pairs (Processor.topicPrefixes). */
+export function topicOwner(prefixes: ReadonlyArray<[string, Processor]>, topic: string): Processor | undefined {
+  for (const [prefix, p] of prefixes) if (topic.startsWith(prefix)) return p;
+  return undefined;
+}
+
+/** The seq of the last update of `topic` stored in `view` (0 when it never had one). */
+export function storedSeq(view: StateView, processor: Processor | undefined, topic: string): number {
+  const at = processor?.seqSlot ? processor.seqSlot(view, topic) : { group: topic, slot: 0 };
+  if (!at) return 0;
+  return view.get<SeqRecord>(seqKey(at.group))?.[at.slot] ?? 0;
+}
+
 export class TopicSeqs {
   private readonly prefixes: Array<[string, Processor]> = [];
 
@@ -19,8 +32,7 @@ export class TopicSeqs {
   }
 
   processorFor(topic: string): Processor | undefined {
-    for (const [prefix, p] of this.prefixes) if (topic.startsWith(prefix)) return p;
-    return undefined;
+    return topicOwner(this.prefixes, topic);
   }
 
   private slotOf(view: StateView, processor: Processor | undefined, topic: string) {
@@ -46,8 +58,6 @@ export class TopicSeqs {
 
   /** The seq of the last durable update of a topic (0 when it never had one). */
   lastDurable(topic: string): number {
-    const at = this.slotOf(this.store.durable, this.processorFor(topic), topic);
-    if (!at) return 0;
-    return this.store.durable.get<SeqRecord>(seqKey(at.group))?.[at.slot] ?? 0;
+    return storedSeq(this.store.durable, this.processorFor(topic), topic);
   }
 }

@@ -16,6 +16,14 @@ export interface InputEvent {
 // Kept beside the error codes so that validate.ts, which types.ts imports, need not import types.ts.
 export type { EventError } from './errors.ts';
 
+/** An event already built and checked (event-builder.ts) by the thread that took it in. */
+export interface PrebuiltEvent {
+  event: InputEvent;
+  digest: number;
+  /** When it arrived (clock ms): its event time when it carries no `ts`. */
+  arrival: number;
+}
+
 /** The answer to one event, in the order the events were submitted. */
 export type EventResult =
   | ({ id: string; ok: true; duplicate?: true } & Record<string, unknown>)
@@ -153,6 +161,11 @@ export interface EngineOptions {
    * file); the engine releases it on close. Without it the engine takes the dir itself.
    */
   dataDirLock?: DataDirLock;
+  /**
+   * The data dir is held by the thread that started this engine's thread (threaded-engine.ts),
+   * which stops this thread if it loses it: the engine takes no lock of its own.
+   */
+  dataDirHeldByHost?: boolean;
 }
 
 export interface Clock {

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -41,7 +41,16 @@ describe('omni serve configuration', () => {
       customers: {},
       limits: {},
       wsLimits: {},
+      partitions: undefined,
+      workers: availableParallelism(),
     });
+  });
+
+  it('reads --workers: 1 keeps the engine on the request thread; 0 and non-numbers are refused', () => {
+    expect(readServeConfig(['--workers', '1'], {})).toMatchObject({ workers: 1 });
+    expect(readServeConfig([], { OMNI_WORKERS: '4' })).toMatchObject({ workers: 4 });
+    expect(() => readServeConfig(['--workers', '0'], {})).toThrow(/--workers must be an integer from 1 to 256/);
+    expect(() => readServeConfig([], { OMNI_WORKERS: 'many' })).toThrow(/OMNI_WORKERS must be an integer/);
   });
 
   it('reads the server-wide budgets', () => {

@@ -12,6 +12,12 @@ export interface PushEngine {
   lastSeq(topic: string): number;
   /** State topics are rendered only where this answers true. */
   setInterest(predicate: ((topic: string) => boolean) | undefined): void;
+  /**
+   * The push layer starts or stops keeping `topic` (an engine on another thread renders only
+   * the state topics named so, besides `setInterest`). Optional: the in-thread engine asks the
+   * predicate instead.
+   */
+  watch?(topic: string, watched: boolean): void;
   /** Called once per durable batch, in commit order, after its state is readable. */
   onOutput(listener: (outputs: Output[]) => void): () => void;
 }

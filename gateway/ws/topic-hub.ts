@@ -122,6 +122,7 @@ export class TopicHub<S extends Subscriber = Subscriber> {
       const capacity = isStateTopic(topic) ? this.limits.historyPerTopic : this.limits.eventHistoryPerTopic;
       entry = { subscribers: new Map(), history: new TopicHistory(this.engine.lastSeq(topic), capacity, this.#countHistory), idleSince: undefined };
       this.#topics.set(topic, entry);
+      this.engine.watch?.(topic, true);
       // Clients churning through distinct topics leave idle entries behind; forget those early.
       if (this.#topics.size > this.limits.maxTopics) this.#dropIdle(Math.floor(this.limits.maxTopics * 0.9));
     }
@@ -204,6 +205,8 @@ export class TopicHub<S extends Subscriber = Subscriber> {
     for (const output of outputs) {
       const entry = this.#topics.get(output.topic);
       if (entry === undefined) continue;
+      // Already had (an engine on another thread renders a topic again when it starts watching it).
+      if (output.seq <= entry.history.last) continue;
       if (output.data === undefined) {
         // Not rendered: we cannot keep or send it, so the history restarts after it.
         entry.history.reset(output.seq);
@@ -257,5 +260,6 @@ export class TopicHub<S extends Subscriber = Subscriber> {
     entry.history.reset(entry.history.last);
     this.#topics.delete(topic);
     this.#idle.delete(topic);
+    this.engine.watch?.(topic, false);
   }
 }

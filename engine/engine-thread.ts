@@ -1,0 +1,103 @@
+// The engine's own thread (started by threaded-engine.ts): it applies and commits, while the
+// thread that started it takes requests and pushes updates. The data dir is held by that
+// thread, which ends this one if it loses the dir.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { openEngine, type Engine } from './engine.ts';
+import { PartitionCountMismatchError } from './errors.ts';
+import { defaultProcessors } from './processors.ts';
+import { pack, unpack, type EngineThreadConfig, type FromEngine, type PackedAnswer, type PackedSubmission, STATS_EVERY_MS, type ToEngine } from './thread-messages.ts';
+import type { PrebuiltEvent } from './types.ts';
+
+const port = parentPort!;
+const post = (message: FromEngine) => port.postMessage(message);
+
+async function run(config: EngineThreadConfig): Promise<void> {
+  let engine: Engine;
+  try {
+    engine = await openEngine({ ...config, processors: defaultProcessors(config.domains), dataDirHeldByHost: true });
+  } catch (error) {
+    const e = error instanceof Error ? error : new Error(String(error));
+    const mismatch = e instanceof PartitionCountMismatchError ? { dir: e.dir, stored: e.stored, requested: e.requested } : undefined;
+    post({ kind: 'start-failed', message: e.message, name: e.name, mismatch });
+    return;
+  }
+  const watched = new Set<string>();
+  let answers: PackedAnswer[] = [];
+  let answersScheduled = false;
+  const answer = (a: PackedAnswer) => {
+    answers.push(a);
+    if (answersScheduled) return;
+    answersScheduled = true;
+    // Every submission a batch answers resolves in the same turn: one message carries them all.
+    setImmediate(() => {
+      answersScheduled = false;
+      const packed = pack(answers);
+      answers = [];
+      post({ kind: 'answers', answers: packed });
+    });
+  };
+
+  // Without a listener the engine renders nothing: outputs are taken only while the other
+  // thread has someone to give them to.
+  let stopOutputs: (() => void) | undefined;
+  let statsSent = 0;
+  engine.onBatch((stats) => {
+    const now = performance.now();
+    if (now - statsSent < STATS_EVERY_MS) return post({ kind: 'batch', stats });
+    statsSent = now;
+    const { eventsByTypeAndResult, ...s } = engine.stats();
+    post({ kind: 'batch', stats, engine: { counts: [...eventsByTypeAndResult], ...s } });
+  });
+  engine.onFatal((error) => post({ kind: 'fatal', message: error.message }));
+
+  port.on('message', (message: ToEngine) => {
+    switch (message.kind) {
+      case 'submit':
+        for (const [sub, events] of unpack<PackedSubmission[]>(message.submissions)) {
+          const built: PrebuiltEvent[] = events.map(([event, digest, arrival]) => ({ event, digest, arrival }));
+          engine.submitBuilt(built).then(
+            (results) => answer([sub, results]),
+            (error: unknown) => answer([sub, null, error instanceof Error ? error.message : String(error)]),
+          );
+        }
+        return;
+      case 'interest':
+        if (message.render === 'none') {
+          stopOutputs?.();
+          stopOutputs = undefined;
+          return;
+        }
+        stopOutputs ??= engine.onOutput((outputs) => post({ kind: 'outputs', outputs: pack(outputs) }));
+        engine.setInterest(message.render === 'all' ? undefined : (topic) => watched.has(topic));
+        return;
+      case 'watch':
+        for (const topic of message.drop) watched.delete(topic);
+        for (const topic of message.add) {
+          watched.add(topic);
+          // A batch applied before this message arrived did not render the topic: its latest
+          // durable state goes out now, and the other thread drops it if it already had it.
+          const snapshot = stopOutputs && engine.snapshot(topic);
+          if (snapshot) post({ kind: 'outputs', outputs: pack([{ topic, seq: snapshot.seq, data: snapshot.data, ts: Date.now() }]) });
+        }
+        return;
+      case 'call': {
+        // After the answers this settled, which go out in a setImmediate queued before this one.
+        const done = (value: number) => setImmediate(() => post({ kind: 'returned', call: message.call, value }));
+        if (message.name === 'idle') void engine.idle().then(() => done(0));
+        else void engine.runDueTimers().then(done);
+        return;
+      }
+      case 'close':
+        // A turn later, so the last answers (sent in a setImmediate) go out before the port closes.
+        void engine.close().then(() => new Promise(setImmediate)).then(() => {
+          post({ kind: 'closed' });
+          port.close();
+        });
+        return;
+    }
+  });
+  post({ kind: 'ready', epoch: engine.epoch, layout: engine.layout() });
+}
+
+void run(workerData as EngineThreadConfig);

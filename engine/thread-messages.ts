@@ -1,0 +1,57 @@
+// What the gateway's thread and the engine's thread say to each other (threaded-engine.ts,
+// engine-thread.ts). Events, answers and outputs travel as msgpack bytes: one message per turn
+// of the event loop carries every submission (or every answer) of that turn, so the cost of a
+// message between threads is paid per turn, not per request.
+
+import { Packr } from 'msgpackr';
+import type { DomainOptions } from './processors.ts';
+import type { BatchStats, EngineLayout, EngineOptions, EngineStats, EventResult, InputEvent, Output } from './types.ts';
+
+/** Plain msgpack on both sides: no records, no extensions but `undefined` (an unrendered output). */
+const packr = new Packr({ useRecords: false, moreTypes: false });
+
+export const pack = (value: unknown): Uint8Array => packr.pack(value);
+export const unpack = <T>(bytes: Uint8Array): T => packr.unpack(bytes) as T;
+
+/** Everything the engine's thread needs to open the engine: plain data, cloned once at start. */
+export type EngineThreadConfig = Pick<EngineOptions, 'path' | 'durability' | 'partitions' | 'maxBatch' | 'maxInFlight' | 'dedupRetentionMs' | 'cacheEntries' | 'mapSize' | 'autoTimers'> & {
+  domains: DomainOptions;
+};
+
+/** One submission: its number (to match the answers) and its events, built and checked. */
+export type PackedSubmission = [sub: number, events: Array<[event: InputEvent, digest: number, arrival: number]>];
+
+/** The answers to one submission, or the reason it failed (the engine stopped). */
+export type PackedAnswer = [sub: number, results: EventResult[] | null, failure?: string];
+
+export type ToEngine =
+  | { kind: 'submit'; submissions: Uint8Array }
+  /**
+   * Which state topics to render: none (nobody takes outputs: event-topic messages are dropped
+   * too), every changed one, or only those named through `watch`.
+   */
+  | { kind: 'interest'; render: 'none' | 'all' | 'watched' }
+  | { kind: 'watch'; add: string[]; drop: string[] }
+  | { kind: 'call'; call: number; name: 'idle' | 'timers' }
+  | { kind: 'close' };
+
+/** How often the engine's counters cross over (they are read when /metrics is scraped). */
+export const STATS_EVERY_MS = 250;
+
+export interface EngineThreadStats extends Omit<EngineStats, 'eventsByTypeAndResult'> {
+  counts: Array<[string, number]>;
+}
+
+export type FromEngine =
+  | { kind: 'ready'; epoch: string; layout: EngineLayout }
+  | { kind: 'start-failed'; message: string; name: string; mismatch?: { dir: string; stored: number; requested: number } }
+  | { kind: 'answers'; answers: Uint8Array }
+  /** A durable batch's outputs (msgpack of Output[]), before its stats. */
+  | { kind: 'outputs'; outputs: Uint8Array }
+  /** A durable batch's stats; the engine's own at most every STATS_EVERY_MS. */
+  | { kind: 'batch'; stats: BatchStats; engine?: EngineThreadStats }
+  | { kind: 'returned'; call: number; value: number }
+  | { kind: 'fatal'; message: string }
+  | { kind: 'closed' };
+
+export type { Output };

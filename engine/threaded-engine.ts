@@ -1,0 +1,374 @@
+// The engine on a thread of its own: this side, on the thread that takes requests and pushes
+// updates, checks and builds each event (so only valid events cross), hands them over, and
+// answers once the engine's thread reports them durable; snapshots, reads and queries read the
+// committed state directly (committed-reader.ts). The engine's thread applies, commits and
+// renders (engine-thread.ts). Same answers, seqs, epoch and crash guarantees as the engine in
+// this thread: it is the same engine, fed the same events in the same order.
+
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { CommittedReader } from './committed-reader.ts';
+import { DataDirLock } from './data-dir-lock.ts';
+import { EngineClosedError, PartitionCountMismatchError } from './errors.ts';
+import { admitEvent } from './event-builder.ts';
+import { EventCounts } from './event-counts.ts';
+import { EngineListeners } from './listeners.ts';
+import { defaultProcessors } from './processors.ts';
+import { pack, unpack, type EngineThreadConfig, type EngineThreadStats, type FromEngine, type PackedAnswer, type PackedSubmission, type ToEngine } from './thread-messages.ts';
+import { storedSeq, topicOwner } from './topic-seqs.ts';
+import type { BatchStats, EngineLayout, EngineStats, EventResult, InputEvent, Output, Processor } from './types.ts';
+
+export interface ThreadedEngineOptions extends EngineThreadConfig {
+  /** The data dir, already taken by the caller; without it the engine takes it. Released on close. */
+  dataDirLock?: DataDirLock;
+}
+
+interface OpenSubmission {
+  results: EventResult[];
+  /** Where each event sent to the engine's thread goes in `results`. */
+  slots: number[];
+  resolve(results: EventResult[]): void;
+  reject(error: Error): void;
+}
+
+/** Starts the engine's thread: the compiled file, or the TypeScript source through tsx. */
+function startThread(config: EngineThreadConfig): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./engine-thread.js', here), { workerData: config });
+  const entry = new URL('./engine-thread.ts', here).href;
+  // tsx's ESM entry (the one `import` picks), found from its package file.
+  const tsxPackage = createRequire(here).resolve('tsx/package.json');
+  const exports = (createRequire(here)('tsx/package.json') as { exports: Record<string, { import: { default: string } }> }).exports;
+  const tsx = new URL(exports['./esm/api'].import.default, pathToFileURL(tsxPackage)).href;
+  const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(boot, { eval: true, workerData: config });
+}
+
+/** The engine's refusal to start, as the same class where the caller handles it (a partition count). */
+function startFailure(m: Extract<FromEngine, { kind: 'start-failed' }>): Error {
+  if (m.mismatch) return new PartitionCountMismatchError(m.mismatch.dir, m.mismatch.stored, m.mismatch.requested);
+  return Object.assign(new Error(m.message), { name: m.name });
+}
+
+export async function openThreadedEngine(options: ThreadedEngineOptions): Promise<ThreadedEngine> {
+  const { dataDirLock, ...config } = options;
+  const lock = dataDirLock ?? DataDirLock.acquire(options.path);
+  const worker = startThread(config);
+  let ready: { epoch: string; layout: EngineLayout };
+  try {
+    ready = await new Promise((resolve, reject) => {
+      const onMessage = (m: FromEngine) => {
+        if (m.kind === 'ready') resolve(m);
+        else if (m.kind === 'start-failed') reject(startFailure(m));
+        else return;
+        worker.off('message', onMessage);
+        worker.off('error', reject);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`the engine thread exited (${code}) while starting`)));
+    });
+  } catch (error) {
+    await worker.terminate();
+    lock.release();
+    throw error;
+  }
+  return new ThreadedEngine(worker, config, lock, ready.epoch, ready.layout);
+}
+
+export class ThreadedEngine {
+  private readonly reader: CommittedReader;
+  private readonly processors: Processor[];
+  private readonly byType = new Map<string, Processor>();
+  private readonly byName = new Map<string, Processor>();
+  private readonly prefixes: Array<[string, Processor]> = [];
+  private readonly listeners = new EngineListeners();
+  /** Events refused before they reach the engine's thread (invalid), counted here. */
+  private readonly localCounts = new EventCounts();
+  private threadStats: EngineThreadStats;
+
+  private nextSub = 1;
+  private readonly open = new Map<number, OpenSubmission>();
+  private outgoing: PackedSubmission[] = [];
+  private sendScheduled = false;
+  private watchAdd = new Set<string>();
+  private watchDrop = new Set<string>();
+  private watchScheduled = false;
+  private nextCall = 1;
+  private readonly calls = new Map<number, (value: number) => void>();
+  private closing = false;
+  /** Output listeners here: with none, the engine's thread renders nothing. */
+  private outputListeners = 0;
+  /** Whether the push layer names the topics to render (setInterest with a predicate). */
+  private watching = false;
+  private failure: Error | undefined;
+  private closed: Promise<void> | undefined;
+  private threadClosed: (() => void) | undefined;
+
+  constructor(
+    private readonly worker: Worker,
+    config: EngineThreadConfig,
+    private readonly dataDir: DataDirLock,
+    readonly epoch: string,
+    private readonly engineLayout: EngineLayout,
+  ) {
+    this.threadStats = { counts: [], batches: 0, pendingTimers: 0, queued: 0, partitions: [] };
+    // Opened once the engine's thread has opened the environment with its own settings.
+    this.reader = new CommittedReader(config);
+    this.processors = defaultProcessors(config.domains);
+    for (const p of this.processors) {
+      this.byName.set(p.name, p);
+      for (const t of p.types) this.byType.set(t, p);
+      for (const prefix of p.topicPrefixes) this.prefixes.push([prefix, p]);
+    }
+    worker.on('message', (m: FromEngine) => this.onMessage(m));
+    worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) => {
+      if (!this.closing || this.threadClosed === undefined) this.fail(new Error(`the engine thread exited (${code})`));
+    });
+    // Another process may write the dir now: stop the writer at once, then refuse events.
+    dataDir.onLost((error) => {
+      void worker.terminate();
+      this.fail(error);
+    });
+  }
+
+  // ---- input ---------------------------------------------------------------------------
+
+  /** Applies events in order; resolves with one result each once their batch is durable. */
+  submit(events: readonly unknown[]): Promise<EventResult[]> {
+    if (this.closing || this.failure) return Promise.reject(this.failure ?? new EngineClosedError());
+    const results: EventResult[] = new Array(events.length);
+    const slots: number[] = [];
+    const built: PackedSubmission[1] = [];
+    const arrival = Date.now();
+    for (let i = 0; i < events.length; i++) {
+      const admitted = admitEvent(events[i], this.byType, this.localCounts);
+      if (admitted.refused) {
+        results[i] = admitted.refused;
+        continue;
+      }
+      const b = admitted.built;
+      slots.push(i);
+      built.push([b.event, b.digest, arrival]);
+    }
+    if (slots.length === 0) return Promise.resolve(results);
+    return new Promise<EventResult[]>((resolve, reject) => {
+      const sub = this.nextSub++;
+      this.open.set(sub, { results, slots, resolve, reject });
+      this.outgoing.push([sub, built]);
+      if (this.sendScheduled) return;
+      this.sendScheduled = true;
+      // Every request read in this turn of the event loop goes over in one message.
+      setImmediate(() => this.sendSubmissions());
+    });
+  }
+
+  private sendSubmissions(): void {
+    this.sendScheduled = false;
+    if (this.outgoing.length === 0 || this.failure) return;
+    const submissions = pack(this.outgoing);
+    this.outgoing = [];
+    this.send({ kind: 'submit', submissions });
+  }
+
+  private send(message: ToEngine): void {
+    this.worker.postMessage(message);
+  }
+
+  private onMessage(m: FromEngine): void {
+    switch (m.kind) {
+      case 'answers':
+        // Everything answered is committed: reads from now on must see it.
+        this.reader.refresh();
+        for (const [sub, results, failure] of unpack<PackedAnswer[]>(m.answers)) this.answer(sub, results, failure);
+        return;
+      case 'outputs':
+        this.reader.refresh();
+        this.listeners.outputs(unpack<Output[]>(m.outputs));
+        return;
+      case 'batch':
+        if (m.engine) this.threadStats = m.engine;
+        this.listeners.batch(m.stats);
+        return;
+      case 'returned':
+        this.reader.refresh();
+        this.calls.get(m.call)?.(m.value);
+        this.calls.delete(m.call);
+        return;
+      case 'fatal':
+        this.fail(new Error(m.message));
+        return;
+      case 'closed':
+        this.threadClosed?.();
+        return;
+    }
+  }
+
+  private answer(sub: number, results: EventResult[] | null, failure: string | undefined): void {
+    const s = this.open.get(sub);
+    if (!s) return;
+    this.open.delete(sub);
+    if (results === null) {
+      s.reject(new Error(failure));
+      return;
+    }
+    for (let i = 0; i < s.slots.length; i++) s.results[s.slots[i]] = results[i];
+    s.resolve(s.results);
+  }
+
+  /** The engine's thread failed or the dir was lost: nothing more is answered. */
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    console.error('engine stopped; refusing further events:', error);
+    for (const s of this.open.values()) s.reject(error);
+    this.open.clear();
+    for (const done of this.calls.values()) done(0);
+    this.calls.clear();
+    this.threadClosed?.();
+    this.listeners.fatal(error);
+  }
+
+  // ---- reads and listeners -------------------------------------------------------------
+
+  snapshot(topic: string): { seq: number; epoch: string; data: unknown } | undefined {
+    const processor = topicOwner(this.prefixes, topic);
+    const data = processor?.render(this.reader.view, topic);
+    if (data === undefined) return undefined;
+    return { seq: storedSeq(this.reader.view, processor, topic), epoch: this.epoch, data };
+  }
+
+  lastSeq(topic: string): number {
+    return storedSeq(this.reader.view, topicOwner(this.prefixes, topic), topic);
+  }
+
+  query(processor: string, name: string, args: Record<string, unknown>): unknown {
+    return this.byName.get(processor)?.query?.(this.reader.view, name, args);
+  }
+
+  read<T>(key: string): T | undefined {
+    return this.reader.view.get<T>(key);
+  }
+
+  checkpoint(partition: number): number {
+    return this.reader.view.get<number>(`$ckpt/${partition}`) ?? 0;
+  }
+
+  /**
+   * Without a predicate every changed state topic is rendered; with one, only the topics
+   * named through `watch` (the push layer names each topic it starts and stops keeping).
+   */
+  setInterest(predicate: ((topic: string) => boolean) | undefined): void {
+    this.watching = predicate !== undefined;
+    this.sendInterest();
+  }
+
+  private sendInterest(): void {
+    this.send({ kind: 'interest', render: this.outputListeners === 0 ? 'none' : this.watching ? 'watched' : 'all' });
+  }
+
+  watch(topic: string, watched: boolean): void {
+    if (watched) {
+      this.watchDrop.delete(topic);
+      this.watchAdd.add(topic);
+    } else {
+      this.watchAdd.delete(topic);
+      this.watchDrop.add(topic);
+    }
+    if (this.watchScheduled) return;
+    this.watchScheduled = true;
+    setImmediate(() => {
+      this.watchScheduled = false;
+      if (this.failure) return;
+      this.send({ kind: 'watch', add: [...this.watchAdd], drop: [...this.watchDrop] });
+      this.watchAdd.clear();
+      this.watchDrop.clear();
+    });
+  }
+
+  onOutput(listener: (outputs: Output[]) => void): () => void {
+    const stop = this.listeners.onOutput(listener);
+    if (++this.outputListeners === 1) this.sendInterest();
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      stop();
+      if (--this.outputListeners === 0) this.sendInterest();
+    };
+  }
+
+  onBatch(listener: (s: BatchStats) => void): () => void {
+    return this.listeners.onBatch(listener);
+  }
+
+  onFatal(listener: (err: Error) => void): () => void {
+    return this.listeners.onFatal(listener);
+  }
+
+  stats(): EngineStats {
+    const counts = new Map(this.threadStats.counts);
+    for (const [key, n] of this.localCounts.byTypeAndResult()) counts.set(key, (counts.get(key) ?? 0) + n);
+    const { counts: _, ...rest } = this.threadStats;
+    return { eventsByTypeAndResult: counts, ...rest };
+  }
+
+  /** The engine's thread applies every partition; this one applies none. */
+  layout(): EngineLayout {
+    return this.engineLayout;
+  }
+
+  stateStats(): { entries: number; bytes: number } {
+    return this.reader.stats();
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------
+
+  private call(name: 'idle' | 'timers'): Promise<number> {
+    if (this.failure) return Promise.resolve(0);
+    // Submissions still waiting for their turn go first: the call waits for them too.
+    this.sendSubmissions();
+    const call = this.nextCall++;
+    return new Promise((resolve) => {
+      this.calls.set(call, resolve);
+      this.send({ kind: 'call', call, name });
+    });
+  }
+
+  /** Resolves when nothing is queued or in flight. */
+  async idle(): Promise<void> {
+    await this.call('idle');
+  }
+
+  /** Fires every timer due now and waits until their effects are durable. */
+  runDueTimers(): Promise<number> {
+    return this.call('timers');
+  }
+
+  /** Stops taking events, commits everything queued or in flight, then closes. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.sendSubmissions();
+      this.closing = true;
+      if (!this.failure) {
+        await new Promise<void>((resolve) => {
+          this.threadClosed = resolve;
+          this.send({ kind: 'close' });
+        });
+      }
+      // Left to end by itself (its profile, if any, is written then); ended if it does not.
+      const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+      const timeout = setTimeout(() => void this.worker.terminate(), this.failure ? 0 : 2000);
+      await exited;
+      clearTimeout(timeout);
+      try {
+        await this.reader.close();
+      } finally {
+        this.dataDir.release();
+      }
+    })();
+    return this.closed;
+  }
+}

@@ -53,6 +53,13 @@ function streamProblem(messages: Msg[], topic: string, last: number, final: unkn
 describe('push with the engine on its own thread', () => {
   it(`subscribers of overlapping topics, arriving while batches are applied, each get every update after their snapshot and end current (seed ${SEED})`, async () => {
     const rng = prng(SEED);
+    const shuffle = <T>(items: T[]): T[] => {
+      for (let i = items.length - 1; i > 0; i--) {
+        const j = rng.int(0, i);
+        [items[i], items[j]] = [items[j], items[i]];
+      }
+      return items;
+    };
     const { engine, wsUrl } = await threadedServer();
     const url = `http://127.0.0.1:${new URL(wsUrl).port}`;
     await post(url, INGEST, STORES.map((s) => loc(`loc-${s}`, s)));
@@ -84,13 +91,7 @@ describe('push with the engine on its own thread', () => {
           posted += events.length;
         }
       });
-      const plan = clients.flatMap((client) =>
-        [...topics]
-          .sort(() => rng.next() - 0.5)
-          .slice(0, TOPICS_PER_CONNECTION)
-          .map((topic) => ({ client, topic })),
-      );
-      plan.sort(() => rng.next() - 0.5);
+      const plan = shuffle(clients.flatMap((client) => shuffle([...topics]).slice(0, TOPICS_PER_CONNECTION).map((topic) => ({ client, topic }))));
       for (const s of plan) {
         await s.client.sub(s.topic);
         subscriptions.push(s);

@@ -41,13 +41,22 @@ async function run(config: EngineThreadConfig): Promise<void> {
   // Without a listener the engine renders nothing: outputs are taken only while the other
   // thread has someone to give them to.
   let stopOutputs: (() => void) | undefined;
+  // The engine's counters cross at most every STATS_EVERY_MS, and once more after the last
+  // batch of a burst, so what /metrics reads is never older than that.
   let statsSent = 0;
-  engine.onBatch((stats) => {
-    const now = performance.now();
-    if (now - statsSent < STATS_EVERY_MS) return post({ kind: 'batch', stats });
-    statsSent = now;
+  let statsTimer: NodeJS.Timeout | undefined;
+  const sendStats = () => {
+    clearTimeout(statsTimer);
+    statsTimer = undefined;
+    statsSent = performance.now();
     const { eventsByTypeAndResult, ...s } = engine.stats();
-    post({ kind: 'batch', stats, engine: { counts: [...eventsByTypeAndResult], ...s } });
+    post({ kind: 'stats', engine: { counts: [...eventsByTypeAndResult], ...s } });
+  };
+  engine.onBatch((stats) => {
+    post({ kind: 'batch', stats });
+    const wait = statsSent + STATS_EVERY_MS - performance.now();
+    if (wait <= 0) sendStats();
+    else statsTimer ??= setTimeout(sendStats, wait);
   });
   engine.onFatal((error) => post({ kind: 'fatal', message: error.message }));
 
@@ -78,17 +87,22 @@ async function run(config: EngineThreadConfig): Promise<void> {
           // A batch applied before this message arrived did not render the topic: its latest
           // durable state goes out now, and the other thread drops it if it already had it.
           const snapshot = stopOutputs && engine.snapshot(topic);
-          if (snapshot) post({ kind: 'outputs', outputs: pack([{ topic, seq: snapshot.seq, data: snapshot.data, ts: Date.now() }]) });
+          if (snapshot) post({ kind: 'outputs', outputs: pack([{ topic, seq: snapshot.seq, data: snapshot.data, ts: Date.now(), snapshot: true }]) });
         }
         return;
       case 'call': {
         // After the answers this settled, which go out in a setImmediate queued before this one.
-        const done = (value: number) => setImmediate(() => post({ kind: 'returned', call: message.call, value }));
+        const done = (value: number) =>
+          setImmediate(() => {
+            sendStats();
+            post({ kind: 'returned', call: message.call, value });
+          });
         if (message.name === 'idle') void engine.idle().then(() => done(0));
         else void engine.runDueTimers().then(done);
         return;
       }
       case 'close':
+        clearTimeout(statsTimer);
         // A turn later, so the last answers (sent in a setImmediate) go out before the port closes.
         void engine.close().then(() => new Promise(setImmediate)).then(() => {
           post({ kind: 'closed' });

@@ -48,8 +48,9 @@ export type FromEngine =
   | { kind: 'answers'; answers: Uint8Array }
   /** A durable batch's outputs (msgpack of Output[]), before its stats. */
   | { kind: 'outputs'; outputs: Uint8Array }
-  /** A durable batch's stats; the engine's own at most every STATS_EVERY_MS. */
-  | { kind: 'batch'; stats: BatchStats; engine?: EngineThreadStats }
+  | { kind: 'batch'; stats: BatchStats }
+  /** The engine's counters: after a batch at most every STATS_EVERY_MS (and after the last), and before a call returns. */
+  | { kind: 'stats'; engine: EngineThreadStats }
   | { kind: 'returned'; call: number; value: number }
   | { kind: 'fatal'; message: string }
   | { kind: 'closed' };

@@ -92,9 +92,6 @@ export class ThreadedEngine {
   private readonly open = new Map<number, OpenSubmission>();
   private outgoing: PackedSubmission[] = [];
   private sendScheduled = false;
-  private watchAdd = new Set<string>();
-  private watchDrop = new Set<string>();
-  private watchScheduled = false;
   private nextCall = 1;
   private readonly calls = new Map<number, (value: number) => void>();
   private closing = false;
@@ -113,9 +110,11 @@ export class ThreadedEngine {
     readonly epoch: string,
     private readonly engineLayout: EngineLayout,
   ) {
-    this.threadStats = { counts: [], batches: 0, pendingTimers: 0, queued: 0, partitions: [] };
     // Opened once the engine's thread has opened the environment with its own settings.
     this.reader = new CommittedReader(config);
+    // Until the engine's thread reports: every partition idle, at its stored checkpoint.
+    const partitions = Array.from({ length: engineLayout.partitions }, (_, p) => ({ partition: p, queued: 0, applySeconds: 0, checkpoint: this.checkpoint(p) }));
+    this.threadStats = { counts: [], batches: 0, pendingTimers: 0, queued: 0, partitions };
     this.processors = defaultProcessors(config.domains);
     for (const p of this.processors) {
       this.byName.set(p.name, p);
@@ -189,8 +188,10 @@ export class ThreadedEngine {
         this.listeners.outputs(unpack<Output[]>(m.outputs));
         return;
       case 'batch':
-        if (m.engine) this.threadStats = m.engine;
         this.listeners.batch(m.stats);
+        return;
+      case 'stats':
+        this.threadStats = m.engine;
         return;
       case 'returned':
         this.reader.refresh();
@@ -269,23 +270,10 @@ export class ThreadedEngine {
     this.send({ kind: 'interest', render: this.outputListeners === 0 ? 'none' : this.watching ? 'watched' : 'all' });
   }
 
+  /** Sent at once: the sooner the engine's thread renders the topic, the fewer updates it skips. */
   watch(topic: string, watched: boolean): void {
-    if (watched) {
-      this.watchDrop.delete(topic);
-      this.watchAdd.add(topic);
-    } else {
-      this.watchAdd.delete(topic);
-      this.watchDrop.add(topic);
-    }
-    if (this.watchScheduled) return;
-    this.watchScheduled = true;
-    setImmediate(() => {
-      this.watchScheduled = false;
-      if (this.failure) return;
-      this.send({ kind: 'watch', add: [...this.watchAdd], drop: [...this.watchDrop] });
-      this.watchAdd.clear();
-      this.watchDrop.clear();
-    });
+    if (this.failure) return;
+    this.send(watched ? { kind: 'watch', add: [topic], drop: [] } : { kind: 'watch', add: [], drop: [topic] });
   }
 
   onOutput(listener: (outputs: Output[]) => void): () => void {

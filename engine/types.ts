@@ -119,6 +119,12 @@ export interface Output {
   data: unknown;
   /** Time of the oldest event folded into this update (epoch ms). */
   ts: number;
+  /**
+   * The topic's whole state at `seq` rather than one update after the previous: sent by the
+   * engine on its own thread when the push layer starts watching a topic (threaded-engine.ts),
+   * possibly after updates nobody rendered.
+   */
+  snapshot?: true;
 }
 
 export type Durability = 'fsync' | 'commit' | 'none';

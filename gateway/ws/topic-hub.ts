@@ -212,8 +212,16 @@ export class TopicHub<S extends Subscriber = Subscriber> {
         entry.history.reset(output.seq);
         continue;
       }
-      const message = updateMessage(output.topic, output.seq, output.data, output.ts);
-      entry.history.append(message);
+      let message: OutMessage;
+      if (output.snapshot === true && output.seq > entry.history.last + 1) {
+        // The updates between were never rendered: the whole state, as a snapshot, tells the
+        // subscriber so (kept history cannot bridge the gap either, so it restarts here).
+        message = new OutMessage({ op: 'snapshot', topic: output.topic, seq: output.seq, epoch: this.engine.epoch, data: output.data });
+        entry.history.reset(output.seq);
+      } else {
+        message = updateMessage(output.topic, output.seq, output.data, output.ts);
+        entry.history.append(message);
+      }
       const guard = this.guard !== undefined && this.guard.covers(output.topic) ? this.guard : undefined;
       for (const [subscriber, state] of entry.subscribers) {
         if (output.seq <= state.after) continue;

@@ -1,0 +1,29 @@
+// ThreadedEngine.stats() (what /metrics reports) once traffic stops: the engine's thread sends
+// its own figures at most every STATS_EVERY_MS, so the last batches of a burst must still reach
+// them; here, by the time idle() resolves, as with the engine in this thread.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { defaultProcessors, openEngine, openThreadedEngine } from '../engine/mod.ts';
+
+it('after a burst of batches, stats() counts every event and batch once the engine is idle', async () => {
+  const dirs = [mkdtempSync(join(tmpdir(), 'omni-threaded-stats-')), mkdtempSync(join(tmpdir(), 'omni-threaded-stats-'))];
+  const threaded = await openThreadedEngine({ path: dirs[0], domains: {}, durability: 'none' });
+  const local = await openEngine({ path: dirs[1], processors: defaultProcessors(), durability: 'none' });
+  try {
+    for (const engine of [threaded, local]) {
+      await engine.submit([{ id: 'l', type: 'location.upserted', location: 'S1', kind: 'store', lat: 1, lon: 1 }]);
+      // Five batches, each after the answer to the one before: all within a few milliseconds.
+      for (let i = 0; i < 5; i++) await engine.submit([{ id: `r${i}`, type: 'stock.received', sku: 'A', location: 'S1', qty: 1 }]);
+      await engine.idle();
+    }
+    expect(local.stats()).toMatchObject({ batches: 6 });
+    expect(threaded.stats().batches).toBe(6);
+    expect(threaded.stats().eventsByTypeAndResult).toEqual(local.stats().eventsByTypeAndResult);
+  } finally {
+    await Promise.all([threaded.close(), local.close()]);
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -7,17 +7,17 @@ import { resolve } from 'node:path';
 import { BatchApplier } from './batch-applier.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { DedupIndex } from './dedup.ts';
-import { EngineClosedError, rejection } from './errors.ts';
+import { EngineClosedError } from './errors.ts';
 import { EventCounts } from './event-counts.ts';
-import type { Batch, EventItem, Item, Submission } from './items.ts';
+import type { Batch, Item } from './items.ts';
+import { Intake } from './intake.ts';
 import { EngineListeners } from './listeners.ts';
 import { Partitions, partitionCount, PARTITIONS_KEY } from './partitions.ts';
 import { StateStore, WriteSet } from './store.ts';
 import { TimerQueue } from './timers.ts';
 import { TimerScheduler } from './timer-scheduler.ts';
 import { TopicSeqs } from './topic-seqs.ts';
-import type { BatchStats, Clock, EngineLayout, EngineOptions, EngineStats, EventResult, InputEvent, Output, PrebuiltEvent, Processor } from './types.ts';
-import { admitEvent, unknownType } from './event-builder.ts';
+import type { BatchStats, Clock, EngineLayout, EngineOptions, EngineStats, EventResult, Output, PrebuiltEvent, Processor } from './types.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Events applied per turn of the event loop (~5 ms of work) before yielding. */
@@ -53,8 +53,7 @@ export class Engine {
   private readonly maxQueued: number;
 
   private queue: Item[] = [];
-  private readonly inFlightIds = new Map<string, EventItem>();
-  private readonly openSubmissions = new Set<Submission>();
+  private readonly intake: Intake;
   private inFlight = 0;
   private tail: Promise<void> = Promise.resolve();
   private drainScheduled = false;
@@ -100,6 +99,14 @@ export class Engine {
     this.dataDir?.onLost((error) => this.fail(error));
     this.timers = new TimerQueue(this.store);
     this.topics = new TopicSeqs(this.store, options.processors);
+    this.intake = new Intake({
+      owners: this.byType,
+      counts: this.counts,
+      dedup: () => this.dedup,
+      partitions: () => this.partitions,
+      queue: () => this.queue,
+      maxQueued: this.maxQueued,
+    });
     this.scheduler = new TimerScheduler(this.clock, options.autoTimers !== false, () => this.enqueueDueTimers());
     for (const p of options.processors) {
       this.byName.set(p.name, p);
@@ -148,14 +155,9 @@ export class Engine {
   /** Applies events in order; resolves with one result each once their batch is durable. */
   submit(events: readonly unknown[]): Promise<EventResult[]> {
     if (this.closing || this.failure) return Promise.reject(this.failure ?? new EngineClosedError());
-    return new Promise<EventResult[]>((resolve, reject) => {
-      const sub: Submission = { results: new Array(events.length), remaining: 0, resolve, reject };
-      const arrival = this.clock.now();
-      for (let i = 0; i < events.length; i++) this.accept(sub, i, events[i], arrival);
-      if (sub.remaining === 0) return resolve(sub.results);
-      this.openSubmissions.add(sub);
-      this.scheduleDrain();
-    });
+    const answers = this.intake.accept(events, this.clock.now());
+    this.scheduleDrain();
+    return answers;
   }
 
   /**
@@ -164,68 +166,9 @@ export class Engine {
    */
   submitBuilt(events: readonly PrebuiltEvent[]): Promise<EventResult[]> {
     if (this.closing || this.failure) return Promise.reject(this.failure ?? new EngineClosedError());
-    return new Promise<EventResult[]>((resolve, reject) => {
-      const sub: Submission = { results: new Array(events.length), remaining: 0, resolve, reject };
-      for (let i = 0; i < events.length; i++) {
-        const { event, digest, arrival } = events[i];
-        const processor = this.byType.get(event.type);
-        if (processor) this.enqueue(sub, i, event, digest, processor, arrival);
-        else sub.results[i] = { id: event.id, ok: false, error: unknownType(event.type) };
-      }
-      if (sub.remaining === 0) return resolve(sub.results);
-      this.openSubmissions.add(sub);
-      this.scheduleDrain();
-    });
-  }
-
-  private accept(sub: Submission, index: number, raw: unknown, arrival: number): void {
-    const admitted = admitEvent(raw, this.byType, this.counts);
-    if (admitted.refused) sub.results[index] = admitted.refused;
-    else this.enqueue(sub, index, admitted.built.event, admitted.built.digest, admitted.processor, arrival);
-  }
-
-  /** A valid event: answered from dedup, joined to its in-flight twin, or queued. */
-  private enqueue(sub: Submission, index: number, event: InputEvent, digest: number, processor: Processor, arrival: number): void {
-    const id = event.id;
-    const inFlight = this.inFlightIds.get(id);
-    if (inFlight) {
-      if (inFlight.digest !== digest) return this.refuseConflict(sub, index, event);
-      (inFlight.duplicates ??= []).push({ sub, index });
-      sub.remaining++;
-      return;
-    }
-    const first = this.dedup.lookup(id, arrival);
-    if (first) {
-      if (first.digest !== undefined && first.digest !== digest) return this.refuseConflict(sub, index, event);
-      sub.results[index] = { id, ...first.answer, duplicate: true } as EventResult;
-      return;
-    }
-    if (this.queue.length >= this.maxQueued) {
-      sub.results[index] = { id, ...rejection('rate_limited', 'the engine queue is full; retry later') };
-      return;
-    }
-    const item: EventItem = {
-      kind: 'event',
-      event,
-      digest,
-      processor,
-      partition: this.partitions.of(processor.partitionKey(event)),
-      arrival,
-      sub,
-      index,
-    };
-    this.inFlightIds.set(id, item);
-    this.queue.push(item);
-    sub.remaining++;
-  }
-
-  /** The id was used for another event: answered, not applied, not remembered. */
-  private refuseConflict(sub: Submission, index: number, event: InputEvent): void {
-    this.counts.count(event.type, 'id_conflict');
-    sub.results[index] = {
-      id: event.id,
-      ...rejection('id_conflict', `event id '${event.id}' was already used for an event with other content`),
-    };
+    const answers = this.intake.acceptBuilt(events);
+    this.scheduleDrain();
+    return answers;
   }
 
   // ---- batching and commit -------------------------------------------------------------
@@ -316,14 +259,7 @@ export class Engine {
     if (this.failure) return;
     this.store.release(batch.set);
     this.inFlight--;
-    for (const item of batch.items) {
-      if (item.kind !== 'event') continue;
-      if (this.inFlightIds.get(item.event.id) === item) this.inFlightIds.delete(item.event.id);
-      this.deliver(item.sub, item.index, item.result!);
-      if (item.duplicates) {
-        for (const d of item.duplicates) this.deliver(d.sub, d.index, { ...item.result!, duplicate: true });
-      }
-    }
+    for (const item of batch.items) if (item.kind === 'event') this.intake.answered(item);
     if (batch.unrendered) this.applier.renderLateWatched(batch);
     this.listeners.outputs(batch.outputs);
     this.batches++;
@@ -338,21 +274,12 @@ export class Engine {
     this.checkIdle();
   }
 
-  private deliver(sub: Submission, index: number, result: EventResult): void {
-    sub.results[index] = result;
-    if (--sub.remaining === 0) {
-      this.openSubmissions.delete(sub);
-      sub.resolve(sub.results);
-    }
-  }
-
   /** A failed commit leaves memory ahead of disk: stop, so a restart recovers from disk. */
   private fail(err: Error): void {
     if (this.failure) return;
     this.failure = err;
     console.error('engine stopped; refusing further events:', err);
-    for (const sub of this.openSubmissions) sub.reject(err);
-    this.openSubmissions.clear();
+    this.intake.failAll(err);
     this.listeners.fatal(err);
     this.checkIdle();
   }

@@ -1,0 +1,126 @@
+// Where events enter the engine: each checked and built (or taken already built from the thread
+// that took it in), then answered from dedup, joined to its twin in flight, refused, or queued
+// for its batch; and where answers leave, once their batch is durable, to the submissions
+// waiting for them.
+
+import type { DedupIndex } from './dedup.ts';
+import { rejection } from './errors.ts';
+import { admitEvent, unknownType } from './event-builder.ts';
+import type { EventCounts } from './event-counts.ts';
+import type { EventItem, Item, Submission } from './items.ts';
+import type { Partitions } from './partitions.ts';
+import type { EventResult, InputEvent, PrebuiltEvent, Processor } from './types.ts';
+
+/** What the intake needs of the engine; dedup and partitions exist only once it has started. */
+export interface IntakeDeps {
+  owners: ReadonlyMap<string, Processor>;
+  counts: EventCounts;
+  dedup(): DedupIndex;
+  partitions(): Partitions;
+  queue(): Item[];
+  maxQueued: number;
+}
+
+export class Intake {
+  /** Events queued or in a batch not yet durable, by id: a retry meanwhile waits for the same answer. */
+  private readonly inFlightIds = new Map<string, EventItem>();
+  private readonly open = new Set<Submission>();
+
+  constructor(private readonly deps: IntakeDeps) {}
+
+  /** Takes raw events arriving at `arrival`; resolves once each has its answer. */
+  accept(events: readonly unknown[], arrival: number): Promise<EventResult[]> {
+    return this.take(events.length, (sub, i) => {
+      const admitted = admitEvent(events[i], this.deps.owners, this.deps.counts);
+      if (admitted.refused) sub.results[i] = admitted.refused;
+      else this.enqueue(sub, i, admitted.built.event, admitted.built.digest, admitted.processor, arrival);
+    });
+  }
+
+  /** Takes events already built and checked, each with its digest and arrival time. */
+  acceptBuilt(events: readonly PrebuiltEvent[]): Promise<EventResult[]> {
+    return this.take(events.length, (sub, i) => {
+      const { event, digest, arrival } = events[i];
+      const processor = this.deps.owners.get(event.type);
+      if (processor) this.enqueue(sub, i, event, digest, processor, arrival);
+      else sub.results[i] = { id: event.id, ok: false, error: unknownType(event.type) };
+    });
+  }
+
+  private take(count: number, one: (sub: Submission, index: number) => void): Promise<EventResult[]> {
+    return new Promise<EventResult[]>((resolve, reject) => {
+      const sub: Submission = { results: new Array(count), remaining: 0, resolve, reject };
+      for (let i = 0; i < count; i++) one(sub, i);
+      if (sub.remaining === 0) return resolve(sub.results);
+      this.open.add(sub);
+    });
+  }
+
+  /** A valid event: answered from dedup, joined to its in-flight twin, or queued. */
+  private enqueue(sub: Submission, index: number, event: InputEvent, digest: number, processor: Processor, arrival: number): void {
+    const id = event.id;
+    const inFlight = this.inFlightIds.get(id);
+    if (inFlight) {
+      if (inFlight.digest !== digest) return this.refuseConflict(sub, index, event);
+      (inFlight.duplicates ??= []).push({ sub, index });
+      sub.remaining++;
+      return;
+    }
+    const first = this.deps.dedup().lookup(id, arrival);
+    if (first) {
+      if (first.digest !== undefined && first.digest !== digest) return this.refuseConflict(sub, index, event);
+      sub.results[index] = { id, ...first.answer, duplicate: true } as EventResult;
+      return;
+    }
+    const queue = this.deps.queue();
+    if (queue.length >= this.deps.maxQueued) {
+      sub.results[index] = { id, ...rejection('rate_limited', 'the engine queue is full; retry later') };
+      return;
+    }
+    const item: EventItem = {
+      kind: 'event',
+      event,
+      digest,
+      processor,
+      partition: this.deps.partitions().of(processor.partitionKey(event)),
+      arrival,
+      sub,
+      index,
+    };
+    this.inFlightIds.set(id, item);
+    queue.push(item);
+    sub.remaining++;
+  }
+
+  /** The id was used for another event: answered, not applied, not remembered. */
+  private refuseConflict(sub: Submission, index: number, event: InputEvent): void {
+    this.deps.counts.count(event.type, 'id_conflict');
+    sub.results[index] = {
+      id: event.id,
+      ...rejection('id_conflict', `event id '${event.id}' was already used for an event with other content`),
+    };
+  }
+
+  /** The event's batch is durable: its answer goes to its submission and to every twin's. */
+  answered(item: EventItem): void {
+    if (this.inFlightIds.get(item.event.id) === item) this.inFlightIds.delete(item.event.id);
+    this.deliver(item.sub, item.index, item.result!);
+    if (item.duplicates) {
+      for (const d of item.duplicates) this.deliver(d.sub, d.index, { ...item.result!, duplicate: true });
+    }
+  }
+
+  private deliver(sub: Submission, index: number, result: EventResult): void {
+    sub.results[index] = result;
+    if (--sub.remaining === 0) {
+      this.open.delete(sub);
+      sub.resolve(sub.results);
+    }
+  }
+
+  /** Nothing more will be answered (a failed commit): every waiting submission is told. */
+  failAll(error: Error): void {
+    for (const sub of this.open) sub.reject(error);
+    this.open.clear();
+  }
+}

@@ -102,6 +102,8 @@ export class ThreadedEngine {
   private failure: Error | undefined;
   private closed: Promise<void> | undefined;
   private threadClosed: (() => void) | undefined;
+  /** Settles when the engine's thread has ended, for whatever reason. */
+  private readonly exited: Promise<void>;
 
   constructor(
     private readonly worker: Worker,
@@ -123,6 +125,7 @@ export class ThreadedEngine {
     }
     worker.on('message', (m: FromEngine) => this.onMessage(m));
     worker.on('error', (error) => this.fail(error));
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     worker.on('exit', (code) => {
       if (!this.closing || this.threadClosed === undefined) this.fail(new Error(`the engine thread exited (${code})`));
     });
@@ -347,9 +350,8 @@ export class ThreadedEngine {
         });
       }
       // Left to end by itself (its profile, if any, is written then); ended if it does not.
-      const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
       const timeout = setTimeout(() => void this.worker.terminate(), this.failure ? 0 : 2000);
-      await exited;
+      await this.exited;
       clearTimeout(timeout);
       try {
         await this.reader.close();

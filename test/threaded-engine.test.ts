@@ -361,6 +361,25 @@ describe('ThreadedEngine lifecycle', () => {
     }
   });
 
+  it('an engine thread that dies stops the engine: onFatal is told, events in flight and after are refused, the dir is freed on close', async () => {
+    const dir = freshDir();
+    const engine = await openThreadedEngine({ path: dir, domains: {}, durability: 'none', autoTimers: false });
+    await engine.submit([place('loc')]);
+    const fatal = new Promise<Error>((resolve) => engine.onFatal(resolve));
+    const pending = inFlight(engine, 'dies');
+    // As if the thread crashed: it ends without a word.
+    await (engine as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    expect((await fatal).message).toMatch(/engine thread exited/);
+    const outcomes = await Promise.allSettled(pending.all);
+    // Whatever had been answered before the thread died stays answered; nothing waits forever.
+    expect(outcomes.length).toBe(pending.total);
+    expect(outcomes.filter((o) => o.status === 'rejected').length).toBeGreaterThan(0);
+    await expect(engine.submit([place('after')])).rejects.toThrow(/engine thread exited/);
+    await engine.close();
+    const again = await openThreadedEngine({ path: dir, domains: {}, durability: 'none', autoTimers: false });
+    await again.close();
+  });
+
   it('holds its data dir while it runs: every other opener is refused until it closes', async () => {
     const dir = freshDir();
     const engine = await openThreadedEngine({ path: dir, domains: {}, durability: 'none' });

@@ -4,12 +4,14 @@
 // stalled engine cannot hide its stall (coordinated-omission correction).
 
 import { cpus, loadavg } from 'node:os';
-import { defaultProcessors, openEngine, type Durability, type Engine, type InputEvent } from '../../engine/mod.ts';
-import { describeFlags, readFlags, type FlagSpec } from '../shared/flags.ts';
+import type { Durability, InputEvent } from '../../engine/mod.ts';
+import { openBenchEngine, type BenchEngine } from '../shared/bench-engine.ts';
+import { describeFlags, readFlags, readWorkerList, rotated, type FlagSpec } from '../shared/flags.ts';
 import { fmtInt, fmtLatency, fmtMs, latencyHistogram, printTable, summariseLatency, type LatencySummary, type Spread } from '../shared/report.ts';
 import { PhaseProfiler } from './phase-profiler.ts';
 import { BatchRecorder, RuntimeMonitor, collectGarbage, fmtRuntime, type BatchSummary, type RuntimeSample } from '../shared/runtime-monitor.ts';
 import { freshDir, removeDir } from '../shared/server-process.ts';
+import { ThreadCpuMonitor, fmtThreadCpu, threadCosts, type ThreadCpu } from '../shared/thread-cpu.ts';
 import { StockWorkload, chunked, countErrors, locationEvents, seedEvents, type Distribution } from '../../loadgen/mod.ts';
 
 const DURABILITIES: readonly Durability[] = ['fsync', 'commit', 'none'];
@@ -29,6 +31,7 @@ export const ENGINE_FLAGS: FlagSpec[] = [
   { name: 'max-events', kind: 'value', valueName: 'N', help: 'most events pre-generated for one phase (default 4000000)' },
   { name: 'max-batch', kind: 'value', valueName: 'N', help: "engine option maxBatch (default: the engine's own)" },
   { name: 'max-in-flight', kind: 'value', valueName: 'N', help: "engine option maxInFlight (default: the engine's own)" },
+  { name: 'workers', kind: 'value', valueName: '1|2|1,2', help: "1: openEngine in this thread; 2: openThreadedEngine, the engine on a thread of its own (this thread builds and submits); 1,2: both, alternating (default 1)" },
   { name: 'cpu-profile', kind: 'value', valueName: 'PREFIX', help: 'write a CPU profile of each throughput phase to PREFIX-<durability>.cpuprofile' },
 ];
 
@@ -37,7 +40,8 @@ export const ENGINE_HELP = `Usage: omni bench engine [flags]
 The engine alone, in-process: stock events (45% sold, 38% received, 6% reserve, 3% release,
 3% commit, 5% transfer) over SKUs × locations, submitted in chunks with many submits in flight.
 Reports the most events/s made durable, then submit→durable latency (p50/p99/p999/max) when
-offered a fraction of that open-loop, measured from the scheduled send time.
+offered a fraction of that open-loop, measured from the scheduled send time, and the CPU of each
+thread. --workers 1,2 runs the engine in this thread and on a thread of its own alternately.
 
 Flags:
 ${describeFlags(ENGINE_FLAGS)}`;
@@ -51,6 +55,8 @@ export interface EngineBenchOptions {
   /** `noop` keeps validation, dedup, batching and commit but does no state or topic work. */
   rules: 'stock' | 'noop';
   durabilities: Durability[];
+  /** Thread counts compared (1: openEngine, 2: openThreadedEngine), alternating run by run. */
+  workers: number[];
   batch: number;
   concurrency: number;
   load: number;
@@ -67,6 +73,7 @@ export function readEngineOptions(argv: readonly string[]): EngineBenchOptions |
   if (f.help) return 'help';
   const durability = f.choice('durability', 'fsync', [...DURABILITIES, 'all'] as const);
   const rate = f.num('rate', 0, 0, 1e8);
+  const workers = readWorkerList(f.string('workers'), [1]);
   return {
     seconds: f.num('seconds', 10, 0.5, 3600),
     warmupSeconds: f.num('warmup', 3, 0, 600),
@@ -75,6 +82,7 @@ export function readEngineOptions(argv: readonly string[]): EngineBenchOptions |
     dist: f.choice('dist', 'zipf', ['zipf', 'uniform'] as const),
     rules: f.choice('rules', 'stock', ['stock', 'noop'] as const),
     durabilities: durability === 'all' ? [...DURABILITIES] : [durability],
+    workers,
     batch: f.int('batch', 1000, 1, 10_000),
     concurrency: f.int('concurrency', 64, 1, 10_000),
     load: f.num('load', 0.5, 0.01, 1),
@@ -112,6 +120,9 @@ export interface LatencyPhase extends LatencySummary {
 
 export interface DurabilityResult {
   durability: Durability;
+  workers: number;
+  /** CPU of each thread of this process over the throughput phase, busiest first. */
+  threads: ThreadCpu[];
   setup: { events: number; ms: number };
   warmupEventsPerS: number;
   throughput: ThroughputPhase;
@@ -124,7 +135,7 @@ export interface DurabilityResult {
 }
 
 /** Closed loop: `concurrency` workers each submit a chunk and wait for it, until time or chunks run out. */
-async function closedLoop(engine: Engine, chunks: InputEvent[][], concurrency: number, seconds: number) {
+async function closedLoop(engine: BenchEngine, chunks: InputEvent[][], concurrency: number, seconds: number) {
   const byCode = new Map<string, number>();
   let next = 0;
   let events = 0;
@@ -151,7 +162,7 @@ async function closedLoop(engine: Engine, chunks: InputEvent[][], concurrency: n
 }
 
 /** Open loop: chunk k is due at start + k·interval; latency counts from when it was due. */
-async function openLoop(engine: Engine, chunks: InputEvent[][], intervalMs: number) {
+async function openLoop(engine: BenchEngine, chunks: InputEvent[][], intervalMs: number) {
   const hist = latencyHistogram();
   let rejected = 0;
   let maxLag = 0;
@@ -194,12 +205,11 @@ async function openLoop(engine: Engine, chunks: InputEvent[][], intervalMs: numb
   return { summary: summariseLatency(hist), maxLag, rejected, achieved: events / ((lastDone - start) / 1000) };
 }
 
-async function measureDurability(durability: Durability, o: EngineBenchOptions, runNo: number): Promise<DurabilityResult> {
+async function measureDurability(durability: Durability, workers: number, o: EngineBenchOptions, runNo: number): Promise<DurabilityResult> {
   const dir = freshDir(`engine-${durability}`);
-  const processors = o.rules === 'noop' ? defaultProcessors().map((p) => ({ ...p, apply: () => ({ result: { ok: true as const } }) })) : defaultProcessors();
-  const engine = await openEngine({ path: dir, processors, durability, maxBatch: o.maxBatch, maxInFlight: o.maxInFlight });
+  const engine = await openBenchEngine({ path: dir, durability, workers, rules: o.rules, maxBatch: o.maxBatch, maxInFlight: o.maxInFlight });
   try {
-    const prefix = `e${runNo}${durability[0]}`;
+    const prefix = `e${runNo}${durability[0]}${workers}`;
     const setupStart = performance.now();
     const setupErrors = new Map<string, number>();
     countErrors(await engine.submit(locationEvents(o.locations, prefix)), setupErrors);
@@ -225,7 +235,9 @@ async function measureDurability(durability: Durability, o: EngineBenchOptions, 
     await profiler?.start();
     let recorder = new BatchRecorder(engine);
     let monitor = new RuntimeMonitor();
+    const threadCpu = new ThreadCpuMonitor();
     const closed = await closedLoop(engine, pool, o.concurrency, o.seconds);
+    const threads = threadCpu.stop();
     const profile = await profiler?.stop(`${o.cpuProfile}-${durability}.cpuprofile`);
     wl.forget(closed.unsent);
     const throughput: ThroughputPhase = {
@@ -259,7 +271,7 @@ async function measureDurability(durability: Durability, o: EngineBenchOptions, 
       batches: recorder.stop(),
       runtime: monitor.stop(),
     };
-    return { durability, setup, warmupEventsPerS: warmRate, throughput, latency, pendingTimers: engine.stats().pendingTimers, profile, loadAverage: loadavg()[0] };
+    return { durability, workers, threads, setup, warmupEventsPerS: warmRate, throughput, latency, pendingTimers: engine.stats().pendingTimers, profile, loadAverage: loadavg()[0] };
   } finally {
     await engine.close();
     removeDir(dir);
@@ -273,18 +285,24 @@ export interface EngineBenchResult {
 
 export async function runEngineBench(o: EngineBenchOptions, runNo = 0): Promise<EngineBenchResult> {
   const modes: DurabilityResult[] = [];
-  // Each run starts with a different mode, so a drift in background load does not always
-  // fall on the same one; the results are reported in the usual order.
-  const order = o.durabilities.map((_, i) => o.durabilities[(i + runNo) % o.durabilities.length]);
-  for (const d of order) {
+  // Each run starts with a different mode (and thread count), so a drift in background load
+  // does not always fall on the same one; the results are reported in the usual order.
+  const variants = o.workers.flatMap((w) => o.durabilities.map((d) => [w, d] as const));
+  for (const [w, d] of rotated(variants, runNo)) {
     const tuning = `${o.maxBatch ? `, maxBatch ${o.maxBatch}` : ''}${o.maxInFlight ? `, maxInFlight ${o.maxInFlight}` : ''}`;
-    console.log(`\n[durability ${d}] ${fmtInt(o.skus)} SKUs × ${o.locations} locations (${o.dist}${o.rules === 'noop' ? ', no-op rules' : ''}), chunks of ${o.batch}, ${o.concurrency} in flight${tuning}`);
-    const r = await measureDurability(d, o, runNo);
+    const threads = w === 1 ? 'openEngine, one thread' : 'openThreadedEngine, the engine on its own thread';
+    console.log(`\n[durability ${d}, --workers ${w}: ${threads}] ${fmtInt(o.skus)} SKUs × ${o.locations} locations (${o.dist}${o.rules === 'noop' ? ', no-op rules' : ''}), chunks of ${o.batch}, ${o.concurrency} in flight${tuning}`);
+    const r = await measureDurability(d, w, o, runNo);
     printDurability(r);
     modes.push(r);
   }
-  modes.sort((a, b) => o.durabilities.indexOf(a.durability) - o.durabilities.indexOf(b.durability));
-  if (modes.length > 1) printRatios(modes);
+  const rank = (m: DurabilityResult) => o.workers.indexOf(m.workers) * DURABILITIES.length + o.durabilities.indexOf(m.durability);
+  modes.sort((a, b) => rank(a) - rank(b));
+  for (const w of o.workers) {
+    const group = modes.filter((m) => m.workers === w);
+    if (group.length > 1) printRatios(group);
+  }
+  if (o.workers.length > 1) printWorkerRatios(modes);
   return { options: o, modes };
 }
 
@@ -300,6 +318,7 @@ function printDurability(r: DurabilityResult): void {
   if (t.exhausted) console.log(`              note: the pre-generated events ran out after ${t.seconds.toFixed(2)} s (raise --max-events)`);
   console.log(`              ${fmtBatches(t.batches)}`);
   console.log(`              ${fmtRuntime(t.runtime)}`);
+  console.log(`  threads   : ${fmtThreadCpu(r.threads, t.eventsPerS)}`);
   console.log(`  latency   : open loop at ${fmtInt(l.targetEventsPerS)} events/s (${l.chunkEvents} every ${fmtMs(l.intervalMs)} ms), achieved ${fmtInt(l.achievedEventsPerS)}`);
   console.log(`              submit→durable ${fmtLatency(l)}; longest send delay ${fmtMs(l.maxSendLagMs)} ms`);
   console.log(`              ${fmtBatches(l.batches)}`);
@@ -327,23 +346,42 @@ function printRatios(modes: DurabilityResult[]): void {
   printTable(rows);
 }
 
+function printWorkerRatios(modes: DurabilityResult[]): void {
+  console.log('\n--workers 2 ÷ --workers 1, per durability:');
+  for (const d of DURABILITIES) {
+    const [one, two] = [1, 2].map((w) => modes.find((m) => m.workers === w && m.durability === d));
+    if (one && two) console.log(`  ${d.padEnd(7)} max ${(two.throughput.eventsPerS / one.throughput.eventsPerS).toFixed(2)}×, latency p50 ${(two.latency.p50Ms / one.latency.p50Ms).toFixed(2)}×, p99 ${(two.latency.p99Ms / one.latency.p99Ms).toFixed(2)}×`);
+  }
+}
+
+/** Key prefix of a mode: none for the one-thread engine alone (the figures' old names), else `w1.` / `w2.`. */
+const modeKey = (o: EngineBenchOptions, m: DurabilityResult) => (o.workers.length === 1 && m.workers === 1 ? m.durability : `w${m.workers}.${m.durability}`);
+
 /** The figures compared across --runs. */
 export function engineHeadline(r: EngineBenchResult): Record<string, number> {
   const out: Record<string, number> = {};
   for (const m of r.modes) {
-    out[`${m.durability}.maxEventsPerS`] = m.throughput.eventsPerS;
-    out[`${m.durability}.latencyP50Ms`] = m.latency.p50Ms;
-    out[`${m.durability}.latencyP99Ms`] = m.latency.p99Ms;
-    out[`${m.durability}.latencyP999Ms`] = m.latency.p999Ms;
-    out[`${m.durability}.latencyMaxMs`] = m.latency.maxMs;
+    const k = modeKey(r.options, m);
+    out[`${k}.maxEventsPerS`] = m.throughput.eventsPerS;
+    out[`${k}.latencyP50Ms`] = m.latency.p50Ms;
+    out[`${k}.latencyP99Ms`] = m.latency.p99Ms;
+    out[`${k}.latencyP999Ms`] = m.latency.p999Ms;
+    out[`${k}.latencyMaxMs`] = m.latency.maxMs;
+    const costs = threadCosts(m.threads, m.throughput.eventsPerS);
+    out[`${k}.mainThreadUsPerEvent`] = costs.mainUsPerEvent;
+    out[`${k}.busiestOtherThreadUsPerEvent`] = costs.otherUsPerEvent;
   }
   return out;
 }
 
 /** Ratios of the medians over runs, for `--durability all --runs K`. */
 export function engineRatios(spreads: Record<string, Spread>): Record<string, number> {
-  const none = spreads['none.maxEventsPerS']?.median;
   const out: Record<string, number> = {};
+  for (const d of DURABILITIES) {
+    const [one, two] = [spreads[`w1.${d}.maxEventsPerS`]?.median, spreads[`w2.${d}.maxEventsPerS`]?.median];
+    if (one && two) out[`${d}.workers2VsWorkers1`] = two / one;
+  }
+  const none = spreads['none.maxEventsPerS']?.median;
   if (!none) return out;
   for (const d of DURABILITIES) {
     const v = spreads[`${d}.maxEventsPerS`]?.median;

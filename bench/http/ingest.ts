@@ -7,9 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { pack, unpack } from 'msgpackr';
 import { signToken } from '../../gateway/mod.ts';
-import { describeFlags, readFlags, type FlagSpec } from '../shared/flags.ts';
-import { fmtInt, fmtLatency, fmtMs, latencyHistogram, printTable, summariseLatency, type LatencySummary } from '../shared/report.ts';
+import { describeFlags, readFlags, readWorkerList, rotated, type FlagSpec } from '../shared/flags.ts';
+import { fmtInt, fmtLatency, fmtMs, latencyHistogram, printTable, summariseLatency, type LatencySummary, type Spread } from '../shared/report.ts';
 import { freshDir, processCpuSeconds, removeDir, startServer } from '../shared/server-process.ts';
+import { ThreadCpuMonitor, fmtThreadCpu, threadCosts, type ThreadCpu } from '../shared/thread-cpu.ts';
 import { StockWorkload, chunked, countErrors, locationEvents, reservationsIn, seedEvents } from '../../loadgen/mod.ts';
 
 type Format = 'msgpack' | 'json';
@@ -23,6 +24,7 @@ export const HTTP_FLAGS: FlagSpec[] = [
   { name: 'skus', kind: 'value', valueName: 'N', help: 'SKUs (default 10000)' },
   { name: 'locations', kind: 'value', valueName: 'L', help: 'locations (default 10)' },
   { name: 'durability', kind: 'value', valueName: 'MODE', help: 'the server\'s --durability: fsync | commit | none (default fsync, as omni serve)' },
+  { name: 'workers', kind: 'value', valueName: '1|2|1,2', help: "the server's --workers; 1,2: both, alternating run by run (default: the server's own, the number of cores)" },
   { name: 'max-events', kind: 'value', valueName: 'N', help: 'most events pre-encoded for the measured phase (default 3000000)' },
 ];
 
@@ -45,6 +47,8 @@ export interface HttpBenchOptions {
   skus: number;
   locations: number;
   durability: 'fsync' | 'commit' | 'none';
+  /** The server's --workers to compare; undefined: the server's default. */
+  workers?: number[];
   maxEvents: number;
 }
 
@@ -62,6 +66,7 @@ export function readHttpOptions(argv: readonly string[]): HttpBenchOptions | 'he
     locations: f.int('locations', 10, 1, 1000),
     durability: f.choice('durability', 'fsync', ['fsync', 'commit', 'none'] as const),
     maxEvents: f.int('max-events', 3_000_000, 10_000, 50_000_000),
+    workers: f.string('workers') === undefined ? undefined : readWorkerList(f.string('workers'), []),
   };
 }
 
@@ -167,6 +172,9 @@ async function drive(t: Target, bodies: Buffer[], batch: number, format: Format,
 
 export interface FormatResult {
   format: Format;
+  workers?: number;
+  /** The server's threads over the measured phase, busiest first. */
+  serverThreads: ThreadCpu[];
   eventsPerS: number;
   requestsPerS: number;
   events: number;
@@ -182,15 +190,15 @@ export interface FormatResult {
   warmupEventsPerS: number;
 }
 
-async function measureFormat(format: Format, o: HttpBenchOptions, runNo: number): Promise<FormatResult> {
+async function measureFormat(format: Format, workers: number | undefined, o: HttpBenchOptions, runNo: number): Promise<FormatResult> {
   const dir = freshDir(`http-${format}`);
   const secret = randomBytes(32).toString('base64url');
-  const server = startServer({ dataDir: dir, secret, durability: o.durability });
+  const server = startServer({ dataDir: dir, secret, durability: o.durability, workers });
   const agent = new Agent({ keepAlive: true, maxSockets: o.connections, maxFreeSockets: o.connections });
   try {
     const url = await server.listening;
     const t: Target = { port: Number(new URL(url).port), token: signToken({ sub: 'bench', role: 'ingest', exp: Math.floor(Date.now() / 1000) + 24 * 3600 }, secret), agent };
-    const prefix = `h${runNo}${format[0]}`;
+    const prefix = `h${runNo}${format[0]}${workers ?? ''}`;
     // Setup (not measured): locations, then every row seeded, in large JSON bodies.
     const setup = [locationEvents(o.locations, prefix), ...chunked(seedEvents(o.skus, o.locations, prefix), 5000)];
     for (const events of setup) {
@@ -219,10 +227,14 @@ async function measureFormat(format: Format, o: HttpBenchOptions, runNo: number)
     const { bodies } = bodiesOf(poolEvents);
     const meanBodyBytes = bodies.reduce((s, b) => s + b.length, 0) / bodies.length;
     const serverCpu0 = processCpuSeconds(server.pid);
+    const threadCpu = new ThreadCpuMonitor(server.pid);
     const r = await drive(t, bodies, o.batch, format, o.connections, o.seconds);
+    const serverThreads = threadCpu.stop();
     const serverCpu1 = processCpuSeconds(server.pid);
     return {
       format,
+      workers,
+      serverThreads,
       eventsPerS: r.eventsPerS,
       requestsPerS: r.requests / r.seconds,
       events: r.events,
@@ -255,12 +267,15 @@ export interface HttpBenchResult {
 
 export async function runHttpBench(o: HttpBenchOptions, runNo = 0): Promise<HttpBenchResult> {
   const formats: FormatResult[] = [];
-  for (const format of o.formats) {
-    console.log(`\n[${format}] ${o.connections} connections × ${o.batch} events/request, server durability ${o.durability}`);
-    const r = await measureFormat(format, o, runNo);
+  // With several --workers, each run starts at another variant (ABBA over runs).
+  const variants = (o.workers ?? [undefined]).flatMap((w) => o.formats.map((format) => [w, format] as const));
+  for (const [workers, format] of rotated(variants, runNo)) {
+    console.log(`\n[${format}${workers ? `, --workers ${workers}` : ''}] ${o.connections} connections × ${o.batch} events/request, server durability ${o.durability}`);
+    const r = await measureFormat(format, workers, o, runNo);
     console.log(`  max       : ${fmtInt(r.eventsPerS)} events/s (${fmtInt(r.requestsPerS)} requests/s; ${fmtInt(r.events)} events in ${r.seconds.toFixed(2)} s; body ${fmtInt(r.meanBodyBytes)} bytes)`);
     console.log(`  request   : ${fmtLatency(r.latency)}`);
     console.log(`  CPU       : load generator ${(r.loadgenCpuCores * 100).toFixed(0)}% of a core, server ${r.serverCpuCores === undefined ? 'n/a' : `${(r.serverCpuCores * 100).toFixed(0)}%`} of a core`);
+    console.log(`  threads   : server ${fmtThreadCpu(r.serverThreads, r.eventsPerS)}`);
     console.log(`  answers   : ${fmtInt(r.rejected)} events rejected${r.rejected ? ` ${JSON.stringify(r.rejectedByCode)}` : ''}, ${r.failedRequests} requests failed; warm-up ${fmtInt(r.warmupEventsPerS)} events/s; load average ${loadavg()[0].toFixed(2)}`);
     if (r.exhausted) console.log(`  note      : the pre-encoded bodies ran out after ${r.seconds.toFixed(2)} s (raise --max-events)`);
     if (r.loadgenCpuCores > 0.85) console.log('  note      : the load generator used most of a core: it may be the bottleneck');
@@ -269,20 +284,38 @@ export async function runHttpBench(o: HttpBenchOptions, runNo = 0): Promise<Http
   if (formats.length > 1) {
     console.log('');
     printTable([
-      ['format', 'events/s', 'req p50 ms', 'req p99 ms', 'loadgen CPU', 'server CPU'],
-      ...formats.map((r) => [r.format, fmtInt(r.eventsPerS), fmtMs(r.latency.p50Ms), fmtMs(r.latency.p99Ms), `${(r.loadgenCpuCores * 100).toFixed(0)}%`, r.serverCpuCores === undefined ? 'n/a' : `${(r.serverCpuCores * 100).toFixed(0)}%`]),
+      ['variant', 'events/s', 'req p50 ms', 'req p99 ms', 'loadgen CPU', 'server CPU'],
+      ...formats.map((r) => [variantKey(r), fmtInt(r.eventsPerS), fmtMs(r.latency.p50Ms), fmtMs(r.latency.p99Ms), `${(r.loadgenCpuCores * 100).toFixed(0)}%`, r.serverCpuCores === undefined ? 'n/a' : `${(r.serverCpuCores * 100).toFixed(0)}%`]),
     ]);
   }
   return { options: o, formats };
 }
 
+/** `msgpack`, or `w2.msgpack` when the server's --workers was given. */
+const variantKey = (r: FormatResult) => (r.workers ? `w${r.workers}.${r.format}` : r.format);
+
 export function httpHeadline(r: HttpBenchResult): Record<string, number> {
   const out: Record<string, number> = {};
   for (const f of r.formats) {
-    out[`${f.format}.eventsPerS`] = f.eventsPerS;
-    out[`${f.format}.requestP50Ms`] = f.latency.p50Ms;
-    out[`${f.format}.requestP99Ms`] = f.latency.p99Ms;
-    out[`${f.format}.loadgenCpuPct`] = f.loadgenCpuCores * 100;
+    const k = variantKey(f);
+    out[`${k}.eventsPerS`] = f.eventsPerS;
+    out[`${k}.requestP50Ms`] = f.latency.p50Ms;
+    out[`${k}.requestP99Ms`] = f.latency.p99Ms;
+    out[`${k}.loadgenCpuPct`] = f.loadgenCpuCores * 100;
+    out[`${k}.serverCpuPct`] = (f.serverCpuCores ?? NaN) * 100;
+    const costs = threadCosts(f.serverThreads, f.eventsPerS);
+    out[`${k}.serverMainThreadUsPerEvent`] = costs.mainUsPerEvent;
+    out[`${k}.serverBusiestOtherThreadUsPerEvent`] = costs.otherUsPerEvent;
+  }
+  return out;
+}
+
+/** --workers 2 ÷ --workers 1 per format, from the medians over --runs. */
+export function httpDerived(spreads: Record<string, Spread>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const format of ['msgpack', 'json']) {
+    const [one, two] = [spreads[`w1.${format}.eventsPerS`]?.median, spreads[`w2.${format}.eventsPerS`]?.median];
+    if (one && two) out[`${format}.workers2VsWorkers1`] = two / one;
   }
   return out;
 }

@@ -2,7 +2,7 @@
 // over HTTP, JSON and msgpack (ingest.ts).
 
 import { defineBench } from '../shared/bench-def.ts';
-import { HTTP_FLAGS, HTTP_HELP, httpHeadline, readHttpOptions, runHttpBench } from './ingest.ts';
+import { HTTP_FLAGS, HTTP_HELP, httpDerived, httpHeadline, readHttpOptions, runHttpBench } from './ingest.ts';
 
 export const HTTP_BENCH = defineBench({
   title: 'http: POST /v1/events throughput against an omni serve child process',
@@ -11,4 +11,5 @@ export const HTTP_BENCH = defineBench({
   read: readHttpOptions,
   run: runHttpBench,
   headline: httpHeadline,
+  derived: httpDerived,
 });

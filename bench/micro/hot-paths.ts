@@ -11,6 +11,7 @@ import { describeFlags, readFlags, type FlagSpec } from '../shared/flags.ts';
 import { fmtInt, printTable } from '../shared/report.ts';
 import { freshDir, removeDir } from '../shared/server-process.ts';
 import { StockWorkload, chunked, locationEvents, seedEvents, skuName } from '../../loadgen/mod.ts';
+import { addCodecTasks, hopBench, threadMessages } from './thread-hop.ts';
 
 export const MICRO_FLAGS: FlagSpec[] = [
   { name: 'time', kind: 'value', valueName: 'MS', help: 'measuring time per task (default 1000)' },
@@ -24,8 +25,10 @@ tinybench micro-benchmarks: event validation (envelope, stock fields), the stock
 apply step over a Map-backed view, group commit of a 1,000-event batch through the engine
 (durability commit), msgpack and JSON encoding of a stock update (raw, and as the push layer's
 OutMessage), the topic hub delivering one update to 1, 100 and 10,000 subscribers of a topic
-(stand-in subscribers that queue and, on flush, take the cached JSON encoding), and JWT HS256
-verification.
+(stand-in subscribers that queue and, on flush, take the cached JSON encoding), JWT HS256
+verification, the msgpack messages between the calling thread and the engine's own thread
+(a submission of 500 built events, their answers, a batch's outputs), and one submit of one
+event (durability none) to the engine in this thread and on a thread of its own.
 Synchronous tasks run 100 operations per timed sample; their mean and p99 are per operation
 (the p99 is that of 100-operation means). ops/s = 1 / mean latency.
 
@@ -48,6 +51,7 @@ export interface MicroRow {
   name: string;
   opsPerS: number;
   meanUs: number;
+  p50Us: number;
   p99Us: number;
   /** Operations measured (samples × operations per sample). */
   samples: number;
@@ -133,6 +137,7 @@ function rowsOf(tasks: Task[], opsPerSample: number, eventsPerOp: Record<string,
       name: t.name,
       opsPerS: (1000 * opsPerSample) / r.latency.mean,
       meanUs: (r.latency.mean * 1000) / opsPerSample,
+      p50Us: (r.latency.p50 * 1000) / opsPerSample,
       p99Us: (r.latency.p99 * 1000) / opsPerSample,
       samples: r.latency.samplesCount * opsPerSample,
       eventsPerOp: eventsPerOp[t.name] ?? 1,
@@ -185,6 +190,9 @@ export async function runMicroBench(o: MicroBenchOptions, runNo = 0): Promise<Mi
   const secret = 'bench-secret-0123456789abcdef0123456789';
   const token = signToken({ sub: 'bench', role: 'ingest', exp: Math.floor(Date.now() / 1000) + 3600 }, secret);
   let sink = 0;
+  // The engine is opened first: the thread messages' answers and outputs are its own.
+  const { engine, dir } = await openSeededEngine(o);
+  const messages = await threadMessages(engine, body);
 
   // Each sample of a synchronous task runs it OPS_PER_SAMPLE times: single calls of a few
   // hundred nanoseconds are below what the timer can resolve.
@@ -219,12 +227,12 @@ export async function runMicroBench(o: MicroBenchOptions, runNo = 0): Promise<Mi
     return fanout;
   });
   add('JWT HS256 verify', () => (verifyToken(token, secret).ok ? 1 : 0));
+  const eventsPerOp = addCodecTasks(add, messages, body.length);
   console.log(`\nrunning ${sync.tasks.length} synchronous tasks, ${o.timeMs} ms each (+ warm-up)…`);
   await sync.run();
   for (const fanout of fanouts) fanout.dispose();
 
   // Group commit: one 1,000-event batch per iteration, each with fresh ids (made before the timer starts).
-  const { engine, dir } = await openSeededEngine(o);
   const commitTask = 'engine: submit 1,000 events (commit)';
   let chunk: InputEvent[] = [];
   const commitWl = new StockWorkload({ skus: o.skus, locations: o.locations, dist: 'zipf', idPrefix: `mc${runNo}`, releaseLag: 1000 });
@@ -250,7 +258,9 @@ export async function runMicroBench(o: MicroBenchOptions, runNo = 0): Promise<Mi
   }
   if (sink === 0.5) console.log(sink); // keeps the results alive for the optimiser
 
-  const rows = [...rowsOf(sync.tasks, OPS_PER_SAMPLE, {}), ...rowsOf(asyncBench.tasks, 1, { [commitTask]: 1000 })];
+  console.log('running one submit of one event, in this thread and on its own…');
+  const hop = await hopBench(o.timeMs, runNo);
+  const rows = [...rowsOf(sync.tasks, OPS_PER_SAMPLE, eventsPerOp), ...rowsOf(asyncBench.tasks, 1, { [commitTask]: 1000 }), ...rowsOf(hop.tasks, 1, {})];
   printMicro(rows);
   return rows;
 }
@@ -262,8 +272,8 @@ function fmtUs(us: number): string {
 export function printMicro(rows: MicroRow[]): void {
   console.log('');
   printTable([
-    ['task', 'ops/s', 'mean', 'p99', 'samples', 'events/s'],
-    ...rows.map((r) => [r.name, fmtInt(r.opsPerS), fmtUs(r.meanUs), fmtUs(r.p99Us), fmtInt(r.samples), r.eventsPerOp > 1 ? fmtInt(r.opsPerS * r.eventsPerOp) : '']),
+    ['task', 'ops/s', 'mean', 'p50', 'p99', 'samples', 'events/s'],
+    ...rows.map((r) => [r.name, fmtInt(r.opsPerS), fmtUs(r.meanUs), fmtUs(r.p50Us), fmtUs(r.p99Us), fmtInt(r.samples), r.eventsPerOp > 1 ? fmtInt(r.opsPerS * r.eventsPerOp) : '']),
   ]);
 }
 

@@ -17,6 +17,7 @@ import { SubscriberPool, type PoolSample } from '../../loadgen/mod.ts';
 import type { RunningTarget } from './fanout-targets.ts';
 import { fmtMs } from '../shared/report.ts';
 import { processCpuSeconds } from '../shared/server-process.ts';
+import { ThreadCpuMonitor, type ThreadCpu } from '../shared/thread-cpu.ts';
 
 export interface FanoutRunOptions {
   subscribers: number;
@@ -63,6 +64,8 @@ export interface TargetResult {
   seqErrors: number;
   /** CPU per wall second over the window (1 = one core). */
   serverCpu: number | undefined;
+  /** The server's threads over the window, busiest first. */
+  serverThreads: ThreadCpu[];
   loadgenCpu: number;
   loadAverage: [number, number];
 }
@@ -110,9 +113,11 @@ export async function measureTarget(t: RunningTarget, o: FanoutRunOptions, runNo
     log(`${t.name}: ${o.rate.toLocaleString('en-US')} events/s for ${o.warmupS} s warm-up + ${o.seconds} s measured → ${t.url}`);
     const ticking = runTicks(schedule, driver, o.tickMs, new LatencyRecorder());
 
+    let threads: ThreadCpuMonitor | undefined;
     const boundary = new Promise<Mark>((resolve) =>
       setTimeout(async () => {
         const m = await mark();
+        threads = new ThreadCpuMonitor(t.pid);
         driver.interval.reset();
         measuring = true;
         resolve(m);
@@ -134,6 +139,7 @@ export async function measureTarget(t: RunningTarget, o: FanoutRunOptions, runNo
       clearInterval(progress);
     }
     const end = await mark();
+    const serverThreads = threads?.stop() ?? [];
     let drainTimer: NodeJS.Timeout | undefined;
     const drained = await Promise.race([driver.settled().then(() => true), new Promise<boolean>((resolve) => (drainTimer = setTimeout(() => resolve(false), o.drainMs)))]);
     clearTimeout(drainTimer);
@@ -167,6 +173,7 @@ export async function measureTarget(t: RunningTarget, o: FanoutRunOptions, runNo
       conflated: final.conflated ?? 0,
       seqErrors: final.seqErrors ?? 0,
       serverCpu: end.serverCpu !== undefined && begin.serverCpu !== undefined ? (end.serverCpu - begin.serverCpu) / windowS : undefined,
+      serverThreads,
       loadgenCpu: cpuS / windowS,
       loadAverage: [load0, loadavg()[0]],
     };

@@ -31,11 +31,12 @@ const PEER_SCRIPTS: Record<Exclude<TargetName, 'omni'>, string[]> = {
   socketio: scriptArgs('./peers/socketio-server', import.meta.url),
 };
 
-export async function startTarget(name: TargetName, durability: Durability): Promise<RunningTarget> {
+/** `workers`: omni serve's --workers (unset: its default); the peers ignore it. */
+export async function startTarget(name: TargetName, durability: Durability, workers?: number): Promise<RunningTarget> {
   if (name === 'omni') {
     const dir = freshDir('fanout');
     const secret = randomBytes(32).toString('base64url');
-    const server = startServer({ dataDir: dir, secret, durability });
+    const server = startServer({ dataDir: dir, secret, durability, workers });
     const token = signToken({ sub: 'bench', role: 'ingest', exp: Math.floor(Date.now() / 1000) + 24 * 3600 }, secret);
     return running(name, server, token, 'omni', `${durability} (LMDB; acknowledged once ${durability === 'fsync' ? 'flushed to disk' : durability === 'commit' ? 'committed' : 'applied'})`, () => removeDir(dir));
   }

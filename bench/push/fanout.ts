@@ -5,10 +5,11 @@
 // side used, and the ratios omnistream / peer (the push targets in docs/benchmarks.md: ≥ 5× ws and ≥ 10× Socket.IO
 // delivered messages/s at no worse p99, p99 ≤ 20 ms).
 
-import { UsageError, describeFlags, readFlags, type FlagSpec } from '../shared/flags.ts';
+import { UsageError, describeFlags, readFlags, readWorkerList, type FlagSpec } from '../shared/flags.ts';
 import { measureTarget, type FanoutRunOptions, type TargetResult } from './fanout-run.ts';
 import { TARGETS, startTarget, type Durability, type TargetName } from './fanout-targets.ts';
 import { fmtInt, fmtMs, printTable, type Spread } from '../shared/report.ts';
+import { fmtThreadCpu } from '../shared/thread-cpu.ts';
 import { defaultWorkers } from '../../loadgen/mod.ts';
 
 export const FANOUT_FLAGS: FlagSpec[] = [
@@ -24,6 +25,7 @@ export const FANOUT_FLAGS: FlagSpec[] = [
   { name: 'batch', kind: 'value', valueName: 'N', help: 'most events per POST (default 500)' },
   { name: 'connections', kind: 'value', valueName: 'C', help: 'HTTP connections = most POSTs in flight (default 64)' },
   { name: 'workers', kind: 'value', valueName: 'N', help: 'subscriber worker threads (default 2 above 500 subscribers, else 0)' },
+  { name: 'omni-workers', kind: 'value', valueName: '1|2|1,2', help: "omni serve's --workers; 1,2: omnistream twice (omni-w1, omni-w2), compared (default: the server's own, the number of cores)" },
 ];
 
 export const FANOUT_HELP = `Usage: omni bench fanout [--targets omni,ws,socketio] [--quick] [flags]
@@ -40,6 +42,23 @@ ${describeFlags(FANOUT_FLAGS)}`;
 export interface FanoutOptions extends FanoutRunOptions {
   targets: TargetName[];
   durability: Durability;
+  /** omni serve's --workers for each omnistream variant; undefined: its default. */
+  omniWorkers?: number[];
+}
+
+/** What one turn runs: a target, and for omnistream its --workers (then named omni-w1, omni-w2). */
+interface Variant {
+  name: TargetName;
+  label: string;
+  workers?: number;
+}
+
+function variantsOf(o: FanoutOptions): Variant[] {
+  return o.targets.flatMap((name): Variant[] => {
+    if (name !== 'omni' || o.omniWorkers === undefined) return [{ name, label: name }];
+    if (o.omniWorkers.length === 1) return [{ name, label: name, workers: o.omniWorkers[0] }];
+    return o.omniWorkers.map((workers) => ({ name, label: `omni-w${workers}`, workers }));
+  });
 }
 
 export function readFanoutOptions(argv: readonly string[]): FanoutOptions | 'help' {
@@ -62,6 +81,7 @@ export function readFanoutOptions(argv: readonly string[]): FanoutOptions | 'hel
     batch: f.int('batch', 500, 1, 10_000),
     connections: f.int('connections', 64, 1, 4096),
     workers: f.int('workers', defaultWorkers(subscribers), 0, 16),
+    omniWorkers: f.string('omni-workers') === undefined ? undefined : readWorkerList(f.string('omni-workers'), []),
     tickMs: 5,
     drainMs: 10_000,
   };
@@ -77,13 +97,14 @@ export async function runFanoutBench(o: FanoutOptions, runNo = 0): Promise<Fanou
   console.log(`\nworkload: ${fmtInt(o.subscribers)} subscribers × 1 stock/<sku> topic (Zipf over ${fmtInt(o.skus)} SKUs), ${fmtInt(o.rate)} stock events/s open loop, ${o.format}, ${o.warmupS} s warm-up + ${o.seconds} s measured per target`);
   const results: TargetResult[] = [];
   // Each run starts with another target, so a slow spell of the machine does not always fall on the same one.
-  const order = o.targets.map((_, i) => o.targets[(i + runNo) % o.targets.length]);
-  for (const name of order) {
-    console.log(`\n[${name}]`);
-    const target = await startTarget(name, o.durability);
+  const variants = variantsOf(o);
+  const order = variants.map((_, i) => variants[(i + runNo) % variants.length]);
+  for (const { name, label, workers } of order) {
+    console.log(`\n[${label}${workers ? `: omni serve --workers ${workers}` : ''}]`);
+    const target = await startTarget(name, o.durability, workers);
     try {
       console.log(`  durability: ${target.durability}`);
-      const r = await measureTarget(target, o, runNo, (line) => console.log(`  ${line}`));
+      const r = { ...(await measureTarget(target, o, runNo, (line) => console.log(`  ${line}`))), target: label };
       printTarget(r);
       results.push(r);
     } catch (error) {
@@ -111,7 +132,7 @@ export async function runFanoutBench(o: FanoutOptions, runNo = 0): Promise<Fanou
       `${(r.loadgenCpu * 100).toFixed(0)}%`,
     ]),
   ]);
-  const ratios = fanoutRatios(Object.fromEntries(results.flatMap((r) => [[`${r.target}.deliveredPerS`, r.deliveredPerS], [`${r.target}.pushP99Ms`, r.push.p99]])));
+  const ratios = fanoutRatios(Object.fromEntries(results.flatMap((r) => [[`${r.target}.ackedPerS`, r.ackedPerS], [`${r.target}.deliveredPerS`, r.deliveredPerS], [`${r.target}.pushP99Ms`, r.push.p99]])));
   printRatios(ratios);
   return { options: o, targets: results, ratios };
 }
@@ -123,6 +144,7 @@ function printTarget(r: TargetResult): void {
   console.log(`  push      : p50 ${fmtMs(r.push.p50)} ms, p99 ${fmtMs(r.push.p99)} ms, p999 ${fmtMs(r.push.p999)} ms, max ${fmtMs(r.push.max)} ms (n=${fmtInt(r.push.count)})`);
   console.log(`  errors    : ingest ${fmtInt(r.ingestErrors)}${Object.keys(r.errorCodes).length ? ` ${JSON.stringify(r.errorCodes)}` : ''}${r.firstFailure ? ` (first: ${r.firstFailure})` : ''}, unanswered ${fmtInt(r.unanswered)}, subscribers ${fmtInt(r.subscriberErrors)}${r.errorSamples.length ? ` (${r.errorSamples.join('; ')})` : ''}, seq errors ${fmtInt(r.seqErrors)}`);
   console.log(`  CPU       : server ${pct(r.serverCpu)} of a core, load generator ${pct(r.loadgenCpu)}; load average ${r.loadAverage[0].toFixed(2)} → ${r.loadAverage[1].toFixed(2)}`);
+  console.log(`  threads   : server ${fmtThreadCpu(r.serverThreads)}`);
 }
 
 /** omni / peer for delivered messages/s (higher is better) and for push p99 (lower is better). */
@@ -134,13 +156,17 @@ export function fanoutRatios(figures: Record<string, number>): Record<string, nu
     if (od !== undefined && pd > 0) out[`delivered omni/${peer}`] = od / pd;
     if (op !== undefined && pp > 0) out[`push p99 omni/${peer}`] = op / pp;
   }
+  for (const [figure, key] of [['acked', 'ackedPerS'], ['delivered', 'deliveredPerS'], ['push p99', 'pushP99Ms']]) {
+    const [one, two] = [figures[`omni-w1.${key}`], figures[`omni-w2.${key}`]];
+    if (one > 0 && two !== undefined) out[`${figure} omni-w2/omni-w1`] = two / one;
+  }
   return out;
 }
 
 function printRatios(ratios: Record<string, number>): void {
   if (Object.keys(ratios).length === 0) return;
   console.log(`\nratios (delivered: higher favours omnistream; p99: below 1 favours omnistream):`);
-  for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(24)} ${v.toFixed(2)}×`);
+  for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(26)} ${v.toFixed(2)}×`);
 }
 
 export function fanoutHeadline(r: FanoutResult): Record<string, number> {
@@ -153,6 +179,13 @@ export function fanoutHeadline(r: FanoutResult): Record<string, number> {
     out[`${t.target}.pushP999Ms`] = t.push.p999;
     out[`${t.target}.serverCpuPct`] = (t.serverCpu ?? NaN) * 100;
     out[`${t.target}.loadgenCpuPct`] = t.loadgenCpu * 100;
+    out[`${t.target}.subscribedPct`] = (t.subscribed / Math.max(1, t.subscribers)) * 100;
+    out[`${t.target}.lateMessages`] = t.lateMessages;
+    out[`${t.target}.errors`] = t.ingestErrors + t.unanswered + t.subscriberErrors + t.seqErrors;
+    const main = t.serverThreads.find((th) => th.name === 'main');
+    const other = t.serverThreads.find((th) => th.name !== 'main');
+    if (main) out[`${t.target}.serverMainThreadCpuPct`] = main.cores * 100;
+    if (other) out[`${t.target}.serverBusiestOtherThreadCpuPct`] = other.cores * 100;
   }
   return out;
 }

@@ -8,10 +8,12 @@
 // shifted back in time) so the query latency is measured with that many sessions stored.
 
 import { dirname, join, relative, resolve } from 'node:path';
-import { defaultProcessors, openEngine, type BatchStats, type Durability, type Engine, type InputEvent, type Recommendations } from '../../engine/mod.ts';
+import type { BatchStats, Durability, InputEvent, Recommendations } from '../../engine/mod.ts';
+import { openBenchEngine, type BenchEngine } from '../shared/bench-engine.ts';
 import { UsageError, describeFlags, readFlags, type FlagSpec } from '../shared/flags.ts';
 import { readSessions, type Session } from './eval.ts';
 import { REPO_ROOT, freshDir, removeDir } from '../shared/server-process.ts';
+import { ThreadCpuMonitor, fmtThreadCpu } from '../shared/thread-cpu.ts';
 import { fmtInt, fmtLatency, latencyHistogram, summariseLatency, type LatencySummary } from '../shared/report.ts';
 
 /** The YooChoose sessions kept in the repository (its README says where they come from). */
@@ -27,6 +29,7 @@ export const RECS_FLAGS: FlagSpec[] = [
   { name: 'batch', kind: 'value', valueName: 'N', help: 'training events per submit (default 2000)' },
   { name: 'parallel', kind: 'value', valueName: 'N', help: 'test sessions replayed at once, one click each per submit (default 200)' },
   { name: 'test-sessions', kind: 'value', valueName: 'N', help: 'replay only the first N test sessions (default all)' },
+  { name: 'workers', kind: 'value', valueName: '1|2', help: '1: openEngine in this thread; 2: openThreadedEngine, the engine on a thread of its own, this thread building the events (default 1)' },
   { name: 'cache-entries', kind: 'value', valueName: 'N', help: 'decoded state values the engine keeps in memory (default: the engine default, as omni serve)' },
 ];
 
@@ -51,6 +54,7 @@ export interface RecsBenchOptions {
   batch: number;
   parallel: number;
   testSessions: number;
+  workers: number;
   cacheEntries?: number;
 }
 
@@ -65,6 +69,7 @@ export function readRecsOptions(argv: readonly string[]): RecsBenchOptions | 'he
     batch: f.int('batch', 2000, 1, 10_000),
     parallel: f.int('parallel', 200, 1, 10_000),
     testSessions: f.int('test-sessions', Number.MAX_SAFE_INTEGER, 1, Number.MAX_SAFE_INTEGER),
+    workers: f.int('workers', 1, 1, 2),
     ...(f.string('cache-entries') !== undefined ? { cacheEntries: f.int('cache-entries', 0, 1000, 100_000_000) } : {}),
   };
   if (o.train === o.test) throw new UsageError('--train and --test must be different files');
@@ -92,7 +97,8 @@ export async function runRecsBench(o: RecsBenchOptions): Promise<RecsBenchResult
   const train = readSessions(o.train);
   const test = readSessions(o.test).slice(0, o.testSessions);
   const dir = freshDir('recs');
-  const engine = await openEngine({ path: dir, processors: defaultProcessors(), durability: o.durability, ...(o.cacheEntries ? { cacheEntries: o.cacheEntries } : {}) });
+  console.log(`  engine  : --workers ${o.workers} (${o.workers === 1 ? 'openEngine, one thread' : 'openThreadedEngine, the engine on a thread of its own'}), durability ${o.durability}`);
+  const engine = await openBenchEngine({ path: dir, durability: o.durability, workers: o.workers, cacheEntries: o.cacheEntries });
   try {
     const batches: BatchStats[] = [];
     const stop = engine.onBatch((s) => batches.push(s));
@@ -102,12 +108,15 @@ export async function runRecsBench(o: RecsBenchOptions): Promise<RecsBenchResult
     // process's heap would make the engine's garbage collection pay for the bench's memory.
     const total = train.reduce((n, s) => n + s.clicks.length, 0) * o.scale;
     const ingestStart = performance.now();
+    const threadCpu = new ThreadCpuMonitor();
     await submitAll(engine, trainingEvents(train, o.scale, span), o.batch);
+    const threads = threadCpu.stop();
     const ingestS = (performance.now() - ingestStart) / 1000;
     const applied = batches.splice(0);
     const applyMs = applied.reduce((a, b) => a + b.applyMs, 0);
     const appliedEvents = applied.reduce((a, b) => a + b.events, 0);
     console.log(`  ingest  : ${fmtInt(total)} activity events (${fmtInt(train.length * o.scale)} sessions) in ${ingestS.toFixed(2)} s = ${fmtInt(total / ingestS)} events/s; apply ${((applyMs * 1000) / Math.max(1, appliedEvents)).toFixed(1)} µs/event; heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
+    console.log(`  threads : ${fmtThreadCpu(threads, total / ingestS)}`);
 
     const replay = await replayTests(engine, test, o.parallel);
     stop();
@@ -148,7 +157,7 @@ function* trainingEvents(train: Session[], scale: number, span: number): Generat
   }
 }
 
-async function submitAll(engine: Engine, events: Iterator<InputEvent>, batch: number): Promise<void> {
+async function submitAll(engine: BenchEngine, events: Iterator<InputEvent>, batch: number): Promise<void> {
   let failed = 0;
   let done = false;
   const take = (): InputEvent[] => {
@@ -174,7 +183,7 @@ async function submitAll(engine: Engine, events: Iterator<InputEvent>, batch: nu
   if (failed > 0) throw new Error(`${failed} training events were rejected`);
 }
 
-async function replayTests(engine: Engine, test: Session[], parallel: number) {
+async function replayTests(engine: BenchEngine, test: Session[], parallel: number) {
   let hits = 0;
   let rr = 0;
   let predictions = 0;

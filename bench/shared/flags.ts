@@ -56,3 +56,19 @@ export function readFlags(argv: readonly string[], specs: readonly FlagSpec[]): 
     },
   };
 }
+
+/**
+ * `--workers 1,2`: the thread counts to compare (1: everything on one thread; 2: the engine on a
+ * thread of its own). More are refused: the engine does not spread over more threads yet.
+ */
+export function readWorkerList(text: string | undefined, fallback: number[]): number[] {
+  if (text === undefined) return fallback;
+  const list = text.split(',').map((s) => s.trim());
+  for (const w of list) if (w !== '1' && w !== '2') throw new UsageError(`--workers: each count must be 1 or 2 (got '${w}')`);
+  return [...new Set(list.map(Number))];
+}
+
+/** Run `runNo` starts at another variant, so over runs each comes first as often (ABBA for two). */
+export function rotated<T>(list: readonly T[], runNo: number): T[] {
+  return list.map((_, i) => list[(i + runNo) % list.length]);
+}

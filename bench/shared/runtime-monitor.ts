@@ -118,7 +118,7 @@ export class BatchRecorder {
   private maxApply = 0;
   private maxCommit = 0;
   private readonly off: () => void;
-  constructor(engine: Engine) {
+  constructor(engine: Pick<Engine, 'onBatch'>) {
     this.off = engine.onBatch((s: BatchStats) => {
       this.n++;
       this.events += s.events;

@@ -88,6 +88,8 @@ export interface ServeArgs {
   secret: string;
   port?: number;
   durability?: 'fsync' | 'commit' | 'none';
+  /** `omni serve --workers N`; unset, the server's own default (the number of cores). */
+  workers?: number;
   /** Give up waiting for the listening line after this long. */
   startTimeoutMs?: number;
   /** More node flags (e.g. bench/idle/inspector-gc.ts's INSPECT_FLAG). */
@@ -97,6 +99,7 @@ export interface ServeArgs {
 export function startServer(args: ServeArgs): ServerProcess {
   const argv = [...NODE_FLAGS, ...(args.nodeFlags ?? []), OMNI_BIN, 'serve', '--host', '127.0.0.1', '--port', String(args.port ?? 0), '--data', args.dataDir];
   if (args.durability) argv.push('--durability', args.durability);
+  if (args.workers) argv.push('--workers', String(args.workers));
   return spawnServer('omni serve', argv, { OMNI_NATS: '', OMNI_SECRET: args.secret }, args.startTimeoutMs);
 }
 

@@ -1,13 +1,27 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * The tests that start a gateway in-process through a harness (test/engine-under-test.ts): they
+ * run a second time with the engine on a thread of its own, as `omni serve --workers 2` runs it.
+ * Found by what they call, so a new gateway-level test joins without being listed.
+ */
+const STARTS_A_GATEWAY = /\b(startTestServer|useHostileServer|startWsServer|useWsServers|startServiceServer|useServiceServers|startUiServer)\(/;
+const gatewayLevel = readdirSync('test')
+  .filter((file) => file.endsWith('.test.ts') && STARTS_A_GATEWAY.test(readFileSync(`test/${file}`, 'utf8')))
+  .map((file) => `test/${file}`);
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Crash and restart tests run real servers: generous per-test time, never a retry.
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
     // Two cores: more workers only make the process-level tests fight for CPU.
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'engine in the test thread', include: ['test/**/*.test.ts'] } },
+      { extends: true, test: { name: 'engine on its own thread', include: gatewayLevel, env: { OMNI_TEST_WORKERS: '2' } } },
+    ],
   },
 });

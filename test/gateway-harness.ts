@@ -4,13 +4,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultProcessors, openEngine, type Engine } from '../engine/mod.ts';
 import { signToken, startGateway, type Gateway, type GatewayOptions, type Role } from '../gateway/mod.ts';
+import { openTestEngine, type TestEngine } from './engine-under-test.ts';
 
 export const TEST_SECRET = 'gateway-test-secret';
 
 export interface TestServer {
-  engine: Engine;
+  engine: TestEngine;
   gateway: Gateway;
   url: string;
   dataDir: string;
@@ -21,7 +21,7 @@ export interface TestServer {
 
 export async function startTestServer(options: Partial<Omit<GatewayOptions, 'engine' | 'secret'>> = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'omni-gw-test-'));
-  const engine = await openEngine({ path: dataDir, processors: defaultProcessors(), durability: 'none' });
+  const engine = await openTestEngine({ path: dataDir, durability: 'none' });
   let gateway: Gateway;
   try {
     gateway = await startGateway({ engine, secret: TEST_SECRET, host: '127.0.0.1', port: 0, ...options });

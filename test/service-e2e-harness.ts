@@ -9,14 +9,15 @@ import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 import { connect, type OmniClient, type ResultFrame } from '../client/mod.ts';
-import { defaultProcessors, openEngine, type Engine, type ServiceOptions } from '../engine/mod.ts';
+import type { ServiceOptions } from '../engine/mod.ts';
+import { openTestEngine, type TestEngine } from './engine-under-test.ts';
 import { signToken, startGateway, type Gateway, type Role } from '../gateway/mod.ts';
 import { TEST_SECRET } from './gateway-harness.ts';
 
 const WAIT_MS = 20_000;
 
 export interface ServiceServer {
-  engine: Engine;
+  engine: TestEngine;
   gateway: Gateway;
   url: string;
   dataDir: string;
@@ -52,12 +53,7 @@ export interface ServerOptions {
 export async function startServiceServer(options: ServerOptions = {}, dataDir?: string): Promise<ServiceServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'omni-svc-e2e-'));
   const { service = {}, clock } = options;
-  const engine = await openEngine({
-    path: dir,
-    processors: defaultProcessors({ service }),
-    durability: 'none',
-    ...(clock ? { clock, autoTimers: false } : {}),
-  });
+  const engine = await openTestEngine({ path: dir, domains: { service }, durability: 'none', clock });
   const gateway = await startGateway({ engine, secret: TEST_SECRET, host: '127.0.0.1', port: 0, ...(clock ? { now: clock.now } : {}) });
   const token = (role: Role, sub = `${role}-1`) => signToken({ role, sub }, TEST_SECRET);
   let stopped: Promise<void> | undefined;

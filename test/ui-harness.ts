@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { defaultProcessors, openEngine, type Engine } from '../engine/mod.ts';
+import { openTestEngine, type TestEngine } from './engine-under-test.ts';
 import { signToken, startGateway, type Role } from '../gateway/mod.ts';
 import { buildPages, type PageAsset } from '../ui/mod.ts';
 import { BIN } from './fixtures/omni-process.ts';
@@ -28,7 +28,7 @@ export interface UiServer {
   url: string;
   port: number;
   dataDir: string;
-  engine: Engine;
+  engine: TestEngine;
   token(role: Role, sub: string, loc?: string): string;
   post(events: unknown[]): Promise<any>;
   /** Stops and removes the data dir. */
@@ -38,7 +38,7 @@ export interface UiServer {
 export async function startUiServer(options: { offerTimeoutMs?: number } = {}): Promise<UiServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'omni-ui-test-'));
   const assets = await builtPages();
-  const engine = await openEngine({ path: dataDir, processors: defaultProcessors({ service: { offerTimeoutMs: options.offerTimeoutMs ?? 60_000 } }), durability: 'commit' });
+  const engine = await openTestEngine({ path: dataDir, domains: { service: { offerTimeoutMs: options.offerTimeoutMs ?? 60_000 } }, durability: 'commit' });
   const gateway = await startGateway({ engine, secret: UI_SECRET, host: '127.0.0.1', port: 0, pages: assets });
   const server: UiServer = {
     url: gateway.url,

@@ -9,14 +9,14 @@ import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
 import { afterEach } from 'vitest';
 import WebSocket from 'ws';
-import { defaultProcessors, openEngine, type Engine } from '../engine/mod.ts';
+import { openTestEngine, type TestEngine } from './engine-under-test.ts';
 import { signToken, startGateway, type Gateway, type GatewayOptions, type Role } from '../gateway/mod.ts';
 import { TEST_SECRET } from './gateway-harness.ts';
 
 export type Msg = Record<string, any>;
 
 export interface WsServer {
-  engine: Engine;
+  engine: TestEngine;
   gateway: Gateway;
   url: string;
   wsUrl: string;
@@ -28,7 +28,7 @@ export interface WsServer {
 
 export async function startWsServer(options: Partial<Omit<GatewayOptions, 'engine' | 'secret'>> = {}, dataDir?: string): Promise<WsServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'omni-ws-test-'));
-  const engine = await openEngine({ path: dir, processors: defaultProcessors(), durability: 'none' });
+  const engine = await openTestEngine({ path: dir, durability: 'none' });
   const gateway = await startGateway({ engine, secret: TEST_SECRET, host: '127.0.0.1', port: 0, ...options });
   let stopped: Promise<void> | undefined;
   return {

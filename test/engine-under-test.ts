@@ -1,0 +1,16 @@
+// The engine the gateway-level tests run against: in the test's thread, or — when the
+// `engine-thread` test project sets OMNI_TEST_WORKERS=2 (vitest.config.ts) — on a thread of its
+// own, as `omni serve --workers 2` runs it. The same tests then prove the same behaviour for both.
+// A test driving a manual clock always gets the engine in its thread (the other reads the real one).
+
+import { defaultProcessors, openEngine, openThreadedEngine, type Clock, type Durability, type DomainOptions, type Engine, type ThreadedEngine } from '../engine/mod.ts';
+
+export type TestEngine = Engine | ThreadedEngine;
+
+export const ENGINE_ON_ITS_OWN_THREAD = process.env.OMNI_TEST_WORKERS === '2';
+
+export async function openTestEngine(options: { path: string; domains?: DomainOptions; durability: Durability; clock?: Clock }): Promise<TestEngine> {
+  const { path, domains = {}, durability, clock } = options;
+  if (ENGINE_ON_ITS_OWN_THREAD && clock === undefined) return openThreadedEngine({ path, domains, durability });
+  return openEngine({ path, processors: defaultProcessors(domains), durability, ...(clock ? { clock, autoTimers: false } : {}) });
+}

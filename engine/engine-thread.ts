@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openEngine, type Engine } from './engine.ts';
 import { PartitionCountMismatchError } from './errors.ts';
 import { defaultProcessors } from './processors.ts';
-import { pack, unpack, type EngineThreadConfig, type FromEngine, type PackedAnswer, type PackedSubmission, STATS_EVERY_MS, type ToEngine } from './thread-messages.ts';
+import { pack, unpack, type EngineThreadConfig, type EngineThreadStats, type FromEngine, type PackedAnswer, type PackedSubmission, STATS_EVERY_MS, type ToEngine } from './thread-messages.ts';
 import type { PrebuiltEvent } from './types.ts';
 
 const port = parentPort!;
@@ -45,12 +45,15 @@ async function run(config: EngineThreadConfig): Promise<void> {
   // batch of a burst, so what /metrics reads is never older than that.
   let statsSent = 0;
   let statsTimer: NodeJS.Timeout | undefined;
+  const currentStats = (): EngineThreadStats => {
+    const { eventsByTypeAndResult, ...s } = engine.stats();
+    return { counts: [...eventsByTypeAndResult], ...s };
+  };
   const sendStats = () => {
     clearTimeout(statsTimer);
     statsTimer = undefined;
     statsSent = performance.now();
-    const { eventsByTypeAndResult, ...s } = engine.stats();
-    post({ kind: 'stats', engine: { counts: [...eventsByTypeAndResult], ...s } });
+    post({ kind: 'stats', engine: currentStats() });
   };
   engine.onBatch((stats) => {
     post({ kind: 'batch', stats });
@@ -111,7 +114,7 @@ async function run(config: EngineThreadConfig): Promise<void> {
         return;
     }
   });
-  post({ kind: 'ready', epoch: engine.epoch, layout: engine.layout() });
+  post({ kind: 'ready', epoch: engine.epoch, layout: engine.layout(), stats: currentStats() });
 }
 
 void run(workerData as EngineThreadConfig);

@@ -43,7 +43,8 @@ export interface EngineThreadStats extends Omit<EngineStats, 'eventsByTypeAndRes
 }
 
 export type FromEngine =
-  | { kind: 'ready'; epoch: string; layout: EngineLayout }
+  /** With the engine's figures as it starts (timers it already holds), so stats() is right before the first batch. */
+  | { kind: 'ready'; epoch: string; layout: EngineLayout; stats: EngineThreadStats }
   | { kind: 'start-failed'; message: string; name: string; mismatch?: { dir: string; stored: number; requested: number } }
   | { kind: 'answers'; answers: Uint8Array }
   /** A durable batch's outputs (msgpack of Output[]), before its stats. */

@@ -55,7 +55,7 @@ export async function openThreadedEngine(options: ThreadedEngineOptions): Promis
   const { dataDirLock, ...config } = options;
   const lock = dataDirLock ?? DataDirLock.acquire(options.path);
   const worker = startThread(config);
-  let ready: { epoch: string; layout: EngineLayout };
+  let ready: Extract<FromEngine, { kind: 'ready' }>;
   try {
     ready = await new Promise((resolve, reject) => {
       const onMessage = (m: FromEngine) => {
@@ -74,7 +74,7 @@ export async function openThreadedEngine(options: ThreadedEngineOptions): Promis
     lock.release();
     throw error;
   }
-  return new ThreadedEngine(worker, config, lock, ready.epoch, ready.layout);
+  return new ThreadedEngine(worker, config, lock, ready.epoch, ready.layout, ready.stats);
 }
 
 export class ThreadedEngine {
@@ -102,6 +102,8 @@ export class ThreadedEngine {
   private failure: Error | undefined;
   private closed: Promise<void> | undefined;
   private threadClosed: (() => void) | undefined;
+  /** The engine's thread said it closed cleanly: its exit after that is expected. */
+  private closedByThread = false;
   /** Settles when the engine's thread has ended, for whatever reason. */
   private readonly exited: Promise<void>;
 
@@ -111,12 +113,12 @@ export class ThreadedEngine {
     private readonly dataDir: DataDirLock,
     readonly epoch: string,
     private readonly engineLayout: EngineLayout,
+    /** The engine's figures as it started (timers it holds from before, checkpoints), until its first batch. */
+    startStats: EngineThreadStats,
   ) {
     // Opened once the engine's thread has opened the environment with its own settings.
     this.reader = new CommittedReader(config);
-    // Until the engine's thread reports: every partition idle, at its stored checkpoint.
-    const partitions = Array.from({ length: engineLayout.partitions }, (_, p) => ({ partition: p, queued: 0, applySeconds: 0, checkpoint: this.checkpoint(p) }));
-    this.threadStats = { counts: [], batches: 0, pendingTimers: 0, queued: 0, partitions };
+    this.threadStats = startStats;
     this.processors = defaultProcessors(config.domains);
     for (const p of this.processors) {
       this.byName.set(p.name, p);
@@ -126,8 +128,9 @@ export class ThreadedEngine {
     worker.on('message', (m: FromEngine) => this.onMessage(m));
     worker.on('error', (error) => this.fail(error));
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    // An exit before the thread said it closed is a death, also while closing (else close() would wait forever).
     worker.on('exit', (code) => {
-      if (!this.closing || this.threadClosed === undefined) this.fail(new Error(`the engine thread exited (${code})`));
+      if (!this.closedByThread) this.fail(new Error(`the engine thread exited (${code})`));
     });
     // Another process may write the dir now: stop the writer at once, then refuse events.
     dataDir.onLost((error) => {
@@ -205,6 +208,7 @@ export class ThreadedEngine {
         this.fail(new Error(m.message));
         return;
       case 'closed':
+        this.closedByThread = true;
         this.threadClosed?.();
         return;
     }
@@ -319,6 +323,8 @@ export class ThreadedEngine {
 
   private call(name: 'idle' | 'timers'): Promise<number> {
     if (this.failure) return Promise.resolve(0);
+    // Closing or closed: the engine's thread may be gone, and close() itself waits for everything.
+    if (this.closed) return this.closed.then(() => 0, () => 0);
     // Submissions still waiting for their turn go first: the call waits for them too.
     this.sendSubmissions();
     const call = this.nextCall++;

@@ -1,0 +1,80 @@
+// The engine on its own thread (ThreadedEngine) at the edges of its lifecycle and of the thread
+// hop: nothing waits forever when the engine's thread dies while closing or when idle() and
+// runDueTimers() are called after close or while closing; stats() is right before the first batch.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { defaultProcessors, openEngine, openThreadedEngine, type EventResult } from '../engine/mod.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'omni-threaded-review-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let dirs = 0;
+const freshDir = () => join(root, String(++dirs));
+
+/** What a promise came to, or 'still waiting' if it had not settled after `ms`: a hang shows as the latter. */
+async function settledWithin<T>(promise: Promise<T>, ms = 5000): Promise<'resolved' | 'rejected' | 'still waiting'> {
+  let timer: NodeJS.Timeout | undefined;
+  const waiting = new Promise<'still waiting'>((resolve) => (timer = setTimeout(() => resolve('still waiting'), ms)));
+  try {
+    return await Promise.race([promise.then(() => 'resolved' as const, () => 'rejected' as const), waiting]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const place = { id: 'loc', type: 'location.upserted', location: 'S1', kind: 'store', lat: 50, lon: 10 };
+const received = (id: string) => ({ id, type: 'stock.received', sku: 'A', location: 'S1', qty: 1 });
+const workerOf = (engine: object) => (engine as { worker: { terminate(): Promise<number> } }).worker;
+
+describe('ThreadedEngine: nothing waits forever', () => {
+  it('close() settles, and so does every submission in flight, when the engine thread dies while closing', async () => {
+    const engine = await openThreadedEngine({ path: freshDir(), domains: {}, durability: 'none', autoTimers: false });
+    await engine.submit([place]);
+    const pending: Array<Promise<EventResult[]>> = [];
+    for (let s = 0; s < 20; s++) pending.push(engine.submit(Array.from({ length: 50 }, (_, i) => received(`d-${s}-${i}`))));
+    const closed = engine.close();
+    // The close message is on its way; the thread ends (as if it crashed) before it answers.
+    await workerOf(engine).terminate();
+    expect(await settledWithin(closed)).toBe('resolved');
+    for (const p of pending) expect(await settledWithin(p)).not.toBe('still waiting');
+  });
+
+  it('idle() and runDueTimers() after close() resolve, as with the engine in this thread', async () => {
+    const engine = await openThreadedEngine({ path: freshDir(), domains: {}, durability: 'none', autoTimers: false });
+    await engine.submit([place]);
+    await engine.close();
+    expect(await settledWithin(engine.idle())).toBe('resolved');
+    expect(await settledWithin(engine.runDueTimers())).toBe('resolved');
+  });
+
+  it('idle() called while closing resolves once close has committed everything', async () => {
+    const engine = await openThreadedEngine({ path: freshDir(), domains: {}, durability: 'none', autoTimers: false });
+    await engine.submit([place]);
+    const pending = engine.submit(Array.from({ length: 200 }, (_, i) => received(`c-${i}`)));
+    const closed = engine.close();
+    const idle = engine.idle();
+    expect(await settledWithin(idle)).toBe('resolved');
+    expect(await settledWithin(closed)).toBe('resolved');
+    expect((await pending).every((r) => r.ok)).toBe(true);
+  });
+});
+
+describe('ThreadedEngine: the same as the engine in this thread', () => {
+  it('stats() before the first batch counts the timers the data dir already holds', async () => {
+    const dir = freshDir();
+    const first = await openEngine({ path: dir, processors: defaultProcessors(), durability: 'none', autoTimers: false });
+    await first.submit([place, received('r1'), { id: 'hold', type: 'stock.reserve', reservation: 'h1', sku: 'A', qty: 1, ttlMs: 3_600_000 }]);
+    const expected = first.stats().pendingTimers;
+    await first.close();
+    expect(expected).toBe(1);
+
+    const engine = await openThreadedEngine({ path: dir, domains: {}, durability: 'none', autoTimers: false });
+    try {
+      expect(engine.stats().pendingTimers).toBe(expected);
+    } finally {
+      await engine.close();
+    }
+  });
+});

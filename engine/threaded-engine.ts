@@ -15,7 +15,7 @@ import { admitEvent } from './event-builder.ts';
 import { EventCounts } from './event-counts.ts';
 import { EngineListeners } from './listeners.ts';
 import { defaultProcessors } from './processors.ts';
-import { pack, unpack, type EngineThreadConfig, type EngineThreadStats, type FromEngine, type PackedAnswer, type PackedSubmission, type ToEngine } from './thread-messages.ts';
+import { pack, unpack, type EngineThreadConfig, type EngineThreadStats, type FromEngine, type PackedAnswer, type PackedSubmission, type ToEngine, transferList } from './thread-messages.ts';
 import { storedSeq, topicOwner } from './topic-seqs.ts';
 import type { BatchStats, EngineLayout, EngineStats, EventResult, InputEvent, Output, Processor } from './types.ts';
 
@@ -54,23 +54,25 @@ function startFailure(m: Extract<FromEngine, { kind: 'start-failed' }>): Error {
 export async function openThreadedEngine(options: ThreadedEngineOptions): Promise<ThreadedEngine> {
   const { dataDirLock, ...config } = options;
   const lock = dataDirLock ?? DataDirLock.acquire(options.path);
-  const worker = startThread(config);
+  let worker: Worker | undefined;
   let ready: Extract<FromEngine, { kind: 'ready' }>;
   try {
+    // In the try: a config the thread cannot be given (not plain data) throws here, and the dir goes back.
+    const started = (worker = startThread(config));
     ready = await new Promise((resolve, reject) => {
       const onMessage = (m: FromEngine) => {
         if (m.kind === 'ready') resolve(m);
         else if (m.kind === 'start-failed') reject(startFailure(m));
         else return;
-        worker.off('message', onMessage);
-        worker.off('error', reject);
+        started.off('message', onMessage);
+        started.off('error', reject);
       };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`the engine thread exited (${code}) while starting`)));
+      started.on('message', onMessage);
+      started.once('error', reject);
+      started.once('exit', (code) => reject(new Error(`the engine thread exited (${code}) while starting`)));
     });
   } catch (error) {
-    await worker.terminate();
+    await worker?.terminate();
     lock.release();
     throw error;
   }
@@ -179,7 +181,7 @@ export class ThreadedEngine {
   }
 
   private send(message: ToEngine): void {
-    this.worker.postMessage(message);
+    this.worker.postMessage(message, transferList(message));
   }
 
   private onMessage(m: FromEngine): void {

@@ -1,12 +1,13 @@
 // The engine on its own thread (ThreadedEngine) at the edges of its lifecycle and of the thread
 // hop: nothing waits forever when the engine's thread dies while closing or when idle() and
-// runDueTimers() are called after close or while closing; stats() is right before the first batch.
+// runDueTimers() are called after close or while closing; stats() is right before the first
+// batch; a thread that cannot be started leaves the data dir free.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { defaultProcessors, openEngine, openThreadedEngine, type EventResult } from '../engine/mod.ts';
+import { DataDirLock, defaultProcessors, openEngine, openThreadedEngine, type DomainOptions, type EventResult } from '../engine/mod.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'omni-threaded-review-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -76,5 +77,15 @@ describe('ThreadedEngine: the same as the engine in this thread', () => {
     } finally {
       await engine.close();
     }
+  });
+});
+
+describe('ThreadedEngine: a refusal to start holds nothing', () => {
+  it('config the engine thread cannot be given frees the data dir', async () => {
+    const dir = freshDir();
+    // Not plain data: the thread cannot be started with it.
+    const domains = { service: { offerTimeoutMs: 1000, clock: () => 1 } } as unknown as DomainOptions;
+    await expect(openThreadedEngine({ path: dir, domains, durability: 'none' })).rejects.toThrow();
+    DataDirLock.acquire(dir).release();
   });
 });

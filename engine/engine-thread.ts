@@ -6,11 +6,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openEngine, type Engine } from './engine.ts';
 import { PartitionCountMismatchError } from './errors.ts';
 import { defaultProcessors } from './processors.ts';
-import { pack, unpack, type EngineThreadConfig, type EngineThreadStats, type FromEngine, type PackedAnswer, type PackedSubmission, STATS_EVERY_MS, type ToEngine } from './thread-messages.ts';
+import { pack, unpack, type EngineThreadConfig, type EngineThreadStats, type FromEngine, type PackedAnswer, type PackedSubmission, STATS_EVERY_MS, type ToEngine, transferList } from './thread-messages.ts';
 import type { PrebuiltEvent } from './types.ts';
 
 const port = parentPort!;
-const post = (message: FromEngine) => port.postMessage(message);
+const post = (message: FromEngine) => port.postMessage(message, transferList(message));
 
 async function run(config: EngineThreadConfig): Promise<void> {
   let engine: Engine;

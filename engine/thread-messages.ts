@@ -10,7 +10,11 @@ import type { BatchStats, EngineLayout, EngineOptions, EngineStats, EventResult,
 /** Plain msgpack on both sides: no records, no extensions but `undefined` (an unrendered output). */
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
-export const pack = (value: unknown): Uint8Array => packr.pack(value);
+/**
+ * The bytes in a buffer of their own: msgpackr packs into a large buffer it reuses, and posting a
+ * view of it would copy (or, transferred, take away) all of that buffer, not just these bytes.
+ */
+export const pack = (value: unknown): Uint8Array => new Uint8Array(packr.pack(value));
 export const unpack = <T>(bytes: Uint8Array): T => packr.unpack(bytes) as T;
 
 /** Everything the engine's thread needs to open the engine: plain data, cloned once at start. */
@@ -57,3 +61,9 @@ export type FromEngine =
   | { kind: 'closed' };
 
 export type { Output };
+
+/** A message's own byte buffers, handed over to the other thread rather than copied. */
+export function transferList(message: ToEngine | FromEngine): ArrayBuffer[] {
+  const bytes = 'submissions' in message ? message.submissions : 'answers' in message ? message.answers : 'outputs' in message ? message.outputs : undefined;
+  return bytes === undefined ? [] : [bytes.buffer as ArrayBuffer];
+}

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CommittedReader } from './committed-reader.ts';
-import { DataDirLock } from './data-dir-lock.ts';
+import { DataDirLock, DataDirLockLostError } from './data-dir-lock.ts';
 import { EngineClosedError, PartitionCountMismatchError } from './errors.ts';
 import { admitEvent } from './event-builder.ts';
 import { EventCounts } from './event-counts.ts';
@@ -55,6 +55,7 @@ export async function openThreadedEngine(options: ThreadedEngineOptions): Promis
   const { dataDirLock, ...config } = options;
   const lock = dataDirLock ?? DataDirLock.acquire(options.path);
   let worker: Worker | undefined;
+  let stopWatchingLock: (() => void) | undefined;
   let ready: Extract<FromEngine, { kind: 'ready' }>;
   try {
     // In the try: a config the thread cannot be given (not plain data) throws here, and the dir goes back.
@@ -69,13 +70,18 @@ export async function openThreadedEngine(options: ThreadedEngineOptions): Promis
       };
       started.on('message', onMessage);
       started.once('error', reject);
+      // Lost while the thread starts (the engine is not listening yet): the start is refused.
+      stopWatchingLock = lock.onLost(reject);
+      if (!lock.held) reject(new DataDirLockLostError(lock.dir, 'it was lost before the engine thread started'));
       started.once('exit', (code) => reject(new Error(`the engine thread exited (${code}) while starting`)));
     });
   } catch (error) {
+    stopWatchingLock?.();
     await worker?.terminate();
     lock.release();
     throw error;
   }
+  stopWatchingLock?.();
   return new ThreadedEngine(worker, config, lock, ready.epoch, ready.layout, ready.stats);
 }
 

@@ -1,13 +1,14 @@
 // The engine on its own thread (ThreadedEngine) at the edges of its lifecycle and of the thread
 // hop: nothing waits forever when the engine's thread dies while closing or when idle() and
 // runDueTimers() are called after close or while closing; stats() is right before the first
-// batch; a thread that cannot be started leaves the data dir free.
+// batch; a thread that cannot be started leaves the data dir free; a dir lost while it starts
+// refuses the start.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataDirLock, defaultProcessors, openEngine, openThreadedEngine, type DomainOptions, type EventResult } from '../engine/mod.ts';
+import { DataDirLock, DataDirLockLostError, defaultProcessors, openEngine, openThreadedEngine, type DomainOptions, type EventResult } from '../engine/mod.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'omni-threaded-review-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -87,5 +88,15 @@ describe('ThreadedEngine: a refusal to start holds nothing', () => {
     const domains = { service: { offerTimeoutMs: 1000, clock: () => 1 } } as unknown as DomainOptions;
     await expect(openThreadedEngine({ path: dir, domains, durability: 'none' })).rejects.toThrow();
     DataDirLock.acquire(dir).release();
+  });
+
+  it('a data dir lost while the engine thread starts refuses the start rather than write a dir it does not hold', async () => {
+    const dir = freshDir();
+    const lock = DataDirLock.acquire(dir, { checkEveryMs: 0 });
+    const opening = openThreadedEngine({ path: dir, domains: {}, durability: 'none', dataDirLock: lock }).catch((e: unknown) => e);
+    // Another process takes the dir over while the thread is still starting.
+    unlinkSync(join(dir, `omni.lock.${lock.entry}`));
+    expect(lock.check()).toBe(false);
+    expect(await opening).toBeInstanceOf(DataDirLockLostError);
   });
 });

@@ -75,6 +75,8 @@ async function run(config: EngineThreadConfig): Promise<void> {
         }
         return;
       case 'interest':
+        // Named topics count only while the push layer names them: a new one names its own.
+        if (message.render !== 'watched') watched.clear();
         if (message.render === 'none') {
           stopOutputs?.();
           stopOutputs = undefined;

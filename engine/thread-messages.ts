@@ -10,12 +10,30 @@ import type { BatchStats, EngineLayout, EngineOptions, EngineStats, EventResult,
 /** Plain msgpack on both sides: no records, no extensions but `undefined` (an unrendered output). */
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
+/** `__proto__` as msgpack writes it (a fixstr of 9 bytes), key or value. */
+const PROTO = Buffer.from([0xa9, ...Buffer.from('__proto__')]);
+
+/**
+ * What crosses: msgpack bytes, or — for the rare value holding the string `__proto__`, which
+ * msgpackr's decoder renames when it is a key (an id may be `__proto__`, and a location of that
+ * name is a key of the SKU's topic) — the value itself, which the structured clone of
+ * `postMessage` keeps exactly.
+ */
+export type Payload = Uint8Array | { cloned: unknown };
+
 /**
  * The bytes in a buffer of their own: msgpackr packs into a large buffer it reuses, and posting a
  * view of it would copy (or, transferred, take away) all of that buffer, not just these bytes.
  */
-export const pack = (value: unknown): Uint8Array => new Uint8Array(packr.pack(value));
-export const unpack = <T>(bytes: Uint8Array): T => packr.unpack(bytes) as T;
+export function pack(value: unknown): Payload {
+  const bytes = packr.pack(value);
+  if (bytes.indexOf(PROTO) !== -1) return { cloned: value };
+  return new Uint8Array(bytes);
+}
+
+export function unpack<T>(payload: Payload): T {
+  return (payload instanceof Uint8Array ? packr.unpack(payload) : payload.cloned) as T;
+}
 
 /** Everything the engine's thread needs to open the engine: plain data, cloned once at start. */
 export type EngineThreadConfig = Pick<EngineOptions, 'path' | 'durability' | 'partitions' | 'maxBatch' | 'maxInFlight' | 'dedupRetentionMs' | 'cacheEntries' | 'mapSize' | 'autoTimers'> & {
@@ -29,7 +47,7 @@ export type PackedSubmission = [sub: number, events: Array<[event: InputEvent, d
 export type PackedAnswer = [sub: number, results: EventResult[] | null, failure?: string];
 
 export type ToEngine =
-  | { kind: 'submit'; submissions: Uint8Array }
+  | { kind: 'submit'; submissions: Payload }
   /**
    * Which state topics to render: none (nobody takes outputs: event-topic messages are dropped
    * too), every changed one, or only those named through `watch`.
@@ -50,9 +68,9 @@ export type FromEngine =
   /** With the engine's figures as it starts (timers it already holds), so stats() is right before the first batch. */
   | { kind: 'ready'; epoch: string; layout: EngineLayout; stats: EngineThreadStats }
   | { kind: 'start-failed'; message: string; name: string; mismatch?: { dir: string; stored: number; requested: number } }
-  | { kind: 'answers'; answers: Uint8Array }
+  | { kind: 'answers'; answers: Payload }
   /** A durable batch's outputs (msgpack of Output[]), before its stats. */
-  | { kind: 'outputs'; outputs: Uint8Array }
+  | { kind: 'outputs'; outputs: Payload }
   | { kind: 'batch'; stats: BatchStats }
   /** The engine's counters: after a batch at most every STATS_EVERY_MS (and after the last), and before a call returns. */
   | { kind: 'stats'; engine: EngineThreadStats }
@@ -65,5 +83,5 @@ export type { Output };
 /** A message's own byte buffers, handed over to the other thread rather than copied. */
 export function transferList(message: ToEngine | FromEngine): ArrayBuffer[] {
   const bytes = 'submissions' in message ? message.submissions : 'answers' in message ? message.answers : 'outputs' in message ? message.outputs : undefined;
-  return bytes === undefined ? [] : [bytes.buffer as ArrayBuffer];
+  return bytes instanceof Uint8Array ? [bytes.buffer as ArrayBuffer] : [];
 }

@@ -2,13 +2,13 @@
 // hop: nothing waits forever when the engine's thread dies while closing or when idle() and
 // runDueTimers() are called after close or while closing; stats() is right before the first
 // batch; a thread that cannot be started leaves the data dir free; a dir lost while it starts
-// refuses the start.
+// refuses the start; and an id-keyed object crosses between the threads with its keys as sent.
 
 import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataDirLock, DataDirLockLostError, defaultProcessors, openEngine, openThreadedEngine, type DomainOptions, type EventResult } from '../engine/mod.ts';
+import { DataDirLock, DataDirLockLostError, defaultProcessors, openEngine, openThreadedEngine, type DomainOptions, type EventResult, type Output } from '../engine/mod.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'omni-threaded-review-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -75,6 +75,49 @@ describe('ThreadedEngine: the same as the engine in this thread', () => {
     const engine = await openThreadedEngine({ path: dir, domains: {}, durability: 'none', autoTimers: false });
     try {
       expect(engine.stats().pendingTimers).toBe(expected);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it("an agent's skill named __proto__ (a valid id) reaches the engine's thread as sent", async () => {
+    // A request for skill "__proto__" is offered to the agent who has it, in either engine.
+    const events = [
+      { id: 'on', type: 'agent.online', agent: 'a1', skills: { ['__proto__']: 5 }, capacity: { chat: 1 } },
+      { id: 'st', type: 'agent.status', agent: 'a1', status: 'available' },
+      { id: 'rq', type: 'service.requested', request: 'q1', subject: 'c1', channel: 'chat', topic: '__proto__' },
+    ];
+    // Fresh copies for each engine; JSON keeps "__proto__" an own key, as the gateway's parser does.
+    const parsed = () => JSON.parse(JSON.stringify(events)) as unknown[];
+    expect(Object.keys((parsed()[0] as { skills: object }).skills)).toEqual(['__proto__']);
+
+    const local = await openEngine({ path: freshDir(), processors: defaultProcessors(), durability: 'none', autoTimers: false });
+    const threaded = await openThreadedEngine({ path: freshDir(), domains: {}, durability: 'none', autoTimers: false });
+    try {
+      for (const e of parsed()) await local.submit([e]);
+      for (const e of parsed()) await threaded.submit([e]);
+      const want = local.snapshot('request/q1')?.data;
+      expect(want).toBeDefined();
+      expect(threaded.snapshot('request/q1')?.data).toEqual(want);
+    } finally {
+      await Promise.all([local.close(), threaded.close()]);
+    }
+  });
+
+  it('a location named __proto__ (a valid id) keeps its name in the outputs that cross from the engine thread', async () => {
+    const engine = await openThreadedEngine({ path: freshDir(), domains: {}, durability: 'none', autoTimers: false });
+    try {
+      const outputs: Output[] = [];
+      engine.onOutput((batch) => outputs.push(...batch));
+      await engine.submit([
+        { id: 'l', type: 'location.upserted', location: '__proto__', kind: 'store', lat: 1, lon: 1 },
+        { id: 'r', type: 'stock.received', sku: 'P', location: '__proto__', qty: 5 },
+      ]);
+      await engine.idle();
+      const snapshot = engine.snapshot('stock/P')?.data as { locations: object };
+      expect(Object.keys(snapshot.locations)).toEqual(['__proto__']);
+      const update = outputs.find((o) => o.topic === 'stock/P')?.data as { locations: object };
+      expect(Object.keys(update.locations)).toEqual(['__proto__']);
     } finally {
       await engine.close();
     }

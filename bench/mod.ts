@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ENGINE_BENCH } from './engine/mod.ts';
 import { HTTP_BENCH } from './http/mod.ts';
 import { IDLE_BENCH } from './idle/mod.ts';
+import { LMDB_LAYOUT_BENCH } from './lmdb-layout/mod.ts';
 import { LOADGEN_BENCH } from './loadgen/mod.ts';
 import { MICRO_BENCH } from './micro/mod.ts';
 import { FANOUT_BENCH } from './push/mod.ts';
@@ -35,6 +36,7 @@ const BENCHES: Record<string, BenchDef> = {
   ui: UI_BENCH,
   recs: RECS_BENCH,
   micro: MICRO_BENCH,
+  'lmdb-layout': LMDB_LAYOUT_BENCH,
 };
 
 /** What the suite runs: each benchmark at a size that keeps the whole under ~8 minutes. */
@@ -58,6 +60,7 @@ const USAGE = `Usage: omni bench [${Object.keys(BENCHES).join('|')}] [flags]
   restart       time from spawn to ready with 1,000,000 rows, and with an empty data dir
   startup       npm start → listening, from the JavaScript build and from the sources through tsx
   micro         micro-benchmarks of the hot paths
+  lmdb-layout   N threads making their partitions durable (fsync): an LMDB env per thread, one shared, or one writer thread
   receiver      CPU per received WebSocket message: the loadgen's receiver vs the ws package, update scan vs full decode
   fanout        push fan-out: omnistream vs a ws server vs a Socket.IO server, same subscribers and load
   idle-conns    server memory per idle WebSocket connection

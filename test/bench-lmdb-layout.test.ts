@@ -1,0 +1,39 @@
+// The lmdb-layout bench (bench/lmdb-layout/): every layout, with more than one thread, makes
+// events durable and reports them, and what it reports adds up — every event a thread applied is
+// in LMDB exactly once afterwards (its record's version counts it, its dedup entry exists), and
+// the measured window counts no more than that. No timing is asserted.
+
+import { describe, expect, it } from 'vitest';
+import { measureLayout, readLayoutOptions, type LayoutOptions } from '../bench/lmdb-layout/layouts.ts';
+import { UsageError } from '../bench/shared/flags.ts';
+
+const quick: LayoutOptions = { seconds: 0.3, warmupSeconds: 0.1, threads: [2], layouts: ['A', 'B', 'C'], keys: 500, maxBatch: 2000 };
+
+describe('omni bench lmdb-layout', () => {
+  for (const layout of ['A', 'B', 'C'] as const) {
+    it(`layout ${layout} with 2 threads: events made durable, counted once each`, async () => {
+      const r = await measureLayout(layout, 2, quick);
+      expect(r.eventsPerS).toBeGreaterThan(0);
+      expect(r.commitsPerS).toBeGreaterThan(0);
+      expect(r.p99Ms).toBeGreaterThanOrEqual(r.p50Ms);
+      expect(r.applyUsPerEvent).toBeGreaterThan(0);
+      if (layout === 'C') expect(r.writerUsPerEvent).toBeGreaterThan(0);
+      else expect(r.writerUsPerEvent).toBe(0);
+      // Every applied event is in LMDB once: one version increment and one dedup entry each.
+      expect(r.applied).toBeGreaterThan(0);
+      expect(r.storedVersions).toBe(r.applied);
+      expect(r.storedDedup).toBe(r.applied);
+      // The window's events are a part of those (rate × window ≤ all applied).
+      expect(r.eventsPerS * quick.seconds).toBeLessThanOrEqual(r.applied * 1.1);
+      expect(r.recordBytes).toBeGreaterThan(250);
+    }, 30_000);
+  }
+
+  it('reads its flags and refuses layouts and thread counts it does not have', () => {
+    const o = readLayoutOptions(['--threads', '1,2,4', '--layouts', 'c,a', '--seconds', '2']);
+    if (o === 'help') throw new Error('no flag asked for help');
+    expect([o.threads, o.layouts, o.seconds, o.keys, o.maxBatch]).toEqual([[1, 2, 4], ['C', 'A'], 2, 10_000, 20_000]);
+    expect(() => readLayoutOptions(['--layouts', 'A,D'])).toThrow(UsageError);
+    expect(() => readLayoutOptions(['--threads', '0'])).toThrow(UsageError);
+  });
+});

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { measureLayout, readLayoutOptions, type LayoutOptions } from '../bench/lmdb-layout/layouts.ts';
 import { UsageError } from '../bench/shared/flags.ts';
 
-const quick: LayoutOptions = { seconds: 0.3, warmupSeconds: 0.1, threads: [2], layouts: ['A', 'B', 'C'], keys: 500, maxBatch: 2000 };
+const quick: LayoutOptions = { seconds: 0.3, warmupSeconds: 0.1, threads: [2], layouts: ['A', 'B', 'C'], keys: 500, maxBatch: 2000, rate: 0 };
 
 describe('omni bench lmdb-layout', () => {
   for (const layout of ['A', 'B', 'C'] as const) {
@@ -28,6 +28,15 @@ describe('omni bench lmdb-layout', () => {
       expect(r.recordBytes).toBeGreaterThan(250);
     }, 30_000);
   }
+
+  it('at a fixed rate, layout C with 2 threads: applies no more than offered, every event durable once', async () => {
+    const r = await measureLayout('C', 2, { ...quick, rate: 2000 });
+    expect(r.storedVersions).toBe(r.applied);
+    expect(r.storedDedup).toBe(r.applied);
+    // Offered 2,000/s over the warm-up and the window (plus the messages between them).
+    expect(r.applied).toBeGreaterThan(0);
+    expect(r.applied).toBeLessThanOrEqual(2000 * (quick.seconds + quick.warmupSeconds) + 500);
+  }, 30_000);
 
   it('reads its flags and refuses layouts and thread counts it does not have', () => {
     const o = readLayoutOptions(['--threads', '1,2,4', '--layouts', 'c,a', '--seconds', '2']);

@@ -6,7 +6,7 @@
 // window of each layout and thread count (layouts alternating A B C, C B A run by run, so drift
 // of the shared machine hits each alike) and reports.
 
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { describeFlags, readFlags, UsageError, type FlagSpec } from '../shared/flags.ts';
@@ -23,6 +23,7 @@ export const LAYOUT_FLAGS: FlagSpec[] = [
   { name: 'threads', kind: 'value', valueName: 'LIST', help: 'thread counts, comma-separated (default 1,2,4; above the core count is oversubscribed)' },
   { name: 'layouts', kind: 'value', valueName: 'LIST', help: 'subset of A,B,C (default A,B,C)' },
   { name: 'keys', kind: 'value', valueName: 'N', help: 'records per thread, Zipf(s=1) popularity (default 10000)' },
+  { name: 'rate', kind: 'value', valueName: 'EV_PER_S', help: 'offer this many events/s in total, split evenly over the threads (default 0: without limit)' },
   { name: 'max-batch', kind: 'value', valueName: 'N', help: 'most events in one thread\'s batch (default 20000)' },
 ];
 
@@ -38,7 +39,8 @@ sync commits (fsync), into
      msgpack bytes (transferred), the writer commits all it holds in one transaction per turn
 Reports durable events/s, LMDB commits/s, issue→durable latency of the threads' batches
 (p50/p99), and CPU µs per event: each apply thread, C's writer thread, the whole process.
-Events arrive without limit, so these are the most each layout makes durable.
+Events arrive without limit, so these are the most each layout makes durable; --rate offers a
+fixed load instead (smaller batches, where the number of fsyncs shows in latency and CPU).
 
 Flags:
 ${describeFlags(LAYOUT_FLAGS)}`;
@@ -50,6 +52,8 @@ export interface LayoutOptions {
   layouts: Layout[];
   keys: number;
   maxBatch: number;
+  /** Events/s offered in total (split over the threads); 0: without limit. */
+  rate: number;
 }
 
 function readList<T>(flag: string, text: string | undefined, fallback: T[], parse: (s: string) => T | undefined): T[] {
@@ -71,6 +75,7 @@ export function readLayoutOptions(argv: readonly string[]): LayoutOptions | 'hel
     layouts: readList('layouts', f.string('layouts'), [...LAYOUTS], (s) => LAYOUTS.find((l) => l === s.toUpperCase())),
     keys: f.int('keys', 10_000, 1, 1_000_000),
     maxBatch: f.int('max-batch', 20_000, 1, 1_000_000),
+    rate: f.num('rate', 0, 0, 1e8),
   };
 }
 
@@ -141,7 +146,7 @@ export async function measureLayout(layout: Layout, threads: number, o: LayoutOp
     for (let t = 0; t < threads; t++) {
       const path = join(dir, layout === 'A' ? `t${t}` : 'shared');
       const port = channels[t]?.port1;
-      const w = startThread({ role: 'apply', layout, path, thread: t, keys: o.keys, maxBatch: o.maxBatch, writer: port }, port ? [port] : []);
+      const w = startThread({ role: 'apply', layout, path, thread: t, keys: o.keys, maxBatch: o.maxBatch, rate: o.rate / threads, writer: port }, port ? [port] : []);
       appliers.push(w);
       await next(w, 'ready');
     }
@@ -200,7 +205,8 @@ export interface LayoutBenchResult {
 
 export async function runLayoutBench(o: LayoutOptions, runNo: number): Promise<LayoutBenchResult> {
   const order = runNo % 2 === 0 ? o.layouts : [...o.layouts].reverse();
-  console.log(`\nlayouts in this run: ${order.join(' ')} for each thread count; ${o.seconds} s window after ${o.warmupSeconds} s warm-up`);
+  const load = loadavg().map((x) => x.toFixed(2)).join(' / ');
+  console.log(`\nlayouts in this run: ${order.join(' ')} for each thread count; ${o.rate > 0 ? `${fmtInt(o.rate)} events/s offered; ` : ''}${o.seconds} s window after ${o.warmupSeconds} s warm-up; load ${load} (1 / 5 / 15 min) at its start`);
   const results: LayoutResult[] = [];
   for (const threads of o.threads) {
     for (const layout of order) {

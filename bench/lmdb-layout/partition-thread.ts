@@ -20,6 +20,8 @@ export interface ApplyConfig {
   thread: number;
   keys: number;
   maxBatch: number;
+  /** Events this thread is offered per second; 0: without limit. */
+  rate: number;
   /** C: where this thread sends its write sets. */
   writer?: MessagePort;
 }
@@ -126,7 +128,7 @@ interface Batch {
 }
 
 async function runApply(config: ApplyConfig): Promise<void> {
-  const { layout, thread, keys, maxBatch } = config;
+  const { layout, thread, keys, maxBatch, rate } = config;
   const { root, state, dedup } = openEnv(config.path);
   const key = (rank: number) => `t${thread}:r${rank}`;
   const dedupKey = (seq: number) => `t${thread}:e${seq}`;
@@ -206,12 +208,16 @@ async function runApply(config: ApplyConfig): Promise<void> {
     inflight = { batch, done };
   };
 
-  // Events arrive without limit: apply while the previous commit is in flight, up to maxBatch.
+  // Events arrive without limit, or at `rate` a second: apply while the previous commit is in
+  // flight, up to maxBatch.
+  const startedAt = performance.now();
   while (!stopping) {
-    for (let i = 0; i < 64 && pending.events < maxBatch; i++) applyEvent();
-    if (!inflight) startCommit();
-    else if (pending.events >= maxBatch) await inflight.done;
-    await turn();
+    const due = rate > 0 ? Math.min(64, Math.floor((rate * (performance.now() - startedAt)) / 1000) - applied) : 64;
+    for (let i = 0; i < due && pending.events < maxBatch; i++) applyEvent();
+    if (!inflight && pending.events > 0) startCommit();
+    else if (inflight && pending.events >= maxBatch) await inflight.done;
+    // Nothing due yet: wait a millisecond for the next arrivals rather than spin.
+    await (due <= 0 ? new Promise((resolve) => setTimeout(resolve, 1)) : turn());
   }
   // Drain: everything applied becomes durable, so the counts can be checked against LMDB.
   if (inflight) await inflight.done;

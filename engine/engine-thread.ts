@@ -7,7 +7,6 @@ import { openEngine, type Engine } from './engine.ts';
 import { PartitionCountMismatchError } from './errors.ts';
 import { defaultProcessors } from './processors.ts';
 import { pack, unpack, type EngineThreadConfig, type EngineThreadStats, type FromEngine, type PackedAnswer, type PackedSubmission, STATS_EVERY_MS, type ToEngine, transferList } from './thread-messages.ts';
-import type { PrebuiltEvent } from './types.ts';
 
 const port = parentPort!;
 const post = (message: FromEngine) => port.postMessage(message, transferList(message));
@@ -67,8 +66,7 @@ async function run(config: EngineThreadConfig): Promise<void> {
     switch (message.kind) {
       case 'submit':
         for (const [sub, events] of unpack<PackedSubmission[]>(message.submissions)) {
-          const built: PrebuiltEvent[] = events.map(([event, digest, arrival]) => ({ event, digest, arrival }));
-          engine.submitBuilt(built).then(
+          engine.submitBuilt(events).then(
             (results) => answer([sub, results]),
             (error: unknown) => answer([sub, null, error instanceof Error ? error.message : String(error)]),
           );

@@ -16,7 +16,8 @@ import { Partitions, partitionCount, PARTITIONS_KEY } from './partitions.ts';
 import { StateStore, WriteSet } from './store.ts';
 import { TimerQueue } from './timers.ts';
 import { TimerScheduler } from './timer-scheduler.ts';
-import { TopicSeqs } from './topic-seqs.ts';
+import { ProcessorIndex } from './processor-index.ts';
+import { TopicSeqs, topicSnapshot } from './topic-seqs.ts';
 import type { BatchStats, Clock, EngineLayout, EngineOptions, EngineStats, EventResult, Output, PrebuiltEvent, Processor } from './types.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -46,8 +47,7 @@ export class Engine {
   private applier!: BatchApplier;
   private readonly topics: TopicSeqs;
   private readonly clock: Clock;
-  private readonly byType = new Map<string, Processor>();
-  private readonly byName = new Map<string, Processor>();
+  private readonly processors: ProcessorIndex;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
   private readonly maxQueued: number;
@@ -82,6 +82,7 @@ export class Engine {
       // Events are built from the schema alone: a type without one could never be applied.
       for (const t of p.types) if (!Object.hasOwn(p.schemas, t)) throw new Error(`processor '${p.name}' declares no schema for '${t}'`);
     }
+    this.processors = new ProcessorIndex(options.processors);
     this.dataDir = options.dataDirHeldByHost ? undefined : (options.dataDirLock ?? DataDirLock.acquire(options.path));
     if (this.dataDir && resolve(options.path) !== this.dataDir.dir) throw new Error(`the data dir lock given is for ${this.dataDir.dir}, not ${options.path}`);
     try {
@@ -98,9 +99,9 @@ export class Engine {
     // Another process may write the dir now: stop like after a failed commit.
     this.dataDir?.onLost((error) => this.fail(error));
     this.timers = new TimerQueue(this.store);
-    this.topics = new TopicSeqs(this.store, options.processors);
+    this.topics = new TopicSeqs(this.store, this.processors);
     this.intake = new Intake({
-      owners: this.byType,
+      owners: this.processors.byType,
       counts: this.counts,
       dedup: () => this.dedup,
       partitions: () => this.partitions,
@@ -108,10 +109,6 @@ export class Engine {
       maxQueued: this.maxQueued,
     });
     this.scheduler = new TimerScheduler(this.clock, options.autoTimers !== false, () => this.enqueueDueTimers());
-    for (const p of options.processors) {
-      this.byName.set(p.name, p);
-      for (const t of p.types) this.byType.set(t, p);
-    }
   }
 
   async start(): Promise<void> {
@@ -141,7 +138,7 @@ export class Engine {
       await this.store.root.flushed;
     }
     this.epoch = epoch;
-    this.applier = new BatchApplier(this.store, this.timers, this.dedup, this.partitions, this.topics, this.byName, {
+    this.applier = new BatchApplier(this.store, this.timers, this.dedup, this.partitions, this.topics, this.processors.byName, {
       count: (type, result) => this.counts.count(type, result),
       rendering: () => this.listeners.rendering,
       watched: (topic) => this.interest === undefined || this.interest(topic),
@@ -309,14 +306,13 @@ export class Engine {
 
   /** A processor's read-only query on durable state (Processor.query). */
   query(processor: string, name: string, args: Record<string, unknown>): unknown {
-    return this.byName.get(processor)?.query?.(this.store.durable, name, args);
+    return this.processors.byName.get(processor)?.query?.(this.store.durable, name, args);
   }
 
   /** The durable state of a state topic, with the seq of the last update released for it. */
   snapshot(topic: string): { seq: number; epoch: string; data: unknown } | undefined {
-    const data = this.topics.processorFor(topic)?.render(this.store.durable, topic);
-    if (data === undefined) return undefined;
-    return { seq: this.lastSeq(topic), epoch: this.epoch, data };
+    const snapshot = topicSnapshot(this.store.durable, this.processors.ofTopic(topic), topic);
+    return snapshot && { ...snapshot, epoch: this.epoch };
   }
 
   /** The seq of the last durable update of a topic (0 when it never had one). */

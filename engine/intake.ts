@@ -40,7 +40,7 @@ export class Intake {
   /** Takes events already built and checked, each with its digest and arrival time. */
   acceptBuilt(events: readonly PrebuiltEvent[]): Promise<EventResult[]> {
     return this.take(events.length, (sub, i) => {
-      const { event, digest, arrival } = events[i];
+      const [event, digest, arrival] = events[i];
       const processor = this.deps.owners.get(event.type);
       if (processor) this.enqueue(sub, i, event, digest, processor, arrival);
       else sub.results[i] = { id: event.id, ok: false, error: unknownType(event.type) };

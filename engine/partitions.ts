@@ -9,7 +9,7 @@
 import { PartitionCountMismatchError } from './errors.ts';
 import type { StateStore, WriteSet } from './store.ts';
 
-const checkpointKey = (p: number) => `$ckpt/${p}`;
+export const checkpointKey = (p: number) => `$ckpt/${p}`;
 /** Where the data dir keeps its partition count. */
 export const PARTITIONS_KEY = '$partitions';
 export const DEFAULT_PARTITIONS = 32;

@@ -5,7 +5,7 @@
 
 import { Packr } from 'msgpackr';
 import type { DomainOptions } from './processors.ts';
-import type { BatchStats, EngineLayout, EngineOptions, EngineStats, EventResult, InputEvent, Output } from './types.ts';
+import type { BatchStats, EngineLayout, EngineOptions, EngineStats, EventResult, Output, PrebuiltEvent } from './types.ts';
 
 /** Plain msgpack on both sides: no records, no extensions but `undefined` (an unrendered output). */
 const packr = new Packr({ useRecords: false, moreTypes: false });
@@ -41,7 +41,7 @@ export type EngineThreadConfig = Pick<EngineOptions, 'path' | 'durability' | 'pa
 };
 
 /** One submission: its number (to match the answers) and its events, built and checked. */
-export type PackedSubmission = [sub: number, events: Array<[event: InputEvent, digest: number, arrival: number]>];
+export type PackedSubmission = [sub: number, events: PrebuiltEvent[]];
 
 /** The answers to one submission, or the reason it failed (the engine stopped). */
 export type PackedAnswer = [sub: number, results: EventResult[] | null, failure?: string];

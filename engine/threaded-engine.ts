@@ -14,10 +14,12 @@ import { EngineClosedError, PartitionCountMismatchError } from './errors.ts';
 import { admitEvent } from './event-builder.ts';
 import { EventCounts } from './event-counts.ts';
 import { EngineListeners } from './listeners.ts';
+import { checkpointKey } from './partitions.ts';
 import { defaultProcessors } from './processors.ts';
 import { pack, unpack, type EngineThreadConfig, type EngineThreadStats, type FromEngine, type PackedAnswer, type PackedSubmission, type ToEngine, transferList } from './thread-messages.ts';
-import { storedSeq, topicOwner } from './topic-seqs.ts';
-import type { BatchStats, EngineLayout, EngineStats, EventResult, InputEvent, Output, Processor } from './types.ts';
+import { ProcessorIndex } from './processor-index.ts';
+import { storedSeq, topicSnapshot } from './topic-seqs.ts';
+import type { BatchStats, EngineLayout, EngineStats, EventResult, Output } from './types.ts';
 
 export interface ThreadedEngineOptions extends EngineThreadConfig {
   /** The data dir, already taken by the caller; without it the engine takes it. Released on close. */
@@ -87,10 +89,7 @@ export async function openThreadedEngine(options: ThreadedEngineOptions): Promis
 
 export class ThreadedEngine {
   private readonly reader: CommittedReader;
-  private readonly processors: Processor[];
-  private readonly byType = new Map<string, Processor>();
-  private readonly byName = new Map<string, Processor>();
-  private readonly prefixes: Array<[string, Processor]> = [];
+  private readonly processors: ProcessorIndex;
   private readonly listeners = new EngineListeners();
   /** Events refused before they reach the engine's thread (invalid), counted here. */
   private readonly localCounts = new EventCounts();
@@ -127,12 +126,7 @@ export class ThreadedEngine {
     // Opened once the engine's thread has opened the environment with its own settings.
     this.reader = new CommittedReader(config);
     this.threadStats = startStats;
-    this.processors = defaultProcessors(config.domains);
-    for (const p of this.processors) {
-      this.byName.set(p.name, p);
-      for (const t of p.types) this.byType.set(t, p);
-      for (const prefix of p.topicPrefixes) this.prefixes.push([prefix, p]);
-    }
+    this.processors = new ProcessorIndex(defaultProcessors(config.domains));
     worker.on('message', (m: FromEngine) => this.onMessage(m));
     worker.on('error', (error) => this.fail(error));
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
@@ -157,7 +151,7 @@ export class ThreadedEngine {
     const built: PackedSubmission[1] = [];
     const arrival = Date.now();
     for (let i = 0; i < events.length; i++) {
-      const admitted = admitEvent(events[i], this.byType, this.localCounts);
+      const admitted = admitEvent(events[i], this.processors.byType, this.localCounts);
       if (admitted.refused) {
         results[i] = admitted.refused;
         continue;
@@ -250,18 +244,16 @@ export class ThreadedEngine {
   // ---- reads and listeners -------------------------------------------------------------
 
   snapshot(topic: string): { seq: number; epoch: string; data: unknown } | undefined {
-    const processor = topicOwner(this.prefixes, topic);
-    const data = processor?.render(this.reader.view, topic);
-    if (data === undefined) return undefined;
-    return { seq: storedSeq(this.reader.view, processor, topic), epoch: this.epoch, data };
+    const snapshot = topicSnapshot(this.reader.view, this.processors.ofTopic(topic), topic);
+    return snapshot && { ...snapshot, epoch: this.epoch };
   }
 
   lastSeq(topic: string): number {
-    return storedSeq(this.reader.view, topicOwner(this.prefixes, topic), topic);
+    return storedSeq(this.reader.view, this.processors.ofTopic(topic), topic);
   }
 
   query(processor: string, name: string, args: Record<string, unknown>): unknown {
-    return this.byName.get(processor)?.query?.(this.reader.view, name, args);
+    return this.processors.byName.get(processor)?.query?.(this.reader.view, name, args);
   }
 
   read<T>(key: string): T | undefined {
@@ -269,7 +261,7 @@ export class ThreadedEngine {
   }
 
   checkpoint(partition: number): number {
-    return this.reader.view.get<number>(`$ckpt/${partition}`) ?? 0;
+    return this.reader.view.get<number>(checkpointKey(partition)) ?? 0;
   }
 
   /**

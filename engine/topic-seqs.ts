@@ -4,15 +4,10 @@
 
 import type { Batch, SeqRecord } from './items.ts';
 import type { StateStore } from './store.ts';
+import type { ProcessorIndex } from './processor-index.ts';
 import type { Processor, StateView } from './types.ts';
 
 const seqKey = (group: string) => `$seq/${group}`;
-
-/** The processor rendering `topic`, from [prefix, processor] pairs (Processor.topicPrefixes). */
-export function topicOwner(prefixes: ReadonlyArray<[string, Processor]>, topic: string): Processor | undefined {
-  for (const [prefix, p] of prefixes) if (topic.startsWith(prefix)) return p;
-  return undefined;
-}
 
 /** The seq of the last update of `topic` stored in `view` (0 when it never had one). */
 export function storedSeq(view: StateView, processor: Processor | undefined, topic: string): number {
@@ -21,18 +16,20 @@ export function storedSeq(view: StateView, processor: Processor | undefined, top
   return view.get<SeqRecord>(seqKey(at.group))?.[at.slot] ?? 0;
 }
 
-export class TopicSeqs {
-  private readonly prefixes: Array<[string, Processor]> = [];
+/** A state topic's state in `view`, with the seq of its last update there; undefined when it has none. */
+export function topicSnapshot(view: StateView, owner: Processor | undefined, topic: string): { seq: number; data: unknown } | undefined {
+  const data = owner?.render(view, topic);
+  return data === undefined ? undefined : { seq: storedSeq(view, owner, topic), data };
+}
 
+export class TopicSeqs {
   constructor(
     private readonly store: StateStore,
-    processors: Processor[],
-  ) {
-    for (const p of processors) for (const prefix of p.topicPrefixes) this.prefixes.push([prefix, p]);
-  }
+    private readonly processors: ProcessorIndex,
+  ) {}
 
   processorFor(topic: string): Processor | undefined {
-    return topicOwner(this.prefixes, topic);
+    return this.processors.ofTopic(topic);
   }
 
   private slotOf(view: StateView, processor: Processor | undefined, topic: string) {

@@ -16,13 +16,12 @@ export interface InputEvent {
 // Kept beside the error codes so that validate.ts, which types.ts imports, need not import types.ts.
 export type { EventError } from './errors.ts';
 
-/** An event already built and checked (event-builder.ts) by the thread that took it in. */
-export interface PrebuiltEvent {
-  event: InputEvent;
-  digest: number;
-  /** When it arrived (clock ms): its event time when it carries no `ts`. */
-  arrival: number;
-}
+/**
+ * An event already built and checked (event-builder.ts) by the thread that took it in, with its
+ * digest and when it arrived (clock ms: its event time when it carries no `ts`). A tuple, as it
+ * crosses between threads: nothing is rebuilt on arrival.
+ */
+export type PrebuiltEvent = [event: InputEvent, digest: number, arrival: number];
 
 /** The answer to one event, in the order the events were submitted. */
 export type EventResult =

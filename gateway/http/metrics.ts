@@ -15,9 +15,12 @@ export class GatewayMetrics {
   readonly ws = { sent: { state: 0, event: 0, control: 0 }, conflations: 0, slowCloses: 0, historyHits: 0, historyMisses: 0 };
   #wsGauges: { connections(): number; subscriptions(): number } = { connections: () => 0, subscriptions: () => 0 };
   #budgets: readonly Budget[] = [];
+  /** The engine's stats, read once per scrape: reading them walks the engine's queue. */
+  #stats: EngineStats | undefined;
 
   constructor(engine: GatewayEngine) {
     const registry = this.registry;
+    const stats = () => (this.#stats ??= engine.stats());
     collectDefaultMetrics({ register: registry });
 
     new Counter({
@@ -28,7 +31,7 @@ export class GatewayMetrics {
       collect() {
         this.reset();
         // The engine already files unknown types under one name, so labels stay bounded.
-        for (const [key, count] of engine.stats().eventsByTypeAndResult) {
+        for (const [key, count] of stats().eventsByTypeAndResult) {
           const bar = key.lastIndexOf('|');
           if (bar < 0) continue;
           this.inc({ type: key.slice(0, bar), result: key.slice(bar + 1) }, count);
@@ -80,7 +83,7 @@ export class GatewayMetrics {
       help: 'Events accepted by the engine and waiting for a batch.',
       registers: [registry],
       collect() {
-        this.set(engine.stats().queued);
+        this.set(stats().queued);
       },
     });
     new Gauge({
@@ -88,7 +91,7 @@ export class GatewayMetrics {
       help: 'Durable timers (reservation expiry, offers, SLA) not yet fired.',
       registers: [registry],
       collect() {
-        this.set(engine.stats().pendingTimers);
+        this.set(stats().pendingTimers);
       },
     });
     this.#httpRequests = new Counter({
@@ -99,14 +102,14 @@ export class GatewayMetrics {
     });
     this.#registerWs(registry);
     this.#registerBudgets(registry);
-    this.#registerPartitions(registry, engine);
+    this.#registerPartitions(registry, stats);
   }
 
   /**
    * One line per partition and figure, idle partitions included (3 × 32 lines by default): a
    * partition that never appears could not be told apart from one that stopped being reported.
    */
-  #registerPartitions(registry: Registry, engine: GatewayEngine): void {
+  #registerPartitions(registry: Registry, stats: () => EngineStats): void {
     const figure = (name: string, help: string, kind: typeof Gauge | typeof Counter, value: (p: EngineStats['partitions'][number]) => number) =>
       new kind({
         name,
@@ -115,7 +118,7 @@ export class GatewayMetrics {
         registers: [registry],
         collect() {
           this.reset();
-          for (const p of engine.stats().partitions) this.inc({ partition: String(p.partition) }, value(p));
+          for (const p of stats().partitions) this.inc({ partition: String(p.partition) }, value(p));
         },
       });
     figure('omni_partition_queue_depth', "Events accepted and waiting for a batch, by the partition of their key.", Gauge, (p) => p.queued);
@@ -233,8 +236,13 @@ export class GatewayMetrics {
     return this.registry.contentType;
   }
 
-  render(): Promise<string> {
-    return this.registry.metrics();
+  async render(): Promise<string> {
+    this.#stats = undefined;
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.#stats = undefined;
+    }
   }
 
   dispose(): void {

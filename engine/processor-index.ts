@@ -1,0 +1,24 @@
+// The processors an engine runs, looked up three ways: by the event types they own, by name
+// (timers and queries name their processor), and by the topic prefixes they render.
+
+import type { Processor } from './types.ts';
+
+export class ProcessorIndex {
+  readonly byType = new Map<string, Processor>();
+  readonly byName = new Map<string, Processor>();
+  private readonly prefixes: Array<[string, Processor]> = [];
+
+  constructor(readonly all: readonly Processor[]) {
+    for (const p of all) {
+      this.byName.set(p.name, p);
+      for (const t of p.types) this.byType.set(t, p);
+      for (const prefix of p.topicPrefixes) this.prefixes.push([prefix, p]);
+    }
+  }
+
+  /** The processor rendering `topic` (Processor.topicPrefixes). */
+  ofTopic(topic: string): Processor | undefined {
+    for (const [prefix, p] of this.prefixes) if (topic.startsWith(prefix)) return p;
+    return undefined;
+  }
+}

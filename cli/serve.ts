@@ -2,7 +2,7 @@
 
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { DataDirInUseError, DataDirLock, DEFAULT_PARTITIONS, defaultProcessors, isIdKind, MAX_PARTITIONS, openEngine, openThreadedEngine, PartitionCountMismatchError, type CustomerOptions, type Durability, type Engine, type ServiceOptions, type ThreadedEngine } from '../engine/mod.ts';
+import { DataDirInUseError, DataDirLock, DEFAULT_PARTITIONS, isIdKind, MAX_PARTITIONS, openEngineWithWorkers, PartitionCountMismatchError, type CustomerOptions, type Durability, type Engine, type ServiceOptions, type ThreadedEngine } from '../engine/mod.ts';
 import { DEFAULT_LIMITS, DEFAULT_WS_LIMITS, resolveSecret, startGateway, type Gateway, type GatewayLimits, type WsLimits } from '../gateway/mod.ts';
 import { buildPages } from '../ui/mod.ts';
 import { choiceFlag, describeFlags, integerFlag, parseFlags, UsageError, type FlagSpec, type FlagValue, type ParsedFlags } from '../flags/mod.ts';
@@ -188,13 +188,9 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
     if (secret.source === 'generated') io.err(`omni: generated a token secret in ${secret.path}`);
     // The engine releases the dir on close (and if it fails to open).
     const domains = { stock: { lowStockThreshold: config.lowStock }, service: config.service, customers: config.customers };
-    const common = { path: config.dataDir, durability: config.durability, partitions: config.partitions, dataDirLock: dataDir };
-    if (config.workers === 1) engine = await openEngine({ ...common, processors: defaultProcessors(domains) });
-    else {
-      engine = await openThreadedEngine({ ...common, domains });
-      // Partitions are not yet spread over several engine threads: say so rather than look idle.
-      if (config.workers > 2) io.err(`omni: --workers ${config.workers}: the engine applies on one thread of its own for now; ${config.workers - 2} are not used`);
-    }
+    engine = await openEngineWithWorkers(config.workers, { path: config.dataDir, domains, durability: config.durability, partitions: config.partitions, dataDirLock: dataDir });
+    // Partitions are not yet spread over several engine threads: say so rather than look idle.
+    if (config.workers > 2) io.err(`omni: --workers ${config.workers}: the engine applies on one thread of its own for now; ${config.workers - 2} are not used`);
   } catch (error) {
     dataDir.release();
     if (!(error instanceof PartitionCountMismatchError)) throw error;

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CommittedReader } from './committed-reader.ts';
+import { openEngine, type Engine } from './engine.ts';
 import { DataDirLock, DataDirLockLostError } from './data-dir-lock.ts';
 import { EngineClosedError, PartitionCountMismatchError } from './errors.ts';
 import { admitEvent } from './event-builder.ts';
@@ -367,4 +368,14 @@ export class ThreadedEngine {
     })();
     return this.closed;
   }
+}
+
+/**
+ * The engine as `omni serve --workers N` runs it: in the calling thread for 1, on a thread of
+ * its own for 2 or more. Both offer the same calls.
+ */
+export async function openEngineWithWorkers(workers: number, options: ThreadedEngineOptions): Promise<Engine | ThreadedEngine> {
+  if (workers > 1) return openThreadedEngine(options);
+  const { domains, ...rest } = options;
+  return openEngine({ ...rest, processors: defaultProcessors(domains) });
 }

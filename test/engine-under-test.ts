@@ -3,7 +3,7 @@
 // own, as `omni serve --workers 2` runs it. The same tests then prove the same behaviour for both.
 // A test driving a manual clock always gets the engine in its thread (the other reads the real one).
 
-import { defaultProcessors, openEngine, openThreadedEngine, type Clock, type Durability, type DomainOptions, type Engine, type ThreadedEngine } from '../engine/mod.ts';
+import { defaultProcessors, openEngine, openEngineWithWorkers, type Clock, type Durability, type DomainOptions, type Engine, type ThreadedEngine } from '../engine/mod.ts';
 
 export type TestEngine = Engine | ThreadedEngine;
 
@@ -11,6 +11,6 @@ export const ENGINE_ON_ITS_OWN_THREAD = process.env.OMNI_TEST_WORKERS === '2';
 
 export async function openTestEngine(options: { path: string; domains?: DomainOptions; durability: Durability; clock?: Clock }): Promise<TestEngine> {
   const { path, domains = {}, durability, clock } = options;
-  if (ENGINE_ON_ITS_OWN_THREAD && clock === undefined) return openThreadedEngine({ path, domains, durability });
-  return openEngine({ path, processors: defaultProcessors(domains), durability, ...(clock ? { clock, autoTimers: false } : {}) });
+  if (clock !== undefined) return openEngine({ path, processors: defaultProcessors(domains), durability, clock, autoTimers: false });
+  return openEngineWithWorkers(ENGINE_ON_ITS_OWN_THREAD ? 2 : 1, { path, domains, durability });
 }

@@ -3,7 +3,7 @@
 // `openThreadedEngine`, where this thread checks and builds each event and the engine's own
 // thread applies and commits. Both answer the same submit, listeners, stats, query and close.
 
-import { defaultProcessors, openEngine, openThreadedEngine, type Durability, type Engine } from '../../engine/mod.ts';
+import { defaultProcessors, openEngine, openEngineWithWorkers, type Durability, type Engine } from '../../engine/mod.ts';
 import { UsageError } from './flags.ts';
 
 export type BenchEngine = Pick<Engine, 'submit' | 'onBatch' | 'onOutput' | 'stats' | 'close' | 'idle' | 'query'>;
@@ -22,11 +22,9 @@ export interface BenchEngineOptions {
 
 export async function openBenchEngine(o: BenchEngineOptions): Promise<BenchEngine> {
   const tuning = { maxBatch: o.maxBatch, maxInFlight: o.maxInFlight, ...(o.cacheEntries ? { cacheEntries: o.cacheEntries } : {}) };
-  if (o.workers > 1) {
-    // The engine's thread makes its own processors from plain options: no-op rules cannot cross.
-    if (o.rules === 'noop') throw new UsageError('--rules noop runs in-process only (--workers 1)');
-    return openThreadedEngine({ path: o.path, domains: {}, durability: o.durability, ...tuning });
-  }
-  const processors = o.rules === 'noop' ? defaultProcessors().map((p) => ({ ...p, apply: () => ({ result: { ok: true as const } }) })) : defaultProcessors();
+  if (o.rules !== 'noop') return openEngineWithWorkers(o.workers, { path: o.path, domains: {}, durability: o.durability, ...tuning });
+  // The engine's thread makes its own processors from plain options: no-op rules cannot cross.
+  if (o.workers > 1) throw new UsageError('--rules noop runs in-process only (--workers 1)');
+  const processors = defaultProcessors().map((p) => ({ ...p, apply: () => ({ result: { ok: true as const } }) }));
   return openEngine({ path: o.path, processors, durability: o.durability, ...tuning });
 }

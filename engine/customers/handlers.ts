@@ -92,7 +92,9 @@ export const HANDLERS: Record<string, Handler> = {
 
 /**
  * Stock events that can empty a shown SKU (a receipt too: a SKU first seen at a warehouse has
- * nothing at the stores from then on), the order events behind the 360 context, and service
+ * nothing at the stores from then on; holds and their ends are the steps at the SKU of the
+ * stock sagas — reservations and orders change a SKU's rows only through them), the order
+ * events behind the 360 context (answered once their saga is done), and service
  * requests: a subject first seen asking for help gets a profile, so the ids it is later linked
  * with merge its requests rather than leave them behind under a name nobody resolves to.
  */
@@ -102,8 +104,8 @@ export const FOLLOWED = [
   'stock.adjusted',
   'stock.safety',
   'stock.sold',
-  'stock.reserve',
-  'stock.commit',
+  'stock.hold',
+  'stock.unhold',
   'stock.transfer',
   'order.placed',
   'order.fulfilled',

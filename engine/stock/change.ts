@@ -3,7 +3,7 @@
 // rejects simply drops its Change, so a rejection never writes anything.
 
 import type { ErrorCode } from '../errors.ts';
-import type { Effects, StateView, TimerSpec } from '../types.ts';
+import type { Effects, FinalResult, InputEvent, PendingAnswer, StateView, TimerSpec } from '../types.ts';
 import { availableAt, keys, locationTopic, namesOf, ON_HAND, RESERVED, SAFETY, topics, type Location, type SkuNames, type SkuState } from './types.ts';
 
 /** Rows stay within ±10^12 units, so SKU totals stay exact (below 2^53) up to 9,000 locations. */
@@ -34,6 +34,8 @@ export class StockChange {
   private messages: Array<{ topic: string; data: unknown }> | undefined;
   private timerSets: TimerSpec[] | undefined;
   private timerCancels: string[] | undefined;
+  private emitted: InputEvent[] | undefined;
+  private answered: PendingAnswer[] | undefined;
 
   constructor(
     readonly view: StateView,
@@ -138,11 +140,28 @@ export class StockChange {
     (this.timerCancels ??= []).push(id);
   }
 
+  /** A derived event, for a step of a saga at another key (holds.ts, reservations.ts, order-saga.ts). */
+  emit(event: InputEvent): void {
+    (this.emitted ??= []).push(event);
+  }
+
+  /** The final answer of an event left pending; `event` lets its followers react when it is ok. */
+  answer(id: string, result: FinalResult, event?: InputEvent): void {
+    (this.answered ??= []).push(event ? { id, result, event } : { id, result });
+  }
+
   effects(result: Record<string, unknown> = {}): Effects {
     for (const e of this.entries) if (e.state) this.writes.push([e.names.key, e.state]);
     const effects: Effects = { result: { ok: true, ...result }, writes: this.writes, changed: this.changed };
     if (this.messages) effects.messages = this.messages;
     if (this.timerSets || this.timerCancels) effects.timers = { set: this.timerSets, cancel: this.timerCancels };
+    if (this.emitted) effects.emit = this.emitted;
+    if (this.answered) effects.answers = this.answered;
     return effects;
+  }
+
+  /** The effects of an event whose answer comes later, from a step this one emitted. */
+  pending(): Effects {
+    return { ...this.effects(), result: { ok: true, pending: true } };
   }
 }

@@ -1,12 +1,18 @@
 // The stock processor: locations, on-hand, safety, reservations with expiry, transfers and
-// orders. Pure: it reads through the StateView it is given and returns effects.
+// orders. Pure: it reads through the StateView it is given and returns effects. Each event
+// writes only keys its own partition owns (types.ts, ownerOfKey): work at other keys is a saga
+// step it emits (reservations.ts, order-saga.ts, holds.ts).
 
 import type { Processor, StateView } from '../types.ts';
 import { rejection } from '../errors.ts';
 import { StockChange, StockRejection } from './change.ts';
 import { STOCK_EVENT_FIELDS, validateStockEvent } from './events.ts';
-import { endHold, HANDLERS } from './handlers.ts';
-import { availableAt, keys, topics, type Location, type Reservation, type SkuState, type StockOptions } from './types.ts';
+import { HANDLERS, INTERNAL_TYPES } from './handlers.ts';
+import { expire } from './reservations.ts';
+import { availableAt, keys, resKey, topics, type Location, type SkuState, type StockOptions } from './types.ts';
+
+/** Ordered with their reservation: its partition owns `stock/res/<id>` (types.ts, resKey). */
+const BY_RESERVATION: ReadonlySet<string> = new Set(['stock.reserve', 'stock.release', 'stock.commit', 'stock.held']);
 
 export function stockProcessor(options: StockOptions = {}): Processor {
   const lowStock = options.lowStockThreshold ?? 5;
@@ -18,10 +24,13 @@ export function stockProcessor(options: StockOptions = {}): Processor {
     topicPrefixes: ['stock/'],
     schemas: STOCK_EVENT_FIELDS,
     validate: validateStockEvent,
+    internalTypes: INTERNAL_TYPES,
 
     partitionKey(ev) {
-      // Ordered per SKU; events that name no SKU are ordered by what they do name.
-      return (ev.sku ?? ev.order ?? ev.reservation ?? ev.location) as string;
+      if (ev.type.startsWith('order.')) return ev.order as string;
+      if (BY_RESERVATION.has(ev.type)) return resKey(ev.reservation as string);
+      // Ordered per SKU (a transfer and the sagas' SKU steps too); a location by itself.
+      return (ev.sku ?? ev.location) as string;
     },
 
     apply(view, ev, ctx) {
@@ -34,12 +43,9 @@ export function stockProcessor(options: StockOptions = {}): Processor {
     },
 
     onTimer(view, timer) {
-      const { reservation } = timer.data as { reservation: string };
-      const res = view.get<Reservation>(keys.reservation(reservation));
-      // Already committed, released or replaced: nothing to expire.
-      if (!res || res.order || res.expiresAt !== timer.at) return {};
       const c = new StockChange(view, lowStock);
-      endHold(c, res, false);
+      // Already committed, released or replaced: nothing to expire.
+      if (!expire(c, timer)) return {};
       const { result: _ok, ...effects } = c.effects();
       return effects;
     },

@@ -1,4 +1,6 @@
-// The stock domain's state, as stored under its keys.
+// The stock domain's state, as stored under its keys, and which partition owns each key.
+
+import type { EventError, InputEvent } from '../types.ts';
 
 export interface Location {
   id: string;
@@ -32,6 +34,7 @@ export function availableAt(state: SkuState, i: number): number {
   return Math.max(0, r[3 * i] - r[3 * i + 1] - r[3 * i + 2]);
 }
 
+/** A hold that is in force: the SKU's row counts it as reserved. */
 export interface Reservation {
   id: string;
   sku: string;
@@ -43,11 +46,53 @@ export interface Reservation {
   channel?: string;
 }
 
+/**
+ * A reservation asked for and not yet answered by its SKU (stock.hold sent, stock.held not yet
+ * applied): it holds its id, and nothing else yet.
+ */
+export interface PendingReservation {
+  id: string;
+  sku: string;
+  qty: number;
+  /** As asked: absent when the SKU chooses. */
+  location?: string;
+  expiresAt: number;
+  channel?: string;
+  pending: true;
+  /** The stock.reserve event, answered when the SKU replies. */
+  origin: InputEvent;
+  /** Releases and commits sent before the SKU replied, done in arrival order once it has. */
+  waiting?: InputEvent[];
+}
+
+/** What `stock/res/<id>` holds. */
+export type ReservationRecord = Reservation | PendingReservation;
+
+export function isPendingReservation(r: ReservationRecord): r is PendingReservation {
+  return (r as PendingReservation).pending === true;
+}
+
 export interface AllocationLine {
   sku: string;
   qty: number;
   location: string;
   reservation: string;
+}
+
+/**
+ * An order's saga under way at the order's partition (order-saga.ts): placing it (quotes, then
+ * holds) or closing it (the holds being ended).
+ */
+export interface OrderSaga {
+  /** The event answered when the saga ends. */
+  event: InputEvent;
+  /** A shipped order's quotes, per line: each location's available units, null until its SKU answers. */
+  quotes?: Array<Array<[location: string, available: number]> | null>;
+  /** The holds asked for, per allocation line, and each SKU's reply (null until it comes). */
+  plan?: Array<{ sku: string; qty: number; location: string }>;
+  replies?: Array<{ location: string } | { error: EventError } | null>;
+  /** Closing: per allocation line, whether its hold is still being ended. */
+  closing?: boolean[];
 }
 
 export interface Order {
@@ -59,7 +104,15 @@ export interface Order {
   ship?: { lat: number; lon: number };
   allocation: AllocationLine[];
   placedAt: number;
+  /** While its saga is under way (order-saga.ts). */
+  saga?: OrderSaga;
 }
+
+/**
+ * What `stock/order/<id>` holds: an order, or one being placed (`placing`: its holds are being
+ * asked for; it holds the order id and no stock of its own).
+ */
+export type OrderRecord = Omit<Order, 'status'> & { status: Order['status'] | 'placing' };
 
 export interface StockOptions {
   /** Low-stock threshold where a location sets none (default 5). */
@@ -117,6 +170,32 @@ export const keys = {
   reservation: (id: string) => `stock/res/${id}`,
   order: (id: string) => `stock/order/${id}`,
 };
+
+const ORDER_RESERVATION = /^order:(.+):(\d+)$/;
+
+/**
+ * The key whose partition owns reservation `id`: an order's own reservations (`order:<X>:<i>`)
+ * live with order X, whose saga writes them; any other is its own key.
+ */
+export function resKey(id: string): string {
+  const m = ORDER_RESERVATION.exec(id);
+  return m ? m[1] : id;
+}
+
+/**
+ * The key whose partition alone writes a state key: a SKU's record by the SKU, a location by
+ * the location, an order by the order, a reservation by resKey. Undefined for the location
+ * index (keys.locationIndex), which every location's partition appends to.
+ */
+export function ownerOfKey(stateKey: string): string | undefined {
+  const slash = stateKey.indexOf('/', 'stock/'.length);
+  if (slash < 0) return undefined;
+  const kind = stateKey.slice('stock/'.length, slash);
+  const id = stateKey.slice(slash + 1);
+  if (kind === 'sku' || kind === 'loc' || kind === 'order') return id;
+  if (kind === 'res') return resKey(id);
+  return undefined;
+}
 
 export const topics = {
   sku: (sku: string) => namesOf(sku).topic,

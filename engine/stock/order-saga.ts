@@ -1,0 +1,213 @@
+// The order saga, coordinated at the order's partition: it owns `stock/order/<X>` and the
+// order's reservations `stock/res/order:<X>:<i>` (resKey); each SKU's partition owns its rows.
+//
+//   order.placed   → `placing` record; pickup: stock.hold per line at the store,
+//                    ship: stock.quote per line                                  (answer pending)
+//   order.quoted   → once every SKU answered: plan as a single-partition order would, then a
+//                    stock.hold per allocation line (or answer insufficient_stock)
+//   order.held     → once every hold answered: all held → reservations written, `placed`,
+//                    answered {order, allocation}; any refused → what was held is unheld, the
+//                    record deleted, answered the first refusal in line order
+//   order.fulfilled / order.cancelled
+//                  → status set, reservations deleted, stock.unhold per line (sold when fulfilled)
+//   order.unheld   → once every line is unheld: answered {order, status}
+
+import type { InputEvent } from '../types.ts';
+import { allocateShipment, haversineKm, type Candidate } from './allocation.ts';
+import type { StockChange } from './change.ts';
+import { unholdEvent, type HoldEvent, type HoldReply } from './holds.ts';
+import { insufficientError, rejection, unknownLocation, type Handler } from './outcomes.ts';
+import { keys, type AllocationLine, type OrderRecord as Order, type OrderSaga, type Reservation } from './types.ts';
+
+type Line = { sku: string; qty: number };
+type PlanLine = Line & { location: string };
+
+const reservationId = (order: string, i: number) => `order:${order}:${i}`;
+
+function mergeLines(lines: Line[]): Line[] {
+  const bySku = new Map<string, number>();
+  for (const l of lines) bySku.set(l.sku, (bySku.get(l.sku) ?? 0) + l.qty);
+  return [...bySku].map(([sku, qty]) => ({ sku, qty }));
+}
+
+/** The order record with its saga replaced (or ended, `undefined`). */
+function withSaga(order: Order, saga: OrderSaga | undefined): Order {
+  const { saga: _previous, ...rest } = order;
+  return saga ? { ...rest, saga } : rest;
+}
+
+const placeOrder: Handler = (c, ev, ctx) => {
+  const orderId = ev.order as string;
+  if (c.view.get(keys.order(orderId))) return rejection('conflict', `order '${orderId}' already exists`);
+  const lines = mergeLines(ev.lines as Line[]);
+  if (ev.pickup != null) {
+    const store = ev.pickup as string;
+    const loc = c.location(store);
+    if (!loc) return unknownLocation(store);
+    if (loc.kind !== 'store') return rejection('invalid_event', `pickup location '${store}' is a ${loc.kind}, not a store`);
+  }
+  const order: Order = {
+    id: orderId,
+    status: 'placing',
+    lines,
+    allocation: [],
+    placedAt: ctx.eventTime,
+    ...(ev.customer ? { customer: ev.customer as string } : {}),
+    ...(ev.pickup != null ? { pickup: ev.pickup as string } : { ship: ev.ship as { lat: number; lon: number } }),
+  };
+  if (order.pickup !== undefined) {
+    askHolds(c, order, { event: ev }, lines.map((l) => ({ ...l, location: order.pickup! })));
+  } else {
+    lines.forEach((l, line) => c.emit({ id: `${ev.id}/quote/${line}`, type: 'stock.quote', sku: l.sku, order: orderId, origin: ev.id, line }));
+    c.put(keys.order(orderId), withSaga(order, { event: ev, quotes: lines.map(() => null) }));
+  }
+  return c.pending();
+};
+
+function askHolds(c: StockChange, order: Order, saga: OrderSaga, plan: PlanLine[]): void {
+  const origin = saga.event.id;
+  plan.forEach((p, line) => {
+    const hold: HoldEvent = { id: `${origin}/hold/${line}`, type: 'stock.hold', ...p, reservation: reservationId(order.id, line), origin, reply: 'order.held', order: order.id, line };
+    c.emit(hold);
+  });
+  c.put(keys.order(order.id), withSaga(order, { event: saga.event, plan, replies: plan.map(() => null) }));
+}
+
+/** The order placing under this saga step's `origin`, or undefined for a step of a saga that is over. */
+function placing(c: StockChange, ev: InputEvent): { order: Order; saga: OrderSaga } | undefined {
+  const order = c.view.get<Order>(keys.order(ev.order as string));
+  if (order?.status !== 'placing' || !order.saga || order.saga.event.id !== ev.origin) return undefined;
+  return { order, saga: order.saga };
+}
+
+/** A SKU's availability for a shipped order; the last one to come plans the holds. */
+const quoted: Handler = (c, ev) => {
+  const found = placing(c, ev);
+  const line = ev.line as number;
+  // A quote holds nothing: a stale or repeated one is simply dropped.
+  if (!found?.saga.quotes || found.saga.quotes[line] !== null) return c.effects();
+  const { order, saga } = found;
+  const quotes = saga.quotes!.slice();
+  quotes[line] = ev.rows as Array<[string, number]>;
+  if (quotes.includes(null)) {
+    c.put(keys.order(order.id), withSaga(order, { ...saga, quotes }));
+    return c.effects();
+  }
+  // The same candidates, in the same order, as when one partition read every SKU at once.
+  const ship = order.ship!;
+  const candidates = new Map<string, Candidate>();
+  order.lines.forEach((l, i) => {
+    for (const [locId, available] of quotes[i]!) {
+      let cand = candidates.get(locId);
+      if (!cand) {
+        const loc = c.location(locId);
+        if (!loc) continue;
+        cand = { id: locId, km: haversineKm(ship.lat, ship.lon, loc.lat, loc.lon), available: new Map() };
+        candidates.set(locId, cand);
+      }
+      cand.available.set(l.sku, available);
+    }
+  });
+  const plan = allocateShipment([...candidates.values()], order.lines);
+  if (!plan) {
+    const have = (sku: string) => [...candidates.values()].reduce((sum, cand) => sum + (cand.available.get(sku) ?? 0), 0);
+    const short = order.lines.find((l) => have(l.sku) < l.qty)!;
+    c.put(keys.order(order.id), undefined);
+    c.answer(saga.event.id, { ok: false, error: insufficientError(short.sku, undefined, short.qty, have(short.sku)) });
+    return c.effects();
+  }
+  askHolds(c, order, saga, plan);
+  return c.effects();
+};
+
+/** A SKU's reply to one of the order's holds; the last one to come ends the placing. */
+const held: Handler = (c, raw) => {
+  const ev = raw as HoldReply;
+  const found = placing(c, ev);
+  const line = ev.line!;
+  if (!found?.saga.replies) {
+    // Nobody waits for this hold (its saga is over): end it rather than leave it held.
+    if (ev.location !== undefined) c.emit(unholdEvent(`${ev.id}/undo`, { ...ev, location: ev.location }, false));
+    return c.effects();
+  }
+  const { order, saga } = found;
+  // Already counted: a repeated reply.
+  if (saga.replies![line] !== null) return c.effects();
+  const replies = saga.replies!.slice();
+  replies[line] = ev.location !== undefined ? { location: ev.location } : { error: ev.error! };
+  if (replies.includes(null)) {
+    c.put(keys.order(order.id), withSaga(order, { ...saga, replies }));
+    return c.effects();
+  }
+  const plan = saga.plan!;
+  const refused = replies.find((r) => r !== null && 'error' in r) as { error: NonNullable<HoldReply['error']> } | undefined;
+  // A reservation of this id made meanwhile by stock.reserve: the order's ids are taken.
+  const taken = refused ? -1 : plan.findIndex((_, i) => c.view.get(keys.reservation(reservationId(order.id, i))) !== undefined);
+  if (refused || taken >= 0) {
+    replies.forEach((r, i) => {
+      if (r !== null && 'location' in r) c.emit(unholdEvent(`${saga.event.id}/undo/${i}`, { ...plan[i], reservation: reservationId(order.id, i) }, false));
+    });
+    c.put(keys.order(order.id), undefined);
+    const error = refused?.error ?? { code: 'conflict' as const, message: `reservation '${reservationId(order.id, taken)}' already exists` };
+    c.answer(saga.event.id, { ok: false, error });
+    return c.effects();
+  }
+  const allocation: AllocationLine[] = plan.map((p, i) => ({ sku: p.sku, qty: p.qty, location: p.location, reservation: reservationId(order.id, i) }));
+  for (const a of allocation) {
+    const res: Reservation = { id: a.reservation, sku: a.sku, location: a.location, qty: a.qty, order: order.id };
+    c.put(keys.reservation(a.reservation), res);
+  }
+  c.put(keys.order(order.id), { ...withSaga(order, undefined), status: 'placed', allocation });
+  c.answer(saga.event.id, { ok: true, order: order.id, allocation }, saga.event);
+  return c.effects();
+};
+
+function closeOrder(status: 'fulfilled' | 'cancelled'): Handler {
+  return (c, ev) => {
+    const orderId = ev.order as string;
+    const order = c.view.get<Order>(keys.order(orderId));
+    if (!order) return rejection('not_found', `no order '${orderId}'`);
+    if (order.status === 'placing') return rejection('conflict', `order '${orderId}' is still being placed`);
+    if (order.status !== 'placed') return rejection('conflict', `order '${orderId}' is already ${order.status}`);
+    const closing = order.allocation.map(() => false);
+    order.allocation.forEach((a, line) => {
+      const res = c.view.get<Reservation>(keys.reservation(a.reservation));
+      if (!res) return;
+      c.put(keys.reservation(a.reservation), undefined);
+      c.emit(unholdEvent(`${ev.id}/unhold/${line}`, { ...res, reservation: res.id }, status === 'fulfilled', { reply: { order: orderId, origin: ev.id, line } }));
+      closing[line] = true;
+    });
+    if (!closing.includes(true)) {
+      c.put(keys.order(orderId), { ...order, status });
+      return c.effects({ order: orderId, status });
+    }
+    c.put(keys.order(orderId), withSaga({ ...order, status }, { event: ev, closing }));
+    return c.pending();
+  };
+}
+
+/** One line of a closing order ended at its SKU; the last one answers the order's event. */
+const unheld: Handler = (c, ev) => {
+  const order = c.view.get<Order>(keys.order(ev.order as string));
+  const saga = order?.saga;
+  const line = ev.line as number;
+  if (!order || !saga || saga.event.id !== ev.origin || !saga.closing?.[line]) return c.effects();
+  const closing = saga.closing.slice();
+  closing[line] = false;
+  if (closing.includes(true)) {
+    c.put(keys.order(order.id), withSaga(order, { ...saga, closing }));
+    return c.effects();
+  }
+  c.put(keys.order(order.id), withSaga(order, undefined));
+  c.answer(saga.event.id, { ok: true, order: order.id, status: order.status }, saga.event);
+  return c.effects();
+};
+
+export const ORDER_STEPS: Record<string, Handler> = {
+  'order.placed': placeOrder,
+  'order.quoted': quoted,
+  'order.held': held,
+  'order.fulfilled': closeOrder('fulfilled'),
+  'order.cancelled': closeOrder('cancelled'),
+  'order.unheld': unheld,
+};

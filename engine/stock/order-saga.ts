@@ -1,10 +1,10 @@
 // The order saga, coordinated at the order's partition: it owns `stock/order/<X>` and the
 // order's reservations `stock/res/order:<X>:<i>` (resKey); each SKU's partition owns its rows.
 //
-//   order.placed   → `placing` record; pickup: stock.hold per line at the store,
-//                    ship: stock.quote per line                                  (answer pending)
-//   order.quoted   → once every SKU answered: plan as a single-partition order would, then a
-//                    stock.hold per allocation line (or answer insufficient_stock)
+//   order.placed   → `placing` record, stock.quote per line                       (answer pending)
+//   order.quoted   → once every SKU answered: plan as a single-partition order would (pickup:
+//                    every line at the store; ship: allocateShipment), then a stock.hold per
+//                    allocation line — or answer insufficient_stock, having held nothing
 //   order.held     → once every hold answered: all held → reservations written, `placed`,
 //                    answered {order, allocation}; any refused → what was held is unheld, the
 //                    record deleted, answered the first refusal in line order
@@ -12,7 +12,7 @@
 //                  → status set, reservations deleted, stock.unhold per line (sold when fulfilled)
 //   order.unheld   → once every line is unheld: answered {order, status}
 
-import type { InputEvent } from '../types.ts';
+import type { EventError, InputEvent } from '../types.ts';
 import { allocateShipment, haversineKm, type Candidate } from './allocation.ts';
 import type { StockChange } from './change.ts';
 import { unholdEvent, type HoldEvent, type HoldReply } from './holds.ts';
@@ -55,12 +55,8 @@ const placeOrder: Handler = (c, ev, ctx) => {
     ...(ev.customer ? { customer: ev.customer as string } : {}),
     ...(ev.pickup != null ? { pickup: ev.pickup as string } : { ship: ev.ship as { lat: number; lon: number } }),
   };
-  if (order.pickup !== undefined) {
-    askHolds(c, order, { event: ev }, lines.map((l) => ({ ...l, location: order.pickup! })));
-  } else {
-    lines.forEach((l, line) => c.emit({ id: `${ev.id}/quote/${line}`, type: 'stock.quote', sku: l.sku, order: orderId, origin: ev.id, line }));
-    c.put(keys.order(orderId), withSaga(order, { event: ev, quotes: lines.map(() => null) }));
-  }
+  lines.forEach((l, line) => c.emit({ id: `${ev.id}/quote/${line}`, type: 'stock.quote', sku: l.sku, order: orderId, origin: ev.id, line }));
+  c.put(keys.order(orderId), withSaga(order, { event: ev, quotes: lines.map(() => null) }));
   return c.pending();
 };
 
@@ -80,7 +76,7 @@ function placing(c: StockChange, ev: InputEvent): { order: Order; saga: OrderSag
   return { order, saga: order.saga };
 }
 
-/** A SKU's availability for a shipped order; the last one to come plans the holds. */
+/** A SKU's availability for the order; the last one to come plans the holds. */
 const quoted: Handler = (c, ev) => {
   const found = placing(c, ev);
   const line = ev.line as number;
@@ -93,7 +89,40 @@ const quoted: Handler = (c, ev) => {
     c.put(keys.order(order.id), withSaga(order, { ...saga, quotes }));
     return c.effects();
   }
-  // The same candidates, in the same order, as when one partition read every SKU at once.
+  const plan = order.pickup !== undefined ? pickupPlan(c, order, quotes) : shipPlan(c, order, quotes);
+  const taken = plan ? takenReservation(c, order.id, plan) : undefined;
+  if (plan && !taken) {
+    askHolds(c, order, saga, plan);
+    return c.effects();
+  }
+  if (taken) c.answer(saga.event.id, { ok: false, error: taken });
+  c.put(keys.order(order.id), undefined);
+  return c.effects();
+};
+
+/** The order's reservation ids are its own: one made by stock.reserve makes the order a conflict. */
+function takenReservation(c: StockChange, orderId: string, plan: PlanLine[]): EventError | undefined {
+  const i = plan.findIndex((_, line) => c.view.get(keys.reservation(reservationId(orderId, line))) !== undefined);
+  return i < 0 ? undefined : { code: 'conflict', message: `reservation '${reservationId(orderId, i)}' already exists` };
+}
+
+type Quotes = NonNullable<OrderSaga['quotes']>;
+
+/** Every line at the pickup store, or (answered) the first line it cannot cover. */
+function pickupPlan(c: StockChange, order: Order, quotes: Quotes): PlanLine[] | undefined {
+  const store = order.pickup!;
+  for (const [i, l] of order.lines.entries()) {
+    const have = quotes[i]!.find(([location]) => location === store)?.[1] ?? 0;
+    if (have < l.qty) {
+      c.answer(order.saga!.event.id, { ok: false, error: insufficientError(l.sku, store, l.qty, have) });
+      return undefined;
+    }
+  }
+  return order.lines.map((l) => ({ ...l, location: store }));
+}
+
+/** The allocation a single partition reading every SKU at once would make, or (answered) why none. */
+function shipPlan(c: StockChange, order: Order, quotes: Quotes): PlanLine[] | undefined {
   const ship = order.ship!;
   const candidates = new Map<string, Candidate>();
   order.lines.forEach((l, i) => {
@@ -112,13 +141,10 @@ const quoted: Handler = (c, ev) => {
   if (!plan) {
     const have = (sku: string) => [...candidates.values()].reduce((sum, cand) => sum + (cand.available.get(sku) ?? 0), 0);
     const short = order.lines.find((l) => have(l.sku) < l.qty)!;
-    c.put(keys.order(order.id), undefined);
-    c.answer(saga.event.id, { ok: false, error: insufficientError(short.sku, undefined, short.qty, have(short.sku)) });
-    return c.effects();
+    c.answer(order.saga!.event.id, { ok: false, error: insufficientError(short.sku, undefined, short.qty, have(short.sku)) });
   }
-  askHolds(c, order, saga, plan);
-  return c.effects();
-};
+  return plan;
+}
 
 /** A SKU's reply to one of the order's holds; the last one to come ends the placing. */
 const held: Handler = (c, raw) => {
@@ -126,8 +152,10 @@ const held: Handler = (c, raw) => {
   const found = placing(c, ev);
   const line = ev.line!;
   if (!found?.saga.replies) {
-    // Nobody waits for this hold (its saga is over): end it rather than leave it held.
-    if (ev.location !== undefined) c.emit(unholdEvent(`${ev.id}/undo`, { ...ev, location: ev.location }, false));
+    // Nobody waits for this hold (its saga is over): end it rather than leave it held — unless
+    // it is a repeat of a reply the placed order counted.
+    const repeated = c.view.get<Order>(keys.order(ev.order!))?.origin === ev.origin;
+    if (!repeated && ev.location !== undefined) c.emit(unholdEvent(`${ev.id}/undo`, { ...ev, location: ev.location }, false));
     return c.effects();
   }
   const { order, saga } = found;
@@ -140,15 +168,14 @@ const held: Handler = (c, raw) => {
     return c.effects();
   }
   const plan = saga.plan!;
-  const refused = replies.find((r) => r !== null && 'error' in r) as { error: NonNullable<HoldReply['error']> } | undefined;
-  // A reservation of this id made meanwhile by stock.reserve: the order's ids are taken.
-  const taken = refused ? -1 : plan.findIndex((_, i) => c.view.get(keys.reservation(reservationId(order.id, i))) !== undefined);
-  if (refused || taken >= 0) {
+  const refused = replies.find((r) => r !== null && 'error' in r) as { error: EventError } | undefined;
+  // Checked again: a stock.reserve may have taken one of the order's ids while it held.
+  const error = refused?.error ?? takenReservation(c, order.id, plan);
+  if (error) {
     replies.forEach((r, i) => {
       if (r !== null && 'location' in r) c.emit(unholdEvent(`${saga.event.id}/undo/${i}`, { ...plan[i], reservation: reservationId(order.id, i) }, false));
     });
     c.put(keys.order(order.id), undefined);
-    const error = refused?.error ?? { code: 'conflict' as const, message: `reservation '${reservationId(order.id, taken)}' already exists` };
     c.answer(saga.event.id, { ok: false, error });
     return c.effects();
   }
@@ -157,7 +184,7 @@ const held: Handler = (c, raw) => {
     const res: Reservation = { id: a.reservation, sku: a.sku, location: a.location, qty: a.qty, order: order.id };
     c.put(keys.reservation(a.reservation), res);
   }
-  c.put(keys.order(order.id), { ...withSaga(order, undefined), status: 'placed', allocation });
+  c.put(keys.order(order.id), { ...withSaga(order, undefined), status: 'placed', allocation, origin: saga.event.id });
   c.answer(saga.event.id, { ok: true, order: order.id, allocation }, saga.event);
   return c.effects();
 };

@@ -62,7 +62,8 @@ const reserve: Handler = (c, ev, ctx, defaultTtl) => {
     expiresAt,
     ...(channel ? { channel } : {}),
     pending: true,
-    origin: ev,
+    origin: ev.id,
+    event: ev,
   };
   c.put(keys.reservation(id), record);
   const hold: HoldEvent = { id: `${ev.id}/hold`, type: 'stock.hold', sku, qty, reservation: id, origin: ev.id, reply: 'stock.held', ...(location !== undefined ? { location } : {}) };
@@ -75,19 +76,22 @@ const held: Handler = (c, raw, ctx) => {
   const ev = raw as HoldReply;
   const key = keys.reservation(ev.reservation);
   const rec = c.view.get<ReservationRecord>(key);
-  if (!rec || !isPendingReservation(rec) || rec.origin.id !== ev.origin) {
-    // Nobody waits for this hold (its saga is over): end it rather than leave it held.
-    if (ev.location !== undefined) c.emit(unholdEvent(`${ev.id}/undo`, { ...ev, location: ev.location }, false));
+  if (!rec || !isPendingReservation(rec) || rec.origin !== ev.origin) {
+    // Nobody waits for this hold (its saga is over): end it rather than leave it held — unless
+    // it is a repeat of the reply that put this record in force.
+    const repeated = rec?.origin === ev.origin;
+    if (!repeated && ev.location !== undefined) c.emit(unholdEvent(`${ev.id}/undo`, { ...ev, location: ev.location }, false));
     return c.effects();
   }
   if (ev.location === undefined) {
     c.put(key, undefined);
-    c.answer(rec.origin.id, { ok: false, error: ev.error! });
+    c.answer(rec.origin, { ok: false, error: ev.error! });
     for (const w of rec.waiting ?? []) c.answer(w.id, { ok: false, error: noReservation(rec.id) });
     return c.effects();
   }
-  const res: Reservation = { id: rec.id, sku: rec.sku, location: ev.location, qty: rec.qty, expiresAt: rec.expiresAt, ...(rec.channel ? { channel: rec.channel } : {}) };
-  c.answer(rec.origin.id, { ok: true, reservation: res.id, location: res.location, expiresAt: res.expiresAt }, rec.origin);
+  const { id, sku, qty, expiresAt, channel, origin } = rec;
+  const res: Reservation = { id, sku, location: ev.location, qty, expiresAt, ...(channel ? { channel } : {}), origin };
+  c.answer(origin, { ok: true, reservation: id, location: res.location, expiresAt }, rec.event);
   // Releases and commits that came meanwhile, as if they came now: the first that may end it does.
   let ended = false;
   for (const w of rec.waiting ?? []) {

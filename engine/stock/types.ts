@@ -44,6 +44,8 @@ export interface Reservation {
   expiresAt?: number;
   order?: string;
   channel?: string;
+  /** The id of the stock.reserve that made it: a repeated reply of its SKU is known by it. */
+  origin?: string;
 }
 
 /**
@@ -59,8 +61,10 @@ export interface PendingReservation {
   expiresAt: number;
   channel?: string;
   pending: true;
+  /** The stock.reserve event's id: the SKU's reply names it. */
+  origin: string;
   /** The stock.reserve event, answered when the SKU replies. */
-  origin: InputEvent;
+  event: InputEvent;
   /** Releases and commits sent before the SKU replied, done in arrival order once it has. */
   waiting?: InputEvent[];
 }
@@ -104,6 +108,8 @@ export interface Order {
   ship?: { lat: number; lon: number };
   allocation: AllocationLine[];
   placedAt: number;
+  /** The id of the order.placed that placed it: a repeated reply of a SKU is known by it. */
+  origin?: string;
   /** While its saga is under way (order-saga.ts). */
   saga?: OrderSaga;
 }

@@ -1,0 +1,298 @@
+// The stock sagas on the pure runner: every step writes only keys its own partition owns, an
+// order is all or nothing across SKUs, replies that come late or twice change nothing, a
+// release may overtake its reserve, holds expire through their timer — and over random traffic
+// every answer, row and alert is the one the processor gave before its sagas
+// (test/fixtures/stock-before-sagas.ts).
+
+import fc from 'fast-check';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { partitionOf } from '../engine/partitions.ts';
+import type { AppliedStep } from '../engine/pure-runner.ts';
+import { stockProcessor } from '../engine/stock/mod.ts';
+import { keys, ownerOfKey, resKey } from '../engine/stock/types.ts';
+import type { InputEvent } from '../engine/types.ts';
+import { stockBeforeSagas } from './fixtures/stock-before-sagas.ts';
+import { PureRunner } from './pure-harness.ts';
+import { setup, SKUS, stepArb, type Step } from './stock-traffic.ts';
+
+const PARTITIONS = 32;
+const partition = (key: string) => partitionOf(key, PARTITIONS);
+
+let r: PureRunner;
+let steps: AppliedStep[];
+
+const receive = (sku: string, location: string, qty: number) => r.apply({ type: 'stock.received', sku, location, qty });
+const row = (sku: string, location: string) => r.render(`stock/${sku}@${location}`);
+const code = (e: { result: any }) => (e.result.ok ? (e.result.pending ? 'pending' : 'ok') : e.result.error.code);
+const queued = (type: string) => r.queue.filter((e) => e.type === type);
+
+/** Applies derived events until the oldest one waiting is of `type` (not applying it). */
+function stepUntil(type: string): InputEvent {
+  while (r.queue.length > 0 && r.queue[0].type !== type) r.step();
+  expect(r.queue[0]?.type).toBe(type);
+  return r.queue[0];
+}
+
+function runner(): PureRunner {
+  steps = [];
+  return new PureRunner(stockProcessor({ lowStockThreshold: 1, defaultTtlMs: 60_000 }), { onStep: (s) => steps.push(s) });
+}
+
+beforeEach(() => {
+  r = runner();
+  setup(r);
+  receive('A', 'S1', 5);
+  receive('B', 'S1', 5);
+  receive('A', 'W1', 10);
+  receive('B', 'W1', 1);
+  steps.length = 0;
+});
+
+describe('ownership', () => {
+  it('resKey keeps an order’s reservations with the order, any other reservation by itself', () => {
+    expect(resKey('order:O1:0')).toBe('O1');
+    expect(resKey('order:a:b:12')).toBe('a:b');
+    expect(resKey('order:O1:x')).toBe('order:O1:x');
+    expect(resKey('R1')).toBe('R1');
+    expect(ownerOfKey(keys.reservation('order:O1:3'))).toBe('O1');
+    expect(ownerOfKey(keys.sku('A'))).toBe('A');
+    expect(ownerOfKey(keys.order('O1'))).toBe('O1');
+    expect(ownerOfKey(keys.location('S1'))).toBe('S1');
+  });
+
+  it('over random traffic, every key a step writes belongs to the partition of that step’s key', () => {
+    // The traffic's keys fall in several partitions: a write at another key's partition would show.
+    expect(new Set(['A', 'B', 'C', 'o1', 'o2', 'r1', 'S1'].map(partition)).size).toBeGreaterThan(4);
+    fc.assert(
+      fc.property(fc.array(stepArb, { minLength: 1, maxLength: 80 }), (traffic) => {
+        r = runner();
+        setup(r);
+        for (const step of traffic) applyStep(r, step);
+        const kinds = new Set<string>();
+        for (const s of steps) {
+          kinds.add(s.kind);
+          for (const [key] of s.effects.writes ?? []) {
+            // The location index is appended to by every location's partition (see docs/architecture.md).
+            if (key === keys.locationIndex) {
+              expect(s.event?.type).toBe('location.upserted');
+              continue;
+            }
+            const owner = ownerOfKey(key);
+            expect(owner, `${key} has an owner`).toBeDefined();
+            expect(partition(owner!), `${s.event?.type ?? 'timer'} at '${s.key}' wrote ${key}`).toBe(partition(s.key));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('an expiry timer fires at the reservation’s partition and ends the hold at the SKU’s', () => {
+    r.apply({ type: 'stock.reserve', reservation: 'R1', sku: 'A', qty: 4, location: 'S1', ttlMs: 1000 });
+    steps.length = 0;
+    r.now += 1000;
+    expect(r.fireDue()).toBe(1);
+    expect(steps.map((s) => [s.kind, s.event?.type, s.key])).toEqual([
+      ['timer', undefined, 'R1'],
+      ['derived', 'stock.unhold', 'A'],
+    ]);
+    expect(steps[0].effects.writes).toEqual([['stock/res/R1', undefined]]);
+    expect(row('A', 'S1')).toMatchObject({ reserved: 0, available: 5 });
+  });
+});
+
+describe('orders are all or nothing across SKUs', () => {
+  it('a line its quote cannot cover refuses the order before anything is held', () => {
+    const before = r.dump();
+    const placed = r.apply({ type: 'order.placed', order: 'O1', lines: [{ sku: 'A', qty: 2 }, { sku: 'B', qty: 6 }], pickup: 'S1' });
+    expect(placed.result).toEqual({
+      ok: false,
+      error: { code: 'insufficient_stock', message: '6 × B wanted at S1, 5 available', wanted: 6, available: 5 },
+    });
+    expect(steps.map((s) => s.event?.type)).toEqual(['order.placed', 'stock.quote', 'stock.quote', 'order.quoted', 'order.quoted']);
+    expect(r.dump()).toBe(before);
+  });
+
+  it('a line refused at its SKU (stock gone since its quote) leaves nothing held anywhere', () => {
+    r.autoDrain = false;
+    r.apply({ id: 'P1', type: 'order.placed', order: 'O1', lines: [{ sku: 'A', qty: 2 }, { sku: 'B', qty: 3 }], pickup: 'S1' });
+    stepUntil('stock.hold');
+    r.apply({ type: 'stock.sold', sku: 'B', location: 'S1', qty: 4 }); // sent after, applied before B's hold
+    const afterSale = r.dump();
+    stepUntil('order.held');
+    expect(row('A', 'S1').reserved).toBe(2); // A held, B refused: both replies on their way
+    r.drain();
+    expect(r.answers.get('P1')).toEqual({
+      ok: false,
+      error: { code: 'insufficient_stock', message: '3 × B wanted at S1, 1 available', wanted: 3, available: 1 },
+    });
+    expect(row('A', 'S1').reserved).toBe(0);
+    expect(r.dump()).not.toContain('stock/order/O1');
+    expect(JSON.parse(r.dump())).toEqual(JSON.parse(afterSale).filter(([k]: [string]) => k !== 'stock/order/O1'));
+  });
+
+  it('a shipped order whose plan was overtaken by a sale is refused and unholds what it held', () => {
+    r.autoDrain = false;
+    r.apply({ type: 'order.placed', order: 'O1', lines: [{ sku: 'A', qty: 12 }, { sku: 'B', qty: 1 }], ship: { lat: 50, lon: 8.7 } });
+    stepUntil('stock.hold');
+    expect(queued('stock.hold').map((h) => [h.sku, h.location, h.qty])).toEqual([
+      ['A', 'W1', 10],
+      ['A', 'S1', 2],
+      ['B', 'W1', 1],
+    ]);
+    r.apply({ type: 'stock.sold', sku: 'B', location: 'W1', qty: 1 }); // sent after, applied before the hold
+    const before = r.dump();
+    r.drain();
+    const [answer] = [...r.answers.values()];
+    expect(answer).toMatchObject({ ok: false, error: { code: 'insufficient_stock', message: '1 × B wanted at W1, 0 available' } });
+    expect(row('A', 'W1').reserved).toBe(0);
+    expect(row('A', 'S1').reserved).toBe(0);
+    expect(r.state.has('stock/order/O1')).toBe(false);
+    expect(r.dump()).not.toBe(before); // the placing record is gone, nothing else changed
+    expect([...r.state.keys()].filter((k) => k.startsWith('stock/res/'))).toEqual([]);
+  });
+
+  it('a reservation made with one of the order’s ids while it holds makes it a conflict, undone', () => {
+    r.autoDrain = false;
+    const before = r.dump();
+    r.apply({ id: 'P1', type: 'order.placed', order: 'O1', lines: [{ sku: 'A', qty: 1 }], pickup: 'S1' });
+    stepUntil('stock.hold');
+    r.apply({ id: 'RES1', type: 'stock.reserve', reservation: 'order:O1:0', sku: 'B', qty: 1, location: 'S1' });
+    r.drain();
+    expect(r.answers.get('P1')).toEqual({ ok: false, error: { code: 'conflict', message: "reservation 'order:O1:0' already exists" } });
+    expect(r.answers.get('RES1')).toMatchObject({ ok: true });
+    expect(row('A', 'S1').reserved).toBe(0);
+    expect(row('B', 'S1').reserved).toBe(1);
+    r.apply({ type: 'stock.release', reservation: 'order:O1:0' });
+    r.drain();
+    expect(r.dump()).toBe(before);
+  });
+
+  it('fulfil answers once every line is unheld, and a second close or a close while placing is a conflict', () => {
+    r.autoDrain = false;
+    r.apply({ type: 'order.placed', order: 'O1', lines: [{ sku: 'A', qty: 2 }, { sku: 'B', qty: 1 }], pickup: 'S1' });
+    expect(code(r.apply({ type: 'order.cancelled', order: 'O1' }))).toBe('conflict');
+    r.drain();
+    const fulfil = r.apply({ type: 'order.fulfilled', order: 'O1' });
+    expect(code(fulfil)).toBe('pending');
+    expect(code(r.apply({ type: 'order.cancelled', order: 'O1' }))).toBe('conflict');
+    r.step(); // A unheld (sold); B not yet
+    r.step();
+    expect(r.answers.size).toBe(1); // the placing only
+    r.drain();
+    expect([...r.answers.values()].at(-1)).toEqual({ ok: true, order: 'O1', status: 'fulfilled' });
+    expect(row('A', 'S1')).toMatchObject({ onHand: 3, reserved: 0 });
+    expect(row('B', 'S1')).toMatchObject({ onHand: 4, reserved: 0 });
+    expect(r.state.get('stock/order/O1')).not.toHaveProperty('saga');
+  });
+});
+
+describe('late and repeated replies', () => {
+  it('a hold reply for a reservation that is gone is undone at its SKU', () => {
+    const before = r.dump();
+    r.applyValid({ id: 'x/hold', type: 'stock.hold', sku: 'A', qty: 3, location: 'S1', reservation: 'GHOST', origin: 'x', reply: 'stock.held' });
+    expect(r.dump()).toBe(before);
+    expect(steps.map((s) => s.event?.type)).toEqual(['stock.hold', 'stock.held', 'stock.unhold']);
+  });
+
+  it('a hold reply for an order that is no longer placing under that event is undone', () => {
+    const before = r.dump();
+    r.applyValid({ id: 'y/hold/0', type: 'stock.hold', sku: 'A', qty: 1, location: 'S1', reservation: 'order:O9:0', origin: 'y', reply: 'order.held', order: 'O9', line: 0 });
+    expect(r.dump()).toBe(before);
+  });
+
+  it('a repeated reply counts once, whether its saga is under way or done', () => {
+    r.autoDrain = false;
+    r.apply({ type: 'order.placed', order: 'O1', lines: [{ sku: 'A', qty: 2 }, { sku: 'B', qty: 1 }], pickup: 'S1' });
+    const reply = stepUntil('order.held');
+    r.applyValid({ ...reply, id: `${reply.id}/again` });
+    r.drain();
+    r.applyValid({ ...reply, id: `${reply.id}/late` });
+    r.apply({ type: 'stock.reserve', reservation: 'R1', sku: 'A', qty: 1, location: 'S1' });
+    const held = stepUntil('stock.held');
+    r.drain();
+    r.applyValid({ ...held, id: `${held.id}/late` });
+    r.drain();
+    expect(row('A', 'S1').reserved).toBe(3);
+    expect(row('B', 'S1').reserved).toBe(1);
+    expect([...r.answers.values()].every((a) => a.ok)).toBe(true);
+  });
+
+  it('stale quotes and unhold replies change nothing', () => {
+    const before = r.dump();
+    r.applyValid({ id: 'q', type: 'order.quoted', order: 'O1', origin: 'nobody', line: 0, sku: 'A', rows: [['S1', 5]] });
+    r.applyValid({ id: 'u', type: 'order.unheld', order: 'O1', origin: 'nobody', line: 0 });
+    expect(r.dump()).toBe(before);
+  });
+});
+
+describe('reservations', () => {
+  it('a release sent while its reserve is pending waits, then ends the hold once it is made', () => {
+    r.autoDrain = false;
+    const reserve = r.apply({ type: 'stock.reserve', reservation: 'R1', sku: 'A', qty: 4, location: 'S1' });
+    const release = r.apply({ type: 'stock.release', reservation: 'R1' });
+    const commit = r.apply({ type: 'stock.commit', reservation: 'R1' });
+    expect([reserve, release, commit].map(code)).toEqual(['pending', 'pending', 'pending']);
+    r.drain();
+    expect([...r.answers.values()]).toEqual([
+      { ok: true, reservation: 'R1', location: 'S1', expiresAt: r.now + 60_000 },
+      { ok: false, error: { code: 'unknown_reservation', message: "no active reservation 'R1'" } },
+      { ok: true, reservation: 'R1' },
+    ]);
+    expect(row('A', 'S1')).toMatchObject({ onHand: 5, reserved: 0 });
+    expect(r.state.has('stock/res/R1')).toBe(false);
+    expect(r.timers.size).toBe(0);
+  });
+
+  it('a commit waiting on a reserve that is refused is answered unknown_reservation', () => {
+    r.autoDrain = false;
+    const before = r.dump();
+    r.apply({ type: 'stock.reserve', reservation: 'R1', sku: 'A', qty: 40 });
+    r.apply({ type: 'stock.commit', reservation: 'R1' });
+    r.drain();
+    expect([...r.answers.values()].map((a) => (a.ok ? 'ok' : a.error.code))).toEqual(['insufficient_stock', 'unknown_reservation']);
+    expect(r.dump()).toBe(before);
+  });
+
+  it('a reserve answers when its SKU replies: pending until then, with the hold’s place and expiry after', () => {
+    r.autoDrain = false;
+    r.apply({ id: 'RES1', type: 'stock.reserve', reservation: 'R1', sku: 'A', qty: 6 });
+    expect(r.state.get('stock/res/R1')).toMatchObject({ pending: true });
+    expect(code(r.apply({ type: 'stock.reserve', reservation: 'R1', sku: 'A', qty: 1 }))).toBe('conflict');
+    expect(r.answers.has('RES1')).toBe(false);
+    r.drain();
+    expect(r.answers.get('RES1')).toEqual({ ok: true, reservation: 'R1', location: 'W1', expiresAt: r.now + 60_000 });
+    expect(r.timers.get('res/R1')?.at).toBe(r.now + 60_000);
+  });
+});
+
+describe('the same answers as before the sagas', () => {
+  it('for random traffic: each answer, every SKU’s rows and every alert', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { minLength: 1, maxLength: 120 }), (traffic) => {
+        const sagas = new PureRunner(stockProcessor());
+        const before = new PureRunner(stockBeforeSagas());
+        setup(sagas);
+        setup(before);
+        for (const step of traffic) {
+          expect(applyStep(sagas, step)).toEqual(applyStep(before, step));
+          for (const s of SKUS) expect(sagas.render(`stock/${s}`)).toEqual(before.render(`stock/${s}`));
+        }
+        expect(sagas.messages).toEqual(before.messages);
+        // Nothing left half done: no pending reservation, no order being placed or closed.
+        for (const [key, value] of sagas.state) {
+          expect(value, key).not.toHaveProperty('pending');
+          expect(value, key).not.toHaveProperty('saga');
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
+
+/** One step of random traffic: an event's answer, or for a tick the timers fired. */
+function applyStep(runner: PureRunner, step: Step): unknown {
+  if (step.type !== 'tick') return runner.apply(step).result;
+  runner.now += step.ms as number;
+  return runner.fireDue();
+}

@@ -5,14 +5,15 @@
 import type { DedupIndex } from './dedup.ts';
 import { isPlainOk } from './dedup.ts';
 import { rejection } from './errors.ts';
-import type { Batch, EventItem, TimerItem } from './items.ts';
+import type { Batch, DerivedItem, EventItem, TimerItem } from './items.ts';
+import type { Outbox } from './outbox.ts';
 import type { Partitions } from './partitions.ts';
 import type { StateStore } from './store.ts';
 import { MAX_KEY_CHARS } from './store.ts';
 import { unstorable } from './storable.ts';
 import { TimerQueue } from './timers.ts';
 import type { TopicSeqs } from './topic-seqs.ts';
-import type { Effects, EventContext, EventResult, FollowedOutcome, Processor, StateView } from './types.ts';
+import { isPending, type Effects, type EventContext, type EventResult, type FinalResult, type FollowedOutcome, type InputEvent, type PendingAnswer, type Processor, type StateView } from './types.ts';
 
 /**
  * What in these effects the store or an answer could not encode (storable.ts), or null: the
@@ -34,9 +35,21 @@ function effectsProblem(effects: Partial<Effects>): string | null {
     const problem = unstorable(m.data);
     if (problem) return `${problem} in a message on '${m.topic}'`;
   }
+  for (const a of effects.answers ?? []) {
+    if (typeof a?.id !== 'string' || typeof a.result !== 'object' || a.result === null) return 'an answer without an id or a result';
+    const problem = unstorable(a.result);
+    if (problem) return `${problem} in the answer to '${a.id}'`;
+  }
+  for (const e of effects.emit ?? []) {
+    const problem = unstorable(e);
+    if (problem) return `${problem} in a derived event`;
+  }
   const problem = effects.result === undefined ? null : unstorable(effects.result);
   return problem ? `${problem} in its answer` : null;
 }
+
+/** What a pending event's dedup record holds until it is answered. */
+const PENDING = { pending: true };
 
 /** 1 in 16 events has its apply timed: the top 4 bits of a 32-bit random number are all 0. */
 const APPLY_SAMPLE_SHIFT = 28;
@@ -55,6 +68,10 @@ export class BatchApplier {
   private readonly followers = new Map<string, Processor[]>();
   /** xorshift32 state choosing which events' apply is timed (see applyEvent). */
   private sampler = 0x9e3779b9;
+  /** Events answered pending in this process and not yet answered: their digest and type. */
+  private readonly pending = new Map<string, { digest: number; type: string }>();
+  /** Events pending since before this process started, answered since (the dedup record may not be durable yet). */
+  private readonly answeredSinceStart = new Set<string>();
 
   constructor(
     private readonly store: StateStore,
@@ -63,6 +80,7 @@ export class BatchApplier {
     private readonly partitions: Partitions,
     private readonly topics: TopicSeqs,
     private readonly processors: Map<string, Processor>,
+    private readonly outbox: Outbox,
     private readonly hooks: ApplierHooks,
   ) {
     for (const p of processors.values()) {
@@ -87,46 +105,92 @@ export class BatchApplier {
     const started = x >>> APPLY_SAMPLE_SHIFT === 0 ? performance.now() : -1;
     const { event, processor } = item;
     const eventTime = event.ts ?? item.arrival;
-    let effects: Effects;
-    try {
-      effects = processor.apply(this.store.latest, event, { eventTime, now });
-      const problem = effectsProblem(effects);
-      if (problem) throw new Error(`it would store ${problem}`);
-    } catch (err) {
-      // A processor bug must not take the batch (or the process) down with it: this event is
-      // answered `internal` (and counted so by type), the rest of the batch goes on.
-      console.error(`omni: ${processor.name} failed on event '${event.id}' (${event.type}); answered internal:`, err);
-      effects = { result: rejection('internal', `event '${event.id}' could not be processed`) };
-    }
+    const effects = this.run(processor, event, () => processor.apply(this.store.latest, event, { eventTime, now }), item.partition);
     const result = effects.result;
-    if (result.ok) {
-      this.applyEffects(batch, processor, effects, eventTime);
-      const followers = this.followers.get(event.type);
-      if (followers) this.follow(batch, followers, event, { result, changed: effects.changed ?? [] }, { eventTime, now });
-    }
-    item.result = (isPlainOk(result) ? { id: event.id, ok: true } : { id: event.id, ...result }) as EventResult;
-    // A processor bug, or a field found invalid only against state (a kiosk at a warehouse),
-    // applied nothing: the same id may be sent again, corrected or once the bug is fixed.
-    if (result.ok || (result.error.code !== 'internal' && result.error.code !== 'invalid_event')) {
-      this.dedup.record(batch.set, event.id, item.digest, result);
+    if (isPending(result)) {
+      // Its answer comes from a later batch (Effects.answers); a retry meanwhile, even after a
+      // restart, finds the pending record and waits for it.
+      this.applyEffects(batch, item.partition, processor, effects, eventTime);
+      item.pending = true;
+      this.pending.set(event.id, { digest: item.digest, type: event.type });
+      this.dedup.record(batch.set, event.id, item.digest, PENDING);
+    } else {
+      if (result.ok) {
+        this.applyEffects(batch, item.partition, processor, effects, eventTime);
+        this.followUp(batch, event, result, effects.changed ?? [], { eventTime, now }, item.partition);
+      }
+      item.result = (isPlainOk(result) ? { id: event.id, ok: true } : { id: event.id, ...result }) as EventResult;
+      // A processor bug, or a field found invalid only against state (a kiosk at a warehouse),
+      // applied nothing: the same id may be sent again, corrected or once the bug is fixed.
+      if (result.ok || (result.error.code !== 'internal' && result.error.code !== 'invalid_event')) {
+        this.dedup.record(batch.set, event.id, item.digest, result);
+      }
+      this.hooks.count(event.type, result.ok ? 'ok' : result.error.code);
     }
     this.partitions.advance(item.partition, started < 0 ? 0 : (performance.now() - started) * APPLY_SAMPLE);
-    this.hooks.count(event.type, result.ok ? 'ok' : result.error.code);
   }
 
-  private follow(batch: Batch, followers: Processor[], event: EventItem['event'], outcome: FollowedOutcome, ctx: EventContext): void {
+  /** A derived event (Effects.emit): applied like an event, its answer kept by nobody. */
+  applyDerived(batch: Batch, item: DerivedItem, now: number): void {
+    this.outbox.take(batch.set, item);
+    const { event, processor } = item;
+    const ctx = { eventTime: event.ts ?? item.arrival, now };
+    const effects = this.run(processor, event, () => processor.apply(this.store.latest, event, ctx), item.partition);
+    const result = effects.result;
+    if (isPending(result)) {
+      console.error(`omni: ${processor.name} answered derived event '${event.id}' (${event.type}) pending; nothing of it applied`);
+    } else if (result.ok) {
+      this.applyEffects(batch, item.partition, processor, effects, ctx.eventTime);
+      this.followUp(batch, event, result, effects.changed ?? [], ctx, item.partition);
+    }
+    this.partitions.advance(item.partition, 0);
+    this.hooks.count(event.type, isPending(result) ? 'internal' : result.ok ? 'ok' : result.error.code);
+  }
+
+  /**
+   * Applies a processor's reaction and checks what it would store. A processor bug must not take
+   * the batch (or the process) down with it: the event is answered `internal` (and counted so by
+   * type), the rest of the batch goes on.
+   */
+  private run(processor: Processor, event: InputEvent, apply: () => Effects, partition: number): Effects {
+    try {
+      const effects = apply();
+      const problem = effectsProblem(effects) ?? this.emitProblem(effects);
+      if (problem) throw new Error(`it would store ${problem}`);
+      return effects;
+    } catch (err) {
+      console.error(`omni: ${processor.name} failed on event '${event.id}' (${event.type}) in partition ${partition}; answered internal:`, err);
+      return { result: rejection('internal', `event '${event.id}' could not be processed`) };
+    }
+  }
+
+  private emitProblem(effects: Partial<Effects>): string | null {
+    for (const e of effects.emit ?? []) {
+      const problem = this.outbox.problem(e);
+      if (problem) return problem;
+    }
+    return null;
+  }
+
+  /** The processors following this event's type react to it, in this batch. */
+  private followUp(batch: Batch, event: InputEvent, result: FollowedOutcome['result'], changed: readonly string[], ctx: EventContext, partition: number): void {
+    const followers = this.followers.get(event.type);
+    if (followers) this.follow(batch, followers, event, { result, changed }, ctx, partition);
+  }
+
+  private follow(batch: Batch, followers: Processor[], event: InputEvent, outcome: FollowedOutcome, ctx: EventContext, partition: number): void {
     for (const f of followers) {
       let effects: Omit<Effects, 'result'>;
       try {
         effects = f.onFollowed!(this.store.latest, event, outcome, ctx);
-        const problem = effectsProblem(effects);
+        const problem = effectsProblem(effects) ?? this.emitProblem(effects);
         if (problem) throw new Error(`it would store ${problem}`);
       } catch (err) {
         // The owner's answer stands; a follower's bug loses only that follower's reaction.
         console.error(`${f.name} failed following ${event.type} '${event.id}':`, err);
         continue;
       }
-      this.applyEffects(batch, f, effects, ctx.eventTime);
+      this.applyEffects(batch, partition, f, effects, ctx.eventTime);
     }
   }
 
@@ -139,16 +203,18 @@ export class BatchApplier {
     let effects: Omit<Effects, 'result'>;
     try {
       effects = processor.onTimer(this.store.latest, item.rec, { eventTime: now, now });
-      const problem = effectsProblem(effects);
+      const problem = effectsProblem(effects) ?? this.emitProblem(effects);
       if (problem) throw new Error(`it would store ${problem}`);
     } catch (err) {
       console.error(`timer ${item.key} failed:`, err);
       return;
     }
-    this.applyEffects(batch, processor, effects, now);
+    // Timers set before timers kept their partition fire as partition 0's.
+    this.applyEffects(batch, item.rec.partition ?? 0, processor, effects, now);
   }
 
-  private applyEffects(batch: Batch, processor: Processor, effects: Omit<Effects, 'result'>, ts: number): void {
+  /** Effects of something applied on `partition`: what it emits and the timers it sets belong there. */
+  private applyEffects(batch: Batch, partition: number, processor: Processor, effects: Omit<Effects, 'result'>, ts: number): void {
     const set = batch.set;
     if (effects.writes) for (const [key, value] of effects.writes) this.store.write(set, key, value);
     if (effects.changed) {
@@ -164,8 +230,32 @@ export class BatchApplier {
     }
     if (effects.timers) {
       for (const id of effects.timers.cancel ?? []) this.timers.cancel(set, TimerQueue.key(processor.name, id));
-      for (const t of effects.timers.set ?? []) this.timers.set(set, { at: t.at, processor: processor.name, id: t.id, data: t.data });
+      for (const t of effects.timers.set ?? []) this.timers.set(set, { at: t.at, processor: processor.name, id: t.id, data: t.data, partition });
     }
+    if (effects.emit) for (const e of effects.emit) batch.emitted.push(this.outbox.emit(set, partition, e, ts));
+    if (effects.answers) for (const a of effects.answers) this.answer(batch, a, partition, ts);
+  }
+
+  /**
+   * Finishes an event left pending: its dedup record becomes the answer, which its sender gets
+   * once this batch is durable, and its followers react now. An answer to an event that is not
+   * pending (answered already, by a stale step of a saga) is dropped.
+   */
+  private answer(batch: Batch, a: PendingAnswer, partition: number, ts: number): void {
+    let first = this.pending.get(a.id);
+    if (first) this.pending.delete(a.id);
+    else if (!this.answeredSinceStart.has(a.id)) {
+      // Pending since before this process started: its record says so.
+      const stored = this.dedup.lookup(a.id, ts);
+      if (stored?.answer.pending !== true) return;
+      this.answeredSinceStart.add(a.id);
+      first = { digest: stored.digest ?? 0, type: a.event?.type ?? 'unknown' };
+    } else return;
+    const result: FinalResult = a.result;
+    this.dedup.record(batch.set, a.id, first.digest, result);
+    batch.answers.push({ id: a.id, result: (isPlainOk(result) ? { id: a.id, ok: true } : { id: a.id, ...result }) as EventResult });
+    this.hooks.count(first.type, result.ok ? 'ok' : result.error.code);
+    if (result.ok && a.event) this.followUp(batch, a.event, result, [], { eventTime: a.event.ts ?? ts, now: ts }, partition);
   }
 
   /**

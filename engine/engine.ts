@@ -12,6 +12,7 @@ import { EventCounts } from './event-counts.ts';
 import type { Batch, Item } from './items.ts';
 import { Intake } from './intake.ts';
 import { EngineListeners } from './listeners.ts';
+import { Outbox } from './outbox.ts';
 import { Partitions, partitionCount, PARTITIONS_KEY } from './partitions.ts';
 import { StateStore, WriteSet } from './store.ts';
 import { TimerQueue } from './timers.ts';
@@ -45,6 +46,7 @@ export class Engine {
   private partitions!: Partitions;
   private dedup!: DedupIndex;
   private applier!: BatchApplier;
+  private outbox!: Outbox;
   private readonly topics: TopicSeqs;
   private readonly clock: Clock;
   private readonly processors: ProcessorIndex;
@@ -138,12 +140,15 @@ export class Engine {
       await this.store.root.flushed;
     }
     this.epoch = epoch;
-    this.applier = new BatchApplier(this.store, this.timers, this.dedup, this.partitions, this.topics, this.processors.byName, {
+    this.outbox = new Outbox(this.store, this.partitions, this.processors.byInternalType);
+    this.applier = new BatchApplier(this.store, this.timers, this.dedup, this.partitions, this.topics, this.processors.byName, this.outbox, {
       count: (type, result) => this.counts.count(type, result),
       rendering: () => this.listeners.rendering,
       watched: (topic) => this.interest === undefined || this.interest(topic),
     });
     this.timers.load();
+    // Derived events a committed batch emitted and no batch applied yet (outbox.ts): first in line.
+    for (const item of this.outbox.restore()) this.queue.push(item);
     this.enqueueDueTimers();
   }
 
@@ -198,6 +203,8 @@ export class Engine {
       outputs: [],
       changed: new Map(),
       seqs: new Map(),
+      emitted: [],
+      answers: [],
       applyMs: 0,
       committing: 0,
     };
@@ -212,6 +219,7 @@ export class Engine {
       for (; next < end; next++) {
         const item = items[next];
         if (item.kind === 'event') this.applier.applyEvent(batch, item, now);
+        else if (item.kind === 'derived') this.applier.applyDerived(batch, item, now);
         else if (item.kind === 'timer') this.applier.applyTimer(batch, item, now);
       }
       if (next < items.length) {
@@ -257,6 +265,10 @@ export class Engine {
     this.store.release(batch.set);
     this.inFlight--;
     for (const item of batch.items) if (item.kind === 'event') this.intake.answered(item);
+    for (const a of batch.answers) this.intake.answerPending(a.id, a.result);
+    // Derived events go to the back of the queue: after what was submitted meanwhile, as they
+    // would on a partition applied elsewhere.
+    for (const item of batch.emitted) this.queue.push(item);
     if (batch.unrendered) this.applier.renderLateWatched(batch);
     this.listeners.outputs(batch.outputs);
     this.batches++;
@@ -352,7 +364,7 @@ export class Engine {
   /** `partitions[p].queued` counts the queue when called: cheap while it is short, as it is unless overloaded. */
   stats(): EngineStats {
     const queued = new Array<number>(this.partitions.count).fill(0);
-    for (const item of this.queue) if (item.kind === 'event') queued[item.partition]++;
+    for (const item of this.queue) if (item.kind === 'event' || item.kind === 'derived') queued[item.partition]++;
     const partitions = queued.map((n, p) => ({ partition: p, queued: n, applySeconds: this.partitions.applySeconds(p), checkpoint: this.partitions.checkpoint(p) }));
     return { eventsByTypeAndResult: this.counts.byTypeAndResult(), batches: this.batches, pendingTimers: this.timers.size, queued: this.queue.length, partitions };
   }
@@ -394,6 +406,10 @@ export class Engine {
       clearInterval(this.maintenance);
       this.scheduleDrain();
       await this.idle();
+      // Left: events whose saga waits on something outside (a step another event triggers). Their
+      // senders hear the engine closed, as for a lost connection, and their retry after a restart
+      // waits for the answer.
+      this.intake.failAll(new EngineClosedError());
       try {
         await this.store.close();
       } finally {

@@ -25,6 +25,8 @@ export class Intake {
   /** Events queued or in a batch not yet durable, by id: a retry meanwhile waits for the same answer. */
   private readonly inFlightIds = new Map<string, EventItem>();
   private readonly open = new Set<Submission>();
+  /** Retries of events left pending before this process started: waiting for their answer. */
+  private readonly awaiting = new Map<string, Array<{ sub: Submission; index: number }>>();
 
   constructor(private readonly deps: IntakeDeps) {}
 
@@ -69,6 +71,14 @@ export class Intake {
     const first = this.deps.dedup().lookup(id, arrival);
     if (first) {
       if (first.digest !== undefined && first.digest !== digest) return this.refuseConflict(sub, index, event);
+      if (first.answer.pending === true) {
+        // Its saga was under way when this process started, and goes on: wait for its answer.
+        const waiting = this.awaiting.get(id) ?? [];
+        waiting.push({ sub, index });
+        this.awaiting.set(id, waiting);
+        sub.remaining++;
+        return;
+      }
       sub.results[index] = { id, ...first.answer, duplicate: true } as EventResult;
       return;
     }
@@ -101,12 +111,30 @@ export class Intake {
     };
   }
 
-  /** The event's batch is durable: its answer goes to its submission and to every twin's. */
+  /**
+   * The event's batch is durable: its answer goes to its submission and to every twin's. A
+   * pending event stays in flight (its twins keep joining it) until `answerPending`.
+   */
   answered(item: EventItem): void {
+    if (item.pending && item.result === undefined) return;
     if (this.inFlightIds.get(item.event.id) === item) this.inFlightIds.delete(item.event.id);
     this.deliver(item.sub, item.index, item.result!);
     if (item.duplicates) {
       for (const d of item.duplicates) this.deliver(d.sub, d.index, { ...item.result!, duplicate: true });
+    }
+  }
+
+  /** The batch answering a pending event is durable: its answer goes to whoever waits for it. */
+  answerPending(id: string, result: EventResult): void {
+    const item = this.inFlightIds.get(id);
+    if (item?.pending) {
+      item.result = result;
+      this.answered(item);
+    }
+    const waiting = this.awaiting.get(id);
+    if (waiting) {
+      this.awaiting.delete(id);
+      for (const w of waiting) this.deliver(w.sub, w.index, { ...result, duplicate: true });
     }
   }
 
@@ -122,5 +150,6 @@ export class Intake {
   failAll(error: Error): void {
     for (const sub of this.open) sub.reject(error);
     this.open.clear();
+    this.awaiting.clear();
   }
 }

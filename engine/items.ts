@@ -24,6 +24,8 @@ export interface EventItem {
   sub: Submission;
   index: number;
   result?: EventResult;
+  /** Its answer waits for work in other partitions (PendingResult): given by a later batch. */
+  pending?: true;
   /** Submissions of the same id that arrived while this one was in flight. */
   duplicates?: Array<{ sub: Submission; index: number }>;
 }
@@ -34,12 +36,26 @@ export interface TimerItem {
   rec: TimerRecord;
 }
 
+/**
+ * A derived event (Effects.emit): stored in the outbox under `outboxKey` by the batch that
+ * emitted it, applied once on its partition, and taken out of the outbox in that same batch.
+ */
+export interface DerivedItem {
+  kind: 'derived';
+  event: InputEvent;
+  processor: Processor;
+  partition: number;
+  outboxKey: string;
+  /** When it was emitted (clock ms): its event time. */
+  arrival: number;
+}
+
 /** An empty batch item: lets an idle engine run its per-batch upkeep (dedup rotation). */
 export interface TickItem {
   kind: 'tick';
 }
 
-export type Item = EventItem | TimerItem | TickItem;
+export type Item = EventItem | DerivedItem | TimerItem | TickItem;
 
 /** The seqs of a group of topics, by slot (see Processor.seqSlot): copied with slice. */
 export type SeqRecord = number[];
@@ -58,6 +74,10 @@ export interface Batch {
    * durable view, which is then exactly the state after this batch.
    */
   unrendered?: { topics: string[]; seqs: number[]; ts: number[] };
+  /** Derived events this batch emitted: queued for their partitions once it is durable. */
+  emitted: DerivedItem[];
+  /** Pending events this batch answered (Effects.answers): delivered once it is durable. */
+  answers: Array<{ id: string; result: EventResult }>;
   applyMs: number;
   committing: number;
 }

@@ -1,17 +1,21 @@
-// The processors an engine runs, looked up three ways: by the event types they own, by name
-// (timers and queries name their processor), and by the topic prefixes they render.
+// The processors an engine runs, looked up by the event types they own (those senders send and
+// those only processors emit), by name (timers and queries name their processor), and by the
+// topic prefixes they render.
 
 import type { Processor } from './types.ts';
 
 export class ProcessorIndex {
   readonly byType = new Map<string, Processor>();
   readonly byName = new Map<string, Processor>();
+  /** Owners of the types only processors emit (Processor.internalTypes). */
+  readonly byInternalType = new Map<string, Processor>();
   private readonly prefixes: Array<[string, Processor]> = [];
 
   constructor(readonly all: readonly Processor[]) {
     for (const p of all) {
       this.byName.set(p.name, p);
       for (const t of p.types) this.byType.set(t, p);
+      for (const t of p.internalTypes ?? []) this.byInternalType.set(t, p);
       for (const prefix of p.topicPrefixes) this.prefixes.push([prefix, p]);
     }
   }

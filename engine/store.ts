@@ -33,6 +33,8 @@ export class WriteSet {
   readonly timers = new Map<string, TimerRecord | undefined>();
   readonly dedupIds: string[] = [];
   readonly dedupAnswers: unknown[] = [];
+  /** Derived events stored (a value) or applied (undefined) by this batch: the outbox. */
+  readonly outbox = new Map<string, unknown>();
   constructor(readonly batch: number) {}
 }
 
@@ -41,6 +43,8 @@ export interface TimerRecord {
   processor: string;
   id: string;
   data: unknown;
+  /** The partition whose event set it: what it emits comes from there. */
+  partition?: number;
 }
 
 /** How the data dir's environment is opened: the same from every thread that opens it. */
@@ -75,6 +79,8 @@ export class StateStore {
   readonly root: RootDatabase;
   readonly state: Database<unknown, string>;
   readonly timers: Database<TimerRecord, string>;
+  /** Derived events emitted by a committed batch and not yet applied (Effects.emit). */
+  readonly outbox: Database<unknown, string>;
   readonly dedupGenerations: [Database<unknown, string>, Database<unknown, string>];
   /** Uncommitted values by key, with the batch that wrote them (DELETED marks a removal). */
   private readonly pending = new Map<string, { value: unknown; batch: number }>();
@@ -85,6 +91,7 @@ export class StateStore {
     this.root = open(lmdbOptions(options));
     this.state = this.root.openDB<unknown, string>({ name: 'state' });
     this.timers = this.root.openDB<TimerRecord, string>({ name: 'timers' });
+    this.outbox = this.root.openDB<unknown, string>({ name: 'outbox' });
     this.dedupGenerations = [
       this.root.openDB<unknown, string>({ name: 'dedup0' }),
       this.root.openDB<unknown, string>({ name: 'dedup1' }),
@@ -140,6 +147,10 @@ export class StateStore {
       for (const [key, rec] of set.timers) {
         if (rec === undefined) this.timers.remove(key);
         else this.timers.put(key, rec);
+      }
+      for (const [key, value] of set.outbox) {
+        if (value === undefined) this.outbox.remove(key);
+        else this.outbox.put(key, value);
       }
       extra();
     }) as Promise<unknown>;

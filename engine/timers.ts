@@ -21,8 +21,8 @@ export class TimerQueue {
   /** Loads every pending timer; O(pending timers), independent of state size. */
   load(): void {
     for (const { key, value } of this.store.timers.getRange()) {
-      const { at, processor, id, data } = value;
-      this.byKey.set(key as string, { at, processor, id, data });
+      const { at, processor, id, data, partition } = value;
+      this.byKey.set(key as string, partition === undefined ? { at, processor, id, data } : { at, processor, id, data, partition });
       this.push({ at: value.at, key: key as string });
     }
   }

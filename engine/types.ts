@@ -40,10 +40,40 @@ export interface TimerSpec {
   data: unknown;
 }
 
+/** A final answer: what the sender of an event gets. */
+export type FinalResult = { ok: true; [field: string]: unknown } | { ok: false; error: EventError };
+
+/**
+ * The answer of an event whose work goes on in other partitions (a saga): it is given later, by
+ * the effects that finish the work (`Effects.answers`), and its sender waits until then. `ok` as
+ * far as this partition goes: the event's other effects (writes, emits, timers) are committed now.
+ */
+export interface PendingResult {
+  ok: true;
+  pending: true;
+  [field: string]: unknown;
+}
+
+export function isPending(result: FinalResult | PendingResult): result is PendingResult {
+  return result.ok && result.pending === true;
+}
+
+/** Finishes an event left pending: its final answer, and the event itself for its followers. */
+export interface PendingAnswer {
+  /** The pending event's id. */
+  id: string;
+  result: FinalResult;
+  /** The pending event as it was applied: when given and the answer is ok, processors following its type react to it then. */
+  event?: InputEvent;
+}
+
 /** What applying one event (or one timer) did. Nothing here is visible until committed. */
 export interface Effects {
-  /** The answer to the event (ignored for timers). Extra fields are returned to the sender. */
-  result: { ok: true; [field: string]: unknown } | { ok: false; error: EventError };
+  /**
+   * The answer to the event (ignored for timers and derived events). Extra fields are returned to
+   * the sender. Writes, emits and timers are kept only with an ok or pending answer.
+   */
+  result: FinalResult | PendingResult;
   /** State writes, applied in order; `undefined` deletes the key. */
   writes?: Array<[key: string, value: unknown]>;
   /** State topics whose state changed: rendered once per batch, after all its events. */
@@ -51,6 +81,16 @@ export interface Effects {
   /** Event-topic messages (alerts, offers): every one is delivered, in order. */
   messages?: Array<{ topic: string; data: unknown }>;
   timers?: { set?: TimerSpec[]; cancel?: string[] };
+  /**
+   * Derived events: work for other keys, which may live in other partitions (a hold at each SKU of
+   * an order). Each type is one a processor declares in `internalTypes`, its id unique among the
+   * derived events not yet applied (deterministic, from the event that caused it). Stored with
+   * this batch's commit and applied exactly once after it, in emit order per partition, on the
+   * partition its key names; a crash in between re-sends it on restart.
+   */
+  emit?: InputEvent[];
+  /** Final answers to events left pending (PendingResult), given once the work they began is done. */
+  answers?: PendingAnswer[];
 }
 
 export interface EventContext {
@@ -65,6 +105,12 @@ export interface Processor {
   readonly name: string;
   /** Event types this processor owns. */
   readonly types: readonly string[];
+  /**
+   * Event types only processors emit (Effects.emit), never accepted from a sender: applied like
+   * any event on the partition their key names, their answer discarded (a saga's steps answer
+   * each other by emitting).
+   */
+  readonly internalTypes?: readonly string[];
   /** Topic prefixes this processor renders (e.g. "stock/"). */
   readonly topicPrefixes: readonly string[];
   /**

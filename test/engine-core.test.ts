@@ -226,9 +226,16 @@ describe('timers and checkpoints', () => {
   it('fires armed timers by itself on the real clock', async () => {
     const e = await openEngine({ path: join(dir, 'auto'), processors: [stockProcessor()] });
     open.push(e);
+    // Held, then released by the expiry timer.
+    let held = false;
     const released = new Promise<void>((resolve) =>
       e.onOutput((outs) => {
-        if (outs.some((o) => o.topic === 'stock/A' && (o.data as { reserved: number }).reserved === 0)) resolve();
+        for (const o of outs) {
+          if (o.topic !== 'stock/A') continue;
+          const reserved = (o.data as { reserved: number }).reserved;
+          if (reserved === 2) held = true;
+          else if (held && reserved === 0) resolve();
+        }
       }),
     );
     await e.submit([loc('l'), recv('r', 10), { id: 'x', type: 'stock.reserve', reservation: 'R', sku: 'A', qty: 2, ttlMs: 20 }]);

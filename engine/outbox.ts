@@ -1,0 +1,79 @@
+// The outbox: derived events (Effects.emit) between the batch that emits them and the batch that
+// applies them. An emitted event is written in the emitting batch's transaction and released to
+// its partition's queue once that batch is durable; the batch that applies it deletes it in its
+// own transaction. So a derived event is applied exactly once: a crash before the emitting
+// commit loses both the cause and the event, a crash after it finds the event here on restart,
+// and the apply and the delete are one commit.
+//
+// Keys are `<source partition>/<n>`, n counting up per source partition, so a restart re-sends
+// each partition's derived events in the order it emitted them (Kafka keeps order per producer
+// partition the same way).
+
+import type { DerivedItem } from './items.ts';
+import type { Partitions } from './partitions.ts';
+import type { StateStore, WriteSet } from './store.ts';
+import type { InputEvent, Processor } from './types.ts';
+
+type Stored = [event: InputEvent, arrival: number];
+
+const key = (source: number, n: number) => `${String(source).padStart(4, '0')}/${String(n).padStart(16, '0')}`;
+
+export class Outbox {
+  /** Next n per source partition: past every key still stored, so none is reused while it lives. */
+  private readonly next = new Map<number, number>();
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly partitions: Partitions,
+    private readonly owners: ReadonlyMap<string, Processor>,
+  ) {}
+
+  /** Whether `event` could be emitted: an object with an id and a type some processor emits. */
+  problem(event: unknown): string | null {
+    if (typeof event !== 'object' || event === null) return 'a derived event that is not an object';
+    const { id, type } = event as Partial<InputEvent>;
+    if (typeof id !== 'string' || id.length === 0) return 'a derived event without an id';
+    if (typeof type !== 'string' || !this.owners.has(type)) return `a derived event of type '${String(type)}', which no processor declares in internalTypes`;
+    return null;
+  }
+
+  /** Stores `event` in the batch, emitted by partition `source`; released once the batch is durable. */
+  emit(set: WriteSet, source: number, event: InputEvent, arrival: number): DerivedItem {
+    const n = this.next.get(source) ?? 0;
+    this.next.set(source, n + 1);
+    const outboxKey = key(source, n);
+    set.outbox.set(outboxKey, [event, arrival] satisfies Stored);
+    return this.item(outboxKey, event, arrival);
+  }
+
+  /** The batch applying `item` takes it out of the outbox. */
+  take(set: WriteSet, item: DerivedItem): void {
+    set.outbox.set(item.outboxKey, undefined);
+  }
+
+  /** Every derived event a committed batch emitted and none applied: re-sent at start, in emit order per source. */
+  restore(): DerivedItem[] {
+    const items: DerivedItem[] = [];
+    for (const { key: k, value } of this.store.outbox.getRange()) {
+      const outboxKey = k as string;
+      const [event, arrival] = value as Stored;
+      const slash = outboxKey.indexOf('/');
+      const source = Number(outboxKey.slice(0, slash));
+      this.next.set(source, Math.max(this.next.get(source) ?? 0, Number(outboxKey.slice(slash + 1)) + 1));
+      // Emitted by a version whose processors declared this type; kept, in case it comes back.
+      if (!this.owners.has(event.type)) console.error(`omni: derived event '${event.id}' (${event.type}) has no processor; left in the outbox`);
+      else items.push(this.item(outboxKey, event, arrival));
+    }
+    return items;
+  }
+
+  /** How many derived events are stored and not yet applied (committed state). */
+  get size(): number {
+    return this.store.outbox.getCount();
+  }
+
+  private item(outboxKey: string, event: InputEvent, arrival: number): DerivedItem {
+    const processor = this.owners.get(event.type)!;
+    return { kind: 'derived', event, processor, partition: this.partitions.of(processor.partitionKey(event)), outboxKey, arrival };
+  }
+}

@@ -1,7 +1,8 @@
 // The stock sagas on the pure runner: every step writes only keys its own partition owns, an
 // order is all or nothing across SKUs, replies that come late or twice change nothing, a
-// release may overtake its reserve, holds expire through their timer — and over random traffic
-// every answer, row and alert is the one the processor gave before its sagas
+// release may overtake its reserve, holds expire through their timer, steps applied in any
+// order across partitions (each partition's in order) leave every hold accounted for — and over
+// random traffic every answer, row and alert is the one the processor gave before its sagas
 // (test/fixtures/stock-before-sagas.ts).
 
 import fc from 'fast-check';
@@ -10,7 +11,7 @@ import { partitionOf } from '../engine/partitions.ts';
 import type { AppliedStep } from '../engine/pure-runner.ts';
 import { stockProcessor } from '../engine/stock/mod.ts';
 import { keys, ownerOfKey, resKey } from '../engine/stock/types.ts';
-import type { InputEvent } from '../engine/types.ts';
+import { isPending, type InputEvent } from '../engine/types.ts';
 import { stockBeforeSagas } from './fixtures/stock-before-sagas.ts';
 import { PureRunner } from './pure-harness.ts';
 import { setup, SKUS, stepArb, type Step } from './stock-traffic.ts';
@@ -85,6 +86,14 @@ describe('ownership', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('a saga step is never accepted from a sender', () => {
+    const before = r.dump();
+    for (const type of stockProcessor().internalTypes!) {
+      expect(code(r.apply({ type, sku: 'A', qty: 1, location: 'S1', reservation: 'R1', origin: 'x', reply: 'stock.held', order: 'O1', line: 0 }))).toBe('unknown_type');
+    }
+    expect(r.dump()).toBe(before);
   });
 
   it('an expiry timer fires at the reservation’s partition and ends the hold at the SKU’s', () => {
@@ -263,6 +272,49 @@ describe('reservations', () => {
     r.drain();
     expect(r.answers.get('RES1')).toEqual({ ok: true, reservation: 'R1', location: 'W1', expiresAt: r.now + 60_000 });
     expect(r.timers.get('res/R1')?.at).toBe(r.now + 60_000);
+  });
+});
+
+describe('any interleaving', () => {
+  it('of saga steps across partitions with new events ends every saga with each hold accounted for', () => {
+    const processor = stockProcessor();
+    fc.assert(
+      fc.property(fc.array(fc.tuple(stepArb, fc.array(fc.nat(), { maxLength: 2 })), { minLength: 1, maxLength: 120 }), (traffic) => {
+        const run = new PureRunner(processor);
+        setup(run);
+        run.autoDrain = false;
+        const pending: string[] = [];
+        let n = 0;
+        for (const [step, picks] of traffic) {
+          if (step.type === 'tick') {
+            run.now += step.ms as number;
+            run.fireDue();
+          } else if (isPending(run.apply({ id: `c${++n}`, ...step }).result)) pending.push(`c${n}`);
+          // Steps of any partitions, each partition's in the order they were emitted.
+          for (const pick of picks) {
+            const heads = run.queue.filter((ev, i) => !run.queue.slice(0, i).some((e) => partition(processor.partitionKey(e)) === partition(processor.partitionKey(ev))));
+            if (heads.length === 0) break;
+            const next = heads[pick % heads.length];
+            run.queue.splice(run.queue.indexOf(next), 1);
+            run.applyValid(next);
+          }
+        }
+        run.drain();
+        for (const id of pending) expect(run.answers.has(id), `${id} answered`).toBe(true);
+        const holds = new Map<string, number>();
+        for (const [key, value] of run.state) {
+          expect(value, key).not.toHaveProperty('pending');
+          expect(value, key).not.toHaveProperty('saga');
+          if (!key.startsWith('stock/res/')) continue;
+          const res = value as { sku: string; location: string; qty: number };
+          holds.set(`${res.sku}@${res.location}`, (holds.get(`${res.sku}@${res.location}`) ?? 0) + res.qty);
+        }
+        for (const s of SKUS) {
+          for (const [l, at] of Object.entries<any>(run.render(`stock/${s}`)?.locations ?? {})) expect(at.reserved, `${s}@${l}`).toBe(holds.get(`${s}@${l}`) ?? 0);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

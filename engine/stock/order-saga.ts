@@ -17,7 +17,7 @@ import { allocateShipment, haversineKm, type Candidate } from './allocation.ts';
 import type { StockChange } from './change.ts';
 import { unholdEvent, type HoldEvent, type HoldReply } from './holds.ts';
 import { insufficientError, rejection, unknownLocation, type Handler } from './outcomes.ts';
-import { keys, type AllocationLine, type OrderRecord as Order, type OrderSaga, type Reservation } from './types.ts';
+import { keys, type AllocationLine, type OrderRecord, type OrderSaga, type Reservation } from './types.ts';
 
 type Line = { sku: string; qty: number };
 type PlanLine = Line & { location: string };
@@ -31,7 +31,7 @@ function mergeLines(lines: Line[]): Line[] {
 }
 
 /** The order record with its saga replaced (or ended, `undefined`). */
-function withSaga(order: Order, saga: OrderSaga | undefined): Order {
+function withSaga(order: OrderRecord, saga: OrderSaga | undefined): OrderRecord {
   const { saga: _previous, ...rest } = order;
   return saga ? { ...rest, saga } : rest;
 }
@@ -46,7 +46,7 @@ const placeOrder: Handler = (c, ev, ctx) => {
     if (!loc) return unknownLocation(store);
     if (loc.kind !== 'store') return rejection('invalid_event', `pickup location '${store}' is a ${loc.kind}, not a store`);
   }
-  const order: Order = {
+  const order: OrderRecord = {
     id: orderId,
     status: 'placing',
     lines,
@@ -60,7 +60,7 @@ const placeOrder: Handler = (c, ev, ctx) => {
   return c.pending();
 };
 
-function askHolds(c: StockChange, order: Order, saga: OrderSaga, plan: PlanLine[]): void {
+function askHolds(c: StockChange, order: OrderRecord, saga: OrderSaga, plan: PlanLine[]): void {
   const origin = saga.event.id;
   plan.forEach((p, line) => {
     const hold: HoldEvent = { id: `${origin}/hold/${line}`, type: 'stock.hold', ...p, reservation: reservationId(order.id, line), origin, reply: 'order.held', order: order.id, line };
@@ -70,8 +70,8 @@ function askHolds(c: StockChange, order: Order, saga: OrderSaga, plan: PlanLine[
 }
 
 /** The order placing under this saga step's `origin`, or undefined for a step of a saga that is over. */
-function placing(c: StockChange, ev: InputEvent): { order: Order; saga: OrderSaga } | undefined {
-  const order = c.view.get<Order>(keys.order(ev.order as string));
+function placing(c: StockChange, ev: InputEvent): { order: OrderRecord; saga: OrderSaga } | undefined {
+  const order = c.view.get<OrderRecord>(keys.order(ev.order as string));
   if (order?.status !== 'placing' || !order.saga || order.saga.event.id !== ev.origin) return undefined;
   return { order, saga: order.saga };
 }
@@ -109,7 +109,7 @@ function takenReservation(c: StockChange, orderId: string, plan: PlanLine[]): Ev
 type Quotes = NonNullable<OrderSaga['quotes']>;
 
 /** Every line at the pickup store, or (answered) the first line it cannot cover. */
-function pickupPlan(c: StockChange, order: Order, quotes: Quotes): PlanLine[] | undefined {
+function pickupPlan(c: StockChange, order: OrderRecord, quotes: Quotes): PlanLine[] | undefined {
   const store = order.pickup!;
   for (const [i, l] of order.lines.entries()) {
     const have = quotes[i]!.find(([location]) => location === store)?.[1] ?? 0;
@@ -122,7 +122,7 @@ function pickupPlan(c: StockChange, order: Order, quotes: Quotes): PlanLine[] | 
 }
 
 /** The allocation a single partition reading every SKU at once would make, or (answered) why none. */
-function shipPlan(c: StockChange, order: Order, quotes: Quotes): PlanLine[] | undefined {
+function shipPlan(c: StockChange, order: OrderRecord, quotes: Quotes): PlanLine[] | undefined {
   const ship = order.ship!;
   const candidates = new Map<string, Candidate>();
   order.lines.forEach((l, i) => {
@@ -154,7 +154,7 @@ const held: Handler = (c, raw) => {
   if (!found?.saga.replies) {
     // Nobody waits for this hold (its saga is over): end it rather than leave it held — unless
     // it is a repeat of a reply the placed order counted.
-    const repeated = c.view.get<Order>(keys.order(ev.order!))?.origin === ev.origin;
+    const repeated = c.view.get<OrderRecord>(keys.order(ev.order!))?.origin === ev.origin;
     if (!repeated && ev.location !== undefined) c.emit(unholdEvent(`${ev.id}/undo`, { ...ev, location: ev.location }, false));
     return c.effects();
   }
@@ -192,7 +192,7 @@ const held: Handler = (c, raw) => {
 function closeOrder(status: 'fulfilled' | 'cancelled'): Handler {
   return (c, ev) => {
     const orderId = ev.order as string;
-    const order = c.view.get<Order>(keys.order(orderId));
+    const order = c.view.get<OrderRecord>(keys.order(orderId));
     if (!order) return rejection('not_found', `no order '${orderId}'`);
     if (order.status === 'placing') return rejection('conflict', `order '${orderId}' is still being placed`);
     if (order.status !== 'placed') return rejection('conflict', `order '${orderId}' is already ${order.status}`);
@@ -215,7 +215,7 @@ function closeOrder(status: 'fulfilled' | 'cancelled'): Handler {
 
 /** One line of a closing order ended at its SKU; the last one answers the order's event. */
 const unheld: Handler = (c, ev) => {
-  const order = c.view.get<Order>(keys.order(ev.order as string));
+  const order = c.view.get<OrderRecord>(keys.order(ev.order as string));
   const saga = order?.saga;
   const line = ev.line as number;
   if (!order || !saga || saga.event.id !== ev.origin || !saga.closing?.[line]) return c.effects();

@@ -9,10 +9,12 @@
 //                    answered {order, allocation}; any refused → what was held is unheld, the
 //                    record deleted, answered the first refusal in line order
 //   order.fulfilled / order.cancelled
-//                  → status set, reservations deleted, stock.unhold per line (sold when fulfilled)
+//                  → status set, reservations deleted, stock.unhold per line (sold when fulfilled);
+//                    sent while the order is placing, it waits in the record and is done when
+//                    the placing ends, as if it had come after
 //   order.unheld   → once every line is unheld: answered {order, status}
 
-import type { EventError, InputEvent } from '../types.ts';
+import type { EventError, FinalResult, InputEvent } from '../types.ts';
 import { allocateShipment, haversineKm, type Candidate } from './allocation.ts';
 import type { StockChange } from './change.ts';
 import { unholdEvent, type HoldEvent, type HoldReply } from './holds.ts';
@@ -66,7 +68,7 @@ function askHolds(c: StockChange, order: OrderRecord, saga: OrderSaga, plan: Pla
     const hold: HoldEvent = { id: `${origin}/hold/${line}`, type: 'stock.hold', ...p, reservation: reservationId(order.id, line), origin, reply: 'order.held', order: order.id, line };
     c.emit(hold);
   });
-  c.put(keys.order(order.id), withSaga(order, { event: saga.event, plan, replies: plan.map(() => null) }));
+  c.put(keys.order(order.id), withSaga(order, { event: saga.event, plan, replies: plan.map(() => null), ...(saga.waiting ? { waiting: saga.waiting } : {}) }));
 }
 
 /** The order placing under this saga step's `origin`, or undefined for a step of a saga that is over. */
@@ -97,6 +99,7 @@ const quoted: Handler = (c, ev) => {
   }
   if (taken) c.answer(saga.event.id, { ok: false, error: taken });
   c.put(keys.order(order.id), undefined);
+  waitingCloses(c, order.id, saga.waiting, undefined);
   return c.effects();
 };
 
@@ -177,40 +180,81 @@ const held: Handler = (c, raw) => {
     });
     c.put(keys.order(order.id), undefined);
     c.answer(saga.event.id, { ok: false, error });
+    waitingCloses(c, order.id, saga.waiting, undefined);
     return c.effects();
   }
   const allocation: AllocationLine[] = plan.map((p, i) => ({ sku: p.sku, qty: p.qty, location: p.location, reservation: reservationId(order.id, i) }));
-  for (const a of allocation) {
-    const res: Reservation = { id: a.reservation, sku: a.sku, location: a.location, qty: a.qty, order: order.id };
-    c.put(keys.reservation(a.reservation), res);
-  }
-  c.put(keys.order(order.id), { ...withSaga(order, undefined), status: 'placed', allocation, origin: saga.event.id });
+  const holds: Reservation[] = allocation.map((a) => ({ id: a.reservation, sku: a.sku, location: a.location, qty: a.qty, order: order.id }));
+  for (const res of holds) c.put(keys.reservation(res.id), res);
+  const placed: OrderRecord = { ...withSaga(order, undefined), status: 'placed', allocation, origin: saga.event.id };
+  c.put(keys.order(order.id), placed);
   c.answer(saga.event.id, { ok: true, order: order.id, allocation }, saga.event);
+  waitingCloses(c, order.id, saga.waiting, placed, holds);
   return c.effects();
 };
 
-function closeOrder(status: 'fulfilled' | 'cancelled'): Handler {
+type Closing = 'fulfilled' | 'cancelled';
+const closingStatus = (ev: InputEvent): Closing => (ev.type === 'order.fulfilled' ? 'fulfilled' : 'cancelled');
+
+/**
+ * Ends a placed order's holds for `ev`: an unhold per line (sold when fulfilled). The answer now,
+ * or undefined when the SKUs give it (order.unheld). `reservation` finds a line's hold: the
+ * state's, or those the placing step is writing in this very step.
+ */
+function closePlaced(c: StockChange, order: OrderRecord, ev: InputEvent, reservation: (id: string) => Reservation | undefined): FinalResult | undefined {
+  const orderId = order.id;
+  const status = closingStatus(ev);
+  if (order.status !== 'placed') return { ok: false, error: { code: 'conflict', message: `order '${orderId}' is already ${order.status}` } };
+  const closing = order.allocation.map(() => false);
+  order.allocation.forEach((a, line) => {
+    const res = reservation(a.reservation);
+    if (!res) return;
+    c.put(keys.reservation(a.reservation), undefined);
+    c.emit(unholdEvent(`${ev.id}/unhold/${line}`, { ...res, reservation: res.id }, status === 'fulfilled', { reply: { order: orderId, origin: ev.id, line } }));
+    closing[line] = true;
+  });
+  if (!closing.includes(true)) {
+    c.put(keys.order(orderId), { ...order, status });
+    return { ok: true, order: orderId, status };
+  }
+  c.put(keys.order(orderId), withSaga({ ...order, status }, { event: ev, closing }));
+  return undefined;
+}
+
+function closeOrder(): Handler {
   return (c, ev) => {
     const orderId = ev.order as string;
     const order = c.view.get<OrderRecord>(keys.order(orderId));
     if (!order) return rejection('not_found', `no order '${orderId}'`);
-    if (order.status === 'placing') return rejection('conflict', `order '${orderId}' is still being placed`);
-    if (order.status !== 'placed') return rejection('conflict', `order '${orderId}' is already ${order.status}`);
-    const closing = order.allocation.map(() => false);
-    order.allocation.forEach((a, line) => {
-      const res = c.view.get<Reservation>(keys.reservation(a.reservation));
-      if (!res) return;
-      c.put(keys.reservation(a.reservation), undefined);
-      c.emit(unholdEvent(`${ev.id}/unhold/${line}`, { ...res, reservation: res.id }, status === 'fulfilled', { reply: { order: orderId, origin: ev.id, line } }));
-      closing[line] = true;
-    });
-    if (!closing.includes(true)) {
-      c.put(keys.order(orderId), { ...order, status });
-      return c.effects({ order: orderId, status });
+    if (order.status === 'placing') {
+      // Sent before its placing ended: done when it ends, as if it had come after (waitingCloses).
+      const saga = order.saga!;
+      c.put(keys.order(orderId), withSaga(order, { ...saga, waiting: [...(saga.waiting ?? []), ev] }));
+      return c.pending();
     }
-    c.put(keys.order(orderId), withSaga({ ...order, status }, { event: ev, closing }));
-    return c.pending();
+    const answer = closePlaced(c, order, ev, (id) => c.view.get<Reservation>(keys.reservation(id)));
+    if (answer === undefined) return c.pending();
+    return answer.ok ? c.effects({ order: orderId, status: answer.status }) : { result: answer };
   };
+}
+
+/**
+ * The placing ended (`order` placed, or undefined when refused): the fulfilments and
+ * cancellations sent meanwhile are done now, in the order they came, and answered as they would
+ * have been after it — the first closes a placed order, the rest find it closed; a refused order
+ * is not found.
+ */
+function waitingCloses(c: StockChange, orderId: string, waiting: InputEvent[] | undefined, order: OrderRecord | undefined, placedHolds?: Reservation[]): void {
+  let current = order;
+  for (const ev of waiting ?? []) {
+    if (!current) {
+      c.answer(ev.id, { ok: false, error: { code: 'not_found', message: `no order '${orderId}'` } });
+      continue;
+    }
+    const answer = closePlaced(c, current, ev, (id) => placedHolds?.find((r) => r.id === id));
+    if (answer) c.answer(ev.id, answer, answer.ok ? ev : undefined);
+    if (current.status === 'placed') current = { ...current, status: closingStatus(ev) };
+  }
 }
 
 /** One line of a closing order ended at its SKU; the last one answers the order's event. */
@@ -234,7 +278,7 @@ export const ORDER_STEPS: Record<string, Handler> = {
   'order.placed': placeOrder,
   'order.quoted': quoted,
   'order.held': held,
-  'order.fulfilled': closeOrder('fulfilled'),
-  'order.cancelled': closeOrder('cancelled'),
+  'order.fulfilled': closeOrder(),
+  'order.cancelled': closeOrder(),
   'order.unheld': unheld,
 };

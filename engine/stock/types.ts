@@ -97,6 +97,8 @@ export interface OrderSaga {
   replies?: Array<{ location: string } | { error: EventError } | null>;
   /** Closing: per allocation line, whether its hold is still being ended. */
   closing?: boolean[];
+  /** Fulfilments and cancellations sent while the order was placing: done when the placing ends. */
+  waiting?: InputEvent[];
 }
 
 export interface Order {

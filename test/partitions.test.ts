@@ -40,9 +40,14 @@ async function advancedBy(engine: Engine, events: unknown[]): Promise<Record<num
   return moved;
 }
 
-/** One event per kind of key, each with the partition it must land in among 32. */
+/**
+ * One event per kind of key, each with the partition it must land in among 32. Every location is
+ * keyed by the constant `locations`. berlin-1 alerts at no stock level (lowStock 0): an alert is
+ * a derived event applied at the partition of `alerts/stock` after the sale's commit, which would
+ * move a second checkpoint at a moment of its own.
+ */
 const KEYED: Array<{ key: string; partition: number; event: (id: string) => Record<string, unknown> }> = [
-  { key: 'location berlin-1', partition: 31, event: (id) => ({ id, type: 'location.upserted', location: 'berlin-1', kind: 'store', lat: 52.5, lon: 13.4 }) },
+  { key: 'locations', partition: 15, event: (id) => ({ id, type: 'location.upserted', location: 'berlin-1', kind: 'store', lat: 52.5, lon: 13.4, lowStock: 0 }) },
   { key: 'SKU TSHIRT-M', partition: 15, event: (id) => ({ id, type: 'stock.received', sku: 'TSHIRT-M', location: 'berlin-1', qty: 1 }) },
   { key: 'SKU SKU-000001', partition: 26, event: (id) => ({ id, type: 'stock.received', sku: 'SKU-000001', location: 'berlin-1', qty: 1 }) },
   { key: 'reservation cart-7', partition: 3, event: (id) => ({ id, type: 'stock.release', reservation: 'cart-7' }) },

@@ -72,6 +72,8 @@ describe('engine restart (in-process, manual clock)', () => {
     // Separate batches, so the seqs are past 1.
     await submitOk(engine, [sold('e8', 'B', 'S1', 5)]);
     await submitOk(engine, [received('e9', 'A', 'S1', 1)]);
+    // Alerts are published at their own partition, a commit after the change that raised them.
+    await engine.idle();
     expect(alerts.map((a) => (a.data as { type: string }).type)).toContain('low_stock');
 
     const before = new Map(TOPICS.map((topic) => [topic, engine.snapshot(topic)]));
@@ -80,10 +82,10 @@ describe('engine restart (in-process, manual clock)', () => {
     const alertSeq = engine.lastSeq('alerts/stock');
     expect(alertSeq).toBe(alerts.at(-1)!.seq);
     const checkpoints = engine.stats().partitions.map((p) => p.checkpoint);
-    // 11 events, and the steps of the reservation's and the order's sagas (derived events), each
-    // counted by the partition that applied it.
+    // 11 events, and the steps of the reservation's and the order's sagas and the alerts (derived
+    // events), each counted by the partition that applied it.
     const sagaSteps = engine.stats().eventsByTypeAndResult;
-    const derived = [...sagaSteps].filter(([k]) => /^(stock\.(hold|held|unhold|quote)|order\.(quoted|held|unheld))\|/.test(k)).reduce((n, [, c]) => n + c, 0);
+    const derived = [...sagaSteps].filter(([k]) => /^(stock\.(hold|held|unhold|quote|alert)|order\.(quoted|held|unheld))\|/.test(k)).reduce((n, [, c]) => n + c, 0);
     expect(derived).toBeGreaterThan(0);
     expect(checkpoints.reduce((a, b) => a + b, 0)).toBe(11 + derived);
     const epoch = engine.epoch;
@@ -116,9 +118,11 @@ describe('engine restart (in-process, manual clock)', () => {
       // B is at 2 available (threshold 3): back above, then down across it raises the next alert.
       outputs.length = 0;
       await submitOk(engine, [received('n2', 'B', 'S1', 10), sold('n3', 'B', 'S1', 10)]);
+      await engine.idle();
       expect(seqOf('stock/B')).toBe(before.get('stock/B')!.seq + 1);
       expect(outputs.filter((o) => o.topic === 'alerts/stock').map((o) => o.seq)).toEqual([alertSeq + 1]);
-      expect(engine.stats().partitions.map((p) => p.checkpoint).reduce((a, b) => a + b, 0)).toBe(11 + 3 + derived);
+      // 3 events and the alert n3 raised.
+      expect(engine.stats().partitions.map((p) => p.checkpoint).reduce((a, b) => a + b, 0)).toBe(11 + 3 + derived + 1);
 
       // The order's and the reservation's holds are still there: their ends apply once.
       const ends = await submitOk(engine, [

@@ -58,34 +58,63 @@ describe('ownership', () => {
     expect(ownerOfKey(keys.reservation('order:O1:3'))).toBe('O1');
     expect(ownerOfKey(keys.sku('A'))).toBe('A');
     expect(ownerOfKey(keys.order('O1'))).toBe('O1');
-    expect(ownerOfKey(keys.location('S1'))).toBe('S1');
+    expect(ownerOfKey(keys.location('S1'))).toBe('locations');
+    expect(ownerOfKey(keys.locationIndex)).toBe('locations');
   });
 
-  it('over random traffic, every key a step writes belongs to the partition of that step’s key', () => {
+  it('over random traffic, every key a step writes and every message it publishes belongs to the partition of that step’s key', () => {
     // The traffic's keys fall in several partitions: a write at another key's partition would show.
-    expect(new Set(['A', 'B', 'C', 'o1', 'o2', 'r1', 'S1'].map(partition)).size).toBeGreaterThan(4);
+    expect(new Set(['A', 'B', 'C', 'o1', 'o2', 'r1', 'locations', 'alerts/stock'].map(partition)).size).toBeGreaterThan(4);
+    const seen = { locationWrites: 0, alerts: 0 };
     fc.assert(
       fc.property(fc.array(stepArb, { minLength: 1, maxLength: 80 }), (traffic) => {
         r = runner();
         setup(r);
         for (const step of traffic) applyStep(r, step);
-        const kinds = new Set<string>();
         for (const s of steps) {
-          kinds.add(s.kind);
+          const what = `${s.event?.type ?? 'timer'} at '${s.key}'`;
           for (const [key] of s.effects.writes ?? []) {
-            // The location index is appended to by every location's partition (see docs/architecture.md).
-            if (key === keys.locationIndex) {
-              expect(s.event?.type).toBe('location.upserted');
-              continue;
-            }
             const owner = ownerOfKey(key);
             expect(owner, `${key} has an owner`).toBeDefined();
-            expect(partition(owner!), `${s.event?.type ?? 'timer'} at '${s.key}' wrote ${key}`).toBe(partition(s.key));
+            expect(partition(owner!), `${what} wrote ${key}`).toBe(partition(s.key));
+            if (owner === 'locations') seen.locationWrites++;
+          }
+          // An event topic has one seq counter: only the partition its topic names advances it.
+          for (const m of s.effects.messages ?? []) {
+            expect(m.topic).toBe('alerts/stock');
+            expect(partition(s.key), `${what} published on ${m.topic}`).toBe(partition('alerts/stock'));
+            seen.alerts++;
           }
         }
       }),
       { numRuns: 300 },
     );
+    // Both checks ran on something: locations and the index were written, alerts published.
+    expect(seen.locationWrites).toBeGreaterThan(0);
+    expect(seen.alerts).toBeGreaterThan(0);
+  });
+
+  it('an alert is raised by the SKU’s step and published one step later by the alerts’ owner, unchanged', () => {
+    const stock = stockProcessor();
+    r.autoDrain = false;
+    r.messages.length = 0;
+    const sold = r.apply({ id: 'S', type: 'stock.sold', sku: 'A', location: 'S1', qty: 6 });
+    expect(sold.messages).toBeUndefined();
+    expect(r.messages).toEqual([]);
+    expect(sold.emit?.map((e) => [e.id, e.type, stock.partitionKey(e)])).toEqual([
+      ['S/alert/0', 'stock.alert', 'alerts/stock'],
+      ['S/alert/1', 'stock.alert', 'alerts/stock'],
+    ]);
+    r.drain();
+    expect(steps.map((s) => [s.kind, s.event?.type, s.key])).toEqual([
+      ['event', 'stock.sold', 'A'],
+      ['derived', 'stock.alert', 'alerts/stock'],
+      ['derived', 'stock.alert', 'alerts/stock'],
+    ]);
+    expect(r.messages).toEqual([
+      { topic: 'alerts/stock', data: { type: 'low_stock', sku: 'A', location: 'S1', available: 0, threshold: 1 } },
+      { topic: 'alerts/stock', data: { type: 'discrepancy', sku: 'A', location: 'S1', onHand: -1, qty: 6, channel: null } },
+    ]);
   });
 
   it('a saga step is never accepted from a sender', () => {

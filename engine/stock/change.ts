@@ -1,10 +1,11 @@
 // What one stock event does, collected before anything is written: copy-on-write SKU
-// records, the topics they change, and the alerts their rows cross into. A handler that
+// records, the topics they change, and the alerts their rows cross into (sent to the one
+// partition that publishes alerts). A handler that
 // rejects simply drops its Change, so a rejection never writes anything.
 
 import type { ErrorCode } from '../errors.ts';
 import type { Effects, FinalResult, InputEvent, PendingAnswer, StateView, TimerSpec } from '../types.ts';
-import { availableAt, keys, locationTopic, namesOf, ON_HAND, RESERVED, SAFETY, topics, type Location, type SkuNames, type SkuState } from './types.ts';
+import { availableAt, keys, locationTopic, namesOf, ON_HAND, RESERVED, SAFETY, type Location, type SkuNames, type SkuState } from './types.ts';
 
 /** Rows stay within ±10^12 units, so SKU totals stay exact (below 2^53) up to 9,000 locations. */
 export const MAX_ROW_UNITS = 1e12;
@@ -31,15 +32,17 @@ export class StockChange {
   private readonly entries: SkuEntry[] = [];
   private readonly writes: Array<[string, unknown]> = [];
   private readonly changed: string[] = [];
-  private messages: Array<{ topic: string; data: unknown }> | undefined;
   private timerSets: TimerSpec[] | undefined;
   private timerCancels: string[] | undefined;
   private emitted: InputEvent[] | undefined;
   private answered: PendingAnswer[] | undefined;
+  private alerts = 0;
 
   constructor(
     readonly view: StateView,
     private readonly defaultLowStock: number,
+    /** The id of the event (or timer) applied: the derived events carrying its alerts are named after it. */
+    private readonly cause: string,
   ) {}
 
   private entry(sku: string): SkuEntry {
@@ -128,8 +131,12 @@ export class StockChange {
     this.writes.push([key, value]);
   }
 
+  /**
+   * Raises an alert: `alerts/stock` has one seq counter, so only ALERTS_OWNER's partition
+   * publishes on it (stock.alert, handlers.ts), one commit after this change.
+   */
   alert(data: Record<string, unknown>): void {
-    (this.messages ??= []).push({ topic: topics.alerts, data });
+    this.emit({ id: `${this.cause}/alert/${this.alerts++}`, type: 'stock.alert', alert: data });
   }
 
   setTimer(t: TimerSpec): void {
@@ -153,7 +160,6 @@ export class StockChange {
   effects(result: Record<string, unknown> = {}): Effects {
     for (const e of this.entries) if (e.state) this.writes.push([e.names.key, e.state]);
     const effects: Effects = { result: { ok: true, ...result }, writes: this.writes, changed: this.changed };
-    if (this.messages) effects.messages = this.messages;
     if (this.timerSets || this.timerCancels) effects.timers = { set: this.timerSets, cancel: this.timerCancels };
     if (this.emitted) effects.emit = this.emitted;
     if (this.answered) effects.answers = this.answered;

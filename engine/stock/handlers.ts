@@ -7,7 +7,7 @@ import { SKU_STEPS } from './holds.ts';
 import { ORDER_STEPS } from './order-saga.ts';
 import { insufficient, unknownLocation, type Handler } from './outcomes.ts';
 import { RESERVATION_STEPS } from './reservations.ts';
-import { keys, type Location } from './types.ts';
+import { keys, topics, type Location } from './types.ts';
 
 function onHandDelta(sign: 1 | -1): Handler {
   return (c, ev) => {
@@ -62,6 +62,9 @@ const upsertLocation: Handler = (c, ev) => {
   return c.effects();
 };
 
+/** Publishes an alert a SKU's step raised (StockChange.alert), at the one partition that does. */
+const publishAlert: Handler = (_c, ev) => ({ result: { ok: true }, messages: [{ topic: topics.alerts, data: ev.alert }] });
+
 export const HANDLERS: Record<string, Handler> = {
   'location.upserted': upsertLocation,
   'stock.received': onHandDelta(1),
@@ -73,7 +76,8 @@ export const HANDLERS: Record<string, Handler> = {
   ...RESERVATION_STEPS,
   ...ORDER_STEPS,
   ...SKU_STEPS,
+  'stock.alert': publishAlert,
 };
 
 /** The types only the stock sagas emit: never accepted from a sender. */
-export const INTERNAL_TYPES = ['stock.hold', 'stock.unhold', 'stock.quote', 'stock.held', 'order.quoted', 'order.held', 'order.unheld'];
+export const INTERNAL_TYPES = ['stock.hold', 'stock.unhold', 'stock.quote', 'stock.held', 'order.quoted', 'order.held', 'order.unheld', 'stock.alert'];

@@ -9,10 +9,16 @@ import { StockChange, StockRejection } from './change.ts';
 import { STOCK_EVENT_FIELDS, validateStockEvent } from './events.ts';
 import { HANDLERS, INTERNAL_TYPES } from './handlers.ts';
 import { expire } from './reservations.ts';
-import { availableAt, keys, resKey, topics, type Location, type SkuState, type StockOptions } from './types.ts';
+import { ALERTS_OWNER, availableAt, keys, LOCATIONS_OWNER, resKey, topics, type Location, type SkuState, type StockOptions } from './types.ts';
 
 /** Ordered with their reservation: its partition owns `stock/res/<id>` (types.ts, resKey). */
 const BY_RESERVATION: ReadonlySet<string> = new Set(['stock.reserve', 'stock.release', 'stock.commit', 'stock.held']);
+
+/** Types whose every event one partition applies: it alone writes what they write (types.ts). */
+const OWNED_BY_ONE: ReadonlyMap<string, string> = new Map([
+  ['location.upserted', LOCATIONS_OWNER],
+  ['stock.alert', ALERTS_OWNER],
+]);
 
 export function stockProcessor(options: StockOptions = {}): Processor {
   const lowStock = options.lowStockThreshold ?? 5;
@@ -27,15 +33,17 @@ export function stockProcessor(options: StockOptions = {}): Processor {
     internalTypes: INTERNAL_TYPES,
 
     partitionKey(ev) {
+      const owner = OWNED_BY_ONE.get(ev.type);
+      if (owner !== undefined) return owner;
       if (ev.type.startsWith('order.')) return ev.order as string;
       if (BY_RESERVATION.has(ev.type)) return resKey(ev.reservation as string);
-      // Ordered per SKU (a transfer and the sagas' SKU steps too); a location by itself.
-      return (ev.sku ?? ev.location) as string;
+      // Ordered per SKU (a transfer and the sagas' SKU steps too).
+      return ev.sku as string;
     },
 
     apply(view, ev, ctx) {
       try {
-        return HANDLERS[ev.type](new StockChange(view, lowStock), ev, ctx, defaultTtl);
+        return HANDLERS[ev.type](new StockChange(view, lowStock, ev.id), ev, ctx, defaultTtl);
       } catch (err) {
         if (err instanceof StockRejection) return { result: rejection(err.code, err.message) };
         throw err;
@@ -43,7 +51,7 @@ export function stockProcessor(options: StockOptions = {}): Processor {
     },
 
     onTimer(view, timer) {
-      const c = new StockChange(view, lowStock);
+      const c = new StockChange(view, lowStock, timer.id);
       // Already committed, released or replaced: nothing to expire.
       if (!expire(c, timer)) return {};
       const { result: _ok, ...effects } = c.effects();

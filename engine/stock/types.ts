@@ -170,8 +170,9 @@ export const keys = {
   },
   /**
    * Every declared location id, in declaration order (GET /v1/locations): the state can only be
-   * read by key, so listing locations needs a record of them. Written by location.upserted alone;
-   * a location declared before this record existed is listed once it is declared again.
+   * read by key, so listing locations needs a record of them. Written by location.upserted alone
+   * (at LOCATIONS_OWNER's partition); a location declared before this record existed is listed
+   * once it is declared again.
    */
   locationIndex: 'stock/locations',
   sku: (sku: string) => namesOf(sku).key,
@@ -191,16 +192,24 @@ export function resKey(id: string): string {
 }
 
 /**
- * The key whose partition alone writes a state key: a SKU's record by the SKU, a location by
- * the location, an order by the order, a reservation by resKey. Undefined for the location
- * index (keys.locationIndex), which every location's partition appends to.
+ * The key whose partition owns every location and the location index: location.upserted is
+ * ordered by it, so one partition writes them all (locations are few and rarely change), and
+ * the others only read them.
+ */
+export const LOCATIONS_OWNER = 'locations';
+
+/**
+ * The key whose partition alone writes a state key: a SKU's record by the SKU, every location
+ * and the location index by LOCATIONS_OWNER, an order by the order, a reservation by resKey.
  */
 export function ownerOfKey(stateKey: string): string | undefined {
+  if (stateKey === keys.locationIndex) return LOCATIONS_OWNER;
   const slash = stateKey.indexOf('/', 'stock/'.length);
   if (slash < 0) return undefined;
   const kind = stateKey.slice('stock/'.length, slash);
   const id = stateKey.slice(slash + 1);
-  if (kind === 'sku' || kind === 'loc' || kind === 'order') return id;
+  if (kind === 'sku' || kind === 'order') return id;
+  if (kind === 'loc') return LOCATIONS_OWNER;
   if (kind === 'res') return resKey(id);
   return undefined;
 }
@@ -209,4 +218,10 @@ export const topics = {
   sku: (sku: string) => namesOf(sku).topic,
   alerts: 'alerts/stock',
 };
+
+/**
+ * The key whose partition alone publishes on `alerts/stock` (an event topic: one seq counter,
+ * which one partition must advance): a step raising an alert emits it there as `stock.alert`.
+ */
+export const ALERTS_OWNER = topics.alerts;
 

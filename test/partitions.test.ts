@@ -88,6 +88,30 @@ describe('the partition of a key', () => {
     expect(await advancedBy(engine, events('b'))).toEqual(first);
     expect(first).toEqual(Object.fromEntries(KEYED.map(({ partition }) => [partition, KEYED.filter((k) => k.partition === partition).length])));
   });
+
+  it('publishes the stock alerts at the partition of `alerts/stock` (31), in a batch after the change that raised them', async () => {
+    const engine = await start();
+    // Alerting at the default threshold (5), unlike KEYED's berlin-1.
+    await engine.submit([{ id: 'declare', type: 'location.upserted', location: 'berlin-1', kind: 'store', lat: 52.5, lon: 13.4 }]);
+    const batches: Array<Array<{ topic: string; seq: number; data: unknown }>> = [];
+    const alerted = new Promise<void>((resolve) =>
+      engine.onOutput((outputs) => {
+        batches.push(outputs);
+        if (batches.flat().filter((o) => o.topic === 'alerts/stock').length === 2) resolve();
+      }),
+    );
+    const before = checkpoints(engine);
+    const [sale] = await engine.submit([{ id: 'sale', type: 'stock.sold', sku: 'TSHIRT-M', location: 'berlin-1', qty: 1 }]);
+    expect(sale.ok).toBe(true);
+    await alerted;
+    const alerts = batches.flat().filter((o) => o.topic === 'alerts/stock');
+    expect(alerts.map((o) => [o.seq, (o.data as { type: string }).type])).toEqual([[1, 'low_stock'], [2, 'discrepancy']]);
+    const saleBatch = batches.findIndex((outputs) => outputs.some((o) => o.topic === 'stock/TSHIRT-M'));
+    const alertBatch = batches.findIndex((outputs) => outputs.some((o) => o.topic === 'alerts/stock'));
+    expect(alertBatch).toBeGreaterThan(saleBatch);
+    const after = checkpoints(engine);
+    expect([after[15] - before[15], after[31] - before[31]]).toEqual([1, 2]);
+  });
 });
 
 describe('per-partition figures', () => {

@@ -5,7 +5,8 @@
 import type { DedupIndex } from './dedup.ts';
 import { isPlainOk } from './dedup.ts';
 import { rejection } from './errors.ts';
-import type { Batch, DerivedItem, EventItem, TimerItem } from './items.ts';
+import { FOLLOW_TYPE, isFollowEvent, type FollowEvent } from './follow-events.ts';
+import type { Batch, DerivedItem, EventItem, FollowDraft, TimerItem } from './items.ts';
 import type { Outbox } from './outbox.ts';
 import type { Partitions } from './partitions.ts';
 import type { StateStore } from './store.ts';
@@ -13,7 +14,7 @@ import { MAX_KEY_CHARS } from './store.ts';
 import { unstorable } from './storable.ts';
 import { TimerQueue } from './timers.ts';
 import type { TopicSeqs } from './topic-seqs.ts';
-import { isPending, type Effects, type EventContext, type EventResult, type FinalResult, type FollowedOutcome, type InputEvent, type PendingAnswer, type Processor, type StateView } from './types.ts';
+import { isPending, type Effects, type EventResult, type FinalResult, type FollowedOutcome, type InputEvent, type PendingAnswer, type Processor, type StateView } from './types.ts';
 
 /**
  * What in these effects the store or an answer could not encode (storable.ts), or null: the
@@ -83,13 +84,16 @@ export class BatchApplier {
     private readonly outbox: Outbox,
     private readonly hooks: ApplierHooks,
   ) {
+    const byName = new Map<string, Processor>();
     for (const p of processors.values()) {
       for (const type of p.follows ?? []) {
         const list = this.followers.get(type) ?? [];
         list.push(p);
         this.followers.set(type, list);
+        byName.set(p.name, p);
       }
     }
+    outbox.setFollowers(byName);
   }
 
   applyEvent(batch: Batch, item: EventItem, now: number): void {
@@ -117,7 +121,7 @@ export class BatchApplier {
     } else {
       if (result.ok) {
         this.applyEffects(batch, item.partition, processor, effects, eventTime);
-        this.followUp(batch, event, result, effects.changed ?? [], { eventTime, now }, item.partition);
+        this.followUp(batch, event, result, effects.changed ?? [], eventTime, item.partition);
       }
       item.result = (isPlainOk(result) ? { id: event.id, ok: true } : { id: event.id, ...result }) as EventResult;
       // A processor bug, or a field found invalid only against state (a kiosk at a warehouse),
@@ -133,6 +137,7 @@ export class BatchApplier {
   /** A derived event (Effects.emit): applied like an event, its answer kept by nobody. */
   applyDerived(batch: Batch, item: DerivedItem, now: number): void {
     this.outbox.take(batch.set, item);
+    if (isFollowEvent(item.event)) return this.applyFollow(batch, item, item.event, now);
     const { event, processor } = item;
     const ctx = { eventTime: event.ts ?? item.arrival, now };
     const effects = this.run(processor, event, () => processor.apply(this.store.latest, event, ctx), item.partition);
@@ -141,7 +146,7 @@ export class BatchApplier {
       console.error(`omni: ${processor.name} answered derived event '${event.id}' (${event.type}) pending; nothing of it applied`);
     } else if (result.ok) {
       this.applyEffects(batch, item.partition, processor, effects, ctx.eventTime);
-      this.followUp(batch, event, result, effects.changed ?? [], ctx, item.partition);
+      this.followUp(batch, event, result, effects.changed ?? [], ctx.eventTime, item.partition);
     }
     this.partitions.advance(item.partition, 0);
     this.hooks.count(event.type, isPending(result) ? 'internal' : result.ok ? 'ok' : result.error.code);
@@ -172,17 +177,45 @@ export class BatchApplier {
     return null;
   }
 
-  /** The processors following this event's type react to it, in this batch. */
-  private followUp(batch: Batch, event: InputEvent, result: FollowedOutcome['result'], changed: readonly string[], ctx: EventContext, partition: number): void {
+  /**
+   * The processors following this event's type will react to it on their own partitions
+   * (follow-events.ts): it joins the follow event this batch gathers for each of them.
+   */
+  private followUp(batch: Batch, event: InputEvent, result: FollowedOutcome['result'], changed: readonly string[], eventTime: number, partition: number): void {
     const followers = this.followers.get(event.type);
-    if (followers) this.follow(batch, followers, event, { result, changed }, ctx, partition);
+    if (!followers) return;
+    const follows = (batch.follows ??= new Map());
+    for (const f of followers) {
+      let target: number;
+      try {
+        target = this.partitions.of(f.partitionKey(event));
+      } catch (err) {
+        console.error(`${f.name} failed following ${event.type} '${event.id}' (its partitionKey threw):`, err);
+        continue;
+      }
+      let drafts = follows.get(f);
+      if (!drafts) follows.set(f, (drafts = new Map<number, FollowDraft>()));
+      const slot = partition * this.partitions.count + target;
+      let draft = drafts.get(slot);
+      if (!draft) drafts.set(slot, (draft = { source: partition, target, followed: [] }));
+      draft.followed.push([event, result, changed, eventTime]);
+    }
   }
 
-  private follow(batch: Batch, followers: Processor[], event: InputEvent, outcome: FollowedOutcome, ctx: EventContext, partition: number): void {
-    for (const f of followers) {
+  /** Stores the follow events the batch gathered, released to their partitions with its other derived events. */
+  private emitFollows(batch: Batch, follows: NonNullable<Batch['follows']>): void {
+    for (const [f, drafts] of follows) {
+      for (const d of drafts.values()) batch.emitted.push(this.outbox.emitFollow(batch.set, d.source, f, d.target, d.followed));
+    }
+  }
+
+  /** A follower reacts, on its partition, to each followed event its follow event carries, in order. */
+  private applyFollow(batch: Batch, item: DerivedItem, follow: FollowEvent, now: number): void {
+    const f = item.processor;
+    for (const [event, result, changed, eventTime] of follow.followed) {
       let effects: Omit<Effects, 'result'>;
       try {
-        effects = f.onFollowed!(this.store.latest, event, outcome, ctx);
+        effects = f.onFollowed!(this.store.latest, event, { result, changed }, { eventTime, now });
         const problem = effectsProblem(effects) ?? this.emitProblem(effects);
         if (problem) throw new Error(`it would store ${problem}`);
       } catch (err) {
@@ -190,8 +223,10 @@ export class BatchApplier {
         console.error(`${f.name} failed following ${event.type} '${event.id}':`, err);
         continue;
       }
-      this.applyEffects(batch, partition, f, effects, ctx.eventTime);
+      this.applyEffects(batch, item.partition, f, effects, eventTime);
     }
+    this.partitions.advance(item.partition, 0);
+    this.hooks.count(FOLLOW_TYPE, 'ok');
   }
 
   applyTimer(batch: Batch, item: TimerItem, now: number): void {
@@ -238,7 +273,7 @@ export class BatchApplier {
 
   /**
    * Finishes an event left pending: its dedup record becomes the answer, which its sender gets
-   * once this batch is durable, and its followers react now. An answer to an event that is not
+   * once this batch is durable, and its followers react to it on their partitions, a commit later. An answer to an event that is not
    * pending (answered already, by a stale step of a saga) is dropped.
    */
   private answer(batch: Batch, a: PendingAnswer, partition: number, ts: number): void {
@@ -255,7 +290,7 @@ export class BatchApplier {
     this.dedup.record(batch.set, a.id, first.digest, result);
     batch.answers.push({ id: a.id, result: (isPlainOk(result) ? { id: a.id, ok: true } : { id: a.id, ...result }) as EventResult });
     this.hooks.count(first.type, result.ok ? 'ok' : result.error.code);
-    if (result.ok && a.event) this.followUp(batch, a.event, result, [], { eventTime: a.event.ts ?? ts, now: ts }, partition);
+    if (result.ok && a.event) this.followUp(batch, a.event, result, [], a.event.ts ?? ts, partition);
   }
 
   /**
@@ -264,6 +299,7 @@ export class BatchApplier {
    * topic, so a listener sees a seq gap for topics it did not watch.
    */
   finishApply(batch: Batch): void {
+    if (batch.follows) this.emitFollows(batch, batch.follows);
     const rendering = this.hooks.rendering();
     for (const [topic, ts] of batch.changed) {
       const processor = this.topics.processorFor(topic);

@@ -1,6 +1,7 @@
 // What the engine queues and batches: events with the submission waiting for them, due
 // timers, and empty ticks; and a batch with everything it will commit and release.
 
+import type { Followed } from './follow-events.ts';
 import type { TimerRecord, WriteSet } from './store.ts';
 import type { EventResult, InputEvent, Output, Processor } from './types.ts';
 
@@ -50,6 +51,13 @@ export interface DerivedItem {
   arrival: number;
 }
 
+/** A follow event being gathered (follow-events.ts): what one follower follows from one partition to one. */
+export interface FollowDraft {
+  source: number;
+  target: number;
+  followed: Followed[];
+}
+
 /** An empty batch item: lets an idle engine run its per-batch upkeep (dedup rotation). */
 export interface TickItem {
   kind: 'tick';
@@ -76,6 +84,11 @@ export interface Batch {
   unrendered?: { topics: string[]; seqs: number[]; ts: number[] };
   /** Derived events this batch emitted: queued for their partitions once it is durable. */
   emitted: DerivedItem[];
+  /**
+   * Follow events gathered while applying, per follower, by source × count + target partition:
+   * stored and added to `emitted` when the apply ends.
+   */
+  follows?: Map<Processor, Map<number, FollowDraft>>;
   /** Pending events this batch answered (Effects.answers): delivered once it is durable. */
   answers: Array<{ id: string; result: EventResult }>;
   applyMs: number;

@@ -7,8 +7,10 @@
 //
 // Keys are `<source partition>/<n>`, n counting up per source partition, so a restart re-sends
 // each partition's derived events in the order it emitted them (Kafka keeps order per producer
-// partition the same way).
+// partition the same way). Follow events (follow-events.ts) are derived events too, stored and
+// re-sent the same way, under the partition whose events they carry.
 
+import { FOLLOW_TYPE, isFollowEvent, type FollowEvent, type Followed } from './follow-events.ts';
 import type { DerivedItem } from './items.ts';
 import type { Partitions } from './partitions.ts';
 import type { StateStore, WriteSet } from './store.ts';
@@ -21,6 +23,8 @@ const key = (source: number, n: number) => `${String(source).padStart(4, '0')}/$
 export class Outbox {
   /** Next n per source partition: past every key still stored, so none is reused while it lives. */
   private readonly next = new Map<number, number>();
+  /** Processors that follow event types (Processor.follows), by name: who applies each follow event. */
+  private followers: ReadonlyMap<string, Processor> = new Map();
 
   constructor(
     private readonly store: StateStore,
@@ -37,13 +41,34 @@ export class Outbox {
     return null;
   }
 
+  /** Names the processors follow events go to; before `restore`, which re-sends them. */
+  setFollowers(followers: ReadonlyMap<string, Processor>): void {
+    this.followers = followers;
+  }
+
   /** Stores `event` in the batch, emitted by partition `source`; released once the batch is durable. */
   emit(set: WriteSet, source: number, event: InputEvent, arrival: number): DerivedItem {
-    const n = this.next.get(source) ?? 0;
-    this.next.set(source, n + 1);
-    const outboxKey = key(source, n);
+    const outboxKey = this.nextKey(source);
     set.outbox.set(outboxKey, [event, arrival] satisfies Stored);
     return this.item(outboxKey, event, arrival);
+  }
+
+  /**
+   * Stores the follow event carrying `followed` (events partition `source` applied in this batch,
+   * in order) to `follower` on partition `target`. Its id is its outbox key: unique while stored.
+   */
+  emitFollow(set: WriteSet, source: number, follower: Processor, target: number, followed: Followed[]): DerivedItem {
+    const outboxKey = this.nextKey(source);
+    const event: FollowEvent = { id: `${FOLLOW_TYPE}/${outboxKey}`, type: FOLLOW_TYPE, follower: follower.name, followed };
+    const arrival = followed[0][3];
+    set.outbox.set(outboxKey, [event, arrival] satisfies Stored);
+    return { kind: 'derived', event, processor: follower, partition: target, outboxKey, arrival };
+  }
+
+  private nextKey(source: number): string {
+    const n = this.next.get(source) ?? 0;
+    this.next.set(source, n + 1);
+    return key(source, n);
   }
 
   /** The batch applying `item` takes it out of the outbox. */
@@ -61,7 +86,7 @@ export class Outbox {
       const source = Number(outboxKey.slice(0, slash));
       this.next.set(source, Math.max(this.next.get(source) ?? 0, Number(outboxKey.slice(slash + 1)) + 1));
       // Emitted by a version whose processors declared this type; kept, in case it comes back.
-      if (!this.owners.has(event.type)) console.error(`omni: derived event '${event.id}' (${event.type}) has no processor; left in the outbox`);
+      if (!this.applierOf(event)) console.error(`omni: derived event '${event.id}' (${event.type}) has no processor; left in the outbox`);
       else items.push(this.item(outboxKey, event, arrival));
     }
     return items;
@@ -72,8 +97,17 @@ export class Outbox {
     return this.store.outbox.getCount();
   }
 
+  /** The processor applying a derived event: its type's owner, or for a follow event its follower. */
+  private applierOf(event: InputEvent): Processor | undefined {
+    if (!isFollowEvent(event)) return this.owners.get(event.type);
+    const follower = this.followers.get(event.follower);
+    return follower?.onFollowed ? follower : undefined;
+  }
+
   private item(outboxKey: string, event: InputEvent, arrival: number): DerivedItem {
-    const processor = this.owners.get(event.type)!;
-    return { kind: 'derived', event, processor, partition: this.partitions.of(processor.partitionKey(event)), outboxKey, arrival };
+    const processor = this.applierOf(event)!;
+    // A follow event goes where its follower keys the events it carries (all to one partition).
+    const keyed = isFollowEvent(event) ? event.followed[0][0] : event;
+    return { kind: 'derived', event, processor, partition: this.partitions.of(processor.partitionKey(keyed)), outboxKey, arrival };
   }
 }

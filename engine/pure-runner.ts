@@ -1,11 +1,13 @@
 // Runs processors without I/O: a Map is the state, effects are applied the way the engine's
-// batch applier applies them (only when the result is ok or pending, then each follower's
-// reaction), timers are kept in a Map and fired by hand, and derived events (Effects.emit) wait
-// in a queue applied oldest first — by default until none is left, before `apply` returns, so a
-// saga's pending event comes back with its final answer. For tests of the pure domains and for
+// batch applier applies them (only when the result is ok or pending), timers are kept in a Map
+// and fired by hand, and derived events (Effects.emit) wait in a queue applied oldest first — by
+// default until none is left, before `apply` returns, so a saga's pending event comes back with
+// its final answer. A follower reacts as in the engine, through a follow event queued after the
+// event it follows (follow-events.ts): here one per followed event, as the runner has no batches. For tests of the pure domains and for
 // benchmarks of their apply cost; the first processor is the one under test (`processor`).
 
 import { isEventError, readEvent, unknownType } from './event-builder.ts';
+import { FOLLOW_TYPE, isFollowEvent, type FollowEvent } from './follow-events.ts';
 import { isPending, type Effects, type FinalResult, type InputEvent, type Processor, type StateView, type TimerSpec } from './types.ts';
 
 export interface PureRunnerOptions {
@@ -21,7 +23,7 @@ export interface AppliedStep {
   processor: Processor;
   /**
    * The event's partitionKey; for a timer, the key of what set it (timers fire on the partition
-   * that set them); for a follower's reaction, the key of the step it reacted in.
+   * that set them); for a follower's reaction, the follower's key for the event it follows.
    */
   key: string;
   event?: InputEvent;
@@ -33,7 +35,7 @@ export class PureRunner {
   readonly state = new Map<string, unknown>();
   readonly timers = new Map<string, TimerSpec>();
   readonly messages: Array<{ topic: string; data: unknown }> = [];
-  /** Derived events emitted and not applied yet, oldest first. */
+  /** Derived events emitted and not applied yet, oldest first; follow events (`$follow`) among them. */
   readonly queue: InputEvent[] = [];
   /** The final answers of events answered pending, by event id, as their answers came. */
   readonly answers = new Map<string, FinalResult>();
@@ -44,6 +46,7 @@ export class PureRunner {
   autoDrain = true;
   now = 1_000_000;
   private n = 0;
+  private follows = 0;
 
   readonly processor: Processor;
   private readonly processors: Processor[];
@@ -86,7 +89,7 @@ export class PureRunner {
    */
   applyValid(ev: InputEvent): Effects {
     const owner = this.processors.find((p) => p.types.includes(ev.type));
-    if (!owner && !this.processors.some((p) => p.internalTypes?.includes(ev.type))) {
+    if (!owner && !isFollowEvent(ev) && !this.processors.some((p) => p.internalTypes?.includes(ev.type))) {
       return { result: { ok: false, error: unknownType(ev.type) } };
     }
     const effects = this.applyEvent(ev, owner ? 'event' : 'derived');
@@ -111,6 +114,7 @@ export class PureRunner {
   }
 
   private applyEvent(ev: InputEvent, kind: 'event' | 'derived'): Effects {
+    if (isFollowEvent(ev)) return this.applyFollow(ev);
     const owner = this.ownerOf(ev.type);
     const ctx = { now: this.now, eventTime: ev.ts ?? this.now };
     const effects = owner.apply(this.view, ev, ctx);
@@ -123,20 +127,29 @@ export class PureRunner {
       this.commit(effects, owner, key);
     } else if (result.ok) {
       this.commit(effects, owner, key);
-      this.follow(ev, result, effects.changed ?? [], key);
+      this.follow(ev, result, effects.changed ?? []);
     }
     return effects;
   }
 
-  /** The processors following the event's type react to it (its owner applied it ok). */
-  private follow(ev: InputEvent, result: FinalResult & { ok: true }, changed: readonly string[], key: string): void {
-    const ctx = { now: this.now, eventTime: ev.ts ?? this.now };
+  /** The processors following the event's type will react to it (its owner applied it ok): queued. */
+  private follow(ev: InputEvent, result: FinalResult & { ok: true }, changed: readonly string[]): void {
     for (const f of this.processors) {
       if (!f.follows?.includes(ev.type)) continue;
-      const effects = f.onFollowed!(this.view, ev, { result, changed }, ctx);
+      const follow: FollowEvent = { id: `${FOLLOW_TYPE}/${++this.follows}`, type: FOLLOW_TYPE, follower: f.name, followed: [[ev, result, changed, ev.ts ?? this.now]] };
+      this.queue.push(follow);
+    }
+  }
+
+  private applyFollow(follow: FollowEvent): Effects {
+    const f = this.processors.find((p) => p.name === follow.follower)!;
+    for (const [ev, result, changed, eventTime] of follow.followed) {
+      const effects = f.onFollowed!(this.view, ev, { result, changed }, { now: this.now, eventTime });
+      const key = f.partitionKey(ev);
       this.onStep?.({ kind: 'follow', processor: f, key, event: ev, effects });
       this.commit(effects, f, key);
     }
+    return { result: { ok: true } };
   }
 
   protected commit(effects: Omit<Effects, 'result'>, owner: Processor, key = ''): void {
@@ -154,7 +167,7 @@ export class PureRunner {
     for (const a of effects.answers ?? []) {
       if (!this.pendingIds.delete(a.id)) continue;
       this.answers.set(a.id, a.result);
-      if (a.result.ok && a.event) this.follow(a.event, a.result, [], key);
+      if (a.result.ok && a.event) this.follow(a.event, a.result, []);
     }
   }
 

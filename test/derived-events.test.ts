@@ -101,8 +101,10 @@ describe('derived events and pending answers', () => {
     e.onBatch((b) => batches.push(b.events));
     const [answer] = await e.submit([{ id: 'a1', type: 'ask', ticket: 'T1', target: 'X' }]);
     expect(answer).toEqual({ id: 'a1', ok: true, n: 1 });
-    // ask, then the step, then done: three commits, one item each
-    expect(batches).toEqual([1, 1, 1]);
+    // ask, then the step, then done with the follower's reaction to the step, then its reaction
+    // to the answered ask: each reaction one commit after what it follows
+    await e.idle();
+    expect(batches).toEqual([1, 1, 2, 1]);
     expect(e.read('count/X')).toBe(1);
     expect(e.read('ticket/T1')).toBeUndefined();
     // the follower saw the ask once, with its final answer, and the step
@@ -110,9 +112,9 @@ describe('derived events and pending answers', () => {
       { id: 'a1/step', result: { ok: true } },
       { id: 'a1', result: { ok: true, n: 1 } },
     ]);
-    // each partition counted what it applied: ask and done on T1's, the step on X's
+    // each partition counted what it applied: ask and done on T1's, the step on X's, the two follow events on the follower's
     const applied = e.stats().partitions.filter((p) => p.checkpoint > 0);
-    expect(applied.reduce((n, p) => n + p.checkpoint, 0)).toBe(3);
+    expect(applied.reduce((n, p) => n + p.checkpoint, 0)).toBe(5);
     await e.close();
     expect(outboxSize()).toBe(0);
   });

@@ -295,7 +295,7 @@ describe('followers', () => {
     },
   });
 
-  it('react in the same batch after an accepted event only, seeing its writes; a follower bug leaves the answer standing', async () => {
+  it('react a commit later after an accepted event only, seeing its writes; a follower bug leaves the answer standing', async () => {
     const e = await start({ processors: [stockProcessor(), follower()] });
     const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
     const outputs: Output[] = [];
@@ -308,6 +308,8 @@ describe('followers', () => {
       recv('r3', 1, 'BOOM'),
     ]);
     expect(results.map((r) => (r.ok ? 'ok' : r.error.code))).toEqual(['ok', 'ok', 'unknown_location', 'ok', 'ok']);
+    // The reactions are applied on the follower's partition, by the batch after the receipts'.
+    await e.idle();
     // Two accepted receipts of A, none for the refused one; BOOM's receipt applied without its reaction.
     expect(e.read('seen/A')).toBe(2);
     expect(e.read('seen/BOOM')).toBeUndefined();

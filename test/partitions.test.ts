@@ -9,7 +9,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main, type CliIO } from '../cli/mod.ts';
-import { defaultProcessors, openEngine, PartitionCountMismatchError, type Engine, type EngineOptions } from '../engine/mod.ts';
+import { customerProcessor, defaultProcessors, openEngine, PartitionCountMismatchError, type Engine, type EngineOptions, type EventResult } from '../engine/mod.ts';
 import { StateStore } from '../engine/store.ts';
 import { bearer, getJson, postJson, startTestServer, type TestServer } from './gateway-harness.ts';
 
@@ -29,15 +29,16 @@ async function stop(engine: Engine): Promise<void> {
 
 const checkpoints = (engine: Engine) => engine.stats().partitions.map((p) => p.checkpoint);
 
-/** The partitions whose checkpoint `submit` moved, with how far. */
-async function advancedBy(engine: Engine, events: unknown[]): Promise<Record<number, number>> {
+/** The partitions whose checkpoint `submit` moved, with how far (followers' reactions included), and the answers. */
+async function advancedBy(engine: Engine, events: unknown[]): Promise<[Record<number, number>, EventResult[]]> {
   const before = checkpoints(engine);
-  await engine.submit(events);
+  const answers = await engine.submit(events);
+  await engine.idle();
   const moved: Record<number, number> = {};
   checkpoints(engine).forEach((n, p) => {
     if (n !== before[p]) moved[p] = n - before[p];
   });
-  return moved;
+  return [moved, answers];
 }
 
 /**
@@ -56,6 +57,26 @@ const KEYED: Array<{ key: string; partition: number; event: (id: string) => Reco
   { key: 'service', partition: 4, event: (id) => ({ id, type: 'agent.offline', agent: 'ana' }) },
 ];
 
+/** The partition of `customers`, where the customer domain reacts to the stock and order events it follows. */
+const FOLLOWER_PARTITION = 30;
+const FOLLOWED = new Set(customerProcessor().follows);
+
+/**
+ * What submitting `entries`' events at once moves, given their answers: each event its partition,
+ * and the follower's partition once per partition with accepted followed events among them (a
+ * follow event each, carrying that partition's followed events of the batch).
+ */
+function expectedMoves(entries: typeof KEYED, answers: EventResult[]): Record<number, number> {
+  const moved: Record<number, number> = {};
+  const followedFrom = new Set<number>();
+  entries.forEach(({ partition, event }, i) => {
+    moved[partition] = (moved[partition] ?? 0) + 1;
+    if (answers[i].ok && FOLLOWED.has(event('-').type as string)) followedFrom.add(partition);
+  });
+  if (followedFrom.size > 0) moved[FOLLOWER_PARTITION] = (moved[FOLLOWER_PARTITION] ?? 0) + followedFrom.size;
+  return moved;
+}
+
 /** The bytes of the data dir's LMDB data file: unchanged when nothing was written. */
 const dataFileHash = () => createHash('sha256').update(readFileSync(join(dir, 'data.mdb'))).digest('hex');
 
@@ -71,22 +92,23 @@ describe('the partition of a key', () => {
   it('is fixed for every domain: each event advances the checkpoint of its literal partition among 32', async () => {
     const engine = await start();
     expect(engine.layout().partitions).toBe(32);
-    for (const { key, partition, event } of KEYED) {
-      expect(await advancedBy(engine, [event(`first ${key}`)]), key).toEqual({ [partition]: 1 });
+    for (const entry of KEYED) {
+      const [moved, answers] = await advancedBy(engine, [entry.event(`first ${entry.key}`)]);
+      expect(moved, entry.key).toEqual(expectedMoves([entry], answers));
     }
   });
 
   it('is the same after a restart: the same keys advance the same partitions, from where they were', async () => {
     const events = (round: string) => KEYED.map(({ key, event }) => event(`${round} ${key}`));
     let engine = await start();
-    const first = await advancedBy(engine, events('a'));
+    const [first, answers] = await advancedBy(engine, events('a'));
     const before = checkpoints(engine);
     await stop(engine);
 
     engine = await start();
     expect(checkpoints(engine)).toEqual(before);
-    expect(await advancedBy(engine, events('b'))).toEqual(first);
-    expect(first).toEqual(Object.fromEntries(KEYED.map(({ partition }) => [partition, KEYED.filter((k) => k.partition === partition).length])));
+    expect((await advancedBy(engine, events('b')))[0]).toEqual(first);
+    expect(first).toEqual(expectedMoves(KEYED, answers));
   });
 
   it('publishes the stock alerts at the partition of `alerts/stock` (31), in a batch after the change that raised them', async () => {
@@ -144,6 +166,8 @@ describe('the partition count of a data dir', () => {
   it('refuses another count with PartitionCountMismatchError, writing nothing, and frees the dir', async () => {
     const engine = await start();
     await engine.submit(KEYED.map(({ key, event }) => event(key)));
+    // the followers' reactions too, which a later start must find counted
+    await engine.idle();
     const before = checkpoints(engine);
     await stop(engine);
     const hash = dataFileHash();
@@ -173,6 +197,8 @@ describe('the partition count of a data dir', () => {
     // What the older version left: 16 partitions' checkpoints and an epoch, no count.
     let engine = await start({ partitions: 16 });
     await engine.submit(KEYED.map(({ key, event }) => event(key)));
+    // the followers' reactions too, which a later start must find counted
+    await engine.idle();
     const before = checkpoints(engine);
     const epoch = engine.epoch;
     await stop(engine);
@@ -218,10 +244,12 @@ describe('the partitions over HTTP', () => {
     const hot = Array.from({ length: 400 }, (_, i) => ({ id: `hot ${i}`, type: 'stock.received', sku: 'TSHIRT-M', location: 'berlin-1', qty: 1 }));
     const answer = await postJson(server.url, [...KEYED.map(({ key, event }) => event(key)), ...hot], bearer(server.token('ingest')));
     expect(answer.status).toBe(200);
+    // the customer domain's reactions to the receipts, on its partition
+    await server.engine.idle();
     const text = await (await fetch(`${server.url}/metrics`)).text();
     const value = (name: string, p: number) => Number(new RegExp(`^${name}\\{partition="${p}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
     for (let p = 0; p < 32; p++) {
-      const applied = KEYED.filter((k) => k.partition === p).length + (p === 15 ? hot.length : 0);
+      const applied = (expectedMoves(KEYED, answer.body.results)[p] ?? 0) + (p === 15 ? hot.length : 0);
       expect(value('omni_partition_checkpoint', p), `partition ${p}`).toBe(applied);
       expect(value('omni_partition_queue_depth', p), `partition ${p}`).toBe(0);
       if (applied === 0) expect(value('omni_partition_apply_seconds_total', p), `partition ${p}`).toBe(0);

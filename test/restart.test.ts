@@ -82,10 +82,11 @@ describe('engine restart (in-process, manual clock)', () => {
     const alertSeq = engine.lastSeq('alerts/stock');
     expect(alertSeq).toBe(alerts.at(-1)!.seq);
     const checkpoints = engine.stats().partitions.map((p) => p.checkpoint);
-    // 11 events, and the steps of the reservation's and the order's sagas and the alerts (derived
-    // events), each counted by the partition that applied it.
+    // 11 events, and the steps of the reservation's and the order's sagas, the alerts and the
+    // customer domain's reactions to stock and order events (derived events), each counted by the
+    // partition that applied it.
     const sagaSteps = engine.stats().eventsByTypeAndResult;
-    const derived = [...sagaSteps].filter(([k]) => /^(stock\.(hold|held|unhold|quote|alert)|order\.(quoted|held|unheld))\|/.test(k)).reduce((n, [, c]) => n + c, 0);
+    const derived = [...sagaSteps].filter(([k]) => /^(\$follow|stock\.(hold|held|unhold|quote|alert)|order\.(quoted|held|unheld))\|/.test(k)).reduce((n, [, c]) => n + c, 0);
     expect(derived).toBeGreaterThan(0);
     expect(checkpoints.reduce((a, b) => a + b, 0)).toBe(11 + derived);
     const epoch = engine.epoch;
@@ -121,8 +122,10 @@ describe('engine restart (in-process, manual clock)', () => {
       await engine.idle();
       expect(seqOf('stock/B')).toBe(before.get('stock/B')!.seq + 1);
       expect(outputs.filter((o) => o.topic === 'alerts/stock').map((o) => o.seq)).toEqual([alertSeq + 1]);
-      // 3 events and the alert n3 raised.
-      expect(engine.stats().partitions.map((p) => p.checkpoint).reduce((a, b) => a + b, 0)).toBe(11 + 3 + derived + 1);
+      // 3 events, the alert n3 raised, and the customer domain's reactions to them (a follow event per batch).
+      const follows = engine.stats().eventsByTypeAndResult.get('$follow|ok');
+      expect(follows).toBe(2);
+      expect(engine.stats().partitions.map((p) => p.checkpoint).reduce((a, b) => a + b, 0)).toBe(11 + 3 + derived + 1 + follows!);
 
       // The order's and the reservation's holds are still there: their ends apply once.
       const ends = await submitOk(engine, [

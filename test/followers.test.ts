@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { open as openLmdb } from 'lmdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openEngine, PureRunner, type Engine, type Processor } from '../engine/mod.ts';
+import type { AppliedStep } from '../engine/pure-runner.ts';
 import { partitionOf } from '../engine/partitions.ts';
 import { lmdbOptions } from '../engine/store.ts';
 
@@ -170,17 +171,25 @@ describe('followers', () => {
 });
 
 describe('followers in the pure runner', () => {
-  it('react when their follow event is taken from the queue, after what was queued before', () => {
-    const r = new PureRunner([counter, watcher]);
+  it('react when their follow event is taken from the queue, in order, keyed as the follower keys them', () => {
+    const steps: AppliedStep[] = [];
+    const r = new PureRunner([counter, watcher], { onStep: (step) => steps.push(step) });
     r.autoDrain = false;
     r.apply({ id: 'p1', type: 'bump', key: A, ts: 10 });
-    expect(r.queue.map((q) => q.type)).toEqual(['$follow']);
+    r.apply({ id: 'p2', type: 'bump', key: B, ts: 20 });
+    expect(r.queue.map((q) => q.type)).toEqual(['$follow', '$follow']);
     expect(r.state.get('watch/log')).toBeUndefined();
-    r.drain();
+    r.step();
     expect(r.state.get('watch/log')).toEqual([{ id: 'p1', n: 1, eventTime: 10, durable: null }]);
+    r.drain();
+    expect((r.state.get('watch/log') as Seen[]).map((s) => s.id)).toEqual(['p1', 'p2']);
+    expect(steps.filter((s) => s.kind === 'follow').map((s) => [s.event?.id, s.key])).toEqual([
+      ['p1', WATCH_KEY],
+      ['p2', WATCH_KEY],
+    ]);
     // with autoDrain, before apply returns
     r.autoDrain = true;
-    r.apply({ id: 'p2', type: 'bump', key: A, ts: 20 });
-    expect((r.state.get('watch/log') as Seen[]).map((s) => s.id)).toEqual(['p1', 'p2']);
+    r.apply({ id: 'p3', type: 'bump', key: A, ts: 30 });
+    expect((r.state.get('watch/log') as Seen[]).map((s) => s.id)).toEqual(['p1', 'p2', 'p3']);
   });
 });

@@ -2,7 +2,7 @@
 
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { DataDirInUseError, DataDirLock, DEFAULT_PARTITIONS, isIdKind, MAX_PARTITIONS, openEngineWithWorkers, PartitionCountMismatchError, type CustomerOptions, type Durability, type Engine, type ServiceOptions, type ThreadedEngine } from '../engine/mod.ts';
+import { DataDirInUseError, DataDirLock, DEFAULT_PARTITIONS, isIdKind, MAX_ENGINE_THREADS as MAX_WORKERS, MAX_PARTITIONS, openEngineWithWorkers, PartitionCountMismatchError, type CustomerOptions, type Durability, type Engine, type ServiceOptions, type ThreadedEngine } from '../engine/mod.ts';
 import { DEFAULT_LIMITS, DEFAULT_WS_LIMITS, resolveSecret, startGateway, type Gateway, type GatewayLimits, type WsLimits } from '../gateway/mod.ts';
 import { buildPages } from '../ui/mod.ts';
 import { choiceFlag, describeFlags, integerFlag, parseFlags, UsageError, type FlagSpec, type FlagValue, type ParsedFlags } from '../flags/mod.ts';
@@ -30,7 +30,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'nats', kind: 'value', env: 'OMNI_NATS', valueName: 'URL', help: 'NATS server for scale-out (not yet supported)' },
   { name: 'public-stock', kind: 'switch', env: 'OMNI_PUBLIC_STOCK', help: 'anonymous clients may read stock/* (default on)' },
   { name: 'partitions', kind: 'value', env: 'OMNI_PARTITIONS', valueName: 'N', help: `partitions the engine orders events in (by SKU, order, customers, service), 1 to ${MAX_PARTITIONS}; fixed when DIR is created (default: DIR's own count, ${DEFAULT_PARTITIONS} for a new DIR)` },
-  { name: 'workers', kind: 'value', env: 'OMNI_WORKERS', valueName: 'N', help: `threads: 1 = the engine applies and commits on the thread serving requests (use it on one core); 2 or more = the engine gets a thread of its own while requests, reads and pushes stay on this one; threads past 2 are not used yet (default: the CPUs this process may run on, ${availableParallelism()} here)` },
+  { name: 'workers', kind: 'value', env: 'OMNI_WORKERS', valueName: 'N', help: `engine threads, 1 to 16: 1 = the engine applies and commits on the thread serving requests (use it on one core); N ≥ 2 = N engine threads share the partitions, each applying and committing its own, while requests, reads and pushes stay on this one (default: the CPUs this process may run on, ${availableParallelism()} here, at most 16)` },
   { name: 'durability', kind: 'value', env: 'OMNI_DURABILITY', valueName: 'MODE', help: 'fsync | commit | none: when an event counts as stored (default fsync)' },
   { name: 'low-stock', kind: 'value', env: 'OMNI_LOW_STOCK', valueName: 'N', help: "low-stock alert threshold where a location sets none (default 5)" },
   { name: 'offer-timeout-ms', kind: 'value', env: 'OMNI_OFFER_TIMEOUT_MS', valueName: 'MS', help: 'how long an offer waits for the agent before the next one gets it (default 15000)' },
@@ -99,7 +99,7 @@ export function readServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
     publicStock: flags.switch('public-stock')?.value ?? true,
     durability: durability === undefined ? 'fsync' : choiceFlag(durability, DURABILITIES),
     partitions: partitions === undefined ? undefined : integerFlag(partitions, 1, MAX_PARTITIONS),
-    workers: workers === undefined ? availableParallelism() : integerFlag(workers, 1, 256),
+    workers: workers === undefined ? Math.min(availableParallelism(), MAX_WORKERS) : integerFlag(workers, 1, MAX_WORKERS),
     lowStock: lowStock === undefined ? 5 : integerFlag(lowStock, 0, 1_000_000_000),
     service: serviceTimeouts(flags),
     customers: customerSettings(flags),
@@ -189,8 +189,6 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
     // The engine releases the dir on close (and if it fails to open).
     const domains = { stock: { lowStockThreshold: config.lowStock }, service: config.service, customers: config.customers };
     engine = await openEngineWithWorkers(config.workers, { path: config.dataDir, domains, durability: config.durability, partitions: config.partitions, dataDirLock: dataDir });
-    // Partitions are not yet spread over several engine threads: say so rather than look idle.
-    if (config.workers > 2) io.err(`omni: --workers ${config.workers}: the engine applies on one thread of its own for now; ${config.workers - 2} are not used`);
   } catch (error) {
     dataDir.release();
     if (!(error instanceof PartitionCountMismatchError)) throw error;

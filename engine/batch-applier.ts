@@ -136,7 +136,7 @@ export class BatchApplier {
 
   /** A derived event (Effects.emit): applied like an event, its answer kept by nobody. */
   applyDerived(batch: Batch, item: DerivedItem, now: number): void {
-    this.outbox.take(batch.set, item);
+    if (!this.outbox.take(batch.set, item)) return;
     if (isFollowEvent(item.event)) return this.applyFollow(batch, item, item.event, now);
     const { event, processor } = item;
     const ctx = { eventTime: event.ts ?? item.arrival, now };
@@ -205,13 +205,14 @@ export class BatchApplier {
   /** Stores the follow events the batch gathered, released to their partitions with its other derived events. */
   private emitFollows(batch: Batch, follows: NonNullable<Batch['follows']>): void {
     for (const [f, drafts] of follows) {
-      for (const d of drafts.values()) batch.emitted.push(this.outbox.emitFollow(batch.set, d.source, f, d.target, d.followed));
+      for (const d of drafts.values()) batch.emitted.push(this.outbox.emitFollow(batch.set, d.source, f, d.target, d.followed, batch.now));
     }
   }
 
   /** A follower reacts, on its partition, to each followed event its follow event carries, in order. */
-  private applyFollow(batch: Batch, item: DerivedItem, follow: FollowEvent, now: number): void {
+  private applyFollow(batch: Batch, item: DerivedItem, follow: FollowEvent, applyNow: number): void {
     const f = item.processor;
+    const now = follow.now ?? applyNow;
     for (const [event, result, changed, eventTime] of follow.followed) {
       let effects: Omit<Effects, 'result'>;
       try {
@@ -280,8 +281,9 @@ export class BatchApplier {
     let first = this.pending.get(a.id);
     if (first) this.pending.delete(a.id);
     else if (!this.answeredSinceStart.has(a.id)) {
-      // Pending since before this process started: its record says so.
-      const stored = this.dedup.lookup(a.id, ts);
+      // Pending since before this process started: its record says so. A pending event is
+      // answered on its own partition, so by the engine thread that recorded it pending.
+      const stored = this.dedup.lookup(a.id, ts, true);
       if (stored?.answer.pending !== true) return;
       this.answeredSinceStart.add(a.id);
       first = { digest: stored.digest ?? 0, type: a.event?.type ?? 'unknown' };

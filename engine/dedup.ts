@@ -10,7 +10,10 @@
 import type { Database } from 'lmdb';
 import type { StateStore, WriteSet } from './store.ts';
 
-const META_KEY = '$dedup';
+/** Each engine thread's generations and rotation clock are its own (one thread's rotation clears only its own). */
+const metaKey = (slot: number) => (slot === 0 ? '$dedup' : `$dedup/${slot}`);
+/** How many engine threads ever kept answers in this data dir: a retry may find its first answer in any of them. */
+export const DEDUP_SLOTS_KEY = '$dedupSlots';
 /**
  * Stored values: a plain `{ok:true}` answer, the common case, is its event's digest alone (a
  * number ≥ 1); any other answer is `[digest, answer]`. Entries written before digests were
@@ -40,19 +43,32 @@ export function isPlainOk(answer: StoredAnswer): boolean {
 
 export class DedupIndex {
   private meta: DedupMeta;
+  private readonly metaKey: string;
+  /** Other engine threads' generations, now or in an earlier run with another thread count. */
+  private readonly others: Array<Database<unknown, string>>;
 
+  /**
+   * `slot` is this engine thread (0 when it is the only one) and `slots` how many there are: an
+   * event's answer is written by the thread applying its partition, and looked up there first.
+   */
   constructor(
     private readonly store: StateStore,
     private readonly retentionMs: number,
     now: number,
+    private readonly slot = 0,
+    slots = 1,
   ) {
-    this.meta = store.durable.get<DedupMeta>(META_KEY) ?? { current: 0, rotatedAt: now };
+    this.metaKey = metaKey(slot);
+    this.meta = store.durable.get<DedupMeta>(this.metaKey) ?? { current: 0, rotatedAt: now };
+    const ever = Math.max(slots, store.durable.get<number>(DEDUP_SLOTS_KEY) ?? 1);
+    this.others = [];
+    for (let s = 0; s < ever; s++) if (s !== slot) this.others.push(...store.dedupGenerations(s));
   }
 
   /** Stores the rotation clock on first open: restarts must not keep resetting it. */
   async open(): Promise<void> {
-    if (this.store.durable.get<DedupMeta>(META_KEY) === undefined) {
-      await this.store.state.put(META_KEY, this.meta);
+    if (this.store.durable.get<DedupMeta>(this.metaKey) === undefined) {
+      await this.store.state.put(this.metaKey, this.meta);
     }
   }
 
@@ -69,18 +85,21 @@ export class DedupIndex {
   }
 
   private get generations(): [Database<unknown, string>, Database<unknown, string>] {
-    const [a, b] = this.store.dedupGenerations;
+    const [a, b] = this.store.dedupGenerations(this.slot);
     return this.meta.current === 0 ? [a, b] : [b, a];
   }
 
-  /** The first answer for this id, if it was committed within the retention window. */
-  lookup(id: string, now: number): FirstAnswer | undefined {
+  /** The first answer for this id, if it was committed within the retention window (`ownOnly`: by this engine thread). */
+  lookup(id: string, now: number, ownOnly = false): FirstAnswer | undefined {
     if (this.allExpired(now)) return undefined;
     const [current, previous] = this.generations;
     let v = current.get(id);
     // Once a rotation is due, everything in the previous generation is older than the
     // retention: it is as good as cleared even before the next batch clears it.
     if (v === undefined && !this.rotationDue(now)) v = previous.get(id);
+    // Applied by another engine thread (another partition, or this one under another thread
+    // count): their entries expire by their own clocks, at most two retention periods after.
+    for (let i = 0; v === undefined && !ownOnly && i < this.others.length; i++) v = this.others[i].get(id);
     if (v === undefined) return undefined;
     if (typeof v === 'number') return { answer: { ok: true }, digest: v === PLAIN_OK_NO_DIGEST ? undefined : v };
     if (Array.isArray(v)) return { answer: v[1] as StoredAnswer, digest: v[0] as number };
@@ -98,7 +117,7 @@ export class DedupIndex {
     const [current, previous] = this.generations;
     const clearBoth = this.allExpired(now);
     this.meta = { current: this.meta.current === 0 ? 1 : 0, rotatedAt: now };
-    this.store.write(set, META_KEY, this.meta);
+    this.store.write(set, this.metaKey, this.meta);
     return () => {
       void previous.clearAsync();
       if (clearBoth) void current.clearAsync();

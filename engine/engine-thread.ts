@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openEngine, type Engine } from './engine.ts';
 import { PartitionCountMismatchError } from './errors.ts';
+import type { DerivedWire } from './outbox.ts';
 import { defaultProcessors } from './processors.ts';
 import { pack, unpack, type EngineThreadConfig, type EngineThreadStats, type FromEngine, type PackedAnswer, type PackedSubmission, STATS_EVERY_MS, type ToEngine, transferList } from './thread-messages.ts';
 
@@ -61,6 +62,7 @@ async function run(config: EngineThreadConfig): Promise<void> {
     else statsTimer ??= setTimeout(sendStats, wait);
   });
   engine.onFatal((error) => post({ kind: 'fatal', message: error.message }));
+  engine.onRelay((items) => post({ kind: 'relay', items: pack(items) }));
 
   port.on('message', (message: ToEngine) => {
     switch (message.kind) {
@@ -71,6 +73,9 @@ async function run(config: EngineThreadConfig): Promise<void> {
             (error: unknown) => answer([sub, null, error instanceof Error ? error.message : String(error)]),
           );
         }
+        return;
+      case 'derived':
+        engine.acceptDerived(unpack<DerivedWire[]>(message.items));
         return;
       case 'interest':
         // Named topics count only while the push layer names them: a new one names its own.

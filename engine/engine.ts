@@ -2,24 +2,24 @@
 // batch (state, dedup answers, topic sequence numbers, timers, checkpoints) in one LMDB
 // transaction, and only then answers the senders and releases the batch's outputs.
 
-import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { BatchApplier } from './batch-applier.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { DedupIndex } from './dedup.ts';
+import { recordDataDir, recordedEpoch } from './data-dir-records.ts';
 import { EngineClosedError } from './errors.ts';
 import { EventCounts } from './event-counts.ts';
 import type { Batch, Item } from './items.ts';
 import { Intake } from './intake.ts';
 import { EngineListeners } from './listeners.ts';
-import { Outbox } from './outbox.ts';
-import { Partitions, partitionCount, PARTITIONS_KEY } from './partitions.ts';
+import { Outbox, type DerivedWire } from './outbox.ts';
+import { Partitions, partitionCount } from './partitions.ts';
 import { StateStore, WriteSet } from './store.ts';
 import { TimerQueue } from './timers.ts';
 import { TimerScheduler } from './timer-scheduler.ts';
 import { ProcessorIndex } from './processor-index.ts';
 import { TopicSeqs, topicSnapshot } from './topic-seqs.ts';
-import type { BatchStats, Clock, EngineLayout, EngineOptions, EngineStats, EventResult, Output, PrebuiltEvent, Processor } from './types.ts';
+import type { BatchStats, Clock, EngineLayout, EngineOptions, EngineStats, EventResult, Output, PrebuiltEvent } from './types.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Events applied per turn of the event loop (~5 ms of work) before yielding. */
@@ -71,6 +71,8 @@ export class Engine {
   private closed: Promise<void> | undefined;
 
   private readonly listeners = new EngineListeners();
+  /** Takes derived events for partitions another engine thread applies (EngineOptions.share). */
+  private relay: ((items: DerivedWire[]) => void) | undefined;
   private readonly counts = new EventCounts();
   private batches = 0;
 
@@ -93,6 +95,7 @@ export class Engine {
         durability: options.durability ?? 'fsync',
         cacheEntries: options.cacheEntries ?? 200_000,
         mapSize: options.mapSize,
+        shared: (options.share?.slots ?? 1) > 1,
       });
     } catch (error) {
       this.dataDir?.release();
@@ -117,7 +120,10 @@ export class Engine {
     // First, so a data dir opened with another partition count is refused having written nothing.
     this.partitions = new Partitions(this.store, partitionCount(this.store, this.options.path, this.options.partitions));
     const retention = this.options.dedupRetentionMs ?? DAY_MS;
-    this.dedup = new DedupIndex(this.store, retention, this.clock.now());
+    const { slot, slots } = this.options.share ?? { slot: 0, slots: 1 };
+    // The first engine thread records the dir; the others start once it has (threaded-engine.ts).
+    this.epoch = slot === 0 ? await recordDataDir(this.store, this.partitions.count, slots) : recordedEpoch(this.store);
+    this.dedup = new DedupIndex(this.store, retention, this.clock.now(), slot, slots);
     await this.dedup.open();
     // Rotation happens in a batch; an idle engine gets an empty one when a rotation is due.
     this.maintenance = setInterval(() => {
@@ -127,28 +133,16 @@ export class Engine {
       }
     }, Math.min(retention / 4, 60_000));
     this.maintenance.unref();
-    if (this.store.state.get(PARTITIONS_KEY) === undefined) {
-      // Kept so every later start routes each key to the same partition (partitions.ts).
-      await this.store.state.put(PARTITIONS_KEY, this.partitions.count);
-      await this.store.root.flushed;
-    }
-    let epoch = this.store.durable.get<string>('$epoch');
-    if (!epoch) {
-      // The epoch names this data dir's history: a new one means subscribers' seqs are void.
-      epoch = randomUUID();
-      await this.store.state.put('$epoch', epoch);
-      await this.store.root.flushed;
-    }
-    this.epoch = epoch;
     this.outbox = new Outbox(this.store, this.partitions, this.processors.byInternalType);
     this.applier = new BatchApplier(this.store, this.timers, this.dedup, this.partitions, this.topics, this.processors.byName, this.outbox, {
       count: (type, result) => this.counts.count(type, result),
       rendering: () => this.listeners.rendering,
       watched: (topic) => this.interest === undefined || this.interest(topic),
     });
-    this.timers.load();
+    const owns = (p: number) => this.owns(p);
+    this.timers.load(owns);
     // Derived events a committed batch emitted and no batch applied yet (outbox.ts): first in line.
-    for (const item of this.outbox.restore()) this.queue.push(item);
+    for (const item of this.outbox.restore(owns)) this.queue.push(item);
     this.enqueueDueTimers();
   }
 
@@ -171,6 +165,25 @@ export class Engine {
     const answers = this.intake.acceptBuilt(events);
     this.scheduleDrain();
     return answers;
+  }
+
+  /** Whether this engine applies partition `p` (EngineOptions.share). */
+  owns(p: number): boolean {
+    const share = this.options.share;
+    return share === undefined || p % share.slots === share.slot;
+  }
+
+  /** Derived events another engine thread emitted for partitions this one applies. */
+  acceptDerived(items: readonly DerivedWire[]): void {
+    // Closing or stopped: they stay in the outbox, and the next start applies them.
+    if (this.closing || this.failure) return;
+    for (const wire of items) this.queue.push(this.outbox.fromWire(wire));
+    this.scheduleDrain();
+  }
+
+  /** Where derived events for other engine threads' partitions go, once their batch is durable. */
+  onRelay(listener: (items: DerivedWire[]) => void): void {
+    this.relay = listener;
   }
 
   // ---- batching and commit -------------------------------------------------------------
@@ -205,10 +218,13 @@ export class Engine {
       seqs: new Map(),
       emitted: [],
       answers: [],
+      now: 0,
       applyMs: 0,
       committing: 0,
     };
-    const now = this.clock.now();
+    const now = (batch.now = this.clock.now());
+    // What other engine threads committed since is read fresh in this batch (StoreOptions.shared).
+    if (this.options.share) this.store.refreshReads();
     this.applying = true;
     // A large batch is applied in slices with a turn of the event loop between them, so
     // sockets, answers of earlier batches and timers are served while it grows; it is still
@@ -263,12 +279,18 @@ export class Engine {
     // Built on a batch whose commit failed: nothing of it may be seen or answered.
     if (this.failure) return;
     this.store.release(batch.set);
+    this.outbox.released(batch.set);
     this.inFlight--;
     for (const item of batch.items) if (item.kind === 'event') this.intake.answered(item);
     for (const a of batch.answers) this.intake.answerPending(a.id, a.result);
     // Derived events go to the back of the queue: after what was submitted meanwhile, as they
     // would on a partition applied elsewhere.
-    for (const item of batch.emitted) this.queue.push(item);
+    let away: DerivedWire[] | undefined;
+    for (const item of batch.emitted) {
+      if (this.owns(item.partition)) this.queue.push(item);
+      else (away ??= []).push(Outbox.wire(item));
+    }
+    if (away) this.relay?.(away);
     if (batch.unrendered) this.applier.renderLateWatched(batch);
     this.listeners.outputs(batch.outputs);
     this.batches++;
@@ -369,10 +391,11 @@ export class Engine {
     return { eventsByTypeAndResult: this.counts.byTypeAndResult(), batches: this.batches, pendingTimers: this.timers.size, queued: this.queue.length, partitions };
   }
 
-  /** Which worker applies which partitions: in this engine one, this thread, applies them all. */
+  /** Which worker applies which partitions: this engine's (all of them, unless it shares the dir). */
   layout(): EngineLayout {
     const count = this.partitions.count;
-    return { partitions: count, workers: [{ worker: 0, partitions: Array.from({ length: count }, (_, p) => p) }] };
+    const owned = Array.from({ length: count }, (_, p) => p).filter((p) => this.owns(p));
+    return { partitions: count, workers: [{ worker: this.options.share?.slot ?? 0, partitions: owned }] };
   }
 
   stateStats(): { entries: number; bytes: number } {

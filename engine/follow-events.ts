@@ -20,6 +20,11 @@ export interface FollowEvent extends InputEvent {
   /** The name of the following processor. */
   follower: string;
   followed: Followed[];
+  /**
+   * The clock when the followed events were applied: the reactions' `now`, so that they do not
+   * depend on when the follow event is applied (one commit later, maybe on another thread).
+   */
+  now?: number;
 }
 
 export function isFollowEvent(event: InputEvent): event is FollowEvent {

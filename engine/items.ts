@@ -91,6 +91,8 @@ export interface Batch {
   follows?: Map<Processor, Map<number, FollowDraft>>;
   /** Pending events this batch answered (Effects.answers): delivered once it is durable. */
   answers: Array<{ id: string; result: EventResult }>;
+  /** The clock when the batch began: its events' `now`, and that of the followers' reactions to them. */
+  now: number;
   applyMs: number;
   committing: number;
 }

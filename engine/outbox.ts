@@ -18,11 +18,16 @@ import type { InputEvent, Processor } from './types.ts';
 
 type Stored = [event: InputEvent, arrival: number];
 
+/** A derived event between engine threads: its outbox key, the event, when it was emitted, its partition. */
+export type DerivedWire = [outboxKey: string, event: InputEvent, arrival: number, partition: number];
+
 const key = (source: number, n: number) => `${String(source).padStart(4, '0')}/${String(n).padStart(16, '0')}`;
 
 export class Outbox {
   /** Next n per source partition: past every key still stored, so none is reused while it lives. */
   private readonly next = new Map<number, number>();
+  /** Keys taken by batches not yet durable (take). */
+  private readonly taken = new Set<string>();
   /** Processors that follow event types (Processor.follows), by name: who applies each follow event. */
   private followers: ReadonlyMap<string, Processor> = new Map();
 
@@ -57,9 +62,9 @@ export class Outbox {
    * Stores the follow event carrying `followed` (events partition `source` applied in this batch,
    * in order) to `follower` on partition `target`. Its id is its outbox key: unique while stored.
    */
-  emitFollow(set: WriteSet, source: number, follower: Processor, target: number, followed: Followed[]): DerivedItem {
+  emitFollow(set: WriteSet, source: number, follower: Processor, target: number, followed: Followed[], now: number): DerivedItem {
     const outboxKey = this.nextKey(source);
-    const event: FollowEvent = { id: `${FOLLOW_TYPE}/${outboxKey}`, type: FOLLOW_TYPE, follower: follower.name, followed };
+    const event: FollowEvent = { id: `${FOLLOW_TYPE}/${outboxKey}`, type: FOLLOW_TYPE, follower: follower.name, followed, now };
     const arrival = followed[0][3];
     set.outbox.set(outboxKey, [event, arrival] satisfies Stored);
     return { kind: 'derived', event, processor: follower, partition: target, outboxKey, arrival };
@@ -71,25 +76,55 @@ export class Outbox {
     return key(source, n);
   }
 
-  /** The batch applying `item` takes it out of the outbox. */
-  take(set: WriteSet, item: DerivedItem): void {
+  /**
+   * The batch applying `item` takes it out of the outbox: false when it is no longer there, taken
+   * by a batch before (durable or not). A derived event can reach its engine twice — relayed by
+   * the engine that emitted it, and found in the outbox by an engine thread starting meanwhile —
+   * and is applied once.
+   */
+  take(set: WriteSet, item: DerivedItem): boolean {
+    if (this.taken.has(item.outboxKey) || this.store.outbox.get(item.outboxKey) === undefined) return false;
+    this.taken.add(item.outboxKey);
     set.outbox.set(item.outboxKey, undefined);
+    return true;
   }
 
-  /** Every derived event a committed batch emitted and none applied: re-sent at start, in emit order per source. */
-  restore(): DerivedItem[] {
+  /** A batch is durable: what it took is out of the outbox in LMDB too. */
+  released(set: WriteSet): void {
+    for (const [key, value] of set.outbox) if (value === undefined) this.taken.delete(key);
+  }
+
+  /**
+   * Every derived event a committed batch emitted and none applied, for the partitions `owns`
+   * names: re-sent at start, in emit order per source. Counting continues past every stored key
+   * of the sources `owns` names (the others' keys are their engines' to make).
+   */
+  restore(owns: (partition: number) => boolean = () => true): DerivedItem[] {
     const items: DerivedItem[] = [];
     for (const { key: k, value } of this.store.outbox.getRange()) {
       const outboxKey = k as string;
       const [event, arrival] = value as Stored;
       const slash = outboxKey.indexOf('/');
       const source = Number(outboxKey.slice(0, slash));
-      this.next.set(source, Math.max(this.next.get(source) ?? 0, Number(outboxKey.slice(slash + 1)) + 1));
+      if (owns(source)) this.next.set(source, Math.max(this.next.get(source) ?? 0, Number(outboxKey.slice(slash + 1)) + 1));
       // Emitted by a version whose processors declared this type; kept, in case it comes back.
       if (!this.applierOf(event)) console.error(`omni: derived event '${event.id}' (${event.type}) has no processor; left in the outbox`);
-      else items.push(this.item(outboxKey, event, arrival));
+      else {
+        const item = this.item(outboxKey, event, arrival);
+        if (owns(item.partition)) items.push(item);
+      }
     }
     return items;
+  }
+
+  /** A derived event as it crosses to the engine applying its partition. */
+  static wire(item: DerivedItem): DerivedWire {
+    return [item.outboxKey, item.event, item.arrival, item.partition];
+  }
+
+  /** A derived event another engine emitted for a partition this one applies. */
+  fromWire([outboxKey, event, arrival]: DerivedWire): DerivedItem {
+    return this.item(outboxKey, event, arrival);
   }
 
   /** How many derived events are stored and not yet applied (committed state). */

@@ -7,6 +7,8 @@ import type { Processor } from './types.ts';
 export class ProcessorIndex {
   readonly byType = new Map<string, Processor>();
   readonly byName = new Map<string, Processor>();
+  /** Types other partitions read (Processor.readByOthers). */
+  readonly readByOthers = new Set<string>();
   /** Owners of the types only processors emit (Processor.internalTypes). */
   readonly byInternalType = new Map<string, Processor>();
   private readonly prefixes: Array<[string, Processor]> = [];
@@ -16,6 +18,7 @@ export class ProcessorIndex {
       this.byName.set(p.name, p);
       for (const t of p.types) this.byType.set(t, p);
       for (const t of p.internalTypes ?? []) this.byInternalType.set(t, p);
+      for (const t of p.readByOthers ?? []) this.readByOthers.add(t);
       for (const prefix of p.topicPrefixes) this.prefixes.push([prefix, p]);
     }
   }

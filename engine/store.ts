@@ -25,6 +25,11 @@ export interface StoreOptions {
   durability: Durability;
   cacheEntries: number;
   mapSize?: number;
+  /**
+   * Engines on other threads commit to this environment too, each its own keys: a value read
+   * from LMDB is not cached (another thread may change it), only values this store wrote are.
+   */
+  shared?: boolean;
 }
 
 /** The writes one batch makes; committed in one LMDB transaction. */
@@ -63,7 +68,8 @@ export function lmdbOptions(options: { path: string; durability?: Durability; ma
     // (`mktemp -d` names such as tmp.Ab3x) for a single-file database and fail on it.
     noSubdir: false,
     mapSize: options.mapSize ?? 64 * 1024 ** 3,
-    maxDbs: 16,
+    // state, timers, outbox, and two dedup generations per engine thread (dedupGenerations).
+    maxDbs: 64,
     commitDelay: 0,
   };
 }
@@ -81,7 +87,8 @@ export class StateStore {
   readonly timers: Database<TimerRecord, string>;
   /** Derived events emitted by a committed batch and not yet applied (Effects.emit). */
   readonly outbox: Database<unknown, string>;
-  readonly dedupGenerations: [Database<unknown, string>, Database<unknown, string>];
+  /** Each engine thread's two dedup generations (dedup.ts), by thread: opened when first asked for. */
+  private readonly dedupDbs = new Map<number, [Database<unknown, string>, Database<unknown, string>]>();
   /** Uncommitted values by key, with the batch that wrote them (DELETED marks a removal). */
   private readonly pending = new Map<string, { value: unknown; batch: number }>();
   private committed = new Map<string, Cached>();
@@ -92,10 +99,22 @@ export class StateStore {
     this.state = this.root.openDB<unknown, string>({ name: 'state' });
     this.timers = this.root.openDB<TimerRecord, string>({ name: 'timers' });
     this.outbox = this.root.openDB<unknown, string>({ name: 'outbox' });
-    this.dedupGenerations = [
-      this.root.openDB<unknown, string>({ name: 'dedup0' }),
-      this.root.openDB<unknown, string>({ name: 'dedup1' }),
-    ];
+  }
+
+  /** The dedup generations of engine thread `slot` (names without a suffix for the first: older dirs have them). */
+  dedupGenerations(slot = 0): [Database<unknown, string>, Database<unknown, string>] {
+    let dbs = this.dedupDbs.get(slot);
+    if (!dbs) {
+      const suffix = slot === 0 ? '' : `.${slot}`;
+      dbs = [this.root.openDB<unknown, string>({ name: `dedup0${suffix}` }), this.root.openDB<unknown, string>({ name: `dedup1${suffix}` })];
+      this.dedupDbs.set(slot, dbs);
+    }
+    return dbs;
+  }
+
+  /** Sees what other threads committed since: their keys are read from LMDB, never cached (`shared`). */
+  refreshReads(): void {
+    this.root.resetReadTxn();
   }
 
   /** The latest value, uncommitted writes included: what processors see. */
@@ -112,7 +131,8 @@ export class StateStore {
     get: <T>(key: string): T | undefined => this.readCommitted(key) as T | undefined,
   };
 
-  private readCommitted(key: string): unknown {
+  /** `pin`: cache it even when `shared` (a key this store is about to write is its own). */
+  private readCommitted(key: string, pin = false): unknown {
     // Nothing longer was ever written; LMDB would refuse the key.
     if (key.length > MAX_KEY_CHARS) return undefined;
     let v = this.committed.get(key);
@@ -120,7 +140,11 @@ export class StateStore {
       v = this.older.get(key);
       if (v !== undefined) this.older.delete(key);
       // Not pending (else it would be cached, see write), so LMDB holds the durable value.
-      else v = this.state.get(key) ?? ABSENT;
+      else {
+        v = this.state.get(key) ?? ABSENT;
+        // Maybe another thread's key: read again next time.
+        if (this.options.shared && !pin) return v === ABSENT ? undefined : v;
+      }
       this.committed.set(key, v);
       if (this.committed.size > this.generationSize) this.rotate();
     }
@@ -133,7 +157,7 @@ export class StateStore {
     const wasPending = this.pending.has(key);
     this.pending.set(key, { value: value === undefined ? DELETED : value, batch: set.batch });
     // Marked pending first, so a generation dropped by this read keeps the pin (rotate).
-    if (!wasPending) this.readCommitted(key);
+    if (!wasPending) this.readCommitted(key, true);
     set.state.set(key, value);
   }
 

@@ -36,7 +36,7 @@ export function unpack<T>(payload: Payload): T {
 }
 
 /** Everything the engine's thread needs to open the engine: plain data, cloned once at start. */
-export type EngineThreadConfig = Pick<EngineOptions, 'path' | 'durability' | 'partitions' | 'maxBatch' | 'maxInFlight' | 'dedupRetentionMs' | 'cacheEntries' | 'mapSize' | 'autoTimers'> & {
+export type EngineThreadConfig = Pick<EngineOptions, 'path' | 'durability' | 'partitions' | 'share' | 'maxBatch' | 'maxInFlight' | 'dedupRetentionMs' | 'cacheEntries' | 'mapSize' | 'autoTimers'> & {
   domains: DomainOptions;
 };
 
@@ -54,6 +54,8 @@ export type ToEngine =
    */
   | { kind: 'interest'; render: 'none' | 'all' | 'watched' }
   | { kind: 'watch'; add: string[]; drop: string[] }
+  /** Derived events another engine thread emitted for this one's partitions (msgpack of DerivedWire[]). */
+  | { kind: 'derived'; items: Payload }
   | { kind: 'call'; call: number; name: 'idle' | 'timers' }
   | { kind: 'close' };
 
@@ -75,6 +77,8 @@ export type FromEngine =
   /** The engine's counters: after a batch at most every STATS_EVERY_MS (and after the last), and before a call returns. */
   | { kind: 'stats'; engine: EngineThreadStats }
   | { kind: 'returned'; call: number; value: number }
+  /** Derived events for other engine threads' partitions, emitted by a durable batch (msgpack of DerivedWire[]). */
+  | { kind: 'relay'; items: Payload }
   | { kind: 'fatal'; message: string }
   | { kind: 'closed' };
 
@@ -82,6 +86,7 @@ export type { Output };
 
 /** A message's own byte buffers, handed over to the other thread rather than copied. */
 export function transferList(message: ToEngine | FromEngine): ArrayBuffer[] {
-  const bytes = 'submissions' in message ? message.submissions : 'answers' in message ? message.answers : 'outputs' in message ? message.outputs : undefined;
+  const bytes =
+    'submissions' in message ? message.submissions : 'answers' in message ? message.answers : 'outputs' in message ? message.outputs : 'items' in message ? message.items : undefined;
   return bytes instanceof Uint8Array ? [bytes.buffer as ArrayBuffer] : [];
 }

@@ -1,244 +1,204 @@
-// The engine on a thread of its own: this side, on the thread that takes requests and pushes
-// updates, checks and builds each event (so only valid events cross), hands them over, and
-// answers once the engine's thread reports them durable; snapshots, reads and queries read the
-// committed state directly (committed-reader.ts). The engine's thread applies, commits and
-// renders (engine-thread.ts). Same answers, seqs, epoch and crash guarantees as the engine in
-// this thread: it is the same engine, fed the same events in the same order.
+// The engine on threads of its own: this side, on the thread that takes requests and pushes
+// updates, checks and builds each event (so only valid events cross), routes it to the engine
+// thread applying its partition, and answers once that thread reports it durable; snapshots,
+// reads and queries read the committed state directly (committed-reader.ts). Each engine thread
+// applies, commits and renders its share of the partitions (engine-thread.ts), all of them in
+// one LMDB environment; derived events for another thread's partitions pass through here
+// (relay). Same answers, seqs, epoch and crash guarantees as the engine in this thread.
 
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { CommittedReader } from './committed-reader.ts';
 import { openEngine, type Engine } from './engine.ts';
+import { EngineThreadLink, type Ready } from './engine-thread-link.ts';
 import { DataDirLock, DataDirLockLostError } from './data-dir-lock.ts';
-import { EngineClosedError, PartitionCountMismatchError } from './errors.ts';
-import { admitEvent } from './event-builder.ts';
+import { EngineClosedError } from './errors.ts';
 import { EventCounts } from './event-counts.ts';
 import { EngineListeners } from './listeners.ts';
+import type { DerivedWire } from './outbox.ts';
 import { checkpointKey } from './partitions.ts';
 import { defaultProcessors } from './processors.ts';
-import { pack, unpack, type EngineThreadConfig, type EngineThreadStats, type FromEngine, type PackedAnswer, type PackedSubmission, type ToEngine, transferList } from './thread-messages.ts';
+import { pack, unpack, type EngineThreadConfig, type EngineThreadStats, type FromEngine, type PackedAnswer, type ToEngine } from './thread-messages.ts';
 import { ProcessorIndex } from './processor-index.ts';
+import { SubmissionRouter } from './submission-router.ts';
 import { storedSeq, topicSnapshot } from './topic-seqs.ts';
 import type { BatchStats, EngineLayout, EngineStats, EventResult, Output } from './types.ts';
 
-export interface ThreadedEngineOptions extends EngineThreadConfig {
+/** Most engine threads over one data dir: each keeps its own pair of dedup databases (store.ts). */
+export const MAX_ENGINE_THREADS = 16;
+
+export interface ThreadedEngineOptions extends Omit<EngineThreadConfig, 'share'> {
   /** The data dir, already taken by the caller; without it the engine takes it. Released on close. */
   dataDirLock?: DataDirLock;
-}
-
-interface OpenSubmission {
-  results: EventResult[];
-  /** Where each event sent to the engine's thread goes in `results`. */
-  slots: number[];
-  resolve(results: EventResult[]): void;
-  reject(error: Error): void;
-}
-
-/** Starts the engine's thread: the compiled file, or the TypeScript source through tsx. */
-function startThread(config: EngineThreadConfig): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./engine-thread.js', here), { workerData: config });
-  const entry = new URL('./engine-thread.ts', here).href;
-  // tsx's ESM entry (the one `import` picks), found from its package file.
-  const tsxPackage = createRequire(here).resolve('tsx/package.json');
-  const exports = (createRequire(here)('tsx/package.json') as { exports: Record<string, { import: { default: string } }> }).exports;
-  const tsx = new URL(exports['./esm/api'].import.default, pathToFileURL(tsxPackage)).href;
-  const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData: config });
-}
-
-/** The engine's refusal to start, as the same class where the caller handles it (a partition count). */
-function startFailure(m: Extract<FromEngine, { kind: 'start-failed' }>): Error {
-  if (m.mismatch) return new PartitionCountMismatchError(m.mismatch.dir, m.mismatch.stored, m.mismatch.requested);
-  return Object.assign(new Error(m.message), { name: m.name });
+  /** Engine threads sharing the partitions (default 2). */
+  threads?: number;
 }
 
 export async function openThreadedEngine(options: ThreadedEngineOptions): Promise<ThreadedEngine> {
-  const { dataDirLock, ...config } = options;
+  const { dataDirLock, threads = 2, ...config } = options;
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_ENGINE_THREADS) throw new RangeError(`threads must be an integer from 1 to ${MAX_ENGINE_THREADS} (got ${threads})`);
   const lock = dataDirLock ?? DataDirLock.acquire(options.path);
-  let worker: Worker | undefined;
+  // Messages that come before the engine exists (a batch of due timers, a relay) wait for it.
+  let engine: ThreadedEngine | undefined;
+  const early: Array<[number, FromEngine]> = [];
+  let deathBeforeStart: Error | undefined;
+  const onMessage = (slot: number) => (m: FromEngine) => (engine ? engine.receive(slot, m) : early.push([slot, m]));
+  const onDeath = (error: Error) => (engine ? engine.fail(error) : (deathBeforeStart ??= error));
   let stopWatchingLock: (() => void) | undefined;
-  let ready: Extract<FromEngine, { kind: 'ready' }>;
+  // Lost while the threads start (no engine listens yet): the start is refused.
+  const abort = new Promise<never>((_, reject) => {
+    stopWatchingLock = lock.onLost(reject);
+    if (!lock.held) reject(new DataDirLockLostError(lock.dir, 'it was lost before the engine thread started'));
+  });
+  abort.catch(() => undefined);
+  const started: Array<{ link: EngineThreadLink; ready: Ready }> = [];
   try {
-    // In the try: a config the thread cannot be given (not plain data) throws here, and the dir goes back.
-    const started = (worker = startThread(config));
-    ready = await new Promise((resolve, reject) => {
-      const onMessage = (m: FromEngine) => {
-        if (m.kind === 'ready') resolve(m);
-        else if (m.kind === 'start-failed') reject(startFailure(m));
-        else return;
-        started.off('message', onMessage);
-        started.off('error', reject);
-      };
-      started.on('message', onMessage);
-      started.once('error', reject);
-      // Lost while the thread starts (the engine is not listening yet): the start is refused.
-      stopWatchingLock = lock.onLost(reject);
-      if (!lock.held) reject(new DataDirLockLostError(lock.dir, 'it was lost before the engine thread started'));
-      started.once('exit', (code) => reject(new Error(`the engine thread exited (${code}) while starting`)));
-    });
+    const start = (slot: number) => EngineThreadLink.start({ ...config, share: { slot, slots: threads } }, onMessage(slot), onDeath, abort);
+    // The first thread alone: it makes the data dir's epoch and partition count, the others read them.
+    started.push(await start(0));
+    const rest = await Promise.allSettled(Array.from({ length: threads - 1 }, (_, i) => start(i + 1)));
+    for (const r of rest) if (r.status === 'fulfilled') started.push(r.value);
+    const failed = rest.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (deathBeforeStart) throw deathBeforeStart;
   } catch (error) {
     stopWatchingLock?.();
-    await worker?.terminate();
+    for (const s of started) void s.link.terminate();
+    await Promise.all(started.map((s) => s.link.exited));
     lock.release();
     throw error;
   }
   stopWatchingLock?.();
-  return new ThreadedEngine(worker, config, lock, ready.epoch, ready.layout, ready.stats);
+  engine = new ThreadedEngine(
+    started.map((s) => s.link),
+    started.map((s) => s.ready),
+    config,
+    lock,
+  );
+  for (const [slot, m] of early.splice(0)) engine.receive(slot, m);
+  return engine;
 }
 
 export class ThreadedEngine {
+  readonly epoch: string;
   private readonly reader: CommittedReader;
   private readonly processors: ProcessorIndex;
   private readonly listeners = new EngineListeners();
-  /** Events refused before they reach the engine's thread (invalid), counted here. */
+  /** Events refused before they reach an engine thread (invalid), counted here. */
   private readonly localCounts = new EventCounts();
-  private threadStats: EngineThreadStats;
+  private readonly threadStats: EngineThreadStats[];
+  private readonly partitionCount: number;
+  private readonly engineLayout: EngineLayout;
 
-  private nextSub = 1;
-  private readonly open = new Map<number, OpenSubmission>();
-  private outgoing: PackedSubmission[] = [];
-  private sendScheduled = false;
-  private nextCall = 1;
-  private readonly calls = new Map<number, (value: number) => void>();
+  private readonly router: SubmissionRouter;
+  /** Derived events passed between engine threads: idle() waits until none is on its way. */
+  private relayed = 0;
   private closing = false;
-  /** Output listeners here: with none, the engine's thread renders nothing. */
+  /** Output listeners here: with none, the engine threads render nothing. */
   private outputListeners = 0;
   /** Whether the push layer names the topics to render (setInterest with a predicate). */
   private watching = false;
   private failure: Error | undefined;
   private closed: Promise<void> | undefined;
-  private threadClosed: (() => void) | undefined;
-  /** The engine's thread said it closed cleanly: its exit after that is expected. */
-  private closedByThread = false;
-  /** Settles when the engine's thread has ended, for whatever reason. */
-  private readonly exited: Promise<void>;
 
   constructor(
-    private readonly worker: Worker,
-    config: EngineThreadConfig,
+    private readonly links: EngineThreadLink[],
+    ready: Ready[],
+    config: Omit<EngineThreadConfig, 'share'>,
     private readonly dataDir: DataDirLock,
-    readonly epoch: string,
-    private readonly engineLayout: EngineLayout,
-    /** The engine's figures as it started (timers it holds from before, checkpoints), until its first batch. */
-    startStats: EngineThreadStats,
   ) {
-    // Opened once the engine's thread has opened the environment with its own settings.
+    this.epoch = ready[0].epoch;
+    this.partitionCount = ready[0].layout.partitions;
+    this.engineLayout = { partitions: this.partitionCount, workers: ready.flatMap((r) => r.layout.workers) };
+    // The engine's figures as each thread started (timers it holds from before, checkpoints), until its first batch.
+    this.threadStats = ready.map((r) => r.stats);
+    // Opened once the engine threads have opened the environment with their own settings.
     this.reader = new CommittedReader(config);
-    this.threadStats = startStats;
     this.processors = new ProcessorIndex(defaultProcessors(config.domains));
-    worker.on('message', (m: FromEngine) => this.onMessage(m));
-    worker.on('error', (error) => this.fail(error));
-    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
-    // An exit before the thread said it closed is a death, also while closing (else close() would wait forever).
-    worker.on('exit', (code) => {
-      if (!this.closedByThread) this.fail(new Error(`the engine thread exited (${code})`));
+    this.router = new SubmissionRouter({
+      processors: this.processors,
+      partitionCount: this.partitionCount,
+      threads: links.length,
+      counts: this.localCounts,
+      refusal: () => (this.closing || this.failure ? (this.failure ?? new EngineClosedError()) : undefined),
+      send: (thread, submissions) => links[thread].send({ kind: 'submit', submissions }),
     });
-    // Another process may write the dir now: stop the writer at once, then refuse events.
+    // Another process may write the dir now: stop the writers at once, then refuse events.
     dataDir.onLost((error) => {
-      void worker.terminate();
+      for (const link of links) void link.terminate();
       this.fail(error);
     });
   }
 
   // ---- input ---------------------------------------------------------------------------
 
-  /** Applies events in order; resolves with one result each once their batch is durable. */
+  /**
+   * Applies events in order per key; resolves with one result each once durable (an event other
+   * partitions read goes first: submission-router.ts).
+   */
   submit(events: readonly unknown[]): Promise<EventResult[]> {
-    if (this.closing || this.failure) return Promise.reject(this.failure ?? new EngineClosedError());
-    const results: EventResult[] = new Array(events.length);
-    const slots: number[] = [];
-    const built: PackedSubmission[1] = [];
-    const arrival = Date.now();
-    for (let i = 0; i < events.length; i++) {
-      const admitted = admitEvent(events[i], this.processors.byType, this.localCounts);
-      if (admitted.refused) {
-        results[i] = admitted.refused;
-        continue;
-      }
-      const b = admitted.built;
-      slots.push(i);
-      built.push([b.event, b.digest, arrival]);
-    }
-    if (slots.length === 0) return Promise.resolve(results);
-    return new Promise<EventResult[]>((resolve, reject) => {
-      const sub = this.nextSub++;
-      this.open.set(sub, { results, slots, resolve, reject });
-      this.outgoing.push([sub, built]);
-      if (this.sendScheduled) return;
-      this.sendScheduled = true;
-      // Every request read in this turn of the event loop goes over in one message.
-      setImmediate(() => this.sendSubmissions());
-    });
+    return this.router.submit(events);
   }
 
-  private sendSubmissions(): void {
-    this.sendScheduled = false;
-    if (this.outgoing.length === 0 || this.failure) return;
-    const submissions = pack(this.outgoing);
-    this.outgoing = [];
-    this.send({ kind: 'submit', submissions });
+  private broadcast(message: ToEngine): void {
+    for (const link of this.links) link.send(message);
   }
 
-  private send(message: ToEngine): void {
-    this.worker.postMessage(message, transferList(message));
-  }
-
-  private onMessage(m: FromEngine): void {
+  /** A message from engine thread `slot`. */
+  receive(slot: number, m: FromEngine): void {
     switch (m.kind) {
       case 'answers':
         // Everything answered is committed: reads from now on must see it.
         this.reader.refresh();
-        for (const [sub, results, failure] of unpack<PackedAnswer[]>(m.answers)) this.answer(sub, results, failure);
+        for (const [part, results, failure] of unpack<PackedAnswer[]>(m.answers)) this.router.answer(part, results, failure);
         return;
       case 'outputs':
         this.reader.refresh();
         this.listeners.outputs(unpack<Output[]>(m.outputs));
         return;
+      case 'relay':
+        this.relayOn(unpack<DerivedWire[]>(m.items));
+        return;
       case 'batch':
         this.listeners.batch(m.stats);
         return;
       case 'stats':
-        this.threadStats = m.engine;
+        this.threadStats[slot] = m.engine;
         return;
       case 'returned':
         this.reader.refresh();
-        this.calls.get(m.call)?.(m.value);
-        this.calls.delete(m.call);
         return;
       case 'fatal':
         this.fail(new Error(m.message));
         return;
-      case 'closed':
-        this.closedByThread = true;
-        this.threadClosed?.();
+      default:
         return;
     }
   }
 
-  private answer(sub: number, results: EventResult[] | null, failure: string | undefined): void {
-    const s = this.open.get(sub);
-    if (!s) return;
-    this.open.delete(sub);
-    if (results === null) {
-      s.reject(new Error(failure));
-      return;
+  /** Derived events one engine thread emitted, to the threads applying their partitions. */
+  private relayOn(items: DerivedWire[]): void {
+    const bySlot = new Map<number, DerivedWire[]>();
+    for (const item of items) {
+      const slot = this.router.threadOf(item[3]);
+      const list = bySlot.get(slot);
+      if (list) list.push(item);
+      else bySlot.set(slot, [item]);
     }
-    for (let i = 0; i < s.slots.length; i++) s.results[s.slots[i]] = results[i];
-    s.resolve(s.results);
+    for (const [slot, list] of bySlot) this.links[slot].send({ kind: 'derived', items: pack(list) });
+    this.relayed += items.length;
   }
 
-  /** The engine's thread failed or the dir was lost: nothing more is answered. */
-  private fail(error: Error): void {
+  /** An engine thread failed or the dir was lost: nothing more is answered. */
+  fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
     console.error('engine stopped; refusing further events:', error);
-    for (const s of this.open.values()) s.reject(error);
-    this.open.clear();
-    for (const done of this.calls.values()) done(0);
-    this.calls.clear();
-    this.threadClosed?.();
+    this.router.failAll(error);
+    for (const link of this.links) {
+      link.release();
+      // The others stop too, committing what they hold (answered to nobody: a retry finds it):
+      // ended mid-commit instead, a thread holding LMDB can take the process down with it.
+      void link.close(true);
+    }
     this.listeners.fatal(error);
   }
 
@@ -275,13 +235,16 @@ export class ThreadedEngine {
   }
 
   private sendInterest(): void {
-    this.send({ kind: 'interest', render: this.outputListeners === 0 ? 'none' : this.watching ? 'watched' : 'all' });
+    this.broadcast({ kind: 'interest', render: this.outputListeners === 0 ? 'none' : this.watching ? 'watched' : 'all' });
   }
 
-  /** Sent at once: the sooner the engine's thread renders the topic, the fewer updates it skips. */
+  /**
+   * Sent at once: the sooner the engine threads render the topic, the fewer updates they skip.
+   * To every thread (the one applying the topic's partition renders it).
+   */
   watch(topic: string, watched: boolean): void {
     if (this.failure) return;
-    this.send(watched ? { kind: 'watch', add: [topic], drop: [] } : { kind: 'watch', add: [], drop: [topic] });
+    this.broadcast(watched ? { kind: 'watch', add: [topic], drop: [] } : { kind: 'watch', add: [], drop: [topic] });
   }
 
   onOutput(listener: (outputs: Output[]) => void): () => void {
@@ -305,13 +268,27 @@ export class ThreadedEngine {
   }
 
   stats(): EngineStats {
-    const counts = new Map(this.threadStats.counts);
-    for (const [key, n] of this.localCounts.byTypeAndResult()) counts.set(key, (counts.get(key) ?? 0) + n);
-    const { counts: _, ...rest } = this.threadStats;
-    return { eventsByTypeAndResult: counts, ...rest };
+    const counts = new Map<string, number>();
+    const add = (entries: Iterable<[string, number]>) => {
+      for (const [key, n] of entries) counts.set(key, (counts.get(key) ?? 0) + n);
+    };
+    add(this.localCounts.byTypeAndResult());
+    let batches = 0;
+    let pendingTimers = 0;
+    let queued = 0;
+    const partitions: EngineStats['partitions'] = [];
+    this.threadStats.forEach((t, slot) => {
+      add(t.counts);
+      batches += t.batches;
+      pendingTimers += t.pendingTimers;
+      queued += t.queued;
+      // Each partition as the thread applying it sees it.
+      for (const p of t.partitions) if (this.router.threadOf(p.partition) === slot) partitions[p.partition] = p;
+    });
+    return { eventsByTypeAndResult: counts, batches, pendingTimers, queued, partitions };
   }
 
-  /** The engine's thread applies every partition; this one applies none. */
+  /** Which engine thread applies which partitions; this thread applies none. */
   layout(): EngineLayout {
     return this.engineLayout;
   }
@@ -322,44 +299,46 @@ export class ThreadedEngine {
 
   // ---- lifecycle -----------------------------------------------------------------------
 
-  private call(name: 'idle' | 'timers'): Promise<number> {
-    if (this.failure) return Promise.resolve(0);
-    // Closing or closed: the engine's thread may be gone, and close() itself waits for everything.
-    if (this.closed) return this.closed.then(() => 0, () => 0);
-    // Submissions still waiting for their turn go first: the call waits for them too.
-    this.sendSubmissions();
-    const call = this.nextCall++;
-    return new Promise((resolve) => {
-      this.calls.set(call, resolve);
-      this.send({ kind: 'call', call, name });
-    });
-  }
-
-  /** Resolves when nothing is queued or in flight. */
+  /**
+   * Resolves when nothing is queued or in flight on any engine thread, and no derived event is
+   * on its way between them: each goes idle, again until a round passes no event along.
+   */
   async idle(): Promise<void> {
-    await this.call('idle');
+    // Closing or closed: the engine threads may be gone, and close() itself waits for everything.
+    if (this.closed) return this.closed.then(() => undefined, () => undefined);
+    return this.quiesce();
   }
 
-  /** Fires every timer due now and waits until their effects are durable. */
-  runDueTimers(): Promise<number> {
-    return this.call('timers');
+  private async quiesce(): Promise<void> {
+    if (this.failure) return;
+    for (;;) {
+      const relayed = this.relayed;
+      // Submissions still waiting for their turn go first: idle waits for them too.
+      this.router.flush();
+      await Promise.all(this.links.map((l) => l.call('idle')));
+      if (this.failure || this.relayed === relayed) return;
+    }
+  }
+
+  /** Fires every timer due now and waits until their effects (on every thread) are durable. */
+  async runDueTimers(): Promise<number> {
+    if (this.closed) return this.closed.then(() => 0, () => 0);
+    if (this.failure) return 0;
+    this.router.flush();
+    const fired = await Promise.all(this.links.map((l) => l.call('timers')));
+    await this.quiesce();
+    return fired.reduce((a, b) => a + b, 0);
   }
 
   /** Stops taking events, commits everything queued or in flight, then closes. */
   close(): Promise<void> {
     this.closed ??= (async () => {
-      this.sendSubmissions();
+      this.router.flush();
       this.closing = true;
-      if (!this.failure) {
-        await new Promise<void>((resolve) => {
-          this.threadClosed = resolve;
-          this.send({ kind: 'close' });
-        });
-      }
-      // Left to end by itself (its profile, if any, is written then); ended if it does not.
-      const timeout = setTimeout(() => void this.worker.terminate(), this.failure ? 0 : 2000);
-      await this.exited;
-      clearTimeout(timeout);
+      // Everything in flight ends first, derived events between the threads included; a timer
+      // firing later emits into the outbox, which the next start applies.
+      await this.quiesce();
+      await Promise.all(this.links.map((l) => l.close(!this.failure)));
       try {
         await this.reader.close();
       } finally {
@@ -371,11 +350,11 @@ export class ThreadedEngine {
 }
 
 /**
- * The engine as `omni serve --workers N` runs it: in the calling thread for 1, on a thread of
- * its own for 2 or more. Both offer the same calls.
+ * The engine as `omni serve --workers N` runs it: in the calling thread for 1; for 2 or more on
+ * N threads of its own, sharing the partitions. Both offer the same calls.
  */
 export async function openEngineWithWorkers(workers: number, options: ThreadedEngineOptions): Promise<Engine | ThreadedEngine> {
-  if (workers > 1) return openThreadedEngine(options);
-  const { domains, ...rest } = options;
+  if (workers > 1) return openThreadedEngine({ ...options, threads: workers });
+  const { domains, threads: _threads, ...rest } = options;
   return openEngine({ ...rest, processors: defaultProcessors(domains) });
 }

@@ -18,10 +18,14 @@ export class TimerQueue {
 
   constructor(private readonly store: StateStore) {}
 
-  /** Loads every pending timer; O(pending timers), independent of state size. */
-  load(): void {
+  /**
+   * Loads every pending timer of the partitions `owns` names (a timer from before timers kept
+   * their partition counts as partition 0's); O(pending timers), independent of state size.
+   */
+  load(owns: (partition: number) => boolean = () => true): void {
     for (const { key, value } of this.store.timers.getRange()) {
       const { at, processor, id, data, partition } = value;
+      if (!owns(partition ?? 0)) continue;
       this.byKey.set(key as string, partition === undefined ? { at, processor, id, data } : { at, processor, id, data, partition });
       this.push({ at: value.at, key: key as string });
     }

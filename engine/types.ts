@@ -106,6 +106,13 @@ export interface Processor {
   /** Event types this processor owns. */
   readonly types: readonly string[];
   /**
+   * Event types whose state other partitions read (a location, read by every SKU's stock events;
+   * an identity link, read by the service domain). With several engine threads, the events a
+   * submission holds after one of these are applied after it is, so they see it, as they would
+   * from one thread applying the submission in order.
+   */
+  readonly readByOthers?: readonly string[];
+  /**
    * Event types only processors emit (Effects.emit), never accepted from a sender: applied like
    * any event on the partition their key names, their answer discarded (a saga's steps answer
    * each other by emitting).
@@ -193,6 +200,13 @@ export interface EngineOptions {
    * one with 32; another count than the stored one throws PartitionCountMismatchError.
    */
   partitions?: number;
+  /**
+   * This engine is one of `slots` engines on threads of their own over the same data dir, and
+   * applies the partitions p with p % slots === slot; derived events for the others leave
+   * through `onRelay` and theirs arrive through `acceptDerived` (threaded-engine.ts). Unset: it
+   * applies every partition.
+   */
+  share?: { slot: number; slots: number };
   /** Most events applied in one batch / one LMDB transaction. */
   maxBatch?: number;
   /** Batches applied but not yet durable at once (pipelining of group commit). */

@@ -1,6 +1,6 @@
 // The engine the gateway-level tests run against: in the test's thread, or — when the
-// `engine-thread` test project sets OMNI_TEST_WORKERS=2 (vitest.config.ts) — on a thread of its
-// own, as `omni serve --workers 2` runs it. The same tests then prove the same behaviour for both.
+// `engine-thread` test project sets OMNI_TEST_WORKERS=2 (vitest.config.ts) — on two engine
+// threads sharing the partitions, as `omni serve --workers 2` runs it. The same tests then prove the same behaviour for both.
 // A test driving a manual clock always gets the engine in its thread (the other reads the real one).
 
 import { defaultProcessors, openEngine, openEngineWithWorkers, type Clock, type Durability, type DomainOptions, type Engine, type ThreadedEngine } from '../engine/mod.ts';

@@ -46,10 +46,12 @@ describe('omni serve configuration', () => {
     });
   });
 
-  it('reads --workers: 1 keeps the engine on the request thread; 0 and non-numbers are refused', () => {
+  it('reads --workers: 1 keeps the engine on the request thread; 0, past 16 and non-numbers are refused', () => {
     expect(readServeConfig(['--workers', '1'], {})).toMatchObject({ workers: 1 });
     expect(readServeConfig([], { OMNI_WORKERS: '4' })).toMatchObject({ workers: 4 });
-    expect(() => readServeConfig(['--workers', '0'], {})).toThrow(/--workers must be an integer from 1 to 256/);
+    expect(readServeConfig(['--workers', '16'], {})).toMatchObject({ workers: 16 });
+    expect(() => readServeConfig(['--workers', '0'], {})).toThrow(/--workers must be an integer from 1 to 16/);
+    expect(() => readServeConfig(['--workers', '17'], {})).toThrow(/--workers must be an integer from 1 to 16/);
     expect(() => readServeConfig([], { OMNI_WORKERS: 'many' })).toThrow(/OMNI_WORKERS must be an integer/);
   });
 

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ENGINE_ON_ITS_OWN_THREAD } from './engine-under-test.ts';
 import { main, type CliIO } from '../cli/mod.ts';
 import { customerProcessor, defaultProcessors, openEngine, PartitionCountMismatchError, type Engine, type EngineOptions, type EventResult } from '../engine/mod.ts';
 import { StateStore } from '../engine/store.ts';
@@ -259,7 +260,10 @@ describe('the partitions over HTTP', () => {
   });
 
   it('GET /v1/cluster shows the layout to supervisors and admins only', async () => {
-    const layout = { cluster: null, node: hostname(), partitions: 32, workers: [{ worker: 0, partitions: Array.from({ length: 32 }, (_, p) => p) }] };
+    // With two engine threads (the project "engine on its own thread"), each applies every other partition.
+    const all = Array.from({ length: 32 }, (_, p) => p);
+    const workers = ENGINE_ON_ITS_OWN_THREAD ? [0, 1].map((w) => ({ worker: w, partitions: all.filter((p) => p % 2 === w) })) : [{ worker: 0, partitions: all }];
+    const layout = { cluster: null, node: hostname(), partitions: 32, workers };
     for (const role of ['supervisor', 'admin'] as const) {
       const answer = await getJson(server.url, '/v1/cluster', bearer(server.token(role)));
       expect(answer.status, role).toBe(200);

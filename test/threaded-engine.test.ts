@@ -1,5 +1,5 @@
-// The engine on a thread of its own (ThreadedEngine) is the same engine as in the caller's
-// thread: random event sequences over all three domains, invalid events and reused ids among
+// The engine on a thread of its own (ThreadedEngine, one engine thread) is the same engine as in
+// the caller's thread: random event sequences over all three domains, invalid events and reused ids among
 // them, get the same answers, the same outputs (topic, seq, data), the same timers fired and the
 // same final state, key by key. Then its lifecycle: idle, runDueTimers and close answer every
 // event in flight, nothing is taken after close, the data dir is held exactly while it runs, and
@@ -210,14 +210,16 @@ async function clockPast(ms: number): Promise<void> {
   while (Date.now() <= ms) await new Promise((resolve) => setImmediate(resolve));
 }
 
-describe('ThreadedEngine against the engine in this thread', () => {
+describe('ThreadedEngine with one engine thread against the engine in this thread', () => {
   it('answers, outputs, fired timers, reads and the final state are the same for random traffic', async () => {
     // One pair of engines for every run (opening one on its thread costs about a second): each
     // run goes on from the state the runs before it left, and its ids are its own.
     const threadedDir = freshDir();
     const localDir = freshDir();
     let clock = Date.now();
-    const threaded = await openThreadedEngine({ path: threadedDir, domains: DOMAINS, durability: 'none', autoTimers: false });
+    // One engine thread: it applies every partition in the order this thread applies them. With
+    // several, the partitions' orders interleave freely (engine-threads.test.ts).
+    const threaded = await openThreadedEngine({ path: threadedDir, domains: DOMAINS, durability: 'none', autoTimers: false, threads: 1 });
     const local = await openEngine({ path: localDir, processors: defaultProcessors(DOMAINS), durability: 'none', autoTimers: false, clock: { now: () => clock } });
     const threadedOut: Output[] = [];
     const localOut: Output[] = [];
@@ -368,7 +370,7 @@ describe('ThreadedEngine lifecycle', () => {
     const fatal = new Promise<Error>((resolve) => engine.onFatal(resolve));
     const pending = inFlight(engine, 'dies');
     // As if the thread crashed: it ends without a word.
-    await (engine as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await (engine as unknown as { links: Array<{ terminate(): Promise<number> }> }).links[0].terminate();
     expect((await fatal).message).toMatch(/engine thread exited/);
     const outcomes = await Promise.allSettled(pending.all);
     // Whatever had been answered before the thread died stays answered; nothing waits forever.

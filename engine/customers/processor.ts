@@ -23,6 +23,8 @@ export function customerProcessor(options: CustomerOptions = {}): Processor {
     topicPrefixes: ['recs/'],
     schemas: CUSTOMER_EVENT_FIELDS,
     partitionKey: () => CUSTOMER_PARTITION,
+    // The service domain reads who a subject is, and the customer's tier.
+    readByOthers: ['identity.linked', 'customer.profile'],
     follows: FOLLOWED,
 
     apply(view, ev, ctx) {

@@ -80,4 +80,4 @@ export const HANDLERS: Record<string, Handler> = {
 };
 
 /** The types only the stock sagas emit: never accepted from a sender. */
-export const INTERNAL_TYPES = ['stock.hold', 'stock.unhold', 'stock.quote', 'stock.held', 'order.quoted', 'order.held', 'order.unheld', 'stock.alert'];
+export const INTERNAL_TYPES = ['stock.hold', 'stock.unhold', 'stock.quote', 'stock.held', 'order.quoted', 'order.held', 'order.unheld', 'stock.alert', 'stock.unheld'];

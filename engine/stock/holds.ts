@@ -123,7 +123,8 @@ const unhold: Handler = (c, raw) => {
     const result: FinalResult = sell === ev.sold
       ? ev.answer.result
       : { ok: false, error: { code: 'invalid_event', message: `${sku} at ${location} would pass ${MAX_ROW_UNITS} units; the hold was released unsold` } };
-    c.answer(ev.answer.id, result, ev.answer.event);
+    // Answered where it was applied: the reservation's partition (reservations.ts, unheld).
+    c.emit({ id: `${ev.id}/answer`, type: 'stock.unheld', reservation: ev.reservation, answer: { ...ev.answer, result } });
   }
   if (ev.reply) c.emit({ id: `${ev.id}/reply`, type: 'order.unheld', ...ev.reply });
   return c.effects();

@@ -12,7 +12,7 @@ import { expire } from './reservations.ts';
 import { ALERTS_OWNER, availableAt, keys, LOCATIONS_OWNER, resKey, topics, type Location, type SkuState, type StockOptions } from './types.ts';
 
 /** Ordered with their reservation: its partition owns `stock/res/<id>` (types.ts, resKey). */
-const BY_RESERVATION: ReadonlySet<string> = new Set(['stock.reserve', 'stock.release', 'stock.commit', 'stock.held']);
+const BY_RESERVATION: ReadonlySet<string> = new Set(['stock.reserve', 'stock.release', 'stock.commit', 'stock.held', 'stock.unheld']);
 
 /** Types whose every event one partition applies: it alone writes what they write (types.ts). */
 const OWNED_BY_ONE: ReadonlyMap<string, string> = new Map([
@@ -31,6 +31,8 @@ export function stockProcessor(options: StockOptions = {}): Processor {
     schemas: STOCK_EVENT_FIELDS,
     validate: validateStockEvent,
     internalTypes: INTERNAL_TYPES,
+    // Every SKU's events read the locations.
+    readByOthers: ['location.upserted'],
 
     partitionKey(ev) {
       const owner = OWNED_BY_ONE.get(ev.type);

@@ -136,9 +136,20 @@ export function expire(c: StockChange, timer: TimerSpec): boolean {
   return true;
 }
 
+/**
+ * The SKU ended the hold of a release or commit: answered here, on the reservation's partition,
+ * where the release or commit was applied (a pending event is answered on its own partition).
+ */
+const unheld: Handler = (c, ev) => {
+  const { id, result, event } = ev.answer as { id: string; result: FinalResult; event: InputEvent };
+  c.answer(id, result, event);
+  return c.effects();
+};
+
 export const RESERVATION_STEPS: Record<string, Handler> = {
   'stock.reserve': reserve,
   'stock.release': endReservation(false),
   'stock.commit': endReservation(true),
   'stock.held': held,
+  'stock.unheld': unheld,
 };

@@ -1,0 +1,171 @@
+// Submissions on their way to the engine threads (threaded-engine.ts): each event checked and
+// built here, then sent to the thread applying its partition — every submission read in one
+// turn of the event loop in one message per thread — and the answers of each thread's part put
+// back in the order the events came.
+
+import { admitEvent } from './event-builder.ts';
+import type { EventCounts } from './event-counts.ts';
+import { partitionOf } from './partitions.ts';
+import type { ProcessorIndex } from './processor-index.ts';
+import { pack, type PackedSubmission, type Payload } from './thread-messages.ts';
+import type { EventResult, InputEvent } from './types.ts';
+
+interface OpenSubmission {
+  results: EventResult[];
+  /** Parts (one per engine thread it went to) not yet answered. */
+  remaining: number;
+  resolve(results: EventResult[]): void;
+  reject(error: Error): void;
+}
+
+/** The events of a submission one engine thread applies, and where each goes in `results`. */
+interface Part {
+  sub: OpenSubmission;
+  slots: number[];
+}
+
+export interface RouterDeps {
+  processors: ProcessorIndex;
+  partitionCount: number;
+  threads: number;
+  /** Events refused here (invalid), counted by type and code. */
+  counts: EventCounts;
+  /** Why no event is taken now (closing, stopped), or undefined. */
+  refusal(): Error | undefined;
+  send(thread: number, submissions: Payload): void;
+}
+
+export class SubmissionRouter {
+  private nextPart = 1;
+  private readonly parts = new Map<number, Part>();
+  private readonly open = new Set<OpenSubmission>();
+  private outgoing: PackedSubmission[][];
+  private sendScheduled = false;
+  /** failAll was called: nothing more goes out. */
+  private stopped = false;
+
+  constructor(private readonly deps: RouterDeps) {
+    this.outgoing = Array.from({ length: deps.threads }, () => []);
+  }
+
+  /** The engine thread applying partition `p`. */
+  threadOf(p: number): number {
+    return p % this.deps.threads;
+  }
+
+  /**
+   * Applies events in order per key; resolves with one result each once durable. An event other
+   * partitions read (Processor.readByOthers: a location, an identity link) followed by more is
+   * applied first, and the rest after its answer, so that they see it.
+   */
+  submit(events: readonly unknown[]): Promise<EventResult[]> {
+    const cut = this.readByOthersCut(events);
+    if (cut < 0) return this.route(events);
+    return this.route(events.slice(0, cut)).then((first) => this.submit(events.slice(cut)).then((rest) => [...first, ...rest]));
+  }
+
+  /**
+   * Where the events after the first one other partitions read start, when one of them has
+   * another key (-1: none such). Events of the same key are in order anyway: a request of
+   * locations alone, or of one customer's events, goes as one.
+   */
+  private readByOthersCut(events: readonly unknown[]): number {
+    // One engine thread applies a submission in order as it is.
+    if (this.deps.threads === 1) return -1;
+    const types = this.deps.processors.readByOthers;
+    for (let i = 0; i < events.length - 1; i++) {
+      if (!types.has(this.typeOf(events[i]))) continue;
+      const key = this.keyOf(events[i]);
+      for (let j = i + 1; j < events.length; j++) if (this.keyOf(events[j]) !== key) return i + 1;
+    }
+    return -1;
+  }
+
+  private typeOf(event: unknown): string {
+    const type = (event as { type?: unknown } | null)?.type;
+    return typeof type === 'string' ? type : '';
+  }
+
+  /** The key an event is ordered by, or undefined for one that is not valid enough to tell. */
+  private keyOf(event: unknown): string | undefined {
+    const owner = this.deps.processors.byType.get(this.typeOf(event));
+    try {
+      const key = owner?.partitionKey(event as InputEvent);
+      return typeof key === 'string' ? key : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private route(events: readonly unknown[]): Promise<EventResult[]> {
+    const refusal = this.deps.refusal();
+    if (refusal) return Promise.reject(refusal);
+    const results: EventResult[] = new Array(events.length);
+    const bySlot = new Map<number, { slots: number[]; built: PackedSubmission[1] }>();
+    const arrival = Date.now();
+    for (let i = 0; i < events.length; i++) {
+      const admitted = admitEvent(events[i], this.deps.processors.byType, this.deps.counts);
+      if (admitted.refused) {
+        results[i] = admitted.refused;
+        continue;
+      }
+      const b = admitted.built;
+      const slot = this.threadOf(partitionOf(admitted.processor.partitionKey(b.event), this.deps.partitionCount));
+      let part = bySlot.get(slot);
+      if (!part) bySlot.set(slot, (part = { slots: [], built: [] }));
+      part.slots.push(i);
+      part.built.push([b.event, b.digest, arrival]);
+    }
+    if (bySlot.size === 0) return Promise.resolve(results);
+    return new Promise<EventResult[]>((resolve, reject) => {
+      const sub: OpenSubmission = { results, remaining: bySlot.size, resolve, reject };
+      this.open.add(sub);
+      for (const [slot, { slots, built }] of bySlot) {
+        const id = this.nextPart++;
+        this.parts.set(id, { sub, slots });
+        this.outgoing[slot].push([id, built]);
+      }
+      if (this.sendScheduled) return;
+      this.sendScheduled = true;
+      // Every request read in this turn of the event loop goes over in one message per thread.
+      setImmediate(() => this.flush());
+    });
+  }
+
+  /** Sends what waits now (before a call that must come after it). */
+  flush(): void {
+    this.sendScheduled = false;
+    if (this.stopped) return;
+    this.outgoing.forEach((out, thread) => {
+      if (out.length === 0) return;
+      this.outgoing[thread] = [];
+      this.deps.send(thread, pack(out));
+    });
+  }
+
+  /** The answers of one part, from the engine thread that applied it (null: it failed). */
+  answer(id: number, results: EventResult[] | null, failure: string | undefined): void {
+    const part = this.parts.get(id);
+    if (!part) return;
+    this.parts.delete(id);
+    const sub = part.sub;
+    if (!this.open.has(sub)) return;
+    if (results === null) {
+      this.open.delete(sub);
+      sub.reject(new Error(failure));
+      return;
+    }
+    for (let i = 0; i < part.slots.length; i++) sub.results[part.slots[i]] = results[i];
+    if (--sub.remaining > 0) return;
+    this.open.delete(sub);
+    sub.resolve(sub.results);
+  }
+
+  /** Nothing more will be answered: every submission waiting is refused with `error`. */
+  failAll(error: Error): void {
+    this.stopped = true;
+    for (const s of this.open) s.reject(error);
+    this.open.clear();
+    this.parts.clear();
+  }
+}

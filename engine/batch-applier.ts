@@ -188,9 +188,10 @@ export class BatchApplier {
     for (const f of followers) {
       let target: number;
       try {
+        if (f.followsWhen && !f.followsWhen(this.store.latest, event, { result, changed })) continue;
         target = this.partitions.of(f.partitionKey(event));
       } catch (err) {
-        console.error(`${f.name} failed following ${event.type} '${event.id}' (its partitionKey threw):`, err);
+        console.error(`${f.name} failed following ${event.type} '${event.id}' (its followsWhen or partitionKey threw):`, err);
         continue;
       }
       let drafts = follows.get(f);

@@ -136,6 +136,7 @@ export class PureRunner {
   private follow(ev: InputEvent, result: FinalResult & { ok: true }, changed: readonly string[]): void {
     for (const f of this.processors) {
       if (!f.follows?.includes(ev.type)) continue;
+      if (f.followsWhen && !f.followsWhen(this.view, ev, { result, changed })) continue;
       const follow: FollowEvent = { id: `${FOLLOW_TYPE}/${++this.follows}`, type: FOLLOW_TYPE, follower: f.name, followed: [[ev, result, changed, ev.ts ?? this.now]] };
       this.queue.push(follow);
     }

@@ -93,6 +93,8 @@ export class StateStore {
   private readonly pending = new Map<string, { value: unknown; batch: number }>();
   private committed = new Map<string, Cached>();
   private older = new Map<string, Cached>();
+  /** `shared`: values read from LMDB under the current read snapshot, not written by this store. */
+  private readonly snapshotReads = new Map<string, Cached>();
 
   constructor(private readonly options: StoreOptions) {
     this.root = open(lmdbOptions(options));
@@ -115,6 +117,7 @@ export class StateStore {
   /** Sees what other threads committed since: their keys are read from LMDB, never cached (`shared`). */
   refreshReads(): void {
     this.root.resetReadTxn();
+    this.snapshotReads.clear();
   }
 
   /** The latest value, uncommitted writes included: what processors see. */
@@ -141,9 +144,14 @@ export class StateStore {
       if (v !== undefined) this.older.delete(key);
       // Not pending (else it would be cached, see write), so LMDB holds the durable value.
       else {
+        // Maybe another thread's key: kept only until the read snapshot is renewed (refreshReads),
+        // so within one batch it is read from LMDB once (a location, read by every stock event).
+        if (this.options.shared && !pin) {
+          let r = this.snapshotReads.get(key);
+          if (r === undefined) this.snapshotReads.set(key, (r = this.state.get(key) ?? ABSENT));
+          return r === ABSENT ? undefined : r;
+        }
         v = this.state.get(key) ?? ABSENT;
-        // Maybe another thread's key: read again next time.
-        if (this.options.shared && !pin) return v === ABSENT ? undefined : v;
       }
       this.committed.set(key, v);
       if (this.committed.size > this.generationSize) this.rotate();

@@ -155,6 +155,12 @@ export interface Processor {
    */
   query?(view: StateView, name: string, args: Record<string, unknown>): unknown;
   onFollowed?(view: StateView, event: InputEvent, outcome: FollowedOutcome, ctx: EventContext): Omit<Effects, 'result'>;
+  /**
+   * Whether a followed event concerns this follower at all, asked where it was applied (the view
+   * reads this follower's state as last committed): false skips the reaction, and the hop to the
+   * follower's partition with it. Absent: every followed event is reacted to. Pure.
+   */
+  followsWhen?(view: StateView, event: InputEvent, outcome: FollowedOutcome): boolean;
 }
 
 /** What the owner of a followed event did with it. */

@@ -10,7 +10,7 @@ import { FOLLOWED, followEvent, HANDLERS } from './handlers.ts';
 import { resolveCustomer } from './identity/mod.ts';
 import { listFor } from './kiosks.ts';
 import { isLocation } from './stock-filter.ts';
-import { resolveCustomerOptions, type CustomerOptions, type ResolvedCustomerOptions } from './types.ts';
+import { keys, resolveCustomerOptions, type CustomerOptions, type ResolvedCustomerOptions } from './types.ts';
 
 const CUSTOMER_PARTITION = 'customers';
 
@@ -33,6 +33,13 @@ export function customerProcessor(options: CustomerOptions = {}): Processor {
 
     onFollowed(view, ev, outcome, ctx) {
       return followEvent(new StagedState(view), ev, outcome, ctx, o);
+    },
+
+    // A stock change matters only for a SKU some kiosk shows (kiosks.ts): asked where the stock
+    // changed, it spares every other stock event the hop here.
+    followsWhen(view, ev, outcome) {
+      if (!ev.type.startsWith('stock.')) return true;
+      return outcome.changed.some((topic) => topic.startsWith('stock/') && !topic.includes('@') && view.get(keys.shownAt(topic.slice('stock/'.length))) !== undefined);
     },
 
     query(view, name, args) {

@@ -6,7 +6,7 @@ import type { DedupIndex } from './dedup.ts';
 import { isPlainOk } from './dedup.ts';
 import { rejection } from './errors.ts';
 import { FOLLOW_TYPE, isFollowEvent, type FollowEvent } from './follow-events.ts';
-import type { Batch, DerivedItem, EventItem, FollowDraft, TimerItem } from './items.ts';
+import type { Batch, DerivedItem, EventItem, FollowDraft, Item, TimerItem } from './items.ts';
 import type { Outbox } from './outbox.ts';
 import type { Partitions } from './partitions.ts';
 import type { StateStore } from './store.ts';
@@ -94,6 +94,13 @@ export class BatchApplier {
       }
     }
     outbox.setFollowers(byName);
+  }
+
+  /** Applies one item of the batch: an event, a derived event or a due timer (a tick applies nothing). */
+  apply(batch: Batch, item: Item, now: number): void {
+    if (item.kind === 'event') this.applyEvent(batch, item, now);
+    else if (item.kind === 'derived') this.applyDerived(batch, item, now);
+    else if (item.kind === 'timer') this.applyTimer(batch, item, now);
   }
 
   applyEvent(batch: Batch, item: EventItem, now: number): void {

@@ -9,7 +9,7 @@ import { DedupIndex } from './dedup.ts';
 import { recordDataDir, recordedEpoch } from './data-dir-records.ts';
 import { EngineClosedError } from './errors.ts';
 import { EventCounts } from './event-counts.ts';
-import type { Batch, Item } from './items.ts';
+import { newBatch, type Batch, type Item } from './items.ts';
 import { Intake } from './intake.ts';
 import { EngineListeners } from './listeners.ts';
 import { Outbox, type DerivedWire } from './outbox.ts';
@@ -139,10 +139,9 @@ export class Engine {
       rendering: () => this.listeners.rendering,
       watched: (topic) => this.interest === undefined || this.interest(topic),
     });
-    const owns = (p: number) => this.owns(p);
-    this.timers.load(owns);
+    this.timers.load(this.owns);
     // Derived events a committed batch emitted and no batch applied yet (outbox.ts): first in line.
-    for (const item of this.outbox.restore(owns)) this.queue.push(item);
+    for (const item of this.outbox.restore(this.owns)) this.queue.push(item);
     this.enqueueDueTimers();
   }
 
@@ -150,10 +149,7 @@ export class Engine {
 
   /** Applies events in order; resolves with one result each once their batch is durable. */
   submit(events: readonly unknown[]): Promise<EventResult[]> {
-    if (this.closing || this.failure) return Promise.reject(this.failure ?? new EngineClosedError());
-    const answers = this.intake.accept(events, this.clock.now());
-    this.scheduleDrain();
-    return answers;
+    return this.take(() => this.intake.accept(events, this.clock.now()));
   }
 
   /**
@@ -161,17 +157,18 @@ export class Engine {
    * threaded-engine.ts): each with its digest and arrival time. Resolves like `submit`.
    */
   submitBuilt(events: readonly PrebuiltEvent[]): Promise<EventResult[]> {
+    return this.take(() => this.intake.acceptBuilt(events));
+  }
+
+  private take(accept: () => Promise<EventResult[]>): Promise<EventResult[]> {
     if (this.closing || this.failure) return Promise.reject(this.failure ?? new EngineClosedError());
-    const answers = this.intake.acceptBuilt(events);
+    const answers = accept();
     this.scheduleDrain();
     return answers;
   }
 
   /** Whether this engine applies partition `p` (EngineOptions.share). */
-  owns(p: number): boolean {
-    const share = this.options.share;
-    return share === undefined || p % share.slots === share.slot;
-  }
+  readonly owns = (p: number): boolean => this.options.share === undefined || p % this.options.share.slots === this.options.share.slot;
 
   /** Derived events another engine thread emitted for partitions this one applies. */
   acceptDerived(items: readonly DerivedWire[]): void {
@@ -202,27 +199,10 @@ export class Engine {
 
   private runBatch(): void {
     const started = performance.now();
-    let items: Item[];
-    if (this.queue.length <= this.maxBatch) {
-      items = this.queue;
-      this.queue = [];
-    } else {
-      items = this.queue.slice(0, this.maxBatch);
-      this.queue = this.queue.slice(this.maxBatch);
-    }
-    const batch: Batch = {
-      set: new WriteSet(++this.batchNo),
-      items,
-      outputs: [],
-      changed: new Map(),
-      seqs: new Map(),
-      emitted: [],
-      answers: [],
-      now: 0,
-      applyMs: 0,
-      committing: 0,
-    };
-    const now = (batch.now = this.clock.now());
+    const items = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
+    this.queue = this.queue.length <= this.maxBatch ? [] : this.queue.slice(this.maxBatch);
+    const now = this.clock.now();
+    const batch = newBatch(new WriteSet(++this.batchNo), items, now);
     // What other engine threads committed since is read fresh in this batch (StoreOptions.shared).
     if (this.options.share) this.store.refreshReads();
     this.applying = true;
@@ -232,12 +212,7 @@ export class Engine {
     let next = 0;
     const applySlice = () => {
       const end = Math.min(items.length, next + APPLY_SLICE);
-      for (; next < end; next++) {
-        const item = items[next];
-        if (item.kind === 'event') this.applier.applyEvent(batch, item, now);
-        else if (item.kind === 'derived') this.applier.applyDerived(batch, item, now);
-        else if (item.kind === 'timer') this.applier.applyTimer(batch, item, now);
-      }
+      for (; next < end; next++) this.applier.apply(batch, items[next], now);
       if (next < items.length) {
         batch.applyMs += performance.now() - sliceStart;
         sliceStart = performance.now();
@@ -284,22 +259,14 @@ export class Engine {
     for (const item of batch.items) if (item.kind === 'event') this.intake.answered(item);
     for (const a of batch.answers) this.intake.answerPending(a.id, a.result);
     // Derived events go to the back of the queue: after what was submitted meanwhile, as they
-    // would on a partition applied elsewhere.
-    let away: DerivedWire[] | undefined;
-    for (const item of batch.emitted) {
-      if (this.owns(item.partition)) this.queue.push(item);
-      else (away ??= []).push(Outbox.wire(item));
-    }
-    if (away) this.relay?.(away);
+    // would on a partition applied elsewhere. Other engine threads' go to them.
+    const away = Outbox.queueOwned(batch.emitted, this.owns, this.queue);
+    if (away.length > 0) this.relay?.(away);
     if (batch.unrendered) this.applier.renderLateWatched(batch);
     this.listeners.outputs(batch.outputs);
     this.batches++;
-    this.listeners.batch({
-      events: batch.items.length,
-      writes: batch.set.state.size + batch.set.dedupIds.length + batch.set.timers.size,
-      applyMs: batch.applyMs,
-      commitMs: performance.now() - batch.committing,
-    });
+    const writes = batch.set.state.size + batch.set.dedupIds.length + batch.set.timers.size;
+    this.listeners.batch({ events: batch.items.length, writes, applyMs: batch.applyMs, commitMs: performance.now() - batch.committing });
     this.armTimer();
     this.scheduleDrain();
     this.checkIdle();
@@ -385,17 +352,13 @@ export class Engine {
 
   /** `partitions[p].queued` counts the queue when called: cheap while it is short, as it is unless overloaded. */
   stats(): EngineStats {
-    const queued = new Array<number>(this.partitions.count).fill(0);
-    for (const item of this.queue) if (item.kind === 'event' || item.kind === 'derived') queued[item.partition]++;
-    const partitions = queued.map((n, p) => ({ partition: p, queued: n, applySeconds: this.partitions.applySeconds(p), checkpoint: this.partitions.checkpoint(p) }));
+    const partitions = this.partitions.stats(this.queue);
     return { eventsByTypeAndResult: this.counts.byTypeAndResult(), batches: this.batches, pendingTimers: this.timers.size, queued: this.queue.length, partitions };
   }
 
   /** Which worker applies which partitions: this engine's (all of them, unless it shares the dir). */
   layout(): EngineLayout {
-    const count = this.partitions.count;
-    const owned = Array.from({ length: count }, (_, p) => p).filter((p) => this.owns(p));
-    return { partitions: count, workers: [{ worker: this.options.share?.slot ?? 0, partitions: owned }] };
+    return this.partitions.layout(this.options.share?.slot ?? 0, this.owns);
   }
 
   stateStats(): { entries: number; bytes: number } {

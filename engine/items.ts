@@ -96,3 +96,8 @@ export interface Batch {
   applyMs: number;
   committing: number;
 }
+
+/** A batch of `items`, about to be applied at clock time `now` into `set`. */
+export function newBatch(set: WriteSet, items: Item[], now: number): Batch {
+  return { set, items, outputs: [], changed: new Map(), seqs: new Map(), emitted: [], answers: [], now, applyMs: 0, committing: 0 };
+}

@@ -11,7 +11,7 @@
 // re-sent the same way, under the partition whose events they carry.
 
 import { FOLLOW_TYPE, isFollowEvent, type FollowEvent, type Followed } from './follow-events.ts';
-import type { DerivedItem } from './items.ts';
+import type { DerivedItem, Item } from './items.ts';
 import type { Partitions } from './partitions.ts';
 import type { StateStore, WriteSet } from './store.ts';
 import type { InputEvent, Processor } from './types.ts';
@@ -115,6 +115,16 @@ export class Outbox {
       }
     }
     return items;
+  }
+
+  /** Queues the derived events of the partitions `owns` names; returns the others, to relay. */
+  static queueOwned(items: readonly DerivedItem[], owns: (p: number) => boolean, queue: Item[]): DerivedWire[] {
+    const away: DerivedWire[] = [];
+    for (const item of items) {
+      if (owns(item.partition)) queue.push(item);
+      else away.push(Outbox.wire(item));
+    }
+    return away;
   }
 
   /** A derived event as it crosses to the engine applying its partition. */

@@ -7,7 +7,9 @@
 // count, so another count would move keys to partitions whose checkpoints describe other events.
 
 import { PartitionCountMismatchError } from './errors.ts';
+import type { Item } from './items.ts';
 import type { StateStore, WriteSet } from './store.ts';
+import type { EngineLayout, EngineStats } from './types.ts';
 
 export const checkpointKey = (p: number) => `$ckpt/${p}`;
 /** Where the data dir keeps its partition count. */
@@ -79,6 +81,19 @@ export class Partitions {
 
   applySeconds(p: number): number {
     return this.applyMs[p] / 1000;
+  }
+
+  /** Every partition's figures (EngineStats.partitions), its queued events counted in `queue`. */
+  stats(queue: readonly Item[]): EngineStats['partitions'] {
+    const queued = new Array<number>(this.count).fill(0);
+    for (const item of queue) if (item.kind === 'event' || item.kind === 'derived') queued[item.partition]++;
+    return queued.map((n, p) => ({ partition: p, queued: n, applySeconds: this.applySeconds(p), checkpoint: this.checkpoint(p) }));
+  }
+
+  /** Worker `worker` applying the partitions `owns` names (Engine.layout). */
+  layout(worker: number, owns: (p: number) => boolean): EngineLayout {
+    const owned = Array.from({ length: this.count }, (_, p) => p).filter(owns);
+    return { partitions: this.count, workers: [{ worker, partitions: owned }] };
   }
 
   /** Writes the checkpoints of the partitions this batch advanced. */

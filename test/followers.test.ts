@@ -5,8 +5,8 @@
 // one reaction per followed event, in order, on the follower's partition, after the followed
 // event's commit; one follow event per batch and source partition however many events it
 // carries; a failing reaction loses itself only; a follow event a crash left in the outbox is
-// applied at the next start, once; no sender can send one. And the pure runner does the same
-// through its queue.
+// applied at the next start, once; a followed event the follower declines (followsWhen) makes no
+// hop; no sender can send one. And the pure runner does the same through its queue.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -158,6 +158,22 @@ describe('followers', () => {
     const check = openLmdb(lmdbOptions({ path: dir }));
     expect(check.openDB({ name: 'outbox' }).getCount()).toBe(0);
     await check.close();
+  });
+
+  it('skip the followed events their followsWhen declines, and the hop with them', async () => {
+    const picky: Processor = { ...watcher, followsWhen: (_view, ev) => ev.key !== 'quiet' };
+    const e = await openEngine({ path: dir, processors: [counter, picky], partitions: PARTITIONS });
+    engines.push(e);
+    current = e;
+    await e.submit([{ id: 'q1', type: 'bump', key: 'quiet' }, { id: 'q2', type: 'bump', key: 'quiet' }]);
+    await e.idle();
+    // Declined: no follow event at all, no reaction.
+    expect(e.stats().eventsByTypeAndResult.get('$follow|ok')).toBeUndefined();
+    expect(e.read('watch/log')).toBeUndefined();
+    await e.submit([{ id: 'q3', type: 'bump', key: 'quiet' }, { id: 'l1', type: 'bump', key: A }]);
+    await e.idle();
+    expect((e.read('watch/log') as Seen[]).map((x) => x.id)).toEqual(['l1']);
+    expect(e.stats().eventsByTypeAndResult.get('$follow|ok')).toBe(1);
   });
 
   it('never take a follow event from a sender', async () => {

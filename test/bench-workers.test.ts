@@ -48,10 +48,11 @@ describe('--workers lists', () => {
 });
 
 describe('openBenchEngine', () => {
-  it('opens the engine on a thread of its own for 2, and refuses no-op rules there (they cannot cross)', async () => {
+  it('opens two engine threads for 2, and refuses no-op rules there (they cannot cross)', async () => {
     const engine = await openBenchEngine({ path: freshDir(), durability: 'none', workers: 2 });
     try {
       expect(engine).toBeInstanceOf(ThreadedEngine);
+      expect(engine.layout().workers.map((w) => w.worker)).toEqual([0, 1]);
       const results = await engine.submit(locationEvents(2, 'bw'));
       expect(results.map((r) => r.ok)).toEqual([true, true]);
     } finally {

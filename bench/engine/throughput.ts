@@ -31,7 +31,7 @@ export const ENGINE_FLAGS: FlagSpec[] = [
   { name: 'max-events', kind: 'value', valueName: 'N', help: 'most events pre-generated for one phase (default 4000000)' },
   { name: 'max-batch', kind: 'value', valueName: 'N', help: "engine option maxBatch (default: the engine's own)" },
   { name: 'max-in-flight', kind: 'value', valueName: 'N', help: "engine option maxInFlight (default: the engine's own)" },
-  { name: 'workers', kind: 'value', valueName: '1|2|1,2', help: "1: openEngine in this thread; 2: openThreadedEngine, the engine on a thread of its own (this thread builds and submits); 1,2: both, alternating (default 1)" },
+  { name: 'workers', kind: 'value', valueName: '1|2|1,2', help: "1: openEngine in this thread; 2: openThreadedEngine, two engine threads sharing the partitions (this thread builds and submits); 1,2: both, alternating (default 1)" },
   { name: 'cpu-profile', kind: 'value', valueName: 'PREFIX', help: 'write a CPU profile of each throughput phase to PREFIX-<durability>.cpuprofile' },
 ];
 
@@ -41,7 +41,7 @@ The engine alone, in-process: stock events (45% sold, 38% received, 6% reserve, 
 3% commit, 5% transfer) over SKUs × locations, submitted in chunks with many submits in flight.
 Reports the most events/s made durable, then submit→durable latency (p50/p99/p999/max) when
 offered a fraction of that open-loop, measured from the scheduled send time, and the CPU of each
-thread. --workers 1,2 runs the engine in this thread and on a thread of its own alternately.
+thread. --workers 1,2 runs the engine in this thread and on two engine threads alternately.
 
 Flags:
 ${describeFlags(ENGINE_FLAGS)}`;
@@ -290,7 +290,7 @@ export async function runEngineBench(o: EngineBenchOptions, runNo = 0): Promise<
   const variants = o.workers.flatMap((w) => o.durabilities.map((d) => [w, d] as const));
   for (const [w, d] of rotated(variants, runNo)) {
     const tuning = `${o.maxBatch ? `, maxBatch ${o.maxBatch}` : ''}${o.maxInFlight ? `, maxInFlight ${o.maxInFlight}` : ''}`;
-    const threads = w === 1 ? 'openEngine, one thread' : 'openThreadedEngine, the engine on its own thread';
+    const threads = w === 1 ? 'openEngine, one thread' : 'openThreadedEngine, two engine threads sharing the partitions';
     console.log(`\n[durability ${d}, --workers ${w}: ${threads}] ${fmtInt(o.skus)} SKUs × ${o.locations} locations (${o.dist}${o.rules === 'noop' ? ', no-op rules' : ''}), chunks of ${o.batch}, ${o.concurrency} in flight${tuning}`);
     const r = await measureDurability(d, w, o, runNo);
     printDurability(r);

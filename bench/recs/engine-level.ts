@@ -29,7 +29,7 @@ export const RECS_FLAGS: FlagSpec[] = [
   { name: 'batch', kind: 'value', valueName: 'N', help: 'training events per submit (default 2000)' },
   { name: 'parallel', kind: 'value', valueName: 'N', help: 'test sessions replayed at once, one click each per submit (default 200)' },
   { name: 'test-sessions', kind: 'value', valueName: 'N', help: 'replay only the first N test sessions (default all)' },
-  { name: 'workers', kind: 'value', valueName: '1|2', help: '1: openEngine in this thread; 2: openThreadedEngine, the engine on a thread of its own, this thread building the events (default 1)' },
+  { name: 'workers', kind: 'value', valueName: '1|2', help: '1: openEngine in this thread; 2: openThreadedEngine, two engine threads sharing the partitions, this thread building the events (default 1)' },
   { name: 'cache-entries', kind: 'value', valueName: 'N', help: 'decoded state values the engine keeps in memory (default: the engine default, as omni serve)' },
 ];
 
@@ -97,7 +97,7 @@ export async function runRecsBench(o: RecsBenchOptions): Promise<RecsBenchResult
   const train = readSessions(o.train);
   const test = readSessions(o.test).slice(0, o.testSessions);
   const dir = freshDir('recs');
-  console.log(`  engine  : --workers ${o.workers} (${o.workers === 1 ? 'openEngine, one thread' : 'openThreadedEngine, the engine on a thread of its own'}), durability ${o.durability}`);
+  console.log(`  engine  : --workers ${o.workers} (${o.workers === 1 ? 'openEngine, one thread' : 'openThreadedEngine, two engine threads sharing the partitions'}), durability ${o.durability}`);
   const engine = await openBenchEngine({ path: dir, durability: o.durability, workers: o.workers, cacheEntries: o.cacheEntries });
   try {
     const batches: BatchStats[] = [];

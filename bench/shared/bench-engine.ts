@@ -11,7 +11,7 @@ export type BenchEngine = Pick<Engine, 'submit' | 'onBatch' | 'onOutput' | 'stat
 export interface BenchEngineOptions {
   path: string;
   durability: Durability;
-  /** 1: everything on this thread; 2: the engine on a thread of its own (as `omni serve --workers`). */
+  /** 1: everything on this thread; N ≥ 2: N engine threads sharing the partitions (as `omni serve --workers`). */
   workers: number;
   /** `noop`: the stock processor only answers ok (the engine core's own cost); in-process only. */
   rules?: 'stock' | 'noop';

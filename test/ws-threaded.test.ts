@@ -1,5 +1,7 @@
-// Push with the engine on a thread of its own (ThreadedEngine): it renders only the topics the
-// push layer names through watch(), and that message reaches its thread while batches go on.
+// Push with two engine threads sharing the partitions (ThreadedEngine): each renders only the
+// topics the push layer names through watch(), and that message reaches it while batches go on;
+// the topics' SKUs fall on partitions of both threads, and every connection's subscribers take
+// updates from both.
 // Many connections subscribe, one topic after another, to overlapping stock topics while several
 // posters keep batches in flight, so first subscriptions to a topic land before, while and after
 // batches touching it are applied. Each subscriber must see its snapshot, then every update in
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openThreadedEngine, type ThreadedEngine } from '../engine/mod.ts';
+import { partitionOf } from '../engine/partitions.ts';
 import { signToken, startGateway, type Gateway } from '../gateway/mod.ts';
 import { prng } from './fixtures/omni-process.ts';
 import { TEST_SECRET } from './gateway-harness.ts';
@@ -52,7 +55,7 @@ function streamProblem(messages: Msg[], topic: string, last: number, final: unkn
   return undefined;
 }
 
-describe('push with the engine on its own thread', () => {
+describe('push with two engine threads', () => {
   it(`subscribers of overlapping topics, arriving while batches are applied, each get every update after their snapshot and end current (seed ${SEED})`, async () => {
     const rng = prng(SEED);
     const shuffle = <T>(items: T[]): T[] => {
@@ -115,6 +118,10 @@ describe('push with the engine on its own thread', () => {
         await client.next((m) => m.op === 'pong' && m.id === `done-${i}`, from);
       }),
     );
+    // Both engine threads applied (and rendered) topics the subscribers watched.
+    const threadOf = new Map(engine.layout().workers.flatMap((w) => w.partitions.map((p) => [p, w.worker] as const)));
+    const watchedThreads = new Set(subscriptions.map(({ topic }) => threadOf.get(partitionOf(topic.slice('stock/'.length).split('@')[0], engine.layout().partitions))));
+    expect(watchedThreads).toEqual(new Set([0, 1]));
     const problems: string[] = [];
     for (const { client, topic } of subscriptions) {
       const problem = streamProblem(client.messages, topic, engine.lastSeq(topic), engine.snapshot(topic)?.data);

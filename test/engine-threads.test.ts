@@ -185,3 +185,27 @@ describe('several engine threads against the engine in this thread', () => {
     }
   });
 });
+
+describe('a request whose later events read what an earlier one wrote, on two engine threads', () => {
+  it('applies a location, an identity link or a profile before the events of other keys after it', async () => {
+    const engine = await openThreadedEngine({ path: freshDir(), domains: DOMAINS, durability: 'none', autoTimers: false, threads: 2 });
+    try {
+      // Every SKU's partition reads the location; the service domain reads the link and the tier.
+      const answers = await engine.submit([
+        { id: 'l1', type: 'location.upserted', location: 'N1', kind: 'store', lat: 50, lon: 10 },
+        ...SKUS.map((sku, i) => ({ id: `n${i}`, type: 'stock.received', sku, location: 'N1', qty: 3 })),
+        { id: 'a1', type: 'agent.online', agent: 'n-agent', skills: { billing: 5 }, capacity: { chat: 1, voice: 1 } },
+        { id: 'i1', type: 'identity.linked', ids: ['phone:+9', 'email:n@x'], customer: 'c9' },
+        { id: 'p1', type: 'customer.profile', customer: 'c9', tier: 'vip' },
+        { id: 's1', type: 'service.requested', request: 'nq1', subject: 'email:n@x', channel: 'chat', topic: 'billing' },
+      ]);
+      expect(answers.filter((a) => !a.ok)).toEqual([]);
+      for (const sku of SKUS) expect(engine.snapshot(`stock/${sku}`)?.data).toMatchObject({ locations: { N1: { onHand: 3 } } });
+      // The request came in as the linked customer, with the tier the same request gave it.
+      expect(engine.read('svc/req/nq1')).toMatchObject({ customer: 'c9', subject: 'email:n@x', vip: true });
+    } finally {
+      await engine.close();
+    }
+  });
+});
+

@@ -289,9 +289,10 @@ export class BatchApplier {
     let first = this.pending.get(a.id);
     if (first) this.pending.delete(a.id);
     else if (!this.answeredSinceStart.has(a.id)) {
-      // Pending since before this process started: its record says so. A pending event is
-      // answered on its own partition, so by the engine thread that recorded it pending.
-      const stored = this.dedup.lookup(a.id, ts, true);
+      // Pending since before this process started: its record says so. It is answered on its own
+      // partition, but the record may be another engine thread's, kept when the process ran with
+      // another thread count (DedupIndex.lookup reads them all, an answer before a pending).
+      const stored = this.dedup.lookup(a.id, ts);
       if (stored?.answer.pending !== true) return;
       this.answeredSinceStart.add(a.id);
       first = { digest: stored.digest ?? 0, type: a.event?.type ?? 'unknown' };

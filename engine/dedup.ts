@@ -41,6 +41,12 @@ export function isPlainOk(answer: StoredAnswer): boolean {
   return true;
 }
 
+function decode(v: unknown): FirstAnswer {
+  if (typeof v === 'number') return { answer: { ok: true }, digest: v === PLAIN_OK_NO_DIGEST ? undefined : v };
+  if (Array.isArray(v)) return { answer: v[1] as StoredAnswer, digest: v[0] as number };
+  return { answer: v as StoredAnswer, digest: undefined };
+}
+
 export class DedupIndex {
   private meta: DedupMeta;
   private readonly metaKey: string;
@@ -89,21 +95,26 @@ export class DedupIndex {
     return this.meta.current === 0 ? [a, b] : [b, a];
   }
 
-  /** The first answer for this id, if it was committed within the retention window (`ownOnly`: by this engine thread). */
-  lookup(id: string, now: number, ownOnly = false): FirstAnswer | undefined {
+  /** The first answer for this id, if it was committed within the retention window. */
+  lookup(id: string, now: number): FirstAnswer | undefined {
     if (this.allExpired(now)) return undefined;
     const [current, previous] = this.generations;
     let v = current.get(id);
     // Once a rotation is due, everything in the previous generation is older than the
     // retention: it is as good as cleared even before the next batch clears it.
     if (v === undefined && !this.rotationDue(now)) v = previous.get(id);
+    let found = v === undefined ? undefined : decode(v);
     // Applied by another engine thread (another partition, or this one under another thread
     // count): their entries expire by their own clocks, at most two retention periods after.
-    for (let i = 0; v === undefined && !ownOnly && i < this.others.length; i++) v = this.others[i].get(id);
-    if (v === undefined) return undefined;
-    if (typeof v === 'number') return { answer: { ok: true }, digest: v === PLAIN_OK_NO_DIGEST ? undefined : v };
-    if (Array.isArray(v)) return { answer: v[1] as StoredAnswer, digest: v[0] as number };
-    return { answer: v as StoredAnswer, digest: undefined };
+    // An event left pending here may have been answered by another thread since (the process
+    // ran with another thread count): an answer there to the same event wins over the pending.
+    for (let i = 0; (found === undefined || found.answer.pending === true) && i < this.others.length; i++) {
+      const w = this.others[i].get(id);
+      if (w === undefined) continue;
+      const other = decode(w);
+      if (found === undefined || (other.answer.pending !== true && other.digest === found.digest)) found = other;
+    }
+    return found;
   }
 
   record(set: WriteSet, id: string, digest: number, answer: StoredAnswer): void {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { open as openLmdb } from 'lmdb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EngineClosedError, openEngine, type Engine, type Processor } from '../engine/mod.ts';
+import { partitionOf } from '../engine/partitions.ts';
 import { lmdbOptions } from '../engine/store.ts';
 
 const text = { kind: 'id' } as const;
@@ -155,6 +156,51 @@ describe('derived events and pending answers', () => {
     expect((await e2.submit([{ id: 'ap2', type: 'approve', ticket: 'T3' }]))[0]).toMatchObject({ ok: false, error: { code: 'not_found' } });
     expect((await e2.submit([{ id: 'a3', type: 'ask', ticket: 'T3', target: 'X', wait: 'yes' }]))[0]).toEqual({ id: 'a3', ok: true, n: 'approved', duplicate: true });
     expect(followed.filter((f) => f.id === 'a3')).toEqual([{ id: 'a3', result: { ok: true, n: 'approved' } }]);
+  });
+
+  // A ticket on a partition the second of two engine threads applies (p mod 2 = 1).
+  const oddTicket = () => Array.from({ length: 64 }, (_, i) => `T5-${i}`).find((t) => partitionOf(t, 8) % 2 === 1)!;
+  /** One of two engine threads over the dir (the first records that two keep dedup answers in it). */
+  const thread = (slot: number) => openEngine({ path: dir, processors: [toy, follower], partitions: 8, share: { slot, slots: 2 }, dataDirHeldByHost: true });
+
+  it('answers an event left pending by another engine thread when it starts again with fewer threads', async () => {
+    const ticket = oddTicket();
+    await (await thread(0)).close();
+    const second = await thread(1);
+    const ask = { id: 'a5', type: 'ask', ticket, target: ticket, wait: 'yes' };
+    const waiting = second.submit([ask]);
+    await second.idle();
+    await second.close();
+    await expect(waiting).rejects.toThrow(EngineClosedError);
+    // One engine now, applying every partition: the ask's pending record is in the second thread's dedup databases.
+    const e = await start();
+    const retry = e.submit([ask]).then((r) => r[0]);
+    expect((await e.submit([{ id: 'ap5', type: 'approve', ticket }]))[0]).toEqual({ id: 'ap5', ok: true });
+    await e.idle();
+    const settled = await Promise.race([retry, new Promise((resolve) => setImmediate(() => resolve('still waiting')))]);
+    expect(settled).toEqual({ id: 'a5', ok: true, n: 'approved', duplicate: true });
+    expect((await e.submit([ask]))[0]).toEqual({ id: 'a5', ok: true, n: 'approved', duplicate: true });
+  });
+
+  it('gives a retry the answer another engine thread gave to an event left pending with one thread', async () => {
+    const ticket = oddTicket();
+    const ask = { id: 'a6', type: 'ask', ticket, target: ticket, wait: 'yes' };
+    const one = await openEngine({ path: dir, processors: [toy, follower], partitions: 8 });
+    const waiting = one.submit([ask]);
+    await one.idle();
+    await one.close();
+    await expect(waiting).rejects.toThrow(EngineClosedError);
+    // Two threads now: the second applies the ticket's partition and answers the ask there.
+    await (await thread(0)).close();
+    const second = await thread(1);
+    expect((await second.submit([{ id: 'ap6', type: 'approve', ticket }]))[0]).toEqual({ id: 'ap6', ok: true });
+    await second.close();
+    // One thread again: its own record of the ask still says pending; the answer is the second thread's.
+    const e = await start();
+    const retry = e.submit([ask]).then((r) => r[0]);
+    await e.idle();
+    const settled = await Promise.race([retry, new Promise((resolve) => setImmediate(() => resolve('still waiting')))]);
+    expect(settled).toEqual({ id: 'a6', ok: true, n: 'approved', duplicate: true });
   });
 
   it('applies what a crash left in the outbox when it starts again, then empties it', async () => {

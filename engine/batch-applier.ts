@@ -292,7 +292,8 @@ export class BatchApplier {
       // Pending since before this process started: its record says so. It is answered on its own
       // partition, but the record may be another engine thread's, kept when the process ran with
       // another thread count (DedupIndex.lookup reads them all, an answer before a pending).
-      const stored = this.dedup.lookup(a.id, ts);
+      // Looked up at the clock, as the intake does: `ts` is an event time, which a sender sets.
+      const stored = this.dedup.lookup(a.id, batch.now);
       if (stored?.answer.pending !== true) return;
       this.answeredSinceStart.add(a.id);
       first = { digest: stored.digest ?? 0, type: a.event?.type ?? 'unknown' };

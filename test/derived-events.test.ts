@@ -203,6 +203,23 @@ describe('derived events and pending answers', () => {
     expect(settled).toEqual({ id: 'a6', ok: true, n: 'approved', duplicate: true });
   });
 
+  it('answers an event left pending before a restart whatever the event time of the step answering it', async () => {
+    const e = await start();
+    const ask = { id: 'a7', type: 'ask', ticket: 'T7', target: 'X', wait: 'yes' };
+    const waiting = e.submit([ask]);
+    await e.idle();
+    await e.close();
+    await expect(waiting).rejects.toThrow(EngineClosedError);
+    const e2 = await start();
+    const retry = e2.submit([ask]).then((r) => r[0]);
+    // An event time three days ahead: past two dedup retention periods (a day each) of the clock.
+    const ts = Date.now() + 3 * 24 * 3600 * 1000;
+    expect((await e2.submit([{ id: 'ap7', type: 'approve', ticket: 'T7', ts }]))[0]).toEqual({ id: 'ap7', ok: true });
+    await e2.idle();
+    const settled = await Promise.race([retry, new Promise((resolve) => setImmediate(() => resolve('still waiting')))]);
+    expect(settled).toEqual({ id: 'a7', ok: true, n: 'approved', duplicate: true });
+  });
+
   it('applies what a crash left in the outbox when it starts again, then empties it', async () => {
     const e = await start();
     const waiting = e.submit([{ id: 'a4', type: 'ask', ticket: 'T4', target: 'W', wait: 'yes' }]);

@@ -137,11 +137,6 @@ export class Outbox {
     return this.item(outboxKey, event, arrival);
   }
 
-  /** How many derived events are stored and not yet applied (committed state). */
-  get size(): number {
-    return this.store.outbox.getCount();
-  }
-
   /** The processor applying a derived event: its type's owner, or for a follow event its follower. */
   private applierOf(event: InputEvent): Processor | undefined {
     if (!isFollowEvent(event)) return this.owners.get(event.type);

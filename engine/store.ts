@@ -27,7 +27,8 @@ export interface StoreOptions {
   mapSize?: number;
   /**
    * Engines on other threads commit to this environment too, each its own keys: a value read
-   * from LMDB is not cached (another thread may change it), only values this store wrote are.
+   * from LMDB and not written by this store is kept only until the read snapshot is renewed
+   * (another thread may change it); values this store wrote are cached as usual.
    */
   shared?: boolean;
 }
@@ -114,7 +115,7 @@ export class StateStore {
     return dbs;
   }
 
-  /** Sees what other threads committed since: their keys are read from LMDB, never cached (`shared`). */
+  /** Sees what other threads committed since: their keys are read from LMDB again (`shared`). */
   refreshReads(): void {
     this.root.resetReadTxn();
     this.snapshotReads.clear();

@@ -43,6 +43,8 @@ export class SubmissionRouter {
   private sendScheduled = false;
   /** failAll was called: nothing more goes out. */
   private stopped = false;
+  /** Settles once the submission cut in two that holds the others back is answered (submit). */
+  private held: Promise<void> | undefined;
 
   constructor(private readonly deps: RouterDeps) {
     this.outgoing = Array.from({ length: deps.threads }, () => []);
@@ -59,9 +61,30 @@ export class SubmissionRouter {
    * applied first, and the rest after its answer, so that they see it.
    */
   submit(events: readonly unknown[]): Promise<EventResult[]> {
+    // A submission cut in two holds back those after it until it is answered whole: sent now,
+    // they would overtake its second part, and a key's events must keep the order they came in.
+    if (this.held) return this.held.then(() => this.submit(events));
     const cut = this.readByOthersCut(events);
     if (cut < 0) return this.route(events);
-    return this.route(events.slice(0, cut)).then((first) => this.submit(events.slice(cut)).then((rest) => [...first, ...rest]));
+    const whole = this.routeCut(events, cut);
+    const held = whole.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.held = held;
+    void held.then(() => {
+      if (this.held === held) this.held = undefined;
+    });
+    return whole;
+  }
+
+  /** The events up to `cut`, then — once they are answered — the rest (cut again where it must be). */
+  private routeCut(events: readonly unknown[], cut: number): Promise<EventResult[]> {
+    return this.route(events.slice(0, cut)).then((first) => {
+      const rest = events.slice(cut);
+      const next = this.readByOthersCut(rest);
+      return (next < 0 ? this.route(rest) : this.routeCut(rest, next)).then((tail) => [...first, ...tail]);
+    });
   }
 
   /**

@@ -61,8 +61,10 @@ export async function openThreadedEngine(options: ThreadedEngineOptions): Promis
     if (deathBeforeStart) throw deathBeforeStart;
   } catch (error) {
     stopWatchingLock?.();
-    for (const s of started) void s.link.terminate();
-    await Promise.all(started.map((s) => s.link.exited));
+    // Closed rather than ended: the first may be committing what its start restored, and a thread
+    // ended mid-commit can take the process down. With the dir lost, at once.
+    const clean = lock.held;
+    await Promise.all(started.map((s) => s.link.close(clean)));
     lock.release();
     throw error;
   }

@@ -52,7 +52,7 @@ describe('openBenchEngine', () => {
     const engine = await openBenchEngine({ path: freshDir(), durability: 'none', workers: 2 });
     try {
       expect(engine).toBeInstanceOf(ThreadedEngine);
-      expect(engine.layout().workers.map((w) => w.worker)).toEqual([0, 1]);
+      expect((engine as ThreadedEngine).layout().workers.map((w) => w.worker)).toEqual([0, 1]);
       const results = await engine.submit(locationEvents(2, 'bw'));
       expect(results.map((r) => r.ok)).toEqual([true, true]);
     } finally {

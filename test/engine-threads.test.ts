@@ -209,3 +209,22 @@ describe('a request whose later events read what an earlier one wrote, on two en
   });
 });
 
+
+describe('requests sent one after another without waiting, on two engine threads', () => {
+  it('keep each key in the order they came, also when one of them is cut to let a location go first', async () => {
+    const engine = await openThreadedEngine({ path: freshDir(), domains: DOMAINS, durability: 'none', autoTimers: false, threads: 2 });
+    try {
+      await engine.submit([{ id: 'l0', type: 'location.upserted', location: 'L0', kind: 'store', lat: 50, lon: 10 }]);
+      // The first is cut (the location, then the rest); the second must still come after its rest.
+      const first = engine.submit([
+        { id: 'l1', type: 'location.upserted', location: 'L1', kind: 'store', lat: 51, lon: 11 },
+        { id: 'x5', type: 'stock.adjusted', sku: 'X', location: 'L0', onHand: 5 },
+      ]);
+      const second = engine.submit([{ id: 'x7', type: 'stock.adjusted', sku: 'X', location: 'L0', onHand: 7 }]);
+      expect([...(await first), ...(await second)].every((r) => r.ok)).toBe(true);
+      expect(engine.snapshot('stock/X')?.data).toMatchObject({ locations: { L0: { onHand: 7 } } });
+    } finally {
+      await engine.close();
+    }
+  });
+});

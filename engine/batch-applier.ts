@@ -253,7 +253,7 @@ export class BatchApplier {
       console.error(`timer ${item.key} failed:`, err);
       return;
     }
-    // Timers set before timers kept their partition fire as partition 0's.
+    // Every loaded timer has its partition (TimerQueue.load gives old ones theirs).
     this.applyEffects(batch, item.rec.partition ?? 0, processor, effects, now);
   }
 

@@ -139,7 +139,10 @@ export class Engine {
       rendering: () => this.listeners.rendering,
       watched: (topic) => this.interest === undefined || this.interest(topic),
     });
-    this.timers.load(this.owns);
+    this.timers.load(this.owns, (rec) => {
+      const key = this.processors.byName.get(rec.processor)?.timerKey?.(rec);
+      return key === undefined ? 0 : this.partitions.of(key);
+    });
     // Derived events a committed batch emitted and no batch applied yet (outbox.ts): first in line.
     for (const item of this.outbox.restore(this.owns)) this.queue.push(item);
     this.enqueueDueTimers();

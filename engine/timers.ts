@@ -20,13 +20,14 @@ export class TimerQueue {
 
   /**
    * Loads every pending timer of the partitions `owns` names (a timer from before timers kept
-   * their partition counts as partition 0's); O(pending timers), independent of state size.
+   * their partition is given one by `legacyPartition`); O(pending timers), independent of state size.
    */
-  load(owns: (partition: number) => boolean = () => true): void {
+  load(owns: (partition: number) => boolean = () => true, legacyPartition: (rec: TimerRecord) => number = () => 0): void {
     for (const { key, value } of this.store.timers.getRange()) {
-      const { at, processor, id, data, partition } = value;
-      if (!owns(partition ?? 0)) continue;
-      this.byKey.set(key as string, partition === undefined ? { at, processor, id, data } : { at, processor, id, data, partition });
+      const { at, processor, id, data } = value;
+      const partition = value.partition ?? legacyPartition(value);
+      if (!owns(partition)) continue;
+      this.byKey.set(key as string, { at, processor, id, data, partition });
       this.push({ at: value.at, key: key as string });
     }
   }

@@ -134,6 +134,11 @@ export interface Processor {
   partitionKey(event: InputEvent): string;
   apply(view: StateView, event: InputEvent, ctx: EventContext): Effects;
   onTimer(view: StateView, timer: TimerSpec, ctx: EventContext): Omit<Effects, 'result'>;
+  /**
+   * The key a timer belongs with, for timers stored before timers kept their partition: they
+   * fire on that key's partition. Absent: such a timer fires on partition 0's.
+   */
+  timerKey?(timer: TimerSpec): string;
   /** Renders a state topic (`stock/<sku>`), or undefined when it has no state. */
   render(view: StateView, topic: string): unknown | undefined;
   /**

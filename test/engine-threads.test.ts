@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultProcessors, openEngine, openThreadedEngine, type DomainOptions, type EventResult, type Output } from '../engine/mod.ts';
+import { partitionOf } from '../engine/partitions.ts';
 import { FC_SEED } from './service-harness.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'omni-engine-threads-'));
@@ -225,6 +226,29 @@ describe('requests sent one after another without waiting, on two engine threads
       expect(engine.snapshot('stock/X')?.data).toMatchObject({ locations: { L0: { onHand: 7 } } });
     } finally {
       await engine.close();
+    }
+  });
+});
+
+describe('timers stored before timers kept their partition', () => {
+  it('are loaded by the engine thread of the partition their processor names for them', async () => {
+    const path = freshDir();
+    const first = await openEngine({ path, processors: defaultProcessors(DOMAINS) });
+    await first.close();
+    // A hold's expiry as an older version stored it: no partition of its own.
+    const env = open({ path, maxDbs: 64, noSubdir: false });
+    await env.openDB({ name: 'timers' }).put('stock/res/old-R', { at: Date.now() + 3_600_000, processor: 'stock', id: 'res/old-R', data: { reservation: 'old-R' } });
+    await env.close();
+    // Its reservation's partition is odd: not the one such timers went to before (partition 0).
+    const owner = partitionOf('old-R', 32) % 2;
+    expect(owner).toBe(1);
+    for (const slot of [0, 1]) {
+      const engine = await openEngine({ path, processors: defaultProcessors(DOMAINS), share: { slot, slots: 2 }, dataDirHeldByHost: true, autoTimers: false });
+      try {
+        expect(engine.stats().pendingTimers, `engine thread ${slot}`).toBe(slot === owner ? 1 : 0);
+      } finally {
+        await engine.close();
+      }
     }
   });
 });

@@ -53,6 +53,8 @@ export function serviceProcessor(options: ServiceOptions = {}): Processor {
       }
     },
 
+    timerKey: () => SERVICE_PARTITION,
+
     onTimer(view, timer, ctx) {
       const c = new ServiceChange(view, resolved, ctx.now);
       onTimer(c, timer.data as TimerData, timer.at);

@@ -52,6 +52,9 @@ export function stockProcessor(options: StockOptions = {}): Processor {
       }
     },
 
+    // A hold's expiry, with its reservation.
+    timerKey: (timer) => resKey((timer.data as { reservation: string }).reservation),
+
     onTimer(view, timer) {
       const c = new StockChange(view, lowStock, timer.id);
       // Already committed, released or replaced: nothing to expire.

@@ -52,6 +52,8 @@ export class DedupIndex {
   private readonly metaKey: string;
   /** Other engine threads' generations, now or in an earlier run with another thread count. */
   private readonly others: Array<Database<unknown, string>>;
+  /** When each of `others` stops holding anything live: never for a thread running now (it rotates its own). */
+  private readonly othersLiveUntil: number[];
 
   /**
    * `slot` is this engine thread (0 when it is the only one) and `slots` how many there are: an
@@ -68,7 +70,16 @@ export class DedupIndex {
     this.meta = store.durable.get<DedupMeta>(this.metaKey) ?? { current: 0, rotatedAt: now };
     const ever = Math.max(slots, store.durable.get<number>(DEDUP_SLOTS_KEY) ?? 1);
     this.others = [];
-    for (let s = 0; s < ever; s++) if (s !== slot) this.others.push(...store.dedupGenerations(s));
+    this.othersLiveUntil = [];
+    for (let s = 0; s < ever; s++) {
+      if (s === slot) continue;
+      this.others.push(...store.dedupGenerations(s));
+      // A thread of an earlier, larger thread count rotates no more: its answers are all older
+      // than the retention two periods after its last rotation.
+      const rotatedAt = s < slots ? undefined : store.durable.get<DedupMeta>(metaKey(s))?.rotatedAt;
+      const until = rotatedAt === undefined ? Infinity : rotatedAt + 2 * retentionMs;
+      this.othersLiveUntil.push(until, until);
+    }
   }
 
   /** Stores the rotation clock on first open: restarts must not keep resetting it. */
@@ -105,10 +116,12 @@ export class DedupIndex {
     if (v === undefined && !this.rotationDue(now)) v = previous.get(id);
     let found = v === undefined ? undefined : decode(v);
     // Applied by another engine thread (another partition, or this one under another thread
-    // count): their entries expire by their own clocks, at most two retention periods after.
+    // count): a running thread's entries expire by its own rotations; a thread that no longer
+    // runs holds nothing live two retention periods after its last one (othersLiveUntil).
     // An event left pending here may have been answered by another thread since (the process
     // ran with another thread count): an answer there to the same event wins over the pending.
     for (let i = 0; (found === undefined || found.answer.pending === true) && i < this.others.length; i++) {
+      if (now >= this.othersLiveUntil[i]) continue;
       const w = this.others[i].get(id);
       if (w === undefined) continue;
       const other = decode(w);

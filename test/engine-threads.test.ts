@@ -252,3 +252,31 @@ describe('timers stored before timers kept their partition', () => {
     }
   });
 });
+
+describe('dedup answers of an engine thread that no longer runs', () => {
+  it('expire two retention periods after its last rotation, as its own would', async () => {
+    const path = freshDir();
+    const clock = { t: 1_800_000_000_000, now() { return this.t; } };
+    const opts = { path, processors: defaultProcessors(DOMAINS), dedupRetentionMs: 1000, clock, autoTimers: false };
+    const place = { id: 'dl', type: 'location.upserted', location: 'D1', kind: 'store', lat: 1, lon: 1 };
+    // The first of two engine threads records the dir; the second keeps an answer.
+    const first = await openEngine({ ...opts, share: { slot: 0, slots: 2 }, dataDirHeldByHost: true });
+    await first.close();
+    const second = await openEngine({ ...opts, share: { slot: 1, slots: 2 }, dataDirHeldByHost: true });
+    await second.submit([place]);
+    await second.close();
+    // Then one thread: the answer is recognised within the retention, and forgotten after two.
+    const one = await openEngine(opts);
+    try {
+      expect((await one.submit([place]))[0].duplicate).toBe(true);
+      // This thread keeps rotating its own generations meanwhile (a batch after each period).
+      for (let i = 0; i < 3; i++) {
+        clock.t += 1000;
+        await one.submit([{ ...place, id: `tick-${i}` }]);
+      }
+      expect((await one.submit([place]))[0]).toEqual({ id: 'dl', ok: true });
+    } finally {
+      await one.close();
+    }
+  });
+});

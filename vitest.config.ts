@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * The tests that start a gateway in-process through a harness (test/engine-under-test.ts): they
- * run a second time with the engine on a thread of its own, as `omni serve --workers 2` runs it.
+ * run a second time on two engine threads sharing the partitions, as `omni serve --workers 2` runs them.
  * Found by what they call, so a new gateway-level test joins without being listed.
  */
 const STARTS_A_GATEWAY = /\b(startTestServer|useHostileServer|startWsServer|useWsServers|startServiceServer|useServiceServers|startUiServer)\(/;

@@ -49,6 +49,9 @@ function effectsProblem(effects: Partial<Effects>): string | null {
   return problem ? `${problem} in its answer` : null;
 }
 
+/** The answer a sender gets for event `id`: a plain ok as just that, anything else with its fields. */
+const answerOf = (id: string, result: FinalResult): EventResult => (isPlainOk(result) ? { id, ok: true } : { id, ...result }) as EventResult;
+
 /** What a pending event's dedup record holds until it is answered. */
 const PENDING = { pending: true };
 
@@ -130,7 +133,7 @@ export class BatchApplier {
         this.applyEffects(batch, item.partition, processor, effects, eventTime);
         this.followUp(batch, event, result, effects.changed ?? [], eventTime, item.partition);
       }
-      item.result = (isPlainOk(result) ? { id: event.id, ok: true } : { id: event.id, ...result }) as EventResult;
+      item.result = answerOf(event.id, result);
       // A processor bug, or a field found invalid only against state (a kiosk at a warehouse),
       // applied nothing: the same id may be sent again, corrected or once the bug is fixed.
       if (result.ok || (result.error.code !== 'internal' && result.error.code !== 'invalid_event')) {
@@ -166,22 +169,20 @@ export class BatchApplier {
    */
   private run(processor: Processor, event: InputEvent, apply: () => Effects, partition: number): Effects {
     try {
-      const effects = apply();
-      const problem = effectsProblem(effects) ?? this.emitProblem(effects);
-      if (problem) throw new Error(`it would store ${problem}`);
-      return effects;
+      return this.checked(apply);
     } catch (err) {
       console.error(`omni: ${processor.name} failed on event '${event.id}' (${event.type}) in partition ${partition}; answered internal:`, err);
       return { result: rejection('internal', `event '${event.id}' could not be processed`) };
     }
   }
 
-  private emitProblem(effects: Partial<Effects>): string | null {
-    for (const e of effects.emit ?? []) {
-      const problem = this.outbox.problem(e);
-      if (problem) return problem;
-    }
-    return null;
+  /** A processor's reaction, refused (thrown) when the store or the outbox could not keep what it would. */
+  private checked<T extends Partial<Effects>>(react: () => T): T {
+    const effects = react();
+    let problem = effectsProblem(effects);
+    for (const e of effects.emit ?? []) problem ??= this.outbox.problem(e);
+    if (problem) throw new Error(`it would store ${problem}`);
+    return effects;
   }
 
   /**
@@ -224,9 +225,7 @@ export class BatchApplier {
     for (const [event, result, changed, eventTime] of follow.followed) {
       let effects: Omit<Effects, 'result'>;
       try {
-        effects = f.onFollowed!(this.store.latest, event, { result, changed }, { eventTime, now });
-        const problem = effectsProblem(effects) ?? this.emitProblem(effects);
-        if (problem) throw new Error(`it would store ${problem}`);
+        effects = this.checked(() => f.onFollowed!(this.store.latest, event, { result, changed }, { eventTime, now }));
       } catch (err) {
         // The owner's answer stands; a follower's bug loses only that follower's reaction.
         console.error(`${f.name} failed following ${event.type} '${event.id}':`, err);
@@ -246,9 +245,7 @@ export class BatchApplier {
     if (!processor) return;
     let effects: Omit<Effects, 'result'>;
     try {
-      effects = processor.onTimer(this.store.latest, item.rec, { eventTime: now, now });
-      const problem = effectsProblem(effects) ?? this.emitProblem(effects);
-      if (problem) throw new Error(`it would store ${problem}`);
+      effects = this.checked(() => processor.onTimer(this.store.latest, item.rec, { eventTime: now, now }));
     } catch (err) {
       console.error(`timer ${item.key} failed:`, err);
       return;
@@ -300,7 +297,7 @@ export class BatchApplier {
     } else return;
     const result: FinalResult = a.result;
     this.dedup.record(batch.set, a.id, first.digest, result);
-    batch.answers.push({ id: a.id, result: (isPlainOk(result) ? { id: a.id, ok: true } : { id: a.id, ...result }) as EventResult });
+    batch.answers.push({ id: a.id, result: answerOf(a.id, result) });
     this.hooks.count(first.type, result.ok ? 'ok' : result.error.code);
     if (result.ok && a.event) this.followUp(batch, a.event, result, [], a.event.ts ?? ts, partition);
   }

@@ -49,6 +49,8 @@ export interface DerivedItem {
   outboxKey: string;
   /** When it was emitted (clock ms): its event time. */
   arrival: number;
+  /** It came from another engine thread (Outbox.fromWire), which may also have left it to be restored here. */
+  relayed?: true;
 }
 
 /** A follow event being gathered (follow-events.ts): what one follower follows from one partition to one. */

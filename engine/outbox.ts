@@ -80,10 +80,12 @@ export class Outbox {
    * The batch applying `item` takes it out of the outbox: false when it is no longer there, taken
    * by a batch before (durable or not). A derived event can reach its engine twice — relayed by
    * the engine that emitted it, and found in the outbox by an engine thread starting meanwhile —
-   * and is applied once.
+   * and is applied once. Only a relayed one is looked up in LMDB: one emitted or restored here
+   * reaches this engine once.
    */
   take(set: WriteSet, item: DerivedItem): boolean {
-    if (this.taken.has(item.outboxKey) || this.store.outbox.get(item.outboxKey) === undefined) return false;
+    if (this.taken.has(item.outboxKey)) return false;
+    if (item.relayed && this.store.outbox.get(item.outboxKey) === undefined) return false;
     this.taken.add(item.outboxKey);
     set.outbox.set(item.outboxKey, undefined);
     return true;
@@ -134,7 +136,7 @@ export class Outbox {
 
   /** A derived event another engine emitted for a partition this one applies. */
   fromWire([outboxKey, event, arrival]: DerivedWire): DerivedItem {
-    return this.item(outboxKey, event, arrival);
+    return { ...this.item(outboxKey, event, arrival), relayed: true };
   }
 
   /** The processor applying a derived event: its type's owner, or for a follow event its follower. */

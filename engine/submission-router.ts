@@ -96,10 +96,13 @@ export class SubmissionRouter {
     // One engine thread applies a submission in order as it is.
     if (this.deps.threads === 1) return -1;
     const types = this.deps.processors.readByOthers;
+    // Each key once, and from the end whether the rest is all one key: one pass, however long.
+    const keys = events.map((e) => this.keyOf(e));
+    const MIXED = Symbol('mixed');
+    const rest: Array<string | undefined | typeof MIXED> = new Array(events.length);
+    for (let j = events.length - 1; j > 0; j--) rest[j - 1] = j === events.length - 1 || rest[j] === keys[j] ? keys[j] : MIXED;
     for (let i = 0; i < events.length - 1; i++) {
-      if (!types.has(this.typeOf(events[i]))) continue;
-      const key = this.keyOf(events[i]);
-      for (let j = i + 1; j < events.length; j++) if (this.keyOf(events[j]) !== key) return i + 1;
+      if (types.has(this.typeOf(events[i])) && rest[i] !== keys[i]) return i + 1;
     }
     return -1;
   }

@@ -96,6 +96,8 @@ export class SubmissionRouter {
     // One engine thread applies a submission in order as it is.
     if (this.deps.threads === 1) return -1;
     const types = this.deps.processors.readByOthers;
+    // Most requests hold none: they pay one type lookup per event, no key.
+    if (!events.some((e, i) => i < events.length - 1 && types.has(this.typeOf(e)))) return -1;
     // Each key once, and from the end whether the rest is all one key: one pass, however long.
     const keys = events.map((e) => this.keyOf(e));
     const MIXED = Symbol('mixed');

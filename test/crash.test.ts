@@ -79,6 +79,8 @@ class Client {
   private readonly holds = new Set<string>();
   private readonly orders = new Set<string>();
   private readonly closedOrders: string[] = [];
+  /** The SKUs each reservation or order this client named holds or will hold (its steps' SKUs). */
+  private readonly sagaSkus = new Map<string, string[]>();
 
   constructor(
     readonly n: number,
@@ -133,24 +135,39 @@ class Client {
   }
 
   private generate(): Sent[] {
-    // At most one reservation or order event per request: their steps run on other partitions,
-    // and two of them on one SKU in one request may take its stock in either order when several
-    // engine threads apply the partitions (docs/protocol.md). Stock moves around one are ordered.
+    // A reservation's or order's steps run at its SKUs after its request's commit, and only the
+    // stock moves sent before it in its request are promised to come first (docs/protocol.md,
+    // "Threads"). So a request holds at most one reservation or order event (two on one SKU may
+    // take its stock in either order), and none of its SKUs' stock moves after it: one thread
+    // applies such a move before the steps, while two threads apply it after them when an
+    // identity link between them cuts the request. Both go to the next request instead.
     const batch: Sent[] = [];
     const size = this.rng.int(1, 25);
-    let sagas = 0;
+    let saga: Set<string> | undefined;
     while (batch.length < size) {
       const event = this.carried ?? this.event();
       this.carried = undefined;
-      if (SAGA_TYPES.has(event.type) && ++sagas > 1) {
+      const sagaEvent = SAGA_TYPES.has(event.type);
+      if ((saga && sagaEvent) || (saga?.has(event.sku as string) && event.type.startsWith('stock.'))) {
         this.carried = event;
         break;
       }
+      if (sagaEvent) saga = new Set(this.skusOfSaga(event));
       batch.push({ event });
     }
     this.sent.push(...batch);
     this.requests.push(batch);
     return batch;
+  }
+
+  /** The SKUs whose stock a reservation or order event's steps read or change. */
+  private skusOfSaga(ev: InputEvent): string[] {
+    const id = (ev.reservation ?? ev.order) as string;
+    const named = ev.type === 'stock.reserve' ? [ev.sku as string] : ev.type === 'order.placed' ? (ev.lines as { sku: string }[]).map((l) => l.sku) : [];
+    // A reserve may reuse a held id (a conflict): keep the SKUs of both.
+    const skus = [...new Set([...(this.sagaSkus.get(id) ?? []), ...named])];
+    this.sagaSkus.set(id, skus);
+    return skus;
   }
 
   /** Shoppers of this client only, so their answers do not depend on other clients' timing. */

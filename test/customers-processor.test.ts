@@ -10,12 +10,15 @@ import { PureRunner } from './pure-harness.ts';
 const MIN = 60_000;
 const T0 = 1_700_000_000_000;
 let r: PureRunner;
+/** The state topics every step changed since the last `ok` began: a merge's reach other partitions one step later. */
+let changed: string[] = [];
 
 const code = (e: { result: any }) => (e.result.ok ? 'ok' : e.result.error.code);
 function ok(event: Record<string, unknown>) {
+  changed = [];
   const e = r.apply(event as never);
   if (!e.result.ok) throw new Error(`${String(event.type)} refused: ${JSON.stringify((e.result as any).error)}`);
-  return e;
+  return { ...e, changed: [...changed] };
 }
 function rejects(event: Record<string, unknown>, expected: string) {
   const before = r.dump();
@@ -40,7 +43,7 @@ function history() {
 }
 
 beforeEach(() => {
-  r = new PureRunner([customerProcessor(), stockProcessor(), wiredServiceProcessor()]);
+  r = new PureRunner([customerProcessor(), stockProcessor(), wiredServiceProcessor()], { onStep: (step) => changed.push(...(step.effects.changed ?? [])) });
   ok({ type: 'location.upserted', location: 'S1', kind: 'store', lat: 52.5, lon: 13.4 });
   ok({ type: 'location.upserted', location: 'S2', kind: 'store', lat: 48.1, lon: 11.6 });
   r.messages.length = 0;
@@ -86,12 +89,18 @@ describe('recommendations', () => {
   it('a customer id linked to a shopper first seen by its device gets its own recs topic updated', () => {
     history();
     view('device:d9', 'A', T0);
+    // Activity alone records no identity: the link makes c42 a customer and the device one of its ids.
     const linked = ok({ type: 'identity.linked', ids: ['device:d9'], customer: 'c42' });
-    expect(linked.result).toMatchObject({ customer: 'device:d9' });
-    expect(linked.changed).toContain('recs/c42');
+    expect(linked.result).toMatchObject({ customer: 'c42', attached: ['c42', 'device:d9'] });
+    expect(linked.changed).toEqual(expect.arrayContaining(['recs/c42', 'recs/device:d9']));
+    // The device's session came along: after A, B ranks for c42.
+    expect(skus('recs/c42')).toContain('B');
     const e = view('device:d9', 'D', T0 + MIN);
-    expect(e.changed).toEqual(['recs/device:d9', 'recs/c42']);
+    expect(e.result).toMatchObject({ customer: 'c42', session: 'c42#1' });
+    // The customer's topic and the one of the id the activity came from.
+    expect(e.changed).toEqual(['recs/c42', 'recs/device:d9']);
     expect(skus('recs/c42')).toContain('E');
+    expect(r.render('recs/device:d9')).toEqual(r.render('recs/c42'));
   });
 
   it('a never-seen subject has no recommendations topic state', () => {
@@ -196,21 +205,30 @@ describe('merges and the 360 context', () => {
     view('device:tab', 'A', T0);
     ok({ type: 'identity.linked', ids: ['email:a@b.c'], customer: 'c9', ts: T0 + MIN });
     view('c9', 'D', T0 + 2 * MIN);
+    ok({ type: 'identity.linked', ids: ['phone:+7'], customer: 'c8', ts: T0 + MIN });
+    view('phone:+7', 'C', T0 + 2 * MIN);
+    const popularityOfA = (r.state.get('rec/i/A') as { l: number }).l;
     const popularityOfD = (r.state.get('rec/i/D') as { l: number }).l;
-    const e = ok({ type: 'identity.linked', ids: ['device:tab', 'email:a@b.c'], ts: T0 + 3 * MIN });
-    // Moving c9's activity into the survivor's session counts none of it twice.
+    // The device's activity moves to c9 (an id identity had not recorded joins the link's customer).
+    const attach = ok({ type: 'identity.linked', ids: ['device:tab', 'email:a@b.c'], ts: T0 + 3 * MIN });
+    expect(attach.result).toMatchObject({ customer: 'c9', attached: ['device:tab'], merged: [] });
+    expect(attach.changed).toEqual(expect.arrayContaining(['recs/c9', 'recs/device:tab']));
+    // Moving the activity into the survivor's session counts none of it twice.
+    expect((r.state.get('rec/i/A') as { l: number }).l).toBe(popularityOfA);
+    expect(skus('recs/c9')).toEqual(expect.arrayContaining(['B', 'E']));
+    expect(r.render('recs/device:tab').customer).toBe('c9');
+
+    // Two known customers: c9 was created first and survives; c8's open session joins its own.
+    const e = ok({ type: 'identity.linked', ids: ['phone:+7', 'email:a@b.c'], ts: T0 + 4 * MIN });
     expect((r.state.get('rec/i/D') as { l: number }).l).toBe(popularityOfD);
     const merged = (e.result as any).merged as Array<{ from: string; into: string }>;
     expect(merged).toHaveLength(1);
-    // device:tab was seen first: the older customer survives.
-    expect(merged[0]).toMatchObject({ from: 'c9', into: 'device:tab' });
-    expect(e.changed).toEqual(expect.arrayContaining(['recs/c9', 'recs/device:tab']));
-    // Both sessions' items now drive the survivor's list: after A and D, B and E both come up.
-    const list = skus('recs/device:tab');
-    expect(list).toEqual(expect.arrayContaining(['B', 'E']));
+    expect(merged[0]).toMatchObject({ from: 'c8', into: 'c9' });
+    expect(e.changed).toEqual(expect.arrayContaining(['recs/c8', 'recs/c9']));
+    expect((r.state.get('rec/s/c9#1') as { i: string[] }).i).toEqual(['A', 'D', 'C']);
     // The merged-away name renders the survivor's list.
-    expect(r.render('recs/c9').customer).toBe('device:tab');
-    expect(view('c9', 'C', T0 + 4 * MIN).result).toMatchObject({ customer: 'device:tab' });
+    expect(r.render('recs/c8').customer).toBe('c9');
+    expect(view('c8', 'B', T0 + 5 * MIN).result).toMatchObject({ customer: 'c9', session: 'c9#1' });
   });
 
   it('merged open sessions interleave by event time and keep the latest activities', () => {
@@ -219,7 +237,8 @@ describe('merges and the 360 context', () => {
     ok({ type: 'identity.linked', ids: ['device:a', 'email:ab@x'] });
     ok({ type: 'identity.linked', ids: ['device:b', 'phone:+9'] });
     ok({ type: 'identity.linked', ids: ['email:ab@x', 'phone:+9'], ts: T0 + 11 * MIN });
-    const log = r.state.get('rec/s/device:a#1') as { i: string[]; t: number[] };
+    // Each device's activity joined the customer its link made (email:ab@x, phone:+9); email:ab@x was created first.
+    const log = r.state.get('rec/s/email:ab@x#1') as { i: string[]; t: number[] };
     expect(log.i).toEqual(['Y', 'X']);
 
     // 50 older views of one and 50 newer of the other: the survivor keeps the newest 50.
@@ -228,10 +247,10 @@ describe('merges and the 360 context', () => {
     ok({ type: 'identity.linked', ids: ['device:old', 'wechat:on'] });
     ok({ type: 'identity.linked', ids: ['device:new', 'phone:+8'] });
     ok({ type: 'identity.linked', ids: ['wechat:on', 'phone:+8'] });
-    const merged = r.state.get('rec/s/device:old#1') as { i: string[] };
+    const merged = r.state.get('rec/s/wechat:on#1') as { i: string[] };
     expect(merged.i).toEqual(Array.from({ length: 50 }, (_, i) => `N${i}`));
     // Ten minutes after the newest view: still the same session.
-    expect(view('device:old', 'Z', T0 + 36 * MIN).result).toMatchObject({ session: 'device:old#1' });
+    expect(view('device:old', 'Z', T0 + 36 * MIN).result).toMatchObject({ customer: 'wechat:on', session: 'wechat:on#1' });
   });
 
   it('an offer carries linked ids, the latest activity, orders and the profile tier', () => {

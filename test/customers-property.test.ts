@@ -2,14 +2,19 @@
 // blocked and hostile ids), activity, profiles, kiosk identifications, stock that sells out,
 // orders and service requests, in random order and times. After every step: every known id
 // resolves to a live customer that lists it, a customer's ids resolve back to it, no customer
-// holds more ids of a kind than its limit, kiosk indexes agree with the screens, and a refused
-// event changed nothing. Nothing throws.
+// holds more ids of a kind than its limit, kiosk indexes agree with the screens, a customer's
+// session and orders are kept only under the name it goes by, no link waits, and a refused event
+// changed nothing. Nothing throws. And every step writes only keys its own partition owns.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { customerProcessor, stockProcessor, wiredServiceProcessor } from '../engine/mod.ts';
 import { DEFAULT_LIMITS, idKind, isTombstone, type IdRecord, type StoredCustomer } from '../engine/customers/identity/mod.ts';
 import type { KioskDisplay } from '../engine/customers/types.ts';
+import { ownerOfKey } from '../engine/customers/partitioning.ts';
+import { resolveCustomer } from '../engine/customers/identity/mod.ts';
+import { partitionOf } from '../engine/partitions.ts';
+import type { AppliedStep } from '../engine/pure-runner.ts';
 import { PureRunner } from './pure-harness.ts';
 import { FC_SEED } from './service-harness.ts';
 
@@ -67,6 +72,15 @@ function problems(r: PureRunner): string[] {
     const stores = r.state.get(`cu/shownat/${at.slice(0, split)}`) as string[] | undefined;
     if (!stores?.includes(at.slice(split + 1))) out.push(`${key} has kiosks but cu/shownat does not name its store`);
   }
+  for (const [key] of r.state) {
+    const name = ['cu/sess/', 'cu/orders/'].find((p) => key.startsWith(p));
+    if (name !== undefined) {
+      const own = key.slice(name.length);
+      const as = resolveCustomer(r.view, own);
+      if (as !== undefined && as !== own) out.push(`${key} is kept under a name that goes by ${as} now`);
+    }
+    if (key.startsWith('id/wait/')) out.push(`${key}: a link still waits for its moves`);
+  }
   for (const [key, value] of r.state) {
     if (!key.startsWith('cu/shownat/')) continue;
     const sku = key.slice('cu/shownat/'.length);
@@ -75,11 +89,37 @@ function problems(r: PureRunner): string[] {
   return out;
 }
 
+const partition = (key: string) => partitionOf(key, 32);
+
+/**
+ * Writes of customer state, `recs/` topics changed and kiosk messages, each by a step on another
+ * partition than the one owning it: with partitions on several threads, two partitions writing one
+ * key (or advancing one topic's seq) would lose updates.
+ */
+function trespasses(steps: AppliedStep[]): string[] {
+  const out: string[] = [];
+  for (const s of steps) {
+    const what = `${s.event?.type ?? s.kind} at '${s.key}'`;
+    for (const [key] of s.effects.writes ?? []) {
+      const owner = ownerOfKey(key);
+      if (owner !== undefined && partition(owner) !== partition(s.key)) out.push(`${what} wrote ${key}, owned by '${owner}'`);
+    }
+    for (const topic of s.effects.changed ?? []) {
+      if (topic.startsWith('recs/') && partition(topic.slice('recs/'.length)) !== partition(s.key)) out.push(`${what} changed ${topic}`);
+    }
+    for (const m of s.effects.messages ?? []) {
+      if (m.topic.startsWith('kiosk/') && partition('customers/kiosks') !== partition(s.key)) out.push(`${what} published on ${m.topic}`);
+    }
+  }
+  return out;
+}
+
 describe('customer domain under random traffic', () => {
   it('keeps identities consistent, limits held, kiosk indexes exact, and refusals without effect', () => {
     fc.assert(
       fc.property(fc.array(op, { minLength: 20, maxLength: 200 }), (ops) => {
-        const r = new PureRunner([customerProcessor(), stockProcessor(), wiredServiceProcessor()]);
+        const steps: AppliedStep[] = [];
+        const r = new PureRunner([customerProcessor(), stockProcessor(), wiredServiceProcessor()], { onStep: (step) => steps.push(step) });
         for (const s of STORES) r.apply({ type: 'location.upserted', location: s, kind: 'store', lat: 1, lon: 2 });
         let ts = Date.UTC(2026, 0, 1);
         for (const { gapMin, ...ev } of ops as Array<Record<string, any>>) {
@@ -87,7 +127,7 @@ describe('customer domain under random traffic', () => {
           const before = r.dump();
           const effects = r.apply({ ...ev, ts } as never);
           if (!effects.result.ok) expect(r.dump()).toBe(before);
-          const found = problems(r);
+          const found = [...problems(r), ...trespasses(steps.splice(0))];
           if (found.length > 0) throw new Error(`after ${JSON.stringify(ev)}: ${found.join('; ')}`);
         }
       }),

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ENGINE_ON_ITS_OWN_THREAD } from './engine-under-test.ts';
 import { main, type CliIO } from '../cli/mod.ts';
-import { customerProcessor, defaultProcessors, openEngine, PartitionCountMismatchError, type Engine, type EngineOptions, type EventResult } from '../engine/mod.ts';
+import { customerProcessor, defaultProcessors, openEngine, PartitionCountMismatchError, type Engine, type EngineOptions, type EventResult, type InputEvent } from '../engine/mod.ts';
 import { StateStore } from '../engine/store.ts';
+import { partitionOf } from '../engine/partitions.ts';
 import { bearer, getJson, postJson, startTestServer, type TestServer } from './gateway-harness.ts';
 
 let dir: string;
@@ -48,35 +49,42 @@ async function advancedBy(engine: Engine, events: unknown[]): Promise<[Record<nu
  * a derived event applied at the partition of `alerts/stock` after the sale's commit, which would
  * move a second checkpoint at a moment of its own.
  */
-const KEYED: Array<{ key: string; partition: number; event: (id: string) => Record<string, unknown> }> = [
+const KEYED: Array<{ key: string; partition: number; derived?: number[]; event: (id: string) => Record<string, unknown> }> = [
   { key: 'locations', partition: 15, event: (id) => ({ id, type: 'location.upserted', location: 'berlin-1', kind: 'store', lat: 52.5, lon: 13.4, lowStock: 0 }) },
   { key: 'SKU TSHIRT-M', partition: 15, event: (id) => ({ id, type: 'stock.received', sku: 'TSHIRT-M', location: 'berlin-1', qty: 1 }) },
   { key: 'SKU SKU-000001', partition: 26, event: (id) => ({ id, type: 'stock.received', sku: 'SKU-000001', location: 'berlin-1', qty: 1 }) },
   { key: 'reservation cart-7', partition: 3, event: (id) => ({ id, type: 'stock.release', reservation: 'cart-7' }) },
   { key: 'order order-7', partition: 27, event: (id) => ({ id, type: 'order.cancelled', order: 'order-7' }) },
-  { key: 'customers', partition: 30, event: (id) => ({ id, type: 'activity.viewed', subject: 'device:app-77', sku: 'TSHIRT-M', channel: 'app' }) },
+  // The customer domain: a customer's activity at its own partition, and the item's half of it
+  // at the partition of its SKU's bucket (`customers/items/15`); identities and profiles at one.
+  { key: 'customer device:app-77', partition: 7, derived: [8], event: (id) => ({ id, type: 'activity.viewed', subject: 'device:app-77', sku: 'TSHIRT-M', channel: 'app' }) },
+  { key: 'customers/identity', partition: 13, event: (id) => ({ id, type: 'customer.profile', customer: 'c1', tier: 'vip' }) },
   { key: 'service', partition: 4, event: (id) => ({ id, type: 'agent.offline', agent: 'ana' }) },
 ];
 
-/** The partition of `customers`, where the customer domain reacts to the stock and order events it follows. */
-const FOLLOWER_PARTITION = 30;
-const FOLLOWED = new Set(customerProcessor().follows);
+const customers = customerProcessor();
+const FOLLOWED = new Set(customers.follows);
 
 /**
- * What submitting `entries`' events at once moves, given their answers: each event its partition,
- * and the follower's partition once per partition with accepted followed events among them that
- * concern it (a follow event each, carrying that partition's followed events of the batch).
+ * What submitting `entries`' events at once moves, given their answers: each event its partition
+ * and those of the derived events it causes, and the follower's partition for the event (a stock
+ * event's, an order's, the identity partition for a service request) once per partition with
+ * accepted followed events among them that concern it (a follow event each, carrying that
+ * partition's followed events of the batch).
  */
 function expectedMoves(entries: typeof KEYED, answers: EventResult[]): Record<number, number> {
   const moved: Record<number, number> = {};
-  const followedFrom = new Set<number>();
-  entries.forEach(({ partition, event }, i) => {
-    moved[partition] = (moved[partition] ?? 0) + 1;
-    const type = event('-').type as string;
+  const add = (p: number) => (moved[p] = (moved[p] ?? 0) + 1);
+  const follows = new Set<string>();
+  entries.forEach(({ partition, derived, event }, i) => {
+    add(partition);
+    if (!answers[i].ok) return;
+    for (const p of derived ?? []) add(p);
+    const ev = event('-') as InputEvent;
     // A stock change is followed only for a SKU some kiosk shows (Processor.followsWhen): none here.
-    if (answers[i].ok && FOLLOWED.has(type) && !type.startsWith('stock.')) followedFrom.add(partition);
+    if (FOLLOWED.has(ev.type) && !ev.type.startsWith('stock.')) follows.add(`${partition}>${partitionOf(customers.partitionKey(ev), 32)}`);
   });
-  if (followedFrom.size > 0) moved[FOLLOWER_PARTITION] = (moved[FOLLOWER_PARTITION] ?? 0) + followedFrom.size;
+  for (const f of follows) add(Number(f.split('>')[1]));
   return moved;
 }
 
@@ -144,7 +152,7 @@ describe('per-partition figures', () => {
     const engine = await start();
     const sku = (id: string, sku: string) => ({ id, type: 'stock.received', sku, location: 'berlin-1', qty: 1 });
     // Queued synchronously; the batch starts on a later turn of the event loop.
-    const applied = engine.submit([sku('a1', 'TSHIRT-M'), sku('a2', 'TSHIRT-M'), sku('a3', 'SKU-000001'), KEYED[6].event('a4')]);
+    const applied = engine.submit([sku('a1', 'TSHIRT-M'), sku('a2', 'TSHIRT-M'), sku('a3', 'SKU-000001'), KEYED.find((k) => k.key === 'service')!.event('a4')]);
     const waiting = engine.stats().partitions.filter((p) => p.queued > 0).map(({ partition, queued }) => ({ partition, queued }));
     expect(waiting).toEqual([{ partition: 4, queued: 1 }, { partition: 15, queued: 2 }, { partition: 26, queued: 1 }]);
     await applied;

@@ -1,63 +1,45 @@
-// One handler per customer event type, and the reactions to the stock domain's events. Each
-// works on a StagedState and returns its effects; a rejection writes nothing.
+// One handler per customer event type a sender may send, and the reactions to other domains'
+// events. Each works on a StagedState and returns its effects; a rejection writes nothing. Each
+// runs on the partition processor.ts names for it, and writes only what that partition owns.
 
 import { rejection } from '../errors.ts';
 import type { Effects, EventContext, FollowedOutcome, InputEvent } from '../types.ts';
 import { StagedState } from '../staged-state.ts';
-import { customerRecord, ensureCustomer, idKind, link, setProfile } from './identity/mod.ts';
+import { applyActivity } from './activity.ts';
+import { ensureCustomer, isBlocked, link, setProfile } from './identity/mod.ts';
+import type { LinkWait, MovedEvent } from './internal-events.ts';
 import { showOnKiosk, refreshKiosksShowing } from './kiosks.ts';
-import { followOrder, mergeOrders } from './orders.ts';
-import { recordActivity, type ActivityKind } from './recommender/mod.ts';
-import { mergeSessions, sessionFor } from './sessions.ts';
+import { orderNews } from './orders.ts';
+import { forward, homeOf } from './route.ts';
 import { isLocation, isStore } from './stock-filter.ts';
-import { topics, type ResolvedCustomerOptions } from './types.ts';
+import { keys, type ResolvedCustomerOptions } from './types.ts';
 
 type Handler = (state: StagedState, ev: InputEvent, ctx: EventContext, o: ResolvedCustomerOptions) => Effects;
 
 const blockedSubject = (ev: InputEvent): Effects => ({ result: rejection('invalid_event', `${ev.type}: '${ev.subject as string}' is a blocked identifier and names no customer`) });
 
 const activity: Handler = (state, ev, ctx, o) => {
-  const who = ensureCustomer(state, ev.subject as string, { time: ctx.eventTime, event: ev.id }, o.identity);
-  if ('blocked' in who) return blockedSubject(ev);
-  const session = sessionFor(state, who.customer, ctx.eventTime, o.sessionGapMs);
-  recordActivity(state, session.id, ev.sku as string, ev.type.slice('activity.'.length) as ActivityKind, ctx.eventTime, o.recommender);
-  return { result: { ok: true, customer: who.customer, session: session.id }, writes: state.writes(), changed: recsTopics(state, who.customer) };
+  const subject = ev.subject as string;
+  if (isBlocked(subject, o.identity)) return blockedSubject(ev);
+  const home = homeOf(state, subject);
+  if (home === subject) return applyActivity(state, ev, subject, ctx.eventTime, o);
+  return { result: { ok: true, pending: true }, emit: [forward(`${ev.id}/fwd`, home, ev, ctx.eventTime, { origin: subject })] };
 };
-
-/** Customer ids beyond its name whose `recs/` topic is updated too (bounds the topics per event). */
-const RECS_ALIASES = 4;
-
-/**
- * The topics showing a customer's list: `recs/<name>`, and `recs/<customer id>` for the bare
- * customer ids it holds — a shopper first seen by a device keeps that name, while its customer
- * token (sub = the customer id) watches `recs/<customer id>`.
- */
-function recsTopics(state: StagedState, customer: string): string[] {
-  const out = [topics.recs(customer)];
-  for (const id of customerRecord(state, customer)?.ids ?? []) {
-    if (out.length > RECS_ALIASES) break;
-    if (id !== customer && idKind(id) === 'customer') out.push(topics.recs(id));
-  }
-  return out;
-}
 
 const linked: Handler = (state, ev, ctx, o) => {
   const outcome = link(state, ev.ids as string[], (ev.customer ?? undefined) as string | undefined, { time: ctx.eventTime, event: ev.id }, o.identity);
   // Nothing to link: every id (and the customer) is a blocked value.
   if (outcome.customer === undefined) return { result: rejection('invalid_event', `identity.linked: every id is a blocked value (${outcome.blocked.join(', ')})`) };
-  const changed = new Set<string>();
-  for (const m of outcome.merged) {
-    mergeSessions(state, m.from, m.into, o.sessionGapMs, o.recommender);
-    mergeOrders(state, m.from, m.into, o.ordersKept);
-    // Subscribers of the merged-away name keep getting the survivor's list (render resolves it).
-    changed.add(topics.recs(m.from));
-    for (const t of recsTopics(state, m.into)) changed.add(t);
-  }
-  // A customer id newly attached to a customer named otherwise now has its own topic to update.
-  if (outcome.customer !== undefined && outcome.attached.some((id) => idKind(id) === 'customer')) {
-    for (const t of recsTopics(state, outcome.customer)) changed.add(t);
-  }
-  return { result: { ok: true, ...outcome }, writes: state.writes(), changed: [...changed] };
+  // What was kept under each merged-away name, and under each id attached now (activity of an id
+  // the identity partition had not heard of yet), moves to the customer's partition.
+  const names = new Set([...outcome.merged.map((m) => m.from), ...outcome.attached]);
+  names.delete(outcome.customer);
+  const result = { ok: true as const, ...outcome };
+  if (names.size === 0) return { result, writes: state.writes() };
+  // Answered once all of it has arrived, so that what the sender reads or sends next sees one customer.
+  const moves: MovedEvent[] = [...names].map((from) => ({ id: `${ev.id}/move/${from}`, type: 'customer.moved', from, into: outcome.customer!, link: ev.id }));
+  state.put(keys.linkWait(ev.id), { left: moves.length, result, event: ev } satisfies LinkWait);
+  return { result: { ok: true, pending: true }, writes: state.writes(), emit: moves };
 };
 
 const profile: Handler = (state, ev, ctx, o) => {
@@ -71,14 +53,11 @@ const kioskIdentified: Handler = (state, ev, ctx, o) => {
   const location = ev.location as string;
   if (!isLocation(state, location)) return { result: rejection('unknown_location', `no location '${location}'`) };
   if (!isStore(state, location)) return { result: rejection('invalid_event', `kiosk.identified: '${location}' is a warehouse, not a store`) };
-  const who = ensureCustomer(state, ev.subject as string, { time: ctx.eventTime, event: ev.id }, o.identity);
-  if ('blocked' in who) return blockedSubject(ev);
-  const message = showOnKiosk(state, ev.kiosk as string, who.customer, location, ctx.eventTime, o.listSize, o.recommender);
-  return {
-    result: { ok: true, customer: who.customer, items: message.data.items },
-    writes: state.writes(),
-    messages: [message],
-  };
+  const subject = ev.subject as string;
+  if (isBlocked(subject, o.identity)) return blockedSubject(ev);
+  const customer = homeOf(state, subject);
+  const message = showOnKiosk(state, ev.kiosk as string, customer, location, ctx.eventTime, o.listSize, o.recommender);
+  return { result: { ok: true, customer, items: message.data.items }, writes: state.writes(), messages: [message] };
 };
 
 export const HANDLERS: Record<string, Handler> = {
@@ -125,7 +104,11 @@ export function followEvent(
     ensureCustomer(state, ev.subject as string, { time: ctx.eventTime, event: ev.id }, o.identity);
     return { writes: state.writes() };
   }
-  if (ev.type.startsWith('order.')) followOrder(state, ev, ctx.eventTime, o.ordersKept, o.identity);
+  if (ev.type.startsWith('order.')) {
+    const news = orderNews(state, ev, ctx.eventTime, o.identity);
+    if (news === undefined) return {};
+    return { emit: [forward(`${ev.id}/news`, news.customer, ev, ctx.eventTime, { order: news.news })] };
+  }
   const messages: Effects['messages'] = [];
   for (const topic of outcome.changed) {
     // Once per SKU: its totals topic `stock/<sku>` (the rows are `stock/<sku>@<location>`).

@@ -1,11 +1,13 @@
 // Each customer's recent orders, kept from the stock domain's order events (this processor
-// follows them), for the service desk's 360 context. The stock domain stays unaware of it.
+// follows them), for the service desk's 360 context. The stock domain stays unaware of it. The
+// news is read on the order's partition and kept on the customer's (route.ts).
 
 import type { Order } from '../stock/mod.ts';
 import { stockKeys } from '../stock/mod.ts';
 import type { InputEvent, StateView } from '../types.ts';
 import type { StateEditor } from '../staged-state.ts';
-import { ensureCustomer, resolveCustomer, type IdentityOptions } from './identity/mod.ts';
+import { isBlocked, type IdentityOptions } from './identity/mod.ts';
+import type { OrderNews } from './internal-events.ts';
 import { keys, MAX_SUMMARY_LINES, type OrderSummary } from './types.ts';
 
 export function recentOrders(view: StateView, customer: string): OrderSummary[] {
@@ -16,13 +18,15 @@ function save(state: StateEditor, customer: string, list: OrderSummary[], kept: 
   state.put(keys.orders(customer), list.slice(0, kept));
 }
 
-/** Records an order event (placed, fulfilled, cancelled) on its customer's list. */
-export function followOrder(state: StateEditor, ev: InputEvent, eventTime: number, kept: number, identity?: IdentityOptions): void {
+/**
+ * What an order event (placed, fulfilled, cancelled) means for its customer's list, read on the
+ * order's partition: the customer as the order names it (any of its ids), and the news.
+ * Undefined for an order without a customer (or a blocked one).
+ */
+export function orderNews(view: StateView, ev: InputEvent, eventTime: number, identity?: IdentityOptions): { customer: string; news: OrderNews } | undefined {
   const id = ev.order as string;
   if (ev.type === 'order.placed') {
-    if (typeof ev.customer !== 'string') return;
-    const who = ensureCustomer(state, ev.customer, { time: eventTime, event: ev.id }, identity);
-    if ('blocked' in who) return;
+    if (typeof ev.customer !== 'string' || isBlocked(ev.customer, identity)) return undefined;
     const lines = (ev.lines as Array<{ sku: string; qty: number }>).slice(0, MAX_SUMMARY_LINES).map((l) => ({ sku: l.sku, qty: l.qty }));
     const summary: OrderSummary = {
       order: id,
@@ -31,25 +35,30 @@ export function followOrder(state: StateEditor, ev: InputEvent, eventTime: numbe
       placedAt: eventTime,
       ...(typeof ev.pickup === 'string' ? { pickup: ev.pickup } : {}),
     };
-    save(state, who.customer, [summary, ...recentOrders(state, who.customer).filter((o) => o.order !== id)], kept);
+    return { customer: ev.customer, news: { summary } };
+  }
+  const order = view.get<Order>(stockKeys.order(id));
+  if (order?.customer === undefined) return undefined;
+  return { customer: order.customer, news: { order: id, status: order.status } };
+}
+
+/** An order's news on its customer's partition. */
+export function applyOrderNews(state: StateEditor, customer: string, news: OrderNews, kept: number): void {
+  const list = recentOrders(state, customer);
+  if ('summary' in news) {
+    save(state, customer, [news.summary, ...list.filter((o) => o.order !== news.summary.order)], kept);
     return;
   }
-  const order = state.get<Order>(stockKeys.order(id));
-  if (order?.customer === undefined) return;
-  const customer = resolveCustomer(state, order.customer);
-  if (customer === undefined) return;
-  const list = recentOrders(state, customer);
-  const i = list.findIndex((o) => o.order === id);
+  const i = list.findIndex((o) => o.order === news.order);
   if (i < 0) return;
   const next = list.slice();
-  next[i] = { ...list[i], status: order.status };
+  next[i] = { ...list[i], status: news.status };
   save(state, customer, next, kept);
 }
 
-export function mergeOrders(state: StateEditor, from: string, into: string, kept: number): void {
-  const gone = recentOrders(state, from);
+/** A merged-away customer's orders (`gone`), arriving on the survivor's partition. */
+export function mergeOrders(state: StateEditor, gone: readonly OrderSummary[], into: string, kept: number): void {
   if (gone.length === 0) return;
-  state.put(keys.orders(from), undefined);
   const merged = [...recentOrders(state, into), ...gone].sort((a, b) => b.placedAt - a.placedAt || (a.order < b.order ? -1 : 1));
   save(state, into, merged, kept);
 }

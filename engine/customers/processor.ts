@@ -1,18 +1,53 @@
 // The customer processor: identities, profiles, event-time sessions, the online recommender,
 // kiosk screens, and the reactions to stock and order events it follows. Pure: it reads
-// through the StateView it is given and returns effects. Identity merges compare customers
-// across the whole id space, so all its events share one partition.
+// through the StateView it is given and returns effects. Its state is spread over partitions by
+// who owns it (partitioning.ts): each customer's on the customer's, identities on one, the
+// recommender's items by SKU bucket, kiosks on one; work crosses between them as derived
+// events (steps.ts).
 
-import type { Processor, StateView } from '../types.ts';
+import type { InputEvent, Processor, StateView } from '../types.ts';
 import { StagedState } from '../staged-state.ts';
 import { CUSTOMER_EVENT_FIELDS } from './events.ts';
 import { FOLLOWED, followEvent, HANDLERS } from './handlers.ts';
-import { resolveCustomer } from './identity/mod.ts';
+import { INTERNAL_TYPES } from './internal-events.ts';
 import { listFor } from './kiosks.ts';
+import { IDENTITY_KEY, itemKey, KIOSKS_KEY } from './partitioning.ts';
+import { customerNamed } from './route.ts';
+import { STEPS } from './steps.ts';
 import { isLocation } from './stock-filter.ts';
 import { keys, resolveCustomerOptions, type CustomerOptions, type ResolvedCustomerOptions } from './types.ts';
 
-const CUSTOMER_PARTITION = 'customers';
+/** The field naming the partition key of each type keyed by a name it carries. */
+const KEYED_BY: Readonly<Record<string, string>> = {
+  'activity.viewed': 'subject',
+  'activity.carted': 'subject',
+  'activity.purchased': 'subject',
+  'order.placed': 'order',
+  'order.fulfilled': 'order',
+  'order.cancelled': 'order',
+  'customer.forwarded': 'customer',
+  'customer.answered': 'origin',
+  'customer.moved': 'from',
+  'customer.absorb': 'into',
+  'recs.touch': 'name',
+};
+
+/** Types one partition applies, besides the stock changes a kiosk may show (KIOSKS_KEY). */
+const OWNED_BY_ONE: Readonly<Record<string, string>> = {
+  'identity.linked': IDENTITY_KEY,
+  'customer.profile': IDENTITY_KEY,
+  'customer.arrived': IDENTITY_KEY,
+  'service.requested': IDENTITY_KEY,
+  'kiosk.identified': KIOSKS_KEY,
+};
+
+/** The partition key of a customer event, of an internal step, or of a followed event. */
+export function customerPartitionKey(ev: InputEvent): string {
+  const field = KEYED_BY[ev.type];
+  if (field !== undefined) return ev[field] as string;
+  if (ev.type === 'rec.item' || ev.type === 'rec.indexed') return itemKey(ev.sku as string);
+  return OWNED_BY_ONE[ev.type] ?? KIOSKS_KEY;
+}
 
 export function customerProcessor(options: CustomerOptions = {}): Processor {
   const o = resolveCustomerOptions(options);
@@ -22,13 +57,14 @@ export function customerProcessor(options: CustomerOptions = {}): Processor {
     // `recs/<customer>` is its state topic; `kiosk/<kiosk>` carries messages only (an event topic).
     topicPrefixes: ['recs/'],
     schemas: CUSTOMER_EVENT_FIELDS,
-    partitionKey: () => CUSTOMER_PARTITION,
+    internalTypes: INTERNAL_TYPES,
+    partitionKey: customerPartitionKey,
     // The service domain reads who a subject is, and the customer's tier.
     readByOthers: ['identity.linked', 'customer.profile'],
     follows: FOLLOWED,
 
     apply(view, ev, ctx) {
-      return HANDLERS[ev.type](new StagedState(view), ev, ctx, o);
+      return (HANDLERS[ev.type] ?? STEPS[ev.type])(new StagedState(view), ev, ctx, o);
     },
 
     onFollowed(view, ev, outcome, ctx) {
@@ -76,7 +112,7 @@ export function recommendations(
   limit: number,
   options: ResolvedCustomerOptions | CustomerOptions = {},
 ): Recommendations | undefined {
-  const customer = resolveCustomer(view, subject);
+  const customer = customerNamed(view, subject);
   if (customer === undefined) return undefined;
   return { customer, items: listFor(view, customer, location, limit, options.recommender) };
 }

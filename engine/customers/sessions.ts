@@ -1,10 +1,11 @@
 // Event-time sessions: an activity more than the gap after the customer's latest one starts a
 // new session. Time is the event's own (`ts`), so a replay cuts the same sessions as the live run.
 // A late activity (older than the latest) joins the current session: sessions are never reopened.
-// The session's latest time is read from its activity log, so an activity that continues a
+// When two customers merge, the one merged away hands its session over to the survivor's
+// partition (mergeSession). The session's latest time is read from its activity log, so an activity that continues a
 // session writes no session record of its own (one write fewer per event).
 
-import { absorbSession, sessionLastTime, type RecommenderOptions } from './recommender/mod.ts';
+import { absorbSession, lastTime, sessionLastTime, type RecommenderOptions, type SessionRecord as SessionLog } from './recommender/mod.ts';
 import type { StateEditor } from '../staged-state.ts';
 import type { StateView } from '../types.ts';
 import { keys, type SessionRecord } from './types.ts';
@@ -28,23 +29,41 @@ export function sessionFor(state: StateEditor, customer: string, time: number, g
   return next;
 }
 
+/** A session as it moves to the partition of the customer it was merged into. */
+export interface MovingSession {
+  record: SessionRecord;
+  /** Its activity log (absent when nothing was recorded in it). */
+  log?: SessionLog;
+}
+
+/** An item whose index is to list a session (indexSession), on the item's partition. */
+export interface IndexEntry {
+  sku: string;
+  session: string;
+  time: number;
+}
+
 /**
  * Two customers merged: the survivor's current session takes the other's when both are open
  * (within the gap of each other), the activities of both interleaved by time; otherwise the more
- * recent of the two is the survivor's current session.
+ * recent of the two is the survivor's current session. A session taken whole is copied under the
+ * survivor's name, as session logs are kept on the partition of the customer they name. Returns
+ * the entries the items' indexes are to gain.
  */
-export function mergeSessions(state: StateEditor, from: string, into: string, gapMs: number, rec: RecommenderOptions | undefined): void {
-  const gone = currentSession(state, from);
-  if (gone === undefined) return;
-  state.put(keys.session(from), undefined);
+export function mergeSession(state: StateEditor, into: string, gone: MovingSession, gapMs: number, rec: RecommenderOptions | undefined): IndexEntry[] {
   const kept = currentSession(state, into);
-  const goneLast = lastActivity(state, gone);
+  const goneLast = gone.log ? lastTime(gone.log) : gone.record.start;
   const keptLast = kept === undefined ? undefined : lastActivity(state, kept);
   if (kept === undefined || goneLast - keptLast! > gapMs) {
-    state.put(keys.session(into), { ...gone, n: Math.max(gone.n, kept?.n ?? 0) });
-    return;
+    const n = (kept?.n ?? 0) + 1;
+    const next: SessionRecord = { id: `${into}#${n}`, n, start: gone.record.start };
+    state.put(keys.session(into), next);
+    if (gone.log === undefined) return [];
+    const { gained, time } = absorbSession(state, next.id, gone.log, rec);
+    return gained.map((sku) => ({ sku, session: next.id, time }));
   }
-  if (keptLast! - goneLast > gapMs) return;
-  absorbSession(state, kept.id, gone.id, rec);
-  if (gone.start < kept.start) state.put(keys.session(into), { ...kept, start: gone.start });
+  if (keptLast! - goneLast > gapMs || gone.log === undefined) return [];
+  const { gained, time } = absorbSession(state, kept.id, gone.log, rec);
+  if (gone.record.start < kept.start) state.put(keys.session(into), { ...kept, start: gone.record.start });
+  return gained.map((sku) => ({ sku, session: kept.id, time }));
 }

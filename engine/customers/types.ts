@@ -63,6 +63,10 @@ export const MAX_SUMMARY_LINES = 10;
 export const keys = {
   session: (customer: string) => `cu/sess/${customer}`,
   orders: (customer: string) => `cu/orders/${customer}`,
+  /** Where the state kept under this name went when it was merged into (or attached to) another customer. */
+  moved: (name: string) => `cu/moved/${name}`,
+  /** A link waiting for the state it moved (on the identity partition, as the link is). */
+  linkWait: (link: string) => `id/wait/${link}`,
   kiosk: (kiosk: string) => `cu/kiosk/${kiosk}`,
   /** The kiosks showing `sku` at `location` now (written as `<sku>@<location>`, like its stock topic). */
   showing: (skuAtLocation: string) => `cu/shown/${skuAtLocation}`,

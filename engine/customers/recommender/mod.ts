@@ -2,23 +2,25 @@
 // learned online from every recorded activity, over a key-value store and nothing else (no
 // clock, no randomness), so the engine, a replay and the offline evaluation all rank alike.
 //
-// An update writes the session's log and the item's head; now and then (one append in
-// `chunkSize`) a full index chunk, and the top list when the item changes place in it or enters
-// it. A query only reads.
+// An update has two halves, which the engine applies on different partitions: the session's
+// log (the customer's), then the item's head — now and then (one append in `chunkSize`) a full
+// index chunk, and its bucket's top list when the item changes place in it or enters it (the
+// item bucket's). A query only reads.
 
 import type { StateView } from '../../types.ts';
 import type { StateEditor } from '../../staged-state.ts';
 import { appendSession, readHead } from './item-index.ts';
 import { nearestNeighbours, profile } from './neighbours.ts';
 import { KIND_CODES, KINDS, resolveOptions, type ActivityKind, type RecommenderOptions } from './options.ts';
-import { addActivity, readPopular, updatePopular } from './popularity.ts';
+import { addActivity, popularItems, updatePopular } from './popularity.ts';
 import { recKeys, type ItemHead, type SessionRecord } from './records.ts';
 import { fillPopular, remembered, topAccepted, type Ranked } from './ranking.ts';
 import { scoreItems } from './scoring.ts';
 import { appendActivity, lastTime, readSession } from './session-log.ts';
 
 export type { ActivityKind, RecommenderOptions } from './options.ts';
-export { recKeys } from './records.ts';
+export { ITEM_BUCKETS, itemBucket, recKeys } from './records.ts';
+export { lastTime } from './session-log.ts';
 export type { IndexChunk, ItemHead, PopularRecord, SessionRecord } from './records.ts';
 
 /** The latest event time among a session's kept activities; undefined for a session never recorded. */
@@ -36,16 +38,46 @@ export function recordActivity(
   time: number,
   options?: RecommenderOptions,
 ): void {
+  const had = recordInSession(state, session, sku, kind, time, options);
+  recordForItem(state, sku, session, kind, time, had, options);
+}
+
+/**
+ * The session's half of an activity: appends it to the session's log. Returns whether the
+ * session had the SKU among its kept activities before (then the item's index lists it already).
+ */
+export function recordInSession(state: StateEditor, session: string, sku: string, kind: ActivityKind, time: number, options?: RecommenderOptions): boolean {
+  const o = resolveOptions(options);
+  return appendActivity(state, session, readSession(state, session), sku, KIND_CODES[kind] ?? 0, time, o.sessionKept);
+}
+
+/** The item's half of an activity: its popularity, and its index lists `session` unless `had`. */
+export function recordForItem(
+  state: StateEditor,
+  sku: string,
+  session: string,
+  kind: ActivityKind,
+  time: number,
+  had: boolean,
+  options?: RecommenderOptions,
+): void {
   const o = resolveOptions(options);
   const code = KIND_CODES[kind] ?? 0;
-  const prev = readSession(state, session);
-  const had = appendActivity(state, session, prev, sku, code, time, o.sessionKept);
   const head = readHead(state, sku);
   // A zero weight would be ln 0: the smallest positive one counts as nothing without breaking the log.
   const l = addActivity(head?.l, Math.max(o.kindWeights[code], Number.MIN_VALUE), time, o);
   const index = had && head !== undefined ? head : appendSession(state, sku, head, session, time, o);
   state.put(recKeys.item(sku), { n: index.n, l, s: index.s, t: index.t } satisfies ItemHead);
   updatePopular(state, sku, l, o);
+}
+
+/** Lists `session` in the index of an item already known, as of `time`, its popularity unchanged. */
+export function indexSession(state: StateEditor, sku: string, session: string, time: number, options?: RecommenderOptions): void {
+  const o = resolveOptions(options);
+  const head = readHead(state, sku);
+  if (head === undefined) return;
+  const index = appendSession(state, sku, head, session, time, o);
+  state.put(recKeys.item(sku), { n: index.n, l: head.l, s: index.s, t: index.t } satisfies ItemHead);
 }
 
 /**
@@ -69,19 +101,23 @@ export function recommend(
     const p = profile(s, o);
     list = topAccepted(scoreItems(p, nearestNeighbours(state, session, p, o), o), limit, ok);
   }
-  return fillPopular(state, list, readPopular(state), limit, ok);
+  return fillPopular(list, popularItems(state), limit, ok);
 }
 
 /**
- * Two customers merged while both had a session open: `into` takes `from`'s activities,
- * interleaved by event time (the latest `sessionKept` kept), and the index lists `into` under
- * every SKU it gained, as of its latest activity. Popularity is not counted again: those
- * activities were counted when they happened.
+ * Two customers merged while both had a session open: session `into` takes the activities of
+ * `gone` (the other's log), interleaved by event time (the latest `sessionKept` kept). Returns
+ * the SKUs `into` gained, with the time of its latest activity: each item's index is to list
+ * `into` as of then (indexSession), on the item's partition. Popularity is not counted again:
+ * those activities were counted when they happened.
  */
-export function absorbSession(state: StateEditor, into: string, from: string, options?: RecommenderOptions): void {
+export function absorbSession(
+  state: StateEditor,
+  into: string,
+  gone: SessionRecord,
+  options?: RecommenderOptions,
+): { gained: string[]; time: number } {
   const o = resolveOptions(options);
-  const gone = readSession(state, from);
-  if (gone === undefined) return;
   const kept = readSession(state, into);
   const rows: Array<[string, number, number]> = [];
   if (kept) for (let j = 0; j < kept.i.length; j++) rows.push([kept.i[j], kept.k[j], kept.t[j]]);
@@ -91,15 +127,18 @@ export function absorbSession(state: StateEditor, into: string, from: string, op
   const last = rows.slice(-o.sessionKept);
   state.put(recKeys.session(into), { i: last.map((r) => r[0]), k: last.map((r) => r[1]), t: last.map((r) => r[2]) } satisfies SessionRecord);
   const had = new Set(kept?.i ?? []);
-  const latest = last.length > 0 ? last[last.length - 1][2] : 0;
+  const gained: string[] = [];
   for (const [sku] of last) {
     if (had.has(sku)) continue;
     had.add(sku);
-    const head = readHead(state, sku);
-    if (head === undefined) continue;
-    const index = appendSession(state, sku, head, into, latest, o);
-    state.put(recKeys.item(sku), { n: index.n, l: head.l, s: index.s, t: index.t } satisfies ItemHead);
+    gained.push(sku);
   }
+  return { gained, time: last.length > 0 ? last[last.length - 1][2] : 0 };
+}
+
+/** A session's log as stored, for moving it to another customer's partition. */
+export function sessionLog(state: StateView, session: string): SessionRecord | undefined {
+  return readSession(state, session);
 }
 
 /** The session's kept activities (its latest `sessionKept`), oldest first. */

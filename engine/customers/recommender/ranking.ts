@@ -1,9 +1,6 @@
 // The list a query returns: the best accepted candidates, then popular items to fill it. Only
 // candidates that would enter the list are offered to `accept` (a stock lookup, in the engine).
 
-import type { StateView } from '../../types.ts';
-import { readHead } from './item-index.ts';
-import type { PopularRecord } from './records.ts';
 
 export interface Ranked {
   sku: string;
@@ -53,21 +50,20 @@ export function topAccepted(
  * listed one (or 1), so the list stays ordered best first.
  */
 export function fillPopular(
-  state: StateView,
   list: Ranked[],
-  pop: PopularRecord | undefined,
+  popular: Iterator<{ sku: string; l: number }>,
   limit: number,
   accept: ((sku: string) => boolean) | undefined,
 ): Ranked[] {
-  if (pop === undefined || pop.i.length === 0 || list.length >= limit) return list;
+  if (list.length >= limit) return list;
   const floor = list.length > 0 ? list[list.length - 1].score : 1;
-  const top = readHead(state, pop.i[0])?.l ?? 0;
+  let top: number | undefined;
   const listed = new Set(list.map((r) => r.sku));
-  for (let j = 0; j < pop.i.length && list.length < limit; j++) {
-    const sku = pop.i[j];
+  for (let next = popular.next(); !next.done && list.length < limit; next = popular.next()) {
+    const { sku, l } = next.value;
+    top ??= Number.isFinite(l) ? l : 0;
     if (listed.has(sku) || (accept !== undefined && !accept(sku))) continue;
-    const l = readHead(state, sku)?.l ?? top;
-    list.push({ sku, score: floor * Math.exp(Math.min(0, l - top)) });
+    list.push({ sku, score: floor * Math.exp(Math.min(0, (Number.isFinite(l) ? l : top) - top)) });
   }
   return list;
 }

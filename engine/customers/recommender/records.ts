@@ -2,6 +2,8 @@
 // parallel arrays rather than arrays of objects so the encoded records stay small, and every
 // record has a fixed bound so an update never rewrites anything large.
 
+import { hashKey } from '../../partitions.ts';
+
 /** A session's latest activities, oldest first; at most `sessionKept` of them. */
 export interface SessionRecord {
   /** SKUs. */
@@ -31,9 +33,21 @@ export interface ItemHead extends IndexChunk {
   l: number;
 }
 
-/** The most popular items, best first; their scores are their heads' `l`. */
+/** The most popular items of one bucket, best first; their scores are their heads' `l`. */
 export interface PopularRecord {
   i: string[];
+}
+
+/**
+ * Items are split into this many buckets by a hash of the SKU, each with its own top list, so
+ * that the items' records can be spread over partitions, each bucket owned by one. Fixed: a
+ * bucket's list holds only its own items.
+ */
+export const ITEM_BUCKETS = 16;
+
+/** The bucket of an item: the stable hash partitions use, modulo ITEM_BUCKETS. */
+export function itemBucket(sku: string): number {
+  return hashKey(sku) % ITEM_BUCKETS;
 }
 
 export const recKeys = {
@@ -41,5 +55,8 @@ export const recKeys = {
   item: (sku: string) => `rec/i/${sku}`,
   /** An item's older full chunk; the slot leads so that no SKU (which may hold '/') can make it another's key. */
   chunk: (sku: string, slot: number) => `rec/c/${slot}/${sku}`,
-  popular: 'rec/pop',
+  /** A bucket's top list. */
+  popular: (bucket: number) => `rec/pop/${bucket}`,
+  /** The one top list of data dirs written before items had buckets: read, never written. */
+  legacyPopular: 'rec/pop',
 } as const;

@@ -1,0 +1,56 @@
+// Getting work to the partition of the customer it concerns. Activity arrives on the partition of
+// its subject, an order's news on the order's: when the customer behind it is named otherwise,
+// the work is forwarded to the customer's partition (partitioning.ts). Forwarding, rather than
+// reading and writing another partition's keys, keeps every key written by one partition only.
+
+import type { InputEvent, StateView } from '../types.ts';
+import { customerRecord, idKind, resolveCustomer } from './identity/mod.ts';
+import type { ForwardedEvent, TouchEvent } from './internal-events.ts';
+import { currentSession } from './sessions.ts';
+import { keys } from './types.ts';
+
+/** Forwards one piece of work may take: a cycle of moves in corrupt state must end. */
+export const MAX_HOPS = 16;
+
+/**
+ * The name whose partition keeps the state of the customer behind `name`, asked on `name`'s own
+ * partition: the customer identity resolves `name` to when that is another; else where a merge
+ * sent `name`'s own state (`cu/moved`, written here, so it holds even if identity as read here
+ * lags behind); else `name` itself — here.
+ */
+export function homeOf(view: StateView, name: string): string {
+  const resolved = resolveCustomer(view, name);
+  if (resolved !== undefined && resolved !== name) return resolved;
+  return view.get<string>(keys.moved(name)) ?? name;
+}
+
+/**
+ * The customer a subject names for readers (topics, queries): the one identity resolves it to,
+ * else the subject itself once it has state of its own. Activity alone records no identity: an
+ * id the identity partition never heard of (no link, profile or service request named it) is a
+ * customer of its own, named by it, until a link attaches it to another.
+ */
+export function customerNamed(view: StateView, subject: string): string | undefined {
+  return resolveCustomer(view, subject) ?? (currentSession(view, subject) !== undefined ? subject : undefined);
+}
+
+export function forward(id: string, customer: string, event: InputEvent, time: number, rest: Partial<ForwardedEvent> = {}): ForwardedEvent {
+  return { id, type: 'customer.forwarded', customer, event, time, hops: 0, ...rest };
+}
+
+/** Customer ids beyond its name whose `recs/` topic is updated too (bounds the work per event). */
+const RECS_ALIASES = 4;
+
+/**
+ * `recs/<customer>` changes here; the customer's other customer ids have topics of their own
+ * (a shopper first seen by a device keeps that name, while its customer token, whose subject is
+ * the customer id, watches `recs/<customer id>`), changed on their own partitions.
+ */
+export function aliasTouches(view: StateView, customer: string, cause: string): TouchEvent[] {
+  const out: TouchEvent[] = [];
+  for (const id of customerRecord(view, customer)?.ids ?? []) {
+    if (out.length >= RECS_ALIASES) break;
+    if (id !== customer && idKind(id) === 'customer') out.push({ id: `${cause}/touch/${id}`, type: 'recs.touch', name: id });
+  }
+  return out;
+}

@@ -1,0 +1,135 @@
+// The customer domain's derived events (internal-events.ts), each applied on the partition that
+// owns what it changes (partitioning.ts):
+//
+//   customer.forwarded  customer      activity or an order's news for a customer named otherwise
+//   customer.answered   origin        the forwarded activity's answer, where its sender waits
+//   customer.moved      merged name   a merge or link took this name's customer: hand its state on
+//   customer.absorb     survivor      the merged-away state joins the survivor's
+//   customer.arrived    identity      one more of a link's moves done: at the last, it is answered
+//   recs.touch          alias         `recs/<alias>` shows another list now
+//   rec.item            item bucket   the item's half of an activity
+//   rec.indexed         item bucket   a merged session now lists an item
+
+import type { Effects, EventContext, InputEvent } from '../types.ts';
+import type { StagedState } from '../staged-state.ts';
+import { applyActivity } from './activity.ts';
+import type {
+  AbsorbEvent,
+  AnsweredEvent,
+  ArrivedEvent,
+  ForwardedEvent,
+  ItemActivityEvent,
+  ItemIndexEvent,
+  LinkWait,
+  MovedEvent,
+  TouchEvent,
+} from './internal-events.ts';
+import { applyOrderNews, mergeOrders, recentOrders } from './orders.ts';
+import { indexSession, recordForItem, sessionLog } from './recommender/mod.ts';
+import { aliasTouches, homeOf, MAX_HOPS } from './route.ts';
+import { currentSession, mergeSession } from './sessions.ts';
+import { keys, topics, type ResolvedCustomerOptions } from './types.ts';
+
+type Step = (state: StagedState, ev: InputEvent, ctx: EventContext, o: ResolvedCustomerOptions) => Effects;
+
+const done = (state: StagedState, rest: Omit<Effects, 'result' | 'writes'> = {}): Effects => ({ result: { ok: true }, writes: state.writes(), ...rest });
+
+const forwarded: Step = (state, raw, _ctx, o) => {
+  const ev = raw as ForwardedEvent;
+  const home = homeOf(state, ev.customer);
+  if (home !== ev.customer) {
+    if (ev.hops < MAX_HOPS) return done(state, { emit: [{ ...ev, id: `${ev.id}+`, customer: home, hops: ev.hops + 1 }] });
+    if (ev.origin === undefined) return done(state);
+    const result = { ok: false as const, error: { code: 'internal' as const, message: `customer '${ev.customer}': its state was moved more than ${MAX_HOPS} times in a row` } };
+    return done(state, { emit: [answered(ev, result)] });
+  }
+  if (ev.order !== undefined) {
+    applyOrderNews(state, home, ev.order, o.ordersKept);
+    return done(state);
+  }
+  const applied = applyActivity(state, ev.event, home, ev.time, o);
+  return { ...applied, result: { ok: true }, emit: [...(applied.emit ?? []), answered(ev, applied.result)] };
+};
+
+function answered(ev: ForwardedEvent, result: AnsweredEvent['answer']['result']): AnsweredEvent {
+  return { id: `${ev.id}/answer`, type: 'customer.answered', origin: ev.origin!, answer: { id: ev.event.id, result, event: ev.event } };
+}
+
+// The id the activity came from may have subscribers of its own (a shopper's token named by the
+// device it first used): its topic shows the customer's list, changed by this activity.
+const answer: Step = (state, raw) => {
+  const ev = raw as AnsweredEvent;
+  return done(state, { answers: [ev.answer], ...(ev.answer.result.ok ? { changed: [topics.recs(ev.origin)] } : {}) });
+};
+
+const moved: Step = (state, raw) => {
+  const ev = raw as MovedEvent;
+  const record = currentSession(state, ev.from);
+  const orders = recentOrders(state, ev.from);
+  // The log stays: other sessions' neighbours are read from it, under its own session id.
+  if (record !== undefined) state.put(keys.session(ev.from), undefined);
+  if (orders.length > 0) state.put(keys.orders(ev.from), undefined);
+  state.put(keys.moved(ev.from), ev.into);
+  const log = record === undefined ? undefined : sessionLog(state, record.id);
+  const absorb: AbsorbEvent = {
+    id: `${ev.id}/absorb`,
+    type: 'customer.absorb',
+    from: ev.from,
+    into: ev.into,
+    ...(record !== undefined ? { session: { record, ...(log !== undefined ? { log } : {}) } } : {}),
+    orders,
+    hops: 0,
+    ...(ev.link !== undefined ? { link: ev.link } : {}),
+  };
+  return done(state, { emit: [absorb] });
+};
+
+const absorb: Step = (state, raw, _ctx, o) => {
+  const ev = raw as AbsorbEvent;
+  const home = homeOf(state, ev.into);
+  if (home !== ev.into && ev.hops < MAX_HOPS) return done(state, { emit: [{ ...ev, id: `${ev.id}+`, into: home, hops: ev.hops + 1 }] });
+  const index = ev.session === undefined ? [] : mergeSession(state, home, ev.session, o.sessionGapMs, o.recommender);
+  mergeOrders(state, ev.orders, home, o.ordersKept);
+  const indexed: ItemIndexEvent[] = index.map((e) => ({ id: `${ev.id}/index/${e.sku}`, type: 'rec.indexed', ...e }));
+  // Subscribers of the merged-away name see the survivor's list (render resolves it).
+  const touch: TouchEvent = { id: `${ev.id}/touch`, type: 'recs.touch', name: ev.from };
+  const arrived: ArrivedEvent[] = ev.link !== undefined ? [{ id: `${ev.id}/arrived`, type: 'customer.arrived', link: ev.link }] : [];
+  return done(state, { changed: [topics.recs(home)], emit: [...indexed, touch, ...aliasTouches(state, home, ev.id), ...arrived] });
+};
+
+const arrived: Step = (state, raw) => {
+  const ev = raw as ArrivedEvent;
+  const wait = state.get<LinkWait>(keys.linkWait(ev.link));
+  if (wait === undefined) return done(state);
+  if (wait.left > 1) {
+    state.put(keys.linkWait(ev.link), { ...wait, left: wait.left - 1 });
+    return done(state);
+  }
+  state.put(keys.linkWait(ev.link), undefined);
+  return done(state, { answers: [{ id: ev.link, result: wait.result, event: wait.event }] });
+};
+
+const touch: Step = (state, raw) => done(state, { changed: [topics.recs((raw as TouchEvent).name)] });
+
+const item: Step = (state, raw, _ctx, o) => {
+  const ev = raw as ItemActivityEvent;
+  recordForItem(state, ev.sku, ev.session, ev.kind, ev.time, ev.had, o.recommender);
+  return done(state);
+};
+
+const indexed: Step = (state, raw, _ctx, o) => {
+  const ev = raw as ItemIndexEvent;
+  indexSession(state, ev.sku, ev.session, ev.time, o.recommender);
+  return done(state);
+};
+
+export const STEPS: Record<string, Step> = {
+  'customer.forwarded': forwarded,
+  'customer.answered': answer,
+  'customer.moved': moved,
+  'customer.absorb': absorb,
+  'customer.arrived': arrived,
+  'recs.touch': touch,
+  'rec.item': item,
+  'rec.indexed': indexed,
+};

@@ -1,22 +1,24 @@
 // The import rules of the repository, checked by `npm test` (dependency-cruiser; docs/architecture.md,
-// "Layers"). Layers, lowest first: engine ← gateway ← client ← loadgen ← bench, with cli and bin on
-// top; ui sits beside loadgen and uses the client only; flags (the command-line flag parser that
+// "Layers"). Layers, lowest first: engine ← cluster ← gateway ← client ← loadgen ← bench, with cli
+// and bin on top (cluster/ is the event log over NATS JetStream); ui sits beside loadgen and uses
+// the client only; flags (the command-line flag parser that
 // cli, loadgen and bench share) sits below everything and imports nothing. A folder is used from outside through its
 // mod.ts (the engine's domains through theirs). test/ is not checked: tests may import anything.
 //
 // TypeScript is parsed with swc: dependency-cruiser's own TypeScript parser needs the TypeScript
 // compiler's JavaScript API, which TypeScript 7 (the compiler here) no longer has.
 
-const FOLDERS = ['flags', 'engine', 'gateway', 'client', 'loadgen', 'bench', 'cli', 'bin', 'ui'];
+const FOLDERS = ['flags', 'engine', 'cluster', 'gateway', 'client', 'loadgen', 'bench', 'cli', 'bin', 'ui'];
 const any = (folders) => `^(${folders.join('|')})/`;
 
 /** What each folder may not import: every folder above it. */
 const UPWARD = {
-  flags: ['engine', 'gateway', 'client', 'loadgen', 'bench', 'cli', 'bin', 'ui'],
-  engine: ['gateway', 'client', 'loadgen', 'bench', 'cli', 'bin', 'ui'],
+  flags: ['engine', 'cluster', 'gateway', 'client', 'loadgen', 'bench', 'cli', 'bin', 'ui'],
+  engine: ['cluster', 'gateway', 'client', 'loadgen', 'bench', 'cli', 'bin', 'ui'],
+  cluster: ['gateway', 'client', 'loadgen', 'bench', 'cli', 'bin', 'ui'],
   gateway: ['client', 'loadgen', 'bench', 'cli', 'bin', 'ui'],
   // The client is also published on its own (client/package.json), so it imports no other folder.
-  client: ['flags', 'engine', 'gateway', 'loadgen', 'bench', 'cli', 'bin', 'ui'],
+  client: ['flags', 'engine', 'cluster', 'gateway', 'loadgen', 'bench', 'cli', 'bin', 'ui'],
   loadgen: ['bench', 'cli', 'bin', 'ui'],
   bench: ['cli', 'bin'],
   cli: ['bin'],
@@ -36,7 +38,7 @@ module.exports = {
     },
     ...Object.entries(UPWARD).map(([folder, above]) => ({
       name: `no-upward-from-${folder}`,
-      comment: `${folder}/ may not import ${above.join(', ')} (imports run one way: flags ← engine ← gateway ← client ← loadgen ← bench ← cli, bin).`,
+      comment: `${folder}/ may not import ${above.join(', ')} (imports run one way: flags ← engine ← cluster ← gateway ← client ← loadgen ← bench ← cli, bin).`,
       severity: 'error',
       from: { path: `^${folder}/` },
       to: { path: any(above) },

@@ -12,14 +12,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const DEPCRUISE = join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'dependency-cruise.mjs');
-const FOLDERS = ['flags', 'engine', 'gateway', 'client', 'loadgen', 'bench', 'cli', 'bin', 'ui'];
+const FOLDERS = ['flags', 'engine', 'cluster', 'gateway', 'client', 'loadgen', 'bench', 'cli', 'bin', 'ui'];
 
 /** Files that keep every rule: each folder's entry, importing only downward through entries. */
 const CLEAN: Record<string, string> = {
   'engine/mod.ts': "export const engine = 1;\n",
   'engine/stock/mod.ts': "export const stock = 1;\n",
   'engine/inner.ts': "export const inner = 1;\n",
-  'gateway/mod.ts': "import { engine } from '../engine/mod.ts';\nexport const gateway = engine;\n",
+  'cluster/mod.ts': "import { engine } from '../engine/mod.ts';\nimport { flag } from '../flags/mod.ts';\nexport const cluster = engine + flag;\n",
+  'cluster/inner.ts': "export const inner = 1;\n",
+  'gateway/mod.ts': "import { engine } from '../engine/mod.ts';\nimport { cluster } from '../cluster/mod.ts';\nexport const gateway = engine + cluster;\n",
   'client/mod.ts': "export const client = 1;\n",
   'loadgen/mod.ts': "import { gateway } from '../gateway/mod.ts';\nimport { client } from '../client/mod.ts';\nimport { flag } from '../flags/mod.ts';\nimport type { Shared } from './types.ts';\nexport const loadgen: Shared = gateway + client + flag;\n",
   'loadgen/types.ts': "export type Shared = number;\n",
@@ -67,11 +69,20 @@ describe('import rules', () => {
     expect(await violations({ 'client/mod.ts': "import { engine } from '../engine/mod.ts';\nexport const client = engine;\n" })).toContain(
       'no-upward-from-client: client/mod.ts → engine/mod.ts',
     );
+    expect(await violations({ 'cluster/up.ts': "import { gateway } from '../gateway/mod.ts';\nexport const x = gateway;\n" })).toContain(
+      'no-upward-from-cluster: cluster/up.ts → gateway/mod.ts',
+    );
+    expect(await violations({ 'engine/down.ts': "import { cluster } from '../cluster/mod.ts';\nexport const x = cluster;\n" })).toContain(
+      'no-upward-from-engine: engine/down.ts → cluster/mod.ts',
+    );
   });
 
   it('refuse a deep import into another folder, and allow a domain entry', async () => {
     expect(await violations({ 'bench/deep.ts': "import { inner } from '../engine/inner.ts';\nexport const x = inner;\n" })).toEqual([
       'public-entries-only: bench/deep.ts → engine/inner.ts',
+    ]);
+    expect(await violations({ 'gateway/deep.ts': "import { inner } from '../cluster/inner.ts';\nexport const x = inner;\n" })).toEqual([
+      'public-entries-only: gateway/deep.ts → cluster/inner.ts',
     ]);
   });
 

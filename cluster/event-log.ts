@@ -1,0 +1,198 @@
+// The event log: one JetStream stream, one subject per partition. Appending is idempotent by a
+// msgID the caller derives from the event (the servers drop a second copy within the duplicate
+// window and answer the first copy's sequence), which is what makes retrying through a lost server
+// safe: a write whose acknowledgement was lost is retried, and stored once.
+
+import { JetStreamApiError, StorageType, type StreamConfig } from '@nats-io/jetstream';
+import { MAX_PARTITIONS } from '../engine/mod.ts';
+import type { ClusterConnection } from './connection.ts';
+import { AppendError, ClusterError, describeError } from './errors.ts';
+import type { AppendOptions, EventLogOptions, LogEntry } from './types.ts';
+
+export const STREAM_NAME = 'OMNI_EVENTS';
+const SUBJECT_PREFIX = 'omni.ev';
+/** The subject partition `p` is appended to and read from. */
+export const partitionSubject = (p: number) => `${SUBJECT_PREFIX}.${p}`;
+
+/**
+ * Two minutes (the server's default): longer than any retry of `append` (its bound is seconds), so
+ * a retry is always deduplicated; the servers keep every msgID this long, in memory, so a much
+ * longer window costs memory at high rates.
+ */
+export const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
+const DEFAULT_RETRY_FOR_MS = 15_000;
+const DEFAULT_ATTEMPT_TIMEOUT_MS = 2_000;
+const BACKOFF_FIRST_MS = 50;
+const BACKOFF_MAX_MS = 1_000;
+const NS_PER_MS = 1_000_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class EventLog {
+  readonly partitions: number;
+  private readonly retryForMs: number;
+  private readonly attemptTimeoutMs: number;
+  /** Per partition, the last append queued: the next one starts after it, so entries keep their order. */
+  private readonly tails = new Map<number, Promise<unknown>>();
+  /** Per partition, the msgID of an entry that failed `unavailable`: it must be appended first. */
+  private readonly unsettled = new Map<number, string>();
+
+  private constructor(
+    private readonly conn: ClusterConnection,
+    opts: EventLogOptions,
+  ) {
+    this.partitions = opts.partitions;
+    this.retryForMs = opts.retryForMs ?? DEFAULT_RETRY_FOR_MS;
+    this.attemptTimeoutMs = opts.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
+  }
+
+  /** Creates the stream if missing (retrying while a cluster elects leaders), or checks the one there. */
+  static async open(conn: ClusterConnection, opts: EventLogOptions): Promise<EventLog> {
+    if (!Number.isInteger(opts.partitions) || opts.partitions < 1 || opts.partitions > MAX_PARTITIONS) {
+      throw new ClusterError('invalid', `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${opts.partitions}`);
+    }
+    await ensureStream(conn, opts);
+    return new EventLog(conn, opts);
+  }
+
+  /**
+   * Appends `entries` to partition `partition`, in order, and answers the stream sequence of each
+   * (for an entry stored before under the same msgID, its original sequence). Entries of one
+   * partition are published one at a time, each after the previous one's acknowledgement: a retry
+   * of an earlier entry can then never land behind a later one.
+   *
+   * Rejects with an AppendError: `unavailable` when an entry could not be stored within the
+   * bound (its `stored` says which leading entries were), `rejected` when the server refused one
+   * for good, `unsettled` when an `unavailable` entry of the partition was not retried first.
+   */
+  append(partition: number, entries: readonly LogEntry[], opts: AppendOptions = {}): Promise<number[]> {
+    this.checkPartition(partition);
+    for (const e of entries) {
+      if (typeof e.msgID !== 'string' || e.msgID === '') throw new ClusterError('invalid', 'every entry needs a non-empty msgID');
+      if (!(e.data instanceof Uint8Array)) throw new ClusterError('invalid', `entry ${e.msgID}: data must be a Uint8Array`);
+    }
+    const run = (this.tails.get(partition) ?? Promise.resolve()).then(() => this.appendSerially(partition, entries, opts.retryForMs ?? this.retryForMs));
+    const tail = run.catch(() => {});
+    this.tails.set(partition, tail);
+    // Drop the chain once idle, so an idle partition holds no promise.
+    void tail.then(() => {
+      if (this.tails.get(partition) === tail) this.tails.delete(partition);
+    });
+    return run;
+  }
+
+  private async appendSerially(partition: number, entries: readonly LogEntry[], retryForMs: number): Promise<number[]> {
+    const pending = this.unsettled.get(partition);
+    if (pending !== undefined && entries.length > 0 && entries[0].msgID !== pending) {
+      throw new AppendError('unsettled', `partition ${partition}: entry ${pending} failed unavailable and must be appended again before ${entries[0].msgID}`, []);
+    }
+    const subject = partitionSubject(partition);
+    const stored: number[] = [];
+    for (const entry of entries) {
+      try {
+        stored.push(await this.publishWithRetry(subject, entry, retryForMs));
+      } catch (e) {
+        const err = e as ClusterError;
+        if (err.code === 'unavailable') this.unsettled.set(partition, entry.msgID);
+        throw new AppendError(err.code, `partition ${partition}, entry ${entry.msgID}: ${err.message}`, stored, { cause: err.cause });
+      }
+      this.unsettled.delete(partition);
+    }
+    return stored;
+  }
+
+  /** Publishes one entry until it is acknowledged, the bound passes, or an error says retrying is pointless. */
+  private async publishWithRetry(subject: string, entry: LogEntry, retryForMs: number): Promise<number> {
+    const deadline = Date.now() + retryForMs;
+    let backoff = BACKOFF_FIRST_MS;
+    let attempts = 0;
+    for (;;) {
+      attempts++;
+      const left = deadline - Date.now();
+      try {
+        const ack = await this.conn.js.publish(subject, entry.data, {
+          msgID: entry.msgID,
+          // A short last attempt rather than one that overruns the caller's bound.
+          timeout: Math.max(100, Math.min(this.attemptTimeoutMs, left)),
+        });
+        return ack.seq;
+      } catch (e) {
+        const kind = classify(e, this.conn);
+        if (kind !== 'retry') throw new ClusterError(kind, describeError(e), { cause: e });
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) {
+          throw new ClusterError('unavailable', `not stored within ${retryForMs} ms (${attempts} attempts; last: ${describeError(e)})`, { cause: e });
+        }
+        // The last pause ends at the bound, so the last attempt comes right at it, never after.
+        await sleep(Math.min(backoff, remaining));
+        backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+      }
+    }
+  }
+
+  private checkPartition(partition: number): void {
+    if (!Number.isInteger(partition) || partition < 0 || partition >= this.partitions) {
+      throw new ClusterError('invalid', `partition must be an integer from 0 to ${this.partitions - 1}, got ${partition}`);
+    }
+  }
+}
+
+/**
+ * Whether a failed publish is worth repeating. Timeouts (a publish sent while disconnected is
+ * dropped by the client and times out), no responders (no stream leader during a failover) and
+ * server-side 5xx/404 answers (a leader or stream not known yet on a recovering node) are
+ * transient; a 400 (message too large, bad header) or a closed connection is not.
+ */
+function classify(e: unknown, conn: ClusterConnection): 'retry' | 'rejected' | 'closed' {
+  if (conn.nc.isClosed()) return 'closed';
+  if (e instanceof JetStreamApiError) return e.apiError().code === 400 ? 'rejected' : 'retry';
+  const name = e instanceof Error ? e.name : '';
+  if (name === 'PermissionViolationError' || name === 'InvalidSubjectError' || name === 'InvalidArgumentError') return 'rejected';
+  if (name === 'ClosedConnectionError' || name === 'DrainingConnectionError') return 'closed';
+  return 'retry';
+}
+
+/** The stream as this code expects it. */
+function streamConfig(opts: EventLogOptions): Partial<StreamConfig> & { name: string } {
+  return {
+    name: STREAM_NAME,
+    subjects: [`${SUBJECT_PREFIX}.*`],
+    storage: StorageType.File,
+    num_replicas: opts.replicas ?? 1,
+    duplicate_window: (opts.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS) * NS_PER_MS,
+  };
+}
+
+async function ensureStream(conn: ClusterConnection, opts: EventLogOptions): Promise<void> {
+  const want = streamConfig(opts);
+  const deadline = Date.now() + (opts.retryForMs ?? DEFAULT_RETRY_FOR_MS);
+  for (;;) {
+    try {
+      const info = await conn.jsm.streams.info(STREAM_NAME).catch((e: unknown) => {
+        if (e instanceof JetStreamApiError && e.apiError().code === 404) return undefined;
+        throw e;
+      });
+      if (!info) {
+        await conn.jsm.streams.add(want);
+        return;
+      }
+      const subjects = info.config.subjects ?? [];
+      if (subjects.length !== 1 || subjects[0] !== want.subjects![0] || info.config.num_replicas !== want.num_replicas) {
+        throw new ClusterError(
+          'stream_mismatch',
+          `stream ${STREAM_NAME} exists with subjects [${subjects.join(', ')}] and ${info.config.num_replicas} replicas; expected [${want.subjects!.join(', ')}] and ${want.num_replicas}`,
+        );
+      }
+      // The window is the one setting safe to change on a live stream.
+      if (info.config.duplicate_window !== want.duplicate_window) await conn.jsm.streams.update(STREAM_NAME, { duplicate_window: want.duplicate_window });
+      return;
+    } catch (e) {
+      if (e instanceof ClusterError) throw e;
+      // A fresh cluster answers 'insufficient resources' / times out until its servers have met.
+      if (Date.now() >= deadline || conn.nc.isClosed()) {
+        throw new ClusterError('unavailable', `could not create or check stream ${STREAM_NAME}: ${describeError(e)}`, { cause: e });
+      }
+      await sleep(250);
+    }
+  }
+}

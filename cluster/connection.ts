@@ -12,6 +12,12 @@ export interface ClusterConnection {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
+  /**
+   * Calls `listener` at every reconnect until the returned function is called. nats.js drops what
+   * it had not yet written when it dials again, so a publish pending at a reconnect may never be
+   * answered: its caller retries at once rather than wait out the publish timeout.
+   */
+  onReconnect(listener: () => void): () => void;
   /** Drains nothing: pending publishes fail with `closed`. Resolves when the socket is closed. */
   close(): Promise<void>;
 }
@@ -41,14 +47,22 @@ export async function connectCluster(opts: ConnectOptions): Promise<ClusterConne
       await sleep(RETRY_PAUSE_MS);
     }
   }
-  if (opts.onStatus) watchStatus(nc, opts.onStatus);
+  const reconnectListeners = new Set<() => void>();
+  watchStatus(nc, (status) => {
+    if (status.type === 'reconnect') for (const listener of [...reconnectListeners]) listener();
+    opts.onStatus?.(status);
+  });
+  const onReconnect = (listener: () => void) => {
+    reconnectListeners.add(listener);
+    return () => reconnectListeners.delete(listener);
+  };
 
   // jetstreamManager() asks for the account info, which a cluster answers only once it has a meta
   // leader (about 2.5 s after three fresh servers start): until then it times out.
   for (;;) {
     try {
       const jsm = await jetstreamManager(nc, { timeout: 2_000 });
-      return { nc, jsm, js: jetstream(nc), close: () => nc.close() };
+      return { nc, jsm, js: jetstream(nc), onReconnect, close: () => nc.close() };
     } catch (e) {
       lastError = e;
       if (Date.now() >= deadline || nc.isClosed()) break;

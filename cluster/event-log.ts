@@ -108,25 +108,43 @@ export class EventLog {
     let attempts = 0;
     for (;;) {
       attempts++;
-      const left = deadline - Date.now();
+      // A short last attempt rather than one that overruns the caller's bound.
+      const timeout = Math.max(100, Math.min(this.attemptTimeoutMs, deadline - Date.now()));
+      let pause = backoff;
       try {
-        const ack = await this.conn.js.publish(subject, entry.data, {
-          msgID: entry.msgID,
-          // A short last attempt rather than one that overruns the caller's bound.
-          timeout: Math.max(100, Math.min(this.attemptTimeoutMs, left)),
-        });
-        return ack.seq;
+        return await this.publishOnce(subject, entry, timeout);
       } catch (e) {
-        const kind = classify(e, this.conn);
+        const kind = e instanceof Reconnected ? 'retry' : classify(e, this.conn);
         if (kind !== 'retry') throw new ClusterError(kind, describeError(e), { cause: e });
         const remaining = deadline - Date.now();
         if (remaining <= 0) {
           throw new ClusterError('unavailable', `not stored within ${retryForMs} ms (${attempts} attempts; last: ${describeError(e)})`, { cause: e });
         }
-        // The last pause ends at the bound, so the last attempt comes right at it, never after.
-        await sleep(Math.min(backoff, remaining));
-        backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
+        // Right after a reconnect the new connection is worth trying at once.
+        pause = e instanceof Reconnected ? 0 : Math.min(backoff, remaining);
+        backoff = e instanceof Reconnected ? BACKOFF_FIRST_MS : Math.min(backoff * 2, BACKOFF_MAX_MS);
       }
+      if (pause > 0) await sleep(pause);
+    }
+  }
+
+  /**
+   * One publish, answered with its sequence, or rejected with Reconnected if the connection
+   * reconnects first: the publish was then most likely dropped with the old socket (nats.js does
+   * not resend), or stored with its answer lost, which the same msgID makes safe to retry.
+   */
+  private async publishOnce(subject: string, entry: LogEntry, timeout: number): Promise<number> {
+    let stopWatching = () => {};
+    const interrupted = new Promise<never>((_, reject) => {
+      stopWatching = this.conn.onReconnect(() => reject(new Reconnected('reconnected while publishing')));
+    });
+    const attempt = this.conn.js.publish(subject, entry.data, { msgID: entry.msgID, timeout });
+    // An attempt given up on at a reconnect still settles later: keep that from being unhandled.
+    attempt.catch(() => {});
+    try {
+      return (await Promise.race([attempt, interrupted])).seq;
+    } finally {
+      stopWatching();
     }
   }
 
@@ -136,6 +154,9 @@ export class EventLog {
     }
   }
 }
+
+/** A publish attempt cut short by a reconnect. */
+class Reconnected extends Error {}
 
 /**
  * Whether a failed publish is worth repeating. Timeouts (a publish sent while disconnected is

@@ -39,7 +39,7 @@ async function connectTo(servers: string[], statuses: ConnectionStatus[] = []): 
 }
 
 /** A reader that keeps what it reads and lets a test wait until it has read something. */
-function startReader(conn: ClusterConnection, log: EventLog, partition: number, after: number) {
+function startReader(conn: ClusterConnection, log: EventLog, partition: number, after: number, opts: { stallMs?: number } = {}) {
   const records: LogRecord[] = [];
   const recreated: string[] = [];
   let changed = () => {};
@@ -51,6 +51,7 @@ function startReader(conn: ClusterConnection, log: EventLog, partition: number, 
       changed();
     },
     onRecreate: (reason) => recreated.push(reason),
+    ...opts,
   });
   cleanups.push(() => reader.stop());
   const until = (done: () => boolean, what: string, boundMs = 45_000) =>
@@ -131,6 +132,16 @@ async function storedCount(conn: ClusterConnection): Promise<number> {
   }
 }
 
+/** The server leading a consumer, once one does (a fresh R3 consumer elects its leader after it is added). */
+async function leaderOf(conn: ClusterConnection, consumer: string): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const leader = (await conn.jsm.consumers.info(STREAM_NAME, consumer)).cluster?.leader;
+    if (leader) return leader;
+    if (attempt >= 40) throw new Error(`consumer ${consumer} has no leader after ${attempt} asks`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 describe('event log over JetStream, one server', () => {
   it('appends in order with their sequences, a repeated msgID answers the original sequence and is stored once', async () => {
     const server = await startNatsServer();
@@ -182,6 +193,22 @@ describe('event log over JetStream, one server', () => {
     const [twelfth] = await log.append(1, [entry('one-12')]);
     await second.until(() => second.records.length >= 1, 'one-12');
     expect(second.records.map((r) => r.seq)).toEqual([twelfth]);
+  });
+
+  it('re-creates a consumer that delivers nothing while its partition has later records', async () => {
+    const server = await startNatsServer();
+    const conn = await connectTo([server.url]);
+    const log = await EventLog.open(conn, { partitions: 8 });
+    const [first] = await log.append(2, [entry('s-1')]);
+    const { records, recreated, until } = startReader(conn, log, 2, 0, { stallMs: 1_000 });
+    await until(() => records.length === 1, 's-1');
+    // Point the server-side consumer at another subject behind the reader's back: its pulls now
+    // come back empty while partition 2 grows, as a stuck consumer's would.
+    await conn.jsm.consumers.update(STREAM_NAME, 'omni-p2', { filter_subject: 'omni.ev.7' });
+    const [second] = await log.append(2, [entry('s-2')]);
+    await until(() => records.length === 2, 's-2 after the watchdog');
+    expect(records.map((r) => r.seq)).toEqual([first, second]);
+    expect(recreated).toEqual(['start', expect.stringMatching(/^stalled/)]);
   });
 
   it('loses nothing acknowledged and reads nothing twice when the server is killed -9 mid-append and restarted', async () => {
@@ -240,6 +267,8 @@ describe('event log over JetStream, three servers', () => {
     const leader = (await conn.jsm.streams.info(STREAM_NAME)).cluster?.leader;
     expect(leader).toBeDefined();
     const victim = cluster.byName(leader!);
+    // The reader's consumer was just added: it may still be electing its own leader.
+    const consumerLeader = await leaderOf(conn, 'omni-p6');
     await victim.kill('SIGKILL');
     const killedAt = Date.now();
     const ackedAtKill = producer.acked.length;
@@ -248,6 +277,7 @@ describe('event log over JetStream, three servers', () => {
     await producer.stop();
     const acked = producer.acked;
     await until(() => records.length >= acked.length && records[records.length - 1].seq >= acked[acked.length - 1].seq, 'every acknowledged record');
+    const caughtUp = Date.now() - acked[acked.length - 1].at;
     expect(records.map((r) => r.seq)).toEqual(acked.map((a) => a.seq));
     expect(text(records)).toEqual(acked.map((_, i) => `r3-${i + 1}`));
     expect(await storedCount(conn)).toBe(acked.length);
@@ -256,8 +286,8 @@ describe('event log over JetStream, three servers', () => {
     const longest = Math.max(...producer.appends.filter((a) => a.end >= killedAt).map((a) => a.end - a.start));
     const firstAfter = producer.acked.find((a) => a.at >= killedAt && a.seq > producer.acked[ackedAtKill - 1].seq);
     console.info(
-      `three servers: killed stream leader ${victim.name} after ${ackedAtKill} acknowledged; first append acknowledged ${firstAfter!.at - killedAt} ms after the kill; ` +
-        `longest append across the failover ${longest} ms; ${producer.unavailable.length} failed unavailable; reader re-created its consumer: ${JSON.stringify(recreated.slice(1))}`,
+      `three servers: killed stream leader ${victim.name} (the reader's consumer leader: ${consumerLeader}) after ${ackedAtKill} acknowledged; first append acknowledged ${firstAfter!.at - killedAt} ms after the kill; ` +
+        `longest append across the failover ${longest} ms; ${producer.unavailable.length} failed unavailable; reader re-created its consumer: ${JSON.stringify(recreated.slice(1))}; had read everything ${caughtUp} ms after the last acknowledgement`,
     );
   });
 });

@@ -66,11 +66,9 @@ export class EventLog {
    * for good, `unsettled` when an `unavailable` entry of the partition was not retried first.
    */
   append(partition: number, entries: readonly LogEntry[], opts: AppendOptions = {}): Promise<number[]> {
-    this.checkPartition(partition);
-    for (const e of entries) {
-      if (typeof e.msgID !== 'string' || e.msgID === '') throw new ClusterError('invalid', 'every entry needs a non-empty msgID');
-      if (!(e.data instanceof Uint8Array)) throw new ClusterError('invalid', `entry ${e.msgID}: data must be a Uint8Array`);
-    }
+    // Bad input rejects like every other failure, so a caller has one place to handle errors.
+    const invalid = this.checkInput(partition, entries);
+    if (invalid) return Promise.reject(invalid);
     const run = (this.tails.get(partition) ?? Promise.resolve()).then(() => this.appendSerially(partition, entries, opts.retryForMs ?? this.retryForMs));
     const tail = run.catch(() => {});
     this.tails.set(partition, tail);
@@ -148,10 +146,16 @@ export class EventLog {
     }
   }
 
-  private checkPartition(partition: number): void {
+  private checkInput(partition: number, entries: readonly LogEntry[]): ClusterError | undefined {
     if (!Number.isInteger(partition) || partition < 0 || partition >= this.partitions) {
-      throw new ClusterError('invalid', `partition must be an integer from 0 to ${this.partitions - 1}, got ${partition}`);
+      return new ClusterError('invalid', `partition must be an integer from 0 to ${this.partitions - 1}, got ${partition}`);
     }
+    if (!Array.isArray(entries)) return new ClusterError('invalid', 'entries must be an array');
+    for (const e of entries) {
+      if (typeof e?.msgID !== 'string' || e.msgID === '') return new ClusterError('invalid', 'every entry needs a non-empty msgID');
+      if (!(e.data instanceof Uint8Array)) return new ClusterError('invalid', `entry ${e.msgID}: data must be a Uint8Array`);
+    }
+    return undefined;
   }
 }
 

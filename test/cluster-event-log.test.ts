@@ -160,8 +160,10 @@ describe('event log over JetStream, one server', () => {
     expect(text(records)).toEqual(['a-1', 'a-2', 'a-3', 'a-4', 'a-5', 'a-6']);
 
     // Bad input is refused with a code, before anything is sent.
-    expect(() => log.append(8, [entry('x')])).toThrow(expect.objectContaining({ code: 'invalid' }));
-    expect(() => log.append(1, [{ msgID: '', data: new Uint8Array(1) }])).toThrow(ClusterError);
+    await expect(log.append(8, [entry('x')])).rejects.toMatchObject({ code: 'invalid' });
+    await expect(log.append(1, [{ msgID: '', data: new Uint8Array(1) }])).rejects.toBeInstanceOf(ClusterError);
+    await expect(log.append(1, [{ msgID: 'json', data: '{"no":"bytes"}' as unknown as Uint8Array }])).rejects.toMatchObject({ code: 'invalid' });
+    expect(() => new PartitionReader(conn, log, { partition: 1, after: -1, onBatch: () => {} })).toThrow(expect.objectContaining({ code: 'invalid' }));
     // A stream made for 1 replica is not taken for one of 3.
     await expect(EventLog.open(conn, { partitions: 8, replicas: 3 })).rejects.toMatchObject({ code: 'stream_mismatch' });
   });

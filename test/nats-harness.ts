@@ -101,17 +101,30 @@ class ServerProcess implements NatsServer {
     }
   }
 
+  /** For the exit hook, which cannot wait. */
+  killNow(): void {
+    if (this.running) this.child!.kill('SIGKILL');
+  }
+
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (this.running) this.child!.kill(signal);
     await this.exited;
   }
 }
 
+/** Servers are not killed with the test process: if it dies before its afterEach, kill them on the way out. */
+const running = new Set<ServerProcess>();
+process.once('exit', () => {
+  for (const server of running) server.killNow();
+});
+
 function register(servers: ServerProcess[], dirs: string[]): void {
+  for (const server of servers) running.add(server);
   const entry = {
     stop: async () => {
       live.delete(entry);
       await Promise.all(servers.map((s) => s.kill('SIGKILL')));
+      for (const server of servers) running.delete(server);
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     },
   };

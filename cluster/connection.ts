@@ -50,7 +50,10 @@ export async function connectCluster(opts: ConnectOptions): Promise<ClusterConne
   const reconnectListeners = new Set<() => void>();
   watchStatus(nc, (status) => {
     if (status.type === 'reconnect') for (const listener of [...reconnectListeners]) listener();
-    opts.onStatus?.(status);
+    // A throwing log hook must not end the loop that tells appends about reconnects.
+    try {
+      opts.onStatus?.(status);
+    } catch {}
   });
   const onReconnect = (listener: () => void) => {
     reconnectListeners.add(listener);

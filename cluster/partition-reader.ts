@@ -61,6 +61,8 @@ export class PartitionReader {
     this.expiresMs = Math.max(1_000, opts.expiresMs ?? DEFAULT_EXPIRES_MS);
     this.stallMs = opts.stallMs ?? DEFAULT_STALL_MS;
     this.done = this.run();
+    // A caller that never looks at `done` must not have the process die of an unhandled rejection.
+    this.done.catch(() => {});
   }
 
   /** The last stream sequence handed to onBatch (or `after` before any). */
@@ -125,8 +127,9 @@ export class PartitionReader {
       this.fetching = undefined;
       it.stop();
     }
-    // Records taken from the pull before a break are in order and after `last`: deliver them.
-    if (batch.length > 0) await this.deliver(batch);
+    // Records taken from the pull before a break are in order and after `last`: deliver them
+    // (unless stopped: the next reader starts after `lastSeq`, which does not count them).
+    if (batch.length > 0 && !this.stopped) await this.deliver(batch);
   }
 
   private async deliver(batch: LogRecord[]): Promise<void> {

@@ -197,6 +197,14 @@ describe('event log over JetStream, one server', () => {
     expect(second.records.map((r) => r.seq)).toEqual([twelfth]);
   });
 
+  it('gives up starting with no_jetstream when no server answers within the bound', async () => {
+    const server = await startNatsServer();
+    await server.kill('SIGKILL');
+    const started = Date.now();
+    await expect(connectCluster({ servers: [server.url], startupTimeoutMs: 1_000 })).rejects.toMatchObject({ code: 'no_jetstream' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+  });
+
   it('re-creates a consumer that delivers nothing while its partition has later records', async () => {
     const server = await startNatsServer();
     const conn = await connectTo([server.url]);

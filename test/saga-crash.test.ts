@@ -4,7 +4,12 @@
 // on the same data dir, the sender retries its event as a client whose request got no answer.
 // Every time: the retry gets the answer an uncrashed run gives (all lines held, or none), the
 // stock of every SKU ends as in that run (nothing left held by a refused order, nothing held
-// twice), and no derived event is left in the outbox.
+// twice), and no derived event is left in the outbox. The customer domain's sagas
+// (fixtures/customer-saga-scenarios.ts: a link's moves, a linked id's forwarded activity) must
+// also end with every customer, identity and recommender record as uncrashed — no move lost or
+// applied twice, no session or orders left under a merged-away name, no link left waiting, an
+// activity in its session's log and its item's index once — and the same lists; what that
+// uncrashed run ends with is checked on its own below.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,8 +18,21 @@ import { join } from 'node:path';
 import { open as openLmdb } from 'lmdb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openEngineWithWorkers, type Engine, type EventResult, type ThreadedEngine } from '../engine/mod.ts';
+import { IDENTITY_KEY } from '../engine/customers/partitioning.ts';
 import { partitionOf } from '../engine/partitions.ts';
 import { lmdbOptions } from '../engine/store.ts';
+import {
+  CUSTOMER_SCENARIOS,
+  DEVICE,
+  LINKED_CUSTOMER,
+  LINKED_DEVICE,
+  MERGED,
+  MERGED_EMAIL,
+  ORDERS,
+  SURVIVOR,
+  T0,
+  VIEWED,
+} from './fixtures/customer-saga-scenarios.ts';
 import { PARTITIONS, SCENARIOS, SKU_A, SKU_B, SKU_C, type Scenario } from './fixtures/saga-scenarios.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -30,25 +48,47 @@ const freshDir = () => {
 
 const open = (dir: string, workers = 1) => openEngineWithWorkers(workers, { path: dir, domains: {}, partitions: PARTITIONS });
 
-/** What must come out the same: the answer (its clock-made expiry aside) and every SKU's stock. */
-async function outcome(engine: Engine | ThreadedEngine, answer: EventResult) {
+const ALL: Record<string, Scenario> = { ...SCENARIOS, ...CUSTOMER_SCENARIOS };
+
+/** What must come out the same: the answer (its clock-made expiry aside), every SKU's stock, what the scenario observes. */
+async function outcome(engine: Engine | ThreadedEngine, answer: EventResult, scenario: Scenario) {
   await engine.idle();
   const { duplicate: _d, ...rest } = answer as EventResult & { duplicate?: true };
   if ('expiresAt' in rest) rest.expiresAt = 'a time';
   return {
     answer: rest,
     stock: [SKU_A, SKU_B, SKU_C].map((sku) => engine.snapshot(`stock/${sku}`)?.data),
+    observed: scenario.observe?.(engine),
   };
 }
 
-function outboxSize(dir: string): number {
+/** What a closed data dir keeps: derived events left in the outbox, and every state entry under `prefixes`. */
+function stored(dir: string, prefixes: readonly string[] = []): { outbox: number; state: Record<string, unknown> } {
   const env = openLmdb(lmdbOptions({ path: dir }));
   try {
-    return env.openDB({ name: 'outbox' }).getCount();
+    const db = env.openDB<unknown, string>({ name: 'state' });
+    const state: Record<string, unknown> = {};
+    for (const prefix of prefixes) for (const { key, value } of db.getRange({ start: prefix, end: `${prefix}\uffff` })) state[key] = value;
+    return { outbox: env.openDB({ name: 'outbox' }).getCount(), state };
   } finally {
     void env.close();
   }
 }
+
+/** The run nobody kills, in this process with the engine in its thread. */
+async function uncrashed(scenario: Scenario) {
+  const dir = freshDir();
+  const ref = await open(dir);
+  expect((await ref.submit(scenario.setup)).filter((r) => !r.ok)).toEqual([]);
+  const expected = await outcome(ref, (await ref.submit([scenario.saga]))[0], scenario);
+  await ref.close();
+  const { outbox, state } = stored(dir, scenario.state);
+  expect(outbox).toBe(0);
+  return { ...expected, state };
+}
+
+/** A session log's SKUs (`i`) or an item index's inline sessions (`s`). */
+const listed = (record: unknown, field: 'i' | 's') => (record as Record<string, string[]> | undefined)?.[field];
 
 function crash(dir: string, scenario: string, killAfter: number, workers: number): { killed: boolean; steps?: number } {
   const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'saga-crasher.ts'), dir, scenario, String(killAfter), String(workers)], {
@@ -67,39 +107,81 @@ describe('a saga killed at each step', () => {
     expect(new Set(ps).size).toBe(3);
   });
 
-  for (const [name, scenario] of Object.entries(SCENARIOS) as Array<[string, Scenario]>) for (const workers of [1, 2]) {
+  it('spans partitions: each customer, device and the identities on their own', () => {
+    for (const names of [[SURVIVOR, MERGED, DEVICE], [LINKED_CUSTOMER, LINKED_DEVICE]]) {
+      expect(new Set([IDENTITY_KEY, ...names].map((k) => partitionOf(k, PARTITIONS))).size).toBe(names.length + 1);
+    }
+  });
+
+  for (const [name, scenario] of Object.entries(ALL)) for (const workers of [1, 2]) {
     it(`${name}, --workers ${workers}: all or nothing, the first answer, nothing left held`, async () => {
-      // The run nobody kills, in this process.
-      const refDir = freshDir();
-      const ref = await open(refDir);
-      expect((await ref.submit(scenario.setup)).filter((r) => !r.ok)).toEqual([]);
-      const expected = await outcome(ref, (await ref.submit([scenario.saga]))[0]);
-      await ref.close();
+      const { state: expectedState, ...expected } = await uncrashed(scenario);
 
       const { killed, steps } = crash(freshDir(), name, Number.MAX_SAFE_INTEGER, workers);
       expect(killed).toBe(false);
       // At least the event's own commit and a step on another partition (batches of both threads counted).
       expect(steps).toBeGreaterThanOrEqual(2);
+      // With two threads the steps' batches may fall differently from run to run (the merge takes
+      // 8 to 10): a cut run may finish first. Never before the saga's chain of steps, one batch
+      // each, is done: one engine thread counts that chain, as each batch holds all a step sends.
+      const chain = workers === 1 ? steps! : crash(freshDir(), name, Number.MAX_SAFE_INTEGER, 1).steps!;
 
       for (let k = 0; k <= steps!; k++) {
         const dir = freshDir();
-        // With two engine threads the steps' batches may fall differently from run to run: each
-        // cut is still a state a crash can leave.
+        // Each cut, however the batches fell, is a state a crash can leave.
         const cut = crash(dir, name, k, workers);
-        // (With two threads a run may take a batch fewer than the one that counted them.)
-        if (workers === 1 || k < steps!) expect(cut.killed, `killed after commit ${k}`).toBe(true);
+        if (k <= chain) expect(cut.killed, `killed after commit ${k}`).toBe(true);
         const engine = await open(dir, workers);
         try {
           const [retry] = await engine.submit([scenario.saga]);
           // Sent before the kill and committed (k ≥ 1): the retry is answered as the same event.
           // (With two threads the first commit may be another thread's step.)
           if (k >= 1 && workers === 1) expect(retry.duplicate, `after commit ${k}`).toBe(true);
-          expect(await outcome(engine, retry), `after commit ${k} of ${steps}`).toEqual(expected);
+          expect(await outcome(engine, retry, scenario), `after commit ${k} of ${steps}`).toEqual(expected);
         } finally {
           await engine.close();
         }
-        expect(outboxSize(dir), `outbox after commit ${k}`).toBe(0);
+        const { outbox, state } = stored(dir, scenario.state);
+        expect(outbox, `outbox after commit ${k}`).toBe(0);
+        expect(state, `state after commit ${k} of ${steps}`).toEqual(expectedState);
       }
     });
   }
+});
+
+describe('the customer sagas, uncrashed (what every crashed run is compared with)', () => {
+  it('a link merging two customers and attaching a device leaves one customer with every session and order', async () => {
+    const { answer, observed, state } = await uncrashed(CUSTOMER_SCENARIOS['merge moves sessions and orders']);
+    expect(answer).toEqual({ id: 'saga-merge', ok: true, customer: SURVIVOR, created: false, merged: [{ from: MERGED, into: SURVIVOR, via: MERGED_EMAIL }], attached: [DEVICE], refused: [], blocked: [] });
+    const session = `${SURVIVOR}#1`;
+    // Both moved sessions were open with the survivor's: one session, each activity once, by time.
+    expect(state[`cu/sess/${SURVIVOR}`]).toEqual({ id: session, n: 1, start: T0 });
+    expect(listed(state[`rec/s/${session}`], 'i')).toEqual([...VIEWED[MERGED], ...VIEWED[DEVICE], ...VIEWED[SURVIVOR]]);
+    // Each item it gained lists it once, after the session that had the item first.
+    for (const from of [MERGED, DEVICE]) for (const sku of VIEWED[from]) expect(listed(state[`rec/i/${sku}`], 's'), sku).toEqual([`${from}#1`, session]);
+    expect((state[`cu/orders/${SURVIVOR}`] as Array<{ order: string }>).map((o) => o.order)).toEqual([ORDERS[MERGED], ORDERS[SURVIVOR]]);
+    for (const name of [MERGED, DEVICE]) {
+      expect(state[`cu/sess/${name}`]).toBeUndefined();
+      expect(state[`cu/orders/${name}`]).toBeUndefined();
+      expect(state[`cu/moved/${name}`]).toBe(SURVIVOR);
+    }
+    for (const id of [SURVIVOR, 'email:survivor@example.com', MERGED, MERGED_EMAIL, DEVICE]) expect(state[`id/x/${id}`], id).toMatchObject({ customer: SURVIVOR });
+    expect(Object.keys(state).filter((key) => key.startsWith('id/wait/'))).toEqual([]);
+    const { recs, lists } = observed as { recs: { customer: string; items: unknown[] }; lists: unknown[] };
+    expect(recs.customer).toBe(SURVIVOR);
+    expect(recs.items.length).toBeGreaterThan(0);
+    for (const list of lists) expect(list).toEqual(recs);
+  });
+
+  it('activity of a linked id is its customer’s, once in the session’s log and once in the item’s index', async () => {
+    const { answer, observed, state } = await uncrashed(CUSTOMER_SCENARIOS['activity of a linked id']);
+    const session = `${LINKED_CUSTOMER}#1`;
+    expect(answer).toEqual({ id: 'saga-view', ok: true, customer: LINKED_CUSTOMER, session });
+    expect(listed(state[`rec/s/${session}`], 'i')).toEqual(['x1', 'x2']);
+    expect(listed(state['rec/i/x2'], 's')).toEqual(['device:other#1', session]);
+    expect(Object.keys(state).filter((key) => key.includes(LINKED_DEVICE) && !key.startsWith('id/'))).toEqual([`cu/moved/${LINKED_DEVICE}`]);
+    const { recs } = observed as { recs: Array<{ customer: string }> };
+    expect(recs[0].customer).toBe(LINKED_CUSTOMER);
+    expect(recs[1]).toEqual(recs[0]);
+  });
 });

@@ -2,8 +2,9 @@
 // in order with their stream sequences and are stored once per msgID; a partition is read from a
 // committed sequence, its own subject only; and nothing acknowledged is lost or read twice when
 // the single server is killed -9 and restarted, or when a cluster of three loses its stream
-// leader. Waits are on conditions (a record read, an append acknowledged); the time limits are
-// bounds far above what the steps take.
+// leader (which, restarted under its name and store, rejoins as a replica). Waits are on
+// conditions (a record read, an append acknowledged); the time limits are bounds far above what
+// the steps take.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -142,6 +143,16 @@ async function leaderOf(conn: ClusterConnection, consumer: string): Promise<stri
   }
 }
 
+/** Waits until `server` is a current replica (or the leader) of the stream again. */
+async function untilCurrent(conn: ClusterConnection, server: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const cluster = await conn.jsm.streams.info(STREAM_NAME).then((info) => info.cluster, () => undefined);
+    if (cluster?.leader === server || cluster?.replicas?.some((r) => r.name === server && r.current)) return;
+    if (attempt >= 80) throw new Error(`${server} is not a current replica of ${STREAM_NAME} after ${attempt} asks: ${JSON.stringify(cluster)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 describe('event log over JetStream, one server', () => {
   it('appends in order with their sequences, a repeated msgID answers the original sequence and is stored once', async () => {
     const server = await startNatsServer();
@@ -265,7 +276,7 @@ describe('event log over JetStream, one server', () => {
 });
 
 describe('event log over JetStream, three servers', () => {
-  it('keeps appending when the stream leader is killed -9, and every acknowledged append is read once', async () => {
+  it('keeps appending when the stream leader is killed -9, every acknowledged append is read once, and the server rejoins when restarted', async () => {
     const cluster = await startNatsCluster(3);
     const statuses: ConnectionStatus[] = [];
     const conn = await connectTo(cluster.urls, statuses);
@@ -293,11 +304,17 @@ describe('event log over JetStream, three servers', () => {
     expect(await storedCount(conn)).toBe(acked.length);
     expect(new Set(acked.map((a) => a.seq)).size).toBe(acked.length);
 
+    // The killed server comes back under its name and store, and catches up as a replica again.
+    await victim.restart();
+    const rejoinedAt = Date.now();
+    await untilCurrent(conn, victim.name);
+    const rejoined = Date.now() - rejoinedAt;
+
     const longest = Math.max(...producer.appends.filter((a) => a.end >= killedAt).map((a) => a.end - a.start));
     const firstAfter = producer.acked.find((a) => a.at >= killedAt && a.seq > producer.acked[ackedAtKill - 1].seq);
     console.info(
       `three servers: killed stream leader ${victim.name} (the reader's consumer leader: ${consumerLeader}) after ${ackedAtKill} acknowledged; first append acknowledged ${firstAfter!.at - killedAt} ms after the kill; ` +
-        `longest append across the failover ${longest} ms; ${producer.unavailable.length} failed unavailable; reader re-created its consumer: ${JSON.stringify(recreated.slice(1))}; had read everything ${caughtUp} ms after the last acknowledgement`,
+        `longest append across the failover ${longest} ms; ${producer.unavailable.length} failed unavailable; reader re-created its consumer: ${JSON.stringify(recreated.slice(1))}; had read everything ${caughtUp} ms after the last acknowledgement; the restarted server was a current replica again ${rejoined} ms after it listened`,
     );
   });
 });

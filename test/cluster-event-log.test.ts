@@ -2,9 +2,10 @@
 // in order with their stream sequences and are stored once per msgID; a partition is read from a
 // committed sequence, its own subject only; and nothing acknowledged is lost or read twice when
 // the single server is killed -9 and restarted, or when a cluster of three loses its stream
-// leader (which, restarted under its name and store, rejoins as a replica). Waits are on
-// conditions (a record read, an append acknowledged); the time limits are bounds far above what
-// the steps take.
+// leader (which, restarted under its name and store, rejoins as a replica); with two of three
+// servers down an append fails `unavailable`, and appended again later it is stored once. Waits
+// are on conditions (a record read, an append acknowledged); the time limits are bounds far above
+// what the steps take.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -316,5 +317,32 @@ describe('event log over JetStream, three servers', () => {
       `three servers: killed stream leader ${victim.name} (the reader's consumer leader: ${consumerLeader}) after ${ackedAtKill} acknowledged; first append acknowledged ${firstAfter!.at - killedAt} ms after the kill; ` +
         `longest append across the failover ${longest} ms; ${producer.unavailable.length} failed unavailable; reader re-created its consumer: ${JSON.stringify(recreated.slice(1))}; had read everything ${caughtUp} ms after the last acknowledgement; the restarted server was a current replica again ${rejoined} ms after it listened`,
     );
+  });
+  it('fails unavailable while two of three servers are down, and the same entries appended again are stored once', async () => {
+    const cluster = await startNatsCluster(3);
+    const conn = await connectTo(cluster.urls);
+    const log = await EventLog.open(conn, { partitions: 8, replicas: 3, retryForMs: 30_000 });
+    const [before] = await log.append(0, [entry('q-1')]);
+    const leader = cluster.byName((await conn.jsm.streams.info(STREAM_NAME)).cluster!.leader!);
+    const other = cluster.servers.find((s) => s !== leader)!;
+    await Promise.all([leader.kill('SIGKILL'), other.kill('SIGKILL')]);
+
+    // No quorum: the append cannot be stored; it fails within its bound, and may still land later.
+    await expect(log.append(0, [entry('q-2'), entry('q-3')], { retryForMs: 3_000 })).rejects.toMatchObject({ code: 'unavailable', stored: [] });
+    await expect(log.append(0, [entry('q-4')])).rejects.toMatchObject({ code: 'unsettled' });
+
+    await Promise.all([leader.restart(), other.restart()]);
+    const restartedAt = Date.now();
+    const seqs = await log.append(0, [entry('q-2'), entry('q-3'), entry('q-4')]);
+    const storedAfter = Date.now() - restartedAt;
+    expect(seqs.length).toBe(3);
+    expect(seqs[0]).toBeGreaterThan(before);
+    expect(seqs[1]).toBe(seqs[0] + 1);
+    expect(seqs[2]).toBe(seqs[1] + 1);
+    expect(await storedCount(conn)).toBe(4);
+    const { records, until } = startReader(conn, log, 0, 0);
+    await until(() => records.length >= 4, 'the four records');
+    expect(text(records)).toEqual(['q-1', 'q-2', 'q-3', 'q-4']);
+    console.info(`three servers, two killed: the retried append was stored ${storedAfter} ms after they listened again`);
   });
 });

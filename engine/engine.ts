@@ -15,6 +15,7 @@ import { EngineListeners } from './listeners.ts';
 import { Outbox, type DerivedWire } from './outbox.ts';
 import { Partitions, partitionCount } from './partitions.ts';
 import { StateStore, WriteSet } from './store.ts';
+import { SubmissionCutter } from './submission-cut.ts';
 import { TimerQueue } from './timers.ts';
 import { TimerScheduler } from './timer-scheduler.ts';
 import { ProcessorIndex } from './processor-index.ts';
@@ -56,6 +57,7 @@ export class Engine {
 
   private queue: Item[] = [];
   private readonly intake: Intake;
+  private readonly cutter: SubmissionCutter;
   private inFlight = 0;
   private tail: Promise<void> = Promise.resolve();
   private drainScheduled = false;
@@ -113,6 +115,8 @@ export class Engine {
       queue: () => this.queue,
       maxQueued: this.maxQueued,
     });
+    // The parts of a submission taken before close are applied during it (close waits for them).
+    this.cutter = new SubmissionCutter(this.processors, (events) => (this.failure ? Promise.reject(this.failure) : this.accepted(this.intake.accept(events, this.clock.now()))));
     this.scheduler = new TimerScheduler(this.clock, options.autoTimers !== false, () => this.enqueueDueTimers());
   }
 
@@ -150,9 +154,14 @@ export class Engine {
 
   // ---- input ---------------------------------------------------------------------------
 
-  /** Applies events in order; resolves with one result each once their batch is durable. */
+  /**
+   * Applies events in order; resolves with one result each once their batch is durable. An event
+   * other partitions read followed by more is applied first, and the rest after its answer
+   * (submission-cut.ts), as with several engine threads.
+   */
   submit(events: readonly unknown[]): Promise<EventResult[]> {
-    return this.take(() => this.intake.accept(events, this.clock.now()));
+    if (this.closing || this.failure) return Promise.reject(this.failure ?? new EngineClosedError());
+    return this.cutter.submit(events);
   }
 
   /**
@@ -165,7 +174,10 @@ export class Engine {
 
   private take(accept: () => Promise<EventResult[]>): Promise<EventResult[]> {
     if (this.closing || this.failure) return Promise.reject(this.failure ?? new EngineClosedError());
-    const answers = accept();
+    return this.accepted(accept());
+  }
+
+  private accepted(answers: Promise<EventResult[]>): Promise<EventResult[]> {
     this.scheduleDrain();
     return answers;
   }
@@ -394,6 +406,8 @@ export class Engine {
       this.scheduler.stop();
       clearInterval(this.maintenance);
       this.scheduleDrain();
+      // A submission cut in two before close is applied whole (and those held behind it).
+      await this.cutter.settled();
       await this.idle();
       // Left: events whose saga waits on something outside (a step another event triggers). Their
       // senders hear the engine closed, as for a lost connection, and their retry after a restart

@@ -6,9 +6,10 @@
 import { admitEvent } from './event-builder.ts';
 import type { EventCounts } from './event-counts.ts';
 import { partitionOf } from './partitions.ts';
+import { SubmissionCutter } from './submission-cut.ts';
 import type { ProcessorIndex } from './processor-index.ts';
 import { pack, type PackedSubmission, type Payload } from './thread-messages.ts';
-import type { EventResult, InputEvent } from './types.ts';
+import type { EventResult } from './types.ts';
 
 interface OpenSubmission {
   results: EventResult[];
@@ -43,11 +44,11 @@ export class SubmissionRouter {
   private sendScheduled = false;
   /** failAll was called: nothing more goes out. */
   private stopped = false;
-  /** Settles once the submission cut in two that holds the others back is answered (submit). */
-  private held: Promise<void> | undefined;
+  private readonly cutter: SubmissionCutter;
 
   constructor(private readonly deps: RouterDeps) {
     this.outgoing = Array.from({ length: deps.threads }, () => []);
+    this.cutter = new SubmissionCutter(deps.processors, (events) => this.route(events));
   }
 
   /** The engine thread applying partition `p`. */
@@ -57,72 +58,11 @@ export class SubmissionRouter {
 
   /**
    * Applies events in order per key; resolves with one result each once durable. An event other
-   * partitions read (Processor.readByOthers: a location, an identity link) followed by more is
-   * applied first, and the rest after its answer, so that they see it.
+   * partitions read followed by more is applied first, and the rest after its answer
+   * (submission-cut.ts).
    */
   submit(events: readonly unknown[]): Promise<EventResult[]> {
-    // A submission cut in two holds back those after it until it is answered whole: sent now,
-    // they would overtake its second part, and a key's events must keep the order they came in.
-    if (this.held) return this.held.then(() => this.submit(events));
-    const cut = this.readByOthersCut(events);
-    if (cut < 0) return this.route(events);
-    const whole = this.routeCut(events, cut);
-    const held = whole.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.held = held;
-    void held.then(() => {
-      if (this.held === held) this.held = undefined;
-    });
-    return whole;
-  }
-
-  /** The events up to `cut`, then — once they are answered — the rest (cut again where it must be). */
-  private routeCut(events: readonly unknown[], cut: number): Promise<EventResult[]> {
-    return this.route(events.slice(0, cut)).then((first) => {
-      const rest = events.slice(cut);
-      const next = this.readByOthersCut(rest);
-      return (next < 0 ? this.route(rest) : this.routeCut(rest, next)).then((tail) => [...first, ...tail]);
-    });
-  }
-
-  /**
-   * Where the events after the first one other partitions read start, when one of them has
-   * another key (-1: none such). Events of the same key are in order anyway: a request of
-   * locations alone, or of one customer's events, goes as one.
-   */
-  private readByOthersCut(events: readonly unknown[]): number {
-    // One engine thread applies a submission in order as it is.
-    if (this.deps.threads === 1) return -1;
-    const types = this.deps.processors.readByOthers;
-    // Most requests hold none: they pay one type lookup per event, no key.
-    if (!events.some((e, i) => i < events.length - 1 && types.has(this.typeOf(e)))) return -1;
-    // Each key once, and from the end whether the rest is all one key: one pass, however long.
-    const keys = events.map((e) => this.keyOf(e));
-    const MIXED = Symbol('mixed');
-    const rest: Array<string | undefined | typeof MIXED> = new Array(events.length);
-    for (let j = events.length - 1; j > 0; j--) rest[j - 1] = j === events.length - 1 || rest[j] === keys[j] ? keys[j] : MIXED;
-    for (let i = 0; i < events.length - 1; i++) {
-      if (types.has(this.typeOf(events[i])) && rest[i] !== keys[i]) return i + 1;
-    }
-    return -1;
-  }
-
-  private typeOf(event: unknown): string {
-    const type = (event as { type?: unknown } | null)?.type;
-    return typeof type === 'string' ? type : '';
-  }
-
-  /** The key an event is ordered by, or undefined for one that is not valid enough to tell. */
-  private keyOf(event: unknown): string | undefined {
-    const owner = this.deps.processors.byType.get(this.typeOf(event));
-    try {
-      const key = owner?.partitionKey(event as InputEvent);
-      return typeof key === 'string' ? key : undefined;
-    } catch {
-      return undefined;
-    }
+    return this.cutter.submit(events);
   }
 
   private route(events: readonly unknown[]): Promise<EventResult[]> {

@@ -56,9 +56,17 @@ export function applyOrderNews(state: StateEditor, customer: string, news: Order
   save(state, customer, next, kept);
 }
 
+/** How far an order has come: of two summaries of one order, the one further on is kept. */
+const PROGRESS: Record<OrderSummary['status'], number> = { placed: 0, fulfilled: 1, cancelled: 1 };
+
 /** A merged-away customer's orders (`gone`), arriving on the survivor's partition. */
 export function mergeOrders(state: StateEditor, gone: readonly OrderSummary[], into: string, kept: number): void {
   if (gone.length === 0) return;
-  const merged = [...recentOrders(state, into), ...gone].sort((a, b) => b.placedAt - a.placedAt || (a.order < b.order ? -1 : 1));
+  const byOrder = new Map<string, OrderSummary>();
+  for (const o of [...recentOrders(state, into), ...gone]) {
+    const had = byOrder.get(o.order);
+    if (had === undefined || PROGRESS[o.status] > PROGRESS[had.status]) byOrder.set(o.order, o);
+  }
+  const merged = [...byOrder.values()].sort((a, b) => b.placedAt - a.placedAt || (a.order < b.order ? -1 : 1));
   save(state, into, merged, kept);
 }

@@ -14,14 +14,22 @@ export const MAX_HOPS = 16;
 
 /**
  * The name whose partition keeps the state of the customer behind `name`, asked on `name`'s own
- * partition: the customer identity resolves `name` to when that is another; else where a merge
- * sent `name`'s own state (`cu/moved`, written here, so it holds even if identity as read here
- * lags behind); else `name` itself — here.
+ * partition: where a merge or a link sent `name`'s own state (`cu/moved`, written here); else
+ * `name` itself while it still keeps state here — identity may already name another customer
+ * for it, but then a move of that state is on its way to this partition, and work done here
+ * before it travels with it, in the order it came; else the customer identity resolves `name`
+ * to; else `name` itself — here.
  */
 export function homeOf(view: StateView, name: string): string {
+  const moved = view.get<string>(keys.moved(name));
+  if (moved !== undefined) return moved;
   const resolved = resolveCustomer(view, name);
-  if (resolved !== undefined && resolved !== name) return resolved;
-  return view.get<string>(keys.moved(name)) ?? name;
+  if (resolved === undefined || resolved === name) return name;
+  return keepsState(view, name) ? name : resolved;
+}
+
+function keepsState(view: StateView, name: string): boolean {
+  return view.get(keys.session(name)) !== undefined || view.get(keys.orders(name)) !== undefined;
 }
 
 /**

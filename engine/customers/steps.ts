@@ -86,8 +86,10 @@ const moved: Step = (state, raw) => {
 
 const absorb: Step = (state, raw, _ctx, o) => {
   const ev = raw as AbsorbEvent;
-  const home = homeOf(state, ev.into);
+  let home = homeOf(state, ev.into);
   if (home !== ev.into && ev.hops < MAX_HOPS) return done(state, { emit: [{ ...ev, id: `${ev.id}+`, into: home, hops: ev.hops + 1 }] });
+  // Moved on too often (corrupt state): kept here rather than written where another partition owns it.
+  home = ev.into;
   const index = ev.session === undefined ? [] : mergeSession(state, home, ev.session, o.sessionGapMs, o.recommender);
   mergeOrders(state, ev.orders, home, o.ordersKept);
   const indexed: ItemIndexEvent[] = index.map((e) => ({ id: `${ev.id}/index/${e.sku}`, type: 'rec.indexed', ...e }));

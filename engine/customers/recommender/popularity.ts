@@ -33,7 +33,12 @@ function readBucket(state: StateView, bucket: number): PopularRecord | undefined
 export function* popularItems(state: StateView): Generator<{ sku: string; l: number }> {
   const lists: string[][] = [];
   for (let b = 0; b < ITEM_BUCKETS; b++) lists.push(readBucket(state, b)?.i ?? []);
-  lists.push(state.get<PopularRecord>(recKeys.legacyPopular)?.i ?? []);
+  // Never rewritten since, its order went stale as scores grew: put in order once per read.
+  const legacy = state.get<PopularRecord>(recKeys.legacyPopular)?.i ?? [];
+  if (legacy.length > 0) {
+    const scored = legacy.map((sku) => ({ sku, l: readHead(state, sku)?.l ?? -Infinity }));
+    lists.push(scored.sort((a, b) => (before(a.l, a.sku, b.l, b.sku) ? -1 : 1)).map((x) => x.sku));
+  }
   const at = lists.map(() => 0);
   const score = (sku: string) => readHead(state, sku)?.l ?? -Infinity;
   const fronts = lists.map((list) => (list.length > 0 ? score(list[0]) : undefined));

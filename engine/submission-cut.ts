@@ -1,0 +1,87 @@
+// Where a submission is cut in two. An event other partitions read (Processor.readByOthers: a
+// location, an identity link, a profile) may finish its work only steps later (a link answers
+// once the state it moved has arrived), so when events of other keys follow it in one
+// submission, they are applied after its answer: they see all of it, whether one engine thread
+// or several apply the partitions. A submission cut in two holds back those submitted after it
+// until it is answered whole: sent at once, they would overtake its second part, and a key's
+// events must keep the order they came in.
+
+import type { ProcessorIndex } from './processor-index.ts';
+import type { EventResult, InputEvent } from './types.ts';
+
+export class SubmissionCutter {
+  /** Settles once the submission cut in two that holds the others back is answered. */
+  private held: Promise<void> | undefined;
+
+  constructor(
+    private readonly processors: ProcessorIndex,
+    /** Applies events as they are, in order per key: resolves with one result each. */
+    private readonly route: (events: readonly unknown[]) => Promise<EventResult[]>,
+  ) {}
+
+  /** Settles once no submission cut in two is under way, nor any held back behind one. */
+  async settled(): Promise<void> {
+    while (this.held) await this.held;
+  }
+
+  submit(events: readonly unknown[]): Promise<EventResult[]> {
+    if (this.held) return this.held.then(() => this.submit(events));
+    const cut = this.cutAt(events);
+    if (cut < 0) return this.route(events);
+    const whole = this.routeCut(events, cut);
+    const held = whole.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.held = held;
+    void held.then(() => {
+      if (this.held === held) this.held = undefined;
+    });
+    return whole;
+  }
+
+  /** The events up to `cut`, then — once they are answered — the rest (cut again where it must be). */
+  private routeCut(events: readonly unknown[], cut: number): Promise<EventResult[]> {
+    return this.route(events.slice(0, cut)).then((first) => {
+      const rest = events.slice(cut);
+      const next = this.cutAt(rest);
+      return (next < 0 ? this.route(rest) : this.routeCut(rest, next)).then((tail) => [...first, ...tail]);
+    });
+  }
+
+  /**
+   * Where the events after the first one other partitions read start, when one of them has
+   * another key (-1: none such). Events of the same key are in order anyway: a request of
+   * locations alone, or of one customer's events, goes as one.
+   */
+  cutAt(events: readonly unknown[]): number {
+    const types = this.processors.readByOthers;
+    // Most requests hold none: they pay one type lookup per event, no key.
+    if (!events.some((e, i) => i < events.length - 1 && types.has(typeOf(e)))) return -1;
+    // Each key once, and from the end whether the rest is all one key: one pass, however long.
+    const keys = events.map((e) => this.keyOf(e));
+    const MIXED = Symbol('mixed');
+    const rest: Array<string | undefined | typeof MIXED> = new Array(events.length);
+    for (let j = events.length - 1; j > 0; j--) rest[j - 1] = j === events.length - 1 || rest[j] === keys[j] ? keys[j] : MIXED;
+    for (let i = 0; i < events.length - 1; i++) {
+      if (types.has(typeOf(events[i])) && rest[i] !== keys[i]) return i + 1;
+    }
+    return -1;
+  }
+
+  /** The key an event is ordered by, or undefined for one that is not valid enough to tell. */
+  private keyOf(event: unknown): string | undefined {
+    const owner = this.processors.byType.get(typeOf(event));
+    try {
+      const key = owner?.partitionKey(event as InputEvent);
+      return typeof key === 'string' ? key : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function typeOf(event: unknown): string {
+  const type = (event as { type?: unknown } | null)?.type;
+  return typeof type === 'string' ? type : '';
+}

@@ -1,0 +1,121 @@
+// The customer domain's state moving between partitions while other work for it is on its way:
+// a merge's moves against activity and order news sent at the same time, in whichever order the
+// partitions see them (the pure runner's queue, reordered by hand), and one request holding a
+// link and the activity after it, with one engine thread and with two.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { customerProcessor, openEngine, openThreadedEngine, defaultProcessors, stockProcessor, wiredServiceProcessor } from '../engine/mod.ts';
+import { PureRunner } from './pure-harness.ts';
+
+const T0 = Date.UTC(2026, 0, 1);
+const MIN = 60_000;
+
+function runner(): PureRunner {
+  const r = new PureRunner([customerProcessor(), stockProcessor(), wiredServiceProcessor()]);
+  r.apply({ type: 'location.upserted', location: 'S1', kind: 'store', lat: 1, lon: 2 });
+  r.apply({ type: 'stock.received', sku: 'A', location: 'S1', qty: 9 });
+  return r;
+}
+
+/** Applies every queued step but those of `type` (and what they would cause), leaving those queued. */
+function allBut(r: PureRunner, type: string): void {
+  for (;;) {
+    const i = r.queue.findIndex((e) => e.type !== type);
+    if (i < 0) return;
+    r.queue.unshift(...r.queue.splice(i, 1));
+    r.step();
+  }
+}
+
+describe('work for a customer arriving while its state moves', () => {
+  it('an order fulfilled while the link that takes its customer moves it: the survivor has it fulfilled', () => {
+    const r = runner();
+    r.apply({ type: 'order.placed', order: 'o1', customer: 'phone:+1', lines: [{ sku: 'A', qty: 1 }], pickup: 'S1' });
+    expect(r.state.get('cu/orders/phone:+1')).toEqual([expect.objectContaining({ order: 'o1', status: 'placed' })]);
+    r.autoDrain = false;
+    r.apply({ type: 'identity.linked', ids: ['acct1', 'phone:+1'] });
+    r.apply({ type: 'order.fulfilled', order: 'o1' });
+    // The order's news reaches phone:+1's partition before the link's move does.
+    r.drain();
+    r.autoDrain = true;
+    const list = r.state.get('cu/orders/acct1') as Array<{ order: string; status: string }>;
+    expect(list).toEqual([expect.objectContaining({ order: 'o1', status: 'fulfilled' })]);
+    expect(r.state.get('cu/orders/phone:+1')).toBeUndefined();
+  });
+
+  it('the news and the move in either order give the same orders', () => {
+    const outcomes = [false, true].map((newsFirst) => {
+      const r = runner();
+      r.apply({ type: 'order.placed', order: 'o1', customer: 'phone:+1', lines: [{ sku: 'A', qty: 1 }], pickup: 'S1' });
+      r.autoDrain = false;
+      r.apply({ type: 'identity.linked', ids: ['acct1', 'phone:+1'] });
+      r.apply({ type: 'order.fulfilled', order: 'o1' });
+      // News first: everything but the link's move, so the news is applied where phone:+1 keeps its orders.
+      if (newsFirst) {
+        allBut(r, 'customer.moved');
+        expect(r.state.get('cu/orders/phone:+1')).toEqual([expect.objectContaining({ order: 'o1', status: 'fulfilled' })]);
+      }
+      r.drain();
+      return r.state.get('cu/orders/acct1');
+    });
+    expect(outcomes[0]).toEqual([expect.objectContaining({ order: 'o1', status: 'fulfilled' })]);
+    expect(outcomes[1]).toEqual(outcomes[0]);
+  });
+
+  it('activity of an attached id before or after its move: applied once, in the survivor’s session', () => {
+    const logs = [false, true].map((beforeMove) => {
+      const r = runner();
+      r.apply({ type: 'identity.linked', ids: ['acct1'], ts: T0 });
+      r.apply({ type: 'activity.viewed', subject: 'acct1', sku: 'A', channel: 'web', ts: T0 });
+      r.apply({ type: 'activity.viewed', subject: 'device:x', sku: 'B', channel: 'web', ts: T0 + MIN });
+      r.autoDrain = !beforeMove;
+      r.apply({ type: 'identity.linked', ids: ['acct1', 'device:x'], ts: T0 + 2 * MIN });
+      // Before the move: applied where device:x keeps its session, which the move then carries.
+      const viewed = r.apply({ type: 'activity.viewed', subject: 'device:x', sku: 'C', channel: 'web', ts: T0 + 3 * MIN });
+      r.drain();
+      expect(viewed.result).toMatchObject({ ok: true, customer: beforeMove ? 'device:x' : 'acct1' });
+      expect(r.state.get('cu/sess/device:x')).toBeUndefined();
+      const sess = r.state.get('cu/sess/acct1') as { id: string };
+      return (r.state.get(`rec/s/${sess.id}`) as { i: string[] }).i;
+    });
+    expect(logs[0]).toEqual(['A', 'B', 'C']);
+    expect(logs[1]).toEqual(logs[0]);
+  });
+});
+
+describe('a request holding a link and the activity after it', () => {
+  const root = mkdtempSync(join(tmpdir(), 'omni-customer-moves-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  let n = 0;
+
+  it('is answered alike with one engine thread and with two: the activity comes after the link’s moves', async () => {
+    const request = [
+      { id: 'l1', type: 'identity.linked', ids: ['acct1'], ts: T0 },
+      { id: 'v1', type: 'activity.viewed', subject: 'acct1', sku: 'A', channel: 'web', ts: T0 },
+      // device:x opened its session two hours before the link.
+      { id: 'v2', type: 'activity.viewed', subject: 'device:x', sku: 'B', channel: 'web', ts: T0 - 120 * MIN },
+    ];
+    const then = [
+      { id: 'l2', type: 'identity.linked', ids: ['acct1', 'device:x'], ts: T0 + MIN },
+      { id: 'v3', type: 'activity.viewed', subject: 'device:x', sku: 'C', channel: 'web', ts: T0 + 2 * MIN },
+    ];
+    const answers = [];
+    for (const threads of [1, 2]) {
+      const path = join(root, String(++n));
+      const engine = threads === 1 ? await openEngine({ path, processors: defaultProcessors(), durability: 'none' }) : await openThreadedEngine({ path, domains: {}, durability: 'none', threads });
+      try {
+        await engine.submit(request);
+        const got = await engine.submit(then);
+        await engine.idle();
+        answers.push({ got, session: engine.read('cu/sess/acct1') });
+      } finally {
+        await engine.close();
+      }
+    }
+    expect(answers[0].got[1]).toMatchObject({ ok: true, customer: 'acct1' });
+    expect(answers[1]).toEqual(answers[0]);
+  });
+});

@@ -113,8 +113,10 @@ describe('body memory budget', () => {
       for (let i = 0; i < uploads; i++) conns.push(await startSlowUpload(s.url, token, paddedRequest(i, declared), 1));
       await untilBudget(s.url, 'body_bytes', (f) => f.inUse === uploads * declared);
       // Preallocating would hold 96 MiB here (this server runs in the test's process); growing
-      // as bytes arrive holds one small first allocation per upload.
-      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024);
+      // as bytes arrive holds one small first allocation per upload. The bound is half of that:
+      // the whole process's buffers are counted, and what else it allocates meanwhile (LMDB's
+      // and msgpack's buffers, not yet collected garbage) once took it past 16 MiB.
+      expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(48 * 1024 * 1024);
       // A 25th is refused at once, not after sending its 4 MiB.
       const extra = await startSlowUpload(s.url, token, paddedRequest(99, declared), 1);
       conns.push(extra);

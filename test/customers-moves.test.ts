@@ -86,6 +86,27 @@ describe('work for a customer arriving while its state moves', () => {
   });
 });
 
+describe('an item first seen in a session a merge moves', () => {
+  it('is indexed for the survivor’s session even when that comes before the item’s first activity', () => {
+    const r = runner();
+    r.apply({ type: 'identity.linked', ids: ['acct1'], ts: T0 });
+    r.apply({ type: 'activity.viewed', subject: 'acct1', sku: 'A', channel: 'web', ts: T0 });
+    r.autoDrain = false;
+    // NEW's first activity: its item half waits (as after a restart, re-sent after the merge's).
+    r.apply({ type: 'activity.viewed', subject: 'device:x', sku: 'NEW', channel: 'web', ts: T0 + MIN });
+    r.apply({ type: 'identity.linked', ids: ['acct1', 'device:x'], ts: T0 + 2 * MIN });
+    allBut(r, 'rec.item');
+    expect(r.state.get('rec/i/NEW')).toMatchObject({ s: ['acct1#1'] });
+    r.drain();
+    const head = r.state.get('rec/i/NEW') as { s: string[]; l: number };
+    expect(head.s).toEqual(['acct1#1', 'device:x#1']);
+    // Counted once, by its activity.
+    expect(Number.isFinite(head.l)).toBe(true);
+    // One view a minute after A's one view (half-life a day): A's score and a minute's growth.
+    expect(head.l).toBeCloseTo((r.state.get('rec/i/A') as { l: number }).l + (MIN * Math.LN2) / (24 * 3600 * 1000), 9);
+  });
+});
+
 describe('a request holding a link and the activity after it', () => {
   const root = mkdtempSync(join(tmpdir(), 'omni-customer-moves-'));
   afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -71,13 +71,17 @@ export function recordForItem(
   updatePopular(state, sku, l, o);
 }
 
-/** Lists `session` in the index of an item already known, as of `time`, its popularity unchanged. */
+/**
+ * Lists `session` in the item's index, as of `time`, its popularity unchanged. The item may have
+ * no head yet — its first activity's half (recordForItem) can come after this, as derived events
+ * from two partitions may be re-sent in either order after a restart: the head then starts with
+ * no popularity (ln 0 = −∞, which the first activity's weight replaces).
+ */
 export function indexSession(state: StateEditor, sku: string, session: string, time: number, options?: RecommenderOptions): void {
   const o = resolveOptions(options);
   const head = readHead(state, sku);
-  if (head === undefined) return;
   const index = appendSession(state, sku, head, session, time, o);
-  state.put(recKeys.item(sku), { n: index.n, l: head.l, s: index.s, t: index.t } satisfies ItemHead);
+  state.put(recKeys.item(sku), { n: index.n, l: head?.l ?? -Infinity, s: index.s, t: index.t } satisfies ItemHead);
 }
 
 /**

@@ -51,7 +51,7 @@ export class EventLog {
     if (!Number.isInteger(opts.partitions) || opts.partitions < 1 || opts.partitions > MAX_PARTITIONS) {
       throw new ClusterError('invalid', `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${opts.partitions}`);
     }
-    await ensureStream(conn, opts);
+    await ensureStream(conn, streamConfig(opts), opts.retryForMs ?? DEFAULT_RETRY_FOR_MS);
     return new EventLog(conn, opts);
   }
 
@@ -178,7 +178,7 @@ function classify(e: unknown, conn: ClusterConnection): 'retry' | 'rejected' | '
 }
 
 /** The stream as this code expects it. */
-function streamConfig(opts: EventLogOptions): Partial<StreamConfig> & { name: string } {
+function streamConfig(opts: EventLogOptions): Partial<StreamConfig> & { name: string; subjects: string[] } {
   return {
     name: STREAM_NAME,
     subjects: [`${SUBJECT_PREFIX}.*`],
@@ -188,12 +188,17 @@ function streamConfig(opts: EventLogOptions): Partial<StreamConfig> & { name: st
   };
 }
 
-async function ensureStream(conn: ClusterConnection, opts: EventLogOptions): Promise<void> {
-  const want = streamConfig(opts);
-  const deadline = Date.now() + (opts.retryForMs ?? DEFAULT_RETRY_FOR_MS);
+/**
+ * Creates stream `want` if missing (retrying while a cluster elects leaders), or checks the one
+ * there: other subjects or another replica count fail `stream_mismatch`; the limits a live stream
+ * may change (`duplicate_window`, `max_msgs_per_subject`) are set to `want`'s. The lease stream
+ * (leases.ts) is set up the same way.
+ */
+export async function ensureStream(conn: ClusterConnection, want: Partial<StreamConfig> & { name: string; subjects: string[] }, retryForMs: number): Promise<void> {
+  const deadline = Date.now() + retryForMs;
   for (;;) {
     try {
-      const info = await conn.jsm.streams.info(STREAM_NAME).catch((e: unknown) => {
+      const info = await conn.jsm.streams.info(want.name).catch((e: unknown) => {
         if (e instanceof JetStreamApiError && e.apiError().code === 404) return undefined;
         throw e;
       });
@@ -202,20 +207,23 @@ async function ensureStream(conn: ClusterConnection, opts: EventLogOptions): Pro
         return;
       }
       const subjects = info.config.subjects ?? [];
-      if (subjects.length !== 1 || subjects[0] !== want.subjects![0] || info.config.num_replicas !== want.num_replicas) {
+      if (subjects.join(',') !== want.subjects.join(',') || info.config.num_replicas !== want.num_replicas) {
         throw new ClusterError(
           'stream_mismatch',
-          `stream ${STREAM_NAME} exists with subjects [${subjects.join(', ')}] and ${info.config.num_replicas} replicas; expected [${want.subjects!.join(', ')}] and ${want.num_replicas}`,
+          `stream ${want.name} exists with subjects [${subjects.join(', ')}] and ${info.config.num_replicas} replicas; expected [${want.subjects.join(', ')}] and ${want.num_replicas}`,
         );
       }
-      // The window is the one setting safe to change on a live stream.
-      if (info.config.duplicate_window !== want.duplicate_window) await conn.jsm.streams.update(STREAM_NAME, { duplicate_window: want.duplicate_window });
+      const changed: Partial<StreamConfig> = {};
+      for (const key of ['duplicate_window', 'max_msgs_per_subject'] as const) {
+        if (want[key] !== undefined && info.config[key] !== want[key]) changed[key] = want[key];
+      }
+      if (Object.keys(changed).length > 0) await conn.jsm.streams.update(want.name, changed);
       return;
     } catch (e) {
       if (e instanceof ClusterError) throw e;
       // A fresh cluster answers 'insufficient resources' / times out until its servers have met.
       if (Date.now() >= deadline || conn.nc.isClosed()) {
-        throw new ClusterError('unavailable', `could not create or check stream ${STREAM_NAME}: ${describeError(e)}`, { cause: e });
+        throw new ClusterError('unavailable', `could not create or check stream ${want.name}: ${describeError(e)}`, { cause: e });
       }
       await sleep(250);
     }

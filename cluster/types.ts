@@ -67,3 +67,47 @@ export interface ReaderOptions {
   /** Called when the reader re-creates its consumer, and why (for logs and tests). */
   onRecreate?: (reason: string) => void;
 }
+
+/** Why a LeaseKeeper stopped treating a partition as its own. */
+export type LeaseLossReason =
+  /** The lease record names another owner or a newer epoch. */
+  | 'superseded'
+  /** Not renewed in time: the lease was about to expire on this node's clock. */
+  | 'expiring'
+  /** Given up by `release()`. */
+  | 'released'
+  /** The keeper was stopped. */
+  | 'stopped';
+
+/** A partition's lease as the keeper holds it. */
+export interface HeldLease {
+  partition: number;
+  /** Counts up at every change of owner: a new owner's epoch is above every earlier one. */
+  epoch: number;
+  /** This node's clock (ms since the epoch) at which the lease runs out unless renewed. */
+  expiresAt: number;
+}
+
+export interface LeaseKeeperOptions {
+  /** This node's id, unique among running processes (a restarted node takes its own old leases at once). */
+  nodeId: string;
+  /** The partition count: leases exist for 0 … partitions-1. */
+  partitions: number;
+  /** 1 on a single server, 3 in a cluster of three. Fixed when the stream is created. */
+  replicas?: 1 | 3;
+  /** How long a lease lasts unless renewed (ms); renewals run every third of it. */
+  ttlMs?: number;
+  /**
+   * The most two nodes' clocks may differ (ms): another node takes an expired lease only this
+   * long after its expiry, as its own clock reads it. Must stay below ttlMs / 2.
+   */
+  maxClockSkewMs?: number;
+  /** Most partitions taken in one round, so one node does not grab everything at start. */
+  maxClaimsPerRound?: number;
+  /** How long one lease write waits for its acknowledgement (ms). */
+  writeTimeoutMs?: number;
+  onGained?: (partition: number, epoch: number) => void;
+  onLost?: (partition: number, reason: LeaseLossReason) => void;
+  /** A round that failed (server away, timeouts): for logs; the keeper retries by itself. */
+  onError?: (error: unknown) => void;
+}

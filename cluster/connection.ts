@@ -3,6 +3,7 @@
 // of absence, and consumers then end without an error), it retries soon after a server comes
 // back, and start-up waits for JetStream itself rather than for the socket.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ClusterError, describeError } from './errors.ts';
@@ -23,7 +24,6 @@ export interface ClusterConnection {
 }
 
 const RETRY_PAUSE_MS = 250;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function connectCluster(opts: ConnectOptions): Promise<ClusterConnection> {
   const startupTimeoutMs = opts.startupTimeoutMs ?? 30_000;

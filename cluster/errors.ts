@@ -2,6 +2,9 @@
 // (TimeoutError, NoRespondersError, JetStreamApiError, ...) stay reachable as `cause`, but a caller
 // never has to know which of them means "try again later".
 
+import { JetStreamApiError } from '@nats-io/jetstream';
+import { MAX_PARTITIONS } from '../engine/mod.ts';
+
 export const CLUSTER_ERROR_CODES = [
   /** NATS did not take the write within the bound. The outcome is unknown (a timed-out write can
    * still land, e.g. when an R3 stream regains quorum): append the same entries, same msgIDs, again. */
@@ -55,4 +58,16 @@ export function describeError(e: unknown): string {
   const code = (e as { code?: unknown }).code;
   const cause = e.cause instanceof Error ? ` (cause: ${e.cause.constructor.name}: ${e.cause.message})` : '';
   return `${e.constructor.name}: ${e.message}${code === undefined ? '' : ` [${String(code)}]`}${cause}`;
+}
+
+/** Whether a JetStream API call failed because the stream, consumer or message is not there. */
+export function isNotFound(e: unknown): boolean {
+  return e instanceof JetStreamApiError && e.apiError().code === 404;
+}
+
+/** Throws `invalid` unless `partitions` is a partition count the engine allows. */
+export function checkPartitionCount(partitions: number): void {
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+    throw new ClusterError('invalid', `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${partitions}`);
+  }
 }

@@ -3,10 +3,10 @@
 // window and answer the first copy's sequence), which is what makes retrying through a lost server
 // safe: a write whose acknowledgement was lost is retried, and stored once.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { JetStreamApiError, StorageType, type StreamConfig } from '@nats-io/jetstream';
-import { MAX_PARTITIONS } from '../engine/mod.ts';
 import type { ClusterConnection } from './connection.ts';
-import { AppendError, ClusterError, describeError } from './errors.ts';
+import { AppendError, ClusterError, checkPartitionCount, describeError, isNotFound } from './errors.ts';
 import type { AppendOptions, EventLogOptions, LogEntry } from './types.ts';
 
 export const STREAM_NAME = 'OMNI_EVENTS';
@@ -25,8 +25,6 @@ const DEFAULT_ATTEMPT_TIMEOUT_MS = 2_000;
 const BACKOFF_FIRST_MS = 50;
 const BACKOFF_MAX_MS = 1_000;
 const NS_PER_MS = 1_000_000;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class EventLog {
   readonly partitions: number;
@@ -48,9 +46,7 @@ export class EventLog {
 
   /** Creates the stream if missing (retrying while a cluster elects leaders), or checks the one there. */
   static async open(conn: ClusterConnection, opts: EventLogOptions): Promise<EventLog> {
-    if (!Number.isInteger(opts.partitions) || opts.partitions < 1 || opts.partitions > MAX_PARTITIONS) {
-      throw new ClusterError('invalid', `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${opts.partitions}`);
-    }
+    checkPartitionCount(opts.partitions);
     await ensureStream(conn, streamConfig(opts), opts.retryForMs ?? DEFAULT_RETRY_FOR_MS);
     return new EventLog(conn, opts);
   }
@@ -199,7 +195,7 @@ export async function ensureStream(conn: ClusterConnection, want: Partial<Stream
   for (;;) {
     try {
       const info = await conn.jsm.streams.info(want.name).catch((e: unknown) => {
-        if (e instanceof JetStreamApiError && e.apiError().code === 404) return undefined;
+        if (isNotFound(e)) return undefined;
         throw e;
       });
       if (!info) {

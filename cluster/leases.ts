@@ -14,12 +14,12 @@
 // less than maxClockSkewMs (NTP-synchronised machines differ by milliseconds) and a holder whose
 // event loop is not blocked longer than the guard can therefore never both own a partition.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import { JetStreamApiError, StorageType } from '@nats-io/jetstream';
 import type { Subscription } from '@nats-io/transport-node';
 import { pack, unpack } from 'msgpackr';
-import { MAX_PARTITIONS } from '../engine/mod.ts';
 import type { ClusterConnection } from './connection.ts';
-import { ClusterError } from './errors.ts';
+import { ClusterError, checkPartitionCount, isNotFound } from './errors.ts';
 import { ensureStream } from './event-log.ts';
 import type { HeldLease, LeaseKeeperOptions, LeaseLossReason } from './types.ts';
 
@@ -51,8 +51,6 @@ interface LeaseRecord {
 }
 
 type WriteResult = { kind: 'stored'; seq: number } | { kind: 'conflict' } | { kind: 'unknown' };
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Msgpack, a small array rather than JSON: the engine already speaks msgpack, and a version
@@ -113,9 +111,7 @@ export class LeaseKeeper {
   /** Creates the lease stream if missing (or checks it) and starts the renewal rounds. */
   static async open(conn: ClusterConnection, opts: LeaseKeeperOptions): Promise<LeaseKeeper> {
     if (typeof opts.nodeId !== 'string' || opts.nodeId === '') throw new ClusterError('invalid', 'nodeId must be a non-empty string');
-    if (!Number.isInteger(opts.partitions) || opts.partitions < 1 || opts.partitions > MAX_PARTITIONS) {
-      throw new ClusterError('invalid', `partitions must be an integer from 1 to ${MAX_PARTITIONS}, got ${opts.partitions}`);
-    }
+    checkPartitionCount(opts.partitions);
     const ttl = opts.ttlMs ?? DEFAULT_TTL_MS;
     const skew = opts.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
     if (!Number.isFinite(ttl) || ttl < 300) throw new ClusterError('invalid', `ttlMs must be at least 300, got ${ttl}`);
@@ -329,7 +325,7 @@ export class LeaseKeeper {
   /** Through the stream leader (not a direct get, which a replica may answer from behind). */
   private async readOne(partition: number): Promise<LeaseRecord | undefined> {
     const m = await this.conn.jsm.streams.getMessage(LEASE_STREAM, { last_by_subj: leaseSubject(partition) }).catch((e: unknown) => {
-      if (e instanceof JetStreamApiError && e.apiError().code === 404) return null;
+      if (isNotFound(e)) return null;
       throw e;
     });
     return m ? decodeLease(partition, m.data, m.seq) : undefined;

@@ -11,9 +11,9 @@
 // per message it sends: a jump means messages went to a connection that is gone, and the reader
 // starts over after its last sequence.
 
-import { AckPolicy, DeliverPolicy, JetStreamApiError, type Consumer, type ConsumerMessages } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages } from '@nats-io/jetstream';
 import type { ClusterConnection } from './connection.ts';
-import { ClusterError, describeError } from './errors.ts';
+import { ClusterError, describeError, isNotFound } from './errors.ts';
 import { partitionSubject, STREAM_NAME, type EventLog } from './event-log.ts';
 import type { LogRecord, ReaderOptions } from './types.ts';
 
@@ -88,7 +88,7 @@ export class PartitionReader {
         if (this.stopped) break;
         // A consumer gone from the server (deleted, lost with an R1 server's store) is added again;
         // anything else (timeouts, heartbeats missed, no responders) is retried as it is.
-        if (e instanceof JetStreamApiError && e.apiError().code === 404) this.recreateReason ??= `consumer missing: ${describeError(e)}`;
+        if (isNotFound(e)) this.recreateReason ??= `consumer missing: ${describeError(e)}`;
         await this.pause(ERROR_PAUSE_MS);
       }
       if (!this.stopped && this.recreateReason === undefined) await this.checkStall().catch(() => {});
@@ -146,7 +146,7 @@ export class PartitionReader {
   private async recreate(reason: string): Promise<void> {
     this.consumer = undefined;
     await this.conn.jsm.consumers.delete(STREAM_NAME, this.name).catch((e: unknown) => {
-      if (!(e instanceof JetStreamApiError && e.apiError().code === 404)) throw e;
+      if (!(isNotFound(e))) throw e;
     });
     await this.conn.jsm.consumers.add(STREAM_NAME, {
       durable_name: this.name,
@@ -171,7 +171,7 @@ export class PartitionReader {
     const lastInStream = await this.conn.jsm.streams.getMessage(STREAM_NAME, { last_by_subj: this.subject }).then(
       (m) => m?.seq ?? 0,
       (e: unknown) => {
-        if (e instanceof JetStreamApiError && e.apiError().code === 404) return 0;
+        if (isNotFound(e)) return 0;
         throw e;
       },
     );

@@ -20,7 +20,8 @@ import { appendActivity, lastTime, readSession } from './session-log.ts';
 
 export type { ActivityKind, RecommenderOptions } from './options.ts';
 export { ITEM_BUCKETS, itemBucket, recKeys } from './records.ts';
-export { lastTime } from './session-log.ts';
+// A session's log as stored, for moving it to another customer's partition.
+export { lastTime, readSession as sessionLog } from './session-log.ts';
 export type { IndexChunk, ItemHead, PopularRecord, SessionRecord } from './records.ts';
 
 /** The latest event time among a session's kept activities; undefined for a session never recorded. */
@@ -138,11 +139,6 @@ export function absorbSession(
     gained.push(sku);
   }
   return { gained, time: last.length > 0 ? last[last.length - 1][2] : 0 };
-}
-
-/** A session's log as stored, for moving it to another customer's partition. */
-export function sessionLog(state: StateView, session: string): SessionRecord | undefined {
-  return readSession(state, session);
 }
 
 /** The session's kept activities (its latest `sessionKept`), oldest first. */

@@ -134,7 +134,7 @@ export class ThreadedEngine {
 
   /**
    * Applies events in order per key; resolves with one result each once durable (an event other
-   * partitions read goes first: submission-router.ts).
+   * partitions read goes first: submission-cut.ts).
    */
   submit(events: readonly unknown[]): Promise<EventResult[]> {
     return this.router.submit(events);

@@ -54,7 +54,7 @@ export class SubmissionCutter {
    * another key (-1: none such). Events of the same key are in order anyway: a request of
    * locations alone, or of one customer's events, goes as one.
    */
-  cutAt(events: readonly unknown[]): number {
+  private cutAt(events: readonly unknown[]): number {
     const types = this.processors.readByOthers;
     // Most requests hold none: they pay one type lookup per event, no key.
     if (!events.some((e, i) => i < events.length - 1 && types.has(typeOf(e)))) return -1;

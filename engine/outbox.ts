@@ -101,7 +101,7 @@ export class Outbox {
    * names: re-sent at start, in emit order per source. Counting continues past every stored key
    * of the sources `owns` names (the others' keys are their engines' to make).
    */
-  restore(owns: (partition: number) => boolean = () => true): DerivedItem[] {
+  restore(owns: (partition: number) => boolean): DerivedItem[] {
     const items: DerivedItem[] = [];
     for (const { key: k, value } of this.store.outbox.getRange()) {
       const outboxKey = k as string;
@@ -130,7 +130,7 @@ export class Outbox {
   }
 
   /** A derived event as it crosses to the engine applying its partition. */
-  static wire(item: DerivedItem): DerivedWire {
+  private static wire(item: DerivedItem): DerivedWire {
     return [item.outboxKey, item.event, item.arrival, item.partition];
   }
 

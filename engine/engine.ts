@@ -169,12 +169,8 @@ export class Engine {
    * threaded-engine.ts): each with its digest and arrival time. Resolves like `submit`.
    */
   submitBuilt(events: readonly PrebuiltEvent[]): Promise<EventResult[]> {
-    return this.take(() => this.intake.acceptBuilt(events));
-  }
-
-  private take(accept: () => Promise<EventResult[]>): Promise<EventResult[]> {
     if (this.closing || this.failure) return Promise.reject(this.failure ?? new EngineClosedError());
-    return this.accepted(accept());
+    return this.accepted(this.intake.acceptBuilt(events));
   }
 
   private accepted(answers: Promise<EventResult[]>): Promise<EventResult[]> {

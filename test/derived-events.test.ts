@@ -162,22 +162,28 @@ describe('derived events and pending answers', () => {
   const oddTicket = () => Array.from({ length: 64 }, (_, i) => `T5-${i}`).find((t) => partitionOf(t, 8) % 2 === 1)!;
   /** One of two engine threads over the dir (the first records that two keep dedup answers in it). */
   const thread = (slot: number) => openEngine({ path: dir, processors: [toy, follower], partitions: 8, share: { slot, slots: 2 }, dataDirHeldByHost: true });
+  /** Submits `ask`, lets it be committed as pending and closes `engine` under it: its wait ends EngineClosedError. */
+  const leavePending = async (engine: Engine, ask: Parameters<Engine['submit']>[0][number]) => {
+    const waiting = engine.submit([ask]);
+    await engine.idle();
+    await engine.close();
+    await expect(waiting).rejects.toThrow(EngineClosedError);
+  };
+  /** What `retry` has settled to by the next turn of the event loop, or 'still waiting'. */
+  const settledNow = (retry: Promise<unknown>) => Promise.race([retry, new Promise((resolve) => setImmediate(() => resolve('still waiting')))]);
 
   it('answers an event left pending by another engine thread when it starts again with fewer threads', async () => {
     const ticket = oddTicket();
     await (await thread(0)).close();
     const second = await thread(1);
     const ask = { id: 'a5', type: 'ask', ticket, target: ticket, wait: 'yes' };
-    const waiting = second.submit([ask]);
-    await second.idle();
-    await second.close();
-    await expect(waiting).rejects.toThrow(EngineClosedError);
+    await leavePending(second, ask);
     // One engine now, applying every partition: the ask's pending record is in the second thread's dedup databases.
     const e = await start();
     const retry = e.submit([ask]).then((r) => r[0]);
     expect((await e.submit([{ id: 'ap5', type: 'approve', ticket }]))[0]).toEqual({ id: 'ap5', ok: true });
     await e.idle();
-    const settled = await Promise.race([retry, new Promise((resolve) => setImmediate(() => resolve('still waiting')))]);
+    const settled = await settledNow(retry);
     expect(settled).toEqual({ id: 'a5', ok: true, n: 'approved', duplicate: true });
     expect((await e.submit([ask]))[0]).toEqual({ id: 'a5', ok: true, n: 'approved', duplicate: true });
   });
@@ -186,10 +192,7 @@ describe('derived events and pending answers', () => {
     const ticket = oddTicket();
     const ask = { id: 'a6', type: 'ask', ticket, target: ticket, wait: 'yes' };
     const one = await openEngine({ path: dir, processors: [toy, follower], partitions: 8 });
-    const waiting = one.submit([ask]);
-    await one.idle();
-    await one.close();
-    await expect(waiting).rejects.toThrow(EngineClosedError);
+    await leavePending(one, ask);
     // Two threads now: the second applies the ticket's partition and answers the ask there.
     await (await thread(0)).close();
     const second = await thread(1);
@@ -199,24 +202,21 @@ describe('derived events and pending answers', () => {
     const e = await start();
     const retry = e.submit([ask]).then((r) => r[0]);
     await e.idle();
-    const settled = await Promise.race([retry, new Promise((resolve) => setImmediate(() => resolve('still waiting')))]);
+    const settled = await settledNow(retry);
     expect(settled).toEqual({ id: 'a6', ok: true, n: 'approved', duplicate: true });
   });
 
   it('answers an event left pending before a restart whatever the event time of the step answering it', async () => {
     const e = await start();
     const ask = { id: 'a7', type: 'ask', ticket: 'T7', target: 'X', wait: 'yes' };
-    const waiting = e.submit([ask]);
-    await e.idle();
-    await e.close();
-    await expect(waiting).rejects.toThrow(EngineClosedError);
+    await leavePending(e, ask);
     const e2 = await start();
     const retry = e2.submit([ask]).then((r) => r[0]);
     // An event time three days ahead: past two dedup retention periods (a day each) of the clock.
     const ts = Date.now() + 3 * 24 * 3600 * 1000;
     expect((await e2.submit([{ id: 'ap7', type: 'approve', ticket: 'T7', ts }]))[0]).toEqual({ id: 'ap7', ok: true });
     await e2.idle();
-    const settled = await Promise.race([retry, new Promise((resolve) => setImmediate(() => resolve('still waiting')))]);
+    const settled = await settledNow(retry);
     expect(settled).toEqual({ id: 'a7', ok: true, n: 'approved', duplicate: true });
   });
 

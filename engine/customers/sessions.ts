@@ -23,8 +23,13 @@ export function lastActivity(state: StateView, s: SessionRecord): number {
 export function sessionFor(state: StateEditor, customer: string, time: number, gapMs: number): SessionRecord {
   const s = currentSession(state, customer);
   if (s !== undefined && time - lastActivity(state, s) <= gapMs) return s;
-  const n = (s?.n ?? 0) + 1;
-  const next: SessionRecord = { id: `${customer}#${n}`, n, start: time };
+  return startSession(state, customer, s, time);
+}
+
+/** The customer's next session after `prev`, started at `start`, as its current one. */
+function startSession(state: StateEditor, customer: string, prev: SessionRecord | undefined, start: number): SessionRecord {
+  const n = (prev?.n ?? 0) + 1;
+  const next: SessionRecord = { id: `${customer}#${n}`, n, start };
   state.put(keys.session(customer), next);
   return next;
 }
@@ -54,16 +59,15 @@ export function mergeSession(state: StateEditor, into: string, gone: MovingSessi
   const kept = currentSession(state, into);
   const goneLast = gone.log ? lastTime(gone.log) : gone.record.start;
   const keptLast = kept === undefined ? undefined : lastActivity(state, kept);
+  let session: SessionRecord;
   if (kept === undefined || goneLast - keptLast! > gapMs) {
-    const n = (kept?.n ?? 0) + 1;
-    const next: SessionRecord = { id: `${into}#${n}`, n, start: gone.record.start };
-    state.put(keys.session(into), next);
-    if (gone.log === undefined) return [];
-    const { gained, time } = absorbSession(state, next.id, gone.log, rec);
-    return gained.map((sku) => ({ sku, session: next.id, time }));
+    session = startSession(state, into, kept, gone.record.start);
+  } else {
+    if (keptLast! - goneLast > gapMs || gone.log === undefined) return [];
+    session = kept;
+    if (gone.record.start < kept.start) state.put(keys.session(into), { ...kept, start: gone.record.start });
   }
-  if (keptLast! - goneLast > gapMs || gone.log === undefined) return [];
-  const { gained, time } = absorbSession(state, kept.id, gone.log, rec);
-  if (gone.record.start < kept.start) state.put(keys.session(into), { ...kept, start: gone.record.start });
-  return gained.map((sku) => ({ sku, session: kept.id, time }));
+  if (gone.log === undefined) return [];
+  const { gained, time } = absorbSession(state, session.id, gone.log, rec);
+  return gained.map((sku) => ({ sku, session: session.id, time }));
 }

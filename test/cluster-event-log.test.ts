@@ -14,6 +14,7 @@ import {
   connectCluster,
   EventLog,
   PartitionReader,
+  partitionSubject,
   STREAM_NAME,
   type ClusterConnection,
   type ConnectionStatus,
@@ -226,7 +227,7 @@ describe('event log over JetStream, one server', () => {
     await until(() => records.length === 1, 's-1');
     // Point the server-side consumer at another subject behind the reader's back: its pulls now
     // come back empty while partition 2 grows, as a stuck consumer's would.
-    await conn.jsm.consumers.update(STREAM_NAME, 'omni-p2', { filter_subject: 'omni.ev.7' });
+    await conn.jsm.consumers.update(STREAM_NAME, 'omni-p2', { filter_subject: partitionSubject(7) });
     const [second] = await log.append(2, [entry('s-2')]);
     await until(() => records.length === 2, 's-2 after the watchdog');
     expect(records.map((r) => r.seq)).toEqual([first, second]);

@@ -8,7 +8,7 @@ import { StagedState } from '../staged-state.ts';
 import { applyActivity } from './activity.ts';
 import { ensureCustomer, isBlocked, link, setProfile } from './identity/mod.ts';
 import type { LinkWait, MovedEvent } from './internal-events.ts';
-import { showOnKiosk, refreshKiosksShowing } from './kiosks.ts';
+import { showOnKiosk, refreshKiosksShowing, skusChanged } from './kiosks.ts';
 import { orderNews } from './orders.ts';
 import { forward, homeOf } from './route.ts';
 import { isLocation, isStore } from './stock-filter.ts';
@@ -110,10 +110,6 @@ export function followEvent(
     return { emit: [forward(`${ev.id}/news`, news.customer, ev, ctx.eventTime, { order: news.news })] };
   }
   const messages: Effects['messages'] = [];
-  for (const topic of outcome.changed) {
-    // Once per SKU: its totals topic `stock/<sku>` (the rows are `stock/<sku>@<location>`).
-    if (!topic.startsWith('stock/') || topic.includes('@')) continue;
-    messages.push(...refreshKiosksShowing(state, topic.slice('stock/'.length), ctx.eventTime, o.listSize, o.recommender));
-  }
+  for (const sku of skusChanged(outcome.changed)) messages.push(...refreshKiosksShowing(state, sku, ctx.eventTime, o.listSize, o.recommender));
   return { writes: state.writes(), ...(messages.length > 0 ? { messages } : {}) };
 }

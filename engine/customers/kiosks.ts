@@ -65,6 +65,16 @@ export function showOnKiosk(
   return { topic: topics.kiosk(kiosk), data: { type: 'recommendations', kiosk, customer, location, items } };
 }
 
+/** The SKUs a stock change changed, once each: by their totals topics `stock/<sku>` (rows are `stock/<sku>@<location>`). */
+export function skusChanged(changed: readonly string[]): string[] {
+  return changed.filter((topic) => topic.startsWith('stock/') && !topic.includes('@')).map((topic) => topic.slice('stock/'.length));
+}
+
+/** Whether some kiosk shows the SKU: else no stock change of it can refresh a screen. */
+export function isShown(view: StateView, sku: string): boolean {
+  return view.get(keys.shownAt(sku)) !== undefined;
+}
+
 /**
  * A SKU's stock changed: the kiosks showing it at a store where nothing of it is available any
  * more get a new list.

@@ -10,12 +10,12 @@ import { StagedState } from '../staged-state.ts';
 import { CUSTOMER_EVENT_FIELDS } from './events.ts';
 import { FOLLOWED, followEvent, HANDLERS } from './handlers.ts';
 import { INTERNAL_TYPES } from './internal-events.ts';
-import { listFor } from './kiosks.ts';
+import { isShown, listFor, skusChanged } from './kiosks.ts';
 import { IDENTITY_KEY, itemKey, KIOSKS_KEY } from './partitioning.ts';
 import { customerNamed } from './route.ts';
 import { STEPS } from './steps.ts';
 import { isLocation } from './stock-filter.ts';
-import { keys, resolveCustomerOptions, type CustomerOptions, type ResolvedCustomerOptions } from './types.ts';
+import { resolveCustomerOptions, type CustomerOptions, type ResolvedCustomerOptions } from './types.ts';
 
 /** The field naming the partition key of each type keyed by a name it carries. */
 const KEYED_BY: Readonly<Record<string, string>> = {
@@ -75,7 +75,7 @@ export function customerProcessor(options: CustomerOptions = {}): Processor {
     // changed, it spares every other stock event the hop here.
     followsWhen(view, ev, outcome) {
       if (!ev.type.startsWith('stock.')) return true;
-      return outcome.changed.some((topic) => topic.startsWith('stock/') && !topic.includes('@') && view.get(keys.shownAt(topic.slice('stock/'.length))) !== undefined);
+      return skusChanged(outcome.changed).some((sku) => isShown(view, sku));
     },
 
     query(view, name, args) {

@@ -20,7 +20,7 @@ const bucketKey = (bucket: number | string) => `customers/items/${bucket}`;
 export const itemKey = (sku: string) => bucketKey(itemBucket(sku));
 
 /** Session ids name their customer: `<customer>#<n>`. */
-export function sessionCustomer(session: string): string {
+function sessionCustomer(session: string): string {
   const at = session.lastIndexOf('#');
   return at < 0 ? session : session.slice(0, at);
 }

@@ -5,9 +5,10 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect as tcpConnect, createServer } from 'node:net';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../bench/shared/server-process.ts';
 
 export interface NatsServer {
   /** The server name (`-n`): a cluster member's raft identity, so it stays the same across restarts. */
@@ -41,13 +42,10 @@ function natsBinary(): string {
   throw new Error('nats-server is not installed: these tests run real servers (Debian: apt-get install -y nats-server; .ci/run installs it)');
 }
 
-/** A port nothing listens on now: bound with port 0 and released (nats-server's -p 0 means 4222, not "any"). */
-async function freePort(taken: Set<number>): Promise<number> {
+/** A free loopback port not in `taken` (nats-server's -p 0 means 4222, not "any"; a cluster needs each port once). */
+async function unusedPort(taken: Set<number>): Promise<number> {
   for (;;) {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const port = await freePort();
     if (!taken.has(port)) {
       taken.add(port);
       return port;
@@ -133,7 +131,7 @@ function register(servers: ServerProcess[], dirs: string[]): void {
 
 /** One JetStream server on a free loopback port with a temp store. */
 export async function startNatsServer(): Promise<NatsServer> {
-  const port = await freePort(new Set());
+  const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'omni-nats-'));
   const name = `omni-test-${process.pid}-${++names}`;
   const server = new ServerProcess(name, port, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir, '-n', name]);
@@ -153,8 +151,8 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
   const clientPorts: number[] = [];
   const routePorts: number[] = [];
   for (let i = 0; i < size; i++) {
-    clientPorts.push(await freePort(taken));
-    routePorts.push(await freePort(taken));
+    clientPorts.push(await unusedPort(taken));
+    routePorts.push(await unusedPort(taken));
   }
   const routes = routePorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
   const id = `${process.pid}-${++names}`;

@@ -8,7 +8,7 @@
 // before the leases expire, and after the restart every partition has one owner again. Waits are
 // on conditions (polled every 20 ms) with bounds far above what the steps take.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { unpack } from 'msgpackr';
 import { connectCluster, LEASE_STREAM, LeaseKeeper, leaseSubject, type ClusterConnection, type HeldLease, type LeaseKeeperOptions, type LeaseLossReason } from '../cluster/mod.ts';
 import { startNatsCluster, startNatsServer, stopNatsServers } from './nats-harness.ts';
@@ -55,11 +55,12 @@ async function startKeeper(url: string | string[], nodeId: string, events: Lease
 }
 
 async function until(done: () => boolean, what: string, boundMs = 20_000): Promise<void> {
-  const deadline = Date.now() + boundMs;
-  while (!done()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${boundMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await vi.waitFor(
+    () => {
+      if (!done()) throw new Error(`${what}: not reached within ${boundMs} ms`);
+    },
+    { timeout: boundMs, interval: 20 },
+  );
 }
 
 /** Replays the events: a partition gained while another node holds it is a double ownership. */

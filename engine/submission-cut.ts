@@ -2,9 +2,11 @@
 // location, an identity link, a profile) may finish its work only steps later (a link answers
 // once the state it moved has arrived), so when events of other keys follow it in one
 // submission, they are applied after its answer: they see all of it, whether one engine thread
-// or several apply the partitions. A submission cut in two holds back those submitted after it
-// until it is answered whole: sent at once, they would overtake its second part, and a key's
-// events must keep the order they came in.
+// or several apply the partitions. Events of other keys before it are applied before it, for
+// the same reason the other way round: on several threads its partition could otherwise commit
+// first, and they would read what it wrote although they came before it. A submission cut in
+// two holds back those submitted after it until it is answered whole: sent at once, they would
+// overtake its second part, and a key's events must keep the order they came in.
 
 import type { ProcessorIndex } from './processor-index.ts';
 import type { EventResult, InputEvent } from './types.ts';
@@ -50,21 +52,27 @@ export class SubmissionCutter {
   }
 
   /**
-   * Where the events after the first one other partitions read start, when one of them has
-   * another key (-1: none such). Events of the same key are in order anyway: a request of
-   * locations alone, or of one customer's events, goes as one.
+   * Where the first part ends (-1: nowhere): before the first event other partitions read when
+   * an event of another key comes before it, else after it when one of another key follows.
+   * Events of the same key are in order anyway: a request of locations alone, or of one
+   * customer's events, goes as one.
    */
   private cutAt(events: readonly unknown[]): number {
     const types = this.processors.readByOthers;
     // Most requests hold none: they pay one type lookup per event, no key.
-    if (!events.some((e, i) => i < events.length - 1 && types.has(typeOf(e)))) return -1;
+    if (events.length < 2 || !events.some((e) => types.has(typeOf(e)))) return -1;
     // Each key once, and from the end whether the rest is all one key: one pass, however long.
     const keys = events.map((e) => this.keyOf(e));
     const MIXED = Symbol('mixed');
     const rest: Array<string | undefined | typeof MIXED> = new Array(events.length);
     for (let j = events.length - 1; j > 0; j--) rest[j - 1] = j === events.length - 1 || rest[j] === keys[j] ? keys[j] : MIXED;
-    for (let i = 0; i < events.length - 1; i++) {
-      if (types.has(typeOf(events[i])) && rest[i] !== keys[i]) return i + 1;
+    let before: string | undefined | typeof MIXED = keys[0];
+    for (let i = 0; i < events.length; i++) {
+      if (types.has(typeOf(events[i]))) {
+        if (i > 0 && before !== keys[i]) return i;
+        if (i < events.length - 1 && rest[i] !== keys[i]) return i + 1;
+      }
+      if (before !== keys[i]) before = MIXED;
     }
     return -1;
   }

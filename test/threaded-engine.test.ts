@@ -171,12 +171,14 @@ function materialise(steps: Array<{ event: unknown; id: string; pick: number }>,
 /** Types whose event, followed by others of other keys, cuts a request in two (submission-cut.ts). */
 const READ_BY_OTHERS = new Set(defaultProcessors().flatMap((p) => p.readByOthers ?? []));
 
-/** A chunk cut after each event other partitions read: each part is applied in one batch. */
-function endingAtReadByOthers(chunk: unknown[]): unknown[][] {
+/** A chunk cut before and after each event other partitions read: each part is applied in one batch. */
+function aroundReadByOthers(chunk: unknown[]): unknown[][] {
   const parts: unknown[][] = [[]];
   for (const e of chunk) {
+    const readByOthers = READ_BY_OTHERS.has(String((e as Ev | null)?.type));
+    if (readByOthers) parts.push([]);
     parts.at(-1)!.push(e);
-    if (READ_BY_OTHERS.has(String((e as Ev | null)?.type))) parts.push([]);
+    if (readByOthers) parts.push([]);
   }
   return parts.filter((p) => p.length > 0);
 }
@@ -267,14 +269,14 @@ describe('ThreadedEngine with one engine thread against the engine in this threa
             threadedOut.length = 0;
             localOut.length = 0;
             let seen = 0;
-            const chunks = [setupEvents(`r${run}-`), ...chunked(materialise(steps, `r${run}-`), sizes).flatMap(endingAtReadByOthers)];
+            const chunks = [setupEvents(`r${run}-`), ...chunked(materialise(steps, `r${run}-`), sizes).flatMap(aroundReadByOthers)];
             events += steps.length;
             for (let k = 0; k < chunks.length; k++) {
               const probe = { id: `r${run}-probe-${k}`, type: 'stock.reserve', reservation: `r${run}-probe-${k}`, sku: 'PROBE', location: 'W1', qty: 1, ttlMs: PROBE_TTL, ts: BASE_TS };
               // Last, so the setup's stock is there: its batch has one time for all of its events.
-              // Before an event other partitions read, which would cut the request in two batches.
+              // An event other partitions read is cut from the probe, in a batch just before it.
               const chunk = chunks[k] as Ev[];
-              const sent = k > 0 && READ_BY_OTHERS.has(String(chunk.at(-1)?.type)) ? [...chunk.slice(0, -1), probe, chunk.at(-1)!] : [...chunk, probe];
+              const sent = [...chunk, probe];
               const fromThread = await threaded.submit(sent);
               const probed = fromThread[sent.indexOf(probe)] as EventResult & { expiresAt: number };
               expect(probed).toMatchObject({ ok: true });

@@ -213,6 +213,26 @@ describe('a request whose later events read what an earlier one wrote, on two en
       await engine.close();
     }
   });
+
+  it('applies the events of other keys before a link before it, though the link is on another thread', async () => {
+    const engine = await openThreadedEngine({ path: freshDir(), domains: DOMAINS, durability: 'none', autoTimers: false, threads: 2 });
+    try {
+      // Devices on the thread the identity partition is not on: nothing but the cut orders them.
+      const identityThread = partitionOf('customers/identity', 32) % 2;
+      const devices = Array.from({ length: 200 }, (_, i) => `device:d${i}`).filter((d) => partitionOf(d, 32) % 2 !== identityThread).slice(0, 40);
+      const answers = await engine.submit(
+        devices.flatMap((d, i) => [
+          { id: `v${i}`, type: 'activity.viewed', subject: d, channel: 'web', sku: 'S1', ts: BASE_TS },
+          { id: `k${i}`, type: 'identity.linked', ids: [d], customer: `cust-${i}` },
+        ]),
+      );
+      expect(answers.filter((a) => !a.ok)).toEqual([]);
+      // Sent before its link, each view is the device's own, as one thread would have it.
+      expect(answers.filter((_, i) => i % 2 === 0).map((a) => (a as { customer?: string }).customer)).toEqual(devices);
+    } finally {
+      await engine.close();
+    }
+  });
 });
 
 

@@ -38,7 +38,7 @@ const linked: Handler = (state, ev, ctx, o) => {
   if (names.size === 0) return { result, writes: state.writes() };
   // Answered once all of it has arrived, so that what the sender reads or sends next sees one customer.
   const moves: MovedEvent[] = [...names].map((from) => ({ id: `${ev.id}/move/${from}`, type: 'customer.moved', from, into: outcome.customer!, link: ev.id }));
-  state.put(keys.linkWait(ev.id), { left: moves.length, result, event: ev } satisfies LinkWait);
+  state.put(keys.linkWait(ev.id), { left: moves.length, result, event: ev, touch: [outcome.customer, ...names] } satisfies LinkWait);
   return { result: { ok: true, pending: true }, writes: state.writes(), emit: moves };
 };
 

@@ -66,6 +66,8 @@ export interface LinkWait {
   left: number;
   result: FinalResult;
   event: InputEvent;
+  /** The survivor, then every name moved into it: their `recs/` topics change once all have arrived. */
+  touch?: string[];
 }
 
 /** `recs/<name>` shows another list now: its partition renders it (topics change where their name lives). */

@@ -6,7 +6,7 @@
 //   customer.moved      merged name   a merge or link took this name's customer: hand its state on
 //   customer.absorb     survivor      the merged-away state joins the survivor's
 //   customer.arrived    identity      one more of a link's moves done: at the last, it is answered
-//   recs.touch          alias         `recs/<alias>` shows another list now
+//   recs.touch          name          `recs/<name>` shows another list now
 //   rec.item            item bucket   the item's half of an activity
 //   rec.indexed         item bucket   a merged session now lists an item
 
@@ -93,10 +93,10 @@ const absorb: Step = (state, raw, _ctx, o) => {
   const index = ev.session === undefined ? [] : mergeSession(state, home, ev.session, o.sessionGapMs, o.recommender);
   mergeOrders(state, ev.orders, home, o.ordersKept);
   const indexed: ItemIndexEvent[] = index.map((e) => ({ id: `${ev.id}/index/${e.sku}`, type: 'rec.indexed', ...e }));
-  // Subscribers of the merged-away name see the survivor's list (render resolves it).
-  const touch: TouchEvent = { id: `${ev.id}/touch`, type: 'recs.touch', name: ev.from };
+  // The `recs/` topics the move changed are touched once the link's last move has arrived
+  // (arrived): one update each per link, however the moves were batched on the way.
   const arrived: ArrivedEvent[] = ev.link !== undefined ? [{ id: `${ev.id}/arrived`, type: 'customer.arrived', link: ev.link }] : [];
-  return done(state, { changed: [topics.recs(home)], emit: [...indexed, touch, ...aliasTouches(state, home, ev.id), ...arrived] });
+  return done(state, { emit: [...indexed, ...arrived] });
 };
 
 const arrived: Step = (state, raw) => {
@@ -108,8 +108,20 @@ const arrived: Step = (state, raw) => {
     return done(state);
   }
   state.put(keys.linkWait(ev.link), undefined);
-  return done(state, { answers: [{ id: ev.link, result: wait.result, event: wait.event }] });
+  return done(state, { answers: [{ id: ev.link, result: wait.result, event: wait.event }], emit: linkTouches(state, ev.link, wait.touch ?? []) });
 };
+
+/**
+ * Every name a link moved shows the survivor's list now (render resolves it), the survivor its
+ * merged list, and so do the survivor's other customer ids: each `recs/` topic touched once,
+ * on its own partition, by the identity partition that knows them all.
+ */
+function linkTouches(state: StagedState, link: string, names: readonly string[]): TouchEvent[] {
+  const touches = names.map((name): TouchEvent => ({ id: `${link}/touch/${name}`, type: 'recs.touch', name }));
+  const survivor = names[0];
+  if (survivor === undefined) return touches;
+  return [...touches, ...aliasTouches(state, survivor, link).filter((t) => !names.includes(t.name))];
+}
 
 const touch: Step = (state, raw) => done(state, { changed: [topics.recs((raw as TouchEvent).name)] });
 

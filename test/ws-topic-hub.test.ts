@@ -231,6 +231,26 @@ describe('TopicHub', () => {
     expect(h.subscribe(new Sink(), 'stock/A', 57)).toHaveLength(3);
     expect(h.subscribe(new Sink(), 'stock/A', 56)[0].body.op).toBe('snapshot');
   });
+
+  it('an event topic gets every message, never a later snapshot, however late an engine thread renders it', () => {
+    const { engine, h } = hub();
+    engine.commit('request/r1', 'request/r1');
+    const agent = new Sink();
+    const customer = new Sink();
+    expect(h.subscribe(agent, 'request/r1').map((m) => m.body)).toEqual([{ op: 'snapshot', topic: 'request/r1', seq: 2, epoch: 'E1', data: null }]);
+    h.subscribe(customer, 'request/r1');
+    // Two chat messages committed on the thread that applies them, their outputs still on the way,
+    // when the other thread gets to the watch and renders the topic as it stands (seq 4).
+    const deliver = engine.listener!;
+    const inFlight: Output[][] = [];
+    engine.listener = (outputs) => void inFlight.push(outputs);
+    engine.commit('request/r1');
+    engine.commit('request/r1');
+    deliver([{ topic: 'request/r1', seq: 4, data: { status: 'assigned' }, ts: 1, snapshot: true }]);
+    for (const outputs of inFlight) deliver(outputs);
+    for (const sink of [agent, customer]) expect(sink.seqs()).toEqual(['update:3', 'update:4']);
+  });
+
   it('counts subscriptions against the server-wide budgets and gives each back once, however it ends', () => {
     const ends: string[] = [];
     const guard = { covers: (t: string) => t.startsWith('request/'), mayKeep: () => false, ended: (_s: Sink, t: string) => ends.push(t) };

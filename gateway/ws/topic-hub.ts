@@ -205,6 +205,12 @@ export class TopicHub<S extends Subscriber = Subscriber> {
     for (const output of outputs) {
       const entry = this.#topics.get(output.topic);
       if (entry === undefined) continue;
+      // Each engine thread renders a topic once when it starts watching it, which only a state
+      // topic needs. Every message of an event topic reaches us anyway, and its render (a
+      // request's status) is nothing its subscribers read: a thread slower to take the watch
+      // would send it as a second snapshot, skipping messages still on their way from the
+      // thread that applied them.
+      if (output.snapshot === true && !isStateTopic(output.topic)) continue;
       // Already had (an engine on another thread renders a topic again when it starts watching it).
       if (output.seq <= entry.history.last) continue;
       if (output.data === undefined) {

@@ -99,11 +99,12 @@ export class BatchApplier {
     outbox.setFollowers(byName);
   }
 
-  /** Applies one item of the batch: an event, a derived event or a due timer (a tick applies nothing). */
+  /** Applies one item of the batch: an event, a derived event, a due timer or a log position (a tick applies nothing). */
   apply(batch: Batch, item: Item, now: number): void {
     if (item.kind === 'event') this.applyEvent(batch, item, now);
     else if (item.kind === 'derived') this.applyDerived(batch, item, now);
     else if (item.kind === 'timer') this.applyTimer(batch, item, now);
+    else if (item.kind === 'log') this.partitions.logs.advance(item.partition, item.seq);
   }
 
   applyEvent(batch: Batch, item: EventItem, now: number): void {
@@ -142,6 +143,7 @@ export class BatchApplier {
       this.hooks.count(event.type, result.ok ? 'ok' : result.error.code);
     }
     this.partitions.advance(item.partition, started < 0 ? 0 : (performance.now() - started) * APPLY_SAMPLE);
+    if (item.logSeq !== undefined) this.partitions.logs.advance(item.partition, item.logSeq);
   }
 
   /** A derived event (Effects.emit): applied like an event, its answer kept by nobody. */

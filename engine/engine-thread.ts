@@ -5,8 +5,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openEngine, type Engine } from './engine.ts';
 import { PartitionCountMismatchError } from './errors.ts';
+import type { LogEntry } from './log-positions.ts';
 import type { DerivedWire } from './outbox.ts';
 import { defaultProcessors } from './processors.ts';
+import type { EventResult } from './types.ts';
 import { pack, unpack, type EngineThreadConfig, type EngineThreadStats, type FromEngine, type PackedAnswer, type PackedSubmission, STATS_EVERY_MS, type ToEngine, transferList } from './thread-messages.ts';
 
 const port = parentPort!;
@@ -38,6 +40,12 @@ async function run(config: EngineThreadConfig): Promise<void> {
     });
   };
 
+  const answerWhenDone = (sub: number, results: Promise<EventResult[]>) =>
+    results.then(
+      (r) => answer([sub, r]),
+      (error: unknown) => answer([sub, null, error instanceof Error ? error.message : String(error)]),
+    );
+
   // Without a listener the engine renders nothing: outputs are taken only while the other
   // thread has someone to give them to.
   let stopOutputs: (() => void) | undefined;
@@ -67,12 +75,10 @@ async function run(config: EngineThreadConfig): Promise<void> {
   port.on('message', (message: ToEngine) => {
     switch (message.kind) {
       case 'submit':
-        for (const [sub, events] of unpack<PackedSubmission[]>(message.submissions)) {
-          engine.submitBuilt(events).then(
-            (results) => answer([sub, results]),
-            (error: unknown) => answer([sub, null, error instanceof Error ? error.message : String(error)]),
-          );
-        }
+        for (const [sub, events] of unpack<PackedSubmission[]>(message.submissions)) answerWhenDone(sub, engine.submitBuilt(events));
+        return;
+      case 'logged':
+        answerWhenDone(message.sub, engine.submitLogged(message.partition, unpack<LogEntry[]>(message.entries)));
         return;
       case 'derived':
         engine.acceptDerived(unpack<DerivedWire[]>(message.items));

@@ -11,6 +11,7 @@ import { EngineClosedError } from './errors.ts';
 import { EventCounts } from './event-counts.ts';
 import { newBatch, type Batch, type Item } from './items.ts';
 import { Intake } from './intake.ts';
+import { loggedCallProblem, type LogEntry } from './log-positions.ts';
 import { EngineListeners } from './listeners.ts';
 import { Outbox, type DerivedWire } from './outbox.ts';
 import { Partitions, partitionCount } from './partitions.ts';
@@ -171,6 +172,22 @@ export class Engine {
   submitBuilt(events: readonly PrebuiltEvent[]): Promise<EventResult[]> {
     if (this.closing || this.failure) return Promise.reject(this.failure ?? new EngineClosedError());
     return this.accepted(this.intake.acceptBuilt(events));
+  }
+
+  /**
+   * Applies entries of partition `partition`'s event log (log-positions.ts): in order with the
+   * partition's other work, not cut (the log's writer ordered them); their batch commits the
+   * position with their state. Resolves like `submit`.
+   */
+  submitLogged(partition: number, entries: readonly LogEntry[]): Promise<EventResult[]> {
+    const refused = this.closing || this.failure ? (this.failure ?? new EngineClosedError()) : loggedCallProblem(partition, entries, this.partitions.count, this.owns);
+    if (refused) return Promise.reject(refused);
+    return this.accepted(this.intake.acceptLogged(partition, entries, this.clock.now()));
+  }
+
+  /** The durable position of partition `partition`'s log (0: none): a reader resumes after it. */
+  logPosition(partition: number): number {
+    return this.partitions.logs.committed(partition);
   }
 
   private accepted(answers: Promise<EventResult[]>): Promise<EventResult[]> {

@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   'method_not_allowed',
   'no_offer',
   'id_conflict',
+  // a log entry whose event's key maps to another partition than the log it was read from
+  'wrong_partition',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

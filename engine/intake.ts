@@ -8,6 +8,7 @@ import { rejection } from './errors.ts';
 import { admitEvent, unknownType } from './event-builder.ts';
 import type { EventCounts } from './event-counts.ts';
 import type { EventItem, Item, Submission } from './items.ts';
+import type { LogEntry } from './log-positions.ts';
 import type { Partitions } from './partitions.ts';
 import type { EventResult, InputEvent, PrebuiltEvent, Processor } from './types.ts';
 
@@ -49,6 +50,39 @@ export class Intake {
     });
   }
 
+  /**
+   * Takes the entries of partition `partition`'s log (checked by loggedCallProblem): each built
+   * and deduplicated like a submitted event, queued with its seq, whose batch then commits the
+   * position. An entry at or below the committed position was applied before (a reader
+   * re-delivering after a crash): answered, never queued. No queue limit: the reader bounds what
+   * it has in flight, and a refused entry would leave a hole below the position.
+   */
+  acceptLogged(partition: number, entries: readonly LogEntry[], arrival: number): Promise<EventResult[]> {
+    const logs = this.deps.partitions().logs;
+    const committed = logs.committed(partition);
+    // The highest seq answered without being queued after the last queued entry: a mark moves the position past it.
+    let mark = 0;
+    const answers = this.take(entries.length, (sub, i) => {
+      const { seq, event: raw } = entries[i];
+      const replay = seq <= committed;
+      const admitted = admitEvent(raw, this.deps.owners, this.deps.counts);
+      let queued = false;
+      if (admitted.refused) sub.results[i] = admitted.refused;
+      else {
+        const { event, digest } = admitted.built;
+        const keyed = this.deps.partitions().of(admitted.processor.partitionKey(event));
+        if (keyed !== partition) {
+          this.deps.counts.count(event.type, 'wrong_partition');
+          sub.results[i] = { id: event.id, ...rejection('wrong_partition', `event '${event.id}' belongs to partition ${keyed}, not to the log of partition ${partition}`) };
+        } else queued = this.enqueue(sub, i, event, digest, admitted.processor, arrival, replay ? 'replay' : seq);
+      }
+      if (queued) mark = 0;
+      else if (!replay) mark = seq;
+    });
+    if (mark > 0) this.deps.queue().push({ kind: 'log', partition, seq: mark });
+    return answers;
+  }
+
   private take(count: number, one: (sub: Submission, index: number) => void): Promise<EventResult[]> {
     return new Promise<EventResult[]>((resolve, reject) => {
       const sub: Submission = { results: new Array(count), remaining: 0, resolve, reject };
@@ -58,15 +92,19 @@ export class Intake {
     });
   }
 
-  /** A valid event: answered from dedup, joined to its in-flight twin, or queued. */
-  private enqueue(sub: Submission, index: number, event: InputEvent, digest: number, processor: Processor, arrival: number): void {
+  /**
+   * A valid event: answered from dedup, joined to its in-flight twin, or queued (then true). A
+   * log entry (`logged`) is queued with its seq, or — `replay`, applied before — answered as a
+   * duplicate even when dedup has forgotten it.
+   */
+  private enqueue(sub: Submission, index: number, event: InputEvent, digest: number, processor: Processor, arrival: number, logged?: number | 'replay'): boolean {
     const id = event.id;
     const inFlight = this.inFlightIds.get(id);
     if (inFlight) {
       if (inFlight.digest !== digest) return this.refuseConflict(sub, index, event);
       (inFlight.duplicates ??= []).push({ sub, index });
       sub.remaining++;
-      return;
+      return false;
     }
     const first = this.deps.dedup().lookup(id, arrival);
     if (first) {
@@ -77,15 +115,19 @@ export class Intake {
         waiting.push({ sub, index });
         this.awaiting.set(id, waiting);
         sub.remaining++;
-        return;
+        return false;
       }
       sub.results[index] = { id, ...first.answer, duplicate: true } as EventResult;
-      return;
+      return false;
+    }
+    if (logged === 'replay') {
+      sub.results[index] = { id, ok: true, duplicate: true };
+      return false;
     }
     const queue = this.deps.queue();
-    if (queue.length >= this.deps.maxQueued) {
+    if (logged === undefined && queue.length >= this.deps.maxQueued) {
       sub.results[index] = { id, ...rejection('rate_limited', 'the engine queue is full; retry later') };
-      return;
+      return false;
     }
     const item: EventItem = {
       kind: 'event',
@@ -97,18 +139,21 @@ export class Intake {
       sub,
       index,
     };
+    if (logged !== undefined) item.logSeq = logged;
     this.inFlightIds.set(id, item);
     queue.push(item);
     sub.remaining++;
+    return true;
   }
 
   /** The id was used for another event: answered, not applied, not remembered. */
-  private refuseConflict(sub: Submission, index: number, event: InputEvent): void {
+  private refuseConflict(sub: Submission, index: number, event: InputEvent): false {
     this.deps.counts.count(event.type, 'id_conflict');
     sub.results[index] = {
       id: event.id,
       ...rejection('id_conflict', `event id '${event.id}' was already used for an event with other content`),
     };
+    return false;
   }
 
   /**

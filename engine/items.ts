@@ -29,6 +29,8 @@ export interface EventItem {
   pending?: true;
   /** Submissions of the same id that arrived while this one was in flight. */
   duplicates?: Array<{ sub: Submission; index: number }>;
+  /** Its seq in its partition's log (Engine.submitLogged): its batch commits the position with it. */
+  logSeq?: number;
 }
 
 export interface TimerItem {
@@ -65,7 +67,17 @@ export interface TickItem {
   kind: 'tick';
 }
 
-export type Item = EventItem | DerivedItem | TimerItem | TickItem;
+/**
+ * Log entries answered without being applied (refused, or duplicates of an event applied
+ * earlier): the partition's log position moves past them, in order with its other entries.
+ */
+export interface LogMarkItem {
+  kind: 'log';
+  partition: number;
+  seq: number;
+}
+
+export type Item = EventItem | DerivedItem | TimerItem | TickItem | LogMarkItem;
 
 /** The seqs of a group of topics, by slot (see Processor.seqSlot): copied with slice. */
 export type SeqRecord = number[];

@@ -8,6 +8,7 @@
 
 import { PartitionCountMismatchError } from './errors.ts';
 import type { Item } from './items.ts';
+import { LogPositions } from './log-positions.ts';
 import type { StateStore, WriteSet } from './store.ts';
 import type { EngineLayout, EngineStats } from './types.ts';
 
@@ -55,11 +56,14 @@ export class Partitions {
   private readonly touched = new Set<number>();
   /** Milliseconds spent applying each partition's events since this process opened the dir. */
   private readonly applyMs: Float64Array;
+  /** How far into its log each partition fed from one has applied (log-positions.ts). */
+  readonly logs: LogPositions;
 
   constructor(
     private readonly store: StateStore,
     readonly count: number,
   ) {
+    this.logs = new LogPositions(store, count);
     this.offsets = Array.from({ length: count }, (_, p) => store.durable.get<number>(checkpointKey(p)) ?? 0);
     this.applyMs = new Float64Array(count);
   }
@@ -96,9 +100,10 @@ export class Partitions {
     return { partitions: this.count, workers: [{ worker, partitions: owned }] };
   }
 
-  /** Writes the checkpoints of the partitions this batch advanced. */
+  /** Writes the checkpoints (and log positions) of the partitions this batch advanced. */
   flush(set: WriteSet): void {
     for (const p of this.touched) this.store.write(set, checkpointKey(p), this.offsets[p]);
     this.touched.clear();
+    this.logs.flush(set);
   }
 }

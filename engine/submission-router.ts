@@ -8,6 +8,7 @@ import type { EventCounts } from './event-counts.ts';
 import { partitionOf } from './partitions.ts';
 import { SubmissionCutter } from './submission-cut.ts';
 import type { ProcessorIndex } from './processor-index.ts';
+import type { LogEntry } from './log-positions.ts';
 import { pack, type PackedSubmission, type Payload } from './thread-messages.ts';
 import type { EventResult } from './types.ts';
 
@@ -34,6 +35,8 @@ export interface RouterDeps {
   /** Why no event is taken now (closing, stopped), or undefined. */
   refusal(): Error | undefined;
   send(thread: number, submissions: Payload): void;
+  /** Entries of partition `partition`'s log, to engine thread `thread`, answered as part `part`. */
+  sendLogged(thread: number, part: number, partition: number, entries: Payload): void;
 }
 
 export class SubmissionRouter {
@@ -97,6 +100,23 @@ export class SubmissionRouter {
       this.sendScheduled = true;
       // Every request read in this turn of the event loop goes over in one message per thread.
       setImmediate(() => this.flush());
+    });
+  }
+
+  /**
+   * Entries of one partition's log, to the engine thread applying it, built there (it knows the
+   * log position); after the submissions taken before, which go first.
+   */
+  logged(partition: number, entries: readonly LogEntry[]): Promise<EventResult[]> {
+    const refusal = this.deps.refusal();
+    if (refusal) return Promise.reject(refusal);
+    this.flush();
+    return new Promise<EventResult[]>((resolve, reject) => {
+      const sub: OpenSubmission = { results: new Array(entries.length), remaining: 1, resolve, reject };
+      this.open.add(sub);
+      const id = this.nextPart++;
+      this.parts.set(id, { sub, slots: entries.map((_, i) => i) });
+      this.deps.sendLogged(this.threadOf(partition), id, partition, pack(entries));
     });
   }
 

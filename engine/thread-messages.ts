@@ -56,6 +56,8 @@ export type ToEngine =
   | { kind: 'watch'; add: string[]; drop: string[] }
   /** Derived events another engine thread emitted for this one's partitions (msgpack of DerivedWire[]). */
   | { kind: 'derived'; items: Payload }
+  /** Entries of one partition's log (msgpack of LogEntry[]), answered as submission `sub`. */
+  | { kind: 'logged'; sub: number; partition: number; entries: Payload }
   | { kind: 'call'; call: number; name: 'idle' | 'timers' }
   | { kind: 'close' };
 
@@ -87,6 +89,6 @@ export type { Output };
 /** A message's own byte buffers, handed over to the other thread rather than copied. */
 export function transferList(message: ToEngine | FromEngine): ArrayBuffer[] {
   const bytes =
-    'submissions' in message ? message.submissions : 'answers' in message ? message.answers : 'outputs' in message ? message.outputs : 'items' in message ? message.items : undefined;
+    'submissions' in message ? message.submissions : 'entries' in message ? message.entries : 'answers' in message ? message.answers : 'outputs' in message ? message.outputs : 'items' in message ? message.items : undefined;
   return bytes instanceof Uint8Array ? [bytes.buffer as ArrayBuffer] : [];
 }

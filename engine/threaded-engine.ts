@@ -13,6 +13,7 @@ import { DataDirLock, DataDirLockLostError } from './data-dir-lock.ts';
 import { EngineClosedError } from './errors.ts';
 import { EventCounts } from './event-counts.ts';
 import { EngineListeners } from './listeners.ts';
+import { loggedCallProblem, logKey, type LogEntry } from './log-positions.ts';
 import type { DerivedWire } from './outbox.ts';
 import { checkpointKey } from './partitions.ts';
 import { defaultProcessors } from './processors.ts';
@@ -122,6 +123,7 @@ export class ThreadedEngine {
       counts: this.localCounts,
       refusal: () => (this.closing || this.failure ? (this.failure ?? new EngineClosedError()) : undefined),
       send: (thread, submissions) => links[thread].send({ kind: 'submit', submissions }),
+      sendLogged: (thread, sub, partition, entries) => links[thread].send({ kind: 'logged', sub, partition, entries }),
     });
     // Another process may write the dir now: stop the writers at once, then refuse events.
     dataDir.onLost((error) => {
@@ -138,6 +140,17 @@ export class ThreadedEngine {
    */
   submit(events: readonly unknown[]): Promise<EventResult[]> {
     return this.router.submit(events);
+  }
+
+  /** As Engine.submitLogged, on the engine thread applying `partition`. */
+  submitLogged(partition: number, entries: readonly LogEntry[]): Promise<EventResult[]> {
+    const problem = loggedCallProblem(partition, entries, this.partitionCount, () => true);
+    return problem ? Promise.reject(problem) : this.router.logged(partition, entries);
+  }
+
+  /** As Engine.logPosition: from the committed state, which every answer has refreshed. */
+  logPosition(partition: number): number {
+    return this.reader.view.get<number>(logKey(partition)) ?? 0;
   }
 
   private broadcast(message: ToEngine): void {

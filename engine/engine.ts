@@ -174,11 +174,7 @@ export class Engine {
     return this.accepted(this.intake.acceptBuilt(events));
   }
 
-  /**
-   * Applies entries of partition `partition`'s event log (log-positions.ts): in order with the
-   * partition's other work, not cut (the log's writer ordered them); their batch commits the
-   * position with their state. Resolves like `submit`.
-   */
+  /** Applies entries of partition `partition`'s log, committing its position with them (log-positions.ts); resolves like `submit`. */
   submitLogged(partition: number, entries: readonly LogEntry[]): Promise<EventResult[]> {
     const refused = this.closing || this.failure ? (this.failure ?? new EngineClosedError()) : loggedCallProblem(partition, entries, this.partitions.count, this.owns);
     if (refused) return Promise.reject(refused);

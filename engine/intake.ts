@@ -55,11 +55,10 @@ export class Intake {
    * and deduplicated like a submitted event, queued with its seq, whose batch then commits the
    * position. An entry at or below the committed position was applied before (a reader
    * re-delivering after a crash): answered, never queued. No queue limit: the reader bounds what
-   * it has in flight, and a refused entry would leave a hole below the position.
+   * it has in flight, and an entry refused `rate_limited` would leave a hole below the position.
    */
   acceptLogged(partition: number, entries: readonly LogEntry[], arrival: number): Promise<EventResult[]> {
-    const logs = this.deps.partitions().logs;
-    const committed = logs.committed(partition);
+    const committed = this.deps.partitions().logs.committed(partition);
     // The highest seq answered without being queued after the last queued entry: a mark moves the position past it.
     let mark = 0;
     const answers = this.take(entries.length, (sub, i) => {

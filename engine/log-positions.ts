@@ -4,6 +4,8 @@
 // crash the position and the state agree, so a reader resuming at position + 1 applies every
 // entry exactly once; an entry delivered again at or below the position is answered, never
 // applied (Intake.acceptLogged). This holds even once the dedup index has forgotten its id.
+// Entries are applied in log order with the partition's other work, never cut as a submission is
+// (submission-cut.ts): the log's writer ordered them already.
 
 import type { StateStore, WriteSet } from './store.ts';
 

@@ -1,6 +1,7 @@
 // The engine's public entry point. Everything outside engine/ imports from here only.
 export { Engine, openEngine } from './engine.ts';
 export { DEFAULT_PARTITIONS, MAX_PARTITIONS } from './partitions.ts';
+export type { LogEntry } from './log-positions.ts';
 export { MAX_ENGINE_THREADS, openEngineWithWorkers, openThreadedEngine, ThreadedEngine } from './threaded-engine.ts';
 export type { ThreadedEngineOptions } from './threaded-engine.ts';
 export { DataDirInUseError, DataDirLock, DataDirLockLostError } from './data-dir-lock.ts';

@@ -1,7 +1,8 @@
 // An engine fed from partition logs (Engine.submitLogged, log-positions.ts): each log's position
 // is committed with the state its entries produced, entries delivered again at or below it are
 // answered and never applied again (also after a reopen, and once dedup has forgotten their
-// ids), an entry keyed to another partition is refused with nothing applied, derived events and
+// ids), an event appended twice is answered from dedup, an entry keyed to another partition is
+// refused with nothing applied, derived events and
 // timers go on as for submitted events, two engine threads answer as one, and a process killed
 // with SIGKILL while feeding leaves exactly the entries up to its position applied.
 
@@ -85,6 +86,27 @@ describe('an engine fed from partition logs', () => {
     // Submitted rather than logged, the first entry's event is applied again: dedup had forgotten it.
     expect(await again.submit([all[0].event])).toEqual([ok(all[0].event.id)]);
     expect(onHand(again, skuOf(LOG_A, 1))).toBe(expectedStock(LOG_A, 6)[skuOf(LOG_A, 1)] + 1);
+  });
+
+  it('answers an event appended twice (a later seq, an id applied already) from dedup, as submit does', async () => {
+    const e = await start(dirs.make());
+    await e.submit([LOCATION]);
+    const first = entry(LOG_A, 1);
+    await e.submitLogged(LOG_A.partition, [first]);
+    const reused = { ...first.event, qty: 2 };
+    const [again, conflict, submitted] = await e.submitLogged(LOG_A.partition, [
+      { seq: 2, event: first.event },
+      { seq: 3, event: reused },
+      entry(LOG_A, 4),
+    ]);
+    expect(again).toEqual(dup(first.event.id));
+    expect(conflict).toEqual((await e.submit([reused]))[0]);
+    expect(conflict).toMatchObject({ ok: false, error: { code: 'id_conflict' } });
+    expect(submitted).toEqual(ok(entry(LOG_A, 4).event.id));
+    expect(e.logPosition(LOG_A.partition)).toBe(4);
+    // Entries 1 and 4 applied, once each.
+    const applied = Object.fromEntries(LOG_A.skus.map((sku) => [sku, [1, 4].filter((seq) => skuOf(LOG_A, seq) === sku).length]));
+    expect(stockOf(e, LOG_A)).toEqual(applied);
   });
 
   it('refuses an entry keyed to another partition, and an invalid one as submit does, applying nothing of them', async () => {

@@ -2,9 +2,9 @@
 // is committed with the state its entries produced, entries delivered again at or below it are
 // answered and never applied again (also after a reopen, and once dedup has forgotten their
 // ids), an event appended twice is answered from dedup, an entry keyed to another partition is
-// refused with nothing applied, derived events and
-// timers go on as for submitted events, two engine threads answer as one, and a process killed
-// with SIGKILL while feeding leaves exactly the entries up to its position applied.
+// refused with nothing applied, derived events and timers go on as for submitted events, two
+// engine threads answer as one, and a process killed with SIGKILL while feeding leaves exactly
+// the entries up to its position applied.
 
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';

@@ -1,7 +1,8 @@
-// The event log over NATS JetStream: what a node needs to append a partition's events to a shared,
-// replicated log and read a partition back from the sequence it committed, and partition
-// ownership by leases in a stream of their own. Nothing in `omni serve` uses it yet
-// (docs/architecture.md, "Past one machine").
+// The cluster over NATS JetStream: a shared, replicated log of each partition's events (appended,
+// and read back from the sequence a partition committed), partition ownership by leases in a
+// stream of their own, and the two roles a node plays on them: taking events into the log and
+// answering them (LogIngest), and applying an owned partition's log (PartitionOwner). Nothing
+// in `omni serve` uses it yet (docs/architecture.md, "Past one machine").
 
 export { connectCluster, type ClusterConnection } from './connection.ts';
 export { AppendError, CLUSTER_ERROR_CODES, ClusterError, type ClusterErrorCode } from './errors.ts';
@@ -9,4 +10,6 @@ export { DEFAULT_DUPLICATE_WINDOW_MS, EventLog, partitionSubject, STREAM_NAME } 
 export { PartitionReader } from './partition-reader.ts';
 export type { AppendOptions, ConnectionStatus, ConnectOptions, EventLogOptions, LogEntry, LogRecord, ReaderOptions } from './types.ts';
 export { LEASE_STREAM, LeaseKeeper, leaseSubject } from './leases.ts';
+export { LogIngest, type LogIngestOptions } from './log-ingest.ts';
+export { PartitionOwner, type LoggedEngine, type PartitionOwnerOptions } from './partition-owner.ts';
 export type { HeldLease, LeaseKeeperOptions, LeaseLossReason } from './types.ts';

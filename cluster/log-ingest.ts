@@ -1,0 +1,165 @@
+// A node taking events for the cluster: each event checked as the engine checks it (an invalid
+// one is answered here and never logged), appended to its partition's log, and answered with
+// what the partition's owner answers once it has applied it. The owner sends the answer to this
+// node's answer subject; when none comes (the owner died between its commit and the answer, or
+// the append was a retry the log had stored before, whose answer went to the node that logged it
+// first), this node asks the owner, which answers once the entry is applied.
+
+import type { Subscription } from '@nats-io/transport-node';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EventResult, EventRouter, InputEvent, RoutedEvent } from '../engine/mod.ts';
+import type { ClusterConnection } from './connection.ts';
+import type { EventLog } from './event-log.ts';
+import { answerSubject, decode, encode, logMsgID, questionSubject, type LogAnswer } from './log-wire.ts';
+
+export interface LogIngestOptions {
+  /** This node's id: the owners answer on its answer subject. */
+  nodeId: string;
+  /** How long an answer may take before this node asks for it (ms). */
+  answerWaitMs?: number;
+  /** How long this node keeps asking before it answers `unavailable` (ms). */
+  answerTimeoutMs?: number;
+}
+
+const DEFAULT_ANSWER_WAIT_MS = 2_000;
+const DEFAULT_ANSWER_TIMEOUT_MS = 30_000;
+const ASK_TIMEOUT_MS = 2_000;
+
+type Waiter = (result: EventResult) => void;
+
+export class LogIngest {
+  private readonly waiters = new Map<string, Waiter>();
+  /** Answers that came before their append's acknowledgement, or after their waiter gave up. */
+  private readonly early = new Map<string, { result: EventResult; at: number }>();
+  private readonly answers: Subscription;
+  private readonly ordered: { submit(events: readonly unknown[]): Promise<EventResult[]>; settled(): Promise<void> };
+  private readonly answerWaitMs: number;
+  private readonly answerTimeoutMs: number;
+  private closed = false;
+
+  constructor(
+    private readonly conn: ClusterConnection,
+    private readonly log: EventLog,
+    private readonly router: EventRouter,
+    private readonly opts: LogIngestOptions,
+  ) {
+    this.answerWaitMs = opts.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS;
+    this.answerTimeoutMs = opts.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS;
+    this.answers = conn.nc.subscribe(answerSubject(opts.nodeId), {
+      callback: (err, msg) => {
+        if (!err) this.take(msg.data);
+      },
+    });
+    this.ordered = router.inOrder((events) => this.append(events));
+  }
+
+  /**
+   * Resolves with one answer per event once each is applied and durable on its partition's owner.
+   * Rejects with a ClusterError `unavailable` when the log could not take the events (NATS away):
+   * some may be logged all the same, and a retry with the same ids is answered as the engine
+   * answers retries.
+   */
+  submit(events: readonly unknown[]): Promise<EventResult[]> {
+    return this.ordered.submit(events);
+  }
+
+  /** Stops taking answers; requests still waiting get theirs by asking, until their bound. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.ordered.settled();
+    this.answers.unsubscribe();
+  }
+
+  private async append(events: readonly unknown[]): Promise<EventResult[]> {
+    const results: EventResult[] = new Array(events.length);
+    const byPartition = new Map<number, Array<{ index: number; routed: RoutedEvent }>>();
+    events.forEach((raw, index) => {
+      const routed = this.router.route(raw);
+      if ('refused' in routed) {
+        results[index] = routed.refused;
+        return;
+      }
+      let list = byPartition.get(routed.partition);
+      if (!list) byPartition.set(routed.partition, (list = []));
+      list.push({ index, routed });
+    });
+    await Promise.all(
+      [...byPartition].map(async ([partition, list]) => {
+        const entries = list.map(({ routed }) => ({ msgID: logMsgID(routed.event.id, routed.digest), data: encode({ event: routed.event, reply: this.opts.nodeId }) }));
+        const seqs = await this.log.append(partition, entries);
+        const answers = await Promise.all(seqs.map((seq, k) => this.answerOf(partition, seq, list[k].routed.event)));
+        answers.forEach((result, k) => (results[list[k].index] = result));
+      }),
+    );
+    return results;
+  }
+
+  private take(data: Uint8Array): void {
+    let answers: LogAnswer[];
+    try {
+      answers = decode<LogAnswer[]>(data);
+    } catch {
+      return;
+    }
+    if (!Array.isArray(answers)) return;
+    const now = Date.now();
+    for (const a of answers) {
+      const key = `${a?.partition}/${a?.seq}`;
+      const waiter = this.waiters.get(key);
+      if (waiter) {
+        this.waiters.delete(key);
+        waiter(a.result);
+      } else {
+        this.early.set(key, { result: a.result, at: now });
+      }
+    }
+    // Unclaimed answers (a waiter that asked and went) are kept no longer than a waiter waits.
+    for (const [key, { at }] of this.early) {
+      if (now - at <= this.answerTimeoutMs) break;
+      this.early.delete(key);
+    }
+  }
+
+  private async answerOf(partition: number, seq: number, event: InputEvent): Promise<EventResult> {
+    const key = `${partition}/${seq}`;
+    const early = this.early.get(key);
+    if (early) {
+      this.early.delete(key);
+      return early.result;
+    }
+    const sent = await new Promise<EventResult | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(key);
+        resolve(undefined);
+      }, this.answerWaitMs);
+      this.waiters.set(key, (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      });
+    });
+    return sent ?? this.ask(partition, seq, event);
+  }
+
+  /** Asks the partition's owner until it answers or the bound passes. */
+  private async ask(partition: number, seq: number, event: InputEvent): Promise<EventResult> {
+    const deadline = Date.now() + this.answerTimeoutMs;
+    let pause = 50;
+    while (Date.now() < deadline && !this.closed) {
+      const late = this.early.get(`${partition}/${seq}`);
+      if (late) return late.result;
+      try {
+        const reply = await this.conn.nc.request(questionSubject(partition), encode({ seq, event }), { timeout: ASK_TIMEOUT_MS });
+        return decode<EventResult>(reply.data);
+      } catch {
+        // No owner yet (a takeover under way), or it is busy: ask again.
+        await sleep(pause);
+        pause = Math.min(pause * 2, 1_000);
+      }
+    }
+    return {
+      id: event.id,
+      ok: false,
+      error: { code: 'unavailable', message: `logged, but its partition's owner did not answer within ${this.answerTimeoutMs} ms; send it again with the same id to learn its answer` },
+    };
+  }
+}

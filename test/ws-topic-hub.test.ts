@@ -128,7 +128,7 @@ describe('TopicHub', () => {
     expect(h.subscribe(new Sink(), 'alerts/stock')[0].body).toMatchObject({ seq: 0, data: null });
   });
 
-  it('replays from history, falls back to a snapshot for old seqs, other epochs and gaps', () => {
+  it('replays from history, also while the engine outputs are still on their way; else a snapshot for old seqs and other epochs', () => {
     const { engine, h, counts } = hub({ historyPerTopic: 3 });
     const first = new Sink();
     h.subscribe(first, 'stock/A');
@@ -137,11 +137,22 @@ describe('TopicHub', () => {
     expect(h.subscribe(new Sink(), 'stock/A', 1)[0].body.op).toBe('snapshot');
     expect(h.subscribe(new Sink(), 'stock/A', 4, 'E0')[0].body.op).toBe('snapshot');
     expect(counts).toEqual({ hit: 1, miss: 2 });
-    // The engine moved the seq without telling us (unwatched mid-batch): history cannot vouch.
-    engine.seqs.set('stock/A', 7);
-    expect(h.subscribe(new Sink(), 'stock/A', 5)[0].body).toMatchObject({ op: 'snapshot', seq: 7 });
+    // An engine on another thread: seqs 6 and 7 are committed, and readable here, before their
+    // outputs reach the hub. A resume then still gets updates, the held ones as they arrive.
+    const deliver = engine.listener!;
+    const inFlight: Output[][] = [];
+    engine.listener = (outputs) => void inFlight.push(outputs);
     engine.commit('stock/A');
-    expect(h.subscribe(new Sink(), 'stock/A', 7).map((m) => m.seq)).toEqual([8]);
+    engine.commit('stock/A');
+    const resumed = new Sink();
+    expect(h.subscribe(resumed, 'stock/A', 5)).toEqual([]);
+    expect(counts).toEqual({ hit: 2, miss: 2 });
+    for (const outputs of inFlight) deliver(outputs);
+    expect(resumed.seqs()).toEqual(['update:6', 'update:7']);
+    // Updates the engine never rendered for us arrive as its snapshot, never as a silent jump.
+    engine.seqs.set('stock/A', 9);
+    deliver([{ topic: 'stock/A', seq: 9, data: { v: 9 }, ts: 1, snapshot: true }]);
+    expect(resumed.seqs()).toEqual(['update:6', 'update:7', 'snapshot:9']);
   });
 
   it('answers a replay larger than the subscriber may still queue with a snapshot', () => {

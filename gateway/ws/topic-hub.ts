@@ -134,10 +134,13 @@ export class TopicHub<S extends Subscriber = Subscriber> {
     this.#idle.delete(topic);
 
     if (since !== undefined) {
-      // The history may lag the engine if outputs were not rendered for us (interest arrived
-      // mid-batch); then it cannot prove it holds everything and a snapshot is sent instead.
+      // Not compared with engine.lastSeq: an engine on another thread commits (and its seqs are
+      // readable here) before its outputs cross over, so the engine is often ahead of the history
+      // for a moment, and a resume answered with a snapshot then would break the promise of
+      // updates. What the history lacks is still coming, by the same #onOutputs as for every
+      // other subscriber: the updates, or the engine's snapshot when it skipped some.
       const sameEpoch = epoch === undefined || epoch === this.engine.epoch;
-      const replay = sameEpoch && entry.history.last === this.engine.lastSeq(topic) ? entry.history.after(since) : undefined;
+      const replay = sameEpoch ? entry.history.after(since) : undefined;
       // A replay larger than the subscriber may queue is answered like a gap in history: a snapshot.
       if (replay !== undefined && replay.length <= maxReplay) {
         this.counters.historyHit();

@@ -134,6 +134,8 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
     const w = work.get(request);
     if (msg.op === 'snapshot') {
       if (w?.chat === undefined) return;
+      // An event topic has one snapshot per sub (docs/protocol.md); another would start the chat over.
+      if (w.chat.agentReady) return tally.error(`request/${request}: a second snapshot`);
       w.chat.agentReady = true;
       return startChatIfReady(request);
     }

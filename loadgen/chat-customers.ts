@@ -69,6 +69,7 @@ export class ChatCustomers {
     }
     const topic = `request/${request}`;
     let replies = 0;
+    let ready = false;
     let over = false;
     let failed = false;
     const send = frameSender(() => socket, this.o.format);
@@ -91,7 +92,12 @@ export class ChatCustomers {
         const now = epochMs();
         const msg = decodeServerFrame(data, binary);
         if (typeof msg === 'string') return this.tally.error(`customer: ${msg}`);
-        if (msg.op === 'snapshot' && msg.topic === topic) return handlers.ready();
+        if (msg.op === 'snapshot' && msg.topic === topic) {
+          // An event topic has one snapshot per sub (docs/protocol.md); another would start the chat over.
+          if (ready) return this.tally.error(`${topic}: a second snapshot`);
+          ready = true;
+          return handlers.ready();
+        }
         if (msg.op === 'update' && msg.topic === topic) return onUpdate(msg.data as Record<string, unknown> | null, now);
         if (msg.op === 'result' && msg.ok === true) return;
         const { error, code, topic: about } = msg as { error?: unknown; code?: unknown; topic?: unknown };

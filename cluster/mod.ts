@@ -12,4 +12,6 @@ export type { AppendOptions, ConnectionStatus, ConnectOptions, EventLogOptions, 
 export { LEASE_STREAM, LeaseKeeper, leaseSubject } from './leases.ts';
 export { LogIngest, type LogIngestOptions } from './log-ingest.ts';
 export { PartitionOwner, type LoggedEngine, type PartitionOwnerOptions } from './partition-owner.ts';
+export { Membership, ownerAmong, type MembershipOptions } from './membership.ts';
+export { ClusterNode, type ClusterNodeOptions } from './node.ts';
 export type { HeldLease, LeaseKeeperOptions, LeaseLossReason } from './types.ts';

@@ -7,9 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ClusterError, describeError } from './errors.ts';
+import { clusterNames, type ClusterNames } from './names.ts';
 import type { ConnectionStatus, ConnectOptions } from './types.ts';
 
 export interface ClusterConnection {
+  /** The subjects and streams of the cluster this connection is for. */
+  readonly names: ClusterNames;
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
@@ -26,6 +29,7 @@ export interface ClusterConnection {
 const RETRY_PAUSE_MS = 250;
 
 export async function connectCluster(opts: ConnectOptions): Promise<ClusterConnection> {
+  const names = clusterNames(opts.cluster);
   const startupTimeoutMs = opts.startupTimeoutMs ?? 30_000;
   const deadline = Date.now() + startupTimeoutMs;
   let nc: NatsConnection | undefined;
@@ -65,7 +69,7 @@ export async function connectCluster(opts: ConnectOptions): Promise<ClusterConne
   for (;;) {
     try {
       const jsm = await jetstreamManager(nc, { timeout: 2_000 });
-      return { nc, jsm, js: jetstream(nc), onReconnect, close: () => nc.close() };
+      return { names, nc, jsm, js: jetstream(nc), onReconnect, close: () => nc.close() };
     } catch (e) {
       lastError = e;
       if (Date.now() >= deadline || nc.isClosed()) break;

@@ -7,12 +7,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { JetStreamApiError, StorageType, type StreamConfig } from '@nats-io/jetstream';
 import type { ClusterConnection } from './connection.ts';
 import { AppendError, ClusterError, checkPartitionCount, describeError, isNotFound } from './errors.ts';
+import { clusterNames } from './names.ts';
 import type { AppendOptions, EventLogOptions, LogEntry } from './types.ts';
 
-export const STREAM_NAME = 'OMNI_EVENTS';
-const SUBJECT_PREFIX = 'omni.ev';
+/** The event stream of the cluster named `omni` (the default). */
+export const STREAM_NAME = clusterNames().eventStream;
 /** The subject partition `p` is appended to and read from. */
-export const partitionSubject = (p: number) => `${SUBJECT_PREFIX}.${p}`;
+export const partitionSubject = (p: number) => clusterNames().eventSubject(p);
 
 /**
  * Two minutes (the server's default): longer than any retry of `append` (its bound is seconds), so
@@ -47,7 +48,7 @@ export class EventLog {
   /** Creates the stream if missing (retrying while a cluster elects leaders), or checks the one there. */
   static async open(conn: ClusterConnection, opts: EventLogOptions): Promise<EventLog> {
     checkPartitionCount(opts.partitions);
-    await ensureStream(conn, streamConfig(opts), opts.retryForMs ?? DEFAULT_RETRY_FOR_MS);
+    await ensureStream(conn, streamConfig(conn, opts), opts.retryForMs ?? DEFAULT_RETRY_FOR_MS);
     return new EventLog(conn, opts);
   }
 
@@ -80,7 +81,7 @@ export class EventLog {
     if (pending !== undefined && entries.length > 0 && entries[0].msgID !== pending) {
       throw new AppendError('unsettled', `partition ${partition}: entry ${pending} failed unavailable and must be appended again before ${entries[0].msgID}`, []);
     }
-    const subject = partitionSubject(partition);
+    const subject = this.conn.names.eventSubject(partition);
     const stored: number[] = [];
     for (const entry of entries) {
       try {
@@ -174,10 +175,10 @@ function classify(e: unknown, conn: ClusterConnection): 'retry' | 'rejected' | '
 }
 
 /** The stream as this code expects it. */
-function streamConfig(opts: EventLogOptions): Partial<StreamConfig> & { name: string; subjects: string[] } {
+function streamConfig(conn: ClusterConnection, opts: EventLogOptions): Partial<StreamConfig> & { name: string; subjects: string[] } {
   return {
-    name: STREAM_NAME,
-    subjects: [`${SUBJECT_PREFIX}.*`],
+    name: conn.names.eventStream,
+    subjects: [conn.names.eventSubjects],
     storage: StorageType.File,
     num_replicas: opts.replicas ?? 1,
     duplicate_window: (opts.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS) * NS_PER_MS,

@@ -1,5 +1,5 @@
 // Partition ownership by leases in a JetStream stream of their own. Each partition has a subject,
-// `omni.lease.<p>`, whose last message is the partition's lease: {owner, epoch, expiresAt}.
+// `<cluster>.lease.<p>`, whose last message is the partition's lease: {owner, epoch, expiresAt}.
 //
 // Every lease write of every node is a publish that expects the stream's last sequence to be the
 // one the writer read before deciding, so all lease writes are serialised: two nodes that read
@@ -21,12 +21,13 @@ import { pack, unpack } from 'msgpackr';
 import type { ClusterConnection } from './connection.ts';
 import { ClusterError, checkPartitionCount, isNotFound } from './errors.ts';
 import { ensureStream } from './event-log.ts';
+import { clusterNames } from './names.ts';
 import type { HeldLease, LeaseKeeperOptions, LeaseLossReason } from './types.ts';
 
-export const LEASE_STREAM = 'OMNI_LEASES';
-const SUBJECT_PREFIX = 'omni.lease';
-/** The subject whose last message is partition `p`'s lease. */
-export const leaseSubject = (p: number) => `${SUBJECT_PREFIX}.${p}`;
+/** The lease stream of the cluster named `omni` (the default). */
+export const LEASE_STREAM = clusterNames().leaseStream;
+/** The subject whose last message is partition `p`'s lease, in the cluster named `omni`. */
+export const leaseSubject = (p: number) => clusterNames().leaseSubject(p);
 
 /** Old lease records kept per partition: only the last is read; a few help when debugging. */
 const HISTORY_PER_PARTITION = 8;
@@ -119,8 +120,8 @@ export class LeaseKeeper {
     await ensureStream(
       conn,
       {
-        name: LEASE_STREAM,
-        subjects: [`${SUBJECT_PREFIX}.*`],
+        name: conn.names.leaseStream,
+        subjects: [conn.names.leaseSubjects],
         storage: StorageType.File,
         num_replicas: opts.replicas ?? 1,
         max_msgs_per_subject: HISTORY_PER_PARTITION,
@@ -188,9 +189,10 @@ export class LeaseKeeper {
    * stream refused is delivered too): the round reads the stream before deciding.
    */
   private watchReleases(): void {
-    this.releases = this.conn.nc.subscribe(`${SUBJECT_PREFIX}.*`, {
+    const prefix = this.conn.names.leaseSubject(0).slice(0, -1);
+    this.releases = this.conn.nc.subscribe(this.conn.names.leaseSubjects, {
       callback: (err, msg) => {
-        const p = Number(msg?.subject.slice(SUBJECT_PREFIX.length + 1));
+        const p = Number(msg?.subject.slice(prefix.length));
         if (err || !this.wanted.has(p) || this.held.has(p) || this.wakeQueued || this.stopped) return;
         if (decodeLease(p, msg.data, 0).owner !== '') return;
         this.wakeQueued = true;
@@ -311,7 +313,7 @@ export class LeaseKeeper {
 
   /** The stream's last sequence, read first, then the leases: a write expecting it fails if any of them changed since. */
   private async read(partitions: number[]): Promise<{ lastSeq: number; records: Map<number, LeaseRecord> }> {
-    const lastSeq = (await this.conn.jsm.streams.info(LEASE_STREAM)).state.last_seq;
+    const lastSeq = (await this.conn.jsm.streams.info(this.conn.names.leaseStream)).state.last_seq;
     const records = new Map<number, LeaseRecord>();
     await Promise.all(
       partitions.map(async (p) => {
@@ -324,7 +326,7 @@ export class LeaseKeeper {
 
   /** Through the stream leader (not a direct get, which a replica may answer from behind). */
   private async readOne(partition: number): Promise<LeaseRecord | undefined> {
-    const m = await this.conn.jsm.streams.getMessage(LEASE_STREAM, { last_by_subj: leaseSubject(partition) }).catch((e: unknown) => {
+    const m = await this.conn.jsm.streams.getMessage(this.conn.names.leaseStream, { last_by_subj: this.conn.names.leaseSubject(partition) }).catch((e: unknown) => {
       if (isNotFound(e)) return null;
       throw e;
     });
@@ -338,7 +340,7 @@ export class LeaseKeeper {
    */
   private async write(partition: number, owner: string, epoch: number, expiresAt: number, last: number): Promise<WriteResult> {
     try {
-      const ack = await this.conn.js.publish(leaseSubject(partition), encodeLease(partition, owner, epoch, expiresAt), {
+      const ack = await this.conn.js.publish(this.conn.names.leaseSubject(partition), encodeLease(partition, owner, epoch, expiresAt), {
         expect: { lastSequence: last },
         timeout: this.writeTimeoutMs,
       });

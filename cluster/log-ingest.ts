@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventResult, EventRouter, InputEvent, RoutedEvent } from '../engine/mod.ts';
 import type { ClusterConnection } from './connection.ts';
 import type { EventLog } from './event-log.ts';
-import { answerSubject, decode, encode, logMsgID, questionSubject, type LogAnswer } from './log-wire.ts';
+import { decode, encode, logMsgID, type LogAnswer } from './log-wire.ts';
 
 export interface LogIngestOptions {
   /** This node's id: the owners answer on its answer subject. */
@@ -45,7 +45,7 @@ export class LogIngest {
   ) {
     this.answerWaitMs = opts.answerWaitMs ?? DEFAULT_ANSWER_WAIT_MS;
     this.answerTimeoutMs = opts.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS;
-    this.answers = conn.nc.subscribe(answerSubject(opts.nodeId), {
+    this.answers = conn.nc.subscribe(conn.names.answerSubject(opts.nodeId), {
       callback: (err, msg) => {
         if (!err) this.take(msg.data);
       },
@@ -148,7 +148,7 @@ export class LogIngest {
       const late = this.early.get(`${partition}/${seq}`);
       if (late) return late.result;
       try {
-        const reply = await this.conn.nc.request(questionSubject(partition), encode({ seq, event }), { timeout: ASK_TIMEOUT_MS });
+        const reply = await this.conn.nc.request(this.conn.names.questionSubject(partition), encode({ seq, event }), { timeout: ASK_TIMEOUT_MS });
         return decode<EventResult>(reply.data);
       } catch {
         // No owner yet (a takeover under way), or it is busy: ask again.

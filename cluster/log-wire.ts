@@ -57,9 +57,5 @@ export interface AnswerQuestion {
   event: InputEvent;
 }
 
-/** Where the owners send the answers of the events node `node` logged. */
-export const answerSubject = (node: string) => `omni.ans.${node}`;
-/** Where a partition's owner takes questions about its entries' answers. */
-export const questionSubject = (partition: number) => `omni.ask.${partition}`;
 /** The msgID of an event in the log: equal events (a retry) share it, a reused id with other content does not. */
 export const logMsgID = (id: string, digest: number) => `${id}#${digest >>> 0}`;

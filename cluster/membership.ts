@@ -7,7 +7,6 @@
 import type { Subscription } from '@nats-io/transport-node';
 import type { ClusterConnection } from './connection.ts';
 
-const SUBJECT = 'omni.nodes';
 const DEFAULT_HEARTBEAT_MS = 1_000;
 
 export interface MembershipOptions {
@@ -37,7 +36,7 @@ export class Membership {
     this.downAfterMs = opts.downAfterMs ?? Math.round(this.heartbeatMs * 3.5);
     this.seen.set(opts.nodeId, Number.POSITIVE_INFINITY);
     this.view = [opts.nodeId];
-    this.sub = conn.nc.subscribe(SUBJECT, {
+    this.sub = conn.nc.subscribe(conn.names.nodesSubject, {
       callback: (err, msg) => {
         if (err || this.stopped) return;
         const node = new TextDecoder().decode(msg.data);
@@ -75,7 +74,7 @@ export class Membership {
 
   private announce(): void {
     // Nothing to do while disconnected: the client buffers it, and a stale announcement is harmless.
-    if (!this.conn.nc.isClosed()) this.conn.nc.publish(SUBJECT, new TextEncoder().encode(this.opts.nodeId));
+    if (!this.conn.nc.isClosed()) this.conn.nc.publish(this.conn.names.nodesSubject, new TextEncoder().encode(this.opts.nodeId));
   }
 
   private check(): void {

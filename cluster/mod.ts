@@ -5,6 +5,7 @@
 // in `omni serve` uses it yet (docs/architecture.md, "Past one machine").
 
 export { connectCluster, type ClusterConnection } from './connection.ts';
+export { clusterNames, DEFAULT_CLUSTER, type ClusterNames } from './names.ts';
 export { AppendError, CLUSTER_ERROR_CODES, ClusterError, type ClusterErrorCode } from './errors.ts';
 export { DEFAULT_DUPLICATE_WINDOW_MS, EventLog, partitionSubject, STREAM_NAME } from './event-log.ts';
 export { PartitionReader } from './partition-reader.ts';

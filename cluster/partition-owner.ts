@@ -7,7 +7,7 @@ import type { Subscription } from '@nats-io/transport-node';
 import type { EventResult, LogEntry } from '../engine/mod.ts';
 import type { ClusterConnection } from './connection.ts';
 import type { EventLog } from './event-log.ts';
-import { answerSubject, decode, encode, questionSubject, type AnswerQuestion, type LogAnswer, type LoggedEvent } from './log-wire.ts';
+import { decode, encode, type AnswerQuestion, type LogAnswer, type LoggedEvent } from './log-wire.ts';
 import { PartitionReader } from './partition-reader.ts';
 import type { LogRecord } from './types.ts';
 
@@ -55,7 +55,7 @@ export class PartitionOwner {
     this.partition = opts.partition;
     this.maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
     this.answered = engine.logPosition(opts.partition);
-    this.questions = conn.nc.subscribe(questionSubject(opts.partition), {
+    this.questions = conn.nc.subscribe(conn.names.questionSubject(opts.partition), {
       callback: (err, msg) => {
         if (!err) this.question(msg.data, (bytes) => msg.respond(bytes));
       },
@@ -112,7 +112,7 @@ export class PartitionOwner {
       list.push({ partition: this.partition, seq: batch[i].seq, result: results[i] });
     }
     // A lost answer costs its node a question, not the event: no retry here.
-    for (const [node, answers] of byNode) this.conn.nc.publish(answerSubject(node), encode(answers));
+    for (const [node, answers] of byNode) this.conn.nc.publish(this.conn.names.answerSubject(node), encode(answers));
   }
 
   /** Answered batches leave the window in log order, so `answered` never passes one still open. */

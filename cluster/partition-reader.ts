@@ -14,7 +14,7 @@
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerMessages } from '@nats-io/jetstream';
 import type { ClusterConnection } from './connection.ts';
 import { ClusterError, describeError, isNotFound } from './errors.ts';
-import { partitionSubject, STREAM_NAME, type EventLog } from './event-log.ts';
+import type { EventLog } from './event-log.ts';
 import type { LogRecord, ReaderOptions } from './types.ts';
 
 const DEFAULT_MAX_BATCH = 256;
@@ -40,6 +40,7 @@ export class PartitionReader {
   private lastProgress = Date.now();
   private wake: (() => void) | undefined;
   private readonly subject: string;
+  private readonly stream: string;
   private readonly name: string;
   private readonly maxBatch: number;
   private readonly expiresMs: number;
@@ -55,7 +56,8 @@ export class PartitionReader {
     }
     if (!Number.isInteger(opts.after) || opts.after < 0) throw new ClusterError('invalid', `after must be a sequence ≥ 0, got ${opts.after}`);
     this.last = opts.after;
-    this.subject = partitionSubject(opts.partition);
+    this.subject = conn.names.eventSubject(opts.partition);
+    this.stream = conn.names.eventStream;
     this.name = opts.consumerName ?? `omni-p${opts.partition}`;
     this.maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
     this.expiresMs = Math.max(1_000, opts.expiresMs ?? DEFAULT_EXPIRES_MS);
@@ -98,7 +100,7 @@ export class PartitionReader {
   /** One pull request: sets the consumer up if needed, delivers what arrives, in batches. */
   private async pullOnce(): Promise<void> {
     if (this.recreateReason !== undefined) await this.recreate(this.recreateReason);
-    this.consumer ??= await this.conn.js.consumers.get(STREAM_NAME, this.name);
+    this.consumer ??= await this.conn.js.consumers.get(this.stream, this.name);
     const it = await this.consumer.fetch({ max_messages: this.maxBatch, expires: this.expiresMs });
     this.fetching = it;
     // The library ends a pull after `expires` or missed heartbeats; this only guards against one
@@ -145,10 +147,10 @@ export class PartitionReader {
   /** Deletes the durable consumer and adds it again, starting right after the last delivered sequence. */
   private async recreate(reason: string): Promise<void> {
     this.consumer = undefined;
-    await this.conn.jsm.consumers.delete(STREAM_NAME, this.name).catch((e: unknown) => {
+    await this.conn.jsm.consumers.delete(this.stream, this.name).catch((e: unknown) => {
       if (!(isNotFound(e))) throw e;
     });
-    await this.conn.jsm.consumers.add(STREAM_NAME, {
+    await this.conn.jsm.consumers.add(this.stream, {
       durable_name: this.name,
       filter_subject: this.subject,
       ack_policy: AckPolicy.None,
@@ -168,7 +170,7 @@ export class PartitionReader {
    */
   private async checkStall(): Promise<void> {
     if (Date.now() - this.lastProgress < this.stallMs) return;
-    const lastInStream = await this.conn.jsm.streams.getMessage(STREAM_NAME, { last_by_subj: this.subject }).then(
+    const lastInStream = await this.conn.jsm.streams.getMessage(this.stream, { last_by_subj: this.subject }).then(
       (m) => m?.seq ?? 0,
       (e: unknown) => {
         if (isNotFound(e)) return 0;

@@ -11,6 +11,8 @@ export interface ConnectionStatus {
 export interface ConnectOptions {
   /** Every server of the cluster ("host:port"): the client fails over between them. */
   servers: string[];
+  /** The cluster's name, the prefix of its subjects and streams (cluster/names.ts; default `omni`). */
+  cluster?: string;
   /** Shown by the servers (connz) for this connection: the node's id. */
   name?: string;
   /** Pause between reconnect rounds; nats.js' 2 s default leaves a restarted server idle for seconds. */

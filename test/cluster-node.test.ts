@@ -21,6 +21,7 @@ const PARTITIONS = 8;
 const SKUS = Array.from({ length: 16 }, (_, i) => `SKU-${i}`);
 const root = mkdtempSync(join(tmpdir(), 'omni-cluster-node-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+let dirs = 0;
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -30,10 +31,10 @@ afterEach(async () => {
 
 const STORE = { id: 'store-s1', type: 'location.upserted', location: 'S1', kind: 'store', lat: 50, lon: 10 };
 
-async function startNode(url: string, nodeId: string): Promise<{ node: ClusterNode; engine: Engine }> {
-  const conn = await connectCluster({ servers: [url], name: nodeId });
+async function startNode(url: string, nodeId: string, cluster?: string): Promise<{ node: ClusterNode; engine: Engine }> {
+  const conn = await connectCluster({ servers: [url], name: nodeId, cluster });
   cleanups.push(() => conn.close());
-  const engine = await openEngine({ path: join(root, nodeId), processors: defaultProcessors({}), partitions: PARTITIONS, autoTimers: false });
+  const engine = await openEngine({ path: join(root, `${++dirs}-${nodeId}`), processors: defaultProcessors({}), partitions: PARTITIONS, autoTimers: false });
   cleanups.push(() => engine.close());
   // The store every SKU's events read: known to each node's engine (see the header).
   await engine.submit([STORE]);
@@ -78,5 +79,18 @@ describe('nodes of a cluster', () => {
     expect((await a.node.submit(receipts(6))).every((r) => r.ok)).toBe(true);
     // Every receipt counted once on the node owning the SKU now: node-a's engine for all of them.
     for (const sku of SKUS) expect(a.engine.snapshot(`stock/${sku}`)?.data, sku).toMatchObject({ locations: { S1: { onHand: 7 } } });
+  });
+
+  it('of two clusters sharing one NATS see neither each other nor each other\'s events', async () => {
+    const server = await startNatsServer();
+    const one = await startNode(server.url, 'node-a');
+    const two = await startNode(server.url, 'node-a', 'second');
+    await until('each owns every partition of its own cluster', () => one.node.owned().length === PARTITIONS && two.node.owned().length === PARTITIONS);
+    expect([one.node.nodes(), two.node.nodes()]).toEqual([['node-a'], ['node-a']]);
+    expect((await one.node.submit(receipts(0))).every((r) => r.ok)).toBe(true);
+    expect((await two.node.submit(receipts(0).slice(0, 1))).every((r) => r.ok && !r.duplicate)).toBe(true);
+    // The same event ids in both: logged and applied once in each cluster, not taken as retries.
+    for (const { engine } of [one, two]) expect(engine.snapshot('stock/SKU-0')?.data).toMatchObject({ locations: { S1: { onHand: 1 } } });
+    await expect(connectCluster({ servers: [server.url], cluster: 'Not.Valid' })).rejects.toMatchObject({ code: 'invalid' });
   });
 });

@@ -29,6 +29,9 @@ const NS_PER_MS = 1_000_000;
 
 export class EventLog {
   readonly partitions: number;
+  /** The stream this log is, and the subject of each partition in it. */
+  readonly stream: string;
+  readonly subject: (partition: number) => string;
   private readonly retryForMs: number;
   private readonly attemptTimeoutMs: number;
   /** Per partition, the last append queued: the next one starts after it, so entries keep their order. */
@@ -41,6 +44,9 @@ export class EventLog {
     opts: EventLogOptions,
   ) {
     this.partitions = opts.partitions;
+    const changes = opts.kind === 'changes';
+    this.stream = changes ? conn.names.changeStream : conn.names.eventStream;
+    this.subject = changes ? conn.names.changeSubject : conn.names.eventSubject;
     this.retryForMs = opts.retryForMs ?? DEFAULT_RETRY_FOR_MS;
     this.attemptTimeoutMs = opts.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS;
   }
@@ -81,7 +87,7 @@ export class EventLog {
     if (pending !== undefined && entries.length > 0 && entries[0].msgID !== pending) {
       throw new AppendError('unsettled', `partition ${partition}: entry ${pending} failed unavailable and must be appended again before ${entries[0].msgID}`, []);
     }
-    const subject = this.conn.names.eventSubject(partition);
+    const subject = this.subject(partition);
     const stored: number[] = [];
     for (const entry of entries) {
       try {
@@ -177,8 +183,8 @@ function classify(e: unknown, conn: ClusterConnection): 'retry' | 'rejected' | '
 /** The stream as this code expects it. */
 function streamConfig(conn: ClusterConnection, opts: EventLogOptions): Partial<StreamConfig> & { name: string; subjects: string[] } {
   return {
-    name: conn.names.eventStream,
-    subjects: [conn.names.eventSubjects],
+    name: opts.kind === 'changes' ? conn.names.changeStream : conn.names.eventStream,
+    subjects: [opts.kind === 'changes' ? conn.names.changeSubjects : conn.names.eventSubjects],
     storage: StorageType.File,
     num_replicas: opts.replicas ?? 1,
     duplicate_window: (opts.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS) * NS_PER_MS,

@@ -15,4 +15,5 @@ export { LogIngest, type LogIngestOptions } from './log-ingest.ts';
 export { PartitionOwner, type LoggedEngine, type PartitionOwnerOptions } from './partition-owner.ts';
 export { Membership, ownerAmong, type MembershipOptions } from './membership.ts';
 export { ClusterNode, type ClusterNodeOptions } from './node.ts';
+export { ChangelogReader, ChangelogWriter, type ChangeEntry, type ChangelogReaderOptions, type ReadChange } from './changelog.ts';
 export type { HeldLease, LeaseKeeperOptions, LeaseLossReason } from './types.ts';

@@ -13,6 +13,10 @@ export interface ClusterNames {
   readonly eventStream: string;
   eventSubject(partition: number): string;
   readonly eventSubjects: string;
+  /** The changelog: each partition owner's committed write sets, one subject per partition. */
+  readonly changeStream: string;
+  changeSubject(partition: number): string;
+  readonly changeSubjects: string;
   /** Partition leases: the last message of a partition's subject is its lease. */
   readonly leaseStream: string;
   leaseSubject(partition: number): string;
@@ -35,6 +39,9 @@ export function clusterNames(cluster: string = DEFAULT_CLUSTER): ClusterNames {
     eventStream: `${upper}_EVENTS`,
     eventSubject: (p) => `${cluster}.ev.${p}`,
     eventSubjects: `${cluster}.ev.*`,
+    changeStream: `${upper}_CHANGES`,
+    changeSubject: (p) => `${cluster}.cl.${p}`,
+    changeSubjects: `${cluster}.cl.*`,
     leaseStream: `${upper}_LEASES`,
     leaseSubject: (p) => `${cluster}.lease.${p}`,
     leaseSubjects: `${cluster}.lease.*`,

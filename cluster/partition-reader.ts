@@ -56,8 +56,8 @@ export class PartitionReader {
     }
     if (!Number.isInteger(opts.after) || opts.after < 0) throw new ClusterError('invalid', `after must be a sequence ≥ 0, got ${opts.after}`);
     this.last = opts.after;
-    this.subject = conn.names.eventSubject(opts.partition);
-    this.stream = conn.names.eventStream;
+    this.subject = log.subject(opts.partition);
+    this.stream = log.stream;
     this.name = opts.consumerName ?? `omni-p${opts.partition}`;
     this.maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
     this.expiresMs = Math.max(1_000, opts.expiresMs ?? DEFAULT_EXPIRES_MS);

@@ -31,6 +31,8 @@ export interface LogEntry {
 export interface EventLogOptions {
   /** The partition count: subjects exist for 0 … partitions-1. */
   partitions: number;
+  /** Which log: the events sent (default), or the owners' changelog (changelog.ts). */
+  kind?: 'events' | 'changes';
   /** 1 on a single server, 3 in a cluster of three. Fixed when the stream is created. */
   replicas?: 1 | 3;
   /** How long the servers remember a msgID (ms). A retry after this can store an entry twice. */

@@ -9,6 +9,7 @@ import { FOLLOW_TYPE, isFollowEvent, type FollowEvent } from './follow-events.ts
 import type { Batch, DerivedItem, EventItem, FollowDraft, Item, TimerItem } from './items.ts';
 import type { Outbox } from './outbox.ts';
 import type { Partitions } from './partitions.ts';
+import type { RemoteRouting } from './remote-partitions.ts';
 import type { StateStore } from './store.ts';
 import { MAX_KEY_CHARS } from './store.ts';
 import { unstorable } from './storable.ts';
@@ -65,6 +66,8 @@ export interface ApplierHooks {
   /** Whether changed state topics are rendered, and which (see Engine.setInterest). */
   rendering(): boolean;
   watched(topic: string): boolean;
+  /** Partitions applied elsewhere, and the derived ids applied here (remote-partitions.ts). */
+  remote: RemoteRouting;
 }
 
 export class BatchApplier {
@@ -105,6 +108,7 @@ export class BatchApplier {
     else if (item.kind === 'derived') this.applyDerived(batch, item, now);
     else if (item.kind === 'timer') this.applyTimer(batch, item, now);
     else if (item.kind === 'log') this.partitions.logs.advance(item.partition, item.seq);
+    else if (item.kind === 'sent') this.outbox.drop(batch.set, item.keys);
   }
 
   applyEvent(batch: Batch, item: EventItem, now: number): void {
@@ -146,9 +150,23 @@ export class BatchApplier {
     if (item.logSeq !== undefined) this.partitions.logs.advance(item.partition, item.logSeq);
   }
 
-  /** A derived event (Effects.emit): applied like an event, its answer kept by nobody. */
+  /**
+   * A derived event (Effects.emit), from this data dir's outbox or from its partition's log:
+   * applied like an event, once (remote-partitions.ts), its answer kept by nobody.
+   */
   applyDerived(batch: Batch, item: DerivedItem, now: number): void {
-    if (!this.outbox.take(batch.set, item)) return;
+    const { remote } = this.hooks;
+    if (item.logged) {
+      this.partitions.logs.advance(item.partition, item.logged.seq);
+      if (remote.seen(batch.set, this.dedup, item.event.id, batch.now)) {
+        item.logged.duplicate = true;
+        return;
+      }
+    } else {
+      // Its partition went to another node since it was queued: it stays in the outbox, sent there.
+      if (!remote.isLocal(item.partition) || !this.outbox.take(batch.set, item)) return;
+      if (remote.active && remote.seen(batch.set, this.dedup, item.event.id, batch.now)) return;
+    }
     if (isFollowEvent(item.event)) return this.applyFollow(batch, item, item.event, now);
     const { event, processor } = item;
     const ctx = { eventTime: event.ts ?? item.arrival, now };
@@ -293,6 +311,12 @@ export class BatchApplier {
       // another thread count (DedupIndex.lookup reads them all, an answer before a pending).
       // Looked up at the clock, as the intake does: `ts` is an event time, which a sender sets.
       const stored = this.dedup.lookup(a.id, batch.now);
+      if (stored === undefined && this.hooks.remote.active) {
+        // The event was taken on another node (its partition's, or one it moved from): the
+        // answer goes there (RemotePartitions.answered). Its record there stays pending: see
+        // docs/architecture.md ("Past one machine").
+        (batch.foreignAnswers ??= []).push(answerOf(a.id, a.result));
+      }
       if (stored?.answer.pending !== true) return;
       this.answeredSinceStart.add(a.id);
       first = { digest: stored.digest ?? 0, type: a.event?.type ?? 'unknown' };

@@ -8,16 +8,27 @@ import { PartitionCountMismatchError } from './errors.ts';
 import type { LogEntry } from './log-positions.ts';
 import type { DerivedWire } from './outbox.ts';
 import { defaultProcessors } from './processors.ts';
-import type { EventResult } from './types.ts';
+import type { EventResult, RemotePartitions } from './types.ts';
 import { pack, unpack, type EngineThreadConfig, type EngineThreadStats, type FromEngine, type PackedAnswer, type PackedSubmission, STATS_EVERY_MS, type ToEngine, transferList } from './thread-messages.ts';
 
 const port = parentPort!;
 const post = (message: FromEngine) => port.postMessage(message, transferList(message));
 
+/** Partitions applied elsewhere, with what the engine hands over going to the other thread (threaded-engine.ts). */
+const remoteOf = (local: number[] | null | undefined): RemotePartitions | undefined => {
+  if (!local) return undefined;
+  const here = new Set(local);
+  return {
+    isLocal: (p) => here.has(p),
+    send: (items) => post({ kind: 'remote', items: pack(items) }),
+    answered: (results) => post({ kind: 'unheard', answers: pack(results) }),
+  };
+};
+
 async function run(config: EngineThreadConfig): Promise<void> {
   let engine: Engine;
   try {
-    engine = await openEngine({ ...config, processors: defaultProcessors(config.domains), dataDirHeldByHost: true });
+    engine = await openEngine({ ...config, processors: defaultProcessors(config.domains), dataDirHeldByHost: true, remote: remoteOf(config.local) });
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));
     const mismatch = e instanceof PartitionCountMismatchError ? { dir: e.dir, stored: e.stored, requested: e.requested } : undefined;
@@ -82,6 +93,12 @@ async function run(config: EngineThreadConfig): Promise<void> {
         return;
       case 'derived':
         engine.acceptDerived(unpack<DerivedWire[]>(message.items));
+        return;
+      case 'remote':
+        engine.setRemote(remoteOf(message.local));
+        return;
+      case 'sent':
+        engine.derivedSent(message.keys);
         return;
       case 'interest':
         // Named topics count only while the push layer names them: a new one names its own.

@@ -14,6 +14,7 @@ import { Intake } from './intake.ts';
 import { loggedCallProblem, type LogEntry } from './log-positions.ts';
 import { EngineListeners } from './listeners.ts';
 import { Outbox, type DerivedWire } from './outbox.ts';
+import { derivedOfLog, RemoteRouting } from './remote-partitions.ts';
 import { Partitions, partitionCount } from './partitions.ts';
 import { StateStore, WriteSet } from './store.ts';
 import { SubmissionCutter } from './submission-cut.ts';
@@ -21,7 +22,7 @@ import { TimerQueue } from './timers.ts';
 import { TimerScheduler } from './timer-scheduler.ts';
 import { ProcessorIndex } from './processor-index.ts';
 import { TopicSeqs, topicSnapshot } from './topic-seqs.ts';
-import type { BatchStats, Clock, EngineLayout, EngineOptions, EngineStats, EventResult, Output, PrebuiltEvent } from './types.ts';
+import type { BatchStats, Clock, EngineLayout, EngineOptions, EngineStats, EventResult, Output, PrebuiltEvent, RemotePartitions } from './types.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Events applied per turn of the event loop (~5 ms of work) before yielding. */
@@ -76,6 +77,7 @@ export class Engine {
   private readonly listeners = new EngineListeners();
   /** Takes derived events for partitions another engine thread applies (EngineOptions.share). */
   private relay: ((items: DerivedWire[]) => void) | undefined;
+  private readonly remote = new RemoteRouting();
   private readonly counts = new EventCounts();
   private batches = 0;
 
@@ -115,7 +117,9 @@ export class Engine {
       partitions: () => this.partitions,
       queue: () => this.queue,
       maxQueued: this.maxQueued,
+      derivedOfLog: (partition, entry, arrival) => derivedOfLog(this.outbox, partition, entry, arrival),
     });
+    this.remote.set(options.remote);
     // The parts of a submission taken before close are applied during it (close waits for them).
     this.cutter = new SubmissionCutter(this.processors, (events) => (this.failure ? Promise.reject(this.failure) : this.accepted(this.intake.accept(events, this.clock.now()))));
     this.scheduler = new TimerScheduler(this.clock, options.autoTimers !== false, () => this.enqueueDueTimers());
@@ -143,13 +147,14 @@ export class Engine {
       count: (type, result) => this.counts.count(type, result),
       rendering: () => this.listeners.rendering,
       watched: (topic) => this.interest === undefined || this.interest(topic),
+      remote: this.remote,
     });
     this.timers.load(this.owns, (rec) => {
       const key = this.processors.byName.get(rec.processor)?.timerKey?.(rec);
       return key === undefined ? 0 : this.partitions.of(key);
     });
-    // Derived events a committed batch emitted and no batch applied yet (outbox.ts): first in line.
-    for (const item of this.outbox.restore(this.owns)) this.queue.push(item);
+    // Derived events a committed batch emitted and no batch applied yet (outbox.ts): first in line, or sent.
+    this.remote.resend(this.outbox, this.owns, this.queue, false);
     this.enqueueDueTimers();
   }
 
@@ -199,6 +204,21 @@ export class Engine {
     // Closing or stopped: they stay in the outbox, and the next start applies them.
     if (this.closing || this.failure) return;
     for (const wire of items) this.queue.push(this.outbox.fromWire(wire));
+    this.scheduleDrain();
+  }
+
+  /** Which partitions other nodes apply (remote-partitions.ts); given again whenever that changes. */
+  setRemote(remote: RemotePartitions | undefined): void {
+    this.remote.set(remote);
+    if (this.closing || this.failure) return;
+    this.remote.resend(this.outbox, this.owns, this.queue, true);
+    this.scheduleDrain();
+  }
+
+  /** Derived events handed to RemotePartitions.send that their partitions' logs now hold: out of the outbox. */
+  derivedSent(outboxKeys: readonly string[]): void {
+    if (this.closing || this.failure || !Array.isArray(outboxKeys)) return;
+    this.queue.push({ kind: 'sent', keys: outboxKeys });
     this.scheduleDrain();
   }
 
@@ -281,10 +301,9 @@ export class Engine {
     this.outbox.released(batch.set);
     this.inFlight--;
     for (const item of batch.items) if (item.kind === 'event') this.intake.answered(item);
-    for (const a of batch.answers) this.intake.answerPending(a.id, a.result);
     // Derived events go to the back of the queue: after what was submitted meanwhile, as they
-    // would on a partition applied elsewhere. Other engine threads' go to them.
-    const away = Outbox.queueOwned(batch.emitted, this.owns, this.queue);
+    // would on a partition applied elsewhere. Other engine threads' go to them, other nodes' to `send`.
+    const away = this.remote.finish(batch, this.owns, this.queue, (id, r) => this.intake.answerPending(id, r), (item) => this.intake.answeredLogged(item));
     if (away.length > 0) this.relay?.(away);
     if (batch.unrendered) this.applier.renderLateWatched(batch);
     this.listeners.outputs(batch.outputs);

@@ -7,10 +7,11 @@ import type { DedupIndex } from './dedup.ts';
 import { rejection } from './errors.ts';
 import { admitEvent, unknownType } from './event-builder.ts';
 import type { EventCounts } from './event-counts.ts';
-import type { EventItem, Item, Submission } from './items.ts';
+import type { DerivedItem, EventItem, Item, Submission } from './items.ts';
 import type { LogEntry } from './log-positions.ts';
 import type { Partitions } from './partitions.ts';
-import type { EventResult, InputEvent, PrebuiltEvent, Processor } from './types.ts';
+import { isLoggedDerived } from './remote-partitions.ts';
+import type { EventResult, InputEvent, LoggedDerived, PrebuiltEvent, Processor } from './types.ts';
 
 /** What the intake needs of the engine; dedup and partitions exist only once it has started. */
 export interface IntakeDeps {
@@ -20,6 +21,8 @@ export interface IntakeDeps {
   partitions(): Partitions;
   queue(): Item[];
   maxQueued: number;
+  /** A log entry's derived event, built (remote-partitions.ts derivedOfLog), or its refusal. */
+  derivedOfLog(partition: number, entry: LoggedDerived, arrival: number): { item: DerivedItem } | { refused: EventResult };
 }
 
 export class Intake {
@@ -56,14 +59,25 @@ export class Intake {
    * position. An entry at or below the committed position was applied before (a reader
    * re-delivering after a crash): answered, never queued. No queue limit: the reader bounds what
    * it has in flight, and an entry refused `rate_limited` would leave a hole below the position.
+   * An entry may carry a derived event another node emitted (LoggedDerived): applied once by its
+   * id (remote-partitions.ts), answered `{id, ok: true}` (with `duplicate` when it was applied
+   * before), as nobody waits for it.
    */
   acceptLogged(partition: number, entries: readonly LogEntry[], arrival: number): Promise<EventResult[]> {
     const committed = this.deps.partitions().logs.committed(partition);
     // The highest seq answered without being queued after the last queued entry: a mark moves the position past it.
     let mark = 0;
     const answers = this.take(entries.length, (sub, i) => {
-      const { seq, event: raw } = entries[i];
+      const entry = entries[i];
+      const { seq } = entry;
       const replay = seq <= committed;
+      if (isLoggedDerived(entry)) {
+        const queued = this.enqueueDerived(sub, i, partition, entry, replay, arrival);
+        if (queued) mark = 0;
+        else if (!replay) mark = seq;
+        return;
+      }
+      const raw = entry.event;
       const admitted = admitEvent(raw, this.deps.owners, this.deps.counts);
       let queued = false;
       if (admitted.refused) sub.results[i] = admitted.refused;
@@ -80,6 +94,26 @@ export class Intake {
     });
     if (mark > 0) this.deps.queue().push({ kind: 'log', partition, seq: mark });
     return answers;
+  }
+
+  private enqueueDerived(sub: Submission, index: number, partition: number, entry: LoggedDerived, replay: boolean, arrival: number): boolean {
+    const built = this.deps.derivedOfLog(partition, entry, arrival);
+    if ('refused' in built) sub.results[index] = built.refused;
+    else if (replay) sub.results[index] = { id: built.item.event.id, ok: true, duplicate: true };
+    else {
+      const { item } = built;
+      item.logged = { seq: entry.seq, sub, index };
+      this.deps.queue().push(item);
+      sub.remaining++;
+      return true;
+    }
+    return false;
+  }
+
+  /** The batch applying a derived event read from a log is durable: its entry is answered. */
+  answeredLogged(item: DerivedItem): void {
+    const { sub, index, duplicate } = item.logged!;
+    this.deliver(sub, index, duplicate ? { id: item.event.id, ok: true, duplicate } : { id: item.event.id, ok: true });
   }
 
   private take(count: number, one: (sub: Submission, index: number) => void): Promise<EventResult[]> {
@@ -168,8 +202,8 @@ export class Intake {
     }
   }
 
-  /** The batch answering a pending event is durable: its answer goes to whoever waits for it. */
-  answerPending(id: string, result: EventResult): void {
+  /** The batch answering a pending event is durable: its answer goes to whoever waits for it (false: nobody here). */
+  answerPending(id: string, result: EventResult): boolean {
     const item = this.inFlightIds.get(id);
     if (item?.pending) {
       item.result = result;
@@ -180,6 +214,7 @@ export class Intake {
       this.awaiting.delete(id);
       for (const w of waiting) this.deliver(w.sub, w.index, { ...result, duplicate: true });
     }
+    return item?.pending === true || waiting !== undefined;
   }
 
   private deliver(sub: Submission, index: number, result: EventResult): void {

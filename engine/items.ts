@@ -53,6 +53,18 @@ export interface DerivedItem {
   arrival: number;
   /** It came from another engine thread (Outbox.fromWire), which may also have left it to be restored here. */
   relayed?: true;
+  /**
+   * It came from its partition's log (remote-partitions.ts), not from this engine's outbox: its
+   * seq, and the `submitLogged` call answered once its batch is durable (`duplicate` when its
+   * id had been applied already).
+   */
+  logged?: { seq: number; sub: Submission; index: number; duplicate?: true };
+}
+
+/** Outbox entries another node's log now holds (Engine.derivedSent): deleted in a batch. */
+export interface SentItem {
+  kind: 'sent';
+  keys: readonly string[];
 }
 
 /** A follow event being gathered (follow-events.ts): what one follower follows from one partition to one. */
@@ -77,7 +89,7 @@ export interface LogMarkItem {
   seq: number;
 }
 
-export type Item = EventItem | DerivedItem | TimerItem | TickItem | LogMarkItem;
+export type Item = EventItem | DerivedItem | TimerItem | TickItem | LogMarkItem | SentItem;
 
 /** The seqs of a group of topics, by slot (see Processor.seqSlot): copied with slice. */
 export type SeqRecord = number[];
@@ -105,6 +117,8 @@ export interface Batch {
   follows?: Map<Processor, Map<number, FollowDraft>>;
   /** Pending events this batch answered (Effects.answers): delivered once it is durable. */
   answers: Array<{ id: string; result: EventResult }>;
+  /** Answers to events pending on another node (no record here): for RemotePartitions.answered. */
+  foreignAnswers?: EventResult[];
   /** The clock when the batch began: its events' `now`, and that of the followers' reactions to them. */
   now: number;
   applyMs: number;

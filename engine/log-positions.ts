@@ -8,14 +8,18 @@
 // (submission-cut.ts): the log's writer ordered them already.
 
 import type { StateStore, WriteSet } from './store.ts';
+import type { LoggedDerived } from './types.ts';
 
 export const logKey = (p: number) => `$log/${p}`;
 
 /** One entry of a partition's log: the event appended at stream sequence `seq`. */
-export interface LogEntry {
+export interface LoggedEvent {
   seq: number;
   event: unknown;
 }
+
+/** A sent event, or a derived event another node emitted for this partition (remote-partitions.ts). */
+export type LogEntry = LoggedEvent | LoggedDerived;
 
 /**
  * Why a `submitLogged` call is refused whole, before anything of it is taken, or null: a

@@ -1,7 +1,7 @@
 // The engine's public entry point. Everything outside engine/ imports from here only.
 export { Engine, openEngine } from './engine.ts';
 export { DEFAULT_PARTITIONS, MAX_PARTITIONS } from './partitions.ts';
-export type { LogEntry } from './log-positions.ts';
+export type { LogEntry, LoggedEvent } from './log-positions.ts';
 export { EventRouter, type RoutedEvent } from './event-routing.ts';
 export { MAX_ENGINE_THREADS, openEngineWithWorkers, openThreadedEngine, ThreadedEngine } from './threaded-engine.ts';
 export type { ThreadedEngineOptions } from './threaded-engine.ts';
@@ -35,7 +35,10 @@ export type {
   EventResult,
   FollowedOutcome,
   InputEvent,
+  LoggedDerived,
   Output,
   Processor,
+  RemoteDerived,
+  RemotePartitions,
   StateView,
 } from './types.ts';

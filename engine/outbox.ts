@@ -60,11 +60,13 @@ export class Outbox {
 
   /**
    * Stores the follow event carrying `followed` (events partition `source` applied in this batch,
-   * in order) to `follower` on partition `target`. Its id is its outbox key: unique while stored.
+   * in order) to `follower` on partition `target`. Its id is its outbox key and the source's
+   * checkpoint: unique for good (keys are reused once deleted; every batch moves the checkpoint),
+   * as a derived event applied on another node must be (remote-partitions.ts).
    */
   emitFollow(set: WriteSet, source: number, follower: Processor, target: number, followed: Followed[], now: number): DerivedItem {
     const outboxKey = this.nextKey(source);
-    const event: FollowEvent = { id: `${FOLLOW_TYPE}/${outboxKey}`, type: FOLLOW_TYPE, follower: follower.name, followed, now };
+    const event: FollowEvent = { id: `${FOLLOW_TYPE}/${outboxKey}/${this.partitions.checkpoint(source)}`, type: FOLLOW_TYPE, follower: follower.name, followed, now };
     const arrival = followed[0][3];
     set.outbox.set(outboxKey, [event, arrival] satisfies Stored);
     return { kind: 'derived', event, processor: follower, partition: target, outboxKey, arrival };
@@ -119,24 +121,31 @@ export class Outbox {
     return items;
   }
 
-  /** Queues the derived events of the partitions `owns` names; returns the others, to relay. */
-  static queueOwned(items: readonly DerivedItem[], owns: (p: number) => boolean, queue: Item[]): DerivedWire[] {
-    const away: DerivedWire[] = [];
-    for (const item of items) {
-      if (owns(item.partition)) queue.push(item);
-      else away.push(Outbox.wire(item));
-    }
-    return away;
-  }
-
-  /** A derived event as it crosses to the engine applying its partition. */
-  private static wire(item: DerivedItem): DerivedWire {
+  /** A derived event as it crosses to the engine thread applying its partition. */
+  static wire(item: DerivedItem): DerivedWire {
     return [item.outboxKey, item.event, item.arrival, item.partition];
   }
 
   /** A derived event another engine emitted for a partition this one applies. */
   fromWire([outboxKey, event, arrival]: DerivedWire): DerivedItem {
     return { ...this.item(outboxKey, event, arrival), relayed: true };
+  }
+
+  /** A derived event another node emitted, read from its partition's log; undefined when no processor applies its type. */
+  fromLog(event: InputEvent, arrival: number): DerivedItem | undefined {
+    return this.applierOf(event) ? this.item('', event, arrival) : undefined;
+  }
+
+  /**
+   * Entries another node's log holds now (Engine.derivedSent): out of the outbox in this batch,
+   * unless a batch here took them (their partition became local meanwhile).
+   */
+  drop(set: WriteSet, keys: readonly unknown[]): void {
+    for (const k of keys) {
+      if (typeof k !== 'string' || this.taken.has(k)) continue;
+      this.taken.add(k);
+      set.outbox.set(k, undefined);
+    }
   }
 
   /** The processor applying a derived event: its type's owner, or for a follow event its follower. */

@@ -38,6 +38,8 @@ export function unpack<T>(payload: Payload): T {
 /** Everything the engine's thread needs to open the engine: plain data, cloned once at start. */
 export type EngineThreadConfig = Pick<EngineOptions, 'path' | 'durability' | 'partitions' | 'share' | 'maxBatch' | 'maxInFlight' | 'dedupRetentionMs' | 'cacheEntries' | 'mapSize' | 'autoTimers'> & {
   domains: DomainOptions;
+  /** The partitions this node applies when some are applied elsewhere (remote-partitions.ts localPartitions). */
+  local?: number[];
 };
 
 /** One submission: its number (to match the answers) and its events, built and checked. */
@@ -58,6 +60,10 @@ export type ToEngine =
   | { kind: 'derived'; items: Payload }
   /** Entries of one partition's log (msgpack of LogEntry[]), answered as submission `sub`. */
   | { kind: 'logged'; sub: number; partition: number; entries: Payload }
+  /** The partitions this node applies now (null: all of them), as Engine.setRemote. */
+  | { kind: 'remote'; local: number[] | null }
+  /** Outbox keys other nodes' logs now hold (Engine.derivedSent). */
+  | { kind: 'sent'; keys: string[] }
   | { kind: 'call'; call: number; name: 'idle' | 'timers' }
   | { kind: 'close' };
 
@@ -81,6 +87,10 @@ export type FromEngine =
   | { kind: 'returned'; call: number; value: number }
   /** Derived events for other engine threads' partitions, emitted by a durable batch (msgpack of DerivedWire[]). */
   | { kind: 'relay'; items: Payload }
+  /** Derived events for other nodes' partitions (msgpack of RemoteDerived[]), for RemotePartitions.send. */
+  | { kind: 'remote'; items: Payload }
+  /** Answers nobody waits for on this node (msgpack of EventResult[]), for RemotePartitions.answered. */
+  | { kind: 'unheard'; answers: Payload }
   | { kind: 'fatal'; message: string }
   | { kind: 'closed' };
 

@@ -16,12 +16,13 @@ import { EngineListeners } from './listeners.ts';
 import { loggedCallProblem, logKey, type LogEntry } from './log-positions.ts';
 import type { DerivedWire } from './outbox.ts';
 import { checkpointKey } from './partitions.ts';
+import { localPartitions } from './remote-partitions.ts';
 import { defaultProcessors } from './processors.ts';
 import { pack, unpack, type EngineThreadConfig, type EngineThreadStats, type FromEngine, type PackedAnswer, type ToEngine } from './thread-messages.ts';
 import { ProcessorIndex } from './processor-index.ts';
 import { SubmissionRouter } from './submission-router.ts';
 import { storedSeq, topicSnapshot } from './topic-seqs.ts';
-import type { BatchStats, EngineLayout, EngineStats, EventResult, Output } from './types.ts';
+import type { BatchStats, EngineLayout, EngineStats, EventResult, Output, RemoteDerived, RemotePartitions } from './types.ts';
 
 /** Most engine threads over one data dir: each keeps its own pair of dedup databases (store.ts). */
 export const MAX_ENGINE_THREADS = 16;
@@ -31,10 +32,13 @@ export interface ThreadedEngineOptions extends Omit<EngineThreadConfig, 'share'>
   dataDirLock?: DataDirLock;
   /** Engine threads sharing the partitions (default 2). */
   threads?: number;
+  /** Partitions other nodes apply (remote-partitions.ts); setRemote changes it. */
+  remote?: RemotePartitions;
 }
 
 export async function openThreadedEngine(options: ThreadedEngineOptions): Promise<ThreadedEngine> {
-  const { dataDirLock, threads = 2, ...config } = options;
+  const { dataDirLock, threads = 2, remote, ...rest } = options;
+  const config = { ...rest, local: remote && localPartitions(remote) };
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_ENGINE_THREADS) throw new RangeError(`threads must be an integer from 1 to ${MAX_ENGINE_THREADS} (got ${threads})`);
   const lock = dataDirLock ?? DataDirLock.acquire(options.path);
   // Messages that come before the engine exists (a batch of due timers, a relay) wait for it.
@@ -75,6 +79,7 @@ export async function openThreadedEngine(options: ThreadedEngineOptions): Promis
     started.map((s) => s.ready),
     config,
     lock,
+    remote,
   );
   for (const [slot, m] of early.splice(0)) engine.receive(slot, m);
   return engine;
@@ -107,6 +112,7 @@ export class ThreadedEngine {
     ready: Ready[],
     config: Omit<EngineThreadConfig, 'share'>,
     private readonly dataDir: DataDirLock,
+    private remote: RemotePartitions | undefined,
   ) {
     this.epoch = ready[0].epoch;
     this.partitionCount = ready[0].layout.partitions;
@@ -153,6 +159,26 @@ export class ThreadedEngine {
     return this.reader.view.get<number>(logKey(partition)) ?? 0;
   }
 
+  /** As Engine.setRemote: every engine thread gets the local partitions as a list. */
+  setRemote(remote: RemotePartitions | undefined): void {
+    this.remote = remote;
+    if (!this.failure) this.broadcast({ kind: 'remote', local: remote ? localPartitions(remote) : null });
+  }
+
+  /** As Engine.derivedSent: each key to the engine thread applying its source partition (its prefix). */
+  derivedSent(outboxKeys: readonly string[]): void {
+    const bySlot = new Map<number, string[]>();
+    for (const key of Array.isArray(outboxKeys) ? outboxKeys : []) {
+      const source = typeof key === 'string' ? Number(key.slice(0, key.indexOf('/'))) : NaN;
+      if (!Number.isInteger(source) || source < 0 || source >= this.partitionCount) continue;
+      const slot = this.router.threadOf(source);
+      const keys = bySlot.get(slot);
+      if (keys) keys.push(key);
+      else bySlot.set(slot, [key]);
+    }
+    for (const [slot, keys] of bySlot) this.links[slot].send({ kind: 'sent', keys });
+  }
+
   private broadcast(message: ToEngine): void {
     for (const link of this.links) link.send(message);
   }
@@ -171,6 +197,12 @@ export class ThreadedEngine {
         return;
       case 'relay':
         this.relayOn(unpack<DerivedWire[]>(m.items));
+        return;
+      case 'remote':
+        this.remote?.send(unpack<RemoteDerived[]>(m.items));
+        return;
+      case 'unheard':
+        this.remote?.answered?.(unpack<EventResult[]>(m.answers));
         return;
       case 'batch':
         this.listeners.batch(m.stats);

@@ -242,6 +242,8 @@ export interface EngineOptions {
    * which stops this thread if it loses it: the engine takes no lock of its own.
    */
   dataDirHeldByHost?: boolean;
+  /** Partitions other nodes apply, from the start (remote-partitions.ts; Engine.setRemote changes it). */
+  remote?: RemotePartitions;
 }
 
 export interface Clock {
@@ -272,4 +274,36 @@ export interface EngineStats {
 export interface EngineLayout {
   partitions: number;
   workers: Array<{ worker: number; partitions: number[] }>;
+}
+
+// ---- partitions applied on other nodes (remote-partitions.ts) ---------------------------
+
+/** A derived event for a partition another node applies, with the outbox key `derivedSent` takes back. */
+export interface RemoteDerived {
+  partition: number;
+  event: InputEvent;
+  outboxKey: string;
+  /** When it was emitted (clock ms): its event time, to be carried to the target's log entry. */
+  arrival: number;
+}
+
+/** Which partitions this node applies, where derived events for the others go, and answers nobody here waits for. */
+export interface RemotePartitions {
+  /**
+   * Whether this node applies partition `p`. Read at each routing decision; when the answer
+   * changes (a lease gained or lost), give the engine the interface again (setRemote).
+   */
+  isLocal(p: number): boolean;
+  /** Derived events for other nodes' partitions, after the batch that emitted them is durable. */
+  send(items: RemoteDerived[]): void;
+  /** Answers to pending events that no submission to this engine waits for (the sender is elsewhere). */
+  answered?(results: EventResult[]): void;
+}
+
+/** A log entry carrying a derived event another node emitted (RemoteDerived), instead of a sent event. */
+export interface LoggedDerived {
+  seq: number;
+  derived: InputEvent;
+  /** RemoteDerived.arrival; the clock at intake when absent. */
+  arrival?: number;
 }

@@ -2,10 +2,11 @@
 
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { DataDirInUseError, DataDirLock, DEFAULT_PARTITIONS, isIdKind, MAX_ENGINE_THREADS as MAX_WORKERS, MAX_PARTITIONS, openEngineWithWorkers, PartitionCountMismatchError, type CustomerOptions, type Durability, type Engine, type ServiceOptions, type ThreadedEngine } from '../engine/mod.ts';
+import { DataDirInUseError, DataDirLock, DEFAULT_PARTITIONS, isIdKind, MAX_ENGINE_THREADS as MAX_WORKERS, MAX_PARTITIONS, openEngineWithWorkers, PartitionCountMismatchError, type CustomerOptions, type DomainOptions, type Durability, type Engine, type ServiceOptions, type ThreadedEngine } from '../engine/mod.ts';
 import { DEFAULT_LIMITS, DEFAULT_WS_LIMITS, resolveSecret, startGateway, type Gateway, type GatewayLimits, type WsLimits } from '../gateway/mod.ts';
 import { buildPages } from '../ui/mod.ts';
 import { choiceFlag, describeFlags, integerFlag, parseFlags, UsageError, type FlagSpec, type FlagValue, type ParsedFlags } from '../flags/mod.ts';
+import { joinCluster } from './cluster-node.ts';
 import type { CliIO } from './io.ts';
 
 const DURABILITIES: readonly Durability[] = ['fsync', 'commit', 'none'];
@@ -27,7 +28,9 @@ const FLAGS: FlagSpec[] = [
   { name: 'host', kind: 'value', env: 'OMNI_HOST', valueName: 'H', help: 'bind address (default 127.0.0.1)' },
   { name: 'data', kind: 'value', env: 'OMNI_DATA', valueName: 'DIR', help: 'LMDB directory, owned by one omni serve at a time (default ./data)' },
   { name: 'secret', kind: 'value', env: 'OMNI_SECRET', valueName: 'S', help: 'HS256 token secret (default: generated once, kept in DIR/secret)' },
-  { name: 'nats', kind: 'value', env: 'OMNI_NATS', valueName: 'URL', help: 'NATS server for scale-out (not yet supported)' },
+  { name: 'nats', kind: 'value', env: 'OMNI_NATS', valueName: 'URL[,URL…]', help: 'NATS servers (JetStream) of a cluster of nodes: set, this process is one node of it (see docs/architecture.md, "Past one machine"; default unset: embedded, one process)' },
+  { name: 'node', kind: 'value', env: 'OMNI_NODE', valueName: 'NAME', help: "this node's name, unique in the cluster: letters, digits, - and _ (default: the host name)" },
+  { name: 'cluster', kind: 'value', env: 'OMNI_CLUSTER', valueName: 'NAME', help: 'prefix of every NATS subject and stream the cluster uses, so several clusters can share one NATS (default omni)' },
   { name: 'public-stock', kind: 'switch', env: 'OMNI_PUBLIC_STOCK', help: 'anonymous clients may read stock/* (default on)' },
   { name: 'partitions', kind: 'value', env: 'OMNI_PARTITIONS', valueName: 'N', help: `partitions the engine orders events in (by SKU, order, customers, service), 1 to ${MAX_PARTITIONS}; fixed when DIR is created (default: DIR's own count, ${DEFAULT_PARTITIONS} for a new DIR)` },
   { name: 'workers', kind: 'value', env: 'OMNI_WORKERS', valueName: 'N', help: `engine threads, 1 to 16: 1 = the engine applies and commits on the thread serving requests (use it on one core); N ≥ 2 = N engine threads share the partitions, each applying and committing its own, while requests, reads and pushes stay on this one (default: the CPUs this process may run on, ${availableParallelism()} here, at most 16)` },
@@ -66,6 +69,8 @@ export interface ServeConfig {
   dataDir: string;
   secret?: string;
   nats?: string;
+  node?: string;
+  cluster?: string;
   publicStock: boolean;
   durability: Durability;
   /** Only when given: unset, the data dir keeps the count it was created with. */
@@ -95,7 +100,9 @@ export function readServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
     host: flags.string('host')?.value ?? '127.0.0.1',
     dataDir: resolve(flags.string('data')?.value ?? './data'),
     secret: flags.string('secret')?.value,
-    nats: flags.string('nats')?.value,
+    nats: flags.string('nats')?.value || undefined,
+    node: flags.string('node')?.value,
+    cluster: flags.string('cluster')?.value,
     publicStock: flags.switch('public-stock')?.value ?? true,
     durability: durability === undefined ? 'fsync' : choiceFlag(durability, DURABILITIES),
     partitions: partitions === undefined ? undefined : integerFlag(partitions, 1, MAX_PARTITIONS),
@@ -169,7 +176,6 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
     io.out(SERVE_HELP);
     return 0;
   }
-  if (config.nats !== undefined) io.err(`omni: --nats is not yet supported; ignoring ${config.nats} and running embedded only`);
 
   // Before anything in the dir is read (the secret file, LMDB): two processes on one dir would
   // both acknowledge events and disagree.
@@ -183,11 +189,12 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
   }
   let secret: ReturnType<typeof resolveSecret>;
   let engine: Engine | ThreadedEngine;
+  let domains: DomainOptions;
   try {
     secret = resolveSecret(config.dataDir, config.secret);
     if (secret.source === 'generated') io.err(`omni: generated a token secret in ${secret.path}`);
     // The engine releases the dir on close (and if it fails to open).
-    const domains = { stock: { lowStockThreshold: config.lowStock }, service: config.service, customers: config.customers };
+    domains = { stock: { lowStockThreshold: config.lowStock }, service: config.service, customers: config.customers };
     engine = await openEngineWithWorkers(config.workers, { path: config.dataDir, domains, durability: config.durability, partitions: config.partitions, dataDirLock: dataDir });
   } catch (error) {
     dataDir.release();
@@ -202,11 +209,16 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
     io.err(`omni: the pages under /ui/ could not be built and are not served: ${error.message}`);
     return undefined;
   });
+  const joined = config.nats === undefined ? undefined : await joinCluster({ nats: config.nats, node: config.node, cluster: config.cluster }, engine, domains, io);
+  if (config.nats !== undefined && joined === undefined) {
+    await engine.close();
+    return 1;
+  }
   let gateway: Gateway;
   try {
     gateway = await startGateway({
       pages,
-      engine,
+      engine: joined?.engine ?? engine,
       secret: secret.secret,
       host: config.host,
       port: config.port,
@@ -215,6 +227,7 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
       wsLimits: config.wsLimits,
     });
   } catch (error) {
+    await joined?.leave();
     await engine.close();
     throw error;
   }
@@ -229,6 +242,8 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
   io.err(`omni: ${reason}; draining`);
   stopFatal();
   await gateway.close();
+  // Its partitions are written free for the other nodes before its engine stops.
+  await joined?.leave();
   await engine.close();
   stop.dispose();
   io.err('omni: stopped');

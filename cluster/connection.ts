@@ -13,6 +13,8 @@ import type { ConnectionStatus, ConnectOptions } from './types.ts';
 export interface ClusterConnection {
   /** The subjects and streams of the cluster this connection is for. */
   readonly names: ClusterNames;
+  /** False from a disconnect until the next reconnect: what is sent meanwhile may be dropped. */
+  readonly connected: boolean;
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
@@ -52,7 +54,10 @@ export async function connectCluster(opts: ConnectOptions): Promise<ClusterConne
     }
   }
   const reconnectListeners = new Set<() => void>();
+  let connected = true;
   watchStatus(nc, (status) => {
+    if (status.type === 'disconnect' || status.type === 'close') connected = false;
+    if (status.type === 'reconnect') connected = true;
     if (status.type === 'reconnect') for (const listener of [...reconnectListeners]) listener();
     // A throwing log hook must not end the loop that tells appends about reconnects.
     try {
@@ -69,7 +74,17 @@ export async function connectCluster(opts: ConnectOptions): Promise<ClusterConne
   for (;;) {
     try {
       const jsm = await jetstreamManager(nc, { timeout: 2_000 });
-      return { names, nc, jsm, js: jetstream(nc), onReconnect, close: () => nc.close() };
+      return {
+        names,
+        nc,
+        jsm,
+        js: jetstream(nc),
+        get connected() {
+          return connected && !nc.isClosed();
+        },
+        onReconnect,
+        close: () => nc.close(),
+      };
     } catch (e) {
       lastError = e;
       if (Date.now() >= deadline || nc.isClosed()) break;

@@ -54,7 +54,9 @@ export class EventLog {
   /** Creates the stream if missing (retrying while a cluster elects leaders), or checks the one there. */
   static async open(conn: ClusterConnection, opts: EventLogOptions): Promise<EventLog> {
     checkPartitionCount(opts.partitions);
-    await ensureStream(conn, streamConfig(conn, opts), opts.retryForMs ?? DEFAULT_RETRY_FOR_MS);
+    const config = streamConfig(conn, opts);
+    await ensureStream(conn, config, opts.retryForMs ?? DEFAULT_RETRY_FOR_MS);
+    await checkPartitionsOf(conn, config.name, opts.partitions);
     return new EventLog(conn, opts);
   }
 
@@ -180,6 +182,26 @@ function classify(e: unknown, conn: ClusterConnection): 'retry' | 'rejected' | '
   return 'retry';
 }
 
+const PARTITIONS_NOTE = /partitions=(\d+)/;
+
+/**
+ * The partition count a cluster was created with is in its streams' descriptions: a node started
+ * with another count would send events to partitions the others read under other keys.
+ */
+async function checkPartitionsOf(conn: ClusterConnection, stream: string, partitions: number): Promise<void> {
+  const info = await conn.jsm.streams.info(stream);
+  const found = PARTITIONS_NOTE.exec(info.config.description ?? '');
+  if (found === null) {
+    await conn.jsm.streams.update(stream, { description: describe(partitions) });
+    return;
+  }
+  if (Number(found[1]) !== partitions) {
+    throw new ClusterError('stream_mismatch', `cluster '${conn.names.cluster}' was created with ${found[1]} partitions (stream ${stream}); this node has ${partitions}: start it with --partitions ${found[1]}`);
+  }
+}
+
+const describe = (partitions: number) => `omnistream, partitions=${partitions}`;
+
 /** The stream as this code expects it. */
 function streamConfig(conn: ClusterConnection, opts: EventLogOptions): Partial<StreamConfig> & { name: string; subjects: string[] } {
   return {
@@ -188,6 +210,7 @@ function streamConfig(conn: ClusterConnection, opts: EventLogOptions): Partial<S
     storage: StorageType.File,
     num_replicas: opts.replicas ?? 1,
     duplicate_window: (opts.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS) * NS_PER_MS,
+    description: describe(opts.partitions),
   };
 }
 

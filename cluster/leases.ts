@@ -162,6 +162,18 @@ export class LeaseKeeper {
     return h !== undefined && Date.now() < h.expiresAt - this.guardMs;
   }
 
+  /**
+   * Every partition's lease holder as the stream has it now ('' for a free or released one),
+   * whichever node holds it: for reports (GET /v1/cluster), never for deciding to act.
+   */
+  async holders(): Promise<Array<{ partition: number; owner: string; expiresAt: number }>> {
+    const { records } = await this.read(Array.from({ length: this.opts.partitions }, (_, p) => p));
+    return Array.from({ length: this.opts.partitions }, (_, p) => {
+      const rec = records.get(p);
+      return { partition: p, owner: rec?.owner ?? '', expiresAt: rec?.expiresAt ?? 0 };
+    });
+  }
+
   /** The leases held, in partition order. */
   leases(): HeldLease[] {
     return [...this.held.values()].map(({ partition, epoch, expiresAt }) => ({ partition, epoch, expiresAt })).sort((a, b) => a.partition - b.partition);

@@ -14,6 +14,6 @@ export { LEASE_STREAM, LeaseKeeper, leaseSubject } from './leases.ts';
 export { LogIngest, type LogIngestOptions } from './log-ingest.ts';
 export { PartitionOwner, type LoggedEngine, type PartitionOwnerOptions } from './partition-owner.ts';
 export { Membership, ownerAmong, type MembershipOptions } from './membership.ts';
-export { ClusterNode, type ClusterNodeOptions } from './node.ts';
+export { ClusterNode, type ClusterNodeOptions, type ClusterView } from './node.ts';
 export { ChangelogReader, ChangelogWriter, type ChangeEntry, type ChangelogReaderOptions, type ReadChange } from './changelog.ts';
 export type { HeldLease, LeaseKeeperOptions, LeaseLossReason } from './types.ts';

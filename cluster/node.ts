@@ -8,6 +8,7 @@
 
 import type { EventResult, EventRouter } from '../engine/mod.ts';
 import type { ClusterConnection } from './connection.ts';
+import { ClusterError } from './errors.ts';
 import { EventLog } from './event-log.ts';
 import { LeaseKeeper } from './leases.ts';
 import { LogIngest } from './log-ingest.ts';
@@ -31,6 +32,14 @@ export interface ClusterNodeOptions {
 
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** The cluster as one node sees it (GET /v1/cluster). */
+export interface ClusterView {
+  cluster: string;
+  partitions: number;
+  /** Every node up or holding a lease, in id order: `alive` when heard from lately. */
+  nodes: Array<{ node: string; alive: boolean; partitions: number[] }>;
+}
+
 export class ClusterNode {
   private readonly owners = new Map<number, PartitionOwner>();
   private leases!: LeaseKeeper;
@@ -47,8 +56,8 @@ export class ClusterNode {
   ) {}
 
   static async start(conn: ClusterConnection, engine: LoggedEngine, router: EventRouter, opts: ClusterNodeOptions): Promise<ClusterNode> {
-    if (!NODE_ID.test(opts.nodeId)) throw new Error(`node id must be 1–64 letters, digits, '-' or '_', got '${opts.nodeId}'`);
-    if (router.partitions !== opts.partitions) throw new Error(`the router has ${router.partitions} partitions, the node ${opts.partitions}`);
+    if (!NODE_ID.test(opts.nodeId)) throw new ClusterError('invalid', `node id must be 1–64 letters, digits, '-' or '_', got '${opts.nodeId}'`);
+    if (router.partitions !== opts.partitions) throw new ClusterError('invalid', `the router has ${router.partitions} partitions, the node ${opts.partitions}`);
     const log = await EventLog.open(conn, { partitions: opts.partitions, replicas: opts.replicas });
     const node = new ClusterNode(conn, engine, log, opts);
     node.ingest = new LogIngest(conn, log, router, { nodeId: opts.nodeId, answerWaitMs: opts.answerWaitMs, answerTimeoutMs: opts.answerTimeoutMs });
@@ -66,9 +75,34 @@ export class ClusterNode {
     return node;
   }
 
-  /** Answers once each event is applied by its partition's owner, wherever that is (LogIngest.submit). */
+  /**
+   * Answers once each event is applied by its partition's owner, wherever that is (LogIngest.submit).
+   * Without a connection to NATS it refuses at once (ClusterError `unavailable`): nothing sent then
+   * could be made durable.
+   */
   submit(events: readonly unknown[]): Promise<EventResult[]> {
+    if (!this.conn.connected) return Promise.reject(new ClusterError('unavailable', 'the connection to NATS is lost; events are refused until it is back'));
     return this.ingest.submit(events);
+  }
+
+  /** Whether this node owns exactly its share among the nodes up (and is connected). */
+  ready(): boolean {
+    if (this.stopped || !this.conn.connected) return false;
+    return this.owned().join() === this.membership.assigned(this.opts.partitions).join();
+  }
+
+  /** The nodes up and which partitions each holds a lease on, as the lease stream has it now. */
+  async view(): Promise<ClusterView> {
+    const alive = new Set(this.membership.nodes());
+    const byNode = new Map<string, number[]>([...alive].map((n) => [n, []]));
+    for (const { partition, owner } of await this.leases.holders()) {
+      if (owner === '') continue;
+      let list = byNode.get(owner);
+      if (!list) byNode.set(owner, (list = []));
+      list.push(partition);
+    }
+    const nodes = [...byNode].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([node, partitions]) => ({ node, alive: alive.has(node), partitions }));
+    return { cluster: this.conn.names.cluster, partitions: this.opts.partitions, nodes };
   }
 
   /** The partitions this node applies now, in order. */

@@ -24,6 +24,18 @@ export interface GatewayEngine {
   layout?(): EngineLayout;
   /** Called if a commit fails and the engine stops taking events (optional for stand-ins). */
   onFatal?(listener: (error: Error) => void): () => void;
+  /** In a cluster: the nodes and who holds which partition (GET /v1/cluster); absent when embedded. */
+  cluster?(): Promise<ClusterReport>;
+  /** In a cluster: false until the node has joined and owns its share (GET /readyz). */
+  ready?(): boolean;
+}
+
+/** GET /v1/cluster in cluster mode. */
+export interface ClusterReport {
+  cluster: string;
+  node: string;
+  partitions: number;
+  nodes: Array<{ node: string; alive: boolean; partitions: number[] }>;
 }
 
 /** The engine's committed state as a StateView, for the engine's pure readers (queues, agents, identities). */

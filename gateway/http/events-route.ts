@@ -28,6 +28,10 @@ export const postEvents: RouteHandler = (reply, res, req, ctx) => {
       }
       handleBody(ctx, reply, principal, outcome, format);
     } catch (error) {
+      // Passing (a cluster node without its NATS connection): the client retries after a pause.
+      if ((error as { code?: unknown } | null)?.code === 'unavailable') {
+        return reply.error(503, 'unavailable', (error as Error).message, format, { 'Retry-After': '1' });
+      }
       console.error('omni: POST /v1/events failed:', error);
       reply.error(500, 'internal', 'the events could not be processed', format);
     }
@@ -72,6 +76,10 @@ function submit(
       if (error instanceof EngineClosedError || ctx.engineClosed) {
         ctx.engineClosed = true;
         return reply.error(503, 'unavailable', (error as Error).message, format);
+      }
+      // Passing (a cluster node without its NATS connection): the client retries after a pause.
+      if ((error as { code?: unknown } | null)?.code === 'unavailable') {
+        return reply.error(503, 'unavailable', (error as Error).message, format, { 'Retry-After': '1' });
       }
       console.error('omni: POST /v1/events failed:', error);
       reply.error(500, 'internal', 'the events could not be processed', format);

@@ -8,6 +8,7 @@ export const getHealth: RouteHandler = (reply) => {
 
 export const getReady: RouteHandler = (reply, _res, _req, ctx) => {
   if (ctx.draining || ctx.engineClosed) return reply.json(503, { ok: false, reason: ctx.draining ? 'draining' : 'engine_closed' });
+  if (ctx.engine.ready && !ctx.engine.ready()) return reply.json(503, { ok: false, reason: 'joining' });
   reply.json(200, { ok: true });
 };
 

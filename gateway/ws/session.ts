@@ -111,7 +111,7 @@ function send(ctx: SessionContext, conn: WsConnection, event: Record<string, unk
     .then(
       ([answer]) => conn.deliver(result(ref ?? answer.id, answer)),
       (err: unknown) => {
-        if (!(err instanceof EngineClosedError)) console.error('omni: WebSocket event failed:', err);
+        if (!(err instanceof EngineClosedError) && (err as { code?: unknown } | null)?.code !== 'unavailable') console.error('omni: WebSocket event failed:', err);
         conn.deliver(result(ref ?? null, refusal('unavailable', 'the event could not be processed; resend it')));
       },
     )

@@ -1,0 +1,44 @@
+// `omni serve --nats`: the node's engine as the gateway sees it. Events go to the cluster (into
+// their partitions' logs, answered by each partition's owner); reads, snapshots and pushes come
+// from this node's own engine, which applies the partitions this node owns.
+
+import type { ClusterNode } from '../cluster/mod.ts';
+import type { Engine, EventResult, Output, ThreadedEngine } from '../engine/mod.ts';
+import type { ClusterReport, GatewayEngine, PushEngine } from '../gateway/mod.ts';
+
+export class ClusterEngine implements GatewayEngine, PushEngine {
+  constructor(
+    private readonly local: Engine | ThreadedEngine,
+    private readonly node: ClusterNode,
+    private readonly nodeId: string,
+  ) {}
+
+  get epoch(): string {
+    return this.local.epoch;
+  }
+
+  submit(events: unknown[]): Promise<EventResult[]> {
+    return this.node.submit(events);
+  }
+
+  async cluster(): Promise<ClusterReport> {
+    return { node: this.nodeId, ...(await this.node.view()) };
+  }
+
+  ready(): boolean {
+    return this.node.ready();
+  }
+
+  snapshot: GatewayEngine['snapshot'] = (topic) => this.local.snapshot(topic);
+  query: GatewayEngine['query'] = (processor, name, args) => this.local.query(processor, name, args);
+  read: GatewayEngine['read'] = (key) => this.local.read(key);
+  onBatch: GatewayEngine['onBatch'] = (listener) => this.local.onBatch(listener);
+  stats: GatewayEngine['stats'] = () => this.local.stats();
+  stateStats: GatewayEngine['stateStats'] = () => this.local.stateStats();
+  layout = () => this.local.layout();
+  onFatal = (listener: (error: Error) => void) => this.local.onFatal(listener);
+  lastSeq = (topic: string) => this.local.lastSeq(topic);
+  setInterest = (predicate: ((topic: string) => boolean) | undefined) => this.local.setInterest(predicate);
+  onOutput = (listener: (outputs: Output[]) => void) => this.local.onOutput(listener);
+  watch = (topic: string, watched: boolean) => (this.local as Partial<Pick<ThreadedEngine, 'watch'>>).watch?.(topic, watched);
+}

@@ -96,7 +96,7 @@ export class RemoteRouting {
    * nodes, or returned for the engine thread applying their partition.
    */
   finish(batch: Batch, owns: (p: number) => boolean, queue: Item[], deliver: (id: string, result: EventResult) => boolean, answerLogged: (item: DerivedItem) => void): DerivedWire[] {
-    for (const id of batch.set.dedupIds) if (id.charCodeAt(0) === 1) this.recent.delete(id);
+    if (this.recent.size > 0) for (const id of batch.set.dedupIds) if (id.charCodeAt(0) === 1) this.recent.delete(id);
     const unheard = batch.foreignAnswers ?? [];
     for (const item of batch.items) if (item.kind === 'derived' && item.logged) answerLogged(item);
     for (const a of batch.answers) if (!deliver(a.id, a.result)) unheard.push(a.result);

@@ -72,41 +72,55 @@ function traffic(): InputEvent[] {
   return out;
 }
 
+/** One engine applying every partition: its answers, one event after the other. */
+async function reference(path: string, events: readonly InputEvent[], extra: Partial<EngineOptions> = {}): Promise<EventResult[]> {
+  const one = await start(path, extra);
+  expect((await one.submit(locations)).every((r) => r.ok)).toBe(true);
+  const answers: EventResult[] = [];
+  for (const ev of events) {
+    answers.push((await one.submit([ev]))[0]);
+    await one.idle();
+  }
+  await one.close();
+  return answers;
+}
+
+type OpenNode = (path: string, remote: LogNode['remote']) => Promise<Engine | ThreadedEngine>;
+
+/** Node A (even partitions) and node B (odd) fed from the logs, each event entered once the one before is answered. */
+async function cluster(events: readonly InputEvent[], openA: OpenNode, openB: OpenNode) {
+  const logs = new TestLogs(PARTITIONS);
+  const nodes = [new LogNode(logs, even), new LogNode(logs, odd)];
+  const nodeDirs = [dirs.make(), dirs.make()];
+  for (const [i, node] of nodes.entries()) {
+    const e = await (i === 0 ? openA : openB)(nodeDirs[i], node.remote);
+    open.push(e);
+    node.attach(e);
+    // Locations are read by every SKU's partition: state each node needs whoever owns it (submitted, not logged).
+    expect((await e.submit(locations)).every((r) => r.ok)).toBe(true);
+  }
+  const answers: EventResult[] = [];
+  for (const ev of events) {
+    const answer = logs.enter(ev);
+    await runToQuiet(nodes);
+    answers.push(await answer);
+  }
+  // Some derived events really crossed: more entries than events entered.
+  expect(logs.length).toBeGreaterThan(events.length + 10);
+  // Every saga ended where it started: nothing answered elsewhere.
+  expect(nodes.flatMap((n) => n.unheard)).toEqual([]);
+  for (const e of open.splice(0)) await e.close();
+  return { answers, nodeDirs };
+}
+
 describe('derived events between two nodes through partition logs', () => {
   it('answers orders, a reservation and identity links as one engine does, and ends in the same state', { timeout: 60_000 }, async () => {
     const events = traffic();
-    // The reference: one engine applying every partition.
     const oneDir = dirs.make();
-    const one = await start(oneDir);
-    expect((await one.submit(locations)).every((r) => r.ok)).toBe(true);
-    const expected: EventResult[] = [];
-    for (const ev of events) {
-      expected.push((await one.submit([ev]))[0]);
-      await one.idle();
-    }
-    await one.close();
-
-    const logs = new TestLogs(PARTITIONS);
-    const nodes = [new LogNode(logs, even), new LogNode(logs, odd)];
-    const nodeDirs = [dirs.make(), dirs.make()];
-    for (const [i, node] of nodes.entries()) {
-      const e = await start(nodeDirs[i], { remote: node.remote });
-      node.attach(e);
-      // Locations are read by every SKU's partition: state each node needs whoever owns it (submitted, not logged).
-      expect((await e.submit(locations)).every((r) => r.ok)).toBe(true);
-    }
-    const answers: EventResult[] = [];
-    for (const ev of events) {
-      const answer = logs.enter(ev);
-      await runToQuiet(nodes);
-      answers.push(await answer);
-    }
+    const expected = await reference(oneDir, events);
+    const inThisThread: OpenNode = (path, remote) => openEngine({ path, processors: defaultProcessors({}), partitions: PARTITIONS, clock, autoTimers: false, remote });
+    const { answers, nodeDirs } = await cluster(events, inThisThread, inThisThread);
     expect(answers).toEqual(expected);
-    // Some derived events really crossed: more entries than events entered.
-    expect(logs.length).toBeGreaterThan(events.length + 10);
-    // Every saga ended where it started: nothing answered elsewhere.
-    expect(nodes.flatMap((n) => n.unheard)).toEqual([]);
-    for (const e of open.splice(0)) await e.close();
 
     const [a, b] = await Promise.all(nodeDirs.map(stateOf));
     const union = new Map(a);
@@ -117,6 +131,23 @@ describe('derived events between two nodes through partition logs', () => {
     }
     expect([...union.keys()].filter((key) => a.has(key) && b.has(key)).sort()).toEqual([...locations.map((l) => `stock/loc/${l.location as string}`), 'stock/locations'].sort());
     expect(Object.fromEntries([...union].sort())).toEqual(Object.fromEntries([...(await stateOf(oneDir))].sort()));
+  });
+
+  it('answers the same with node B on two engine threads (setRemote given to each)', { timeout: 60_000 }, async () => {
+    const events = traffic();
+    // Engine threads keep their own clock: the reference and node A too, here.
+    const expected = await reference(dirs.make(), events, { clock: undefined });
+    const openA: OpenNode = (path, remote) => openEngine({ path, processors: defaultProcessors({}), partitions: PARTITIONS, autoTimers: false, remote });
+    const openB: OpenNode = async (path, remote) => {
+      // Opened with every partition local, then told: the threads take the change at run time.
+      const e = await openThreadedEngine({ path, domains: {}, partitions: PARTITIONS, threads: 2, autoTimers: false });
+      e.setRemote(remote);
+      return e;
+    };
+    const { answers } = await cluster(events, openA, openB);
+    // Only a reservation's expiry, from each side's clock, may differ.
+    expect(answers).toEqual(expected.map((r) => ('expiresAt' in r ? { ...r, expiresAt: expect.any(Number) } : r)));
+    expect(answers.filter((r) => 'expiresAt' in r)).toHaveLength(1);
   });
 });
 

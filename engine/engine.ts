@@ -92,6 +92,7 @@ export class Engine {
       for (const t of p.types) if (!Object.hasOwn(p.schemas, t)) throw new Error(`processor '${p.name}' declares no schema for '${t}'`);
     }
     this.processors = new ProcessorIndex(options.processors);
+    this.remote.set(options.remote);
     this.dataDir = options.dataDirHeldByHost ? undefined : (options.dataDirLock ?? DataDirLock.acquire(options.path));
     if (this.dataDir && resolve(options.path) !== this.dataDir.dir) throw new Error(`the data dir lock given is for ${this.dataDir.dir}, not ${options.path}`);
     try {
@@ -119,7 +120,6 @@ export class Engine {
       maxQueued: this.maxQueued,
       derivedOfLog: (partition, entry, arrival) => derivedOfLog(this.outbox, partition, entry, arrival),
     });
-    this.remote.set(options.remote);
     // The parts of a submission taken before close are applied during it (close waits for them).
     this.cutter = new SubmissionCutter(this.processors, (events) => (this.failure ? Promise.reject(this.failure) : this.accepted(this.intake.accept(events, this.clock.now()))));
     this.scheduler = new TimerScheduler(this.clock, options.autoTimers !== false, () => this.enqueueDueTimers());

@@ -25,8 +25,17 @@ export const derivedDedupId = (id: string) => `\u0001d${id}`;
 
 const PLAIN_OK = { ok: true };
 
+/** `remote` when it can be called as RemotePartitions (or undefined); a TypeError otherwise. */
+export function checkedRemote(remote: RemotePartitions | undefined): RemotePartitions | undefined {
+  if (remote !== undefined && (typeof remote?.isLocal !== 'function' || typeof remote.send !== 'function' || !['function', 'undefined'].includes(typeof remote.answered))) {
+    throw new TypeError('remote partitions need isLocal(partition) and send(items) functions (and answered(results), if any)');
+  }
+  return remote;
+}
+
 /** The partitions `remote` names local, as plain data for engine threads (every partition a data dir may have). */
 export function localPartitions(remote: RemotePartitions): number[] {
+  checkedRemote(remote);
   return Array.from({ length: MAX_PARTITIONS }, (_, p) => p).filter((p) => remote.isLocal(p));
 }
 
@@ -60,7 +69,21 @@ export class RemoteRouting {
   }
 
   set(remote: RemotePartitions | undefined): void {
-    this.remote = remote;
+    this.remote = checkedRemote(remote);
+  }
+
+  /**
+   * Hands derived events (or answers) to the caller. Its failure stops nothing: the events stay
+   * in the outbox and are sent again with the next setRemote or open; an answer is lost, as one
+   * whose sender went away.
+   */
+  private hand(what: 'send' | 'answered', items: RemoteDerived[] | EventResult[]): void {
+    try {
+      if (what === 'send') this.remote!.send(items as RemoteDerived[]);
+      else this.remote?.answered?.(items as EventResult[]);
+    } catch (err) {
+      console.error(`omni: RemotePartitions.${what} failed:`, err);
+    }
   }
 
   readonly isLocal = (p: number): boolean => this.remote === undefined || this.remote.isLocal(p);
@@ -87,7 +110,7 @@ export class RemoteRouting {
       if (!this.isLocal(item.partition)) away.push(remoteOf(item));
       else queue.push(again ? { ...item, relayed: true } : item);
     }
-    if (away.length > 0) this.remote!.send(away);
+    if (away.length > 0) this.hand('send', away);
   }
 
   /**
@@ -100,7 +123,7 @@ export class RemoteRouting {
     const unheard = batch.foreignAnswers ?? [];
     for (const item of batch.items) if (item.kind === 'derived' && item.logged) answerLogged(item);
     for (const a of batch.answers) if (!deliver(a.id, a.result)) unheard.push(a.result);
-    if (unheard.length > 0) this.remote?.answered?.(unheard);
+    if (unheard.length > 0) this.hand('answered', unheard);
     const away: DerivedWire[] = [];
     const sent: RemoteDerived[] = [];
     for (const item of batch.emitted) {
@@ -108,7 +131,7 @@ export class RemoteRouting {
       else if (owns(item.partition)) queue.push(item);
       else away.push(Outbox.wire(item));
     }
-    if (sent.length > 0) this.remote!.send(sent);
+    if (sent.length > 0) this.hand('send', sent);
     return away;
   }
 }

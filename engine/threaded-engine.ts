@@ -27,7 +27,7 @@ import type { BatchStats, EngineLayout, EngineStats, EventResult, Output, Remote
 /** Most engine threads over one data dir: each keeps its own pair of dedup databases (store.ts). */
 export const MAX_ENGINE_THREADS = 16;
 
-export interface ThreadedEngineOptions extends Omit<EngineThreadConfig, 'share'> {
+export interface ThreadedEngineOptions extends Omit<EngineThreadConfig, 'share' | 'local'> {
   /** The data dir, already taken by the caller; without it the engine takes it. Released on close. */
   dataDirLock?: DataDirLock;
   /** Engine threads sharing the partitions (default 2). */
@@ -161,8 +161,9 @@ export class ThreadedEngine {
 
   /** As Engine.setRemote: every engine thread gets the local partitions as a list. */
   setRemote(remote: RemotePartitions | undefined): void {
+    const local = remote ? localPartitions(remote) : null;
     this.remote = remote;
-    if (!this.failure) this.broadcast({ kind: 'remote', local: remote ? localPartitions(remote) : null });
+    if (!this.failure) this.broadcast({ kind: 'remote', local });
   }
 
   /** As Engine.derivedSent: each key to the engine thread applying its source partition (its prefix). */

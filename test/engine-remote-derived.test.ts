@@ -227,6 +227,31 @@ describe('a derived event for a partition of another node', () => {
     expect(reservedOf(e, sku)).toBe(5);
   });
 
+  it('refuses remote partitions without their functions, and goes on when send throws (sending again later)', async () => {
+    await expect(start(dirs.make(), { remote: { isLocal: () => true } as never })).rejects.toThrow(TypeError);
+    const e = await start(dirs.make());
+    expect(() => e.setRemote({ isLocal: 'yes', send: () => undefined } as never)).toThrow(TypeError);
+    const sku = SKU_A;
+    const q = partitionOf(sku, PARTITIONS);
+    await e.submit([...locations, { id: 'in-a', type: 'stock.received', sku, location: 'S1', qty: 10 }]);
+    const got: RemoteDerived[] = [];
+    let calls = 0;
+    const remote = {
+      isLocal: (p: number) => p !== q,
+      send: (items: RemoteDerived[]) => {
+        if (++calls === 1) throw new Error('the log is down');
+        got.push(...items);
+      },
+    };
+    e.setRemote(remote);
+    void e.submitLogged(partitionOf(resKey('R0'), PARTITIONS), [{ seq: 1, event: reserve('R0', sku, 1) }]).catch(() => undefined);
+    await e.idle();
+    expect([calls, got]).toEqual([1, []]);
+    e.setRemote(remote);
+    expect(got.map((x) => x.event.type)).toEqual(['stock.hold']);
+    expect(await e.submit([{ id: 'in-b', type: 'stock.received', sku, location: 'S1', qty: 1 }])).toEqual([{ id: 'in-b', ok: true }]);
+  });
+
   it('answers an event taken on another node through `answered`, as one engine answers its sender', async () => {
     const id = { kind: 'id' } as const;
     // `ask` (keyed by its ticket) is left pending; the step it emits answers it from the target's partition.

@@ -74,7 +74,7 @@ export class EventLog {
     // Bad input rejects like every other failure, so a caller has one place to handle errors.
     const invalid = this.checkInput(partition, entries);
     if (invalid) return Promise.reject(invalid);
-    const run = (this.tails.get(partition) ?? Promise.resolve()).then(() => this.appendSerially(partition, entries, opts.retryForMs ?? this.retryForMs));
+    const run = (this.tails.get(partition) ?? Promise.resolve()).then(() => this.appendSerially(partition, entries, opts.retryForMs ?? this.retryForMs, opts.onDuplicate));
     const tail = run.catch(() => {});
     this.tails.set(partition, tail);
     // Drop the chain once idle, so an idle partition holds no promise.
@@ -84,16 +84,18 @@ export class EventLog {
     return run;
   }
 
-  private async appendSerially(partition: number, entries: readonly LogEntry[], retryForMs: number): Promise<number[]> {
+  private async appendSerially(partition: number, entries: readonly LogEntry[], retryForMs: number, onDuplicate?: (index: number) => void): Promise<number[]> {
     const pending = this.unsettled.get(partition);
     if (pending !== undefined && entries.length > 0 && entries[0].msgID !== pending) {
       throw new AppendError('unsettled', `partition ${partition}: entry ${pending} failed unavailable and must be appended again before ${entries[0].msgID}`, []);
     }
     const subject = this.subject(partition);
     const stored: number[] = [];
-    for (const entry of entries) {
+    for (const [index, entry] of entries.entries()) {
       try {
-        stored.push(await this.publishWithRetry(subject, entry, retryForMs));
+        const { seq, before } = await this.publishWithRetry(subject, entry, retryForMs);
+        stored.push(seq);
+        if (before) onDuplicate?.(index);
       } catch (e) {
         const err = e as ClusterError;
         if (err.code === 'unavailable') this.unsettled.set(partition, entry.msgID);
@@ -104,8 +106,11 @@ export class EventLog {
     return stored;
   }
 
-  /** Publishes one entry until it is acknowledged, the bound passes, or an error says retrying is pointless. */
-  private async publishWithRetry(subject: string, entry: LogEntry, retryForMs: number): Promise<number> {
+  /**
+   * Publishes one entry until it is acknowledged, the bound passes, or an error says retrying is
+   * pointless; `before` when the first attempt found it stored already.
+   */
+  private async publishWithRetry(subject: string, entry: LogEntry, retryForMs: number): Promise<{ seq: number; before: boolean }> {
     const deadline = Date.now() + retryForMs;
     let backoff = BACKOFF_FIRST_MS;
     let attempts = 0;
@@ -115,7 +120,8 @@ export class EventLog {
       const timeout = Math.max(100, Math.min(this.attemptTimeoutMs, deadline - Date.now()));
       let pause = backoff;
       try {
-        return await this.publishOnce(subject, entry, timeout);
+        const ack = await this.publishOnce(subject, entry, timeout);
+        return { seq: ack.seq, before: ack.duplicate && attempts === 1 };
       } catch (e) {
         const kind = e instanceof Reconnected ? 'retry' : classify(e, this.conn);
         if (kind !== 'retry') throw new ClusterError(kind, describeError(e), { cause: e });
@@ -136,7 +142,7 @@ export class EventLog {
    * reconnects first: the publish was then most likely dropped with the old socket (nats.js does
    * not resend), or stored with its answer lost, which the same msgID makes safe to retry.
    */
-  private async publishOnce(subject: string, entry: LogEntry, timeout: number): Promise<number> {
+  private async publishOnce(subject: string, entry: LogEntry, timeout: number): Promise<{ seq: number; duplicate: boolean }> {
     let stopWatching = () => {};
     const interrupted = new Promise<never>((_, reject) => {
       stopWatching = this.conn.onReconnect(() => reject(new Reconnected('reconnected while publishing')));
@@ -145,7 +151,8 @@ export class EventLog {
     // An attempt given up on at a reconnect still settles later: keep that from being unhandled.
     attempt.catch(() => {});
     try {
-      return (await Promise.race([attempt, interrupted])).seq;
+      const ack = await Promise.race([attempt, interrupted]);
+      return { seq: ack.seq, duplicate: ack.duplicate };
     } finally {
       stopWatching();
     }

@@ -86,9 +86,11 @@ export class LogIngest {
     await Promise.all(
       [...byPartition].map(async ([partition, list]) => {
         const entries = list.map(({ routed }) => ({ msgID: logMsgID(routed.event.id, routed.digest), data: encode({ event: routed.event, reply: this.opts.nodeId }) }));
-        const seqs = await this.log.append(partition, entries);
+        const retried = new Set<number>();
+        const seqs = await this.log.append(partition, entries, { onDuplicate: (k) => retried.add(k) });
         const answers = await Promise.all(seqs.map((seq, k) => this.answerOf(partition, seq, list[k].routed.event)));
-        answers.forEach((result, k) => (results[list[k].index] = result));
+        // A retry of an event the log held already is answered as the engine answers retries.
+        answers.forEach((result, k) => (results[list[k].index] = retried.has(k) ? { ...result, duplicate: true } : result));
       }),
     );
     return results;
@@ -127,26 +129,28 @@ export class LogIngest {
       this.early.delete(key);
       return early.result;
     }
-    const sent = await new Promise<EventResult | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(key);
-        resolve(undefined);
-      }, this.answerWaitMs);
-      this.waiters.set(key, (result) => {
+    // The answer sent keeps counting while this node asks: the owner sends it before it answers
+    // a question about the same entry, and it is the first answer, where a question's may say
+    // duplicate (an owner that took over answers from what its engine kept).
+    return new Promise<EventResult>((resolve) => {
+      let settled = false;
+      const settle = (result: EventResult) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
+        this.waiters.delete(key);
         resolve(result);
-      });
+      };
+      this.waiters.set(key, settle);
+      const timer = setTimeout(() => void this.ask(partition, seq, event, () => settled).then(settle), this.answerWaitMs);
     });
-    return sent ?? this.ask(partition, seq, event);
   }
 
-  /** Asks the partition's owner until it answers or the bound passes. */
-  private async ask(partition: number, seq: number, event: InputEvent): Promise<EventResult> {
+  /** Asks the partition's owner until it answers, the answer came otherwise (`answered`), or the bound passes. */
+  private async ask(partition: number, seq: number, event: InputEvent, answered: () => boolean): Promise<EventResult> {
     const deadline = Date.now() + this.answerTimeoutMs;
     let pause = 50;
-    while (Date.now() < deadline && !this.closed) {
-      const late = this.early.get(`${partition}/${seq}`);
-      if (late) return late.result;
+    while (Date.now() < deadline && !this.closed && !answered()) {
       try {
         const reply = await this.conn.nc.request(this.conn.names.questionSubject(partition), encode({ seq, event }), { timeout: ASK_TIMEOUT_MS });
         return decode<EventResult>(reply.data);

@@ -40,8 +40,14 @@ export function decode<T>(bytes: Uint8Array): T {
 /** An event in a partition's log: the event as checked and built, and the node waiting for its answer. */
 export interface LoggedEvent {
   event: InputEvent;
-  /** The node id whose answer subject gets the answer (answerSubject). */
+  /** The node id whose answer subject gets the answer (ClusterNames.answerSubject). */
   reply: string;
+}
+
+/** A derived event another partition's owner emitted for this partition (a saga's step), and when. */
+export interface LoggedDerivedEvent {
+  derived: InputEvent;
+  arrival: number;
 }
 
 /** One answer on a node's answer subject: the log entry it answers and its result. */
@@ -58,4 +64,6 @@ export interface AnswerQuestion {
 }
 
 /** The msgID of an event in the log: equal events (a retry) share it, a reused id with other content does not. */
-export const logMsgID = (id: string, digest: number) => `${id}#${digest >>> 0}`;
+export const logMsgID = (id: string, digest: number) => `e:${id}#${digest >>> 0}`;
+/** The msgID of a derived event in the log: its id, which is the same whenever it is sent again. */
+export const derivedMsgID = (id: string) => `d:${id}`;

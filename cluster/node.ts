@@ -6,12 +6,14 @@
 // share taken once its leases expire. A partition's new owner applies its log from the position
 // its own engine committed, so its copy of the partition's state is the log folded up to there.
 
-import type { EventResult, EventRouter } from '../engine/mod.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EventResult, EventRouter, RemoteDerived, RemotePartitions } from '../engine/mod.ts';
 import type { ClusterConnection } from './connection.ts';
 import { ClusterError } from './errors.ts';
 import { EventLog } from './event-log.ts';
 import { LeaseKeeper } from './leases.ts';
 import { LogIngest } from './log-ingest.ts';
+import { derivedMsgID, encode, type LoggedDerivedEvent } from './log-wire.ts';
 import { Membership } from './membership.ts';
 import { PartitionOwner, type LoggedEngine } from './partition-owner.ts';
 
@@ -47,6 +49,19 @@ export class ClusterNode {
   private ingest!: LogIngest;
   private rebalancing: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Derived events still being appended to other partitions' logs. */
+  private forwarding = new Set<Promise<void>>();
+  /**
+   * Where the engine's derived events go: applied here for the partitions this node owns, appended
+   * to the owner's log for the others. Given to the engine again at every change of ownership.
+   */
+  private readonly remote: RemotePartitions = {
+    isLocal: (p) => this.owners.has(p),
+    send: (items) => this.forward(items),
+    // A pending event's final answer is given on the partition that took it, where its log
+    // entry is answered; a taking node that missed it asks that partition's owner.
+    answered: () => {},
+  };
 
   private constructor(
     private readonly conn: ClusterConnection,
@@ -70,6 +85,7 @@ export class ClusterNode {
       onGained: (p) => node.own(p),
       onLost: (p) => void node.disown(p),
     });
+    engine.setRemote(node.remote);
     node.membership = new Membership(conn, { nodeId: opts.nodeId, heartbeatMs: opts.heartbeatMs, onChange: () => node.rebalance() });
     node.rebalance();
     return node;
@@ -126,7 +142,39 @@ export class ClusterNode {
     await Promise.all([...this.owners.keys()].map((p) => this.disown(p)));
     if (opts.release !== false) await this.leases.release().catch(() => {});
     await this.leases.stop();
+    await Promise.all([...this.forwarding]);
     await this.ingest.close();
+  }
+
+  /**
+   * Appends derived events to their partitions' logs, then lets the engine take them out of its
+   * outbox. Until then they stay there: a failed append is retried here, and whatever a crash
+   * interrupts is sent again when the engine opens (the owner drops a second copy by its id).
+   */
+  private forward(items: RemoteDerived[]): void {
+    const byPartition = new Map<number, RemoteDerived[]>();
+    for (const item of items) {
+      let list = byPartition.get(item.partition);
+      if (!list) byPartition.set(item.partition, (list = []));
+      list.push(item);
+    }
+    for (const [partition, list] of byPartition) {
+      const entries = list.map((i) => ({ msgID: derivedMsgID(i.event.id), data: encode({ derived: i.event, arrival: i.arrival } satisfies LoggedDerivedEvent) }));
+      const done = (async () => {
+        for (let pause = 100; ; pause = Math.min(pause * 2, 2_000)) {
+          try {
+            await this.log.append(partition, entries);
+            this.engine.derivedSent(list.map((i) => i.outboxKey));
+            return;
+          } catch {
+            if (this.stopped) return;
+            await sleep(pause);
+          }
+        }
+      })();
+      this.forwarding.add(done);
+      void done.then(() => this.forwarding.delete(done));
+    }
   }
 
   private own(p: number): void {
@@ -139,12 +187,15 @@ export class ClusterNode {
       },
     });
     this.owners.set(p, owner);
+    // Derived events for p still in the outbox are applied here from now on.
+    this.engine.setRemote(this.remote);
   }
 
   private async disown(p: number): Promise<void> {
     const owner = this.owners.get(p);
     if (!owner) return;
     this.owners.delete(p);
+    this.engine.setRemote(this.remote);
     await owner.stop();
   }
 

@@ -4,17 +4,23 @@
 // about answers that went missing answered once their entries are applied.
 
 import type { Subscription } from '@nats-io/transport-node';
-import type { EventResult, LogEntry } from '../engine/mod.ts';
+import type { EventResult, LogEntry, LoggedDerived, RemotePartitions } from '../engine/mod.ts';
 import type { ClusterConnection } from './connection.ts';
 import type { EventLog } from './event-log.ts';
-import { decode, encode, type AnswerQuestion, type LogAnswer, type LoggedEvent } from './log-wire.ts';
+import { decode, encode, type AnswerQuestion, type LogAnswer, type LoggedDerivedEvent, type LoggedEvent } from './log-wire.ts';
 import { PartitionReader } from './partition-reader.ts';
 import type { LogRecord } from './types.ts';
 
-/** What the owner needs of the engine: a partition's entries applied exactly once, and how far it got. */
+/**
+ * What a node needs of its engine: a partition's entries (sent events, and derived events other
+ * partitions' owners emitted) applied exactly once, how far it got, and where derived events for
+ * partitions owned elsewhere go.
+ */
 export interface LoggedEngine {
-  submitLogged(partition: number, entries: readonly LogEntry[]): Promise<EventResult[]>;
+  submitLogged(partition: number, entries: ReadonlyArray<LogEntry | LoggedDerived>): Promise<EventResult[]>;
   logPosition(partition: number): number;
+  setRemote(remote: RemotePartitions | undefined): void;
+  derivedSent(outboxKeys: readonly string[]): void;
 }
 
 export interface PartitionOwnerOptions {
@@ -28,6 +34,8 @@ export interface PartitionOwnerOptions {
 }
 
 const DEFAULT_MAX_IN_FLIGHT = 8;
+/** Answers kept to answer questions with (the latest, by log sequence). */
+const ANSWERS_KEPT = 10_000;
 
 interface InFlight {
   last: number;
@@ -42,6 +50,8 @@ export class PartitionOwner {
   /** Every entry up to here is answered: a question about one of them can be answered. */
   private answered: number;
   private readonly waiting: Array<{ seq: number; ask: () => void }> = [];
+  /** The answers this owner gave, by log sequence: a question gets the answer given, not a duplicate's. */
+  private readonly given = new Map<number, EventResult>();
   private readonly maxInFlight: number;
   private slot: (() => void) | undefined;
   private failed = false;
@@ -86,7 +96,9 @@ export class PartitionOwner {
     const logged = batch.map((r) => decodeEntry(r));
     const flight: InFlight = { last: batch[batch.length - 1].seq, done: false };
     this.inFlight.push(flight);
-    const entries = logged.map((l, i) => ({ seq: batch[i].seq, event: l?.event ?? null }));
+    const entries = logged.map((l, i): LogEntry | LoggedDerived =>
+      l !== undefined && 'derived' in l ? { seq: batch[i].seq, derived: l.derived, arrival: l.arrival } : { seq: batch[i].seq, event: l?.event ?? null },
+    );
     // Not awaited: the next batch goes to the engine while this one commits (the engine keeps the order).
     this.engine.submitLogged(this.partition, entries).then(
       (results) => {
@@ -102,14 +114,20 @@ export class PartitionOwner {
     );
   }
 
-  private sendAnswers(batch: LogRecord[], logged: Array<LoggedEvent | undefined>, results: EventResult[]): void {
+  private sendAnswers(batch: LogRecord[], logged: Array<LoggedEvent | LoggedDerivedEvent | undefined>, results: EventResult[]): void {
     const byNode = new Map<string, LogAnswer[]>();
     for (let i = 0; i < batch.length; i++) {
-      const reply = logged[i]?.reply;
+      this.given.set(batch[i].seq, results[i]);
+      const entry = logged[i];
+      const reply = entry !== undefined && 'reply' in entry ? entry.reply : undefined;
       if (reply === undefined) continue;
       let list = byNode.get(reply);
       if (!list) byNode.set(reply, (list = []));
       list.push({ partition: this.partition, seq: batch[i].seq, result: results[i] });
+    }
+    for (const seq of this.given.keys()) {
+      if (this.given.size <= ANSWERS_KEPT) break;
+      this.given.delete(seq);
     }
     // A lost answer costs its node a question, not the event: no retry here.
     for (const [node, answers] of byNode) this.conn.nc.publish(this.conn.names.answerSubject(node), encode(answers));
@@ -134,21 +152,25 @@ export class PartitionOwner {
       return;
     }
     if (!Number.isSafeInteger(q?.seq) || q.seq < 1) return;
-    // Asked again at or below the committed position, the engine answers from what it kept and applies nothing.
-    const ask = () =>
-      this.engine.submitLogged(this.partition, [{ seq: q.seq, event: q.event }]).then(
+    // Asked about an entry an earlier owner applied (or one long ago), the engine answers from what
+    // it kept (as a duplicate) and applies nothing: the entry is at or below its position.
+    const ask = () => {
+      const given = this.given.get(q.seq);
+      if (given !== undefined) return void respond(encode(given));
+      return this.engine.submitLogged(this.partition, [{ seq: q.seq, event: q.event }]).then(
         ([result]) => respond(encode(result)),
         () => {},
       );
+    };
     if (q.seq <= this.answered) void ask();
     else this.waiting.push({ seq: q.seq, ask });
   }
 }
 
 /** An entry the log holds that this version cannot read is still applied: as an invalid event, answered to nobody. */
-function decodeEntry(record: LogRecord): LoggedEvent | undefined {
+function decodeEntry(record: LogRecord): LoggedEvent | LoggedDerivedEvent | undefined {
   try {
-    const entry = decode<LoggedEvent>(record.data);
+    const entry = decode<LoggedEvent | LoggedDerivedEvent>(record.data);
     return entry && typeof entry === 'object' ? entry : undefined;
   } catch {
     return undefined;

@@ -46,6 +46,11 @@ export interface EventLogOptions {
 export interface AppendOptions {
   /** Overrides EventLogOptions.retryForMs for this call. */
   retryForMs?: number;
+  /**
+   * Called with the index of each entry the log held under its msgID before this call (a retry
+   * of an earlier append, within the duplicate window); not for one this call's own retries stored.
+   */
+  onDuplicate?: (index: number) => void;
 }
 
 /** One event read back: its stream sequence (what a partition commits) and its bytes. */

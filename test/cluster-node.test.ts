@@ -5,9 +5,13 @@
 // their log from the position its own engine committed, so every SKU ends with every receipt
 // counted exactly once on the node that owns it.
 //
+// An order with lines at SKUs of both nodes is all or nothing across them: its holds travel as
+// derived events through the other node's partition logs, and its answer comes from the node
+// owning the order.
+//
 // The stock events here read nothing of other partitions but the store they name, which each
 // node's engine is told of directly: state every node reads (locations, identities) is not yet
-// shared between the nodes' engines, nor are derived events, so sagas are left out.
+// shared between the nodes' engines.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +19,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ClusterNode, connectCluster, ownerAmong } from '../cluster/mod.ts';
 import { defaultProcessors, EventRouter, openEngine, type Engine } from '../engine/mod.ts';
+import { partitionOf } from '../engine/partitions.ts';
 import { startNatsServer, stopNatsServers } from './nats-harness.ts';
 
 const PARTITIONS = 8;
@@ -92,5 +97,32 @@ describe('nodes of a cluster', () => {
     // The same event ids in both: logged and applied once in each cluster, not taken as retries.
     for (const { engine } of [one, two]) expect(engine.snapshot('stock/SKU-0')?.data).toMatchObject({ locations: { S1: { onHand: 1 } } });
     await expect(connectCluster({ servers: [server.url], cluster: 'Not.Valid' })).rejects.toMatchObject({ code: 'invalid' });
+  });
+
+  it('hold an order\'s lines on both nodes all or nothing, through each other\'s partition logs', async () => {
+    const server = await startNatsServer();
+    const a = await startNode(server.url, 'node-a');
+    const b = await startNode(server.url, 'node-b');
+    const nodes = ['node-a', 'node-b'];
+    await until('the two own their shares', () => a.node.owned().length + b.node.owned().length === PARTITIONS && a.node.owned().length > 0 && b.node.owned().length > 0);
+    const skuOf = (node: string) => SKUS.find((s) => ownerAmong(partitionOf(s, PARTITIONS), nodes) === node)!;
+    const [onA, onB] = [skuOf('node-a'), skuOf('node-b')];
+    const engineOf = (sku: string) => (ownerAmong(partitionOf(sku, PARTITIONS), nodes) === 'node-a' ? a.engine : b.engine);
+    await a.node.submit([
+      { id: 'ra', type: 'stock.received', sku: onA, location: 'S1', qty: 5 },
+      { id: 'rb', type: 'stock.received', sku: onB, location: 'S1', qty: 1 },
+    ]);
+    // Orders whose own partition is on either node.
+    const orders = ['o-1', 'o-2', 'o-3', 'o-4', 'o-5', 'o-6'];
+    const placed = (order: string) => ({ id: order, type: 'order.placed', order, lines: [{ sku: onA, qty: 2 }, { sku: onB, qty: 1 }], pickup: 'S1' });
+    const first = await b.node.submit([placed(orders[0])]);
+    expect(first[0]).toMatchObject({ ok: true, allocation: [{ sku: onA, qty: 2 }, { sku: onB, qty: 1 }] });
+    // The rest find onB sold out: each refused whole, nothing of it held at onA.
+    for (const order of orders.slice(1)) expect((await a.node.submit([placed(order)]))[0]).toMatchObject({ ok: false, error: { code: 'insufficient_stock' } });
+    expect(new Set(orders.map((o) => ownerAmong(partitionOf(o, PARTITIONS), nodes))).size).toBe(2);
+    // A refused order's hold at onA is released after its answer, on its way through the log.
+    await until('the refused orders\' holds at onA are released', () => (engineOf(onA).snapshot(`stock/${onA}`)?.data as { reserved?: number } | undefined)?.reserved === 2);
+    expect(engineOf(onA).snapshot(`stock/${onA}`)?.data).toMatchObject({ locations: { S1: { onHand: 5, reserved: 2 } } });
+    expect(engineOf(onB).snapshot(`stock/${onB}`)?.data).toMatchObject({ locations: { S1: { onHand: 1, reserved: 1 } } });
   });
 });

@@ -16,11 +16,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open as openLmdb } from 'lmdb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEngineWithWorkers, type Engine, type EventResult, type ThreadedEngine } from '../engine/mod.ts';
 import { IDENTITY_KEY } from '../engine/customers/partitioning.ts';
 import { partitionOf } from '../engine/partitions.ts';
 import { lmdbOptions } from '../engine/store.ts';
+import { bundle, type Bundle } from './bundle-harness.ts';
 import {
   CUSTOMER_SCENARIOS,
   DEVICE,
@@ -46,7 +47,23 @@ const freshDir = () => {
   return d;
 };
 
-const open = (dir: string, workers = 1) => openEngineWithWorkers(workers, { path: dir, domains: {}, partitions: PARTITIONS });
+/**
+ * Every cut starts a crasher process and then an engine on what it left: over a hundred engines
+ * with their threads. Both are bundled once (bundle-harness.ts), so they load as plain JavaScript
+ * instead of having every engine module compiled through tsx each time, in each process and
+ * thread (most of the file's time). The run nobody kills keeps the engine as imported above.
+ */
+let crasher: Bundle;
+let bundled: typeof import('../engine/mod.ts');
+beforeAll(async () => {
+  crasher = await bundle({ 'saga-crasher': 'test/fixtures/saga-crasher.ts', engine: 'engine/mod.ts' });
+  bundled = await crasher.load('engine');
+});
+afterAll(() => crasher?.remove());
+
+/** An engine on a crashed run's data dir: the bundled one (above). */
+const reopen = (dir: string, workers: number) => bundled.openEngineWithWorkers(workers, { path: dir, domains: {}, partitions: PARTITIONS });
+const open = (dir: string) => openEngineWithWorkers(1, { path: dir, domains: {}, partitions: PARTITIONS });
 
 const ALL: Record<string, Scenario> = { ...SCENARIOS, ...CUSTOMER_SCENARIOS };
 
@@ -91,7 +108,7 @@ async function uncrashed(scenario: Scenario) {
 const listed = (record: unknown, field: 'i' | 's') => (record as Record<string, string[]> | undefined)?.[field];
 
 function crash(dir: string, scenario: string, killAfter: number, workers: number): { killed: boolean; steps?: number } {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'saga-crasher.ts'), dir, scenario, String(killAfter), String(workers)], {
+  const run = spawnSync(process.execPath, [crasher.file('saga-crasher'), dir, scenario, String(killAfter), String(workers)], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 60_000,
@@ -113,6 +130,8 @@ describe('a saga killed at each step', () => {
     }
   });
 
+  /** Each scenario's chain, counted by its uncut run on one engine thread (the --workers 1 test's). */
+  const chains = new Map<string, number>();
   for (const [name, scenario] of Object.entries(ALL)) for (const workers of [1, 2]) {
     it(`${name}, --workers ${workers}: all or nothing, the first answer, nothing left held`, async () => {
       const { state: expectedState, ...expected } = await uncrashed(scenario);
@@ -125,7 +144,8 @@ describe('a saga killed at each step', () => {
       // 8 to 10): a cut run may finish first, or take more (cut on until one finishes). Never
       // before the saga's chain of steps, one batch each, is done: one engine thread counts that
       // chain, as each of its batches holds all that the step before sent.
-      const chain = workers === 1 ? steps! : crash(freshDir(), name, Number.MAX_SAFE_INTEGER, 1).steps!;
+      if (workers === 1) chains.set(name, steps!);
+      const chain = chains.get(name) ?? crash(freshDir(), name, Number.MAX_SAFE_INTEGER, 1).steps!;
 
       let cut = { killed: true };
       for (let k = 0; k <= steps! || cut.killed; k++) {
@@ -133,7 +153,7 @@ describe('a saga killed at each step', () => {
         // Each cut, however the batches fell, is a state a crash can leave.
         cut = crash(dir, name, k, workers);
         if (k <= chain) expect(cut.killed, `killed after commit ${k}`).toBe(true);
-        const engine = await open(dir, workers);
+        const engine = await reopen(dir, workers);
         try {
           const [retry] = await engine.submit([scenario.saga]);
           // Sent before the kill and committed (k ≥ 1): the retry is answered as the same event.
@@ -147,7 +167,7 @@ describe('a saga killed at each step', () => {
         expect(state, `state after commit ${k} of ${steps}`).toEqual(expectedState);
         expect(outbox, `outbox after commit ${k}`).toBe(0);
       }
-      // A process per cut, each starting tsx: up to a minute with two threads on a quiet machine.
+      // A process per cut: up to half a minute with two threads on a quiet machine.
     }, 300_000);
   }
 });

@@ -6,7 +6,8 @@ import type { DedupIndex } from './dedup.ts';
 import { isPlainOk } from './dedup.ts';
 import { rejection } from './errors.ts';
 import { FOLLOW_TYPE, isFollowEvent, type FollowEvent } from './follow-events.ts';
-import type { Batch, DerivedItem, EventItem, FollowDraft, Item, TimerItem } from './items.ts';
+import { itemPartition } from './changelog.ts';
+import type { Batch, ChangesItem, DerivedItem, EventItem, FollowDraft, Item, TimerItem } from './items.ts';
 import type { Outbox } from './outbox.ts';
 import type { Partitions } from './partitions.ts';
 import type { RemoteRouting } from './remote-partitions.ts';
@@ -68,6 +69,8 @@ export interface ApplierHooks {
   watched(topic: string): boolean;
   /** Partitions applied elsewhere, and the derived ids applied here (remote-partitions.ts). */
   remote: RemoteRouting;
+  /** Applies another node's changes of a partition kept here as a copy (changelog.ts). */
+  changes(batch: Batch, item: ChangesItem): void;
 }
 
 export class BatchApplier {
@@ -104,11 +107,14 @@ export class BatchApplier {
 
   /** Applies one item of the batch: an event, a derived event, a due timer or a log position (a tick applies nothing). */
   apply(batch: Batch, item: Item, now: number): void {
+    // What the item writes belongs to its partition's changelog (changelog.ts).
+    if (batch.set.track) batch.set.track.current = itemPartition(item);
     if (item.kind === 'event') this.applyEvent(batch, item, now);
     else if (item.kind === 'derived') this.applyDerived(batch, item, now);
     else if (item.kind === 'timer') this.applyTimer(batch, item, now);
     else if (item.kind === 'log') this.partitions.logs.advance(item.partition, item.seq);
     else if (item.kind === 'sent') this.outbox.drop(batch.set, item.keys);
+    else if (item.kind === 'changes') this.hooks.changes(batch, item);
   }
 
   applyEvent(batch: Batch, item: EventItem, now: number): void {
@@ -280,6 +286,7 @@ export class BatchApplier {
     if (effects.writes) for (const [key, value] of effects.writes) this.store.write(set, key, value);
     if (effects.changed) {
       for (const topic of effects.changed) {
+        set.track?.changed(topic);
         const oldest = batch.changed.get(topic);
         if (oldest === undefined || ts < oldest) batch.changed.set(topic, ts);
       }

@@ -133,6 +133,7 @@ export class DedupIndex {
   record(set: WriteSet, id: string, digest: number, answer: StoredAnswer): void {
     set.dedupIds.push(id);
     set.dedupAnswers.push(isPlainOk(answer) ? digest : [digest, answer]);
+    set.track?.note('dedup', id);
   }
 
   /** Rotates when due; the meta write goes in the same batch as the clear. */

@@ -4,6 +4,7 @@
 
 import { resolve } from 'node:path';
 import { BatchApplier } from './batch-applier.ts';
+import { Changelog, type PartitionChange, type Replicator } from './changelog.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { DedupIndex } from './dedup.ts';
 import { recordDataDir, recordedEpoch } from './data-dir-records.ts';
@@ -16,7 +17,7 @@ import { EngineListeners } from './listeners.ts';
 import { Outbox, type DerivedWire } from './outbox.ts';
 import { derivedOfLog, RemoteRouting } from './remote-partitions.ts';
 import { Partitions, partitionCount } from './partitions.ts';
-import { StateStore, WriteSet } from './store.ts';
+import { StateStore, WriteSet, type TimerRecord } from './store.ts';
 import { SubmissionCutter } from './submission-cut.ts';
 import { TimerQueue } from './timers.ts';
 import { TimerScheduler } from './timer-scheduler.ts';
@@ -50,6 +51,7 @@ export class Engine {
   private dedup!: DedupIndex;
   private applier!: BatchApplier;
   private outbox!: Outbox;
+  private changelog!: Changelog;
   private readonly topics: TopicSeqs;
   private readonly clock: Clock;
   private readonly processors: ProcessorIndex;
@@ -143,16 +145,15 @@ export class Engine {
     }, Math.min(retention / 4, 60_000));
     this.maintenance.unref();
     this.outbox = new Outbox(this.store, this.partitions, this.processors.byInternalType);
+    this.changelog = new Changelog({ store: this.store, count: this.partitions.count, local: this.local, owns: this.owns });
     this.applier = new BatchApplier(this.store, this.timers, this.dedup, this.partitions, this.topics, this.processors.byName, this.outbox, {
       count: (type, result) => this.counts.count(type, result),
       rendering: () => this.listeners.rendering,
       watched: (topic) => this.interest === undefined || this.interest(topic),
       remote: this.remote,
+      changes: (batch, item) => this.changelog.apply(batch, item),
     });
-    this.timers.load(this.owns, (rec) => {
-      const key = this.processors.byName.get(rec.processor)?.timerKey?.(rec);
-      return key === undefined ? 0 : this.partitions.of(key);
-    });
+    this.timers.load(this.local, this.timerPartition);
     // Derived events a committed batch emitted and no batch applied yet (outbox.ts): first in line, or sent.
     this.remote.resend(this.outbox, this.owns, this.queue, false);
     this.enqueueDueTimers();
@@ -191,13 +192,36 @@ export class Engine {
     return this.partitions.logs.committed(partition);
   }
 
-  private accepted(answers: Promise<EventResult[]>): Promise<EventResult[]> {
+  private accepted<T>(answers: Promise<T>): Promise<T> {
     this.scheduleDrain();
     return answers;
   }
 
   /** Whether this engine applies partition `p` (EngineOptions.share). */
   readonly owns = (p: number): boolean => this.options.share === undefined || p % this.options.share.slots === this.options.share.slot;
+  /** Whether this engine applies `p` and no other node does (setRemote): its timers fire here, its batches are replicated. */
+  private readonly local = (p: number): boolean => this.owns(p) && this.remote.isLocal(p);
+  /** A timer from before timers kept their partition gets its processor's key's. */
+  private readonly timerPartition = (rec: TimerRecord): number => {
+    const key = this.processors.byName.get(rec.processor)?.timerKey?.(rec);
+    return key === undefined ? 0 : this.partitions.of(key);
+  };
+
+  /** Where each batch's changes go before it commits (changelog.ts); undefined: nowhere. */
+  setReplicator(replicator: Replicator | undefined): void {
+    this.changelog.set(replicator);
+  }
+
+  /** Applies another node's changelog of partition `partition`, which is not local (changelog.ts); resolves once durable. */
+  applyChanges(partition: number, changes: Array<{ seq: number; change: PartitionChange }>): Promise<void> {
+    if (this.closing || this.failure) return Promise.reject(this.failure ?? new EngineClosedError());
+    return this.accepted(this.changelog.accept(partition, changes, this.queue));
+  }
+
+  /** The changelog seq partition `partition`'s committed state is at (0: none). */
+  changelogPosition(partition: number): number {
+    return this.changelog.position(partition);
+  }
 
   /** Derived events another engine thread emitted for partitions this one applies. */
   acceptDerived(items: readonly DerivedWire[]): void {
@@ -210,6 +234,11 @@ export class Engine {
   /** Which partitions other nodes apply (remote-partitions.ts); given again whenever that changes. */
   setRemote(remote: RemotePartitions | undefined): void {
     this.remote.set(remote);
+    // A partition that became local goes on from its copy (changelog.ts); one applied elsewhere now stops firing timers here.
+    for (const p of this.changelog.moved()) this.partitions.reload(p);
+    this.timers.unload(this.local);
+    this.timers.load(this.local, this.timerPartition);
+    this.armTimer();
     if (this.closing || this.failure) return;
     this.remote.resend(this.outbox, this.owns, this.queue, true);
     this.scheduleDrain();
@@ -247,6 +276,7 @@ export class Engine {
     this.queue = this.queue.length <= this.maxBatch ? [] : this.queue.slice(this.maxBatch);
     const now = this.clock.now();
     const batch = newBatch(new WriteSet(++this.batchNo), items, now);
+    batch.set.track = this.changelog.track();
     // What other engine threads committed since is read fresh in this batch (StoreOptions.shared).
     if (this.options.share) this.store.refreshReads();
     this.applying = true;
@@ -282,10 +312,12 @@ export class Engine {
     batch.applyMs += batch.committing - sliceStart;
     this.applying = false;
     this.inFlight++;
-    const durable = this.store.commit(batch.set, () => {
-      rotate?.();
-      this.dedup.writeAll(batch.set);
-    });
+    const durable = this.changelog.commit(batch, () =>
+      this.store.commit(batch.set, () => {
+        rotate?.();
+        this.dedup.writeAll(batch.set);
+      }),
+    );
     // Batches finish in commit order even if a later commit's promise settles first.
     this.tail = this.tail
       .then(() => durable)
@@ -300,7 +332,10 @@ export class Engine {
     this.store.release(batch.set);
     this.outbox.released(batch.set);
     this.inFlight--;
-    for (const item of batch.items) if (item.kind === 'event') this.intake.answered(item);
+    for (const item of batch.items) {
+      if (item.kind === 'event') this.intake.answered(item);
+      else if (item.kind === 'changes') this.changelog.settle(item);
+    }
     // Derived events go to the back of the queue: after what was submitted meanwhile, as they
     // would on a partition applied elsewhere. Other engine threads' go to them, other nodes' to `send`.
     const away = this.remote.finish(batch, this.owns, this.queue, (id, r) => this.intake.answerPending(id, r), (item) => this.intake.answeredLogged(item));
@@ -321,6 +356,7 @@ export class Engine {
     this.failure = err;
     console.error('engine stopped; refusing further events:', err);
     this.intake.failAll(err);
+    this.changelog?.failAll(err);
     this.listeners.fatal(err);
     this.checkIdle();
   }
@@ -431,6 +467,7 @@ export class Engine {
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.closing = true;
+      this.changelog?.stop();
       this.scheduler.stop();
       clearInterval(this.maintenance);
       this.scheduleDrain();

@@ -1,6 +1,7 @@
 // What the engine queues and batches: events with the submission waiting for them, due
 // timers, and empty ticks; and a batch with everything it will commit and release.
 
+import type { PartitionChange } from './partition-track.ts';
 import type { Followed } from './follow-events.ts';
 import type { TimerRecord, WriteSet } from './store.ts';
 import type { EventResult, InputEvent, Output, Processor } from './types.ts';
@@ -89,7 +90,17 @@ export interface LogMarkItem {
   seq: number;
 }
 
-export type Item = EventItem | DerivedItem | TimerItem | TickItem | LogMarkItem | SentItem;
+/** Another node's changes of a partition not applied here (changelog.ts): settled once durable. */
+export interface ChangesItem {
+  kind: 'changes';
+  partition: number;
+  changes: Array<{ seq: number; change: PartitionChange }>;
+  resolve(): void;
+  reject(err: Error): void;
+  refused?: Error;
+}
+
+export type Item = EventItem | DerivedItem | TimerItem | TickItem | LogMarkItem | SentItem | ChangesItem;
 
 /** The seqs of a group of topics, by slot (see Processor.seqSlot): copied with slice. */
 export type SeqRecord = number[];

@@ -67,6 +67,10 @@ export class LogPositions {
     this.touched.add(p);
   }
 
+  reload(p: number): void {
+    this.applied[p] = this.store.latest.get<number>(logKey(p)) ?? 0;
+  }
+
   /** Writes the positions the batch moved, into its transaction. */
   flush(set: WriteSet): void {
     for (const p of this.touched) this.store.write(set, logKey(p), this.applied[p]);

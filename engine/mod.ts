@@ -2,6 +2,7 @@
 export { Engine, openEngine } from './engine.ts';
 export { DEFAULT_PARTITIONS, MAX_PARTITIONS } from './partitions.ts';
 export type { LogEntry, LoggedEvent } from './log-positions.ts';
+export type { PartitionChange, Replicator } from './changelog.ts';
 export { EventRouter, type RoutedEvent } from './event-routing.ts';
 export { MAX_ENGINE_THREADS, openEngineWithWorkers, openThreadedEngine, ThreadedEngine } from './threaded-engine.ts';
 export type { ThreadedEngineOptions } from './threaded-engine.ts';

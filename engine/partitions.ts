@@ -83,6 +83,12 @@ export class Partitions {
     return this.offsets[p];
   }
 
+  /** Partition p's checkpoint and log position as its latest state holds them: written by its owner's changelog while it was applied elsewhere (changelog.ts). */
+  reload(p: number): void {
+    this.offsets[p] = this.store.latest.get<number>(checkpointKey(p)) ?? 0;
+    this.logs.reload(p);
+  }
+
   applySeconds(p: number): number {
     return this.applyMs[p] / 1000;
   }

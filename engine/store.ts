@@ -8,6 +8,7 @@
 // durable, so nothing a client sees can vanish in a crash.
 
 import { open, type Database, type RootDatabase } from 'lmdb';
+import type { PartitionTrack } from './partition-track.ts';
 import type { Durability, StateView } from './types.ts';
 
 const ABSENT = Symbol('absent');
@@ -41,6 +42,8 @@ export class WriteSet {
   readonly dedupAnswers: unknown[] = [];
   /** Derived events stored (a value) or applied (undefined) by this batch: the outbox. */
   readonly outbox = new Map<string, unknown>();
+  /** Which partition each write belongs to, while a replicator is set (changelog.ts). */
+  track: PartitionTrack | undefined;
   constructor(readonly batch: number) {}
 }
 
@@ -168,6 +171,7 @@ export class StateStore {
     // Marked pending first, so a generation dropped by this read keeps the pin (rotate).
     if (!wasPending) this.readCommitted(key, true);
     set.state.set(key, value);
+    set.track?.note('state', key);
   }
 
   /** Queues the batch's writes as one atomic LMDB transaction; resolves when durable. */

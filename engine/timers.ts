@@ -26,9 +26,19 @@ export class TimerQueue {
     for (const { key, value } of this.store.timers.getRange()) {
       const { at, processor, id, data } = value;
       const partition = value.partition ?? legacyPartition(value);
-      if (!owns(partition)) continue;
+      // Loaded already (a partition that stayed local while others became so).
+      if (!owns(partition) || this.byKey.has(key as string)) continue;
       this.byKey.set(key as string, { at, processor, id, data, partition });
       this.push({ at: value.at, key: key as string });
+    }
+  }
+
+  /** Stops firing the timers of the partitions `keep` does not name (they stay stored): they are applied elsewhere now. */
+  unload(keep: (partition: number) => boolean): void {
+    for (const [key, rec] of this.byKey) {
+      if (keep(rec.partition ?? 0)) continue;
+      this.byKey.delete(key);
+      this.firing.delete(rec);
     }
   }
 
@@ -51,6 +61,7 @@ export class TimerQueue {
     this.byKey.set(key, rec);
     this.push({ at: rec.at, key });
     set.timers.set(key, rec);
+    set.track?.note('timers', key, rec.partition);
   }
 
   cancel(set: WriteSet, key: string): void {
@@ -59,6 +70,7 @@ export class TimerQueue {
     this.byKey.delete(key);
     this.firing.delete(rec);
     set.timers.set(key, undefined);
+    set.track?.note('timers', key, rec.partition);
   }
 
   /** Takes the timers due at `now`, marking them so a stale heap entry cannot fire twice. */

@@ -44,6 +44,7 @@ export class TopicSeqs {
       rec = this.store.latest.get<SeqRecord>(seqKey(group))?.slice() ?? [];
       batch.seqs.set(group, rec);
     }
+    batch.set.track?.seq(topic, seqKey(group));
     while (rec.length <= slot) rec.push(0);
     return ++rec[slot];
   }

@@ -1,0 +1,251 @@
+// Copies of partitions fed from their owner's changelog (engine/changelog.ts), without NATS: node
+// A applies every partition and its replicator appends each batch's changes to an in-memory
+// changelog per partition; node B applies none and is fed that changelog with applyChanges.
+// Checked: B's data dir ends equal to A's key by key (state, timers, outbox, dedup answers) and B
+// released the outputs A released; once B takes the partitions over, a hold made on A expires on
+// B's timers, a retry of an event A applied is answered duplicate and B's log positions are A's;
+// a replicator that fails holds the batch (nothing committed, nothing answered) until it succeeds.
+
+import { open as openLmdb } from 'lmdb';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defaultProcessors, openEngine, openThreadedEngine, type Engine, type EventResult, type InputEvent, type Output, type PartitionChange, type Replicator, type ThreadedEngine } from '../engine/mod.ts';
+import { partitionOf } from '../engine/partitions.ts';
+import { lmdbOptions } from '../engine/store.ts';
+import { CUSTOMER_SCENARIOS } from './fixtures/customer-saga-scenarios.ts';
+import { tempDirs } from './fixtures/omni-process.ts';
+import { locations, PARTITIONS, SCENARIOS, SKU_A, SKU_B } from './fixtures/saga-scenarios.ts';
+
+const dirs = tempDirs('omni-changelog-test-');
+afterAll(() => dirs.cleanup());
+
+let clock: { t: number; now(): number };
+const open: Array<Engine | ThreadedEngine> = [];
+beforeEach(() => {
+  clock = { t: 1_700_000_000_000, now() { return this.t; } };
+});
+afterEach(async () => {
+  for (const e of open.splice(0)) await e.close();
+});
+
+async function start(path: string): Promise<Engine> {
+  const e = await openEngine({ path, processors: defaultProcessors({}), partitions: PARTITIONS, clock, autoTimers: false });
+  open.push(e);
+  return e;
+}
+
+/** A changelog per partition in memory: what the cluster's changelog stream holds. */
+class TestChangelog implements Replicator {
+  readonly logs: PartitionChange[][] = Array.from({ length: PARTITIONS }, () => []);
+  readonly batchIds: string[] = [];
+  async replicate(changes: PartitionChange[], batchId: string): Promise<number[]> {
+    this.batchIds.push(batchId);
+    // Through msgpack-able plain data, as over the wire: nothing shared with the owner's objects.
+    return changes.map((c) => this.logs[c.partition].push(structuredClone(c)));
+  }
+  /** Feeds `copy` every entry of every partition it has not applied. */
+  async feed(copy: Pick<Engine, 'applyChanges' | 'changelogPosition'>): Promise<void> {
+    for (const [p, log] of this.logs.entries()) {
+      const from = copy.changelogPosition(p);
+      if (log.length > from) await copy.applyChanges(p, log.slice(from).map((change, i) => ({ seq: from + i + 1, change })));
+    }
+  }
+}
+
+/** Every entry of a closed data dir, by database; per-dir records (epoch, dedup clocks, counts) left out. */
+async function contentsOf(path: string): Promise<Record<string, Record<string, unknown>>> {
+  const root = openLmdb(lmdbOptions({ path }));
+  try {
+    const out: Record<string, Record<string, unknown>> = {};
+    const read = (name: string, into = name) => {
+      const db = root.openDB<unknown, string>({ name });
+      for (const { key, value } of db.getRange()) (out[into] ??= {})[String(key)] = value;
+    };
+    read('state');
+    read('timers');
+    read('outbox');
+    // One engine thread here: its two generations, whichever is current.
+    read('dedup0', 'dedup');
+    read('dedup1', 'dedup');
+    for (const key of Object.keys(out.state)) if (/^\$(epoch|partitions|dedupSlots|dedup(\/\d+)?)$/.test(key)) delete out.state[key];
+    return out;
+  } finally {
+    await root.close();
+  }
+}
+
+/** Stock, the stock and customer sagas, and service requests with offers (timers) pending. */
+function traffic(): InputEvent[] {
+  const seen = new Set<string>();
+  const out: InputEvent[] = [...locations];
+  for (const s of [...Object.values(SCENARIOS), ...Object.values(CUSTOMER_SCENARIOS)]) {
+    for (const ev of [...s.setup, s.saga]) {
+      if (seen.has(ev.id) || locations.some((l) => l.id === ev.id)) continue;
+      seen.add(ev.id);
+      out.push(ev);
+    }
+  }
+  out.push(
+    { id: 'ag1', type: 'agent.online', agent: 'a1', skills: { billing: 9 }, capacity: { chat: 1 } },
+    { id: 'sr1', type: 'service.requested', request: 'q1', subject: 'c1', channel: 'chat', topic: 'billing' },
+    { id: 'sr2', type: 'service.requested', request: 'q2', subject: 'c2', channel: 'chat', topic: 'billing' },
+  );
+  return out;
+}
+
+const hold = (reservation: string, sku: string, ttlMs: number): InputEvent => ({ id: `hold-${reservation}`, type: 'stock.reserve', reservation, sku, location: 'S1', qty: 2, ttlMs });
+const reservedOf = (e: Pick<Engine, 'snapshot'>, sku: string) => (e.snapshot(`stock/${sku}`)?.data as { reserved: number } | undefined)?.reserved ?? 0;
+const byTopicAndSeq = (outputs: Output[]) => outputs.map(({ topic, seq, data }) => ({ topic, seq, data })).sort((x, y) => (x.topic < y.topic ? -1 : x.topic > y.topic ? 1 : x.seq - y.seq));
+
+describe('a copy of every partition fed from its owner\'s changelog', () => {
+  it('ends equal to the owner key by key, releases its outputs, and takes over where it stopped', { timeout: 60_000 }, async () => {
+    const changelog = new TestChangelog();
+    const [dirA, dirB] = [dirs.make(), dirs.make()];
+    const a = await start(dirA);
+    const b = await start(dirB);
+    a.setReplicator(changelog);
+    b.setRemote({ isLocal: () => false, send: () => undefined });
+    const outA: Output[] = [];
+    const outB: Output[] = [];
+    a.onOutput((o) => void outA.push(...o));
+    b.onOutput((o) => void outB.push(...o));
+
+    const answers: EventResult[] = [];
+    for (const ev of traffic()) {
+      answers.push(...(await a.submit([ev])));
+      await a.idle();
+      // Fed as it goes, some partitions several changes at a time.
+      if (answers.length % 3 === 0) await changelog.feed(b);
+    }
+    // (Scenarios reuse an order id: a few are refused, as they are on one engine.)
+    expect(answers.filter((r) => r.ok).length).toBeGreaterThan(answers.length - 5);
+    // Through a partition's log too: its position is part of its changes.
+    const pLog = partitionOf(SKU_B, PARTITIONS);
+    const logged = await a.submitLogged(pLog, [
+      { seq: 1, event: { id: 'in-log-1', type: 'stock.received', sku: SKU_B, location: 'S1', qty: 4 } },
+      { seq: 2, event: { id: 'in-log-2', type: 'stock.sold', sku: SKU_B, location: 'S1', qty: 1 } },
+    ]);
+    expect(logged.every((r) => r.ok)).toBe(true);
+    // A hold that expires in a minute: its timer is in SKU_A's reservation partition's changes.
+    const held = await a.submit([hold('R-copy', SKU_A, 60_000)]);
+    expect(held[0].ok).toBe(true);
+    await changelog.feed(b);
+    // Fed again: every change is at or below the copy's position, nothing applied twice.
+    for (const [p, log] of changelog.logs.entries()) if (log.length > 0) await b.applyChanges(p, log.map((change, i) => ({ seq: i + 1, change })));
+    expect(new Set(changelog.batchIds).size).toBe(changelog.batchIds.length);
+
+    for (let p = 0; p < PARTITIONS; p++) {
+      expect(b.changelogPosition(p)).toBe(changelog.logs[p].length);
+      expect(a.changelogPosition(p)).toBe(changelog.logs[p].length);
+    }
+    expect(b.logPosition(pLog)).toBe(2);
+    expect(byTopicAndSeq(outB)).toEqual(byTopicAndSeq(outA));
+    expect(outA.length).toBeGreaterThan(50);
+    // A copy fires none of its partitions' timers: the hold is still there after its expiry.
+    const reserved = reservedOf(a, SKU_A);
+    expect(reserved).toBeGreaterThan(0);
+    clock.t += 120_000;
+    await b.runDueTimers();
+    expect(reservedOf(b, SKU_A)).toBe(reserved);
+
+    await a.close();
+    await b.close();
+    const [contentsA, contentsB] = await Promise.all([contentsOf(dirA), contentsOf(dirB)]);
+    expect(Object.keys(contentsA.timers ?? {}).length).toBeGreaterThan(0);
+    expect(Object.keys(contentsA.dedup).length).toBeGreaterThan(25);
+    expect(contentsB).toEqual(contentsA);
+
+    // B takes every partition over, as after A's lease ran out.
+    const b2 = await start(dirB);
+    b2.setRemote({ isLocal: () => true, send: () => undefined });
+    expect(b2.logPosition(pLog)).toBe(2);
+    // A retry of an event A applied: its first answer, as a duplicate.
+    expect(await b2.submit([hold('R-copy', SKU_A, 60_000)])).toEqual([{ ...held[0], duplicate: true }]);
+    expect(await b2.submitLogged(pLog, [{ seq: 2, event: { id: 'in-log-2', type: 'stock.sold', sku: SKU_B, location: 'S1', qty: 1 } }])).toEqual([{ id: 'in-log-2', ok: true, duplicate: true }]);
+    // The hold made on A expires on B's timers.
+    await b2.runDueTimers();
+    expect(reservedOf(b2, SKU_A)).toBe(reserved - 2);
+  });
+
+  it('applies changes as they come while running, and takes over without a restart', async () => {
+    const changelog = new TestChangelog();
+    const a = await start(dirs.make());
+    const b = await start(dirs.make());
+    a.setReplicator(changelog);
+    b.setRemote({ isLocal: () => false, send: () => undefined });
+    await a.submit([...locations, { id: 'in', type: 'stock.received', sku: SKU_A, location: 'S1', qty: 10 }]);
+    const held = await a.submit([hold('R-live', SKU_A, 1000)]);
+    await changelog.feed(b);
+    // A partition that is local refuses changes: its own batches write it.
+    const p = partitionOf(SKU_A, PARTITIONS);
+    await expect(a.applyChanges(p, [])).rejects.toThrow(RangeError);
+    await expect(b.applyChanges(p, [{ seq: 1, change: { partition: p + 1, writes: [], outputs: [] } }])).rejects.toThrow(TypeError);
+
+    clock.t += 5000;
+    expect(await b.runDueTimers()).toBe(0);
+    expect(reservedOf(b, SKU_A)).toBe(2);
+    b.setRemote({ isLocal: () => true, send: () => undefined });
+    expect(await b.runDueTimers()).toBe(1);
+    expect(reservedOf(b, SKU_A)).toBe(0);
+    expect(await b.submit([hold('R-live', SKU_A, 1000)])).toEqual([{ ...held[0], duplicate: true }]);
+    // Given back: its timers stop firing here.
+    await b.submit([hold('R-again', SKU_A, 1000)]);
+    b.setRemote({ isLocal: () => false, send: () => undefined });
+    clock.t += 5000;
+    expect(await b.runDueTimers()).toBe(0);
+    expect(reservedOf(b, SKU_A)).toBe(2);
+  });
+});
+
+/** A promise and the functions settling it. */
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+describe('a replicator that fails', () => {
+  it('holds the batch: nothing committed or answered until a retry of the same changes succeeds', async () => {
+    const calls: Array<{ changes: PartitionChange[]; batchId: string; reply: ReturnType<typeof deferred<number[]>> }> = [];
+    let called = deferred<void>();
+    const a = await start(dirs.make());
+    await a.submit(locations);
+    a.setReplicator({
+      replicate(changes, batchId) {
+        const reply = deferred<number[]>();
+        calls.push({ changes, batchId, reply });
+        called.resolve();
+        return reply.promise;
+      },
+    });
+    const outputs: Output[] = [];
+    a.onOutput((o) => void outputs.push(...o));
+    let answered = false;
+    const answer = a.submit([{ id: 'rcv', type: 'stock.received', sku: SKU_A, location: 'S1', qty: 7 }]).then((r) => ((answered = true), r));
+    const p = partitionOf(SKU_A, PARTITIONS);
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      await called.promise;
+      called = deferred<void>();
+      calls[attempt - 1].reply.reject(new Error('changelog unavailable'));
+    }
+    await called.promise;
+    expect(calls).toHaveLength(3);
+    // The same changes and batch id each time.
+    expect(calls[1].changes).toBe(calls[0].changes);
+    expect(calls[2].changes).toBe(calls[0].changes);
+    expect(new Set(calls.map((c) => c.batchId)).size).toBe(1);
+    expect(calls[0].changes.map((c) => c.partition)).toContain(p);
+    // Still failing: nothing durable, answered or released.
+    expect(answered).toBe(false);
+    expect(outputs).toEqual([]);
+    expect(a.snapshot(`stock/${SKU_A}`)).toBeUndefined();
+    expect(a.changelogPosition(p)).toBe(0);
+
+    calls[2].reply.resolve(calls[2].changes.map((_, i) => 40 + i));
+    expect(await answer).toEqual([{ id: 'rcv', ok: true }]);
+    expect(answered).toBe(true);
+    expect(a.snapshot(`stock/${SKU_A}`)?.data).toMatchObject({ onHand: 7 });
+    expect(a.changelogPosition(calls[2].changes[0].partition)).toBe(40);
+    expect(outputs.map((o) => o.topic)).toContain(`stock/${SKU_A}`);
+  });
+});

@@ -10,10 +10,16 @@ import { transferList, type EngineThreadConfig, type FromEngine, type ToEngine }
 
 export type Ready = Extract<FromEngine, { kind: 'ready' }>;
 
-/** Starts an engine thread: the compiled file, or the TypeScript source through tsx. */
+/**
+ * Starts an engine thread: the compiled file; run from the sources, the file
+ * OMNI_ENGINE_THREAD_FILE names if set (engine-thread.ts bundled once by the test harness, so each
+ * of many threads does not compile every engine module through tsx again), else the source through tsx.
+ */
 function startWorker(config: EngineThreadConfig): Worker {
   const here = import.meta.url;
   if (!here.endsWith('.ts')) return new Worker(new URL('./engine-thread.js', here), { workerData: config });
+  const prebuilt = process.env.OMNI_ENGINE_THREAD_FILE;
+  if (prebuilt) return new Worker(prebuilt, { workerData: config });
   const entry = new URL('./engine-thread.ts', here).href;
   // tsx's ESM entry (the one `import` picks), found from its package file.
   const tsxPackage = createRequire(here).resolve('tsx/package.json');

@@ -7,9 +7,15 @@
 import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataDirLock, DataDirLockLostError, defaultProcessors, openEngine, openThreadedEngine, type DomainOptions, type EventResult, type Output } from '../engine/mod.ts';
+import { engineThreadFile } from './bundle-harness.ts';
 
+// Every test starts engine threads: from engine-thread.ts bundled once (engine-thread-link.ts reads
+// OMNI_ENGINE_THREAD_FILE), not compiled through tsx in each thread again.
+beforeAll(async () => {
+  process.env.OMNI_ENGINE_THREAD_FILE = await engineThreadFile();
+});
 const root = mkdtempSync(join(tmpdir(), 'omni-threaded-review-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let dirs = 0;

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 
 /** The folders tsconfig.build.json compiles; their .ts files (not .d.ts) are the sources. */
-export const SOURCE_FOLDERS = ['flags', 'engine', 'gateway', 'client', 'cli', 'bench', 'loadgen', 'ui'];
+export const SOURCE_FOLDERS = ['flags', 'engine', 'cluster', 'gateway', 'client', 'cli', 'bench', 'loadgen', 'ui'];
 const SETTINGS_FILES = ['tsconfig.json', 'tsconfig.build.json'];
 /** Where the build writes the hash, inside the output folder. */
 export const STAMP_FILE = '.source-hash';

@@ -16,7 +16,7 @@ import { ROOT, killHard, listeningUrl, tempDirs, type ServeProcess } from './fix
 const run = promisify(execFile);
 const SECRET = 'build-dist-test-secret';
 const MARKER = 'omni-test: running dist/';
-const COPIED = ['flags', 'engine', 'gateway', 'client', 'cli', 'bench', 'loadgen', 'ui', 'bin', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
+const COPIED = ['flags', 'engine', 'cluster', 'gateway', 'client', 'cli', 'bench', 'loadgen', 'ui', 'bin', 'package.json', 'tsconfig.json', 'tsconfig.build.json'];
 
 const dirs = tempDirs('omni-build-dist-');
 let copy: string;

@@ -68,6 +68,8 @@ export interface ChangelogContext {
   local(p: number): boolean;
   /** This engine thread keeps partition p (EngineOptions.share). */
   owns(p: number): boolean;
+  /** No other node applies partition p (setRemote). */
+  onNode(p: number): boolean;
 }
 
 export class Changelog {
@@ -132,10 +134,12 @@ export class Changelog {
     const { track } = batch.set;
     const replicator = this.replicator;
     if (!track || !replicator) return;
-    const changes = track.build(batch.set, batch.outputs, this.ctx.local);
+    const changes = track.build(batch.set, batch.outputs, this.ctx.local, this.ctx.onNode);
     if (changes.length === 0) return;
     const seqs = await this.retried(replicator, changes, `${this.run}:${batch.set.batch}`);
-    for (const [i, c] of changes.entries()) this.ctx.store.write(batch.set, changelogKey(c.partition), seqs[i]);
+    const { store } = this.ctx;
+    // Never backwards: another engine thread may have replicated a later change of the partition (an outbox entry's delete).
+    for (const [i, c] of changes.entries()) store.write(batch.set, changelogKey(c.partition), Math.max(seqs[i], store.latest.get<number>(changelogKey(c.partition)) ?? 0));
   }
 
   private async retried(replicator: Replicator, changes: PartitionChange[], batchId: string): Promise<number[]> {
@@ -149,7 +153,7 @@ export class Changelog {
         if (attempt > 1) console.error(`omni: batch ${batchId} replicated after ${attempt} attempts`);
         return seqs;
       } catch (err) {
-        if (this.stopped) throw new EngineClosedError();
+        if (this.stopped || err instanceof EngineClosedError) throw new EngineClosedError();
         if (attempt === 1) console.error(`omni: replicating batch ${batchId} failed; retrying until it succeeds:`, err);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, delay);

@@ -3,6 +3,7 @@
 // thread, which ends this one if it loses the dir.
 
 import { parentPort, workerData } from 'node:worker_threads';
+import { threadReplicator } from './changelog-link.ts';
 import { openEngine, type Engine } from './engine.ts';
 import { PartitionCountMismatchError } from './errors.ts';
 import type { LogEntry } from './log-positions.ts';
@@ -82,6 +83,7 @@ async function run(config: EngineThreadConfig): Promise<void> {
   });
   engine.onFatal((error) => post({ kind: 'fatal', message: error.message }));
   engine.onRelay((items) => post({ kind: 'relay', items: pack(items) }));
+  const changelog = threadReplicator(post);
 
   port.on('message', (message: ToEngine) => {
     switch (message.kind) {
@@ -99,6 +101,18 @@ async function run(config: EngineThreadConfig): Promise<void> {
         return;
       case 'sent':
         engine.derivedSent(message.keys);
+        return;
+      case 'replicator':
+        engine.setReplicator(message.on ? changelog.replicator : undefined);
+        return;
+      case 'replicated':
+        changelog.replied(message);
+        return;
+      case 'changes':
+        engine.applyChanges(message.partition, unpack(message.changes)).then(
+          () => post({ kind: 'changes-applied', call: message.call }),
+          (e: Error) => post({ kind: 'changes-applied', call: message.call, error: e.message, name: e.name }),
+        );
         return;
       case 'interest':
         // Named topics count only while the push layer names them: a new one names its own.

@@ -145,7 +145,7 @@ export class Engine {
     }, Math.min(retention / 4, 60_000));
     this.maintenance.unref();
     this.outbox = new Outbox(this.store, this.partitions, this.processors.byInternalType);
-    this.changelog = new Changelog({ store: this.store, count: this.partitions.count, local: this.local, owns: this.owns });
+    this.changelog = new Changelog({ store: this.store, count: this.partitions.count, local: this.local, owns: this.owns, onNode: this.remote.isLocal });
     this.applier = new BatchApplier(this.store, this.timers, this.dedup, this.partitions, this.topics, this.processors.byName, this.outbox, {
       count: (type, result) => this.counts.count(type, result),
       rendering: () => this.listeners.rendering,

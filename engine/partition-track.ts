@@ -71,8 +71,12 @@ export class PartitionTrack {
     n.state.add(seqKey);
   }
 
-  /** The batch's writes and outputs per partition `local` names, in partition order. */
-  build(set: BatchWrites, outputs: readonly Output[], local: (p: number) => boolean): PartitionChange[] {
+  /**
+   * The batch's writes and outputs per partition `local` names, in partition order. Outbox entries
+   * go by the partition that emitted them as long as it is on this node (`onNode`): with engine
+   * threads, the one applying a derived event deletes another thread's partition's entry.
+   */
+  build(set: BatchWrites, outputs: readonly Output[], local: (p: number) => boolean, onNode: (p: number) => boolean): PartitionChange[] {
     this.current = -1;
     const byPartition = new Map<number, PartitionChange>();
     const change = (p: number): PartitionChange => {
@@ -94,7 +98,7 @@ export class PartitionTrack {
     // Outbox keys start with their emitting partition (outbox.ts).
     for (const [key, value] of set.outbox) {
       const p = Number(key.slice(0, key.indexOf('/')));
-      if (local(p)) change(p).writes.push(['outbox', key, value]);
+      if (onNode(p)) change(p).writes.push(['outbox', key, value]);
     }
     for (const [key, value] of set.state) {
       if (key.charCodeAt(0) !== DOLLAR) continue;

@@ -65,6 +65,12 @@ export type ToEngine =
   /** Outbox keys other nodes' logs now hold (Engine.derivedSent). */
   | { kind: 'sent'; keys: string[] }
   | { kind: 'call'; call: number; name: 'idle' | 'timers' }
+  /** A replicator is set (or none is): batches' changes go to the other thread first (changelog-link.ts). */
+  | { kind: 'replicator'; on: boolean }
+  /** The seqs of a `replicate` (null: it failed, and is tried again unless `closed`: the engine is closing). */
+  | { kind: 'replicated'; call: number; seqs: number[] | null; error?: string; closed?: true }
+  /** Another node's changes of a partition this thread keeps a copy of (msgpack of Engine.applyChanges' changes). */
+  | { kind: 'changes'; call: number; partition: number; changes: Payload }
   | { kind: 'close' };
 
 /** How often the engine's counters cross over (they are read when /metrics is scraped). */
@@ -92,6 +98,10 @@ export type FromEngine =
   /** Answers nobody waits for on this node (msgpack of EventResult[]), for RemotePartitions.answered. */
   | { kind: 'unheard'; answers: Payload }
   | { kind: 'fatal'; message: string }
+  /** A batch's changes (msgpack of PartitionChange[]) for the replicator; answered by `replicated`. */
+  | { kind: 'replicate'; call: number; batchId: string; changes: Payload }
+  /** A `changes` call is durable, or was refused (`error`, and the error's name). */
+  | { kind: 'changes-applied'; call: number; error?: string; name?: string }
   | { kind: 'closed' };
 
 export type { Output };
@@ -99,6 +109,6 @@ export type { Output };
 /** A message's own byte buffers, handed over to the other thread rather than copied. */
 export function transferList(message: ToEngine | FromEngine): ArrayBuffer[] {
   const bytes =
-    'submissions' in message ? message.submissions : 'entries' in message ? message.entries : 'answers' in message ? message.answers : 'outputs' in message ? message.outputs : 'items' in message ? message.items : undefined;
+    'submissions' in message ? message.submissions : 'changes' in message ? message.changes : 'entries' in message ? message.entries : 'answers' in message ? message.answers : 'outputs' in message ? message.outputs : 'items' in message ? message.items : undefined;
   return bytes instanceof Uint8Array ? [bytes.buffer as ArrayBuffer] : [];
 }

@@ -6,6 +6,8 @@
 // one LMDB environment; derived events for another thread's partitions pass through here
 // (relay). Same answers, seqs, epoch and crash guarantees as the engine in this thread.
 
+import { changelogKey, type PartitionChange, type Replicator } from './changelog.ts';
+import { ChangelogLink } from './changelog-link.ts';
 import { CommittedReader } from './committed-reader.ts';
 import { openEngine, type Engine } from './engine.ts';
 import { EngineThreadLink, type Ready } from './engine-thread-link.ts';
@@ -106,6 +108,7 @@ export class ThreadedEngine {
   private watching = false;
   private failure: Error | undefined;
   private closed: Promise<void> | undefined;
+  private readonly changelog: ChangelogLink;
 
   constructor(
     private readonly links: EngineThreadLink[],
@@ -131,6 +134,7 @@ export class ThreadedEngine {
       send: (thread, submissions) => links[thread].send({ kind: 'submit', submissions }),
       sendLogged: (thread, sub, partition, entries) => links[thread].send({ kind: 'logged', sub, partition, entries }),
     });
+    this.changelog = new ChangelogLink((slot, m) => links[slot].send(m));
     // Another process may write the dir now: stop the writers at once, then refuse events.
     dataDir.onLost((error) => {
       for (const link of links) void link.terminate();
@@ -164,6 +168,24 @@ export class ThreadedEngine {
     const local = remote ? localPartitions(remote) : null;
     this.remote = remote;
     if (!this.failure) this.broadcast({ kind: 'remote', local });
+  }
+
+  /** As Engine.setReplicator: called here, each engine thread waiting for its batches' seqs (changelog-link.ts). */
+  setReplicator(replicator: Replicator | undefined): void {
+    this.changelog.set(replicator, this.failure ? 0 : this.links.length);
+  }
+
+  /** As Engine.applyChanges, on the engine thread keeping `partition`. */
+  applyChanges(partition: number, changes: Array<{ seq: number; change: PartitionChange }>): Promise<void> {
+    if (this.closing || this.failure) return Promise.reject(this.failure ?? new EngineClosedError());
+    if (!Number.isInteger(partition) || partition < 0 || partition >= this.partitionCount) return Promise.reject(new RangeError(`partition must be an integer from 0 to ${this.partitionCount - 1} (got ${String(partition)})`));
+    // Durable once answered: reads from now on must see it.
+    return this.changelog.apply(this.router.threadOf(partition), partition, changes).then(() => this.reader.refresh());
+  }
+
+  /** As Engine.changelogPosition: from the committed state. */
+  changelogPosition(partition: number): number {
+    return this.reader.view.get<number>(changelogKey(partition)) ?? 0;
   }
 
   /** As Engine.derivedSent: each key to the engine thread applying its source partition (its prefix). */
@@ -217,6 +239,12 @@ export class ThreadedEngine {
       case 'fatal':
         this.fail(new Error(m.message));
         return;
+      case 'replicate':
+        this.changelog.replicate(slot, m);
+        return;
+      case 'changes-applied':
+        this.changelog.applied(m);
+        return;
       default:
         return;
     }
@@ -241,6 +269,7 @@ export class ThreadedEngine {
     this.failure = error;
     console.error('engine stopped; refusing further events:', error);
     this.router.failAll(error);
+    this.changelog.failAll(error);
     for (const link of this.links) {
       link.release();
       // The others stop too, committing what they hold (answered to nobody: a retry finds it):
@@ -383,6 +412,7 @@ export class ThreadedEngine {
     this.closed ??= (async () => {
       this.router.flush();
       this.closing = true;
+      this.changelog.closing = true;
       // Everything in flight ends first, derived events between the threads included; a timer
       // firing later emits into the outbox, which the next start applies.
       await this.quiesce();

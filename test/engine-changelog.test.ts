@@ -225,7 +225,7 @@ describe('engines on threads of their own', () => {
     // appended (its delete of a derived event the partition emitted) and committed first.
     for (let p = 0; p < PARTITIONS; p++) {
       const key = `$cl/${p}`;
-      expect(contentsA.state[key] ?? 0).toBeLessThanOrEqual(contentsB.state[key] ?? 0);
+      expect((contentsA.state[key] ?? 0) as number).toBeLessThanOrEqual((contentsB.state[key] ?? 0) as number);
       delete contentsA.state[key];
       delete contentsB.state[key];
     }

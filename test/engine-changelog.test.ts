@@ -4,15 +4,21 @@
 // Checked: B's data dir ends equal to A's key by key (state, timers, outbox, dedup answers) and B
 // released the outputs A released; once B takes the partitions over, a hold made on A expires on
 // B's timers, a retry of an event A applied is answered duplicate and B's log positions are A's;
-// a replicator that fails holds the batch (nothing committed, nothing answered) until it succeeds.
+// a replicator that fails holds the batch (nothing committed, nothing answered) until it succeeds;
+// and a process applying changes killed with SIGKILL reopens with state and changelog position agreeing.
 
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { open as openLmdb } from 'lmdb';
+import { Packr } from 'msgpackr';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultProcessors, openEngine, openThreadedEngine, type Engine, type EventResult, type InputEvent, type Output, type PartitionChange, type Replicator, type ThreadedEngine } from '../engine/mod.ts';
 import { partitionOf } from '../engine/partitions.ts';
 import { lmdbOptions } from '../engine/store.ts';
 import { CUSTOMER_SCENARIOS } from './fixtures/customer-saga-scenarios.ts';
-import { tempDirs } from './fixtures/omni-process.ts';
+import { prng, ROOT, tempDirs } from './fixtures/omni-process.ts';
 import { locations, PARTITIONS, SCENARIOS, SKU_A, SKU_B } from './fixtures/saga-scenarios.ts';
 
 const dirs = tempDirs('omni-changelog-test-');
@@ -288,5 +294,72 @@ describe('a replicator that fails', () => {
     expect(a.snapshot(`stock/${SKU_A}`)?.data).toMatchObject({ onHand: 7 });
     expect(a.changelogPosition(calls[2].changes[0].partition)).toBe(40);
     expect(outputs.map((o) => o.topic)).toContain(`stock/${SKU_A}`);
+  });
+});
+
+/** What a copy holds once partition p's changes up to positions[p] are applied: their writes folded in order. */
+function folded(logs: PartitionChange[][], positions: number[]): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = { state: {}, timers: {}, outbox: {}, dedup: {} };
+  for (const [p, log] of logs.entries()) {
+    for (const change of log.slice(0, positions[p])) {
+      for (const [db, key, value] of change.writes) {
+        if (value === undefined) delete out[db][key];
+        else out[db][key] = value;
+      }
+    }
+    if (positions[p] > 0) out.state[`$cl/${p}`] = positions[p];
+  }
+  for (const db of Object.keys(out)) if (Object.keys(out[db]).length === 0) delete out[db];
+  return out;
+}
+
+describe('a process applying changes, killed with SIGKILL at random moments', () => {
+  it('reopens with each partition\'s changelog position and state agreeing, and ends with every change applied once', { timeout: 120_000 }, async () => {
+    // The changelog of an owner's traffic, written where the process reads it.
+    const changelog = new TestChangelog();
+    const a = await start(dirs.make());
+    a.setReplicator(changelog);
+    const skus = Array.from({ length: 12 }, (_, i) => `crash-sku-${i}`);
+    await a.submit(locations);
+    const rng = prng(7);
+    for (let i = 0; i < 150; i++) {
+      const sku = rng.pick(skus);
+      const ev: InputEvent = rng.chance(0.3) ? hold(`crash-${i}`, sku, 60_000) : { id: `crash-${i}`, type: 'stock.received', sku, location: 'S1', qty: rng.int(1, 5) };
+      await a.submit([ev]);
+    }
+    await a.close();
+    const file = join(dirs.make(), 'changelog.msgpack');
+    writeFileSync(file, new Packr({ useRecords: false, moreTypes: false }).pack(changelog.logs));
+    const total = changelog.logs.reduce((n, log) => n + log.length, 0);
+
+    const dir = dirs.make();
+    let kills = 0;
+    for (let run = 0; run < 8; run++) {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'changelog-applier.ts'), dir, file, String(PARTITIONS), String(run + 1)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += String(d)));
+      const killAfter = rng.int(1, Math.ceil(total / 8));
+      let applied = 0;
+      let done = false;
+      for await (const line of createInterface({ input: child.stdout })) {
+        if (line === 'done') done = true;
+        else if (line.startsWith('applied ') && ++applied === killAfter && run < 7) child.kill('SIGKILL');
+      }
+      const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+        else child.once('exit', (code, signal) => resolve({ code, signal }));
+      });
+      if (!done && exit.signal !== 'SIGKILL') throw new Error(`changelog-applier failed (${exit.code}): ${stderr}`);
+      // The reopened dir: every partition's state is its changes folded up to its position, nothing more or less.
+      const contents = await contentsOf(dir);
+      const positions = changelog.logs.map((_, p) => (contents.state[`$cl/${p}`] as number | undefined) ?? 0);
+      expect(contents).toEqual(folded(changelog.logs, positions));
+      if (exit.signal === "SIGKILL") kills++;
+      if (done) {
+        expect(positions).toEqual(changelog.logs.map((log) => log.length));
+        break;
+      }
+    }
+    expect(kills).toBeGreaterThan(0);
   });
 });

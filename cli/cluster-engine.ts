@@ -38,7 +38,9 @@ export class ClusterEngine implements GatewayEngine, PushEngine {
   layout = () => this.local.layout();
   onFatal = (listener: (error: Error) => void) => this.local.onFatal(listener);
   lastSeq = (topic: string) => this.local.lastSeq(topic);
-  setInterest = (predicate: ((topic: string) => boolean) | undefined) => this.local.setInterest(predicate);
+  // Every changed topic is rendered, whatever this node's subscribers: the render goes into the
+  // changelog, and the other nodes' subscribers are served from it.
+  setInterest = (_predicate: ((topic: string) => boolean) | undefined) => this.local.setInterest(undefined);
   onOutput = (listener: (outputs: Output[]) => void) => this.local.onOutput(listener);
   watch = (topic: string, watched: boolean) => (this.local as Partial<Pick<ThreadedEngine, 'watch'>>).watch?.(topic, watched);
 }

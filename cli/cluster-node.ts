@@ -41,8 +41,10 @@ export async function joinCluster(flags: ClusterFlags, local: Engine | ThreadedE
       },
     });
     const partitions = local.layout().partitions;
-    const node = await ClusterNode.start(conn, local, new EventRouter(defaultProcessors(domains), partitions), { nodeId, partitions });
-    io.err(`omni: node ${nodeId} joined cluster '${conn.names.cluster}' (${partitions} partitions) at ${servers.join(', ')}`);
+    // Three servers or more: every stream on three of them, so one may be lost (a single server: one copy).
+    const replicas = servers.length >= 3 ? 3 : 1;
+    const node = await ClusterNode.start(conn, local, new EventRouter(defaultProcessors(domains), partitions), { nodeId, partitions, replicas });
+    io.err(`omni: node ${nodeId} joined cluster '${conn.names.cluster}' (${partitions} partitions, streams with ${replicas} replica${replicas > 1 ? 's' : ''}) at ${servers.join(', ')}`);
     const joined = conn;
     return {
       engine: new ClusterEngine(local, node, nodeId),

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventResult, EventRouter, InputEvent, RoutedEvent } from '../engine/mod.ts';
 import type { ClusterConnection } from './connection.ts';
 import type { EventLog } from './event-log.ts';
-import { decode, encode, logMsgID, type LogAnswer } from './log-wire.ts';
+import { decode, encode, logMsgID, type LogAnswer, type LoggedEvent, type QuestionAnswer } from './log-wire.ts';
 
 export interface LogIngestOptions {
   /** This node's id: the owners answer on its answer subject. */
@@ -25,12 +25,18 @@ const DEFAULT_ANSWER_WAIT_MS = 2_000;
 const DEFAULT_ANSWER_TIMEOUT_MS = 30_000;
 const ASK_TIMEOUT_MS = 2_000;
 
-type Waiter = (result: EventResult) => void;
+type Waiter = (answer: QuestionAnswer) => void;
 
 export class LogIngest {
   private readonly waiters = new Map<string, Waiter>();
   /** Answers that came before their append's acknowledgement, or after their waiter gave up. */
-  private readonly early = new Map<string, { result: EventResult; at: number }>();
+  private readonly early = new Map<string, { answer: QuestionAnswer; at: number }>();
+  /**
+   * Per partition, the changelog sequence of the latest answered event other partitions read (a
+   * location, a link, a profile): events logged from then on carry it (LoggedEvent.after), so
+   * their owners apply them only once they hold it, wherever it was applied.
+   */
+  private readonly fences = new Map<number, number>();
   private readonly answers: Subscription;
   private readonly ordered: { submit(events: readonly unknown[]): Promise<EventResult[]>; settled(): Promise<void> };
   private readonly answerWaitMs: number;
@@ -85,15 +91,28 @@ export class LogIngest {
     });
     await Promise.all(
       [...byPartition].map(async ([partition, list]) => {
-        const entries = list.map(({ routed }) => ({ msgID: logMsgID(routed.event.id, routed.digest), data: encode({ event: routed.event, reply: this.opts.nodeId }) }));
+        const after = this.fencesFor(partition);
+        const entries = list.map(({ routed }) => ({
+          msgID: logMsgID(routed.event.id, routed.digest),
+          data: encode({ event: routed.event, reply: this.opts.nodeId, ...(after ? { after } : {}) } satisfies LoggedEvent),
+        }));
         const retried = new Set<number>();
         const seqs = await this.log.append(partition, entries, { onDuplicate: (k) => retried.add(k) });
         const answers = await Promise.all(seqs.map((seq, k) => this.answerOf(partition, seq, list[k].routed.event)));
-        // A retry of an event the log held already is answered as the engine answers retries.
-        answers.forEach((result, k) => (results[list[k].index] = retried.has(k) ? { ...result, duplicate: true } : result));
+        answers.forEach(({ result, cl }, k) => {
+          if (result.ok && this.router.readByOthers(list[k].routed.event.type) && cl > (this.fences.get(partition) ?? 0)) this.fences.set(partition, cl);
+          // A retry of an event the log held already is answered as the engine answers retries.
+          results[list[k].index] = retried.has(k) ? { ...result, duplicate: true } : result;
+        });
       }),
     );
     return results;
+  }
+
+  private fencesFor(partition: number): Record<string, number> | undefined {
+    let after: Record<string, number> | undefined;
+    for (const [p, seq] of this.fences) if (p !== partition) (after ??= {})[p] = seq;
+    return after;
   }
 
   private take(data: Uint8Array): void {
@@ -110,9 +129,9 @@ export class LogIngest {
       const waiter = this.waiters.get(key);
       if (waiter) {
         this.waiters.delete(key);
-        waiter(a.result);
+        waiter({ result: a.result, cl: a.cl ?? 0 });
       } else {
-        this.early.set(key, { result: a.result, at: now });
+        this.early.set(key, { answer: { result: a.result, cl: a.cl ?? 0 }, at: now });
       }
     }
     // Unclaimed answers (a waiter that asked and went) are kept no longer than a waiter waits.
@@ -122,24 +141,24 @@ export class LogIngest {
     }
   }
 
-  private async answerOf(partition: number, seq: number, event: InputEvent): Promise<EventResult> {
+  private async answerOf(partition: number, seq: number, event: InputEvent): Promise<QuestionAnswer> {
     const key = `${partition}/${seq}`;
     const early = this.early.get(key);
     if (early) {
       this.early.delete(key);
-      return early.result;
+      return early.answer;
     }
     // The answer sent keeps counting while this node asks: the owner sends it before it answers
     // a question about the same entry, and it is the first answer, where a question's may say
     // duplicate (an owner that took over answers from what its engine kept).
-    return new Promise<EventResult>((resolve) => {
+    return new Promise<QuestionAnswer>((resolve) => {
       let settled = false;
-      const settle = (result: EventResult) => {
+      const settle = (answer: QuestionAnswer) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         this.waiters.delete(key);
-        resolve(result);
+        resolve(answer);
       };
       this.waiters.set(key, settle);
       const timer = setTimeout(() => void this.ask(partition, seq, event, () => settled).then(settle), this.answerWaitMs);
@@ -147,13 +166,13 @@ export class LogIngest {
   }
 
   /** Asks the partition's owner until it answers, the answer came otherwise (`answered`), or the bound passes. */
-  private async ask(partition: number, seq: number, event: InputEvent, answered: () => boolean): Promise<EventResult> {
+  private async ask(partition: number, seq: number, event: InputEvent, answered: () => boolean): Promise<QuestionAnswer> {
     const deadline = Date.now() + this.answerTimeoutMs;
     let pause = 50;
     while (Date.now() < deadline && !this.closed && !answered()) {
       try {
         const reply = await this.conn.nc.request(this.conn.names.questionSubject(partition), encode({ seq, event }), { timeout: ASK_TIMEOUT_MS });
-        return decode<EventResult>(reply.data);
+        return decode<QuestionAnswer>(reply.data);
       } catch {
         // No owner yet (a takeover under way), or it is busy: ask again.
         await sleep(pause);
@@ -161,9 +180,12 @@ export class LogIngest {
       }
     }
     return {
-      id: event.id,
-      ok: false,
-      error: { code: 'unavailable', message: `logged, but its partition's owner did not answer within ${this.answerTimeoutMs} ms; send it again with the same id to learn its answer` },
+      cl: 0,
+      result: {
+        id: event.id,
+        ok: false,
+        error: { code: 'unavailable', message: `logged, but its partition's owner did not answer within ${this.answerTimeoutMs} ms; send it again with the same id to learn its answer` },
+      },
     };
   }
 }

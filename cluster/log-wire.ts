@@ -42,6 +42,12 @@ export interface LoggedEvent {
   event: InputEvent;
   /** The node id whose answer subject gets the answer (ClusterNames.answerSubject). */
   reply: string;
+  /**
+   * Read fences: partition → changelog sequence. The owner applies the event only once its copy of
+   * each such partition holds that sequence: what other partitions read (a location, a link)
+   * that was answered before this event was logged is there when it is applied.
+   */
+  after?: Record<string, number>;
 }
 
 /** A derived event another partition's owner emitted for this partition (a saga's step), and when. */
@@ -55,6 +61,14 @@ export interface LogAnswer {
   partition: number;
   seq: number;
   result: EventResult;
+  /** The owner's changelog position of the partition once the entry was committed (a read fence for later events). */
+  cl: number;
+}
+
+/** A question's answer: the result and the changelog position, as in LogAnswer. */
+export interface QuestionAnswer {
+  result: EventResult;
+  cl: number;
 }
 
 /** A node's question to a partition's owner: the answer of this entry, once it is applied. */

@@ -1,21 +1,26 @@
-// One node of the cluster: takes events into the log for every partition (LogIngest), and
-// applies the partitions it owns into its engine (PartitionOwner). Which it should own comes
-// from the nodes up (Membership); that it does own them, from its leases (LeaseKeeper). A node
-// joining makes the others give up its share (each stops applying a partition before it
-// releases it, so the next owner starts after the last batch); a node gone silent has its
-// share taken once its leases expire. A partition's new owner applies its log from the position
-// its own engine committed, so its copy of the partition's state is the log folded up to there.
+// One node of the cluster: takes events into the log for every partition (LogIngest), applies
+// the partitions it owns into its engine (PartitionOwner), and keeps a copy of every other
+// partition from the changelog (PartitionCopies). Which partitions it should own comes from the
+// nodes up (Membership); that it does own them, from its leases (LeaseKeeper). A node joining
+// makes the others give up its share (each stops applying a partition before it releases it);
+// a node gone silent has its share taken once its leases expire. Taking a partition over: a
+// fence in its changelog under the new lease epoch, the copy caught up to the fence (whatever
+// the last owner stored before it counts, nothing after it), then the log applied from the
+// position the copy holds. Giving one up: the last batch applied, then a copy again.
 
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { EventResult, EventRouter, RemoteDerived, RemotePartitions } from '../engine/mod.ts';
+import type { EventResult, EventRouter, RemotePartitions } from '../engine/mod.ts';
+import { ChangelogWriter } from './changelog.ts';
 import type { ClusterConnection } from './connection.ts';
+import { DerivedForwarder } from './derived-forwarder.ts';
 import { ClusterError } from './errors.ts';
 import { EventLog } from './event-log.ts';
 import { LeaseKeeper } from './leases.ts';
 import { LogIngest } from './log-ingest.ts';
-import { derivedMsgID, encode, type LoggedDerivedEvent } from './log-wire.ts';
 import { Membership } from './membership.ts';
-import { PartitionOwner, type LoggedEngine } from './partition-owner.ts';
+import type { NodeEngine } from './node-engine.ts';
+import { PartitionCopies } from './partition-copies.ts';
+import { PartitionOwner } from './partition-owner.ts';
+import { ChangelogReplicator } from './replication.ts';
 
 export interface ClusterNodeOptions {
   /** Unique among the running nodes; a subject token (letters, digits, `-`, `_`). */
@@ -23,8 +28,14 @@ export interface ClusterNodeOptions {
   partitions: number;
   /** 1 on a single NATS server, 3 in a cluster of three. */
   replicas?: 1 | 3;
+  /**
+   * How long a lease lasts unless renewed (ms; default 3000): a node killed without a word has
+   * its partitions taken this long plus the clock margin after its last renewal.
+   */
   leaseTtlMs?: number;
+  /** The most two nodes' clocks may differ (ms; default 500, below half the ttl). */
   maxClockSkewMs?: number;
+  /** How often a node announces itself (ms; default 1000); silent 3.5 times that, it is down. */
   heartbeatMs?: number;
   answerWaitMs?: number;
   answerTimeoutMs?: number;
@@ -33,6 +44,9 @@ export interface ClusterNodeOptions {
 }
 
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** Short enough that a killed node's partitions are served again within about 4 s. */
+const DEFAULT_LEASE_TTL_MS = 3_000;
+const DEFAULT_CLOCK_SKEW_MS = 500;
 
 /** The cluster as one node sees it (GET /v1/cluster). */
 export interface ClusterView {
@@ -49,15 +63,19 @@ export class ClusterNode {
   private ingest!: LogIngest;
   private rebalancing: Promise<void> = Promise.resolve();
   private stopped = false;
-  /** Derived events still being appended to other partitions' logs. */
-  private forwarding = new Set<Promise<void>>();
+  /** Per partition, the last takeover or hand-over: the next waits for it. */
+  private readonly transitions = new Map<number, Promise<void>>();
+  private copies!: PartitionCopies;
+  private writer!: ChangelogWriter;
+  private replicator!: ChangelogReplicator;
+  private forwarder!: DerivedForwarder;
   /**
    * Where the engine's derived events go: applied here for the partitions this node owns, appended
    * to the owner's log for the others. Given to the engine again at every change of ownership.
    */
   private readonly remote: RemotePartitions = {
     isLocal: (p) => this.owners.has(p),
-    send: (items) => this.forward(items),
+    send: (items) => this.forwarder.forward(items),
     // A pending event's final answer is given on the partition that took it, where its log
     // entry is answered; a taking node that missed it asks that partition's owner.
     answered: () => {},
@@ -65,27 +83,35 @@ export class ClusterNode {
 
   private constructor(
     private readonly conn: ClusterConnection,
-    private readonly engine: LoggedEngine,
+    private readonly engine: NodeEngine,
     private readonly log: EventLog,
     private readonly opts: ClusterNodeOptions,
   ) {}
 
-  static async start(conn: ClusterConnection, engine: LoggedEngine, router: EventRouter, opts: ClusterNodeOptions): Promise<ClusterNode> {
+  static async start(conn: ClusterConnection, engine: NodeEngine, router: EventRouter, opts: ClusterNodeOptions): Promise<ClusterNode> {
     if (!NODE_ID.test(opts.nodeId)) throw new ClusterError('invalid', `node id must be 1–64 letters, digits, '-' or '_', got '${opts.nodeId}'`);
     if (router.partitions !== opts.partitions) throw new ClusterError('invalid', `the router has ${router.partitions} partitions, the node ${opts.partitions}`);
     const log = await EventLog.open(conn, { partitions: opts.partitions, replicas: opts.replicas });
+    const changelog = await EventLog.open(conn, { partitions: opts.partitions, replicas: opts.replicas, kind: 'changes' });
     const node = new ClusterNode(conn, engine, log, opts);
+    node.forwarder = new DerivedForwarder(log, (keys) => engine.derivedSent(keys));
+    node.writer = new ChangelogWriter(changelog);
+    node.replicator = new ChangelogReplicator(node.writer);
+    engine.setRemote(node.remote);
+    engine.setReplicator(node.replicator);
+    // A copy of every partition until this node owns it.
+    node.copies = new PartitionCopies(conn, changelog, engine, opts.nodeId, (p, error) => opts.onOwnerFailure?.(p, error));
+    for (let p = 0; p < opts.partitions; p++) node.copies.follow(p);
     node.ingest = new LogIngest(conn, log, router, { nodeId: opts.nodeId, answerWaitMs: opts.answerWaitMs, answerTimeoutMs: opts.answerTimeoutMs });
     node.leases = await LeaseKeeper.open(conn, {
       nodeId: opts.nodeId,
       partitions: opts.partitions,
       replicas: opts.replicas,
-      ttlMs: opts.leaseTtlMs,
-      maxClockSkewMs: opts.maxClockSkewMs,
-      onGained: (p) => node.own(p),
-      onLost: (p) => void node.disown(p),
+      ttlMs: opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
+      maxClockSkewMs: opts.maxClockSkewMs ?? DEFAULT_CLOCK_SKEW_MS,
+      onGained: (p, epoch) => void node.transition(p, () => node.takeOver(p, epoch)),
+      onLost: (p) => void node.transition(p, () => node.handOver(p)),
     });
-    engine.setRemote(node.remote);
     node.membership = new Membership(conn, { nodeId: opts.nodeId, heartbeatMs: opts.heartbeatMs, onChange: () => node.rebalance() });
     node.rebalance();
     return node;
@@ -101,7 +127,7 @@ export class ClusterNode {
     return this.ingest.submit(events);
   }
 
-  /** Whether this node owns exactly its share among the nodes up (and is connected). */
+  /** Whether this node owns exactly its share among the nodes up, taken over (and is connected). */
   ready(): boolean {
     if (this.stopped || !this.conn.connected) return false;
     return this.owned().join() === this.membership.assigned(this.opts.partitions).join();
@@ -139,64 +165,52 @@ export class ClusterNode {
     this.stopped = true;
     this.membership.stop();
     await this.rebalancing;
-    await Promise.all([...this.owners.keys()].map((p) => this.disown(p)));
+    await Promise.all([...this.owners.keys()].map((p) => this.transition(p, () => this.handOver(p))));
     if (opts.release !== false) await this.leases.release().catch(() => {});
     await this.leases.stop();
-    await Promise.all([...this.forwarding]);
+    await Promise.all([...this.transitions.values()]);
+    await this.copies.stopAll();
+    this.engine.setReplicator(undefined);
+    await this.forwarder.stop();
     await this.ingest.close();
   }
 
-  /**
-   * Appends derived events to their partitions' logs, then lets the engine take them out of its
-   * outbox. Until then they stay there: a failed append is retried here, and whatever a crash
-   * interrupts is sent again when the engine opens (the owner drops a second copy by its id).
-   */
-  private forward(items: RemoteDerived[]): void {
-    const byPartition = new Map<number, RemoteDerived[]>();
-    for (const item of items) {
-      let list = byPartition.get(item.partition);
-      if (!list) byPartition.set(item.partition, (list = []));
-      list.push(item);
-    }
-    for (const [partition, list] of byPartition) {
-      const entries = list.map((i) => ({ msgID: derivedMsgID(i.event.id), data: encode({ derived: i.event, arrival: i.arrival } satisfies LoggedDerivedEvent) }));
-      const done = (async () => {
-        for (let pause = 100; ; pause = Math.min(pause * 2, 2_000)) {
-          try {
-            await this.log.append(partition, entries);
-            this.engine.derivedSent(list.map((i) => i.outboxKey));
-            return;
-          } catch {
-            if (this.stopped) return;
-            await sleep(pause);
-          }
-        }
-      })();
-      this.forwarding.add(done);
-      void done.then(() => this.forwarding.delete(done));
-    }
+  /** Runs `task` after the partition's transitions before it. */
+  private transition(p: number, task: () => Promise<void>): Promise<void> {
+    const next = (this.transitions.get(p) ?? Promise.resolve()).then(task).catch((error: unknown) => this.opts.onOwnerFailure?.(p, error));
+    this.transitions.set(p, next);
+    return next;
   }
 
-  private own(p: number): void {
+  private async takeOver(p: number, epoch: number): Promise<void> {
     if (this.stopped || this.owners.has(p)) return;
+    const fence = await this.writer.fence(p, epoch);
+    await this.copies.caughtUp(p, fence);
+    await this.copies.stop(p);
+    // Lost again while catching up: a copy it stays.
+    if (this.stopped || !this.leases.owns(p)) return this.copies.follow(p);
+    this.replicator.owned(p, epoch);
     const owner = new PartitionOwner(this.conn, this.log, this.engine, {
       partition: p,
+      awaitCopy: (q, seq) => (this.owners.has(q) ? Promise.resolve() : this.copies.caughtUp(q, seq)),
       onFailure: (error) => {
         this.opts.onOwnerFailure?.(p, error);
-        void this.disown(p).then(() => this.leases.release([p]).catch(() => {}));
+        void this.transition(p, () => this.handOver(p)).then(() => this.leases.release([p]).catch(() => {}));
       },
     });
     this.owners.set(p, owner);
-    // Derived events for p still in the outbox are applied here from now on.
+    // Derived events for p still in the outbox are applied here from now on, and its timers fire here.
     this.engine.setRemote(this.remote);
   }
 
-  private async disown(p: number): Promise<void> {
+  private async handOver(p: number): Promise<void> {
     const owner = this.owners.get(p);
-    if (!owner) return;
-    this.owners.delete(p);
-    this.engine.setRemote(this.remote);
-    await owner.stop();
+    if (owner) {
+      this.owners.delete(p);
+      this.engine.setRemote(this.remote);
+      await owner.stop();
+    }
+    if (!this.stopped) this.copies.follow(p);
   }
 
   /** Claims this node's share among the nodes up; gives up the rest, each after its last batch is applied. */
@@ -204,7 +218,7 @@ export class ClusterNode {
     this.rebalancing = this.rebalancing.then(async () => {
       if (this.stopped) return;
       const share = new Set(this.membership.assigned(this.opts.partitions));
-      for (const { partition } of this.leases.leases()) if (!share.has(partition)) await this.disown(partition);
+      for (const { partition } of this.leases.leases()) if (!share.has(partition)) await this.transition(partition, () => this.handOver(partition));
       // Wanted no more, held or not: the held ones are written free for the nodes they belong to.
       const others = Array.from({ length: this.opts.partitions }, (_, p) => p).filter((p) => !share.has(p));
       await this.leases.release(others).catch(() => {});

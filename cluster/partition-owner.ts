@@ -4,24 +4,14 @@
 // about answers that went missing answered once their entries are applied.
 
 import type { Subscription } from '@nats-io/transport-node';
-import type { EventResult, LogEntry, LoggedDerived, RemotePartitions } from '../engine/mod.ts';
+import type { EventResult, LogEntry, LoggedDerived } from '../engine/mod.ts';
+import type { LoggedEngine } from './node-engine.ts';
 import type { ClusterConnection } from './connection.ts';
 import type { EventLog } from './event-log.ts';
-import { decode, encode, type AnswerQuestion, type LogAnswer, type LoggedDerivedEvent, type LoggedEvent } from './log-wire.ts';
+import { decode, encode, type AnswerQuestion, type LogAnswer, type LoggedDerivedEvent, type LoggedEvent, type QuestionAnswer } from './log-wire.ts';
 import { PartitionReader } from './partition-reader.ts';
 import type { LogRecord } from './types.ts';
 
-/**
- * What a node needs of its engine: a partition's entries (sent events, and derived events other
- * partitions' owners emitted) applied exactly once, how far it got, and where derived events for
- * partitions owned elsewhere go.
- */
-export interface LoggedEngine {
-  submitLogged(partition: number, entries: ReadonlyArray<LogEntry | LoggedDerived>): Promise<EventResult[]>;
-  logPosition(partition: number): number;
-  setRemote(remote: RemotePartitions | undefined): void;
-  derivedSent(outboxKeys: readonly string[]): void;
-}
 
 export interface PartitionOwnerOptions {
   partition: number;
@@ -31,6 +21,8 @@ export interface PartitionOwnerOptions {
   maxBatch?: number;
   /** The engine refused a batch (closed, failed): the partition cannot go on here. */
   onFailure?: (error: unknown) => void;
+  /** Resolves once this node's state of partition `partition` holds changelog sequence `seq` (read fences). */
+  awaitCopy?: (partition: number, seq: number) => Promise<void>;
 }
 
 const DEFAULT_MAX_IN_FLIGHT = 8;
@@ -51,7 +43,7 @@ export class PartitionOwner {
   private answered: number;
   private readonly waiting: Array<{ seq: number; ask: () => void }> = [];
   /** The answers this owner gave, by log sequence: a question gets the answer given, not a duplicate's. */
-  private readonly given = new Map<number, EventResult>();
+  private readonly given = new Map<number, QuestionAnswer>();
   private readonly maxInFlight: number;
   private slot: (() => void) | undefined;
   private failed = false;
@@ -94,6 +86,7 @@ export class PartitionOwner {
     if (this.failed) throw new Error(`partition ${this.partition} stopped after a failed batch`);
     while (this.inFlight.length >= this.maxInFlight) await new Promise<void>((resolve) => (this.slot = resolve));
     const logged = batch.map((r) => decodeEntry(r));
+    await this.readFences(logged);
     const flight: InFlight = { last: batch[batch.length - 1].seq, done: false };
     this.inFlight.push(flight);
     const entries = logged.map((l, i): LogEntry | LoggedDerived =>
@@ -114,16 +107,31 @@ export class PartitionOwner {
     );
   }
 
+  /** Waits until this node holds what the batch's events were logged after (LoggedEvent.after). */
+  private async readFences(logged: Array<LoggedEvent | LoggedDerivedEvent | undefined>): Promise<void> {
+    if (!this.opts.awaitCopy) return;
+    const wanted = new Map<number, number>();
+    for (const entry of logged) {
+      if (entry === undefined || !('after' in entry) || typeof entry.after !== 'object' || entry.after === null) continue;
+      for (const [p, seq] of Object.entries(entry.after)) {
+        const partition = Number(p);
+        if (partition !== this.partition && Number.isSafeInteger(seq) && seq > (wanted.get(partition) ?? 0)) wanted.set(partition, seq);
+      }
+    }
+    await Promise.all([...wanted].map(([p, seq]) => this.opts.awaitCopy!(p, seq)));
+  }
+
   private sendAnswers(batch: LogRecord[], logged: Array<LoggedEvent | LoggedDerivedEvent | undefined>, results: EventResult[]): void {
     const byNode = new Map<string, LogAnswer[]>();
+    const cl = this.engine.changelogPosition(this.partition);
     for (let i = 0; i < batch.length; i++) {
-      this.given.set(batch[i].seq, results[i]);
+      this.given.set(batch[i].seq, { result: results[i], cl: this.engine.changelogPosition(this.partition) });
       const entry = logged[i];
       const reply = entry !== undefined && 'reply' in entry ? entry.reply : undefined;
       if (reply === undefined) continue;
       let list = byNode.get(reply);
       if (!list) byNode.set(reply, (list = []));
-      list.push({ partition: this.partition, seq: batch[i].seq, result: results[i] });
+      list.push({ partition: this.partition, seq: batch[i].seq, result: results[i], cl });
     }
     for (const seq of this.given.keys()) {
       if (this.given.size <= ANSWERS_KEPT) break;
@@ -158,7 +166,7 @@ export class PartitionOwner {
       const given = this.given.get(q.seq);
       if (given !== undefined) return void respond(encode(given));
       return this.engine.submitLogged(this.partition, [{ seq: q.seq, event: q.event }]).then(
-        ([result]) => respond(encode(result)),
+        ([result]) => respond(encode({ result, cl: this.engine.changelogPosition(this.partition) } satisfies QuestionAnswer)),
         () => {},
       );
     };

@@ -38,6 +38,11 @@ export class EventRouter {
     return { partition: partitionOf(admitted.processor.partitionKey(event), this.partitions), event, digest };
   }
 
+  /** Whether other partitions read what an event of this type writes (a location, a link, a profile). */
+  readByOthers(type: string): boolean {
+    return this.processors.readByOthers.has(type);
+  }
+
   /**
    * `submit` that gives `apply` each request in the parts the engine would apply one after the
    * other, the next once the one before is answered; `settled` resolves when none is under way.

@@ -7,11 +7,8 @@
 //
 // An order with lines at SKUs of both nodes is all or nothing across them: its holds travel as
 // derived events through the other node's partition logs, and its answer comes from the node
-// owning the order.
-//
-// The stock events here read nothing of other partitions but the store they name, which each
-// node's engine is told of directly: state every node reads (locations, identities) is not yet
-// shared between the nodes' engines.
+// owning the order. The store every SKU's events read is declared once, through one node: the
+// other applies it from the changelog before any event logged after its answer.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,8 +38,6 @@ async function startNode(url: string, nodeId: string, cluster?: string): Promise
   cleanups.push(() => conn.close());
   const engine = await openEngine({ path: join(root, `${++dirs}-${nodeId}`), processors: defaultProcessors({}), partitions: PARTITIONS, autoTimers: false });
   cleanups.push(() => engine.close());
-  // The store every SKU's events read: known to each node's engine (see the header).
-  await engine.submit([STORE]);
   const node = await ClusterNode.start(conn, engine, new EventRouter(defaultProcessors({}), PARTITIONS), {
     nodeId,
     partitions: PARTITIONS,
@@ -64,6 +59,7 @@ describe('nodes of a cluster', () => {
     const server = await startNatsServer();
     const a = await startNode(server.url, 'node-a');
     await until('node-a owns every partition', () => a.node.owned().length === PARTITIONS);
+    expect(await a.node.submit([STORE])).toMatchObject([{ ok: true }]);
     expect((await a.node.submit(receipts(0))).every((r) => r.ok)).toBe(true);
 
     const b = await startNode(server.url, 'node-b');
@@ -84,6 +80,8 @@ describe('nodes of a cluster', () => {
     expect((await a.node.submit(receipts(6))).every((r) => r.ok)).toBe(true);
     // Every receipt counted once on the node owning the SKU now: node-a's engine for all of them.
     for (const sku of SKUS) expect(a.engine.snapshot(`stock/${sku}`)?.data, sku).toMatchObject({ locations: { S1: { onHand: 7 } } });
+    // node-b's engine (stopped as a node, still open) kept a copy of every partition up to its stop.
+    for (const sku of SKUS) expect(b.engine.snapshot(`stock/${sku}`)?.data, sku).toMatchObject({ locations: { S1: { onHand: 5 } } });
   });
 
   it('of two clusters sharing one NATS see neither each other nor each other\'s events', async () => {
@@ -91,6 +89,7 @@ describe('nodes of a cluster', () => {
     const one = await startNode(server.url, 'node-a');
     const two = await startNode(server.url, 'node-a', 'second');
     await until('each owns every partition of its own cluster', () => one.node.owned().length === PARTITIONS && two.node.owned().length === PARTITIONS);
+    for (const { node } of [one, two]) expect(await node.submit([STORE])).toMatchObject([{ ok: true }]);
     expect([one.node.nodes(), two.node.nodes()]).toEqual([['node-a'], ['node-a']]);
     expect((await one.node.submit(receipts(0))).every((r) => r.ok)).toBe(true);
     expect((await two.node.submit(receipts(0).slice(0, 1))).every((r) => r.ok && !r.duplicate)).toBe(true);
@@ -108,6 +107,7 @@ describe('nodes of a cluster', () => {
     const skuOf = (node: string) => SKUS.find((s) => ownerAmong(partitionOf(s, PARTITIONS), nodes) === node)!;
     const [onA, onB] = [skuOf('node-a'), skuOf('node-b')];
     const engineOf = (sku: string) => (ownerAmong(partitionOf(sku, PARTITIONS), nodes) === 'node-a' ? a.engine : b.engine);
+    await b.node.submit([STORE]);
     await a.node.submit([
       { id: 'ra', type: 'stock.received', sku: onA, location: 'S1', qty: 5 },
       { id: 'rb', type: 'stock.received', sku: onB, location: 'S1', qty: 1 },

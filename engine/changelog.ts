@@ -118,6 +118,15 @@ export class Changelog {
     return this.replicator && new PartitionTrack();
   }
 
+  /**
+   * An outbox entry this node keeps as a copy: its emitting partition is applied on another node,
+   * which has it too, since that partition's changes go to the changelog (or came from it).
+   */
+  readonly copied = (outboxKey: string): boolean => {
+    const source = Number(outboxKey.slice(0, outboxKey.indexOf('/')));
+    return !this.ctx.onNode(source) && this.position(source) > 0;
+  };
+
   /** The durable changelog seq of partition p (0: none). */
   position(p: number): number {
     return this.ctx.store.durable.get<number>(changelogKey(p)) ?? 0;

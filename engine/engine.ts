@@ -155,7 +155,7 @@ export class Engine {
     });
     this.timers.load(this.local, this.timerPartition);
     // Derived events a committed batch emitted and no batch applied yet (outbox.ts): first in line, or sent.
-    this.remote.resend(this.outbox, this.owns, this.queue, false);
+    this.remote.resend(this.outbox, this.owns, this.queue, false, this.changelog.copied);
     this.enqueueDueTimers();
   }
 
@@ -240,7 +240,7 @@ export class Engine {
     this.timers.load(this.local, this.timerPartition);
     this.armTimer();
     if (this.closing || this.failure) return;
-    this.remote.resend(this.outbox, this.owns, this.queue, true);
+    this.remote.resend(this.outbox, this.owns, this.queue, true, this.changelog.copied);
     this.scheduleDrain();
   }
 

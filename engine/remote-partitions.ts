@@ -103,10 +103,12 @@ export class RemoteRouting {
   /**
    * Outbox entries for partitions `owns` names: queued here when local (as relayed copies, which
    * the outbox applies once however many reach it), sent when not. At start, and on setRemote.
+   * Those `copied` names are copies of another node's (changelog.ts): its owner's to send.
    */
-  resend(outbox: Outbox, owns: (p: number) => boolean, queue: Item[], again: boolean): void {
+  resend(outbox: Outbox, owns: (p: number) => boolean, queue: Item[], again: boolean, copied: (outboxKey: string) => boolean): void {
     const away: RemoteDerived[] = [];
     for (const item of outbox.restore(owns)) {
+      if (copied(item.outboxKey)) continue;
       if (!this.isLocal(item.partition)) away.push(remoteOf(item));
       else queue.push(again ? { ...item, relayed: true } : item);
     }

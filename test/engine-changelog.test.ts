@@ -16,6 +16,7 @@ import { Packr } from 'msgpackr';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultProcessors, openEngine, openThreadedEngine, type Engine, type EventResult, type InputEvent, type Output, type PartitionChange, type Replicator, type ThreadedEngine } from '../engine/mod.ts';
 import { partitionOf } from '../engine/partitions.ts';
+import { resKey } from '../engine/stock/types.ts';
 import { lmdbOptions } from '../engine/store.ts';
 import { CUSTOMER_SCENARIOS } from './fixtures/customer-saga-scenarios.ts';
 import { prng, ROOT, tempDirs } from './fixtures/omni-process.ts';
@@ -240,6 +241,41 @@ describe('engines on threads of their own', () => {
     const b2 = await openOn(dirB);
     b2.setRemote({ isLocal: () => true, send: () => undefined });
     expect(await b2.submit([hold('R-threads', SKU_A, 60_000)])).toEqual([{ ...held[0], duplicate: true }]);
+  });
+});
+
+describe('derived events in a copied outbox', () => {
+  it('are the owner\'s to send, and applied by the copy once it takes their partition over', async () => {
+    const changelog = new TestChangelog();
+    const a = await start(dirs.make());
+    const b = await start(dirs.make());
+    a.setReplicator(changelog);
+    await a.submit([...locations, { id: 'in', type: 'stock.received', sku: SKU_A, location: 'S1', qty: 10 }]);
+    // The SKU's partition is on a third node for a while: the hold A's reservation partition emits waits in A's outbox.
+    const q = partitionOf(SKU_A, PARTITIONS);
+    const sentByA = deferred<unknown[]>();
+    a.setRemote({ isLocal: (p) => p !== q, send: (items) => sentByA.resolve(items) });
+    const reservation = Array.from({ length: 50 }, (_, i) => `R-out-${i}`).find((r) => partitionOf(resKey(r), PARTITIONS) !== q)!;
+    // Pending until the hold is applied: A closes first, its sender hears so.
+    const answer = a.submit([hold(reservation, SKU_A, 60_000)]).catch((e: Error) => e);
+    expect(await sentByA.promise).toHaveLength(1);
+    const sentByB: unknown[] = [];
+    b.setRemote({ isLocal: () => false, send: (items) => void sentByB.push(...items) });
+    await changelog.feed(b);
+    // Told again, as at every change of ownership: a copy's outbox entries stay its owner's to send
+    // or apply (the source partition's), even with their target partition here.
+    b.setRemote({ isLocal: () => false, send: (items) => void sentByB.push(...items) });
+    b.setRemote({ isLocal: (p) => p === q, send: (items) => void sentByB.push(...items) });
+    await b.idle();
+    expect(sentByB).toEqual([]);
+    expect(reservedOf(b, SKU_A)).toBe(0);
+    // B takes every partition: the hold is applied from its copy of the outbox, once.
+    b.setRemote({ isLocal: () => true, send: (items) => void sentByB.push(...items) });
+    await b.idle();
+    expect(sentByB).toEqual([]);
+    expect(reservedOf(b, SKU_A)).toBe(2);
+    await a.close();
+    expect(await answer).toMatchObject({ code: 'unavailable' });
   });
 });
 

@@ -74,8 +74,13 @@ export interface ChangelogContext {
 
 export class Changelog {
   private replicator: Replicator | undefined;
-  /** The batch being replicated and committed: the next waits for it, so commits keep their order. */
+  /**
+   * The last batch being replicated and committed: the next waits for it, so commits keep their
+   * order, and fails with it (nothing commits on top of a batch that was not).
+   */
   private chain: Promise<unknown> = Promise.resolve();
+  /** Batches in the chain whose commit is not issued yet. */
+  private chained = 0;
   private stopped = false;
   private wake: (() => void) | undefined;
   /** batchIds are this run's id and the batch number: unique across restarts. */
@@ -134,8 +139,14 @@ export class Changelog {
 
   /** Replicates the batch (when tracked and a replicator is set), then commits it, after the batches before it. */
   commit(batch: Batch, commit: () => Promise<unknown>): Promise<unknown> {
-    const done = this.chain.then(() => this.replicated(batch)).then(commit);
-    this.chain = done.catch(() => undefined);
+    // Nothing to replicate and nothing before it waiting: committed at once, as without a changelog.
+    if (this.chained === 0 && !batch.set.track) return commit();
+    this.chained++;
+    const done = this.chain
+      .then(() => this.replicated(batch))
+      .finally(() => this.chained--)
+      .then(commit);
+    this.chain = done;
     return done;
   }
 

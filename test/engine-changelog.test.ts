@@ -331,6 +331,27 @@ describe('a replicator that fails', () => {
     expect(a.changelogPosition(calls[2].changes[0].partition)).toBe(40);
     expect(outputs.map((o) => o.topic)).toContain(`stock/${SKU_A}`);
   });
+
+  it('closes without committing the batch it could not replicate; its sender hears the engine closed', async () => {
+    const dir = dirs.make();
+    const a = await start(dir);
+    await a.submit(locations);
+    const called = deferred<void>();
+    a.setReplicator({
+      replicate() {
+        called.resolve();
+        return Promise.reject(new Error('changelog unavailable'));
+      },
+    });
+    const answer = a.submit([{ id: 'lost', type: 'stock.received', sku: SKU_A, location: 'S1', qty: 7 }]).catch((e: Error) => e);
+    await called.promise;
+    await a.close();
+    expect(await answer).toMatchObject({ code: 'unavailable' });
+    const again = await start(dir);
+    expect(again.snapshot(`stock/${SKU_A}`)).toBeUndefined();
+    // Not applied before: the same event is applied now, not answered as a duplicate.
+    expect(await again.submit([{ id: 'lost', type: 'stock.received', sku: SKU_A, location: 'S1', qty: 7 }])).toEqual([{ id: 'lost', ok: true }]);
+  });
 });
 
 /** What a copy holds once partition p's changes up to positions[p] are applied: their writes folded in order. */

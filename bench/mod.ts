@@ -4,6 +4,7 @@
 // results go to bench/results/<timestamp>.json.
 
 import { join } from 'node:path';
+import { CLUSTER_BENCH } from './cluster/mod.ts';
 import { ENGINE_BENCH } from './engine/mod.ts';
 import { HTTP_BENCH } from './http/mod.ts';
 import { IDLE_BENCH } from './idle/mod.ts';
@@ -37,6 +38,7 @@ const BENCHES: Record<string, BenchDef> = {
   recs: RECS_BENCH,
   micro: MICRO_BENCH,
   'lmdb-layout': LMDB_LAYOUT_BENCH,
+  cluster: CLUSTER_BENCH,
 };
 
 /** What the suite runs: each benchmark at a size that keeps the whole under ~8 minutes. */
@@ -69,10 +71,11 @@ const USAGE = `Usage: omni bench [${Object.keys(BENCHES).join('|')}] [flags]
   routing       service routing: decision cost with 5,000 agents and 50,000 queued, and 2,000 requests/s sustained
   ui            the pages under /ui/ in headless Chromium: first paint, script size, stock change → visible
   recs          session recommendations: HR@20 / MRR@20 on the YooChoose sessions in test/fixtures through the engine, ingest, query latency
+  cluster       three omni serve --nats nodes vs one embedded server (ingest), kill -9 under load (served again after), exactly-once
 
 Without a subcommand (npm run bench): micro, engine, http, restart, fanout, idle-conns and recs
 (on the YooChoose sample in test/fixtures) at a smaller size, a summary, and the results in bench/results/<timestamp>.json (reservations needs
-Debian's postgresql and redis-server and loadgen repeats whole runs: run those by name). Figures are what this machine did, nothing is
+Debian's postgresql and redis-server, cluster needs nats-server, and loadgen repeats whole runs: run those by name). Figures are what this machine did, nothing is
 asserted against targets. "omni bench <subcommand> --help" lists its flags.
 
 Flags without a subcommand:

@@ -3,11 +3,11 @@
 // port and store as a crashed machine would come back. A missing nats-server fails loudly: it is
 // a test dependency (.ci/run installs it), never a reason to skip.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { natsBinary, portAccepts } from '../bench/shared/nats-server.ts';
 import { freePort } from '../bench/shared/server-process.ts';
 
 export interface NatsServer {
@@ -35,13 +35,6 @@ const POLL_MS = 25;
 const live = new Set<{ stop(): Promise<void> }>();
 let names = 0;
 
-function natsBinary(): string {
-  for (const candidate of ['nats-server', '/usr/sbin/nats-server']) {
-    if (spawnSync(candidate, ['--version']).status === 0) return candidate;
-  }
-  throw new Error('nats-server is not installed: these tests run real servers (Debian: apt-get install -y nats-server; .ci/run installs it)');
-}
-
 /** A free loopback port not in `taken` (nats-server's -p 0 means 4222, not "any"; a cluster needs each port once). */
 async function unusedPort(taken: Set<number>): Promise<number> {
   for (;;) {
@@ -51,17 +44,6 @@ async function unusedPort(taken: Set<number>): Promise<number> {
       return port;
     }
   }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = tcpConnect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 class ServerProcess implements NatsServer {
@@ -92,7 +74,7 @@ class ServerProcess implements NatsServer {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     const deadline = Date.now() + START_TIMEOUT_MS;
     // Polling the port: the server writes no file when ready, and its log line comes before the listener in some versions.
-    while (!(await accepts(this.port))) {
+    while (!(await portAccepts(this.port))) {
       if (!this.running) throw new Error(`nats-server ${this.name} exited before listening on ${this.port}:\n${this.tail.join('\n')}`);
       if (Date.now() > deadline) throw new Error(`nats-server ${this.name} did not listen on ${this.port} within ${START_TIMEOUT_MS} ms:\n${this.tail.join('\n')}`);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));

@@ -21,6 +21,8 @@
 import { randomUUID } from 'node:crypto';
 import { EngineClosedError } from './errors.ts';
 import type { Batch, ChangesItem, Item } from './items.ts';
+import type { Partitions } from './partitions.ts';
+import type { TimerQueue } from './timers.ts';
 import { PartitionTrack, type PartitionChange, type Replicator } from './partition-track.ts';
 import { MAX_KEY_CHARS, type StateStore, type TimerRecord } from './store.ts';
 import type { Output } from './types.ts';
@@ -97,11 +99,23 @@ export class Changelog {
   }
 
   /**
-   * The local partitions changed (setRemote): returns those that became local, which go on from
-   * their copy. Each moved partition's changelog position is read again from its latest state:
-   * its owner's batches (local) or the copy's (not) move it from there.
+   * The local partitions changed (setRemote): one that became local goes on from its copy (its
+   * checkpoint, log position and timers, which fire here from now on); one applied elsewhere now
+   * stops firing timers here. Only the gained partitions' timers are loaded: a timer that a batch
+   * in flight cancelled is still stored.
    */
-  moved(): number[] {
+  relocate(partitions: Partitions, timers: TimerQueue, timerPartition: (rec: TimerRecord) => number): void {
+    const gained = new Set(this.moved());
+    for (const p of gained) partitions.reload(p);
+    timers.unload(this.ctx.local);
+    if (gained.size > 0) timers.load((p) => gained.has(p), timerPartition);
+  }
+
+  /**
+   * Partitions that became local since last asked. Each moved partition's changelog position is
+   * read again from its latest state: its owner's batches (local) or the copy's (not) move it on.
+   */
+  private moved(): number[] {
     const gained: number[] = [];
     for (let p = 0; p < this.ctx.count; p++) {
       const local = this.ctx.local(p);

@@ -234,10 +234,7 @@ export class Engine {
   /** Which partitions other nodes apply (remote-partitions.ts); given again whenever that changes. */
   setRemote(remote: RemotePartitions | undefined): void {
     this.remote.set(remote);
-    // A partition that became local goes on from its copy (changelog.ts); one applied elsewhere now stops firing timers here.
-    for (const p of this.changelog.moved()) this.partitions.reload(p);
-    this.timers.unload(this.local);
-    this.timers.load(this.local, this.timerPartition);
+    this.changelog.relocate(this.partitions, this.timers, this.timerPartition);
     this.armTimer();
     if (this.closing || this.failure) return;
     this.remote.resend(this.outbox, this.owns, this.queue, true, this.changelog.copied);

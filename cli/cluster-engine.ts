@@ -4,7 +4,7 @@
 
 import type { ClusterNode } from '../cluster/mod.ts';
 import type { Engine, EventResult, Output, ThreadedEngine } from '../engine/mod.ts';
-import type { ClusterReport, GatewayEngine, PushEngine } from '../gateway/mod.ts';
+import type { ClusterReport, ClusterStatsReport, GatewayEngine, PushEngine } from '../gateway/mod.ts';
 
 export class ClusterEngine implements GatewayEngine, PushEngine {
   constructor(
@@ -27,6 +27,10 @@ export class ClusterEngine implements GatewayEngine, PushEngine {
 
   ready(): boolean {
     return this.node.ready();
+  }
+
+  clusterStats(): Promise<ClusterStatsReport> {
+    return this.node.stats();
   }
 
   snapshot: GatewayEngine['snapshot'] = (topic) => this.local.snapshot(topic);

@@ -50,6 +50,9 @@ export class ChangelogWriter {
   }
 }
 
+/** The durable consumer node `nodeId` reads partition `partition`'s changelog through. */
+export const copyConsumerName = (nodeId: string, partition: number) => `${nodeId}-cl-p${partition}`;
+
 export interface ChangelogReaderOptions<T> {
   partition: number;
   /** The last sequence this copy applied (0: none): reading starts after it. */
@@ -72,7 +75,7 @@ export class ChangelogReader<T = unknown> {
     this.reader = new PartitionReader(conn, log, {
       partition: opts.partition,
       after: opts.after,
-      consumerName: `${opts.nodeId}-cl-p${opts.partition}`,
+      consumerName: copyConsumerName(opts.nodeId, opts.partition),
       onBatch: (batch) => this.deliver(batch),
     });
   }

@@ -38,6 +38,8 @@ export class EventLog {
   private readonly tails = new Map<number, Promise<unknown>>();
   /** Per partition, the msgID of an entry that failed `unavailable`: it must be appended first. */
   private readonly unsettled = new Map<number, string>();
+  /** Publishes JetStream acknowledged (every attempt answered, retries included) and their summed time. */
+  readonly stats = { acks: 0, seconds: 0 };
 
   private constructor(
     private readonly conn: ClusterConnection,
@@ -147,11 +149,14 @@ export class EventLog {
     const interrupted = new Promise<never>((_, reject) => {
       stopWatching = this.conn.onReconnect(() => reject(new Reconnected('reconnected while publishing')));
     });
+    const started = performance.now();
     const attempt = this.conn.js.publish(subject, entry.data, { msgID: entry.msgID, timeout });
     // An attempt given up on at a reconnect still settles later: keep that from being unhandled.
     attempt.catch(() => {});
     try {
       const ack = await Promise.race([attempt, interrupted]);
+      this.stats.acks++;
+      this.stats.seconds += (performance.now() - started) / 1000;
       return { seq: ack.seq, duplicate: ack.duplicate };
     } finally {
       stopWatching();

@@ -16,5 +16,6 @@ export { PartitionOwner, type PartitionOwnerOptions } from './partition-owner.ts
 export type { LoggedEngine, NodeEngine } from './node-engine.ts';
 export { Membership, ownerAmong, type MembershipOptions } from './membership.ts';
 export { ClusterNode, type ClusterNodeOptions, type ClusterView } from './node.ts';
+export type { ClusterStats, PartitionLag, PublishStats } from './node-stats.ts';
 export { ChangelogReader, ChangelogWriter, type ChangeEntry, type ChangelogReaderOptions, type ReadChange } from './changelog.ts';
 export type { HeldLease, LeaseKeeperOptions, LeaseLossReason } from './types.ts';

@@ -17,6 +17,7 @@ import { EventLog } from './event-log.ts';
 import { LeaseKeeper } from './leases.ts';
 import { LogIngest } from './log-ingest.ts';
 import { Membership } from './membership.ts';
+import { NodeStats, type ClusterStats } from './node-stats.ts';
 import type { NodeEngine } from './node-engine.ts';
 import { PartitionCopies } from './partition-copies.ts';
 import { PartitionOwner } from './partition-owner.ts';
@@ -69,6 +70,7 @@ export class ClusterNode {
   private writer!: ChangelogWriter;
   private replicator!: ChangelogReplicator;
   private forwarder!: DerivedForwarder;
+  private tally!: NodeStats;
   /**
    * Where the engine's derived events go: applied here for the partitions this node owns, appended
    * to the owner's log for the others. Given to the engine again at every change of ownership.
@@ -96,6 +98,7 @@ export class ClusterNode {
     const node = new ClusterNode(conn, engine, log, opts);
     node.forwarder = new DerivedForwarder(log, (keys) => engine.derivedSent(keys));
     node.writer = new ChangelogWriter(changelog);
+    node.tally = new NodeStats(conn, log, changelog, opts.nodeId);
     node.replicator = new ChangelogReplicator(node.writer);
     engine.setRemote(node.remote);
     engine.setReplicator(node.replicator);
@@ -109,7 +112,10 @@ export class ClusterNode {
       replicas: opts.replicas,
       ttlMs: opts.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS,
       maxClockSkewMs: opts.maxClockSkewMs ?? DEFAULT_CLOCK_SKEW_MS,
-      onGained: (p, epoch) => void node.transition(p, () => node.takeOver(p, epoch)),
+      onGained: (p, epoch) => {
+        node.tally.leaseGained(p);
+        void node.transition(p, () => node.takeOver(p, epoch));
+      },
       onLost: (p) => void node.transition(p, () => node.handOver(p)),
     });
     node.membership = new Membership(conn, { nodeId: opts.nodeId, heartbeatMs: opts.heartbeatMs, onChange: () => node.rebalance() });
@@ -145,6 +151,11 @@ export class ClusterNode {
     }
     const nodes = [...byNode].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([node, partitions]) => ({ node, alive: alive.has(node), partitions }));
     return { cluster: this.conn.names.cluster, partitions: this.opts.partitions, nodes };
+  }
+
+  /** Lag per partition, ownership changes, takeover times and NATS round trips (GET /metrics). */
+  stats(): Promise<ClusterStats> {
+    return this.tally.read((p) => this.owners.has(p));
   }
 
   /** The partitions this node applies now, in order. */
@@ -199,6 +210,7 @@ export class ClusterNode {
       },
     });
     this.owners.set(p, owner);
+    this.tally.tookOver(p);
     // Derived events for p still in the outbox are applied here from now on, and its timers fire here.
     this.engine.setRemote(this.remote);
   }
@@ -207,6 +219,7 @@ export class ClusterNode {
     const owner = this.owners.get(p);
     if (owner) {
       this.owners.delete(p);
+      this.tally.gaveUp();
       this.engine.setRemote(this.remote);
       await owner.stop();
     }

@@ -28,6 +28,9 @@ const ERROR_PAUSE_MS = 250;
 /** A failure of the caller's onBatch: it ends the reader rather than being retried. */
 class BatchHandlerError extends Error {}
 
+/** The durable consumer a partition's owner reads its event log through (shared by every owner in turn). */
+export const ownerConsumerName = (partition: number) => `omni-p${partition}`;
+
 export class PartitionReader {
   /** Resolves once stopped; rejects if the connection closed or onBatch threw (reading has ended). */
   readonly done: Promise<void>;
@@ -58,7 +61,7 @@ export class PartitionReader {
     this.last = opts.after;
     this.subject = log.subject(opts.partition);
     this.stream = log.stream;
-    this.name = opts.consumerName ?? `omni-p${opts.partition}`;
+    this.name = opts.consumerName ?? ownerConsumerName(opts.partition);
     this.maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
     this.expiresMs = Math.max(1_000, opts.expiresMs ?? DEFAULT_EXPIRES_MS);
     this.stallMs = opts.stallMs ?? DEFAULT_STALL_MS;

@@ -28,6 +28,8 @@ export interface GatewayEngine {
   cluster?(): Promise<ClusterReport>;
   /** In a cluster: false until the node has joined and owns its share (GET /readyz). */
   ready?(): boolean;
+  /** In a cluster: lag, ownership changes, takeovers and NATS round trips (GET /metrics); absent when embedded. */
+  clusterStats?(): Promise<ClusterStatsReport>;
 }
 
 /** GET /v1/cluster in cluster mode. */
@@ -36,6 +38,15 @@ export interface ClusterReport {
   node: string;
   partitions: number;
   nodes: Array<{ node: string; alive: boolean; partitions: number[] }>;
+}
+
+/** A cluster node's figures for GET /metrics (gateway/http/cluster-metrics.ts). */
+export interface ClusterStatsReport {
+  /** Per partition whose consumer could be read: entries in its log (owner) or changelog (copy) not yet delivered here. */
+  lag: Array<{ partition: number; role: 'owner' | 'copy'; pending: number }>;
+  ownerChanges: { gained: number; lost: number };
+  takeovers: { count: number; seconds: number; lastSeconds: number };
+  roundTrips: { events: { acks: number; seconds: number }; changes: { acks: number; seconds: number } };
 }
 
 /** The engine's committed state as a StateView, for the engine's pure readers (queues, agents, identities). */

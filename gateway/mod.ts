@@ -1,7 +1,7 @@
 // The gateway's public entry point. Everything outside gateway/ imports from here only.
 export { startGateway } from './server.ts';
 export type { Gateway, GatewayOptions, StaticAsset } from './server.ts';
-export type { ClusterReport, GatewayEngine, TopicSnapshot } from './engine-port.ts';
+export type { ClusterReport, ClusterStatsReport, GatewayEngine, TopicSnapshot } from './engine-port.ts';
 export type { GatewayLimits } from './http/context.ts';
 export { DEFAULT_LIMITS } from './http/context.ts';
 export { resolveSecret, SECRET_FILE } from './secret.ts';

@@ -263,6 +263,8 @@ describe('routes, health and metrics', () => {
     expect(text).toMatch(/omni_events_total\{type="stock.received",result="ok"\} \d+/);
     expect(text).toMatch(/omni_http_requests_total\{route="\/v1\/events",status="413"\} \d+/);
     expect(text).toMatch(/omni_commit_batch_events_count [1-9]\d*/);
+    // The cluster figures belong to `omni serve --nats` only.
+    expect(text).not.toMatch(/omni_(cluster|nats)_/);
   });
 
   it('503 unavailable when the engine is closed under the gateway', async () => {

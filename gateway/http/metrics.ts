@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Budget } from '../budget.ts';
 import type { EngineStats } from '../../engine/mod.ts';
 import type { GatewayEngine } from '../engine-port.ts';
+import { registerClusterMetrics } from './cluster-metrics.ts';
 
 export class GatewayMetrics {
   readonly registry = new Registry();
@@ -103,6 +104,7 @@ export class GatewayMetrics {
     this.#registerWs(registry);
     this.#registerBudgets(registry);
     this.#registerPartitions(registry, stats);
+    registerClusterMetrics(registry, engine);
   }
 
   /**

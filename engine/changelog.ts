@@ -155,21 +155,19 @@ export class Changelog {
   commit(batch: Batch, commit: () => Promise<unknown>): Promise<unknown> {
     // Nothing to replicate and nothing before it waiting: committed at once, as without a changelog.
     if (this.chained === 0 && !batch.set.track) return commit();
+    // Built now, as the batch was applied: a partition lost meanwhile still has this batch's changes replicated.
+    const replicator = this.replicator;
+    const changes = replicator && batch.set.track?.build(batch.set, batch.outputs, this.ctx.local, this.ctx.onNode);
     this.chained++;
     const done = this.chain
-      .then(() => this.replicated(batch))
+      .then(() => (replicator && changes && changes.length > 0 ? this.replicated(batch, replicator, changes) : undefined))
       .finally(() => this.chained--)
       .then(commit);
     this.chain = done;
     return done;
   }
 
-  private async replicated(batch: Batch): Promise<void> {
-    const { track } = batch.set;
-    const replicator = this.replicator;
-    if (!track || !replicator) return;
-    const changes = track.build(batch.set, batch.outputs, this.ctx.local, this.ctx.onNode);
-    if (changes.length === 0) return;
+  private async replicated(batch: Batch, replicator: Replicator, changes: PartitionChange[]): Promise<void> {
     const seqs = await this.retried(replicator, changes, `${this.run}:${batch.set.batch}`);
     const { store } = this.ctx;
     // Never backwards: another engine thread may have replicated a later change of the partition (an outbox entry's delete).

@@ -39,7 +39,7 @@ export class ChangelogWriter {
    * A new owner appends one before its first change. Its msgID makes a retry store it once.
    */
   async fence(partition: number, epoch: number): Promise<number> {
-    const [seq] = await this.log.append(partition, [{ msgID: `fence/${partition}/${epoch}`, data: encode({ epoch } satisfies ChangeEntry) }]);
+    const [seq] = await this.log.append(partition, [{ msgID: `fence/${partition}/${epoch}`, data: encode({ epoch } satisfies ChangeEntry) }], { supersedesUnsettled: true });
     return seq;
   }
 

@@ -15,8 +15,9 @@ export const CLUSTER_ERROR_CODES = [
   'closed',
   /** Bad arguments: a partition out of range, an empty msgID, a start sequence below 0. */
   'invalid',
-  /** An append after an `unavailable` one on the same partition did not start with the unsettled
-   * entry: storing it first could put it before an earlier entry that lands later. */
+  /** An append after an `unavailable` one on the same partition would store something new before
+   * the unsettled entry (only entries the failed append had stored may go before it): that could put
+   * it before an earlier entry that lands later. */
   'unsettled',
   /** The stream exists with another layout (subjects, replicas) than this code expects. */
   'stream_mismatch',

@@ -36,8 +36,12 @@ export class EventLog {
   private readonly attemptTimeoutMs: number;
   /** Per partition, the last append queued: the next one starts after it, so entries keep their order. */
   private readonly tails = new Map<number, Promise<unknown>>();
-  /** Per partition, the msgID of an entry that failed `unavailable`: it must be appended first. */
-  private readonly unsettled = new Map<number, string>();
+  /**
+   * Per partition, the msgID of an entry that failed `unavailable` (it must be appended first) and
+   * those its append stored before it (a retry of that whole append may send them again first:
+   * they are stored already, so nothing new lands before it).
+   */
+  private readonly unsettled = new Map<number, { msgID: string; storedBefore: Set<string> }>();
   /** Publishes JetStream acknowledged (every attempt answered, retries included) and their summed time. */
   readonly stats = { acks: 0, seconds: 0 };
 
@@ -76,7 +80,7 @@ export class EventLog {
     // Bad input rejects like every other failure, so a caller has one place to handle errors.
     const invalid = this.checkInput(partition, entries);
     if (invalid) return Promise.reject(invalid);
-    const run = (this.tails.get(partition) ?? Promise.resolve()).then(() => this.appendSerially(partition, entries, opts.retryForMs ?? this.retryForMs, opts.onDuplicate));
+    const run = (this.tails.get(partition) ?? Promise.resolve()).then(() => this.appendSerially(partition, entries, opts));
     const tail = run.catch(() => {});
     this.tails.set(partition, tail);
     // Drop the chain once idle, so an idle partition holds no promise.
@@ -86,10 +90,11 @@ export class EventLog {
     return run;
   }
 
-  private async appendSerially(partition: number, entries: readonly LogEntry[], retryForMs: number, onDuplicate?: (index: number) => void): Promise<number[]> {
+  private async appendSerially(partition: number, entries: readonly LogEntry[], opts: AppendOptions): Promise<number[]> {
+    const retryForMs = opts.retryForMs ?? this.retryForMs;
     const pending = this.unsettled.get(partition);
-    if (pending !== undefined && entries.length > 0 && entries[0].msgID !== pending) {
-      throw new AppendError('unsettled', `partition ${partition}: entry ${pending} failed unavailable and must be appended again before ${entries[0].msgID}`, []);
+    if (pending !== undefined && entries.length > 0 && !opts.supersedesUnsettled && !settlesFirst(entries, pending)) {
+      throw new AppendError('unsettled', `partition ${partition}: entry ${pending.msgID} failed unavailable and must be appended again before ${entries[0].msgID}`, []);
     }
     const subject = this.subject(partition);
     const stored: number[] = [];
@@ -97,10 +102,10 @@ export class EventLog {
       try {
         const { seq, before } = await this.publishWithRetry(subject, entry, retryForMs);
         stored.push(seq);
-        if (before) onDuplicate?.(index);
+        if (before) opts.onDuplicate?.(index);
       } catch (e) {
         const err = e as ClusterError;
-        if (err.code === 'unavailable') this.unsettled.set(partition, entry.msgID);
+        if (err.code === 'unavailable') this.unsettled.set(partition, { msgID: entry.msgID, storedBefore: new Set(entries.slice(0, index).map((x) => x.msgID)) });
         throw new AppendError(err.code, `partition ${partition}, entry ${entry.msgID}: ${err.message}`, stored, { cause: err.cause });
       }
       this.unsettled.delete(partition);
@@ -174,6 +179,12 @@ export class EventLog {
     }
     return undefined;
   }
+}
+
+/** Whether `entries` store the unsettled entry before anything its failed append had not stored. */
+function settlesFirst(entries: readonly LogEntry[], pending: { msgID: string; storedBefore: Set<string> }): boolean {
+  const at = entries.findIndex((e) => e.msgID === pending.msgID);
+  return at >= 0 && entries.slice(0, at).every((e) => pending.storedBefore.has(e.msgID));
 }
 
 /** A publish attempt cut short by a reconnect. */

@@ -51,6 +51,11 @@ export interface AppendOptions {
    * of an earlier append, within the duplicate window); not for one this call's own retries stored.
    */
   onDuplicate?: (index: number) => void;
+  /**
+   * The first entry makes an unsettled one of its partition moot (a changelog fence: readers drop
+   * an older epoch's entry stored after it), so it may be stored before that one is retried.
+   */
+  supersedesUnsettled?: boolean;
 }
 
 /** One event read back: its stream sequence (what a partition commits) and its bytes. */

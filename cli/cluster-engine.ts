@@ -46,5 +46,7 @@ export class ClusterEngine implements GatewayEngine, PushEngine {
   // changelog, and the other nodes' subscribers are served from it.
   setInterest = (_predicate: ((topic: string) => boolean) | undefined) => this.local.setInterest(undefined);
   onOutput = (listener: (outputs: Output[]) => void) => this.local.onOutput(listener);
-  watch = (topic: string, watched: boolean) => (this.local as Partial<Pick<ThreadedEngine, 'watch'>>).watch?.(topic, watched);
+  // Not passed on: every topic is rendered already (setInterest above), so an engine thread has
+  // no skipped update to make up for with a snapshot of its own.
+  watch = (_topic: string, _watched: boolean) => {};
 }

@@ -40,6 +40,11 @@ export async function joinCluster(flags: ClusterFlags, local: Engine | ThreadedE
         if (s.type === 'disconnect' || s.type === 'reconnect') io.err(`omni: NATS ${s.type} ${s.detail}`);
       },
     });
+    // An owner renders every topic its batches change from the first one on, whoever listens
+    // here: the render goes into the changelog, and other nodes' subscribers are served from it
+    // (an engine with no listener renders nothing).
+    local.onOutput(() => {});
+    local.setInterest(undefined);
     const partitions = local.layout().partitions;
     // Three servers or more: every stream on three of them, so one may be lost (a single server: one copy).
     const replicas = servers.length >= 3 ? 3 : 1;

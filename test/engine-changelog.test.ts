@@ -279,6 +279,45 @@ describe('derived events in a copied outbox', () => {
   });
 });
 
+describe('engines on threads of their own, with a replicator that fails', () => {
+  it('retry through the requests thread until it succeeds, and close while it fails', { timeout: 30_000 }, async () => {
+    const dir = dirs.make();
+    const e = await openThreadedEngine({ path: dir, domains: {}, partitions: PARTITIONS, threads: 2, autoTimers: false });
+    open.push(e);
+    await e.submit(locations);
+    const batchIds: string[] = [];
+    let failing = 2;
+    const thirdCall = deferred<void>();
+    e.setReplicator({
+      async replicate(changes, batchId) {
+        batchIds.push(batchId);
+        if (batchIds.length === 3) thirdCall.resolve();
+        if (failing-- > 0) throw new Error('changelog unavailable');
+        return changes.map(() => 5);
+      },
+    });
+    expect(await e.submit([{ id: 'rcv-t', type: 'stock.received', sku: SKU_A, location: 'S1', qty: 3 }])).toEqual([{ id: 'rcv-t', ok: true }]);
+    await thirdCall.promise;
+    expect(new Set(batchIds).size).toBe(1);
+    expect(e.changelogPosition(partitionOf(SKU_A, PARTITIONS))).toBe(5);
+
+    // From now on it never succeeds: close gives up on the batch, whose sender hears the engine closed.
+    const stuck = deferred<void>();
+    e.setReplicator({
+      replicate() {
+        stuck.resolve();
+        return Promise.reject(new Error('changelog unavailable'));
+      },
+    });
+    const answer = e.submit([{ id: 'lost-t', type: 'stock.received', sku: SKU_A, location: 'S1', qty: 4 }]).catch((err: Error) => err);
+    await stuck.promise;
+    await e.close();
+    expect(await answer).toBeInstanceOf(Error);
+    const again = await start(dir);
+    expect((again.snapshot(`stock/${SKU_A}`)?.data as { onHand?: number } | undefined)?.onHand).toBe(3);
+  });
+});
+
 /** A promise and the functions settling it. */
 function deferred<T>() {
   let resolve!: (v: T) => void;

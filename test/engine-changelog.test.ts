@@ -302,21 +302,27 @@ describe('engines on threads of their own, with a replicator that fails', () => 
     expect(e.changelogPosition(partitionOf(SKU_A, PARTITIONS))).toBe(5);
 
     // From now on it never succeeds: close gives up on the batch, whose sender hears the engine closed.
-    const stuck = deferred<void>();
-    e.setReplicator({
-      replicate() {
-        stuck.resolve();
-        return Promise.reject(new Error('changelog unavailable'));
-      },
-    });
-    const answer = e.submit([{ id: 'lost-t', type: 'stock.received', sku: SKU_A, location: 'S1', qty: 4 }]).catch((err: Error) => err);
-    await stuck.promise;
-    await e.close();
-    expect(await answer).toBeInstanceOf(Error);
+    const answer = await closedWhileFailing(e, 'lost-t');
+    expect(answer).toBeInstanceOf(Error);
     const again = await start(dir);
     expect((again.snapshot(`stock/${SKU_A}`)?.data as { onHand?: number } | undefined)?.onHand).toBe(3);
   });
 });
+
+/** Submits event `id` to an engine whose replicator always fails, closes it once replication was tried; the sender's outcome. */
+async function closedWhileFailing(e: Engine | ThreadedEngine, id: string): Promise<EventResult[] | Error> {
+  const called = deferred<void>();
+  e.setReplicator({
+    replicate() {
+      called.resolve();
+      return Promise.reject(new Error('changelog unavailable'));
+    },
+  });
+  const answer = e.submit([{ id, type: 'stock.received', sku: SKU_A, location: 'S1', qty: 7 }]).catch((err: Error) => err);
+  await called.promise;
+  await e.close();
+  return answer;
+}
 
 /** A promise and the functions settling it. */
 function deferred<T>() {
@@ -375,17 +381,7 @@ describe('a replicator that fails', () => {
     const dir = dirs.make();
     const a = await start(dir);
     await a.submit(locations);
-    const called = deferred<void>();
-    a.setReplicator({
-      replicate() {
-        called.resolve();
-        return Promise.reject(new Error('changelog unavailable'));
-      },
-    });
-    const answer = a.submit([{ id: 'lost', type: 'stock.received', sku: SKU_A, location: 'S1', qty: 7 }]).catch((e: Error) => e);
-    await called.promise;
-    await a.close();
-    expect(await answer).toMatchObject({ code: 'unavailable' });
+    expect(await closedWhileFailing(a, 'lost')).toMatchObject({ code: 'unavailable' });
     const again = await start(dir);
     expect(again.snapshot(`stock/${SKU_A}`)).toBeUndefined();
     // Not applied before: the same event is applied now, not answered as a duplicate.

@@ -51,9 +51,13 @@ export class PartitionTrack {
   /** A write of a processor (or of the dedup index) made while applying the current item. */
   note(db: 'state' | 'timers' | 'dedup', key: string, partition = this.current): void {
     if (partition < 0 || (db === 'state' && key.charCodeAt(0) === DOLLAR)) return;
-    let n = this.notes.get(partition);
-    if (!n) this.notes.set(partition, (n = { state: new Set(), timers: new Set(), dedup: new Set() }));
-    n[db].add(key);
+    this.notesOf(partition)[db].add(key);
+  }
+
+  private notesOf(p: number) {
+    let n = this.notes.get(p);
+    if (!n) this.notes.set(p, (n = { state: new Set(), timers: new Set(), dedup: new Set() }));
+    return n;
   }
 
   /** The current item changed state topic `topic`. */
@@ -66,9 +70,7 @@ export class PartitionTrack {
     const p = this.topics.get(topic) ?? this.current;
     if (p < 0) return;
     this.topics.set(topic, p);
-    let n = this.notes.get(p);
-    if (!n) this.notes.set(p, (n = { state: new Set(), timers: new Set(), dedup: new Set() }));
-    n.state.add(seqKey);
+    this.notesOf(p).state.add(seqKey);
   }
 
   /**

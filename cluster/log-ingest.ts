@@ -9,7 +9,9 @@ import type { Subscription } from '@nats-io/transport-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventResult, EventRouter, InputEvent, RoutedEvent } from '../engine/mod.ts';
 import type { ClusterConnection } from './connection.ts';
+import { AppendError, ClusterError } from './errors.ts';
 import type { EventLog } from './event-log.ts';
+import type { LogEntry } from './types.ts';
 import { decode, encode, logMsgID, type LogAnswer, type LoggedEvent, type QuestionAnswer } from './log-wire.ts';
 
 export interface LogIngestOptions {
@@ -37,6 +39,8 @@ export class LogIngest {
    * their owners apply them only once they hold it, wherever it was applied.
    */
   private readonly fences = new Map<number, number>();
+  /** Per partition, the entries of an append that failed `unavailable`, from its first unstored one. */
+  private readonly unsettled = new Map<number, LogEntry[]>();
   private readonly answers: Subscription;
   private readonly ordered: { submit(events: readonly unknown[]): Promise<EventResult[]>; settled(): Promise<void> };
   private readonly answerWaitMs: number;
@@ -96,8 +100,20 @@ export class LogIngest {
           msgID: logMsgID(routed.event.id, routed.digest),
           data: encode({ event: routed.event, reply: this.opts.nodeId, ...(after ? { after } : {}) } satisfies LoggedEvent),
         }));
+        // Entries of an append that failed `unavailable` go first: the log takes nothing new on
+        // that partition before them (and drops the copies it stored already).
+        const unsettled = this.unsettled.get(partition) ?? [];
         const retried = new Set<number>();
-        const seqs = await this.log.append(partition, entries, { onDuplicate: (k) => retried.add(k) });
+        let seqs: number[];
+        try {
+          seqs = (await this.log.append(partition, [...unsettled, ...entries], { onDuplicate: (k) => retried.add(k - unsettled.length) })).slice(unsettled.length);
+        } catch (error) {
+          if (error instanceof AppendError && error.code === 'unavailable') this.unsettled.set(partition, [...unsettled, ...entries].slice(error.stored.length));
+          // Another writer's append on this node (a derived event) has to settle first: passing.
+          if (error instanceof AppendError && error.code === 'unsettled') throw new ClusterError('unavailable', `partition ${partition}: ${error.message}; retry shortly`, { cause: error });
+          throw error;
+        }
+        if (this.unsettled.get(partition) === unsettled) this.unsettled.delete(partition);
         const answers = await Promise.all(seqs.map((seq, k) => this.answerOf(partition, seq, list[k].routed.event)));
         answers.forEach(({ result, cl }, k) => {
           if (result.ok && this.router.readByOthers(list[k].routed.event.type) && cl > (this.fences.get(partition) ?? 0)) this.fences.set(partition, cl);

@@ -7,7 +7,11 @@
 // chosen msgIDs fail, over a real nats-server; everything else goes through.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChangelogWriter, connectCluster, EventLog, type ClusterConnection, type LogEntry } from '../cluster/mod.ts';
+import { ChangelogWriter, connectCluster, EventLog, LogIngest, PartitionOwner, type ClusterConnection, type LogEntry } from '../cluster/mod.ts';
+import { defaultProcessors, EventRouter, openEngine } from '../engine/mod.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startNatsServer, stopNatsServers } from './nats-harness.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -57,5 +61,29 @@ describe('an unsettled partition', () => {
     // The partition taken over again (a new epoch): its fence goes first, and changes after it.
     expect(await writer.fence(2, 6)).toBe(2);
     expect(await writer.append(2, 6, 'batch-1', { n: 1 })).toBe(3);
+  });
+
+  it('does not hold up a node\'s other requests: its ingest sends the failed entries first, stored once', async () => {
+    const { conn, fail } = await flakyConnection();
+    const dir = mkdtempSync(join(tmpdir(), 'omni-unsettled-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const engine = await openEngine({ path: dir, processors: defaultProcessors({}), partitions: 1, autoTimers: false });
+    cleanups.push(() => engine.close());
+    const log = await EventLog.open(conn, { partitions: 1, retryForMs: 300 });
+    const owner = new PartitionOwner(conn, log, engine, { partition: 0 });
+    cleanups.push(() => owner.stop());
+    const ingest = new LogIngest(conn, log, new EventRouter(defaultProcessors({}), 1), { nodeId: 'n' });
+    cleanups.push(() => ingest.close());
+    await ingest.submit([{ id: 'l1', type: 'location.upserted', location: 'S1', kind: 'store', lat: 50, lon: 10 }]);
+    const receipt = (id: string) => ({ id, type: 'stock.received', sku: 'A', location: 'S1', qty: 1 });
+    // One client's request fails part-way: its second receipt is not known to be stored.
+    fail((id) => id.startsWith('e:r2#'));
+    await expect(ingest.submit([receipt('r1'), receipt('r2')])).rejects.toMatchObject({ code: 'unavailable' });
+    fail(() => false);
+    // Another client's request on the same partition goes through, after the failed entries.
+    expect(await ingest.submit([receipt('r3')])).toMatchObject([{ id: 'r3', ok: true }]);
+    // The first client resends its request whole: answered as retries, applied once.
+    expect(await ingest.submit([receipt('r1'), receipt('r2')])).toMatchObject([{ id: 'r1', ok: true, duplicate: true }, { id: 'r2', ok: true, duplicate: true }]);
+    expect(engine.snapshot('stock/A')?.data).toMatchObject({ locations: { S1: { onHand: 3 } } });
   });
 });

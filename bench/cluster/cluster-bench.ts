@@ -140,15 +140,18 @@ export async function runClusterBench(o: ClusterBenchOptions, runNo: number): Pr
 
   console.log(`\n1. ingest: ${o.posters} posters × batches of ${o.batch} stock.received, ${o.warmupSeconds} s warm-up + ${o.seconds} s, --workers 1 --durability commit --partitions ${o.partitions}`);
   const mismatches: string[] = [];
+  const loads: ReceiptLoad[] = [];
   const embeddedNode = await startNode({ label: 'embedded', partitions: o.partitions, secret });
   let embedded: LoadWindow;
   try {
     await seed(embeddedNode.url);
     const load = new ReceiptLoad(() => [embeddedNode.url], ingest, skus, o.batch, `e${runNo}`);
+    loads.push(load);
     embedded = await measure('embedded', load, o);
     await load.stop();
     mismatches.push(...(await countedOnce([embeddedNode], load.acked)));
   } finally {
+    for (const load of loads) load.abandon();
     await embeddedNode.server.stop();
     removeDir(embeddedNode.dir);
   }
@@ -162,6 +165,7 @@ export async function runClusterBench(o: ClusterBenchOptions, runNo: number): Pr
     await seed(nodes[0].url);
     const live = new Set(nodes);
     const load = new ReceiptLoad(() => [...live].map((n) => n.url), ingest, skus, o.batch, `c${runNo}`);
+    loads.push(load);
     const cluster = await measure('3 nodes', load, o);
     const ratio = cluster.eventsPerSecond / embedded.eventsPerSecond;
     console.log(`  cluster ÷ embedded: ${ratio.toFixed(2)}× events/s, p50 ${fmtMs(cluster.latency.p50Ms)} vs ${fmtMs(embedded.latency.p50Ms)} ms, p99 ${fmtMs(cluster.latency.p99Ms)} vs ${fmtMs(embedded.latency.p99Ms)} ms`);
@@ -194,6 +198,7 @@ export async function runClusterBench(o: ClusterBenchOptions, runNo: number): Pr
     printSummary(result);
     return result;
   } finally {
+    for (const load of loads) load.abandon();
     await Promise.all(nodes.map((n) => n.server.stop()));
     for (const n of nodes) removeDir(n.dir);
     await nats.stop();

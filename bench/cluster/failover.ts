@@ -59,12 +59,17 @@ async function until(check: () => Promise<boolean>, since: number, limitMs: numb
 
 export async function killAndRestart(c: FailoverContext): Promise<KillRound> {
   const candidates = [...c.live];
-  const victim = candidates[Math.floor(Math.random() * candidates.length)];
+  let layout: Awaited<ReturnType<typeof holders>>;
+  // A busy node may miss the 2 s a read of the layout is given: asked again, not guessed.
+  await until(async () => (layout = await holders(candidates[0].url, c.supervisor)) !== undefined, performance.now(), 60_000, 'the cluster layout before the kill');
+  const heldBy = (node: OmniNode) => [...layout!].filter(([, h]) => h.node === node.spec.label).map(([p]) => p).sort((a, b) => a - b);
+  // Rendezvous hashing may give a node no partition (few partitions): killing it would time nothing.
+  const holding = candidates.filter((n) => heldBy(n).length > 0);
+  const victim = holding[Math.floor(Math.random() * holding.length)];
+  if (!victim) throw new Error('no live node holds a partition before the kill');
   const survivors = candidates.filter((n) => n !== victim);
   const survivorNames = survivors.map((n) => n.spec.label);
-  const layout = await holders(survivors[0].url, c.supervisor);
-  const heldPartitions = [...(layout ?? new Map())].filter(([, h]) => h.node === victim.spec.label).map(([p]) => p).sort((a, b) => a - b);
-  if (heldPartitions.length === 0) throw new Error(`${victim.spec.label} holds no partition before the kill`);
+  const heldPartitions = heldBy(victim);
   const probePartition = heldPartitions[Math.floor(Math.random() * heldPartitions.length)];
   const probeSku = skuOnPartition(probePartition, c.partitions);
   const probe = [{ id: c.probeId, type: 'stock.received', sku: probeSku, location: LOCATION, qty: 1 }];

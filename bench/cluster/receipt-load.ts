@@ -26,6 +26,8 @@ export class ReceiptLoad {
   /** Acknowledged receipts per SKU since the start (what every node must count). */
   readonly acked = new Map<string, number>();
   private running = false;
+  /** Set when the bench failed: batches in flight are dropped rather than retried against stopped servers. */
+  private abandoned = false;
   private posters: Array<Promise<void>> = [];
   private nextId = 0;
   private nextTarget = 0;
@@ -67,6 +69,12 @@ export class ReceiptLoad {
     await Promise.all(this.posters.splice(0));
   }
 
+  /** On the way out of a failed run: stops at once, whatever is in flight (the counts are void). */
+  abandon(): void {
+    this.running = false;
+    this.abandoned = true;
+  }
+
   private nextBatch(): Array<{ id: string; type: string; sku: string; location: string; qty: number }> {
     return Array.from({ length: this.batch }, () => {
       const n = this.nextId++;
@@ -86,6 +94,7 @@ export class ReceiptLoad {
           this.histogram.recordValue(Math.max(1, Math.round((performance.now() - sentAt) * 1000)));
           break;
         }
+        if (this.abandoned) return;
         this.windowRetries++;
         await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
       }

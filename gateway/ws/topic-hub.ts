@@ -18,7 +18,7 @@ import { isStateTopic } from './topic-kind.ts';
 export interface Subscriber {
   /** Queues a message; must not send or close (the hub is iterating its maps). */
   push(message: OutMessage): void;
-  /** Sends what was queued (called once per batch for each subscriber that got something). */
+  /** Sends what was queued (called after each batch for each subscriber that got something, and before a state topic's second update in one batch). */
   flush(): void;
   /** Connected without a token: its subscriptions also draw on the anonymous budget. */
   readonly anonymous?: boolean;
@@ -205,7 +205,18 @@ export class TopicHub<S extends Subscriber = Subscriber> {
 
   #onOutputs(outputs: Output[]): void {
     const touched = new Set<S>();
+    // State topics queued since the last flush. A copy's batch releases one update per owner
+    // batch it applied (engine/changelog.ts), so a topic can come again in one call: queued
+    // unsent, its update would be conflated away by the next (connection.ts), a seq jump that
+    // no slow client caused. The earlier one is sent first.
+    const queued = new Set<string>();
     for (const output of outputs) {
+      if (queued.has(output.topic)) {
+        // Between outputs, not inside a subscriber map: a flush that closes a connection may unsubscribe it.
+        for (const subscriber of touched) subscriber.flush();
+        touched.clear();
+        queued.clear();
+      }
       const entry = this.#topics.get(output.topic);
       if (entry === undefined) continue;
       // Each engine thread renders a topic once when it starts watching it, which only a state
@@ -231,6 +242,7 @@ export class TopicHub<S extends Subscriber = Subscriber> {
         message = updateMessage(output.topic, output.seq, output.data, output.ts);
         entry.history.append(message);
       }
+      if (message.stateUpdate) queued.add(output.topic);
       const guard = this.guard !== undefined && this.guard.covers(output.topic) ? this.guard : undefined;
       for (const [subscriber, state] of entry.subscribers) {
         if (output.seq <= state.after) continue;

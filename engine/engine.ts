@@ -82,6 +82,7 @@ export class Engine {
   private readonly remote = new RemoteRouting();
   private readonly counts = new EventCounts();
   private batches = 0;
+  private replicating = false;
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock ?? { now: () => Date.now() };
@@ -148,8 +149,9 @@ export class Engine {
     this.changelog = new Changelog({ store: this.store, count: this.partitions.count, local: this.local, owns: this.owns, onNode: this.remote.isLocal });
     this.applier = new BatchApplier(this.store, this.timers, this.dedup, this.partitions, this.topics, this.processors.byName, this.outbox, {
       count: (type, result) => this.counts.count(type, result),
-      rendering: () => this.listeners.rendering,
-      watched: (topic) => this.interest === undefined || this.interest(topic),
+      // Replicated, every changed topic is rendered: copies release what the owner rendered, for subscribers of theirs.
+      rendering: () => this.listeners.rendering || this.replicating,
+      watched: (topic) => this.interest === undefined || this.replicating || this.interest(topic),
       remote: this.remote,
       changes: (batch, item) => this.changelog.apply(batch, item),
     });
@@ -210,6 +212,7 @@ export class Engine {
   /** Where each batch's changes go before it commits (changelog.ts); undefined: nowhere. */
   setReplicator(replicator: Replicator | undefined): void {
     this.changelog.set(replicator);
+    this.replicating = replicator !== undefined;
   }
 
   /** Applies another node's changelog of partition `partition`, which is not local (changelog.ts); resolves once durable. */

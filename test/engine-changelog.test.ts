@@ -244,6 +244,24 @@ describe('engines on threads of their own', () => {
   });
 });
 
+describe('outputs of a replicated batch', () => {
+  it('are rendered for the copies even where the owner has nobody watching', async () => {
+    const changelog = new TestChangelog();
+    const a = await start(dirs.make());
+    const b = await start(dirs.make());
+    a.setReplicator(changelog);
+    a.setInterest(() => false);
+    b.setRemote({ isLocal: () => false, send: () => undefined });
+    const outB: Output[] = [];
+    b.onOutput((o) => void outB.push(...o));
+    await a.submit([...locations, { id: 'in-r', type: 'stock.received', sku: SKU_A, location: 'S1', qty: 6 }]);
+    await changelog.feed(b);
+    const update = outB.find((o) => o.topic === `stock/${SKU_A}`);
+    expect(update?.data).toMatchObject({ onHand: 6 });
+    expect(update?.seq).toBe(a.lastSeq(`stock/${SKU_A}`));
+  });
+});
+
 describe('derived events in a copied outbox', () => {
   it('are the owner\'s to send, and applied by the copy once it takes their partition over', async () => {
     const changelog = new TestChangelog();

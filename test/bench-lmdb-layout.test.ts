@@ -1,24 +1,23 @@
 // The lmdb-layout bench (bench/lmdb-layout/): every layout, with more than one thread, makes
 // events durable and reports them, and what it reports adds up — every event a thread applied is
 // in LMDB exactly once afterwards (its record's version counts it, its dedup entry exists), and
-// the measured window counts no more than that. No timing is asserted.
+// the measured window counts no more than that. No timing is asserted: on a busy machine a window
+// may see no commit at all, so its rates are only checked to be figures.
 
 import { describe, expect, it } from 'vitest';
 import { measureLayout, readLayoutOptions, type LayoutOptions } from '../bench/lmdb-layout/layouts.ts';
 import { UsageError } from '../bench/shared/flags.ts';
 
-const quick: LayoutOptions = { seconds: 0.3, warmupSeconds: 0.1, threads: [2], layouts: ['A', 'B', 'C'], keys: 500, maxBatch: 2000, rate: 0 };
+const quick: LayoutOptions = { seconds: 1, warmupSeconds: 0.2, threads: [2], layouts: ['A', 'B', 'C'], keys: 500, maxBatch: 2000, rate: 0 };
 
 describe('omni bench lmdb-layout', () => {
   for (const layout of ['A', 'B', 'C'] as const) {
     it(`layout ${layout} with 2 threads: events made durable, counted once each`, async () => {
       const r = await measureLayout(layout, 2, quick);
-      expect(r.eventsPerS).toBeGreaterThan(0);
-      expect(r.commitsPerS).toBeGreaterThan(0);
-      expect(r.p99Ms).toBeGreaterThanOrEqual(r.p50Ms);
-      expect(r.applyUsPerEvent).toBeGreaterThan(0);
-      if (layout === 'C') expect(r.writerUsPerEvent).toBeGreaterThan(0);
-      else expect(r.writerUsPerEvent).toBe(0);
+      for (const figure of [r.eventsPerS, r.commitsPerS, r.applyUsPerEvent, r.writerUsPerEvent]) expect(Number.isFinite(figure) && figure >= 0).toBe(true);
+      if (r.eventsPerS > 0) expect(r.p99Ms).toBeGreaterThanOrEqual(r.p50Ms);
+      // Only layout C has a writer thread whose time is measured.
+      if (layout !== 'C') expect(r.writerUsPerEvent).toBe(0);
       // Every applied event is in LMDB once: one version increment and one dedup entry each.
       expect(r.applied).toBeGreaterThan(0);
       expect(r.storedVersions).toBe(r.applied);

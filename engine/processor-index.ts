@@ -9,6 +9,8 @@ export class ProcessorIndex {
   readonly byName = new Map<string, Processor>();
   /** Types other partitions read (Processor.readByOthers). */
   readonly readByOthers = new Set<string>();
+  /** Types whose steps run on other partitions (Processor.stepsElsewhere). */
+  readonly stepsElsewhere = new Set<string>();
   /** Owners of the types only processors emit (Processor.internalTypes). */
   readonly byInternalType = new Map<string, Processor>();
   private readonly prefixes: Array<[string, Processor]> = [];
@@ -19,6 +21,7 @@ export class ProcessorIndex {
       for (const t of p.types) this.byType.set(t, p);
       for (const t of p.internalTypes ?? []) this.byInternalType.set(t, p);
       for (const t of p.readByOthers ?? []) this.readByOthers.add(t);
+      for (const t of p.stepsElsewhere ?? []) this.stepsElsewhere.add(t);
       for (const prefix of p.topicPrefixes) this.prefixes.push([prefix, p]);
     }
   }

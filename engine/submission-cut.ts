@@ -7,6 +7,13 @@
 // first, and they would read what it wrote although they came before it. A submission cut in
 // two holds back those submitted after it until it is answered whole: sent at once, they would
 // overtake its second part, and a key's events must keep the order they came in.
+//
+// Where keys commit apart (`placeOf`: several engine threads, each committing its own), a
+// submission is also cut before an event whose steps run on other partitions (a reservation,
+// an order: Processor.stepsElsewhere) when an event of another place comes before it. Live, its
+// steps reach their partitions after those events anyway; but its own commit could come first,
+// and after a crash right then its steps, found in the outbox, would be applied before those
+// events, which only come back with the sender's retry.
 
 import type { ProcessorIndex } from './processor-index.ts';
 import type { EventResult, InputEvent } from './types.ts';
@@ -19,6 +26,8 @@ export class SubmissionCutter {
     private readonly processors: ProcessorIndex,
     /** Applies events as they are, in order per key: resolves with one result each. */
     private readonly route: (events: readonly unknown[]) => Promise<EventResult[]>,
+    /** Where a key's events commit, when keys commit apart (one engine thread each); else every key commits in order. */
+    private readonly placeOf?: (key: string) => number,
   ) {}
 
   /** Settles once no submission cut in two is under way, nor any held back behind one. */
@@ -53,28 +62,41 @@ export class SubmissionCutter {
 
   /**
    * Where the first part ends (-1: nowhere): before the first event other partitions read when
-   * an event of another key comes before it, else after it when one of another key follows.
+   * an event of another key comes before it, else after it when one of another key follows;
+   * before an event with steps elsewhere when one of another place comes before it.
    * Events of the same key are in order anyway: a request of locations alone, or of one
    * customer's events, goes as one.
    */
   private cutAt(events: readonly unknown[]): number {
     const types = this.processors.readByOthers;
+    const steps = this.placeOf ? this.processors.stepsElsewhere : undefined;
     // Most requests hold none: they pay one type lookup per event, no key.
-    if (events.length < 2 || !events.some((e) => types.has(typeOf(e)))) return -1;
+    if (events.length < 2 || !events.some((e) => types.has(typeOf(e)) || steps?.has(typeOf(e)))) return -1;
     // Each key once, and from the end whether the rest is all one key: one pass, however long.
     const keys = events.map((e) => this.keyOf(e));
     const MIXED = Symbol('mixed');
     const rest: Array<string | undefined | typeof MIXED> = new Array(events.length);
     for (let j = events.length - 1; j > 0; j--) rest[j - 1] = j === events.length - 1 || rest[j] === keys[j] ? keys[j] : MIXED;
     let before: string | undefined | typeof MIXED = keys[0];
+    const placesBefore = new Set<number>();
     for (let i = 0; i < events.length; i++) {
+      if (steps?.has(typeOf(events[i])) && this.apartFrom(placesBefore, keys[i])) return i;
       if (types.has(typeOf(events[i]))) {
         if (i > 0 && before !== keys[i]) return i;
         if (i < events.length - 1 && rest[i] !== keys[i]) return i + 1;
       }
       if (before !== keys[i]) before = MIXED;
+      // An event without a key is refused, never applied: it commits nowhere.
+      if (steps && keys[i] !== undefined) placesBefore.add(this.placeOf!(keys[i]!));
     }
     return -1;
+  }
+
+  /** Whether an event of `key` could commit apart from the events at `places` (an unknown key goes where it is refused). */
+  private apartFrom(places: ReadonlySet<number>, key: string | undefined): boolean {
+    if (key === undefined || places.size === 0) return false;
+    const here = this.placeOf!(key);
+    return places.size > 1 || !places.has(here);
   }
 
   /** The key an event is ordered by, or undefined for one that is not valid enough to tell. */

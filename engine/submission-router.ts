@@ -51,7 +51,9 @@ export class SubmissionRouter {
 
   constructor(private readonly deps: RouterDeps) {
     this.outgoing = Array.from({ length: deps.threads }, () => []);
-    this.cutter = new SubmissionCutter(deps.processors, (events) => this.route(events));
+    // Each engine thread commits its partitions' batches on its own.
+    const placeOf = deps.threads > 1 ? (key: string) => this.threadOf(partitionOf(key, deps.partitionCount)) : undefined;
+    this.cutter = new SubmissionCutter(deps.processors, (events) => this.route(events), placeOf);
   }
 
   /** The engine thread applying partition `p`. */
@@ -66,6 +68,11 @@ export class SubmissionRouter {
    */
   submit(events: readonly unknown[]): Promise<EventResult[]> {
     return this.cutter.submit(events);
+  }
+
+  /** Settles once no request cut in two is under way, nor any held back behind one. */
+  settled(): Promise<void> {
+    return this.cutter.settled();
   }
 
   private route(events: readonly unknown[]): Promise<EventResult[]> {

@@ -149,6 +149,8 @@ export class ThreadedEngine {
    * partitions read goes first: submission-cut.ts).
    */
   submit(events: readonly unknown[]): Promise<EventResult[]> {
+    // From close on: refused here, while a request cut in two before it still sends its second part.
+    if (this.closed && !this.failure) return Promise.reject(new EngineClosedError());
     return this.router.submit(events);
   }
 
@@ -390,6 +392,8 @@ export class ThreadedEngine {
     if (this.failure) return;
     for (;;) {
       const relayed = this.relayed;
+      // A request cut in two (submission-cut.ts) is answered whole, with those held behind it.
+      await this.router.settled();
       // Submissions still waiting for their turn go first: idle waits for them too.
       this.router.flush();
       await Promise.all(this.links.map((l) => l.call('idle')));
@@ -411,6 +415,8 @@ export class ThreadedEngine {
   close(): Promise<void> {
     this.closed ??= (async () => {
       this.router.flush();
+      // A request cut in two before close is applied whole (and those held behind it).
+      await this.router.settled();
       this.closing = true;
       this.changelog.closing = true;
       // Everything in flight ends first, derived events between the threads included; a timer

@@ -113,6 +113,14 @@ export interface Processor {
    */
   readonly readByOthers?: readonly string[];
   /**
+   * Event types whose steps run on other partitions (derived events: a reservation's hold at its
+   * SKU). With several engine threads, the events of other threads' partitions a submission holds
+   * before one of these are committed before it is applied: were its batch to commit first and the
+   * process die before theirs, its steps would be found in the outbox at restart and applied ahead
+   * of them, which the sender's retry brings only afterwards.
+   */
+  readonly stepsElsewhere?: readonly string[];
+  /**
    * Event types only processors emit (Effects.emit), never accepted from a sender: applied like
    * any event on the partition their key names, their answer discarded (a saga's steps answer
    * each other by emitting).

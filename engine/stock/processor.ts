@@ -33,6 +33,8 @@ export function stockProcessor(options: StockOptions = {}): Processor {
     internalTypes: INTERNAL_TYPES,
     // Every SKU's events read the locations.
     readByOthers: ['location.upserted'],
+    // Holds, releases and commits at SKUs follow as derived events.
+    stepsElsewhere: ['stock.reserve', 'stock.release', 'stock.commit', 'order.placed', 'order.fulfilled', 'order.cancelled'],
 
     partitionKey(ev) {
       const owner = OWNED_BY_ONE.get(ev.type);

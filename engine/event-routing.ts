@@ -48,7 +48,9 @@ export class EventRouter {
    * other, the next once the one before is answered; `settled` resolves when none is under way.
    */
   inOrder(apply: (events: readonly unknown[]) => Promise<EventResult[]>): { submit(events: readonly unknown[]): Promise<EventResult[]>; settled(): Promise<void> } {
-    const cutter = new SubmissionCutter(this.processors, apply);
+    // Each partition commits on its own (on its owner's node): a reservation or an order waits for
+    // the events of other partitions before it, so that no crash can apply its steps before them.
+    const cutter = new SubmissionCutter(this.processors, apply, (key) => partitionOf(key, this.partitions));
     return { submit: (events) => cutter.submit(events), settled: () => cutter.settled() };
   }
 }

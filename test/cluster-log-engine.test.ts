@@ -137,4 +137,30 @@ describe('events through the event log, applied by their partitions\' owner', ()
     const seqs = (await taker.conn.jsm.streams.info(STREAM_NAME)).state.last_seq;
     expect(owners.map((_, p) => engine.logPosition(p)).reduce((a, b) => Math.max(a, b))).toBe(seqs);
   });
+
+  it('logs a reservation only after the events of other partitions before it in its request are answered', async () => {
+    const server = await startNatsServer();
+    const owner = await node(server.url, 'owner');
+    const taker = await node(server.url, 'taker');
+    const engine = await engineAt(freshDir());
+    ownAll(owner.conn, owner.log, engine);
+    const through = ingest(taker.conn, taker.log, 'taker');
+    await through.submit([{ id: 'l1', type: 'location.upserted', location: 'S1', kind: 'store', lat: 50, lon: 10 }]);
+    // Receipt and reservation in one request, on different partitions: were the reservation
+    // logged (and committed) first, a crash could apply its hold before the receipt.
+    const requests = Array.from({ length: 12 }, (_, i) => [
+      { id: `in-${i}`, type: 'stock.received', sku: `K${i}`, location: 'S1', qty: 2 },
+      { id: `hold-${i}`, type: 'stock.reserve', reservation: `res-${i}`, sku: `K${i}`, qty: 2, ttlMs: 600_000 },
+    ]);
+    const answers = await Promise.all(requests.map((r) => through.submit(r)));
+    expect(answers.flat().every((a) => a.ok)).toBe(true);
+    const seqOf = new Map<string, number>();
+    const last = (await taker.conn.jsm.streams.info(STREAM_NAME)).state.last_seq;
+    for (let seq = 1; seq <= last; seq++) {
+      const m = await taker.conn.jsm.streams.getMessage(STREAM_NAME, { seq });
+      const id = /^e:(.*)#\d+$/.exec(m?.header?.get('Nats-Msg-Id') ?? '')?.[1];
+      if (id !== undefined) seqOf.set(id, seq);
+    }
+    for (let i = 0; i < requests.length; i++) expect(seqOf.get(`hold-${i}`)!, `request ${i}`).toBeGreaterThan(seqOf.get(`in-${i}`)!);
+  });
 });

@@ -107,6 +107,8 @@ describe('stock properties', () => {
       for (const result of (await Promise.all(pending)).flat()) {
         if (!result.ok) expect(ANSWERED_CODES).toContain(result.error.code);
       }
+      // A refused order is answered once refused; releasing what it held is a later step.
+      await engine.idle();
       const holds = new Map<string, number>();
       for (const id of RESERVATION_IDS) {
         const res = engine.read<ReservationRecord>(`stock/res/${id}`);

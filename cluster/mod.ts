@@ -1,8 +1,8 @@
-// The cluster over NATS JetStream: a shared, replicated log of each partition's events (appended,
-// and read back from the sequence a partition committed), partition ownership by leases in a
-// stream of their own, and the two roles a node plays on them: taking events into the log and
-// answering them (LogIngest), and applying an owned partition's log (PartitionOwner). Nothing
-// in `omni serve` uses it yet (docs/architecture.md, "Past one machine").
+// The cluster over NATS JetStream that `omni serve --nats` runs (docs/architecture.md, "Past one
+// machine"): a shared, replicated log of each partition's events, partition ownership by leases,
+// a changelog every node copies every partition from, and the node that ties them together
+// (ClusterNode): taking events into the log (LogIngest), applying owned partitions
+// (PartitionOwner), keeping copies of the others (PartitionCopies).
 
 export { connectCluster, type ClusterConnection } from './connection.ts';
 export { clusterNames, DEFAULT_CLUSTER, type ClusterNames } from './names.ts';

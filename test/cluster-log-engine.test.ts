@@ -49,6 +49,16 @@ function ingest(conn: ClusterConnection, log: EventLog, nodeId: string, answerWa
   return taker;
 }
 
+/** A node owning every partition into its engine, and another taking events for them. */
+async function ownerAndTaker() {
+  const server = await startNatsServer();
+  const owner = await node(server.url, 'owner');
+  const taker = await node(server.url, 'taker');
+  const engine = await engineAt(freshDir());
+  ownAll(owner.conn, owner.log, engine);
+  return { taker, engine, through: ingest(taker.conn, taker.log, 'taker') };
+}
+
 /** Times the clocks of two engines give (a hold's expiry) read alike. */
 const timeless = (results: EventResult[]) => JSON.parse(JSON.stringify(results, (_k, v) => (typeof v === 'number' && v > 1e12 ? 'a time' : v)));
 
@@ -77,12 +87,7 @@ const REQUESTS: unknown[][] = [
 
 describe('events through the event log, applied by their partitions\' owner', () => {
   it('are answered as the engine in one process answers the same requests, and leave the same state', async () => {
-    const server = await startNatsServer();
-    const owner = await node(server.url, 'owner');
-    const taker = await node(server.url, 'taker');
-    const engine = await engineAt(freshDir());
-    ownAll(owner.conn, owner.log, engine);
-    const through = ingest(taker.conn, taker.log, 'taker');
+    const { taker, engine, through } = await ownerAndTaker();
     const local = await engineAt(freshDir());
     for (const request of REQUESTS) {
       const [logged, direct] = [await through.submit(request), await local.submit(request)];
@@ -139,12 +144,7 @@ describe('events through the event log, applied by their partitions\' owner', ()
   });
 
   it('logs a reservation only after the events of other partitions before it in its request are answered', async () => {
-    const server = await startNatsServer();
-    const owner = await node(server.url, 'owner');
-    const taker = await node(server.url, 'taker');
-    const engine = await engineAt(freshDir());
-    ownAll(owner.conn, owner.log, engine);
-    const through = ingest(taker.conn, taker.log, 'taker');
+    const { taker, engine, through } = await ownerAndTaker();
     await through.submit([{ id: 'l1', type: 'location.upserted', location: 'S1', kind: 'store', lat: 50, lon: 10 }]);
     // Receipt and reservation in one request, on different partitions: were the reservation
     // logged (and committed) first, a crash could apply its hold before the receipt.

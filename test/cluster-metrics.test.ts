@@ -4,12 +4,10 @@
 // and per changelog fence.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { freePort, freshDir, OMNI_BIN, removeDir, spawnServer, type ServerProcess } from '../bench/shared/server-process.ts';
-import { signToken } from '../gateway/mod.ts';
+import { clusterServe } from './fixtures/cluster-serve.ts';
 import { startNatsServer, stopNatsServers } from './nats-harness.ts';
 
 const SECRET = 'cluster-metrics-test-secret-0123456789';
-const ingest = signToken({ sub: 'till', role: 'ingest' }, SECRET);
 const PARTITIONS = 8;
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -18,20 +16,7 @@ afterEach(async () => {
   await stopNatsServers();
 });
 
-async function startNode(nats: string, node: string): Promise<ServerProcess> {
-  const dir = freshDir(`cluster-metrics-${node}`);
-  const port = await freePort();
-  const argv = [OMNI_BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data', dir, '--nats', nats, '--node', node, '--workers', '1', '--durability', 'commit', '--partitions', String(PARTITIONS)];
-  const server = spawnServer(`omni serve ${node}`, argv, { OMNI_SECRET: SECRET });
-  cleanups.push(() => removeDir(dir));
-  cleanups.push(() => server.stop());
-  return server;
-}
-
-async function post(url: string, events: unknown[]): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${ingest}`, 'content-type': 'application/json' }, body: JSON.stringify(events) });
-  return { status: res.status, body: await res.json() };
-}
+const { startNode, post } = clusterServe('cluster-metrics', SECRET, cleanups);
 
 const until = (what: string, check: () => Promise<boolean>) => vi.waitFor(async () => expect(await check(), what).toBe(true), { timeout: 30_000, interval: 100 });
 
@@ -53,7 +38,7 @@ const ownerLag = (samples: Map<string, number>, p: number) => samples.get(`omni_
 describe('omni serve --nats: /metrics', () => {
   it('reports owner lag per partition, takeovers, owner changes and NATS round trips', async () => {
     const nats = await startNatsServer();
-    const node = await startNode(nats.url, 'n1');
+    const node = await startNode(nats.url, 'n1', ['--partitions', String(PARTITIONS)]);
     const url = await node.listening;
     await until('/readyz is 200', async () => (await fetch(`${url}/readyz`)).status === 200);
 

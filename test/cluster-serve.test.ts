@@ -5,12 +5,11 @@
 // another partition count refuses to start, saying why.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { freePort, freshDir, OMNI_BIN, removeDir, spawnServer, type ServerProcess } from '../bench/shared/server-process.ts';
 import { signToken } from '../gateway/mod.ts';
+import { clusterServe } from './fixtures/cluster-serve.ts';
 import { startNatsServer, stopNatsServers } from './nats-harness.ts';
 
 const SECRET = 'cluster-serve-test-secret-0123456789';
-const ingest = signToken({ sub: 'till', role: 'ingest' }, SECRET);
 const supervisor = signToken({ sub: 'boss', role: 'supervisor' }, SECRET);
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -19,20 +18,7 @@ afterEach(async () => {
   await stopNatsServers();
 });
 
-async function startNode(nats: string, node: string, extra: string[] = []): Promise<ServerProcess> {
-  const dir = freshDir(`cluster-serve-${node}`);
-  const port = await freePort();
-  const argv = [OMNI_BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data', dir, '--nats', nats, '--node', node, '--workers', '1', '--durability', 'commit', ...extra];
-  const server = spawnServer(`omni serve ${node}`, argv, { OMNI_SECRET: SECRET });
-  cleanups.push(() => removeDir(dir));
-  cleanups.push(() => server.stop());
-  return server;
-}
-
-async function post(url: string, events: unknown[]): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${url}/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${ingest}`, 'content-type': 'application/json' }, body: JSON.stringify(events) });
-  return { status: res.status, body: await res.json() };
-}
+const { startNode, post } = clusterServe('cluster-serve', SECRET, cleanups);
 
 const until = (what: string, check: () => Promise<boolean>) => vi.waitFor(async () => expect(await check(), what).toBe(true), { timeout: 30_000, interval: 100 });
 

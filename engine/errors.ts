@@ -22,6 +22,12 @@ export const ERROR_CODES = [
   'id_conflict',
   // a log entry whose event's key maps to another partition than the log it was read from
   'wrong_partition',
+  // orders followed across channels (order events for an order that was never placed, a change
+  // its status does not allow, a return past what was bought or past its window)
+  'unknown_order',
+  'invalid_transition',
+  'return_exceeds_order',
+  'return_window_passed',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

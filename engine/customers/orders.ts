@@ -57,7 +57,17 @@ export function applyOrderNews(state: StateEditor, customer: string, news: Order
 }
 
 /** How far an order has come: of two summaries of one order, the one further on is kept. */
-const PROGRESS: Record<OrderSummary['status'], number> = { placed: 0, fulfilled: 1, cancelled: 1 };
+const PROGRESS: Record<OrderSummary['status'], number> = {
+  placed: 0,
+  ready: 1,
+  shipped: 2,
+  fulfilled: 2,
+  completed: 3,
+  cancelled: 3,
+  expired: 3,
+  partially_returned: 4,
+  returned: 5,
+};
 
 /** A merged-away customer's orders (`gone`), arriving on the survivor's partition. */
 export function mergeOrders(state: StateEditor, gone: readonly OrderSummary[], into: string, kept: number): void {

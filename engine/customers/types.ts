@@ -3,6 +3,7 @@
 
 import type { IdentityOptions } from './identity/mod.ts';
 import type { RecommenderOptions } from './recommender/mod.ts';
+import type { OrderStatus } from '../stock/mod.ts';
 
 export interface CustomerOptions {
   /** Event-time gap that ends a session (default 30 minutes, docs/protocol.md, section 3). */
@@ -40,7 +41,8 @@ export interface SessionRecord {
 
 export interface OrderSummary {
   order: string;
-  status: 'placed' | 'fulfilled' | 'cancelled';
+  /** As the order's own record says (`fulfilled` in summaries kept before orders were shipped or completed). */
+  status: OrderStatus | 'fulfilled';
   lines: Array<{ sku: string; qty: number }>;
   placedAt: number;
   pickup?: string;

@@ -2,4 +2,6 @@
 export { stockProcessor, renderStockTopic } from './processor.ts';
 export { allocateShipment, haversineKm } from './allocation.ts';
 export { availableAt, keys as stockKeys, topics as stockTopics } from './types.ts';
-export type { AllocationLine, Location, Order, Reservation, SkuState, StockOptions } from './types.ts';
+export { orderParties, orderView } from './order-view.ts';
+export type { OrderParties, OrderView } from './order-view.ts';
+export type { AllocationLine, Location, Order, OrderStatus, Reservation, SkuState, StockOptions } from './types.ts';

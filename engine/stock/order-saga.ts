@@ -19,17 +19,17 @@ import { allocateShipment, haversineKm, type Candidate } from './allocation.ts';
 import type { StockChange } from './change.ts';
 import { unholdEvent, type HoldEvent, type HoldReply } from './holds.ts';
 import { insufficientError, rejection, unknownLocation, type Handler } from './outcomes.ts';
-import { keys, type AllocationLine, type OrderRecord, type OrderSaga, type Reservation } from './types.ts';
+import { keys, type AllocationLine, type OrderLine, type OrderRecord, type OrderSaga, type OrderStatus, type Reservation } from './types.ts';
 
 type Line = { sku: string; qty: number };
 type PlanLine = Line & { location: string };
 
 const reservationId = (order: string, i: number) => `order:${order}:${i}`;
 
-function mergeLines(lines: Line[]): Line[] {
+function mergeLines(lines: Line[]): OrderLine[] {
   const bySku = new Map<string, number>();
   for (const l of lines) bySku.set(l.sku, (bySku.get(l.sku) ?? 0) + l.qty);
-  return [...bySku].map(([sku, qty]) => ({ sku, qty }));
+  return [...bySku].map(([sku, qty]) => ({ sku, qty, returned: 0 }));
 }
 
 /** The order record with its saga replaced (or ended, `undefined`). */
@@ -54,6 +54,8 @@ const placeOrder: Handler = (c, ev, ctx) => {
     lines,
     allocation: [],
     placedAt: ctx.eventTime,
+    history: [],
+    returns: [],
     ...(ev.customer ? { customer: ev.customer as string } : {}),
     ...(ev.pickup != null ? { pickup: ev.pickup as string } : { ship: ev.ship as { lat: number; lon: number } }),
   };
@@ -193,8 +195,7 @@ const held: Handler = (c, raw) => {
   return c.effects();
 };
 
-type Closing = 'fulfilled' | 'cancelled';
-const closingStatus = (ev: InputEvent): Closing => (ev.type === 'order.fulfilled' ? 'fulfilled' : 'cancelled');
+const closingStatus = (ev: InputEvent, order: OrderRecord): OrderStatus => (ev.type !== 'order.fulfilled' ? 'cancelled' : order.pickup !== undefined ? 'completed' : 'shipped');
 
 /**
  * Ends a placed order's holds for `ev`: an unhold per line (sold when fulfilled). The answer now,
@@ -203,14 +204,14 @@ const closingStatus = (ev: InputEvent): Closing => (ev.type === 'order.fulfilled
  */
 function closePlaced(c: StockChange, order: OrderRecord, ev: InputEvent, reservation: (id: string) => Reservation | undefined): FinalResult | undefined {
   const orderId = order.id;
-  const status = closingStatus(ev);
+  const status = closingStatus(ev, order);
   if (order.status !== 'placed') return { ok: false, error: { code: 'conflict', message: `order '${orderId}' is already ${order.status}` } };
   const closing = order.allocation.map(() => false);
   order.allocation.forEach((a, line) => {
     const res = reservation(a.reservation);
     if (!res) return;
     c.put(keys.reservation(a.reservation), undefined);
-    c.emit(unholdEvent(`${ev.id}/unhold/${line}`, { ...res, reservation: res.id }, status === 'fulfilled', { reply: { order: orderId, origin: ev.id, line } }));
+    c.emit(unholdEvent(`${ev.id}/unhold/${line}`, { ...res, reservation: res.id }, status !== 'cancelled', { reply: { order: orderId, origin: ev.id, line } }));
     closing[line] = true;
   });
   if (!closing.includes(true)) {
@@ -253,7 +254,7 @@ function waitingCloses(c: StockChange, orderId: string, waiting: InputEvent[] | 
     }
     const answer = closePlaced(c, current, ev, (id) => placedHolds?.find((r) => r.id === id));
     if (answer) c.answer(ev.id, answer, answer.ok ? ev : undefined);
-    if (current.status === 'placed') current = { ...current, status: closingStatus(ev) };
+    if (current.status === 'placed') current = { ...current, status: closingStatus(ev, current) };
   }
 }
 

@@ -84,8 +84,8 @@ export interface AllocationLine {
 }
 
 /**
- * An order's saga under way at the order's partition (order-saga.ts): placing it (quotes, then
- * holds) or closing it (the holds being ended).
+ * An order's saga under way at the order's partition (order-saga.ts, order-returns.ts): placing
+ * it (quotes, then holds), ending its holds, or restocking a return.
  */
 export interface OrderSaga {
   /** The event answered when the saga ends. */
@@ -97,19 +97,55 @@ export interface OrderSaga {
   replies?: Array<{ location: string } | { error: EventError } | null>;
   /** Closing: per allocation line, whether its hold is still being ended. */
   closing?: boolean[];
-  /** Fulfilments and cancellations sent while the order was placing: done when the placing ends. */
+  /** A return: per returned line, whether its SKU has yet to put the goods back on hand. */
+  restocking?: boolean[];
+  /** The answer given once every line is done, when it is not `{order, status}`. */
+  answer?: Record<string, unknown>;
+  /** Order events sent while the order was placing (or its holds ending): done when that ends. */
   waiting?: InputEvent[];
+}
+
+export const ORDER_CHANNELS = ['web', 'app', 'store', 'kiosk', 'phone', 'social'] as const;
+export type OrderChannel = (typeof ORDER_CHANNELS)[number];
+
+export type OrderStatus = 'placed' | 'ready' | 'shipped' | 'completed' | 'cancelled' | 'expired' | 'partially_returned' | 'returned';
+
+export interface OrderLine {
+  sku: string;
+  qty: number;
+  /** Unit price in minor units, as placed. */
+  price?: number;
+  /** Units returned so far. */
+  returned: number;
+}
+
+export interface OrderReturn {
+  return: string;
+  lines: Array<{ sku: string; qty: number }>;
+  location: string;
+  channel?: string;
+  refund?: number;
 }
 
 export interface Order {
   id: string;
-  status: 'placed' | 'fulfilled' | 'cancelled';
+  status: OrderStatus;
   customer?: string;
-  lines: Array<{ sku: string; qty: number }>;
+  channel?: OrderChannel;
+  currency?: string;
+  lines: OrderLine[];
   pickup?: string;
   ship?: { lat: number; lon: number };
   allocation: AllocationLine[];
   placedAt: number;
+  history: Array<{ status: string; at: number; channel?: string; location?: string }>;
+  /** Clock ms the pickup hold runs out, while `ready`. */
+  readyUntil?: number;
+  /** Event time it was shipped or completed: the return window starts here. */
+  returnFrom?: number;
+  returns: OrderReturn[];
+  /** The commerce news already sent for it (commerce.counted kinds), each sent once. */
+  counted?: string[];
   /** The id of the order.placed that placed it: a repeated reply of a SKU is known by it. */
   origin?: string;
   /** While its saga is under way (order-saga.ts). */
@@ -120,13 +156,17 @@ export interface Order {
  * What `stock/order/<id>` holds: an order, or one being placed (`placing`: its holds are being
  * asked for; it holds the order id and no stock of its own).
  */
-export type OrderRecord = Omit<Order, 'status'> & { status: Order['status'] | 'placing' };
+export type OrderRecord = Omit<Order, 'status'> & { status: OrderStatus | 'placing' };
 
 export interface StockOptions {
   /** Low-stock threshold where a location sets none (default 5). */
   lowStockThreshold?: number;
   /** Default reservation hold (default 900000 ms = 15 min). */
   defaultTtlMs?: number;
+  /** How long a ready pickup order waits at its store, clock ms (default 259200000 = 3 days). */
+  pickupHoldMs?: number;
+  /** How long after shipped or completed a return is taken, event time (default 604800000 = 7 days). */
+  returnWindowMs?: number;
 }
 
 /**
@@ -217,6 +257,10 @@ export function ownerOfKey(stateKey: string): string | undefined {
 export const topics = {
   sku: (sku: string) => namesOf(sku).topic,
   alerts: 'alerts/stock',
+  /** An order as its customer and the stores follow it (order-view.ts). */
+  order: (id: string) => `order/${id}`,
+  /** The event topic of one store's associates: pickups, expiries, returns, shoppers. */
+  store: (location: string) => `store/${location}`,
 };
 
 /**

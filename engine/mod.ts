@@ -18,8 +18,8 @@ export { MapState } from './staged-state.ts';
 // The per-write storable check, for the micro-benchmarks' cost of it (bench/micro/).
 export { unstorable } from './storable.ts';
 export type { DomainOptions } from './processors.ts';
-export { customerProcessor, explain, isIdKind, recommend, recordActivity, resolveCustomer } from './customers/mod.ts';
-export type { CustomerOptions, IdentityOptions, Recommendations, RecommenderOptions } from './customers/mod.ts';
+export { customerProcessor, explain, isIdKind, maskEmail, maskId, maskPhone, recommend, recordActivity, resolveCustomer } from './customers/mod.ts';
+export type { CustomerOptions, IdentityOptions, Recommendations, RecommenderOptions, ShopperContext, StoreNoticeEvent } from './customers/mod.ts';
 export { ERROR_CODES, EngineClosedError, PartitionCountMismatchError, rejection } from './errors.ts';
 export { describeRule, idProblem, MAX_ID_LENGTH, MAX_QUANTITY } from './validate.ts';
 export type { EventSchema, FieldRule } from './validate.ts';

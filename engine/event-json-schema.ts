@@ -18,6 +18,8 @@ function ruleSchema(rule: FieldRule): JsonSchema {
       return { type: 'integer', minimum: 1, maximum: MAX_QUANTITY };
     case 'nonNegInt':
       return { type: 'integer', minimum: 0, maximum: MAX_QUANTITY };
+    case 'boolean':
+      return { type: 'boolean' };
     case 'int':
       return { type: 'integer', minimum: rule.min, maximum: rule.max };
     case 'number':

@@ -11,6 +11,7 @@ export type FieldRule =
   | { kind: 'id'; optional?: boolean; noAt?: boolean }
   | { kind: 'posInt'; optional?: boolean }
   | { kind: 'nonNegInt'; optional?: boolean }
+  | { kind: 'boolean'; optional?: boolean }
   | { kind: 'int'; optional?: boolean; min: number; max: number }
   | { kind: 'number'; optional?: boolean; min?: number; max?: number }
   | { kind: 'enum'; values: readonly string[]; optional?: boolean }
@@ -93,6 +94,8 @@ export function describeRule(rule: FieldRule): string {
       return `a positive integer up to ${MAX_QUANTITY}`;
     case 'nonNegInt':
       return `an integer from 0 to ${MAX_QUANTITY}`;
+    case 'boolean':
+      return 'true or false';
     case 'int':
       return `an integer from ${rule.min} to ${rule.max}`;
     case 'number':
@@ -154,6 +157,10 @@ export function buildValue(rule: FieldRule, v: unknown): unknown {
       mix(v as number);
       // -0 is 0: one value, one spelling (an encoder would keep the sign).
       return (v as number) + 0;
+    case 'boolean':
+      if (typeof v !== 'boolean') fail(rule);
+      mix(v ? 0x74 : 0x66);
+      return v;
     case 'int':
       if (!(Number.isInteger(v) && (v as number) >= rule.min && (v as number) <= rule.max)) fail(rule);
       mixNumber(v as number);

@@ -26,6 +26,8 @@ function ruleArb(rule: FieldRule): fc.Arbitrary<unknown> {
       return fc.integer({ min: 1, max: 1000 });
     case 'nonNegInt':
       return fc.integer({ min: 0, max: 1000 });
+    case 'boolean':
+      return fc.boolean();
     case 'int':
       return fc.integer({ min: rule.min, max: rule.max });
     case 'number':

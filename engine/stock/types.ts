@@ -10,6 +10,10 @@ export interface Location {
   name?: string;
   /** Low-stock alert threshold for this location; the processor's default when absent. */
   lowStock?: number;
+  /** False: never a source of ship orders (still serves pickups). Absent means true. */
+  ships?: boolean;
+  /** Ship orders it may take per UTC day of the orders' event time; no limit when absent (ship-capacity.ts). */
+  shipCapacity?: number;
 }
 
 /**
@@ -103,6 +107,8 @@ export interface OrderSaga {
   answer?: Record<string, unknown>;
   /** Order events sent while the order was placing (or its holds ending): done when that ends. */
   waiting?: InputEvent[];
+  /** A ship order's wait for the shipping capacity's owner (ship-capacity.ts): its room, then its claim. */
+  shipping?: 'room' | 'claim';
 }
 
 export const ORDER_CHANNELS = ['web', 'app', 'store', 'kiosk', 'phone', 'social'] as const;
@@ -150,6 +156,14 @@ export interface Order {
   origin?: string;
   /** While its saga is under way (order-saga.ts). */
   saga?: OrderSaga;
+  /** The day's shipping slots it took at locations with a shipCapacity (ship-capacity.ts). */
+  shipSlots?: ShipSlots;
+}
+
+/** Slots of one UTC day (`YYYY-MM-DD`) taken at each of `locations`. */
+export interface ShipSlots {
+  day: string;
+  locations: string[];
 }
 
 /**
@@ -218,6 +232,8 @@ export const keys = {
   sku: (sku: string) => namesOf(sku).key,
   reservation: (id: string) => `stock/res/${id}`,
   order: (id: string) => `stock/order/${id}`,
+  /** Ship orders a location took on a UTC day: a number, written by SHIP_CAPACITY_OWNER alone. */
+  shipCapacity: (location: string, day: string) => `stock/shipcap/${location}/${day}`,
 };
 
 const ORDER_RESERVATION = /^order:(.+):(\d+)$/;
@@ -239,8 +255,15 @@ export function resKey(id: string): string {
 export const LOCATIONS_OWNER = 'locations';
 
 /**
+ * The key whose partition owns every shipping-capacity counter: all orders share them, and one
+ * partition deciding every claim is what keeps a day within its capacity (ship-capacity.ts).
+ */
+export const SHIP_CAPACITY_OWNER = 'shipcap';
+
+/**
  * The key whose partition alone writes a state key: a SKU's record by the SKU, every location
- * and the location index by LOCATIONS_OWNER, an order by the order, a reservation by resKey.
+ * and the location index by LOCATIONS_OWNER, an order by the order, a reservation by resKey,
+ * the shipping-capacity counters by SHIP_CAPACITY_OWNER.
  */
 export function ownerOfKey(stateKey: string): string | undefined {
   if (stateKey === keys.locationIndex) return LOCATIONS_OWNER;
@@ -250,6 +273,7 @@ export function ownerOfKey(stateKey: string): string | undefined {
   const id = stateKey.slice(slash + 1);
   if (kind === 'sku' || kind === 'order') return id;
   if (kind === 'loc') return LOCATIONS_OWNER;
+  if (kind === 'shipcap') return SHIP_CAPACITY_OWNER;
   if (kind === 'res') return resKey(id);
   return undefined;
 }

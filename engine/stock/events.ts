@@ -18,6 +18,8 @@ export const STOCK_EVENT_FIELDS: Record<string, EventSchema> = {
     lon: { kind: 'number', min: -180, max: 180 },
     name: { kind: 'text', max: 200, optional: true },
     lowStock: { kind: 'nonNegInt', optional: true },
+    ships: { kind: 'boolean', optional: true },
+    shipCapacity: { kind: 'nonNegInt', optional: true },
   },
   'stock.received': { sku: topicId, location: topicId, qty },
   'stock.returned': { sku: topicId, location: topicId, qty, channel },

@@ -53,6 +53,8 @@ const upsertLocation: Handler = (c, ev) => {
     lon: ev.lon as number,
     ...(ev.name != null ? { name: ev.name as string } : {}),
     ...(ev.lowStock != null ? { lowStock: ev.lowStock as number } : {}),
+    ...(ev.ships === false ? { ships: false } : {}),
+    ...(ev.shipCapacity != null ? { shipCapacity: ev.shipCapacity as number } : {}),
   };
   c.put(keys.location(id), loc);
   // Rare next to stock moves, so a whole-list copy per new location costs nothing that matters.

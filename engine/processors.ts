@@ -1,5 +1,6 @@
 // The processors `omni serve` runs, wired together: the service domain reads customers'
 // identities, profiles and 360 context through the customer domain's pure readers.
+import { commerceProcessor } from './commerce/mod.ts';
 import { customer360, customerProcessor, customerProfile, isBlocked, resolveCustomer, type CustomerOptions, type IdentityOptions } from './customers/mod.ts';
 import { serviceProcessor } from './service/mod.ts';
 import type { ServiceOptions } from './service/types.ts';
@@ -25,5 +26,5 @@ export function wiredServiceProcessor(options: ServiceOptions = {}, identity?: I
 }
 
 export function defaultProcessors(options: DomainOptions = {}): Processor[] {
-  return [stockProcessor(options.stock), wiredServiceProcessor(options.service, options.customers?.identity), customerProcessor(options.customers)];
+  return [stockProcessor(options.stock), wiredServiceProcessor(options.service, options.customers?.identity), customerProcessor(options.customers), commerceProcessor()];
 }

@@ -7,6 +7,7 @@ import { SKU_STEPS } from './holds.ts';
 import { ORDER_STEPS } from './order-saga.ts';
 import { insufficient, unknownLocation, type Handler } from './outcomes.ts';
 import { RESERVATION_STEPS } from './reservations.ts';
+import { SHIP_CAPACITY_STEPS, SHIP_CAPACITY_TYPES } from './ship-capacity.ts';
 import { keys, topics, type Location } from './types.ts';
 
 function onHandDelta(sign: 1 | -1): Handler {
@@ -78,8 +79,9 @@ export const HANDLERS: Record<string, Handler> = {
   ...RESERVATION_STEPS,
   ...ORDER_STEPS,
   ...SKU_STEPS,
+  ...SHIP_CAPACITY_STEPS,
   'stock.alert': publishAlert,
 };
 
 /** The types only the stock sagas emit: never accepted from a sender. */
-export const INTERNAL_TYPES = ['stock.hold', 'stock.unhold', 'stock.quote', 'stock.held', 'order.quoted', 'order.held', 'order.unheld', 'stock.alert', 'stock.unheld'];
+export const INTERNAL_TYPES = ['stock.hold', 'stock.unhold', 'stock.quote', 'stock.held', 'order.quoted', 'order.held', 'order.unheld', 'stock.alert', 'stock.unheld', ...SHIP_CAPACITY_TYPES];

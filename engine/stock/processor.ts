@@ -9,7 +9,7 @@ import { StockChange, StockRejection } from './change.ts';
 import { STOCK_EVENT_FIELDS, validateStockEvent } from './events.ts';
 import { HANDLERS, INTERNAL_TYPES } from './handlers.ts';
 import { expire } from './reservations.ts';
-import { ALERTS_OWNER, availableAt, keys, LOCATIONS_OWNER, resKey, topics, type Location, type SkuState, type StockOptions } from './types.ts';
+import { ALERTS_OWNER, availableAt, keys, LOCATIONS_OWNER, resKey, SHIP_CAPACITY_OWNER, topics, type Location, type SkuState, type StockOptions } from './types.ts';
 
 /** Ordered with their reservation: its partition owns `stock/res/<id>` (types.ts, resKey). */
 const BY_RESERVATION: ReadonlySet<string> = new Set(['stock.reserve', 'stock.release', 'stock.commit', 'stock.held', 'stock.unheld']);
@@ -18,6 +18,9 @@ const BY_RESERVATION: ReadonlySet<string> = new Set(['stock.reserve', 'stock.rel
 const OWNED_BY_ONE: ReadonlyMap<string, string> = new Map([
   ['location.upserted', LOCATIONS_OWNER],
   ['stock.alert', ALERTS_OWNER],
+  ['stock.shiproom', SHIP_CAPACITY_OWNER],
+  ['stock.shipclaim', SHIP_CAPACITY_OWNER],
+  ['stock.shipfree', SHIP_CAPACITY_OWNER],
 ]);
 
 export function stockProcessor(options: StockOptions = {}): Processor {

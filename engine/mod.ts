@@ -12,6 +12,8 @@ export type { OrderParties, OrderView } from './stock/mod.ts';
 export { onlineAgents, renderQueues } from './service/mod.ts';
 export type { QueueStats, RequestStatus, ServiceOptions } from './service/mod.ts';
 export { defaultProcessors, wiredServiceProcessor } from './processors.ts';
+export { commerceProcessor, commerceStats, statsRequest } from './commerce/mod.ts';
+export type { CommerceCounted, CommerceStats } from './commerce/mod.ts';
 export { PureRunner } from './pure-runner.ts';
 // State in a Map, for running a domain's functions without a store (bench/recs/, tests).
 export { MapState } from './staged-state.ts';

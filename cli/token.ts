@@ -10,8 +10,8 @@ const DEFAULT_TTL_S = 24 * 3600;
 
 const FLAGS: FlagSpec[] = [
   { name: 'role', kind: 'value', valueName: 'ROLE', help: `one of ${TOKEN_ROLES.join(', ')} (required)` },
-  { name: 'sub', kind: 'value', valueName: 'ID', help: 'customer, kiosk or agent id the token speaks for (required)' },
-  { name: 'loc', kind: 'value', valueName: 'LOCATION', help: "a kiosk's store (required for kiosk tokens)" },
+  { name: 'sub', kind: 'value', valueName: 'ID', help: 'customer, kiosk, staff or agent id the token speaks for (required)' },
+  { name: 'loc', kind: 'value', valueName: 'LOCATION', help: "a kiosk's or a store associate's store (required for kiosk and associate tokens)" },
   { name: 'ttl', kind: 'value', valueName: 'SECONDS', help: `lifetime; 0 = never expires (default ${DEFAULT_TTL_S})` },
   { name: 'url', kind: 'switch', help: "print the URL of the role's page with the token in its fragment instead (customer: storefront, kiosk: kiosk, agent: desk, supervisor and admin: ops)" },
   { name: 'base', kind: 'value', valueName: 'URL', help: 'where the server is, for --url (default http://OMNI_HOST:OMNI_PORT, i.e. http://127.0.0.1:8080)' },
@@ -43,6 +43,7 @@ export function token(argv: readonly string[], io: CliIO, nowMs = Date.now()): n
   const role: Role = choiceFlag(roleFlag, TOKEN_ROLES);
   const loc = flags.string('loc')?.value;
   if (role === 'kiosk' && (loc === undefined || loc === '')) throw new UsageError('kiosk tokens need --loc (the store the kiosk stands in)');
+  if (role === 'associate' && (loc === undefined || loc === '')) throw new UsageError('associate tokens need --loc (the store the associate works at)');
   const ttlFlag = flags.string('ttl');
   const ttl = ttlFlag === undefined ? DEFAULT_TTL_S : integerFlag(ttlFlag, 0, 10 * 365 * 24 * 3600);
 

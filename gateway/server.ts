@@ -15,10 +15,13 @@ import { getHealth, getMetrics, getReady } from './http/health-routes.ts';
 import { GatewayMetrics } from './http/metrics.ts';
 import { Reply, type ReplyOutcome } from './http/reply.ts';
 import { getQueues, getRequest } from './http/service-routes.ts';
+import { getCustomerOrders, getOrder } from './http/orders-routes.ts';
 import { getStock } from './http/stock-route.ts';
 import { getLocations } from './http/locations-route.ts';
 import { getCluster } from './http/cluster-route.ts';
+import { getCommerceStats } from './http/commerce-route.ts';
 import { requestLookupFromSnapshots } from './request-lookup.ts';
+import { orderFactsFromState } from './order-lookup.ts';
 import { mountWebSocket } from './ws/endpoint.ts';
 import type { PushEngine } from './ws/engine-port.ts';
 import type { WsConnection } from './ws/connection.ts';
@@ -107,7 +110,10 @@ const ROUTES: Route[] = [
   { pattern: '/v1/requests/:request', method: 'get', handler: getRequest },
   { pattern: '/v1/queues', method: 'get', handler: getQueues },
   { pattern: '/v1/cluster', method: 'get', handler: getCluster },
+  { pattern: '/v1/commerce/stats', method: 'get', handler: getCommerceStats },
   { pattern: '/v1/customers/:subject/recommendations', method: 'get', handler: getRecommendations },
+  { pattern: '/v1/orders/:order', method: 'get', handler: getOrder },
+  { pattern: '/v1/customers/:subject/orders', method: 'get', handler: getCustomerOrders },
   { pattern: '/healthz', method: 'get', handler: getHealth },
   { pattern: '/readyz', method: 'get', handler: getReady },
   { pattern: '/metrics', method: 'get', handler: getMetrics },
@@ -133,6 +139,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     secret: options.secret,
     publicStock: options.publicStock ?? true,
     lookupRequest: options.lookupRequest ?? requestLookupFromSnapshots(options.engine),
+    orderFacts: orderFactsFromState(options.engine),
     limits,
     bodyMemory: new Budget('body_bytes', limits.maxBodyMemoryBytes),
     metrics: new GatewayMetrics(options.engine),
@@ -196,6 +203,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       limits: wsLimits,
       publicStock: ctx.publicStock,
       lookupRequest: ctx.lookupRequest,
+      orderFacts: ctx.orderFacts,
       inFlight,
       isDraining: () => ctx.draining,
     },

@@ -8,10 +8,27 @@ import type { InputEvent, StateView } from '../types.ts';
 import type { StateEditor } from '../staged-state.ts';
 import { isBlocked, type IdentityOptions } from './identity/mod.ts';
 import type { OrderNews } from './internal-events.ts';
+import { customerNamed } from './route.ts';
 import { keys, MAX_SUMMARY_LINES, type OrderSummary } from './types.ts';
 
 export function recentOrders(view: StateView, customer: string): OrderSummary[] {
   return view.get<OrderSummary[]>(keys.orders(customer)) ?? [];
+}
+
+/** What GET /v1/customers/:subject/orders lists: the ids of the customer's kept orders, newest first. */
+export interface CustomerOrders {
+  /** Undefined when the subject names no customer known here. */
+  customer?: string;
+  orders: string[];
+  /** How many orders are kept per customer: the most a caller may ask for. */
+  kept: number;
+}
+
+export function customerOrders(view: StateView, subject: string, kept: number): CustomerOrders {
+  // A customer known only from its orders (never linked, no session) is named by the id the orders gave.
+  const customer = customerNamed(view, subject) ?? (view.get(keys.orders(subject)) !== undefined ? subject : undefined);
+  if (customer === undefined) return { orders: [], kept };
+  return { customer, orders: recentOrders(view, customer).map((o) => o.order), kept };
 }
 
 function save(state: StateEditor, customer: string, list: OrderSummary[], kept: number): void {

@@ -1,6 +1,6 @@
 // Who is making a request: the claims of a verified token, or nobody (anonymous).
 
-export const ROLES = ['anonymous', 'customer', 'kiosk', 'agent', 'supervisor', 'ingest', 'admin'] as const;
+export const ROLES = ['anonymous', 'customer', 'kiosk', 'associate', 'agent', 'supervisor', 'ingest', 'admin'] as const;
 
 export type Role = (typeof ROLES)[number];
 
@@ -9,9 +9,9 @@ export const TOKEN_ROLES: readonly Role[] = ROLES.filter((role) => role !== 'ano
 
 export interface Principal {
   role: Role;
-  /** The customer, kiosk or agent id the token speaks for ('' when anonymous). */
+  /** The customer, kiosk, staff or agent id the token speaks for ('' when anonymous). */
   sub: string;
-  /** A kiosk's store: the only location it may report activity at. */
+  /** A kiosk's or a store associate's store: the only location it may act at. */
   loc?: string;
 }
 

@@ -1,7 +1,7 @@
 // What every route handler is given: the engine, the auth settings and the server's own state.
 
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import type { RequestLookup } from '../auth/roles.ts';
+import type { OrderFacts, RequestLookup } from '../auth/roles.ts';
 import type { Budget } from '../budget.ts';
 import type { GatewayEngine } from '../engine-port.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -27,6 +27,8 @@ export interface GatewayContext {
   secret: string;
   publicStock: boolean;
   lookupRequest: RequestLookup;
+  /** Who an order concerns and which ids name one customer (gateway/order-lookup.ts). */
+  orderFacts: OrderFacts;
   limits: GatewayLimits;
   /** Unfinished request bodies draw on this (limits.maxBodyMemoryBytes). */
   bodyMemory: Budget;

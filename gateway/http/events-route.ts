@@ -50,7 +50,7 @@ function handleBody(ctx: GatewayContext, reply: Reply, principal: Principal, out
   if (events.length === 0) return reply.json(200, { results: [] }, format);
 
   if (principal.role === 'ingest' || principal.role === 'admin') return submit(ctx, reply, events, format);
-  const allowed = events.map((event) => maySend(principal, event, { lookupRequest: ctx.lookupRequest, transport: 'http' }));
+  const allowed = events.map((event) => maySend(principal, event, { lookupRequest: ctx.lookupRequest, ...ctx.orderFacts, transport: 'http' }));
   submit(ctx, reply, events.filter((_, i) => allowed[i]), format, (results) => mergeForbidden(events, allowed, results));
 }
 

@@ -81,6 +81,31 @@ export function openApiDocument(processors: readonly Processor[]): Schema {
           },
           required: ['sku', 'onHand', 'reserved', 'available', 'locations', 'seq'],
         },
+        Order: {
+          type: 'object',
+          properties: {
+            order: { type: 'string' },
+            status: { enum: ['placed', 'ready', 'shipped', 'completed', 'cancelled', 'expired', 'partially_returned', 'returned'] },
+            customer: { type: 'string' },
+            channel: { enum: ['web', 'app', 'store', 'kiosk', 'phone', 'social'] },
+            pickup: { type: 'string' },
+            ship: { type: 'object', properties: { lat: { type: 'number' }, lon: { type: 'number' } } },
+            lines: { type: 'array', items: { type: 'object', properties: { sku: { type: 'string' }, qty: counts, price: counts, returned: counts }, required: ['sku', 'qty', 'returned'] } },
+            allocation: { type: 'array', items: { type: 'object', properties: { sku: { type: 'string' }, qty: counts, location: { type: 'string' }, reservation: { type: 'string' } } } },
+            currency: { type: 'string' },
+            history: { type: 'array', items: { type: 'object', properties: { status: { type: 'string' }, at: { type: 'number' }, channel: { type: 'string' }, location: { type: 'string' } }, required: ['status', 'at'] } },
+            readyUntil: { type: 'number', description: 'while ready: when the pickup hold runs out' },
+            returns: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { return: { type: 'string' }, lines: { type: 'array', items: { type: 'object', properties: { sku: { type: 'string' }, qty: counts } } }, location: { type: 'string' }, channel: { type: 'string' }, refund: counts },
+                required: ['return', 'lines', 'location'],
+              },
+            },
+          },
+          required: ['order', 'status', 'lines', 'allocation', 'history', 'returns'],
+        },
       },
     },
     paths: {
@@ -238,6 +263,40 @@ export function openApiDocument(processors: readonly Processor[]): Schema {
               required: ['customer', 'items'],
             }),
             '400': refused('bad_request or unknown_location'),
+            '401': refused('unauthorized'),
+            '403': refused('forbidden'),
+            '404': refused('not_found: a subject never seen'),
+          },
+        },
+      },
+      '/v1/orders/{order}': {
+        get: {
+          summary: 'An order as its order/<id> topic shows it: status, lines, allocation, history, returns',
+          security: bearer,
+          parameters: [idParam('order', 'the order id, URL-encoded')],
+          responses: {
+            '200': answer('The order', ref('Order')),
+            '401': refused('unauthorized'),
+            '403': refused("forbidden: not the caller's order nor one of its store's (answered whether or not it exists)"),
+            '404': refused('not_found'),
+          },
+        },
+      },
+      '/v1/customers/{subject}/orders': {
+        get: {
+          summary: "The customer's recent orders, newest first",
+          security: bearer,
+          parameters: [
+            idParam('subject', 'any id of the customer, URL-encoded'),
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 20, default: 20 }, description: 'at most the orders kept per customer (20)' },
+          ],
+          responses: {
+            '200': answer('The list', {
+              type: 'object',
+              properties: { customer: { type: 'string' }, orders: { type: 'array', items: ref('Order') } },
+              required: ['customer', 'orders'],
+            }),
+            '400': refused('bad_request'),
             '401': refused('unauthorized'),
             '403': refused('forbidden'),
             '404': refused('not_found: a subject never seen'),

@@ -3,7 +3,7 @@
 // commit, outside any callback, and go through WsConnection.deliver which corks them.
 
 import { EngineClosedError, type EventResult } from '../../engine/mod.ts';
-import { mayRead, maySend, parseTopic, type RequestLookup } from '../auth/roles.ts';
+import { mayRead, maySend, parseTopic, type OrderFacts, type RequestLookup } from '../auth/roles.ts';
 import type { GatewayEngine } from '../engine-port.ts';
 import { decode } from '../http/codec.ts';
 import type { InFlight } from '../in-flight.ts';
@@ -19,6 +19,7 @@ export interface SessionContext {
   limits: WsLimits;
   publicStock: boolean;
   lookupRequest: RequestLookup;
+  orderFacts: OrderFacts;
   /** Event ops awaiting their commit: shutdown waits for them like for HTTP requests. */
   inFlight: InFlight;
   isDraining(): boolean;
@@ -76,7 +77,7 @@ function dispatch(ctx: SessionContext, conn: WsConnection, op: ClientOp): void {
 
 function subscribe(ctx: SessionContext, conn: WsConnection, topic: string, since?: number, epoch?: string): void {
   if (parseTopic(topic) === undefined) return conn.deliver(errorMessage('bad_frame', `no such topic ${JSON.stringify(topic.slice(0, 200))}`, topic));
-  const readable = mayRead(conn.principal, topic, { publicStock: ctx.publicStock, lookupRequest: ctx.lookupRequest, transport: 'ws' });
+  const readable = mayRead(conn.principal, topic, { publicStock: ctx.publicStock, lookupRequest: ctx.lookupRequest, ...ctx.orderFacts, transport: 'ws' });
   if (!readable) return conn.deliver(errorMessage('forbidden', 'this token may not read this topic', topic));
   if (!conn.topics.has(topic) && conn.topics.size >= ctx.limits.maxSubscriptions) {
     return conn.deliver(errorMessage('too_many_subscriptions', `at most ${ctx.limits.maxSubscriptions} subscriptions per connection`, topic));
@@ -96,7 +97,7 @@ function subscribe(ctx: SessionContext, conn: WsConnection, topic: string, since
 
 function send(ctx: SessionContext, conn: WsConnection, event: Record<string, unknown>, ref: string | undefined): void {
   // Refused here or by the engine, an event is answered by a `result`, as in HTTP's results.
-  if (!maySend(conn.principal, event, { lookupRequest: ctx.lookupRequest, transport: 'ws' })) {
+  if (!maySend(conn.principal, event, { lookupRequest: ctx.lookupRequest, ...ctx.orderFacts, transport: 'ws' })) {
     return conn.deliver(result(ref ?? null, refusal('forbidden', 'this token may not send this event')));
   }
   if (ctx.isDraining()) return conn.deliver(result(ref ?? null, refusal('unavailable', 'the server is shutting down')));

@@ -106,6 +106,21 @@ export function openApiDocument(processors: readonly Processor[]): Schema {
           },
           required: ['order', 'status', 'lines', 'allocation', 'history', 'returns'],
         },
+        CommerceFigures: {
+          type: 'object',
+          description: 'of the orders placed in the window; ratios are null where nothing was counted',
+          properties: {
+            orders: counts,
+            revenue: { type: 'number', description: 'Σ price × qty (minor units) of the orders placed with a price on every line' },
+            aov: { type: ['number', 'null'], description: 'revenue ÷ orders placed with prices' },
+            pickupShare: { type: ['number', 'null'], minimum: 0, maximum: 1 },
+            cancelRate: { type: ['number', 'null'], minimum: 0, maximum: 1 },
+            expiredRate: { ...{ type: ['number', 'null'], minimum: 0, maximum: 1 }, description: 'expired ÷ pickup orders' },
+            returnRate: { ...{ type: ['number', 'null'], minimum: 0, maximum: 1 }, description: 'orders with a return ÷ orders shipped or completed' },
+            crossChannel: { ...{ type: ['number', 'null'], minimum: 0, maximum: 1 }, description: 'picked up or returned in another channel or location than placed in ÷ orders' },
+          },
+          required: ['orders', 'revenue', 'aov', 'pickupShare', 'cancelRate', 'expiredRate', 'returnRate', 'crossChannel'],
+        },
       },
     },
     paths: {
@@ -240,6 +255,31 @@ export function openApiDocument(processors: readonly Processor[]): Schema {
               required: ['cluster', 'node', 'partitions', 'workers'],
             }),
             '401': refused('unauthorized: no token, or a bad one'),
+            '403': refused('forbidden: a role other than supervisor and admin'),
+          },
+        },
+      },
+      '/v1/commerce/stats': {
+        get: {
+          summary: 'Orders, revenue and rates of the orders placed in the window ending now, per channel or location (supervisor and admin)',
+          security: bearer,
+          parameters: [
+            { name: 'window', in: 'query', required: false, schema: { type: 'string', pattern: '^[1-9][0-9]{0,4}[mh]$', default: '1h' }, description: '1 minute to 24 hours: 5m, 15m, 1h, 6h, 24h' },
+            { name: 'by', in: 'query', required: false, schema: { enum: ['channel', 'location'], default: 'channel' } },
+          ],
+          responses: {
+            '200': answer('The figures', {
+              type: 'object',
+              properties: {
+                window: { type: 'string' },
+                by: { enum: ['channel', 'location'] },
+                groups: { type: 'array', items: { allOf: [ref('CommerceFigures'), { type: 'object', properties: { key: { type: 'string' } }, required: ['key'] }] } },
+                total: ref('CommerceFigures'),
+              },
+              required: ['window', 'by', 'groups', 'total'],
+            }),
+            '400': refused('bad_request: a window outside 1m–24h, or another dimension'),
+            '401': refused('unauthorized'),
             '403': refused('forbidden: a role other than supervisor and admin'),
           },
         },

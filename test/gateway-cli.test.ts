@@ -147,8 +147,14 @@ describe('omni command line', () => {
     expect(verifyToken(io.stdout[0], 'from-env')).toEqual({ ok: true, claims: { role: 'admin', sub: 'ops' } });
   });
 
+  it('token mints a store associate with its store', async () => {
+    const io = capture({ OMNI_SECRET: 'from-env', OMNI_DATA: tempDir() });
+    expect(await main(['token', '--role', 'associate', '--sub', 's1', '--loc', 'store-1', '--ttl', '0'], io)).toBe(0);
+    expect(verifyToken(io.stdout[0], 'from-env')).toEqual({ ok: true, claims: { role: 'associate', sub: 's1', loc: 'store-1' } });
+  });
+
   it('token refuses unusable claims', async () => {
-    for (const argv of [['--sub', 'x'], ['--role', 'admin'], ['--role', 'anonymous', '--sub', 'x'], ['--role', 'kiosk', '--sub', 'k1'], ['--role', 'agent', '--sub', 'a', '--ttl', '-5']]) {
+    for (const argv of [['--sub', 'x'], ['--role', 'admin'], ['--role', 'anonymous', '--sub', 'x'], ['--role', 'kiosk', '--sub', 'k1'], ['--role', 'associate', '--sub', 's1'], ['--role', 'agent', '--sub', 'a', '--ttl', '-5']]) {
       expect(await main(['token', ...argv, '--secret', 's'], capture()), argv.join(' ')).toBe(2);
     }
   });

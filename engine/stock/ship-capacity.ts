@@ -29,6 +29,8 @@ import { keys, type Location, type OrderRecord, type OrderSaga, type ShipSlots }
 type PlanLine = { sku: string; qty: number; location: string };
 type Quotes = NonNullable<OrderSaga['quotes']>;
 type Placing = { order: OrderRecord; saga: OrderSaga };
+/** The rest of a step's arguments (Handler), passed on to the saga as they came. */
+type StepContext = [ctx: Parameters<Handler>[2], settings: Parameters<Handler>[3]];
 
 /** What the placing saga lends these steps (order-saga.ts), so that it stays the one place that ends a placing. */
 export interface PlacingSteps {
@@ -39,7 +41,7 @@ export interface PlacingSteps {
   /** Asks a hold per plan line, the order's record (as given) waiting for them. */
   askHolds(c: StockChange, order: OrderRecord, saga: OrderSaga, plan: PlanLine[]): void;
   /** Ends a placing that holds nothing: answered `error` (unless answered already), record gone. */
-  refuse(c: StockChange, order: OrderRecord, saga: OrderSaga, error?: EventError): void;
+  refuse(c: StockChange, order: OrderRecord, saga: OrderSaga, error: EventError | undefined, ...step: StepContext): void;
 }
 
 /** The UTC day (`YYYY-MM-DD`, or `+YYYYYY-MM-DD` past year 9999) of an event time. */
@@ -125,7 +127,7 @@ export function freeShipSlots(c: StockChange, order: OrderRecord, cause: string)
 
 /** The order-side steps: the capacity owner's answers, at the order's partition. */
 export function shipSourcingSteps(saga: PlacingSteps): Record<string, Handler> {
-  const roomed: Handler = (c, ev) => {
+  const roomed: Handler = (c, ev, ...step) => {
     const found = saga.placing(c, ev);
     // A stale or repeated answer: the saga has moved on.
     if (found?.saga.shipping !== 'room') return c.effects();
@@ -133,7 +135,7 @@ export function shipSourcingSteps(saga: PlacingSteps): Record<string, Handler> {
     const plan = shipPlan(c, order, placing.quotes!, new Set(ev.full as string[]));
     const taken = plan ? saga.taken(c, order.id, plan) : undefined;
     if (!plan || taken) {
-      saga.refuse(c, order, placing, taken);
+      saga.refuse(c, order, placing, taken, ...step);
       return c.effects();
     }
     const limited = [...new Set(plan.map((p) => p.location))].filter((id) => counts(c.location(id)));
@@ -147,13 +149,13 @@ export function shipSourcingSteps(saga: PlacingSteps): Record<string, Handler> {
     return c.effects();
   };
 
-  const claimed: Handler = (c, ev) => {
+  const claimed: Handler = (c, ev, ...step) => {
     const found = saga.placing(c, ev);
     // Only the claim's one answer moves the saga past 'claim': anything else is stale or repeated.
     if (found?.saga.shipping !== 'claim') return c.effects();
     const { order, saga: placing } = found;
     if (ev.full !== undefined) {
-      saga.refuse(c, order, placing, capacityRanOut(ev.full as string, ev.day as string));
+      saga.refuse(c, order, placing, capacityRanOut(ev.full as string, ev.day as string), ...step);
       return c.effects();
     }
     const slots = ev.slots as string[];

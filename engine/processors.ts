@@ -26,5 +26,6 @@ export function wiredServiceProcessor(options: ServiceOptions = {}, identity?: I
 }
 
 export function defaultProcessors(options: DomainOptions = {}): Processor[] {
-  return [stockProcessor(options.stock), wiredServiceProcessor(options.service, options.customers?.identity), customerProcessor(options.customers), commerceProcessor()];
+  // The commerce processor runs here, so the order steps send it their news.
+  return [stockProcessor({ countCommerce: true, ...options.stock }), wiredServiceProcessor(options.service, options.customers?.identity), customerProcessor(options.customers), commerceProcessor()];
 }

@@ -10,6 +10,7 @@ import { pack, unpack } from 'msgpackr';
 import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 import { openTestEngine, type TestEngine } from './engine-under-test.ts';
+import type { DomainOptions } from '../engine/mod.ts';
 import { signToken, startGateway, type Gateway, type GatewayOptions, type Role } from '../gateway/mod.ts';
 import { TEST_SECRET } from './gateway-harness.ts';
 
@@ -26,9 +27,9 @@ export interface WsServer {
   stop(keep?: boolean): Promise<void>;
 }
 
-export async function startWsServer(options: Partial<Omit<GatewayOptions, 'engine' | 'secret'>> = {}, dataDir?: string): Promise<WsServer> {
+export async function startWsServer(options: Partial<Omit<GatewayOptions, 'engine' | 'secret'>> = {}, dataDir?: string, domains?: DomainOptions): Promise<WsServer> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'omni-ws-test-'));
-  const engine = await openTestEngine({ path: dir, durability: 'none' });
+  const engine = await openTestEngine({ path: dir, durability: 'none', domains });
   const gateway = await startGateway({ engine, secret: TEST_SECRET, host: '127.0.0.1', port: 0, ...options });
   let stopped: Promise<void> | undefined;
   return {

@@ -124,6 +124,14 @@ describe('commerce figures over HTTP and WebSocket', () => {
     }
   });
 
+  it('takes no commerce news from a sender: the figures come from the orders alone', async () => {
+    const s = server!;
+    const forged = { id: 'forged', type: 'commerce.counted', order: 'x', kind: 'placed', placedAt: Date.now(), channel: 'web', location: 'store-1', pickup: false, revenue: 1e6, at: Date.now() };
+    const [answer] = await post(s.url, token('admin'), [forged]);
+    expect(answer).toMatchObject({ id: 'forged', ok: false, error: { code: 'unknown_type' } });
+    expect((await get(s, '/v1/commerce/stats', supervisor)).body).toEqual(BY_CHANNEL_ANSWER);
+  });
+
   it('answers 400 bad_request for a window outside 1 minute to 24 hours or another dimension', async () => {
     const s = server!;
     for (const query of ['window=25h', 'window=0m', 'window=1d', 'window=abc', 'by=sku', 'window=1h&by=Channel']) {

@@ -269,7 +269,7 @@ describe('merges and the 360 context', () => {
     expect(offer.customer).toMatchObject({ id: 'c1', tier: 'vip', language: 'zh' });
     expect(offer.customer.ids).toEqual(expect.arrayContaining(['phone:+86', 'wechat:o6']));
     expect(offer.customer.activity.map((a: any) => a.sku)).toEqual(['B', 'A']);
-    expect(offer.customer.orders).toEqual([expect.objectContaining({ order: 'o1', status: 'fulfilled', lines: [{ sku: 'B', qty: 1 }], pickup: 'S1' })]);
+    expect(offer.customer.orders).toEqual([expect.objectContaining({ order: 'o1', status: 'completed', lines: [{ sku: 'B', qty: 1 }], pickup: 'S1' })]);
   });
 
   it('requests raised by a blocked subject belong to nobody: they never join each other', () => {

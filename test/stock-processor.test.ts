@@ -324,15 +324,15 @@ describe('orders', () => {
     r.apply({ type: 'order.placed', order: 'O2', lines: [{ sku: 'A', qty: 3 }], pickup: 'S1' });
     rejects({ type: 'stock.commit', reservation: 'order:O1:0' }, 'conflict');
     rejects({ type: 'stock.release', reservation: 'order:O1:0' }, 'conflict');
-    expect(r.apply({ type: 'order.fulfilled', order: 'O1' }).result).toEqual({ ok: true, order: 'O1', status: 'fulfilled' });
+    expect(r.apply({ type: 'order.fulfilled', order: 'O1' }).result).toEqual({ ok: true, order: 'O1', status: 'completed' });
     expect(row('A', 'S1')).toMatchObject({ onHand: 3, reserved: 3 });
     expect(row('B', 'S1')).toMatchObject({ onHand: 4, reserved: 0 });
     expect(code(r.apply({ type: 'order.cancelled', order: 'O2' }))).toBe('ok');
     expect(row('A', 'S1')).toMatchObject({ onHand: 3, reserved: 0, available: 3 });
-    rejects({ type: 'order.fulfilled', order: 'O1' }, 'conflict');
-    rejects({ type: 'order.cancelled', order: 'O1' }, 'conflict');
-    rejects({ type: 'order.fulfilled', order: 'NEVER' }, 'not_found');
-    rejects({ type: 'order.cancelled', order: 'NEVER' }, 'not_found');
+    rejects({ type: 'order.fulfilled', order: 'O1' }, 'invalid_transition');
+    rejects({ type: 'order.cancelled', order: 'O1' }, 'invalid_transition');
+    rejects({ type: 'order.fulfilled', order: 'NEVER' }, 'unknown_order');
+    rejects({ type: 'order.cancelled', order: 'NEVER' }, 'unknown_order');
   });
 });
 

@@ -141,7 +141,7 @@ describe('stock properties', () => {
 });
 
 const NOW = 5_000_000;
-const ANSWERED_CODES = ['invalid_event', 'unknown_location', 'insufficient_stock', 'unknown_reservation', 'not_found', 'conflict'];
+const ANSWERED_CODES = ['invalid_event', 'unknown_location', 'insufficient_stock', 'unknown_reservation', 'unknown_order', 'invalid_transition', 'conflict'];
 const ORDER_IDS = ['o1', 'o2', 'o3'];
 /** Every reservation id the traffic can make: its own, and each order's (a shipped line may split over every location). */
 const RESERVATION_IDS = ['r1', 'r2', 'r3', 'r4', 'r5', ...ORDER_IDS.flatMap((o) => Array.from({ length: 3 * LOCS.length }, (_, i) => `order:${o}:${i}`))];

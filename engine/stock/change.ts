@@ -42,7 +42,7 @@ export class StockChange {
     readonly view: StateView,
     private readonly defaultLowStock: number,
     /** The id of the event (or timer) applied: the derived events carrying its alerts are named after it. */
-    private readonly cause: string,
+    readonly cause: string,
   ) {}
 
   private entry(sku: string): SkuEntry {
@@ -129,6 +129,11 @@ export class StockChange {
 
   put(key: string, value: unknown): void {
     this.writes.push([key, value]);
+  }
+
+  /** A state topic whose rendering this change alters without a row changing (an order's). */
+  touch(topic: string): void {
+    this.changed.push(topic);
   }
 
   /**

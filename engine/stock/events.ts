@@ -2,13 +2,13 @@
 
 import { invalid, type EventSchema, type FieldRule } from '../validate.ts';
 import type { EventError, InputEvent } from '../types.ts';
+import { ORDER_EVENT_FIELDS, validateOrderEvent } from './order-events.ts';
 
 const id: FieldRule = { kind: 'id' };
 const topicId: FieldRule = { kind: 'id', noAt: true };
 const qty: FieldRule = { kind: 'posInt' };
 const channel: FieldRule = { kind: 'text', max: 64, optional: true };
 const MAX_TTL_MS = 30 * 24 * 3600 * 1000;
-export const MAX_ORDER_LINES = 200;
 
 export const STOCK_EVENT_FIELDS: Record<string, EventSchema> = {
   'location.upserted': {
@@ -37,26 +37,12 @@ export const STOCK_EVENT_FIELDS: Record<string, EventSchema> = {
   'stock.release': { reservation: id },
   'stock.commit': { reservation: id },
   'stock.transfer': { transfer: id, sku: topicId, from: topicId, to: topicId, qty },
-  'order.placed': {
-    order: id,
-    customer: { kind: 'id', optional: true },
-    lines: { kind: 'array', of: { kind: 'object', fields: { sku: topicId, qty } }, min: 1, max: MAX_ORDER_LINES },
-    pickup: { kind: 'id', noAt: true, optional: true },
-    ship: {
-      kind: 'object',
-      optional: true,
-      fields: { lat: { kind: 'number', min: -90, max: 90 }, lon: { kind: 'number', min: -180, max: 180 } },
-    },
-  },
-  'order.fulfilled': { order: id },
-  'order.cancelled': { order: id },
+  ...ORDER_EVENT_FIELDS,
 };
 
 /** Checks across fields; each field itself was checked as STOCK_EVENT_FIELDS declares. */
 export function validateStockEvent(ev: InputEvent): EventError | null {
-  if (ev.type === 'order.placed' && (ev.pickup === undefined) === (ev.ship === undefined)) {
-    return invalid("order.placed: give exactly one of 'pickup' and 'ship'", 'pickup');
-  }
+  if (ev.type.startsWith('order.')) return validateOrderEvent(ev);
   if (ev.type === 'stock.transfer' && ev.from === ev.to) return invalid("stock.transfer: 'from' and 'to' must differ", 'to');
   return null;
 }

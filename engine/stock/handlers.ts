@@ -1,10 +1,13 @@
 // One handler per stock event type. Each reads through its StockChange and either returns
 // the change's effects or a rejection (and then nothing it staged is written). The events of one
 // key are here; reservations and orders, whose work spans partitions, are sagas of their own
-// (reservations.ts, order-saga.ts) over the steps at each SKU (holds.ts).
+// (reservations.ts, order-saga.ts, order-lifecycle.ts) over the steps at each SKU (holds.ts).
 
 import { SKU_STEPS } from './holds.ts';
-import { ORDER_STEPS } from './order-saga.ts';
+import { LIFECYCLE_STEPS } from './order-lifecycle.ts';
+import type { StoreNoticeEvent } from './order-news.ts';
+import { RESTOCK_STEPS } from './order-returns.ts';
+import { PLACING_STEPS } from './order-saga.ts';
 import { insufficient, unknownLocation, type Handler } from './outcomes.ts';
 import { RESERVATION_STEPS } from './reservations.ts';
 import { SHIP_CAPACITY_STEPS, SHIP_CAPACITY_TYPES } from './ship-capacity.ts';
@@ -68,6 +71,12 @@ const upsertLocation: Handler = (c, ev) => {
 /** Publishes an alert a SKU's step raised (StockChange.alert), at the one partition that does. */
 const publishAlert: Handler = (_c, ev) => ({ result: { ok: true }, messages: [{ topic: topics.alerts, data: ev.alert }] });
 
+/** Publishes a notice to a store's associates, at the partition of its topic (one seq counter). */
+const publishNotice: Handler = (_c, ev) => {
+  const { location, notice } = ev as StoreNoticeEvent;
+  return { result: { ok: true }, messages: [{ topic: topics.store(location), data: notice }] };
+};
+
 export const HANDLERS: Record<string, Handler> = {
   'location.upserted': upsertLocation,
   'stock.received': onHandDelta(1),
@@ -77,11 +86,18 @@ export const HANDLERS: Record<string, Handler> = {
   'stock.safety': setField('safety'),
   'stock.transfer': transfer,
   ...RESERVATION_STEPS,
-  ...ORDER_STEPS,
+  ...PLACING_STEPS,
+  ...LIFECYCLE_STEPS,
   ...SKU_STEPS,
+  ...RESTOCK_STEPS,
   ...SHIP_CAPACITY_STEPS,
   'stock.alert': publishAlert,
+  'store.notice': publishNotice,
 };
 
 /** The types only the stock sagas emit: never accepted from a sender. */
-export const INTERNAL_TYPES = ['stock.hold', 'stock.unhold', 'stock.quote', 'stock.held', 'order.quoted', 'order.held', 'order.unheld', 'stock.alert', 'stock.unheld', ...SHIP_CAPACITY_TYPES];
+export const INTERNAL_TYPES = [
+  ...['stock.hold', 'stock.unhold', 'stock.quote', 'stock.held', 'order.quoted', 'order.held', 'order.unheld', 'stock.alert', 'stock.unheld'],
+  ...SHIP_CAPACITY_TYPES,
+  ...['stock.restock', 'order.restocked', 'store.notice'],
+];

@@ -8,40 +8,31 @@
 //   order.held     → once every hold answered: all held → reservations written, `placed`,
 //                    answered {order, allocation}; any refused → what was held is unheld, the
 //                    record deleted, answered the first refusal in line order
-//   order.fulfilled / order.cancelled
-//                  → status set, reservations deleted, stock.unhold per line (sold when fulfilled);
-//                    sent while the order is placing, it waits in the record and is done when
-//                    the placing ends, as if it had come after
-//   order.unheld   → once every line is unheld: answered {order, status}
+//
+// What follows the placing (ready, picked up, shipped, cancelled, returned …) is in
+// order-lifecycle.ts; order events sent while the order is placing wait in its record and are
+// done when the placing ends, as if they had come after (runWaiting).
 
-import type { EventError, FinalResult, InputEvent } from '../types.ts';
+import type { EventError, InputEvent } from '../types.ts';
 import { allocateShipment, haversineKm, type Candidate } from './allocation.ts';
 import type { StockChange } from './change.ts';
 import { unholdEvent, type HoldEvent, type HoldReply } from './holds.ts';
+import { runWaiting } from './order-lifecycle.ts';
+import { countCommerce, noticeStore, withSaga } from './order-news.ts';
+import { mergeLines } from './order-transition.ts';
 import { insufficientError, rejection, unknownLocation, type Handler } from './outcomes.ts';
-import { keys, type AllocationLine, type OrderLine, type OrderRecord, type OrderSaga, type OrderStatus, type Reservation } from './types.ts';
+import { keys, type AllocationLine, type Order, type OrderChannel, type OrderRecord, type OrderSaga, type Reservation } from './types.ts';
 
-type Line = { sku: string; qty: number };
-type PlanLine = Line & { location: string };
+type Line = { sku: string; qty: number; price?: number };
+type PlanLine = { sku: string; qty: number; location: string };
 
 const reservationId = (order: string, i: number) => `order:${order}:${i}`;
-
-function mergeLines(lines: Line[]): OrderLine[] {
-  const bySku = new Map<string, number>();
-  for (const l of lines) bySku.set(l.sku, (bySku.get(l.sku) ?? 0) + l.qty);
-  return [...bySku].map(([sku, qty]) => ({ sku, qty, returned: 0 }));
-}
-
-/** The order record with its saga replaced (or ended, `undefined`). */
-function withSaga(order: OrderRecord, saga: OrderSaga | undefined): OrderRecord {
-  const { saga: _previous, ...rest } = order;
-  return saga ? { ...rest, saga } : rest;
-}
 
 const placeOrder: Handler = (c, ev, ctx) => {
   const orderId = ev.order as string;
   if (c.view.get(keys.order(orderId))) return rejection('conflict', `order '${orderId}' already exists`);
-  const lines = mergeLines(ev.lines as Line[]);
+  // Lines of one SKU give one price (events.ts): merged, they keep it.
+  const lines = mergeLines(ev.lines as Line[]).map((l) => ({ ...l, returned: 0 }));
   if (ev.pickup != null) {
     const store = ev.pickup as string;
     const loc = c.location(store);
@@ -58,6 +49,8 @@ const placeOrder: Handler = (c, ev, ctx) => {
     returns: [],
     ...(ev.customer ? { customer: ev.customer as string } : {}),
     ...(ev.pickup != null ? { pickup: ev.pickup as string } : { ship: ev.ship as { lat: number; lon: number } }),
+    ...(ev.channel != null ? { channel: ev.channel as OrderChannel } : {}),
+    ...(ev.currency != null ? { currency: ev.currency as string } : {}),
   };
   lines.forEach((l, line) => c.emit({ id: `${ev.id}/quote/${line}`, type: 'stock.quote', sku: l.sku, order: orderId, origin: ev.id, line }));
   c.put(keys.order(orderId), withSaga(order, { event: ev, quotes: lines.map(() => null) }));
@@ -67,7 +60,7 @@ const placeOrder: Handler = (c, ev, ctx) => {
 function askHolds(c: StockChange, order: OrderRecord, saga: OrderSaga, plan: PlanLine[]): void {
   const origin = saga.event.id;
   plan.forEach((p, line) => {
-    const hold: HoldEvent = { id: `${origin}/hold/${line}`, type: 'stock.hold', ...p, reservation: reservationId(order.id, line), origin, reply: 'order.held', order: order.id, line };
+    const hold: HoldEvent = { id: `${origin}/hold/${line}`, type: 'stock.hold', sku: p.sku, qty: p.qty, location: p.location, reservation: reservationId(order.id, line), origin, reply: 'order.held', order: order.id, line };
     c.emit(hold);
   });
   c.put(keys.order(order.id), withSaga(order, { event: saga.event, plan, replies: plan.map(() => null), ...(saga.waiting ? { waiting: saga.waiting } : {}) }));
@@ -81,7 +74,7 @@ function placing(c: StockChange, ev: InputEvent): { order: OrderRecord; saga: Or
 }
 
 /** A SKU's availability for the order; the last one to come plans the holds. */
-const quoted: Handler = (c, ev) => {
+const quoted: Handler = (c, ev, ctx, settings) => {
   const found = placing(c, ev);
   const line = ev.line as number;
   // A quote holds nothing: a stale or repeated one is simply dropped.
@@ -101,7 +94,7 @@ const quoted: Handler = (c, ev) => {
   }
   if (taken) c.answer(saga.event.id, { ok: false, error: taken });
   c.put(keys.order(order.id), undefined);
-  waitingCloses(c, order.id, saga.waiting, undefined);
+  runWaiting(c, order.id, undefined, saga.waiting, ctx, settings);
   return c.effects();
 };
 
@@ -123,7 +116,7 @@ function pickupPlan(c: StockChange, order: OrderRecord, quotes: Quotes): PlanLin
       return undefined;
     }
   }
-  return order.lines.map((l) => ({ ...l, location: store }));
+  return order.lines.map((l) => ({ sku: l.sku, qty: l.qty, location: store }));
 }
 
 /** The allocation a single partition reading every SKU at once would make, or (answered) why none. */
@@ -152,7 +145,7 @@ function shipPlan(c: StockChange, order: OrderRecord, quotes: Quotes): PlanLine[
 }
 
 /** A SKU's reply to one of the order's holds; the last one to come ends the placing. */
-const held: Handler = (c, raw) => {
+const held: Handler = (c, raw, ctx, settings) => {
   const ev = raw as HoldReply;
   const found = placing(c, ev);
   const line = ev.line!;
@@ -182,104 +175,27 @@ const held: Handler = (c, raw) => {
     });
     c.put(keys.order(order.id), undefined);
     c.answer(saga.event.id, { ok: false, error });
-    waitingCloses(c, order.id, saga.waiting, undefined);
+    runWaiting(c, order.id, undefined, saga.waiting, ctx, settings);
     return c.effects();
   }
   const allocation: AllocationLine[] = plan.map((p, i) => ({ sku: p.sku, qty: p.qty, location: p.location, reservation: reservationId(order.id, i) }));
   const holds: Reservation[] = allocation.map((a) => ({ id: a.reservation, sku: a.sku, location: a.location, qty: a.qty, order: order.id }));
   for (const res of holds) c.put(keys.reservation(res.id), res);
-  const placed: OrderRecord = { ...withSaga(order, undefined), status: 'placed', allocation, origin: saga.event.id };
-  c.put(keys.order(order.id), placed);
-  c.answer(saga.event.id, { ok: true, order: order.id, allocation }, saga.event);
-  waitingCloses(c, order.id, saga.waiting, placed, holds);
+  const placedEvent = saga.event;
+  const channel = order.channel !== undefined ? { channel: order.channel } : {};
+  let placed: Order = { ...(withSaga(order, undefined) as Order), status: 'placed', allocation, origin: placedEvent.id, history: [{ status: 'placed', at: order.placedAt, ...channel }] };
+  placed = countCommerce(c, placed, ['placed'], order.placedAt, placedEvent.id, settings.countCommerce);
+  if (placed.pickup !== undefined) {
+    const lines = placed.lines.map((l) => ({ sku: l.sku, qty: l.qty }));
+    noticeStore(c, placed.pickup, { type: 'pickup', order: order.id, lines, ...(placed.customer !== undefined ? { customer: placed.customer } : {}), ...channel }, placedEvent.id);
+  }
+  c.answer(placedEvent.id, { ok: true, order: order.id, allocation }, placedEvent);
+  runWaiting(c, order.id, placed, saga.waiting, ctx, settings);
   return c.effects();
 };
 
-const closingStatus = (ev: InputEvent, order: OrderRecord): OrderStatus => (ev.type !== 'order.fulfilled' ? 'cancelled' : order.pickup !== undefined ? 'completed' : 'shipped');
-
-/**
- * Ends a placed order's holds for `ev`: an unhold per line (sold when fulfilled). The answer now,
- * or undefined when the SKUs give it (order.unheld). `reservation` finds a line's hold: the
- * state's, or those the placing step is writing in this very step.
- */
-function closePlaced(c: StockChange, order: OrderRecord, ev: InputEvent, reservation: (id: string) => Reservation | undefined): FinalResult | undefined {
-  const orderId = order.id;
-  const status = closingStatus(ev, order);
-  if (order.status !== 'placed') return { ok: false, error: { code: 'conflict', message: `order '${orderId}' is already ${order.status}` } };
-  const closing = order.allocation.map(() => false);
-  order.allocation.forEach((a, line) => {
-    const res = reservation(a.reservation);
-    if (!res) return;
-    c.put(keys.reservation(a.reservation), undefined);
-    c.emit(unholdEvent(`${ev.id}/unhold/${line}`, { ...res, reservation: res.id }, status !== 'cancelled', { reply: { order: orderId, origin: ev.id, line } }));
-    closing[line] = true;
-  });
-  if (!closing.includes(true)) {
-    c.put(keys.order(orderId), { ...order, status });
-    return { ok: true, order: orderId, status };
-  }
-  c.put(keys.order(orderId), withSaga({ ...order, status }, { event: ev, closing }));
-  return undefined;
-}
-
-function closeOrder(): Handler {
-  return (c, ev) => {
-    const orderId = ev.order as string;
-    const order = c.view.get<OrderRecord>(keys.order(orderId));
-    if (!order) return rejection('not_found', `no order '${orderId}'`);
-    if (order.status === 'placing') {
-      // Sent before its placing ended: done when it ends, as if it had come after (waitingCloses).
-      const saga = order.saga!;
-      c.put(keys.order(orderId), withSaga(order, { ...saga, waiting: [...(saga.waiting ?? []), ev] }));
-      return c.pending();
-    }
-    const answer = closePlaced(c, order, ev, (id) => c.view.get<Reservation>(keys.reservation(id)));
-    if (answer === undefined) return c.pending();
-    return answer.ok ? c.effects({ order: orderId, status: answer.status }) : { result: answer };
-  };
-}
-
-/**
- * The placing ended (`order` placed, or undefined when refused): the fulfilments and
- * cancellations sent meanwhile are done now, in the order they came, and answered as they would
- * have been after it — the first closes a placed order, the rest find it closed; a refused order
- * is not found.
- */
-function waitingCloses(c: StockChange, orderId: string, waiting: InputEvent[] | undefined, order: OrderRecord | undefined, placedHolds?: Reservation[]): void {
-  let current = order;
-  for (const ev of waiting ?? []) {
-    if (!current) {
-      c.answer(ev.id, { ok: false, error: { code: 'not_found', message: `no order '${orderId}'` } });
-      continue;
-    }
-    const answer = closePlaced(c, current, ev, (id) => placedHolds?.find((r) => r.id === id));
-    if (answer) c.answer(ev.id, answer, answer.ok ? ev : undefined);
-    if (current.status === 'placed') current = { ...current, status: closingStatus(ev, current) };
-  }
-}
-
-/** One line of a closing order ended at its SKU; the last one answers the order's event. */
-const unheld: Handler = (c, ev) => {
-  const order = c.view.get<OrderRecord>(keys.order(ev.order as string));
-  const saga = order?.saga;
-  const line = ev.line as number;
-  if (!order || !saga || saga.event.id !== ev.origin || !saga.closing?.[line]) return c.effects();
-  const closing = saga.closing.slice();
-  closing[line] = false;
-  if (closing.includes(true)) {
-    c.put(keys.order(order.id), withSaga(order, { ...saga, closing }));
-    return c.effects();
-  }
-  c.put(keys.order(order.id), withSaga(order, undefined));
-  c.answer(saga.event.id, { ok: true, order: order.id, status: order.status }, saga.event);
-  return c.effects();
-};
-
-export const ORDER_STEPS: Record<string, Handler> = {
+export const PLACING_STEPS: Record<string, Handler> = {
   'order.placed': placeOrder,
   'order.quoted': quoted,
   'order.held': held,
-  'order.fulfilled': closeOrder(),
-  'order.cancelled': closeOrder(),
-  'order.unheld': unheld,
 };

@@ -5,7 +5,16 @@ import { rejection as errorResult, type ErrorCode } from '../errors.ts';
 import type { Effects, EventContext, EventError, InputEvent } from '../types.ts';
 import type { StockChange } from './change.ts';
 
-export type Handler = (c: StockChange, ev: InputEvent, ctx: EventContext, ttlMs: number) => Effects;
+/** The processor's options as they apply (StockOptions with each default filled in). */
+export interface StockSettings {
+  defaultTtlMs: number;
+  pickupHoldMs: number;
+  returnWindowMs: number;
+  /** Whether order steps send commerce.counted: only when a processor (engine/commerce) takes it. */
+  countCommerce: boolean;
+}
+
+export type Handler = (c: StockChange, ev: InputEvent, ctx: EventContext, settings: StockSettings) => Effects;
 
 export const rejection = (code: ErrorCode, message: string): Effects => ({ result: errorResult(code, message) });
 

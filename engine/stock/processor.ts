@@ -1,13 +1,16 @@
 // The stock processor: locations, on-hand, safety, reservations with expiry, transfers and
 // orders. Pure: it reads through the StateView it is given and returns effects. Each event
 // writes only keys its own partition owns (types.ts, ownerOfKey): work at other keys is a saga
-// step it emits (reservations.ts, order-saga.ts, holds.ts).
+// step it emits (reservations.ts, order-saga.ts, order-lifecycle.ts, holds.ts).
 
 import type { Processor, StateView } from '../types.ts';
 import { rejection } from '../errors.ts';
 import { StockChange, StockRejection } from './change.ts';
 import { STOCK_EVENT_FIELDS, validateStockEvent } from './events.ts';
 import { HANDLERS, INTERNAL_TYPES } from './handlers.ts';
+import { expireOrder } from './order-lifecycle.ts';
+import { orderView } from './order-view.ts';
+import type { StockSettings } from './outcomes.ts';
 import { expire } from './reservations.ts';
 import { ALERTS_OWNER, availableAt, keys, LOCATIONS_OWNER, resKey, SHIP_CAPACITY_OWNER, topics, type Location, type SkuState, type StockOptions } from './types.ts';
 
@@ -25,24 +28,31 @@ const OWNED_BY_ONE: ReadonlyMap<string, string> = new Map([
 
 export function stockProcessor(options: StockOptions = {}): Processor {
   const lowStock = options.lowStockThreshold ?? 5;
-  const defaultTtl = options.defaultTtlMs ?? 900_000;
+  const settings: StockSettings = {
+    defaultTtlMs: options.defaultTtlMs ?? 900_000,
+    pickupHoldMs: options.pickupHoldMs ?? 259_200_000,
+    returnWindowMs: options.returnWindowMs ?? 604_800_000,
+    countCommerce: options.countCommerce ?? false,
+  };
 
   return {
     name: 'stock',
     types: Object.keys(STOCK_EVENT_FIELDS),
-    topicPrefixes: ['stock/'],
+    topicPrefixes: ['stock/', 'order/'],
     schemas: STOCK_EVENT_FIELDS,
     validate: validateStockEvent,
     internalTypes: INTERNAL_TYPES,
     // Every SKU's events read the locations.
     readByOthers: ['location.upserted'],
     // Holds, releases and commits at SKUs follow as derived events.
-    stepsElsewhere: ['stock.reserve', 'stock.release', 'stock.commit', 'order.placed', 'order.fulfilled', 'order.cancelled'],
+    stepsElsewhere: ['stock.reserve', 'stock.release', 'stock.commit', 'order.placed', 'order.fulfilled', 'order.cancelled', 'order.picked_up', 'order.shipped', 'order.returned'],
 
     partitionKey(ev) {
       const owner = OWNED_BY_ONE.get(ev.type);
       if (owner !== undefined) return owner;
       if (ev.type.startsWith('order.')) return ev.order as string;
+      // A store's notices are published by the partition of its topic: one seq counter.
+      if (ev.type === 'store.notice') return topics.store(ev.location as string);
       if (BY_RESERVATION.has(ev.type)) return resKey(ev.reservation as string);
       // Ordered per SKU (a transfer and the sagas' SKU steps too).
       return ev.sku as string;
@@ -50,25 +60,30 @@ export function stockProcessor(options: StockOptions = {}): Processor {
 
     apply(view, ev, ctx) {
       try {
-        return HANDLERS[ev.type](new StockChange(view, lowStock, ev.id), ev, ctx, defaultTtl);
+        return HANDLERS[ev.type](new StockChange(view, lowStock, ev.id), ev, ctx, settings);
       } catch (err) {
         if (err instanceof StockRejection) return { result: rejection(err.code, err.message) };
         throw err;
       }
     },
 
-    // A hold's expiry, with its reservation.
-    timerKey: (timer) => resKey((timer.data as { reservation: string }).reservation),
+    // A hold's expiry, with its reservation; a ready order's, with the order.
+    timerKey: (timer) => {
+      const data = timer.data as { reservation?: string; order?: string };
+      return data.order !== undefined ? data.order : resKey(data.reservation!);
+    },
 
-    onTimer(view, timer) {
+    onTimer(view, timer, ctx) {
       const c = new StockChange(view, lowStock, timer.id);
-      // Already committed, released or replaced: nothing to expire.
-      if (!expire(c, timer)) return {};
+      // Already committed, released, picked up or replaced: nothing to expire.
+      const isOrder = (timer.data as { order?: string }).order !== undefined;
+      if (!(isOrder ? expireOrder(c, timer, ctx, settings) : expire(c, timer))) return {};
       const { result: _ok, ...effects } = c.effects();
       return effects;
     },
 
     render(view, topic) {
+      if (topic.startsWith('order/')) return orderView(view, topic.slice('order/'.length));
       return renderStockTopic(view, topic);
     },
 
@@ -79,6 +94,7 @@ export function stockProcessor(options: StockOptions = {}): Processor {
     },
 
     seqSlot(view, topic) {
+      if (!topic.startsWith('stock/')) return { group: topic, slot: 0 };
       const at = topic.lastIndexOf('@');
       if (at < 0) return { group: topic, slot: 0 };
       const sku = topic.slice('stock/'.length, at);

@@ -39,7 +39,7 @@ function endRefusal(res: Reservation, sold: boolean, now: number): EventError | 
 
 const noReservation = (id: string) => unknownReservation(`no active reservation '${id}'`);
 
-const reserve: Handler = (c, ev, ctx, defaultTtl) => {
+const reserve: Handler = (c, ev, ctx, settings) => {
   const id = ev.reservation as string;
   const existing = c.view.get<ReservationRecord>(keys.reservation(id));
   if (existing && (isPendingReservation(existing) || existing.order || !expired(existing, ctx.now))) {
@@ -53,7 +53,7 @@ const reserve: Handler = (c, ev, ctx, defaultTtl) => {
   const sku = ev.sku as string;
   const qty = ev.qty as number;
   const channel = (ev.channel ?? undefined) as string | undefined;
-  const expiresAt = ctx.now + Math.round((ev.ttlMs as number | undefined) ?? defaultTtl);
+  const expiresAt = ctx.now + Math.round((ev.ttlMs as number | undefined) ?? settings.defaultTtlMs);
   const record: PendingReservation = {
     id,
     sku,

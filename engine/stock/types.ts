@@ -150,6 +150,8 @@ export interface Order {
   /** Event time it was shipped or completed: the return window starts here. */
   returnFrom?: number;
   returns: OrderReturn[];
+  /** As order.shipped gave them. */
+  shipment?: { carrier?: string; tracking?: string };
   /** The commerce news already sent for it (commerce.counted kinds), each sent once. */
   counted?: string[];
   /** The id of the order.placed that placed it: a repeated reply of a SKU is known by it. */
@@ -181,6 +183,8 @@ export interface StockOptions {
   pickupHoldMs?: number;
   /** How long after shipped or completed a return is taken, event time (default 604800000 = 7 days). */
   returnWindowMs?: number;
+  /** Send commerce.counted for each order's news: only where a processor takes it (engine/commerce). */
+  countCommerce?: boolean;
 }
 
 /**

@@ -17,7 +17,8 @@ const RATE_LIMITED_RETRY_MS = 1000;
  */
 export type TopicKind = 'state' | 'event';
 
-const STATE_PREFIXES = ['stock/', 'queue/', 'recs/'];
+// As the server's gateway/ws/topic-kind.ts: `store/<loc>` carries notices, each one mattering.
+const STATE_PREFIXES = ['stock/', 'queue/', 'recs/', 'order/', 'stats/'];
 
 export function topicKind(topic: string): TopicKind {
   return STATE_PREFIXES.some((prefix) => topic.startsWith(prefix)) ? 'state' : 'event';

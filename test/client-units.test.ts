@@ -73,8 +73,8 @@ describe('frames', () => {
   });
 
   it('knows which topics may be conflated', () => {
-    expect(['stock/A', 'stock/A@S1', 'queue/billing', 'recs/c1'].map(topicKind)).toEqual(['state', 'state', 'state', 'state']);
-    expect(['agent/a', 'request/r', 'kiosk/k', 'alerts/stock', 'future/x'].map(topicKind)).toEqual(['event', 'event', 'event', 'event', 'event']);
+    expect(['stock/A', 'stock/A@S1', 'queue/billing', 'recs/c1', 'order/o1', 'stats/commerce'].map(topicKind)).toEqual(['state', 'state', 'state', 'state', 'state', 'state']);
+    expect(['agent/a', 'request/r', 'kiosk/k', 'alerts/stock', 'store/S1', 'future/x'].map(topicKind)).toEqual(['event', 'event', 'event', 'event', 'event', 'event']);
   });
 });
 

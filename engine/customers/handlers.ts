@@ -10,6 +10,7 @@ import { ensureCustomer, isBlocked, link, setProfile } from './identity/mod.ts';
 import type { LinkWait, MovedEvent } from './internal-events.ts';
 import { showOnKiosk, refreshKiosksShowing, skusChanged } from './kiosks.ts';
 import { orderNews } from './orders.ts';
+import { shopperNotice } from './shopper-notice.ts';
 import { forward, homeOf } from './route.ts';
 import { isLocation, isStore } from './stock-filter.ts';
 import { keys, type ResolvedCustomerOptions } from './types.ts';
@@ -56,8 +57,11 @@ const kioskIdentified: Handler = (state, ev, ctx, o) => {
   const subject = ev.subject as string;
   if (isBlocked(subject, o.identity)) return blockedSubject(ev);
   const customer = homeOf(state, subject);
-  const message = showOnKiosk(state, ev.kiosk as string, customer, location, ctx.eventTime, o.listSize, o.recommender);
-  return { result: { ok: true, customer, items: message.data.items }, writes: state.writes(), messages: [message] };
+  const kiosk = ev.kiosk as string;
+  const message = showOnKiosk(state, kiosk, customer, location, ctx.eventTime, o.listSize, o.recommender);
+  // The store's associates see who is at the kiosk, on the store partition's topic (one commit later).
+  const notice = shopperNotice(state, ev.id, kiosk, customer, location, message.data.items);
+  return { result: { ok: true, customer, items: message.data.items }, writes: state.writes(), messages: [message], emit: [notice] };
 };
 
 export const HANDLERS: Record<string, Handler> = {

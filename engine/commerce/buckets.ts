@@ -1,9 +1,10 @@
-// Counting news into per-minute buckets of placing time, the oldest beyond 24 h pruned as news
-// arrives. The kept range follows the clock (the same clock a query's window ends at), not the
-// newest event time: one event stamped far in the future must not push every real order out.
+// Counting news into per-minute and per-hour buckets of placing time, the oldest beyond 24 h
+// pruned as news arrives. The kept range follows the clock (the same clock a query's window ends
+// at), not the newest event time: one event stamped far in the future must not push every real
+// order out.
 
 import type { StateView } from '../types.ts';
-import { C, COUNTERS, KEPT_MINUTES, MINUTE_MS, NEWS_KINDS, keys, type Bucket, type CommerceCounted, type GroupRow } from './types.ts';
+import { C, COUNTERS, HOURS, KEPT_MINUTES, MINUTE_MS, MINUTES, NEWS_KINDS, keys, type Bucket, type BucketLevel, type CommerceCounted, type GroupRow } from './types.ts';
 
 /** The minute (epoch ms ÷ 60000, floored) a time falls in. */
 export const minuteOf = (ms: number): number => Math.floor(ms / MINUTE_MS);
@@ -67,34 +68,40 @@ export function counted(bucket: Bucket | undefined, news: CommerceCounted): Buck
 }
 
 /**
- * The writes that count one news at clock `now`: buckets older than the kept range deleted, the
- * news counted in its placing minute's bucket unless it is not countable (isCountable), the
- * minute list kept in step, and the clock noted as the state topic's window end.
+ * The writes that count one news at clock `now`: buckets wholly older than the kept range
+ * deleted, the news counted in its placing minute's bucket and its hour's unless it is not
+ * countable (isCountable), the lists of buckets kept in step, and the clock noted as the state
+ * topic's window end.
  */
 export function countNews(view: StateView, news: CommerceCounted, now: number): Array<[string, unknown]> {
   const writes: Array<[string, unknown]> = [];
-  const stored = view.get<number[]>(keys.minutes) ?? [];
-  const oldest = oldestKept(now);
-  let cut = 0;
-  while (cut < stored.length && stored[cut] < oldest) writes.push([keys.bucket(stored[cut++]), undefined]);
-  let minutes = cut > 0 ? stored.slice(cut) : stored;
-
-  if ((NEWS_KINDS as readonly string[]).includes(news.kind) && isCountable(news.placedAt, now)) {
-    const minute = minuteOf(news.placedAt);
-    const key = keys.bucket(minute);
-    const bucket = view.get<Bucket>(key);
-    if (bucket === undefined) minutes = withMinute(minutes, minute);
-    writes.push([key, counted(bucket, news)]);
-  }
-  if (minutes !== stored) writes.push([keys.minutes, minutes]);
+  const countable = (NEWS_KINDS as readonly string[]).includes(news.kind) && isCountable(news.placedAt, now);
+  const minute = countable ? minuteOf(news.placedAt) : undefined;
+  for (const level of [MINUTES, HOURS]) countAt(view, level, news, minute, oldestKept(now), writes);
   writes.push([keys.asOf, now]);
   return writes;
 }
 
-/** A copy of ascending `minutes` with `minute` in its place (news mostly lands in the newest minute: searched from the end). */
-function withMinute(minutes: readonly number[], minute: number): number[] {
-  let at = minutes.length;
-  while (at > 0 && minutes[at - 1] > minute) at--;
-  if (minutes[at - 1] === minute) return minutes.slice();
-  return [...minutes.slice(0, at), minute, ...minutes.slice(at)];
+function countAt(view: StateView, level: BucketLevel, news: CommerceCounted, minute: number | undefined, oldest: number, writes: Array<[string, unknown]>): void {
+  const stored = view.get<number[]>(level.list) ?? [];
+  // An hour is kept while any of its minutes is: a window never reads a slot it does not wholly hold.
+  let cut = 0;
+  while (cut < stored.length && (stored[cut] + 1) * level.minutes <= oldest) writes.push([level.bucket(stored[cut++]), undefined]);
+  let slots = cut > 0 ? stored.slice(cut) : stored;
+  if (minute !== undefined) {
+    const slot = Math.floor(minute / level.minutes);
+    const key = level.bucket(slot);
+    const bucket = view.get<Bucket>(key);
+    if (bucket === undefined) slots = withSlot(slots, slot);
+    writes.push([key, counted(bucket, news)]);
+  }
+  if (slots !== stored) writes.push([level.list, slots]);
+}
+
+/** A copy of ascending `slots` with `slot` in its place (news mostly lands in the newest: searched from the end). */
+function withSlot(slots: readonly number[], slot: number): number[] {
+  let at = slots.length;
+  while (at > 0 && slots[at - 1] > slot) at--;
+  if (slots[at - 1] === slot) return slots.slice();
+  return [...slots.slice(0, at), slot, ...slots.slice(at)];
 }

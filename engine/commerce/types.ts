@@ -65,7 +65,7 @@ export interface GroupRow {
   n: number[];
 }
 
-/** The orders placed in one minute, grouped by channel and, separately, by location. */
+/** The orders placed in one minute (or hour), grouped by channel and, separately, by location. */
 export interface Bucket {
   channel: GroupRow[];
   location: GroupRow[];
@@ -75,6 +75,9 @@ export const keys = {
   /** The minutes (epoch ms ÷ 60000) that have a bucket, ascending. */
   minutes: 'commerce/minutes',
   bucket: (minute: number) => `commerce/m/${minute}`,
+  /** The hours (minute ÷ 60) that have a bucket, ascending: a long window reads these. */
+  hours: 'commerce/hours',
+  hourBucket: (hour: number) => `commerce/h/${hour}`,
   /** The clock at the last news applied: the end of the state topic's window. */
   asOf: 'commerce/asof',
 };
@@ -97,3 +100,18 @@ export interface CommerceStats {
   groups: Array<{ key: string } & Figures>;
   total: Figures;
 }
+
+/**
+ * Buckets of one length: every news is counted in its minute's bucket and its hour's, so a window
+ * of hours reads one bucket per whole hour (and minutes only at its ends) instead of 60.
+ */
+export interface BucketLevel {
+  /** The state key of the ascending list of slots that have a bucket. */
+  list: string;
+  bucket: (slot: number) => string;
+  /** Minutes a slot spans: slot = minute ÷ this, floored. */
+  minutes: number;
+}
+
+export const MINUTES: BucketLevel = { list: keys.minutes, bucket: keys.bucket, minutes: 1 };
+export const HOURS: BucketLevel = { list: keys.hours, bucket: keys.hourBucket, minutes: 60 };

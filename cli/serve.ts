@@ -2,7 +2,7 @@
 
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { DataDirInUseError, DataDirLock, DEFAULT_PARTITIONS, isIdKind, MAX_ENGINE_THREADS as MAX_WORKERS, MAX_PARTITIONS, openEngineWithWorkers, PartitionCountMismatchError, type CustomerOptions, type DomainOptions, type Durability, type Engine, type ServiceOptions, type ThreadedEngine } from '../engine/mod.ts';
+import { DataDirInUseError, DataDirLock, DEFAULT_PARTITIONS, isIdKind, MAX_ENGINE_THREADS as MAX_WORKERS, MAX_PARTITIONS, openEngineWithWorkers, PartitionCountMismatchError, type CustomerOptions, type DomainOptions, type Durability, type Engine, type ServiceOptions, type StockOptions, type ThreadedEngine } from '../engine/mod.ts';
 import { DEFAULT_LIMITS, DEFAULT_WS_LIMITS, resolveSecret, startGateway, type Gateway, type GatewayLimits, type WsLimits } from '../gateway/mod.ts';
 import { buildPages } from '../ui/mod.ts';
 import { choiceFlag, describeFlags, integerFlag, parseFlags, UsageError, type FlagSpec, type FlagValue, type ParsedFlags } from '../flags/mod.ts';
@@ -36,6 +36,8 @@ const FLAGS: FlagSpec[] = [
   { name: 'workers', kind: 'value', env: 'OMNI_WORKERS', valueName: 'N', help: `engine threads, 1 to 16: 1 = the engine applies and commits on the thread serving requests (use it on one core); N ≥ 2 = N engine threads share the partitions, each applying and committing its own, while requests, reads and pushes stay on this one (default: the CPUs this process may run on, ${availableParallelism()} here, at most 16)` },
   { name: 'durability', kind: 'value', env: 'OMNI_DURABILITY', valueName: 'MODE', help: 'fsync | commit | none: when an event counts as stored (default fsync)' },
   { name: 'low-stock', kind: 'value', env: 'OMNI_LOW_STOCK', valueName: 'N', help: "low-stock alert threshold where a location sets none (default 5)" },
+  { name: 'pickup-hold-ms', kind: 'value', env: 'OMNI_PICKUP_HOLD_MS', valueName: 'MS', help: 'how long a ready pickup order waits at its store before it expires and its stock is released, on the clock (default 259200000, 3 days)' },
+  { name: 'return-window-ms', kind: 'value', env: 'OMNI_RETURN_WINDOW_MS', valueName: 'MS', help: "how long after an order is shipped or completed (its event time) a return is taken (default 604800000, 7 days)" },
   { name: 'offer-timeout-ms', kind: 'value', env: 'OMNI_OFFER_TIMEOUT_MS', valueName: 'MS', help: 'how long an offer waits for the agent before the next one gets it (default 15000)' },
   { name: 'sla-ms', kind: 'value', env: 'OMNI_SLA_MS', valueName: 'MS', help: 'unassigned this long: sla alert, language no longer required (default 30000)' },
   { name: 'session-gap-ms', kind: 'value', env: 'OMNI_SESSION_GAP_MS', valueName: 'MS', help: "event-time gap that ends a shopper's session (default 1800000)" },
@@ -77,6 +79,8 @@ export interface ServeConfig {
   partitions?: number;
   workers: number;
   lowStock: number;
+  /** The order settings given (unset ones keep the stock domain's defaults). */
+  orders: Pick<StockOptions, 'pickupHoldMs' | 'returnWindowMs'>;
   /** The service timeouts given (unset ones keep the domain's defaults). */
   service: Pick<ServiceOptions, 'offerTimeoutMs' | 'slaMs' | 'graceMs'>;
   /** The customer settings given (unset ones keep the domain's defaults). */
@@ -108,6 +112,7 @@ export function readServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
     partitions: partitions === undefined ? undefined : integerFlag(partitions, 1, MAX_PARTITIONS),
     workers: workers === undefined ? Math.min(availableParallelism(), MAX_WORKERS) : integerFlag(workers, 1, MAX_WORKERS),
     lowStock: lowStock === undefined ? 5 : integerFlag(lowStock, 0, 1_000_000_000),
+    orders: orderSettings(flags),
     service: serviceTimeouts(flags),
     customers: customerSettings(flags),
     ...budgets(flags),
@@ -159,6 +164,19 @@ function customerSettings(flags: ParsedFlags): ServeConfig['customers'] {
   return customers;
 }
 
+/** A pickup hold is a clock timer (30 days at most, as a reservation's); a return window compares event times. */
+const MAX_PICKUP_HOLD_MS = 30 * 24 * 3600 * 1000;
+const MAX_RETURN_WINDOW_MS = 10 * 366 * 24 * 3600 * 1000;
+
+function orderSettings(flags: ParsedFlags): ServeConfig['orders'] {
+  const orders: ServeConfig['orders'] = {};
+  const hold = flags.string('pickup-hold-ms');
+  const window = flags.string('return-window-ms');
+  if (hold !== undefined) orders.pickupHoldMs = integerFlag(hold, 1, MAX_PICKUP_HOLD_MS);
+  if (window !== undefined) orders.returnWindowMs = integerFlag(window, 0, MAX_RETURN_WINDOW_MS);
+  return orders;
+}
+
 function serviceTimeouts(flags: ParsedFlags): ServeConfig['service'] {
   const service: ServeConfig['service'] = {};
   const offer = flags.string('offer-timeout-ms');
@@ -194,7 +212,7 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
     secret = resolveSecret(config.dataDir, config.secret);
     if (secret.source === 'generated') io.err(`omni: generated a token secret in ${secret.path}`);
     // The engine releases the dir on close (and if it fails to open).
-    domains = { stock: { lowStockThreshold: config.lowStock }, service: config.service, customers: config.customers };
+    domains = { stock: { lowStockThreshold: config.lowStock, ...config.orders }, service: config.service, customers: config.customers };
     engine = await openEngineWithWorkers(config.workers, { path: config.dataDir, domains, durability: config.durability, partitions: config.partitions, dataDirLock: dataDir });
   } catch (error) {
     dataDir.release();

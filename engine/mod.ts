@@ -8,7 +8,7 @@ export { MAX_ENGINE_THREADS, openEngineWithWorkers, openThreadedEngine, Threaded
 export type { ThreadedEngineOptions } from './threaded-engine.ts';
 export { DataDirInUseError, DataDirLock, DataDirLockLostError } from './data-dir-lock.ts';
 export { orderParties, orderView, stockProcessor } from './stock/mod.ts';
-export type { OrderParties, OrderView } from './stock/mod.ts';
+export type { OrderParties, OrderView, StockOptions } from './stock/mod.ts';
 export { onlineAgents, renderQueues } from './service/mod.ts';
 export type { QueueStats, RequestStatus, ServiceOptions } from './service/mod.ts';
 export { defaultProcessors, wiredServiceProcessor } from './processors.ts';

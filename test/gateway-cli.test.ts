@@ -37,6 +37,7 @@ describe('omni serve configuration', () => {
       publicStock: true,
       durability: 'fsync',
       lowStock: 5,
+      orders: {},
       service: {},
       customers: {},
       limits: {},
@@ -88,6 +89,8 @@ describe('omni serve configuration', () => {
     const env = { OMNI_PORT: '9000', OMNI_HOST: '0.0.0.0', OMNI_DATA: '/tmp/x', OMNI_SECRET: 's', OMNI_NATS: 'nats://n', OMNI_PUBLIC_STOCK: 'false', OMNI_DURABILITY: 'commit', OMNI_LOW_STOCK: '2' };
     expect(readServeConfig([], env)).toMatchObject({ port: 9000, host: '0.0.0.0', dataDir: '/tmp/x', secret: 's', nats: 'nats://n', publicStock: false, durability: 'commit', lowStock: 2 });
     expect(readServeConfig(['--low-stock', '0'], env)).toMatchObject({ lowStock: 0 });
+    expect(readServeConfig(['--pickup-hold-ms', '60000'], { OMNI_RETURN_WINDOW_MS: '0' })).toMatchObject({ orders: { pickupHoldMs: 60000, returnWindowMs: 0 } });
+    expect(() => readServeConfig(['--pickup-hold-ms', '0'], {})).toThrow(/pickup-hold-ms/);
     expect(readServeConfig(['--port', '0', '--host=::1', '--public-stock', '--durability', 'none'], env)).toMatchObject({
       port: 0,
       host: '::1',

@@ -123,7 +123,7 @@ describe('placing', () => {
   it('an order still placing has no view and no parties', () => {
     r.autoDrain = false;
     apply({ type: 'order.placed', order: 'P', pickup: 'S1', lines: [{ sku: 'A', qty: 1 }] });
-    expect(r.state.get<any>('stock/order/P').status).toBe('placing');
+    expect((r.state.get('stock/order/P') as any).status).toBe('placing');
     expect(order('P')).toBeUndefined();
     expect(orderView(r.view, 'P')).toBeUndefined();
     expect(orderParties(r.view, 'P')).toBeUndefined();

@@ -93,6 +93,11 @@ export const FOLLOWED = [
   'order.placed',
   'order.fulfilled',
   'order.cancelled',
+  'order.ready',
+  'order.picked_up',
+  'order.shipped',
+  'order.delivered',
+  'order.returned',
   'service.requested',
 ];
 

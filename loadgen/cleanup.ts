@@ -63,7 +63,7 @@ export class RunLedger {
       // Completed, or never made (refused, or never sent): conflict / not_found.
       { type: 'service.completed', expected: ['conflict', 'not_found'], events: [...this.requests].map((request) => ({ id: id(), type: 'service.completed', request })) },
       { type: 'agent.offline', expected: ['not_found'], events: [...this.agents].map((agent) => ({ id: id(), type: 'agent.offline', agent })) },
-      { type: 'order.cancelled', expected: ['conflict', 'not_found'], events: [...this.orders].map((order) => ({ id: id(), type: 'order.cancelled', order })) },
+      { type: 'order.cancelled', expected: ['conflict', 'not_found', 'invalid_transition', 'unknown_order'], events: [...this.orders].map((order) => ({ id: id(), type: 'order.cancelled', order })) },
       // Committed, released, expired, or never made: unknown_reservation.
       { type: 'stock.release', expected: ['unknown_reservation', 'conflict'], events: [...this.reservations].map((reservation) => ({ id: id(), type: 'stock.release', reservation })) },
       { type: 'stock.safety', expected: [], events: [...this.safetyRows].map((key) => ({ id: id(), type: 'stock.safety', ...row(key), safety: 0 })) },

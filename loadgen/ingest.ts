@@ -21,7 +21,11 @@ export interface IngestOptions {
   clock(): number;
   /** Told at most once per second while events wait on the in-flight cap. */
   warn?(message: string): void;
+  /** Told of every event the server answered (`result` undefined: its whole request failed), at `nowMs`. */
+  answered?(ev: InputEvent, result: EventAnswer | undefined, nowMs: number): void;
 }
+
+export type EventAnswer = NonNullable<PostAnswer['results']>[number];
 
 export interface IngestCounts {
   /** Events put on the wire. */
@@ -140,7 +144,9 @@ export class IngestDriver {
       }
     }
     const results = answer.results;
-    if (answer.status === 200 && Array.isArray(results) && results.length === events.length) {
+    const whole = answer.status === 200 && Array.isArray(results) && results.length === events.length;
+    if (answer.status > 0 && this.o.answered) for (let i = 0; i < events.length; i++) this.o.answered(events[i], whole ? results[i] : undefined, now);
+    if (whole) {
       for (const r of results) {
         if (r.ok) c.acked++;
         else {

@@ -5,10 +5,10 @@
 // (SKUs, locations, stores, kiosks, service topics), in one place, for every scenario.
 
 import type { InputEvent } from '../engine/mod.ts';
-import type { DeskPlan, EventSource, SubscriberPlan } from './scenarios/source.ts';
+import type { DeskPlan, EventSource, SubscriberPlan, Watcher } from './scenarios/source.ts';
 
 /** Fields that name one thing of the server's (a SKU, a hold, an agent, …). */
-const NAME_FIELDS = ['sku', 'location', 'pickup', 'reservation', 'transfer', 'order', 'agent', 'request', 'topic', 'kiosk'] as const;
+const NAME_FIELDS = ['sku', 'location', 'pickup', 'reservation', 'transfer', 'order', 'return', 'agent', 'request', 'topic', 'kiosk'] as const;
 /** Fields that name a customer: an id may be `kind:value` (`device:…`, `phone:…`), whose value gets the prefix. */
 const CUSTOMER_FIELDS = ['subject', 'customer'] as const;
 
@@ -69,8 +69,14 @@ export class Namespace {
     const as = plan.as;
     return {
       topics: plan.topics.map((t) => this.topic(t)),
-      as: as.role === 'kiosk' ? { role: 'kiosk', kiosk: this.name(as.kiosk), store: this.name(as.store) } : as.role === 'customer' ? { role: 'customer', customer: this.customerId(as.customer) } : as,
+      as: this.watcher(as),
     };
+  }
+
+  private watcher(as: Watcher): Watcher {
+    if (as.role === 'kiosk') return { role: 'kiosk', kiosk: this.name(as.kiosk), store: this.name(as.store) };
+    if (as.role === 'associate') return { role: 'associate', staff: this.name(as.staff), store: this.name(as.store) };
+    return as.role === 'customer' ? { role: 'customer', customer: this.customerId(as.customer) } : as;
   }
 
   desks(plan: DeskPlan): DeskPlan {
@@ -88,6 +94,8 @@ export function namespaced(source: EventSource, prefix: string): EventSource {
     name: source.name,
     unusedFlags: source.unusedFlags,
     ...(desks === undefined ? {} : { desks }),
+    // Order ids are the scenario's own, already prefixed.
+    ...(source.orderEnd === undefined ? {} : { orderEnd: (order: string) => source.orderEnd!(order), orderFollowers: source.orderFollowers }),
     setup: () => source.setup().map((body) => body.map((ev) => ns.event(ev))),
     next: () => ns.event(source.next()),
     subscribers: (count) => source.subscribers(count).map((p) => ns.plan(p)),

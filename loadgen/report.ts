@@ -7,6 +7,8 @@ import type { IngestCounts } from './ingest.ts';
 import { DEFAULT_CHAT_MESSAGES, type LoadgenOptions } from './options.ts';
 import type { PoolFinal } from './subscriber-pool.ts';
 import type { DeskFinal } from './desk-group.ts';
+import type { OrderFollowFinal } from './order-followers.ts';
+import { orderLatencies, orderRows, type OrderEvents, type OrdersSection } from './order-report.ts';
 
 /** One second of the run, for the progress line and the throughput chart. */
 export interface TimelinePoint {
@@ -45,6 +47,12 @@ export interface LoadgenReport {
     assign?: Percentiles & { count: number };
     /** Service scenario with chat only: a chat `message` op sent → its receipt on the other side, both ways. */
     chat?: Percentiles & { count: number };
+    /** Omnichannel with orders: an `order.*` event's scheduled send → its answer. */
+    orderAck?: Percentiles & { count: number };
+    /** Omnichannel with orders: an `order/<id>` update's ts → received by the order's customer. */
+    orderPush?: Percentiles & { count: number };
+    /** Omnichannel with orders: an `order.placed`'s scheduled send → its customer's first `order/<id>` snapshot. */
+    orderSeen?: Percentiles & { count: number };
   };
   loadgenCpu: number;
   /** The prefix every name this run wrote starts with. */
@@ -69,13 +77,15 @@ export interface LoadgenReport {
   subscriberWorkers: number;
   /** Service scenario only: what the agent desks did. */
   desks?: DeskCounts;
+  /** Runs with orders: the order events' answers and what the customers following them saw. */
+  orders?: OrdersSection;
   overloadedTicks: number;
   maxWaiting: number;
   /** How late the schedule's own ticks ran (the load generator's event-loop stalls). */
   tickLagMs: Percentiles;
   loadAverage: { start: number; end: number };
   /** Latency (ms) by percentile; offer, assign and chat in the service scenario. */
-  curves: { ack: Array<[number, number]>; push: Array<[number, number]>; offer?: Array<[number, number]>; assign?: Array<[number, number]>; chat?: Array<[number, number]> };
+  curves: { ack: Array<[number, number]>; push: Array<[number, number]>; offer?: Array<[number, number]>; assign?: Array<[number, number]>; chat?: Array<[number, number]>; orderAck?: Array<[number, number]>; orderPush?: Array<[number, number]> };
   timeline: TimelinePoint[];
   warnings: string[];
   finishedAt: string;
@@ -101,6 +111,9 @@ export interface ReportInput {
   subscribers: number;
   desks?: DeskFinal;
   cleanup?: CleanupReport;
+  /** Runs with order events; `followers` absent when nobody followed them (no secret). */
+  orders?: OrderEvents;
+  followers?: OrderFollowFinal;
 }
 
 /** Percentiles of the latency curves (50 … 99.999). */
@@ -113,6 +126,7 @@ export function buildReport(i: ReportInput): LoadgenReport {
   const durationS = i.wallMs / 1000;
   const { count: _c, ...tickLag } = i.tickLag.summary();
   const chat = i.desks !== undefined && (o.chatMessages ?? DEFAULT_CHAT_MESSAGES) > 0 ? i.desks.chatLatency : undefined;
+  const follow = i.followers ?? unfollowed();
   return {
     sent: i.counts.sent,
     acked: i.counts.acked,
@@ -122,7 +136,7 @@ export function buildReport(i: ReportInput): LoadgenReport {
     eventsPerS: r3(i.counts.acked / durationS),
     messagesPerS: r3(i.subs.received / durationS),
     receivedByFamily: i.subs.receivedByFamily ?? {},
-    latencyMs: { ack: i.ack.summary(), push: i.push.summary(), ...(i.desks ? { offer: i.desks.offer.summary(), assign: i.desks.assign.summary(), ...(chat ? { chat: chat.summary() } : {}) } : {}) },
+    latencyMs: { ack: i.ack.summary(), push: i.push.summary(), ...(i.desks ? { offer: i.desks.offer.summary(), assign: i.desks.assign.summary(), ...(chat ? { chat: chat.summary() } : {}) } : {}), ...(i.orders ? orderLatencies(i.orders, follow) : {}) },
     loadgenCpu: r3(i.loadgenCpu),
     idPrefix: i.idPrefix,
     ...(i.cleanup ? { cleanup: i.cleanup } : {}),
@@ -139,6 +153,7 @@ export function buildReport(i: ReportInput): LoadgenReport {
     subscriberErrorSamples: i.subs.errorSamples ?? [],
     subscriberWorkers: i.subs.workers,
     ...(i.desks ? { desks: deskCounts(i.desks) } : {}),
+    ...(i.orders ? { orders: i.orders.section(follow) } : {}),
     overloadedTicks: i.counts.overloadedTicks,
     maxWaiting: i.counts.maxWaiting,
     tickLagMs: tickLag,
@@ -148,11 +163,17 @@ export function buildReport(i: ReportInput): LoadgenReport {
       push: i.push.curve(CURVE_PERCENTILES),
       ...(i.desks ? { offer: i.desks.offer.curve(CURVE_PERCENTILES), assign: i.desks.assign.curve(CURVE_PERCENTILES) } : {}),
       ...(chat ? { chat: chat.curve(CURVE_PERCENTILES) } : {}),
+      ...(i.orders ? { orderAck: i.orders.ack.curve(CURVE_PERCENTILES), orderPush: follow.push.curve(CURVE_PERCENTILES) } : {}),
     },
     timeline: i.timeline,
     warnings: i.warnings,
     finishedAt: new Date().toISOString(),
   };
+}
+
+/** What a run whose orders nobody followed reports for its followers. */
+function unfollowed(): OrderFollowFinal {
+  return { followed: 0, skipped: 0, snapshots: 0, updates: 0, finished: 0, byStatus: {}, errors: 0, errorSamples: [], push: new LatencyRecorder(), seen: new LatencyRecorder() };
 }
 
 function deskCounts({ offer: _o, assign: _a, chatLatency: _c, ...counts }: DeskFinal): DeskCounts {
@@ -182,6 +203,7 @@ export function summaryRows(r: LoadgenReport): Array<[string, string]> {
     rows.push(['desks', `${n(d.ready)}/${n(d.desks)} connected, ${n(d.requestsOffered)} requests offered (${n(d.offers)} offers, ${n(d.revoked)} revoked), ${n(d.assigned)} assigned, ${n(d.completed)} completed, ${n(d.errors)} errors`]);
     if (r.latencyMs.chat) rows.push(['chat', `${n(d.chat.toCustomer)} messages to customers, ${n(d.chat.toAgent)} to agents, ${n(d.chat.skipped)} assigned requests without a free customer connection`]);
   }
+  if (r.orders) rows.push(...orderRows(r.orders, r.latencyMs, percentiles));
   rows.push(
     ['subscribers', `${n(r.snapshots)} snapshots, ${n(r.conflated)} seq jumps (conflated), ${n(r.seqErrors)} seq errors, ${n(r.subscriberErrors)} errors`],
     ['loadgen', `CPU ${(r.loadgenCpu * 100).toFixed(0)}% of a core, tick lag p99 ${ms(r.tickLagMs.p99)} ms, ${r.subscriberWorkers} subscriber workers, load average ${r.loadAverage.start} → ${r.loadAverage.end}`],

@@ -7,12 +7,15 @@ import { loadavg } from 'node:os';
 import { RunLedger, cleanUp, describeCleanup, type CleanupReport } from './cleanup.ts';
 import { DeskGroup } from './desk-group.ts';
 import { httpPoster, type Poster } from './http-poster.ts';
-import { IngestDriver } from './ingest.ts';
+import { IngestDriver, type EventAnswer } from './ingest.ts';
+import type { InputEvent } from '../engine/mod.ts';
 import { LatencyRecorder, epochMs } from './latency.ts';
 import { DEFAULT_CHAT_CUSTOMERS, DEFAULT_CHAT_MESSAGES, DEFAULT_HANDLE_MS, DEFAULT_THINK_MS, type LoadgenOptions } from './options.ts';
 import { buildReport, type LoadgenReport, type TimelinePoint } from './report.ts';
 import { openScenario, type DeskPlan, type EventSource, type SubscriberPlan } from './scenario.ts';
 import { checkFeasible, ignoredFlags } from './preflight.ts';
+import { OrderFollowers } from './order-followers.ts';
+import { OrderEvents } from './order-report.ts';
 import { OpenLoopSchedule } from './schedule.ts';
 import { checkServer, probeServer, runPrefix } from './server-check.ts';
 import { SubscriberPool, defaultWorkers, type PoolFinal } from './subscriber-pool.ts';
@@ -68,6 +71,7 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
   };
   let pool: SubscriberPool | undefined;
   let desks: DeskGroup | undefined;
+  let followers: OrderFollowers | undefined;
   let stopProgress: NodeJS.Timeout | undefined;
   try {
     await setUp(source, post, log);
@@ -84,8 +88,10 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
 
     let schedule: OpenLoopSchedule | undefined;
     if (source.desks) desks = await startDesks(source.desks, o, o.mintToken!, (n) => schedule?.timeOf(n), log);
+    followers = startFollowers(source, o, warn);
+    const orders = new OrderEvents();
     schedule = new OpenLoopSchedule(epochMs() + 20, o.rate, o.durationS);
-    const driver = new IngestDriver({ schedule, next: () => source.next(), post, batch: o.batch, maxInFlight: o.connections, clock: epochMs, warn: (m) => log(`warning: ${m}`) });
+    const driver = new IngestDriver({ schedule, next: () => source.next(), post, batch: o.batch, maxInFlight: o.connections, clock: epochMs, warn: (m) => log(`warning: ${m}`), answered: (ev, result, now) => answeredOrder(ev, result, now, orders, followers, source) });
     const tickLag = new LatencyRecorder();
     const timeline: TimelinePoint[] = [];
     const cpu0 = process.cpuUsage();
@@ -126,7 +132,14 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
     if (!drained) warn(`${driver.snapshot().inFlight} requests still unanswered ${DRAIN_MS / 1000} s after the last send`);
     driver.abandonWaiting();
     const ingestEndMs = epochMs();
-    await quietPushes(pool);
+    const live = pool;
+    const following = followers;
+    // The customers' order pushes still arriving count as pushes too.
+    const sample = async () => {
+      const s = await live.sample();
+      return { ...s, received: s.received + (following?.heard ?? 0) };
+    };
+    await quietPushes({ sample });
     if (desks) await desksSettled(desks, driver.snapshot().acked, warn);
     clearInterval(stopProgress);
     await sampling;
@@ -136,6 +149,9 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
     pool = undefined;
     const deskFinal = desks?.stop();
     desks = undefined;
+    const followFinal = followers?.stop();
+    followers = undefined;
+    if (followFinal && followFinal.errors > 0) warn(`${followFinal.errors} order follower errors, e.g. ${followFinal.errorSamples.join('; ')}`);
     if (deskFinal && deskFinal.errors > 0) warn(`${deskFinal.errors} desk errors, e.g. ${deskFinal.errorSamples.join('; ')}`);
     if (subs.errors > 0) warn(`${subs.errors} subscriber errors, e.g. ${subs.errorSamples?.join('; ')}`);
     if ((subs.seqErrors ?? 0) > 0) warn(`${subs.seqErrors} updates arrived out of seq order (repeated, backwards, or a gap on an event topic)`);
@@ -147,12 +163,13 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
     }
     if (counts.unsent > 0) warn(`${counts.unsent} due events were never sent (in-flight cap)`);
     if (!cleaned) await takeBack();
-    const report = buildReport({ options: o, counts, ack: driver.ack, push: subs.push, subs, wallMs: ingestEndMs - schedule.startMs, loadgenCpu, tickLag, timeline, warnings, loadAverage: [load0, loadavg()[0]], scenario: source.name, idPrefix, subscribers: plans.length, desks: deskFinal, cleanup });
+    const report = buildReport({ options: o, counts, ack: driver.ack, push: subs.push, subs, wallMs: ingestEndMs - schedule.startMs, loadgenCpu, tickLag, timeline, warnings, loadAverage: [load0, loadavg()[0]], scenario: source.name, idPrefix, subscribers: plans.length, desks: deskFinal, cleanup, ...(orders.any ? { orders, followers: followFinal } : {}) });
     return { report, perClient: subs.perClient, ack: driver.ack, push: subs.push };
   } finally {
     clearInterval(stopProgress);
     if (pool) await pool.stop().catch(() => undefined);
     desks?.stop();
+    followers?.stop();
     // A run that failed part-way still takes back what it made, as far as the server answers.
     if (!cleaned) await takeBack().catch((error: unknown) => log(`cleanup failed: ${error instanceof Error ? error.message : String(error)}`));
     poster.close();
@@ -182,6 +199,33 @@ export function runTicks(schedule: OpenLoopSchedule, driver: IngestDriver, tickM
   });
 }
 
+/**
+ * The customers following their orders (scenario.orderFollowers at once), each with its own
+ * customer token: none without a secret to mint them (said in a warning).
+ */
+function startFollowers(source: EventSource, o: LoadgenOptions, warn: (message: string) => void): OrderFollowers | undefined {
+  const max = source.orderFollowers ?? 0;
+  if (max === 0 || source.orderEnd === undefined) return undefined;
+  const mint = o.mintToken;
+  if (mint === undefined) {
+    warn('no secret to mint customer tokens (only --token given): nobody follows the orders on order/<id>');
+    return undefined;
+  }
+  const endOf = source.orderEnd.bind(source);
+  return new OrderFollowers({ url: o.url, format: o.format, max, mintCustomer: (customer) => mint({ role: 'customer', sub: customer }), endOf });
+}
+
+/** An order event's answer: counted, and an accepted placing starts its customer following it. */
+function answeredOrder(ev: InputEvent, result: EventAnswer | undefined, now: number, orders: OrderEvents, followers: OrderFollowers | undefined, source: EventSource): void {
+  if (!OrderEvents.isOrderEvent(ev)) return;
+  orders.answered(ev, result, now);
+  if (ev.type !== 'order.placed') return;
+  const order = ev.order as string;
+  if (result?.ok === true && followers !== undefined && typeof ev.customer === 'string') followers.placed(order, ev.customer, ev.ts!);
+  // Nobody follows a refused order: forget its plan.
+  else source.orderEnd?.(order);
+}
+
 /** Sends the scenario's set-up bodies one by one; any rejected event stops the run. */
 export async function setUp(source: EventSource, post: Poster, log: Log): Promise<void> {
   const bodies = source.setup();
@@ -197,19 +241,21 @@ export async function setUp(source: EventSource, post: Poster, log: Log): Promis
 
 /**
  * Each subscriber's token: shoppers share the run's subscriber token (undefined: anonymous); a
- * kiosk gets its own (role kiosk, sub = kiosk id, loc = its store) and a signed-in member its
- * own (role customer, sub = its customer id) when a secret is known, else they connect as
+ * kiosk gets its own (role kiosk, sub = kiosk id, loc = its store), a signed-in member its own
+ * (role customer, sub = its customer id) and a store associate its own (role associate, sub =
+ * staff id, loc = its store) when a secret is known, else they connect as
  * shoppers (see subscriberTopics).
  */
 export function subscriberTokens(plans: readonly SubscriberPlan[], o: Pick<LoadgenOptions, 'subscriberToken' | 'mintToken'>, warn: (message: string) => void): Array<string | undefined> {
   const mint = o.mintToken;
   if (mint === undefined) {
-    if (plans.some((p) => p.as.role !== 'shopper')) warn('no secret to mint kiosk tokens or customer tokens (only --token given): kiosks and members connect with the shoppers\' token and watch only their stock topics');
+    if (plans.some((p) => p.as.role !== 'shopper')) warn('no secret to mint kiosk tokens or customer tokens or associate tokens (only --token given): kiosks, members and associates connect with the shoppers\' token and watch only their stock topics');
     return plans.map(() => o.subscriberToken);
   }
   return plans.map(({ as }) => {
     if (as.role === 'kiosk') return mint({ role: 'kiosk', sub: as.kiosk, loc: as.store });
     if (as.role === 'customer') return mint({ role: 'customer', sub: as.customer });
+    if (as.role === 'associate') return mint({ role: 'associate', sub: as.staff, loc: as.store });
     return o.subscriberToken;
   });
 }

@@ -242,6 +242,7 @@ describe('customer role: subscribers', () => {
     plans.forEach((p, i) => {
       if (p.as.role === 'customer') expect(tokens[i]).toBe(`customer:${p.as.customer}`);
       else if (p.as.role === 'kiosk') expect(tokens[i]).toBe(`kiosk:${p.as.kiosk}`);
+      else if (p.as.role === 'associate') expect(tokens[i]).toBe(`associate:${p.as.staff}`);
       else expect(tokens[i]).toBe('shopper-token');
     });
     expect(plans.filter((p) => p.as.role === 'customer')).toHaveLength(3);

@@ -15,7 +15,7 @@ export interface Minted {
 }
 
 export function shortRun(
-  server: TestServer,
+  server: Pick<TestServer, 'url' | 'token'>,
   run: Pick<LoadgenOptions, 'durationS' | 'rate' | 'subscribers' | 'skus' | 'scenario'>,
 ): { options: LoadgenOptions; minted: Minted[] } {
   const minted: Minted[] = [];

@@ -17,6 +17,7 @@ import { Namespace, namespaced } from '../loadgen/namespace.ts';
 import { runLoadgen, subscriberTokens } from '../loadgen/run.ts';
 import { openScenario, parseScenarioFile, readScenarioFile, type EventSource } from '../loadgen/scenario.ts';
 import { OmnichannelScenario } from '../loadgen/scenarios/omnichannel.ts';
+import { CHANNEL_SHARES, priceOf } from '../loadgen/scenarios/checkout.ts';
 import { omnichannelDefaults } from '../loadgen/scenarios/omnichannel-config.ts';
 import type { OmnichannelConfig } from '../loadgen/scenarios/types.ts';
 import { TEST_SECRET, getJson, startTestServer, type TestServer } from './gateway-harness.ts';
@@ -37,6 +38,11 @@ const ROLE_OF: Record<string, string> = {
   'order.placed': 'checkout',
   'order.fulfilled': 'checkout',
   'order.cancelled': 'checkout',
+  'order.ready': 'checkout',
+  'order.picked_up': 'checkout',
+  'order.shipped': 'checkout',
+  'order.delivered': 'checkout',
+  'order.returned': 'checkout',
   'stock.reserve': 'cart',
   'stock.commit': 'cart',
   'stock.release': 'cart',
@@ -79,9 +85,18 @@ describe('omnichannel scenario', () => {
     expect([...types].sort()).toEqual(['stock.received', 'stock.returned', 'stock.sold', 'stock.transfer']);
   });
 
-  it('follows up only on ids it made, once each, at least the lag earlier', () => {
-    const made = new Map<string, number>(); // reservation or order → event number
+  it('follows up only on ids it made, at least the lag after its previous step; a hold once, an order step by step', () => {
+    const made = new Map<string, number>(); // reservation or order → event number of its last step
     const done = new Set<string>();
+    // What may follow an order's last step in its life (a pickup is made ready first; a shipment is delivered; a return ends it).
+    const next: Record<string, string[]> = {
+      'order.placed': ['order.ready', 'order.shipped', 'order.cancelled'],
+      'order.ready': ['order.picked_up', 'order.cancelled'],
+      'order.picked_up': ['order.returned'],
+      'order.shipped': ['order.delivered'],
+      'order.delivered': ['order.returned'],
+    };
+    const lastStep = new Map<string, string>();
     const ids = new Set<string>();
     const transfers = new Set<string>();
     let followUps = 0;
@@ -93,7 +108,15 @@ describe('omnichannel scenario', () => {
         expect(made.has(key)).toBe(false);
         made.set(key, n);
         if (ev.type === 'stock.reserve') expect(ev.ttlMs).toBeGreaterThanOrEqual(600_000);
-      } else if (['order.fulfilled', 'order.cancelled', 'stock.commit', 'stock.release'].includes(ev.type)) {
+        lastStep.set(key, ev.type);
+      } else if (ev.type.startsWith('order.')) {
+        followUps++;
+        expect(made.has(key)).toBe(true);
+        expect(n - made.get(key)!).toBeGreaterThanOrEqual(LAG);
+        expect(next[lastStep.get(key)!] ?? []).toContain(ev.type);
+        made.set(key, n);
+        lastStep.set(key, ev.type);
+      } else if (['stock.commit', 'stock.release'].includes(ev.type)) {
         followUps++;
         expect(made.has(key)).toBe(true);
         expect(n - made.get(key)!).toBeGreaterThanOrEqual(LAG);
@@ -135,7 +158,7 @@ describe('omnichannel scenario', () => {
         if (c !== 'ok') rejectedSteps.add(key!);
       } else if (key !== undefined) {
         // A follow-up fails exactly when the step it follows was refused.
-        expect(c).toBe(rejectedSteps.has(key) ? (ev.order ? 'not_found' : 'unknown_reservation') : 'ok');
+        expect(c).toBe(rejectedSteps.has(key) ? (ev.order ? 'unknown_order' : 'unknown_reservation') : 'ok');
       }
     }
     expect(codes.invalid_event ?? 0).toBe(0);
@@ -145,15 +168,21 @@ describe('omnichannel scenario', () => {
     expect(codes.ok).toBeGreaterThan(n * 0.99);
   });
 
-  it('orders have 1 to maxOrderLines distinct SKUs, shipped or picked up at a store', () => {
+  it('orders have 1 to maxOrderLines distinct priced SKUs, in the channels\' shares, shipped or picked up at a store', () => {
     const events = take(omni({ maxOrderLines: 5, pickupShare: 0.5 }), 20_000).filter((e) => e.type === 'order.placed');
     const stores = new Set(omni().setup()[0].filter((l) => l.kind === 'store').map((l) => l.location));
     const sizes = new Set<number>();
+    const channels: Record<string, number> = {};
     let pickups = 0;
     for (const o of events) {
-      const lines = o.lines as Array<{ sku: string; qty: number }>;
+      const lines = o.lines as Array<{ sku: string; qty: number; price: number }>;
       sizes.add(lines.length);
       expect(new Set(lines.map((l) => l.sku)).size).toBe(lines.length);
+      for (const l of lines) expect(l.price).toBe(priceOf(l.sku));
+      expect(o.currency).toBe('EUR');
+      channels[o.channel as string] = (channels[o.channel as string] ?? 0) + 1;
+      // A store's counter orders what its shelf lacks for delivery (the endless aisle).
+      if (o.channel === 'store') expect(o.ship).toBeDefined();
       if (o.pickup !== undefined) {
         pickups++;
         expect(stores.has(o.pickup as string)).toBe(true);
@@ -161,7 +190,8 @@ describe('omnichannel scenario', () => {
       } else expect(o.ship).toMatchObject({ lat: expect.any(Number), lon: expect.any(Number) });
     }
     expect([...sizes].sort()).toEqual([1, 2, 3, 4, 5]);
-    expect(Math.abs(pickups / events.length - 0.5)).toBeLessThan(0.05);
+    expect(Math.abs(pickups / (events.length - channels.store) - 0.5)).toBeLessThan(0.05);
+    for (const [channel, share] of CHANNEL_SHARES) expect(Math.abs(channels[channel] / events.length - share)).toBeLessThan(0.03);
   });
 });
 
@@ -181,9 +211,18 @@ describe('subscribers: storefront shoppers and kiosks', () => {
       expect(k.topics.length).toBeGreaterThanOrEqual(3);
       for (const t of k.topics.slice(1)) expect(KIOSK_TOPIC.exec(t)?.[1]).toBe(k.as.store);
     }
-    // The 960 storefront clients: 20% are members also on their recommendations.
+    // One associate per store, on its store's notices and some of its stock.
+    const associates = plans.filter((p) => p.as.role === 'associate');
+    expect(associates).toHaveLength(20);
+    for (const a of associates) {
+      if (a.as.role !== 'associate') continue;
+      expect(a.topics[0]).toBe(`store/${a.as.store}`);
+      for (const t of a.topics.slice(1)) expect(KIOSK_TOPIC.exec(t)?.[1]).toBe(a.as.store);
+    }
+    expect(new Set(associates.map((a) => (a.as.role === 'associate' ? a.as.store : ''))).size).toBe(20);
+    // The 960 storefront clients: 20% are members also on their recommendations, 20 of the rest associates.
     const shoppers = plans.filter((p) => p.as.role === 'shopper');
-    expect(shoppers).toHaveLength(768);
+    expect(shoppers).toHaveLength(748);
     expect(plans.filter((p) => p.as.role === 'customer')).toHaveLength(192);
     for (const s of shoppers) for (const t of s.topics) expect(t).toMatch(/^stock\/SKU-\d{6}$/);
 
@@ -191,7 +230,7 @@ describe('subscribers: storefront shoppers and kiosks', () => {
     expect(omni({ kiosksPerStore: 0 }).subscribers(10).some((p) => p.as.role === 'kiosk')).toBe(false);
   });
 
-  it('kiosks get kiosk tokens (sub = kiosk id, loc = store), shoppers the customer token', () => {
+  it('kiosks get kiosk tokens (sub = kiosk id, loc = store), associates associate tokens (sub = staff id, loc = store), shoppers the customer token', () => {
     const o = readOptions(['--url', 'http://127.0.0.1:9', '--secret', TEST_SECRET]) as LoadgenOptions;
     const plans = omni().subscribers(8);
     const warnings: string[] = [];
@@ -202,12 +241,14 @@ describe('subscribers: storefront shoppers and kiosks', () => {
       if (!v.ok) throw new Error(v.reason);
       if (p.as.role === 'kiosk') expect(v.claims).toMatchObject({ role: 'kiosk', sub: p.as.kiosk, loc: p.as.store });
       else if (p.as.role === 'customer') expect(v.claims).toMatchObject({ role: 'customer', sub: p.as.customer });
+      else if (p.as.role === 'associate') expect(v.claims).toMatchObject({ role: 'associate', sub: p.as.staff, loc: p.as.store });
       else expect(v.claims).toMatchObject({ role: 'customer', sub: 'loadgen-subscriber' });
     });
     // With only --token there is no secret: kiosks connect as shoppers (anonymously), with a warning.
     const anonymous = subscriberTokens(plans, { subscriberToken: undefined, mintToken: undefined }, (w) => warnings.push(w));
     expect(anonymous.every((t) => t === undefined)).toBe(true);
-    expect(warnings[0]).toMatch(/kiosk tokens/);
+    expect(plans.some((p) => p.as.role === 'associate')).toBe(true);
+    expect(warnings[0]).toMatch(/kiosk tokens or customer tokens or associate tokens/);
   });
 
   it('the stock scenario is unchanged: the bench workload (its SKUs and locations in the run\'s namespace), shoppers only', () => {
@@ -279,33 +320,36 @@ describe('omnichannel against a real server', () => {
   });
   afterAll(() => server?.stop());
 
-  it('every event is answered, errors only of the expected codes, kiosks and shoppers receive pushes', async () => {
+  it('every event is answered, errors only of the expected codes, kiosks, associates and shoppers receive pushes', async () => {
     // Follow-up lag: rate + batch × connections = 600 events (test/loadgen-harness.ts).
-    const { options: o, minted } = shortRun(server, { durationS: 2.5, rate: 400, subscribers: 6, skus: 40, scenario: 'omnichannel' });
+    const { options: o, minted } = shortRun(server, { durationS: 2.5, rate: 400, subscribers: 10, skus: 40, scenario: 'omnichannel' });
     const { report, perClient } = await runLoadgen(o, () => undefined);
     expect(report.sent).toBe(1000);
     expect(report.sent).toBe(report.acked + report.errors);
     expect(report.failedRequests).toBe(0);
     // What a real retailer's load meets: a hold or order the stock could not cover, and then its follow-up.
-    for (const c of Object.keys(report.errorCodes)) expect(['insufficient_stock', 'unknown_reservation', 'not_found']).toContain(c);
+    for (const c of Object.keys(report.errorCodes)) expect(['insufficient_stock', 'unknown_reservation', 'unknown_order']).toContain(c);
     expect(report.acked).toBeGreaterThan(980);
     expect(report.subscriberErrors).toBe(0);
-    expect(perClient).toHaveLength(6);
+    expect(perClient).toHaveLength(10);
     expect(report.received).toBeGreaterThan(0);
-    // 3 kiosks + 2 shoppers + 1 member on its recommendations, every subscription answered with
-    // its snapshot (kiosk and customer tokens accepted). Every name carries the run's prefix.
-    const plans = openScenario({ scenario: 'omnichannel', skus: 40, idPrefix: report.idPrefix, releaseLag: 0 }).subscribers(6);
-    expect(plans.filter((p) => p.as.role === 'kiosk')).toHaveLength(3);
-    expect(minted).toEqual(
-      plans.flatMap((p): Array<{ role: string; sub: string; loc?: string }> => {
-        if (p.as.role === 'kiosk') return [{ role: 'kiosk', sub: p.as.kiosk, loc: p.as.store }];
-        return p.as.role === 'customer' ? [{ role: 'customer', sub: p.as.customer, loc: undefined }] : [];
-      }),
-    );
-    expect(minted.filter((m) => m.role === 'customer')).toHaveLength(1);
+    // 5 kiosks + 2 associates + 2 shoppers + 1 member on its recommendations, every subscription
+    // answered with its snapshot (kiosk, associate and customer tokens accepted). Every name
+    // carries the run's prefix. Then the customers following their orders get their tokens.
+    const plans = openScenario({ scenario: 'omnichannel', skus: 40, idPrefix: report.idPrefix, releaseLag: 0 }).subscribers(10);
+    expect(plans.filter((p) => p.as.role === 'kiosk')).toHaveLength(5);
+    expect(plans.filter((p) => p.as.role === 'associate')).toHaveLength(2);
+    const planned = plans.flatMap((p): Array<{ role: string; sub: string; loc?: string }> => {
+      if (p.as.role === 'kiosk') return [{ role: 'kiosk', sub: p.as.kiosk, loc: p.as.store }];
+      if (p.as.role === 'associate') return [{ role: 'associate', sub: p.as.staff, loc: p.as.store }];
+      return p.as.role === 'customer' ? [{ role: 'customer', sub: p.as.customer, loc: undefined }] : [];
+    });
+    expect(minted.slice(0, planned.length)).toEqual(planned);
+    expect(planned.filter((m) => m.role === 'customer')).toHaveLength(1);
+    for (const m of minted.slice(planned.length)) expect(m).toEqual({ role: 'customer', sub: expect.stringMatching(new RegExp(`^${report.idPrefix}-cust-\\d+$`)), loc: undefined });
     // The run's 1000 events (same settings, same lag) include follow-ups, so those met the server too.
     const sent = take(new OmnichannelScenario(omnichannelDefaults(40), 'x', 600), 1000);
-    expect(sent.filter((e) => ['stock.commit', 'stock.release', 'order.fulfilled', 'order.cancelled'].includes(e.type)).length).toBeGreaterThan(50);
+    expect(sent.filter((e) => ['stock.commit', 'stock.release', 'order.ready', 'order.shipped', 'order.cancelled'].includes(e.type)).length).toBeGreaterThan(50);
     expect(report.snapshots).toBeGreaterThanOrEqual(plans.reduce((s, p) => s + p.topics.length, 0));
     const kioskTopic = plans.find((p) => p.as.role === 'kiosk')!.topics[1];
     const [sku, store] = kioskTopic.slice('stock/'.length).split('@');

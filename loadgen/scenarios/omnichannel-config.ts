@@ -26,6 +26,8 @@ export function omnichannelDefaults(skus: number): OmnichannelConfig {
     signInShare: 0.4,
     kioskShare: 0.4,
     recsShare: 0.2,
+    associatesPerStore: 1,
+    orderFollowers: 200,
     seed: 42,
   };
 }
@@ -45,6 +47,8 @@ const NUMBERS: Record<Exclude<keyof OmnichannelConfig, 'mix'>, Rule> = {
   signInShare: { min: 0, max: 1, integer: false },
   kioskShare: { min: 0, max: 1, integer: false },
   recsShare: { min: 0, max: 1, integer: false },
+  associatesPerStore: { min: 0, max: 20, integer: true },
+  orderFollowers: { min: 0, max: 10_000, integer: true },
   seed: { min: 0, max: 2 ** 32 - 1, integer: true },
 };
 

@@ -14,7 +14,7 @@ import type { OmnichannelConfig } from './types.ts';
 import { ROLES } from './roles.ts';
 import { Shoppers } from './shoppers.ts';
 import { DESK_FLAGS, SETUP_BODY, type EventSource, type SubscriberPlan } from './source.ts';
-import { kioskPlans, recsPlans, shopperPlans } from './watchers.ts';
+import { associatePlans, kioskPlans, recsPlans, shopperPlans } from './watchers.ts';
 import type { Role, World } from './world.ts';
 
 /** Starting stock per row: a store's shelf and back room, a warehouse's bays. */
@@ -43,6 +43,7 @@ export class OmnichannelScenario implements EventSource {
       config,
       idPrefix,
       lag,
+      orderEnds: new Map(),
     };
     const total = Object.values(config.mix).reduce((s, w) => s + w, 0);
     let acc = 0;
@@ -83,17 +84,33 @@ export class OmnichannelScenario implements EventSource {
     return this.roles[i].next(n, `${this.world.idPrefix}-${n}`);
   }
 
+  /** Customers follow their orders only when orders are placed. */
+  get orderFollowers(): number {
+    return (this.world.config.mix.checkout ?? 0) > 0 ? this.world.config.orderFollowers : 0;
+  }
+
+  /** The status this run's steps leave `order` in; asked once per order (then forgotten). */
+  orderEnd(order: string): string | undefined {
+    const end = this.world.orderEnds.get(order);
+    this.world.orderEnds.delete(order);
+    return end;
+  }
+
   /**
    * Kiosks (stores × kiosksPerStore, at most half of `count`), the rest storefront clients: of
-   * those, when customers browse, `recsShare` are members in the app on their recommendations.
+   * those, when customers browse, `recsShare` are members in the app on their recommendations,
+   * and, when orders are placed, some of the other shoppers' places go to store associates
+   * (stores × associatesPerStore, at most a quarter of `count`).
    */
   subscribers(count: number): SubscriberPlan[] {
     const { catalogue, geography, shoppers, config } = this.world;
     const rand = prng(config.seed + 5);
     const kiosks = Math.min(geography.stores.length * config.kiosksPerStore, Math.floor(count / 2));
     const members = this.browsing ? Math.round((count - kiosks) * config.recsShare) : 0;
+    // Taken from the storefront shoppers only, so the kiosks and members stay as many as before.
+    const associates = (config.mix.checkout ?? 0) > 0 ? Math.min(geography.stores.length * config.associatesPerStore, Math.floor(count / 4), count - kiosks - members) : 0;
     const popularSku = () => catalogue.popular(rand());
-    const shopperList = shopperPlans(count - kiosks - members, popularSku, rand);
+    const shopperList = shopperPlans(count - kiosks - associates - members, popularSku, rand);
     const kioskList = kioskPlans(geography.stores, kiosks, (k) => catalogue.distinct(k, rand), rand);
     // The regulars, most frequent first: a draw by visits would mostly pick shoppers from the
     // long tail, whose lists hardly change while a run lasts.
@@ -105,6 +122,9 @@ export class OmnichannelScenario implements EventSource {
       }
       return undefined;
     };
-    return [...shopperList, ...recsPlans(members, member, popularSku, rand), ...kioskList];
+    // Their own stream: adding associates leaves every other subscriber's topics as they were.
+    const staffRand = prng(config.seed + 9);
+    const associateList = associatePlans(geography.stores, associates, (k) => catalogue.distinct(k, staffRand), staffRand);
+    return [...shopperList, ...recsPlans(members, member, popularSku, rand), ...kioskList, ...associateList];
   }
 }

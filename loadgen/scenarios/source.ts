@@ -7,9 +7,10 @@ import type { InputEvent } from '../../engine/mod.ts';
  * Who a subscriber is, which decides its token: a storefront shopper uses the run's subscriber
  * token (a customer token, or none: anonymous); a kiosk gets its own kiosk token (sub = kiosk id,
  * loc = its store), as a real in-store screen would; a signed-in member its own customer token
- * (sub = its customer id), the only one that may read its `recs/<customer>`.
+ * (sub = its customer id), the only one that may read its `recs/<customer>`; a store associate its
+ * own associate token (sub = staff id, loc = its store), the only one that may read `store/<loc>`.
  */
-export type Watcher = { role: 'shopper' } | { role: 'kiosk'; kiosk: string; store: string } | { role: 'customer'; customer: string };
+export type Watcher = { role: 'shopper' } | { role: 'kiosk'; kiosk: string; store: string } | { role: 'customer'; customer: string } | { role: 'associate'; staff: string; store: string };
 
 export interface SubscriberPlan {
   /** The topics this client subscribes to. */
@@ -26,6 +27,13 @@ export interface EventSource {
   subscribers(count: number): SubscriberPlan[];
   /** Agent desks to connect (the service scenario): their agent ids, and which event made a request. */
   readonly desks?: DeskPlan;
+  /**
+   * The status the run's steps will leave a placed order in (its customer follows it until
+   * then); asked once per order; undefined for a scenario without orders to follow.
+   */
+  orderEnd?(order: string): string | undefined;
+  /** Most customers following their orders at once (one connection each); 0 or absent: none. */
+  readonly orderFollowers?: number;
   /** The loadgen flags this scenario never reads: given ones are reported as ignored. */
   readonly unusedFlags: readonly string[];
 }

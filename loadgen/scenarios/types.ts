@@ -22,5 +22,9 @@ export interface OmnichannelConfig {
   kioskShare: number;
   /** Share of the storefront subscribers that are signed-in members also on their `recs/<customer>`. */
   recsShare: number;
+  /** Store associates per store, on their store's notices (subscribers, at most a quarter of --subscribers). */
+  associatesPerStore: number;
+  /** Most customers following their own orders at once, one connection each (0: nobody follows). */
+  orderFollowers: number;
   seed: number;
 }

@@ -46,10 +46,32 @@ export function kioskId(store: string, n: number): string {
  * `stock/<sku>@<its store>`.
  */
 export function kioskPlans(stores: readonly Site[], count: number, featured: (n: number) => string[], rand: () => number): SubscriberPlan[] {
-  return Array.from({ length: count }, (_, i) => {
-    const store = stores[i % stores.length].id;
-    const kiosk = kioskId(store, Math.floor(i / stores.length) + 1);
+  return dealtOverStores(stores, count, (store, n) => {
+    const kiosk = kioskId(store, n);
     const topics = featured(2 + Math.floor(rand() * 5)).map((sku) => `stock/${sku}@${store}`);
     return { topics: [`kiosk/${kiosk}`, ...topics], as: { role: 'kiosk', kiosk, store } };
+  });
+}
+
+/** `count` plans dealt round-robin over the stores: `make(store, n)` for the store's n-th (from 1). */
+function dealtOverStores(stores: readonly Site[], count: number, make: (store: string, n: number) => SubscriberPlan): SubscriberPlan[] {
+  return Array.from({ length: count }, (_, i) => make(stores[i % stores.length].id, Math.floor(i / stores.length) + 1));
+}
+
+/** The `n`-th associate (from 1) of a store. */
+export function associateId(store: string, n: number): string {
+  return `staff-${store}-${n}`;
+}
+
+/**
+ * `count` store associates, dealt round-robin over the stores like the kiosks; each follows its
+ * store's notices `store/<store>` (first: pickups to prepare, expiries, returns brought in) and
+ * 1–3 SKUs' stock at its store.
+ */
+export function associatePlans(stores: readonly Site[], count: number, featured: (n: number) => string[], rand: () => number): SubscriberPlan[] {
+  return dealtOverStores(stores, count, (store, n) => {
+    const staff = associateId(store, n);
+    const topics = featured(1 + Math.floor(rand() * 3)).map((sku) => `stock/${sku}@${store}`);
+    return { topics: [`store/${store}`, ...topics], as: { role: 'associate', staff, store } };
   });
 }

@@ -16,6 +16,8 @@ export interface World {
   idPrefix: string;
   /** Events between a step and a follow-up that names it (see backlog.ts). */
   lag: number;
+  /** Order → the status the run's steps leave it in, until the order's follower asks (EventSource.orderEnd). */
+  orderEnds: Map<string, string>;
 }
 
 /** One kind of actor (checkout, store counter, …): a small generator of its own events. */

@@ -1,70 +1,22 @@
-// An order's life in the stock domain on the pure runner: every transition and every refusal,
-// the pickup hold running out through its timer, returns anywhere (restocked at the return's
-// store, all or nothing, within the window, refunded), the order and store topics, order events
-// waiting for a saga under way, the commerce news, and the customer's summaries following it.
+// An order's life in the stock domain on the pure runner: placing with channel, prices and
+// currency, every transition and every refusal, the pickup hold running out through its timer,
+// the order and store topics. Returns, events waiting for a saga, the commerce news and the
+// customer's summaries: test/order-returns.test.ts.
 
 import { beforeEach, describe, expect, it } from 'vitest';
-import { customerProcessor } from '../engine/customers/mod.ts';
-import { orderParties, orderView, stockProcessor } from '../engine/stock/mod.ts';
-import type { InputEvent, Processor } from '../engine/types.ts';
-import { PureRunner } from './pure-harness.ts';
+import { orderParties, orderView } from '../engine/stock/mod.ts';
+import type { PureRunner } from './pure-harness.ts';
+import { HOLD, orderWorld, T0, type OrderWorld } from './fixtures/order-world.ts';
 
-const HOLD = 3_600_000;
-const WINDOW = 86_400_000;
-const T0 = 1_700_000_000_000;
-
+let w: OrderWorld;
 let r: PureRunner;
 let changed: string[];
-let counted: InputEvent[];
-
-/** Takes commerce.counted as the commerce processor would, keeping what it got. */
-const commerceStub: Processor = {
-  name: 'commerce-stub',
-  types: [],
-  internalTypes: ['commerce.counted'],
-  topicPrefixes: [],
-  schemas: {},
-  partitionKey: () => 'stats/commerce',
-  apply: (_view, ev) => {
-    counted.push(ev);
-    return { result: { ok: true } };
-  },
-  onTimer: () => ({}),
-  render: () => undefined,
-};
-
-function runner(extra: Processor[] = []): PureRunner {
-  changed = [];
-  counted = [];
-  const stock = stockProcessor({ lowStockThreshold: 0, pickupHoldMs: HOLD, returnWindowMs: WINDOW, countCommerce: true });
-  return new PureRunner([stock, commerceStub, ...extra], { onStep: (s) => changed.push(...(s.effects.changed ?? [])) });
-}
-
-const apply = (ev: Record<string, unknown>) => r.apply({ type: 'x', ...ev } as never).result as any;
-const ok = (ev: Record<string, unknown>) => {
-  const result = apply(ev);
-  expect(result, JSON.stringify(result)).toMatchObject({ ok: true });
-  return result;
-};
-const refused = (ev: Record<string, unknown>, code: string) => {
-  const result = apply(ev);
-  expect(result.ok, JSON.stringify(result)).toBe(false);
-  expect(result.error.code).toBe(code);
-  return result.error;
-};
-const row = (sku: string, location: string) => r.render(`stock/${sku}@${location}`) as { onHand: number; reserved: number; available: number };
-const order = (id: string) => r.render(`order/${id}`) as any;
-const onTopic = (topic: string) => r.messages.filter((m) => m.topic === topic).map((m) => m.data);
-
-function setupWorld(runner: PureRunner): void {
-  const locs: Array<[string, string, number, number]> = [
-    ['S1', 'store', 52.5, 13.4],
-    ['S2', 'store', 48.1, 11.6],
-    ['S3', 'store', 50.9, 6.9],
-    ['W1', 'warehouse', 50.1, 8.7],
-  ];
-  for (const [location, kind, lat, lon] of locs) runner.apply({ type: 'location.upserted', location, kind, lat, lon });
-}
+let apply: OrderWorld['apply'];
+let ok: OrderWorld['ok'];
+let refused: OrderWorld['refused'];
+let row: OrderWorld['row'];
+let order: OrderWorld['order'];
+let onTopic: OrderWorld['onTopic'];
 
 function receive(sku: string, location: string, qty: number): void {
   ok({ type: 'stock.received', sku, location, qty });
@@ -76,9 +28,8 @@ function placePickup(id = 'O1', extra: Record<string, unknown> = {}) {
 }
 
 beforeEach(() => {
-  r = runner();
-  r.now = T0;
-  setupWorld(r);
+  w = orderWorld();
+  ({ r, changed, apply, ok, refused, row, order, onTopic } = w);
   receive('A', 'S1', 5);
   receive('B', 'S1', 5);
   changed.length = 0;

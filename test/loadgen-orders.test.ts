@@ -1,8 +1,8 @@
 // The omnichannel scenario's orders: each order's life is planned in the documented shares
 // (pickups made ready then collected, cancelled or left to expire; shipments delivered; returns,
-// many at another store), and a short real run against `omni serve` (its own process, with a
-// short pickup hold) gets every order step acknowledged, the customers' `order/<id>` pushes
-// and the associates' `store/<loc>` notices delivered, without errors.
+// many at another store), and a short real run against `omni serve` (its own process) gets
+// every order step acknowledged, the customers' `order/<id>` pushes and the associates'
+// `store/<loc>` notices delivered, without errors.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,8 +68,8 @@ describe('orders against omni serve', () => {
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'omni-loadgen-orders-'));
-    // A short pickup hold: the orders the run leaves uncollected expire while it runs.
-    serve = await startServe({ dataDir: join(dir, 'data'), secret: SECRET, durability: 'none', workers: 1, args: [] });
+    // The default pickup hold (3 days): a hold shorter than the follow-up lag would expire pickups before they are collected.
+    serve = await startServe({ dataDir: join(dir, 'data'), secret: SECRET, durability: 'none', workers: 1 });
   }, 60_000);
   afterAll(async () => {
     if (serve) await killHard(serve);

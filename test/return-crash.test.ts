@@ -1,7 +1,7 @@
 // Crash test of returns anywhere: ship orders whose two lines are allocated at two warehouses
 // (each line's SKU is stocked at one of them only) are shipped and returned at a third
-// location, a store, in one or two returns, while other stock traffic (receipts, counter sales,
-// transfers) runs beside them. Several clients stream this over HTTP, each request after the
+// location, a store, in one or two returns (or one return of part of it), while other stock
+// traffic (receipts, counter sales, transfers) runs beside them. Several clients stream this over HTTP, each request after the
 // answer of the one before, and `omni serve` is killed with SIGKILL at random moments, restarted
 // on the same data dir, and each client sends its unanswered request again first, as a real
 // client retries. Afterwards:
@@ -81,7 +81,8 @@ function script(n: number, rng: Prng): InputEvent[][] {
     const first = [...(firstA > 0 ? [{ sku: a, qty: firstA }] : []), { sku: b, qty: firstB }];
     requests.push([...noise(), { id: id(), type: 'order.returned', return: `${order}-r1`, order, location: 'S3', channel: 'store', lines: first }]);
     const rest = [...(qa > firstA ? [{ sku: a, qty: qa - firstA }] : []), ...(qb > firstB ? [{ sku: b, qty: qb - firstB }] : [])];
-    if (rest.length > 0) requests.push([...noise(), { id: id(), type: 'order.returned', return: `${order}-r2`, order, location: 'S3', lines: rest }]);
+    // Some orders keep the rest: partially_returned.
+    if (rest.length > 0 && rng.chance(0.75)) requests.push([...noise(), { id: id(), type: 'order.returned', return: `${order}-r2`, order, location: 'S3', lines: rest }]);
     old.push(a, b);
   }
   return requests;

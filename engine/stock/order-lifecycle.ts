@@ -19,6 +19,7 @@ import type { StockChange } from './change.ts';
 import { unholdEvent } from './holds.ts';
 import { countCommerce, crosses, noticeStore, withSaga, writeOrder } from './order-news.ts';
 import { returnOrder } from './order-returns.ts';
+import { freeShipSlots } from './ship-capacity.ts';
 import { moved, notAllowed, statusAnswer, unknownOrder, type Outcome, type Transition } from './order-transition.ts';
 import { rejection, type Handler, type StockSettings } from './outcomes.ts';
 import { keys, type Order, type OrderRecord } from './types.ts';
@@ -74,6 +75,8 @@ const fulfilled: Transition = (c, order, ev, at, s) => (order.pickup !== undefin
 const cancelled: Transition = (c, order, ev, at, s) => {
   if (order.status !== 'placed' && order.status !== 'ready') return notAllowed(order, ev, 'an order that is placed or ready');
   const next = countCommerce(c, moved(order, 'cancelled', at.eventTime), ['cancelled'], at.eventTime, ev.id, s.countCommerce);
+  // Not shipped: its shipping slots go back to their day.
+  freeShipSlots(c, order, ev.id);
   return endHolds(c, order, next, ev, false);
 };
 

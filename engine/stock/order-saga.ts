@@ -14,13 +14,13 @@
 // done when the placing ends, as if they had come after (runWaiting).
 
 import type { EventError, InputEvent } from '../types.ts';
-import { allocateShipment, haversineKm, type Candidate } from './allocation.ts';
 import type { StockChange } from './change.ts';
 import { unholdEvent, type HoldEvent, type HoldReply } from './holds.ts';
 import { runWaiting } from './order-lifecycle.ts';
 import { countCommerce, noticeStore, withSaga } from './order-news.ts';
 import { mergeLines } from './order-transition.ts';
 import { insufficientError, rejection, unknownLocation, type Handler } from './outcomes.ts';
+import { askShipRoom, freeShipSlots, shipPlan, shipSourcingSteps } from './ship-capacity.ts';
 import { keys, type AllocationLine, type Order, type OrderChannel, type OrderRecord, type OrderSaga, type Reservation } from './types.ts';
 
 type Line = { sku: string; qty: number; price?: number };
@@ -86,6 +86,8 @@ const quoted: Handler = (c, ev, ctx, settings) => {
     c.put(keys.order(order.id), withSaga(order, { ...saga, quotes }));
     return c.effects();
   }
+  // A location with a shipping capacity first asks its owner which are full (ship-capacity.ts).
+  if (order.pickup === undefined && askShipRoom(c, order, { ...saga, quotes })) return c.effects();
   const plan = order.pickup !== undefined ? pickupPlan(c, order, quotes) : shipPlan(c, order, quotes);
   const taken = plan ? takenReservation(c, order.id, plan) : undefined;
   if (plan && !taken) {
@@ -97,6 +99,13 @@ const quoted: Handler = (c, ev, ctx, settings) => {
   runWaiting(c, order.id, undefined, saga.waiting, ctx, settings);
   return c.effects();
 };
+
+/** Ends a placing that holds nothing: answered `error` (unless answered already), the record gone, what waited done. */
+function refusePlacing(c: StockChange, order: OrderRecord, saga: OrderSaga, error: EventError | undefined, ...step: [Parameters<Handler>[2], Parameters<Handler>[3]]): void {
+  if (error) c.answer(saga.event.id, { ok: false, error });
+  c.put(keys.order(order.id), undefined);
+  runWaiting(c, order.id, undefined, saga.waiting, ...step);
+}
 
 /** The order's reservation ids are its own: one made by stock.reserve makes the order a conflict. */
 function takenReservation(c: StockChange, orderId: string, plan: PlanLine[]): EventError | undefined {
@@ -117,31 +126,6 @@ function pickupPlan(c: StockChange, order: OrderRecord, quotes: Quotes): PlanLin
     }
   }
   return order.lines.map((l) => ({ sku: l.sku, qty: l.qty, location: store }));
-}
-
-/** The allocation a single partition reading every SKU at once would make, or (answered) why none. */
-function shipPlan(c: StockChange, order: OrderRecord, quotes: Quotes): PlanLine[] | undefined {
-  const ship = order.ship!;
-  const candidates = new Map<string, Candidate>();
-  order.lines.forEach((l, i) => {
-    for (const [locId, available] of quotes[i]!) {
-      let cand = candidates.get(locId);
-      if (!cand) {
-        const loc = c.location(locId);
-        if (!loc) continue;
-        cand = { id: locId, km: haversineKm(ship.lat, ship.lon, loc.lat, loc.lon), available: new Map() };
-        candidates.set(locId, cand);
-      }
-      cand.available.set(l.sku, available);
-    }
-  });
-  const plan = allocateShipment([...candidates.values()], order.lines);
-  if (!plan) {
-    const have = (sku: string) => [...candidates.values()].reduce((sum, cand) => sum + (cand.available.get(sku) ?? 0), 0);
-    const short = order.lines.find((l) => have(l.sku) < l.qty)!;
-    c.answer(order.saga!.event.id, { ok: false, error: insufficientError(short.sku, undefined, short.qty, have(short.sku)) });
-  }
-  return plan;
 }
 
 /** A SKU's reply to one of the order's holds; the last one to come ends the placing. */
@@ -173,6 +157,7 @@ const held: Handler = (c, raw, ctx, settings) => {
     replies.forEach((r, i) => {
       if (r !== null && 'location' in r) c.emit(unholdEvent(`${saga.event.id}/undo/${i}`, { ...plan[i], reservation: reservationId(order.id, i) }, false));
     });
+    freeShipSlots(c, order, saga.event.id);
     c.put(keys.order(order.id), undefined);
     c.answer(saga.event.id, { ok: false, error });
     runWaiting(c, order.id, undefined, saga.waiting, ctx, settings);
@@ -198,4 +183,5 @@ export const PLACING_STEPS: Record<string, Handler> = {
   'order.placed': placeOrder,
   'order.quoted': quoted,
   'order.held': held,
+  ...shipSourcingSteps({ placing, taken: takenReservation, askHolds, refuse: refusePlacing }),
 };

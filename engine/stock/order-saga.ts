@@ -4,7 +4,9 @@
 //   order.placed   → `placing` record, stock.quote per line                       (answer pending)
 //   order.quoted   → once every SKU answered: plan as a single-partition order would (pickup:
 //                    every line at the store; ship: allocateShipment), then a stock.hold per
-//                    allocation line — or answer insufficient_stock, having held nothing
+//                    allocation line — or answer insufficient_stock, having held nothing. A
+//                    ship order first asks for room and claims its shipping slots when a location
+//                    that could send it has a shipCapacity (ship-capacity.ts)
 //   order.held     → once every hold answered: all held → reservations written, `placed`,
 //                    answered {order, allocation}; any refused → what was held is unheld, the
 //                    record deleted, answered the first refusal in line order

@@ -11,6 +11,7 @@ import { IDLE_BENCH } from './idle/mod.ts';
 import { LMDB_LAYOUT_BENCH } from './lmdb-layout/mod.ts';
 import { LOADGEN_BENCH } from './loadgen/mod.ts';
 import { MICRO_BENCH } from './micro/mod.ts';
+import { ORDER_GET_BENCH, ORDERS_BENCH } from './orders/mod.ts';
 import { FANOUT_BENCH } from './push/mod.ts';
 import { RECEIVER_BENCH } from './receiver/mod.ts';
 import { RECS_BENCH, SAMPLE_DIR } from './recs/mod.ts';
@@ -39,6 +40,8 @@ const BENCHES: Record<string, BenchDef> = {
   micro: MICRO_BENCH,
   'lmdb-layout': LMDB_LAYOUT_BENCH,
   cluster: CLUSTER_BENCH,
+  orders: ORDERS_BENCH,
+  'order-get': ORDER_GET_BENCH,
 };
 
 /** What the suite runs: each benchmark at a size that keeps the whole under ~8 minutes. */
@@ -72,6 +75,8 @@ const USAGE = `Usage: omni bench [${Object.keys(BENCHES).join('|')}] [flags]
   ui            the pages under /ui/ in headless Chromium: first paint, script size, stock change → visible
   recs          session recommendations: HR@20 / MRR@20 on the YooChoose sessions in test/fixtures through the engine, ingest, query latency
   cluster       three omni serve --nats nodes vs one embedded server (ingest), kill -9 under load (served again after), exactly-once
+  orders        pickup orders placed → ready → picked up through the engine, beside plain stock events, one and two engine threads
+  order-get     GET /v1/orders/:order latency against omni serve holding 1,000,000 orders
 
 Without a subcommand (npm run bench): micro, engine, http, restart, fanout, idle-conns and recs
 (on the YooChoose sample in test/fixtures) at a smaller size, a summary, and the results in bench/results/<timestamp>.json (reservations needs

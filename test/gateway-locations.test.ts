@@ -60,6 +60,25 @@ describe('GET /v1/locations', () => {
     });
   });
 
+  it('shows ship sourcing where it was declared: ships only when false, shipCapacity when given, both gone when declared again without', async () => {
+    const server = await startTestServer();
+    try {
+      await mustApply(server, [declare('s1', 'hh-1', { ships: false }), declare('s2', 'wh-9', { kind: 'warehouse', shipCapacity: 40 }), declare('s3', 'x-1', { ships: true })]);
+      expect((await getJson(server.url, '/v1/locations')).body.locations).toEqual([
+        { location: 'hh-1', kind: 'store', lat: 0, lon: 0, lowStock: 5, ships: false },
+        { location: 'wh-9', kind: 'warehouse', lat: 0, lon: 0, lowStock: 5, shipCapacity: 40 },
+        { location: 'x-1', kind: 'store', lat: 0, lon: 0, lowStock: 5 },
+      ]);
+      await mustApply(server, [declare('s4', 'hh-1', {}), declare('s5', 'wh-9', { kind: 'warehouse', shipCapacity: 0 })]);
+      expect((await getJson(server.url, '/v1/locations')).body.locations.slice(0, 2)).toEqual([
+        { location: 'hh-1', kind: 'store', lat: 0, lon: 0, lowStock: 5 },
+        { location: 'wh-9', kind: 'warehouse', lat: 0, lon: 0, lowStock: 5, shipCapacity: 0 },
+      ]);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('is an empty list before any location is declared', async () => {
     const empty = await startTestServer();
     try {

@@ -1,5 +1,5 @@
 // GET /v1/locations (docs/protocol.md, section 4): every declared location with its kind, name,
-// position and low-stock threshold, from committed state, so a page can name the stores that stock snapshots name by id
+// position, low-stock threshold and ship sourcing settings, from committed state, so a page can name the stores that stock snapshots name by id
 // only and sort them by distance.
 //
 // Readable exactly as stock is (GET /v1/stock/:sku): a store's name and place are no more private
@@ -18,6 +18,8 @@ interface DeclaredLocation {
   lon: number;
   name?: string;
   lowStock: number;
+  ships?: boolean;
+  shipCapacity?: number;
 }
 
 export const getLocations: RouteHandler = (reply, _res, req, ctx) => {
@@ -33,8 +35,11 @@ export const getLocations: RouteHandler = (reply, _res, req, ctx) => {
   const declared = (ctx.engine.query('stock', 'locations', {}) as DeclaredLocation[] | undefined) ?? [];
   // Named `location` as in location.upserted; `lowStock` is the threshold that applies there (its
   // own, else the server's), so a page marks "low" where the low_stock alert would.
-  const locations = declared.map(({ id, kind, name, lat, lon, lowStock }) =>
-    name === undefined ? { location: id, kind, lat, lon, lowStock } : { location: id, kind, name, lat, lon, lowStock },
-  );
+  // `ships` and `shipCapacity` only where declared: absent, a location ships without a daily limit.
+  const locations = declared.map(({ id, kind, name, lat, lon, lowStock, ships, shipCapacity }) => ({
+    ...(name === undefined ? { location: id, kind, lat, lon, lowStock } : { location: id, kind, name, lat, lon, lowStock }),
+    ...(ships === false && { ships }),
+    ...(shipCapacity !== undefined && { shipCapacity }),
+  }));
   reply.json(200, { locations }, format);
 };

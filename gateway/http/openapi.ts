@@ -171,6 +171,8 @@ export function openApiDocument(processors: readonly Processor[]): Schema {
                       lat: { type: 'number', minimum: -90, maximum: 90 },
                       lon: { type: 'number', minimum: -180, maximum: 180 },
                       lowStock: { type: 'integer', minimum: 0, description: 'available at or below this is low (the location\'s own threshold, else the server\'s)' },
+                      ships: { const: false, description: 'only when declared false: never a source of ship orders' },
+                      shipCapacity: { type: 'integer', minimum: 0, description: 'ship orders it may take per UTC day of their event time, where declared' },
                     },
                     required: ['location', 'kind', 'lat', 'lon', 'lowStock'],
                   },

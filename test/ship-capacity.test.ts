@@ -278,7 +278,7 @@ describe('locations declared without the fields', () => {
 });
 
 describe('any interleaving of the saga steps', () => {
-  it('never takes more ship orders from a location in a day than its capacity, and counts exactly the orders it keeps', () => {
+  it('never takes more ship orders from a location in a day than its capacity, counts exactly the orders it keeps, and writes each key at its owner', () => {
     const processor = stockProcessor();
     const partition = (ev: { type: string }) => partitionOf(processor.partitionKey(ev as never), 16);
     const orderArb = fc.record({
@@ -293,9 +293,11 @@ describe('any interleaving of the saga steps', () => {
       { weight: 1, arbitrary: fc.record({ sku: fc.constantFrom('A', 'B'), location: fc.constantFrom('W1', 'S1', 'S2'), qty: fc.integer({ min: 1, max: 4 }) }).map((s) => ({ kind: 'sold' as const, ...s })) },
     );
     const capacities = fc.record({ W1: fc.integer({ min: 0, max: 3 }), S1: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }), S2: fc.integer({ min: 1, max: 2 }) });
+    let capacitySteps = 0;
     fc.assert(
       fc.property(capacities, fc.array(fc.tuple(actionArb, fc.array(fc.nat(), { maxLength: 3 })), { minLength: 1, maxLength: 40 }), (caps, actions) => {
-        const run = new PureRunner(processor);
+        const applied: AppliedStep[] = [];
+        const run = new PureRunner(processor, { onStep: (s) => applied.push(s) });
         for (const [l, place] of Object.entries(PLACES)) {
           const cap = caps[l as keyof typeof caps];
           run.apply({ type: 'location.upserted', location: l, ...place, ...(cap !== undefined ? { shipCapacity: cap } : {}) });
@@ -321,6 +323,10 @@ describe('any interleaving of the saga steps', () => {
         }
         run.drain();
         for (let i = 1; i <= orders; i++) expect(run.answers.has(`p${i}`), `p${i} answered`).toBe(true);
+        for (const s of applied) {
+          for (const [key] of s.effects.writes ?? []) expect(ownerOfKey(key), `${s.event?.type} at '${s.key}' wrote ${key}`).toBe(s.key);
+        }
+        capacitySteps += applied.filter((s) => s.key === SHIP_CAPACITY_OWNER).length;
         // Per (location, day): the orders that hold a slot there, against the counter and the capacity.
         const kept = new Map<string, number>();
         for (const [key, value] of run.state) {
@@ -347,5 +353,7 @@ describe('any interleaving of the saga steps', () => {
       }),
       { numRuns: 300 },
     );
+    // The capacity owner's steps ran, and were checked with the rest.
+    expect(capacitySteps).toBeGreaterThan(100);
   });
 });

@@ -1,14 +1,15 @@
 // /ui/ops — a supervisor's view: every service queue (`queue/<topic>`, the topics found with
 // GET /v1/queues and looked for again every few seconds), alerts as they come (`alerts/stock`,
-// `alerts/service`), and charts of the last five minutes — events/s, commit latency and open
+// `alerts/service`), the last hour's order figures by channel (`stats/commerce`), and charts of the last five minutes — events/s, commit latency and open
 // WebSocket connections — from /metrics.
 
 import type { OmniClient } from '../client/mod.ts';
+import { commerceSection } from './shared/commerce-table.ts';
 import { lineChart, sumMetrics } from './shared/metrics-chart.ts';
 import { el, getJson, mountPage, readClaims, readToken, showTokenNeeded, startClient } from './shared/page.ts';
 
 interface QueueState { topic: string; waiting: number; offered: number; longestWaitMs: number; asOf: number; agentsAvailable: number; slaBreaches: number }
-interface Alert { type: string; sku?: string; location?: string; available?: number; threshold?: number; onHand?: number; request?: string; topic?: string; waitedMs?: number }
+interface Alert { type: string; sku?: string; location?: string; available?: number; threshold?: number; onHand?: number; request?: string; topic?: string; waitedMs?: number; order?: string }
 
 const POLL_MS = 2000;
 const CHART_POINTS = 150; // 5 minutes at one point per 2 s
@@ -32,6 +33,7 @@ if (token === undefined || (claims?.role !== 'supervisor' && claims?.role !== 'a
   main.append(
     el('section', { 'aria-labelledby': 'queues-title' }, el('h2', { id: 'queues-title' }, 'Queues'), noQueues, queues),
     el('section', { 'aria-labelledby': 'alerts-title' }, el('h2', { id: 'alerts-title' }, 'Alerts'), alerts),
+    commerceSection(client),
     el('div', { class: 'grid' }, charts.events.root, charts.latency.root, charts.connections.root),
   );
   followQueues(client, token, queues, noQueues);
@@ -51,6 +53,7 @@ if (token === undefined || (claims?.role !== 'supervisor' && claims?.role !== 'a
 function describeAlert(a: Alert): string {
   if (a.type === 'low_stock') return `Low stock: ${a.sku} at ${a.location}, ${a.available} available (threshold ${a.threshold})`;
   if (a.type === 'discrepancy') return `Stock discrepancy: ${a.sku} at ${a.location}, on hand ${a.onHand}`;
+  if (a.type === 'pickup_expired') return `Pickup not collected: order ${a.order} at ${a.location}`;
   if (a.type === 'sla') return `SLA breach: request ${a.request} (${a.topic}) waited ${Math.round((a.waitedMs ?? 0) / 1000)} s`;
   return `${a.type}: ${JSON.stringify(a)}`;
 }

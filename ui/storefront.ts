@@ -1,10 +1,11 @@
 // /ui/storefront?sku=A,B&topic=T — a shopper's page: live available counts of the SKUs at every
-// store, named and (when the browser gives a position) nearest first, and with a customer token a
-// chat with customer service (docs/protocol.md, "Pages").
+// store, named and (when the browser gives a position) nearest first, and with a customer token
+// the customer's orders, live, and a chat with customer service (docs/protocol.md, "Pages").
 
 import type { OmniClient } from '../client/mod.ts';
 import { el, flash, mountPage, readClaims, readToken, startClient, type Claims } from './shared/page.ts';
 import { mountChat } from './shared/customer-chat.ts';
+import { mountOrders } from './shared/customer-orders.ts';
 import { askForPosition, StoreDirectory } from './shared/store-directory.ts';
 
 /** At or below this many units a row reads "low" where the store's own threshold is not known yet (the server's default). */
@@ -21,21 +22,32 @@ const claims = token === undefined ? undefined : readClaims(token);
 
 const { main, connection } = mountPage('Store stock');
 const client = startClient(connection, token);
+// Every card redraws its names and order when the directory learns more.
+const redraws: Array<() => void> = [];
+const directory = new StoreDirectory(token, () => redraws.forEach((redraw) => redraw()));
 
 if (skus.length === 0) {
   main.append(el('section', { class: 'notice', role: 'alert' }, el('h2', {}, 'No products chosen'), el('p', {}, 'Add the SKUs to show to the address, e.g. ?sku=TSHIRT-M,JEANS-32.')));
 } else {
   const stock = el('div', { class: 'grid' });
-  // Every card redraws its names and order when the directory learns more.
-  const redraws: Array<() => void> = [];
-  const directory = new StoreDirectory(token, () => redraws.forEach((redraw) => redraw()));
   const note = el('span', { 'data-testid': 'store-order' });
   const offer = el('button', { type: 'button', class: 'secondary', 'data-testid': 'nearest-first' }, 'Nearest stores first');
   main.append(el('p', { class: 'muted' }, note, ' ', offer), stock);
   askForPosition(directory, offer, note);
   for (const sku of skus) stock.append(watchSku(client, sku, directory, redraws));
 }
+if (claims?.role === 'customer') main.append(ordersSection(client, claims.sub, token as string, directory));
 main.append(chatSection(client, claims));
+
+/** A signed-in customer's orders, from any channel, kept live. */
+function ordersSection(client: OmniClient, customer: string, token: string, directory: StoreDirectory): HTMLElement {
+  const section = el('section', { 'aria-labelledby': 'orders-title' }, el('h2', { id: 'orders-title' }, 'Your orders'));
+  mountOrders(section, client, customer, token, (id) => {
+    directory.lookUp([id]);
+    return directory.nameOf(id);
+  });
+  return section;
+}
 
 /** One card per SKU, kept live from `stock/<sku>` (a state topic: every update is the whole state). */
 function watchSku(client: OmniClient, sku: string, directory: StoreDirectory, redraws: Array<() => void>): HTMLElement {

@@ -53,6 +53,12 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .alerts { list-style: none; padding: 0; margin: 0; max-height: 20rem; overflow-y: auto; }
 .alerts li { padding: .35rem .5rem; border-left: 4px solid var(--low); margin-bottom: .3rem; background: #fffaf0; }
 .alerts li.service { border-left-color: var(--out); background: #fff5f5; }
+.orders { list-style: none; padding: 0; margin: 0; }
+.orders > li { border-left: 4px solid var(--line); padding: .4rem .6rem; margin-bottom: .5rem; background: var(--card); }
+.orders > li[data-status="ready"] { border-left-color: var(--accent); }
+.orders > li[data-status="cancelled"], .orders > li[data-status="expired"] { border-left-color: var(--out); }
+.order-lines { margin: .25rem 0; padding-left: 1.2rem; }
+tr.total th, tr.total td { font-weight: 700; border-top: 2px solid var(--line); }
 .chart svg { width: 100%; height: 7rem; background: var(--bg); border-radius: .35rem; }
 .chart polyline { fill: none; stroke: var(--accent); stroke-width: 2; vector-effect: non-scaling-stroke; }
 .page-kiosk main { max-width: none; }

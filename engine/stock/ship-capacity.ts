@@ -114,7 +114,7 @@ export function shipPlan(c: StockChange, order: OrderRecord, quotes: Quotes, ful
   return plan;
 }
 
-/** The claim of a slot that the last one went to another order first. */
+/** Why a claim is refused: another order's claim took the location's last slot of the day first. */
 function capacityRanOut(location: string, day: string): EventError {
   return { code: 'insufficient_stock', message: `the shipping capacity of ${location} ran out for ${day} (another order took the last slot)` };
 }
@@ -177,8 +177,8 @@ const room: Handler = (c, ev) => {
 
 /**
  * Takes a slot at each location that still has a capacity, all or none: the one partition that
- * writes the counters applies claims one at a time, so two orders racing for the last slot get
- * one each way.
+ * writes the counters applies claims one at a time, so of two orders racing for the last slot the
+ * first claim applied gets it and the other is refused.
  */
 const claim: Handler = (c, ev) => {
   const day = ev.day as string;

@@ -83,10 +83,10 @@ describe('engine restart (in-process, manual clock)', () => {
     expect(alertSeq).toBe(alerts.at(-1)!.seq);
     const checkpoints = engine.stats().partitions.map((p) => p.checkpoint);
     // 11 events, and the steps of the reservation's and the order's sagas, the alerts and the
-    // customer domain's reactions to stock and order events (derived events), each counted by the
-    // partition that applied it.
+    // customer domain's reactions to stock and order events, the store's notices and the commerce
+    // news (derived events), each counted by the partition that applied it.
     const sagaSteps = engine.stats().eventsByTypeAndResult;
-    const derived = [...sagaSteps].filter(([k]) => /^(\$follow|stock\.(hold|held|unhold|quote|alert)|order\.(quoted|held|unheld)|store\.notice)\|/.test(k)).reduce((n, [, c]) => n + c, 0);
+    const derived = [...sagaSteps].filter(([k]) => /^(\$follow|stock\.(hold|held|unhold|quote|alert)|order\.(quoted|held|unheld)|store\.notice|commerce\.counted)\|/.test(k)).reduce((n, [, c]) => n + c, 0);
     expect(derived).toBeGreaterThan(0);
     expect(checkpoints.reduce((a, b) => a + b, 0)).toBe(11 + derived);
     const epoch = engine.epoch;

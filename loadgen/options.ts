@@ -109,14 +109,20 @@ ignored.
 
 Scenarios:
   stock        the benchmarks' stock workload: sales, receipts, holds, transfers at 10 locations
-  omnichannel  a retailer: online checkouts (orders shipped or picked up, later fulfilled or
-               cancelled), cart holds (reserve, later commit or release), store counters (sales,
+  omnichannel  a retailer: orders placed on the web, in the app, at store counters and kiosks,
+               with prices, shipped or picked up, then ready, picked up, shipped, delivered,
+               cancelled, left uncollected (the server's --pickup-hold-ms expires them) or
+               returned, often at another store (loadgen/README.md has the shares); cart holds (reserve, later commit or release), store counters (sales,
                returns), warehouses (receipts, transfers to stores), and customers browsing on
                the web, in the app and in stores (activity.viewed|carted|purchased; signing in
                part-way: identity.linked; identified at kiosks: kiosk.identified; members get a
                profile in the set-up); storefront shoppers watch stock/<sku>, members in the
                app also their recs/<customer>, kiosks (at most half of --subscribers) their
-               kiosk/<kiosk> screen and stock/<sku>@<their store>
+               kiosk/<kiosk> screen and stock/<sku>@<their store>, store associates their
+               store/<store> notices; customers follow their orders on order/<id> (at most
+               orderFollowers at once, on top of --subscribers; needs a secret for their
+               tokens). Reports order ack, push (order/<id> update → its customer) and seen
+               (placed → the customer's first snapshot) latencies
   service      a contact centre: --desks agents come online (2–3 chats each, skilled in a few
                topics), every event is a customer's chat request (service.requested); each desk
                is a WebSocket on agent/<id> that accepts an offer after --think-ms and completes
@@ -129,7 +135,8 @@ Scenarios:
   FILE         {"scenario":"omnichannel", "mix":{"checkout":2,"cart":3,"counter":4,"warehouse":1,
                "customer":10}, "skus":N, "stores":20, "warehouses":2, "kiosksPerStore":1,
                "maxOrderLines":3, "pickupShare":0.3, "shoppers":50000, "signInShare":0.4,
-               "kioskShare":0.4, "recsShare":0.2, "seed":42}, every key optional (skus: --skus);
+               "kioskShare":0.4, "recsShare":0.2, "associatesPerStore":1, "orderFollowers":200,
+               "seed":42}, every key optional (skus: --skus);
                or the stock-type mix {"mix":{"stock.sold":3,"stock.received":2,…}, "skus":N,
                "locations":L}`;
 

@@ -70,15 +70,18 @@ export function counted(bucket: Bucket | undefined, news: CommerceCounted): Buck
 /**
  * The writes that count one news at clock `now`: buckets wholly older than the kept range
  * deleted, the news counted in its placing minute's bucket and its hour's unless it is not
- * countable (isCountable), the lists of buckets kept in step, and the clock noted as the state
- * topic's window end.
+ * countable (isCountable), the lists of buckets kept in step, and the newest news time noted as
+ * the state topic's window end.
  */
 export function countNews(view: StateView, news: CommerceCounted, now: number): Array<[string, unknown]> {
   const writes: Array<[string, unknown]> = [];
   const countable = (NEWS_KINDS as readonly string[]).includes(news.kind) && isCountable(news.placedAt, now);
   const minute = countable ? minuteOf(news.placedAt) : undefined;
   for (const level of [MINUTES, HOURS]) countAt(view, level, news, minute, oldestKept(now), writes);
-  writes.push([keys.asOf, now]);
+  // The topic's window ends at the newest news time, not at the batch clock: two runs of the same
+  // events must store the same state however they were batched. Far-future times are ignored.
+  const asOf = view.get<number>(keys.asOf);
+  if (Number.isFinite(news.at) && news.at < now + KEPT_MINUTES * 60_000 && (asOf === undefined || news.at > asOf)) writes.push([keys.asOf, news.at]);
   return writes;
 }
 

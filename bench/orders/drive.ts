@@ -11,12 +11,18 @@ import { LatencyRecorder, countErrors, type LatencyMs } from '../../loadgen/mod.
 import type { OrderSteps, OrderWorkload, PlainStockWorkload } from './workload.ts';
 
 export interface LoopResult {
-  /** Orders whose every step was answered ok (or plain events answered, for the stock loop). */
+  /** Orders whose every step was answered ok inside the window (or plain events answered, for the stock loop). */
   done: number;
+  /**
+   * Steps answered ok inside the window ÷ steps per order ÷ seconds: orders a second in a steady
+   * state, and unlike `done` not hostage to orders started together finishing together.
+   */
+  perS: number;
+  /** `done` ÷ seconds. */
+  finishedPerS: number;
   /** Events answered, every step counted. */
   events: number;
   seconds: number;
-  perS: number;
   rejected: number;
   rejectedByCode: Record<string, number>;
   /** Submit → answer, per event, every step together. */
@@ -34,6 +40,7 @@ class Tally {
   readonly byCode = new Map<string, number>();
   done = 0;
   events = 0;
+  okSteps = 0;
   rejected = 0;
 
   /** Only what is answered inside [from, until) counts (clock of performance.now()). */
@@ -58,7 +65,10 @@ class Tally {
 
   recordRejected(results: readonly EventResult[], answeredAt: number): number {
     const refused = countErrors(results, this.counts(answeredAt) ? this.byCode : new Map());
-    if (this.counts(answeredAt)) this.rejected += refused;
+    if (this.counts(answeredAt)) {
+      this.rejected += refused;
+      this.okSteps += results.length - refused;
+    }
     return refused;
   }
 
@@ -68,12 +78,13 @@ class Tally {
     this.done += count;
   }
 
-  result(seconds: number, withOrders: boolean): LoopResult {
+  result(seconds: number, stepsPerUnit: number, withOrders: boolean): LoopResult {
     return {
       done: this.done,
+      perS: this.okSteps / stepsPerUnit / seconds,
+      finishedPerS: this.done / seconds,
       events: this.events,
       seconds,
-      perS: this.done / seconds,
       rejected: this.rejected,
       rejectedByCode: Object.fromEntries(this.byCode),
       ack: this.ack.summary(),
@@ -110,6 +121,8 @@ async function submitPlain(engine: BenchEngine, chunk: InputEvent[], dueAt: numb
 }
 
 export type Source = { kind: 'orders'; workload: OrderWorkload } | { kind: 'stock'; workload: PlainStockWorkload };
+
+const stepsOf = (source: Source) => (source.kind === 'orders' ? source.workload.steps : 1);
 
 /** `chunk` orders (or events) per submit. */
 function nextChunk(source: Source, chunk: number): () => (tally: Tally, engine: BenchEngine, dueAt: number) => Promise<void> {
@@ -175,7 +188,7 @@ export async function closedLoop(engine: BenchEngine, source: Source, o: ClosedL
   }
   if (!closed) o.window?.close();
   const seconds = Math.min(o.seconds, (last - from) / 1000);
-  return tally.result(seconds, source.kind === 'orders');
+  return tally.result(seconds, stepsOf(source), source.kind === 'orders');
 }
 
 export interface OpenLoopResult extends LoopResult {
@@ -224,5 +237,5 @@ export async function openLoop(engine: BenchEngine, source: Source, o: { ratePer
     };
     tick();
   });
-  return { ...tally.result((lastDone - start) / 1000, source.kind === 'orders'), targetPerS: o.ratePerS, maxSendLagMs: maxLag };
+  return { ...tally.result((lastDone - start) / 1000, stepsOf(source), source.kind === 'orders'), targetPerS: o.ratePerS, maxSendLagMs: maxLag };
 }

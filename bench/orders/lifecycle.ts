@@ -18,8 +18,8 @@ import { FLOW_STEPS, OrderWorkload, PlainStockWorkload, setupEvents, type OrderF
 type Workload = 'orders' | 'stock';
 
 export const ORDERS_FLAGS: FlagSpec[] = [
-  { name: 'seconds', kind: 'value', valueName: 'S', help: 'length of each measured phase (default 8)' },
-  { name: 'warmup', kind: 'value', valueName: 'S', help: 'warm-up before the measured phases, not counted (default 3)' },
+  { name: 'seconds', kind: 'value', valueName: 'S', help: 'length of each measured phase (default 10)' },
+  { name: 'warmup', kind: 'value', valueName: 'S', help: 'warm-up before the measured window, in the same loop, not counted (default 5: a pickup order takes several commits)' },
   { name: 'skus', kind: 'value', valueName: 'N', help: 'SKUs, each stocked at every store (default 10000)' },
   { name: 'stores', kind: 'value', valueName: 'S', help: 'stores: pickup locations (default 20)' },
   { name: 'lines', kind: 'value', valueName: 'L', help: 'lines per order, distinct SKUs (default 3)' },
@@ -29,7 +29,7 @@ export const ORDERS_FLAGS: FlagSpec[] = [
   { name: 'durability', kind: 'value', valueName: 'MODE', help: 'fsync | commit | none (default fsync, as omni serve)' },
   { name: 'workers', kind: 'value', valueName: '1|2|1,2', help: 'engine threads: 1 in this thread, 2 as omni serve --workers 2; 1,2 both (default 1,2)' },
   { name: 'chunk', kind: 'value', valueName: 'N', help: 'orders per submit, each step (default 1: an order is its own request, as a shop sends it)' },
-  { name: 'concurrency', kind: 'value', valueName: 'N', help: 'order chunks in flight in the throughput phase (default 2000: each step waits for a commit, so many orders must be under way to keep the engine busy)' },
+  { name: 'concurrency', kind: 'value', valueName: 'N', help: 'order chunks in flight in the throughput phase (default 500: each step waits for a commit, so many orders must be under way to keep the engine busy)' },
   { name: 'stock-chunk', kind: 'value', valueName: 'N', help: 'plain stock events per submit (default 500, as a till or feed posts them)' },
   { name: 'stock-concurrency', kind: 'value', valueName: 'N', help: 'stock chunks in flight in the throughput phase (default 32)' },
   { name: 'load', kind: 'value', valueName: 'F', help: "latency phase offers this fraction of the variant's measured max (default 0.5)" },
@@ -66,8 +66,8 @@ export function readOrdersOptions(argv: readonly string[]): OrdersBenchOptions |
   const workloads = (f.string('workloads') ?? 'orders,stock').split(',').map((s) => s.trim());
   for (const w of workloads) if (w !== 'orders' && w !== 'stock') throw new UsageError(`--workloads: each must be orders or stock (got '${w}')`);
   const o: OrdersBenchOptions = {
-    seconds: f.num('seconds', 8, 0.2, 3600),
-    warmupSeconds: f.num('warmup', 3, 0, 600),
+    seconds: f.num('seconds', 10, 0.2, 3600),
+    warmupSeconds: f.num('warmup', 5, 0, 600),
     skus: f.int('skus', 10_000, 1, 1_000_000),
     stores: f.int('stores', 20, 1, 1000),
     linesPerOrder: f.int('lines', 3, 1, 50),
@@ -77,7 +77,7 @@ export function readOrdersOptions(argv: readonly string[]): OrdersBenchOptions |
     durability: f.choice<Durability>('durability', 'fsync', ['fsync', 'commit', 'none']),
     workers: readWorkerList(f.string('workers'), [1, 2]),
     chunk: f.int('chunk', 1, 1, 10_000),
-    concurrency: f.int('concurrency', 2000, 1, 100_000),
+    concurrency: f.int('concurrency', 500, 1, 100_000),
     stockChunk: f.int('stock-chunk', 500, 1, 10_000),
     stockConcurrency: f.int('stock-concurrency', 32, 1, 10_000),
     load: f.num('load', 0.5, 0.01, 1),
@@ -94,12 +94,22 @@ export interface VariantResult {
   latency: OpenLoopResult;
   /** Events the engine applied per order (or per plain event) in the throughput phase, derived ones included. */
   appliedPerUnit: number;
+  /** The same by event type. */
+  appliedEach: Record<string, number>;
   threads: ThreadCpu[];
   batches: BatchSummary;
   loadAverage: number;
 }
 
-const appliedEvents = (engine: BenchEngine) => [...engine.stats().eventsByTypeAndResult.values()].reduce((a, b) => a + b, 0);
+/** Events applied so far by type (every result together), derived events included. */
+function appliedByType(engine: BenchEngine): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, n] of engine.stats().eventsByTypeAndResult) {
+    const type = key.slice(0, key.indexOf('|'));
+    out.set(type, (out.get(type) ?? 0) + n);
+  }
+  return out;
+}
 
 /** The stores, then every SKU's stock at each, through the engine. */
 export async function setUpStock(engine: BenchEngine, o: Pick<OrderShape, 'skus' | 'stores'>, prefix: string): Promise<{ events: number; ms: number }> {
@@ -127,31 +137,36 @@ export async function measureVariant(workload: Workload, workers: number, o: Ord
     const loop = workload === 'orders' ? { chunk: o.chunk, concurrency: o.concurrency } : { chunk: o.stockChunk, concurrency: o.stockConcurrency };
     await engine.idle();
     collectGarbage();
-    let applied0 = 0;
-    let applied1 = 0;
+    let applied0 = new Map<string, number>();
+    let applied1 = new Map<string, number>();
     let batches: BatchRecorder | undefined;
     let batchSummary: BatchSummary | undefined;
     let cpu: ThreadCpuMonitor | undefined;
     let threads: ThreadCpu[] = [];
     const window = {
       open() {
-        applied0 = appliedEvents(engine);
+        applied0 = appliedByType(engine);
         batches = new BatchRecorder(engine);
         cpu = new ThreadCpuMonitor();
       },
       close() {
         threads = cpu?.stop() ?? [];
         batchSummary = batches?.stop();
-        applied1 = appliedEvents(engine);
+        applied1 = appliedByType(engine);
       },
     };
     const throughput = await closedLoop(engine, source, { ...loop, warmupSeconds: o.warmupSeconds, seconds: o.seconds, window });
     await engine.idle();
     // The engine threads report their counts now and then: what they applied is read at the window's edges, so a few stragglers may fall outside.
-    const appliedPerUnit = (applied1 - applied0) / Math.max(1, throughput.done);
+    // Per order placed in the window (in a steady state, as many as complete), per event sent for stock.
+    const placedInWindow = (applied1.get('order.placed') ?? 0) - (applied0.get('order.placed') ?? 0);
+    const units = Math.max(1, workload === 'orders' ? placedInWindow : throughput.done);
+    const appliedEach: Record<string, number> = {};
+    for (const [type, n] of applied1) if (n > (applied0.get(type) ?? 0)) appliedEach[type] = (n - (applied0.get(type) ?? 0)) / units;
+    const appliedPerUnit = Object.values(appliedEach).reduce((a, b) => a + b, 0);
     collectGarbage();
     const latency = await openLoop(engine, source, { ratePerS: Math.max(1, throughput.perS * o.load), seconds: o.seconds });
-    return { workload, workers, setup, throughput, latency, appliedPerUnit, threads, batches: batchSummary ?? { batches: 0, meanEvents: 0, meanApplyMs: 0, maxApplyMs: 0, meanCommitMs: 0, maxCommitMs: 0 }, loadAverage: loadavg()[0] };
+    return { workload, workers, setup, throughput, latency, appliedPerUnit, appliedEach, threads, batches: batchSummary ?? { batches: 0, meanEvents: 0, meanApplyMs: 0, maxApplyMs: 0, meanCommitMs: 0, maxCommitMs: 0 }, loadAverage: loadavg()[0] };
   } finally {
     await engine.close();
     removeDir(dir);
@@ -166,8 +181,11 @@ function printVariant(r: VariantResult): void {
   const l = r.latency;
   const u = unit(r.workload);
   console.log(`  setup     : ${fmtInt(r.setup.events)} events (stores + stock received) in ${fmtMs(r.setup.ms)} ms`);
-  console.log(`  max       : ${fmtInt(t.perS)} ${u}/s (${fmtInt(t.done)} in ${t.seconds.toFixed(2)} s; ${fmtInt(t.events)} events sent, ${fmtInt(t.rejected)} rejected${t.rejected ? ` ${JSON.stringify(t.rejectedByCode)}` : ''})`);
+  const finished = r.workload === 'orders' ? `; ${fmtInt(t.done)} orders finished every step inside the window: ${fmtInt(t.finishedPerS)}/s` : '';
+  console.log(`  max       : ${fmtInt(t.perS)} ${u}/s (steps answered ok ÷ steps per ${u === 'orders' ? 'order' : 'event'}, over ${t.seconds.toFixed(2)} s${finished}; ${fmtInt(t.events)} events answered, ${fmtInt(t.rejected)} rejected${t.rejected ? ` ${JSON.stringify(t.rejectedByCode)}` : ''})`);
+  if (r.workload === 'orders' && t.done === 0) console.log(`              note: nothing finished inside the window — raise --warmup / --seconds or lower the concurrency`);
   console.log(`              ack at saturation ${fmtLat(t.ack)}; ${r.appliedPerUnit.toFixed(1)} events applied per ${u === 'orders' ? 'order' : 'event'} (derived included)`);
+  if (r.workload === 'orders') console.log(`              applied per order: ${Object.entries(r.appliedEach).map(([type, n]) => `${type} ${n.toFixed(2)}`).join(', ')}`);
   console.log(`              ${fmtInt(r.batches.batches)} batches of ${fmtInt(r.batches.meanEvents)} events, commit mean ${fmtMs(r.batches.meanCommitMs)} / max ${fmtMs(r.batches.maxCommitMs)} ms`);
   console.log(`  threads   : ${fmtThreadCpu(r.threads, t.perS).replace(/event\)/g, `${u === 'orders' ? 'order' : 'event'})`)}`);
   console.log(`  latency   : open loop at ${fmtInt(l.targetPerS)} ${u}/s, achieved ${fmtInt(l.perS)}, ${fmtInt(l.rejected)} rejected; longest send delay ${fmtMs(l.maxSendLagMs)} ms`);

@@ -98,6 +98,11 @@ export class OrderWorkload {
     return [placed, { id: `${order}/ready`, type: 'order.ready', order }, { id: `${order}/picked_up`, type: 'order.picked_up', order }];
   }
 
+  /** Events per order, the placing included. */
+  get steps(): number {
+    return FLOW_STEPS[this.shape.flow].length;
+  }
+
   orders(count: number): OrderSteps[] {
     return Array.from({ length: count }, () => this.nextOrder());
   }

@@ -36,7 +36,7 @@ function save(state: StateEditor, customer: string, list: OrderSummary[], kept: 
 }
 
 /**
- * What an order event (placed, fulfilled, cancelled) means for its customer's list, read on the
+ * What an order event (placed, or any later change of its status) means for its customer's list, read on the
  * order's partition: the customer as the order names it (any of its ids), and the news.
  * Undefined for an order without a customer (or a blocked one).
  */

@@ -25,6 +25,7 @@ beforeAll(async () => {
   [server, browser] = await Promise.all([startUiServer(), launchChromium()]);
   const answer = await server.post([
     ...STORE_EVENTS,
+    { id: 'loc-berlin-named', type: 'location.upserted', location: 'berlin-1', kind: 'store', lat: 52.52, lon: 13.4, name: 'Berlin Mitte' },
     { id: 'r-1', type: 'stock.received', sku: 'BOOTS', location: 'berlin-1', qty: 20 },
     { id: 'r-2', type: 'stock.received', sku: 'SCARF', location: 'hamburg-1', qty: 20 },
     placed('o-app', 'cust-ui', 'app', { pickup: 'berlin-1' }, [{ sku: 'BOOTS', qty: 2, price: 4999 }]),
@@ -49,6 +50,8 @@ describe('storefront: your orders', () => {
     expect(await app.getAttribute('data-status')).toBe('placed');
     expect(await app.getByTestId('order-status').textContent()).toBe('Placed');
     expect(await app.textContent()).toContain('2 × BOOTS');
+    // The pickup store by its name, once the page has read the stores.
+    await page.locator(order('o-app'), { hasText: 'pickup at Berlin Mitte' }).waitFor();
     await page.evaluate(() => ((globalThis as any).__sameLoad = true));
 
     // Picked and waiting at the store: the page shows it live.

@@ -42,10 +42,11 @@ main.append(chatSection(client, claims));
 /** A signed-in customer's orders, from any channel, kept live. */
 function ordersSection(client: OmniClient, customer: string, token: string, directory: StoreDirectory): HTMLElement {
   const section = el('section', { 'aria-labelledby': 'orders-title' }, el('h2', { id: 'orders-title' }, 'Your orders'));
-  mountOrders(section, client, customer, token, (id) => {
+  const redraw = mountOrders(section, client, customer, token, (id) => {
     directory.lookUp([id]);
     return directory.nameOf(id);
   });
+  redraws.push(redraw);
   return section;
 }
 

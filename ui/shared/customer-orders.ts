@@ -34,13 +34,17 @@ const STATUS_TEXT: Record<string, string> = {
 };
 const CHANNEL_TEXT: Record<string, string> = { web: 'online', app: 'in the app', store: 'in a store', kiosk: 'at a store kiosk', phone: 'by phone', social: 'on social media' };
 
-/** Mounts the panel into `section` and keeps it live; `storeName` turns a location id into a name. */
-export function mountOrders(section: HTMLElement, client: OmniClient, customer: string, token: string, storeName: (id: string) => string): void {
+/**
+ * Mounts the panel into `section` and keeps it live; `storeName` turns a location id into a name.
+ * Returns a redraw, for when the store names become known.
+ */
+export function mountOrders(section: HTMLElement, client: OmniClient, customer: string, token: string, storeName: (id: string) => string): () => void {
   const list = el('ol', { class: 'orders', 'data-testid': 'orders', 'aria-live': 'polite' });
   const empty = el('p', { class: 'muted', 'data-testid': 'orders-empty' }, 'No orders yet.');
   const problem = el('p', { class: 'notice', role: 'alert', hidden: '' });
   section.append(empty, problem, list);
   const items = new Map<string, HTMLElement>();
+  const latest = new Map<string, OrderView>();
 
   const follow = (first: OrderView) => {
     const item = el('li', { 'data-testid': 'order', 'data-order': first.order });
@@ -48,9 +52,12 @@ export function mountOrders(section: HTMLElement, client: OmniClient, customer: 
     // The list is newest first: a newly found order goes on top.
     list.prepend(item);
     empty.hidden = true;
+    latest.set(first.order, first);
     draw(item, first, storeName, false);
     const receive = (data: unknown, animate: boolean) => {
-      if (data !== null && typeof data === 'object') draw(item, data as OrderView, storeName, animate);
+      if (data === null || typeof data !== 'object') return;
+      latest.set(first.order, data as OrderView);
+      draw(item, data as OrderView, storeName, animate);
     };
     client.subscribe(`order/${first.order}`, { onSnapshot: (data) => receive(data, false), onUpdate: (data) => receive(data, true) });
   };
@@ -71,6 +78,9 @@ export function mountOrders(section: HTMLElement, client: OmniClient, customer: 
     );
   void discover();
   setInterval(discover, POLL_MS);
+  return () => {
+    for (const [id, view] of latest) draw(items.get(id)!, view, storeName, false);
+  };
 }
 
 function draw(item: HTMLElement, o: OrderView, storeName: (id: string) => string, animate: boolean): void {

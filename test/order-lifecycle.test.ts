@@ -66,6 +66,7 @@ describe('placing', () => {
     refused({ type: 'order.placed', order: 'X', pickup: 'S1', lines, currency: 'eur' }, 'invalid_event');
     const twoPrices = refused({ type: 'order.placed', order: 'X', pickup: 'S1', lines: [{ sku: 'A', qty: 1, price: 5 }, { sku: 'A', qty: 1, price: 6 }] }, 'invalid_event');
     expect(twoPrices.field).toBe('lines[1].price');
+    refused({ type: 'order.placed', order: 'X', pickup: 'S1', lines: [{ sku: 'A', qty: 1_000_000_000, price: 1_000_000_000 }] }, 'invalid_event');
     expect(r.state.get('stock/order/X')).toBeUndefined();
     ok({ type: 'order.placed', order: 'X', pickup: 'S1', lines: [{ sku: 'A', qty: 1, price: 5 }, { sku: 'A', qty: 2, price: 5 }] });
     expect(order('X').lines).toEqual([{ sku: 'A', qty: 3, price: 5, returned: 0 }]);

@@ -52,11 +52,15 @@ export function validateOrderEvent(ev: InputEvent): EventError | null {
   if ((ev.pickup === undefined) === (ev.ship === undefined)) return invalid("order.placed: give exactly one of 'pickup' and 'ship'", 'pickup');
   // Lines of one SKU are one line of the order: they can only be one if they cost the same.
   const prices = new Map<string, number | undefined>();
-  for (const [i, line] of (ev.lines as Array<{ sku: string; price?: number }>).entries()) {
+  let total = 0;
+  for (const [i, line] of (ev.lines as Array<{ sku: string; qty: number; price?: number }>).entries()) {
     if (prices.has(line.sku) && prices.get(line.sku) !== line.price) {
       return invalid(`order.placed: the lines of ${line.sku} give different prices`, `lines[${i}].price`);
     }
     prices.set(line.sku, line.price);
+    // Revenue and refunds are sums of price × qty: they must stay exact.
+    total += (line.price ?? 0) * line.qty;
+    if (total > Number.MAX_SAFE_INTEGER) return invalid('order.placed: the lines cost more than 2^53 − 1 in all', `lines[${i}].price`);
   }
   return null;
 }

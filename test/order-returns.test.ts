@@ -203,7 +203,7 @@ describe('commerce news', () => {
 });
 
 describe('the customer’s order summaries', () => {
-  it('follow the order’s status', () => {
+  it('follow the order’s status, its expiry too', () => {
     w = orderWorld([customerProcessor()]);
     r = w.r;
     receive('A', 'S1', 5);
@@ -217,5 +217,11 @@ describe('the customer’s order summaries', () => {
     expect(status()).toBe('completed');
     w.ok({ type: 'order.returned', order: 'O1', return: 'R', location: 'S2', lines: [{ sku: 'A', qty: 1 }] });
     expect(status()).toBe('partially_returned');
+    // An expiry is the hold's timer, not an event: the summary follows it too.
+    placePickup('O2');
+    w.ok({ type: 'order.ready', order: 'O2' });
+    r.now = T0 + HOLD;
+    r.fireDue();
+    expect((r.state.get('cu/orders/c1') as Array<{ order: string; status: string }>).find((o) => o.order === 'O2')?.status).toBe('expired');
   });
 });

@@ -98,6 +98,7 @@ export const FOLLOWED = [
   'order.shipped',
   'order.delivered',
   'order.returned',
+  'order.expired',
   'service.requested',
 ];
 

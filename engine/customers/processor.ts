@@ -31,6 +31,7 @@ const KEYED_BY: Readonly<Record<string, string>> = {
   'order.shipped': 'order',
   'order.delivered': 'order',
   'order.returned': 'order',
+  'order.expired': 'order',
   'customer.forwarded': 'customer',
   'customer.answered': 'origin',
   'customer.moved': 'from',

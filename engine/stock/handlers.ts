@@ -99,5 +99,5 @@ export const HANDLERS: Record<string, Handler> = {
 export const INTERNAL_TYPES = [
   ...['stock.hold', 'stock.unhold', 'stock.quote', 'stock.held', 'order.quoted', 'order.held', 'order.unheld', 'stock.alert', 'stock.unheld'],
   ...SHIP_CAPACITY_TYPES,
-  ...['stock.restock', 'order.restocked', 'store.notice'],
+  ...['stock.restock', 'order.restocked', 'order.expired', 'store.notice'],
 ];

@@ -172,12 +172,18 @@ export function expireOrder(c: StockChange, timer: TimerSpec, ctx: EventContext,
   const next = countCommerce(c, moved(order as Order, 'expired', ctx.eventTime, { location: store }), ['expired'], ctx.eventTime, cause, s.countCommerce);
   c.alert({ type: 'pickup_expired', order: id, location: store, ...(order.customer !== undefined ? { customer: order.customer } : {}) });
   noticeStore(c, store, { type: 'expired', order: id }, cause);
+  // A timer is no event others can follow: this one is (the customer's order list).
+  c.emit({ id: `${cause}/expired`, type: 'order.expired', order: id });
   writeOrder(c, next);
   return true;
 }
+
+/** The news that a ready order expired, applied at the order's partition for its followers: it changes nothing. */
+const expiredNews: Handler = (c) => c.effects();
 
 export const LIFECYCLE_STEPS: Record<string, Handler> = {
   ...Object.fromEntries(Object.keys(TRANSITIONS).map((type) => [type, orderEvent])),
   'order.unheld': lineDone,
   'order.restocked': lineDone,
+  'order.expired': expiredNews,
 };

@@ -12,10 +12,24 @@ export function withSaga(order: OrderRecord, saga: OrderSaga | undefined): Order
   return saga ? { ...rest, saga } : rest;
 }
 
-/** Writes the order; one that is placed (not placing) changes its `order/<id>` topic. */
+/**
+ * Writes the order; one that is placed (not placing) changes its `order/<id>` topic when what the
+ * topic shows changed — a saga step that only ends the saga (the holds sold, the goods back) sends
+ * its followers nothing new. Records are copied on write, so an unchanged part is the same object.
+ */
 export function writeOrder(c: StockChange, order: OrderRecord): void {
+  const before = c.view.get<OrderRecord>(keys.order(order.id));
   c.put(keys.order(order.id), order);
-  if (order.status !== 'placing') c.touch(topics.order(order.id));
+  if (order.status === 'placing') return;
+  const shown =
+    !before ||
+    before.status !== order.status ||
+    before.lines !== order.lines ||
+    before.history !== order.history ||
+    before.returns !== order.returns ||
+    before.allocation !== order.allocation ||
+    before.readyUntil !== order.readyUntil;
+  if (shown) c.touch(topics.order(order.id));
 }
 
 export interface StoreNoticeEvent extends InputEvent {

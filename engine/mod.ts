@@ -10,7 +10,7 @@ export { DataDirInUseError, DataDirLock, DataDirLockLostError } from './data-dir
 export { orderParties, orderView, stockProcessor } from './stock/mod.ts';
 export type { OrderParties, OrderView, StockOptions } from './stock/mod.ts';
 export { onlineAgents, renderQueues } from './service/mod.ts';
-export type { QueueStats, RequestStatus, ServiceOptions } from './service/mod.ts';
+export type { QueueStats, RequestExport, RequestStatus, ServiceOptions } from './service/mod.ts';
 export { defaultProcessors, wiredServiceProcessor } from './processors.ts';
 export { commerceProcessor, commerceStats, statsRequest } from './commerce/mod.ts';
 export type { CommerceCounted, CommerceStats } from './commerce/mod.ts';
@@ -21,7 +21,7 @@ export { MapState } from './staged-state.ts';
 export { unstorable } from './storable.ts';
 export type { DomainOptions } from './processors.ts';
 export { customerProcessor, explain, isIdKind, maskEmail, maskId, maskPhone, recommend, recordActivity, resolveCustomer } from './customers/mod.ts';
-export type { CustomerOptions, IdentityOptions, Recommendations, RecommenderOptions, ShopperContext, StoreNoticeEvent } from './customers/mod.ts';
+export type { CustomerExport, CustomerOptions, IdentityOptions, Recommendations, RecommenderOptions, ShopperContext, StoreNoticeEvent } from './customers/mod.ts';
 export { ERROR_CODES, EngineClosedError, PartitionCountMismatchError, rejection } from './errors.ts';
 export { describeRule, idProblem, MAX_ID_LENGTH, MAX_QUANTITY } from './validate.ts';
 export type { EventSchema, FieldRule } from './validate.ts';

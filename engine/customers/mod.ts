@@ -10,3 +10,4 @@ export type { IdentityOptions } from './identity/mod.ts';
 export { recommend, recordActivity } from './recommender/mod.ts';
 export type { RecommenderOptions } from './recommender/mod.ts';
 export type { CustomerOptions } from './types.ts';
+export type { CustomerExport } from './export.ts';

@@ -9,6 +9,7 @@ import type { InputEvent, Processor, StateView } from '../types.ts';
 import { StagedState } from '../staged-state.ts';
 import { CUSTOMER_EVENT_FIELDS } from './events.ts';
 import { FOLLOWED, followEvent, HANDLERS } from './handlers.ts';
+import { customerExport } from './export.ts';
 import { customerOrders } from './orders.ts';
 import { INTERNAL_TYPES } from './internal-events.ts';
 import { isShown, listFor, skusChanged } from './kiosks.ts';
@@ -87,6 +88,7 @@ export function customerProcessor(options: CustomerOptions = {}): Processor {
 
     query(view, name, args) {
       if (name === 'orders') return customerOrders(view, args.subject as string, o.ordersKept);
+      if (name === 'export') return customerExport(view, args.subject as string, o.ordersKept);
       if (name !== 'recommendations') return undefined;
       const location = args.location as string | undefined;
       if (location !== undefined && !isLocation(view, location)) return { error: 'unknown_location' };

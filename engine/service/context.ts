@@ -5,7 +5,7 @@
 import type { ServiceChange } from './change.ts';
 import type { ServiceRequest } from './types.ts';
 
-interface RequestSummary {
+export interface RequestSummary {
   request: string;
   channel: string;
   topic: string;
@@ -15,7 +15,7 @@ interface RequestSummary {
   completedAt?: number;
 }
 
-function summary(r: ServiceRequest): RequestSummary {
+export function summary(r: ServiceRequest): RequestSummary {
   return {
     request: r.id,
     channel: r.channel,

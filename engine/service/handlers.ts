@@ -4,6 +4,7 @@
 import type { Effects, InputEvent } from '../types.ts';
 import { ServiceChange, ServiceRejection } from './change.ts';
 import { copyAgent, requestLane, saveAgent, saveRequest, stats } from './indexes.ts';
+import { storeMessage, type StoredMessage } from './messages.ts';
 import { positionMessages } from './positions.ts';
 import { rankOf } from './ranked-list.ts';
 import { assign, goOffline, pickForAgent, release, routeRequest, without, withdrawOffer } from './routing.ts';
@@ -211,7 +212,9 @@ const completed: Handler = (c, ev) => {
 const message: Handler = (c, ev) => {
   const r = mustRequest(c, ev.request as string);
   if (r.status === 'completed') reject('conflict', `request '${r.id}' is completed`);
-  c.message(topics.request(r.id), { type: 'message', request: r.id, from: ev.from, text: ev.text, at: ev.ts ?? c.now });
+  const at = (ev.ts as number | undefined) ?? c.now;
+  storeMessage(c, r.id, { from: ev.from as StoredMessage['from'], text: ev.text as string, at });
+  c.message(topics.request(r.id), { type: 'message', request: r.id, from: ev.from, text: ev.text, at });
   return done(c, { request: r.id });
 };
 

@@ -4,3 +4,4 @@ export { eligible } from './routing.ts';
 export { agentKey, keys as serviceKeys, CHANNELS } from './types.ts';
 export type { Agent, ServiceOptions, ServiceRequest } from './types.ts';
 export type { QueueStats, RequestStatus } from './processor.ts';
+export type { RequestExport } from './messages.ts';

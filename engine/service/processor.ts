@@ -9,6 +9,7 @@ import { ServiceChange, ServiceRejection, type ResolvedOptions } from './change.
 import { SERVICE_EVENT_FIELDS } from './events.ts';
 import { done, HANDLERS, onTimer } from './handlers.ts';
 import { requestLane } from './indexes.ts';
+import { customerRequests } from './messages.ts';
 import { entries, minAuxOf, rankOf } from './ranked-list.ts';
 import { keys, PAST_KEPT, type CustomerRecord, type ServiceOptions, type ServiceRequest, type TimerData, type TopicStats } from './types.ts';
 
@@ -60,6 +61,13 @@ export function serviceProcessor(options: ServiceOptions = {}): Processor {
       onTimer(c, timer.data as TimerData, timer.at);
       const { result: _ok, ...effects } = done(c);
       return effects;
+    },
+
+    // The data-subject export's service part: the customer's requests with their messages.
+    query(view, name, args) {
+      if (name !== 'requests') return undefined;
+      const subject = args.subject as string;
+      return customerRequests(view, resolved.resolveCustomer(view, subject) ?? subject);
     },
 
     render(view, topic) {

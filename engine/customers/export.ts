@@ -1,0 +1,83 @@
+// What the customer domain holds about one customer, for the data-subject export
+// (GET /v1/customers/:subject): its ids, profile, the identity log that explains them, every
+// session log kept under any of its names, what a kiosk shows it, and its kept order summaries.
+// A pure read of committed state; the gateway adds each order in full (the stock domain's) and
+// the service requests (the service domain's).
+
+import type { StateView } from '../types.ts';
+import { customerRecord, explain, type LogEntry } from './identity/mod.ts';
+import { customerOrders, recentOrders } from './orders.ts';
+import { sessionItems, type ActivityKind } from './recommender/mod.ts';
+import { currentSession } from './sessions.ts';
+import type { OrderSummary } from './types.ts';
+
+/**
+ * Sessions looked for under a name whose session record is gone (a name merged into another
+ * hands its current session on): its logs are numbered from 1, so they are read until one is missing.
+ */
+const MAX_SESSIONS_PROBED = 10_000;
+
+export interface SessionExport {
+  session: string;
+  /** The customer's open session: its next activity within the gap joins it. */
+  current?: true;
+  activity: Array<{ sku: string; kind: ActivityKind; time: number }>;
+}
+
+export interface CustomerExport {
+  customer: string;
+  ids: string[];
+  profile: { tier: 'standard' | 'vip'; language?: string };
+  /** Why its ids are joined: creations, merges and refused links, oldest first. */
+  identityLog: LogEntry[];
+  sessions: SessionExport[];
+  /** Newest first; the gateway shows each in full. */
+  orders: OrderSummary[];
+}
+
+/** Undefined when the subject names no customer known here. */
+export function customerExport(view: StateView, subject: string, ordersKept: number): CustomerExport | undefined {
+  const customer = customerOrders(view, subject, ordersKept).customer;
+  if (customer === undefined) return undefined;
+  const record = customerRecord(view, customer);
+  const identityLog = record === undefined ? [] : explain(view, customer);
+  const merged = identityLog.filter((e) => e.kind === 'merged' && e.from !== undefined).map((e) => e.from!);
+  const names = [...new Set([customer, ...(record?.ids ?? []), ...merged])];
+  return {
+    customer,
+    ids: record?.ids ?? [customer],
+    profile: { tier: record?.tier ?? 'standard', ...(record?.language ? { language: record.language } : {}) },
+    identityLog,
+    sessions: sessionsOf(view, customer, names),
+    orders: recentOrders(view, customer),
+  };
+}
+
+/**
+ * Every session log kept under the customer's names. A merge copies the merged-away customer's
+ * open session into the survivor's, and leaves the original for the recommender's neighbours:
+ * activity already listed (same SKU, kind and time) is left out of a name's sessions, so each
+ * activity is exported once.
+ */
+function sessionsOf(view: StateView, customer: string, names: readonly string[]): SessionExport[] {
+  const out: SessionExport[] = [];
+  const seen = new Set<string>();
+  const current = currentSession(view, customer);
+  for (const name of names) {
+    const known = name === customer ? (current?.n ?? 0) : MAX_SESSIONS_PROBED;
+    for (let n = 1; n <= known; n++) {
+      const session = `${name}#${n}`;
+      const items = sessionItems(view, session);
+      if (items.length === 0 && name !== customer) break;
+      const activity = items.filter((a) => {
+        const key = JSON.stringify([a.sku, a.kind, a.time]);
+        const again = name !== customer && seen.has(key);
+        seen.add(key);
+        return !again;
+      });
+      if (activity.length === 0) continue;
+      out.push({ session, ...(current?.id === session ? { current: true as const } : {}), activity });
+    }
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 // The data-subject export GET /v1/customers/:subject through a real engine and gateway, with real
 // tokens: a customer known by a phone and an e-mail address, with a profile, activity in a
-// session, two orders (one picked up) and a service request with its messages, exported whole by
+// session, two orders (one picked up), a service request with its messages and a kiosk showing it, exported whole by
 // either id; who may ask; and two customers merged into one exported with both histories once.
 
 import { describe, expect, it } from 'vitest';
@@ -30,7 +30,7 @@ const byTime = (activity: Array<{ time: number }>) => [...activity].sort((a, b) 
 const exportOf = (s: WsServer, subject: string, role: 'supervisor' | 'admin' = 'supervisor') =>
   get(s, `/v1/customers/${encodeURIComponent(subject)}`, s.token(role));
 
-/** c1 known by PHONE and EMAIL: a vip profile in German, three views, o1 picked up at S1, o2 placed, request q1 with two messages. */
+/** c1 known by PHONE and EMAIL: a vip profile in German, three activities, o1 picked up at S1, o2 placed, request q1 with two messages, shown on kiosk k1. */
 async function customer(s: WsServer) {
   await send(s, [
     loc('l1', 'S1'),
@@ -50,6 +50,7 @@ async function customer(s: WsServer) {
   ]);
   await send(s, [
     { id: 'pick', type: 'order.picked_up', order: 'o1', ts: 7_000 },
+    { id: 'kiosk', type: 'kiosk.identified', kiosk: 'k1', location: 'S1', subject: PHONE },
     { id: 'm1', type: 'service.message', request: 'q1', from: 'customer', text: 'Where is my parcel?', ts: 8_000 },
     { id: 'm2', type: 'service.message', request: 'q1', from: 'agent', text: 'It is at the store.', ts: 9_000 },
   ]);
@@ -96,10 +97,19 @@ describe('GET /v1/customers/:subject', () => {
         ],
       }),
     ]);
-    expect(body.identityLog.length).toBeGreaterThan(0);
+    expect(body.kiosks).toEqual([{ kiosk: 'k1', customer: 'c1', location: 'S1', items: expect.any(Array), at: expect.any(Number) }]);
+    expect(body.identityLog.map((e: any) => e.kind)).toContain('created');
 
     for (const id of [PHONE, EMAIL]) expect(await exportOf(s, id), id).toEqual(held);
     expect(await exportOf(s, EMAIL, 'admin')).toEqual(held);
+
+    // The kiosk moves on to another shopper: it no longer shows c1.
+    await send(s, [
+      { id: 'link9', type: 'identity.linked', ids: ['phone:+9'], customer: 'c9' },
+      { id: 'kiosk2', type: 'kiosk.identified', kiosk: 'k1', location: 'S1', subject: 'c9' },
+    ]);
+    expect((await exportOf(s, 'c1')).body.kiosks).toEqual([]);
+    expect((await exportOf(s, 'c9')).body.kiosks).toMatchObject([{ kiosk: 'k1', customer: 'c9' }]);
   });
 
   it('is for supervisors and admins: others get 403 whether or not the subject exists, no token 401, an unknown subject 404', async () => {

@@ -1,6 +1,6 @@
 // What the customer domain holds about one customer, for the data-subject export
 // (GET /v1/customers/:subject): its ids, profile, the identity log that explains them, every
-// session log kept under any of its names, what a kiosk shows it, and its kept order summaries.
+// session log kept under any of its names, what kiosks show it, and its kept order summaries.
 // A pure read of committed state; the gateway adds each order in full (the stock domain's) and
 // the service requests (the service domain's).
 
@@ -9,7 +9,8 @@ import { customerRecord, explain, type LogEntry } from './identity/mod.ts';
 import { customerOrders, recentOrders } from './orders.ts';
 import { sessionItems, type ActivityKind } from './recommender/mod.ts';
 import { currentSession } from './sessions.ts';
-import type { OrderSummary } from './types.ts';
+import { kiosksShowing } from './kiosks.ts';
+import type { KioskDisplay, OrderSummary } from './types.ts';
 
 /**
  * Sessions looked for under a name whose session record is gone (a name merged into another
@@ -31,6 +32,8 @@ export interface CustomerExport {
   /** Why its ids are joined: creations, merges and refused links, oldest first. */
   identityLog: LogEntry[];
   sessions: SessionExport[];
+  /** What each kiosk identifying the customer shows it now. */
+  kiosks: KioskDisplay[];
   /** Newest first; the gateway shows each in full. */
   orders: OrderSummary[];
 }
@@ -49,6 +52,7 @@ export function customerExport(view: StateView, subject: string, ordersKept: num
     profile: { tier: record?.tier ?? 'standard', ...(record?.language ? { language: record.language } : {}) },
     identityLog,
     sessions: sessionsOf(view, customer, names),
+    kiosks: kiosksShowing(view, names),
     orders: recentOrders(view, customer),
   };
 }

@@ -11,7 +11,7 @@ import { resolveCustomer } from './identity/mod.ts';
 import { recommend, type RecommenderOptions } from './recommender/mod.ts';
 import { currentSession } from './sessions.ts';
 import { sellableAt } from './stock-filter.ts';
-import { keys, MAX_KIOSKS_SHOWING, topics, type KioskDisplay } from './types.ts';
+import { keys, MAX_KIOSKS_OF_CUSTOMER, MAX_KIOSKS_SHOWING, topics, type KioskDisplay } from './types.ts';
 
 export interface KioskMessage {
   topic: string;
@@ -43,6 +43,24 @@ function setShowing(state: StateEditor, kiosk: string, location: string, skus: I
   }
 }
 
+function setKioskOf(state: StateEditor, customer: string, kiosk: string, add: boolean): void {
+  const list = state.get<string[]>(keys.kiosksOf(customer)) ?? [];
+  const next = add ? [...list.filter((k) => k !== kiosk), kiosk].slice(-MAX_KIOSKS_OF_CUSTOMER) : list.filter((k) => k !== kiosk);
+  if (next.length !== list.length || add) state.put(keys.kiosksOf(customer), next.length > 0 ? next : undefined);
+}
+
+/** What the kiosks showing one of `names` (a customer's names) show now. */
+export function kiosksShowing(view: StateView, names: readonly string[]): KioskDisplay[] {
+  const out: KioskDisplay[] = [];
+  for (const name of names) {
+    for (const kiosk of view.get<string[]>(keys.kiosksOf(name)) ?? []) {
+      const d = kioskDisplay(view, kiosk);
+      if (d?.customer === name) out.push(d);
+    }
+  }
+  return out;
+}
+
 /** Shows `customer`'s list on `kiosk` at `location`; returns the message for `kiosk/<kiosk>`. */
 export function showOnKiosk(
   state: StateEditor,
@@ -61,6 +79,10 @@ export function showOnKiosk(
     setShowing(state, kiosk, before.location, gone, false);
   }
   setShowing(state, kiosk, location, shown, true);
+  if (before?.customer !== customer) {
+    if (before) setKioskOf(state, before.customer, kiosk, false);
+    setKioskOf(state, customer, kiosk, true);
+  }
   state.put(keys.kiosk(kiosk), { kiosk, customer, location, items, at } satisfies KioskDisplay);
   return { topic: topics.kiosk(kiosk), data: { type: 'recommendations', kiosk, customer, location, items } };
 }

@@ -57,6 +57,8 @@ export interface KioskDisplay {
   at: number;
 }
 
+/** Kiosks listed per customer at most: a shopper stands at one or two at a time. */
+export const MAX_KIOSKS_OF_CUSTOMER = 16;
 /** Kiosks per (sku, store) index entry at most: a store has a handful of kiosks. */
 export const MAX_KIOSKS_SHOWING = 256;
 /** Order lines kept in a summary. */
@@ -70,6 +72,8 @@ export const keys = {
   /** A link waiting for the state it moved (on the identity partition, as the link is). */
   linkWait: (link: string) => `id/wait/${link}`,
   kiosk: (kiosk: string) => `cu/kiosk/${kiosk}`,
+  /** The kiosks showing a customer now (by the name its display holds), for the data-subject export. */
+  kiosksOf: (customer: string) => `cu/kiosksof/${customer}`,
   /** The kiosks showing `sku` at `location` now (written as `<sku>@<location>`, like its stock topic). */
   showing: (skuAtLocation: string) => `cu/shown/${skuAtLocation}`,
   /** The stores where some kiosk shows `sku` now: a stock change of the SKU checks each. */

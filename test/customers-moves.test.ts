@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { customerProcessor, openEngine, openThreadedEngine, defaultProcessors, stockProcessor, wiredServiceProcessor } from '../engine/mod.ts';
-import { PureRunner } from './pure-harness.ts';
+import { allBut, PureRunner } from './pure-harness.ts';
 
 const T0 = Date.UTC(2026, 0, 1);
 const MIN = 60_000;
@@ -18,16 +18,6 @@ function runner(): PureRunner {
   r.apply({ type: 'location.upserted', location: 'S1', kind: 'store', lat: 1, lon: 2 });
   r.apply({ type: 'stock.received', sku: 'A', location: 'S1', qty: 9 });
   return r;
-}
-
-/** Applies every queued step but those of `type` (and what they would cause), leaving those queued. */
-function allBut(r: PureRunner, type: string): void {
-  for (;;) {
-    const i = r.queue.findIndex((e) => e.type !== type);
-    if (i < 0) return;
-    r.queue.unshift(...r.queue.splice(i, 1));
-    r.step();
-  }
 }
 
 describe('work for a customer arriving while its state moves', () => {

@@ -30,5 +30,6 @@ export const CUSTOMER_EVENT_FIELDS: Record<string, EventSchema> = {
   'activity.carted': activity,
   'activity.purchased': activity,
   'kiosk.identified': { kiosk: topicId, location, subject: id },
+  'customer.erased': { customer: id },
 };
 

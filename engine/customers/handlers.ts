@@ -6,6 +6,7 @@ import { rejection } from '../errors.ts';
 import type { Effects, EventContext, FollowedOutcome, InputEvent } from '../types.ts';
 import { StagedState } from '../staged-state.ts';
 import { applyActivity } from './activity.ts';
+import { erased, linkStarted } from './erasure.ts';
 import { ensureCustomer, isBlocked, link, setProfile } from './identity/mod.ts';
 import type { LinkWait, MovedEvent } from './internal-events.ts';
 import { showOnKiosk, refreshKiosksShowing, skusChanged } from './kiosks.ts';
@@ -39,7 +40,9 @@ const linked: Handler = (state, ev, ctx, o) => {
   if (names.size === 0) return { result, writes: state.writes() };
   // Answered once all of it has arrived, so that what the sender reads or sends next sees one customer.
   const moves: MovedEvent[] = [...names].map((from) => ({ id: `${ev.id}/move/${from}`, type: 'customer.moved', from, into: outcome.customer!, link: ev.id }));
-  state.put(keys.linkWait(ev.id), { left: moves.length, result, event: ev, touch: [outcome.customer, ...names] } satisfies LinkWait);
+  const touch = [outcome.customer, ...names];
+  state.put(keys.linkWait(ev.id), { left: moves.length, result, event: ev, touch } satisfies LinkWait);
+  linkStarted(state, ev.id, touch);
   return { result: { ok: true, pending: true }, writes: state.writes(), emit: moves };
 };
 
@@ -71,6 +74,7 @@ export const HANDLERS: Record<string, Handler> = {
   'activity.carted': activity,
   'activity.purchased': activity,
   'kiosk.identified': kioskIdentified,
+  'customer.erased': erased,
 };
 
 /**

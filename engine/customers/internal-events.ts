@@ -95,4 +95,40 @@ export interface ItemIndexEvent extends InputEvent {
   time: number;
 }
 
-export const INTERNAL_TYPES = ['customer.arrived', 'customer.forwarded', 'customer.answered', 'customer.moved', 'customer.absorb', 'recs.touch', 'rec.item', 'rec.indexed'];
+/** Erasure (erasure.ts): everything kept under `name` goes, on `name`'s partition. */
+export interface ForgetEvent extends InputEvent {
+  type: 'customer.forget';
+  /** The `customer.erased` event this belongs to: its record (`id/erase/<erasure>`) counts the replies. */
+  erasure: string;
+  name: string;
+}
+
+/** What an erasure removed somewhere, back at the identity partition. */
+export interface ForgottenEvent extends InputEvent {
+  type: 'customer.forgotten';
+  erasure: string;
+  /** From a name's partition (one of the erasure's `customer.forget`s), else from a step one of those sent. */
+  part: boolean;
+  /** Further steps that name's partition sent, each of which replies too. */
+  add: number;
+  counts: Partial<ErasedCounts>;
+}
+
+/** What an erasure removed: the answer's `erased`. */
+export interface ErasedCounts {
+  ids: number;
+  sessions: number;
+  orders: number;
+  requests: number;
+  messages: number;
+}
+
+/** Erasure: a customer's sessions blanked out of an item's index, on the item bucket's partition. */
+export interface UnindexEvent extends InputEvent {
+  type: 'rec.unindex';
+  erasure: string;
+  sku: string;
+  sessions: string[];
+}
+
+export const INTERNAL_TYPES = ['customer.forget', 'customer.forgotten', 'rec.unindex', 'customer.arrived', 'customer.forwarded', 'customer.answered', 'customer.moved', 'customer.absorb', 'recs.touch', 'rec.item', 'rec.indexed'];

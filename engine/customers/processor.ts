@@ -38,6 +38,7 @@ const KEYED_BY: Readonly<Record<string, string>> = {
   'customer.moved': 'from',
   'customer.absorb': 'into',
   'recs.touch': 'name',
+  'customer.forget': 'name',
 };
 
 /** Types one partition applies, besides the stock changes a kiosk may show (KIOSKS_KEY). */
@@ -47,13 +48,15 @@ const OWNED_BY_ONE: Readonly<Record<string, string>> = {
   'customer.arrived': IDENTITY_KEY,
   'service.requested': IDENTITY_KEY,
   'kiosk.identified': KIOSKS_KEY,
+  'customer.erased': IDENTITY_KEY,
+  'customer.forgotten': IDENTITY_KEY,
 };
 
 /** The partition key of a customer event, of an internal step, or of a followed event. */
 export function customerPartitionKey(ev: InputEvent): string {
   const field = KEYED_BY[ev.type];
   if (field !== undefined) return ev[field] as string;
-  if (ev.type === 'rec.item' || ev.type === 'rec.indexed') return itemKey(ev.sku as string);
+  if (ev.type === 'rec.item' || ev.type === 'rec.indexed' || ev.type === 'rec.unindex') return itemKey(ev.sku as string);
   return OWNED_BY_ONE[ev.type] ?? KIOSKS_KEY;
 }
 

@@ -24,6 +24,7 @@ import type {
   MovedEvent,
   TouchEvent,
 } from './internal-events.ts';
+import { ERASURE_STEPS, linkSettled } from './erasure.ts';
 import { applyOrderNews, mergeOrders, recentOrders } from './orders.ts';
 import { indexSession, recordForItem, sessionLog } from './recommender/mod.ts';
 import { aliasTouches, homeOf, MAX_HOPS } from './route.ts';
@@ -99,7 +100,7 @@ const absorb: Step = (state, raw, _ctx, o) => {
   return done(state, { emit: [...indexed, ...arrived] });
 };
 
-const arrived: Step = (state, raw) => {
+const arrived: Step = (state, raw, _ctx, o) => {
   const ev = raw as ArrivedEvent;
   const wait = state.get<LinkWait>(keys.linkWait(ev.link));
   if (wait === undefined) return done(state);
@@ -108,7 +109,10 @@ const arrived: Step = (state, raw) => {
     return done(state);
   }
   state.put(keys.linkWait(ev.link), undefined);
-  return done(state, { answers: [{ id: ev.link, result: wait.result, event: wait.event }], emit: linkTouches(state, ev.link, wait.touch ?? []) });
+  // Erasures of the linked customer waited for this: they start now.
+  const erasures = linkSettled(state, ev.link, wait.touch ?? [], o);
+  const answers = [{ id: ev.link, result: wait.result, event: wait.event }, ...(erasures.answers ?? [])];
+  return done(state, { answers, emit: [...linkTouches(state, ev.link, wait.touch ?? []), ...(erasures.emit ?? [])] });
 };
 
 /**
@@ -146,4 +150,5 @@ export const STEPS: Record<string, Step> = {
   'recs.touch': touch,
   'rec.item': item,
   'rec.indexed': indexed,
+  ...ERASURE_STEPS,
 };

@@ -190,11 +190,7 @@ const declined: Handler = (c, ev) => {
 const completed: Handler = (c, ev) => {
   const r = mustRequest(c, ev.request as string);
   if (r.status === 'completed') reject('conflict', `request '${r.id}' is already completed`);
-  const agent = r.agent ?? r.offer?.agent;
-  if (r.status === 'offered') withdrawOffer(c, r, 'completed');
-  if (r.status === 'assigned') release(c, r);
-  saveRequest(c, r, { ...without(r, 'offer'), status: 'completed', completedAt: c.now });
-  c.cancelTimer(timerIds.sla(r.id));
+  const agent = endRequest(c, r);
   // The customer may have merged into another since the request was raised (identity.linked).
   const customer = c.ownerOf(r);
   const record = c.customer(customer);
@@ -208,6 +204,19 @@ const completed: Handler = (c, ev) => {
   if (agent) pickForAgent(c, agent);
   return done(c, { request: r.id, status: 'completed' });
 };
+
+/**
+ * Ends a request not completed yet: its offer withdrawn or its agent's capacity freed, out of the
+ * queue, its SLA timer cancelled. Returns the agent it held, who may take the next request.
+ */
+export function endRequest(c: ServiceChange, r: ServiceRequest): string | undefined {
+  const agent = r.agent ?? r.offer?.agent;
+  if (r.status === 'offered') withdrawOffer(c, r, 'completed');
+  if (r.status === 'assigned') release(c, r);
+  saveRequest(c, r, { ...without(r, 'offer'), status: 'completed', completedAt: c.now });
+  c.cancelTimer(timerIds.sla(r.id));
+  return agent;
+}
 
 const message: Handler = (c, ev) => {
   const r = mustRequest(c, ev.request as string);

@@ -2,6 +2,7 @@
 // (indexes.ts). Pure: it reads through the StateView it is given and returns effects. All its
 // events share one partition: routing compares every agent with every request.
 
+import { forgetCustomer } from './forget.ts';
 import { rejection } from '../errors.ts';
 import { StagedState } from '../staged-state.ts';
 import type { Processor, StateView } from '../types.ts';
@@ -38,6 +39,8 @@ export function serviceProcessor(options: ServiceOptions = {}): Processor {
     topicPrefixes: ['queue/', 'request/'],
     schemas: SERVICE_EVENT_FIELDS,
     partitionKey: () => SERVICE_PARTITION,
+    // A customer's erasure (customer domain) reaches its requests as this step.
+    internalTypes: ['service.forget'],
     // Two customers merged (customer domain): one customer's open and past requests from now on.
     follows: ['identity.linked'],
     onFollowed(view, _ev, outcome) {
@@ -47,7 +50,7 @@ export function serviceProcessor(options: ServiceOptions = {}): Processor {
 
     apply(view, ev, ctx) {
       try {
-        return HANDLERS[ev.type](new ServiceChange(view, resolved, ctx.now), ev);
+        return (HANDLERS[ev.type] ?? forgetCustomer)(new ServiceChange(view, resolved, ctx.now), ev);
       } catch (err) {
         if (err instanceof ServiceRejection) return { result: rejection(err.code, err.message) };
         throw err;

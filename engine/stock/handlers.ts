@@ -8,6 +8,7 @@ import { LIFECYCLE_STEPS } from './order-lifecycle.ts';
 import type { StoreNoticeEvent } from './order-news.ts';
 import { RESTOCK_STEPS } from './order-returns.ts';
 import { PLACING_STEPS } from './order-saga.ts';
+import { FORGET_STEPS, FORGET_TYPES } from './order-forget.ts';
 import { insufficient, unknownLocation, type Handler } from './outcomes.ts';
 import { RESERVATION_STEPS } from './reservations.ts';
 import { SHIP_CAPACITY_STEPS, SHIP_CAPACITY_TYPES } from './ship-capacity.ts';
@@ -93,6 +94,7 @@ export const HANDLERS: Record<string, Handler> = {
   ...SHIP_CAPACITY_STEPS,
   'stock.alert': publishAlert,
   'store.notice': publishNotice,
+  ...FORGET_STEPS,
 };
 
 /** The types only the stock sagas emit: never accepted from a sender. */
@@ -100,4 +102,5 @@ export const INTERNAL_TYPES = [
   ...['stock.hold', 'stock.unhold', 'stock.quote', 'stock.held', 'order.quoted', 'order.held', 'order.unheld', 'stock.alert', 'stock.unheld'],
   ...SHIP_CAPACITY_TYPES,
   ...['stock.restock', 'order.restocked', 'order.expired', 'store.notice'],
+  ...FORGET_TYPES,
 ];

@@ -12,7 +12,7 @@ export {
   type IdentityOptions,
   type ResolvedIdentityOptions,
 } from './options.ts';
-export { isTombstone } from './layout.ts';
+export { isTombstone, keys as identityKeys } from './layout.ts';
 export type { At, CustomerRecord, IdRecord, LogEntry, LogKind, RefusalReason, StoredCustomer, Tier, Tombstone } from './layout.ts';
 export { customerRecord, idRecord, resolveCustomer } from './resolve.ts';
 export { ensureCustomer } from './records.ts';

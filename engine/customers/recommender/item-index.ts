@@ -83,3 +83,27 @@ export class EntryCursor {
 }
 
 const EMPTY: IndexChunk = { s: [], t: [] };
+
+/**
+ * Erasure: every entry of `gone` sessions in the item's index (head and ring) is blanked in
+ * place, not removed, so the chunk arithmetic (`n`, slots) stays as it was; a blank session has
+ * no log, so the neighbour search skips it. Returns how many entries were blanked.
+ */
+export function blankSessions(state: StateEditor, sku: string, gone: ReadonlySet<string>, o: ResolvedOptions): number {
+  let blanked = 0;
+  const blank = (chunk: IndexChunk): IndexChunk | undefined => {
+    if (!chunk.s.some((s) => gone.has(s))) return undefined;
+    const s = chunk.s.map((id) => (gone.has(id) ? (blanked++, '') : id));
+    return { s, t: chunk.t };
+  };
+  const head = readHead(state, sku);
+  if (head === undefined) return 0;
+  const headNext = blank(head);
+  if (headNext !== undefined) state.put(recKeys.item(sku), { ...head, s: headNext.s } satisfies ItemHead);
+  for (let slot = 0; slot < ringSlots(o); slot++) {
+    const chunk = state.get<IndexChunk>(recKeys.chunk(sku, slot));
+    const next = chunk === undefined ? undefined : blank(chunk);
+    if (next !== undefined) state.put(recKeys.chunk(sku, slot), next);
+  }
+  return blanked;
+}

@@ -9,7 +9,7 @@
 
 import type { StateView } from '../../types.ts';
 import type { StateEditor } from '../../staged-state.ts';
-import { appendSession, readHead } from './item-index.ts';
+import { appendSession, blankSessions, readHead } from './item-index.ts';
 import { nearestNeighbours, profile } from './neighbours.ts';
 import { KIND_CODES, KINDS, resolveOptions, type ActivityKind, type RecommenderOptions } from './options.ts';
 import { addActivity, popularItems, updatePopular } from './popularity.ts';
@@ -83,6 +83,11 @@ export function indexSession(state: StateEditor, sku: string, session: string, t
   const head = readHead(state, sku);
   const index = appendSession(state, sku, head, session, time, o);
   state.put(recKeys.item(sku), { n: index.n, l: head?.l ?? -Infinity, s: index.s, t: index.t } satisfies ItemHead);
+}
+
+/** Erasure: `sessions` no longer appear in the item's index (blanked in place); how many entries were. */
+export function unindexSessions(state: StateEditor, sku: string, sessions: readonly string[], options?: RecommenderOptions): number {
+  return blankSessions(state, sku, new Set(sessions), resolveOptions(options));
 }
 
 /**

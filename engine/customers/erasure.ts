@@ -1,0 +1,175 @@
+// `customer.erased`: a customer's personal data goes from every record that holds it, as a saga of
+// derived events, each step on the partition that owns what it deletes (partitioning.ts):
+//
+//   customer.erased     identity      every id, the profile, the explanation log, tombstones;
+//                                     a record counting the parts (`id/erase/<event>`)
+//   customer.forget     each name     session, session logs, recent orders, where its state went
+//   rec.unindex         item bucket   the customer's sessions blanked out of the item's index
+//   order.forget        order         the order loses `customer` (stock domain)
+//   service.forget      service       requests (open ones ended first) and their messages
+//   customer.forgotten  identity      one part done; at the last, the erasure is answered
+//
+// The identity partition deletes the ids at once, so from the erasure's commit on they resolve to
+// nobody and a later event with one starts a new customer. A link still moving state of this
+// customer (`id/busy/<name>`) would bring it back after the forget steps passed: the erasure
+// waits for that link's last move (`id/erasewait/<link>`) and starts then. Anonymous counts stay:
+// popularity and the item's index length, the stock and commerce figures. Each record is deleted
+// from the state; a later per-customer key (crypto-shredding) fits at the same steps.
+
+import { rejection } from '../errors.ts';
+import type { Effects, EventContext, FinalResult, InputEvent } from '../types.ts';
+import type { StagedState } from '../staged-state.ts';
+import { customerRecord, identityKeys, isBlocked, resolveCustomer } from './identity/mod.ts';
+import type { ErasedCounts, ForgetEvent, ForgottenEvent, UnindexEvent } from './internal-events.ts';
+import { recentOrders } from './orders.ts';
+import { recKeys, sessionLog, unindexSessions } from './recommender/mod.ts';
+import { keys, topics, type ResolvedCustomerOptions, type SessionRecord } from './types.ts';
+
+const eraseKeys = {
+  record: (erasure: string) => `id/erase/${erasure}`,
+  /** Links under way that move state of this name: an erasure of its customer waits for them. */
+  busy: (name: string) => `id/busy/${name}`,
+  /** Erasures waiting for a link's last move. */
+  waiting: (link: string) => `id/erasewait/${link}`,
+};
+
+/** `id/erase/<event>`: the parts an erasure waits for. */
+interface ErasureRecord {
+  event: InputEvent;
+  /** Names whose partitions have not replied yet (and the service domain). */
+  names: number;
+  /** Steps those partitions sent on (orders, item indexes) minus their replies so far. */
+  outstanding: number;
+  counts: ErasedCounts;
+}
+
+/** Session logs of a name whose current session is gone (moved on a merge) are found by probing. */
+const PROBE_MISSES = 4;
+const MAX_SESSIONS = 10_000;
+
+type Step = (state: StagedState, ev: InputEvent, ctx: EventContext, o: ResolvedCustomerOptions) => Effects;
+
+/** The sender's `customer.erased`, on the identity partition. */
+export const erased: Step = (state, ev, _ctx, o) => {
+  const started = startErasure(state, ev, o);
+  return { result: started.result, writes: state.writes(), ...(started.emit.length > 0 ? { emit: started.emit } : {}) };
+};
+
+function startErasure(state: StagedState, ev: InputEvent, o: ResolvedCustomerOptions): { result: FinalResult | { ok: true; pending: true }; emit: InputEvent[] } {
+  const subject = ev.customer as string;
+  if (isBlocked(subject, o.identity)) return { result: rejection('invalid_event', `customer.erased: '${subject}' is a blocked identifier and names no customer`), emit: [] };
+  const name = resolveCustomer(state, subject);
+  const ids = name === undefined ? anonymousNames(state, subject) : customerRecord(state, name)!.ids;
+  if (ids.length === 0) return { result: rejection('not_found', `no customer '${subject}'`), emit: [] };
+  const link = ids.map((id) => state.get<string[]>(eraseKeys.busy(id))?.[0]).find((l) => l !== undefined);
+  if (link !== undefined) {
+    state.put(eraseKeys.waiting(link), [...(state.get<InputEvent[]>(eraseKeys.waiting(link)) ?? []), ev]);
+    return { result: { ok: true, pending: true }, emit: [] };
+  }
+  for (const id of ids) {
+    state.put(identityKeys.id(id), undefined);
+    for (const key of [identityKeys.customer(id), identityKeys.log(id)]) if (state.get(key) !== undefined) state.put(key, undefined);
+  }
+  const counts: ErasedCounts = { ids: ids.length, sessions: 0, orders: 0, requests: 0, messages: 0 };
+  // One reply per name, and one from the service domain.
+  state.put(eraseKeys.record(ev.id), { event: ev, names: ids.length + 1, outstanding: 0, counts } satisfies ErasureRecord);
+  const forgets: ForgetEvent[] = ids.map((id) => ({ id: `${ev.id}/forget/${id}`, type: 'customer.forget', erasure: ev.id, name: id }));
+  const service = { id: `${ev.id}/forget-service`, type: 'service.forget', erasure: ev.id, names: [...ids] };
+  return { result: { ok: true, pending: true }, emit: [...forgets, service] };
+}
+
+/** A subject identity never heard of (activity alone) is a customer of its own while it keeps state. */
+function anonymousNames(state: StagedState, subject: string): string[] {
+  return state.get(keys.session(subject)) !== undefined || state.get(keys.orders(subject)) !== undefined ? [subject] : [];
+}
+
+/** `customer.forget`, on the name's partition. */
+const forget: Step = (state, raw) => {
+  const ev = raw as ForgetEvent;
+  const name = ev.name;
+  const current = state.get<SessionRecord>(keys.session(name));
+  const bySku = new Map<string, string[]>();
+  let sessions = 0;
+  let misses = 0;
+  for (let n = 1; n <= MAX_SESSIONS && (current !== undefined ? n <= current.n : misses < PROBE_MISSES); n++) {
+    const id = `${name}#${n}`;
+    const log = sessionLog(state, id);
+    if (log === undefined) {
+      misses++;
+      continue;
+    }
+    misses = 0;
+    sessions++;
+    state.put(recKeys.session(id), undefined);
+    for (const sku of new Set(log.i)) bySku.set(sku, [...(bySku.get(sku) ?? []), id]);
+  }
+  const orders = recentOrders(state, name);
+  for (const key of [keys.session(name), keys.orders(name), keys.moved(name)]) if (state.get(key) !== undefined) state.put(key, undefined);
+  const emit: InputEvent[] = [
+    ...orders.map((s) => ({ id: `${ev.id}/order/${s.order}`, type: 'order.forget', order: s.order, erasure: ev.erasure })),
+    ...[...bySku].map(([sku, ids]): UnindexEvent => ({ id: `${ev.id}/unindex/${sku}`, type: 'rec.unindex', erasure: ev.erasure, sku, sessions: ids })),
+  ];
+  const reply: ForgottenEvent = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: true, add: emit.length, counts: { sessions } };
+  // `recs/<name>` renders as nobody's now (a state topic's new, empty render).
+  return { result: { ok: true }, writes: state.writes(), changed: [topics.recs(name)], emit: [...emit, reply] };
+};
+
+/** `rec.unindex`, on the item bucket's partition. */
+const unindex: Step = (state, raw, _ctx, o) => {
+  const ev = raw as UnindexEvent;
+  unindexSessions(state, ev.sku, ev.sessions, o.recommender);
+  const reply: ForgottenEvent = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: false, add: 0, counts: {} };
+  return { result: { ok: true }, writes: state.writes(), emit: [reply] };
+};
+
+/** `customer.forgotten`, on the identity partition: at the last part, the erasure's answer. */
+const forgotten: Step = (state, raw) => {
+  const ev = raw as ForgottenEvent;
+  const record = state.get<ErasureRecord>(eraseKeys.record(ev.erasure));
+  if (record === undefined) return { result: { ok: true } };
+  const counts = { ...record.counts };
+  for (const [k, v] of Object.entries(ev.counts) as Array<[keyof ErasedCounts, number]>) counts[k] += v;
+  const next: ErasureRecord = {
+    ...record,
+    names: record.names - (ev.part ? 1 : 0),
+    outstanding: record.outstanding + ev.add - (ev.part ? 0 : 1),
+    counts,
+  };
+  if (next.names > 0 || next.outstanding > 0) {
+    state.put(eraseKeys.record(ev.erasure), next);
+    return { result: { ok: true }, writes: state.writes() };
+  }
+  state.put(eraseKeys.record(ev.erasure), undefined);
+  // The answer names no id: answers are kept by event id (the dedup index) for a day or two.
+  return { result: { ok: true }, writes: state.writes(), answers: [{ id: ev.erasure, result: { ok: true, erased: counts }, event: record.event }] };
+};
+
+export const ERASURE_STEPS: Record<string, Step> = {
+  'customer.forget': forget,
+  'customer.forgotten': forgotten,
+  'rec.unindex': unindex,
+};
+
+/** A link that moves state under `names` is under way: erasures of their customer wait for it. */
+export function linkStarted(state: StagedState, link: string, names: readonly string[]): void {
+  for (const name of names) state.put(eraseKeys.busy(name), [...(state.get<string[]>(eraseKeys.busy(name)) ?? []), link]);
+}
+
+/** The link's last move arrived: erasures that waited for it start (or wait for another link). */
+export function linkSettled(state: StagedState, link: string, names: readonly string[], o: ResolvedCustomerOptions): Pick<Effects, 'emit' | 'answers'> {
+  for (const name of names) {
+    const rest = (state.get<string[]>(eraseKeys.busy(name)) ?? []).filter((l) => l !== link);
+    state.put(eraseKeys.busy(name), rest.length > 0 ? rest : undefined);
+  }
+  const waiting = state.get<InputEvent[]>(eraseKeys.waiting(link));
+  if (waiting === undefined) return {};
+  state.put(eraseKeys.waiting(link), undefined);
+  const emit: InputEvent[] = [];
+  const answers: NonNullable<Effects['answers']> = [];
+  for (const ev of waiting) {
+    const started = startErasure(state, ev, o);
+    emit.push(...started.emit);
+    if (!('pending' in started.result)) answers.push({ id: ev.id, result: started.result, event: ev });
+  }
+  return { emit, answers };
+}

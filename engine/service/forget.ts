@@ -1,0 +1,46 @@
+// Erasure of a customer (the customer domain's `customer.erased`): its service requests go, open
+// and past. An open one is ended first as a completion would end it (offer withdrawn, agent's
+// capacity freed, out of the queue), so the agents and queues stay right; then every request
+// record, its stored messages and the customer's request list are deleted. The gateway drops the
+// histories of those requests' topics, which relayed the same messages.
+
+import type { Effects, InputEvent } from '../types.ts';
+import type { ServiceChange } from './change.ts';
+import { done, endRequest } from './handlers.ts';
+import { messageKeys } from './messages.ts';
+import { pickForAgent } from './routing.ts';
+import { keys, topics } from './types.ts';
+
+/** `service.forget`: `{erasure, names}`, every name the erased customer had. */
+export function forgetCustomer(c: ServiceChange, ev: InputEvent): Effects {
+  const gone: string[] = [];
+  const freed = new Set<string>();
+  for (const name of ev.names as string[]) {
+    const record = c.customer(name);
+    if (record === undefined) continue;
+    for (const id of record.open) {
+      const r = c.request(id);
+      if (r === undefined || r.status === 'completed') continue;
+      const agent = endRequest(c, r);
+      if (agent !== undefined) freed.add(agent);
+    }
+    gone.push(...record.open, ...record.past);
+    c.put(keys.customer(name), undefined);
+  }
+  let messages = 0;
+  for (const id of new Set(gone)) {
+    c.put(keys.request(id), undefined);
+    const n = c.get<number>(messageKeys.count(id)) ?? 0;
+    for (let i = 1; i <= n; i++) c.put(messageKeys.message(id, i), undefined);
+    if (n > 0) c.put(messageKeys.count(id), undefined);
+    messages += n;
+    // Who follows the conversation learns it ended, with nothing of it repeated.
+    c.message(topics.request(id), { type: 'status', request: id, status: 'erased' });
+  }
+  // Agents freed take their next requests once the erased ones are gone from every list.
+  for (const agent of freed) pickForAgent(c, agent);
+  for (const id of gone) c.touched.delete(id);
+  const effects = done(c);
+  const reply = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: true, add: 0, counts: { requests: new Set(gone).size, messages } };
+  return { ...effects, emit: [reply] };
+}

@@ -3,6 +3,7 @@
 // keeps docs/openapi.json equal to this.
 
 import { ERROR_CODES, eventJsonSchema, type Processor } from '../../engine/mod.ts';
+import { customerExportSchema } from './openapi-export.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -342,6 +343,20 @@ export function openApiDocument(processors: readonly Processor[]): Schema {
             '401': refused('unauthorized'),
             '403': refused('forbidden'),
             '404': refused('not_found: a subject never seen'),
+          },
+        },
+      },
+      '/v1/customers/{subject}': {
+        get: {
+          summary: 'Data-subject export: everything held about the customer a subject names (supervisor and admin only)',
+          security: bearer,
+          parameters: [idParam('subject', 'any id of the customer, URL-encoded')],
+          responses: {
+            '200': answer('What is held', customerExportSchema),
+            '400': refused('bad_request'),
+            '401': refused('unauthorized'),
+            '403': refused('forbidden: not a supervisor or admin (answered whether or not the subject exists)'),
+            '404': refused('not_found: no customer known by that id'),
           },
         },
       },

@@ -1,0 +1,59 @@
+// The OpenAPI schema of the data-subject export (GET /v1/customers/{subject}), kept apart from
+// openapi.ts for its size: what the customers domain (engine/customers/export.ts) and the service
+// domain (engine/service/messages.ts) hold about one customer.
+
+const strings = { type: 'array', items: { type: 'string' } };
+const activity = {
+  type: 'object',
+  properties: { sku: { type: 'string' }, kind: { enum: ['viewed', 'carted', 'purchased'] }, time: { type: 'number' } },
+  required: ['sku', 'kind', 'time'],
+};
+const storedMessage = {
+  type: 'object',
+  properties: { from: { enum: ['customer', 'agent'] }, text: { type: 'string' }, at: { type: 'number' } },
+  required: ['from', 'text', 'at'],
+};
+/** GET /v1/customers/{subject} (engine/customers/export.ts, engine/service/messages.ts). */
+export const customerExportSchema = {
+  type: 'object',
+  properties: {
+    customer: { type: 'string' },
+    ids: strings,
+    profile: { type: 'object', properties: { tier: { enum: ['standard', 'vip'] }, language: { type: 'string' } }, required: ['tier'] },
+    identityLog: { type: 'array', description: 'why its ids are joined: created, merged, refused and shared entries, oldest first', items: { type: 'object' } },
+    sessions: {
+      type: 'array',
+      items: { type: 'object', properties: { session: { type: 'string' }, current: { const: true }, activity: { type: 'array', items: activity } }, required: ['session', 'activity'] },
+    },
+    kiosks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { kiosk: { type: 'string' }, customer: { type: 'string' }, location: { type: 'string' }, items: { type: 'array', items: { type: 'object' } }, at: { type: 'number' } },
+        required: ['kiosk', 'customer', 'location', 'items', 'at'],
+      },
+    },
+    orders: { type: 'array', description: 'newest first; an order still being placed shows as its summary (order, status, lines, placedAt)', items: { type: 'object' } },
+    requests: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          request: { type: 'string' },
+          subject: { type: 'string' },
+          channel: { type: 'string' },
+          topic: { type: 'string' },
+          status: { enum: ['queued', 'offered', 'assigned', 'completed'] },
+          priority: { type: 'integer' },
+          enqueuedAt: { type: 'number' },
+          agent: { type: 'string' },
+          completedAt: { type: 'number' },
+          conversation: { type: 'string' },
+          messages: { type: 'array', items: storedMessage },
+        },
+        required: ['request', 'subject', 'channel', 'topic', 'status', 'priority', 'enqueuedAt', 'messages'],
+      },
+    },
+  },
+  required: ['customer', 'ids', 'profile', 'identityLog', 'sessions', 'kiosks', 'orders', 'requests'],
+};

@@ -42,7 +42,9 @@ placed → ready → picked up, each step sent once the one before it was answer
 completed per second (closed loop, many chunks in flight), then the ack latency of each step and
 of the whole order when offered half of that open-loop (from the scheduled time). Plain stock
 events (stock.received / stock.sold) run the same loops in the same run for comparison, on one
-engine thread and on two. Figures only: nothing is asserted against a target.
+engine thread and on two. Each order is its own submit by default: with two engine threads a
+submit carrying several orders is cut before each one (--chunk N shows what that costs).
+Figures only: nothing is asserted against a target.
 
 Flags:
 ${describeFlags(ORDERS_FLAGS)}`;

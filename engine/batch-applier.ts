@@ -291,6 +291,10 @@ export class BatchApplier {
         if (oldest === undefined || ts < oldest) batch.changed.set(topic, ts);
       }
     }
+    for (const topic of effects.restart ?? []) {
+      const owner = this.topics.processorFor(topic);
+      if (owner) this.topics.next(batch, owner, topic);
+    }
     if (effects.messages) {
       for (const m of effects.messages) {
         batch.outputs.push({ topic: m.topic, seq: this.topics.next(batch, processor, m.topic), data: m.data, ts });

@@ -80,6 +80,12 @@ export interface Effects {
   changed?: string[];
   /** Event-topic messages (alerts, offers): every one is delivered, in order. */
   messages?: Array<{ topic: string; data: unknown }>;
+  /**
+   * Topics whose updates so far must never be replayed (a customer's erasure): each one's seq
+   * skips a number here, so the push layer's kept history, which covers only an unbroken run,
+   * starts over after it, and a subscriber resuming from before gets a snapshot.
+   */
+  restart?: string[];
   timers?: { set?: TimerSpec[]; cancel?: string[] };
   /**
    * Derived events: work for other keys, which may live in other partitions (a hold at each SKU of

@@ -45,6 +45,7 @@ function richCustomer(r: PureRunner): void {
   ok(r, { id: 'q1a', type: 'service.accepted', request: 'q1', agent: 'ag1' });
   ok(r, { id: 'm1', type: 'service.message', request: 'q1', from: 'customer', text: 'my phone is +1' });
   ok(r, { id: 'm2', type: 'service.message', request: 'q1', from: 'agent', text: 'noted' });
+  ok(r, { id: 'k1', type: 'kiosk.identified', kiosk: 'k1', location: 'S1', subject: 'phone:+1' });
   // Someone else, who must be untouched.
   ok(r, { id: 'x1', type: 'activity.viewed', subject: 'other', sku: 'A', channel: 'web', ts: T0 + 5000 });
 }
@@ -61,7 +62,7 @@ describe('customer.erased', () => {
     expect(agentLoadBefore.some((n) => n > 0)).toBe(true);
 
     const answer = ok(r, { id: 'e1', type: 'customer.erased', customer: 'device:d1' });
-    expect(answer).toEqual({ ok: true, erased: { ids: 3, sessions: expect.any(Number), orders: 2, requests: 1, messages: 2 } });
+    expect(answer).toEqual({ ok: true, erased: { ids: 3, sessions: expect.any(Number), orders: 2, requests: 1, messages: 2, kiosks: 1 } });
     expect((answer.erased as { sessions: number }).sessions).toBeGreaterThanOrEqual(2);
     expect(JSON.stringify(answer)).not.toMatch(/acct1|phone|device/);
 
@@ -71,6 +72,10 @@ describe('customer.erased', () => {
     expect(holding(r, '"language":"de"')).toEqual([]);
     expect(holding(r, 'id/erase/')).toEqual([]);
     expect(holding(r, 'id/busy/')).toEqual([]);
+    // The kiosk shows nobody, and is out of the indexes a stock change reads.
+    expect(holding(r, 'cu/kiosk/')).toEqual([]);
+    expect(holding(r, 'cu/shown')).toEqual([]);
+    expect(r.messages.at(-1)).toEqual({ topic: 'kiosk/k1', data: { type: 'cleared', kiosk: 'k1' } });
     // Orders keep status and lines, without the customer.
     const o1 = r.state.get('stock/order/o1') as Record<string, unknown>;
     const o2 = r.state.get('stock/order/o2') as Record<string, unknown>;

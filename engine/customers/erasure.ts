@@ -7,20 +7,24 @@
 //   rec.unindex         item bucket   the customer's sessions blanked out of the item's index
 //   order.forget        order         the order loses `customer` (stock domain)
 //   service.forget      service       requests (open ones ended first) and their messages
+//   kiosk.forget        kiosks        screens showing the customer show nobody
 //   customer.forgotten  identity      one part done; at the last, the erasure is answered
 //
 // The identity partition deletes the ids at once, so from the erasure's commit on they resolve to
 // nobody and a later event with one starts a new customer. A link still moving state of this
 // customer (`id/busy/<name>`) would bring it back after the forget steps passed: the erasure
 // waits for that link's last move (`id/erasewait/<link>`) and starts then. Anonymous counts stay:
-// popularity and the item's index length, the stock and commerce figures. Each record is deleted
-// from the state; a later per-customer key (crypto-shredding) fits at the same steps.
+// popularity and the item's index length, the stock and commerce figures. Every topic that
+// showed the customer (`recs/`, `kiosk/`, `order/`, `request/`) restarts its history
+// (Effects.restart), so the push layer replays nothing from before. Each record is deleted from
+// the state; a per-customer key (crypto-shredding) would fit at the same steps.
 
 import { rejection } from '../errors.ts';
 import type { Effects, EventContext, FinalResult, InputEvent } from '../types.ts';
 import type { StagedState } from '../staged-state.ts';
 import { customerRecord, identityKeys, isBlocked, resolveCustomer } from './identity/mod.ts';
-import type { ErasedCounts, ForgetEvent, ForgottenEvent, UnindexEvent } from './internal-events.ts';
+import type { ErasedCounts, ForgetEvent, ForgottenEvent, KioskForgetEvent, UnindexEvent } from './internal-events.ts';
+import { clearKiosksOf } from './kiosks.ts';
 import { recentOrders } from './orders.ts';
 import { recKeys, sessionLog, unindexSessions } from './recommender/mod.ts';
 import { keys, topics, type ResolvedCustomerOptions, type SessionRecord } from './types.ts';
@@ -70,12 +74,13 @@ function startErasure(state: StagedState, ev: InputEvent, o: ResolvedCustomerOpt
     state.put(identityKeys.id(id), undefined);
     for (const key of [identityKeys.customer(id), identityKeys.log(id)]) if (state.get(key) !== undefined) state.put(key, undefined);
   }
-  const counts: ErasedCounts = { ids: ids.length, sessions: 0, orders: 0, requests: 0, messages: 0 };
-  // One reply per name, and one from the service domain.
-  state.put(eraseKeys.record(ev.id), { event: ev, names: ids.length + 1, outstanding: 0, counts } satisfies ErasureRecord);
+  const counts: ErasedCounts = { ids: ids.length, sessions: 0, orders: 0, requests: 0, messages: 0, kiosks: 0 };
+  // One reply per name, one from the service domain and one from the kiosks.
+  state.put(eraseKeys.record(ev.id), { event: ev, names: ids.length + 2, outstanding: 0, counts } satisfies ErasureRecord);
   const forgets: ForgetEvent[] = ids.map((id) => ({ id: `${ev.id}/forget/${id}`, type: 'customer.forget', erasure: ev.id, name: id }));
   const service = { id: `${ev.id}/forget-service`, type: 'service.forget', erasure: ev.id, names: [...ids] };
-  return { result: { ok: true, pending: true }, emit: [...forgets, service] };
+  const kiosks: KioskForgetEvent = { id: `${ev.id}/forget-kiosks`, type: 'kiosk.forget', erasure: ev.id, names: [...ids] };
+  return { result: { ok: true, pending: true }, emit: [...forgets, service, kiosks] };
 }
 
 /** A subject identity never heard of (activity alone) is a customer of its own while it keeps state. */
@@ -111,7 +116,7 @@ const forget: Step = (state, raw) => {
   ];
   const reply: ForgottenEvent = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: true, add: emit.length, counts: { sessions } };
   // `recs/<name>` renders as nobody's now (a state topic's new, empty render).
-  return { result: { ok: true }, writes: state.writes(), changed: [topics.recs(name)], emit: [...emit, reply] };
+  return { result: { ok: true }, writes: state.writes(), changed: [topics.recs(name)], restart: [topics.recs(name)], emit: [...emit, reply] };
 };
 
 /** `rec.unindex`, on the item bucket's partition. */
@@ -120,6 +125,15 @@ const unindex: Step = (state, raw, _ctx, o) => {
   unindexSessions(state, ev.sku, ev.sessions, o.recommender);
   const reply: ForgottenEvent = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: false, add: 0, counts: {} };
   return { result: { ok: true }, writes: state.writes(), emit: [reply] };
+};
+
+/** `kiosk.forget`, on the kiosks' partition: each screen told it shows nobody (its history is dropped by the gateway). */
+const kioskForget: Step = (state, raw) => {
+  const ev = raw as KioskForgetEvent;
+  const cleared = clearKiosksOf(state, ev.names);
+  const reply: ForgottenEvent = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: true, add: 0, counts: { kiosks: cleared.length } };
+  const messages = cleared.map((kiosk) => ({ topic: topics.kiosk(kiosk), data: { type: 'cleared', kiosk } }));
+  return { result: { ok: true }, writes: state.writes(), emit: [reply], restart: cleared.map(topics.kiosk), ...(messages.length > 0 ? { messages } : {}) };
 };
 
 /** `customer.forgotten`, on the identity partition: at the last part, the erasure's answer. */
@@ -148,6 +162,7 @@ export const ERASURE_STEPS: Record<string, Step> = {
   'customer.forget': forget,
   'customer.forgotten': forgotten,
   'rec.unindex': unindex,
+  'kiosk.forget': kioskForget,
 };
 
 /** A link that moves state under `names` is under way: erasures of their customer wait for it. */

@@ -121,6 +121,15 @@ export interface ErasedCounts {
   orders: number;
   requests: number;
   messages: number;
+  /** Kiosk screens that showed the customer. */
+  kiosks: number;
+}
+
+/** Erasure: the kiosk screens showing one of `names` show nobody, on the kiosks' partition. */
+export interface KioskForgetEvent extends InputEvent {
+  type: 'kiosk.forget';
+  erasure: string;
+  names: string[];
 }
 
 /** Erasure: a customer's sessions blanked out of an item's index, on the item bucket's partition. */
@@ -131,4 +140,4 @@ export interface UnindexEvent extends InputEvent {
   sessions: string[];
 }
 
-export const INTERNAL_TYPES = ['customer.forget', 'customer.forgotten', 'rec.unindex', 'customer.arrived', 'customer.forwarded', 'customer.answered', 'customer.moved', 'customer.absorb', 'recs.touch', 'rec.item', 'rec.indexed'];
+export const INTERNAL_TYPES = ['customer.forget', 'customer.forgotten', 'rec.unindex', 'kiosk.forget', 'customer.arrived', 'customer.forwarded', 'customer.answered', 'customer.moved', 'customer.absorb', 'recs.touch', 'rec.item', 'rec.indexed'];

@@ -122,3 +122,18 @@ export function refreshKiosksShowing(
   }
   return out;
 }
+
+/**
+ * Erasure: the kiosks showing one of `names` (a customer's names) show nobody now, out of every
+ * index, and the customer's kiosk list goes. Returns the kiosks cleared.
+ */
+export function clearKiosksOf(state: StateEditor, names: readonly string[]): string[] {
+  const cleared: string[] = [];
+  for (const d of kiosksShowing(state, names)) {
+    setShowing(state, d.kiosk, d.location, d.items.map((i) => i.sku), false);
+    state.put(keys.kiosk(d.kiosk), undefined);
+    cleared.push(d.kiosk);
+  }
+  for (const name of names) if (state.get(keys.kiosksOf(name)) !== undefined) state.put(keys.kiosksOf(name), undefined);
+  return cleared;
+}

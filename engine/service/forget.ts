@@ -42,5 +42,6 @@ export function forgetCustomer(c: ServiceChange, ev: InputEvent): Effects {
   for (const id of gone) c.touched.delete(id);
   const effects = done(c);
   const reply = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: true, add: 0, counts: { requests: new Set(gone).size, messages } };
-  return { ...effects, emit: [reply] };
+  // The conversations' earlier messages are never replayed.
+  return { ...effects, emit: [reply], restart: [...new Set(gone)].map(topics.request) };
 }

@@ -21,7 +21,8 @@ const forgetCustomer: Handler = (c, ev) => {
     if (order.status !== 'placing') c.touch(topics.order(id));
   }
   c.emit({ id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: false, add: 0, counts: { orders: named ? 1 : 0 } });
-  return c.effects();
+  // The order's earlier updates named the customer: none of them is replayed.
+  return { ...c.effects(), ...(named ? { restart: [topics.order(id)] } : {}) };
 };
 
 function withoutCustomer(ev: InputEvent): InputEvent {

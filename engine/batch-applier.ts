@@ -291,6 +291,11 @@ export class BatchApplier {
         if (oldest === undefined || ts < oldest) batch.changed.set(topic, ts);
       }
     }
+    for (const id of effects.redactAnswers ?? []) {
+      const kept = this.dedup.lookup(id, batch.now);
+      // An entry from before digests were kept has none to keep: left as it is.
+      if (kept?.digest !== undefined && kept.answer.pending !== true) this.dedup.record(set, id, kept.digest, { ok: true, redacted: true });
+    }
     for (const topic of effects.restart ?? []) {
       const owner = this.topics.processorFor(topic);
       if (owner) this.topics.next(batch, owner, topic);

@@ -86,6 +86,12 @@ export interface Effects {
    * starts over after it, and a subscriber resuming from before gets a snapshot.
    */
   restart?: string[];
+  /**
+   * Events whose kept answers (the dedup index) hold data now erased: each answer becomes
+   * `{ok: true, redacted: true}`, its digest kept, so a retry is still a duplicate. Only answers
+   * this engine thread can reach are changed (an event of this partition, or one it reads).
+   */
+  redactAnswers?: string[];
   timers?: { set?: TimerSpec[]; cancel?: string[] };
   /**
    * Derived events: work for other keys, which may live in other partitions (a hold at each SKU of

@@ -81,6 +81,9 @@ describe('customer.erased through the gateway', () => {
     // The same erasure again is a duplicate with the first answer; another one finds nobody.
     const [again] = await post(s.url, s.token('ingest'), [{ id: 'erase', type: 'customer.erased', customer: EMAIL }]);
     expect(again).toMatchObject({ ok: true, duplicate: true, erased: answer.erased });
+    // The link's kept answer listed the ids: a retry of it gets the redacted answer, still a duplicate.
+    const [link] = await post(s.url, s.token('ingest'), [{ id: 'link', type: 'identity.linked', ids: [PHONE, EMAIL], customer: 'c1' }]);
+    expect(link).toEqual({ id: 'link', ok: true, redacted: true, duplicate: true });
     const [other] = await post(s.url, s.token('admin'), [{ id: 'erase2', type: 'customer.erased', customer: PHONE }]);
     expect(other).toMatchObject({ ok: false, error: { code: 'not_found' } });
 

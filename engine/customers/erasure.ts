@@ -22,7 +22,7 @@
 import { rejection } from '../errors.ts';
 import type { Effects, EventContext, FinalResult, InputEvent } from '../types.ts';
 import type { StagedState } from '../staged-state.ts';
-import { customerRecord, identityKeys, isBlocked, resolveCustomer } from './identity/mod.ts';
+import { customerRecord, identityKeys, isBlocked, isTombstone, resolveCustomer, type LogEntry, type StoredCustomer } from './identity/mod.ts';
 import type { ErasedCounts, ForgetEvent, ForgottenEvent, KioskForgetEvent, UnindexEvent } from './internal-events.ts';
 import { clearKiosksOf } from './kiosks.ts';
 import { recentOrders } from './orders.ts';
@@ -56,10 +56,17 @@ type Step = (state: StagedState, ev: InputEvent, ctx: EventContext, o: ResolvedC
 /** The sender's `customer.erased`, on the identity partition. */
 export const erased: Step = (state, ev, _ctx, o) => {
   const started = startErasure(state, ev, o);
-  return { result: started.result, writes: state.writes(), ...(started.emit.length > 0 ? { emit: started.emit } : {}) };
+  return { result: started.result, writes: state.writes(), ...(started.emit.length > 0 ? { emit: started.emit } : {}), ...(started.redact ? { redactAnswers: started.redact } : {}) };
 };
 
-function startErasure(state: StagedState, ev: InputEvent, o: ResolvedCustomerOptions): { result: FinalResult | { ok: true; pending: true }; emit: InputEvent[] } {
+interface Started {
+  result: FinalResult | { ok: true; pending: true };
+  emit: InputEvent[];
+  /** Events whose kept answers name the customer's ids (Effects.redactAnswers). */
+  redact?: string[];
+}
+
+function startErasure(state: StagedState, ev: InputEvent, o: ResolvedCustomerOptions): Started {
   const subject = ev.customer as string;
   if (isBlocked(subject, o.identity)) return { result: rejection('invalid_event', `customer.erased: '${subject}' is a blocked identifier and names no customer`), emit: [] };
   const name = resolveCustomer(state, subject);
@@ -70,6 +77,7 @@ function startErasure(state: StagedState, ev: InputEvent, o: ResolvedCustomerOpt
     state.put(eraseKeys.waiting(link), [...(state.get<InputEvent[]>(eraseKeys.waiting(link)) ?? []), ev]);
     return { result: { ok: true, pending: true }, emit: [] };
   }
+  const answered = linkEvents(state, ids);
   for (const id of ids) {
     state.put(identityKeys.id(id), undefined);
     for (const key of [identityKeys.customer(id), identityKeys.log(id)]) if (state.get(key) !== undefined) state.put(key, undefined);
@@ -80,7 +88,21 @@ function startErasure(state: StagedState, ev: InputEvent, o: ResolvedCustomerOpt
   const forgets: ForgetEvent[] = ids.map((id) => ({ id: `${ev.id}/forget/${id}`, type: 'customer.forget', erasure: ev.id, name: id }));
   const service = { id: `${ev.id}/forget-service`, type: 'service.forget', erasure: ev.id, names: [...ids] };
   const kiosks: KioskForgetEvent = { id: `${ev.id}/forget-kiosks`, type: 'kiosk.forget', erasure: ev.id, names: [...ids] };
-  return { result: { ok: true, pending: true }, emit: [...forgets, service, kiosks] };
+  return { result: { ok: true, pending: true }, emit: [...forgets, service, kiosks], redact: answered };
+}
+
+/**
+ * The events the customer's identity log names (links that created or merged it, refusals, its
+ * creation by a link or a profile): their kept answers list its ids. Read before the log goes.
+ */
+function linkEvents(state: StagedState, names: readonly string[]): string[] {
+  const events = new Set<string>();
+  for (const name of names) {
+    for (const entry of state.get<LogEntry[]>(identityKeys.log(name)) ?? []) events.add(entry.event);
+    const stored = state.get<StoredCustomer>(identityKeys.customer(name));
+    if (stored !== undefined && !isTombstone(stored) && stored.since !== undefined) events.add(stored.since.event);
+  }
+  return [...events];
 }
 
 /** A subject identity never heard of (activity alone) is a customer of its own while it keeps state. */
@@ -171,7 +193,7 @@ export function linkStarted(state: StagedState, link: string, names: readonly st
 }
 
 /** The link's last move arrived: erasures that waited for it start (or wait for another link). */
-export function linkSettled(state: StagedState, link: string, names: readonly string[], o: ResolvedCustomerOptions): Pick<Effects, 'emit' | 'answers'> {
+export function linkSettled(state: StagedState, link: string, names: readonly string[], o: ResolvedCustomerOptions): Pick<Effects, 'emit' | 'answers' | 'redactAnswers'> {
   for (const name of names) {
     const rest = (state.get<string[]>(eraseKeys.busy(name)) ?? []).filter((l) => l !== link);
     state.put(eraseKeys.busy(name), rest.length > 0 ? rest : undefined);
@@ -181,10 +203,12 @@ export function linkSettled(state: StagedState, link: string, names: readonly st
   state.put(eraseKeys.waiting(link), undefined);
   const emit: InputEvent[] = [];
   const answers: NonNullable<Effects['answers']> = [];
+  const redactAnswers: string[] = [];
   for (const ev of waiting) {
     const started = startErasure(state, ev, o);
     emit.push(...started.emit);
+    redactAnswers.push(...(started.redact ?? []));
     if (!('pending' in started.result)) answers.push({ id: ev.id, result: started.result, event: ev });
   }
-  return { emit, answers };
+  return { emit, answers, redactAnswers };
 }

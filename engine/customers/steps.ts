@@ -111,8 +111,10 @@ const arrived: Step = (state, raw, _ctx, o) => {
   state.put(keys.linkWait(ev.link), undefined);
   // Erasures of the linked customer waited for this: they start now.
   const erasures = linkSettled(state, ev.link, wait.touch ?? [], o);
-  const answers = [{ id: ev.link, result: wait.result, event: wait.event }, ...(erasures.answers ?? [])];
-  return done(state, { answers, emit: [...linkTouches(state, ev.link, wait.touch ?? []), ...(erasures.emit ?? [])] });
+  // An erasure that waited for this link started now: the link's answer lists ids already erased.
+  const result = (erasures.emit ?? []).length > 0 ? { ok: true as const, redacted: true } : wait.result;
+  const answers = [{ id: ev.link, result, event: wait.event }, ...(erasures.answers ?? [])];
+  return done(state, { answers, emit: [...linkTouches(state, ev.link, wait.touch ?? []), ...(erasures.emit ?? [])], redactAnswers: erasures.redactAnswers });
 };
 
 /**

@@ -4,7 +4,8 @@
 // resolves to a live customer that lists it, a customer's ids resolve back to it, no customer
 // holds more ids of a kind than its limit, kiosk indexes agree with the screens, a customer's
 // session and orders are kept only under the name it goes by, no link waits, and a refused event
-// changed nothing. Nothing throws. And every step writes only keys its own partition owns.
+// changed nothing; after an erasure none of the customer's ids resolves or keeps anything. Nothing
+// throws. And every step writes only keys its own partition owns.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { customerProcessor, stockProcessor, wiredServiceProcessor } from '../eng
 import { DEFAULT_LIMITS, idKind, isTombstone, type IdRecord, type StoredCustomer } from '../engine/customers/identity/mod.ts';
 import type { KioskDisplay } from '../engine/customers/types.ts';
 import { ownerOfKey } from '../engine/customers/partitioning.ts';
-import { resolveCustomer } from '../engine/customers/identity/mod.ts';
+import { customerRecord, resolveCustomer } from '../engine/customers/identity/mod.ts';
 import { partitionOf } from '../engine/partitions.ts';
 import type { AppliedStep } from '../engine/pure-runner.ts';
 import { PureRunner } from './pure-harness.ts';
@@ -30,7 +31,14 @@ const op = fc.oneof(
   fc.record({ type: fc.constantFrom('stock.received', 'stock.sold'), sku: fc.constantFrom(...SKUS), location: fc.constantFrom(...STORES), qty: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ type: fc.constant('order.placed'), order: fc.uuid(), customer: fc.constantFrom(...IDS), lines: fc.constant([{ sku: 'A', qty: 1 }]), pickup: fc.constantFrom(...STORES) }),
   fc.record({ type: fc.constant('service.requested'), request: fc.uuid(), subject: fc.constantFrom(...IDS), channel: fc.constant('chat'), topic: fc.constant('billing') }),
+  fc.record({ type: fc.constant('customer.erased'), customer: fc.constantFrom(...IDS) }),
 );
+
+/** After an erasure: none of the customer's ids resolves, and none keeps a session, orders or a forwarding address. */
+function erasureLeftovers(r: PureRunner, ids: readonly string[]): string[] {
+  const kept = ids.flatMap((id) => [`id/x/${id}`, `id/c/${id}`, `id/log/${id}`, `cu/sess/${id}`, `cu/orders/${id}`, `cu/moved/${id}`, `cu/kiosksof/${id}`, `svc/cust/${id}`]);
+  return kept.filter((key) => r.state.has(key)).map((key) => `${key} outlived the erasure of ${ids.join(', ')}`);
+}
 
 function problems(r: PureRunner): string[] {
   const out: string[] = [];
@@ -80,6 +88,7 @@ function problems(r: PureRunner): string[] {
       if (as !== undefined && as !== own) out.push(`${key} is kept under a name that goes by ${as} now`);
     }
     if (key.startsWith('id/wait/')) out.push(`${key}: a link still waits for its moves`);
+    if (['id/erase/', 'id/busy/', 'id/erasewait/'].some((p) => key.startsWith(p))) out.push(`${key}: an erasure or a link is left under way`);
   }
   for (const [key, value] of r.state) {
     if (!key.startsWith('cu/shownat/')) continue;
@@ -125,9 +134,10 @@ describe('customer domain under random traffic', () => {
         for (const { gapMin, ...ev } of ops as Array<Record<string, any>>) {
           ts += (gapMin ?? 1) * 60_000;
           const before = r.dump();
+          const erasing = ev.type === 'customer.erased' ? (customerRecord(r.view, ev.customer)?.ids ?? [ev.customer]) : [];
           const effects = r.apply({ ...ev, ts } as never);
           if (!effects.result.ok) expect(r.dump()).toBe(before);
-          const found = [...problems(r), ...trespasses(steps.splice(0))];
+          const found = [...problems(r), ...trespasses(steps.splice(0)), ...(effects.result.ok ? erasureLeftovers(r, erasing) : [])];
           if (found.length > 0) throw new Error(`after ${JSON.stringify(ev)}: ${found.join('; ')}`);
         }
       }),

@@ -196,6 +196,16 @@ describe('the customer sagas, uncrashed (what every crashed run is compared with
     for (const list of lists) expect(list).toEqual(recs);
   });
 
+  it('an erasure of the merged customer leaves nothing of it; the orders stay without it', async () => {
+    const { answer, observed, state } = await uncrashed(CUSTOMER_SCENARIOS['erasure of a merged customer']);
+    expect(answer).toEqual({ id: 'saga-erase', ok: true, erased: { ids: 5, sessions: 3, orders: 2, requests: 1, messages: 0, kiosks: 0 } });
+    const names = [SURVIVOR, 'email:survivor@example.com', MERGED, MERGED_EMAIL, DEVICE];
+    const held = Object.entries(state).filter(([key, value]) => names.some((n) => key.includes(n) || JSON.stringify(value).includes(n)));
+    expect(held).toEqual([]);
+    for (const order of Object.values(ORDERS)) expect(state[`stock/order/${order}`]).toMatchObject({ status: 'placed', lines: [expect.objectContaining({ returned: 0 })] });
+    expect(observed).toEqual({ lists: [{ error: 'not_found' }, { error: 'not_found' }, { error: 'not_found' }] });
+  });
+
   it('activity of a linked id is its customer’s, once in the session’s log and once in the item’s index', async () => {
     const { answer, observed, state } = await uncrashed(CUSTOMER_SCENARIOS['activity of a linked id']);
     const session = `${LINKED_CUSTOMER}#1`;

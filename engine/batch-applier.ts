@@ -296,10 +296,8 @@ export class BatchApplier {
       // An entry from before digests were kept has none to keep: left as it is.
       if (kept?.digest !== undefined && kept.answer.pending !== true) this.dedup.record(set, id, kept.digest, { ok: true, redacted: true });
     }
-    for (const topic of effects.restart ?? []) {
-      const owner = this.topics.processorFor(topic);
-      if (owner) this.topics.next(batch, owner, topic);
-    }
+    // As for a message: the seq of the processor applying it (event topics have no owner by prefix).
+    for (const topic of effects.restart ?? []) this.topics.next(batch, processor, topic);
     if (effects.messages) {
       for (const m of effects.messages) {
         batch.outputs.push({ topic: m.topic, seq: this.topics.next(batch, processor, m.topic), data: m.data, ts });

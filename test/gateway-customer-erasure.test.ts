@@ -35,9 +35,14 @@ async function customer(s: WsServer) {
     { id: 'p1', type: 'order.placed', order: 'o1', customer: PHONE, channel: 'web', pickup: 'S1', lines: [{ sku: 'A', qty: 1 }], ts: 2_000 },
   ]);
   await send(s, [
+    { id: 'desk', type: 'agent.online', agent: 'a1', skills: { returns: 5 }, capacity: { chat: 1 }, languages: ['de'] },
     { id: 'ready', type: 'order.ready', order: 'o1', ts: 3_000 },
-    { id: 'sq1', type: 'service.requested', request: 'q1', subject: EMAIL, channel: 'chat', topic: 'returns' },
   ]);
+}
+
+/** The customer asks for help and writes: offered to a1's desk with the customer's context. */
+async function conversation(s: WsServer) {
+  await send(s, [{ id: 'sq1', type: 'service.requested', request: 'q1', subject: EMAIL, channel: 'chat', topic: 'returns' }]);
   await send(s, [{ id: 'm1', type: 'service.message', request: 'q1', from: 'customer', text: 'Call me on +4915100000000', ts: 4_000 }]);
 }
 
@@ -45,13 +50,19 @@ describe('customer.erased through the gateway', () => {
   it('afterwards every formerly linked id is nobody; the order stays without the customer; topics replay nothing old', async () => {
     const s = await server();
     await customer(s);
-    expect((await get(s, `/v1/customers/${encodeURIComponent(PHONE)}`)).status).toBe(200);
 
-    // A follower of the order and of the request, to resume from before the erasure afterwards.
+    // Followers of the order, the request and the agent's desk, to resume from here after the
+    // erasure: the hub keeps what these topics carried since (the offer, the message).
     const watcher = await client(s, { token: s.token('admin') });
     const orderSnap = await watcher.sub('order/o1');
     expect(orderSnap.data).toMatchObject({ customer: PHONE, status: 'ready' });
     const requestSnap = await watcher.sub('request/q1');
+    const desk = await client(s, { token: s.token('agent', 'a1') });
+    const deskSnap = await desk.sub('agent/a1');
+    await conversation(s);
+    await desk.next((m) => m.topic === 'agent/a1' && m.data?.type === 'offer');
+    await watcher.next((m) => m.topic === 'request/q1' && m.data?.type === 'message');
+    expect((await get(s, `/v1/customers/${encodeURIComponent(PHONE)}`)).status).toBe(200);
 
     const [answer] = await send(s, [{ id: 'erase', type: 'customer.erased', customer: EMAIL }]);
     expect(answer).toMatchObject({ ok: true, erased: { ids: 3, orders: 1, requests: 1, messages: 1 } });
@@ -74,9 +85,11 @@ describe('customer.erased through the gateway', () => {
     const resumed = await late.sub('order/o1', { since: orderSnap.seq, epoch: orderSnap.epoch });
     expect(resumed.op).toBe('snapshot');
     expect(resumed.data.customer).toBeUndefined();
-    const resumedRequest = await late.sub('request/q1', { since: requestSnap.seq - 1, epoch: requestSnap.epoch });
+    const resumedRequest = await late.sub('request/q1', { since: requestSnap.seq, epoch: requestSnap.epoch });
     expect(resumedRequest.op).toBe('snapshot');
-    expect(JSON.stringify(late.messages)).not.toMatch(/4915100000000|ann@example/);
+    const lateDesk = await client(s, { token: s.token('agent', 'a1') });
+    expect((await lateDesk.sub('agent/a1', { since: deskSnap.seq, epoch: deskSnap.epoch })).op).toBe('snapshot');
+    expect(JSON.stringify([...late.messages, ...lateDesk.messages])).not.toMatch(/4915100000000|ann@example|"c1"/);
 
     // The same erasure again is a duplicate with the first answer; another one finds nobody.
     const [again] = await post(s.url, s.token('ingest'), [{ id: 'erase', type: 'customer.erased', customer: EMAIL }]);
@@ -97,6 +110,7 @@ describe('customer.erased through the gateway', () => {
   it('only ingest and admin may send it', async () => {
     const s = await server();
     await customer(s);
+    await conversation(s);
     for (const role of ['supervisor', 'customer', 'agent', 'associate', 'kiosk'] as const) {
       const [answer] = await post(s.url, s.token(role, 'c1', 'S1'), [{ id: `e-${role}`, type: 'customer.erased', customer: 'c1' }]);
       expect(answer, role).toMatchObject({ ok: false, error: { code: 'forbidden' } });

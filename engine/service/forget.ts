@@ -1,25 +1,33 @@
 // Erasure of a customer (the customer domain's `customer.erased`): its service requests go, open
 // and past. An open one is ended first as a completion would end it (offer withdrawn, agent's
 // capacity freed, out of the queue), so the agents and queues stay right; then every request
-// record, its stored messages and the customer's request list are deleted. The gateway drops the
-// histories of those requests' topics, which relayed the same messages.
+// record, its stored messages and the customer's request list are deleted. The topics that
+// carried them (`request/<id>`, and `agent/<agent>` of the desks offered one, whose offers showed
+// the customer) restart their histories, so nothing from before is replayed.
 
 import type { Effects, InputEvent } from '../types.ts';
 import type { ServiceChange } from './change.ts';
 import { done, endRequest } from './handlers.ts';
 import { messageKeys } from './messages.ts';
 import { pickForAgent } from './routing.ts';
-import { keys, topics } from './types.ts';
+import { keys, topics, type ServiceRequest } from './types.ts';
 
 /** `service.forget`: `{erasure, names}`, every name the erased customer had. */
 export function forgetCustomer(c: ServiceChange, ev: InputEvent): Effects {
   const gone: string[] = [];
   const freed = new Set<string>();
+  // Agents whose desks were offered or given one of them: their topics showed the customer.
+  const desks = new Set<string>();
+  const deskOf = (r: ServiceRequest | undefined) => {
+    for (const agent of [r?.agent, r?.offer?.agent, r?.lastAgent, r?.preferredAgent]) if (agent !== undefined) desks.add(agent);
+  };
   for (const name of ev.names as string[]) {
     const record = c.customer(name);
     if (record === undefined) continue;
+    for (const id of record.past) deskOf(c.request(id));
     for (const id of record.open) {
       const r = c.request(id);
+      deskOf(r);
       if (r === undefined || r.status === 'completed') continue;
       const agent = endRequest(c, r);
       if (agent !== undefined) freed.add(agent);
@@ -42,6 +50,6 @@ export function forgetCustomer(c: ServiceChange, ev: InputEvent): Effects {
   for (const id of gone) c.touched.delete(id);
   const effects = done(c);
   const reply = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: true, add: 0, counts: { requests: new Set(gone).size, messages } };
-  // The conversations' earlier messages are never replayed.
-  return { ...effects, emit: [reply], restart: [...new Set(gone)].map(topics.request) };
+  // The conversations' earlier messages, and the offers that showed the customer, are never replayed.
+  return { ...effects, emit: [reply], restart: [...[...new Set(gone)].map(topics.request), ...[...desks].map(topics.agent)] };
 }

@@ -121,6 +121,20 @@ describe('customer.erased', () => {
     expect(r.apply({ id: 'e4', type: 'customer.erased', customer: 'anonymous' }).result).toMatchObject({ ok: false, error: { code: 'invalid_event' } });
   });
 
+  it('finds every order naming the customer, beyond the summaries kept and across a merge', () => {
+    const r = runner();
+    r.apply({ type: 'stock.received', sku: 'A', location: 'S1', qty: 100 });
+    const place = (n: number, customer: string) => ok(r, { id: `o${n}`, type: 'order.placed', order: `o${n}`, customer, lines: [{ sku: 'A', qty: 1 }], pickup: 'S1', ts: T0 + n });
+    for (let n = 0; n < 22; n++) place(n, 'phone:+9');
+    ok(r, { id: 'l9', type: 'identity.linked', ids: ['acct9', 'phone:+9'] });
+    for (let n = 22; n < 25; n++) place(n, 'acct9');
+    expect((r.state.get('cu/orders/acct9') as unknown[]).length).toBe(20);
+    expect(ok(r, { id: 'e9', type: 'customer.erased', customer: 'acct9' })).toMatchObject({ erased: { orders: 25 } });
+    for (let n = 0; n < 25; n++) expect((r.state.get(`stock/order/o${n}`) as Record<string, unknown>).customer, `o${n}`).toBeUndefined();
+    expect(holding(r, 'phone:+9')).toEqual([]);
+    expect(holding(r, 'acct9')).toEqual([]);
+  });
+
   it('erases a customer known by its activity alone', () => {
     const r = runner();
     ok(r, { id: 'v1', type: 'activity.viewed', subject: 'device:zz', sku: 'A', channel: 'web', ts: T0 });

@@ -25,7 +25,7 @@ import type { StagedState } from '../staged-state.ts';
 import { customerRecord, identityKeys, isBlocked, isTombstone, resolveCustomer, type LogEntry, type StoredCustomer } from './identity/mod.ts';
 import type { ErasedCounts, ForgetEvent, ForgottenEvent, KioskForgetEvent, UnindexEvent } from './internal-events.ts';
 import { clearKiosksOf } from './kiosks.ts';
-import { recentOrders } from './orders.ts';
+import { olderOrders, recentOrders } from './orders.ts';
 import { recKeys, sessionLog, unindexSessions } from './recommender/mod.ts';
 import { keys, topics, type ResolvedCustomerOptions, type SessionRecord } from './types.ts';
 
@@ -130,10 +130,10 @@ const forget: Step = (state, raw) => {
     state.put(recKeys.session(id), undefined);
     for (const sku of new Set(log.i)) bySku.set(sku, [...(bySku.get(sku) ?? []), id]);
   }
-  const orders = recentOrders(state, name);
-  for (const key of [keys.session(name), keys.orders(name), keys.moved(name)]) if (state.get(key) !== undefined) state.put(key, undefined);
+  const orders = new Set([...recentOrders(state, name).map((s) => s.order), ...olderOrders(state, name)]);
+  for (const key of [keys.session(name), keys.orders(name), keys.olderOrders(name), keys.moved(name)]) if (state.get(key) !== undefined) state.put(key, undefined);
   const emit: InputEvent[] = [
-    ...orders.map((s) => ({ id: `${ev.id}/order/${s.order}`, type: 'order.forget', order: s.order, erasure: ev.erasure })),
+    ...[...orders].map((order) => ({ id: `${ev.id}/order/${order}`, type: 'order.forget', order, erasure: ev.erasure })),
     ...[...bySku].map(([sku, ids]): UnindexEvent => ({ id: `${ev.id}/unindex/${sku}`, type: 'rec.unindex', erasure: ev.erasure, sku, sessions: ids })),
   ];
   const reply: ForgottenEvent = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: true, add: emit.length, counts: { sessions } };

@@ -51,6 +51,8 @@ export interface AbsorbEvent extends InputEvent {
   into: string;
   session?: { record: SessionRecord; log?: SessionLog };
   orders: OrderSummary[];
+  /** Ids of its orders older than the summaries (orders.ts, olderOrders). */
+  older?: string[];
   hops: number;
   link?: string;
 }

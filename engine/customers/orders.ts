@@ -33,6 +33,20 @@ export function customerOrders(view: StateView, subject: string, kept: number): 
 
 function save(state: StateEditor, customer: string, list: OrderSummary[], kept: number): void {
   state.put(keys.orders(customer), list.slice(0, kept));
+  // Summaries pushed out leave their ids behind, so an erasure still finds every order naming the customer.
+  if (list.length > kept) keepOlder(state, customer, list.slice(kept).map((o) => o.order));
+}
+
+export function olderOrders(view: StateView, customer: string): string[] {
+  return view.get<string[]>(keys.olderOrders(customer)) ?? [];
+}
+
+/** Adds order ids to the customer's older orders (each once). */
+export function keepOlder(state: StateEditor, customer: string, ids: readonly string[]): void {
+  if (ids.length === 0) return;
+  const had = olderOrders(state, customer);
+  const fresh = ids.filter((id) => !had.includes(id));
+  if (fresh.length > 0) state.put(keys.olderOrders(customer), [...had, ...fresh]);
 }
 
 /**

@@ -25,7 +25,7 @@ import type {
   TouchEvent,
 } from './internal-events.ts';
 import { ERASURE_STEPS, linkSettled } from './erasure.ts';
-import { applyOrderNews, mergeOrders, recentOrders } from './orders.ts';
+import { applyOrderNews, keepOlder, mergeOrders, olderOrders, recentOrders } from './orders.ts';
 import { indexSession, recordForItem, sessionLog } from './recommender/mod.ts';
 import { aliasTouches, homeOf, MAX_HOPS } from './route.ts';
 import { currentSession, mergeSession } from './sessions.ts';
@@ -67,9 +67,11 @@ const moved: Step = (state, raw) => {
   const ev = raw as MovedEvent;
   const record = currentSession(state, ev.from);
   const orders = recentOrders(state, ev.from);
+  const older = olderOrders(state, ev.from);
   // The log stays: other sessions' neighbours are read from it, under its own session id.
   if (record !== undefined) state.put(keys.session(ev.from), undefined);
   if (orders.length > 0) state.put(keys.orders(ev.from), undefined);
+  if (older.length > 0) state.put(keys.olderOrders(ev.from), undefined);
   state.put(keys.moved(ev.from), ev.into);
   const log = record === undefined ? undefined : sessionLog(state, record.id);
   const absorb: AbsorbEvent = {
@@ -79,6 +81,7 @@ const moved: Step = (state, raw) => {
     into: ev.into,
     ...(record !== undefined ? { session: { record, ...(log !== undefined ? { log } : {}) } } : {}),
     orders,
+    ...(older.length > 0 ? { older } : {}),
     hops: 0,
     ...(ev.link !== undefined ? { link: ev.link } : {}),
   };
@@ -93,6 +96,7 @@ const absorb: Step = (state, raw, _ctx, o) => {
   home = ev.into;
   const index = ev.session === undefined ? [] : mergeSession(state, home, ev.session, o.sessionGapMs, o.recommender);
   mergeOrders(state, ev.orders, home, o.ordersKept);
+  keepOlder(state, home, ev.older ?? []);
   const indexed: ItemIndexEvent[] = index.map((e) => ({ id: `${ev.id}/index/${e.sku}`, type: 'rec.indexed', ...e }));
   // The `recs/` topics the move changed are touched once the link's last move has arrived
   // (arrived): one update each per link, however the moves were batched on the way.

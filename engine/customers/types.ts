@@ -67,6 +67,8 @@ export const MAX_SUMMARY_LINES = 10;
 export const keys = {
   session: (customer: string) => `cu/sess/${customer}`,
   orders: (customer: string) => `cu/orders/${customer}`,
+  /** Ids of the customer's orders older than the kept summaries: only an erasure reads them (erasure.ts). */
+  olderOrders: (customer: string) => `cu/ordersold/${customer}`,
   /** Where the state kept under this name went when it was merged into (or attached to) another customer. */
   moved: (name: string) => `cu/moved/${name}`,
   /** A link waiting for the state it moved (on the identity partition, as the link is). */

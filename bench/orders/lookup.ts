@@ -103,8 +103,8 @@ interface StoredOrder {
 }
 
 /**
- * Writes orders `from`..`to − 1` of the workload as copies of `template` (a record the engine
- * wrote for an order that went through the same steps), each with its own id, customer, channel,
+ * Writes the workload's next `count` orders as copies of `template` (a record the engine wrote
+ * for an order that went through the same steps), each with its own id, customer, channel,
  * store and lines; times shift by one second per order, as if placed one after another.
  */
 async function copyOrders(dir: string, template: StoredOrder, workload: OrderWorkload, count: number): Promise<number> {

@@ -171,14 +171,21 @@ function materialise(steps: Array<{ event: unknown; id: string; pick: number }>,
 /** Types whose event, followed by others of other keys, cuts a request in two (submission-cut.ts). */
 const READ_BY_OTHERS = new Set(defaultProcessors().flatMap((p) => p.readByOthers ?? []));
 
-/** A chunk cut before and after each event other partitions read: each part is applied in one batch. */
+const isShortHold = (e: unknown) => (e as Ev | null)?.type === 'stock.reserve' && typeof (e as Ev).ttlMs === 'number' && ((e as Ev).ttlMs as number) < 1000;
+
+/** A chunk cut before and after each event other partitions read, and after each short hold: each part is applied in one batch. */
 function aroundReadByOthers(chunk: unknown[]): unknown[][] {
   const parts: unknown[][] = [[]];
   for (const e of chunk) {
-    const readByOthers = READ_BY_OTHERS.has(String((e as Ev | null)?.type));
+    // A hostile event's type may be anything, even an object whose toString is no function.
+    const type = (e as Ev | null)?.type;
+    const readByOthers = typeof type === 'string' && READ_BY_OTHERS.has(type);
     if (readByOthers) parts.push([]);
     parts.at(-1)!.push(e);
-    if (readByOthers) parts.push([]);
+    // A hold of a few ms ends its chunk: a commit or release waiting for it would be done at a
+    // later step of its saga, which the engine thread applies on the wall clock, past the hold's
+    // expiry, and the in-thread engine at the chunk's one time.
+    if (readByOthers || isShortHold(e)) parts.push([]);
   }
   return parts.filter((p) => p.length > 0);
 }

@@ -72,6 +72,9 @@ export function customerProcessor(options: CustomerOptions = {}): Processor {
     partitionKey: customerPartitionKey,
     // The service domain reads who a subject is, and the customer's tier.
     readByOthers: ['identity.linked', 'customer.profile'],
+    // An erasure's steps must not run ahead of the events sent before it in one submission (an
+    // order naming the customer, applied after the erasure, would keep its id).
+    stepsElsewhere: ['customer.erased'],
     follows: FOLLOWED,
 
     apply(view, ev, ctx) {

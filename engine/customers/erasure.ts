@@ -15,7 +15,7 @@
 // customer (`id/busy/<name>`) would bring it back after the forget steps passed: the erasure
 // waits for that link's last move (`id/erasewait/<link>`) and starts then. Anonymous counts stay:
 // popularity and the item's index length, the stock and commerce figures. Every topic that
-// showed the customer (`recs/`, `kiosk/`, `order/`, `request/`) restarts its history
+// showed the customer (`recs/`, `kiosk/`, `order/`, `request/`, the desks' `agent/`) restarts its history
 // (Effects.restart), so the push layer replays nothing from before. Each record is deleted from
 // the state; a per-customer key (crypto-shredding) would fit at the same steps.
 
@@ -40,7 +40,7 @@ const eraseKeys = {
 /** `id/erase/<event>`: the parts an erasure waits for. */
 interface ErasureRecord {
   event: InputEvent;
-  /** Names whose partitions have not replied yet (and the service domain). */
+  /** Names whose partitions have not replied yet, and the service and kiosk partitions. */
   names: number;
   /** Steps those partitions sent on (orders, item indexes) minus their replies so far. */
   outstanding: number;
@@ -71,7 +71,8 @@ function startErasure(state: StagedState, ev: InputEvent, o: ResolvedCustomerOpt
   if (isBlocked(subject, o.identity)) return { result: rejection('invalid_event', `customer.erased: '${subject}' is a blocked identifier and names no customer`), emit: [] };
   const name = resolveCustomer(state, subject);
   const ids = name === undefined ? anonymousNames(state, subject) : customerRecord(state, name)!.ids;
-  if (ids.length === 0) return { result: rejection('not_found', `no customer '${subject}'`), emit: [] };
+  // The answer is kept by event id for a day or two: it does not repeat the id it was asked for.
+  if (ids.length === 0) return { result: rejection('not_found', 'no customer is known by this id'), emit: [] };
   const link = ids.map((id) => state.get<string[]>(eraseKeys.busy(id))?.[0]).find((l) => l !== undefined);
   if (link !== undefined) {
     state.put(eraseKeys.waiting(link), [...(state.get<InputEvent[]>(eraseKeys.waiting(link)) ?? []), ev]);
@@ -149,7 +150,7 @@ const unindex: Step = (state, raw, _ctx, o) => {
   return { result: { ok: true }, writes: state.writes(), emit: [reply] };
 };
 
-/** `kiosk.forget`, on the kiosks' partition: each screen told it shows nobody (its history is dropped by the gateway). */
+/** `kiosk.forget`, on the kiosks' partition: each screen told it shows nobody, its topic's history restarted. */
 const kioskForget: Step = (state, raw) => {
   const ev = raw as KioskForgetEvent;
   const cleared = clearKiosksOf(state, ev.names);

@@ -1,5 +1,6 @@
 // The kiosk and ops pages in headless Chromium: an identified shopper's in-stock
-// recommendations on the kiosk screen, replaced on the next identification; a waiting request in
+// recommendations on the kiosk screen, replaced on the next identification, cleared when that
+// shopper is erased; a waiting request in
 // its queue and alerts as they come on the ops page; plain notices without the needed token.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +47,19 @@ describe('kiosk', () => {
     await page.locator('[data-testid="recs"][data-customer="shopper-7"]').waitFor();
     expect(await page.getByTestId('rec').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-sku')))).not.toContain('GLOVES');
     // After a quiet while (here &idle=5 seconds) the screen is cleared for the next person.
+    await page.locator('[data-testid="recs"]:not([data-customer])').waitFor({ state: 'attached' });
+    expect(await page.getByTestId('rec').count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
+  it('clears the screen at once when the shopper on it is erased', async () => {
+    const { page, problems } = await openPage(browser, server, { width: 800, height: 1280 });
+    // A quiet while far longer than the test: only the erasure can clear it.
+    await page.goto(pageUrl(server, '/ui/kiosk?kiosk=k2&idle=600', server.token('kiosk', 'k2', 'berlin-1')));
+    await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+    await server.post([{ id: 'id-s1', type: 'kiosk.identified', kiosk: 'k2', location: 'berlin-1', subject: 's1' }]);
+    await page.locator('[data-testid="recs"][data-customer="s1"] [data-testid="rec"]').first().waitFor();
+    await server.post([{ id: 'erase-s1', type: 'customer.erased', customer: 's1' }]);
     await page.locator('[data-testid="recs"]:not([data-customer])').waitFor({ state: 'attached' });
     expect(await page.getByTestId('rec').count()).toBe(0);
     expect(problems).toEqual([]);

@@ -41,6 +41,17 @@ if (token === undefined || claims?.role !== 'kiosk') {
     onUpdate: (data) => {
       const push = data as KioskPush;
       if (push?.type === 'recommendations' && Array.isArray(push.items)) show(push);
+      // The shopper on screen was erased: nothing of theirs stays shown.
+      else if ((push as { type?: string } | null)?.type === 'cleared') {
+        clearTimeout(idle);
+        clear();
+      }
+    },
+    // Pushes were missed (an erasure restarts the topic's history, so it always comes as a gap):
+    // what the screen shows may be gone, so it shows nobody until the next identification.
+    onGap: () => {
+      clearTimeout(idle);
+      clear();
     },
     onError: (error) => main.append(el('p', { class: 'notice', role: 'alert' }, `This screen cannot follow kiosk ${kiosk}: ${error.message}`)),
   });

@@ -9,6 +9,7 @@
 
 import type { WebSocket } from 'uWebSockets.js';
 import type { Principal } from '../auth/principal.ts';
+import { readerView, type ReaderView } from './agent-view.ts';
 import { CLOSE, type WsLimits } from './limits.ts';
 import type { OutMessage, WsFormat } from './out-message.ts';
 import { TokenBucket } from './rate-limit.ts';
@@ -64,6 +65,8 @@ export class WsConnection implements Subscriber, Expiring {
   #queuedMessages = 0;
   #queuedBytes = 0;
   #replayQueued = 0;
+  /** How this reader is shown updates (an agent: customers' contact ids masked). */
+  readonly #view: ReaderView | undefined;
 
   constructor(
     private readonly ws: WebSocket<SocketData>,
@@ -76,11 +79,13 @@ export class WsConnection implements Subscriber, Expiring {
     this.fixedFormat = format !== undefined;
     this.anonymous = principal.role === 'anonymous';
     this.bucket = new TokenBucket(limits.opsPerSecond, limits.opsBurst);
+    this.#view = readerView(principal);
   }
 
   /** Queues a message (never sends: callers may be iterating shared state). */
-  push(message: OutMessage): void {
+  push(shared: OutMessage): void {
     if (this.closed) return;
+    const message = this.#view?.(shared) ?? shared;
     const stateTopic = message.stateUpdate ? message.topic : undefined;
     if (stateTopic !== undefined) {
       const pending = this.#pendingState?.get(stateTopic);
@@ -111,7 +116,7 @@ export class WsConnection implements Subscriber, Expiring {
   /** Queues the updates of a replay in order, each sent as is, and sends what fits. */
   deliverReplay(messages: readonly OutMessage[]): void {
     if (this.closed) return;
-    for (const message of messages) this.#queue.push({ message, stateTopic: undefined, counted: false, replay: true, bytes: 0 });
+    for (const shared of messages) this.#queue.push({ message: this.#view?.(shared) ?? shared, stateTopic: undefined, counted: false, replay: true, bytes: 0 });
     this.#replayQueued += messages.length;
     this.flush();
   }

@@ -57,6 +57,23 @@ describe('orders in the engine', () => {
     expect(engine.snapshot('order/O')?.data).toMatchObject({ order: 'O', status: 'returned', returns: [{ return: 'R', location: 'S2', refund: 250 }] });
   });
 
+  it('two placings of one order id in one request: the second is placed when the first is refused, a conflict when it placed the order', async () => {
+    const [refused, placed] = await send(
+      { id: 'p1', type: 'order.placed', order: 'O', pickup: 'S1', lines: [{ sku: 'A', qty: 99 }] },
+      { id: 'p2', type: 'order.placed', order: 'O', pickup: 'S1', lines: [{ sku: 'A', qty: 2 }] },
+    );
+    expect(refused).toMatchObject({ id: 'p1', ok: false, error: { code: 'insufficient_stock' } });
+    expect(placed).toMatchObject({ id: 'p2', ok: true, order: 'O', allocation: [{ sku: 'A', qty: 2, location: 'S1' }] });
+    const [first, second] = await send(
+      { id: 'q1', type: 'order.placed', order: 'Q', pickup: 'S1', lines: [{ sku: 'B', qty: 1 }] },
+      { id: 'q2', type: 'order.placed', order: 'Q', pickup: 'S1', lines: [{ sku: 'B', qty: 2 }] },
+    );
+    expect(first).toMatchObject({ ok: true, order: 'Q' });
+    expect(second).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(engine.snapshot('stock/A@S1')?.data).toMatchObject({ onHand: 5, reserved: 2 });
+    expect(engine.snapshot('stock/B@S1')?.data).toMatchObject({ onHand: 5, reserved: 1 });
+  });
+
   it('a second return of the same id on a partly returned order is a conflict', async () => {
     await send({ id: 'p', type: 'order.placed', order: 'O', pickup: 'S1', lines: [{ sku: 'A', qty: 2 }] });
     await send({ id: 'u', type: 'order.picked_up', order: 'O' });

@@ -188,8 +188,8 @@ describe('order lifecycle against a reference model', () => {
               } else {
                 const eventAt = (k: number, it = intents[k]) => eventOf(it, model, k, lags[k % lags.length])!;
                 const events = [eventAt(i)];
-                // A change that joins is sent for the first event's order. Only changes join: while an
-                // order is placing, a second placing of it is refused conflict at once.
+                // A change that joins is sent for the first event's order. Only changes join: the
+                // reference answers a placing at once, not after a placing of the id under way.
                 for (let k = i + 1; k < intents.length && how[k % how.length] === 'join'; k++) {
                   const next = intents[k];
                   if (next.kind !== 'move' && next.kind !== 'return') break;

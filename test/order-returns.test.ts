@@ -144,6 +144,36 @@ describe('order events while a saga of the order is under way', () => {
     expect(r.answers.get('ready')).toMatchObject({ ok: false, error: { code: 'unknown_order' } });
   });
 
+  it('a second placing of the order id while the first is placing waits for it: placed once the first is refused, a conflict once it is placed', () => {
+    r.autoDrain = false;
+    w.apply({ id: 'place1', ts: T0, type: 'order.placed', order: 'O1', pickup: 'S1', lines: [{ sku: 'A', qty: 99 }] });
+    expect(w.apply({ id: 'place2', ts: T0 + 1, type: 'order.placed', order: 'O1', customer: 'c1', pickup: 'S1', lines: [{ sku: 'A', qty: 2 }] })).toMatchObject({ pending: true });
+    w.apply({ id: 'ready', ts: T0 + 2, type: 'order.ready', order: 'O1' });
+    w.apply({ id: 'place3', ts: T0 + 3, type: 'order.placed', order: 'O1', pickup: 'S1', lines: [{ sku: 'A', qty: 1 }] });
+    r.drain();
+    expect(r.answers.get('place1')).toMatchObject({ ok: false, error: { code: 'insufficient_stock' } });
+    expect(r.answers.get('place2')).toMatchObject({ ok: true, order: 'O1', allocation: [{ sku: 'A', qty: 2, location: 'S1' }] });
+    expect(r.answers.get('ready')).toMatchObject({ ok: true, status: 'ready' });
+    expect(r.answers.get('place3')).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(w.order('O1')).toMatchObject({ status: 'ready', customer: 'c1', history: [{ status: 'placed', at: T0 + 1 }, { status: 'ready', at: T0 + 2 }] });
+    expect(w.row('A', 'S1')).toMatchObject({ onHand: 5, reserved: 2 });
+    expect(r.state.get('stock/order/O1')).not.toHaveProperty('saga');
+  });
+
+  it('a customer forgotten while a placing waits for another keeps its customer out of the placed order', () => {
+    w = orderWorld([customerProcessor()]);
+    r = w.r;
+    receive('A', 'S1', 5);
+    r.autoDrain = false;
+    w.apply({ id: 'place1', type: 'order.placed', order: 'O1', customer: 'c1', pickup: 'S1', lines: [{ sku: 'A', qty: 99 }] });
+    w.apply({ id: 'place2', type: 'order.placed', order: 'O1', customer: 'c1', pickup: 'S1', lines: [{ sku: 'A', qty: 1 }] });
+    r.applyValid({ id: 'forget', type: 'order.forget', order: 'O1', erasure: 'E1' });
+    r.drain();
+    expect(r.answers.get('place2')).toMatchObject({ ok: true, order: 'O1' });
+    expect(w.order('O1')).not.toHaveProperty('customer');
+    expect(JSON.stringify(r.state.get('stock/order/O1'))).not.toContain('c1');
+  });
+
   it('sent while holds end or goods are restocked: done after, each answered once', () => {
     receive('C', 'W1', 3);
     w.ok({ type: 'order.placed', order: 'S', ship: { lat: 50, lon: 8 }, lines: [{ sku: 'C', qty: 2 }] });

@@ -15,8 +15,9 @@ const forgetCustomer: Handler = (c, ev) => {
   const named = order?.customer !== undefined;
   if (order !== undefined && named) {
     const { customer: _gone, ...kept } = order;
-    // A saga under way carries the event it answers: that copy must not bring the customer back.
-    const saga = kept.saga === undefined ? undefined : { ...kept.saga, event: withoutCustomer(kept.saga.event) };
+    // A saga under way carries the event it answers, and a placing of the id waiting for it
+    // (order-saga.ts) its own: those copies must not bring the customer back.
+    const saga = kept.saga === undefined ? undefined : { ...kept.saga, event: withoutCustomer(kept.saga.event), ...(kept.saga.waiting ? { waiting: kept.saga.waiting.map(withoutCustomer) } : {}) };
     c.put(keys.order(id), { ...kept, ...(saga !== undefined ? { saga } : {}) } satisfies OrderRecord);
     if (order.status !== 'placing') c.touch(topics.order(id));
   }

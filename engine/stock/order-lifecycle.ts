@@ -129,6 +129,11 @@ export function runWaiting(c: StockChange, orderId: string, order: Order | undef
       current = { ...current, saga: { ...current.saga, waiting: list.slice(i) } };
       break;
     }
+    // A placing of this id that waited for another (order-saga.ts): that one placed it.
+    if (ev.type === 'order.placed') {
+      c.answer(ev.id, { ok: false, error: { code: 'conflict', message: `order '${orderId}' already exists` } });
+      continue;
+    }
     const out = TRANSITIONS[ev.type](c, current, ev, { eventTime: (ev.ts as number | undefined) ?? ctx.eventTime, now: ctx.now }, s);
     if ('error' in out) {
       c.answer(ev.id, { ok: false, error: out.error });

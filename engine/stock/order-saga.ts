@@ -12,8 +12,9 @@
 //                    record deleted, answered the first refusal in line order
 //
 // What follows the placing (ready, picked up, shipped, cancelled, returned …) is in
-// order-lifecycle.ts; order events sent while the order is placing wait in its record and are
-// done when the placing ends, as if they had come after (runWaiting).
+// order-lifecycle.ts; order events sent while the order is placing (another placing of the id
+// too) wait in its record and are done when the placing ends, as if they had come after
+// (runWaiting, afterRefusedPlacing).
 
 import type { EventError, InputEvent } from '../types.ts';
 import type { StockChange } from './change.ts';
@@ -21,7 +22,7 @@ import { unholdEvent, type HoldEvent, type HoldReply } from './holds.ts';
 import { runWaiting } from './order-lifecycle.ts';
 import { countCommerce, noticeStore, withSaga } from './order-news.ts';
 import { mergeLines } from './order-transition.ts';
-import { insufficientError, rejection, unknownLocation, type Handler } from './outcomes.ts';
+import { insufficientError, rejection, type Handler } from './outcomes.ts';
 import { askShipRoom, freeShipSlots, shipPlan, shipSourcingSteps } from './ship-capacity.ts';
 import { keys, type AllocationLine, type Order, type OrderChannel, type OrderRecord, type OrderSaga, type Reservation } from './types.ts';
 
@@ -32,21 +33,36 @@ const reservationId = (order: string, i: number) => `order:${order}:${i}`;
 
 const placeOrder: Handler = (c, ev, ctx) => {
   const orderId = ev.order as string;
-  if (c.view.get(keys.order(orderId))) return rejection('conflict', `order '${orderId}' already exists`);
+  const existing = c.view.get<OrderRecord>(keys.order(orderId));
+  if (existing?.status === 'placing' && existing.saga) {
+    // Another placing of this id is under way: whether this one conflicts depends on how that
+    // one ends, so it waits for it, with its own time, like any order event.
+    const waiting = [...(existing.saga.waiting ?? []), ev.ts === undefined ? { ...ev, ts: ctx.eventTime } : ev];
+    c.put(keys.order(orderId), { ...existing, saga: { ...existing.saga, waiting } });
+    return c.pending();
+  }
+  if (existing) return rejection('conflict', `order '${orderId}' already exists`);
+  const error = beginPlacing(c, ev, ctx.eventTime, undefined);
+  return error ? { result: { ok: false, error } } : c.pending();
+};
+
+/** Checks a placing and, when it may go on, writes its `placing` record and asks every line's SKU; else why not, nothing done. */
+function beginPlacing(c: StockChange, ev: InputEvent, eventTime: number, waiting: InputEvent[] | undefined): EventError | undefined {
+  const orderId = ev.order as string;
   // Lines of one SKU give one price (events.ts): merged, they keep it.
   const lines = mergeLines(ev.lines as Line[]).map((l) => ({ ...l, returned: 0 }));
   if (ev.pickup != null) {
     const store = ev.pickup as string;
     const loc = c.location(store);
-    if (!loc) return unknownLocation(store);
-    if (loc.kind !== 'store') return rejection('invalid_event', `pickup location '${store}' is a ${loc.kind}, not a store`);
+    if (!loc) return { code: 'unknown_location', message: `location '${store}' has not been declared` };
+    if (loc.kind !== 'store') return { code: 'invalid_event', message: `pickup location '${store}' is a ${loc.kind}, not a store` };
   }
   const order: OrderRecord = {
     id: orderId,
     status: 'placing',
     lines,
     allocation: [],
-    placedAt: ctx.eventTime,
+    placedAt: eventTime,
     history: [],
     returns: [],
     ...(ev.customer ? { customer: ev.customer as string } : {}),
@@ -55,9 +71,27 @@ const placeOrder: Handler = (c, ev, ctx) => {
     ...(ev.currency != null ? { currency: ev.currency as string } : {}),
   };
   lines.forEach((l, line) => c.emit({ id: `${ev.id}/quote/${line}`, type: 'stock.quote', sku: l.sku, order: orderId, origin: ev.id, line }));
-  c.put(keys.order(orderId), withSaga(order, { event: ev, quotes: lines.map(() => null) }));
-  return c.pending();
-};
+  c.put(keys.order(orderId), withSaga(order, { event: ev, quotes: lines.map(() => null), ...(waiting && waiting.length > 0 ? { waiting } : {}) }));
+  return undefined;
+}
+
+/**
+ * A placing was refused and its record is gone: what waited is done as if it came after (an
+ * unknown order) up to the next placing of the id, which begins now, the rest waiting for it.
+ */
+function afterRefusedPlacing(c: StockChange, orderId: string, waiting: InputEvent[] | undefined, ctx: Parameters<Handler>[2], s: Parameters<Handler>[3]): void {
+  let list = waiting ?? [];
+  for (;;) {
+    const next = list.findIndex((ev) => ev.type === 'order.placed');
+    runWaiting(c, orderId, undefined, next < 0 ? list : list.slice(0, next), ctx, s);
+    if (next < 0) return;
+    const ev = list[next];
+    list = list.slice(next + 1);
+    const error = beginPlacing(c, ev, (ev.ts as number | undefined) ?? ctx.eventTime, list);
+    if (!error) return;
+    c.answer(ev.id, { ok: false, error });
+  }
+}
 
 function askHolds(c: StockChange, order: OrderRecord, saga: OrderSaga, plan: PlanLine[]): void {
   const origin = saga.event.id;
@@ -98,7 +132,7 @@ const quoted: Handler = (c, ev, ctx, settings) => {
   }
   if (taken) c.answer(saga.event.id, { ok: false, error: taken });
   c.put(keys.order(order.id), undefined);
-  runWaiting(c, order.id, undefined, saga.waiting, ctx, settings);
+  afterRefusedPlacing(c, order.id, saga.waiting, ctx, settings);
   return c.effects();
 };
 
@@ -106,7 +140,7 @@ const quoted: Handler = (c, ev, ctx, settings) => {
 function refusePlacing(c: StockChange, order: OrderRecord, saga: OrderSaga, error: EventError | undefined, ...step: [Parameters<Handler>[2], Parameters<Handler>[3]]): void {
   if (error) c.answer(saga.event.id, { ok: false, error });
   c.put(keys.order(order.id), undefined);
-  runWaiting(c, order.id, undefined, saga.waiting, ...step);
+  afterRefusedPlacing(c, order.id, saga.waiting, ...step);
 }
 
 /** The order's reservation ids are its own: one made by stock.reserve makes the order a conflict. */
@@ -162,7 +196,7 @@ const held: Handler = (c, raw, ctx, settings) => {
     freeShipSlots(c, order, saga.event.id);
     c.put(keys.order(order.id), undefined);
     c.answer(saga.event.id, { ok: false, error });
-    runWaiting(c, order.id, undefined, saga.waiting, ctx, settings);
+    afterRefusedPlacing(c, order.id, saga.waiting, ctx, settings);
     return c.effects();
   }
   const allocation: AllocationLine[] = plan.map((p, i) => ({ sku: p.sku, qty: p.qty, location: p.location, reservation: reservationId(order.id, i) }));

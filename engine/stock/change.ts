@@ -149,6 +149,9 @@ export class StockChange {
   }
 
   cancelTimer(id: string): void {
+    // The engine applies a step's cancels before its settings: a timer this step set (an order
+    // readied and picked up in one step) is dropped here, or it would outlive its cancel.
+    if (this.timerSets) this.timerSets = this.timerSets.filter((t) => t.id !== id);
     (this.timerCancels ??= []).push(id);
   }
 

@@ -6,7 +6,9 @@
 // the same reason the other way round: on several threads its partition could otherwise commit
 // first, and they would read what it wrote although they came before it. A submission cut in
 // two holds back those submitted after it until it is answered whole: sent at once, they would
-// overtake its second part, and a key's events must keep the order they came in.
+// overtake its second part, and a key's events must keep the order they came in. Only those
+// sharing a key with it are held (and then those sharing a key with a held one): the others have
+// no order to keep with it, and a request of several orders must not stall every other sender.
 //
 // Where keys commit apart (`placeOf`: several engine threads, each committing its own), a
 // submission is also cut before an event whose steps run on other partitions (a reservation,
@@ -18,9 +20,15 @@
 import type { ProcessorIndex } from './processor-index.ts';
 import type { EventResult, InputEvent } from './types.ts';
 
+/** A submission cut in two, or one held back behind it: the keys it orders until it is answered. */
+interface Hold {
+  keys: ReadonlySet<string>;
+  done: Promise<void>;
+}
+
 export class SubmissionCutter {
-  /** Settles once the submission cut in two that holds the others back is answered. */
-  private held: Promise<void> | undefined;
+  /** Submissions cut in two and those held back behind them, oldest first. */
+  private holds: Hold[] = [];
 
   constructor(
     private readonly processors: ProcessorIndex,
@@ -32,23 +40,57 @@ export class SubmissionCutter {
 
   /** Settles once no submission cut in two is under way, nor any held back behind one. */
   async settled(): Promise<void> {
-    while (this.held) await this.held;
+    while (this.holds.length > 0) await this.holds[this.holds.length - 1].done;
   }
 
   submit(events: readonly unknown[]): Promise<EventResult[]> {
-    if (this.held) return this.held.then(() => this.submit(events));
+    const ahead = this.holds.length > 0 ? this.holdsSharing(events) : undefined;
+    if (ahead !== undefined && ahead.length > 0) {
+      // Held back, and holding back in turn what shares a key with it: it must not be overtaken either.
+      const answered = Promise.all(ahead.map((h) => h.done)).then(() => this.sendOrCut(events));
+      this.hold(this.keysOf(events), answered);
+      return answered;
+    }
+    return this.sendOrCut(events);
+  }
+
+  private sendOrCut(events: readonly unknown[]): Promise<EventResult[]> {
     const cut = this.cutAt(events);
     if (cut < 0) return this.route(events);
     const whole = this.routeCut(events, cut);
-    const held = whole.then(
+    this.hold(this.keysOf(events), whole);
+    return whole;
+  }
+
+  private hold(keys: ReadonlySet<string>, answered: Promise<unknown>): void {
+    const done = answered.then(
       () => undefined,
       () => undefined,
     );
-    this.held = held;
-    void held.then(() => {
-      if (this.held === held) this.held = undefined;
+    const hold: Hold = { keys, done };
+    this.holds.push(hold);
+    void done.then(() => {
+      this.holds = this.holds.filter((h) => h !== hold);
     });
-    return whole;
+  }
+
+  /** The holds under way that order one of these events' keys. */
+  private holdsSharing(events: readonly unknown[]): Hold[] {
+    const keys = this.keysOf(events);
+    return this.holds.filter((h) => {
+      for (const key of keys) if (h.keys.has(key)) return true;
+      return false;
+    });
+  }
+
+  private keysOf(events: readonly unknown[]): Set<string> {
+    const keys = new Set<string>();
+    for (const e of events) {
+      const key = this.keyOf(e);
+      // An event without a key is refused, never applied: it orders nothing.
+      if (key !== undefined) keys.add(key);
+    }
+    return keys;
   }
 
   /** The events up to `cut`, then — once they are answered — the rest (cut again where it must be). */

@@ -128,4 +128,35 @@ describe('a reservation after stock moves of another engine thread in one reques
     answer(sent[2]);
     expect(await later).toHaveLength(1);
   });
+
+  it('holds back only requests sharing a key with the cut one, and those sharing a key with a held one', async () => {
+    const { router, sent, parts, turns, answer } = fakeThreads(2);
+    const { sku, hold } = keysOn(2, false);
+    const cut = router.submit([received('e1', sku), reserve(hold, sku)]);
+    await parts(1);
+    // Another SKU's request has nothing to keep in order with it: it goes at once.
+    const other = router.submit([received('o1', 'sku-other')]);
+    await parts(2);
+    expect(sent.map((s) => s.ids)).toEqual([['e1'], ['o1']]);
+    answer(sent[1]);
+    expect((await other).map((r) => r.id)).toEqual(['o1']);
+    // The cut one's SKU waits for it; a request of that other SKU and a third one waits behind that one.
+    const same = router.submit([received('s1', sku), received('s2', 'sku-third')]);
+    const behind = router.submit([received('b1', 'sku-third')]);
+    await turns();
+    expect(sent.map((s) => s.ids)).toEqual([['e1'], ['o1']]);
+    answer(sent[0]);
+    await parts(3);
+    answer(sent[2]);
+    await cut;
+    await parts(4);
+    await turns();
+    expect(sent.slice(3).flatMap((s) => s.ids).sort()).toEqual(['s1', 's2']);
+    sent.slice(3).forEach(answer);
+    await same;
+    await parts(sent.length + 1);
+    expect(sent.at(-1)!.ids).toEqual(['b1']);
+    answer(sent.at(-1)!);
+    expect((await behind).map((r) => r.id)).toEqual(['b1']);
+  });
 });

@@ -28,6 +28,12 @@ export const ERROR_CODES = [
   'invalid_transition',
   'return_exceeds_order',
   'return_window_passed',
+  // loyalty points and coupons
+  'insufficient_points',
+  'unknown_redemption',
+  'unknown_coupon',
+  'coupon_used',
+  'coupon_expired',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -25,6 +25,7 @@ import type { StagedState } from '../staged-state.ts';
 import { customerRecord, identityKeys, isBlocked, isTombstone, resolveCustomer, type LogEntry, type StoredCustomer } from './identity/mod.ts';
 import type { ErasedCounts, ForgetEvent, ForgottenEvent, KioskForgetEvent, UnindexEvent } from './internal-events.ts';
 import { clearKiosksOf } from './kiosks.ts';
+import { forgetLoyalty, loyaltyRecord, loyaltyTopic } from './loyalty.ts';
 import { olderOrders, recentOrders } from './orders.ts';
 import { recKeys, sessionLog, unindexSessions } from './recommender/mod.ts';
 import { keys, topics, type ResolvedCustomerOptions, type SessionRecord } from './types.ts';
@@ -108,7 +109,7 @@ function linkEvents(state: StagedState, names: readonly string[]): string[] {
 
 /** A subject identity never heard of (activity alone) is a customer of its own while it keeps state. */
 function anonymousNames(state: StagedState, subject: string): string[] {
-  return state.get(keys.session(subject)) !== undefined || state.get(keys.orders(subject)) !== undefined ? [subject] : [];
+  return state.get(keys.session(subject)) !== undefined || state.get(keys.orders(subject)) !== undefined || loyaltyRecord(state, subject) !== undefined ? [subject] : [];
 }
 
 /** `customer.forget`, on the name's partition. */
@@ -131,15 +132,18 @@ const forget: Step = (state, raw) => {
     state.put(recKeys.session(id), undefined);
     for (const sku of new Set(log.i)) bySku.set(sku, [...(bySku.get(sku) ?? []), id]);
   }
+  const unnotes = forgetLoyalty(state, name, ev.erasure, ev.id);
   const orders = new Set([...recentOrders(state, name).map((s) => s.order), ...olderOrders(state, name)]);
   for (const key of [keys.session(name), keys.orders(name), keys.olderOrders(name), keys.moved(name)]) if (state.get(key) !== undefined) state.put(key, undefined);
   const emit: InputEvent[] = [
     ...[...orders].map((order) => ({ id: `${ev.id}/order/${order}`, type: 'order.forget', order, erasure: ev.erasure })),
     ...[...bySku].map(([sku, ids]): UnindexEvent => ({ id: `${ev.id}/unindex/${sku}`, type: 'rec.unindex', erasure: ev.erasure, sku, sessions: ids })),
+    ...unnotes,
   ];
   const reply: ForgottenEvent = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: true, add: emit.length, counts: { sessions } };
-  // `recs/<name>` renders as nobody's now (a state topic's new, empty render).
-  return { result: { ok: true }, writes: state.writes(), changed: [topics.recs(name)], restart: [topics.recs(name)], emit: [...emit, reply] };
+  // `recs/<name>` and `loyalty/<name>` render as nobody's now (a state topic's new, empty render).
+  const shown = [topics.recs(name), loyaltyTopic(name)];
+  return { result: { ok: true }, writes: state.writes(), changed: shown, restart: shown, emit: [...emit, reply] };
 };
 
 /** `rec.unindex`, on the item bucket's partition. */

@@ -7,6 +7,10 @@ const id: FieldRule = { kind: 'id' };
 const topicId: FieldRule = { kind: 'id', noAt: true };
 const optionalLocation: FieldRule = { kind: 'id', optional: true, noAt: true };
 const location: FieldRule = { kind: 'id', noAt: true };
+const optionalId: FieldRule = { kind: 'id', optional: true };
+const posInt: FieldRule = { kind: 'posInt' };
+/** Epoch ms, up to the largest time a JavaScript Date holds. */
+const optionalTime: FieldRule = { kind: 'int', min: 0, max: 8_640_000_000_000_000, optional: true };
 
 
 const activity: Record<string, FieldRule> = {
@@ -31,5 +35,10 @@ export const CUSTOMER_EVENT_FIELDS: Record<string, EventSchema> = {
   'activity.purchased': activity,
   'kiosk.identified': { kiosk: topicId, location, subject: id },
   'customer.erased': { customer: id },
+  'loyalty.earned': { subject: id, points: posInt, reason: { kind: 'text', max: 200, optional: true }, order: optionalId, expiresAt: optionalTime },
+  'loyalty.redeemed': { subject: id, points: posInt, redemption: id },
+  'loyalty.refunded': { redemption: id },
+  'coupon.issued': { coupon: id, value: { kind: 'number', min: 0, optional: true }, subject: optionalId, validUntil: optionalTime, maxUses: { kind: 'posInt', optional: true } },
+  'coupon.redeemed': { coupon: id, subject: id, order: optionalId },
 };
 

@@ -6,6 +6,7 @@ import { rejection } from '../errors.ts';
 import type { Effects, EventContext, FollowedOutcome, InputEvent } from '../types.ts';
 import { StagedState } from '../staged-state.ts';
 import { applyActivity } from './activity.ts';
+import { applyCoupon } from './coupons.ts';
 import { erased, linkStarted } from './erasure.ts';
 import { ensureCustomer, isBlocked, link, setProfile } from './identity/mod.ts';
 import type { LinkWait, MovedEvent } from './internal-events.ts';
@@ -14,6 +15,7 @@ import { orderNews } from './orders.ts';
 import { shopperNotice } from './shopper-notice.ts';
 import { forward, homeOf } from './route.ts';
 import { isLocation, isStore } from './stock-filter.ts';
+import { applyLoyalty, redemptionCustomer } from './loyalty.ts';
 import { keys, type ResolvedCustomerOptions } from './types.ts';
 
 type Handler = (state: StagedState, ev: InputEvent, ctx: EventContext, o: ResolvedCustomerOptions) => Effects;
@@ -27,6 +29,27 @@ const activity: Handler = (state, ev, ctx, o) => {
   if (home === subject) return applyActivity(state, ev, subject, ctx.eventTime, o);
   return { result: { ok: true, pending: true }, emit: [forward(`${ev.id}/fwd`, home, ev, ctx.eventTime, { origin: subject })] };
 };
+
+/** Earning and redeeming, on the subject's partition: applied here while the customer's state is here, else forwarded to it. */
+const loyalty: Handler = (state, ev, ctx, o) => {
+  const subject = ev.subject as string;
+  if (isBlocked(subject, o.identity)) return blockedSubject(ev);
+  const home = homeOf(state, subject);
+  if (home !== subject) return { result: { ok: true, pending: true }, emit: [forward(`${ev.id}/fwd`, home, ev, ctx.eventTime, { origin: subject })] };
+  const outcome = applyLoyalty(state, ev, subject, ctx.eventTime, subject);
+  if (outcome.then === undefined) return { ...outcome.effects, result: outcome.result };
+  return { ...outcome.effects, result: { ok: true, pending: true }, emit: [outcome.then] };
+};
+
+/** A refund, on the redemption's partition: its index names the customer whose points it took. */
+const refunded: Handler = (state, ev, ctx) => {
+  const redemption = ev.redemption as string;
+  const customer = redemptionCustomer(state, redemption);
+  if (customer === undefined) return { result: rejection('unknown_redemption', `no redemption '${redemption}'`) };
+  return { result: { ok: true, pending: true }, emit: [forward(`${ev.id}/fwd`, customer, ev, ctx.eventTime, { origin: redemption })] };
+};
+
+const coupon: Handler = (state, ev, ctx) => applyCoupon(state, ev, ctx);
 
 const linked: Handler = (state, ev, ctx, o) => {
   const outcome = link(state, ev.ids as string[], (ev.customer ?? undefined) as string | undefined, { time: ctx.eventTime, event: ev.id }, o.identity);
@@ -75,6 +98,11 @@ export const HANDLERS: Record<string, Handler> = {
   'activity.purchased': activity,
   'kiosk.identified': kioskIdentified,
   'customer.erased': erased,
+  'loyalty.earned': loyalty,
+  'loyalty.redeemed': loyalty,
+  'loyalty.refunded': refunded,
+  'coupon.issued': coupon,
+  'coupon.redeemed': coupon,
 };
 
 /**

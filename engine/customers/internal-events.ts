@@ -5,6 +5,7 @@
 import type { FinalResult, InputEvent } from '../types.ts';
 import type { ActivityKind, SessionRecord as SessionLog } from './recommender/mod.ts';
 import type { OrderSummary, SessionRecord } from './types.ts';
+import { LOYALTY_INTERNAL_TYPES, type LoyaltyRecord } from './loyalty.ts';
 
 /**
  * Work for a customer whose state lives on another partition than where it arrived: an activity
@@ -53,6 +54,8 @@ export interface AbsorbEvent extends InputEvent {
   orders: OrderSummary[];
   /** Ids of its orders older than the summaries (orders.ts, olderOrders). */
   older?: string[];
+  /** Its loyalty points and their history (loyalty.ts). */
+  loyalty?: LoyaltyRecord;
   hops: number;
   link?: string;
 }
@@ -142,4 +145,4 @@ export interface UnindexEvent extends InputEvent {
   sessions: string[];
 }
 
-export const INTERNAL_TYPES = ['customer.forget', 'customer.forgotten', 'rec.unindex', 'kiosk.forget', 'customer.arrived', 'customer.forwarded', 'customer.answered', 'customer.moved', 'customer.absorb', 'recs.touch', 'rec.item', 'rec.indexed'];
+export const INTERNAL_TYPES = ['customer.forget', 'customer.forgotten', 'rec.unindex', 'kiosk.forget', 'customer.arrived', 'customer.forwarded', 'customer.answered', 'customer.moved', 'customer.absorb', 'recs.touch', 'rec.item', 'rec.indexed', ...LOYALTY_INTERNAL_TYPES];

@@ -2,6 +2,7 @@
 export { customerProcessor } from './processor.ts';
 export type { Recommendations } from './processor.ts';
 export { customer360, customerProfile } from './context.ts';
+export { profileWithPoints } from './loyalty.ts';
 export { explain, isBlocked, isIdKind, resolveCustomer } from './identity/mod.ts';
 export { maskEmail, maskId, maskPhone } from './masking.ts';
 export type { ShopperContext, StoreNoticeEvent } from './shopper-notice.ts';

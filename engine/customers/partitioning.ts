@@ -34,7 +34,7 @@ const after = (key: string, prefix: string) => key.slice(prefix.length);
 export function ownerOfKey(key: string): string | undefined {
   if (key.startsWith('id/')) return IDENTITY_KEY;
   if (key.startsWith('cu/kiosk/') || key.startsWith('cu/kiosksof/') || key.startsWith('cu/shown/') || key.startsWith('cu/shownat/')) return KIOSKS_KEY;
-  for (const prefix of ['cu/sess/', 'cu/orders/', 'cu/ordersold/', 'cu/moved/']) if (key.startsWith(prefix)) return after(key, prefix);
+  for (const prefix of ['cu/sess/', 'cu/orders/', 'cu/ordersold/', 'cu/moved/', 'cu/pts/', 'lo/rd/', 'lo/cp/']) if (key.startsWith(prefix)) return after(key, prefix);
   if (key.startsWith('rec/s/')) return sessionCustomer(after(key, 'rec/s/'));
   if (key.startsWith('rec/i/')) return itemKey(after(key, 'rec/i/'));
   if (key.startsWith('rec/c/')) {

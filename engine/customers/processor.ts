@@ -15,6 +15,7 @@ import { INTERNAL_TYPES } from './internal-events.ts';
 import { isShown, listFor, skusChanged } from './kiosks.ts';
 import { IDENTITY_KEY, itemKey, KIOSKS_KEY } from './partitioning.ts';
 import { customerNamed } from './route.ts';
+import { expireLots, renderLoyalty } from './loyalty.ts';
 import { STEPS } from './steps.ts';
 import { isLocation } from './stock-filter.ts';
 import { resolveCustomerOptions, type CustomerOptions, type ResolvedCustomerOptions } from './types.ts';
@@ -39,6 +40,13 @@ const KEYED_BY: Readonly<Record<string, string>> = {
   'customer.absorb': 'into',
   'recs.touch': 'name',
   'customer.forget': 'name',
+  'loyalty.earned': 'subject',
+  'loyalty.redeemed': 'subject',
+  'loyalty.refunded': 'redemption',
+  'loyalty.noted': 'redemption',
+  'loyalty.unnote': 'redemption',
+  'coupon.issued': 'coupon',
+  'coupon.redeemed': 'coupon',
 };
 
 /** Types one partition applies, besides the stock changes a kiosk may show (KIOSKS_KEY). */
@@ -65,8 +73,8 @@ export function customerProcessor(options: CustomerOptions = {}): Processor {
   return {
     name: 'customers',
     types: Object.keys(CUSTOMER_EVENT_FIELDS),
-    // `recs/<customer>` is its state topic; `kiosk/<kiosk>` carries messages only (an event topic).
-    topicPrefixes: ['recs/'],
+    // `recs/<customer>` and `loyalty/<customer>` are its state topics; `kiosk/<kiosk>` carries messages only (an event topic).
+    topicPrefixes: ['recs/', 'loyalty/'],
     schemas: CUSTOMER_EVENT_FIELDS,
     internalTypes: INTERNAL_TYPES,
     partitionKey: customerPartitionKey,
@@ -101,11 +109,12 @@ export function customerProcessor(options: CustomerOptions = {}): Processor {
       return recommendations(view, args.subject as string, location, args.limit as number, o) ?? { error: 'not_found' };
     },
 
-    onTimer() {
-      return {};
+    onTimer(view, timer, ctx) {
+      return timer.id.startsWith('loyalty/') ? expireLots(new StagedState(view), timer, ctx.now) : {};
     },
 
     render(view, topic) {
+      if (topic.startsWith('loyalty/')) return renderLoyalty(view, topic.slice('loyalty/'.length), o.vipPoints);
       return recommendations(view, topic.slice('recs/'.length), undefined, o.listSize, o);
     },
   };

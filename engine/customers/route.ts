@@ -6,6 +6,7 @@
 import type { InputEvent, StateView } from '../types.ts';
 import { customerRecord, idKind, resolveCustomer } from './identity/mod.ts';
 import type { ForwardedEvent, TouchEvent } from './internal-events.ts';
+import { loyaltyRecord } from './loyalty.ts';
 import { currentSession } from './sessions.ts';
 import { keys } from './types.ts';
 
@@ -29,7 +30,7 @@ export function homeOf(view: StateView, name: string): string {
 }
 
 function keepsState(view: StateView, name: string): boolean {
-  return view.get(keys.session(name)) !== undefined || view.get(keys.orders(name)) !== undefined;
+  return view.get(keys.session(name)) !== undefined || view.get(keys.orders(name)) !== undefined || loyaltyRecord(view, name) !== undefined;
 }
 
 /**

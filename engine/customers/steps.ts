@@ -25,6 +25,7 @@ import type {
   TouchEvent,
 } from './internal-events.ts';
 import { ERASURE_STEPS, linkSettled } from './erasure.ts';
+import { absorbLoyalty, applyLoyalty, loyaltyTopic, noteRedemption, takeLoyalty, unnoteRedemption, type NotedEvent, type UnnoteEvent } from './loyalty.ts';
 import { applyOrderNews, keepOlder, mergeOrders, olderOrders, recentOrders } from './orders.ts';
 import { indexSession, recordForItem, sessionLog } from './recommender/mod.ts';
 import { aliasTouches, homeOf, MAX_HOPS } from './route.ts';
@@ -48,6 +49,10 @@ const forwarded: Step = (state, raw, _ctx, o) => {
     applyOrderNews(state, home, ev.order, o.ordersKept);
     return done(state);
   }
+  if (ev.event.type.startsWith('loyalty.')) {
+    const outcome = applyLoyalty(state, ev.event, home, ev.time, ev.origin!);
+    return { ...outcome.effects, result: { ok: true }, emit: [outcome.then ?? answered(ev, outcome.result)] };
+  }
   const applied = applyActivity(state, ev.event, home, ev.time, o);
   return { ...applied, result: { ok: true }, emit: [...(applied.emit ?? []), answered(ev, applied.result)] };
 };
@@ -60,8 +65,16 @@ function answered(ev: ForwardedEvent, result: AnsweredEvent['answer']['result'])
 // device it first used): its topic shows the customer's list, changed by this activity.
 const answer: Step = (state, raw) => {
   const ev = raw as AnsweredEvent;
-  return done(state, { answers: [ev.answer], ...(ev.answer.result.ok ? { changed: [topics.recs(ev.origin)] } : {}) });
+  const topic = originTopic(ev);
+  return done(state, { answers: [ev.answer], ...(ev.answer.result.ok && topic !== undefined ? { changed: [topic] } : {}) });
 };
+
+/** The topic of the subject an answered event named, which shows its customer's state (a refund names no subject). */
+function originTopic(ev: AnsweredEvent): string | undefined {
+  const type = ev.answer.event.type;
+  if (type === 'loyalty.refunded') return undefined;
+  return type.startsWith('loyalty.') ? loyaltyTopic(ev.origin) : topics.recs(ev.origin);
+}
 
 const moved: Step = (state, raw) => {
   const ev = raw as MovedEvent;
@@ -73,6 +86,7 @@ const moved: Step = (state, raw) => {
   if (orders.length > 0) state.put(keys.orders(ev.from), undefined);
   if (older.length > 0) state.put(keys.olderOrders(ev.from), undefined);
   state.put(keys.moved(ev.from), ev.into);
+  const loyalty = takeLoyalty(state, ev.from);
   const log = record === undefined ? undefined : sessionLog(state, record.id);
   const absorb: AbsorbEvent = {
     id: `${ev.id}/absorb`,
@@ -82,6 +96,7 @@ const moved: Step = (state, raw) => {
     ...(record !== undefined ? { session: { record, ...(log !== undefined ? { log } : {}) } } : {}),
     orders,
     ...(older.length > 0 ? { older } : {}),
+    ...(loyalty !== undefined ? { loyalty } : {}),
     hops: 0,
     ...(ev.link !== undefined ? { link: ev.link } : {}),
   };
@@ -97,11 +112,12 @@ const absorb: Step = (state, raw, _ctx, o) => {
   const index = ev.session === undefined ? [] : mergeSession(state, home, ev.session, o.sessionGapMs, o.recommender);
   mergeOrders(state, ev.orders, home, o.ordersKept);
   keepOlder(state, home, ev.older ?? []);
+  const points = ev.loyalty === undefined ? {} : absorbLoyalty(state, home, ev.loyalty);
   const indexed: ItemIndexEvent[] = index.map((e) => ({ id: `${ev.id}/index/${e.sku}`, type: 'rec.indexed', ...e }));
   // The `recs/` topics the move changed are touched once the link's last move has arrived
   // (arrived): one update each per link, however the moves were batched on the way.
   const arrived: ArrivedEvent[] = ev.link !== undefined ? [{ id: `${ev.id}/arrived`, type: 'customer.arrived', link: ev.link }] : [];
-  return done(state, { emit: [...indexed, ...arrived] });
+  return done(state, { ...points, emit: [...indexed, ...arrived] });
 };
 
 const arrived: Step = (state, raw, _ctx, o) => {
@@ -156,5 +172,7 @@ export const STEPS: Record<string, Step> = {
   'recs.touch': touch,
   'rec.item': item,
   'rec.indexed': indexed,
+  'loyalty.noted': (state, ev) => noteRedemption(state, ev as NotedEvent),
+  'loyalty.unnote': (state, ev) => unnoteRedemption(state, ev as UnnoteEvent),
   ...ERASURE_STEPS,
 };

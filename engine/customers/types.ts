@@ -14,10 +14,12 @@ export interface CustomerOptions {
   ordersKept?: number;
   identity?: IdentityOptions;
   recommender?: RecommenderOptions;
+  /** A balance of this many loyalty points makes its customer vip (loyalty.ts); unset: points never do. */
+  vipPoints?: number;
 }
 
-export type ResolvedCustomerOptions = Required<Omit<CustomerOptions, 'identity' | 'recommender'>> &
-  Pick<CustomerOptions, 'identity' | 'recommender'>;
+export type ResolvedCustomerOptions = Required<Omit<CustomerOptions, 'identity' | 'recommender' | 'vipPoints'>> &
+  Pick<CustomerOptions, 'identity' | 'recommender' | 'vipPoints'>;
 
 export function resolveCustomerOptions(options: CustomerOptions = {}): ResolvedCustomerOptions {
   return {
@@ -26,6 +28,7 @@ export function resolveCustomerOptions(options: CustomerOptions = {}): ResolvedC
     ordersKept: options.ordersKept ?? 20,
     identity: options.identity,
     recommender: options.recommender,
+    vipPoints: options.vipPoints,
   };
 }
 

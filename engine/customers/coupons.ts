@@ -1,0 +1,59 @@
+// Coupons, each kept on its own partition (keyed by the coupon id): every issue and use of one
+// coupon is applied there, in order, so its uses are counted by one writer and can never pass
+// `maxUses`, however many connections redeem it at once. A coupon restricted to a customer is
+// checked by resolving both the coupon's subject and the redeemer through the identity records
+// (committed reads, as the service domain reads them): after a merge both name the survivor, so
+// the coupon follows the merge.
+
+import { rejection } from '../errors.ts';
+import type { Effects, EventContext, InputEvent, StateView } from '../types.ts';
+import type { StagedState } from '../staged-state.ts';
+import { resolveCustomer } from './identity/mod.ts';
+
+/** `lo/cp/<coupon>` */
+export interface CouponRecord {
+  value?: number;
+  /** Only this customer (any id of it) may use it. */
+  subject?: string;
+  validUntil?: number;
+  maxUses: number;
+  uses: number;
+  issued: number;
+}
+
+export const couponKey = (coupon: string) => `lo/cp/${coupon}`;
+
+export const COUPON_TYPES = ['coupon.issued', 'coupon.redeemed'];
+
+/** The customer a subject names now: ids never linked name themselves. */
+const customerOf = (view: StateView, subject: string) => resolveCustomer(view, subject) ?? subject;
+
+export function applyCoupon(state: StagedState, ev: InputEvent, ctx: EventContext): Effects {
+  const coupon = ev.coupon as string;
+  const record = state.get<CouponRecord>(couponKey(coupon));
+  if (ev.type === 'coupon.issued') {
+    if (record !== undefined) return { result: rejection('conflict', `coupon '${coupon}' was issued already`) };
+    const issued: CouponRecord = {
+      ...(ev.value !== undefined ? { value: ev.value as number } : {}),
+      ...(ev.subject !== undefined ? { subject: ev.subject as string } : {}),
+      ...(ev.validUntil !== undefined ? { validUntil: ev.validUntil as number } : {}),
+      maxUses: (ev.maxUses as number | undefined) ?? 1,
+      uses: 0,
+      issued: ctx.eventTime,
+    };
+    state.put(couponKey(coupon), issued);
+    return { result: { ok: true, coupon, maxUses: issued.maxUses }, writes: state.writes() };
+  }
+  if (record === undefined) return { result: rejection('unknown_coupon', `no coupon '${coupon}'`) };
+  const subject = ev.subject as string;
+  if (record.subject !== undefined && customerOf(state, record.subject) !== customerOf(state, subject)) {
+    return { result: rejection('forbidden', `coupon '${coupon}' belongs to another customer`) };
+  }
+  if (record.validUntil !== undefined && ctx.eventTime > record.validUntil) return { result: rejection('coupon_expired', `coupon '${coupon}' was valid until ${record.validUntil}`) };
+  if (record.uses >= record.maxUses) return { result: rejection('coupon_used', `coupon '${coupon}' was used ${record.uses} of ${record.maxUses} times`) };
+  state.put(couponKey(coupon), { ...record, uses: record.uses + 1 });
+  return {
+    result: { ok: true, coupon, ...(record.value !== undefined ? { value: record.value } : {}), uses: record.uses + 1, maxUses: record.maxUses },
+    writes: state.writes(),
+  };
+}

@@ -1,0 +1,259 @@
+// Loyalty points: one balance per customer, kept on the customer's partition with the rest of its
+// state (route.ts), so every earning and spending of one customer is applied by one partition in
+// order — a balance can never be spent twice — and a merge moves it like a session
+// (customer.moved / customer.absorb), counted once whatever order links and earnings arrive in.
+//
+//   loyalty.earned     subject      a lot of points (with its expiry), on the customer's partition
+//   loyalty.redeemed   subject      the oldest lots spent first; `insufficient_points` otherwise
+//   loyalty.noted      redemption   the redemption's index: which customer to refund
+//   loyalty.refunded   redemption   forwarded to the customer the index names (followed on moves)
+//   loyalty.unnote     redemption   erasure: the index entry goes
+//
+// A redemption is answered only once its index is written, so a refund sent after the answer
+// always finds it. Points expire on the clock (a durable timer per expiry time), and an event
+// whose own time is past a lot's expiry no longer counts that lot.
+
+import { rejection } from '../errors.ts';
+import type { Effects, FinalResult, InputEvent, StateView, TimerSpec } from '../types.ts';
+import type { StagedState } from '../staged-state.ts';
+import { customerProfile } from './context.ts';
+import { resolveCustomer } from './identity/mod.ts';
+import type { AnsweredEvent, ForgottenEvent } from './internal-events.ts';
+
+/** One earning still (partly) unspent: spent oldest first. */
+export interface Lot {
+  points: number;
+  /** Event time it was earned. */
+  earned: number;
+  /** Expiry (epoch ms), if any. */
+  at?: number;
+}
+
+export interface LoyaltyEntry {
+  kind: 'earned' | 'redeemed' | 'refunded' | 'expired';
+  points: number;
+  time: number;
+  event: string;
+  reason?: string;
+  order?: string;
+  redemption?: string;
+}
+
+/** `cu/pts/<name>`: the balance kept under a name, and what it spent that a refund may give back. */
+export interface LoyaltyRecord {
+  lots: Lot[];
+  /** Redemptions that may still be refunded: the lots each took. */
+  redemptions: Record<string, { lots: Lot[]; refunded?: true }>;
+  history: LoyaltyEntry[];
+}
+
+const HISTORY_KEPT = 100;
+/** Redemptions a refund can still reach per customer: older ones answer `unknown_redemption`. */
+const REDEMPTIONS_KEPT = 1000;
+
+export const loyaltyKeys = {
+  record: (name: string) => `cu/pts/${name}`,
+  /** Which customer a redemption spent the points of (on the redemption's partition). */
+  redemption: (redemption: string) => `lo/rd/${redemption}`,
+};
+
+export const loyaltyTopic = (name: string) => `loyalty/${name}`;
+
+export const LOYALTY_TYPES = ['loyalty.earned', 'loyalty.redeemed', 'loyalty.refunded'];
+
+export const loyaltyRecord = (view: StateView, name: string) => view.get<LoyaltyRecord>(loyaltyKeys.record(name));
+
+export const balanceOf = (lots: readonly Lot[]) => lots.reduce((sum, lot) => sum + lot.points, 0);
+
+const emptyRecord = (): LoyaltyRecord => ({ lots: [], redemptions: {}, history: [] });
+
+const timerOf = (name: string, at: number): TimerSpec => ({ id: `loyalty/${name}/${at}`, at, data: { name, at } });
+
+function withHistory(record: LoyaltyRecord, entry: LoyaltyEntry): LoyaltyRecord {
+  const history = [...record.history, entry];
+  return { ...record, history: history.length > HISTORY_KEPT ? history.slice(-HISTORY_KEPT) : history };
+}
+
+/** Lots still valid at `time`. */
+const valid = (lots: readonly Lot[], time: number) => lots.filter((lot) => lot.at === undefined || lot.at > time);
+
+/** Spends `points` from the oldest lots: the lots left and the parts taken. */
+function spend(lots: readonly Lot[], points: number): { left: Lot[]; taken: Lot[] } {
+  const left: Lot[] = [];
+  const taken: Lot[] = [];
+  let due = points;
+  for (const lot of lots) {
+    const part = Math.min(due, lot.points);
+    due -= part;
+    if (part > 0) taken.push({ ...lot, points: part });
+    if (lot.points > part) left.push({ ...lot, points: lot.points - part });
+  }
+  return { left, taken };
+}
+
+/** Oldest earned first; equal times keep their order. */
+const byAge = (lots: readonly Lot[]) => [...lots].sort((a, b) => a.earned - b.earned);
+
+/** What one loyalty event did on the customer's partition: the sender's answer is `result`, given where it waits. */
+export interface LoyaltyOutcome {
+  result: FinalResult;
+  effects: Omit<Effects, 'result'>;
+  /** The answer waits for this step (a redemption's index), which gives it. */
+  then?: InputEvent;
+}
+
+/**
+ * A loyalty event applied on `home`'s partition (the customer's state). `origin` is the partition
+ * key the sender's event waits on: a redemption's index answers it there.
+ */
+export function applyLoyalty(state: StagedState, ev: InputEvent, home: string, time: number, origin: string): LoyaltyOutcome {
+  const record = loyaltyRecord(state, home) ?? emptyRecord();
+  const lots = valid(record.lots, time);
+  const changed = [loyaltyTopic(home)];
+  if (ev.type === 'loyalty.earned') {
+    const points = ev.points as number;
+    const at = ev.expiresAt as number | undefined;
+    if (at !== undefined && at <= time) return { result: rejection('invalid_event', `loyalty.earned: expiresAt ${at} is not after the event's time ${time}`), effects: {} };
+    const lot: Lot = { points, earned: time, ...(at !== undefined ? { at } : {}) };
+    const entry: LoyaltyEntry = { kind: 'earned', points, time, event: ev.id, ...pick(ev, 'reason', 'order') };
+    state.put(loyaltyKeys.record(home), withHistory({ ...record, lots: byAge([...lots, lot]) }, entry));
+    const balance = balanceOf(lots) + points;
+    return { result: { ok: true, customer: home, balance }, effects: { writes: state.writes(), changed, ...(at !== undefined ? { timers: { set: [timerOf(home, at)] } } : {}) } };
+  }
+  if (ev.type === 'loyalty.redeemed') {
+    const points = ev.points as number;
+    const redemption = ev.redemption as string;
+    if (record.redemptions[redemption] !== undefined) return { result: rejection('conflict', `redemption '${redemption}' was made already`), effects: {} };
+    const balance = balanceOf(lots);
+    if (balance < points) return { result: { ok: false, error: { code: 'insufficient_points', message: `the balance is ${balance} points, ${points} were asked for`, wanted: points, available: balance } }, effects: {} };
+    const { left, taken } = spend(lots, points);
+    const redemptions = keepLast({ ...record.redemptions, [redemption]: { lots: taken } });
+    state.put(loyaltyKeys.record(home), withHistory({ ...record, lots: left, redemptions }, { kind: 'redeemed', points, time, event: ev.id, redemption }));
+    const result = { ok: true as const, customer: home, balance: balance - points };
+    const noted: NotedEvent = { id: `${ev.id}/noted`, type: 'loyalty.noted', redemption, customer: home, origin, answer: { id: ev.id, result, event: ev } };
+    return { result, effects: { writes: state.writes(), changed }, then: noted };
+  }
+  // loyalty.refunded, forwarded by the redemption's index.
+  const redemption = ev.redemption as string;
+  const spent = record.redemptions[redemption];
+  if (spent === undefined || spent.refunded) {
+    return { result: rejection('unknown_redemption', spent ? `redemption '${redemption}' was refunded already` : `no redemption '${redemption}' is kept`), effects: {} };
+  }
+  const back = valid(spent.lots, time);
+  const points = balanceOf(back);
+  const redemptions = { ...record.redemptions, [redemption]: { ...spent, refunded: true as const } };
+  state.put(loyaltyKeys.record(home), withHistory({ ...record, lots: byAge([...lots, ...back]), redemptions }, { kind: 'refunded', points, time, event: ev.id, redemption }));
+  const timers = back.filter((l) => l.at !== undefined).map((l) => timerOf(home, l.at!));
+  const result = { ok: true as const, customer: home, points, expired: balanceOf(spent.lots) - points, balance: balanceOf(lots) + points };
+  return { result, effects: { writes: state.writes(), changed, ...(timers.length > 0 ? { timers: { set: timers } } : {}) } };
+}
+
+function pick(ev: InputEvent, ...fields: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of fields) if (typeof ev[f] === 'string') out[f] = ev[f] as string;
+  return out;
+}
+
+function keepLast<T>(map: Record<string, T>): Record<string, T> {
+  const names = Object.keys(map);
+  if (names.length <= REDEMPTIONS_KEPT) return map;
+  return Object.fromEntries(names.slice(-REDEMPTIONS_KEPT).map((n) => [n, map[n]]));
+}
+
+/** A redemption's index, written on its own partition before the redemption is answered. */
+export interface NotedEvent extends InputEvent {
+  type: 'loyalty.noted';
+  redemption: string;
+  customer: string;
+  origin: string;
+  answer: AnsweredEvent['answer'];
+}
+
+/** Erasure: a redemption's index entry names the customer; it goes too. */
+export interface UnnoteEvent extends InputEvent {
+  type: 'loyalty.unnote';
+  redemption: string;
+  erasure: string;
+}
+
+export const LOYALTY_INTERNAL_TYPES = ['loyalty.noted', 'loyalty.unnote'];
+
+export function noteRedemption(state: StagedState, ev: NotedEvent): Effects {
+  state.put(loyaltyKeys.redemption(ev.redemption), ev.customer);
+  const answered: AnsweredEvent = { id: `${ev.id}/answer`, type: 'customer.answered', origin: ev.origin, answer: ev.answer };
+  return { result: { ok: true }, writes: state.writes(), emit: [answered] };
+}
+
+export function unnoteRedemption(state: StagedState, ev: UnnoteEvent): Effects {
+  if (state.get(loyaltyKeys.redemption(ev.redemption)) !== undefined) state.put(loyaltyKeys.redemption(ev.redemption), undefined);
+  const reply: ForgottenEvent = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: false, add: 0, counts: {} };
+  return { result: { ok: true }, writes: state.writes(), emit: [reply] };
+}
+
+/** The customer a refund's redemption spent the points of, as its index names it (a merge may have moved it on since). */
+export const redemptionCustomer = (view: StateView, redemption: string) => view.get<string>(loyaltyKeys.redemption(redemption));
+
+/** A lot-expiry timer on the name's partition: lots due by the clock go. */
+export function expireLots(state: StagedState, timer: TimerSpec, now: number): Omit<Effects, 'result'> {
+  const { name } = timer.data as { name: string; at: number };
+  const record = loyaltyRecord(state, name);
+  if (record === undefined) return {};
+  const left = valid(record.lots, now);
+  const points = balanceOf(record.lots) - balanceOf(left);
+  if (points === 0) return {};
+  state.put(loyaltyKeys.record(name), withHistory({ ...record, lots: left }, { kind: 'expired', points, time: now, event: timer.id }));
+  return { writes: state.writes(), changed: [loyaltyTopic(name)] };
+}
+
+/** A merge: the record kept under `from` leaves its partition (customer.moved). */
+export function takeLoyalty(state: StagedState, from: string): LoyaltyRecord | undefined {
+  const record = loyaltyRecord(state, from);
+  if (record !== undefined) state.put(loyaltyKeys.record(from), undefined);
+  return record;
+}
+
+/** A merge: `from`'s record joins the survivor's (customer.absorb), with timers for its expiries here. */
+export function absorbLoyalty(state: StagedState, into: string, moved: LoyaltyRecord): Omit<Effects, 'result' | 'writes'> {
+  const record = loyaltyRecord(state, into) ?? emptyRecord();
+  const history = [...record.history, ...moved.history].sort((a, b) => a.time - b.time).slice(-HISTORY_KEPT);
+  const merged: LoyaltyRecord = { lots: byAge([...record.lots, ...moved.lots]), redemptions: keepLast({ ...record.redemptions, ...moved.redemptions }), history };
+  state.put(loyaltyKeys.record(into), merged);
+  const ats = new Set(moved.lots.flatMap((l) => (l.at !== undefined ? [l.at] : [])));
+  return { changed: [loyaltyTopic(into)], ...(ats.size > 0 ? { timers: { set: [...ats].map((at) => timerOf(into, at)) } } : {}) };
+}
+
+/** Erasure (customer.forget): the name's balance and history go, and the index of each of its redemptions. */
+export function forgetLoyalty(state: StagedState, name: string, erasure: string, cause: string): UnnoteEvent[] {
+  const record = takeLoyalty(state, name);
+  if (record === undefined) return [];
+  return Object.keys(record.redemptions).map((redemption) => ({ id: `${cause}/unnote/${redemption}`, type: 'loyalty.unnote', redemption, erasure }));
+}
+
+/** `loyalty/<subject>`: the balance of the customer behind a subject; undefined when it never had one. */
+export function renderLoyalty(view: StateView, subject: string, vipPoints: number | undefined): unknown {
+  const customer = resolveCustomer(view, subject) ?? subject;
+  const record = loyaltyRecord(view, customer) ?? loyaltyRecord(view, subject);
+  if (record === undefined) return undefined;
+  const balance = balanceOf(record.lots);
+  const byAt = new Map<number, number>();
+  for (const lot of record.lots) if (lot.at !== undefined) byAt.set(lot.at, (byAt.get(lot.at) ?? 0) + lot.points);
+  const expiring = [...byAt].sort((a, b) => a[0] - b[0]).map(([at, points]) => ({ points, at }));
+  return { customer, balance, expiring, tier: tierOf(view, customer, vipPoints) };
+}
+
+/** The customer's tier: vip by profile, or by a balance reaching `vipPoints` when that is set. */
+export function tierOf(view: StateView, customer: string, vipPoints: number | undefined): 'standard' | 'vip' {
+  if (customerProfile(view, customer)?.tier === 'vip') return 'vip';
+  if (vipPoints === undefined) return 'standard';
+  const record = loyaltyRecord(view, customer);
+  return record !== undefined && balanceOf(record.lots) >= vipPoints ? 'vip' : 'standard';
+}
+
+/** Reads the service domain routes by: the profile, with the tier raised to vip by points (`vipPoints`). */
+export function profileWithPoints(vipPoints: number | undefined) {
+  return (view: StateView, customer: string) => {
+    const profile = customerProfile(view, customer);
+    if (vipPoints === undefined || tierOf(view, customer, vipPoints) !== 'vip') return profile;
+    return { ...(profile ?? {}), tier: 'vip' as const };
+  };
+}

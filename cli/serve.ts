@@ -44,6 +44,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'identity-limits', kind: 'value', env: 'OMNI_IDENTITY_LIMITS', valueName: 'KIND=N,…', help: 'ids of a kind one customer may hold; * = other kinds (default phone=2,email=3,wechat=2,device=10,*=10)' },
   { name: 'identity-shared-after', kind: 'value', env: 'OMNI_IDENTITY_SHARED_AFTER', valueName: 'KIND=N,…', help: 'customers an id may join before it is shared and stops merging (default 2 for every kind but customer ids)' },
   { name: 'identity-blocked', kind: 'value', env: 'OMNI_IDENTITY_BLOCKED', valueName: 'V,…', help: 'values that never link, besides 0, -1, null, anonymous and empty' },
+  { name: 'vip-points', kind: 'value', env: 'OMNI_VIP_POINTS', valueName: 'N', help: 'a customer whose loyalty balance reaches N points is vip for service routing (default off)' },
   { name: 'presence-grace-ms', kind: 'value', env: 'OMNI_PRESENCE_GRACE_MS', valueName: 'MS', help: "after an agent's last desk connection closes, how long until it goes offline (default 10000)" },
   ...BUDGET_FLAGS,
 ];
@@ -84,7 +85,7 @@ export interface ServeConfig {
   /** The service timeouts given (unset ones keep the domain's defaults). */
   service: Pick<ServiceOptions, 'offerTimeoutMs' | 'slaMs' | 'graceMs'>;
   /** The customer settings given (unset ones keep the domain's defaults). */
-  customers: Pick<CustomerOptions, 'sessionGapMs' | 'identity'>;
+  customers: Pick<CustomerOptions, 'sessionGapMs' | 'identity' | 'vipPoints'>;
   /** The server-wide budgets given (unset ones keep the gateway's defaults). */
   limits: Partial<GatewayLimits>;
   wsLimits: Partial<WsLimits>;
@@ -153,6 +154,8 @@ function customerSettings(flags: ParsedFlags): ServeConfig['customers'] {
   const customers: ServeConfig['customers'] = {};
   const gap = flags.string('session-gap-ms');
   if (gap !== undefined) customers.sessionGapMs = integerFlag(gap, 1, MAX_SERVICE_MS);
+  const vipPoints = flags.string('vip-points');
+  if (vipPoints !== undefined) customers.vipPoints = integerFlag(vipPoints, 1, 1_000_000_000_000);
   const identity: NonNullable<CustomerOptions['identity']> = {};
   const limits = flags.string('identity-limits');
   const shared = flags.string('identity-shared-after');

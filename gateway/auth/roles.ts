@@ -57,9 +57,9 @@ export interface SendOptions extends OrderFacts {
   transport?: 'http' | 'ws';
 }
 
-export type TopicFamily = 'stock' | 'recs' | 'kiosk' | 'agent' | 'request' | 'queue' | 'alerts' | 'order' | 'store' | 'stats';
+export type TopicFamily = 'stock' | 'recs' | 'kiosk' | 'agent' | 'request' | 'queue' | 'alerts' | 'order' | 'store' | 'stats' | 'loyalty';
 
-const FAMILIES: readonly string[] = ['stock', 'recs', 'kiosk', 'agent', 'request', 'queue', 'alerts', 'order', 'store', 'stats'];
+const FAMILIES: readonly string[] = ['stock', 'recs', 'kiosk', 'agent', 'request', 'queue', 'alerts', 'order', 'store', 'stats', 'loyalty'];
 /** The families whose ids are a fixed set. */
 const FIXED_IDS: Readonly<Record<string, readonly string[]>> = { alerts: ['stock', 'service'], stats: ['commerce'] };
 
@@ -93,7 +93,7 @@ export function mayRead(principal: Principal, topic: string, options: ReadOption
       return family === 'stock' && options.publicStock;
     case 'customer':
       if (family === 'stock') return true;
-      if (family === 'recs') return id === principal.sub;
+      if (family === 'recs' || family === 'loyalty') return id === principal.sub;
       if (family === 'request') return isCustomerOf(options.lookupRequest?.(id), principal.sub);
       if (family === 'order') return isOrderCustomer(options.lookupOrder?.(id), principal.sub, options);
       return false;

@@ -169,6 +169,11 @@ describe('coupons', () => {
     expect(result(r, { type: 'coupon.redeemed', coupon: 'K2', subject: 'c1' }).uses).toBe(2);
     expect(code(r, { type: 'coupon.redeemed', coupon: 'K2', subject: 'c1' })).toBe('coupon_used');
     expect(code(r, { type: 'coupon.issued', coupon: 'K3', maxUses: 0 })).toBe('invalid_event');
+    expect(code(r, { type: 'coupon.issued', coupon: 'K3', subject: 'anonymous' })).toBe('invalid_event');
+    // Optional fields sent as null are as absent.
+    expect(result(r, { type: 'coupon.issued', coupon: 'K4', value: null, subject: null, validUntil: null, maxUses: null })).toEqual({ ok: true, coupon: 'K4', maxUses: 1 });
+    expect(result(r, { type: 'coupon.redeemed', coupon: 'K4', subject: 'c9', order: null })).toEqual({ ok: true, coupon: 'K4', uses: 1, maxUses: 1 });
+    expect(result(r, { type: 'loyalty.earned', subject: 'c9', points: 2, expiresAt: null, reason: null, order: null })).toEqual({ ok: true, customer: 'c9', balance: 2 });
   });
 
   it('a coupon restricted to a customer: another customer is forbidden, any id merged into it may use it', () => {
@@ -224,23 +229,33 @@ describe('races', () => {
 });
 
 describe('erasure and the vip tier', () => {
-  it('customer.erased removes the balance, its history and its redemptions’ index, across a merge', () => {
-    const r = runner();
+  it('customer.erased removes the balance, its history, its redemptions’ index and the coupons restricted to it, across a merge', () => {
+    const steps: AppliedStep[] = [];
+    const r = runner({ onStep: (s) => steps.push(s) });
     r.apply({ type: 'customer.profile', customer: 'acct1', tier: 'standard' });
     r.apply({ type: 'loyalty.earned', subject: 'phone:+1', points: 9, expiresAt: r.now + HOUR });
     r.apply({ type: 'loyalty.redeemed', subject: 'phone:+1', points: 2, redemption: 'R1' });
     r.apply({ type: 'loyalty.earned', subject: 'acct1', points: 3 });
     r.apply({ type: 'loyalty.redeemed', subject: 'acct1', points: 1, redemption: 'R2' });
+    r.apply({ type: 'coupon.issued', coupon: 'K1', subject: 'phone:+1' });
+    r.apply({ type: 'coupon.issued', coupon: 'K0', subject: 'device:other' });
     r.apply({ type: 'identity.linked', ids: ['acct1', 'phone:+1'] });
-    expect(loyaltyKeys(r).sort()).toEqual(['cu/pts/acct1', 'lo/rd/R1', 'lo/rd/R2']);
+    r.apply({ type: 'coupon.issued', coupon: 'K2', subject: 'acct1', maxUses: 2 });
+    expect(loyaltyKeys(r).sort()).toEqual(['cu/pts/acct1', 'cu/pts/device:other', 'lo/rd/R1', 'lo/rd/R2']);
+    expect((r.state.get('cu/pts/acct1') as { coupons: string[] }).coupons.sort()).toEqual(['K1', 'K2']);
     expect(result(r, { type: 'customer.erased', customer: 'phone:+1' }).ok).toBe(true);
-    expect(loyaltyKeys(r)).toEqual([]);
+    expect(loyaltyKeys(r)).toEqual(['cu/pts/device:other']);
+    // Its coupons went with it: the same phone number, a new customer now, cannot use them.
+    expect([...r.state.keys()].filter((k) => k.startsWith('lo/cp/'))).toEqual(['lo/cp/K0']);
+    expect(code(r, { type: 'coupon.redeemed', coupon: 'K1', subject: 'phone:+1' })).toBe('unknown_coupon');
+    // Every step wrote only keys its own partition owns.
+    for (const s of steps) for (const [key] of s.effects.writes ?? []) if (ownerOfKey(key) !== undefined) expect(ownerOfKey(key), `${s.event?.type} wrote ${key}`).toBe(s.key);
     expect(r.render('loyalty/acct1')).toBeUndefined();
     expect(code(r, { type: 'loyalty.refunded', redemption: 'R1' })).toBe('unknown_redemption');
     // Its expiry timer finds nothing to expire; a later earning starts a new customer from zero.
     r.now += 2 * HOUR;
     r.fireDue();
-    expect(loyaltyKeys(r)).toEqual([]);
+    expect(loyaltyKeys(r)).toEqual(['cu/pts/device:other']);
     expect(result(r, { type: 'loyalty.earned', subject: 'phone:+1', points: 1 }).balance).toBe(1);
   });
 

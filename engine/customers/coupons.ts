@@ -8,7 +8,11 @@
 import { rejection } from '../errors.ts';
 import type { Effects, EventContext, InputEvent, StateView } from '../types.ts';
 import type { StagedState } from '../staged-state.ts';
-import { resolveCustomer } from './identity/mod.ts';
+import { isBlocked, resolveCustomer } from './identity/mod.ts';
+import type { ForgottenEvent } from './internal-events.ts';
+import type { CouponForgetEvent } from './loyalty.ts';
+import { forward } from './route.ts';
+import type { ResolvedCustomerOptions } from './types.ts';
 
 /** `lo/cp/<coupon>` */
 export interface CouponRecord {
@@ -28,21 +32,26 @@ export const COUPON_TYPES = ['coupon.issued', 'coupon.redeemed'];
 /** The customer a subject names now: ids never linked name themselves. */
 const customerOf = (view: StateView, subject: string) => resolveCustomer(view, subject) ?? subject;
 
-export function applyCoupon(state: StagedState, ev: InputEvent, ctx: EventContext): Effects {
+export function applyCoupon(state: StagedState, ev: InputEvent, ctx: EventContext, o: ResolvedCustomerOptions): Effects {
   const coupon = ev.coupon as string;
   const record = state.get<CouponRecord>(couponKey(coupon));
   if (ev.type === 'coupon.issued') {
     if (record !== undefined) return { result: rejection('conflict', `coupon '${coupon}' was issued already`) };
+    // Optional fields may arrive as null.
+    const subject = (ev.subject ?? undefined) as string | undefined;
+    if (subject !== undefined && isBlocked(subject, o.identity)) return { result: rejection('invalid_event', `coupon.issued: '${subject}' is a blocked identifier and names no customer`) };
     const issued: CouponRecord = {
-      ...(ev.value !== undefined ? { value: ev.value as number } : {}),
-      ...(ev.subject !== undefined ? { subject: ev.subject as string } : {}),
-      ...(ev.validUntil !== undefined ? { validUntil: ev.validUntil as number } : {}),
-      maxUses: (ev.maxUses as number | undefined) ?? 1,
+      ...(ev.value != null ? { value: ev.value as number } : {}),
+      ...(subject !== undefined ? { subject } : {}),
+      ...(ev.validUntil != null ? { validUntil: ev.validUntil as number } : {}),
+      maxUses: (ev.maxUses as number | null | undefined) ?? 1,
       uses: 0,
       issued: ctx.eventTime,
     };
     state.put(couponKey(coupon), issued);
-    return { result: { ok: true, coupon, maxUses: issued.maxUses }, writes: state.writes() };
+    // The customer's partition records it, so that the customer's erasure removes it too.
+    const grant = subject === undefined ? [] : [forward(`${ev.id}/grant`, subject, { id: ev.id, type: 'coupon.granted', coupon }, ctx.eventTime)];
+    return { result: { ok: true, coupon, maxUses: issued.maxUses }, writes: state.writes(), ...(grant.length > 0 ? { emit: grant } : {}) };
   }
   if (record === undefined) return { result: rejection('unknown_coupon', `no coupon '${coupon}'`) };
   const subject = ev.subject as string;
@@ -56,4 +65,11 @@ export function applyCoupon(state: StagedState, ev: InputEvent, ctx: EventContex
     result: { ok: true, coupon, ...(record.value !== undefined ? { value: record.value } : {}), uses: record.uses + 1, maxUses: record.maxUses },
     writes: state.writes(),
   };
+}
+
+/** `coupon.forget`, on the coupon's partition: a coupon restricted to an erased customer goes. */
+export function forgetCoupon(state: StagedState, ev: CouponForgetEvent): Effects {
+  if (state.get(couponKey(ev.coupon)) !== undefined) state.put(couponKey(ev.coupon), undefined);
+  const reply: ForgottenEvent = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: false, add: 0, counts: {} };
+  return { result: { ok: true }, writes: state.writes(), emit: [reply] };
 }

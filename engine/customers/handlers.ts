@@ -49,7 +49,7 @@ const refunded: Handler = (state, ev, ctx) => {
   return { result: { ok: true, pending: true }, emit: [forward(`${ev.id}/fwd`, customer, ev, ctx.eventTime, { origin: redemption })] };
 };
 
-const coupon: Handler = (state, ev, ctx) => applyCoupon(state, ev, ctx);
+const coupon: Handler = (state, ev, ctx, o) => applyCoupon(state, ev, ctx, o);
 
 const linked: Handler = (state, ev, ctx, o) => {
   const outcome = link(state, ev.ids as string[], (ev.customer ?? undefined) as string | undefined, { time: ctx.eventTime, event: ev.id }, o.identity);

@@ -45,6 +45,8 @@ export interface LoyaltyRecord {
   /** Redemptions that may still be refunded: the lots each took. */
   redemptions: Record<string, { lots: Lot[]; refunded?: true }>;
   history: LoyaltyEntry[];
+  /** Coupons restricted to this customer (coupons.ts): an erasure removes them too. */
+  coupons?: string[];
 }
 
 const HISTORY_KEPT = 100;
@@ -112,7 +114,8 @@ export function applyLoyalty(state: StagedState, ev: InputEvent, home: string, t
   const changed = [loyaltyTopic(home)];
   if (ev.type === 'loyalty.earned') {
     const points = ev.points as number;
-    const at = ev.expiresAt as number | undefined;
+    // An optional field may arrive as null.
+    const at = (ev.expiresAt ?? undefined) as number | undefined;
     if (at !== undefined && at <= time) return { result: rejection('invalid_event', `loyalty.earned: expiresAt ${at} is not after the event's time ${time}`), effects: {} };
     const lot: Lot = { points, earned: time, ...(at !== undefined ? { at } : {}) };
     const entry: LoyaltyEntry = { kind: 'earned', points, time, event: ev.id, ...pick(ev, 'reason', 'order') };
@@ -176,7 +179,7 @@ export interface UnnoteEvent extends InputEvent {
   erasure: string;
 }
 
-export const LOYALTY_INTERNAL_TYPES = ['loyalty.noted', 'loyalty.unnote'];
+export const LOYALTY_INTERNAL_TYPES = ['loyalty.noted', 'loyalty.unnote', 'coupon.forget'];
 
 export function noteRedemption(state: StagedState, ev: NotedEvent): Effects {
   state.put(loyaltyKeys.redemption(ev.redemption), ev.customer);
@@ -216,17 +219,38 @@ export function takeLoyalty(state: StagedState, from: string): LoyaltyRecord | u
 export function absorbLoyalty(state: StagedState, into: string, moved: LoyaltyRecord): Omit<Effects, 'result' | 'writes'> {
   const record = loyaltyRecord(state, into) ?? emptyRecord();
   const history = [...record.history, ...moved.history].sort((a, b) => a.time - b.time).slice(-HISTORY_KEPT);
-  const merged: LoyaltyRecord = { lots: byAge([...record.lots, ...moved.lots]), redemptions: keepLast({ ...record.redemptions, ...moved.redemptions }), history };
+  const coupons = [...new Set([...(record.coupons ?? []), ...(moved.coupons ?? [])])];
+  const merged: LoyaltyRecord = { lots: byAge([...record.lots, ...moved.lots]), redemptions: keepLast({ ...record.redemptions, ...moved.redemptions }), history, ...(coupons.length > 0 ? { coupons } : {}) };
   state.put(loyaltyKeys.record(into), merged);
   const ats = new Set(moved.lots.flatMap((l) => (l.at !== undefined ? [l.at] : [])));
   return { changed: [loyaltyTopic(into)], ...(ats.size > 0 ? { timers: { set: [...ats].map((at) => timerOf(into, at)) } } : {}) };
 }
 
-/** Erasure (customer.forget): the name's balance and history go, and the index of each of its redemptions. */
-export function forgetLoyalty(state: StagedState, name: string, erasure: string, cause: string): UnnoteEvent[] {
+/** A coupon restricted to the customer, recorded with its balance so that an erasure finds it. */
+export function grantCoupon(state: StagedState, home: string, coupon: string): void {
+  const record = loyaltyRecord(state, home) ?? emptyRecord();
+  if (record.coupons?.includes(coupon)) return;
+  state.put(loyaltyKeys.record(home), { ...record, coupons: [...(record.coupons ?? []), coupon] });
+}
+
+/** Erasure: a coupon restricted to the erased customer goes (on the coupon's partition). */
+export interface CouponForgetEvent extends InputEvent {
+  type: 'coupon.forget';
+  coupon: string;
+  erasure: string;
+}
+
+/**
+ * Erasure (customer.forget): the name's balance and history go, the index of each of its
+ * redemptions, and the coupons restricted to it.
+ */
+export function forgetLoyalty(state: StagedState, name: string, erasure: string, cause: string): Array<UnnoteEvent | CouponForgetEvent> {
   const record = takeLoyalty(state, name);
   if (record === undefined) return [];
-  return Object.keys(record.redemptions).map((redemption) => ({ id: `${cause}/unnote/${redemption}`, type: 'loyalty.unnote', redemption, erasure }));
+  return [
+    ...Object.keys(record.redemptions).map((redemption): UnnoteEvent => ({ id: `${cause}/unnote/${redemption}`, type: 'loyalty.unnote', redemption, erasure })),
+    ...(record.coupons ?? []).map((coupon): CouponForgetEvent => ({ id: `${cause}/coupon/${coupon}`, type: 'coupon.forget', coupon, erasure })),
+  ];
 }
 
 /** `loyalty/<subject>`: the balance of the customer behind a subject; undefined when it never had one. */

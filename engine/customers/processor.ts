@@ -47,6 +47,7 @@ const KEYED_BY: Readonly<Record<string, string>> = {
   'loyalty.unnote': 'redemption',
   'coupon.issued': 'coupon',
   'coupon.redeemed': 'coupon',
+  'coupon.forget': 'coupon',
 };
 
 /** Types one partition applies, besides the stock changes a kiosk may show (KIOSKS_KEY). */

@@ -25,7 +25,8 @@ import type {
   TouchEvent,
 } from './internal-events.ts';
 import { ERASURE_STEPS, linkSettled } from './erasure.ts';
-import { absorbLoyalty, applyLoyalty, loyaltyTopic, noteRedemption, takeLoyalty, unnoteRedemption, type NotedEvent, type UnnoteEvent } from './loyalty.ts';
+import { absorbLoyalty, applyLoyalty, grantCoupon, loyaltyTopic, noteRedemption, takeLoyalty, unnoteRedemption, type CouponForgetEvent, type NotedEvent, type UnnoteEvent } from './loyalty.ts';
+import { forgetCoupon } from './coupons.ts';
 import { applyOrderNews, keepOlder, mergeOrders, olderOrders, recentOrders } from './orders.ts';
 import { indexSession, recordForItem, sessionLog } from './recommender/mod.ts';
 import { aliasTouches, homeOf, MAX_HOPS } from './route.ts';
@@ -47,6 +48,10 @@ const forwarded: Step = (state, raw, _ctx, o) => {
   }
   if (ev.order !== undefined) {
     applyOrderNews(state, home, ev.order, o.ordersKept);
+    return done(state);
+  }
+  if (ev.event.type === 'coupon.granted') {
+    grantCoupon(state, home, ev.event.coupon as string);
     return done(state);
   }
   if (ev.event.type.startsWith('loyalty.')) {
@@ -174,5 +179,6 @@ export const STEPS: Record<string, Step> = {
   'rec.indexed': indexed,
   'loyalty.noted': (state, ev) => noteRedemption(state, ev as NotedEvent),
   'loyalty.unnote': (state, ev) => unnoteRedemption(state, ev as UnnoteEvent),
+  'coupon.forget': (state, ev) => forgetCoupon(state, ev as CouponForgetEvent),
   ...ERASURE_STEPS,
 };

@@ -281,3 +281,21 @@ describe('erasure and the vip tier', () => {
     expect(profile(r.view, 'acct1')?.tier).toBe('standard');
   });
 });
+
+describe('the data-subject export', () => {
+  it('lists the balance, its lots, history and restricted coupons of the customer, merged or known only by its points', () => {
+    const r = runner();
+    r.apply({ type: 'loyalty.earned', subject: 'device:d1', points: 4, reason: 'visit' });
+    const customers = r.ownerOf('identity.linked');
+    expect(customers.query!(r.view, 'export', { subject: 'device:d1' })).toMatchObject({ customer: 'device:d1', loyalty: { balance: 4, history: [{ kind: 'earned', points: 4, reason: 'visit' }] } });
+    r.apply({ type: 'customer.profile', customer: 'acct1', tier: 'standard' });
+    r.apply({ type: 'coupon.issued', coupon: 'K1', subject: 'acct1' });
+    r.apply({ type: 'identity.linked', ids: ['acct1', 'device:d1'] });
+    r.apply({ type: 'loyalty.redeemed', subject: 'acct1', points: 1, redemption: 'R1' });
+    const exported = customers.query!(r.view, 'export', { subject: 'device:d1' }) as { customer: string; loyalty: { balance: number; history: Array<{ kind: string }>; coupons: unknown[] } };
+    expect(exported.customer).toBe('acct1');
+    expect(exported.loyalty.balance).toBe(3);
+    expect(exported.loyalty.history.map((h) => h.kind)).toEqual(['earned', 'redeemed']);
+    expect(exported.loyalty.coupons).toEqual([{ coupon: 'K1' }]);
+  });
+});

@@ -11,6 +11,7 @@ import { sessionItems, type ActivityKind } from './recommender/mod.ts';
 import { currentSession } from './sessions.ts';
 import { kiosksShowing } from './kiosks.ts';
 import type { KioskDisplay, OrderSummary } from './types.ts';
+import { loyaltyExport, loyaltyRecord, type LoyaltyExport } from './loyalty.ts';
 
 /**
  * Sessions looked for under a name whose session record is gone (a name merged into another
@@ -36,11 +37,14 @@ export interface CustomerExport {
   kiosks: KioskDisplay[];
   /** Newest first; the gateway shows each in full. */
   orders: OrderSummary[];
+  /** Its loyalty points, their history and the coupons restricted to it; absent when it never had any. */
+  loyalty?: LoyaltyExport;
 }
 
 /** Undefined when the subject names no customer known here. */
 export function customerExport(view: StateView, subject: string, ordersKept: number): CustomerExport | undefined {
-  const customer = customerOrders(view, subject, ordersKept).customer;
+  // A customer known only by its points is named by the id they were earned under.
+  const customer = customerOrders(view, subject, ordersKept).customer ?? (loyaltyRecord(view, subject) !== undefined ? subject : undefined);
   if (customer === undefined) return undefined;
   const record = customerRecord(view, customer);
   const identityLog = record === undefined ? [] : explain(view, customer);
@@ -54,6 +58,7 @@ export function customerExport(view: StateView, subject: string, ordersKept: num
     sessions: sessionsOf(view, customer, names),
     kiosks: kiosksShowing(view, names),
     orders: recentOrders(view, customer),
+    ...loyaltyExport(view, customer),
   };
 }
 

@@ -253,6 +253,20 @@ export function forgetLoyalty(state: StagedState, name: string, erasure: string,
   ];
 }
 
+export interface LoyaltyExport {
+  balance: number;
+  lots: Lot[];
+  history: LoyaltyEntry[];
+  coupons: Array<{ coupon: string }>;
+}
+
+/** The data-subject export's part (export.ts): read on the customer's name as the survivor of its merges. */
+export function loyaltyExport(view: StateView, customer: string): { loyalty?: LoyaltyExport } {
+  const record = loyaltyRecord(view, customer);
+  if (record === undefined) return {};
+  return { loyalty: { balance: balanceOf(record.lots), lots: record.lots, history: record.history, coupons: (record.coupons ?? []).map((coupon) => ({ coupon })) } };
+}
+
 /** `loyalty/<subject>`: the balance of the customer behind a subject; undefined when it never had one. */
 export function renderLoyalty(view: StateView, subject: string, vipPoints: number | undefined): unknown {
   const customer = resolveCustomer(view, subject) ?? subject;

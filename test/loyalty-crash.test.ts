@@ -15,27 +15,17 @@ const SEED = Number(process.env.OMNI_CRASH_SEED ?? Math.floor(Math.random() * 2 
 const SECRET = 'loyalty-crash-secret';
 const ADMIN = signToken({ sub: 'ops', role: 'admin' }, SECRET);
 const CUSTOMERS = 4;
-const KILLS = 3;
-const MAX_BEFORE_KILL = 4;
-
 const dirs = tempDirs('omni-loyalty-crash-');
-const running = new Set<RunningServe>();
-afterEach(async () => {
-  for (const s of running) await killHard(s);
-  running.clear();
-});
+/** The server now running, killed after the test whatever happened. */
+let current: RunningServe | undefined;
+afterEach(async () => void (current && (await killHard(current))));
 afterAll(() => dirs.cleanup());
 
 const ids = (i: number) => [`c${i}`, `phone:+4915100000${i}`, `email:u${i}@example.com`];
 
-async function serve(dataDir: string): Promise<RunningServe> {
-  const server = await startServe({ dataDir, secret: SECRET, workers: 2 });
-  running.add(server);
-  return server;
-}
-
-async function post(server: RunningServe, events: InputEvent[]): Promise<EventResult[]> {
-  const answer = await postEvents(server.url, ADMIN, events);
+/** Sends one request and gets its answers, every one of them, or fails the test. */
+async function send(events: InputEvent[]): Promise<EventResult[]> {
+  const answer = await postEvents(current!.url, ADMIN, events);
   expect(answer.status, JSON.stringify(answer.body)).toBe(200);
   return answer.body.results as EventResult[];
 }
@@ -44,13 +34,14 @@ describe('loyalty across kill -9', () => {
   it(`balances and a coupon's uses are exactly what the answers say after restarts (seed ${SEED})`, async () => {
     const random = prng(SEED);
     const dataDir = dirs.make();
-    let server = await serve(dataDir);
+    const restart = async () => void (current = await startServe({ dataDir, secret: SECRET, workers: 2 }));
+    await restart();
     const setup: InputEvent[] = [{ id: 'coupon', type: 'coupon.issued', coupon: 'ONCE', value: 10 }];
     for (let i = 0; i < CUSTOMERS; i++) {
       setup.push({ id: `link-${i}`, type: 'identity.linked', ids: ids(i).slice(1), customer: ids(i)[0] });
       setup.push({ id: `start-${i}`, type: 'loyalty.earned', subject: ids(i)[1], points: 10 });
     }
-    expect((await post(server, setup)).filter((a) => !a.ok)).toEqual([]);
+    expect((await send(setup)).filter((a) => !a.ok)).toEqual([]);
 
     const answers = new Map<string, EventResult>();
     const refundable: string[][] = Array.from({ length: CUSTOMERS }, () => []);
@@ -75,21 +66,21 @@ describe('loyalty across kill -9', () => {
       });
     };
 
-    for (let round = 0; round < KILLS; round++) {
-      const before = random.int(1, MAX_BEFORE_KILL);
+    // Three rounds of a few requests, then two in flight when the process dies.
+    for (let round = 0; round < 3; round++) {
+      const before = random.int(1, 4);
       for (let k = 0; k < before; k++) {
         const events = request();
-        record(events, await post(server, events));
+        record(events, await send(events));
       }
       const inFlight = [request(), request()];
-      const firstAnswers = inFlight.map((events) => postEvents(server.url, ADMIN, events).then((a) => a.body.results as EventResult[], () => undefined));
+      const firstAnswers = inFlight.map((events) => postEvents(current!.url, ADMIN, events).then((a) => a.body.results as EventResult[], () => undefined));
       await new Promise((resolve) => setTimeout(resolve, random.int(0, 15)));
-      expect((await killHard(server)).signal).toBe('SIGKILL');
-      running.delete(server);
+      expect((await killHard(current!)).signal).toBe('SIGKILL');
       const answeredBefore = await Promise.all(firstAnswers);
-      server = await serve(dataDir);
+      await restart();
       for (const [j, events] of inFlight.entries()) {
-        const got = await post(server, events);
+        const got = await send(events);
         const first = answeredBefore[j];
         if (first !== undefined) expect(got).toEqual(first.map((a) => ({ ...a, duplicate: true })));
         record(events, got);
@@ -102,7 +93,7 @@ describe('loyalty across kill -9', () => {
     for (let i = 0; i < CUSTOMERS; i++) {
       const mine = (prefix: string) => [...answers.keys()].filter((id) => id.startsWith(prefix) && ok(id) && Number(id.slice(prefix.length).replace(/^R/, '')) % CUSTOMERS === i).length;
       const expected = 10 + 3 * mine('earn-') - 7 * mine('redeem-') + 7 * mine('refund-R');
-      const response = await fetch(`${server.url}/v1/customers/${encodeURIComponent(ids(i)[2])}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      const response = await fetch(`${current!.url}/v1/customers/${encodeURIComponent(ids(i)[2])}`, { headers: { authorization: `Bearer ${ADMIN}` } });
       const body = (await response.json()) as { customer: string; loyalty: { balance: number } };
       expect(body.customer).toBe(ids(i)[0]);
       expect(body.loyalty.balance, `customer ${i}`).toBe(expected);

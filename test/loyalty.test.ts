@@ -299,3 +299,16 @@ describe('the data-subject export', () => {
     expect(exported.loyalty.coupons).toEqual([{ coupon: 'K1' }]);
   });
 });
+
+describe('--vip-points in service routing', () => {
+  it('a request of a customer whose balance reached the threshold is queued as vip, below it as standard', () => {
+    const r = runner({ vipPoints: 100 });
+    r.apply({ type: 'identity.linked', ids: ['acct1', 'phone:+1'] });
+    r.apply({ type: 'loyalty.earned', subject: 'phone:+1', points: 100 });
+    r.apply({ type: 'loyalty.earned', subject: 'acct2', points: 99 });
+    r.apply({ type: 'service.requested', request: 'q1', subject: 'phone:+1', channel: 'chat', topic: 'billing' });
+    r.apply({ type: 'service.requested', request: 'q2', subject: 'acct2', channel: 'chat', topic: 'billing' });
+    const requests = [...r.state.values()].filter((v): v is { id: string; vip: boolean } => typeof v === 'object' && v !== null && 'vip' in v && 'enqueuedAt' in v);
+    expect(Object.fromEntries(requests.map((q) => [q.id, q.vip]))).toEqual({ q1: true, q2: false });
+  });
+});

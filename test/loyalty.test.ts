@@ -312,3 +312,20 @@ describe('--vip-points in service routing', () => {
     expect(Object.fromEntries(requests.map((q) => [q.id, q.vip]))).toEqual({ q1: true, q2: false });
   });
 });
+
+describe('loyalty/ topics of every customer id', () => {
+  it('a change made by one id shows on the topics of the customer’s other customer ids, each changed on its own partition', () => {
+    const steps: AppliedStep[] = [];
+    const r = runner({ onStep: (s) => steps.push(s) });
+    r.apply({ type: 'identity.linked', ids: ['acct1', 'member-7', 'phone:+1'] });
+    steps.length = 0;
+    r.apply({ type: 'loyalty.earned', subject: 'phone:+1', points: 5 });
+    r.apply({ type: 'loyalty.redeemed', subject: 'acct1', points: 2, redemption: 'R1' });
+    const changed = steps.flatMap((s) => (s.effects.changed ?? []).map((topic) => [topic, s.key]));
+    // Each topic is marked changed on the partition its name keys; member-7 once per change.
+    for (const [topic, key] of changed) expect(topic.slice(topic.indexOf('/') + 1), topic).toBe(key);
+    expect(changed.filter(([t]) => t === 'loyalty/member-7')).toHaveLength(2);
+    expect(changed.filter(([t]) => t === 'loyalty/phone:+1')).toHaveLength(1);
+    expect(r.render('loyalty/member-7')).toMatchObject({ customer: 'acct1', balance: 3 });
+  });
+});

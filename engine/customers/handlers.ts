@@ -13,7 +13,7 @@ import type { LinkWait, MovedEvent } from './internal-events.ts';
 import { showOnKiosk, refreshKiosksShowing, skusChanged } from './kiosks.ts';
 import { orderNews } from './orders.ts';
 import { shopperNotice } from './shopper-notice.ts';
-import { forward, homeOf } from './route.ts';
+import { aliasTouches, forward, homeOf } from './route.ts';
 import { isLocation, isStore } from './stock-filter.ts';
 import { applyLoyalty, redemptionCustomer } from './loyalty.ts';
 import { keys, type ResolvedCustomerOptions } from './types.ts';
@@ -37,8 +37,10 @@ const loyalty: Handler = (state, ev, ctx, o) => {
   const home = homeOf(state, subject);
   if (home !== subject) return { result: { ok: true, pending: true }, emit: [forward(`${ev.id}/fwd`, home, ev, ctx.eventTime, { origin: subject })] };
   const outcome = applyLoyalty(state, ev, subject, ctx.eventTime, subject);
-  if (outcome.then === undefined) return { ...outcome.effects, result: outcome.result };
-  return { ...outcome.effects, result: { ok: true, pending: true }, emit: [outcome.then] };
+  // The customer's other customer ids have `loyalty/` topics of their own, changed on their partitions.
+  const touches = outcome.result.ok ? aliasTouches(state, subject, ev.id, 'loyalty') : [];
+  if (outcome.then === undefined) return { ...outcome.effects, result: outcome.result, ...(touches.length > 0 ? { emit: touches } : {}) };
+  return { ...outcome.effects, result: { ok: true, pending: true }, emit: [outcome.then, ...touches] };
 };
 
 /** A refund, on the redemption's partition: its index names the customer whose points it took. */

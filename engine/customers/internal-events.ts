@@ -79,6 +79,8 @@ export interface LinkWait {
 export interface TouchEvent extends InputEvent {
   type: 'recs.touch';
   name: string;
+  /** `loyalty/<name>` rather than `recs/<name>`. */
+  topic?: 'loyalty';
 }
 
 /** The item's half of an activity, on the item bucket's partition. */

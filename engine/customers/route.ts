@@ -55,11 +55,11 @@ const RECS_ALIASES = 4;
  * (a shopper first seen by a device keeps that name, while its customer token, whose subject is
  * the customer id, watches `recs/<customer id>`), changed on their own partitions.
  */
-export function aliasTouches(view: StateView, customer: string, cause: string): TouchEvent[] {
+export function aliasTouches(view: StateView, customer: string, cause: string, topic?: 'loyalty'): TouchEvent[] {
   const out: TouchEvent[] = [];
   for (const id of customerRecord(view, customer)?.ids ?? []) {
     if (out.length >= RECS_ALIASES) break;
-    if (id !== customer && idKind(id) === 'customer') out.push({ id: `${cause}/touch/${id}`, type: 'recs.touch', name: id });
+    if (id !== customer && idKind(id) === 'customer') out.push({ id: `${cause}/${topic === undefined ? 'touch' : 'ltouch'}/${id}`, type: 'recs.touch', name: id, ...(topic !== undefined ? { topic } : {}) });
   }
   return out;
 }

@@ -56,7 +56,8 @@ const forwarded: Step = (state, raw, _ctx, o) => {
   }
   if (ev.event.type.startsWith('loyalty.')) {
     const outcome = applyLoyalty(state, ev.event, home, ev.time, ev.origin!);
-    return { ...outcome.effects, result: { ok: true }, emit: [outcome.then ?? answered(ev, outcome.result)] };
+    const touches = outcome.result.ok ? aliasTouches(state, home, ev.event.id, 'loyalty').filter((t) => t.name !== ev.origin) : [];
+    return { ...outcome.effects, result: { ok: true }, emit: [outcome.then ?? answered(ev, outcome.result), ...touches] };
   }
   const applied = applyActivity(state, ev.event, home, ev.time, o);
   return { ...applied, result: { ok: true }, emit: [...(applied.emit ?? []), answered(ev, applied.result)] };
@@ -105,7 +106,8 @@ const moved: Step = (state, raw) => {
     hops: 0,
     ...(ev.link !== undefined ? { link: ev.link } : {}),
   };
-  return done(state, { emit: [absorb] });
+  // `loyalty/<from>` shows the survivor's balance once it arrives there; until then, nothing.
+  return done(state, { emit: [absorb], ...(loyalty !== undefined ? { changed: [loyaltyTopic(ev.from)] } : {}) });
 };
 
 const absorb: Step = (state, raw, _ctx, o) => {
@@ -154,7 +156,10 @@ function linkTouches(state: StagedState, link: string, names: readonly string[])
   return [...touches, ...aliasTouches(state, survivor, link).filter((t) => !names.includes(t.name))];
 }
 
-const touch: Step = (state, raw) => done(state, { changed: [topics.recs((raw as TouchEvent).name)] });
+const touch: Step = (state, raw) => {
+  const ev = raw as TouchEvent;
+  return done(state, { changed: [ev.topic === 'loyalty' ? loyaltyTopic(ev.name) : topics.recs(ev.name)] });
+};
 
 const item: Step = (state, raw, _ctx, o) => {
   const ev = raw as ItemActivityEvent;

@@ -5,7 +5,7 @@
 import type { FinalResult, InputEvent } from '../types.ts';
 import type { ActivityKind, SessionRecord as SessionLog } from './recommender/mod.ts';
 import type { OrderSummary, SessionRecord } from './types.ts';
-import { LOYALTY_INTERNAL_TYPES, type LoyaltyRecord } from './loyalty.ts';
+import { LOYALTY_INTERNAL_TYPES, type LoyaltyRecord } from './loyalty-record.ts';
 
 /**
  * Work for a customer whose state lives on another partition than where it arrived: an activity

@@ -19,53 +19,13 @@ import type { StagedState } from '../staged-state.ts';
 import { customerProfile } from './context.ts';
 import { resolveCustomer } from './identity/mod.ts';
 import type { AnsweredEvent, ForgottenEvent } from './internal-events.ts';
+import { balanceOf, loyaltyKeys, loyaltyRecord, loyaltyTopic, type LoyaltyEntry, type LoyaltyRecord, type Lot } from './loyalty-record.ts';
 
-/** One earning still (partly) unspent: spent oldest first. */
-export interface Lot {
-  points: number;
-  /** Event time it was earned. */
-  earned: number;
-  /** Expiry (epoch ms), if any. */
-  at?: number;
-}
-
-export interface LoyaltyEntry {
-  kind: 'earned' | 'redeemed' | 'refunded' | 'expired';
-  points: number;
-  time: number;
-  event: string;
-  reason?: string;
-  order?: string;
-  redemption?: string;
-}
-
-/** `cu/pts/<name>`: the balance kept under a name, and what it spent that a refund may give back. */
-export interface LoyaltyRecord {
-  lots: Lot[];
-  /** Redemptions that may still be refunded: the lots each took. */
-  redemptions: Record<string, { lots: Lot[]; refunded?: true }>;
-  history: LoyaltyEntry[];
-  /** Coupons restricted to this customer (coupons.ts): an erasure removes them too. */
-  coupons?: string[];
-}
+export * from './loyalty-record.ts';
 
 const HISTORY_KEPT = 100;
 /** Redemptions a refund can still reach per customer: older ones answer `unknown_redemption`. */
 const REDEMPTIONS_KEPT = 1000;
-
-export const loyaltyKeys = {
-  record: (name: string) => `cu/pts/${name}`,
-  /** Which customer a redemption spent the points of (on the redemption's partition). */
-  redemption: (redemption: string) => `lo/rd/${redemption}`,
-};
-
-export const loyaltyTopic = (name: string) => `loyalty/${name}`;
-
-export const LOYALTY_TYPES = ['loyalty.earned', 'loyalty.redeemed', 'loyalty.refunded'];
-
-export const loyaltyRecord = (view: StateView, name: string) => view.get<LoyaltyRecord>(loyaltyKeys.record(name));
-
-export const balanceOf = (lots: readonly Lot[]) => lots.reduce((sum, lot) => sum + lot.points, 0);
 
 const emptyRecord = (): LoyaltyRecord => ({ lots: [], redemptions: {}, history: [] });
 
@@ -179,7 +139,6 @@ export interface UnnoteEvent extends InputEvent {
   erasure: string;
 }
 
-export const LOYALTY_INTERNAL_TYPES = ['loyalty.noted', 'loyalty.unnote', 'coupon.forget'];
 
 export function noteRedemption(state: StagedState, ev: NotedEvent): Effects {
   state.put(loyaltyKeys.redemption(ev.redemption), ev.customer);

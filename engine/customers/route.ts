@@ -6,7 +6,7 @@
 import type { InputEvent, StateView } from '../types.ts';
 import { customerRecord, idKind, resolveCustomer } from './identity/mod.ts';
 import type { ForwardedEvent, TouchEvent } from './internal-events.ts';
-import { loyaltyRecord } from './loyalty.ts';
+import { loyaltyRecord } from './loyalty-record.ts';
 import { currentSession } from './sessions.ts';
 import { keys } from './types.ts';
 

@@ -2,8 +2,10 @@
 // internal tuning split (train_tr's last 20% of sessions held out) and train_tr → train_valid,
 // next to the popularity baseline. With --scale, also the latencies with ~109k sessions stored
 // (earlier time-shifted copies of train_tr before it). --options '{"neighbours":100,…}' runs
-// other settings (RecommenderOptions) the same way.
-// Run: npx tsx bench/recs/tune.ts [--scale] [--options JSON] [data dir]; the data dir holds
+// other settings (RecommenderOptions) the same way. --split-only runs the internal split alone
+// (what tuning may look at: train_valid stays unseen until a variant is final); with --scale, the
+// split's training part 8 times over too.
+// Run: npx tsx bench/recs/tune.ts [--scale] [--split-only] [--options JSON] [data dir]; the data dir holds
 // train_tr.tsv and train_valid.tsv (or .tsv.gz), by default the sample in test/fixtures/yoochoose.
 
 import { existsSync } from 'node:fs';
@@ -14,9 +16,10 @@ import { evaluate, evaluatePopularity, readSessions, recordStats, timeSplit, typ
 
 const args = process.argv.slice(2);
 const scale = args.includes('--scale');
+const splitOnly = args.includes('--split-only');
 const at = args.indexOf('--options');
 const options = at >= 0 ? (JSON.parse(args[at + 1]) as RecommenderOptions) : undefined;
-const dir = args.find((a, i) => !a.startsWith('--') && i !== at + 1) ?? SAMPLE_DIR;
+const dir = args.find((a, i) => !a.startsWith('--') && (at < 0 || i !== at + 1)) ?? SAMPLE_DIR;
 const tsv = (name: string) => (existsSync(join(dir, `${name}.tsv`)) ? join(dir, `${name}.tsv`) : join(dir, `${name}.tsv.gz`));
 console.log(`data: ${tsv('train_tr')} → ${tsv('train_valid')}`);
 const trainTr = readSessions(tsv('train_tr'));
@@ -44,16 +47,18 @@ function report(name: string, train: Session[], test: Session[], records = false
 }
 
 report('internal split (train_tr first 80% → last 20%)', inner.train, inner.test);
-report('train_tr → train_valid', trainTr, valid, true);
+if (!splitOnly) report('train_tr → train_valid', trainTr, valid, true);
 
 if (scale) {
-  // Copies shifted back by train_tr's span, so the real sessions stay the most recent.
+  // Copies shifted back by the training part's span, so the real sessions stay the most recent;
+  // with --split-only, of the internal split's training part, tested on its held-out part.
   const copies = 8;
-  const span = trainTr[trainTr.length - 1].clicks[0].time - trainTr[0].clicks[0].time + 3_600_000;
+  const [base, test, name] = splitOnly ? [inner.train, inner.test, 'the split\'s last 20%'] : [trainTr, valid, 'train_valid'];
+  const span = base[base.length - 1].clicks[0].time - base[0].clicks[0].time + 3_600_000;
   const big: Session[] = [];
   for (let c = copies - 1; c >= 0; c--) {
-    for (const s of trainTr) big.push({ session: `${c}:${s.session}`, clicks: s.clicks.map((k) => ({ sku: k.sku, time: k.time - c * span })) });
+    for (const s of base) big.push({ session: `${c}:${s.session}`, clicks: s.clicks.map((k) => ({ sku: k.sku, time: k.time - c * span })) });
   }
-  const r = evaluate(big, valid, options);
-  console.log(`${big.length} sessions stored → train_valid: HR@20 ${f(r.hr20)}  MRR@20 ${f(r.mrr20)}; update ${us(r.updateUs)}; query ${us(r.queryUs)}`);
+  const r = evaluate(big, test, options);
+  console.log(`${big.length} sessions stored → ${name}: HR@20 ${f(r.hr20)}  MRR@20 ${f(r.mrr20)}; update ${us(r.updateUs)}; query ${us(r.queryUs)}`);
 }

@@ -81,6 +81,7 @@ interface Sampled {
 export function nearestNeighbours(state: StateView, self: string, p: Profile, o: ResolvedOptions): Neighbour[] {
   const cursors: EntryCursor[] = [];
   const weights: ProfileItem[] = [];
+  const idf: number[] = [];
   for (const sku of p.recent) {
     const head = readHead(state, sku);
     if (head === undefined) continue;
@@ -89,13 +90,14 @@ export function nearestNeighbours(state: StateView, self: string, p: Profile, o:
     if (cur.done) continue;
     cursors.push(cur);
     weights.push(p.items.get(sku)!);
+    idf.push(idfWeight(head.n, o.idfPower));
   }
   const sample = new Map<string, Sampled>();
   const count = (j: number, cur: EntryCursor, s: Sampled) => {
     const bit = 1 << j;
     if ((s.counted & bit) !== 0) return;
     s.counted |= bit;
-    s.dot += weights[j].w;
+    s.dot += weights[j].w * idf[j];
     if (weights[j].pos > s.match) s.match = weights[j].pos;
     if (cur.time > s.time) s.time = cur.time;
   };
@@ -137,4 +139,13 @@ export function nearestNeighbours(state: StateView, self: string, p: Profile, o:
     if (items !== undefined) out.push({ id: s.id, items, sim, match: s.match });
   }
   return out;
+}
+
+/**
+ * How rare an item is: n^−power, n its sessions so far (the head's append count, no global
+ * counter); 1 when `power` is 0 (off). A power rather than ln(N / n): only the ratios between the
+ * query's items matter, and these stay the same as the store grows, where a fixed N would not.
+ */
+export function idfWeight(n: number, power: number): number {
+  return power > 0 ? Math.max(1, n) ** -power : 1;
 }

@@ -1,10 +1,12 @@
 // Item scores from the neighbours (VSTAN): each neighbour votes its similarity for each of its
 // items, less for items far (in clicks) from where it met the current session and less when what
 // it shares with the current session was clicked long ago. The session's own items get a
-// reminder lift: a shopper's next click is often one they already made.
+// reminder lift: a shopper's next click is often one they already made. The sequential rules
+// (sequence.ts) add what the neighbours clicked right after the session's last item.
 
 import type { Neighbour, Profile } from './neighbours.ts';
 import { at, type ResolvedOptions } from './options.ts';
+import { sequenceScores } from './sequence.ts';
 
 interface Candidate {
   score: number;
@@ -36,13 +38,31 @@ export function scoreItems(p: Profile, neighbours: Neighbour[], o: ResolvedOptio
       else if (c.seen === n) continue;
       c.seen = n;
       const kind = mixed ? strongestKind(s.i, s.k, sku, o) : viewOnly;
-      c.score += base * at(o.neighbourTable, Math.abs(j + 1 - meet)) * kind;
+      const side = j + 1 < meet ? o.backwardWeight : 1;
+      c.score += base * at(o.neighbourTable, Math.abs(j + 1 - meet)) * kind * side;
+    }
+  }
+  let top = 0;
+  for (const c of scores.values()) if (c.score > top) top = c.score;
+  if (top === 0) top = 1;
+  if (o.sequenceWeight > 0 && p.recent.length > 0) {
+    const seq = sequenceScores(p.recent[0], neighbours, o.sequenceWindow);
+    let seqTop = 0;
+    for (const v of seq.values()) if (v > seqTop) seqTop = v;
+    // The rules follow the last click only as far as the profile weighs it: a view after a
+    // purchase leads less than the purchase (with views only, the last click always weighs most).
+    let strongest = 0;
+    for (const it of p.items.values()) if (it.w > strongest) strongest = it.w;
+    const lead = strongest > 0 ? p.items.get(p.recent[0])!.w / strongest : 0;
+    // No rule had weight (every neighbour's similarity 0): nothing to add, and no 0 / 0.
+    for (const [sku, v] of seqTop > 0 && lead > 0 ? seq : []) {
+      const add = (o.sequenceWeight * lead * top * v) / seqTop;
+      const c = scores.get(sku);
+      if (c === undefined) scores.set(sku, { score: add, seen: -1 });
+      else c.score += add;
     }
   }
   if (o.reminder > 0) {
-    let top = 0;
-    for (const c of scores.values()) if (c.score > top) top = c.score;
-    if (top === 0) top = 1;
     for (const [sku, it] of p.items) {
       const boost = o.reminder * top * at(o.reminderTable, p.length - it.pos);
       const c = scores.get(sku);

@@ -166,7 +166,7 @@ describe('a mixed batch', () => {
         ['mix-10', 'ok'],
         ['mix-11', 'ok'],
         ['mix-12', 'conflict'],
-        ['mix-13', 'not_found'],
+        ['mix-13', 'unknown_order'],
         ['mix-14', 'unknown_type'],
         ['mix-15', 'invalid_event'],
       ]);
@@ -185,7 +185,7 @@ describe('a mixed batch', () => {
       { id: 'mix-after-2', type: 'order.cancelled', order: 'mix-o' },
       { id: 'mix-after-3', type: 'stock.release', reservation: 'mix-h2' },
     ]);
-    expect(after.body.results.map((r: EventResult) => (r.ok ? 'ok' : r.error.code))).toEqual(['unknown_reservation', 'not_found', 'ok']);
+    expect(after.body.results.map((r: EventResult) => (r.ok ? 'ok' : r.error.code))).toEqual(['unknown_reservation', 'unknown_order', 'ok']);
   });
 });
 

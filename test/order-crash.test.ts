@@ -92,6 +92,19 @@ async function watch(server: RunningServe, topics: string[]): Promise<{ ws: WsCl
   return { ws, first };
 }
 
+/**
+ * Resolves once `stock/<sku>@<location>` shows `row` (already, or by a later update): an expiry
+ * releases its holds one step after the order shows `expired`. Then GET agrees.
+ */
+async function stockBecomes(server: RunningServe, sku: string, location: string, row: { onHand: number; reserved: number; available: number }): Promise<void> {
+  const topic = `stock/${sku}@${location}`;
+  const { ws, first } = await watch(server, [topic]);
+  const shows = (d: any) => d != null && d.onHand === row.onHand && d.reserved === row.reserved && d.available === row.available;
+  if (!shows(first[topic].data)) await ws.next((m) => m.topic === topic && shows(m.data));
+  expect(await stockAt(server, sku, location)).toEqual(row);
+}
+
+
 /** Resolves with the order's state once its topic shows `status` (already, or by a later update). */
 async function untilStatus(ws: WsClient, snapshot: any, topic: string, status: string): Promise<any> {
   if (snapshot.data?.status === status) return snapshot.data;
@@ -135,8 +148,8 @@ describe('pickup expiry across a kill -9 and a restart', () => {
       expect(msg.data).toMatchObject(topic === 'store/S1' ? { type, order: 'o1' } : { type, order: 'o1', location: 'S1' });
     }
     // The holds went back on sale, once.
-    expect(await stockAt(server, 'P', 'S1')).toEqual({ onHand: 5, reserved: 0, available: 5 });
-    expect(await stockAt(server, 'Q', 'S1')).toEqual({ onHand: 3, reserved: 0, available: 3 });
+    await stockBecomes(server, 'P', 'S1', { onHand: 5, reserved: 0, available: 5 });
+    await stockBecomes(server, 'Q', 'S1', { onHand: 3, reserved: 0, available: 3 });
     expect((await order(server, 'o1')).status).toBe('expired');
     // An expired order is closed: it cannot be picked up any more.
     const [late] = await send(server, [{ type: 'order.picked_up', order: 'o1' }]);
@@ -160,7 +173,7 @@ describe('pickup expiry across a kill -9 and a restart', () => {
     server = await serve(dataDir, args);
     let { ws, first } = await watch(server, ['order/o2']);
     await untilStatus(ws, first['order/o2'], 'order/o2', 'expired');
-    expect(await stockAt(server, 'P', 'S2')).toEqual({ onHand: 4, reserved: 1, available: 3 });
+    await stockBecomes(server, 'P', 'S2', { onHand: 4, reserved: 1, available: 3 });
 
     // The same after a kill -9 instead of a clean stop.
     const [ready3] = await sendOk(server, [{ type: 'order.ready', order: 'o3' }]);
@@ -169,7 +182,7 @@ describe('pickup expiry across a kill -9 and a restart', () => {
     server = await serve(dataDir, args);
     ({ ws, first } = await watch(server, ['order/o3']));
     await untilStatus(ws, first['order/o3'], 'order/o3', 'expired');
-    expect(await stockAt(server, 'P', 'S2')).toEqual({ onHand: 4, reserved: 0, available: 4 });
+    await stockBecomes(server, 'P', 'S2', { onHand: 4, reserved: 0, available: 4 });
     expect((await order(server, 'o2')).status).toBe('expired');
   }, 60_000);
 });

@@ -101,6 +101,8 @@ describe("a server's own data", () => {
       ingest,
     );
     expect(own.body.results.every((r: { ok: boolean }) => r.ok)).toBe(true);
+    // What these events send on to other partitions is written too before the entries are counted.
+    await other.engine.idle();
   });
   afterAll(() => other?.stop());
 

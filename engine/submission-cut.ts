@@ -44,22 +44,26 @@ export class SubmissionCutter {
   }
 
   submit(events: readonly unknown[]): Promise<EventResult[]> {
-    const ahead = this.holds.length > 0 ? this.holdsSharing(events) : undefined;
-    if (ahead !== undefined && ahead.length > 0) {
+    // Keys are read only while something is held: most of the time nothing is.
+    const keys = this.holds.length > 0 ? this.keysOf(events) : undefined;
+    const ahead = keys === undefined ? [] : this.holds.filter((h) => shares(h.keys, keys));
+    if (ahead.length > 0) {
       // Held back, and holding back in turn what shares a key with it: it must not be overtaken either.
-      const answered = Promise.all(ahead.map((h) => h.done)).then(() => this.sendOrCut(events));
-      this.hold(this.keysOf(events), answered);
+      const answered = Promise.all(ahead.map((h) => h.done)).then(() => this.routeWhole(events));
+      this.hold(keys!, answered);
       return answered;
     }
-    return this.sendOrCut(events);
-  }
-
-  private sendOrCut(events: readonly unknown[]): Promise<EventResult[]> {
     const cut = this.cutAt(events);
     if (cut < 0) return this.route(events);
     const whole = this.routeCut(events, cut);
-    this.hold(this.keysOf(events), whole);
+    this.hold(keys ?? this.keysOf(events), whole);
     return whole;
+  }
+
+  /** The events, cut where they must be. */
+  private routeWhole(events: readonly unknown[]): Promise<EventResult[]> {
+    const cut = this.cutAt(events);
+    return cut < 0 ? this.route(events) : this.routeCut(events, cut);
   }
 
   private hold(keys: ReadonlySet<string>, answered: Promise<unknown>): void {
@@ -71,15 +75,6 @@ export class SubmissionCutter {
     this.holds.push(hold);
     void done.then(() => {
       this.holds = this.holds.filter((h) => h !== hold);
-    });
-  }
-
-  /** The holds under way that order one of these events' keys. */
-  private holdsSharing(events: readonly unknown[]): Hold[] {
-    const keys = this.keysOf(events);
-    return this.holds.filter((h) => {
-      for (const key of keys) if (h.keys.has(key)) return true;
-      return false;
     });
   }
 
@@ -156,4 +151,9 @@ export class SubmissionCutter {
 function typeOf(event: unknown): string {
   const type = (event as { type?: unknown } | null)?.type;
   return typeof type === 'string' ? type : '';
+}
+
+function shares(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  for (const key of b) if (a.has(key)) return true;
+  return false;
 }

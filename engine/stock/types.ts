@@ -99,10 +99,8 @@ export interface OrderSaga {
   /** The holds asked for, per allocation line, and each SKU's reply (null until it comes). */
   plan?: Array<{ sku: string; qty: number; location: string }>;
   replies?: Array<{ location: string } | { error: EventError } | null>;
-  /** Closing: per allocation line, whether its hold is still being ended. */
+  /** Closing: per allocation line, whether its hold is still being ended (a return: per returned line, whether its goods are yet to be back on hand). */
   closing?: boolean[];
-  /** A return: per returned line, whether its SKU has yet to put the goods back on hand. */
-  restocking?: boolean[];
   /** The answer given once every line is done, when it is not `{order, status}`. */
   answer?: Record<string, unknown>;
   /** Order events sent while the order was placing (or its holds ending): done when that ends. */

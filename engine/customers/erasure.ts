@@ -25,9 +25,10 @@ import type { StagedState } from '../staged-state.ts';
 import { customerRecord, identityKeys, isBlocked, isTombstone, resolveCustomer, type LogEntry, type StoredCustomer } from './identity/mod.ts';
 import type { ErasedCounts, ForgetEvent, ForgottenEvent, KioskForgetEvent, UnindexEvent } from './internal-events.ts';
 import { clearKiosksOf } from './kiosks.ts';
-import { forgetLoyalty, loyaltyRecord, loyaltyTopic } from './loyalty.ts';
+import { forgetLoyalty, loyaltyTopic } from './loyalty.ts';
 import { olderOrders, recentOrders } from './orders.ts';
 import { recKeys, sessionLog, unindexSessions } from './recommender/mod.ts';
+import { keepsState } from './route.ts';
 import { keys, topics, type ResolvedCustomerOptions, type SessionRecord } from './types.ts';
 
 const eraseKeys = {
@@ -109,7 +110,7 @@ function linkEvents(state: StagedState, names: readonly string[]): string[] {
 
 /** A subject identity never heard of (activity alone) is a customer of its own while it keeps state. */
 function anonymousNames(state: StagedState, subject: string): string[] {
-  return state.get(keys.session(subject)) !== undefined || state.get(keys.orders(subject)) !== undefined || loyaltyRecord(state, subject) !== undefined ? [subject] : [];
+  return keepsState(state, subject) ? [subject] : [];
 }
 
 /** `customer.forget`, on the name's partition. */

@@ -5,13 +5,14 @@
 // the service requests (the service domain's).
 
 import type { StateView } from '../types.ts';
-import { customerRecord, explain, type LogEntry } from './identity/mod.ts';
-import { customerOrders, recentOrders } from './orders.ts';
+import { customerRecord, explain, resolveCustomer, type LogEntry } from './identity/mod.ts';
+import { recentOrders } from './orders.ts';
 import { sessionItems, type ActivityKind } from './recommender/mod.ts';
 import { currentSession } from './sessions.ts';
 import { kiosksShowing } from './kiosks.ts';
 import type { KioskDisplay, OrderSummary } from './types.ts';
-import { loyaltyExport, loyaltyRecord, type LoyaltyExport } from './loyalty.ts';
+import { loyaltyExport, type LoyaltyExport } from './loyalty.ts';
+import { keepsState } from './route.ts';
 
 /**
  * Sessions looked for under a name whose session record is gone (a name merged into another
@@ -42,9 +43,9 @@ export interface CustomerExport {
 }
 
 /** Undefined when the subject names no customer known here. */
-export function customerExport(view: StateView, subject: string, ordersKept: number): CustomerExport | undefined {
-  // A customer known only by its points is named by the id they were earned under.
-  const customer = customerOrders(view, subject, ordersKept).customer ?? (loyaltyRecord(view, subject) !== undefined ? subject : undefined);
+export function customerExport(view: StateView, subject: string): CustomerExport | undefined {
+  // A customer known only by its activity, orders or points is named by the id they came under.
+  const customer = resolveCustomer(view, subject) ?? (keepsState(view, subject) ? subject : undefined);
   if (customer === undefined) return undefined;
   const record = customerRecord(view, customer);
   const identityLog = record === undefined ? [] : explain(view, customer);

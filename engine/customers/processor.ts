@@ -103,7 +103,7 @@ export function customerProcessor(options: CustomerOptions = {}): Processor {
 
     query(view, name, args) {
       if (name === 'orders') return customerOrders(view, args.subject as string, o.ordersKept);
-      if (name === 'export') return customerExport(view, args.subject as string, o.ordersKept);
+      if (name === 'export') return customerExport(view, args.subject as string);
       if (name !== 'recommendations') return undefined;
       const location = args.location as string | undefined;
       if (location !== undefined && !isLocation(view, location)) return { error: 'unknown_location' };

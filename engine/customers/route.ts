@@ -29,7 +29,8 @@ export function homeOf(view: StateView, name: string): string {
   return keepsState(view, name) ? name : resolved;
 }
 
-function keepsState(view: StateView, name: string): boolean {
+/** Whether `name` holds customer state of its own on its partition: a session, kept orders or loyalty points. */
+export function keepsState(view: StateView, name: string): boolean {
   return view.get(keys.session(name)) !== undefined || view.get(keys.orders(name)) !== undefined || loyaltyRecord(view, name) !== undefined;
 }
 

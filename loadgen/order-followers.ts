@@ -47,9 +47,14 @@ export interface OrderFollowFinal {
   seen: LatencyRecorder;
 }
 
+/** Nothing followed yet (also what a run whose orders nobody followed reports). */
+export function noFollowers(): OrderFollowFinal {
+  return { followed: 0, skipped: 0, snapshots: 0, updates: 0, finished: 0, byStatus: {}, errors: 0, errorSamples: [], push: new LatencyRecorder(), seen: new LatencyRecorder() };
+}
+
 export class OrderFollowers {
   private readonly open = new Set<WireSocket>();
-  private readonly tally: OrderFollowFinal = { followed: 0, skipped: 0, snapshots: 0, updates: 0, finished: 0, byStatus: {}, errors: 0, errorSamples: [], push: new LatencyRecorder(), seen: new LatencyRecorder() };
+  private readonly tally = noFollowers();
   private closing = false;
 
   constructor(private readonly o: OrderFollowersOptions) {}
@@ -109,16 +114,6 @@ export class OrderFollowers {
   /** Snapshots and updates received so far. */
   get heard(): number {
     return this.tally.snapshots + this.tally.updates;
-  }
-
-  /** Orders still followed (their last steps not seen yet). */
-  get following(): number {
-    return this.open.size;
-  }
-
-  /** Counts so far; the histograms are the live ones. */
-  get counts(): Readonly<OrderFollowFinal> {
-    return this.tally;
   }
 
   /** Closes every follower; the counts and histograms are final. */

@@ -7,7 +7,7 @@ import type { IngestCounts } from './ingest.ts';
 import { DEFAULT_CHAT_MESSAGES, type LoadgenOptions } from './options.ts';
 import type { PoolFinal } from './subscriber-pool.ts';
 import type { DeskFinal } from './desk-group.ts';
-import type { OrderFollowFinal } from './order-followers.ts';
+import { noFollowers, type OrderFollowFinal } from './order-followers.ts';
 import { orderLatencies, orderRows, type OrderEvents, type OrdersSection } from './order-report.ts';
 
 /** One second of the run, for the progress line and the throughput chart. */
@@ -126,7 +126,7 @@ export function buildReport(i: ReportInput): LoadgenReport {
   const durationS = i.wallMs / 1000;
   const { count: _c, ...tickLag } = i.tickLag.summary();
   const chat = i.desks !== undefined && (o.chatMessages ?? DEFAULT_CHAT_MESSAGES) > 0 ? i.desks.chatLatency : undefined;
-  const follow = i.followers ?? unfollowed();
+  const follow = i.followers ?? noFollowers();
   return {
     sent: i.counts.sent,
     acked: i.counts.acked,
@@ -169,11 +169,6 @@ export function buildReport(i: ReportInput): LoadgenReport {
     warnings: i.warnings,
     finishedAt: new Date().toISOString(),
   };
-}
-
-/** What a run whose orders nobody followed reports for its followers. */
-function unfollowed(): OrderFollowFinal {
-  return { followed: 0, skipped: 0, snapshots: 0, updates: 0, finished: 0, byStatus: {}, errors: 0, errorSamples: [], push: new LatencyRecorder(), seen: new LatencyRecorder() };
 }
 
 function deskCounts({ offer: _o, assign: _a, chatLatency: _c, ...counts }: DeskFinal): DeskCounts {

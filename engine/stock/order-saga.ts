@@ -130,9 +130,7 @@ const quoted: Handler = (c, ev, ctx, settings) => {
     askHolds(c, order, saga, plan);
     return c.effects();
   }
-  if (taken) c.answer(saga.event.id, { ok: false, error: taken });
-  c.put(keys.order(order.id), undefined);
-  afterRefusedPlacing(c, order.id, saga.waiting, ctx, settings);
+  refusePlacing(c, order, saga, taken, ctx, settings);
   return c.effects();
 };
 
@@ -194,9 +192,7 @@ const held: Handler = (c, raw, ctx, settings) => {
       if (r !== null && 'location' in r) c.emit(unholdEvent(`${saga.event.id}/undo/${i}`, { ...plan[i], reservation: reservationId(order.id, i) }, false));
     });
     freeShipSlots(c, order, saga.event.id);
-    c.put(keys.order(order.id), undefined);
-    c.answer(saga.event.id, { ok: false, error });
-    afterRefusedPlacing(c, order.id, saga.waiting, ctx, settings);
+    refusePlacing(c, order, saga, error, ctx, settings);
     return c.effects();
   }
   const allocation: AllocationLine[] = plan.map((p, i) => ({ sku: p.sku, qty: p.qty, location: p.location, reservation: reservationId(order.id, i) }));

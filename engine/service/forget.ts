@@ -8,7 +8,7 @@
 import type { Effects, InputEvent } from '../types.ts';
 import type { ServiceChange } from './change.ts';
 import { done, endRequest } from './handlers.ts';
-import { messageKeys } from './messages.ts';
+import { forgetMessages } from './messages.ts';
 import { pickForAgent } from './routing.ts';
 import { keys, topics, type ServiceRequest } from './types.ts';
 
@@ -38,10 +38,7 @@ export function forgetCustomer(c: ServiceChange, ev: InputEvent): Effects {
   let messages = 0;
   for (const id of new Set(gone)) {
     c.put(keys.request(id), undefined);
-    const n = c.get<number>(messageKeys.count(id)) ?? 0;
-    for (let i = 1; i <= n; i++) c.put(messageKeys.message(id, i), undefined);
-    if (n > 0) c.put(messageKeys.count(id), undefined);
-    messages += n;
+    messages += forgetMessages(c, id);
     // Who follows the conversation learns it ended, with nothing of it repeated.
     c.message(topics.request(id), { type: 'status', request: id, status: 'erased' });
   }

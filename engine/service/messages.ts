@@ -15,7 +15,7 @@ export interface StoredMessage {
   at: number;
 }
 
-export const messageKeys = {
+const messageKeys = {
   count: (request: string) => `svc/msgs/${request}`,
   /** The number leads so that no request id (which may hold '/') can make it another's key. */
   message: (request: string, n: number) => `svc/msg/${n}/${request}`,
@@ -25,6 +25,14 @@ export function storeMessage(state: StagedState, request: string, message: Store
   const n = (state.get<number>(messageKeys.count(request)) ?? 0) + 1;
   state.put(messageKeys.count(request), n);
   state.put(messageKeys.message(request, n), message);
+}
+
+/** Deletes a request's stored messages; returns how many there were. */
+export function forgetMessages(state: StagedState, request: string): number {
+  const n = state.get<number>(messageKeys.count(request)) ?? 0;
+  for (let i = 1; i <= n; i++) state.put(messageKeys.message(request, i), undefined);
+  if (n > 0) state.put(messageKeys.count(request), undefined);
+  return n;
 }
 
 export function requestMessages(view: StateView, request: string): StoredMessage[] {

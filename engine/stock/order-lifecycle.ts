@@ -14,7 +14,7 @@
 // line replied (order.unheld, order.restocked). Order events sent meanwhile, or while the order
 // is placing, wait in the saga and are done when it ends, in the order they came (runWaiting).
 
-import type { EventContext, InputEvent, TimerSpec } from '../types.ts';
+import type { Effects, EventContext, InputEvent, TimerSpec } from '../types.ts';
 import type { StockChange } from './change.ts';
 import { unholdEvent } from './holds.ts';
 import { countCommerce, crosses, noticeStore, withSaga, writeOrder } from './order-news.ts';
@@ -22,7 +22,7 @@ import { returnOrder } from './order-returns.ts';
 import { freeShipSlots } from './ship-capacity.ts';
 import { moved, notAllowed, statusAnswer, unknownOrder, type Outcome, type Transition } from './order-transition.ts';
 import { rejection, type Handler, type StockSettings } from './outcomes.ts';
-import { keys, type Order, type OrderRecord } from './types.ts';
+import { keys, type Order, type OrderRecord, type OrderSaga } from './types.ts';
 
 export const readyTimerId = (order: string) => `order/${order}/ready`;
 
@@ -95,12 +95,7 @@ const orderEvent: Handler = (c, ev, ctx, s) => {
   const id = ev.order as string;
   const order = c.view.get<OrderRecord>(keys.order(id));
   if (!order) return rejection('unknown_order', `no order '${id}'`);
-  if (order.saga) {
-    // Its own time goes with it: it is done later, in another step.
-    const waiting = [...(order.saga.waiting ?? []), ev.ts === undefined ? { ...ev, ts: ctx.eventTime } : ev];
-    c.put(keys.order(id), { ...order, saga: { ...order.saga, waiting } });
-    return c.pending();
-  }
+  if (order.saga) return waitForSaga(c, order, order.saga, ev, ctx);
   const out = TRANSITIONS[ev.type](c, order as Order, ev, ctx, s);
   if ('error' in out) return { result: { ok: false, error: out.error } };
   writeOrder(c, out.order);
@@ -109,6 +104,14 @@ const orderEvent: Handler = (c, ev, ctx, s) => {
   const { ok: _ok, ...answer } = out.result;
   return c.effects(answer);
 };
+
+/** Keeps `ev` in the order's saga under way, answered when it is done once the saga ends (runWaiting). */
+export function waitForSaga(c: StockChange, order: OrderRecord, saga: OrderSaga, ev: InputEvent, ctx: EventContext): Effects {
+  // Its own time goes with it: it is done later, in another step.
+  const waiting = [...(saga.waiting ?? []), ev.ts === undefined ? { ...ev, ts: ctx.eventTime } : ev];
+  c.put(keys.order(order.id), { ...order, saga: { ...saga, waiting } });
+  return c.pending();
+}
 
 /**
  * A saga of the order ended (`order` as it is now; undefined when its placing was refused): the

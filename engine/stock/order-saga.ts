@@ -19,7 +19,7 @@
 import type { EventError, InputEvent } from '../types.ts';
 import type { StockChange } from './change.ts';
 import { unholdEvent, type HoldEvent, type HoldReply } from './holds.ts';
-import { runWaiting } from './order-lifecycle.ts';
+import { runWaiting, waitForSaga } from './order-lifecycle.ts';
 import { countCommerce, noticeStore, withSaga } from './order-news.ts';
 import { mergeLines } from './order-transition.ts';
 import { insufficientError, rejection, type Handler } from './outcomes.ts';
@@ -34,13 +34,9 @@ const reservationId = (order: string, i: number) => `order:${order}:${i}`;
 const placeOrder: Handler = (c, ev, ctx) => {
   const orderId = ev.order as string;
   const existing = c.view.get<OrderRecord>(keys.order(orderId));
-  if (existing?.status === 'placing' && existing.saga) {
-    // Another placing of this id is under way: whether this one conflicts depends on how that
-    // one ends, so it waits for it, with its own time, like any order event.
-    const waiting = [...(existing.saga.waiting ?? []), ev.ts === undefined ? { ...ev, ts: ctx.eventTime } : ev];
-    c.put(keys.order(orderId), { ...existing, saga: { ...existing.saga, waiting } });
-    return c.pending();
-  }
+  // Another placing of this id is under way: whether this one conflicts depends on how that
+  // one ends, so it waits for it, with its own time, like any order event.
+  if (existing?.status === 'placing' && existing.saga) return waitForSaga(c, existing, existing.saga, ev, ctx);
   if (existing) return rejection('conflict', `order '${orderId}' already exists`);
   const error = beginPlacing(c, ev, ctx.eventTime, undefined);
   return error ? { result: { ok: false, error } } : c.pending();

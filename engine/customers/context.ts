@@ -2,7 +2,7 @@
 // latest activity and the recent orders. Bounded, so an offer stays a small message.
 
 import type { StateView } from '../types.ts';
-import { customerRecord, resolveCustomer } from './identity/mod.ts';
+import { customerRecord, resolveCustomer, type CustomerRecord } from './identity/mod.ts';
 import { recentOrders } from './orders.ts';
 import { sessionItems } from './recommender/mod.ts';
 import { currentSession } from './sessions.ts';
@@ -27,8 +27,17 @@ export function customer360(view: StateView, name: string): Record<string, unkno
 }
 
 /** Tier and language as the service domain routes by them. */
-export function customerProfile(view: StateView, customer: string): { tier: 'standard' | 'vip'; language?: string } | undefined {
+export function customerProfile(view: StateView, customer: string): CustomerProfile | undefined {
   const record = customerRecord(view, customer);
-  if (record === undefined) return undefined;
-  return { tier: record.tier ?? 'standard', ...(record.language ? { language: record.language } : {}) };
+  return record === undefined ? undefined : profileOf(record);
+}
+
+export interface CustomerProfile {
+  tier: 'standard' | 'vip';
+  language?: string;
+}
+
+/** The profile an identity record holds (no record: a standard customer). */
+export function profileOf(record: Pick<CustomerRecord, 'tier' | 'language'> | undefined): CustomerProfile {
+  return { tier: record?.tier ?? 'standard', ...(record?.language ? { language: record.language } : {}) };
 }

@@ -5,6 +5,7 @@
 // the service requests (the service domain's).
 
 import type { StateView } from '../types.ts';
+import { profileOf, type CustomerProfile } from './context.ts';
 import { customerRecord, explain, resolveCustomer, type LogEntry } from './identity/mod.ts';
 import { recentOrders } from './orders.ts';
 import { sessionItems, type ActivityKind } from './recommender/mod.ts';
@@ -30,7 +31,7 @@ export interface SessionExport {
 export interface CustomerExport {
   customer: string;
   ids: string[];
-  profile: { tier: 'standard' | 'vip'; language?: string };
+  profile: CustomerProfile;
   /** Why its ids are joined: creations, merges and refused links, oldest first. */
   identityLog: LogEntry[];
   sessions: SessionExport[];
@@ -54,7 +55,7 @@ export function customerExport(view: StateView, subject: string): CustomerExport
   return {
     customer,
     ids: record?.ids ?? [customer],
-    profile: { tier: record?.tier ?? 'standard', ...(record?.language ? { language: record.language } : {}) },
+    profile: profileOf(record),
     identityLog,
     sessions: sessionsOf(view, customer, names),
     kiosks: kiosksShowing(view, names),

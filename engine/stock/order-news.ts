@@ -2,6 +2,7 @@
 // (store.notice, published on `store/<location>`) and the commerce figures (commerce.counted,
 // at most once per order and kind).
 
+import type { CommerceCounted, NewsKind } from '../commerce/mod.ts';
 import type { InputEvent } from '../types.ts';
 import type { StockChange } from './change.ts';
 import { keys, topics, type Order, type OrderRecord, type OrderSaga } from './types.ts';
@@ -44,8 +45,6 @@ export function noticeStore(c: StockChange, location: string, notice: Record<str
   c.emit(ev);
 }
 
-export type CommerceKind = 'placed' | 'cancelled' | 'expired' | 'fulfilled' | 'returned' | 'cross';
-
 /** Where an order counts as placed: its pickup store, else where its first line ships from. */
 export const placedLocation = (order: OrderRecord): string => order.pickup ?? order.allocation[0]?.location ?? 'unknown';
 
@@ -65,13 +64,13 @@ export function priced(order: OrderRecord, lines: Array<{ sku: string; qty: numb
  * commerce processor) and returns the order noting them. Without `enabled` (no commerce
  * processor runs) nothing is sent: a derived event nobody declares would be refused.
  */
-export function countCommerce(c: StockChange, order: Order, kinds: CommerceKind[], at: number, cause: string, enabled: boolean): Order {
+export function countCommerce(c: StockChange, order: Order, kinds: NewsKind[], at: number, cause: string, enabled: boolean): Order {
   const counted = order.counted ?? [];
   const fresh = kinds.filter((k) => !counted.includes(k));
   if (fresh.length === 0 || !enabled) return order;
   for (const kind of fresh) {
     const revenue = kind === 'placed' ? priced(order, order.lines) : undefined;
-    c.emit({
+    const news: CommerceCounted = {
       id: `${cause}/commerce/${kind}`,
       type: 'commerce.counted',
       order: order.id,
@@ -82,7 +81,8 @@ export function countCommerce(c: StockChange, order: Order, kinds: CommerceKind[
       pickup: order.pickup !== undefined,
       ...(revenue !== undefined ? { revenue } : {}),
       at,
-    });
+    };
+    c.emit(news);
   }
   return { ...order, counted: [...counted, ...fresh] };
 }

@@ -7,7 +7,7 @@
 // gets the same 403 whether or not the order exists, so the answer never tells which order ids
 // exist; only those who may read it learn that it does not (404).
 
-import { idProblem, orderParties, orderView } from '../../engine/mod.ts';
+import { idProblem, orderParties, orderView, type StateView } from '../../engine/mod.ts';
 import { mayRead, readsEverything } from '../auth/roles.ts';
 import { committedView } from '../engine-port.ts';
 import { decoded, tokenHolderOf } from './caller.ts';
@@ -28,8 +28,9 @@ export const getOrder: RouteHandler = (reply, _res, req, ctx) => {
   const principal = tokenHolderOf(reply, req, ctx, format);
   if (principal === undefined) return;
 
-  const view = committedView(ctx.engine);
-  // An id no event could carry names no order; one read serves the check and the answer.
+  // The check and the answer both read the order's record: it is read and decoded once.
+  const view = readOnce(committedView(ctx.engine));
+  // An id no event could carry names no order.
   const valid = idProblem(id) === null;
   const parties = valid ? orderParties(view, id) : undefined;
   const readable = mayRead(principal, `order/${id}`, { publicStock: ctx.publicStock, ...ctx.orderFacts, lookupOrder: () => parties });
@@ -73,3 +74,14 @@ export const getCustomerOrders: RouteHandler = (reply, _res, req, ctx) => {
   }
   reply.json(200, { customer: listed.customer, orders }, format);
 };
+
+/** `view` with each key read at most once (one request's reads: all from the same committed state). */
+function readOnce(view: StateView): StateView {
+  const read = new Map<string, unknown>();
+  return {
+    get: <T>(key: string): T | undefined => {
+      if (!read.has(key)) read.set(key, view.get(key));
+      return read.get(key) as T | undefined;
+    },
+  };
+}

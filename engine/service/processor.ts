@@ -29,6 +29,9 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedOptions {
   };
 }
 
+/** The senders' events and the customer domain's erasure step (service.forget). */
+const STEPS: typeof HANDLERS = { ...HANDLERS, 'service.forget': forgetCustomer };
+
 export function serviceProcessor(options: ServiceOptions = {}): Processor {
   const resolved = resolveOptions(options);
   return {
@@ -50,7 +53,7 @@ export function serviceProcessor(options: ServiceOptions = {}): Processor {
 
     apply(view, ev, ctx) {
       try {
-        return (HANDLERS[ev.type] ?? forgetCustomer)(new ServiceChange(view, resolved, ctx.now), ev);
+        return STEPS[ev.type](new ServiceChange(view, resolved, ctx.now), ev);
       } catch (err) {
         if (err instanceof ServiceRejection) return { result: rejection(err.code, err.message) };
         throw err;

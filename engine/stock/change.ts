@@ -42,7 +42,7 @@ export class StockChange {
     readonly view: StateView,
     private readonly defaultLowStock: number,
     /** The id of the event (or timer) applied: the derived events carrying its alerts are named after it. */
-    readonly cause: string,
+    private readonly cause: string,
   ) {}
 
   private entry(sku: string): SkuEntry {

@@ -25,9 +25,7 @@ export interface CouponRecord {
   issued: number;
 }
 
-export const couponKey = (coupon: string) => `lo/cp/${coupon}`;
-
-export const COUPON_TYPES = ['coupon.issued', 'coupon.redeemed'];
+const couponKey = (coupon: string) => `lo/cp/${coupon}`;
 
 /** The customer a subject names now: ids never linked name themselves. */
 const customerOf = (view: StateView, subject: string) => resolveCustomer(view, subject) ?? subject;

@@ -40,8 +40,6 @@ export const loyaltyKeys = {
 
 export const loyaltyTopic = (name: string) => `loyalty/${name}`;
 
-export const LOYALTY_TYPES = ['loyalty.earned', 'loyalty.redeemed', 'loyalty.refunded'];
-
 export const loyaltyRecord = (view: StateView, name: string) => view.get<LoyaltyRecord>(loyaltyKeys.record(name));
 
 export const balanceOf = (lots: readonly Lot[]) => lots.reduce((sum, lot) => sum + lot.points, 0);

@@ -112,7 +112,7 @@ describe('customer.erased', () => {
     expect(r.state.get('cu/orders/acct1')).toBeUndefined();
   });
 
-  it('a repeated erasure id is a duplicate for the engine; an unknown subject is not_found; a second erasure finds nobody', () => {
+  it('a second erasure of a linked id finds nobody (not_found), as does an unknown subject; a reserved name is invalid_event (a repeated id is the gateway test\'s)', () => {
     const r = runner();
     richCustomer(r);
     ok(r, { id: 'e1', type: 'customer.erased', customer: 'acct1' });

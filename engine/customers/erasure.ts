@@ -27,9 +27,10 @@ import type { ErasedCounts, ForgetEvent, ForgottenEvent, KioskForgetEvent, Unind
 import { clearKiosksOf } from './kiosks.ts';
 import { forgetLoyalty, loyaltyTopic } from './loyalty.ts';
 import { olderOrders, recentOrders } from './orders.ts';
-import { recKeys, sessionLog, unindexSessions } from './recommender/mod.ts';
+import { recKeys, unindexSessions } from './recommender/mod.ts';
+import { keptSessions } from './sessions.ts';
 import { keepsState } from './route.ts';
-import { keys, topics, type ResolvedCustomerOptions, type SessionRecord } from './types.ts';
+import { keys, topics, type ResolvedCustomerOptions } from './types.ts';
 
 const eraseKeys = {
   record: (erasure: string) => `id/erase/${erasure}`,
@@ -48,10 +49,6 @@ interface ErasureRecord {
   outstanding: number;
   counts: ErasedCounts;
 }
-
-/** Session logs of a name whose current session is gone (moved on a merge) are found by probing. */
-const PROBE_MISSES = 4;
-const MAX_SESSIONS = 10_000;
 
 type Step = (state: StagedState, ev: InputEvent, ctx: EventContext, o: ResolvedCustomerOptions) => Effects;
 
@@ -117,22 +114,13 @@ function anonymousNames(state: StagedState, subject: string): string[] {
 const forget: Step = (state, raw) => {
   const ev = raw as ForgetEvent;
   const name = ev.name;
-  const current = state.get<SessionRecord>(keys.session(name));
   const bySku = new Map<string, string[]>();
-  let sessions = 0;
-  let misses = 0;
-  for (let n = 1; n <= MAX_SESSIONS && (current !== undefined ? n <= current.n : misses < PROBE_MISSES); n++) {
-    const id = `${name}#${n}`;
-    const log = sessionLog(state, id);
-    if (log === undefined) {
-      misses++;
-      continue;
-    }
-    misses = 0;
-    sessions++;
+  const kept = keptSessions(state, name);
+  for (const { id, log } of kept) {
     state.put(recKeys.session(id), undefined);
     for (const sku of new Set(log.i)) bySku.set(sku, [...(bySku.get(sku) ?? []), id]);
   }
+  const sessions = kept.length;
   const unnotes = forgetLoyalty(state, name, ev.erasure, ev.id);
   const orders = new Set([...recentOrders(state, name).map((s) => s.order), ...olderOrders(state, name)]);
   for (const key of [keys.session(name), keys.orders(name), keys.olderOrders(name), keys.moved(name)]) if (state.get(key) !== undefined) state.put(key, undefined);

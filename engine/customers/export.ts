@@ -9,17 +9,11 @@ import { profileOf, type CustomerProfile } from './context.ts';
 import { customerRecord, explain, resolveCustomer, type LogEntry } from './identity/mod.ts';
 import { recentOrders } from './orders.ts';
 import { sessionItems, type ActivityKind } from './recommender/mod.ts';
-import { currentSession } from './sessions.ts';
+import { currentSession, keptSessions } from './sessions.ts';
 import { kiosksShowing } from './kiosks.ts';
 import type { KioskDisplay, OrderSummary } from './types.ts';
 import { loyaltyExport, type LoyaltyExport } from './loyalty.ts';
 import { keepsState } from './route.ts';
-
-/**
- * Sessions looked for under a name whose session record is gone (a name merged into another
- * hands its current session on): its logs are numbered from 1, so they are read until one is missing.
- */
-const MAX_SESSIONS_PROBED = 10_000;
 
 export interface SessionExport {
   session: string;
@@ -75,12 +69,8 @@ function sessionsOf(view: StateView, customer: string, names: readonly string[])
   const seen = new Set<string>();
   const current = currentSession(view, customer);
   for (const name of names) {
-    const known = name === customer ? (current?.n ?? 0) : MAX_SESSIONS_PROBED;
-    for (let n = 1; n <= known; n++) {
-      const session = `${name}#${n}`;
-      const items = sessionItems(view, session);
-      if (items.length === 0 && name !== customer) break;
-      const activity = items.filter((a) => {
+    for (const { id: session } of keptSessions(view, name)) {
+      const activity = sessionItems(view, session).filter((a) => {
         const key = JSON.stringify([a.sku, a.kind, a.time]);
         const again = name !== customer && seen.has(key);
         seen.add(key);

@@ -5,13 +5,45 @@
 // partition (mergeSession). The session's latest time is read from its activity log, so an activity that continues a
 // session writes no session record of its own (one write fewer per event).
 
-import { absorbSession, lastTime, sessionLastTime, type RecommenderOptions, type SessionRecord as SessionLog } from './recommender/mod.ts';
+import { absorbSession, lastTime, sessionLastTime, sessionLog, type RecommenderOptions, type SessionRecord as SessionLog } from './recommender/mod.ts';
 import type { StateEditor } from '../staged-state.ts';
 import type { StateView } from '../types.ts';
 import { keys, type SessionRecord } from './types.ts';
 
 export function currentSession(state: StateView, customer: string): SessionRecord | undefined {
   return state.get<SessionRecord>(keys.session(customer));
+}
+
+/**
+ * Consecutive missing session logs after which a name with no current session is taken to have
+ * no more: its logs are numbered from 1, but a session started without activity of its own (a
+ * merge that moved a session record without a log) leaves a number with no log.
+ */
+const MISSES_ENDING_SESSIONS = 4;
+/** Sessions looked for under one name at most: a walk over corrupt state must end. */
+const MAX_SESSIONS_OF_NAME = 10_000;
+
+/**
+ * Every session log kept under `name` (`name#1`, `name#2`, …), oldest first: up to its current
+ * session while it has one, else until MISSES_ENDING_SESSIONS numbers in a row have none (a name
+ * merged into another handed its current session on). The one walk the data-subject export and
+ * the erasure both take, so an erasure deletes exactly what an export shows.
+ */
+export function keptSessions(view: StateView, name: string): Array<{ id: string; log: SessionLog }> {
+  const current = currentSession(view, name);
+  const out: Array<{ id: string; log: SessionLog }> = [];
+  let misses = 0;
+  for (let n = 1; n <= MAX_SESSIONS_OF_NAME && (current !== undefined ? n <= current.n : misses < MISSES_ENDING_SESSIONS); n++) {
+    const id = `${name}#${n}`;
+    const log = sessionLog(view, id);
+    if (log === undefined) {
+      misses++;
+      continue;
+    }
+    misses = 0;
+    out.push({ id, log });
+  }
+  return out;
 }
 
 /** Event time of the session's latest activity. */

@@ -31,6 +31,8 @@ export const ERROR_CODES = [
   // loyalty points and coupons
   'insufficient_points',
   'unknown_redemption',
+  // a redemption id another customer's redemption holds (a refund names only the id)
+  'duplicate_redemption',
   'unknown_coupon',
   'coupon_used',
   'coupon_expired',

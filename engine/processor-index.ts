@@ -11,6 +11,8 @@ export class ProcessorIndex {
   readonly readByOthers = new Set<string>();
   /** Types whose steps run on other partitions (Processor.stepsElsewhere). */
   readonly stepsElsewhere = new Set<string>();
+  /** Types that read what events of other keys before them in a submission wrote (Processor.readsEarlier). */
+  readonly readsEarlier = new Set<string>();
   /** Owners of the types only processors emit (Processor.internalTypes). */
   readonly byInternalType = new Map<string, Processor>();
   private readonly prefixes: Array<[string, Processor]> = [];
@@ -22,6 +24,7 @@ export class ProcessorIndex {
       for (const t of p.internalTypes ?? []) this.byInternalType.set(t, p);
       for (const t of p.readByOthers ?? []) this.readByOthers.add(t);
       for (const t of p.stepsElsewhere ?? []) this.stepsElsewhere.add(t);
+      for (const t of p.readsEarlier ?? []) this.readsEarlier.add(t);
       for (const prefix of p.topicPrefixes) this.prefixes.push([prefix, p]);
     }
   }

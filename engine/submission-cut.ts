@@ -16,6 +16,10 @@
 // steps reach their partitions after those events anyway; but its own commit could come first,
 // and after a crash right then its steps, found in the outbox, would be applied before those
 // events, which only come back with the sender's retry.
+//
+// An event that reads what an earlier event of its submission writes on another partition
+// (Processor.readsEarlier: a refund, the index its redemption writes) is cut before when an event
+// of another key comes before it: otherwise it could be applied before that write exists.
 
 import type { ProcessorIndex } from './processor-index.ts';
 import type { EventResult, InputEvent } from './types.ts';
@@ -100,15 +104,17 @@ export class SubmissionCutter {
   /**
    * Where the first part ends (-1: nowhere): before the first event other partitions read when
    * an event of another key comes before it, else after it when one of another key follows;
-   * before an event with steps elsewhere when one of another place comes before it.
+   * before an event with steps elsewhere when one of another place comes before it; before an
+   * event that reads what earlier ones wrote when one of another key comes before it.
    * Events of the same key are in order anyway: a request of locations alone, or of one
    * customer's events, goes as one.
    */
   private cutAt(events: readonly unknown[]): number {
     const types = this.processors.readByOthers;
     const steps = this.placeOf ? this.processors.stepsElsewhere : undefined;
+    const readers = this.processors.readsEarlier;
     // Most requests hold none: they pay one type lookup per event, no key.
-    if (events.length < 2 || !events.some((e) => types.has(typeOf(e)) || steps?.has(typeOf(e)))) return -1;
+    if (events.length < 2 || !events.some((e) => types.has(typeOf(e)) || steps?.has(typeOf(e)) || readers.has(typeOf(e)))) return -1;
     // Each key once, and from the end whether the rest is all one key: one pass, however long.
     const keys = events.map((e) => this.keyOf(e));
     const MIXED = Symbol('mixed');
@@ -118,6 +124,7 @@ export class SubmissionCutter {
     const placesBefore = new Set<number>();
     for (let i = 0; i < events.length; i++) {
       if (steps?.has(typeOf(events[i])) && this.apartFrom(placesBefore, keys[i])) return i;
+      if (readers.has(typeOf(events[i])) && i > 0 && before !== keys[i]) return i;
       if (types.has(typeOf(events[i]))) {
         if (i > 0 && before !== keys[i]) return i;
         if (i < events.length - 1 && rest[i] !== keys[i]) return i + 1;

@@ -1,7 +1,8 @@
 // Loyalty and coupons on the real engine, with one engine thread and with two: many
 // connections redeeming the last points of one customer (by its different ids) and one
 // single-use coupon at once, in one submission and across many; retries of the same event id;
-// a refund sent right after its redemption's answer; and the `--vip-points` setting.
+// a refund sent right after its redemption's answer, and one in the same request as its
+// redemption; and the `--vip-points` setting.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,6 +73,30 @@ describe('races on the engine', () => {
         const okRedemption = byId.get(first.id!)!.redemption;
         const [refund] = await engine.submit([{ id: 'ref1', type: 'loyalty.refunded', redemption: okRedemption }]);
         expect(refund).toMatchObject({ ok: true, customer: 'acct1', points: 3, balance: 4 });
+      } finally {
+        await engine.close();
+      }
+    });
+  }
+
+  for (const threads of [1, 2]) {
+    it(`${threads} engine thread(s): a refund in the same request as its redemption finds it`, async () => {
+      const engine = await open(threads);
+      try {
+        await engine.submit([{ id: 'e1', type: 'loyalty.earned', subject: 'device:d1', points: 20 }]);
+        const answers = await engine.submit([
+          { id: 'r1', type: 'loyalty.redeemed', subject: 'device:d1', points: 4, redemption: 'SAME1' },
+          { id: 'f1', type: 'loyalty.refunded', redemption: 'SAME1' },
+          { id: 'r2', type: 'loyalty.redeemed', subject: 'device:d1', points: 5, redemption: 'SAME2' },
+          { id: 'r3', type: 'loyalty.redeemed', subject: 'device:d1', points: 6, redemption: 'SAME3' },
+          { id: 'f3', type: 'loyalty.refunded', redemption: 'SAME3' },
+          { id: 'f2', type: 'loyalty.refunded', redemption: 'SAME2' },
+        ]);
+        expect(answers.map((a) => [a.id, a.ok])).toEqual(['r1', 'f1', 'r2', 'r3', 'f3', 'f2'].map((id) => [id, true]));
+        // Each refund gives back its own redemption (the later redemptions may come between, in either order).
+        expect([answers[1], answers[4], answers[5]]).toMatchObject([4, 6, 5].map((points) => ({ customer: 'device:d1', points })));
+        await engine.idle();
+        expect((engine.read('cu/pts/device:d1') as { lots: Array<{ points: number }> }).lots.reduce((s, l) => s + l.points, 0)).toBe(20);
       } finally {
         await engine.close();
       }

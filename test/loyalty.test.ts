@@ -104,6 +104,44 @@ describe('loyalty points', () => {
     expect(balance(r, 'c1')).toBe(10);
   });
 
+  it('a redemption id another customer already used is refused duplicate_redemption: nothing spent, the refund still reaches the first customer', () => {
+    const r = runner();
+    r.apply({ type: 'loyalty.earned', subject: 'c1', points: 10 });
+    r.apply({ type: 'loyalty.earned', subject: 'c2', points: 10 });
+    r.apply({ type: 'loyalty.redeemed', subject: 'c1', points: 4, redemption: 'R1' });
+    expect(result(r, { type: 'loyalty.redeemed', subject: 'c2', points: 6, redemption: 'R1' }).error).toMatchObject({ code: 'duplicate_redemption' });
+    expect(balance(r, 'c2')).toBe(10);
+    expect(result(r, { type: 'loyalty.refunded', redemption: 'R1' })).toMatchObject({ ok: true, customer: 'c1', points: 4, balance: 10 });
+    expect(balance(r, 'c2')).toBe(10);
+    // The first customer using its id again is a conflict, as before.
+    expect(code(r, { type: 'loyalty.redeemed', subject: 'c1', points: 1, redemption: 'R1' })).toBe('conflict');
+  });
+
+  it('two customers redeeming one id at once: the second to reach the index gets its points back, then duplicate_redemption', () => {
+    const r = runner();
+    r.apply({ type: 'loyalty.earned', subject: 'c1', points: 10, expiresAt: r.now + HOUR });
+    r.apply({ type: 'loyalty.earned', subject: 'c2', points: 10, expiresAt: r.now + HOUR });
+    r.autoDrain = false;
+    // Both spend before either index step runs.
+    r.apply({ id: 'first', type: 'loyalty.redeemed', subject: 'c1', points: 4, redemption: 'R1' });
+    r.apply({ id: 'second', type: 'loyalty.redeemed', subject: 'c2', points: 7, redemption: 'R1' });
+    expect(balance(r, 'c2')).toBe(3);
+    r.drain();
+    expect(r.answers.get('first')).toEqual({ ok: true, customer: 'c1', balance: 6 });
+    expect(r.answers.get('second')).toMatchObject({ ok: false, error: { code: 'duplicate_redemption' } });
+    expect(r.render('loyalty/c2')).toMatchObject({ balance: 10, expiring: [{ points: 10, at: T0 + HOUR }] });
+    const record = r.state.get('cu/pts/c2') as { redemptions: Record<string, unknown>; history: Array<{ kind: string }> };
+    expect(record.redemptions).toEqual({});
+    expect(record.history.map((h) => h.kind)).toEqual(['earned']);
+    r.autoDrain = true;
+    expect(result(r, { type: 'loyalty.refunded', redemption: 'R1' })).toMatchObject({ ok: true, customer: 'c1', points: 4, balance: 10 });
+    expect(balance(r, 'c2')).toBe(10);
+    // The withdrawn lots expire on their timer as before.
+    r.now += 2 * HOUR;
+    r.fireDue();
+    expect(balance(r, 'c2')).toBe(0);
+  });
+
   it('a refund after a merge reaches the survivor; spent points whose expiry passed are not given back', () => {
     const r = runner();
     r.apply({ type: 'customer.profile', customer: 'acct1', tier: 'standard' });

@@ -5,12 +5,17 @@
 //
 //   loyalty.earned     subject      a lot of points (with its expiry), on the customer's partition
 //   loyalty.redeemed   subject      the oldest lots spent first; `insufficient_points` otherwise
-//   loyalty.noted      redemption   the redemption's index: which customer to refund
+//   loyalty.noted      redemption   the redemption's index: which customer to refund; an id
+//                                   another customer's redemption holds is withdrawn
 //   loyalty.refunded   redemption   forwarded to the customer the index names (followed on moves)
 //   loyalty.unnote     redemption   erasure: the index entry goes
 //
 // A redemption is answered only once its index is written, so a refund sent after the answer
-// always finds it. Points expire on the clock (a durable timer per expiry time), and an event
+// always finds it. A redemption id names one customer's redemption: a refund names only the id,
+// so a second customer reusing it is refused `duplicate_redemption` — at once when the index is
+// already committed, else when its index step finds the other customer's entry, which then
+// gives the points it took back (`loyalty.withdrawn`, forwarded to the customer) before the
+// refusal is answered. Points expire on the clock (a durable timer per expiry time), and an event
 // whose own time is past a lot's expiry no longer counts that lot.
 
 import { rejection } from '../errors.ts';
@@ -19,6 +24,7 @@ import type { StagedState } from '../staged-state.ts';
 import { customerProfile } from './context.ts';
 import { resolveCustomer } from './identity/mod.ts';
 import type { AnsweredEvent, ForgottenEvent } from './internal-events.ts';
+import { forward } from './route.ts';
 import { balanceOf, loyaltyKeys, loyaltyRecord, loyaltyTopic, type LoyaltyEntry, type LoyaltyRecord, type Lot } from './loyalty-record.ts';
 
 export * from './loyalty-record.ts';
@@ -87,6 +93,9 @@ export function applyLoyalty(state: StagedState, ev: InputEvent, home: string, t
     const points = ev.points as number;
     const redemption = ev.redemption as string;
     if (record.redemptions[redemption] !== undefined) return { result: rejection('conflict', `redemption '${redemption}' was made already`), effects: {} };
+    // A committed read of the index's partition: a reuse racing this one is caught by noteRedemption.
+    const named = redemptionCustomer(state, redemption);
+    if (named !== undefined && named !== home) return { result: duplicateRedemption(redemption), effects: {} };
     const balance = balanceOf(lots);
     if (balance < points) return { result: { ok: false, error: { code: 'insufficient_points', message: `the balance is ${balance} points, ${points} were asked for`, wanted: points, available: balance } }, effects: {} };
     const { left, taken } = spend(lots, points);
@@ -96,6 +105,7 @@ export function applyLoyalty(state: StagedState, ev: InputEvent, home: string, t
     const noted: NotedEvent = { id: `${ev.id}/noted`, type: 'loyalty.noted', redemption, customer: home, origin, answer: { id: ev.id, result, event: ev } };
     return { result, effects: { writes: state.writes(), changed }, then: noted };
   }
+  if (ev.type === 'loyalty.withdrawn') return withdraw(state, ev as WithdrawnEvent, home, origin, record, lots, changed);
   // loyalty.refunded, forwarded by the redemption's index.
   const redemption = ev.redemption as string;
   const spent = record.redemptions[redemption];
@@ -109,6 +119,24 @@ export function applyLoyalty(state: StagedState, ev: InputEvent, home: string, t
   const timers = back.filter((l) => l.at !== undefined).map((l) => timerOf(home, l.at!));
   const result = { ok: true as const, customer: home, points, expired: balanceOf(spent.lots) - points, balance: balanceOf(lots) + points };
   return { result, effects: { writes: state.writes(), changed, ...(timers.length > 0 ? { timers: { set: timers } } : {}) } };
+}
+
+const duplicateRedemption = (redemption: string) => rejection('duplicate_redemption', `redemption '${redemption}' is another customer's: a redemption id names one redemption`);
+
+/**
+ * A redemption whose id turned out to be another customer's: what it took comes back (expiries
+ * passed meanwhile are removed again by their timers), it leaves the record and the history as if
+ * never made, and only then is the sender answered with the refusal.
+ */
+function withdraw(state: StagedState, ev: WithdrawnEvent, home: string, origin: string, record: LoyaltyRecord, lots: Lot[], changed: string[]): LoyaltyOutcome {
+  const spent = record.redemptions[ev.redemption];
+  const back = spent?.lots ?? [];
+  const { [ev.redemption]: _, ...redemptions } = record.redemptions;
+  const history = record.history.filter((h) => !(h.kind === 'redeemed' && h.redemption === ev.redemption && h.event === ev.answer.id));
+  state.put(loyaltyKeys.record(home), { ...record, lots: byAge([...lots, ...back]), redemptions, history });
+  const timers = back.filter((l) => l.at !== undefined).map((l) => timerOf(home, l.at!));
+  const answered: AnsweredEvent = { id: `${ev.id}/answer`, type: 'customer.answered', origin, answer: ev.answer };
+  return { result: { ok: true }, effects: { writes: state.writes(), changed, ...(timers.length > 0 ? { timers: { set: timers } } : {}) }, then: answered };
 }
 
 function pick(ev: InputEvent, ...fields: string[]): Record<string, string> {
@@ -140,7 +168,21 @@ export interface UnnoteEvent extends InputEvent {
 }
 
 
-export function noteRedemption(state: StagedState, ev: NotedEvent): Effects {
+/** A redemption withdrawn (noteRedemption), forwarded to its customer: `answer` is the sender's refusal, given at its origin. */
+export interface WithdrawnEvent extends InputEvent {
+  type: 'loyalty.withdrawn';
+  redemption: string;
+  answer: AnsweredEvent['answer'];
+}
+
+export function noteRedemption(state: StagedState, ev: NotedEvent, time: number): Effects {
+  const named = redemptionCustomer(state, ev.redemption);
+  if (named !== undefined && named !== ev.customer) {
+    // The index keeps naming the first customer, whose refund it is; this spending is undone.
+    const answer = { ...ev.answer, result: duplicateRedemption(ev.redemption) };
+    const withdrawn: WithdrawnEvent = { id: `${ev.id}/withdrawn`, type: 'loyalty.withdrawn', redemption: ev.redemption, answer };
+    return { result: { ok: true }, emit: [forward(`${ev.id}/withdraw`, ev.customer, withdrawn, time, { origin: ev.origin })] };
+  }
   state.put(loyaltyKeys.redemption(ev.redemption), ev.customer);
   const answered: AnsweredEvent = { id: `${ev.id}/answer`, type: 'customer.answered', origin: ev.origin, answer: ev.answer };
   return { result: { ok: true }, writes: state.writes(), emit: [answered] };

@@ -84,6 +84,9 @@ export function customerProcessor(options: CustomerOptions = {}): Processor {
     // An erasure's steps must not run ahead of the events sent before it in one submission (an
     // order naming the customer, applied after the erasure, would keep its id).
     stepsElsewhere: ['customer.erased'],
+    // A refund finds its redemption through the index the redemption writes on the redemption's
+    // partition: sent in one request after its redemption, it waits for the redemption's answer.
+    readsEarlier: ['loyalty.refunded'],
     follows: FOLLOWED,
 
     apply(view, ev, ctx) {

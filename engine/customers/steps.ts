@@ -182,7 +182,7 @@ export const STEPS: Record<string, Step> = {
   'recs.touch': touch,
   'rec.item': item,
   'rec.indexed': indexed,
-  'loyalty.noted': (state, ev) => noteRedemption(state, ev as NotedEvent),
+  'loyalty.noted': (state, ev, ctx) => noteRedemption(state, ev as NotedEvent, ctx.eventTime),
   'loyalty.unnote': (state, ev) => unnoteRedemption(state, ev as UnnoteEvent),
   'coupon.forget': (state, ev) => forgetCoupon(state, ev as CouponForgetEvent),
   ...ERASURE_STEPS,

@@ -334,7 +334,8 @@ describe('the data-subject export', () => {
     expect(exported.customer).toBe('acct1');
     expect(exported.loyalty.balance).toBe(3);
     expect(exported.loyalty.history.map((h) => h.kind)).toEqual(['earned', 'redeemed']);
-    expect(exported.loyalty.coupons).toEqual([{ coupon: 'K1' }]);
+    // Each coupon as issued and used so far, read from its own partition's record.
+    expect(exported.loyalty.coupons).toEqual([{ coupon: 'K1', subject: 'acct1', maxUses: 1, uses: 0, issued: expect.any(Number) }]);
   });
 });
 

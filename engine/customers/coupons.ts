@@ -27,6 +27,9 @@ export interface CouponRecord {
 
 const couponKey = (coupon: string) => `lo/cp/${coupon}`;
 
+/** A coupon as issued and used so far; the data-subject export shows a coupon restricted to the customer whole. */
+export const couponRecord = (view: StateView, coupon: string) => view.get<CouponRecord>(couponKey(coupon));
+
 /** The customer a subject names now: ids never linked name themselves. */
 const customerOf = (view: StateView, subject: string) => resolveCustomer(view, subject) ?? subject;
 

@@ -1,17 +1,19 @@
 // What the customer domain holds about one customer, for the data-subject export
 // (GET /v1/customers/:subject): its ids, profile, the identity log that explains them, every
-// session log kept under any of its names, what kiosks show it, and its kept order summaries.
+// session log kept under any of its names, what kiosks show it, its orders, and its loyalty
+// points with the coupons restricted to it.
 // A pure read of committed state; the gateway adds each order in full (the stock domain's) and
 // the service requests (the service domain's).
 
 import type { StateView } from '../types.ts';
 import { profileOf, type CustomerProfile } from './context.ts';
 import { customerRecord, explain, resolveCustomer, type LogEntry } from './identity/mod.ts';
-import { recentOrders } from './orders.ts';
+import { olderOrderSummaries, recentOrders } from './orders.ts';
 import { sessionItems, type ActivityKind } from './recommender/mod.ts';
 import { currentSession, keptSessions } from './sessions.ts';
 import { kiosksShowing } from './kiosks.ts';
 import type { KioskDisplay, OrderSummary } from './types.ts';
+import { couponRecord, type CouponRecord } from './coupons.ts';
 import { loyaltyExport, type LoyaltyExport } from './loyalty.ts';
 import { keepsState } from './route.ts';
 
@@ -31,10 +33,10 @@ export interface CustomerExport {
   sessions: SessionExport[];
   /** What each kiosk identifying the customer shows it now. */
   kiosks: KioskDisplay[];
-  /** Newest first; the gateway shows each in full. */
+  /** Its kept summaries, then its older orders (kept by id only), each newest first; the gateway shows each in full. */
   orders: OrderSummary[];
-  /** Its loyalty points, their history and the coupons restricted to it; absent when it never had any. */
-  loyalty?: LoyaltyExport;
+  /** Its loyalty points, their history and the coupons restricted to it (each as issued and used so far); absent when it never had any. */
+  loyalty?: LoyaltyExport & { coupons: Array<{ coupon: string } & Partial<CouponRecord>> };
 }
 
 /** Undefined when the subject names no customer known here. */
@@ -53,9 +55,22 @@ export function customerExport(view: StateView, subject: string): CustomerExport
     identityLog,
     sessions: sessionsOf(view, customer, names),
     kiosks: kiosksShowing(view, names),
-    orders: recentOrders(view, customer),
-    ...loyaltyExport(view, customer),
+    orders: ordersOf(view, customer),
+    ...loyaltyOf(view, customer),
   };
+}
+
+function ordersOf(view: StateView, customer: string): OrderSummary[] {
+  const recent = recentOrders(view, customer);
+  const kept = new Set(recent.map((o) => o.order));
+  return [...recent, ...olderOrderSummaries(view, customer).filter((o) => !kept.has(o.order))];
+}
+
+/** The loyalty part, each coupon restricted to the customer with its record (kept on the coupon's partition). */
+function loyaltyOf(view: StateView, customer: string): Pick<CustomerExport, 'loyalty'> {
+  const { loyalty } = loyaltyExport(view, customer);
+  if (loyalty === undefined) return {};
+  return { loyalty: { ...loyalty, coupons: loyalty.coupons.map(({ coupon }) => ({ coupon, ...couponRecord(view, coupon) })) } };
 }
 
 /**

@@ -41,6 +41,22 @@ export function olderOrders(view: StateView, customer: string): string[] {
   return view.get<string[]>(keys.olderOrders(customer)) ?? [];
 }
 
+/**
+ * The customer's older orders (kept by id only, past its kept summaries) as summaries of the
+ * orders' own records, newest first: the data-subject export shows them with the kept ones. An
+ * order no longer held (another domain's record, read committed) is left out.
+ */
+export function olderOrderSummaries(view: StateView, customer: string): OrderSummary[] {
+  const out: OrderSummary[] = [];
+  for (const id of olderOrders(view, customer)) {
+    const order = view.get<Order>(stockKeys.order(id));
+    if (order === undefined) continue;
+    const lines = order.lines.slice(0, MAX_SUMMARY_LINES).map((l) => ({ sku: l.sku, qty: l.qty }));
+    out.push({ order: id, status: order.status, lines, placedAt: order.placedAt, ...(order.pickup !== undefined ? { pickup: order.pickup } : {}) });
+  }
+  return out.sort((a, b) => b.placedAt - a.placedAt);
+}
+
 /** Adds order ids to the customer's older orders (each once). */
 export function keepOlder(state: StateEditor, customer: string, ids: readonly string[]): void {
   if (ids.length === 0) return;

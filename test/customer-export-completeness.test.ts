@@ -1,0 +1,279 @@
+// The data-subject export holds everything the server keeps about a customer. A real engine and
+// gateway take every kind of event about one customer (ids of each kind linked, another customer
+// merged in, a profile, activity in several sessions, a kiosk visit, orders with a return,
+// service requests with messages, loyalty points earned, redeemed, refunded and expired, a coupon
+// restricted to it); then every record of the closed data dir's state and timers is read straight
+// from LMDB, and each one that names the customer, one of its ids or one of its things (orders,
+// requests, redemptions, coupons) must be shown by the export — or be one of the anonymous
+// aggregates listed below with the reason. A second customer's records must not be matched, so the
+// search is specific.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open } from 'lmdb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { signToken, startGateway } from '../gateway/mod.ts';
+import { openTestEngine } from './engine-under-test.ts';
+import { TEST_SECRET } from './gateway-harness.ts';
+import { ManualClock } from './service-e2e-harness.ts';
+
+const ANN = 'cust-ann';
+const BEA = 'cust-bea';
+const PHONE = 'phone:+4915100000077';
+const EMAIL = 'email:ann@example.com';
+const DEVICE = 'device:ann-tablet';
+const WECHAT = 'wechat:ann_wx';
+const CARD = 'card:ann-77';
+const IDS = [ANN, BEA, PHONE, EMAIL, DEVICE, WECHAT, CARD];
+const ORDERS = ['o-ann-1', 'o-ann-2', 'o-ann-3', 'o-bea-1'];
+const REQUESTS = ['q-ann-1', 'q-ann-2', 'q-bea-1'];
+const REDEMPTIONS = ['R-ann-1', 'R-ann-2'];
+const COUPON = 'K-ann-1';
+/** What names the customer or one of its things, in a key or a value. */
+const NEEDLES = [...IDS, ...ORDERS, ...REQUESTS, ...REDEMPTIONS, COUPON];
+/** Someone else, whose records must stay unmatched. */
+const ZED = 'cust-zed';
+
+const HOUR = 3_600_000;
+const line = (sku: string, qty: number) => ({ sku, qty });
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Anonymous aggregates: records that match a needle and are not part of the export, each with
+ * why. Everything else that matches must be shown by the export (REPRESENTED).
+ */
+const ANONYMOUS: Array<{ prefix: string; why: string }> = [
+  { prefix: 'rec/i/', why: "an item's index for the recommender's neighbours: the ids of sessions that touched the item and when; each session's activity is exported from its own log (rec/s/)" },
+  { prefix: 'rec/c/', why: "an older chunk of an item's index, as rec/i/" },
+];
+
+type Export = Record<string, any>;
+type Check = (key: string, value: any, held: Export) => boolean;
+
+const activityOf = (held: Export) => new Set(held.sessions.flatMap((s: any) => s.activity.map((a: any) => `${a.sku}@${a.time}`)));
+const orderShown = (held: Export, order: string) => held.orders.some((o: any) => o.order === order && o.history !== undefined);
+const requestShown = (held: Export, request: string) => held.requests.some((r: any) => r.request === request);
+const after = (key: string, prefix: string) => key.slice(prefix.length);
+/** A queue or desk list (or a chunk of one): the customer's requests it names are exported with their status and agent. */
+const listsShownRequests: Check = (_key, v, held) => idsIn(v).every((r) => !REQUESTS.includes(r) || requestShown(held, r));
+
+/** How the export shows each kind of record, by key prefix (longest prefix first). */
+const REPRESENTED: Array<{ prefix: string; shows: Check }> = [
+  { prefix: 'id/x/', shows: (key, v, held) => held.ids.includes(after(key, 'id/x/')) && v.customer === held.customer },
+  {
+    prefix: 'id/c/',
+    shows: (key, v, held) =>
+      v.mergedInto !== undefined
+        ? held.ids.includes(v.name) && v.mergedInto === held.customer
+        : v.name === held.customer && [...v.ids].sort().join() === [...held.ids].sort().join() && v.tier === held.profile.tier && v.language === held.profile.language,
+  },
+  { prefix: 'id/log/', shows: (key, v, held) => after(key, 'id/log/') === held.customer && JSON.stringify(v) === JSON.stringify(held.identityLog) },
+  { prefix: 'cu/sess/', shows: (_key, v, held) => held.sessions.some((s: any) => s.session === v.id && s.current === true) },
+  { prefix: 'rec/s/', shows: (_key, v, held) => v.i.every((sku: string, j: number) => activityOf(held).has(`${sku}@${v.t[j]}`)) },
+  { prefix: 'cu/orders/', shows: (_key, v, held) => v.every((o: any) => orderShown(held, o.order)) },
+  { prefix: 'cu/ordersold/', shows: (_key, v, held) => v.every((order: string) => orderShown(held, order)) },
+  { prefix: 'cu/moved/', shows: (key, v, held) => held.ids.includes(after(key, 'cu/moved/')) && held.ids.includes(v) },
+  { prefix: 'cu/kiosksof/', shows: (_key, v, held) => v.every((kiosk: string) => held.kiosks.some((k: any) => k.kiosk === kiosk)) },
+  { prefix: 'cu/kiosk/', shows: (_key, v, held) => held.kiosks.some((k: any) => JSON.stringify(k) === JSON.stringify(v)) },
+  {
+    prefix: 'cu/pts/',
+    shows: (_key, v, held) =>
+      held.loyalty !== undefined &&
+      JSON.stringify(v.lots) === JSON.stringify(held.loyalty.lots) &&
+      JSON.stringify(v.history) === JSON.stringify(held.loyalty.history) &&
+      (v.coupons ?? []).every((c: string) => held.loyalty.coupons.some((x: any) => x.coupon === c)),
+  },
+  { prefix: 'lo/rd/', shows: (key, v, held) => held.ids.includes(v) && held.loyalty.history.some((h: any) => h.redemption === after(key, 'lo/rd/')) },
+  {
+    prefix: 'lo/cp/',
+    shows: (key, v, held) => held.loyalty.coupons.some((c: any) => c.coupon === after(key, 'lo/cp/') && c.subject === v.subject && c.uses === v.uses && c.maxUses === v.maxUses && c.value === v.value),
+  },
+  { prefix: 'stock/order/', shows: (key, v, held) => orderShown(held, after(key, 'stock/order/')) && held.orders.find((o: any) => o.order === v.id).customer === v.customer },
+  // An order's own reservations (`order:<order>:<line>`): the order in full shows its lines.
+  { prefix: 'stock/res/order:', shows: (key, _v, held) => orderShown(held, after(key, 'stock/res/order:').replace(/:\d+$/, '')) },
+  { prefix: 'svc/cust/', shows: (_key, v, held) => [...v.open, ...v.past].every((r: string) => requestShown(held, r)) },
+  { prefix: 'svc/req/', shows: (key, _v, held) => requestShown(held, after(key, 'svc/req/')) },
+  { prefix: 'svc/msgs/', shows: (key, v, held) => held.requests.find((r: any) => r.request === after(key, 'svc/msgs/'))?.messages.length === v },
+  { prefix: 'svc/msg/', shows: (key, v, held) => held.requests.find((r: any) => r.request === key.replace(/^svc\/msg\/\d+\//, ''))?.messages.some((m: any) => m.text === v.text) },
+  { prefix: 'svc/rl/', shows: listsShownRequests },
+  { prefix: 'svc/agent/', shows: listsShownRequests },
+  { prefix: 'svc/chunk/', shows: listsShownRequests },
+  { prefix: 'svc/pref/', shows: listsShownRequests },
+  // How many updates a topic has had (subscribers resume from it): the topic shows the customer's
+  // points or list, an order or a request, all of which the export shows.
+  { prefix: '$seq/', shows: (key, _v, held) => topicShown(held, after(key, '$seq/')) },
+];
+
+function topicShown(held: Export, topic: string): boolean {
+  const [kind, ...rest] = topic.split('/');
+  const name = rest.join('/');
+  if (kind === 'recs' || kind === 'loyalty') return held.ids.includes(name);
+  if (kind === 'order') return orderShown(held, name);
+  if (kind === 'request') return requestShown(held, name);
+  if (kind === 'kiosk') return held.kiosks.some((k: any) => k.kiosk === name);
+  return false;
+}
+
+/** Every string inside a value. */
+function idsIn(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(idsIn);
+  if (value !== null && typeof value === 'object') return Object.values(value).flatMap(idsIn);
+  return [];
+}
+
+/** Timers naming the customer, by their ids: a lot's expiry (`loyalty/<name>/<at>`), a request's offer or service level. */
+const TIMERS: Array<{ prefix: string; shows: Check }> = [
+  { prefix: 'loyalty/', shows: (_key, v, held) => held.ids.includes(v.data.name) && held.loyalty.lots.some((l: any) => l.at === v.data.at) },
+  { prefix: 'offer/', shows: (key, _v, held) => requestShown(held, after(key, 'offer/')) },
+  { prefix: 'sla/', shows: (key, _v, held) => requestShown(held, after(key, 'sla/')) },
+];
+
+const longestFirst = <T extends { prefix: string }>(rules: T[]) => [...rules].sort((a, b) => b.prefix.length - a.prefix.length);
+
+/** The records of a closed data dir's database `name` whose key or value names one of `needles`. */
+async function recordsNaming(dir: string, name: string, needles: readonly string[]): Promise<Array<{ key: string; value: any }>> {
+  const env = open({ path: dir, maxDbs: 64, noSubdir: false, readOnly: true });
+  try {
+    const out: Array<{ key: string; value: any }> = [];
+    for (const { key, value } of env.openDB<unknown, string>({ name }).getRange()) {
+      const text = `${String(key)}\u0000${JSON.stringify(value)}`;
+      if (needles.some((n) => text.includes(n))) out.push({ key: String(key), value });
+    }
+    return out;
+  } finally {
+    await env.close();
+  }
+}
+
+describe('GET /v1/customers/:subject holds every record about the customer', () => {
+  it('after every kind of event about it, every state record and timer naming it is in the export (but the listed anonymous aggregates)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'omni-export-all-'));
+    dirs.push(dir);
+    const clock = new ManualClock();
+    // Two summaries kept per customer: the older orders are kept by id only.
+    const engine = await openTestEngine({ path: dir, durability: 'none', clock, domains: { customers: { ordersKept: 2 } } });
+    const gateway = await startGateway({ engine, secret: TEST_SECRET, host: '127.0.0.1', port: 0, now: clock.now });
+    const token = (role: 'ingest' | 'admin') => signToken({ role, sub: `${role}-1` }, TEST_SECRET);
+    const send = async (...events: Array<Record<string, unknown>>) => {
+      const response = await fetch(`${gateway.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token('ingest')}` }, body: JSON.stringify(events) });
+      const { results } = (await response.json()) as { results: any[] };
+      expect(results.filter((r) => !r.ok)).toEqual([]);
+      // Moves, order news and redemption indexes are derived steps, applied after the answers.
+      await engine.idle();
+    };
+    const T0 = clock.now() - 10 * HOUR;
+    const view = (id: string, subject: string, sku: string, ts: number) => ({ id, type: 'activity.viewed', subject, sku, channel: 'web', ts });
+    let held: Export;
+    try {
+      await send(
+        { id: 'loc', type: 'location.upserted', location: 'S1', kind: 'store', lat: 52.5, lon: 13.4 },
+        ...['A', 'B', 'C', 'D'].map((sku) => ({ id: `recv-${sku}`, type: 'stock.received', sku, location: 'S1', qty: 50 })),
+        { id: 'ag1-on', type: 'agent.online', agent: 'ag1', skills: { returns: 5 }, capacity: { chat: 2 }, languages: ['de'] },
+        { id: 'link-ann', type: 'identity.linked', ids: [PHONE, EMAIL], customer: ANN },
+        { id: 'link-bea', type: 'identity.linked', ids: [WECHAT], customer: BEA },
+        { id: 'link-zed', type: 'identity.linked', ids: ['phone:+4915100000099'], customer: ZED },
+        { id: 'prof', type: 'customer.profile', customer: PHONE, tier: 'vip', language: 'de' },
+      );
+      // Activity in three sessions (hours apart), by several ids; the device still anonymous; bea and zed too.
+      await send(
+        view('v1', ANN, 'A', T0),
+        view('v2', PHONE, 'B', T0 + 60_000),
+        view('v3', EMAIL, 'C', T0 + 2 * HOUR),
+        { id: 'v4', type: 'activity.carted', subject: ANN, sku: 'C', channel: 'app', ts: T0 + 2 * HOUR + 1000 },
+        view('v5', DEVICE, 'D', T0 + 3 * HOUR),
+        view('v6', BEA, 'A', T0 + 4 * HOUR),
+        view('v7', ANN, 'D', T0 + 5 * HOUR),
+        view('vz', ZED, 'A', T0 + 5 * HOUR),
+      );
+      // Orders: one by the device while anonymous, one of bea's, one to return, one cancelled.
+      await send(
+        { id: 'p3', type: 'order.placed', order: 'o-ann-3', customer: DEVICE, channel: 'app', pickup: 'S1', lines: [line('D', 1)], ts: T0 + 3 * HOUR },
+        { id: 'pb', type: 'order.placed', order: 'o-bea-1', customer: BEA, channel: 'web', pickup: 'S1', lines: [line('A', 1)], ts: T0 + 4 * HOUR },
+        { id: 'p1', type: 'order.placed', order: 'o-ann-1', customer: PHONE, channel: 'web', pickup: 'S1', lines: [line('A', 2)], ts: T0 + 5 * HOUR },
+        { id: 'p2', type: 'order.placed', order: 'o-ann-2', customer: ANN, channel: 'app', pickup: 'S1', lines: [line('B', 1)], ts: T0 + 5 * HOUR },
+        { id: 'pz', type: 'order.placed', order: 'o-zed-1', customer: ZED, channel: 'web', pickup: 'S1', lines: [line('B', 1)], ts: T0 + 5 * HOUR },
+      );
+      await send({ id: 'r1', type: 'order.ready', order: 'o-ann-1', ts: T0 + 6 * HOUR }, { id: 'c2', type: 'order.cancelled', order: 'o-ann-2', ts: T0 + 6 * HOUR });
+      await send({ id: 'u1', type: 'order.picked_up', order: 'o-ann-1', ts: T0 + 6 * HOUR + 1 });
+      await send({ id: 'ret1', type: 'order.returned', return: 'ret-1', order: 'o-ann-1', lines: [line('A', 1)], location: 'S1', ts: T0 + 7 * HOUR });
+      // Service: bea's request, one of ann's taken by an agent, talked through and completed, one still queued.
+      await send(
+        { id: 'sqb', type: 'service.requested', request: 'q-bea-1', subject: BEA, channel: 'email', topic: 'returns' },
+        { id: 'sq1', type: 'service.requested', request: 'q-ann-1', subject: EMAIL, channel: 'chat', topic: 'returns' },
+        { id: 'sqz', type: 'service.requested', request: 'q-zed-1', subject: ZED, channel: 'email', topic: 'returns' },
+      );
+      await send({ id: 'acc1', type: 'service.accepted', request: 'q-ann-1', agent: 'ag1' });
+      await send(
+        { id: 'mb', type: 'service.message', request: 'q-bea-1', from: 'customer', text: 'Bea asks about a parcel' },
+        { id: 'm1', type: 'service.message', request: 'q-ann-1', from: 'customer', text: 'Ann wants to return a shirt' },
+        { id: 'm2', type: 'service.message', request: 'q-ann-1', from: 'agent', text: 'Bring it to the store' },
+      );
+      await send({ id: 'done1', type: 'service.completed', request: 'q-ann-1' });
+      // Loyalty and a coupon of bea's before the merge.
+      await send({ id: 'eb', type: 'loyalty.earned', subject: BEA, points: 30, reason: 'welcome' });
+      // The merge: bea joins ann through the wechat id, the device and a card id are attached.
+      await send({ id: 'merge', type: 'identity.linked', ids: [EMAIL, WECHAT, DEVICE, CARD] });
+      await send({ id: 'sq2', type: 'service.requested', request: 'q-ann-2', subject: DEVICE, channel: 'email', topic: 'returns' });
+      await send(
+        { id: 'kiosk', type: 'kiosk.identified', kiosk: 'k1', location: 'S1', subject: DEVICE },
+        { id: 'e1', type: 'loyalty.earned', subject: PHONE, points: 100, reason: 'purchase', order: 'o-ann-1', expiresAt: clock.now() + HOUR },
+        { id: 'e2', type: 'loyalty.earned', subject: CARD, points: 50, expiresAt: clock.now() + 30 * 24 * HOUR },
+        { id: 'ez', type: 'loyalty.earned', subject: ZED, points: 7 },
+        { id: 'kiss', type: 'coupon.issued', coupon: COUPON, subject: PHONE, value: 5, maxUses: 2 },
+      );
+      await send({ id: 'red1', type: 'loyalty.redeemed', subject: EMAIL, points: 40, redemption: 'R-ann-1' });
+      await send({ id: 'ref1', type: 'loyalty.refunded', redemption: 'R-ann-1' }, { id: 'red2', type: 'loyalty.redeemed', subject: DEVICE, points: 20, redemption: 'R-ann-2' });
+      await send({ id: 'use', type: 'coupon.redeemed', coupon: COUPON, subject: CARD });
+      // The earned lot's expiry comes by the clock.
+      clock.advance(2 * HOUR);
+      await engine.runDueTimers();
+
+      const response = await fetch(`${gateway.url}/v1/customers/${encodeURIComponent(DEVICE)}`, { headers: { authorization: `Bearer ${token('admin')}` } });
+      expect(response.status).toBe(200);
+      held = (await response.json()) as Export;
+    } finally {
+      await gateway.close();
+      await engine.close();
+    }
+
+    // The events did what they were meant to: a merged customer with every kind of record.
+    expect(held.customer).toBe(ANN);
+    expect([...held.ids].sort()).toEqual([...IDS].sort());
+    expect(new Set(held.sessions.map((s: any) => s.session.split('#')[0]))).toEqual(new Set([ANN, DEVICE, BEA]));
+    expect(held.loyalty.history.map((h: any) => h.kind)).toEqual(expect.arrayContaining(['earned', 'redeemed', 'refunded', 'expired']));
+    expect(held.identityLog.map((e: any) => e.kind)).toContain('merged');
+
+    const state = await recordsNaming(dir, 'state', NEEDLES);
+    const timers = await recordsNaming(dir, 'timers', NEEDLES);
+    // Every kind of record the events leave was found (the scan finds what it looks for) …
+    const prefixes = new Set(state.map((r) => r.key.replace(/^((?:[^/]+\/){1,2}).*$/, '$1')));
+    for (const p of ['id/x/', 'id/c/', 'id/log/', 'cu/sess/', 'rec/s/', 'cu/orders/', 'cu/ordersold/', 'cu/moved/', 'cu/kiosk/', 'cu/kiosksof/', 'cu/pts/', 'lo/rd/', 'lo/cp/', 'stock/order/', 'stock/res/', 'svc/cust/', 'svc/req/', 'svc/msg/', 'svc/msgs/', 'svc/rl/', 'rec/i/', '$seq/recs/', '$seq/loyalty/', '$seq/order/', '$seq/request/']) {
+      expect(prefixes, p).toContain(p);
+    }
+    // The card's points expire in a month: their timer is still set.
+    expect(timers.map((t) => t.value.id)).toEqual([expect.stringMatching(/^loyalty\/cust-ann\//)]);
+    // … and none of the other customer's own records (its ids, orders and requests in their keys).
+    const zeds = (await recordsNaming(dir, 'state', [ZED, 'o-zed-1', 'q-zed-1'])).map((r) => r.key).filter((key) => key.includes('zed'));
+    expect(zeds.length).toBeGreaterThan(5);
+    expect(state.map((r) => r.key).filter((key) => zeds.includes(key))).toEqual([]);
+
+    const missing: string[] = [];
+    const check = (records: Array<{ key: string; value: any }>, rules: Array<{ prefix: string; shows: Check }>, aggregates: typeof ANONYMOUS) => {
+      for (const { key, value } of records) {
+        if (aggregates.some((a) => key.startsWith(a.prefix))) continue;
+        const rule = longestFirst(rules).find((r) => key.startsWith(r.prefix));
+        if (rule === undefined || !rule.shows(key, value, held)) missing.push(`${key} = ${JSON.stringify(value)}`);
+      }
+    };
+    check(state, REPRESENTED, ANONYMOUS);
+    // A timer's key leads with its processor's name; its id is what names it.
+    check(timers.map(({ value }) => ({ key: value.id, value })), TIMERS, []);
+    expect(missing).toEqual([]);
+  });
+});

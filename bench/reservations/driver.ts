@@ -9,6 +9,7 @@ import { LatencyRecorder, type LatencyMs } from '../../loadgen/mod.ts';
 import { Ledger, ReservationPlan, checkStock, rowsOf, type CheckResult, type WorkloadShape } from './workload.ts';
 import type { RunningTarget, TargetSession } from './target.ts';
 import { ZipfSampler } from '../../loadgen/mod.ts';
+import { MeasureWindow } from '../shared/measure-window.ts';
 
 export interface DriveOptions {
   shape: WorkloadShape;
@@ -52,36 +53,16 @@ export async function driveReservations(target: RunningTarget, o: DriveOptions):
   let commits = 0;
   let releases = 0;
   let rejections = 0;
-  let broken = false;
   try {
     for (let i = 0; i < o.concurrency; i++) sessions.push(await target.session(i));
 
-    const start = performance.now();
-    const from = start + o.warmupSeconds * 1000;
-    const until = from + o.seconds * 1000;
-    const inWindow = (t: number) => t >= from && t < until;
-    // CPU is sampled at the window's edges by timers; a late timer shifts both samples alike.
-    let cpu0 = process.cpuUsage();
-    let server0 = target.serverCpuSeconds();
-    let at0 = start;
-    let cpu1: NodeJS.CpuUsage | undefined;
-    let server1: number | undefined;
-    let at1 = until;
-    const t0 = setTimeout(() => {
-      cpu0 = process.cpuUsage();
-      server0 = target.serverCpuSeconds();
-      at0 = performance.now();
-    }, o.warmupSeconds * 1000);
-    const t1 = setTimeout(() => {
-      cpu1 = process.cpuUsage(cpu0);
-      server1 = target.serverCpuSeconds();
-      at1 = performance.now();
-    }, (o.warmupSeconds + o.seconds) * 1000);
+    const window = new MeasureWindow(o.warmupSeconds, o.seconds, () => target.serverCpuSeconds());
+    const inWindow = (t: number) => window.inWindow(t);
 
     const client = async (i: number) => {
       const plan = new ReservationPlan(o.shape, zipf, i, o.idPrefix);
       const session = sessions[i];
-      while (!broken && performance.now() < until) {
+      while (window.running()) {
         const r = plan.next();
         const a = performance.now();
         const answer = await session.reserve(r);
@@ -109,27 +90,8 @@ export async function driveReservations(target: RunningTarget, o: DriveOptions):
         }
       }
     };
-    await Promise.all(
-      Array.from({ length: o.concurrency }, (_, i) =>
-        client(i).catch((error: unknown) => {
-          broken = true; // one failed client voids the comparison: stop the others too
-          throw error;
-        }),
-      ),
-    ).finally(() => {
-      clearTimeout(t0);
-      clearTimeout(t1);
-    });
-
-    if (cpu1 === undefined) {
-      // Every client was done before the end-of-window timer ran: sample now.
-      cpu1 = process.cpuUsage(cpu0);
-      server1 = target.serverCpuSeconds();
-      at1 = performance.now();
-    }
+    const cpu = await window.runClients(o.concurrency, client);
     const seconds = o.seconds;
-    const cpu = cpu1;
-    const cpuMs = Math.max(1, at1 - at0);
     const rows = rowsOf(o.shape);
     const check = checkStock({ rows, startingStock: o.stock, ledger, observed: await target.snapshot(rows), concurrency: o.concurrency });
     return {
@@ -143,8 +105,7 @@ export async function driveReservations(target: RunningTarget, o: DriveOptions):
       latency: all.summary(),
       reserveLatency: reserveLat.summary(),
       endLatency: endLat.summary(),
-      clientCpuCores: (cpu.user + cpu.system) / 1000 / cpuMs,
-      serverCpuCores: server0 !== undefined && server1 !== undefined ? (server1 - server0) / (cpuMs / 1000) : undefined,
+      ...cpu,
       totals: ledger.totals(),
       check,
     };

@@ -1,5 +1,5 @@
-// PostgreSQL as a target of `omni bench reservations`: the Debian server binaries, a fresh
-// cluster (initdb) in a temp dir, on a free loopback port, stopped and removed afterwards.
+// PostgreSQL as a target of `omni bench reservations`: a fresh server started by
+// bench/shared/peer-postgres.ts (the Debian binaries, initdb in a temp dir, loopback).
 //
 // The reservation logic in SQL, each operation ONE statement = one transaction = one round
 // trip (a named prepared statement, so after the first use only Bind/Execute/Sync travel):
@@ -9,25 +9,9 @@
 // A data-modifying CTE was chosen over a plpgsql function: the same single round trip, and the
 // plan is visible in one place. Clients: a pg.Pool of C connections, each client holding one.
 
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import pg from 'pg';
 import { rowsOf, rowKey, type RowState } from './workload.ts';
 import type { ReserveAnswer, TargetKind } from './target.ts';
-import { freePort } from '../shared/server-process.ts';
-import { asUser, peerDir, removePeerDir, runCommand, spawnPeer } from './processes.ts';
-
-type Durability = 'on' | 'off' | 'nofsync';
-
-const PG_BIN = process.env.OMNI_BENCH_PG_BIN ?? '/usr/lib/postgresql/15/bin';
-const PG_USER = 'postgres';
-
-/** The server settings of each choice; everything else is initdb's default configuration. */
-const SETTINGS: Record<Durability, Record<string, string>> = {
-  on: { fsync: 'on', synchronous_commit: 'on' },
-  off: { fsync: 'on', synchronous_commit: 'off' },
-  nofsync: { fsync: 'off', synchronous_commit: 'on' },
-};
+import { PG_TIERS, postgresUnavailable, startPostgres, type PgDurability } from '../shared/peer-postgres.ts';
 
 const SCHEMA = `
 CREATE TABLE stock (
@@ -62,43 +46,14 @@ const endStatement = (name: 'commit' | 'release') => ({
 });
 const END = { commit: endStatement('commit'), release: endStatement('release') };
 
-export const postgresTarget: TargetKind<Durability> = {
+export const postgresTarget: TargetKind<PgDurability> = {
   name: 'postgres',
-  durabilities: { on: 'durable', off: 'relaxed', nofsync: 'unsynced' },
-  unavailable: () => (existsSync(join(PG_BIN, 'postgres')) && existsSync(join(PG_BIN, 'initdb')) ? undefined : `no PostgreSQL binaries in ${PG_BIN} (set OMNI_BENCH_PG_BIN)`),
+  durabilities: PG_TIERS,
+  unavailable: postgresUnavailable,
   async start(durability, o) {
-    const dir = peerDir('resv-pg', PG_USER);
-    const data = join(dir, 'data');
-    const env = { ...process.env, LC_ALL: 'C', LANG: 'C' };
-    // --no-sync: only initdb's own files go unsynced; the server's WAL follows the settings below.
-    await runCommand(...asUser(PG_USER, join(PG_BIN, 'initdb'), ['-D', data, '-U', PG_USER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']), { env, cwd: dir });
-    const port = await freePort();
-    const settings = { ...SETTINGS[durability], listen_addresses: '127.0.0.1', port: String(port), unix_socket_directories: dir, max_connections: String(o.concurrency + 10) };
-    const [file, args] = asUser(PG_USER, join(PG_BIN, 'postgres'), ['-D', data, ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])]);
-    const server = spawnPeer({
-      file,
-      args,
-      readyPattern: /database system is ready to accept connections/,
-      env,
-      cwd: dir,
-    });
-    const pool = new pg.Pool({ host: '127.0.0.1', port, user: PG_USER, database: 'postgres', max: o.concurrency + 1 });
-    // A pool error (e.g. a backend killed at shutdown) must not crash the bench.
-    pool.on('error', () => undefined);
-    const stop = async () => {
-      await pool.end().catch(() => undefined);
-      await server.stop('SIGINT'); // "fast" shutdown: roll back open transactions, checkpoint, exit
-      removePeerDir(dir);
-    };
-    try {
-      await server.ready;
-      await pool.query(SCHEMA);
-    } catch (error) {
-      await stop();
-      throw error;
-    }
+    const { pool, settings, cpuSeconds, stop } = await startPostgres(durability, { label: 'resv-pg', concurrency: o.concurrency, schema: SCHEMA });
     return {
-      settings: Object.entries(SETTINGS[durability]).map(([k, v]) => `${k}=${v}`).join(', '),
+      settings,
       connections: `pg.Pool of ${o.concurrency} connections (one held per client), named prepared statements`,
       async seed(shape, stock) {
         const rows = rowsOf(shape);
@@ -127,7 +82,7 @@ export const postgresTarget: TargetKind<Durability> = {
         const res = await pool.query<{ sku: string; location: string; on_hand: number; reserved: number }>('SELECT sku, location, on_hand, reserved FROM stock');
         return new Map<string, RowState>(res.rows.map((r) => [rowKey(r.sku, r.location), { onHand: r.on_hand, reserved: r.reserved }]));
       },
-      serverCpuSeconds: () => server.cpuSeconds(),
+      serverCpuSeconds: cpuSeconds,
       stop,
     };
   },

@@ -1,26 +1,15 @@
-// Redis as a target of `omni bench reservations`: the Debian redis-server on a free loopback
-// port with a temp dir, AOF on (`appendonly yes`), the fsync policy as chosen, RDB snapshots
-// off so no fork competes for the CPU. The reservation logic is three Lua scripts (EVALSHA
-// through ioredis defineCommand), each one round trip and atomic like a transaction:
+// Redis as a target of `omni bench reservations`: a fresh redis-server started by
+// bench/shared/peer-redis.ts (AOF on, the fsync policy as chosen, one connection per client
+// without auto-pipelining). The reservation logic is three Lua scripts, each one round trip and
+// atomic like a transaction:
 //   stock row   = hash stock:<sku>@<location> {onHand, reserved}
 //   reservation = hash res:<id> {row, qty}
 // commit/release read the row key from the reservation, as the SQL version does with
 // `DELETE … RETURNING`; that touches an undeclared key, fine on one server (not on a cluster).
-//
-// Connections: one ioredis connection per client, auto-pipelining off, so each client has one
-// command in flight on its own connection — the same shape as the HTTP and PostgreSQL clients.
-// (One shared auto-pipelined connection would batch round trips, which the others cannot.)
 
-import { existsSync } from 'node:fs';
-import { Redis } from 'ioredis';
 import { rowKey, rowsOf, type RowState } from './workload.ts';
 import type { ReserveAnswer, TargetKind } from './target.ts';
-import { freePort } from '../shared/server-process.ts';
-import { peerDir, removePeerDir, spawnPeer } from './processes.ts';
-
-type Durability = 'always' | 'everysec' | 'no';
-
-const REDIS_SERVER = process.env.OMNI_BENCH_REDIS_SERVER ?? '/usr/bin/redis-server';
+import { REDIS_TIERS, redisUnavailable, startRedis, type RedisDurability } from '../shared/peer-redis.ts';
 
 const RESERVE_LUA = `
 local s = redis.call('HMGET', KEYS[1], 'onHand', 'reserved')
@@ -48,49 +37,25 @@ interface ReservationCommands {
   commit(res: string): Promise<number>;
   release(res: string): Promise<number>;
 }
-type Client = Redis & ReservationCommands;
 
 const stockKey = (sku: string, location: string) => `stock:${rowKey(sku, location)}`;
 const resKey = (id: string) => `res:${id}`;
 
-function connect(port: number): Client {
-  const r = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableAutoPipelining: false, maxRetriesPerRequest: 0 });
-  r.on('error', () => undefined); // surfaced through the failing command instead
-  r.defineCommand('reserve', { numberOfKeys: 2, lua: RESERVE_LUA });
-  r.defineCommand('commit', { numberOfKeys: 1, lua: endLua(true) });
-  r.defineCommand('release', { numberOfKeys: 1, lua: endLua(false) });
-  return r as Client;
-}
+const COMMANDS = {
+  reserve: { numberOfKeys: 2, lua: RESERVE_LUA },
+  commit: { numberOfKeys: 1, lua: endLua(true) },
+  release: { numberOfKeys: 1, lua: endLua(false) },
+};
 
-export const redisTarget: TargetKind<Durability> = {
+export const redisTarget: TargetKind<RedisDurability> = {
   name: 'redis',
-  durabilities: { always: 'durable', everysec: 'relaxed', no: 'unsynced' },
-  unavailable: () => (existsSync(REDIS_SERVER) ? undefined : `no ${REDIS_SERVER} (set OMNI_BENCH_REDIS_SERVER)`),
+  durabilities: REDIS_TIERS,
+  unavailable: redisUnavailable,
   async start(durability, o) {
-    const dir = peerDir('resv-redis');
-    const port = await freePort();
-    const server = spawnPeer({
-      file: REDIS_SERVER,
-      args: ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--appendfsync', durability, '--save', '', '--daemonize', 'no', '--protected-mode', 'no'],
-      readyPattern: /Ready to accept connections/,
-      cwd: dir,
-    });
-    const admin = connect(port);
-    const clients: Client[] = [];
-    const stop = async () => {
-      for (const c of [admin, ...clients]) c.disconnect();
-      await server.stop('SIGTERM'); // redis-server: flush the AOF and exit
-      removePeerDir(dir);
-    };
-    try {
-      await server.ready;
-      await admin.connect();
-    } catch (error) {
-      await stop();
-      throw error;
-    }
+    const redis = await startRedis<ReservationCommands>(durability, { label: 'resv-redis', commands: COMMANDS });
+    const { admin } = redis;
     return {
-      settings: `appendonly yes, appendfsync ${durability}, save ""`,
+      settings: redis.settings,
       connections: `${o.concurrency} ioredis connections (one per client, no auto-pipelining), EVALSHA of Lua scripts`,
       async seed(shape, stock) {
         const rows = rowsOf(shape);
@@ -101,9 +66,7 @@ export const redisTarget: TargetKind<Durability> = {
         }
       },
       async session() {
-        const c = connect(port);
-        clients.push(c);
-        await c.connect();
+        const c = await redis.connect();
         return {
           async reserve(r): Promise<ReserveAnswer> {
             const answer = await c.reserve(stockKey(r.sku, r.location), resKey(r.id), r.qty);
@@ -129,8 +92,8 @@ export const redisTarget: TargetKind<Durability> = {
         });
         return out;
       },
-      serverCpuSeconds: () => server.cpuSeconds(),
-      stop,
+      serverCpuSeconds: () => redis.cpuSeconds(),
+      stop: () => redis.stop(),
     };
   },
 };

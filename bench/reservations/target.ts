@@ -1,16 +1,9 @@
 // What `omni bench reservations` needs from a system under test: a server it started itself,
 // one session (one connection, one request in flight) per client, seeding and a final read of
-// every row. Targets: omnistream, PostgreSQL, Redis (bench/reservations-<target>.ts).
+// every row. Targets: omnistream, PostgreSQL, Redis (one file each beside this one).
 
+import type { TargetName, Tier } from '../shared/tiers.ts';
 import type { PlannedReservation, RowState, WorkloadShape } from './workload.ts';
-
-/**
- * Durability tiers, so that results are only compared with peers that promise the same:
- * - durable: acknowledged after the change is fsync'd (survives power loss);
- * - relaxed: acknowledged after it is written, flushed in the background within ~1 s;
- * - unsynced: never fsync'd by the system (the OS flushes when it likes).
- */
-export type Tier = 'durable' | 'relaxed' | 'unsynced';
 
 export type ReserveAnswer = 'ok' | 'insufficient_stock';
 
@@ -43,8 +36,8 @@ export interface StartOptions {
 }
 
 export interface TargetKind<D extends string = string> {
-  readonly name: 'omnistream' | 'postgres' | 'redis';
-  /** Durability choices, in the order they are run, each with its tier. */
+  readonly name: TargetName;
+  /** Durability choices, in the order they are run, each with its tier (bench/shared/tiers.ts). */
   readonly durabilities: Readonly<Record<D, Tier>>;
   /** Why this target cannot run on this machine (binaries missing), or undefined. */
   unavailable(): string | undefined;

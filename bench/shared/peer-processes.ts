@@ -1,8 +1,8 @@
-// The peer servers (postgres, redis-server) `omni bench reservations` starts, each with a temp
-// data dir of its own and in its own process group (a Ctrl-C reaches the bench, which then stops
-// them in order). As bench/shared/server-process.ts does for `omni serve`, every server and dir is
-// registered and, when the bench exits, fails or is interrupted, killed with all it forked,
-// then removed — in that order, so no server writes into a directory being deleted.
+// The peer servers (postgres, redis-server) the comparison benches start (reservations, loyalty),
+// each with a temp data dir of its own and in its own process group (a Ctrl-C reaches the bench,
+// which then stops them in order). As server-process.ts does for `omni serve`, every server and
+// dir is registered and, when the bench exits, fails or is interrupted, killed with all it
+// forked, then removed — in that order, so no server writes into a directory being deleted.
 
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';

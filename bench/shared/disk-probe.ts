@@ -5,7 +5,7 @@
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median } from '../shared/report.ts';
+import { median } from './report.ts';
 
 /** Median ms of `4 KiB write + fdatasync`, repeated for about `ms` (at least 5 times). */
 export function fdatasyncMs(ms = 300, dir = tmpdir()): number {

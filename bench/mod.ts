@@ -10,6 +10,7 @@ import { HTTP_BENCH } from './http/mod.ts';
 import { IDLE_BENCH } from './idle/mod.ts';
 import { LMDB_LAYOUT_BENCH } from './lmdb-layout/mod.ts';
 import { LOADGEN_BENCH } from './loadgen/mod.ts';
+import { LOYALTY_BENCH } from './loyalty/mod.ts';
 import { MICRO_BENCH } from './micro/mod.ts';
 import { ORDER_GET_BENCH, ORDERS_BENCH } from './orders/mod.ts';
 import { FANOUT_BENCH } from './push/mod.ts';
@@ -32,6 +33,7 @@ const BENCHES: Record<string, BenchDef> = {
   startup: STARTUP_BENCH,
   loadgen: LOADGEN_BENCH,
   reservations: RESERVATIONS_BENCH,
+  loyalty: LOYALTY_BENCH,
   fanout: FANOUT_BENCH,
   'idle-conns': IDLE_BENCH,
   routing: ROUTING_BENCH,
@@ -70,6 +72,7 @@ const USAGE = `Usage: omni bench [${Object.keys(BENCHES).join('|')}] [flags]
   fanout        push fan-out: omnistream vs a ws server vs a Socket.IO server, same subscribers and load
   idle-conns    server memory per idle WebSocket connection
   reservations  reserve/commit/release: omnistream vs PostgreSQL vs Redis, real servers, stated durability
+  loyalty       loyalty.redeemed vs PostgreSQL UPDATE … WHERE balance >= $1 vs a Redis Lua script, contended and spread
   loadgen       the same omni loadgen run K times against fresh servers (reproducibility)
   routing       service routing: decision cost with 5,000 agents and 50,000 queued, and 2,000 requests/s sustained
   ui            the pages under /ui/ in headless Chromium: first paint, script size, stock change → visible
@@ -79,7 +82,7 @@ const USAGE = `Usage: omni bench [${Object.keys(BENCHES).join('|')}] [flags]
   order-get     GET /v1/orders/:order latency against omni serve holding 1,000,000 orders
 
 Without a subcommand (npm run bench): micro, engine, http, restart, fanout, idle-conns and recs
-(on the YooChoose sample in test/fixtures) at a smaller size, a summary, and the results in bench/results/<timestamp>.json (reservations needs
+(on the YooChoose sample in test/fixtures) at a smaller size, a summary, and the results in bench/results/<timestamp>.json (reservations and loyalty need
 Debian's postgresql and redis-server, cluster needs nats-server, and loadgen repeats whole runs: run those by name). Figures are what this machine did, nothing is
 asserted against targets. "omni bench <subcommand> --help" lists its flags.
 

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { CLUSTER_BENCH } from './cluster/mod.ts';
 import { ENGINE_BENCH } from './engine/mod.ts';
+import { ERASURE_BENCH } from './erasure/mod.ts';
 import { HTTP_BENCH } from './http/mod.ts';
 import { IDLE_BENCH } from './idle/mod.ts';
 import { LMDB_LAYOUT_BENCH } from './lmdb-layout/mod.ts';
@@ -44,6 +45,7 @@ const BENCHES: Record<string, BenchDef> = {
   cluster: CLUSTER_BENCH,
   orders: ORDERS_BENCH,
   'order-get': ORDER_GET_BENCH,
+  erasure: ERASURE_BENCH,
 };
 
 /** What the suite runs: each benchmark at a size that keeps the whole under ~8 minutes. */
@@ -80,6 +82,7 @@ const USAGE = `Usage: omni bench [${Object.keys(BENCHES).join('|')}] [flags]
   cluster       three omni serve --nats nodes vs one embedded server (ingest), kill -9 under load (served again after), exactly-once
   orders        pickup orders placed → ready → picked up through the engine, beside plain stock events, one and two engine threads
   order-get     GET /v1/orders/:order latency against omni serve holding 1,000,000 orders
+  erasure       customer.erased of a customer with 10,000 events of history: time to its answer (and the store rewrite), other traffic's ack p99 before / during / after
 
 Without a subcommand (npm run bench): micro, engine, http, restart, fanout, idle-conns and recs
 (on the YooChoose sample in test/fixtures) at a smaller size, a summary, and the results in bench/results/<timestamp>.json (reservations and loyalty need

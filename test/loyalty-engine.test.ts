@@ -2,7 +2,7 @@
 // connections redeeming the last points of one customer (by its different ids) and one
 // single-use coupon at once, in one submission and across many; retries of the same event id;
 // a refund sent right after its redemption's answer, and one in the same request as its
-// redemption; and the `--vip-points` setting.
+// redemption; customers racing with one redemption id; and the `--vip-points` setting.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,6 +97,29 @@ describe('races on the engine', () => {
         expect([answers[1], answers[4], answers[5]]).toMatchObject([4, 6, 5].map((points) => ({ customer: 'device:d1', points })));
         await engine.idle();
         expect((engine.read('cu/pts/device:d1') as { lots: Array<{ points: number }> }).lots.reduce((s, l) => s + l.points, 0)).toBe(20);
+      } finally {
+        await engine.close();
+      }
+    });
+  }
+
+  for (const threads of [1, 2]) {
+    it(`${threads} engine thread(s): customers racing with one redemption id: one keeps it, the others are refused duplicate_redemption with nothing spent`, async () => {
+      const engine = await open(threads);
+      const customers = Array.from({ length: 12 }, (_, c) => `device:shared-${c}`);
+      const balance = (c: string) => (engine.read(`cu/pts/${c}`) as { lots: Array<{ points: number }> }).lots.reduce((s, l) => s + l.points, 0);
+      try {
+        await engine.submit(customers.map((subject, k) => ({ id: `earn-${k}`, type: 'loyalty.earned', subject, points: 10 })));
+        const answers = (await Promise.all(customers.map((subject, k) => engine.submit([{ id: `shared-${k}`, type: 'loyalty.redeemed', subject, points: 6, redemption: 'SHARED' }])))).flat();
+        expect(answers.filter((a) => a.ok)).toHaveLength(1);
+        expect(answers.filter((a) => !a.ok && a.error.code === 'duplicate_redemption')).toHaveLength(customers.length - 1);
+        const winner = customers[answers.findIndex((a) => a.ok)];
+        await engine.idle();
+        for (const c of customers) expect(balance(c), c).toBe(c === winner ? 4 : 10);
+        const [late] = await engine.submit([{ id: 'shared-late', type: 'loyalty.redeemed', subject: 'device:late', points: 1, redemption: 'SHARED' }]);
+        expect(late).toMatchObject({ ok: false, error: { code: 'duplicate_redemption' } });
+        const [refund] = await engine.submit([{ id: 'refund-shared', type: 'loyalty.refunded', redemption: 'SHARED' }]);
+        expect(refund).toMatchObject({ ok: true, customer: winner, points: 6, balance: 10 });
       } finally {
         await engine.close();
       }

@@ -27,7 +27,9 @@ const WECHAT = 'wechat:ann_wx';
 const CARD = 'card:ann-77';
 const IDS = [ANN, BEA, PHONE, EMAIL, DEVICE, WECHAT, CARD];
 const ORDERS = ['o-ann-1', 'o-ann-2', 'o-ann-3', 'o-bea-1'];
-const REQUESTS = ['q-ann-1', 'q-ann-2', 'q-bea-1'];
+/** Completed requests enough that the oldest are past the latest ones kept in the customer's service record. */
+const HISTORY = Array.from({ length: 21 }, (_, i) => `qh-ann-${String(i + 1).padStart(2, '0')}`);
+const REQUESTS = ['q-ann-1', 'q-ann-2', 'q-bea-1', ...HISTORY];
 const REDEMPTIONS = ['R-ann-1', 'R-ann-2'];
 const COUPON = 'K-ann-1';
 /** What names the customer or one of its things, in a key or a value. */
@@ -97,6 +99,7 @@ const REPRESENTED: Array<{ prefix: string; shows: Check }> = [
   // An order's own reservations (`order:<order>:<line>`): the order in full shows its lines.
   { prefix: 'stock/res/order:', shows: (key, _v, held) => orderShown(held, after(key, 'stock/res/order:').replace(/:\d+$/, '')) },
   { prefix: 'svc/cust/', shows: (_key, v, held) => [...v.open, ...v.past].every((r: string) => requestShown(held, r)) },
+  { prefix: 'svc/custold/', shows: (_key, v, held) => v.every((r: string) => requestShown(held, r)) },
   { prefix: 'svc/req/', shows: (key, _v, held) => requestShown(held, after(key, 'svc/req/')) },
   { prefix: 'svc/msgs/', shows: (key, v, held) => held.requests.find((r: any) => r.request === after(key, 'svc/msgs/'))?.messages.length === v },
   { prefix: 'svc/msg/', shows: (key, v, held) => held.requests.find((r: any) => r.request === key.replace(/^svc\/msg\/\d+\//, ''))?.messages.some((m: any) => m.text === v.text) },
@@ -215,6 +218,9 @@ describe('GET /v1/customers/:subject holds every record about the customer', () 
         { id: 'm2', type: 'service.message', request: 'q-ann-1', from: 'agent', text: 'Bring it to the store' },
       );
       await send({ id: 'done1', type: 'service.completed', request: 'q-ann-1' });
+      await send(...HISTORY.map((request) => ({ id: `rq-${request}`, type: 'service.requested', request, subject: PHONE, channel: 'email', topic: 'returns' })));
+      await send({ id: 'mh', type: 'service.message', request: HISTORY[0], from: 'customer', text: 'An old question' });
+      for (const request of HISTORY) await send({ id: `done-${request}`, type: 'service.completed', request });
       // Loyalty and a coupon of bea's before the merge.
       await send({ id: 'eb', type: 'loyalty.earned', subject: BEA, points: 30, reason: 'welcome' });
       // The merge: bea joins ann through the wechat id, the device and a card id are attached.
@@ -253,7 +259,7 @@ describe('GET /v1/customers/:subject holds every record about the customer', () 
     const timers = await recordsNaming(dir, 'timers', NEEDLES);
     // Every kind of record the events leave was found (the scan finds what it looks for) …
     const prefixes = new Set(state.map((r) => r.key.replace(/^((?:[^/]+\/){1,2}).*$/, '$1')));
-    for (const p of ['id/x/', 'id/c/', 'id/log/', 'cu/sess/', 'rec/s/', 'cu/orders/', 'cu/ordersold/', 'cu/moved/', 'cu/kiosk/', 'cu/kiosksof/', 'cu/pts/', 'lo/rd/', 'lo/cp/', 'stock/order/', 'stock/res/', 'svc/cust/', 'svc/req/', 'svc/msg/', 'svc/msgs/', 'svc/rl/', 'rec/i/', '$seq/recs/', '$seq/loyalty/', '$seq/order/', '$seq/request/']) {
+    for (const p of ['id/x/', 'id/c/', 'id/log/', 'cu/sess/', 'rec/s/', 'cu/orders/', 'cu/ordersold/', 'cu/moved/', 'cu/kiosk/', 'cu/kiosksof/', 'cu/pts/', 'lo/rd/', 'lo/cp/', 'stock/order/', 'stock/res/', 'svc/cust/', 'svc/custold/', 'svc/req/', 'svc/msg/', 'svc/msgs/', 'svc/rl/', 'rec/i/', '$seq/recs/', '$seq/loyalty/', '$seq/order/', '$seq/request/']) {
       expect(prefixes, p).toContain(p);
     }
     // The card's points expire in a month: their timer is still set.

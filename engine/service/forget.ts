@@ -9,6 +9,7 @@ import type { Effects, InputEvent } from '../types.ts';
 import type { ServiceChange } from './change.ts';
 import { done, endRequest } from './handlers.ts';
 import { forgetMessages } from './messages.ts';
+import { forgetOlder } from './past-requests.ts';
 import { pickForAgent } from './routing.ts';
 import { keys, topics, type ServiceRequest } from './types.ts';
 
@@ -24,7 +25,8 @@ export function forgetCustomer(c: ServiceChange, ev: InputEvent): Effects {
   for (const name of ev.names as string[]) {
     const record = c.customer(name);
     if (record === undefined) continue;
-    for (const id of record.past) deskOf(c.request(id));
+    const older = forgetOlder(c, name);
+    for (const id of [...record.past, ...older]) deskOf(c.request(id));
     for (const id of record.open) {
       const r = c.request(id);
       deskOf(r);
@@ -32,7 +34,7 @@ export function forgetCustomer(c: ServiceChange, ev: InputEvent): Effects {
       const agent = endRequest(c, r);
       if (agent !== undefined) freed.add(agent);
     }
-    gone.push(...record.open, ...record.past);
+    gone.push(...record.open, ...record.past, ...older);
     c.put(keys.customer(name), undefined);
   }
   let messages = 0;

@@ -5,13 +5,13 @@ import type { Effects, InputEvent } from '../types.ts';
 import { ServiceChange, ServiceRejection } from './change.ts';
 import { copyAgent, requestLane, saveAgent, saveRequest, stats } from './indexes.ts';
 import { storeMessage, type StoredMessage } from './messages.ts';
+import { keptPast } from './past-requests.ts';
 import { positionMessages } from './positions.ts';
 import { rankOf } from './ranked-list.ts';
 import { assign, goOffline, pickForAgent, release, routeRequest, without, withdrawOffer } from './routing.ts';
 import {
   CHANNELS,
   keys,
-  PAST_KEPT,
   rankKey,
   timerIds,
   topics,
@@ -198,7 +198,7 @@ const completed: Handler = (c, ev) => {
     c.put(keys.customer(customer), {
       ...record,
       open: record.open.filter((id) => id !== r.id),
-      past: [r.id, ...record.past].slice(0, PAST_KEPT),
+      past: keptPast(c, customer, [r.id, ...record.past]),
     } satisfies CustomerRecord);
   }
   if (agent) pickForAgent(c, agent);

@@ -5,6 +5,7 @@
 
 import type { StagedState } from '../staged-state.ts';
 import { summary, type RequestSummary } from './context.ts';
+import { olderRequests } from './past-requests.ts';
 import type { StateView } from '../types.ts';
 import { keys, type CustomerRecord, type ServiceRequest } from './types.ts';
 
@@ -55,12 +56,13 @@ export interface RequestExport extends RequestSummary {
 
 /**
  * The requests the service domain keeps for `customer` (as its own subject resolution names
- * it): open ones oldest first, then completed ones newest first, each with its messages.
+ * it): open ones oldest first, then completed ones newest first (those past the latest kept in
+ * its record too), each with its messages.
  */
 export function customerRequests(view: StateView, customer: string): RequestExport[] {
   const record = view.get<CustomerRecord>(keys.customer(customer));
   const out: RequestExport[] = [];
-  for (const id of [...(record?.open ?? []), ...(record?.past ?? [])]) {
+  for (const id of [...(record?.open ?? []), ...(record?.past ?? []), ...olderRequests(view, customer).reverse()]) {
     const r = view.get<ServiceRequest>(keys.request(id));
     if (r === undefined) continue;
     out.push({

@@ -11,8 +11,9 @@ import { SERVICE_EVENT_FIELDS } from './events.ts';
 import { done, HANDLERS, onTimer } from './handlers.ts';
 import { requestLane } from './indexes.ts';
 import { customerRequests } from './messages.ts';
+import { keptPast, moveOlder } from './past-requests.ts';
 import { entries, minAuxOf, rankOf } from './ranked-list.ts';
-import { keys, PAST_KEPT, type CustomerRecord, type ServiceOptions, type ServiceRequest, type TimerData, type TopicStats } from './types.ts';
+import { keys, type CustomerRecord, type ServiceOptions, type ServiceRequest, type TimerData, type TopicStats } from './types.ts';
 
 export const SERVICE_PARTITION = 'service';
 
@@ -94,7 +95,8 @@ function mergeCustomers(view: StateView, merged: Array<{ from: string; into: str
     if (!gone) continue;
     const kept = record(into);
     const open = byTime([...(kept?.open ?? []), ...gone.open], (r) => r?.enqueuedAt ?? 0);
-    const past = byTime([...(kept?.past ?? []), ...gone.past], (r) => -(r?.completedAt ?? 0)).slice(0, PAST_KEPT);
+    moveOlder(state, from, into);
+    const past = keptPast(state, into, byTime([...(kept?.past ?? []), ...gone.past], (r) => -(r?.completedAt ?? 0)));
     state.put(keys.customer(into), { open, past } satisfies CustomerRecord);
     state.put(keys.customer(from), undefined);
   }

@@ -70,7 +70,7 @@ export interface ServiceRequest {
 export interface CustomerRecord {
   /** Requests not completed yet, oldest first. */
   open: string[];
-  /** The most recent completed requests, newest first (at most PAST_KEPT). */
+  /** The most recent completed requests, newest first (at most PAST_KEPT; older ones: past-requests.ts). */
   past: string[];
 }
 

@@ -7,8 +7,23 @@ import { defineConfig } from 'vitest/config';
  * Found by what they call, so a new gateway-level test joins without being listed.
  */
 const STARTS_A_GATEWAY = /\b(startTestServer|useHostileServer|startWsServer|useWsServers|startServiceServer|useServiceServers|startUiServer)\(/;
+/**
+ * Gateway-level tests whose second run checks nothing the first does not: what they check is
+ * decided before an event reaches the engine, or is a page's rendering of what the gateway sends
+ * (the same answers and updates from either layout, which the other gateway and WebSocket tests
+ * check on two threads). Each costs its whole time again (headless Chromium; uWS's idle timeout).
+ */
+const ONE_LAYOUT_IS_ENOUGH = [
+  // HTTP framing is refused or closed by the gateway and uWS before any route reads a body.
+  /^http-framing\.test\.ts$/,
+  // A WebSocket's lifetime: closed by the gateway's token sweep and uWS's idle timeout.
+  /^ws-lifetime\.test\.ts$/,
+  // The pages under /ui/ in headless Chromium.
+  /^ui-.*\.test\.ts$/,
+];
 const gatewayLevel = readdirSync('test')
   .filter((file) => file.endsWith('.test.ts') && STARTS_A_GATEWAY.test(readFileSync(`test/${file}`, 'utf8')))
+  .filter((file) => !ONE_LAYOUT_IS_ENOUGH.some((pattern) => pattern.test(file)))
   .map((file) => `test/${file}`);
 
 export default defineConfig({

@@ -13,6 +13,23 @@ const storedMessage = {
   properties: { from: { enum: ['customer', 'agent'] }, text: { type: 'string' }, at: { type: 'number' } },
   required: ['from', 'text', 'at'],
 };
+const coupon = {
+  type: 'object',
+  description: 'a coupon restricted to the customer, as issued and used so far',
+  properties: { coupon: { type: 'string' }, value: { type: 'number' }, subject: { type: 'string' }, validUntil: { type: 'number' }, maxUses: { type: 'integer' }, uses: { type: 'integer' }, issued: { type: 'number' } },
+  required: ['coupon'],
+};
+const loyalty = {
+  type: 'object',
+  description: 'absent for a customer that never had points or a coupon of its own',
+  properties: {
+    balance: { type: 'integer' },
+    lots: { type: 'array', description: 'points still unspent, oldest earned first: points, earned, at (expiry)', items: { type: 'object' } },
+    history: { type: 'array', description: 'the latest 100 entries: earned, redeemed, refunded, expired', items: { type: 'object' } },
+    coupons: { type: 'array', items: coupon },
+  },
+  required: ['balance', 'lots', 'history', 'coupons'],
+};
 /** GET /v1/customers/{subject} (engine/customers/export.ts, engine/service/messages.ts). */
 export const customerExportSchema = {
   type: 'object',
@@ -33,9 +50,11 @@ export const customerExportSchema = {
         required: ['kiosk', 'customer', 'location', 'items', 'at'],
       },
     },
-    orders: { type: 'array', description: 'newest first; an order still being placed shows as its summary (order, status, lines, placedAt)', items: { type: 'object' } },
+    orders: { type: 'array', description: 'the latest kept orders, then older ones, each newest first; an order still being placed shows as its summary (order, status, lines, placedAt)', items: { type: 'object' } },
+    loyalty,
     requests: {
       type: 'array',
+      description: 'open ones oldest first, then completed ones newest first',
       items: {
         type: 'object',
         properties: {

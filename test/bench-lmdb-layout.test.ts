@@ -4,9 +4,23 @@
 // the measured window counts no more than that. No timing is asserted: on a busy machine a window
 // may see no commit at all, so its rates are only checked to be figures.
 
-import { describe, expect, it } from 'vitest';
-import { measureLayout, readLayoutOptions, type LayoutOptions } from '../bench/lmdb-layout/layouts.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLayoutOptions, type LayoutOptions } from '../bench/lmdb-layout/layouts.ts';
 import { UsageError } from '../bench/shared/flags.ts';
+import { bundle, type Bundle } from './bundle-harness.ts';
+
+/**
+ * The bench bundled once (bundle-harness.ts), its thread file next to it as the compiled build
+ * has it: each of the runs' threads then loads plain JavaScript, instead of compiling the bench
+ * and the engine modules it uses through tsx again (most of the file's time).
+ */
+let bench: Bundle;
+let measureLayout: typeof import('../bench/lmdb-layout/layouts.ts').measureLayout;
+beforeAll(async () => {
+  bench = await bundle({ layouts: 'bench/lmdb-layout/layouts.ts', 'partition-thread': 'bench/lmdb-layout/partition-thread.ts' });
+  ({ measureLayout } = await bench.load<typeof import('../bench/lmdb-layout/layouts.ts')>('layouts'));
+});
+afterAll(() => bench?.remove());
 
 const quick: LayoutOptions = { seconds: 1, warmupSeconds: 0.2, threads: [2], layouts: ['A', 'B', 'C'], keys: 500, maxBatch: 2000, rate: 0 };
 

@@ -11,7 +11,7 @@ import { profileWithPoints } from '../engine/customers/mod.ts';
 import { ownerOfKey } from '../engine/customers/partitioning.ts';
 import type { AppliedStep } from '../engine/pure-runner.ts';
 import type { InputEvent } from '../engine/types.ts';
-import { PureRunner } from './pure-harness.ts';
+import { allBut, PureRunner } from './pure-harness.ts';
 import { FC_SEED } from './service-harness.ts';
 
 const HOUR = 3_600_000;
@@ -140,6 +140,26 @@ describe('loyalty points', () => {
     r.now += 2 * HOUR;
     r.fireDue();
     expect(balance(r, 'c2')).toBe(0);
+  });
+
+  it('a customer erased while its redemption under a reused id awaits withdrawal: the first customer keeps its index, nothing of the erased one is written again', () => {
+    const r = runner();
+    r.apply({ type: 'loyalty.earned', subject: 'c1', points: 10 });
+    r.apply({ type: 'loyalty.earned', subject: 'c2', points: 10 });
+    r.autoDrain = false;
+    r.apply({ id: 'first', type: 'loyalty.redeemed', subject: 'c1', points: 4, redemption: 'R1' });
+    r.apply({ id: 'second', type: 'loyalty.redeemed', subject: 'c2', points: 7, redemption: 'R1' });
+    // Both index steps run; c2's withdrawal waits while c2 is erased.
+    r.step();
+    r.step();
+    expect(r.queue.map((e) => e.type)).toEqual(['customer.answered', 'customer.forwarded']);
+    r.apply({ type: 'customer.erased', customer: 'c2' });
+    allBut(r, 'customer.forwarded');
+    r.drain();
+    expect(r.answers.get('second')).toMatchObject({ ok: false, error: { code: 'duplicate_redemption' } });
+    expect(loyaltyKeys(r).sort()).toEqual(['cu/pts/c1', 'lo/rd/R1']);
+    r.autoDrain = true;
+    expect(result(r, { type: 'loyalty.refunded', redemption: 'R1' })).toMatchObject({ ok: true, customer: 'c1', points: 4, balance: 10 });
   });
 
   it('a refund after a merge reaches the survivor; spent points whose expiry passed are not given back', () => {

@@ -25,8 +25,11 @@ export interface LoyaltyEntry {
 /** `cu/pts/<name>`: the balance kept under a name, and what it spent that a refund may give back. */
 export interface LoyaltyRecord {
   lots: Lot[];
-  /** Redemptions that may still be refunded: the lots each took. */
-  redemptions: Record<string, { lots: Lot[]; refunded?: true }>;
+  /**
+   * Redemptions that may still be refunded: the lots each took, and the name its index was to
+   * name (absent in records kept before it was stored): an erasure removes only an index naming it.
+   */
+  redemptions: Record<string, { lots: Lot[]; refunded?: true; noted?: string }>;
   history: LoyaltyEntry[];
   /** Coupons restricted to this customer (coupons.ts): an erasure removes them too. */
   coupons?: string[];

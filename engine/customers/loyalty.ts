@@ -99,7 +99,7 @@ export function applyLoyalty(state: StagedState, ev: InputEvent, home: string, t
     const balance = balanceOf(lots);
     if (balance < points) return { result: { ok: false, error: { code: 'insufficient_points', message: `the balance is ${balance} points, ${points} were asked for`, wanted: points, available: balance } }, effects: {} };
     const { left, taken } = spend(lots, points);
-    const redemptions = keepLast({ ...record.redemptions, [redemption]: { lots: taken } });
+    const redemptions = keepLast({ ...record.redemptions, [redemption]: { lots: taken, noted: home } });
     state.put(loyaltyKeys.record(home), withHistory({ ...record, lots: left, redemptions }, { kind: 'redeemed', points, time, event: ev.id, redemption }));
     const result = { ok: true as const, customer: home, balance: balance - points };
     const noted: NotedEvent = { id: `${ev.id}/noted`, type: 'loyalty.noted', redemption, customer: home, origin, answer: { id: ev.id, result, event: ev } };
@@ -129,13 +129,15 @@ const duplicateRedemption = (redemption: string) => rejection('duplicate_redempt
  * never made, and only then is the sender answered with the refusal.
  */
 function withdraw(state: StagedState, ev: WithdrawnEvent, home: string, origin: string, record: LoyaltyRecord, lots: Lot[], changed: string[]): LoyaltyOutcome {
+  const answered: AnsweredEvent = { id: `${ev.id}/answer`, type: 'customer.answered', origin, answer: ev.answer };
   const spent = record.redemptions[ev.redemption];
-  const back = spent?.lots ?? [];
+  // Erased meanwhile: nothing is left to give back, and no record is made again.
+  if (spent === undefined) return { result: { ok: true }, effects: {}, then: answered };
+  const back = spent.lots;
   const { [ev.redemption]: _, ...redemptions } = record.redemptions;
   const history = record.history.filter((h) => !(h.kind === 'redeemed' && h.redemption === ev.redemption && h.event === ev.answer.id));
   state.put(loyaltyKeys.record(home), { ...record, lots: byAge([...lots, ...back]), redemptions, history });
   const timers = back.filter((l) => l.at !== undefined).map((l) => timerOf(home, l.at!));
-  const answered: AnsweredEvent = { id: `${ev.id}/answer`, type: 'customer.answered', origin, answer: ev.answer };
   return { result: { ok: true }, effects: { writes: state.writes(), changed, ...(timers.length > 0 ? { timers: { set: timers } } : {}) }, then: answered };
 }
 
@@ -165,6 +167,8 @@ export interface UnnoteEvent extends InputEvent {
   type: 'loyalty.unnote';
   redemption: string;
   erasure: string;
+  /** The name the entry was written for: another customer's entry under a reused id stays. */
+  noted?: string;
 }
 
 
@@ -189,7 +193,8 @@ export function noteRedemption(state: StagedState, ev: NotedEvent, time: number)
 }
 
 export function unnoteRedemption(state: StagedState, ev: UnnoteEvent): Effects {
-  if (state.get(loyaltyKeys.redemption(ev.redemption)) !== undefined) state.put(loyaltyKeys.redemption(ev.redemption), undefined);
+  const named = redemptionCustomer(state, ev.redemption);
+  if (named !== undefined && (ev.noted === undefined || named === ev.noted)) state.put(loyaltyKeys.redemption(ev.redemption), undefined);
   const reply: ForgottenEvent = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: false, add: 0, counts: {} };
   return { result: { ok: true }, writes: state.writes(), emit: [reply] };
 }
@@ -249,7 +254,7 @@ export function forgetLoyalty(state: StagedState, name: string, erasure: string,
   const record = takeLoyalty(state, name);
   if (record === undefined) return [];
   return [
-    ...Object.keys(record.redemptions).map((redemption): UnnoteEvent => ({ id: `${cause}/unnote/${redemption}`, type: 'loyalty.unnote', redemption, erasure })),
+    ...Object.entries(record.redemptions).map(([redemption, { noted }]): UnnoteEvent => ({ id: `${cause}/unnote/${redemption}`, type: 'loyalty.unnote', redemption, erasure, ...(noted !== undefined ? { noted } : {}) })),
     ...(record.coupons ?? []).map((coupon): CouponForgetEvent => ({ id: `${cause}/coupon/${coupon}`, type: 'coupon.forget', coupon, erasure })),
   ];
 }

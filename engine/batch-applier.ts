@@ -298,6 +298,7 @@ export class BatchApplier {
     }
     // As for a message: the seq of the processor applying it (event topics have no owner by prefix).
     for (const topic of effects.restart ?? []) this.topics.next(batch, processor, topic);
+    if (effects.scrub) batch.scrub = true;
     if (effects.messages) {
       for (const m of effects.messages) {
         batch.outputs.push({ topic: m.topic, seq: this.topics.next(batch, processor, m.topic), data: m.data, ts });

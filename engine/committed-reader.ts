@@ -9,11 +9,17 @@ import { lmdbOptions, MAX_KEY_CHARS, stateStats } from './store.ts';
 import type { StateView } from './types.ts';
 
 export class CommittedReader {
-  private readonly root: RootDatabase;
-  private readonly state: Database<unknown, string>;
+  // Not readonly: a store rewrite (threaded-rewrite.ts) reopens them on the new file.
+  root!: RootDatabase;
+  private state!: Database<unknown, string>;
 
-  constructor(options: Parameters<typeof lmdbOptions>[0]) {
-    this.root = open(lmdbOptions(options));
+  constructor(private readonly options: Parameters<typeof lmdbOptions>[0]) {
+    this.reopen();
+  }
+
+  /** Opens the data dir's file (again, after a store rewrite closed this reader and replaced the file). */
+  reopen(): void {
+    this.root = open(lmdbOptions(this.options));
     this.state = this.root.openDB<unknown, string>({ name: 'state' });
   }
 

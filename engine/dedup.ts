@@ -50,8 +50,8 @@ function decode(v: unknown): FirstAnswer {
 export class DedupIndex {
   private meta: DedupMeta;
   private readonly metaKey: string;
-  /** Other engine threads' generations, now or in an earlier run with another thread count. */
-  private readonly others: Array<Database<unknown, string>>;
+  /** Other engine threads' slots, now or in an earlier run with another thread count (their generations are asked of the store each time: a store rewrite reopens them). */
+  private readonly otherSlots: number[];
   /** When each of `others` stops holding anything live: never for a thread running now (it rotates its own). */
   private readonly othersLiveUntil: number[];
 
@@ -69,11 +69,11 @@ export class DedupIndex {
     this.metaKey = metaKey(slot);
     this.meta = store.durable.get<DedupMeta>(this.metaKey) ?? { current: 0, rotatedAt: now };
     const ever = Math.max(slots, store.durable.get<number>(DEDUP_SLOTS_KEY) ?? 1);
-    this.others = [];
+    this.otherSlots = [];
     this.othersLiveUntil = [];
     for (let s = 0; s < ever; s++) {
       if (s === slot) continue;
-      this.others.push(...store.dedupGenerations(s));
+      this.otherSlots.push(s);
       // A thread of an earlier, larger thread count rotates no more: its answers are all older
       // than the retention two periods after its last rotation.
       const rotatedAt = s < slots ? undefined : store.durable.get<DedupMeta>(metaKey(s))?.rotatedAt;
@@ -120,9 +120,9 @@ export class DedupIndex {
     // runs holds nothing live two retention periods after its last one (othersLiveUntil).
     // An event left pending here may have been answered by another thread since (the process
     // ran with another thread count): an answer there to the same event wins over the pending.
-    for (let i = 0; (found === undefined || found.answer.pending === true) && i < this.others.length; i++) {
+    for (let i = 0; (found === undefined || found.answer.pending === true) && i < 2 * this.otherSlots.length; i++) {
       if (now >= this.othersLiveUntil[i]) continue;
-      const w = this.others[i].get(id);
+      const w = this.store.dedupGenerations(this.otherSlots[i >> 1])[i & 1].get(id);
       if (w === undefined) continue;
       const other = decode(w);
       if (found === undefined || (other.answer.pending !== true && other.digest === found.digest)) found = other;

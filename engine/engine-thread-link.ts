@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PartitionCountMismatchError } from './errors.ts';
-import { transferList, type EngineThreadConfig, type FromEngine, type ToEngine } from './thread-messages.ts';
+import { transferList, type EngineThreadCall, type EngineThreadConfig, type FromEngine, type ToEngine } from './thread-messages.ts';
 
 export type Ready = Extract<FromEngine, { kind: 'ready' }>;
 
@@ -127,13 +127,13 @@ export class EngineThreadLink {
     this.threadClosed?.();
   }
 
-  /** Asks the engine thread to go idle or fire its due timers; resolves with its answer (0 if it died). */
-  call(name: 'idle' | 'timers'): Promise<number> {
+  /** Asks the engine thread to go idle, fire its due timers or take a rewrite's step; resolves with its answer (0 if it died). */
+  call(name: EngineThreadCall, arg?: string): Promise<number> {
     if (this.dead) return Promise.resolve(0);
     const call = this.nextCall++;
     return new Promise((resolve) => {
       this.calls.set(call, resolve);
-      this.send({ kind: 'call', call, name });
+      this.send({ kind: 'call', call, name, ...(arg === undefined ? {} : { arg }) });
     });
   }
 

@@ -83,9 +83,17 @@ async function run(config: EngineThreadConfig): Promise<void> {
   });
   engine.onFatal((error) => post({ kind: 'fatal', message: error.message }));
   engine.onRelay((items) => post({ kind: 'relay', items: pack(items) }));
+  // Before the batch's answers, which go out a turn later: whoever hears the answer finds the rewrite asked for.
+  engine.onScrub(() => post({ kind: 'scrub' }));
+  /** Messages that came while a store rewrite had the store closed: handled once it reopens. */
+  let held: ToEngine[] | undefined;
   const changelog = threadReplicator(post);
 
-  port.on('message', (message: ToEngine) => {
+  const handle = (message: ToEngine): void => {
+    if (held && !(message.kind === 'call' && message.name === 'rewrite-reopen')) {
+      held.push(message);
+      return;
+    }
     switch (message.kind) {
       case 'submit':
         for (const [sub, events] of unpack<PackedSubmission[]>(message.submissions)) answerWhenDone(sub, engine.submitBuilt(events));
@@ -143,7 +151,25 @@ async function run(config: EngineThreadConfig): Promise<void> {
             post({ kind: 'returned', call: message.call, value });
           });
         if (message.name === 'idle') void engine.idle().then(() => done(0));
-        else void engine.runDueTimers().then(done);
+        else if (message.name === 'timers') void engine.runDueTimers().then(done);
+        else if (message.name === 'rewrite-pause') void engine.rewriteSteps.pause().then(() => done(0));
+        else if (message.name === 'rewrite-close') {
+          held = [];
+          engine.rewriteSteps.close().then(
+            () => done(0),
+            (error: Error) => post({ kind: 'fatal', message: error.message }),
+          );
+        } else {
+          try {
+            engine.rewriteSteps.reopen(message.arg ?? '');
+          } catch (error) {
+            post({ kind: 'fatal', message: error instanceof Error ? error.message : String(error) });
+          }
+          const waiting = held ?? [];
+          held = undefined;
+          done(0);
+          for (const m of waiting) handle(m);
+        }
         return;
       }
       case 'close':
@@ -155,7 +181,8 @@ async function run(config: EngineThreadConfig): Promise<void> {
         });
         return;
     }
-  });
+  };
+  port.on('message', handle);
   post({ kind: 'ready', epoch: engine.epoch, layout: engine.layout(), stats: currentStats() });
 }
 

@@ -18,6 +18,8 @@ import { Outbox, type DerivedWire } from './outbox.ts';
 import { derivedOfLog, RemoteRouting } from './remote-partitions.ts';
 import { Partitions, partitionCount } from './partitions.ts';
 import { StateStore, WriteSet, type TimerRecord } from './store.ts';
+import { RewriteSchedule } from './rewrite-schedule.ts';
+import { checkGeneration, removeUnfinishedRewrite, rewriteOpenStore, rewritePending, scrubMarkerKey } from './store-rewrite.ts';
 import { SubmissionCutter } from './submission-cut.ts';
 import { TimerQueue } from './timers.ts';
 import { TimerScheduler } from './timer-scheduler.ts';
@@ -83,6 +85,11 @@ export class Engine {
   private readonly counts = new EventCounts();
   private batches = 0;
   private replicating = false;
+  /** No batch starts (a store rewrite is under way). */
+  private paused = false;
+  /** This engine's store rewrites; with engine threads the thread that started them runs them (onScrub). */
+  private readonly rewrites: RewriteSchedule | undefined;
+  private scrubListener: (() => void) | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock ?? { now: () => Date.now() };
@@ -126,9 +133,17 @@ export class Engine {
     // The parts of a submission taken before close are applied during it (close waits for them).
     this.cutter = new SubmissionCutter(this.processors, (events) => (this.failure ? Promise.reject(this.failure) : this.accepted(this.intake.accept(events, this.clock.now()))));
     this.scheduler = new TimerScheduler(this.clock, options.autoTimers !== false, () => this.enqueueDueTimers());
+    if (!options.share && options.rewriteAfterErasure !== false) {
+      this.rewrites = new RewriteSchedule(options.scrubDelayMs ?? 0, () => this.rewriteStore(), (error) => this.fail(error));
+    }
   }
 
   async start(): Promise<void> {
+    // A rewrite killed before its rename, or one a committed batch asked for and never got (store-rewrite.ts).
+    if (!this.options.share) {
+      removeUnfinishedRewrite(this.options.path);
+      if (rewritePending(this.store.root)) await rewriteOpenStore(this.store, this.options);
+    }
     // First, so a data dir opened with another partition count is refused having written nothing.
     this.partitions = new Partitions(this.store, partitionCount(this.store, this.options.path, this.options.partitions));
     const retention = this.options.dedupRetentionMs ?? DAY_MS;
@@ -259,14 +274,14 @@ export class Engine {
   // ---- batching and commit -------------------------------------------------------------
 
   private scheduleDrain(): void {
-    if (this.drainScheduled || this.applying || this.queue.length === 0 || this.inFlight >= this.maxInFlight || this.failure) {
+    if (this.drainScheduled || this.applying || this.paused || this.queue.length === 0 || this.inFlight >= this.maxInFlight || this.failure) {
       return;
     }
     this.drainScheduled = true;
     // setImmediate, not a microtask: events from every socket read in this I/O turn join.
     setImmediate(() => {
       this.drainScheduled = false;
-      if (this.queue.length > 0 && !this.applying && this.inFlight < this.maxInFlight && !this.failure) this.runBatch();
+      if (this.queue.length > 0 && !this.applying && !this.paused && this.inFlight < this.maxInFlight && !this.failure) this.runBatch();
     });
   }
 
@@ -316,6 +331,8 @@ export class Engine {
       this.store.commit(batch.set, () => {
         rotate?.();
         this.dedup.writeAll(batch.set);
+        // In the same transaction: a crash before the rewrite ends leaves it for the next start.
+        if (batch.scrub && this.options.rewriteAfterErasure !== false) this.store.state.put(scrubMarkerKey(this.options.share?.slot ?? 0), true);
       }),
     );
     // Batches finish in commit order even if a later commit's promise settles first.
@@ -341,6 +358,7 @@ export class Engine {
     const away = this.remote.finish(batch, this.owns, this.queue, (id, r) => this.intake.answerPending(id, r), (item) => this.intake.answeredLogged(item));
     if (away.length > 0) this.relay?.(away);
     if (batch.unrendered) this.applier.renderLateWatched(batch);
+    if (batch.scrub && this.options.rewriteAfterErasure !== false) (this.scrubListener ?? (() => this.rewrites?.request()))();
     this.listeners.outputs(batch.outputs);
     this.batches++;
     const writes = batch.set.state.size + batch.set.dedupIds.length + batch.set.timers.size;
@@ -432,7 +450,7 @@ export class Engine {
   /** `partitions[p].queued` counts the queue when called: cheap while it is short, as it is unless overloaded. */
   stats(): EngineStats {
     const partitions = this.partitions.stats(this.queue);
-    return { eventsByTypeAndResult: this.counts.byTypeAndResult(), batches: this.batches, pendingTimers: this.timers.size, queued: this.queue.length, partitions };
+    return { eventsByTypeAndResult: this.counts.byTypeAndResult(), batches: this.batches, pendingTimers: this.timers.size, queued: this.queue.length, partitions, storeRewrites: this.rewrites && { ...this.rewrites.stats } };
   }
 
   /** Which worker applies which partitions: this engine's (all of them, unless it shares the dir). */
@@ -443,6 +461,47 @@ export class Engine {
   stateStats(): { entries: number; bytes: number } {
     return this.store.stats();
   }
+
+  // ---- store rewrites (store-rewrite.ts) ----------------------------------------------------
+
+  /** Resolves once every store rewrite asked for by a batch durable before this call has ended. */
+  scrubbed(): Promise<void> {
+    return this.rewrites?.settled() ?? Promise.resolve();
+  }
+
+  /** With engine threads: a durable batch asked for a store rewrite, which the starting thread runs (rewriteSteps). */
+  onScrub(listener: () => void): void {
+    this.scrubListener = listener;
+  }
+
+  /** Starts no more batches; resolves once none is being applied or committed. */
+  private async pause(): Promise<void> {
+    this.paused = true;
+    while ((this.applying || this.inFlight > 0) && !this.failure) await (this.applying ? new Promise(setImmediate) : this.tail);
+  }
+
+  private resume(): void {
+    this.paused = false;
+    this.scheduleDrain();
+  }
+
+  private async rewriteStore(): Promise<void> {
+    await this.pause();
+    if (this.failure) return;
+    await rewriteOpenStore(this.store, this.options);
+    this.resume();
+  }
+
+  /** A rewrite run by the thread that started this engine's (threaded-rewrite.ts), step by step. */
+  readonly rewriteSteps = {
+    pause: (): Promise<void> => this.pause(),
+    close: (): Promise<void> => this.store.close(),
+    reopen: (generation: string): void => {
+      this.store.reopen();
+      checkGeneration((key) => this.store.state.get(key), generation, this.options.path);
+      this.resume();
+    },
+  };
 
   // ---- lifecycle -----------------------------------------------------------------------
 
@@ -479,6 +538,8 @@ export class Engine {
       // waits for the answer.
       this.intake.failAll(new EngineClosedError());
       try {
+        // One asked for and not run yet runs now, so a clean close leaves no erased data in the files.
+        await this.rewrites?.finish();
         await this.store.close();
       } finally {
         this.dataDir?.release();

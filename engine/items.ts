@@ -130,6 +130,8 @@ export interface Batch {
   answers: Array<{ id: string; result: EventResult }>;
   /** Answers to events pending on another node (no record here): for RemotePartitions.answered. */
   foreignAnswers?: EventResult[];
+  /** Some effect asked for a store rewrite once this batch is durable (Effects.scrub). */
+  scrub?: boolean;
   /** The clock when the batch began: its events' `now`, and that of the followers' reactions to them. */
   now: number;
   applyMs: number;

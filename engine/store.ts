@@ -86,11 +86,12 @@ export function stateStats(root: RootDatabase, state: Database<unknown, string>)
 }
 
 export class StateStore {
-  readonly root: RootDatabase;
-  readonly state: Database<unknown, string>;
-  readonly timers: Database<TimerRecord, string>;
+  // Not readonly: a store rewrite (store-rewrite.ts) closes them and opens the new file.
+  root!: RootDatabase;
+  state!: Database<unknown, string>;
+  timers!: Database<TimerRecord, string>;
   /** Derived events emitted by a committed batch and not yet applied (Effects.emit). */
-  readonly outbox: Database<unknown, string>;
+  outbox!: Database<unknown, string>;
   /** Each engine thread's two dedup generations (dedup.ts), by thread: opened when first asked for. */
   private readonly dedupDbs = new Map<number, [Database<unknown, string>, Database<unknown, string>]>();
   /** Uncommitted values by key, with the batch that wrote them (DELETED marks a removal). */
@@ -101,10 +102,27 @@ export class StateStore {
   private readonly snapshotReads = new Map<string, Cached>();
 
   constructor(private readonly options: StoreOptions) {
-    this.root = open(lmdbOptions(options));
+    this.openHandles();
+  }
+
+  private openHandles(): void {
+    this.root = open(lmdbOptions(this.options));
     this.state = this.root.openDB<unknown, string>({ name: 'state' });
     this.timers = this.root.openDB<TimerRecord, string>({ name: 'timers' });
     this.outbox = this.root.openDB<unknown, string>({ name: 'outbox' });
+    this.dedupDbs.clear();
+  }
+
+  /**
+   * After a store rewrite put a new file in place (store-rewrite.ts): every handle opens it, and
+   * the cached values, read from the old one, go. Only between batches: nothing may be pending.
+   */
+  reopen(): void {
+    if (this.pending.size > 0) throw new Error('the store was reopened with uncommitted writes');
+    this.openHandles();
+    this.committed.clear();
+    this.older.clear();
+    this.snapshotReads.clear();
   }
 
   /** The dedup generations of engine thread `slot` (names without a suffix for the first: older dirs have them). */

@@ -36,7 +36,7 @@ export function unpack<T>(payload: Payload): T {
 }
 
 /** Everything the engine's thread needs to open the engine: plain data, cloned once at start. */
-export type EngineThreadConfig = Pick<EngineOptions, 'path' | 'durability' | 'partitions' | 'share' | 'maxBatch' | 'maxInFlight' | 'dedupRetentionMs' | 'cacheEntries' | 'mapSize' | 'autoTimers'> & {
+export type EngineThreadConfig = Pick<EngineOptions, 'path' | 'durability' | 'partitions' | 'share' | 'maxBatch' | 'maxInFlight' | 'dedupRetentionMs' | 'cacheEntries' | 'mapSize' | 'autoTimers' | 'scrubDelayMs' | 'rewriteAfterErasure'> & {
   domains: DomainOptions;
   /** The partitions this node applies when some are applied elsewhere (remote-partitions.ts localPartitions). */
   local?: number[];
@@ -64,7 +64,12 @@ export type ToEngine =
   | { kind: 'remote'; local: number[] | null }
   /** Outbox keys other nodes' logs now hold (Engine.derivedSent). */
   | { kind: 'sent'; keys: string[] }
-  | { kind: 'call'; call: number; name: 'idle' | 'timers' }
+  /**
+   * Answered by `returned`. A store rewrite's steps (threaded-rewrite.ts): `rewrite-pause` stops
+   * batches, `rewrite-close` closes the store (messages wait until it reopens), `rewrite-reopen`
+   * opens the new file and checks its generation (`arg`).
+   */
+  | { kind: 'call'; call: number; name: EngineThreadCall; arg?: string }
   /** A replicator is set (or none is): batches' changes go to the other thread first (changelog-link.ts). */
   | { kind: 'replicator'; on: boolean }
   /** The seqs of a `replicate` (null: it failed, and is tried again unless `closed`: the engine is closing). */
@@ -72,6 +77,8 @@ export type ToEngine =
   /** Another node's changes of a partition this thread keeps a copy of (msgpack of Engine.applyChanges' changes). */
   | { kind: 'changes'; call: number; partition: number; changes: Payload }
   | { kind: 'close' };
+
+export type EngineThreadCall = 'idle' | 'timers' | 'rewrite-pause' | 'rewrite-close' | 'rewrite-reopen';
 
 /** How often the engine's counters cross over (they are read when /metrics is scraped). */
 export const STATS_EVERY_MS = 250;
@@ -98,6 +105,8 @@ export type FromEngine =
   /** Answers nobody waits for on this node (msgpack of EventResult[]), for RemotePartitions.answered. */
   | { kind: 'unheard'; answers: Payload }
   | { kind: 'fatal'; message: string }
+  /** A durable batch asked for a store rewrite (Effects.scrub): the thread that started the engine's runs it. */
+  | { kind: 'scrub' }
   /** A batch's changes (msgpack of PartitionChange[]) for the replicator; answered by `replicated`. */
   | { kind: 'replicate'; call: number; batchId: string; changes: Payload }
   /** A `changes` call is durable, or was refused (`error`, and the error's name). */

@@ -22,6 +22,9 @@ import { localPartitions } from './remote-partitions.ts';
 import { defaultProcessors } from './processors.ts';
 import { pack, unpack, type EngineThreadConfig, type EngineThreadStats, type FromEngine, type PackedAnswer, type ToEngine } from './thread-messages.ts';
 import { ProcessorIndex } from './processor-index.ts';
+import { RewriteSchedule } from './rewrite-schedule.ts';
+import { rewriteIfPending } from './store-rewrite.ts';
+import { rewriteSharedStore } from './threaded-rewrite.ts';
 import { SubmissionRouter } from './submission-router.ts';
 import { storedSeq, topicSnapshot } from './topic-seqs.ts';
 import type { BatchStats, EngineLayout, EngineStats, EventResult, Output, RemoteDerived, RemotePartitions } from './types.ts';
@@ -58,6 +61,8 @@ export async function openThreadedEngine(options: ThreadedEngineOptions): Promis
   abort.catch(() => undefined);
   const started: Array<{ link: EngineThreadLink; ready: Ready }> = [];
   try {
+    // Before any thread opens the store: a rewrite killed half-way, or asked for and never run (store-rewrite.ts).
+    await rewriteIfPending(config);
     const start = (slot: number) => EngineThreadLink.start({ ...config, share: { slot, slots: threads } }, onMessage(slot), onDeath, abort);
     // The first thread alone: it makes the data dir's epoch and partition count, the others read them.
     started.push(await start(0));
@@ -109,6 +114,7 @@ export class ThreadedEngine {
   private failure: Error | undefined;
   private closed: Promise<void> | undefined;
   private readonly changelog: ChangelogLink;
+  private readonly rewrites: RewriteSchedule | undefined;
 
   constructor(
     private readonly links: EngineThreadLink[],
@@ -135,6 +141,10 @@ export class ThreadedEngine {
       sendLogged: (thread, sub, partition, entries) => links[thread].send({ kind: 'logged', sub, partition, entries }),
     });
     this.changelog = new ChangelogLink((slot, m) => links[slot].send(m));
+    if (config.rewriteAfterErasure !== false) {
+      const rewrite = () => rewriteSharedStore(links, this.reader, config, () => this.failure);
+      this.rewrites = new RewriteSchedule(config.scrubDelayMs ?? 0, rewrite, (error) => this.fail(error));
+    }
     // Another process may write the dir now: stop the writers at once, then refuse events.
     dataDir.onLost((error) => {
       for (const link of links) void link.terminate();
@@ -240,6 +250,9 @@ export class ThreadedEngine {
         return;
       case 'fatal':
         this.fail(new Error(m.message));
+        return;
+      case 'scrub':
+        this.rewrites?.request();
         return;
       case 'replicate':
         this.changelog.replicate(slot, m);
@@ -364,7 +377,7 @@ export class ThreadedEngine {
       // Each partition as the thread applying it sees it.
       for (const p of t.partitions) if (this.router.threadOf(p.partition) === slot) partitions[p.partition] = p;
     });
-    return { eventsByTypeAndResult: counts, batches, pendingTimers, queued, partitions };
+    return { eventsByTypeAndResult: counts, batches, pendingTimers, queued, partitions, storeRewrites: this.rewrites && { ...this.rewrites.stats } };
   }
 
   /** Which engine thread applies which partitions; this thread applies none. */
@@ -401,6 +414,11 @@ export class ThreadedEngine {
     }
   }
 
+  /** As Engine.scrubbed: resolves once every store rewrite asked for by a batch answered before this call has ended. */
+  scrubbed(): Promise<void> {
+    return this.rewrites?.settled() ?? Promise.resolve();
+  }
+
   /** Fires every timer due now and waits until their effects (on every thread) are durable. */
   async runDueTimers(): Promise<number> {
     if (this.closed) return this.closed.then(() => 0, () => 0);
@@ -422,6 +440,8 @@ export class ThreadedEngine {
       // Everything in flight ends first, derived events between the threads included; a timer
       // firing later emits into the outbox, which the next start applies.
       await this.quiesce();
+      // One asked for and not run yet runs now, so a clean close leaves no erased data in the files.
+      await this.rewrites?.finish();
       await Promise.all(this.links.map((l) => l.close(!this.failure)));
       try {
         await this.reader.close();

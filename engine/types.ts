@@ -92,6 +92,11 @@ export interface Effects {
    * this engine thread can reach are changed (an event of this partition, or one it reads).
    */
   redactAnswers?: string[];
+  /**
+   * This batch removes personal data: after it commits, the store is rewritten so that no freed
+   * page keeps it (store-rewrite.ts). Several such batches close together share one rewrite.
+   */
+  scrub?: boolean;
   timers?: { set?: TimerSpec[]; cancel?: string[] };
   /**
    * Derived events: work for other keys, which may live in other partitions (a hold at each SKU of
@@ -270,6 +275,13 @@ export interface EngineOptions {
   dataDirHeldByHost?: boolean;
   /** Partitions other nodes apply, from the start (remote-partitions.ts; Engine.setRemote changes it). */
   remote?: RemotePartitions;
+  /**
+   * How long after a batch asking for a store rewrite (Effects.scrub) the rewrite starts (default
+   * 0): erasures arriving meanwhile share it.
+   */
+  scrubDelayMs?: number;
+  /** False: erasures leave freed pages as LMDB does, no rewrite (tests showing what the rewrite removes). Default true. */
+  rewriteAfterErasure?: boolean;
 }
 
 export interface Clock {
@@ -294,6 +306,14 @@ export interface EngineStats {
    * this process opened the data dir, and its checkpoint (events it has applied, ever).
    */
   partitions: Array<{ partition: number; queued: number; applySeconds: number; checkpoint: number }>;
+  /** Store rewrites after erasures (store-rewrite.ts) since start: how many, and how long the last and all of them took. */
+  storeRewrites?: StoreRewriteStats;
+}
+
+export interface StoreRewriteStats {
+  count: number;
+  lastMs: number;
+  totalMs: number;
 }
 
 /** Which worker applies which partitions (Engine.layout). */

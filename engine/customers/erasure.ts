@@ -17,7 +17,8 @@
 // popularity and the item's index length, the stock and commerce figures. Every topic that
 // showed the customer (`recs/`, `kiosk/`, `order/`, `request/`, the desks' `agent/`) restarts its history
 // (Effects.restart), so the push layer replays nothing from before. Each record is deleted from
-// the state; a per-customer key (crypto-shredding) would fit at the same steps.
+// the state, and the last step asks for a store rewrite (Effects.scrub), which leaves no copy in
+// LMDB's freed pages (store-rewrite.ts; why not crypto-shredding: docs/architecture.md).
 
 import { rejection } from '../errors.ts';
 import type { Effects, EventContext, FinalResult, InputEvent } from '../types.ts';
@@ -171,7 +172,8 @@ const forgotten: Step = (state, raw) => {
   }
   state.put(eraseKeys.record(ev.erasure), undefined);
   // The answer names no id: answers are kept by event id (the dedup index) for a day or two.
-  return { result: { ok: true }, writes: state.writes(), answers: [{ id: ev.erasure, result: { ok: true, erased: counts }, event: record.event }] };
+  // Every part is committed by now: the store is rewritten, so no freed page keeps the customer.
+  return { result: { ok: true }, writes: state.writes(), answers: [{ id: ev.erasure, result: { ok: true, erased: counts }, event: record.event }], scrub: true };
 };
 
 export const ERASURE_STEPS: Record<string, Step> = {

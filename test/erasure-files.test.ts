@@ -1,0 +1,88 @@
+// After `customer.erased`, no file of the data dir holds a copy of the customer's data outside
+// the live records: a customer with several linked ids, a profile, many sessions of activity
+// (updated over and over, so freed pages hold old copies), service requests with messages,
+// orders, loyalty points and a coupon, and kiosk visits is erased; then every file in the data dir
+// (data.mdb, lock.mdb, anything else) is read as bytes and searched for each id and each text
+// (UTF-8). The message texts and the loyalty reason are found nowhere. The ids are found only
+// inside byte-for-byte copies of live records, and those are of the kinds the erasure keeps by
+// design (topic sequence numbers and kept answers, KEPT below: docs/protocol.md): so no freed page
+// holds an erased record. (A copy of a live record may sit in a page's free gap: LMDB's page
+// splits leave them.) A second customer, untouched, is found (the search works), and with the
+// store rewrite switched off the same search finds the erased texts or ids outside any live record
+// (so this test catches a rewrite that stops working). Both engine layouts: in the test's thread and on two engine threads.
+
+import { afterAll, describe, expect, it } from 'vitest';
+import { openEngine, openThreadedEngine, defaultProcessors, type EventResult, type InputEvent } from '../engine/mod.ts';
+import { engineThreadFile } from './bundle-harness.ts';
+import { ann, bob, bothHistories, ids, inFiles, KEPT, liveRecordsHolding, outsideLiveRecords, SETUP, texts } from './fixtures/erasure-history.ts';
+import { tempDirs } from './fixtures/omni-process.ts';
+
+const dirs = tempDirs('omni-erasure-files-');
+afterAll(() => dirs.cleanup());
+
+
+type Layout = 1 | 2;
+
+async function open(path: string, threads: Layout, rewriteAfterErasure: boolean) {
+  const options = { path, durability: 'fsync' as const, rewriteAfterErasure };
+  if (threads === 1) return openEngine({ ...options, processors: defaultProcessors({}) });
+  process.env.OMNI_ENGINE_THREAD_FILE = await engineThreadFile();
+  return openThreadedEngine({ ...options, domains: {}, threads: 2 });
+}
+
+/** Both customers' histories, then ann's erasure; returns the erasure's answer and the engine's rewrite count. */
+async function eraseAnn(dir: string, threads: Layout, rewriteAfterErasure: boolean): Promise<{ answer: EventResult; rewrites: number }> {
+  const engine = await open(dir, threads, rewriteAfterErasure);
+  try {
+    const send = async (events: InputEvent[]) => {
+      const results = await engine.submit(events);
+      expect(results.filter((r) => !r.ok), JSON.stringify(events)).toEqual([]);
+      await engine.idle();
+      return results;
+    };
+    await send(SETUP);
+    for (const round of bothHistories()) await send(round);
+    const [answer] = await send([{ id: 'erase-1', type: 'customer.erased', customer: ann.email }]);
+    await engine.scrubbed();
+    return { answer, rewrites: engine.stats().storeRewrites?.count ?? 0 };
+  } finally {
+    await engine.close();
+  }
+}
+
+describe.each([1, 2] as const)('the data dir files after customer.erased (%i engine thread(s))', (threads) => {
+  it('hold no erased record of the customer, and the other customer whole', async () => {
+    const dir = dirs.make();
+    const { answer, rewrites } = await eraseAnn(dir, threads, true);
+    expect(answer).toMatchObject({ ok: true, erased: { ids: 4 } });
+    expect(rewrites).toBe(1);
+    for (const [text, n] of inFiles(dir, texts(ann))) expect(n, text).toBe(0);
+    const live = await liveRecordsHolding(dir, ids(ann));
+    for (const { where } of live) expect(KEPT.some((k) => k.test(where)), `${where} still names the erased customer`).toBe(true);
+    // Every copy of an id in the files is a copy of one of those live records: none of an erased one.
+    expect(inFiles(dir, ids(ann)).get(ann.phone)).toBeGreaterThan(0);
+    expect(outsideLiveRecords(dir, ids(ann), live)).toEqual([]);
+    // The other customer is found: the search works.
+    for (const [needle, n] of inFiles(dir, [...ids(bob), ...texts(bob)])) expect(n, needle).toBeGreaterThan(0);
+    // The store still opens and holds the other customer.
+    const engine = await open(dir, threads, true);
+    try {
+      expect(engine.read(`id/x/${bob.phone}`)).toBeDefined();
+      expect(engine.read(`id/x/${ann.phone}`)).toBeUndefined();
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('without the rewrite, the same search finds erased records (LMDB keeps freed pages)', async () => {
+    const dir = dirs.make();
+    const { answer, rewrites } = await eraseAnn(dir, threads, false);
+    expect(answer).toMatchObject({ ok: true });
+    expect(rewrites).toBe(0);
+    const textsFound = [...inFiles(dir, texts(ann)).values()].reduce((a, b) => a + b, 0);
+    const stray = outsideLiveRecords(dir, ids(ann), await liveRecordsHolding(dir, ids(ann)));
+    expect(textsFound + stray.length).toBeGreaterThan(0);
+    // Erased records' bytes: a session log, an id's record, a request's message.
+    expect(stray.length).toBeGreaterThan(0);
+  });
+});

@@ -5,6 +5,7 @@
 import type { ErrorCode } from '../errors.ts';
 import { StagedState } from '../staged-state.ts';
 import type { Effects, StateView, TimerSpec } from '../types.ts';
+import type { CaseTimer } from './cases/types.ts';
 import type { RecordEditor } from './ranked-list.ts';
 import type { Agent, CustomerRecord, ServiceOptions, ServiceRequest, TimerData } from './types.ts';
 import { keys } from './types.ts';
@@ -75,7 +76,7 @@ export class ServiceChange extends StagedState implements RecordEditor {
     this.changed.add(topic);
   }
 
-  setTimer(id: string, at: number, data: TimerData): void {
+  setTimer(id: string, at: number, data: TimerData | CaseTimer): void {
     this.timers.set(id, { id, at, data });
   }
 

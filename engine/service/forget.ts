@@ -1,11 +1,12 @@
 // Erasure of a customer (the customer domain's `customer.erased`): its service requests go, open
-// and past. An open one is ended first as a completion would end it (offer withdrawn, agent's
+// and past, and its cases (cases/). An open one is ended first as a completion would end it (offer withdrawn, agent's
 // capacity freed, out of the queue), so the agents and queues stay right; then every request
 // record, its stored messages and the customer's request list are deleted. The topics that
 // carried them (`request/<id>`, and `agent/<agent>` of the desks offered one, whose offers showed
 // the customer) restart their histories, so nothing from before is replayed.
 
 import type { Effects, InputEvent } from '../types.ts';
+import { forgetCases } from './cases/mod.ts';
 import type { ServiceChange } from './change.ts';
 import { done, endRequest } from './handlers.ts';
 import { forgetMessages } from './messages.ts';
@@ -47,8 +48,9 @@ export function forgetCustomer(c: ServiceChange, ev: InputEvent): Effects {
   // Agents freed take their next requests once the erased ones are gone from every list.
   for (const agent of freed) pickForAgent(c, agent);
   for (const id of gone) c.touched.delete(id);
+  const cases = forgetCases(c, ev.names as string[]);
   const effects = done(c);
   const reply = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: true, add: 0, counts: { requests: new Set(gone).size, messages } };
   // The conversations' earlier messages, and the offers that showed the customer, are never replayed.
-  return { ...effects, emit: [reply], restart: [...[...new Set(gone)].map(topics.request), ...[...desks].map(topics.agent)] };
+  return { ...effects, emit: [reply], restart: [...[...new Set(gone)].map(topics.request), ...[...desks].map(topics.agent), ...cases] };
 }

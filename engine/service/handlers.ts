@@ -23,9 +23,9 @@ import {
   type TimerData,
 } from './types.ts';
 
-type Handler = (c: ServiceChange, ev: InputEvent) => Effects;
+export type Handler = (c: ServiceChange, ev: InputEvent) => Effects;
 
-const reject = (code: ServiceRejection['code'], message: string): never => {
+export const reject = (code: ServiceRejection['code'], message: string): never => {
   throw new ServiceRejection(code, message);
 };
 

@@ -2,6 +2,7 @@
 // (indexes.ts). Pure: it reads through the StateView it is given and returns effects. All its
 // events share one partition: routing compares every agent with every request.
 
+import { CASE_EVENT_FIELDS, CASE_HANDLERS, caseDue, customerCases, isCaseTimer, mergeCases } from './cases/mod.ts';
 import { forgetCustomer } from './forget.ts';
 import { rejection } from '../errors.ts';
 import { StagedState } from '../staged-state.ts';
@@ -31,17 +32,19 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedOptions {
 }
 
 /** The senders' events and the customer domain's erasure step (service.forget). */
-const STEPS: typeof HANDLERS = { ...HANDLERS, 'service.forget': forgetCustomer };
+const STEPS: typeof HANDLERS = { ...HANDLERS, ...CASE_HANDLERS, 'service.forget': forgetCustomer };
+const EVENT_FIELDS = { ...SERVICE_EVENT_FIELDS, ...CASE_EVENT_FIELDS };
 
 export function serviceProcessor(options: ServiceOptions = {}): Processor {
   const resolved = resolveOptions(options);
   return {
     name: 'service',
-    types: Object.keys(SERVICE_EVENT_FIELDS),
+    types: Object.keys(EVENT_FIELDS),
     // `request/<id>` stays an event topic for subscribers; its render is the request's status
     // and parties, read by the gateway's permission lookup and GET /v1/requests/:request.
-    topicPrefixes: ['queue/', 'request/'],
-    schemas: SERVICE_EVENT_FIELDS,
+    // `cases/<customer>`: the customer's cases (cases/).
+    topicPrefixes: ['queue/', 'request/', 'cases/'],
+    schemas: EVENT_FIELDS,
     partitionKey: () => SERVICE_PARTITION,
     // A customer's erasure (customer domain) reaches its requests as this step.
     internalTypes: ['service.forget'],
@@ -49,7 +52,8 @@ export function serviceProcessor(options: ServiceOptions = {}): Processor {
     follows: ['identity.linked'],
     onFollowed(view, _ev, outcome) {
       const merged = (outcome.result.merged ?? []) as Array<{ from: string; into: string }>;
-      return { writes: mergeCustomers(view, merged) };
+      const cases = mergeCases(view, merged);
+      return { writes: [...mergeCustomers(view, merged), ...cases.writes], changed: cases.changed };
     },
 
     apply(view, ev, ctx) {
@@ -65,19 +69,23 @@ export function serviceProcessor(options: ServiceOptions = {}): Processor {
 
     onTimer(view, timer, ctx) {
       const c = new ServiceChange(view, resolved, ctx.now);
-      onTimer(c, timer.data as TimerData, timer.at);
+      if (isCaseTimer(timer.data)) caseDue(c, timer.data, timer.at);
+      else onTimer(c, timer.data as TimerData, timer.at);
       const { result: _ok, ...effects } = done(c);
       return effects;
     },
 
-    // The data-subject export's service part: the customer's requests with their messages.
+    // The data-subject export's service part: the customer's requests with their messages; and
+    // its cases (also GET /v1/customers/:subject/cases).
     query(view, name, args) {
-      if (name !== 'requests') return undefined;
       const subject = args.subject as string;
+      if (name === 'cases') return customerCases(view, subject, resolved.resolveCustomer);
+      if (name !== 'requests') return undefined;
       return customerRequests(view, resolved.resolveCustomer(view, subject) ?? subject);
     },
 
     render(view, topic) {
+      if (topic.startsWith('cases/')) return customerCases(view, topic.slice('cases/'.length), resolved.resolveCustomer);
       if (topic.startsWith('request/')) return requestStatus(view, topic.slice('request/'.length), resolved.resolveCustomer);
       return renderQueue(view, topic.slice('queue/'.length));
     },

@@ -48,6 +48,7 @@ export interface RefOrder {
   currency?: string;
   history: Array<{ status: string; at: number; channel?: string; location?: string }>;
   readyUntil?: number;
+  shipment?: { carrier?: string; tracking?: string };
   returnFrom?: number;
   returns: Array<{ return: string; lines: Array<{ sku: string; qty: number }>; location: string; channel?: string; refund?: number }>;
 }
@@ -169,6 +170,7 @@ export class Reference {
     order.history.push({ status: expected.status, at: ev.ts as number, ...where(ev, order, expected.status) });
     delete order.readyUntil;
     if (expected.status === 'ready') order.readyUntil = this.now + HOLD_MS;
+    if (expected.status === 'shipped') order.shipment = { ...(ev.carrier != null ? { carrier: ev.carrier as string } : {}), ...(ev.tracking != null ? { tracking: ev.tracking as string } : {}) };
     if (expected.status === 'cancelled') this.release(order);
     if ((expected.status === 'completed' && was !== 'shipped') || expected.status === 'shipped') {
       for (const a of order.allocation) {
@@ -248,6 +250,7 @@ export class Reference {
       ...(o.currency !== undefined ? { currency: o.currency } : {}),
       history: o.history,
       ...(o.readyUntil !== undefined ? { readyUntil: o.readyUntil } : {}),
+      ...(o.shipment !== undefined ? { shipment: o.shipment } : {}),
       returns: o.returns,
     };
   }

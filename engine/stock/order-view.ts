@@ -17,6 +17,8 @@ export interface OrderView {
   currency?: string;
   history: Array<{ status: string; at: number; channel?: string; location?: string }>;
   readyUntil?: number;
+  /** As order.shipped gave them: the customer follows its parcel by them. */
+  shipment?: { carrier?: string; tracking?: string };
   returns: OrderReturn[];
 }
 
@@ -49,6 +51,7 @@ export function orderView(view: StateView, orderId: string): OrderView | undefin
     ...(o.currency !== undefined ? { currency: o.currency } : {}),
     history: o.history ?? [],
     ...(o.status === 'ready' && o.readyUntil !== undefined ? { readyUntil: o.readyUntil } : {}),
+    ...(o.shipment !== undefined ? { shipment: o.shipment } : {}),
     returns: o.returns ?? [],
   };
 }

@@ -96,6 +96,7 @@ export function openApiDocument(processors: readonly Processor[]): Schema {
             currency: { type: 'string' },
             history: { type: 'array', items: { type: 'object', properties: { status: { type: 'string' }, at: { type: 'number' }, channel: { type: 'string' }, location: { type: 'string' } }, required: ['status', 'at'] } },
             readyUntil: { type: 'number', description: 'while ready: when the pickup hold runs out' },
+            shipment: { type: 'object', description: 'once shipped: as order.shipped gave them', properties: { carrier: { type: 'string' }, tracking: { type: 'string' } } },
             returns: {
               type: 'array',
               items: {

@@ -90,8 +90,10 @@ export async function runErasureOnce(o: ErasureBenchOptions, runNo: number, log:
     const history = customerHistory(o, o, prefix);
     const historyStart = performance.now();
     const historyErrors = new Map<string, number>();
-    // Each wave only once the one before it is answered: messages after their request, and so on.
-    for (const wave of history.waves) await postAll(setupPoster, chunked(wave, SETUP_CHUNK), historyErrors);
+    // Each wave only once the one before it is answered (messages after their request, and so on),
+    // its requests one at a time: activities arriving out of their time order would cut sessions
+    // the history does not have.
+    for (const wave of history.waves) await postAll(setupPoster, chunked(wave, SETUP_CHUNK), historyErrors, 1);
     const rejected = [...historyErrors.values()].reduce((a, b) => a + b, 0);
     const historyEvents = history.waves.reduce((n, w) => n + w.length, 0);
     const historySeconds = (performance.now() - historyStart) / 1000;
@@ -118,8 +120,8 @@ export async function runErasureOnce(o: ErasureBenchOptions, runNo: number, log:
   }
 }
 
-/** Posts the chunks over the poster's connections, a few at a time; counts refusals by code. */
-async function postAll(poster: HttpPoster, chunks: InputEvent[][], errors: Map<string, number>): Promise<void> {
+/** Posts the chunks, `concurrency` requests at a time; counts refusals by code. */
+async function postAll(poster: HttpPoster, chunks: InputEvent[][], errors: Map<string, number>, concurrency = SETUP_CONCURRENCY): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < chunks.length) {
@@ -129,7 +131,7 @@ async function postAll(poster: HttpPoster, chunks: InputEvent[][], errors: Map<s
       for (const r of answer.results) if (!r.ok) errors.set(r.error?.code ?? 'unknown', (errors.get(r.error?.code ?? 'unknown') ?? 0) + 1);
     }
   };
-  await Promise.all(Array.from({ length: SETUP_CONCURRENCY }, worker));
+  await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
 async function measureErasure(url: string, token: string, o: ErasureBenchOptions, prefix: string, customer: string) {

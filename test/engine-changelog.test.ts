@@ -13,17 +13,30 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { open as openLmdb } from 'lmdb';
 import { Packr } from 'msgpackr';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultProcessors, openEngine, openThreadedEngine, type Engine, type EventResult, type InputEvent, type Output, type PartitionChange, type Replicator, type ThreadedEngine } from '../engine/mod.ts';
 import { partitionOf } from '../engine/partitions.ts';
 import { resKey } from '../engine/stock/types.ts';
 import { lmdbOptions } from '../engine/store.ts';
+import { bundle, type Bundle } from './bundle-harness.ts';
 import { CUSTOMER_SCENARIOS } from './fixtures/customer-saga-scenarios.ts';
 import { prng, ROOT, tempDirs } from './fixtures/omni-process.ts';
 import { locations, PARTITIONS, SCENARIOS, SKU_A, SKU_B } from './fixtures/saga-scenarios.ts';
 
 const dirs = tempDirs('omni-changelog-test-');
 afterAll(() => dirs.cleanup());
+
+/**
+ * The applier process bundled once (bundle-harness.ts), with the engine thread's file: each
+ * process this file starts, and each engine thread it opens, loads plain JavaScript instead of
+ * compiling the engine's modules through tsx again (most of a start's time).
+ */
+let fixture: Bundle;
+beforeAll(async () => {
+  fixture = await bundle({ 'changelog-applier': 'test/fixtures/changelog-applier.ts' });
+  process.env.OMNI_ENGINE_THREAD_FILE = fixture.file('engine-thread');
+});
+afterAll(() => fixture?.remove());
 
 let clock: { t: number; now(): number };
 const open: Array<Engine | ThreadedEngine> = [];
@@ -449,7 +462,7 @@ describe('a process applying changes, killed with SIGKILL at random moments', ()
     const dir = dirs.make();
     let kills = 0;
     for (let run = 0; run < 8; run++) {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'changelog-applier.ts'), dir, file, String(PARTITIONS), String(run + 1)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [fixture.file('changelog-applier'), dir, file, String(PARTITIONS), String(run + 1)], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += String(d)));
       const killAfter = rng.int(1, Math.ceil(total / 8));

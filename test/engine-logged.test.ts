@@ -9,15 +9,28 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultProcessors, openEngine, openEngineWithWorkers, type Engine, type EngineOptions, type EventResult, type ThreadedEngine } from '../engine/mod.ts';
 import { partitionOf } from '../engine/partitions.ts';
 import { resKey } from '../engine/stock/types.ts';
+import { bundle, type Bundle } from './bundle-harness.ts';
 import { entry, LOCATION, LOGS, PARTITIONS, skuOf } from './fixtures/log-feed.ts';
 import { prng, ROOT, tempDirs } from './fixtures/omni-process.ts';
 
 const dirs = tempDirs('omni-logged-test-');
 afterAll(() => dirs.cleanup());
+
+/**
+ * The feeder process bundled once (bundle-harness.ts), with the engine thread's file: each
+ * process this file starts, and each engine thread it opens, loads plain JavaScript instead of
+ * compiling the engine's modules through tsx again (most of a start's time).
+ */
+let fixture: Bundle;
+beforeAll(async () => {
+  fixture = await bundle({ 'log-feeder': 'test/fixtures/log-feeder.ts' });
+  process.env.OMNI_ENGINE_THREAD_FILE = fixture.file('engine-thread');
+});
+afterAll(() => fixture?.remove());
 
 const [LOG_A, LOG_B] = LOGS;
 let clock: { t: number; now(): number };
@@ -203,7 +216,7 @@ describe('a process feeding logs, killed with SIGKILL at random moments', () => 
 
   /** Runs log-feeder.ts until it has printed `killAfter` answers (then SIGKILL) or is done. */
   async function feed(dir: string, workers: number, overlap: number, killAfter: number, seed: number) {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'log-feeder.ts'), dir, String(workers), String(TOTAL), String(overlap), String(seed)], {
+    const child = spawn(process.execPath, [fixture.file('log-feeder'), dir, String(workers), String(TOTAL), String(overlap), String(seed)], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

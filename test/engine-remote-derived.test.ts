@@ -13,11 +13,12 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { open as openLmdb } from 'lmdb';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultProcessors, openEngine, openThreadedEngine, type Engine, type EngineOptions, type EventResult, type InputEvent, type Processor, type RemoteDerived, type ThreadedEngine } from '../engine/mod.ts';
 import { partitionOf } from '../engine/partitions.ts';
 import { lmdbOptions } from '../engine/store.ts';
 import { resKey } from '../engine/stock/types.ts';
+import { bundle, type Bundle } from './bundle-harness.ts';
 import { CUSTOMER_SCENARIOS } from './fixtures/customer-saga-scenarios.ts';
 import { LOCATION, PARTITIONS as FEED_PARTITIONS, skusOn } from './fixtures/log-feed.ts';
 import { prng, ROOT, tempDirs } from './fixtures/omni-process.ts';
@@ -26,6 +27,18 @@ import { locations, PARTITIONS, SCENARIOS, SKU_A } from './fixtures/saga-scenari
 
 const dirs = tempDirs('omni-remote-derived-test-');
 afterAll(() => dirs.cleanup());
+
+/**
+ * Node A's process bundled once (bundle-harness.ts), with the engine thread's file: each
+ * process this file starts, and each engine thread it opens, loads plain JavaScript instead of
+ * compiling the engine's modules through tsx again (most of a start's time).
+ */
+let fixture: Bundle;
+beforeAll(async () => {
+  fixture = await bundle({ 'remote-deriver': 'test/fixtures/remote-deriver.ts' });
+  process.env.OMNI_ENGINE_THREAD_FILE = fixture.file('engine-thread');
+});
+afterAll(() => fixture?.remove());
 
 const even = (p: number) => p % 2 === 0;
 const odd = (p: number) => !even(p);
@@ -317,7 +330,7 @@ describe('a node killed with SIGKILL between the commits that emit derived event
 
     /** Runs node A (remote-deriver.ts) until it has sent `killAt` times, then kills it (`mode`: before the append, after it, after `sent`). */
     async function round(dir: string, killAt: number, mode: number): Promise<boolean> {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'remote-deriver.ts'), dir], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [fixture.file('remote-deriver'), dir], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
       child.stdin.on('error', () => undefined);

@@ -8,6 +8,7 @@ import type { RequestLookup } from './auth/roles.ts';
 import { committedView, type GatewayEngine } from './engine-port.ts';
 import { InFlight } from './in-flight.ts';
 import { getRecommendations } from './http/customers-route.ts';
+import { getCustomerCases } from './http/cases-route.ts';
 import { getCustomerExport } from './http/customer-export-route.ts';
 import { DEFAULT_LIMITS, type GatewayContext, type GatewayLimits, type RouteHandler } from './http/context.ts';
 import { postEvents } from './http/events-route.ts';
@@ -115,6 +116,7 @@ const ROUTES: Route[] = [
   { pattern: '/v1/customers/:subject/recommendations', method: 'get', handler: getRecommendations },
   { pattern: '/v1/orders/:order', method: 'get', handler: getOrder },
   { pattern: '/v1/customers/:subject/orders', method: 'get', handler: getCustomerOrders },
+  { pattern: '/v1/customers/:subject/cases', method: 'get', handler: getCustomerCases },
   { pattern: '/v1/customers/:subject', method: 'get', handler: getCustomerExport },
   { pattern: '/healthz', method: 'get', handler: getHealth },
   { pattern: '/readyz', method: 'get', handler: getReady },

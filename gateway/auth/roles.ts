@@ -57,9 +57,9 @@ export interface SendOptions extends OrderFacts {
   transport?: 'http' | 'ws';
 }
 
-export type TopicFamily = 'stock' | 'recs' | 'kiosk' | 'agent' | 'request' | 'queue' | 'alerts' | 'order' | 'store' | 'stats' | 'loyalty';
+export type TopicFamily = 'stock' | 'recs' | 'kiosk' | 'agent' | 'request' | 'queue' | 'alerts' | 'order' | 'store' | 'stats' | 'loyalty' | 'cases';
 
-const FAMILIES: readonly string[] = ['stock', 'recs', 'kiosk', 'agent', 'request', 'queue', 'alerts', 'order', 'store', 'stats', 'loyalty'];
+const FAMILIES: readonly string[] = ['stock', 'recs', 'kiosk', 'agent', 'request', 'queue', 'alerts', 'order', 'store', 'stats', 'loyalty', 'cases'];
 /** The families whose ids are a fixed set. */
 const FIXED_IDS: Readonly<Record<string, readonly string[]>> = { alerts: ['stock', 'service'], stats: ['commerce'] };
 
@@ -88,6 +88,8 @@ export function mayRead(principal: Principal, topic: string, options: ReadOption
     case 'admin':
     case 'supervisor':
     case 'ingest':
+      // A customer's cases carry notes about a person: the customer, supervisors and admins read them.
+      if (family === 'cases') return principal.role !== 'ingest';
       return readsEverything(principal, options.transport);
     case 'anonymous':
       return family === 'stock' && options.publicStock;
@@ -96,6 +98,7 @@ export function mayRead(principal: Principal, topic: string, options: ReadOption
       if (family === 'recs' || family === 'loyalty') return id === principal.sub;
       if (family === 'request') return isCustomerOf(options.lookupRequest?.(id), principal.sub);
       if (family === 'order') return isOrderCustomer(options.lookupOrder?.(id), principal.sub, options);
+      if (family === 'cases') return id === principal.sub || options.sameCustomer?.(id, principal.sub) === true;
       return false;
     case 'kiosk':
       return family === 'stock' || (family === 'kiosk' && id === principal.sub);

@@ -2,7 +2,7 @@
 // the server holds about the customer a subject names, from committed state. Each domain reads its
 // own part: the customers domain its ids, profile, identity log, sessions and order summaries
 // (query `export`), the stock domain each order in full, the service domain the customer's
-// requests with their messages (query `requests`).
+// requests with their messages (query `requests`) and its cases with their notes (query `cases`).
 //
 // For supervisors and admins only: anyone else gets 403 whether or not the subject exists, so the
 // answer never tells who is a customer.
@@ -30,5 +30,6 @@ export const getCustomerExport: RouteHandler = (reply, _res, req, ctx) => {
   // An order still being placed has no full view yet: its summary is what is held.
   const orders = held.orders.map((summary) => orderView(view, summary.order) ?? summary);
   const requests = (ctx.engine.query('service', 'requests', { subject: held.customer }) as RequestExport[] | undefined) ?? [];
-  reply.json(200, { ...held, orders, requests }, format);
+  const cases = (ctx.engine.query('service', 'cases', { subject: held.customer }) as { cases: unknown[] } | undefined)?.cases ?? [];
+  reply.json(200, { ...held, orders, requests, cases }, format);
 };

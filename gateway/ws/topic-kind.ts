@@ -2,7 +2,7 @@
 // one (conflation). Event topics carry messages that each matter and are never dropped.
 
 // `store/<loc>` is an event topic: each notice to a store's associates matters.
-const STATE_PREFIXES = ['stock/', 'queue/', 'recs/', 'order/', 'stats/', 'loyalty/'];
+const STATE_PREFIXES = ['stock/', 'queue/', 'recs/', 'order/', 'stats/', 'loyalty/', 'cases/'];
 
 export function isStateTopic(topic: string): boolean {
   for (const prefix of STATE_PREFIXES) if (topic.startsWith(prefix)) return true;

@@ -102,7 +102,7 @@ const REPRESENTED: Array<{ prefix: string; shows: Check }> = [
   { prefix: 'stock/res/order:', shows: (key, _v, held) => orderShown(held, after(key, 'stock/res/order:').replace(/:\d+$/, '')) },
   { prefix: 'svc/cust/', shows: (_key, v, held) => [...v.open, ...v.past].every((r: string) => requestShown(held, r)) },
   { prefix: 'svc/custold/', shows: (_key, v, held) => v.every((r: string) => requestShown(held, r)) },
-  { prefix: 'svc/req/', shows: (key, _v, held) => requestShown(held, after(key, 'svc/req/')) },
+  { prefix: 'svc/req/', shows: (_key, v, held) => requestShown(held, v.id) && requestFieldsShown(v, held.requests.find((r: any) => r.request === v.id), held) },
   { prefix: 'svc/msgs/', shows: (key, v, held) => held.requests.find((r: any) => r.request === after(key, 'svc/msgs/'))?.messages.length === v },
   { prefix: 'svc/msg/', shows: (key, v, held) => held.requests.find((r: any) => r.request === key.replace(/^svc\/msg\/\d+\//, ''))?.messages.some((m: any) => m.text === v.text) },
   { prefix: 'svc/rl/', shows: listsShownRequests },
@@ -130,6 +130,23 @@ function orderFieldsShown(record: Record<string, unknown>, shown: Record<string,
   return Object.entries(record).every(([field, value]) => {
     if (field === 'placedAt') return shown.history[0]?.status === 'placed' && shown.history[0].at === value;
     return field in ORDER_INTERNALS || JSON.stringify(shown[field]) === JSON.stringify(value);
+  });
+}
+
+/** Fields of a service request record that the export leaves out, each with why. */
+const REQUEST_INTERNALS: Record<string, string> = {
+  id: 'shown as `request`',
+  rank: 'its place in the queue order, a number only the routing reads',
+  offer: "the live offer to an agent (which agent, until when): the desk's state while it waits for an answer",
+  lastAgent: 'the agent that last declined it or let an offer lapse, so that it is not offered to them twice in a row',
+  preferredAgent: 'the agent of the conversation it joined (`conversation` is shown), tried first',
+};
+
+/** Every field of the request's record is in the exported request, as stored (its customer is the export's). */
+function requestFieldsShown(record: Record<string, unknown>, shown: Record<string, unknown>, held: Export): boolean {
+  return Object.entries(record).every(([field, value]) => {
+    if (field === 'customer') return held.ids.includes(value);
+    return field in REQUEST_INTERNALS || JSON.stringify(shown[field]) === JSON.stringify(value);
   });
 }
 

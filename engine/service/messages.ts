@@ -50,6 +50,12 @@ export interface RequestExport extends RequestSummary {
   /** The id it was raised with. */
   subject: string;
   priority: number;
+  /** Queued as a vip customer's. */
+  vip: boolean;
+  /** The customer's language, which its agent had to speak (until the service level was breached). */
+  language?: string;
+  /** It waited unassigned past the service level. */
+  breached?: true;
   conversation?: string;
   messages: StoredMessage[];
 }
@@ -69,6 +75,9 @@ export function customerRequests(view: StateView, customer: string): RequestExpo
       ...summary(r),
       subject: r.subject,
       priority: r.priority,
+      vip: r.vip,
+      ...(r.language !== undefined ? { language: r.language } : {}),
+      ...(r.breached ? { breached: true as const } : {}),
       ...(r.conversation ? { conversation: r.conversation } : {}),
       messages: requestMessages(view, r.id),
     });

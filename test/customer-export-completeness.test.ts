@@ -2,7 +2,8 @@
 // gateway (one engine thread, and two) take every kind of event about one customer (ids of each
 // kind linked, another customer merged in, a profile, activity in several sessions, a kiosk
 // visit, orders with a return, more completed service requests than its record keeps, with
-// messages, loyalty points earned, redeemed, refunded and expired, a coupon restricted to it);
+// messages, loyalty points earned, redeemed, refunded and expired, a coupon restricted to it,
+// cases with notes, one opened for the customer merged in);
 // then every record of the closed data dir's state and timers is read straight from LMDB, and each
 // one that names the customer, one of its ids or one of its things (orders, requests,
 // redemptions, coupons) must be shown by the export — or be one of the aggregates listed below
@@ -31,8 +32,9 @@ const HISTORY = Array.from({ length: 21 }, (_, i) => `qh-ann-${String(i + 1).pad
 const REQUESTS = ['q-ann-1', 'q-ann-2', 'q-bea-1', ...HISTORY];
 const REDEMPTIONS = ['R-ann-1', 'R-ann-2'];
 const COUPON = 'K-ann-1';
+const CASES = ['case-ann-1', 'case-bea-1'];
 /** What names the customer or one of its things, in a key or a value. */
-const NEEDLES = [...IDS, ...ORDERS, ...REQUESTS, ...REDEMPTIONS, COUPON];
+const NEEDLES = [...IDS, ...ORDERS, ...REQUESTS, ...REDEMPTIONS, COUPON, ...CASES];
 /** Someone else, whose records must stay unmatched. */
 const ZED = 'cust-zed';
 
@@ -73,8 +75,14 @@ const REPRESENTED: Array<{ prefix: string; shows: Check }> = [
     prefix: 'id/c/',
     shows: (key, v, held) =>
       v.mergedInto !== undefined
-        ? held.ids.includes(v.name) && v.mergedInto === held.customer
-        : v.name === held.customer && [...v.ids].sort().join() === [...held.ids].sort().join() && v.tier === held.profile.tier && v.language === held.profile.language,
+        ? onlyFields(v, ['name', 'created', 'mergedInto']) && held.ids.includes(v.name) && v.mergedInto === held.customer
+        : // `created`: its place in creation order (of two merging, the older survives); `since`: its identity log's first entry.
+          onlyFields(v, ['name', 'created', 'ids', 'tier', 'language', 'since']) &&
+          v.name === held.customer &&
+          [...v.ids].sort().join() === [...held.ids].sort().join() &&
+          v.tier === held.profile.tier &&
+          v.language === held.profile.language &&
+          (v.since === undefined || held.identityLog.some((e: any) => e.kind === 'created' && e.event === v.since.event && e.at === v.since.at)),
   },
   { prefix: 'id/log/', shows: (key, v, held) => after(key, 'id/log/') === held.customer && JSON.stringify(v) === JSON.stringify(held.identityLog) },
   { prefix: 'cu/sess/', shows: (_key, v, held) => held.sessions.some((s: any) => s.session === v.id && s.current === true) },
@@ -87,10 +95,13 @@ const REPRESENTED: Array<{ prefix: string; shows: Check }> = [
   {
     prefix: 'cu/pts/',
     shows: (_key, v, held) =>
+      // `redemptions`: the lots each redemption took, for its refund; the history shows each redemption and refund.
+      onlyFields(v, ['lots', 'history', 'coupons', 'redemptions']) &&
       held.loyalty !== undefined &&
       JSON.stringify(v.lots) === JSON.stringify(held.loyalty.lots) &&
       JSON.stringify(v.history) === JSON.stringify(held.loyalty.history) &&
-      (v.coupons ?? []).every((c: string) => held.loyalty.coupons.some((x: any) => x.coupon === c)),
+      (v.coupons ?? []).every((c: string) => held.loyalty.coupons.some((x: any) => x.coupon === c)) &&
+      Object.keys(v.redemptions).every((r) => held.loyalty.history.some((h: any) => h.redemption === r)),
   },
   { prefix: 'lo/rd/', shows: (key, v, held) => held.ids.includes(v) && held.loyalty.history.some((h: any) => h.redemption === after(key, 'lo/rd/')) },
   {
@@ -105,6 +116,8 @@ const REPRESENTED: Array<{ prefix: string; shows: Check }> = [
   { prefix: 'svc/req/', shows: (_key, v, held) => requestShown(held, v.id) && requestFieldsShown(v, held.requests.find((r: any) => r.request === v.id), held) },
   { prefix: 'svc/msgs/', shows: (key, v, held) => held.requests.find((r: any) => r.request === after(key, 'svc/msgs/'))?.messages.length === v },
   { prefix: 'svc/msg/', shows: (key, v, held) => held.requests.find((r: any) => r.request === key.replace(/^svc\/msg\/\d+\//, ''))?.messages.some((m: any) => m.text === v.text) },
+  { prefix: 'svc/case/', shows: (_key, v, held) => caseShown(held, v) },
+  { prefix: 'svc/cases/', shows: (_key, v, held) => v.every((id: string) => held.cases.some((k: any) => k.case === id)) },
   { prefix: 'svc/rl/', shows: listsShownRequests },
   { prefix: 'svc/agent/', shows: listsShownRequests },
   { prefix: 'svc/chunk/', shows: listsShownRequests },
@@ -157,8 +170,18 @@ function topicShown(held: Export, topic: string): boolean {
   if (kind === 'order') return orderShown(held, name);
   if (kind === 'request') return requestShown(held, name);
   if (kind === 'kiosk') return held.kiosks.some((k: any) => k.kiosk === name);
+  if (kind === 'cases') return held.ids.includes(name);
   return false;
 }
+
+/** The case is exported with every field of its record as stored (its customer is the export's). */
+function caseShown(held: Export, record: Record<string, unknown>): boolean {
+  const shown = held.cases.find((k: any) => k.case === record.case);
+  return shown !== undefined && Object.entries(record).every(([field, value]) => (field === 'customer' ? held.ids.includes(value) : JSON.stringify(shown[field]) === JSON.stringify(value)));
+}
+
+/** A record holds no field but these: a field added later must be considered for the export (and this test). */
+const onlyFields = (record: Record<string, unknown>, known: readonly string[]) => Object.keys(record).every((field) => known.includes(field));
 
 /** Every string inside a value. */
 function idsIn(value: unknown): string[] {
@@ -173,6 +196,7 @@ const TIMERS: Array<{ prefix: string; shows: Check }> = [
   { prefix: 'loyalty/', shows: (_key, v, held) => held.ids.includes(v.data.name) && held.loyalty.lots.some((l: any) => l.at === v.data.at) },
   { prefix: 'offer/', shows: (key, _v, held) => requestShown(held, after(key, 'offer/')) },
   { prefix: 'sla/', shows: (key, _v, held) => requestShown(held, after(key, 'sla/')) },
+  { prefix: 'case/', shows: (key, _v, held) => held.cases.some((k: any) => k.case === after(key, 'case/') && k.status !== 'resolved') },
 ];
 
 const longestFirst = <T extends { prefix: string }>(rules: T[]) => [...rules].sort((a, b) => b.prefix.length - a.prefix.length);
@@ -261,6 +285,12 @@ describe('GET /v1/customers/:subject holds every record about the customer', () 
       await send(...HISTORY.map((request) => ({ id: `rq-${request}`, type: 'service.requested', request, subject: PHONE, channel: 'email', topic: 'returns' })));
       await send({ id: 'mh', type: 'service.message', request: HISTORY[0], from: 'customer', text: 'An old question' });
       for (const request of HISTORY) await send({ id: `done-${request}`, type: 'service.completed', request });
+      // Cases: bea's before the merge (moved to ann by it), ann's by its phone, with notes; one resolved.
+      await send(
+        { id: 'kb1', type: 'case.opened', case: 'case-bea-1', subject: WECHAT, topic: 'returns', team: 'care', summary: 'Bea: parcel lost', request: 'q-bea-1' },
+        { id: 'ka1', type: 'case.opened', case: 'case-ann-1', subject: PHONE, topic: 'returns', team: 'care', summary: 'Ann: refund for the shirt', dueMs: 7 * 24 * HOUR },
+      );
+      await send({ id: 'kan', type: 'case.updated', case: 'case-ann-1', status: 'pending', note: 'Ann sent the receipt' }, { id: 'kbn', type: 'case.updated', case: 'case-bea-1', status: 'resolved', note: 'Bea got a new parcel' });
       // Loyalty and a coupon of bea's before the merge.
       await send({ id: 'eb', type: 'loyalty.earned', subject: BEA, points: 30, reason: 'welcome' });
       // The merge: bea joins ann through the wechat id, the device and a card id are attached.
@@ -292,12 +322,16 @@ describe('GET /v1/customers/:subject holds every record about the customer', () 
     expect(new Set(held.sessions.map((s: any) => s.session.split('#')[0]))).toEqual(new Set([ANN, DEVICE, BEA]));
     expect(held.loyalty.history.map((h: any) => h.kind)).toEqual(expect.arrayContaining(['earned', 'redeemed', 'refunded', 'expired']));
     expect(held.identityLog.map((e: any) => e.kind)).toContain('merged');
+    expect(held.cases.map((k: any) => [k.case, k.status]).sort()).toEqual([
+      ['case-ann-1', 'pending'],
+      ['case-bea-1', 'resolved'],
+    ]);
 
     const state = await recordsNaming(dir, 'state', NEEDLES);
     const timers = await recordsNaming(dir, 'timers', NEEDLES);
     // Every kind of record the events leave was found (the scan finds what it looks for) …
     const prefixes = new Set(state.map((r) => r.key.replace(/^((?:[^/]+\/){1,2}).*$/, '$1')));
-    for (const p of ['id/x/', 'id/c/', 'id/log/', 'cu/sess/', 'rec/s/', 'cu/orders/', 'cu/ordersold/', 'cu/moved/', 'cu/kiosk/', 'cu/kiosksof/', 'cu/pts/', 'lo/rd/', 'lo/cp/', 'stock/order/', 'stock/res/', 'svc/cust/', 'svc/custold/', 'svc/req/', 'svc/msg/', 'svc/msgs/', 'svc/rl/', 'rec/i/', '$seq/recs/', '$seq/loyalty/', '$seq/order/', '$seq/request/']) {
+    for (const p of ['id/x/', 'id/c/', 'id/log/', 'cu/sess/', 'rec/s/', 'cu/orders/', 'cu/ordersold/', 'cu/moved/', 'cu/kiosk/', 'cu/kiosksof/', 'cu/pts/', 'lo/rd/', 'lo/cp/', 'stock/order/', 'stock/res/', 'svc/cust/', 'svc/custold/', 'svc/req/', 'svc/msg/', 'svc/msgs/', 'svc/case/', 'svc/cases/', 'svc/rl/', 'rec/i/', '$seq/recs/', '$seq/loyalty/', '$seq/order/', '$seq/request/']) {
       expect(prefixes, p).toContain(p);
     }
     // The card's points expire in a month: their timer is still set.

@@ -8,8 +8,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DataDirInUseError, DataDirLock, DataDirLockLostError, openEngine, stockProcessor } from '../engine/mod.ts';
+import { bundle, type Bundle } from './bundle-harness.ts';
 import { ROOT, tempDirs } from './fixtures/omni-process.ts';
 
 const dirs = tempDirs('omni-lock-test-');
@@ -343,6 +344,16 @@ describe('the engine', () => {
   });
 });
 
+/**
+ * The contender bundled once (bundle-harness.ts): each of the racing processes loads plain
+ * JavaScript instead of compiling the engine's modules through tsx.
+ */
+let contender: Bundle;
+beforeAll(async () => {
+  contender = await bundle({ 'lock-contender': 'test/fixtures/lock-contender.ts' });
+});
+afterAll(() => contender?.remove());
+
 /** A contender process (test/fixtures/lock-contender.ts), asked one line at a time. */
 class Contender {
   private readonly answers: string[] = [];
@@ -350,7 +361,7 @@ class Contender {
   readonly child: ChildProcess;
 
   constructor() {
-    this.child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'lock-contender.ts')], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.child = spawn(process.execPath, [contender.file('lock-contender')], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       if (this.waiting) {
         const resolve = this.waiting;

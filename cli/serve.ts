@@ -35,6 +35,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'partitions', kind: 'value', env: 'OMNI_PARTITIONS', valueName: 'N', help: `partitions the engine orders events in (by SKU, order, customers, service), 1 to ${MAX_PARTITIONS}; fixed when DIR is created (default: DIR's own count, ${DEFAULT_PARTITIONS} for a new DIR)` },
   { name: 'workers', kind: 'value', env: 'OMNI_WORKERS', valueName: 'N', help: `engine threads, 1 to 16: 1 = the engine applies and commits on the thread serving requests (use it on one core); N ≥ 2 = N engine threads share the partitions, each applying and committing its own, while requests, reads and pushes stay on this one (default: the CPUs this process may run on, ${availableParallelism()} here, at most 16)` },
   { name: 'durability', kind: 'value', env: 'OMNI_DURABILITY', valueName: 'MODE', help: 'fsync | commit | none: when an event counts as stored (default fsync)' },
+  { name: 'scrub-delay-ms', kind: 'value', env: 'OMNI_SCRUB_DELAY_MS', valueName: 'MS', help: "after a customer's erasure commits, how long before the store files are rewritten without the erased data (the engine pauses meanwhile for the copy); erasures within that time share one rewrite (default 0)" },
   { name: 'low-stock', kind: 'value', env: 'OMNI_LOW_STOCK', valueName: 'N', help: "low-stock alert threshold where a location sets none (default 5)" },
   { name: 'pickup-hold-ms', kind: 'value', env: 'OMNI_PICKUP_HOLD_MS', valueName: 'MS', help: 'how long a ready pickup order waits at its store before it expires and its stock is released, on the clock (default 259200000, 3 days)' },
   { name: 'return-window-ms', kind: 'value', env: 'OMNI_RETURN_WINDOW_MS', valueName: 'MS', help: "how long after an order is shipped or completed (its event time) a return is taken (default 604800000, 7 days)" },
@@ -79,6 +80,8 @@ export interface ServeConfig {
   /** Only when given: unset, the data dir keeps the count it was created with. */
   partitions?: number;
   workers: number;
+  /** How long after an erasure the store rewrite starts (engine/store-rewrite.ts); unset: at once. */
+  scrubDelayMs?: number;
   lowStock: number;
   /** The order settings given (unset ones keep the stock domain's defaults). */
   orders: Pick<StockOptions, 'pickupHoldMs' | 'returnWindowMs'>;
@@ -100,6 +103,7 @@ export function readServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
   const lowStock = flags.string('low-stock');
   const partitions = flags.string('partitions');
   const workers = flags.string('workers');
+  const scrubDelay = flags.string('scrub-delay-ms');
   return {
     port: port === undefined ? 8080 : integerFlag(port, 0, 65535),
     host: flags.string('host')?.value ?? '127.0.0.1',
@@ -112,6 +116,7 @@ export function readServeConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
     durability: durability === undefined ? 'fsync' : choiceFlag(durability, DURABILITIES),
     partitions: partitions === undefined ? undefined : integerFlag(partitions, 1, MAX_PARTITIONS),
     workers: workers === undefined ? Math.min(availableParallelism(), MAX_WORKERS) : integerFlag(workers, 1, MAX_WORKERS),
+    scrubDelayMs: scrubDelay === undefined ? undefined : integerFlag(scrubDelay, 0, MAX_SERVICE_MS),
     lowStock: lowStock === undefined ? 5 : integerFlag(lowStock, 0, 1_000_000_000),
     orders: orderSettings(flags),
     service: serviceTimeouts(flags),
@@ -216,7 +221,7 @@ export async function serve(argv: readonly string[], io: CliIO): Promise<number>
     if (secret.source === 'generated') io.err(`omni: generated a token secret in ${secret.path}`);
     // The engine releases the dir on close (and if it fails to open).
     domains = { stock: { lowStockThreshold: config.lowStock, ...config.orders }, service: config.service, customers: config.customers };
-    engine = await openEngineWithWorkers(config.workers, { path: config.dataDir, domains, durability: config.durability, partitions: config.partitions, dataDirLock: dataDir });
+    engine = await openEngineWithWorkers(config.workers, { path: config.dataDir, domains, durability: config.durability, partitions: config.partitions, dataDirLock: dataDir, scrubDelayMs: config.scrubDelayMs });
   } catch (error) {
     dataDir.release();
     if (!(error instanceof PartitionCountMismatchError)) throw error;

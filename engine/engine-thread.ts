@@ -4,7 +4,8 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { threadReplicator } from './changelog-link.ts';
-import { openEngine, type Engine } from './engine.ts';
+import type { Engine } from './engine.ts';
+import { openEngine } from './open-engine.ts';
 import { PartitionCountMismatchError } from './errors.ts';
 import type { LogEntry } from './log-positions.ts';
 import type { DerivedWire } from './outbox.ts';

@@ -2,10 +2,9 @@
 // batch (state, dedup answers, topic sequence numbers, timers, checkpoints) in one LMDB
 // transaction, and only then answers the senders and releases the batch's outputs.
 
-import { resolve } from 'node:path';
 import { BatchApplier } from './batch-applier.ts';
 import { Changelog, type PartitionChange, type Replicator } from './changelog.ts';
-import { DataDirLock } from './data-dir-lock.ts';
+import type { DataDirLock } from './data-dir-lock.ts';
 import { DedupIndex } from './dedup.ts';
 import { recordDataDir, recordedEpoch } from './data-dir-records.ts';
 import { EngineClosedError } from './errors.ts';
@@ -17,36 +16,20 @@ import { EngineListeners } from './listeners.ts';
 import { Outbox, type DerivedWire } from './outbox.ts';
 import { derivedOfLog, RemoteRouting } from './remote-partitions.ts';
 import { Partitions, partitionCount } from './partitions.ts';
-import { StateStore, WriteSet, type TimerRecord } from './store.ts';
-import { RewriteSchedule } from './rewrite-schedule.ts';
-import { checkGeneration, removeUnfinishedRewrite, rewriteOpenStore, rewritePending, scrubMarkerKey } from './store-rewrite.ts';
+import { WriteSet, type StateStore, type TimerRecord } from './store.ts';
+import { EngineRewrites } from './engine-rewrites.ts';
 import { SubmissionCutter } from './submission-cut.ts';
 import { TimerQueue } from './timers.ts';
 import { TimerScheduler } from './timer-scheduler.ts';
-import { ProcessorIndex } from './processor-index.ts';
+import type { ProcessorIndex } from './processor-index.ts';
 import { TopicSeqs, topicSnapshot } from './topic-seqs.ts';
 import type { BatchStats, Clock, EngineLayout, EngineOptions, EngineStats, EventResult, Output, PrebuiltEvent, RemotePartitions } from './types.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Events applied per turn of the event loop (~5 ms of work) before yielding. */
 const APPLY_SLICE = 1000;
-export async function openEngine(options: EngineOptions): Promise<Engine> {
-  const engine = new Engine(options);
-  try {
-    await engine.start();
-  } catch (error) {
-    // Gives the data dir back, so this process (a test, a retry) may open it again.
-    await engine.close();
-    throw error;
-  }
-  return engine;
-}
-
 export class Engine {
   epoch = '';
-  private readonly store: StateStore;
-  /** Held from before LMDB opens until close: one process owns a data dir. */
-  private readonly dataDir: DataDirLock | undefined;
   private readonly timers: TimerQueue;
   /** Made at start, once the data dir's partition count is known. */
   private partitions!: Partitions;
@@ -56,7 +39,6 @@ export class Engine {
   private changelog!: Changelog;
   private readonly topics: TopicSeqs;
   private readonly clock: Clock;
-  private readonly processors: ProcessorIndex;
   private readonly maxBatch: number;
   private readonly maxInFlight: number;
   private readonly maxQueued: number;
@@ -87,36 +69,23 @@ export class Engine {
   private replicating = false;
   /** No batch starts (a store rewrite is under way). */
   private paused = false;
-  /** This engine's store rewrites; with engine threads the thread that started them runs them (onScrub). */
-  private readonly rewrites: RewriteSchedule | undefined;
-  private scrubListener: (() => void) | undefined;
+  private readonly rewrites: EngineRewrites;
 
-  constructor(private readonly options: EngineOptions) {
+  /**
+   * Made by openEngine (open-engine.ts), which checks the processors, takes the data dir and opens
+   * its store: `dataDir` is held from before LMDB opens until close (one process owns a data dir).
+   */
+  constructor(
+    private readonly options: EngineOptions,
+    private readonly processors: ProcessorIndex,
+    private readonly store: StateStore,
+    private readonly dataDir: DataDirLock | undefined,
+  ) {
     this.clock = options.clock ?? { now: () => Date.now() };
     this.maxBatch = options.maxBatch ?? 20_000;
     this.maxInFlight = options.maxInFlight ?? 3;
     this.maxQueued = 2_000_000;
-    // Checked before the data dir is taken, so a refused set of processors holds nothing.
-    for (const p of options.processors) {
-      // Events are built from the schema alone: a type without one could never be applied.
-      for (const t of p.types) if (!Object.hasOwn(p.schemas, t)) throw new Error(`processor '${p.name}' declares no schema for '${t}'`);
-    }
-    this.processors = new ProcessorIndex(options.processors);
     this.remote.set(options.remote);
-    this.dataDir = options.dataDirHeldByHost ? undefined : (options.dataDirLock ?? DataDirLock.acquire(options.path));
-    if (this.dataDir && resolve(options.path) !== this.dataDir.dir) throw new Error(`the data dir lock given is for ${this.dataDir.dir}, not ${options.path}`);
-    try {
-      this.store = new StateStore({
-        path: options.path,
-        durability: options.durability ?? 'fsync',
-        cacheEntries: options.cacheEntries ?? 200_000,
-        mapSize: options.mapSize,
-        shared: (options.share?.slots ?? 1) > 1,
-      });
-    } catch (error) {
-      this.dataDir?.release();
-      throw error;
-    }
     // Another process may write the dir now: stop like after a failed commit.
     this.dataDir?.onLost((error) => this.fail(error));
     this.timers = new TimerQueue(this.store);
@@ -133,17 +102,12 @@ export class Engine {
     // The parts of a submission taken before close are applied during it (close waits for them).
     this.cutter = new SubmissionCutter(this.processors, (events) => (this.failure ? Promise.reject(this.failure) : this.accepted(this.intake.accept(events, this.clock.now()))));
     this.scheduler = new TimerScheduler(this.clock, options.autoTimers !== false, () => this.enqueueDueTimers());
-    if (!options.share && options.rewriteAfterErasure !== false) {
-      this.rewrites = new RewriteSchedule(options.scrubDelayMs ?? 0, () => this.rewriteStore(), (error) => this.fail(error));
-    }
+    const host = { pause: () => this.pause(), resume: () => this.resume(), fail: (e: Error) => this.fail(e), failed: () => this.failure !== undefined };
+    this.rewrites = new EngineRewrites(this.store, options, host);
   }
 
   async start(): Promise<void> {
-    // A rewrite killed before its rename, or one a committed batch asked for and never got (store-rewrite.ts).
-    if (!this.options.share) {
-      removeUnfinishedRewrite(this.options.path);
-      if (rewritePending(this.store.root)) await rewriteOpenStore(this.store, this.options);
-    }
+    await this.rewrites.atStart();
     // First, so a data dir opened with another partition count is refused having written nothing.
     this.partitions = new Partitions(this.store, partitionCount(this.store, this.options.path, this.options.partitions));
     const retention = this.options.dedupRetentionMs ?? DAY_MS;
@@ -331,8 +295,7 @@ export class Engine {
       this.store.commit(batch.set, () => {
         rotate?.();
         this.dedup.writeAll(batch.set);
-        // In the same transaction: a crash before the rewrite ends leaves it for the next start.
-        if (batch.scrub && this.options.rewriteAfterErasure !== false) this.store.state.put(scrubMarkerKey(this.options.share?.slot ?? 0), true);
+        this.rewrites.mark(batch.scrub);
       }),
     );
     // Batches finish in commit order even if a later commit's promise settles first.
@@ -358,7 +321,7 @@ export class Engine {
     const away = this.remote.finish(batch, this.owns, this.queue, (id, r) => this.intake.answerPending(id, r), (item) => this.intake.answeredLogged(item));
     if (away.length > 0) this.relay?.(away);
     if (batch.unrendered) this.applier.renderLateWatched(batch);
-    if (batch.scrub && this.options.rewriteAfterErasure !== false) (this.scrubListener ?? (() => this.rewrites?.request()))();
+    this.rewrites.committed(batch.scrub);
     this.listeners.outputs(batch.outputs);
     this.batches++;
     const writes = batch.set.state.size + batch.set.dedupIds.length + batch.set.timers.size;
@@ -450,7 +413,7 @@ export class Engine {
   /** `partitions[p].queued` counts the queue when called: cheap while it is short, as it is unless overloaded. */
   stats(): EngineStats {
     const partitions = this.partitions.stats(this.queue);
-    return { eventsByTypeAndResult: this.counts.byTypeAndResult(), batches: this.batches, pendingTimers: this.timers.size, queued: this.queue.length, partitions, storeRewrites: this.rewrites && { ...this.rewrites.stats } };
+    return { eventsByTypeAndResult: this.counts.byTypeAndResult(), batches: this.batches, pendingTimers: this.timers.size, queued: this.queue.length, partitions, storeRewrites: this.rewrites.stats() };
   }
 
   /** Which worker applies which partitions: this engine's (all of them, unless it shares the dir). */
@@ -466,15 +429,18 @@ export class Engine {
 
   /** Resolves once every store rewrite asked for by a batch durable before this call has ended. */
   scrubbed(): Promise<void> {
-    return this.rewrites?.settled() ?? Promise.resolve();
+    return this.rewrites.settled();
   }
 
   /** With engine threads: a durable batch asked for a store rewrite, which the starting thread runs (rewriteSteps). */
   onScrub(listener: () => void): void {
-    this.scrubListener = listener;
+    this.rewrites.onScrub(listener);
   }
 
-  /** Starts no more batches; resolves once none is being applied or committed. */
+  get rewriteSteps(): EngineRewrites['steps'] {
+    return this.rewrites.steps;
+  }
+
   private async pause(): Promise<void> {
     this.paused = true;
     while ((this.applying || this.inFlight > 0) && !this.failure) await (this.applying ? new Promise(setImmediate) : this.tail);
@@ -484,24 +450,6 @@ export class Engine {
     this.paused = false;
     this.scheduleDrain();
   }
-
-  private async rewriteStore(): Promise<void> {
-    await this.pause();
-    if (this.failure) return;
-    await rewriteOpenStore(this.store, this.options);
-    this.resume();
-  }
-
-  /** A rewrite run by the thread that started this engine's (threaded-rewrite.ts), step by step. */
-  readonly rewriteSteps = {
-    pause: (): Promise<void> => this.pause(),
-    close: (): Promise<void> => this.store.close(),
-    reopen: (generation: string): void => {
-      this.store.reopen();
-      checkGeneration((key) => this.store.state.get(key), generation, this.options.path);
-      this.resume();
-    },
-  };
 
   // ---- lifecycle -----------------------------------------------------------------------
 
@@ -538,8 +486,7 @@ export class Engine {
       // waits for the answer.
       this.intake.failAll(new EngineClosedError());
       try {
-        // One asked for and not run yet runs now, so a clean close leaves no erased data in the files.
-        await this.rewrites?.finish();
+        await this.rewrites.finish();
         await this.store.close();
       } finally {
         this.dataDir?.release();

@@ -1,11 +1,12 @@
 // The engine's public entry point. Everything outside engine/ imports from here only.
-export { Engine, openEngine } from './engine.ts';
+export { Engine } from './engine.ts';
+export { MAX_ENGINE_THREADS, openEngine, openEngineWithWorkers, openThreadedEngine } from './open-engine.ts';
+export type { ThreadedEngineOptions } from './open-engine.ts';
 export { DEFAULT_PARTITIONS, MAX_PARTITIONS } from './partitions.ts';
 export type { LogEntry, LoggedEvent } from './log-positions.ts';
 export type { PartitionChange, Replicator } from './changelog.ts';
 export { EventRouter, type RoutedEvent } from './event-routing.ts';
-export { MAX_ENGINE_THREADS, openEngineWithWorkers, openThreadedEngine, ThreadedEngine } from './threaded-engine.ts';
-export type { ThreadedEngineOptions } from './threaded-engine.ts';
+export { ThreadedEngine } from './threaded-engine.ts';
 export { DataDirInUseError, DataDirLock, DataDirLockLostError } from './data-dir-lock.ts';
 export { orderParties, orderView, stockProcessor } from './stock/mod.ts';
 export type { OrderParties, OrderView, StockOptions } from './stock/mod.ts';

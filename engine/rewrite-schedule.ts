@@ -29,7 +29,7 @@ export class RewriteSchedule {
       this.again = true;
       return;
     }
-    this.timer ??= setTimeout(() => void this.run(), this.delayMs);
+    this.timer ??= setTimeout(() => void this.run(), this.delayMs).unref();
   }
 
   private async run(): Promise<void> {
@@ -51,7 +51,7 @@ export class RewriteSchedule {
     }
     if (this.again && !this.stopped) {
       this.again = false;
-      this.timer = setTimeout(() => void this.run(), this.delayMs);
+      this.timer = setTimeout(() => void this.run(), this.delayMs).unref();
       return;
     }
     if (this.timer === undefined) this.wake();

@@ -23,8 +23,8 @@ afterAll(() => dirs.cleanup());
 
 type Layout = 1 | 2;
 
-async function open(path: string, threads: Layout, rewriteAfterErasure: boolean) {
-  const options = { path, durability: 'fsync' as const, rewriteAfterErasure };
+async function open(path: string, threads: Layout, rewriteAfterErasure: boolean, scrubDelayMs?: number) {
+  const options = { path, durability: 'fsync' as const, rewriteAfterErasure, scrubDelayMs };
   if (threads === 1) return openEngine({ ...options, processors: defaultProcessors({}) });
   process.env.OMNI_ENGINE_THREAD_FILE = await engineThreadFile();
   return openThreadedEngine({ ...options, domains: {}, threads: 2 });
@@ -84,5 +84,31 @@ describe.each([1, 2] as const)('the data dir files after customer.erased (%i eng
     expect(textsFound + stray.length).toBeGreaterThan(0);
     // Erased records' bytes: a session log, an id's record, a request's message.
     expect(stray.length).toBeGreaterThan(0);
+  });
+
+  it('erasures while a rewrite waits (scrubDelayMs) share it; a close runs the one still waiting', async () => {
+    const dir = dirs.make();
+    const engine = await open(dir, threads, true, 3_600_000);
+    let stats: ReturnType<typeof engine.stats>;
+    try {
+      await engine.submit(SETUP);
+      for (const round of bothHistories(1)) await engine.submit(round);
+      const answers = await engine.submit([
+        { id: 'erase-ann', type: 'customer.erased', customer: ann.phone },
+        { id: 'erase-bob', type: 'customer.erased', customer: bob.phone },
+      ]);
+      expect(answers).toMatchObject([{ ok: true }, { ok: true }]);
+      await engine.idle();
+      expect(engine.stats().storeRewrites).toEqual({ count: 0, lastMs: 0, totalMs: 0 });
+    } finally {
+      await engine.close();
+      stats = engine.stats();
+    }
+    expect(stats.storeRewrites?.count).toBe(1);
+    for (const person of [ann, bob]) {
+      for (const [text, n] of inFiles(dir, texts(person))) expect(n, text).toBe(0);
+      const live = await liveRecordsHolding(dir, ids(person));
+      expect(outsideLiveRecords(dir, ids(person), live)).toEqual([]);
+    }
   });
 });

@@ -47,6 +47,13 @@ describe('omni serve configuration', () => {
     });
   });
 
+  it('reads --scrub-delay-ms (the wait before the store rewrite after an erasure): whole milliseconds up to a week', () => {
+    expect(readServeConfig(['--scrub-delay-ms', '5000'], {})).toMatchObject({ scrubDelayMs: 5000 });
+    expect(readServeConfig([], { OMNI_SCRUB_DELAY_MS: '0' })).toMatchObject({ scrubDelayMs: 0 });
+    expect(() => readServeConfig(['--scrub-delay-ms', '-1'], {})).toThrow(/--scrub-delay-ms/);
+    expect(() => readServeConfig(['--scrub-delay-ms', 'soon'], {})).toThrow(/--scrub-delay-ms/);
+  });
+
   it('reads --workers: 1 keeps the engine on the request thread; 0, past 16 and non-numbers are refused', () => {
     expect(readServeConfig(['--workers', '1'], {})).toMatchObject({ workers: 1 });
     expect(readServeConfig([], { OMNI_WORKERS: '4' })).toMatchObject({ workers: 4 });

@@ -95,6 +95,24 @@ export class GatewayMetrics {
         this.set(stats().pendingTimers);
       },
     });
+    // Store rewrites after erasures (engine/store-rewrite.ts): the engine is paused while one runs.
+    new Counter({
+      name: 'omni_store_rewrites_total',
+      help: "Rewrites of the store files after customers' erasures (every live record copied into a fresh file, so no freed page keeps erased data).",
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(stats().storeRewrites?.count ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'omni_store_rewrite_seconds',
+      help: 'How long the last store rewrite took, the engine paused meanwhile (0 before the first).',
+      registers: [registry],
+      collect() {
+        this.set((stats().storeRewrites?.lastMs ?? 0) / 1000);
+      },
+    });
     this.#httpRequests = new Counter({
       name: 'omni_http_requests_total',
       help: 'HTTP requests answered, by route and status ("aborted" when the client left first).',

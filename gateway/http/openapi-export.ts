@@ -1,6 +1,6 @@
 // The OpenAPI schema of the data-subject export (GET /v1/customers/{subject}), kept apart from
 // openapi.ts for its size: what the customers domain (engine/customers/export.ts) and the service
-// domain (engine/service/messages.ts) hold about one customer.
+// domain (engine/service/messages.ts, engine/service/cases/) hold about one customer.
 
 const strings = { type: 'array', items: { type: 'string' } };
 const activity = {
@@ -30,7 +30,44 @@ const loyalty = {
   },
   required: ['balance', 'lots', 'history', 'coupons'],
 };
-/** GET /v1/customers/{subject} (engine/customers/export.ts, engine/service/messages.ts). */
+const caseNote = {
+  type: 'object',
+  properties: { at: { type: 'number' }, status: { enum: ['open', 'pending', 'resolved'] }, text: { type: 'string' } },
+  required: ['at', 'status', 'text'],
+};
+/** GET /v1/customers/{subject}/cases and the cases/<customer> topic (engine/service/cases/). */
+export const customerCasesSchema = {
+  type: 'object',
+  properties: {
+    customer: { type: 'string' },
+    cases: {
+      type: 'array',
+      description: 'newest first',
+      items: {
+        type: 'object',
+        properties: {
+          case: { type: 'string' },
+          subject: { type: 'string', description: 'the id it was opened with' },
+          topic: { type: 'string' },
+          team: { type: 'string' },
+          summary: { type: 'string' },
+          status: { enum: ['open', 'pending', 'resolved'] },
+          request: { type: 'string' },
+          openedAt: { type: 'number' },
+          dueAt: { type: 'number' },
+          updatedAt: { type: 'number' },
+          resolvedAt: { type: 'number' },
+          overdue: { const: true, description: 'case_overdue was raised' },
+          notes: { type: 'array', items: caseNote },
+        },
+        required: ['case', 'subject', 'topic', 'team', 'summary', 'status', 'openedAt', 'dueAt', 'updatedAt', 'notes'],
+      },
+    },
+  },
+  required: ['customer', 'cases'],
+};
+
+/** GET /v1/customers/{subject} (engine/customers/export.ts, engine/service/messages.ts, engine/service/cases/). */
 export const customerExportSchema = {
   type: 'object',
   properties: {
@@ -76,6 +113,7 @@ export const customerExportSchema = {
         required: ['request', 'subject', 'channel', 'topic', 'status', 'priority', 'vip', 'enqueuedAt', 'messages'],
       },
     },
+    cases: customerCasesSchema.properties.cases,
   },
-  required: ['customer', 'ids', 'profile', 'identityLog', 'sessions', 'kiosks', 'orders', 'requests'],
+  required: ['customer', 'ids', 'profile', 'identityLog', 'sessions', 'kiosks', 'orders', 'requests', 'cases'],
 };

@@ -3,7 +3,7 @@
 // keeps docs/openapi.json equal to this.
 
 import { ERROR_CODES, eventJsonSchema, type Processor } from '../../engine/mod.ts';
-import { customerExportSchema } from './openapi-export.ts';
+import { customerCasesSchema, customerExportSchema } from './openapi-export.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -344,6 +344,20 @@ export function openApiDocument(processors: readonly Processor[]): Schema {
             '401': refused('unauthorized'),
             '403': refused('forbidden'),
             '404': refused('not_found: a subject never seen'),
+          },
+        },
+      },
+      '/v1/customers/{subject}/cases': {
+        get: {
+          summary: "The customer's cases with their status and notes, newest first, as its cases/<customer> topic shows them (the customer, supervisor, admin)",
+          security: bearer,
+          parameters: [idParam('subject', 'any id of the customer, URL-encoded')],
+          responses: {
+            '200': answer('The cases', customerCasesSchema),
+            '400': refused('bad_request'),
+            '401': refused('unauthorized'),
+            '403': refused('forbidden: not that customer, a supervisor or an admin (answered whether or not the subject exists)'),
+            '404': refused('not_found: a subject that names no known customer and has no cases'),
           },
         },
       },

@@ -6,9 +6,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { customerProcessor, openEngine, openThreadedEngine, defaultProcessors, stockProcessor, wiredServiceProcessor } from '../engine/mod.ts';
 import { allBut, PureRunner } from './pure-harness.ts';
+import { engineThreadFile } from './bundle-harness.ts';
+
+// Engine threads start from engine-thread.ts bundled once (engine-thread-link.ts reads
+// OMNI_ENGINE_THREAD_FILE), not compiled through tsx in each thread again.
+beforeAll(async () => {
+  process.env.OMNI_ENGINE_THREAD_FILE = await engineThreadFile();
+});
 
 const T0 = Date.UTC(2026, 0, 1);
 const MIN = 60_000;

@@ -18,10 +18,17 @@ import { open } from 'lmdb';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultProcessors, openEngine, openThreadedEngine, type DomainOptions, type EventResult, type Output } from '../engine/mod.ts';
 import { partitionOf } from '../engine/partitions.ts';
 import { FC_SEED } from './service-harness.ts';
+import { engineThreadFile } from './bundle-harness.ts';
+
+// Engine threads start from engine-thread.ts bundled once (engine-thread-link.ts reads
+// OMNI_ENGINE_THREAD_FILE), not compiled through tsx in each thread again.
+beforeAll(async () => {
+  process.env.OMNI_ENGINE_THREAD_FILE = await engineThreadFile();
+});
 
 const root = mkdtempSync(join(tmpdir(), 'omni-engine-threads-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -5,8 +5,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { defaultProcessors, openEngine, openThreadedEngine } from '../engine/mod.ts';
+import { engineThreadFile } from './bundle-harness.ts';
+
+// Engine threads start from engine-thread.ts bundled once (engine-thread-link.ts reads
+// OMNI_ENGINE_THREAD_FILE), not compiled through tsx in each thread again.
+beforeAll(async () => {
+  process.env.OMNI_ENGINE_THREAD_FILE = await engineThreadFile();
+});
 
 it('after a burst of batches, stats() counts every event and batch once the engine is idle', async () => {
   const dirs = [mkdtempSync(join(tmpdir(), 'omni-threaded-stats-')), mkdtempSync(join(tmpdir(), 'omni-threaded-stats-'))];

@@ -7,9 +7,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { defaultProcessors, openEngine, openThreadedEngine } from '../engine/mod.ts';
 import { DEFAULT_WS_LIMITS, TopicHub, type OutMessage } from '../gateway/mod.ts';
+import { engineThreadFile } from './bundle-harness.ts';
+
+// Engine threads start from engine-thread.ts bundled once (engine-thread-link.ts reads
+// OMNI_ENGINE_THREAD_FILE), not compiled through tsx in each thread again.
+beforeAll(async () => {
+  process.env.OMNI_ENGINE_THREAD_FILE = await engineThreadFile();
+});
 
 const received = (id: string) => ({ id, type: 'stock.received', sku: 'T', location: 'S1', qty: 1 });
 

@@ -12,6 +12,9 @@ export { orderParties, orderView, stockProcessor } from './stock/mod.ts';
 export type { OrderParties, OrderView, StockOptions } from './stock/mod.ts';
 export { onlineAgents, renderQueues } from './service/mod.ts';
 export type { QueueStats, RequestExport, RequestStatus, ServiceOptions } from './service/mod.ts';
+// Knowledge-base answers, for their micro-benchmark (bench/micro/kb-match.ts).
+export { KB_CONFIDENCE_THRESHOLD, KnowledgeIndex, knowledgeIndexOf } from './service/mod.ts';
+export type { KnowledgeEntry, KnowledgeMatch } from './service/mod.ts';
 export { defaultProcessors, wiredServiceProcessor } from './processors.ts';
 export { commerceProcessor, commerceStats, statsRequest } from './commerce/mod.ts';
 export type { CommerceCounted, CommerceStats } from './commerce/mod.ts';

@@ -11,3 +11,6 @@ export const MICRO_BENCH = defineBench({
   run: runMicroBench,
   headline: microHeadline,
 });
+
+// `omni bench kb`: matching a customer's text to a knowledge-base entry (kb-match.ts).
+export { KB_BENCH } from './kb-match.ts';

@@ -5,3 +5,5 @@ export { agentKey, keys as serviceKeys, CHANNELS } from './types.ts';
 export type { Agent, ServiceOptions, ServiceRequest } from './types.ts';
 export type { QueueStats, RequestStatus } from './processor.ts';
 export type { RequestExport } from './messages.ts';
+export { KB_CONFIDENCE_THRESHOLD, KnowledgeIndex, knowledgeIndexOf } from './kb/mod.ts';
+export type { KnowledgeEntry, KnowledgeMatch } from './kb/mod.ts';

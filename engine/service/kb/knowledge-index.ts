@@ -1,0 +1,185 @@
+// A full-text index of knowledge-base entries (MiniSearch, BM25+) that answers a customer's text
+// with the entry it matches, and says whether the match is good enough to send as an answer.
+//
+// BM25 scores grow with the number and rarity of the query's words, so a raw score means
+// nothing on its own: "refund" and a paragraph about a late refund score on different scales.
+// The score returned is instead the mean of two shares, each in 0..1 whatever the query:
+// - coverage: how much of the query the best entry explains — the inverse document frequencies
+//   of the query terms found in it, over those of all the query's terms. Common words ("my",
+//   的) weigh little, a word no entry holds weighs most, so "do you sell dog food" scores low
+//   even though "you" matches something;
+// - margin: how far the best entry leads the second, (first − second) ÷ first in BM25 terms, so
+//   a question two entries answer equally well ("store hours" on a holiday?) is not guessed.
+// Either alone answered fewer of the labelled questions at the same precision than their mean
+// (docs/protocol.md, "Knowledge base").
+
+import MiniSearch, { type SearchResult } from 'minisearch';
+import { isLatinWord, queryTermsOf, termsOf } from './terms.ts';
+
+export interface KnowledgeEntry {
+  faq: string;
+  topic: string;
+  /** Ways a customer asks it (≥ 1). */
+  questions: readonly string[];
+  answer: string;
+  /** A BCP 47 tag (`en`, `zh`); an entry without one answers in every language. */
+  language?: string;
+}
+
+export type KnowledgeMatch = { confident: true; faq: string; score: number } | { confident: false; score: number };
+
+/**
+ * The score from which a match is sent as an answer: the lowest at which at least 9 answers in 10
+ * were right on half of the labelled questions in fixtures/knowledge-base-questions.jsonl (the
+ * even lines); test/kb-retrieval.test.ts checks it on the other half.
+ */
+export const KB_CONFIDENCE_THRESHOLD = 0.48;
+
+interface IndexedEntry {
+  id: string;
+  questions: string;
+  answer: string;
+  topic: string;
+  language: string;
+}
+
+const splitOnSpaces = (text: string): string[] => text.split(' ');
+
+/** See rankedTerms. */
+const COMMON_SHARE = 0.2;
+const COMMON_FLOOR = 500;
+
+const FIELD_BOOSTS = { questions: 3, topic: 1.5, answer: 1 };
+
+export class KnowledgeIndex {
+  readonly threshold: number;
+  private readonly search = new MiniSearch<IndexedEntry>({
+    fields: ['questions', 'answer', 'topic'],
+    storeFields: ['language'],
+    tokenize: termsOf,
+    // termsOf already lowercases; MiniSearch's default would lowercase every term a second time.
+    processTerm: (term) => term,
+    searchOptions: {
+      boost: FIELD_BOOSTS,
+      combineWith: 'OR',
+      // Typos and word endings ("oder", "returning") are a Latin-script matter; a Chinese term is
+      // one or two characters, where one edit makes a different word. Only a term no entry holds
+      // is looked for approximately: expanding known ones would cost time and blur the match.
+      prefix: (term) => term.length >= 4 && isLatinWord(term) && !this.docsWithTerm.has(term),
+      fuzzy: (term) => (term.length >= 5 && isLatinWord(term) && !this.docsWithTerm.has(term) ? 0.2 : false),
+      maxFuzzy: 2,
+    },
+  });
+  /**
+   * Each entry as indexed, with its distinct terms: MiniSearch removes a document completely only
+   * when given it back (discarding by id leaves it counted in the scores until a vacuum), and the
+   * terms keep `docsWithTerm` right when an entry is replaced.
+   */
+  private readonly entries = new Map<string, { doc: IndexedEntry; terms: Set<string> }>();
+  private readonly docsWithTerm = new Map<string, number>();
+
+  constructor(options: { threshold?: number } = {}) {
+    this.threshold = options.threshold ?? KB_CONFIDENCE_THRESHOLD;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  has(faq: string): boolean {
+    return this.entries.has(faq);
+  }
+
+  /** Adds the entry, or replaces the one with the same `faq`. */
+  upsert(entry: KnowledgeEntry): void {
+    this.remove(entry.faq);
+    const doc: IndexedEntry = {
+      id: entry.faq,
+      questions: entry.questions.join('\n'),
+      answer: entry.answer,
+      topic: entry.topic,
+      language: entry.language ?? '',
+    };
+    this.search.add(doc);
+    const terms = new Set([...termsOf(doc.questions), ...termsOf(doc.answer), ...termsOf(doc.topic)]);
+    this.entries.set(entry.faq, { doc, terms });
+    for (const term of terms) this.docsWithTerm.set(term, (this.docsWithTerm.get(term) ?? 0) + 1);
+  }
+
+  /** Removes the entry; false when there was none. */
+  remove(faq: string): boolean {
+    const indexed = this.entries.get(faq);
+    if (indexed === undefined) return false;
+    this.search.remove(indexed.doc);
+    this.entries.delete(faq);
+    for (const term of indexed.terms) {
+      const left = (this.docsWithTerm.get(term) ?? 1) - 1;
+      if (left === 0) this.docsWithTerm.delete(term);
+      else this.docsWithTerm.set(term, left);
+    }
+    return true;
+  }
+
+  /**
+   * The entry that answers `text`, among those in `language` (and those without a language)
+   * when it is given. Any string is accepted; one with no words is simply not matched.
+   */
+  match(text: string, language?: string): KnowledgeMatch {
+    if (typeof text !== 'string') return { confident: false, score: 0 };
+    const queryTerms = queryTermsOf(text);
+    if (queryTerms.length === 0 || this.size === 0) return { confident: false, score: 0 };
+    const filter = language === undefined ? undefined : (result: SearchResult) => result.language === language || result.language === '';
+    // The terms are already made: the query is handed over as them, split again on the spaces
+    // no term contains, rather than run through the segmenter a second time.
+    const [best, second] = this.search.search(this.rankedTerms(queryTerms).join(' '), { filter, tokenize: splitOnSpaces });
+    if (best === undefined) return { confident: false, score: 0 };
+    const margin = second === undefined ? 1 : (best.score - second.score) / best.score;
+    const score = Math.round(((this.coverage(queryTerms, best.id as string, best.queryTerms) + margin) / 2) * 1000) / 1000;
+    return score >= this.threshold ? { confident: true, faq: best.id as string, score } : { confident: false, score };
+  }
+
+  /**
+   * The query terms the ranking uses: not those in more than COMMON_SHARE of the entries once
+   * that is more than COMMON_FLOOR entries ("my", "how", 的 in a large knowledge base). Every
+   * entry holding a term is scored for it, so with 10,000 entries they were most of a match's
+   * time (bench/micro/kb-match.ts); below the floor they still help to rank, and skipping them
+   * cost answers on the labelled questions. If every term is that common, the rarest.
+   */
+  private rankedTerms(queryTerms: readonly string[]): string[] {
+    const limit = Math.max(COMMON_SHARE * this.size, COMMON_FLOOR);
+    const ranked = queryTerms.filter((term) => (this.docsWithTerm.get(term) ?? 0) <= limit);
+    if (ranked.length > 0) return ranked;
+    const rarest = queryTerms.reduce((a, b) => ((this.docsWithTerm.get(a) ?? 0) <= (this.docsWithTerm.get(b) ?? 0) ? a : b));
+    return [rarest];
+  }
+
+  /**
+   * The IDF-weighted share of `queryTerms` the entry `faq` holds (0..1). A query term the ranking
+   * found only approximately (a typo, another ending) counts as held when it ranked the entry.
+   */
+  private coverage(queryTerms: readonly string[], faq: string, approximate: readonly string[]): number {
+    const held = this.entries.get(faq)?.terms;
+    let total = 0;
+    let covered = 0;
+    for (const term of queryTerms) {
+      const weight = this.idf(term);
+      total += weight;
+      if (held?.has(term) || approximate.includes(term)) covered += weight;
+    }
+    return total === 0 ? 0 : covered / total;
+  }
+
+  /** BM25's inverse document frequency; a term no entry holds gets the largest. */
+  private idf(term: string): number {
+    const n = this.size;
+    const df = this.docsWithTerm.get(term) ?? 0;
+    return Math.log(1 + (n - df + 0.5) / (df + 0.5));
+  }
+}
+
+/** The index of `entries` (the stored ones, at start): the index is derived state. */
+export function knowledgeIndexOf(entries: Iterable<KnowledgeEntry>, options: { threshold?: number } = {}): KnowledgeIndex {
+  const index = new KnowledgeIndex(options);
+  for (const entry of entries) index.upsert(entry);
+  return index;
+}

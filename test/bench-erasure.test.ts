@@ -80,6 +80,8 @@ describe('a tiny real run', () => {
     const c = r.history.counts;
     expect(r.answer).toMatchObject({ ok: true, erased: { ids: 4, sessions: c.sessions, orders: c.orders, requests: c.requests, messages: c.messages } });
     expect(r.leftReadable).toEqual({ ids: 0, requests: 0, ordersNamingCustomer: 0 });
+    // The server rewrites its store after an erasure: the bench sees data.mdb replaced.
+    expect(r.rewrite?.swappedSeenAfterMs).toBeGreaterThan(0);
     expect(r.traffic.errors).toBe(0);
     expect(r.windows.before.count).toBeGreaterThan(0);
     expect(r.windows.after.count).toBeGreaterThan(0);

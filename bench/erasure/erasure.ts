@@ -81,8 +81,12 @@ function printRun(r: ErasureBenchResult): void {
   console.log(`              ${fmtInt(c.activities)} activities in ${fmtInt(c.sessions)} sessions, ${fmtInt(c.requests)} requests with ${fmtInt(c.messages)} messages, ${fmtInt(c.orders)} orders, ${fmtInt(c.earned)} earnings and ${fmtInt(c.redeemed)} redemptions`);
   console.log(`  before    : ${fmtSize(r.before)}`);
   console.log(`  erasure   : answered after ${fmtMs(r.answerMs)} ms: ${JSON.stringify(r.answer)}`);
-  if (r.rewrite) console.log(`  rewrite   : ${fmtMs(r.rewrite.ms)} ms by the engine's figure (${r.rewrite.count} rewrite${r.rewrite.count === 1 ? '' : 's'}), seen done ${fmtMs(r.rewrite.seenAfterMs)} ms after sending the erasure`);
-  else console.log('  rewrite   : none (this server does not rewrite its store after an erasure)');
+  const w = r.rewrite;
+  if (w) {
+    const copying = w.copyingSeenAfterMs === undefined ? 'its copy not seen (between two polls)' : `its copy seen from ${fmtMs(w.copyingSeenAfterMs)} ms`;
+    const engine = w.engineMs === undefined ? 'the server reports no duration' : `${fmtMs(w.engineMs)} ms by the engine's own figure`;
+    console.log(`  rewrite   : data.mdb replaced ${fmtMs(w.swappedSeenAfterMs)} ms after sending the erasure, ${copying}; ${engine}`);
+  } else console.log('  rewrite   : none (the data file was not replaced within 10 s of the answer: this server does not rewrite its store)');
   console.log(`  after     : ${fmtSize(r.after)}`);
   const t = r.traffic;
   console.log(`  traffic   : ${fmtInt(t.sent)} events sent, ${fmtInt(t.acked)} ok, ${fmtInt(t.errors)} refused${t.errors ? ` ${JSON.stringify(t.errorCodes)}` : ''}; requests held back by the connection cap in ${fmtInt(t.overloadedTicks)} ticks (at most ${fmtInt(t.maxWaiting)} events)`);
@@ -101,7 +105,11 @@ export function erasureHeadline(r: ErasureBenchResult): Record<string, number> {
     usedMiB: r.before.usedBytes / MIB,
     erasureAnswerMs: r.answerMs,
   };
-  if (r.rewrite) out.rewriteMs = r.rewrite.ms;
+  if (r.rewrite) {
+    out.erasureEndMs = r.rewrite.swappedSeenAfterMs;
+    if (r.rewrite.copyingSeenAfterMs !== undefined) out.rewriteSeenMs = r.rewrite.swappedSeenAfterMs - r.rewrite.copyingSeenAfterMs;
+    if (r.rewrite.engineMs !== undefined) out.rewriteEngineMs = r.rewrite.engineMs;
+  }
   for (const [name, w] of Object.entries(r.windows)) {
     out[`${name}.p50Ms`] = w.p50;
     out[`${name}.p99Ms`] = w.p99;

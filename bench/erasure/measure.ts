@@ -13,6 +13,7 @@ import { signToken } from '../../gateway/mod.ts';
 import { IngestDriver, OpenLoopSchedule, chunked, epochMs, httpPoster } from '../../loadgen/mod.ts';
 import { freshDir, removeDir, startServer } from '../shared/server-process.ts';
 import { BackgroundTraffic, customerHistory, storeEventCount, storeWaves, type HistoryShape, type StoreShape } from './history.ts';
+import { RewriteWatch } from './rewrite-watch.ts';
 import { ErasureWindows, type WindowFigures, type WindowName } from './windows.ts';
 
 export interface ErasureBenchOptions extends HistoryShape, StoreShape {
@@ -38,13 +39,14 @@ export interface StoreSize {
   fileBytes: number;
 }
 
-/** The store rewrite's own figures, when the server has one (omni_store_rewrites_total / _seconds). */
+/** The store rewrite after the erasure, when the server has one; times from sending the erasure. */
 export interface RewriteFigures {
-  count: number;
-  /** The rewrite's duration as the engine measured it. */
-  ms: number;
-  /** Sending the erasure → the rewrite count seen rising on /metrics (polled). */
-  seenAfterMs: number;
+  /** The copy directory first seen (undefined when the rewrite fell between two polls). */
+  copyingSeenAfterMs?: number;
+  /** data.mdb seen replaced by the copy: the erasure's end in the windows. */
+  swappedSeenAfterMs: number;
+  /** The rewrite's duration as the engine measured it (/metrics), where the server reports it. */
+  engineMs?: number;
 }
 
 export interface ErasureRunResult {
@@ -69,6 +71,8 @@ const SETUP_CONCURRENCY = 4;
 /** The loadgen's own tick is 5 ms; 10 puts a few events in each request at the default rate. */
 const TICK_MS = 10;
 const QUIET_POLL_MS = 250;
+/** After the erasure's answer, how long a rewrite may take to start before the server is taken to have none. */
+const REWRITE_GRACE_MS = 10_000;
 
 export async function runErasureOnce(o: ErasureBenchOptions, runNo: number, log: (line: string) => void): Promise<ErasureRunResult> {
   const dir = freshDir('erasure');
@@ -101,7 +105,7 @@ export async function runErasureOnce(o: ErasureBenchOptions, runNo: number, log:
     await quiet(url);
     const before = await storeSize(url, dir);
 
-    const measured = await measureErasure(url, token, o, prefix, history.customer);
+    const measured = await measureErasure(url, dir, token, o, prefix, history.customer);
     await quiet(url);
     const after = await storeSize(url, dir);
     const leftReadable = await readBack(url, token, history);
@@ -134,7 +138,7 @@ async function postAll(poster: HttpPoster, chunks: InputEvent[][], errors: Map<s
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
-async function measureErasure(url: string, token: string, o: ErasureBenchOptions, prefix: string, customer: string) {
+async function measureErasure(url: string, dir: string, token: string, o: ErasureBenchOptions, prefix: string, customer: string) {
   const traffic = new BackgroundTraffic(o, prefix);
   const bg = httpPoster(url, token, 'msgpack', o.connections);
   const eraser = httpPoster(url, token, 'json', 1, 600_000);
@@ -150,6 +154,7 @@ async function measureErasure(url: string, token: string, o: ErasureBenchOptions
     answered: (ev, result, now) => windows.record(ev.ts!, now, result?.ok === true),
   });
   let ticking = true;
+  let watch: RewriteWatch | undefined;
   const ticks = new Promise<void>((resolve) => {
     const tick = () => {
       if (!ticking) return resolve();
@@ -161,12 +166,20 @@ async function measureErasure(url: string, token: string, o: ErasureBenchOptions
   try {
     await sleep((o.warmupSeconds + o.beforeSeconds) * 1000);
     const rewritesBefore = rewriteMetrics(await metrics(url));
+    let answered = () => {};
+    watch = new RewriteWatch(dir, new Promise<void>((resolve) => (answered = () => setTimeout(resolve, REWRITE_GRACE_MS))));
     const startMs = epochMs();
     const answer = await eraser.post([{ id: `${prefix}-erase`, type: 'customer.erased', customer }]);
     const answeredMs = epochMs();
+    answered();
     if (!answer.results?.[0]?.ok) throw new Error(`customer.erased was not answered ok: ${JSON.stringify(answer.results?.[0] ?? answer.failure)}`);
-    const rewrite = rewritesBefore && (await awaitRewrite(url, rewritesBefore.count, startMs));
-    const endMs = Math.max(answeredMs, rewrite ? startMs + rewrite.seenAfterMs : 0);
+    const seen = await watch.seen;
+    const rewrite: RewriteFigures | undefined = seen && {
+      ...(seen.copyingAtMs !== undefined ? { copyingSeenAfterMs: seen.copyingAtMs - startMs } : {}),
+      swappedSeenAfterMs: seen.swappedAtMs - startMs,
+      ...(rewritesBefore ? { engineMs: await engineRewriteMs(url, rewritesBefore) } : {}),
+    };
+    const endMs = Math.max(answeredMs, seen?.swappedAtMs ?? 0);
     await sleep(Math.max(0, endMs + o.afterSeconds * 1000 - epochMs()));
     ticking = false;
     await ticks;
@@ -182,6 +195,7 @@ async function measureErasure(url: string, token: string, o: ErasureBenchOptions
     };
   } finally {
     ticking = false;
+    watch?.stop();
     bg.close();
     eraser.close();
   }
@@ -200,28 +214,26 @@ async function metrics(url: string): Promise<Map<string, number>> {
   return out;
 }
 
-/** The rewrite's count and the sum of its durations, or undefined on a server without one. */
-function rewriteMetrics(m: Map<string, number>): { count: number; seconds: number } | undefined {
+/**
+ * The rewrites' count and their duration: the last one's (omni_store_rewrite_seconds, a gauge) or,
+ * from a histogram, the sum of all; undefined on a server that reports no rewrites.
+ */
+function rewriteMetrics(m: Map<string, number>): { count: number; seconds: number; summed: boolean } | undefined {
   const count = m.get('omni_store_rewrites_total');
   if (count === undefined) return undefined;
-  return { count, seconds: m.get('omni_store_rewrite_seconds_sum') ?? m.get('omni_store_rewrite_seconds') ?? NaN };
+  const sum = m.get('omni_store_rewrite_seconds_sum');
+  return { count, seconds: sum ?? m.get('omni_store_rewrite_seconds') ?? NaN, summed: sum !== undefined };
 }
 
-/** Polls /metrics until the rewrite count passes `count`; its duration is the sum's growth (or the gauge). */
-async function awaitRewrite(url: string, count: number, startMs: number): Promise<RewriteFigures> {
-  const first = await metrics(url);
-  const was = first.get('omni_store_rewrite_seconds_sum');
-  const deadline = Date.now() + 300_000;
-  let now = rewriteMetrics(first)!;
-  let at = epochMs();
-  while (now.count <= count) {
-    if (Date.now() > deadline) throw new Error('the store rewrite did not finish within 5 minutes of the erasure');
+/** The duration of the rewrite(s) since `before`, once the count has risen (the file is swapped in by now, the count follows at once). */
+async function engineRewriteMs(url: string, before: { count: number; seconds: number }): Promise<number> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const now = rewriteMetrics(await metrics(url));
+    if (now && now.count > before.count) return (now.summed ? now.seconds - before.seconds : now.seconds) * 1000;
+    if (Date.now() > deadline) return NaN;
     await sleep(10);
-    now = rewriteMetrics(await metrics(url))!;
-    at = epochMs();
   }
-  const seconds = was !== undefined && count > 0 ? now.seconds - was : now.seconds;
-  return { count: now.count - count, ms: seconds * 1000, seenAfterMs: at - startMs };
 }
 
 /** Waits until the engine has applied everything it was given (derived events included). */

@@ -12,7 +12,7 @@ import { IDLE_BENCH } from './idle/mod.ts';
 import { LMDB_LAYOUT_BENCH } from './lmdb-layout/mod.ts';
 import { LOADGEN_BENCH } from './loadgen/mod.ts';
 import { LOYALTY_BENCH } from './loyalty/mod.ts';
-import { MICRO_BENCH } from './micro/mod.ts';
+import { KB_BENCH, MICRO_BENCH } from './micro/mod.ts';
 import { ORDER_GET_BENCH, ORDERS_BENCH } from './orders/mod.ts';
 import { FANOUT_BENCH } from './push/mod.ts';
 import { RECEIVER_BENCH } from './receiver/mod.ts';
@@ -41,6 +41,7 @@ const BENCHES: Record<string, BenchDef> = {
   ui: UI_BENCH,
   recs: RECS_BENCH,
   micro: MICRO_BENCH,
+  kb: KB_BENCH,
   'lmdb-layout': LMDB_LAYOUT_BENCH,
   cluster: CLUSTER_BENCH,
   orders: ORDERS_BENCH,
@@ -69,6 +70,7 @@ const USAGE = `Usage: omni bench [${Object.keys(BENCHES).join('|')}] [flags]
   restart       time from spawn to ready with 1,000,000 rows, and with an empty data dir
   startup       npm start → listening, from the JavaScript build and from the sources through tsx
   micro         micro-benchmarks of the hot paths
+  kb            knowledge-base answers: matching a customer's text with 1,000 and 10,000 entries
   lmdb-layout   N threads making their partitions durable (fsync): an LMDB env per thread, one shared, or one writer thread
   receiver      CPU per received WebSocket message: the loadgen's receiver vs the ws package, update scan vs full decode
   fanout        push fan-out: omnistream vs a ws server vs a Socket.IO server, same subscribers and load

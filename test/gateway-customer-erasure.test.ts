@@ -67,6 +67,11 @@ describe('customer.erased through the gateway', () => {
     const [answer] = await send(s, [{ id: 'erase', type: 'customer.erased', customer: EMAIL }]);
     expect(answer).toMatchObject({ ok: true, erased: { ids: 3, orders: 1, requests: 1, messages: 1 } });
     expect(JSON.stringify(answer)).not.toMatch(/c1|phone|email/);
+    // The store files are rewritten after the erasure's commit (engine/store-rewrite.ts); /metrics counts it.
+    await s.engine.scrubbed();
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/^omni_store_rewrites_total 1$/m);
+    expect(metrics).toMatch(/^omni_store_rewrite_seconds (?!0$)[0-9.e-]+$/m);
 
     for (const id of IDS) {
       const path = encodeURIComponent(id);

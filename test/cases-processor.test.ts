@@ -193,7 +193,7 @@ describe('erasure', () => {
 
     ok({ id: 'erase', type: 'customer.erased', customer: 'phone:+1' });
     r.drain();
-    expect(r.answers.get('erase')).toMatchObject({ ok: true });
+    expect(r.answers.get('erase')).toMatchObject({ ok: true, erased: { cases: 2 } });
     expect([...r.state.keys()].filter((k) => k.startsWith('svc/case'))).toEqual([caseKeys.case('k3'), caseKeys.customerCases('c2')]);
     expect([...r.timers.keys()].filter((t) => t.startsWith('case/'))).toEqual(['case/k3']);
     expect(JSON.stringify([...r.state.values()])).not.toContain('a note about c1');

@@ -62,7 +62,7 @@ describe('customer.erased', () => {
     expect(agentLoadBefore.some((n) => n > 0)).toBe(true);
 
     const answer = ok(r, { id: 'e1', type: 'customer.erased', customer: 'device:d1' });
-    expect(answer).toEqual({ ok: true, erased: { ids: 3, sessions: expect.any(Number), orders: 2, requests: 1, messages: 2, kiosks: 1 } });
+    expect(answer).toEqual({ ok: true, erased: { ids: 3, sessions: expect.any(Number), orders: 2, requests: 1, messages: 2, kiosks: 1, cases: 0 } });
     expect((answer.erased as { sessions: number }).sessions).toBeGreaterThanOrEqual(2);
     expect(JSON.stringify(answer)).not.toMatch(/acct1|phone|device/);
 

@@ -209,7 +209,7 @@ describe('the customer sagas, uncrashed (what every crashed run is compared with
 
   it('an erasure of the merged customer leaves nothing of it; the orders stay without it', async () => {
     const { answer, observed, state } = await uncrashed(CUSTOMER_SCENARIOS['erasure of a merged customer']);
-    expect(answer).toEqual({ id: 'saga-erase', ok: true, erased: { ids: 5, sessions: 3, orders: 2, requests: 1, messages: 0, kiosks: 0 } });
+    expect(answer).toEqual({ id: 'saga-erase', ok: true, erased: { ids: 5, sessions: 3, orders: 2, requests: 1, messages: 0, kiosks: 0, cases: 0 } });
     const names = [SURVIVOR, 'email:survivor@example.com', MERGED, MERGED_EMAIL, DEVICE];
     const held = Object.entries(state).filter(([key, value]) => names.some((n) => key.includes(n) || JSON.stringify(value).includes(n)));
     expect(held).toEqual([]);

@@ -83,7 +83,7 @@ function startErasure(state: StagedState, ev: InputEvent, o: ResolvedCustomerOpt
     state.put(identityKeys.id(id), undefined);
     for (const key of [identityKeys.customer(id), identityKeys.log(id)]) if (state.get(key) !== undefined) state.put(key, undefined);
   }
-  const counts: ErasedCounts = { ids: ids.length, sessions: 0, orders: 0, requests: 0, messages: 0, kiosks: 0 };
+  const counts: ErasedCounts = { ids: ids.length, sessions: 0, orders: 0, requests: 0, messages: 0, kiosks: 0, cases: 0 };
   // One reply per name, one from the service domain and one from the kiosks.
   state.put(eraseKeys.record(ev.id), { event: ev, names: ids.length + 2, outstanding: 0, counts } satisfies ErasureRecord);
   const forgets: ForgetEvent[] = ids.map((id) => ({ id: `${ev.id}/forget/${id}`, type: 'customer.forget', erasure: ev.id, name: id }));

@@ -130,6 +130,8 @@ export interface ErasedCounts {
   messages: number;
   /** Kiosk screens that showed the customer. */
   kiosks: number;
+  /** Its cases (engine/service/cases/), with their notes. */
+  cases: number;
 }
 
 /** Erasure: the kiosk screens showing one of `names` show nobody, on the kiosks' partition. */

@@ -50,7 +50,7 @@ export function forgetCustomer(c: ServiceChange, ev: InputEvent): Effects {
   for (const id of gone) c.touched.delete(id);
   const cases = forgetCases(c, ev.names as string[]);
   const effects = done(c);
-  const reply = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: true, add: 0, counts: { requests: new Set(gone).size, messages } };
+  const reply = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: true, add: 0, counts: { requests: new Set(gone).size, messages, cases: cases.count } };
   // The conversations' earlier messages, and the offers that showed the customer, are never replayed.
-  return { ...effects, emit: [reply], restart: [...[...new Set(gone)].map(topics.request), ...[...desks].map(topics.agent), ...cases] };
+  return { ...effects, emit: [reply], restart: [...[...new Set(gone)].map(topics.request), ...[...desks].map(topics.agent), ...cases.shown] };
 }

@@ -46,14 +46,16 @@ export function mergeCases(view: StateView, merged: ReadonlyArray<{ from: string
 
 /**
  * Erasure (service.forget): every case listed under one of the erased customer's names goes,
- * its overdue timer with it. Returns the topics that showed them: their histories restart.
+ * its overdue timer with it. Returns how many, and the topics that showed them: their histories restart.
  */
-export function forgetCases(c: ServiceChange, names: readonly string[]): string[] {
+export function forgetCases(c: ServiceChange, names: readonly string[]): { count: number; shown: string[] } {
   const shown: string[] = [];
+  let count = 0;
   for (const name of names) {
     const list = c.get<string[]>(caseKeys.customerCases(name));
     if (list === undefined) continue;
     for (const id of list) {
+      if (c.get(caseKeys.case(id)) !== undefined) count++;
       c.put(caseKeys.case(id), undefined);
       c.cancelTimer(caseTimerId(id));
     }
@@ -61,5 +63,5 @@ export function forgetCases(c: ServiceChange, names: readonly string[]): string[
     c.topicChanged(caseTopic(name));
     shown.push(caseTopic(name));
   }
-  return shown;
+  return { count, shown };
 }

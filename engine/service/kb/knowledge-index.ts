@@ -35,6 +35,7 @@ export type KnowledgeMatch = { confident: true; faq: string; score: number } | {
  */
 export const KB_CONFIDENCE_THRESHOLD = 0.48;
 
+/** An entry as MiniSearch holds it: each field its terms, separated by spaces. */
 interface IndexedEntry {
   id: string;
   questions: string;
@@ -56,8 +57,9 @@ export class KnowledgeIndex {
   private readonly search = new MiniSearch<IndexedEntry>({
     fields: ['questions', 'answer', 'topic'],
     storeFields: ['language'],
-    tokenize: termsOf,
-    // termsOf already lowercases; MiniSearch's default would lowercase every term a second time.
+    // The fields hold their terms already (upsert), so each entry is segmented once, not twice.
+    tokenize: splitOnSpaces,
+    // The terms are final; MiniSearch's default would lowercase each one again.
     processTerm: (term) => term,
     searchOptions: {
       boost: FIELD_BOOSTS,
@@ -93,15 +95,12 @@ export class KnowledgeIndex {
   /** Adds the entry, or replaces the one with the same `faq`. */
   upsert(entry: KnowledgeEntry): void {
     this.remove(entry.faq);
-    const doc: IndexedEntry = {
-      id: entry.faq,
-      questions: entry.questions.join('\n'),
-      answer: entry.answer,
-      topic: entry.topic,
-      language: entry.language ?? '',
-    };
+    const questions = termsOf(entry.questions.join('\n'));
+    const answer = termsOf(entry.answer);
+    const topic = termsOf(entry.topic);
+    const doc: IndexedEntry = { id: entry.faq, questions: questions.join(' '), answer: answer.join(' '), topic: topic.join(' '), language: entry.language ?? '' };
     this.search.add(doc);
-    const terms = new Set([...termsOf(doc.questions), ...termsOf(doc.answer), ...termsOf(doc.topic)]);
+    const terms = new Set([...questions, ...answer, ...topic]);
     this.entries.set(entry.faq, { doc, terms });
     for (const term of terms) this.docsWithTerm.set(term, (this.docsWithTerm.get(term) ?? 0) + 1);
   }
@@ -129,9 +128,8 @@ export class KnowledgeIndex {
     const queryTerms = queryTermsOf(text);
     if (queryTerms.length === 0 || this.size === 0) return { confident: false, score: 0 };
     const filter = language === undefined ? undefined : (result: SearchResult) => result.language === language || result.language === '';
-    // The terms are already made: the query is handed over as them, split again on the spaces
-    // no term contains, rather than run through the segmenter a second time.
-    const [best, second] = this.search.search(this.rankedTerms(queryTerms).join(' '), { filter, tokenize: splitOnSpaces });
+    // Handed over as its terms, which the index's tokenizer splits on the spaces no term contains.
+    const [best, second] = this.search.search(this.rankedTerms(queryTerms).join(' '), { filter });
     if (best === undefined) return { confident: false, score: 0 };
     const margin = second === undefined ? 1 : (best.score - second.score) / best.score;
     const score = Math.round(((this.coverage(queryTerms, best.id as string, best.queryTerms) + margin) / 2) * 1000) / 1000;

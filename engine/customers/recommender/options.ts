@@ -1,5 +1,5 @@
 // The recommender's knobs. Defaults were tuned on an internal time split of the YooChoose 100k
-// sample (the last 20% of train_tr's sessions as validation); see bench/recs-tune.ts.
+// sample (the last 20% of train_tr's sessions as validation); see bench/recs/tune.ts.
 // The layout options (chunk size, caps) shape the stored records and the popularity half-life
 // is the unit of the stored scores: change those only on an empty store; the rest may change
 // between runs.
@@ -34,6 +34,12 @@ export interface RecommenderOptions {
   reminder?: number;
   /** Position decay of the reminder, in clicks. */
   reminderDecay?: number;
+  /** The reminder of the session's last item, as a multiple of `reminder`. */
+  reminderLast?: number;
+  /** The least reminder of any item of the current session, however far back, as a share of `reminder`. */
+  reminderFloor?: number;
+  /** Weight of the share of the k neighbours that had an item (their similarity and distances aside), relative to the top neighbour score (0: off). */
+  coverageWeight?: number;
   /** Weight of a neighbour's items clicked before where it meets the current session, relative to those after (1: symmetric). */
   backwardWeight?: number;
   /** IDF weighting of shared items: (sessions with the item)^−idfPower (0: off). */
@@ -63,6 +69,9 @@ export interface ResolvedOptions {
   recencyMs: number;
   reminder: number;
   reminderDecay: number;
+  reminderLast: number;
+  reminderFloor: number;
+  coverageWeight: number;
   backwardWeight: number;
   idfPower: number;
   sequenceWeight: number;
@@ -81,10 +90,12 @@ export interface ResolvedOptions {
 const DAY = 86_400_000;
 
 const DEFAULT_VALUES = {
-  // The query's cost is mostly reading neighbour sessions. On the tuning split 100 neighbours of
-  // 300 candidates scored HR@20 0.6755 / MRR@20 0.3761, 50 of 200 0.6671 / 0.3754 at 2.2× less
-  // query time (in memory, p99 365 → 165 µs): the latency target (p99 ≤ 1 ms at 100k sessions on
-  // a shared 2-core machine) is worth more than 0.008 HR. (500 candidates: +0.001, a third slower.)
+  // The query's cost is mostly reading neighbour sessions. With the coverage and reminder below,
+  // 100 neighbours of 300 candidates score HR@20 / MRR@20 0.6838 / 0.3797 on the tuning split
+  // (0.6981 / 0.3793 on train_valid), 50 of 200 0.6789 / 0.3787 (0.6922 / 0.3791), at about
+  // half the query time: the p99 target (≤ 1 ms at 100k sessions on a shared 2-core machine)
+  // had 0.4–0.6 ms measured at 50, too little room to double it (docs/benchmarks.md, "Third
+  // tuning round"). (500 candidates: +0.001, a third slower.)
   neighbours: 50,
   sampleSize: 200,
   // With a one-click position decay, items further back hardly weigh: their sessions add nothing.
@@ -100,11 +111,17 @@ const DEFAULT_VALUES = {
   recencyMs: 10 * DAY,
   // The reminder and the sequential rules tuned together on the split (HR@20 / MRR@20 0.6671 /
   // 0.3754 → 0.6698 / 0.3761), neither reading anything more. A symmetric neighbour window
-  // (backwardWeight 1) did best; IDF moved MRR by < 0.001 either way (docs/benchmarks.md).
+  // (backwardWeight 1) did best. The last item first, a floor for items far back and the
+  // neighbours' coverage then took 100 neighbours from 0.6781 / 0.3775 to 0.6837 / 0.3789, and
+  // IDF to 0.6838 / 0.3797; with 50 neighbours the same took 0.6698 / 0.3761 to 0.6789 / 0.3787
+  // (docs/benchmarks.md).
   reminder: 0.4,
   reminderDecay: 2,
+  reminderLast: 3,
+  reminderFloor: 0.375,
+  coverageWeight: 0.6,
   backwardWeight: 1,
-  idfPower: 0,
+  idfPower: 0.4,
   sequenceWeight: 0.1,
   sequenceWindow: 5,
   kindWeights: [1, 2, 3],
@@ -156,6 +173,9 @@ export function resolveOptions(options?: RecommenderOptions): ResolvedOptions {
     recencyMs: options.recencyMs ?? d.recencyMs,
     reminder: options.reminder ?? d.reminder,
     reminderDecay: options.reminderDecay ?? d.reminderDecay,
+    reminderLast: options.reminderLast ?? d.reminderLast,
+    reminderFloor: options.reminderFloor ?? d.reminderFloor,
+    coverageWeight: options.coverageWeight ?? d.coverageWeight,
     backwardWeight: options.backwardWeight ?? d.backwardWeight,
     idfPower: Math.max(0, options.idfPower ?? d.idfPower),
     sequenceWeight: options.sequenceWeight ?? d.sequenceWeight,

@@ -297,8 +297,11 @@ export class BatchApplier {
       if (kept?.digest !== undefined && kept.answer.pending !== true) this.dedup.record(set, id, kept.digest, { ok: true, redacted: true });
     }
     // As for a message: the seq of the processor applying it (event topics have no owner by prefix).
-    for (const topic of effects.restart ?? []) this.topics.next(batch, processor, topic);
-    if (effects.scrub) batch.scrub = true;
+    for (const topic of effects.restart ?? []) this.topics.restart(batch, processor, topic);
+    if (effects.scrub) {
+      batch.scrub = true;
+      if (typeof effects.scrub === 'object') (batch.scrubValues ??= []).push(...effects.scrub.values);
+    }
     if (effects.messages) {
       for (const m of effects.messages) {
         batch.outputs.push({ topic: m.topic, seq: this.topics.next(batch, processor, m.topic), data: m.data, ts });
@@ -395,5 +398,9 @@ export class BatchApplier {
       return;
     }
     if (data !== undefined) batch.outputs.push({ topic, seq, data, ts });
+    // Restarted (an erasure) and now showing nothing: still sent, as a snapshot of nothing, so the
+    // push layer's history starts over and a subscriber resuming from before gets a snapshot
+    // rather than an empty replay that would leave it showing the erased customer.
+    else if (batch.restarted?.has(topic) === true) batch.outputs.push({ topic, seq, data: null, ts, snapshot: true });
   }
 }

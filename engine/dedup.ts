@@ -43,9 +43,15 @@ export function isPlainOk(answer: StoredAnswer): boolean {
 
 function decode(v: unknown): FirstAnswer {
   if (typeof v === 'number') return { answer: { ok: true }, digest: v === PLAIN_OK_NO_DIGEST ? undefined : v };
-  if (Array.isArray(v)) return { answer: v[1] as StoredAnswer, digest: v[0] as number };
-  return { answer: v as StoredAnswer, digest: undefined };
+  if (Array.isArray(v)) return { answer: plain(v[1]), digest: v[0] as number };
+  return { answer: plain(v), digest: undefined };
 }
+
+/**
+ * An answer the store rewrite redacted is a plain msgpack map (store-rewrite.ts: no shared
+ * structure), which this database's decoder reads as a Map.
+ */
+const plain = (answer: unknown): StoredAnswer => (answer instanceof Map ? Object.fromEntries(answer) : answer) as StoredAnswer;
 
 export class DedupIndex {
   private meta: DedupMeta;

@@ -20,6 +20,8 @@ export class EngineRewrites {
   /** This engine's own rewrites; with engine threads the starting thread runs them (onScrub). */
   private readonly schedule: RewriteSchedule | undefined;
   private listener: (() => void) | undefined;
+  /** The erased values of the batches marked since the last rewrite: each marker holds them all (store-rewrite.ts). */
+  private readonly erasedValues = new Set<string>();
 
   constructor(
     private readonly store: StateStore,
@@ -39,8 +41,10 @@ export class EngineRewrites {
   }
 
   /** In the commit of a batch that asked for a rewrite: a crash before it ends leaves it for the next start. */
-  mark(scrub: boolean | undefined): void {
-    if (scrub && this.enabled) this.store.state.put(scrubMarkerKey(this.options.share?.slot ?? 0), true);
+  mark(scrub: boolean | undefined, values: readonly string[] = []): void {
+    if (!scrub || !this.enabled) return;
+    for (const v of values) this.erasedValues.add(v);
+    this.store.state.put(scrubMarkerKey(this.options.share?.slot ?? 0), this.erasedValues.size > 0 ? [...this.erasedValues] : true);
   }
 
   /** That batch is durable. */
@@ -71,6 +75,7 @@ export class EngineRewrites {
     await this.host.pause();
     if (this.host.failed()) return;
     await rewriteOpenStore(this.store, this.options);
+    this.erasedValues.clear();
     this.host.resume();
   }
 
@@ -81,6 +86,7 @@ export class EngineRewrites {
     reopen: (generation: string): void => {
       this.store.reopen();
       checkGeneration((key) => this.store.state.get(key), generation, this.options.path);
+      this.erasedValues.clear();
       this.host.resume();
     },
   };

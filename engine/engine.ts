@@ -89,7 +89,7 @@ export class Engine {
     // Another process may write the dir now: stop like after a failed commit.
     this.dataDir?.onLost((error) => this.fail(error));
     this.timers = new TimerQueue(this.store);
-    this.topics = new TopicSeqs(this.store, this.processors);
+    this.topics = new TopicSeqs(this.store, this.processors, options.share?.slot ?? 0);
     this.intake = new Intake({
       owners: this.processors.byType,
       counts: this.counts,
@@ -295,7 +295,7 @@ export class Engine {
       this.store.commit(batch.set, () => {
         rotate?.();
         this.dedup.writeAll(batch.set);
-        this.rewrites.mark(batch.scrub);
+        this.rewrites.mark(batch.scrub, batch.scrubValues);
       }),
     );
     // Batches finish in commit order even if a later commit's promise settles first.

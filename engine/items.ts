@@ -113,6 +113,8 @@ export interface Batch {
   changed: Map<string, number>;
   /** Sequence records touched in this batch, copied on first touch, written once. */
   seqs: Map<string, SeqRecord>;
+  /** Groups of `seqs` restarted (Effects.restart): deleted at flush, the seq floor raised past them. */
+  restarted?: Set<string>;
   /**
    * Changed state topics not rendered because nobody watched them when the batch was applied
    * (parallel arrays: topic, seq, ts). At release, those watched by then are rendered from the
@@ -132,6 +134,8 @@ export interface Batch {
   foreignAnswers?: EventResult[];
   /** Some effect asked for a store rewrite once this batch is durable (Effects.scrub). */
   scrub?: boolean;
+  /** The erased values those effects named: kept answers holding one are redacted by the rewrite. */
+  scrubValues?: string[];
   /** The clock when the batch began: its events' `now`, and that of the followers' reactions to them. */
   now: number;
   applyMs: number;

@@ -9,7 +9,8 @@
 //      Killed from here on: the next start finds the marker and rewrites before taking events.
 //   2. Every named database's every entry is copied raw (keys and values as bytes, so each
 //      codec's encoding is kept as it is) into `<dir>/scrub.tmp/`, the markers left out, a new
-//      generation id put in. Killed: a start deletes `scrub.tmp/` (and the marker is still there).
+//      generation id put in. A kept answer (dedup index) whose bytes hold an erased value (the
+//      markers list them) is copied redacted instead. Killed: a start deletes `scrub.tmp/` (and the marker is still there).
 //   3. Every LMDB handle on the data dir is closed; the copy is fsynced and renamed over
 //      `data.mdb` (atomic), the dir fsynced. Killed before the rename: as 2; after: the new file
 //      is the store, already without markers, and `scrub.tmp/` is deleted at the next start.
@@ -22,6 +23,7 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type RootDatabase } from 'lmdb';
+import { Packr } from 'msgpackr';
 import { lmdbOptions, type StateStore } from './store.ts';
 
 /** Where the copy is built; a start that finds it deletes it (a rewrite killed half-way). */
@@ -63,6 +65,7 @@ export async function copyLiveEntries(source: RootDatabase, options: { path: str
   removeUnfinishedRewrite(options.path);
   const generation = randomUUID();
   // No fsync per transaction: the file is fsynced once, before the rename (swapInCopy).
+  const erased = erasedValuesOf(source);
   const target = open(lmdbOptions({ path: join(options.path, REWRITE_DIR), durability: 'none', mapSize: options.mapSize }));
   try {
     // The root database lists the named ones; nothing else is ever written to it.
@@ -70,6 +73,7 @@ export async function copyLiveEntries(source: RootDatabase, options: { path: str
       const from = source.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
       const to = target.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
       const markers = name === 'state' ? markerKeysOf(source) : new Set<string>();
+      const redact = DEDUP_DB.test(name) && erased.length > 0 ? answerRedactor(source.openDB<unknown, string>({ name }), erased) : undefined;
       let chunk: Array<[Buffer, Buffer]> = [];
       const write = () => {
         const entries = chunk;
@@ -81,7 +85,7 @@ export async function copyLiveEntries(source: RootDatabase, options: { path: str
       let copied = 0;
       for (const { key, value } of from.getRange()) {
         if (key[0] === 0x24 && markers.has(key.toString('latin1'))) continue; // '$'
-        chunk.push([Buffer.from(key), Buffer.from(value)]);
+        chunk.push([Buffer.from(key), redact?.(key, value) ?? Buffer.from(value)]);
         copied++;
         if (chunk.length >= COPY_CHUNK) {
           write();
@@ -108,6 +112,39 @@ function markerKeysOf(source: RootDatabase): Set<string> {
   const keys = new Set<string>();
   for (const key of state.getKeys({ start: MARKER, end: `${MARKER}\uffff` })) if (key.startsWith(MARKER)) keys.add(Buffer.from(key, 'utf8').toString('latin1'));
   return keys;
+}
+
+/** The erased values the markers hold (engine-rewrites.ts: a marker of a batch that named none is `true`). */
+function erasedValuesOf(source: RootDatabase): Buffer[] {
+  const state = source.openDB<unknown, string>({ name: 'state' });
+  const values = new Set<string>();
+  for (const { key, value } of state.getRange({ start: MARKER, end: `${MARKER}\uffff` })) {
+    if (key.startsWith(MARKER) && Array.isArray(value)) for (const v of value) if (typeof v === 'string' && v !== '') values.add(v);
+  }
+  return [...values].map((v) => Buffer.from(v, 'utf8'));
+}
+
+/** The dedup generations of every engine thread (store.ts, dedupGenerations). */
+const DEDUP_DB = /^dedup[01](\.\d+)?$/;
+/**
+ * Plain msgpack maps, no shared structures (the copy is raw: it could not add one to a
+ * database's structures safely), which the dedup index's decoder reads like any other value.
+ */
+const plainPackr = new Packr({ useRecords: false });
+const REDACTED = { ok: true, redacted: true };
+
+/**
+ * A kept answer holding an erased value becomes `{ok: true, redacted: true}`, its digest kept (so a
+ * retry is still a duplicate, and an id reused for another event still a conflict); undefined
+ * keeps the entry as it is. The digest is read through the database's own decoder.
+ */
+function answerRedactor(decoded: { get(id: string): unknown }, erased: readonly Buffer[]) {
+  return (key: Buffer, value: Buffer): Buffer | undefined => {
+    if (!erased.some((v) => value.includes(v))) return undefined;
+    const stored = decoded.get(key.toString('utf8'));
+    const digest = Array.isArray(stored) && typeof stored[0] === 'number' ? stored[0] : undefined;
+    return Buffer.from(plainPackr.pack(digest === undefined ? REDACTED : [digest, REDACTED]));
+  };
 }
 
 /** Step 3, once no handle on the data dir is open: the copy becomes `data.mdb`. */

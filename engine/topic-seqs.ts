@@ -1,6 +1,15 @@
 // Topics: which processor renders each, and their sequence numbers. A topic's seq rises by
 // one per update and is stored with the state, grouped as its processor says (seqSlot), so
 // that one record per SKU holds the seqs of `stock/A` and every `stock/A@<location>`.
+//
+// A restarted topic (Effects.restart: a customer's erasure) loses its record, whose key names the
+// customer, in the same commit. Its seqs must still never go back for a subscriber that saw them:
+// the push layer drops an update whose seq is not above the last one it sent (gateway/ws/topic-hub.ts),
+// and a client resuming with an old `since` must not be replayed a new life's updates as if they
+// followed what it saw. So each engine thread keeps a floor, `$seq-floor/<thread>`, no lower than
+// any seq it restarted, and a topic without a record counts on from the highest floor of any
+// thread (a thread count changed since). A reader still sees 0 for it: its snapshot has seq 0,
+// which the hub and the client accept as a new start, and its next update is above every old seq.
 
 import type { Batch, SeqRecord } from './items.ts';
 import type { StateStore } from './store.ts';
@@ -8,6 +17,7 @@ import type { ProcessorIndex } from './processor-index.ts';
 import type { Processor, StateView } from './types.ts';
 
 const seqKey = (group: string) => `$seq/${group}`;
+const FLOOR_PREFIX = '$seq-floor/';
 
 /** The seq of the last update of `topic` stored in `view` (0 when it never had one). */
 export function storedSeq(view: StateView, processor: Processor | undefined, topic: string): number {
@@ -23,10 +33,26 @@ export function topicSnapshot(view: StateView, owner: Processor | undefined, top
 }
 
 export class TopicSeqs {
+  /** The highest floor stored (read on first need), raised by this thread's restarts. */
+  #floor: number | undefined;
+
   constructor(
     private readonly store: StateStore,
     private readonly processors: ProcessorIndex,
+    /** This engine thread's index: the floor record it writes. */
+    private readonly slot = 0,
   ) {}
+
+  private floor(): number {
+    if (this.#floor === undefined) {
+      let max = 0;
+      for (const { value } of this.store.state.getRange({ start: FLOOR_PREFIX, end: `${FLOOR_PREFIX}\uffff` })) {
+        if (typeof value === 'number' && value > max) max = value;
+      }
+      this.#floor = max;
+    }
+    return this.#floor;
+  }
 
   processorFor(topic: string): Processor | undefined {
     return this.processors.ofTopic(topic);
@@ -45,13 +71,37 @@ export class TopicSeqs {
       batch.seqs.set(group, rec);
     }
     batch.set.track?.seq(topic, seqKey(group));
-    while (rec.length <= slot) rec.push(0);
+    while (rec.length <= slot) rec.push(this.floor());
     return ++rec[slot];
+  }
+
+  /**
+   * Restarts `topic`'s history (Effects.restart): its seq skips a number, so the push layer's kept
+   * history, which covers only an unbroken run, starts over; and its record is deleted when the
+   * batch is flushed, the floor raised past it. A topic sharing its record with others (seqSlot)
+   * only skips: deleting would restart them too, and no such group names a customer.
+   */
+  restart(batch: Batch, processor: Processor, topic: string): void {
+    const at = this.slotOf(this.store.latest, processor, topic);
+    this.next(batch, processor, topic);
+    if (at === undefined || at.group === topic) (batch.restarted ??= new Set()).add(topic);
   }
 
   /** Writes every seq record the batch moved: once per group, however many updates. */
   flush(batch: Batch): void {
-    for (const [group, rec] of batch.seqs) this.store.write(batch.set, seqKey(group), rec);
+    let floor: number | undefined;
+    for (const [group, rec] of batch.seqs) {
+      if (batch.restarted?.has(group) !== true) {
+        this.store.write(batch.set, seqKey(group), rec);
+        continue;
+      }
+      this.store.write(batch.set, seqKey(group), undefined);
+      floor = Math.max(floor ?? this.floor(), ...rec);
+    }
+    if (floor !== undefined && floor > this.floor()) {
+      this.#floor = floor;
+      this.store.write(batch.set, `${FLOOR_PREFIX}${this.slot}`, floor);
+    }
   }
 
   /** The seq of the last durable update of a topic (0 when it never had one). */

@@ -83,7 +83,8 @@ export interface Effects {
   /**
    * Topics whose updates so far must never be replayed (a customer's erasure): each one's seq
    * skips a number here, so the push layer's kept history, which covers only an unbroken run,
-   * starts over after it, and a subscriber resuming from before gets a snapshot.
+   * starts over after it, and a subscriber resuming from before gets a snapshot. Its seq record,
+   * whose key names the topic, is deleted in this commit (topic-seqs.ts: later seqs still rise).
    */
   restart?: string[];
   /**
@@ -95,8 +96,10 @@ export interface Effects {
   /**
    * This batch removes personal data: after it commits, the store is rewritten so that no freed
    * page keeps it (store-rewrite.ts). Several such batches close together share one rewrite.
+   * `values` are what was erased (ids, names): the rewrite also redacts every kept answer (the
+   * dedup index) whose bytes hold one of them, as `redactAnswers` does for answers it can name.
    */
-  scrub?: boolean;
+  scrub?: boolean | { values: string[] };
   timers?: { set?: TimerSpec[]; cancel?: string[] };
   /**
    * Derived events: work for other keys, which may live in other partitions (a hold at each SKU of

@@ -1,20 +1,19 @@
-// After `customer.erased`, no file of the data dir holds a copy of the customer's data outside
-// the live records: a customer with several linked ids, a profile, many sessions of activity
-// (updated over and over, so freed pages hold old copies), service requests with messages,
-// orders, loyalty points and a coupon, and kiosk visits is erased; then every file in the data dir
-// (data.mdb, lock.mdb, anything else) is read as bytes and searched for each id and each text
-// (UTF-8). The message texts and the loyalty reason are found nowhere. The ids are found only
-// inside byte-for-byte copies of live records, and those are of the kinds the erasure keeps by
-// design (topic sequence numbers and kept answers, KEPT below: docs/protocol.md): so no freed page
-// holds an erased record. (A copy of a live record may sit in a page's free gap: LMDB's page
-// splits leave them.) A second customer, untouched, is found (the search works), and with the
-// store rewrite switched off the same search finds the erased texts or ids outside any live record
-// (so this test catches a rewrite that stops working). Both engine layouts: in the test's thread and on two engine threads.
+// After `customer.erased`, no file of the data dir holds a copy of the customer's data: a customer
+// with several linked ids, a profile, many sessions of activity (updated over and over, so freed
+// pages hold old copies), service requests with messages, orders, loyalty points (lots with expiry
+// timers, one spent whole) and a coupon, and kiosk visits is erased; then every file in the data
+// dir (data.mdb, lock.mdb, anything else) is read as bytes and searched for each id and each text
+// (UTF-8): none is found, and no live record names the customer — not a topic's seq record
+// (`$seq/recs/<id>`, `$seq/loyalty/<id>`), not a loyalty expiry timer, not a kept answer of its
+// events (the dedup index: `{"customer":"cust-ann-…"}`), each checked on its own. A second
+// customer, untouched, is found (the search works), and with the store rewrite switched off the
+// same search finds the erased texts or ids outside any live record (so this test catches a
+// rewrite that stops working). Both engine layouts: in the test's thread and on two engine threads.
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { openEngine, openThreadedEngine, defaultProcessors, type EventResult, type InputEvent } from '../engine/mod.ts';
 import { engineThreadFile } from './bundle-harness.ts';
-import { ann, bob, bothHistories, ids, inFiles, KEPT, liveRecordsHolding, outsideLiveRecords, SETUP, texts } from './fixtures/erasure-history.ts';
+import { ann, bob, bothHistories, history, ids, inFiles, liveKinds, liveRecordsHolding, outsideLiveRecords, SETUP, texts } from './fixtures/erasure-history.ts';
 import { tempDirs } from './fixtures/omni-process.ts';
 
 const dirs = tempDirs('omni-erasure-files-');
@@ -57,11 +56,14 @@ describe.each([1, 2] as const)('the data dir files after customer.erased (%i eng
     expect(answer).toMatchObject({ ok: true, erased: { ids: 4 } });
     expect(rewrites).toBe(1);
     for (const [text, n] of inFiles(dir, texts(ann))) expect(n, text).toBe(0);
-    const live = await liveRecordsHolding(dir, ids(ann));
-    for (const { where } of live) expect(KEPT.some((k) => k.test(where)), `${where} still names the erased customer`).toBe(true);
-    // Every copy of an id in the files is a copy of one of those live records: none of an erased one.
-    expect(inFiles(dir, ids(ann)).get(ann.phone)).toBeGreaterThan(0);
-    expect(outsideLiveRecords(dir, ids(ann), live)).toEqual([]);
+    // No live record names an id: each kind the erasure used to leave, on its own.
+    const live = liveKinds(await liveRecordsHolding(dir, ids(ann)));
+    expect(live.seqs, 'topic seq records').toEqual([]);
+    expect(live.timers, 'loyalty expiry timers').toEqual([]);
+    expect(live.answers, 'kept answers').toEqual([]);
+    expect(live.other).toEqual([]);
+    // And no byte of the files holds one, live or freed.
+    for (const [id, n] of inFiles(dir, ids(ann))) expect(n, id).toBe(0);
     // The other customer is found: the search works.
     for (const [needle, n] of inFiles(dir, [...ids(bob), ...texts(bob)])) expect(n, needle).toBeGreaterThan(0);
     // The store still opens and holds the other customer.
@@ -69,6 +71,14 @@ describe.each([1, 2] as const)('the data dir files after customer.erased (%i eng
     try {
       expect(engine.read(`id/x/${bob.phone}`)).toBeDefined();
       expect(engine.read(`id/x/${ann.phone}`)).toBeUndefined();
+      // A retry of an event whose kept answer named the customer: still a duplicate, its answer redacted.
+      const earn = history(ann, 'ann').flat().find((e) => e.id === 'ann-earn')!;
+      const [retry] = await engine.submit([earn]);
+      expect(retry).toMatchObject({ ok: true, redacted: true, duplicate: true });
+      expect(JSON.stringify(retry)).not.toContain(ann.customer);
+      // Another event under its id is still refused.
+      const [reused] = await engine.submit([{ ...earn, points: 1 }]);
+      expect(reused).toMatchObject({ ok: false, error: { code: 'id_conflict' } });
     } finally {
       await engine.close();
     }

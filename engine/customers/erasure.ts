@@ -49,6 +49,11 @@ interface ErasureRecord {
   /** Steps those partitions sent on (orders, item indexes) minus their replies so far. */
   outstanding: number;
   counts: ErasedCounts;
+  /**
+   * The ids erased, for the store rewrite: kept answers that name one are redacted in the copy
+   * (Effects.scrub). Absent in records kept before it was stored. Deleted with the record.
+   */
+  ids?: string[];
 }
 
 type Step = (state: StagedState, ev: InputEvent, ctx: EventContext, o: ResolvedCustomerOptions) => Effects;
@@ -85,7 +90,7 @@ function startErasure(state: StagedState, ev: InputEvent, o: ResolvedCustomerOpt
   }
   const counts: ErasedCounts = { ids: ids.length, sessions: 0, orders: 0, requests: 0, messages: 0, kiosks: 0, cases: 0 };
   // One reply per name, one from the service domain and one from the kiosks.
-  state.put(eraseKeys.record(ev.id), { event: ev, names: ids.length + 2, outstanding: 0, counts } satisfies ErasureRecord);
+  state.put(eraseKeys.record(ev.id), { event: ev, names: ids.length + 2, outstanding: 0, counts, ids: [...ids] } satisfies ErasureRecord);
   const forgets: ForgetEvent[] = ids.map((id) => ({ id: `${ev.id}/forget/${id}`, type: 'customer.forget', erasure: ev.id, name: id }));
   const service = { id: `${ev.id}/forget-service`, type: 'service.forget', erasure: ev.id, names: [...ids] };
   const kiosks: KioskForgetEvent = { id: `${ev.id}/forget-kiosks`, type: 'kiosk.forget', erasure: ev.id, names: [...ids] };
@@ -122,18 +127,20 @@ const forget: Step = (state, raw) => {
     for (const sku of new Set(log.i)) bySku.set(sku, [...(bySku.get(sku) ?? []), id]);
   }
   const sessions = kept.length;
-  const unnotes = forgetLoyalty(state, name, ev.erasure, ev.id);
+  const loyalty = forgetLoyalty(state, name, ev.erasure, ev.id);
   const orders = new Set([...recentOrders(state, name).map((s) => s.order), ...olderOrders(state, name)]);
   for (const key of [keys.session(name), keys.orders(name), keys.olderOrders(name), keys.moved(name)]) if (state.get(key) !== undefined) state.put(key, undefined);
   const emit: InputEvent[] = [
     ...[...orders].map((order) => ({ id: `${ev.id}/order/${order}`, type: 'order.forget', order, erasure: ev.erasure })),
     ...[...bySku].map(([sku, ids]): UnindexEvent => ({ id: `${ev.id}/unindex/${sku}`, type: 'rec.unindex', erasure: ev.erasure, sku, sessions: ids })),
-    ...unnotes,
+    ...loyalty.emit,
   ];
   const reply: ForgottenEvent = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: true, add: emit.length, counts: { sessions } };
   // `recs/<name>` and `loyalty/<name>` render as nobody's now (a state topic's new, empty render).
   const shown = [topics.recs(name), loyaltyTopic(name)];
-  return { result: { ok: true }, writes: state.writes(), changed: shown, restart: shown, emit: [...emit, reply] };
+  // Its expiry timers' ids name it: they go now rather than when they fire.
+  const timers = loyalty.cancel.length > 0 ? { timers: { cancel: loyalty.cancel } } : {};
+  return { result: { ok: true }, writes: state.writes(), changed: shown, restart: shown, emit: [...emit, reply], ...timers };
 };
 
 /** `rec.unindex`, on the item bucket's partition. */
@@ -173,7 +180,9 @@ const forgotten: Step = (state, raw) => {
   state.put(eraseKeys.record(ev.erasure), undefined);
   // The answer names no id: answers are kept by event id (the dedup index) for a day or two.
   // Every part is committed by now: the store is rewritten, so no freed page keeps the customer.
-  return { result: { ok: true }, writes: state.writes(), answers: [{ id: ev.erasure, result: { ok: true, erased: counts }, event: record.event }], scrub: true };
+  // Its ids go with the request, so the rewrite also redacts the kept answers that name them.
+  const scrub = record.ids !== undefined ? { values: record.ids } : true;
+  return { result: { ok: true }, writes: state.writes(), answers: [{ id: ev.erasure, result: { ok: true, erased: counts }, event: record.event }], scrub };
 };
 
 export const ERASURE_STEPS: Record<string, Step> = {

@@ -33,6 +33,12 @@ export interface LoyaltyRecord {
   history: LoyaltyEntry[];
   /** Coupons restricted to this customer (coupons.ts): an erasure removes them too. */
   coupons?: string[];
+  /**
+   * Expiry times with a timer still pending under this name, spent lots' included (a timer is
+   * never cancelled when its lot is spent): an erasure or a move cancels each, since the timer's
+   * id names the customer. Absent in records kept before it was stored.
+   */
+  timers?: number[];
 }
 
 export const loyaltyKeys = {

@@ -45,6 +45,34 @@ function withHistory(record: LoyaltyRecord, entry: LoyaltyEntry): LoyaltyRecord 
 /** Lots still valid at `time`. */
 const valid = (lots: readonly Lot[], time: number) => lots.filter((lot) => lot.at === undefined || lot.at > time);
 
+/**
+ * The record as of `time`: lots expired by then leave it with an `expired` entry each, as their
+ * timer would write (an event may come after the expiry and before the timer fires; the timer
+ * then finds nothing left to expire).
+ */
+function dropExpired(record: LoyaltyRecord, name: string, time: number): LoyaltyRecord {
+  const lots = valid(record.lots, time);
+  if (lots.length === record.lots.length) return record;
+  const byAt = new Map<number, number>();
+  for (const lot of record.lots) if (lot.at !== undefined && lot.at <= time) byAt.set(lot.at, (byAt.get(lot.at) ?? 0) + lot.points);
+  let out: LoyaltyRecord = { ...record, lots };
+  for (const [at, points] of [...byAt].sort((a, b) => a[0] - b[0])) out = withHistory(out, { kind: 'expired', points, time: at, event: timerOf(name, at).id });
+  return out;
+}
+
+/** `record` noting timers set at `ats` under its name. */
+function withTimers(record: LoyaltyRecord, ats: readonly number[]): LoyaltyRecord {
+  if (ats.every((at) => record.timers?.includes(at))) return record;
+  return { ...record, timers: [...new Set([...(record.timers ?? []), ...ats])].sort((a, b) => a - b) };
+}
+
+/** The ids of every expiry timer that may be pending under `name` for `record` (older records: their lots' expiries). */
+export function loyaltyTimerIds(name: string, record: LoyaltyRecord): string[] {
+  const ats = new Set(record.timers ?? []);
+  for (const lot of [...record.lots, ...Object.values(record.redemptions).flatMap((r) => r.lots)]) if (lot.at !== undefined) ats.add(lot.at);
+  return [...ats].map((at) => timerOf(name, at).id);
+}
+
 /** Spends `points` from the oldest lots: the lots left and the parts taken. */
 function spend(lots: readonly Lot[], points: number): { left: Lot[]; taken: Lot[] } {
   const left: Lot[] = [];
@@ -75,8 +103,8 @@ export interface LoyaltyOutcome {
  * key the sender's event waits on: a redemption's index answers it there.
  */
 export function applyLoyalty(state: StagedState, ev: InputEvent, home: string, time: number, origin: string): LoyaltyOutcome {
-  const record = loyaltyRecord(state, home) ?? emptyRecord();
-  const lots = valid(record.lots, time);
+  const record = dropExpired(loyaltyRecord(state, home) ?? emptyRecord(), home, time);
+  const lots = record.lots;
   const changed = [loyaltyTopic(home)];
   if (ev.type === 'loyalty.earned') {
     const points = ev.points as number;
@@ -85,7 +113,7 @@ export function applyLoyalty(state: StagedState, ev: InputEvent, home: string, t
     if (at !== undefined && at <= time) return { result: rejection('invalid_event', `loyalty.earned: expiresAt ${at} is not after the event's time ${time}`), effects: {} };
     const lot: Lot = { points, earned: time, ...(at !== undefined ? { at } : {}) };
     const entry: LoyaltyEntry = { kind: 'earned', points, time, event: ev.id, ...pick(ev, 'reason', 'order') };
-    state.put(loyaltyKeys.record(home), withHistory({ ...record, lots: byAge([...lots, lot]) }, entry));
+    state.put(loyaltyKeys.record(home), withHistory(withTimers({ ...record, lots: byAge([...lots, lot]) }, at === undefined ? [] : [at]), entry));
     const balance = balanceOf(lots) + points;
     return { result: { ok: true, customer: home, balance }, effects: { writes: state.writes(), changed, ...(at !== undefined ? { timers: { set: [timerOf(home, at)] } } : {}) } };
   }
@@ -115,8 +143,8 @@ export function applyLoyalty(state: StagedState, ev: InputEvent, home: string, t
   const back = valid(spent.lots, time);
   const points = balanceOf(back);
   const redemptions = { ...record.redemptions, [redemption]: { ...spent, refunded: true as const } };
-  state.put(loyaltyKeys.record(home), withHistory({ ...record, lots: byAge([...lots, ...back]), redemptions }, { kind: 'refunded', points, time, event: ev.id, redemption }));
   const timers = back.filter((l) => l.at !== undefined).map((l) => timerOf(home, l.at!));
+  state.put(loyaltyKeys.record(home), withHistory(withTimers({ ...record, lots: byAge([...lots, ...back]), redemptions }, timers.map((t) => t.at)), { kind: 'refunded', points, time, event: ev.id, redemption }));
   const result = { ok: true as const, customer: home, points, expired: balanceOf(spent.lots) - points, balance: balanceOf(lots) + points };
   return { result, effects: { writes: state.writes(), changed, ...(timers.length > 0 ? { timers: { set: timers } } : {}) } };
 }
@@ -136,8 +164,8 @@ function withdraw(state: StagedState, ev: WithdrawnEvent, home: string, origin: 
   const back = spent.lots;
   const { [ev.redemption]: _, ...redemptions } = record.redemptions;
   const history = record.history.filter((h) => !(h.kind === 'redeemed' && h.redemption === ev.redemption && h.event === ev.answer.id));
-  state.put(loyaltyKeys.record(home), { ...record, lots: byAge([...lots, ...back]), redemptions, history });
   const timers = back.filter((l) => l.at !== undefined).map((l) => timerOf(home, l.at!));
+  state.put(loyaltyKeys.record(home), withTimers({ ...record, lots: byAge([...lots, ...back]), redemptions, history }, timers.map((t) => t.at)));
   return { result: { ok: true }, effects: { writes: state.writes(), changed, ...(timers.length > 0 ? { timers: { set: timers } } : {}) }, then: answered };
 }
 
@@ -204,12 +232,16 @@ export const redemptionCustomer = (view: StateView, redemption: string) => view.
 
 /** A lot-expiry timer on the name's partition: lots due by the clock go. */
 export function expireLots(state: StagedState, timer: TimerSpec, now: number): Omit<Effects, 'result'> {
-  const { name } = timer.data as { name: string; at: number };
-  const record = loyaltyRecord(state, name);
-  if (record === undefined) return {};
+  const { name, at } = timer.data as { name: string; at: number };
+  const stored = loyaltyRecord(state, name);
+  if (stored === undefined) return {};
+  const record = stored.timers?.includes(at) ? { ...stored, timers: stored.timers.filter((t) => t !== at) } : stored;
   const left = valid(record.lots, now);
   const points = balanceOf(record.lots) - balanceOf(left);
-  if (points === 0) return {};
+  if (points === 0) {
+    if (record !== stored) state.put(loyaltyKeys.record(name), record);
+    return { writes: state.writes() };
+  }
   state.put(loyaltyKeys.record(name), withHistory({ ...record, lots: left }, { kind: 'expired', points, time: now, event: timer.id }));
   return { writes: state.writes(), changed: [loyaltyTopic(name)] };
 }
@@ -226,9 +258,9 @@ export function absorbLoyalty(state: StagedState, into: string, moved: LoyaltyRe
   const record = loyaltyRecord(state, into) ?? emptyRecord();
   const history = [...record.history, ...moved.history].sort((a, b) => a.time - b.time).slice(-HISTORY_KEPT);
   const coupons = [...new Set([...(record.coupons ?? []), ...(moved.coupons ?? [])])];
-  const merged: LoyaltyRecord = { lots: byAge([...record.lots, ...moved.lots]), redemptions: keepLast({ ...record.redemptions, ...moved.redemptions }), history, ...(coupons.length > 0 ? { coupons } : {}) };
-  state.put(loyaltyKeys.record(into), merged);
   const ats = new Set(moved.lots.flatMap((l) => (l.at !== undefined ? [l.at] : [])));
+  const merged: LoyaltyRecord = { ...record, lots: byAge([...record.lots, ...moved.lots]), redemptions: keepLast({ ...record.redemptions, ...moved.redemptions }), history, ...(coupons.length > 0 ? { coupons } : {}) };
+  state.put(loyaltyKeys.record(into), withTimers(merged, [...ats]));
   return { changed: [loyaltyTopic(into)], ...(ats.size > 0 ? { timers: { set: [...ats].map((at) => timerOf(into, at)) } } : {}) };
 }
 
@@ -248,15 +280,17 @@ export interface CouponForgetEvent extends InputEvent {
 
 /**
  * Erasure (customer.forget): the name's balance and history go, the index of each of its
- * redemptions, and the coupons restricted to it.
+ * redemptions, the coupons restricted to it (`emit`), and its pending expiry timers (`cancel`),
+ * whose ids name it.
  */
-export function forgetLoyalty(state: StagedState, name: string, erasure: string, cause: string): Array<UnnoteEvent | CouponForgetEvent> {
+export function forgetLoyalty(state: StagedState, name: string, erasure: string, cause: string): { emit: Array<UnnoteEvent | CouponForgetEvent>; cancel: string[] } {
   const record = takeLoyalty(state, name);
-  if (record === undefined) return [];
-  return [
+  if (record === undefined) return { emit: [], cancel: [] };
+  const emit = [
     ...Object.entries(record.redemptions).map(([redemption, { noted }]): UnnoteEvent => ({ id: `${cause}/unnote/${redemption}`, type: 'loyalty.unnote', redemption, erasure, ...(noted !== undefined ? { noted } : {}) })),
     ...(record.coupons ?? []).map((coupon): CouponForgetEvent => ({ id: `${cause}/coupon/${coupon}`, type: 'coupon.forget', coupon, erasure })),
   ];
+  return { emit, cancel: loyaltyTimerIds(name, record) };
 }
 
 export interface LoyaltyExport {

@@ -25,7 +25,7 @@ import type {
   TouchEvent,
 } from './internal-events.ts';
 import { ERASURE_STEPS, linkSettled } from './erasure.ts';
-import { absorbLoyalty, applyLoyalty, grantCoupon, loyaltyTopic, noteRedemption, takeLoyalty, unnoteRedemption, type CouponForgetEvent, type NotedEvent, type UnnoteEvent } from './loyalty.ts';
+import { absorbLoyalty, applyLoyalty, grantCoupon, loyaltyTimerIds, loyaltyTopic, noteRedemption, takeLoyalty, unnoteRedemption, type CouponForgetEvent, type NotedEvent, type UnnoteEvent } from './loyalty.ts';
 import { forgetCoupon } from './coupons.ts';
 import { applyOrderNews, keepOlder, mergeOrders, olderOrders, recentOrders } from './orders.ts';
 import { indexSession, recordForItem, sessionLog } from './recommender/mod.ts';
@@ -107,7 +107,9 @@ const moved: Step = (state, raw) => {
     ...(ev.link !== undefined ? { link: ev.link } : {}),
   };
   // `loyalty/<from>` shows the survivor's balance once it arrives there; until then, nothing.
-  return done(state, { emit: [absorb], ...(loyalty !== undefined ? { changed: [loyaltyTopic(ev.from)] } : {}) });
+  // Its expiry timers are set again under the survivor; here their ids would name `from` until they fire.
+  const moves = loyalty !== undefined ? { changed: [loyaltyTopic(ev.from)], timers: { cancel: loyaltyTimerIds(ev.from, loyalty) } } : {};
+  return done(state, { emit: [absorb], ...moves });
 };
 
 const absorb: Step = (state, raw, _ctx, o) => {

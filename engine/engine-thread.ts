@@ -88,10 +88,16 @@ async function run(config: EngineThreadConfig): Promise<void> {
   engine.onScrub(() => post({ kind: 'scrub' }));
   /** Messages that came while a store rewrite had the store closed: handled once it reopens. */
   let held: ToEngine[] | undefined;
+  /**
+   * From a rewrite's pause until the store is open on the new file (the engine starts no batch
+   * meanwhile); `storeClosed` once the rewrite closed the store. A `close` meanwhile means the thread
+   * that started the engine gave the rewrite up (it failed, and stopped the engine): no reopen comes.
+   */
+  let rewrite: { storeClosed?: Promise<void> } | undefined;
   const changelog = threadReplicator(post);
 
   const handle = (message: ToEngine): void => {
-    if (held && !(message.kind === 'call' && message.name === 'rewrite-reopen')) {
+    if (held && message.kind !== 'close' && !(message.kind === 'call' && message.name === 'rewrite-reopen')) {
       held.push(message);
       return;
     }
@@ -153,17 +159,24 @@ async function run(config: EngineThreadConfig): Promise<void> {
           });
         if (message.name === 'idle') void engine.idle().then(() => done(0));
         else if (message.name === 'timers') void engine.runDueTimers().then(done);
-        else if (message.name === 'rewrite-pause') void engine.rewriteSteps.pause().then(() => done(0));
-        else if (message.name === 'rewrite-close') {
+        else if (message.name === 'rewrite-pause') {
+          rewrite = {};
+          void engine.rewriteSteps.pause().then(() => done(0));
+        } else if (message.name === 'rewrite-close') {
           held = [];
-          engine.rewriteSteps.close().then(
+          const storeClosed = engine.rewriteSteps.close();
+          (rewrite ??= {}).storeClosed = storeClosed;
+          storeClosed.then(
             () => done(0),
             (error: Error) => post({ kind: 'fatal', message: error.message }),
           );
         } else {
           try {
             engine.rewriteSteps.reopen(message.arg ?? '');
+            rewrite = undefined;
           } catch (error) {
+            // Open again (on a file it must not write to) and still paused.
+            if (rewrite) rewrite.storeClosed = undefined;
             post({ kind: 'fatal', message: error instanceof Error ? error.message : String(error) });
           }
           const waiting = held ?? [];
@@ -175,6 +188,18 @@ async function run(config: EngineThreadConfig): Promise<void> {
       }
       case 'close':
         clearTimeout(statsTimer);
+        if (rewrite) {
+          // The rewrite was given up: the engine stays paused (its close would wait for the events
+          // it holds forever), its store is closed, and what it holds was answered by the failure.
+          const closed = rewrite.storeClosed ?? engine.rewriteSteps.pause().then(() => engine.rewriteSteps.close());
+          void closed
+            .catch(() => undefined)
+            .then(() => {
+              post({ kind: 'closed' });
+              port.close();
+            });
+          return;
+        }
         // A turn later, so the last answers (sent in a setImmediate) go out before the port closes.
         void engine.close().then(() => new Promise(setImmediate)).then(() => {
           post({ kind: 'closed' });

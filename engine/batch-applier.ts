@@ -357,7 +357,7 @@ export class BatchApplier {
     for (const [topic, ts] of batch.changed) {
       const processor = this.topics.processorFor(topic);
       if (!processor) continue;
-      const seq = this.topics.next(batch, processor, topic);
+      const seq = this.topics.next(batch, processor, topic, true);
       if (!rendering) continue;
       if (this.hooks.watched(topic)) {
         this.render(batch, processor, this.store.latest, topic, seq, ts);

@@ -2,14 +2,19 @@
 // one per update and is stored with the state, grouped as its processor says (seqSlot), so
 // that one record per SKU holds the seqs of `stock/A` and every `stock/A@<location>`.
 //
-// A restarted topic (Effects.restart: a customer's erasure) loses its record, whose key names the
-// customer, in the same commit. Its seqs must still never go back for a subscriber that saw them:
-// the push layer drops an update whose seq is not above the last one it sent (gateway/ws/topic-hub.ts),
-// and a client resuming with an old `since` must not be replayed a new life's updates as if they
-// followed what it saw. So each engine thread keeps a floor, `$seq-floor/<thread>`, no lower than
-// any seq it restarted, and a topic without a record counts on from the highest floor of any
-// thread (a thread count changed since). A reader still sees 0 for it: its snapshot has seq 0,
-// which the hub and the client accept as a new start, and its next update is above every old seq.
+// A restarted state topic (Effects.restart: a customer's erasure; `recs/<id>`, `loyalty/<id>`,
+// `cases/<id>`, `order/<order>`) loses its record, whose key names the customer, in the same
+// commit. Its seqs must still never go back for a subscriber that saw them: the push layer drops an
+// update whose seq is not above the last one it sent (gateway/ws/topic-hub.ts), and a client
+// resuming with an old `since` must not be replayed a new customer's updates as if they followed
+// what it saw. So each engine thread keeps a floor, `$seq-floor/<thread>`, no lower than any seq it
+// restarted, and a state topic without a record counts on from the highest floor of any thread (a
+// thread count changed since). A reader still sees 0 for it: a state topic's seq may jump (its
+// updates carry the whole state; the push layer and the client SDK take a jump as such), so its
+// snapshot at 0 and its next update above every old seq are what a new start looks like.
+// Event topics (messages: `request/`, `agent/`, `kiosk/`) keep their record when restarted, and
+// count from 0 without one: their client treats any jump as missed messages, and their names hold
+// a request, desk or kiosk id, never one of the customer's ids.
 
 import type { Batch, SeqRecord } from './items.ts';
 import type { StateStore } from './store.ts';
@@ -62,8 +67,11 @@ export class TopicSeqs {
     return processor?.seqSlot ? processor.seqSlot(view, topic) : { group: topic, slot: 0 };
   }
 
-  /** The seq of the next update of `topic` in this batch. */
-  next(batch: Batch, processor: Processor, topic: string): number {
+  /**
+   * The seq of the next update of `topic` in this batch. `state`: a state topic's render, which
+   * without a record counts on from the floor.
+   */
+  next(batch: Batch, processor: Processor, topic: string, state = false): number {
     const { group, slot } = this.slotOf(this.store.latest, processor, topic) ?? { group: topic, slot: 0 };
     let rec = batch.seqs.get(group);
     if (!rec) {
@@ -71,15 +79,16 @@ export class TopicSeqs {
       batch.seqs.set(group, rec);
     }
     batch.set.track?.seq(topic, seqKey(group));
-    while (rec.length <= slot) rec.push(this.floor());
+    while (rec.length <= slot) rec.push(state ? this.floor() : 0);
     return ++rec[slot];
   }
 
   /**
    * Restarts `topic`'s history (Effects.restart): its seq skips a number, so the push layer's kept
-   * history, which covers only an unbroken run, starts over; and its record is deleted when the
-   * batch is flushed, the floor raised past it. A topic sharing its record with others (seqSlot)
-   * only skips: deleting would restart them too, and no such group names a customer.
+   * history, which covers only an unbroken run, starts over; and the record of a state topic (one
+   * the batch renders) is deleted when the batch is flushed, the floor raised past it. A topic
+   * sharing its record with others (seqSlot) only skips: deleting would restart them too, and no
+   * such group names a customer.
    */
   restart(batch: Batch, processor: Processor, topic: string): void {
     const at = this.slotOf(this.store.latest, processor, topic);
@@ -91,7 +100,7 @@ export class TopicSeqs {
   flush(batch: Batch): void {
     let floor: number | undefined;
     for (const [group, rec] of batch.seqs) {
-      if (batch.restarted?.has(group) !== true) {
+      if (batch.restarted?.has(group) !== true || !batch.changed.has(group)) {
         this.store.write(batch.set, seqKey(group), rec);
         continue;
       }

@@ -83,8 +83,9 @@ export interface Effects {
   /**
    * Topics whose updates so far must never be replayed (a customer's erasure): each one's seq
    * skips a number here, so the push layer's kept history, which covers only an unbroken run,
-   * starts over after it, and a subscriber resuming from before gets a snapshot. Its seq record,
-   * whose key names the topic, is deleted in this commit (topic-seqs.ts: later seqs still rise).
+   * starts over after it, and a subscriber resuming from before gets a snapshot. A state topic's
+   * seq record, whose key names the topic, is deleted in this commit (topic-seqs.ts: later seqs
+   * still rise).
    */
   restart?: string[];
   /**

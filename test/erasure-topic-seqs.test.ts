@@ -4,7 +4,8 @@
 // rise, also once the id comes back as a new customer; one resuming with `since` from before the
 // erasure gets a snapshot without the customer, never an old update nor the new customer's
 // updates as if they followed what it saw — also after a restart, whose push layer keeps no
-// history; and the client SDK, subscribed through it all, ends with the state the server has.
+// history; and the client SDK, subscribed through it all, ends with the state the server has. An
+// event topic never seen before still starts right after its snapshot's seq.
 
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -106,6 +107,16 @@ describe('topic seqs after customer.erased', () => {
       expect(got.op, got.topic).toBe('snapshot');
       expect(JSON.stringify(got.data)).not.toMatch(/erika@example|cust-erika/);
     }
+    // An event topic never seen before counts from 0 as ever: an early subscriber gets its first
+    // message right after its snapshot (the client takes a jump on an event topic for lost messages).
+    const asker = await client(s, { token: s.token('admin') });
+    const requestSnap = await asker.sub('request/q-after');
+    await send(s, [
+      { id: 'desk', type: 'agent.online', agent: 'a9', skills: { returns: 5 }, capacity: { chat: 2 }, languages: ['de'] },
+      { id: 'ask', type: 'service.requested', request: 'q-after', subject: 'device:other', channel: 'chat', topic: 'returns' },
+    ]);
+    const first = await asker.next((m) => m.topic === 'request/q-after' && m.op === 'update');
+    expect(first.msg.seq).toBe(requestSnap.seq + 1);
     // The SDK, subscribed through it all, holds what a fresh snapshot shows.
     const fresh = await client(s, { token: s.token('admin') });
     for (const topic of TOPICS) {

@@ -48,6 +48,10 @@ export class TopicSeqs {
     private readonly slot = 0,
   ) {}
 
+  private get floorKey(): string {
+    return `${FLOOR_PREFIX}${this.slot}`;
+  }
+
   private floor(): number {
     if (this.#floor === undefined) {
       let max = 0;
@@ -105,11 +109,13 @@ export class TopicSeqs {
         continue;
       }
       this.store.write(batch.set, seqKey(group), undefined);
+      // With the topic's partition, so a copy of it (changelog.ts) taking over counts on above it too.
+      batch.set.track?.seq(group, this.floorKey);
       floor = Math.max(floor ?? this.floor(), ...rec);
     }
     if (floor !== undefined && floor > this.floor()) {
       this.#floor = floor;
-      this.store.write(batch.set, `${FLOOR_PREFIX}${this.slot}`, floor);
+      this.store.write(batch.set, this.floorKey, floor);
     }
   }
 

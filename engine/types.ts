@@ -142,16 +142,16 @@ export interface Processor {
    */
   readonly stepsElsewhere?: readonly string[];
   /**
-   * Event types only processors emit (Effects.emit), never accepted from a sender: applied like
-   * any event on the partition their key names, their answer discarded (a saga's steps answer
-   * each other by emitting).
-   */
-  /**
    * Event types that read what an event before them in their submission writes on another
    * partition (a refund, its redemption's index): applied only once the events of other keys
    * before them in the submission are answered, with one engine thread or several.
    */
   readonly readsEarlier?: readonly string[];
+  /**
+   * Event types only processors emit (Effects.emit), never accepted from a sender: applied like
+   * any event on the partition their key names, their answer discarded (a saga's steps answer
+   * each other by emitting).
+   */
   readonly internalTypes?: readonly string[];
   /** Topic prefixes this processor renders (e.g. "stock/"). */
   readonly topicPrefixes: readonly string[];

@@ -299,8 +299,10 @@ export class BatchApplier {
     // As for a message: the seq of the processor applying it (event topics have no owner by prefix).
     for (const topic of effects.restart ?? []) this.topics.restart(batch, processor, topic);
     if (effects.scrub) {
+      const values = typeof effects.scrub === 'object' ? effects.scrub.values : [];
       batch.scrub = true;
-      if (typeof effects.scrub === 'object') (batch.scrubValues ??= []).push(...effects.scrub.values);
+      (batch.scrubValues ??= []).push(...values);
+      set.track?.scrub(values);
     }
     if (effects.messages) {
       for (const m of effects.messages) {

@@ -56,6 +56,7 @@ function changesProblem(partition: number, changes: unknown, count: number, loca
     for (const w of change.writes) {
       if (!Array.isArray(w) || !CHANGE_DBS.has(w[0]) || typeof w[1] !== 'string' || w[1].length === 0 || w[1].length > MAX_KEY_CHARS) return new TypeError(`change ${i} holds a write that is not [db, key, value]`);
     }
+    if (change.scrub !== undefined && !(Array.isArray(change.scrub) && change.scrub.every((v) => typeof v === 'string'))) return new TypeError(`change ${i}: scrub must be a list of strings`);
     for (const o of change.outputs as Array<Partial<Output> | null>) {
       if (typeof o?.topic !== 'string' || !Number.isSafeInteger(o.seq)) return new TypeError(`change ${i} holds an output without a topic and seq`);
     }
@@ -241,6 +242,10 @@ export class Changelog {
         }
       }
       batch.outputs.push(...change.outputs);
+      if (change.scrub) {
+        batch.scrub = true;
+        (batch.scrubValues ??= []).push(...change.scrub);
+      }
       this.applied[p] = seq;
       store.write(set, changelogKey(p), seq);
     }

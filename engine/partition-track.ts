@@ -29,6 +29,12 @@ export interface PartitionChange {
   writes: Array<[db: ChangeDb, key: string, value: unknown]>;
   /** The outputs (topic updates and messages) the batch released for this partition, with their seqs. */
   outputs: Output[];
+  /**
+   * The batch erased personal data of this partition (Effects.scrub): a copy rewrites its own
+   * store too, redacting kept answers that hold these values, or its files would keep what the
+   * owner's no longer do.
+   */
+  scrub?: string[];
 }
 
 export interface Replicator {
@@ -47,6 +53,8 @@ export class PartitionTrack {
   private readonly notes = new Map<number, { state: Set<string>; timers: Set<string>; dedup: Set<string> }>();
   /** The partition whose items changed (or sent to) each topic: its seq record and outputs go with it. */
   private readonly topics = new Map<string, number>();
+  /** Partitions whose items asked for a store rewrite, with the values to redact. */
+  private readonly scrubs = new Map<number, string[]>();
 
   /** A write of a processor (or of the dedup index) made while applying the current item. */
   note(db: 'state' | 'timers' | 'dedup', key: string, partition = this.current): void {
@@ -58,6 +66,13 @@ export class PartitionTrack {
     let n = this.notes.get(p);
     if (!n) this.notes.set(p, (n = { state: new Set(), timers: new Set(), dedup: new Set() }));
     return n;
+  }
+
+  /** The current item asked for a store rewrite (Effects.scrub). */
+  scrub(values: readonly string[]): void {
+    if (this.current < 0) return;
+    const kept = this.scrubs.get(this.current) ?? [];
+    this.scrubs.set(this.current, [...kept, ...values]);
   }
 
   /** The current item changed state topic `topic`. */
@@ -111,6 +126,7 @@ export class PartitionTrack {
       const p = this.topics.get(o.topic);
       if (p !== undefined && local(p)) change(p).outputs.push(o);
     }
+    for (const [p, values] of this.scrubs) if (local(p)) change(p).scrub = values;
     return [...byPartition.values()].sort((a, b) => a.partition - b.partition);
   }
 }

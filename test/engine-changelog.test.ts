@@ -85,7 +85,8 @@ async function contentsOf(path: string, engineThreads = 1): Promise<Record<strin
     read('outbox');
     // Every engine thread's two generations, whichever is current: the partitions' answers.
     for (let slot = 0; slot < engineThreads; slot++) for (const g of [0, 1]) read(`dedup${g}${slot === 0 ? '' : `.${slot}`}`, 'dedup');
-    for (const key of Object.keys(out.state)) if (/^\$(epoch|partitions|dedupSlots|dedup(\/\d+)?)$/.test(key)) delete out.state[key];
+    // Per data dir, not replicated: its epoch and layout, and the id its last store rewrite gave the file.
+    for (const key of Object.keys(out.state)) if (/^\$(epoch|partitions|dedupSlots|dedup(\/\d+)?|store\/generation)$/.test(key)) delete out.state[key];
     return out;
   } finally {
     await root.close();

@@ -170,17 +170,24 @@ function materialise(steps: Array<{ event: unknown; id: string; pick: number }>,
 
 /** Types whose event, followed by others of other keys, cuts a request in two (submission-cut.ts). */
 const READ_BY_OTHERS = new Set(defaultProcessors().flatMap((p) => p.readByOthers ?? []));
+/** Applied by the engine threads only after the events before them in their submission are (engine/submission-cut.ts). */
+const WAITS_FOR_EARLIER = new Set(defaultProcessors().flatMap((p) => [...(p.stepsElsewhere ?? []), ...(p.readsEarlier ?? [])]));
 
 const isShortHold = (e: unknown) => (e as Ev | null)?.type === 'stock.reserve' && typeof (e as Ev).ttlMs === 'number' && ((e as Ev).ttlMs as number) < 1000;
 
-/** A chunk cut before and after each event other partitions read, and after each short hold: each part is applied in one batch. */
+/**
+ * A chunk cut before and after each event other partitions read, before each event applied only
+ * after those before it, and after each short hold: each part is applied in one batch, so at the
+ * one time its probe tells (a part applied over two batches would stamp its later events, such
+ * as a desk's grace end, a few ms later on the engine threads than in the caller's thread).
+ */
 function aroundReadByOthers(chunk: unknown[]): unknown[][] {
   const parts: unknown[][] = [[]];
   for (const e of chunk) {
     // A hostile event's type may be anything, even an object whose toString is no function.
     const type = (e as Ev | null)?.type;
     const readByOthers = typeof type === 'string' && READ_BY_OTHERS.has(type);
-    if (readByOthers) parts.push([]);
+    if (readByOthers || (typeof type === 'string' && WAITS_FOR_EARLIER.has(type))) parts.push([]);
     parts.at(-1)!.push(e);
     // A hold of a few ms ends its chunk: a commit or release waiting for it would be done at a
     // later step of its saga, which the engine thread applies on the wall clock, past the hold's

@@ -96,7 +96,10 @@ const REPRESENTED: Array<{ prefix: string; shows: Check }> = [
     prefix: 'cu/pts/',
     shows: (_key, v, held) =>
       // `redemptions`: the lots each redemption took, for its refund; the history shows each redemption and refund.
-      onlyFields(v, ['lots', 'history', 'coupons', 'redemptions']) &&
+      // `timers`: the times of the expiry timers still pending (so an erasure can cancel them), numbers only;
+      // each timer's own record is checked against the export below.
+      onlyFields(v, ['lots', 'history', 'coupons', 'redemptions', 'timers']) &&
+      (v.timers ?? []).every((at: unknown) => typeof at === 'number') &&
       held.loyalty !== undefined &&
       JSON.stringify(v.lots) === JSON.stringify(held.loyalty.lots) &&
       JSON.stringify(v.history) === JSON.stringify(held.loyalty.history) &&

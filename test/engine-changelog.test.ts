@@ -317,6 +317,8 @@ describe('engines on threads of their own, with a replicator that fails', () => 
     const e = await openThreadedEngine({ path: dir, domains: {}, partitions: PARTITIONS, threads: 2, autoTimers: false });
     open.push(e);
     await e.submit(locations);
+    // Whatever the locations' batches set off lands before the replicator counts batches.
+    await e.idle();
     const batchIds: string[] = [];
     let failing = 2;
     const thirdCall = deferred<void>();

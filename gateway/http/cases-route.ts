@@ -7,6 +7,7 @@
 // answer never tells who is a customer; only those who may read learn that it is not (404).
 
 import { idProblem, resolveCustomer } from '../../engine/mod.ts';
+import { mayRead } from '../auth/roles.ts';
 import { committedView } from '../engine-port.ts';
 import { decoded, tokenHolderOf } from './caller.ts';
 import { formatOfAccept } from './codec.ts';
@@ -18,8 +19,6 @@ interface CustomerCases {
   cases: unknown[];
 }
 
-const READERS: ReadonlySet<string> = new Set(['supervisor', 'admin']);
-
 export const getCustomerCases: RouteHandler = (reply, _res, req, ctx) => {
   const format = formatOfAccept(req.getHeader('accept'));
   const subject = decoded(reply, req.getParameter(0), 'the subject', format);
@@ -27,8 +26,8 @@ export const getCustomerCases: RouteHandler = (reply, _res, req, ctx) => {
   const principal = tokenHolderOf(reply, req, ctx, format);
   if (principal === undefined) return;
   if (idProblem(subject) !== null) return reply.error(400, 'bad_request', `subject ${idProblem(subject)}`, format);
-  const own = principal.role === 'customer' && (principal.sub === subject || ctx.orderFacts.sameCustomer?.(principal.sub, subject) === true);
-  if (!own && !READERS.has(principal.role)) return reply.error(403, 'forbidden', "this token may not read this customer's cases", format);
+  // Readable as its cases/<customer> topic is (gateway/auth/roles.ts).
+  if (!mayRead(principal, `cases/${subject}`, { publicStock: ctx.publicStock, ...ctx.orderFacts })) return reply.error(403, 'forbidden', "this token may not read this customer's cases", format);
 
   const listed = ctx.engine.query('service', 'cases', { subject }) as CustomerCases | undefined;
   // Known: it has cases, or the identities know it (a customer without cases has an empty list).

@@ -10,7 +10,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Durability, InputEvent } from '../../engine/mod.ts';
 import { signToken } from '../../gateway/mod.ts';
-import { IngestDriver, OpenLoopSchedule, chunked, epochMs, httpPoster } from '../../loadgen/mod.ts';
+import { IngestDriver, OpenLoopSchedule, chunked, countErrors, epochMs, httpPoster } from '../../loadgen/mod.ts';
 import { freshDir, removeDir, startServer } from '../shared/server-process.ts';
 import { BackgroundTraffic, customerHistory, storeEventCount, storeWaves, type HistoryShape, type StoreShape } from './history.ts';
 import { RewriteWatch } from './rewrite-watch.ts';
@@ -132,7 +132,7 @@ async function postAll(poster: HttpPoster, chunks: InputEvent[][], errors: Map<s
       const chunk = chunks[next++];
       const answer = await poster.post(chunk);
       if (!answer.results) throw new Error(`setup request failed: ${answer.failure}`);
-      for (const r of answer.results) if (!r.ok) errors.set(r.error?.code ?? 'unknown', (errors.get(r.error?.code ?? 'unknown') ?? 0) + 1);
+      countErrors(answer.results, errors);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));

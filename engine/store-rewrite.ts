@@ -32,7 +32,7 @@ const MARKER = '$scrub/pending';
 /** Engine thread `slot`'s marker: each writes its own key, as it does for every key it commits. */
 export const scrubMarkerKey = (slot: number): string => (slot === 0 ? MARKER : `${MARKER}/${slot}`);
 /** The id the last rewrite gave the file: read back by every handle after it reopens. */
-export const STORE_GENERATION_KEY = '$store/generation';
+const STORE_GENERATION_KEY = '$store/generation';
 /** Entries per write transaction of the copy; the event loop turns between them (sockets, reads). */
 const COPY_CHUNK = 20_000;
 
@@ -65,14 +65,14 @@ export async function copyLiveEntries(source: RootDatabase, options: { path: str
   removeUnfinishedRewrite(options.path);
   const generation = randomUUID();
   // No fsync per transaction: the file is fsynced once, before the rename (swapInCopy).
-  const erased = erasedValuesOf(source);
+  const { keys: markerKeys, erased } = markersOf(source);
   const target = open(lmdbOptions({ path: join(options.path, REWRITE_DIR), durability: 'none', mapSize: options.mapSize }));
   try {
     // The root database lists the named ones; nothing else is ever written to it.
     for (const name of [...source.getKeys()] as string[]) {
       const from = source.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
       const to = target.openDB<Buffer, Buffer>({ name, encoding: 'binary', keyEncoding: 'binary' });
-      const markers = name === 'state' ? markerKeysOf(source) : new Set<string>();
+      const markers = name === 'state' ? markerKeys : new Set<string>();
       const redact = DEDUP_DB.test(name) && erased.length > 0 ? answerRedactor(source.openDB<unknown, string>({ name }), erased) : undefined;
       let chunk: Array<[Buffer, Buffer]> = [];
       const write = () => {
@@ -106,22 +106,21 @@ export async function copyLiveEntries(source: RootDatabase, options: { path: str
   return generation;
 }
 
-/** The markers present, as the raw key bytes read as latin1 (the state keys are ordered-binary strings: their UTF-8). */
-function markerKeysOf(source: RootDatabase): Set<string> {
+/**
+ * The markers present, as the raw key bytes read as latin1 (the state keys are ordered-binary
+ * strings: their UTF-8), and the erased values they hold (engine-rewrites.ts: a marker of a batch
+ * that named none is `true`).
+ */
+function markersOf(source: RootDatabase): { keys: Set<string>; erased: Buffer[] } {
   const state = source.openDB<unknown, string>({ name: 'state' });
   const keys = new Set<string>();
-  for (const key of state.getKeys({ start: MARKER, end: `${MARKER}\uffff` })) if (key.startsWith(MARKER)) keys.add(Buffer.from(key, 'utf8').toString('latin1'));
-  return keys;
-}
-
-/** The erased values the markers hold (engine-rewrites.ts: a marker of a batch that named none is `true`). */
-function erasedValuesOf(source: RootDatabase): Buffer[] {
-  const state = source.openDB<unknown, string>({ name: 'state' });
   const values = new Set<string>();
   for (const { key, value } of state.getRange({ start: MARKER, end: `${MARKER}\uffff` })) {
-    if (key.startsWith(MARKER) && Array.isArray(value)) for (const v of value) if (typeof v === 'string' && v !== '') values.add(v);
+    if (!key.startsWith(MARKER)) continue;
+    keys.add(Buffer.from(key, 'utf8').toString('latin1'));
+    if (Array.isArray(value)) for (const v of value) if (typeof v === 'string' && v !== '') values.add(v);
   }
-  return [...values].map((v) => Buffer.from(v, 'utf8'));
+  return { keys, erased: [...values].map((v) => Buffer.from(v, 'utf8')) };
 }
 
 /** The dedup generations of every engine thread (store.ts, dedupGenerations). */

@@ -291,13 +291,15 @@ export class BatchApplier {
         if (oldest === undefined || ts < oldest) batch.changed.set(topic, ts);
       }
     }
-    for (const id of effects.redactAnswers ?? []) {
-      const kept = this.dedup.lookup(id, batch.now);
-      // An entry from before digests were kept has none to keep: left as it is.
-      if (kept?.digest !== undefined && kept.answer.pending !== true) this.dedup.record(set, id, kept.digest, { ok: true, redacted: true });
+    if (effects.redactAnswers) {
+      for (const id of effects.redactAnswers) {
+        const kept = this.dedup.lookup(id, batch.now);
+        // An entry from before digests were kept has none to keep: left as it is.
+        if (kept?.digest !== undefined && kept.answer.pending !== true) this.dedup.record(set, id, kept.digest, { ok: true, redacted: true });
+      }
     }
     // As for a message: the seq of the processor applying it (event topics have no owner by prefix).
-    for (const topic of effects.restart ?? []) this.topics.restart(batch, processor, topic);
+    if (effects.restart) for (const topic of effects.restart) this.topics.restart(batch, processor, topic);
     if (effects.scrub) {
       const values = typeof effects.scrub === 'object' ? effects.scrub.values : [];
       batch.scrub = true;

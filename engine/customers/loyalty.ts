@@ -53,11 +53,16 @@ const valid = (lots: readonly Lot[], time: number) => lots.filter((lot) => lot.a
 function dropExpired(record: LoyaltyRecord, name: string, time: number): LoyaltyRecord {
   const lots = valid(record.lots, time);
   if (lots.length === record.lots.length) return record;
-  const byAt = new Map<number, number>();
-  for (const lot of record.lots) if (lot.at !== undefined && lot.at <= time) byAt.set(lot.at, (byAt.get(lot.at) ?? 0) + lot.points);
   let out: LoyaltyRecord = { ...record, lots };
-  for (const [at, points] of [...byAt].sort((a, b) => a[0] - b[0])) out = withHistory(out, { kind: 'expired', points, time: at, event: timerOf(name, at).id });
+  for (const [at, points] of byExpiry(record.lots, time)) out = withHistory(out, { kind: 'expired', points, time: at, event: timerOf(name, at).id });
   return out;
+}
+
+/** The points of `lots` per expiry time (those expiring by `until` only, when given), earliest first. */
+function byExpiry(lots: readonly Lot[], until = Infinity): Array<[number, number]> {
+  const byAt = new Map<number, number>();
+  for (const lot of lots) if (lot.at !== undefined && lot.at <= until) byAt.set(lot.at, (byAt.get(lot.at) ?? 0) + lot.points);
+  return [...byAt].sort((a, b) => a[0] - b[0]);
 }
 
 /** `record` noting timers set at `ats` under its name. */
@@ -313,9 +318,7 @@ export function renderLoyalty(view: StateView, subject: string, vipPoints: numbe
   const record = loyaltyRecord(view, customer) ?? loyaltyRecord(view, subject);
   if (record === undefined) return undefined;
   const balance = balanceOf(record.lots);
-  const byAt = new Map<number, number>();
-  for (const lot of record.lots) if (lot.at !== undefined) byAt.set(lot.at, (byAt.get(lot.at) ?? 0) + lot.points);
-  const expiring = [...byAt].sort((a, b) => a[0] - b[0]).map(([at, points]) => ({ points, at }));
+  const expiring = byExpiry(record.lots).map(([at, points]) => ({ points, at }));
   return { customer, balance, expiring, tier: tierOf(view, customer, vipPoints) };
 }
 

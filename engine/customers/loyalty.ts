@@ -138,7 +138,7 @@ export function applyLoyalty(state: StagedState, ev: InputEvent, home: string, t
     const noted: NotedEvent = { id: `${ev.id}/noted`, type: 'loyalty.noted', redemption, customer: home, origin, answer: { id: ev.id, result, event: ev } };
     return { result, effects: { writes: state.writes(), changed }, then: noted };
   }
-  if (ev.type === 'loyalty.withdrawn') return withdraw(state, ev as WithdrawnEvent, home, origin, record, lots, changed);
+  if (ev.type === 'loyalty.withdrawn') return withdraw(state, ev as WithdrawnEvent, home, origin, record, changed);
   // loyalty.refunded, forwarded by the redemption's index.
   const redemption = ev.redemption as string;
   const spent = record.redemptions[redemption];
@@ -148,10 +148,19 @@ export function applyLoyalty(state: StagedState, ev: InputEvent, home: string, t
   const back = valid(spent.lots, time);
   const points = balanceOf(back);
   const redemptions = { ...record.redemptions, [redemption]: { ...spent, refunded: true as const } };
-  const timers = back.filter((l) => l.at !== undefined).map((l) => timerOf(home, l.at!));
-  state.put(loyaltyKeys.record(home), withHistory(withTimers({ ...record, lots: byAge([...lots, ...back]), redemptions }, timers.map((t) => t.at)), { kind: 'refunded', points, time, event: ev.id, redemption }));
+  const given = giveBack({ ...record, redemptions }, back, home);
+  state.put(loyaltyKeys.record(home), withHistory(given.record, { kind: 'refunded', points, time, event: ev.id, redemption }));
   const result = { ok: true as const, customer: home, points, expired: balanceOf(spent.lots) - points, balance: balanceOf(lots) + points };
-  return { result, effects: { writes: state.writes(), changed, ...(timers.length > 0 ? { timers: { set: timers } } : {}) } };
+  return { result, effects: { writes: state.writes(), changed, ...given.timers } };
+}
+
+/** `record` with `back` (a redemption's lots) among its lots again, and a timer set anew for each of their expiries. */
+function giveBack(record: LoyaltyRecord, back: readonly Lot[], home: string): { record: LoyaltyRecord; timers: Pick<Effects, 'timers'> } {
+  const timers = back.filter((l) => l.at !== undefined).map((l) => timerOf(home, l.at!));
+  return {
+    record: withTimers({ ...record, lots: byAge([...record.lots, ...back]) }, timers.map((t) => t.at)),
+    timers: timers.length > 0 ? { timers: { set: timers } } : {},
+  };
 }
 
 const duplicateRedemption = (redemption: string) => rejection('duplicate_redemption', `redemption '${redemption}' is another customer's: a redemption id names one redemption`);
@@ -161,7 +170,7 @@ const duplicateRedemption = (redemption: string) => rejection('duplicate_redempt
  * passed meanwhile are removed again by their timers), it leaves the record and the history as if
  * never made, and only then is the sender answered with the refusal.
  */
-function withdraw(state: StagedState, ev: WithdrawnEvent, home: string, origin: string, record: LoyaltyRecord, lots: Lot[], changed: string[]): LoyaltyOutcome {
+function withdraw(state: StagedState, ev: WithdrawnEvent, home: string, origin: string, record: LoyaltyRecord, changed: string[]): LoyaltyOutcome {
   const answered: AnsweredEvent = { id: `${ev.id}/answer`, type: 'customer.answered', origin, answer: ev.answer };
   const spent = record.redemptions[ev.redemption];
   // Erased meanwhile: nothing is left to give back, and no record is made again.
@@ -169,9 +178,9 @@ function withdraw(state: StagedState, ev: WithdrawnEvent, home: string, origin: 
   const back = spent.lots;
   const { [ev.redemption]: _, ...redemptions } = record.redemptions;
   const history = record.history.filter((h) => !(h.kind === 'redeemed' && h.redemption === ev.redemption && h.event === ev.answer.id));
-  const timers = back.filter((l) => l.at !== undefined).map((l) => timerOf(home, l.at!));
-  state.put(loyaltyKeys.record(home), withTimers({ ...record, lots: byAge([...lots, ...back]), redemptions, history }, timers.map((t) => t.at)));
-  return { result: { ok: true }, effects: { writes: state.writes(), changed, ...(timers.length > 0 ? { timers: { set: timers } } : {}) }, then: answered };
+  const given = giveBack({ ...record, redemptions, history }, back, home);
+  state.put(loyaltyKeys.record(home), given.record);
+  return { result: { ok: true }, effects: { writes: state.writes(), changed, ...given.timers }, then: answered };
 }
 
 function pick(ev: InputEvent, ...fields: string[]): Record<string, string> {

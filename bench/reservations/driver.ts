@@ -9,7 +9,7 @@ import { LatencyRecorder, type LatencyMs } from '../../loadgen/mod.ts';
 import { Ledger, ReservationPlan, checkStock, rowsOf, type CheckResult, type WorkloadShape } from './workload.ts';
 import type { RunningTarget, TargetSession } from './target.ts';
 import { ZipfSampler } from '../../loadgen/mod.ts';
-import { MeasureWindow } from '../shared/measure-window.ts';
+import { MeasureWindow, type WindowCpu } from '../shared/measure-window.ts';
 
 export interface DriveOptions {
   shape: WorkloadShape;
@@ -21,7 +21,7 @@ export interface DriveOptions {
   idPrefix: string;
 }
 
-export interface DriveResult {
+export interface DriveResult extends WindowCpu {
   seconds: number;
   /** Reserves, commits and releases answered in the window (rejected reserves included). */
   ops: number;
@@ -34,9 +34,6 @@ export interface DriveResult {
   latency: LatencyMs;
   reserveLatency: LatencyMs;
   endLatency: LatencyMs;
-  /** Over the window: cores used by this process (the client) and by the server's processes. */
-  clientCpuCores: number;
-  serverCpuCores?: number;
   /** Totals over the whole run, warm-up included. */
   totals: ReturnType<Ledger['totals']>;
   check: CheckResult;

@@ -334,16 +334,22 @@ export function renderLoyalty(view: StateView, subject: string, vipPoints: numbe
 /** The customer's tier: vip by profile, or by a balance reaching `vipPoints` when that is set. */
 export function tierOf(view: StateView, customer: string, vipPoints: number | undefined): 'standard' | 'vip' {
   if (customerProfile(view, customer)?.tier === 'vip') return 'vip';
-  if (vipPoints === undefined) return 'standard';
+  return pointsReach(view, customer, vipPoints) ? 'vip' : 'standard';
+}
+
+/** The customer's balance reaches `vipPoints` (never when that is not set). */
+function pointsReach(view: StateView, customer: string, vipPoints: number | undefined): boolean {
+  if (vipPoints === undefined) return false;
   const record = loyaltyRecord(view, customer);
-  return record !== undefined && balanceOf(record.lots) >= vipPoints ? 'vip' : 'standard';
+  return record !== undefined && balanceOf(record.lots) >= vipPoints;
 }
 
 /** Reads the service domain routes by: the profile, with the tier raised to vip by points (`vipPoints`). */
 export function profileWithPoints(vipPoints: number | undefined) {
   return (view: StateView, customer: string) => {
     const profile = customerProfile(view, customer);
-    if (vipPoints === undefined || tierOf(view, customer, vipPoints) !== 'vip') return profile;
+    // The profile is read once: the routing of every request comes here.
+    if (profile?.tier === 'vip' || !pointsReach(view, customer, vipPoints)) return profile;
     return { ...(profile ?? {}), tier: 'vip' as const };
   };
 }

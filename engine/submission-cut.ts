@@ -33,6 +33,8 @@ interface Hold {
 export class SubmissionCutter {
   /** Submissions cut in two and those held back behind them, oldest first. */
   private holds: Hold[] = [];
+  /** Every type that may cut a submission (any of the three reasons above): one lookup per event finds none. */
+  private readonly cutTypes: ReadonlySet<string>;
 
   constructor(
     private readonly processors: ProcessorIndex,
@@ -40,7 +42,9 @@ export class SubmissionCutter {
     private readonly route: (events: readonly unknown[]) => Promise<EventResult[]>,
     /** Where a key's events commit, when keys commit apart (one engine thread each); else every key commits in order. */
     private readonly placeOf?: (key: string) => number,
-  ) {}
+  ) {
+    this.cutTypes = new Set([...processors.readByOthers, ...(placeOf ? processors.stepsElsewhere : []), ...processors.readsEarlier]);
+  }
 
   /** Settles once no submission cut in two is under way, nor any held back behind one. */
   async settled(): Promise<void> {
@@ -114,7 +118,7 @@ export class SubmissionCutter {
     const steps = this.placeOf ? this.processors.stepsElsewhere : undefined;
     const readers = this.processors.readsEarlier;
     // Most requests hold none: they pay one type lookup per event, no key.
-    if (events.length < 2 || !events.some((e) => types.has(typeOf(e)) || steps?.has(typeOf(e)) || readers.has(typeOf(e)))) return -1;
+    if (events.length < 2 || !events.some((e) => this.cutTypes.has(typeOf(e)))) return -1;
     // Each key once, and from the end whether the rest is all one key: one pass, however long.
     const keys = events.map((e) => this.keyOf(e));
     const MIXED = Symbol('mixed');

@@ -38,8 +38,9 @@ export function forgetCustomer(c: ServiceChange, ev: InputEvent): Effects {
     gone.push(...record.open, ...record.past, ...older);
     c.put(keys.customer(name), undefined);
   }
+  const ids = [...new Set(gone)];
   let messages = 0;
-  for (const id of new Set(gone)) {
+  for (const id of ids) {
     c.put(keys.request(id), undefined);
     messages += forgetMessages(c, id);
     // Who follows the conversation learns it ended, with nothing of it repeated.
@@ -47,10 +48,10 @@ export function forgetCustomer(c: ServiceChange, ev: InputEvent): Effects {
   }
   // Agents freed take their next requests once the erased ones are gone from every list.
   for (const agent of freed) pickForAgent(c, agent);
-  for (const id of gone) c.touched.delete(id);
+  for (const id of ids) c.touched.delete(id);
   const cases = forgetCases(c, ev.names as string[]);
   const effects = done(c);
-  const reply = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: true, add: 0, counts: { requests: new Set(gone).size, messages, cases: cases.count } };
+  const reply = { id: `${ev.id}/done`, type: 'customer.forgotten', erasure: ev.erasure, part: true, add: 0, counts: { requests: ids.length, messages, cases: cases.count } };
   // The conversations' earlier messages, and the offers that showed the customer, are never replayed.
-  return { ...effects, emit: [reply], restart: [...[...new Set(gone)].map(topics.request), ...[...desks].map(topics.agent), ...cases.shown] };
+  return { ...effects, emit: [reply], restart: [...ids.map(topics.request), ...[...desks].map(topics.agent), ...cases.shown] };
 }

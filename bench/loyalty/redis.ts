@@ -3,6 +3,7 @@
 // round trip, atomic) that checks the balance and decrements it. Nothing else is recorded (no
 // redemption id, no history: see docs/benchmarks.md).
 
+import { chunked } from '../../loadgen/mod.ts';
 import { REDIS_TIERS, redisUnavailable, startRedis, type RedisDurability } from '../shared/peer-redis.ts';
 import type { LoyaltyTargetKind, RedeemAnswer } from './target.ts';
 
@@ -30,9 +31,7 @@ export const redisLoyalty: LoyaltyTargetKind<RedisDurability> = {
       settings: redis.settings,
       connections: `${o.concurrency} ioredis connections (one per client, no auto-pipelining), one EVALSHA per redemption`,
       async seed(customers, balance) {
-        for (let i = 0; i < customers.length; i += 5000) {
-          await redis.admin.mset(...customers.slice(i, i + 5000).flatMap((c) => [pointsKey(c), String(balance)]));
-        }
+        for (const part of chunked(customers, 5000)) await redis.admin.mset(...part.flatMap((c) => [pointsKey(c), String(balance)]));
       },
       async session() {
         const c = await redis.connect();
@@ -48,8 +47,7 @@ export const redisLoyalty: LoyaltyTargetKind<RedisDurability> = {
       },
       async balances(customers) {
         const out = new Map<string, number>();
-        for (let i = 0; i < customers.length; i += 5000) {
-          const part = customers.slice(i, i + 5000);
+        for (const part of chunked(customers, 5000)) {
           const values = await redis.admin.mget(...part.map(pointsKey));
           part.forEach((c, k) => {
             if (values[k] != null) out.set(c, Number(values[k]));

@@ -4,7 +4,7 @@
 // same client process and driver, one redemption per round trip everywhere, and figures only
 // compared within one durability tier.
 
-import { MACHINE_COLUMNS, machineCells, machineLine, measureConfig, type MeasuredConfig, type SkippedTarget } from '../shared/comparison.ts';
+import { MACHINE_COLUMNS, machineCells, machineLine, measureConfig, serverUsPerOp, type MeasuredConfig, type SkippedTarget } from '../shared/comparison.ts';
 import { describeFlags, readFlags, rotated, UsageError, type FlagSpec } from '../shared/flags.ts';
 import { fmtInt, fmtMs, printTable, type Spread } from '../shared/report.ts';
 import { DURABILITY_FLAGS, omniRatios, readDurabilityPlan, tierSchedule, type Tier } from '../shared/tiers.ts';
@@ -156,7 +156,8 @@ export function loyaltyHeadline(r: LoyaltyResult): Record<string, number> {
     out[`${k}.p99Ms`] = c.latency.p99;
     out[`${k}.rejections`] = c.rejections;
     // CPU per redemption moves less with the machine's load than the rates do.
-    if (c.serverCpuCores !== undefined && c.opsPerS > 0) out[`${k}.serverCpuUsPerOp`] = (c.serverCpuCores * 1e6) / c.opsPerS;
+    const us = serverUsPerOp(c);
+    if (us !== undefined) out[`${k}.serverCpuUsPerOp`] = us;
     out[`${k}.clientCpuPct`] = c.clientCpuCores * 100;
   }
   const opsPerS = Object.fromEntries(r.configs.map((c) => [`${c.workload}.${c.target}.${c.durability}.opsPerS`, c.opsPerS]));

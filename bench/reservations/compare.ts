@@ -3,7 +3,7 @@
 // loopback with a temp data dir. Same workload, same client process and driver, one operation
 // per round trip everywhere, and results only compared within one durability tier.
 
-import { MACHINE_COLUMNS, machineCells, machineLine, measureConfig, type MeasuredConfig, type SkippedTarget } from '../shared/comparison.ts';
+import { MACHINE_COLUMNS, machineCells, machineLine, measureConfig, serverUsPerOp, type MeasuredConfig, type SkippedTarget } from '../shared/comparison.ts';
 import { describeFlags, readFlags, type FlagSpec } from '../shared/flags.ts';
 import { DURABILITY_FLAGS, omniRatios, readDurabilityPlan, tierSchedule, type Tier } from '../shared/tiers.ts';
 import { driveReservations, type DriveResult } from './driver.ts';
@@ -141,7 +141,8 @@ export function reservationsHeadline(r: ReservationsResult): Record<string, numb
     out[`${k}.rejections`] = c.rejections;
     if (c.serverCpuCores !== undefined) out[`${k}.serverCpuPct`] = c.serverCpuCores * 100;
     // CPU per operation moves less with the machine's load than the rates do.
-    if (c.serverCpuCores !== undefined && c.opsPerS > 0) out[`${k}.serverCpuUsPerOp`] = (c.serverCpuCores * 1e6) / c.opsPerS;
+    const us = serverUsPerOp(c);
+    if (us !== undefined) out[`${k}.serverCpuUsPerOp`] = us;
     out[`${k}.clientCpuPct`] = c.clientCpuCores * 100;
     out[`${k}.fdatasyncUs`] = c.fdatasyncMs * 1000;
   }

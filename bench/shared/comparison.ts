@@ -73,7 +73,13 @@ export function machineLine(c: MeasuredConfig & WindowCpu): string {
 /** The result table's last columns: the check, then what the machine did. */
 export const MACHINE_COLUMNS = ['check', 'server CPU', 'server µs/op', 'client CPU', 'load', 'fdatasync ms'];
 
+/** The server's CPU time per operation, µs; undefined when its CPU is not known or nothing was answered. */
+export function serverUsPerOp(c: WindowCpu & { opsPerS: number }): number | undefined {
+  return c.serverCpuCores !== undefined && c.opsPerS > 0 ? (c.serverCpuCores * 1e6) / c.opsPerS : undefined;
+}
+
 export function machineCells(c: MeasuredConfig & WindowCpu & { opsPerS: number; check: { ok: boolean } }): string[] {
-  const usPerOp = c.serverCpuCores === undefined ? 'n/a' : fmtInt((c.serverCpuCores * 1e6) / c.opsPerS);
+  const us = serverUsPerOp(c);
+  const usPerOp = us === undefined ? 'n/a' : fmtInt(us);
   return [c.check.ok ? 'OK' : 'FAILED', pct(c.serverCpuCores), usPerOp, pct(c.clientCpuCores), c.loadAverage[0].toFixed(1), fmtMs(c.fdatasyncMs)];
 }

@@ -4,10 +4,12 @@
 import type { Effects, InputEvent } from '../types.ts';
 import { ServiceChange, ServiceRejection } from './change.ts';
 import { copyAgent, requestLane, saveAgent, saveRequest, stats } from './indexes.ts';
+import { botAfterCompleted, botAfterCustomerMessage, botAfterRequested } from './bot/mod.ts';
 import { storeMessage, type StoredMessage } from './messages.ts';
 import { keptPast } from './past-requests.ts';
 import { positionMessages } from './positions.ts';
 import { rankOf } from './ranked-list.ts';
+import { countEnded, countRequested, countResponse } from './stats/mod.ts';
 import { assign, goOffline, pickForAgent, release, routeRequest, without, withdrawOffer } from './routing.ts';
 import {
   CHANNELS,
@@ -158,7 +160,9 @@ const requested: Handler = (c, ev) => {
   } satisfies CustomerRecord);
   c.setTimer(timerIds.sla(id), c.now + c.options.slaMs, { kind: 'sla', request: id });
   routeRequest(c, id);
+  botAfterRequested(c, c.request(id)!, ev.text as string | undefined);
   const final = c.request(id)!;
+  countRequested(c, final);
   return done(c, { request: id, status: final.status, ...(final.conversation ? { conversation: final.conversation } : {}) });
 };
 
@@ -191,6 +195,8 @@ const completed: Handler = (c, ev) => {
   const r = mustRequest(c, ev.request as string);
   if (r.status === 'completed') reject('conflict', `request '${r.id}' is already completed`);
   const agent = endRequest(c, r);
+  botAfterCompleted(c, c.request(r.id)!);
+  countEnded(c, c.request(r.id)!, 'agent');
   // The customer may have merged into another since the request was raised (identity.linked).
   const customer = c.ownerOf(r);
   const record = c.customer(customer);
@@ -224,6 +230,8 @@ const message: Handler = (c, ev) => {
   const at = (ev.ts as number | undefined) ?? c.now;
   storeMessage(c, r.id, { from: ev.from as StoredMessage['from'], text: ev.text as string, at });
   c.message(topics.request(r.id), { type: 'message', request: r.id, from: ev.from, text: ev.text, at });
+  if (ev.from === 'agent') countResponse(c, r, at);
+  else botAfterCustomerMessage(c, c.request(r.id)!, ev.text as string);
   return done(c, { request: r.id });
 };
 

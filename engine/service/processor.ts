@@ -3,6 +3,7 @@
 // events share one partition: routing compares every agent with every request.
 
 import { CASE_EVENT_FIELDS, CASE_HANDLERS, caseDue, customerCases, isCaseTimer, mergeCases } from './cases/mod.ts';
+import { BOT_EVENT_FIELDS, BOT_HANDLERS } from './bot/mod.ts';
 import { forgetCustomer } from './forget.ts';
 import { rejection } from '../errors.ts';
 import { StagedState } from '../staged-state.ts';
@@ -12,6 +13,7 @@ import { SERVICE_EVENT_FIELDS } from './events.ts';
 import { done, HANDLERS, onTimer } from './handlers.ts';
 import { requestLane } from './indexes.ts';
 import { customerRequests } from './messages.ts';
+import { STATS_EVENT_FIELDS, STATS_HANDLERS } from './stats/mod.ts';
 import { keptPast, moveOlder } from './past-requests.ts';
 import { entries, minAuxOf, rankOf } from './ranked-list.ts';
 import { keys, type CustomerRecord, type ServiceOptions, type ServiceRequest, type TimerData, type TopicStats } from './types.ts';
@@ -32,8 +34,8 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedOptions {
 }
 
 /** The senders' events and the customer domain's erasure step (service.forget). */
-const STEPS: typeof HANDLERS = { ...HANDLERS, ...CASE_HANDLERS, 'service.forget': forgetCustomer };
-const EVENT_FIELDS = { ...SERVICE_EVENT_FIELDS, ...CASE_EVENT_FIELDS };
+const STEPS: typeof HANDLERS = { ...HANDLERS, ...CASE_HANDLERS, ...BOT_HANDLERS, ...STATS_HANDLERS, 'service.forget': forgetCustomer };
+const EVENT_FIELDS = { ...SERVICE_EVENT_FIELDS, ...CASE_EVENT_FIELDS, ...BOT_EVENT_FIELDS, ...STATS_EVENT_FIELDS };
 
 export function serviceProcessor(options: ServiceOptions = {}): Processor {
   const resolved = resolveOptions(options);

@@ -133,6 +133,9 @@ export function maySend(principal: Principal, event: unknown, options: SendOptio
     case 'customer':
       if (type === 'service.requested') return fields.subject === sub;
       if (type === 'service.message') return fields.from === 'customer' && isCustomerOf(parties(), sub);
+      // Asking for a person, saying the bot's answer was enough, rating: only on its own requests.
+      if (type === 'service.escalated' || type === 'service.rated') return isCustomerOf(parties(), sub);
+      if (type === 'service.resolved') return fields.by === 'bot' && isCustomerOf(parties(), sub);
       // Once the store has picked it, cancelling is the store's business, not the shopper's.
       if (type === 'order.cancelled') {
         const parties = order();

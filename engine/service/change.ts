@@ -4,11 +4,14 @@
 
 import type { ErrorCode } from '../errors.ts';
 import { StagedState } from '../staged-state.ts';
-import type { Effects, StateView, TimerSpec } from '../types.ts';
+import type { Effects, InputEvent, StateView, TimerSpec } from '../types.ts';
 import type { CaseTimer } from './cases/types.ts';
 import type { RecordEditor } from './ranked-list.ts';
 import type { Agent, CustomerRecord, ServiceOptions, ServiceRequest, TimerData } from './types.ts';
 import { keys } from './types.ts';
+
+/** One event type's step: stages its changes in a ServiceChange and returns its effects. */
+export type Handler = (c: ServiceChange, ev: InputEvent) => Effects;
 
 /** Thrown by a handler that must refuse the event; the processor turns it into a rejection. */
 export class ServiceRejection extends Error {

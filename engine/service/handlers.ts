@@ -1,14 +1,13 @@
 // One handler per service event type, and the timers. Each stages its changes in a
 // ServiceChange and returns its effects, or throws ServiceRejection (then nothing is written).
 
-import type { Effects, InputEvent } from '../types.ts';
-import { ServiceChange, ServiceRejection } from './change.ts';
-import { copyAgent, requestLane, saveAgent, saveRequest, stats } from './indexes.ts';
+import type { InputEvent } from '../types.ts';
+import { ServiceChange, type Handler } from './change.ts';
+import { done, reject } from './outcome.ts';
+import { copyAgent, saveAgent, saveRequest, stats } from './indexes.ts';
 import { botAfterCompleted, botAfterCustomerMessage, botAfterRequested } from './bot/mod.ts';
 import { storeMessage, type StoredMessage } from './messages.ts';
 import { keptPast } from './past-requests.ts';
-import { positionMessages } from './positions.ts';
-import { rankOf } from './ranked-list.ts';
 import { countEnded, countRequested, countResponse } from './stats/mod.ts';
 import { assign, goOffline, pickForAgent, release, routeRequest, without, withdrawOffer } from './routing.ts';
 import {
@@ -25,11 +24,9 @@ import {
   type TimerData,
 } from './types.ts';
 
-export type Handler = (c: ServiceChange, ev: InputEvent) => Effects;
+export type { Handler } from './change.ts';
 
-export const reject = (code: ServiceRejection['code'], message: string): never => {
-  throw new ServiceRejection(code, message);
-};
+export { done, reject } from './outcome.ts';
 
 function mustAgent(c: ServiceChange, id: string): Agent {
   return c.agent(id) ?? reject('not_found', `no agent '${id}'`);
@@ -38,29 +35,6 @@ function mustAgent(c: ServiceChange, id: string): Agent {
 function mustRequest(c: ServiceChange, id: string): ServiceRequest {
   return c.request(id) ?? reject('not_found', `no request '${id}'`);
 }
-
-/** Tells each request touched by the event its final status (and queue position) once, then the lanes' heads their new positions. */
-function statusMessages(c: ServiceChange): void {
-  for (const id of c.touched) {
-    const r = c.request(id)!;
-    const lane = requestLane(r);
-    const position = lane === undefined ? undefined : rankOf(c, lane, r.id, r.rank);
-    c.message(topics.request(id), {
-      type: 'status',
-      request: id,
-      status: r.status,
-      ...(r.status === 'assigned' ? { agent: r.agent } : {}),
-      ...(position !== undefined ? { position: position + 1 } : {}),
-      ...(r.conversation ? { conversation: r.conversation } : {}),
-    });
-  }
-  positionMessages(c);
-}
-
-export const done = (c: ServiceChange, result: Record<string, unknown> = {}) => {
-  statusMessages(c);
-  return c.effects(result);
-};
 
 const online: Handler = (c, ev) => {
   const id = ev.agent as string;

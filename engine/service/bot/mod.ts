@@ -2,8 +2,7 @@
 // wait, escalation and resolution, on the service partition beside routing.
 // (Hooks called from ../handlers.ts; filled in by the bot's own files.)
 
-import type { ServiceChange } from '../change.ts';
-import type { Handler } from '../handlers.ts';
+import type { Handler, ServiceChange } from '../change.ts';
 import type { EventSchema } from '../../validate.ts';
 import type { ServiceRequest } from '../types.ts';
 

@@ -2,8 +2,7 @@
 // GET /v1/service/stats and the `stats/service` topic, on the service partition.
 // (Hooks called from ../handlers.ts and the bot; filled in by the stats' own files.)
 
-import type { ServiceChange } from '../change.ts';
-import type { Handler } from '../handlers.ts';
+import type { Handler, ServiceChange } from '../change.ts';
 import type { EventSchema } from '../../validate.ts';
 import type { ServiceRequest } from '../types.ts';
 

@@ -2,14 +2,13 @@
 // the per-minute buckets it is counted into, as stored under their keys.
 
 import type { InputEvent } from '../types.ts';
+import { bucketLevels } from '../windows/mod.ts';
 
 /** Every commerce.counted is applied on this key's partition, and its figures are this state topic. */
 export const COMMERCE_PARTITION = 'stats/commerce';
 export const COMMERCE_TOPIC = 'stats/commerce';
 
-export const MINUTE_MS = 60_000;
-/** Minutes of placing time kept: the longest window a query may ask for (24 h). */
-export const KEPT_MINUTES = 24 * 60;
+export { KEPT_MINUTES } from '../windows/mod.ts';
 
 export const NEWS_KINDS = ['placed', 'cancelled', 'expired', 'fulfilled', 'returned', 'cross'] as const;
 export type NewsKind = (typeof NEWS_KINDS)[number];
@@ -71,13 +70,16 @@ export interface Bucket {
   location: GroupRow[];
 }
 
+/** Per-minute and per-hour buckets of placing time (engine/windows/). */
+export const LEVELS = bucketLevels('commerce');
+
 export const keys = {
   /** The minutes (epoch ms ÷ 60000) that have a bucket, ascending. */
-  minutes: 'commerce/minutes',
-  bucket: (minute: number) => `commerce/m/${minute}`,
+  minutes: LEVELS[0].list,
+  bucket: LEVELS[0].bucket,
   /** The hours (minute ÷ 60) that have a bucket, ascending: a long window reads these. */
-  hours: 'commerce/hours',
-  hourBucket: (hour: number) => `commerce/h/${hour}`,
+  hours: LEVELS[1].list,
+  hourBucket: LEVELS[1].bucket,
   /** The clock at the last news applied: the end of the state topic's window. */
   asOf: 'commerce/asof',
 };
@@ -100,18 +102,3 @@ export interface CommerceStats {
   groups: Array<{ key: string } & Figures>;
   total: Figures;
 }
-
-/**
- * Buckets of one length: every news is counted in its minute's bucket and its hour's, so a window
- * of hours reads one bucket per whole hour (and minutes only at its ends) instead of 60.
- */
-export interface BucketLevel {
-  /** The state key of the ascending list of slots that have a bucket. */
-  list: string;
-  bucket: (slot: number) => string;
-  /** Minutes a slot spans: slot = minute ÷ this, floored. */
-  minutes: number;
-}
-
-export const MINUTES: BucketLevel = { list: keys.minutes, bucket: keys.bucket, minutes: 1 };
-export const HOURS: BucketLevel = { list: keys.hours, bucket: keys.hourBucket, minutes: 60 };

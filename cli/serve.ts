@@ -2,7 +2,7 @@
 
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { DataDirInUseError, DataDirLock, DEFAULT_PARTITIONS, isIdKind, MAX_ENGINE_THREADS as MAX_WORKERS, MAX_PARTITIONS, openEngineWithWorkers, PartitionCountMismatchError, type CustomerOptions, type DomainOptions, type Durability, type Engine, type ServiceOptions, type StockOptions, type ThreadedEngine } from '../engine/mod.ts';
+import { BOT_MODES, DataDirInUseError, DataDirLock, DEFAULT_PARTITIONS, isIdKind, MAX_ENGINE_THREADS as MAX_WORKERS, MAX_PARTITIONS, openEngineWithWorkers, PartitionCountMismatchError, type CustomerOptions, type DomainOptions, type Durability, type Engine, type ServiceOptions, type StockOptions, type ThreadedEngine } from '../engine/mod.ts';
 import { DEFAULT_LIMITS, DEFAULT_WS_LIMITS, resolveSecret, startGateway, type Gateway, type GatewayLimits, type WsLimits } from '../gateway/mod.ts';
 import { buildPages } from '../ui/mod.ts';
 import { choiceFlag, describeFlags, integerFlag, parseFlags, UsageError, type FlagSpec, type FlagValue, type ParsedFlags } from '../flags/mod.ts';
@@ -40,6 +40,8 @@ const FLAGS: FlagSpec[] = [
   { name: 'pickup-hold-ms', kind: 'value', env: 'OMNI_PICKUP_HOLD_MS', valueName: 'MS', help: 'how long a ready pickup order waits at its store before it expires and its stock is released, on the clock (default 259200000, 3 days)' },
   { name: 'return-window-ms', kind: 'value', env: 'OMNI_RETURN_WINDOW_MS', valueName: 'MS', help: "how long after an order is shipped or completed (its event time) a return is taken (default 604800000, 7 days)" },
   { name: 'offer-timeout-ms', kind: 'value', env: 'OMNI_OFFER_TIMEOUT_MS', valueName: 'MS', help: 'how long an offer waits for the agent before the next one gets it (default 15000)' },
+  { name: 'bot', kind: 'value', env: 'OMNI_BOT', valueName: 'MODE', help: 'off | first | overflow: when the knowledge-base bot answers a customer (first: before any person, queued only when not confident; overflow: beside the queue, when the predicted wait exceeds --target-wait-ms; default overflow)' },
+  { name: 'target-wait-ms', kind: 'value', env: 'OMNI_TARGET_WAIT_MS', valueName: 'MS', help: 'in --bot overflow, the predicted wait for a person above which the bot answers too (default 30000)' },
   { name: 'sla-ms', kind: 'value', env: 'OMNI_SLA_MS', valueName: 'MS', help: 'unassigned this long: sla alert, language no longer required (default 30000)' },
   { name: 'session-gap-ms', kind: 'value', env: 'OMNI_SESSION_GAP_MS', valueName: 'MS', help: "event-time gap that ends a shopper's session (default 1800000)" },
   { name: 'identity-limits', kind: 'value', env: 'OMNI_IDENTITY_LIMITS', valueName: 'KIND=N,…', help: 'ids of a kind one customer may hold; * = other kinds (default phone=2,email=3,wechat=2,device=10,*=10)' },
@@ -86,7 +88,7 @@ export interface ServeConfig {
   /** The order settings given (unset ones keep the stock domain's defaults). */
   orders: Pick<StockOptions, 'pickupHoldMs' | 'returnWindowMs'>;
   /** The service timeouts given (unset ones keep the domain's defaults). */
-  service: Pick<ServiceOptions, 'offerTimeoutMs' | 'slaMs' | 'graceMs'>;
+  service: Pick<ServiceOptions, 'offerTimeoutMs' | 'slaMs' | 'graceMs' | 'bot' | 'targetWaitMs'>;
   /** The customer settings given (unset ones keep the domain's defaults). */
   customers: Pick<CustomerOptions, 'sessionGapMs' | 'identity' | 'vipPoints'>;
   /** The server-wide budgets given (unset ones keep the gateway's defaults). */
@@ -193,6 +195,10 @@ function serviceTimeouts(flags: ParsedFlags): ServeConfig['service'] {
   if (offer !== undefined) service.offerTimeoutMs = integerFlag(offer, 1, MAX_SERVICE_MS);
   if (sla !== undefined) service.slaMs = integerFlag(sla, 1, MAX_SERVICE_MS);
   if (grace !== undefined) service.graceMs = integerFlag(grace, 0, MAX_SERVICE_MS);
+  const bot = flags.string('bot');
+  const targetWait = flags.string('target-wait-ms');
+  if (bot !== undefined) service.bot = choiceFlag(bot, BOT_MODES);
+  if (targetWait !== undefined) service.targetWaitMs = integerFlag(targetWait, 0, MAX_SERVICE_MS);
   return service;
 }
 

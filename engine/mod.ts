@@ -10,7 +10,7 @@ export { ThreadedEngine } from './threaded-engine.ts';
 export { DataDirInUseError, DataDirLock, DataDirLockLostError } from './data-dir-lock.ts';
 export { orderParties, orderView, stockProcessor } from './stock/mod.ts';
 export type { OrderParties, OrderView, StockOptions } from './stock/mod.ts';
-export { onlineAgents, renderQueues } from './service/mod.ts';
+export { BOT_MODES, onlineAgents, renderQueues } from './service/mod.ts';
 export type { QueueStats, RequestExport, RequestStatus, ServiceOptions } from './service/mod.ts';
 // Knowledge-base answers, for their micro-benchmark (bench/micro/kb-match.ts).
 export { KB_CONFIDENCE_THRESHOLD, KnowledgeIndex, knowledgeIndexOf } from './service/mod.ts';

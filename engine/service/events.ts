@@ -36,6 +36,8 @@ export const SERVICE_EVENT_FIELDS: Record<string, EventSchema> = {
     topic: topicId,
     language,
     priority: { kind: 'int', min: 0, max: 10, optional: true },
+    // The customer's first words: the bot may answer them (engine/service/bot/).
+    text: { kind: 'text', max: MAX_TEXT, optional: true },
   },
   'service.accepted': { request: topicId, agent: topicId },
   'service.declined': { request: topicId, agent: topicId },

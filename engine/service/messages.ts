@@ -10,8 +10,12 @@ import type { StateView } from '../types.ts';
 import { keys, type CustomerRecord, type ServiceRequest } from './types.ts';
 
 export interface StoredMessage {
-  from: 'customer' | 'agent';
+  from: 'customer' | 'agent' | 'bot';
   text: string;
+  /** The bot's: the knowledge-base entry it answered from (only when confident). */
+  faq?: string;
+  /** The bot's: how well the customer's text matched (0..1). */
+  score?: number;
   /** Event time (or the clock when the event had none), epoch ms. */
   at: number;
 }

@@ -27,6 +27,8 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedOptions {
     agingMs: options.agingMs ?? 30_000,
     graceMs: options.graceMs ?? 10_000,
     positionUpdates: options.positionUpdates ?? 10,
+    bot: options.bot ?? 'overflow',
+    targetWaitMs: options.targetWaitMs ?? 30_000,
     resolveCustomer: options.resolveCustomer ?? ((_view, subject) => subject),
     customerContext: options.customerContext,
     customerProfile: options.customerProfile,

@@ -34,7 +34,11 @@ export interface Agent {
   graceUntil?: number;
 }
 
-export type RequestStatus = 'queued' | 'offered' | 'assigned' | 'completed';
+/**
+ * `bot`: answered by the bot with confidence and waiting on the customer (in no lane, no SLA
+ * timer) until it escalates, resolves or asks again; `resolved`: ended by the customer's word.
+ */
+export type RequestStatus = 'queued' | 'offered' | 'assigned' | 'completed' | 'bot' | 'resolved';
 
 export interface ServiceRequest {
   id: string;
@@ -63,7 +67,14 @@ export interface ServiceRequest {
   conversation?: string;
   /** The agent of that conversation, tried first. */
   preferredAgent?: string;
+  /** Clock ms it ended: completed by its agent, or resolved. */
   completedAt?: number;
+  /** Clock ms its current agent accepted it: the start of its handle time. */
+  assignedAt?: number;
+  /** The bot sent it at least one message (its exchange goes into the offer's context). */
+  botAnswered?: true;
+  /** Who the customer said resolved it (status `resolved`). */
+  resolvedBy?: 'bot' | 'agent';
 }
 
 /** The service requests of a customer (its profile is the customer domain's: ServiceOptions.customerProfile). */
@@ -89,6 +100,9 @@ export interface TopicStats {
   updatedAt: number;
 }
 
+export const BOT_MODES = ['off', 'first', 'overflow'] as const;
+export type BotMode = (typeof BOT_MODES)[number];
+
 export interface ServiceOptions {
   /** How long an offer waits for an answer (default 15000 ms). */
   offerTimeoutMs?: number;
@@ -103,6 +117,15 @@ export interface ServiceOptions {
    * (default 10): telling all would be O(queue) messages per event; the rest read GET.
    */
   positionUpdates?: number;
+  /**
+   * The bot (engine/service/bot/): `off`; `first` (a chat, social or email request with text is
+   * answered by the bot and queued for a person only when it is not confident); `overflow`
+   * (default: queued as usual, and the bot also answers when the predicted wait exceeds
+   * `targetWaitMs`).
+   */
+  bot?: BotMode;
+  /** The predicted wait above which the bot answers in `overflow` mode (default 30000 ms). */
+  targetWaitMs?: number;
   /**
    * The customer domain, read from the same StateView. `resolveCustomer`: the customer a
    * request's subject (any linked id, or a merged-away customer) belongs to; default: the

@@ -6,8 +6,11 @@ import type { Handler, ServiceChange } from '../change.ts';
 import type { EventSchema } from '../../validate.ts';
 import type { ServiceRequest } from '../types.ts';
 
-export const BOT_EVENT_FIELDS: Record<string, EventSchema> = {};
-export const BOT_HANDLERS: Record<string, Handler> = {};
+import { FAQ_EVENT_FIELDS, FAQ_HANDLERS } from './faq.ts';
+
+export const BOT_EVENT_FIELDS: Record<string, EventSchema> = { ...FAQ_EVENT_FIELDS };
+export const BOT_HANDLERS: Record<string, Handler> = { ...FAQ_HANDLERS };
+export { knowledgeIndex, storedEntries } from './faq.ts';
 
 /** After a request is raised and routed: the bot may answer it (mode first / overflow). */
 export function botAfterRequested(_c: ServiceChange, _r: ServiceRequest, _text: string | undefined): void {}

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { openTestEngine, type TestEngine } from './engine-under-test.ts';
+import type { ServiceOptions } from '../engine/mod.ts';
 import { signToken, startGateway, type Role } from '../gateway/mod.ts';
 import { buildPages, type PageAsset } from '../ui/mod.ts';
 import { BIN } from './fixtures/omni-process.ts';
@@ -35,10 +36,11 @@ export interface UiServer {
   dispose(): Promise<void>;
 }
 
-export async function startUiServer(options: { offerTimeoutMs?: number } = {}): Promise<UiServer> {
+/** `service`: further service options, e.g. the bot's mode (`bot`, `targetWaitMs`). */
+export async function startUiServer(options: { offerTimeoutMs?: number; service?: Partial<ServiceOptions> } = {}): Promise<UiServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'omni-ui-test-'));
   const assets = await builtPages();
-  const engine = await openTestEngine({ path: dataDir, domains: { service: { offerTimeoutMs: options.offerTimeoutMs ?? 60_000 } }, durability: 'commit' });
+  const engine = await openTestEngine({ path: dataDir, domains: { service: { ...options.service, offerTimeoutMs: options.offerTimeoutMs ?? 60_000 } }, durability: 'commit' });
   const gateway = await startGateway({ engine, secret: UI_SECRET, host: '127.0.0.1', port: 0, pages: assets });
   const server: UiServer = {
     url: gateway.url,

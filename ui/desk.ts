@@ -2,16 +2,19 @@
 // `agent/<sub>` with the customer's 360 context and a countdown, accept / decline, several chats
 // at once (each on `request/<id>`, which the server ends with `ended` once the request is
 // completed or taken away: the SDK's onEnd), complete, and the queues of the agent's topics.
+// An offer the assistant already answered shows that exchange, and the chat opens with it.
 // Open chats are remembered in sessionStorage, so a reload subscribes to them again.
 
 import type { OmniClient } from '../client/mod.ts';
+import { botExchange, botExchangeOf } from './shared/bot-exchange.ts';
+import { conversationLine } from './shared/bot-message.ts';
 import { chatView, type ChatMessage } from './shared/chat-view.ts';
 import { customerContext, type CustomerContext } from './shared/customer-context.ts';
 import { signOnForm, type SignOn } from './shared/desk-signon.ts';
 import { el, mountPage, readClaims, readToken, showTokenNeeded, startClient } from './shared/page.ts';
 
 // An offer's `customer` is the 360 context; an assignment's is the customer's id alone.
-interface AgentPush { type: 'offer' | 'assigned' | 'revoked'; request: string; topic?: string; channel?: string; customer?: CustomerContext | string; expiresAt?: number; reason?: string }
+interface AgentPush { type: 'offer' | 'assigned' | 'revoked'; request: string; topic?: string; channel?: string; customer?: CustomerContext | string; context?: { bot?: unknown }; expiresAt?: number; reason?: string }
 
 const customerId = (push: AgentPush) => (typeof push.customer === 'string' ? push.customer : push.customer?.id);
 interface QueueState { topic: string; waiting: number; offered: number; longestWaitMs: number; agentsAvailable: number }
@@ -89,18 +92,21 @@ function startDesk(client: OmniClient, agent: string): void {
         view.note(`Not completed: ${error.message}`);
       });
     });
+    // A resolved request ends the subscription as "unassigned"; its last status says why.
+    let resolved = false;
     client.subscribe(`request/${chat.request}`, {
       onSnapshot: () => undefined,
       onUpdate(data) {
-        const update = data as { type: string; from?: string; text?: string };
-        if (update.type === 'message' && update.from !== undefined && update.text !== undefined) {
-          const message = { from: update.from, text: update.text };
+        const update = data as { type: string; status?: string };
+        if (update.type === 'status' && update.status === 'resolved') resolved = true;
+        const message = conversationLine(update);
+        if (message !== undefined) {
           view.add(message);
           chat.log.push(message);
           persist();
         }
       },
-      onEnd: (reason) => finish(reason === 'completed' ? 'Chat completed.' : 'This chat went to someone else.'),
+      onEnd: (reason) => finish(reason === 'completed' ? 'Chat completed.' : resolved ? 'The customer says the question is answered: chat closed.' : 'This chat went to someone else.'),
       onError: (error) => finish(`Chat closed: ${error.message}`),
     });
     chats.prepend(card);
@@ -123,15 +129,16 @@ function startDesk(client: OmniClient, agent: string): void {
     const clock = el('span', { class: 'countdown' });
     const accept = el('button', { type: 'button', 'data-testid': 'accept' }, 'Accept');
     const decline = el('button', { type: 'button', 'data-testid': 'decline', class: 'secondary' }, 'Decline');
+    const said = botExchangeOf(push) ?? [];
     const card = el('section', { class: 'card offer', 'data-testid': 'offer', 'data-request': push.request, 'aria-label': `Offer ${push.request}` },
-      el('h2', {}, `${push.topic ?? ''} · ${push.channel ?? ''}`), el('p', {}, 'Expires in ', clock),
+      el('h2', {}, `${push.topic ?? ''} · ${push.channel ?? ''}`), el('p', {}, 'Expires in ', clock), botExchange(said),
       customerContext(typeof push.customer === 'string' ? undefined : push.customer), accept, ' ', decline);
     const act = (op: 'accept' | 'decline') => {
       accept.disabled = decline.disabled = true;
       client.op({ op, request: push.request }).then(
         () => {
           dropOffer(push.request);
-          if (op === 'accept') openChat({ request: push.request, customer: customerId(push), log: [] }, true);
+          if (op === 'accept') openChat({ request: push.request, customer: customerId(push), log: said }, true);
         },
         (error: Error) => {
           card.append(el('p', { class: 'notice', role: 'alert' }, `${op} failed: ${error.message}`));

@@ -1,10 +1,12 @@
 // /ui/ops — a supervisor's view: every service queue (`queue/<topic>`, the topics found with
 // GET /v1/queues and looked for again every few seconds), alerts as they come (`alerts/stock`,
-// `alerts/service`), the last hour's order figures by channel (`stats/commerce`), and charts of the last five minutes — events/s, commit latency and open
+// `alerts/service`), the last hour's order figures by channel (`stats/commerce`) and service
+// figures by topic (`stats/service`), and charts of the last five minutes — events/s, commit latency and open
 // WebSocket connections — from /metrics.
 
 import type { OmniClient } from '../client/mod.ts';
 import { commerceSection } from './shared/commerce-table.ts';
+import { serviceFiguresSection } from './shared/service-figures.ts';
 import { lineChart, sumMetrics } from './shared/metrics-chart.ts';
 import { el, getJson, mountPage, readClaims, readToken, showTokenNeeded, startClient } from './shared/page.ts';
 
@@ -33,6 +35,7 @@ if (token === undefined || (claims?.role !== 'supervisor' && claims?.role !== 'a
   main.append(
     el('section', { 'aria-labelledby': 'queues-title' }, el('h2', { id: 'queues-title' }, 'Queues'), noQueues, queues),
     el('section', { 'aria-labelledby': 'alerts-title' }, el('h2', { id: 'alerts-title' }, 'Alerts'), alerts),
+    serviceFiguresSection(client),
     commerceSection(client),
     el('div', { class: 'grid' }, charts.events.root, charts.latency.root, charts.connections.root),
   );

@@ -1,10 +1,11 @@
 // A conversation's log and input line, shared by the storefront (the customer's side) and the
 // desk (the agent's). Enter in the input sends; the log is a polite live region so screen
-// readers announce new messages.
+// readers announce new messages. The assistant's lines are marked as such (bot-message.ts).
 
+import { botLineItem, speakerOf, type ConversationLine } from './bot-message.ts';
 import { el } from './page.ts';
 
-export interface ChatMessage { from: string; text: string }
+export type ChatMessage = ConversationLine;
 
 export interface ChatView {
   root: HTMLElement;
@@ -35,8 +36,8 @@ export function chatView(me: 'customer' | 'agent', label: string, onSend: (text:
     root: el('div', { class: 'chat' }, log, form),
     input,
     add(message) {
-      const who = message.from === me ? 'You' : message.from === 'agent' ? 'Agent' : 'Customer';
-      log.append(el('li', { class: message.from === me ? 'mine' : 'theirs' }, el('strong', {}, `${who}: `), message.text));
+      if (message.from === 'bot') log.append(botLineItem(message, me === 'agent'));
+      else log.append(el('li', { class: message.from === me ? 'mine' : 'theirs' }, el('strong', {}, `${speakerOf(message.from, me)}: `), message.text));
       scroll();
     },
     note,

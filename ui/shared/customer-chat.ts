@@ -1,18 +1,35 @@
-// The storefront's chat: a `service.requested` on the chosen topic (channel chat), then the
-// request's own topic `request/<id>` for status, queue position, the agent and messages.
+// The storefront's chat: a `service.requested` on the chosen topic (channel chat) carrying the
+// customer's first words, then the request's own topic `request/<id>` for status, queue position,
+// the agent and messages — the assistant's answers among them (marked, with their FAQ entry, and
+// the choice of a person or "answered": bot-actions.ts). An ended chat (completed or resolved)
+// offers its rating (chat-rating.ts).
 // The request id and the messages so far are kept in sessionStorage, so a reload (or a second
 // look after a crash of the tab) picks the same conversation up and subscribes again; the SDK
-// resumes across reconnects, and sessionStorage bridges the reload, which the SDK cannot.
+// resumes across reconnects, and sessionStorage bridges the reload, which the SDK cannot. An
+// ended chat not rated yet is kept there too, so its rating survives a reload.
 
 import type { OmniClient } from '../../client/mod.ts';
+import { botActions } from './bot-actions.ts';
+import { conversationLine } from './bot-message.ts';
+import { chatRating } from './chat-rating.ts';
 import { chatView, type ChatMessage } from './chat-view.ts';
 import { el, getJson, newId } from './page.ts';
 
 interface Saved { request: string; log: ChatMessage[] }
-interface RequestStatus { status: string; agent?: string; position?: number }
+interface RequestStatus { status: string; agent?: string; position?: number; predictedWaitMs?: number }
+
+const ENDED = new Set(['completed', 'resolved']);
+
+/** A predicted wait as the customer reads it. */
+export function waitText(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return '';
+  if (ms < 60_000) return ' (less than a minute)';
+  return ` (about ${Math.round(ms / 60_000)} min)`;
+}
 
 export function mountChat(section: HTMLElement, client: OmniClient, customer: string, topic: string, token: string): void {
   const key = `omni.chat.${customer}.${topic}`;
+  const rateKey = `omni.rate.${customer}.${topic}`;
   const load = (): Saved | undefined => {
     try {
       return JSON.parse(sessionStorage.getItem(key) ?? 'null') ?? undefined;
@@ -24,47 +41,64 @@ export function mountChat(section: HTMLElement, client: OmniClient, customer: st
   const save = () => (saved === undefined ? sessionStorage.removeItem(key) : sessionStorage.setItem(key, JSON.stringify(saved)));
 
   const status = el('p', { class: 'muted', 'data-testid': 'chat-status', role: 'status' }, 'Ask us anything about your order or our products.');
-  const start = el('button', { type: 'button', 'data-testid': 'chat-start' }, 'Start a chat');
+  const firstWords = el('input', { type: 'text', id: 'chat-text', 'data-testid': 'chat-text', maxlength: '4000', autocomplete: 'off', placeholder: 'e.g. Where is my order?' });
+  const start = el('button', { type: 'submit', 'data-testid': 'chat-start' }, 'Start a chat');
+  const startForm = el('form', { class: 'chat-form' }, el('label', { for: 'chat-text' }, 'Your question'), firstWords, start);
+  const actions = botActions(client);
   const view = chatView('customer', 'Chat', async (text) => {
     if (saved === undefined) throw new Error('no chat open');
     await client.op({ op: 'message', request: saved.request, text });
   });
+  const rating = el('div', {});
   view.setOpen(false);
-  section.append(status, start, view.root);
+  section.append(status, startForm, view.root, actions.root, rating);
 
+  const offerRating = (request: string) => {
+    sessionStorage.setItem(rateKey, request);
+    rating.replaceChildren(chatRating(client, request, () => sessionStorage.removeItem(rateKey)));
+  };
+  let predictedWaitMs: number | undefined;
   const showStatus = (s: RequestStatus) => {
-    if (s.status === 'queued') status.textContent = s.position === undefined ? 'Waiting for an agent…' : `Waiting for an agent — you are number ${s.position} in line.`;
+    if (s.predictedWaitMs !== undefined) predictedWaitMs = s.predictedWaitMs;
+    if (s.status !== 'queued') predictedWaitMs = undefined;
+    actions.status(s.status);
+    if (s.status === 'queued') status.textContent = `${s.position === undefined ? 'Waiting for an agent' : `Waiting for an agent — you are number ${s.position} in line`}${waitText(predictedWaitMs)}.`;
     else if (s.status === 'offered') status.textContent = 'An agent is being connected…';
     else if (s.status === 'assigned') status.textContent = `You are chatting with ${s.agent ?? 'an agent'}.`;
+    else if (s.status === 'bot') status.textContent = 'Our assistant answered. A person is one click away.';
     else if (s.status === 'completed') status.textContent = 'This chat has ended. Start a new one any time.';
+    else if (s.status === 'resolved') status.textContent = 'Glad we could help. This chat is closed; start a new one any time.';
   };
 
   const follow = (request: string) => {
     start.disabled = true;
     view.setOpen(true);
+    actions.reset(request);
     // The status as of now, unless the topic has already said something newer.
     let heard = false;
     getJson<RequestStatus>(`/v1/requests/${encodeURIComponent(request)}`, token).then((s) => heard || showStatus(s), () => undefined);
     const stop = client.subscribe(`request/${request}`, {
       onSnapshot: () => undefined, // an event topic: nothing to draw until updates come
       onUpdate(data) {
-        const update = data as { type: string; from?: string; text?: string } & RequestStatus;
+        const update = data as { type: string } & RequestStatus;
         if (update.type !== 'message') heard = true;
-        if (update.type === 'message' && update.from !== undefined && update.text !== undefined) {
-          const message = { from: update.from, text: update.text };
+        const message = conversationLine(update);
+        if (message !== undefined) {
           view.add(message);
+          if (message.from === 'bot') actions.answered();
           saved?.log.push(message);
           save();
         } else if (update.type === 'position') {
           showStatus({ status: 'queued', position: update.position });
         } else if (update.type === 'status') {
           showStatus(update);
-          if (update.status === 'completed') {
+          if (ENDED.has(update.status)) {
             stop();
             saved = undefined;
             save();
             view.setOpen(false);
             start.disabled = false;
+            offerRating(request);
           }
         }
       },
@@ -72,15 +106,21 @@ export function mountChat(section: HTMLElement, client: OmniClient, customer: st
     });
   };
 
-  start.addEventListener('click', () => {
+  startForm.addEventListener('submit', (event) => {
+    event.preventDefault();
     const request = newId('chat');
+    const text = firstWords.value.trim();
     start.disabled = true;
-    saved = { request, log: [] };
+    rating.replaceChildren();
+    sessionStorage.removeItem(rateKey);
+    saved = { request, log: text === '' ? [] : [{ from: 'customer', text }] };
     save();
     status.textContent = 'Asking for an agent…';
     client
-      .send({ id: `request-${request}`, type: 'service.requested', request, subject: customer, channel: 'chat', topic })
+      .send({ id: `request-${request}`, type: 'service.requested', request, subject: customer, channel: 'chat', topic, ...(text !== '' ? { text } : {}) })
       .then(() => {
+        firstWords.value = '';
+        if (text !== '') view.add({ from: 'customer', text });
         follow(request);
         view.input.focus();
       })
@@ -95,5 +135,9 @@ export function mountChat(section: HTMLElement, client: OmniClient, customer: st
   if (saved !== undefined) {
     for (const message of saved.log) view.add(message);
     follow(saved.request);
+    if (saved.log.some((message) => message.from === 'bot')) actions.answered();
+  } else {
+    const unrated = sessionStorage.getItem(rateKey);
+    if (unrated !== null) offerRating(unrated);
   }
 }

@@ -44,6 +44,17 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .chat-log li.system { max-width: none; background: none; border: none; color: var(--muted); font-size: .85rem; text-align: center; }
 .chat-form { display: flex; gap: .5rem; }
 .chat-form input { flex: 1; }
+.chat-form label { margin: 0; align-self: center; }
+.chat-log li.bot { background: #f3f0ff; border-color: #cfc4f5; }
+.bot-source { display: block; color: var(--muted); font-size: .8rem; margin-top: .2rem; }
+.bot-actions { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .5rem 0; }
+.rating { border: 1px solid var(--line); border-radius: .4rem; margin: .5rem 0 0; display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; }
+.rating button { min-width: 2.75rem; }
+.rating p { flex-basis: 100%; margin: .2rem 0 0; }
+.bot-exchange ol { list-style: none; padding: 0; margin: .3rem 0 .6rem; max-height: 12rem; overflow-y: auto; }
+.bot-exchange li { padding: .3rem .5rem; border-left: 3px solid var(--line); margin-bottom: .25rem; }
+.bot-exchange li.bot { border-left-color: #7c5ce0; background: #f7f5ff; }
+.scroll { overflow-x: auto; }
 .grid > section, .grid > figure { margin: 0; }
 .grid { display: grid; margin-bottom: 1rem; gap: 1rem; grid-template-columns: repeat(auto-fill, minmax(20rem, 1fr)); }
 .offer { border: 2px solid var(--accent); }

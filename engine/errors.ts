@@ -36,6 +36,9 @@ export const ERROR_CODES = [
   'unknown_coupon',
   'coupon_used',
   'coupon_expired',
+  // service ratings: only once a request has ended, and only once
+  'not_rated_yet',
+  'already_rated',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -13,7 +13,7 @@ import { SERVICE_EVENT_FIELDS } from './events.ts';
 import { done, HANDLERS, onTimer } from './handlers.ts';
 import { requestLane } from './indexes.ts';
 import { customerRequests } from './messages.ts';
-import { STATS_EVENT_FIELDS, STATS_HANDLERS } from './stats/mod.ts';
+import { forgetFigures, mergeFigures, renderServiceStats, SERVICE_STATS_TOPIC, serviceStats, STATS_EVENT_FIELDS, STATS_HANDLERS } from './stats/mod.ts';
 import { keptPast, moveOlder } from './past-requests.ts';
 import { entries, minAuxOf, rankOf } from './ranked-list.ts';
 import { keys, type CustomerRecord, type ServiceOptions, type ServiceRequest, type TimerData, type TopicStats } from './types.ts';
@@ -36,7 +36,16 @@ export function resolveOptions(options: ServiceOptions = {}): ResolvedOptions {
 }
 
 /** The senders' events and the customer domain's erasure step (service.forget). */
-const STEPS: typeof HANDLERS = { ...HANDLERS, ...CASE_HANDLERS, ...BOT_HANDLERS, ...STATS_HANDLERS, 'service.forget': forgetCustomer };
+const STEPS: typeof HANDLERS = {
+  ...HANDLERS,
+  ...CASE_HANDLERS,
+  ...BOT_HANDLERS,
+  ...STATS_HANDLERS,
+  'service.forget': (c, ev) => {
+    forgetFigures(c, ev.names as string[]);
+    return forgetCustomer(c, ev);
+  },
+};
 const EVENT_FIELDS = { ...SERVICE_EVENT_FIELDS, ...CASE_EVENT_FIELDS, ...BOT_EVENT_FIELDS, ...STATS_EVENT_FIELDS };
 
 export function serviceProcessor(options: ServiceOptions = {}): Processor {
@@ -46,8 +55,8 @@ export function serviceProcessor(options: ServiceOptions = {}): Processor {
     types: Object.keys(EVENT_FIELDS),
     // `request/<id>` stays an event topic for subscribers; its render is the request's status
     // and parties, read by the gateway's permission lookup and GET /v1/requests/:request.
-    // `cases/<customer>`: the customer's cases (cases/).
-    topicPrefixes: ['queue/', 'request/', 'cases/'],
+    // `cases/<customer>`: the customer's cases (cases/). `stats/service`: the figures (stats/).
+    topicPrefixes: ['queue/', 'request/', 'cases/', SERVICE_STATS_TOPIC],
     schemas: EVENT_FIELDS,
     partitionKey: () => SERVICE_PARTITION,
     // A customer's erasure (customer domain) reaches its requests as this step.
@@ -57,7 +66,7 @@ export function serviceProcessor(options: ServiceOptions = {}): Processor {
     onFollowed(view, _ev, outcome) {
       const merged = (outcome.result.merged ?? []) as Array<{ from: string; into: string }>;
       const cases = mergeCases(view, merged);
-      return { writes: [...mergeCustomers(view, merged), ...cases.writes], changed: cases.changed };
+      return { writes: [...mergeCustomers(view, merged), ...cases.writes, ...mergeFigures(view, merged)], changed: cases.changed };
     },
 
     apply(view, ev, ctx) {
@@ -80,15 +89,17 @@ export function serviceProcessor(options: ServiceOptions = {}): Processor {
     },
 
     // The data-subject export's service part: the customer's requests with their messages; and
-    // its cases (also GET /v1/customers/:subject/cases).
+    // its cases (also GET /v1/customers/:subject/cases); the figures (GET /v1/service/stats).
     query(view, name, args) {
       const subject = args.subject as string;
       if (name === 'cases') return customerCases(view, subject, resolved.resolveCustomer);
+      if (name === 'stats') return serviceStats(view, args);
       if (name !== 'requests') return undefined;
       return customerRequests(view, resolved.resolveCustomer(view, subject) ?? subject);
     },
 
     render(view, topic) {
+      if (topic === SERVICE_STATS_TOPIC) return renderServiceStats(view);
       if (topic.startsWith('cases/')) return customerCases(view, topic.slice('cases/'.length), resolved.resolveCustomer);
       if (topic.startsWith('request/')) return requestStatus(view, topic.slice('request/'.length), resolved.resolveCustomer);
       return renderQueue(view, topic.slice('queue/'.length));

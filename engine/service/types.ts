@@ -75,6 +75,9 @@ export interface ServiceRequest {
   botAnswered?: true;
   /** Who the customer said resolved it (status `resolved`). */
   resolvedBy?: 'bot' | 'agent';
+  /** The customer's rating once it ended (service.rated, at most one), and when it came. */
+  rating?: { score: number; comment?: string };
+  ratedAt?: number;
 }
 
 /** The service requests of a customer (its profile is the customer domain's: ServiceOptions.customerProfile). */

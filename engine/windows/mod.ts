@@ -2,5 +2,5 @@
 // figures of any domain (commerce, service).
 export { bucketLevels, bucketsInWindow, collectingState, countInBuckets, countInKeptBuckets, isCountable, KEPT_MINUTES, MINUTE_MS, minuteOf, oldestKept } from './buckets.ts';
 export type { BucketLevel, BucketState } from './buckets.ts';
-export { DEFAULT_WINDOW, parseWindow } from './window.ts';
+export { DEFAULT_WINDOW, parseWindow, windowAndDimension } from './window.ts';
 export type { WindowRequest } from './window.ts';

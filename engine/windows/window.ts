@@ -22,3 +22,12 @@ export function parseWindow(window: unknown): WindowRequest | { problem: string 
   }
   return { window: w as string, minutes };
 }
+
+/** A window and one of `dimensions` to cut the figures by (absent or empty `by`: `defaultBy`), or a sentence saying what is wrong. */
+export function windowAndDimension<D extends string>(window: unknown, by: unknown, dimensions: readonly D[], defaultBy: D): (WindowRequest & { by: D }) | { problem: string } {
+  const parsed = parseWindow(window);
+  if ('problem' in parsed) return parsed;
+  const b = by === undefined || by === '' ? defaultBy : by;
+  if (!dimensions.includes(b as D)) return { problem: `by must be one of ${dimensions.join(', ')}` };
+  return { ...parsed, by: b as D };
+}

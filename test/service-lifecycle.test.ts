@@ -165,7 +165,8 @@ describe('queue stats on queue/<topic>', () => {
     r.request('q2', { priority: 5 });
     r.request('q3');
     const statusOf = (id: string) => r.on(`request/${id}`).find((m) => m.type === 'status');
-    expect(statusOf('q1')).toEqual({ type: 'status', request: 'q1', status: 'queued', position: 1 });
+    // No agent online: no wait can be predicted (engine/service/bot/predicted-wait.ts).
+    expect(statusOf('q1')).toEqual({ type: 'status', request: 'q1', status: 'queued', position: 1, predictedWaitMs: null });
     expect(statusOf('q2')).toMatchObject({ position: 1 });
     expect(statusOf('q3')).toMatchObject({ position: 3 });
   });

@@ -35,6 +35,8 @@ export class ServiceChange extends StagedState implements RecordEditor {
   readonly touched = new Set<string>();
   /** Request lanes an entry entered or left: their heads are told new positions (positions.ts). */
   readonly lanesMoved = new Set<string>();
+  /** Per request: more for its status message and for the answer to its service.requested (predicted wait, bot). */
+  readonly statusNotes = new Map<string, Record<string, unknown>>();
 
   constructor(
     view: StateView,
@@ -73,6 +75,10 @@ export class ServiceChange extends StagedState implements RecordEditor {
 
   message(topic: string, data: unknown): void {
     this.messages.push({ topic, data });
+  }
+
+  noteStatus(request: string, note: Record<string, unknown>): void {
+    this.statusNotes.set(request, { ...this.statusNotes.get(request), ...note });
   }
 
   topicChanged(topic: string): void {

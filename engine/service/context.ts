@@ -3,6 +3,8 @@
 // the customer domain, through ServiceOptions.customerProfile and customerContext.
 
 import type { ServiceChange } from './change.ts';
+import { requestMessages } from './message-log.ts';
+import type { StateView } from '../types.ts';
 import type { ServiceRequest } from './types.ts';
 
 export interface RequestSummary {
@@ -46,5 +48,27 @@ export function customerContext(c: ServiceChange, r: ServiceRequest): Record<str
     ...(profile?.language ? { language: profile.language } : {}),
     open: list(record?.open ?? []),
     past: list(record?.past ?? []),
+    ...(r.botAnswered ? { bot: botExchange(c, r.id) } : {}),
   };
+}
+
+export interface BotExchangeLine {
+  from: 'customer' | 'bot';
+  text: string;
+  at: number;
+  faq?: string;
+  score?: number;
+}
+
+/** At most this many of the latest lines: a customer may write a lot to a bot. */
+const EXCHANGE_KEPT = 50;
+
+/** The request's exchange with the bot before a person took part (its first agent message). */
+export function botExchange(view: StateView, request: string): BotExchangeLine[] {
+  const lines: BotExchangeLine[] = [];
+  for (const m of requestMessages(view, request)) {
+    if (m.from === 'agent') break;
+    lines.push({ from: m.from, text: m.text, at: m.at, ...(m.faq !== undefined ? { faq: m.faq } : {}), ...(m.score !== undefined ? { score: m.score } : {}) });
+  }
+  return lines.slice(-EXCHANGE_KEPT);
 }

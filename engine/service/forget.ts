@@ -8,7 +8,8 @@
 import type { Effects, InputEvent } from '../types.ts';
 import { forgetCases } from './cases/mod.ts';
 import type { ServiceChange } from './change.ts';
-import { done, endRequest } from './handlers.ts';
+import { endRequest, isEnded } from './ending.ts';
+import { done } from './outcome.ts';
 import { forgetMessages } from './messages.ts';
 import { forgetOlder } from './past-requests.ts';
 import { pickForAgent } from './routing.ts';
@@ -31,7 +32,7 @@ export function forgetCustomer(c: ServiceChange, ev: InputEvent): Effects {
     for (const id of record.open) {
       const r = c.request(id);
       deskOf(r);
-      if (r === undefined || r.status === 'completed') continue;
+      if (r === undefined || isEnded(r)) continue;
       const agent = endRequest(c, r);
       if (agent !== undefined) freed.add(agent);
     }

@@ -5,11 +5,11 @@ import type { InputEvent } from '../types.ts';
 import { ServiceChange, type Handler } from './change.ts';
 import { done, reject } from './outcome.ts';
 import { copyAgent, saveAgent, saveRequest, stats } from './indexes.ts';
-import { botAfterCompleted, botAfterCustomerMessage, botAfterRequested } from './bot/mod.ts';
+import { botAfterCompleted, botAfterCustomerMessage, botAfterRequested, botTakesFirst } from './bot/mod.ts';
 import { storeMessage, type StoredMessage } from './messages.ts';
-import { keptPast } from './past-requests.ts';
+import { endRequest, isEnded, moveToPast } from './ending.ts';
 import { countEnded, countRequested, countResponse } from './stats/mod.ts';
-import { assign, goOffline, pickForAgent, release, routeRequest, without, withdrawOffer } from './routing.ts';
+import { assign, goOffline, pickForAgent, routeRequest, without, withdrawOffer } from './routing.ts';
 import {
   CHANNELS,
   keys,
@@ -112,6 +112,7 @@ const requested: Handler = (c, ev) => {
     }
   }
   const preferredAgent = joined?.agent ?? joined?.preferredAgent;
+  const text = ev.text as string | undefined;
   const r: ServiceRequest = {
     id,
     customer,
@@ -127,26 +128,30 @@ const requested: Handler = (c, ev) => {
     ...(joined ? { conversation: joined.conversation ?? joined.id } : {}),
     ...(preferredAgent ? { preferredAgent } : {}),
   };
+  // Answered by the bot first: waits on the customer, in no lane and with no SLA timer.
+  if (botTakesFirst(c, r, text)) r.status = 'bot';
   saveRequest(c, undefined, r);
   c.put(keys.customer(customer), {
     open: [...(record?.open ?? []), id],
     past: record?.past ?? [],
   } satisfies CustomerRecord);
-  c.setTimer(timerIds.sla(id), c.now + c.options.slaMs, { kind: 'sla', request: id });
-  routeRequest(c, id);
-  botAfterRequested(c, c.request(id)!, ev.text as string | undefined);
+  if (r.status === 'queued') {
+    c.setTimer(timerIds.sla(id), c.now + c.options.slaMs, { kind: 'sla', request: id });
+    routeRequest(c, id);
+  }
+  botAfterRequested(c, c.request(id)!, text);
   const final = c.request(id)!;
   countRequested(c, final);
-  return done(c, { request: id, status: final.status, ...(final.conversation ? { conversation: final.conversation } : {}) });
+  return done(c, { request: id, status: final.status, ...(final.conversation ? { conversation: final.conversation } : {}), ...c.statusNotes.get(id) });
 };
 
 /** The live offer of `agent` for this request, or a rejection saying why there is none. */
 function liveOffer(c: ServiceChange, ev: InputEvent): { r: ServiceRequest; a: Agent } {
   const r = mustRequest(c, ev.request as string);
   const agent = ev.agent as string;
-  if (r.status === 'assigned' || r.status === 'completed') {
+  if (r.status === 'assigned' || isEnded(r)) {
     const whose = r.agent === agent ? 'you' : 'another agent';
-    reject('conflict', `request '${r.id}' is already ${r.status === 'assigned' ? `assigned to ${whose}` : 'completed'}`);
+    reject('conflict', `request '${r.id}' is already ${r.status === 'assigned' ? `assigned to ${whose}` : r.status}`);
   }
   if (r.offer?.agent !== agent) reject('no_offer', `request '${r.id}' has no offer for agent '${agent}' (declined, timed out or revoked)`);
   if (r.offer!.expiresAt <= c.now) reject('no_offer', `the offer of request '${r.id}' expired`);
@@ -167,40 +172,18 @@ const declined: Handler = (c, ev) => {
 
 const completed: Handler = (c, ev) => {
   const r = mustRequest(c, ev.request as string);
-  if (r.status === 'completed') reject('conflict', `request '${r.id}' is already completed`);
+  if (isEnded(r)) reject('conflict', `request '${r.id}' is already ${r.status}`);
   const agent = endRequest(c, r);
   botAfterCompleted(c, c.request(r.id)!);
   countEnded(c, c.request(r.id)!, 'agent');
-  // The customer may have merged into another since the request was raised (identity.linked).
-  const customer = c.ownerOf(r);
-  const record = c.customer(customer);
-  if (record) {
-    c.put(keys.customer(customer), {
-      ...record,
-      open: record.open.filter((id) => id !== r.id),
-      past: keptPast(c, customer, [r.id, ...record.past]),
-    } satisfies CustomerRecord);
-  }
+  moveToPast(c, r);
   if (agent) pickForAgent(c, agent);
   return done(c, { request: r.id, status: 'completed' });
 };
 
-/**
- * Ends a request not completed yet: its offer withdrawn or its agent's capacity freed, out of the
- * queue, its SLA timer cancelled. Returns the agent it held, who may take the next request.
- */
-export function endRequest(c: ServiceChange, r: ServiceRequest): string | undefined {
-  const agent = r.agent ?? r.offer?.agent;
-  if (r.status === 'offered') withdrawOffer(c, r, 'completed');
-  if (r.status === 'assigned') release(c, r);
-  saveRequest(c, r, { ...without(r, 'offer'), status: 'completed', completedAt: c.now });
-  c.cancelTimer(timerIds.sla(r.id));
-  return agent;
-}
-
 const message: Handler = (c, ev) => {
   const r = mustRequest(c, ev.request as string);
-  if (r.status === 'completed') reject('conflict', `request '${r.id}' is completed`);
+  if (isEnded(r)) reject('conflict', `request '${r.id}' is ${r.status}`);
   const at = (ev.ts as number | undefined) ?? c.now;
   storeMessage(c, r.id, { from: ev.from as StoredMessage['from'], text: ev.text as string, at });
   c.message(topics.request(r.id), { type: 'message', request: r.id, from: ev.from, text: ev.text, at });

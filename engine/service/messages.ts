@@ -1,54 +1,13 @@
-// A request's messages as stored, and what the service domain holds about one customer's
-// requests (the data-subject export, GET /v1/customers/:subject). Each message is a record of
-// its own, numbered from 1 under the request, with the count in one small record: a message
-// writes two small records rather than rewriting a conversation that grows.
+// What the service domain holds about one customer's requests (the data-subject export,
+// GET /v1/customers/:subject): each request with its messages (stored as message-log.ts keeps them).
 
-import type { StagedState } from '../staged-state.ts';
 import { summary, type RequestSummary } from './context.ts';
+import { requestMessages, type StoredMessage } from './message-log.ts';
 import { olderRequests } from './past-requests.ts';
 import type { StateView } from '../types.ts';
 import { keys, type CustomerRecord, type ServiceRequest } from './types.ts';
 
-export interface StoredMessage {
-  from: 'customer' | 'agent' | 'bot';
-  text: string;
-  /** The bot's: the knowledge-base entry it answered from (only when confident). */
-  faq?: string;
-  /** The bot's: how well the customer's text matched (0..1). */
-  score?: number;
-  /** Event time (or the clock when the event had none), epoch ms. */
-  at: number;
-}
-
-const messageKeys = {
-  count: (request: string) => `svc/msgs/${request}`,
-  /** The number leads so that no request id (which may hold '/') can make it another's key. */
-  message: (request: string, n: number) => `svc/msg/${n}/${request}`,
-};
-
-export function storeMessage(state: StagedState, request: string, message: StoredMessage): void {
-  const n = (state.get<number>(messageKeys.count(request)) ?? 0) + 1;
-  state.put(messageKeys.count(request), n);
-  state.put(messageKeys.message(request, n), message);
-}
-
-/** Deletes a request's stored messages; returns how many there were. */
-export function forgetMessages(state: StagedState, request: string): number {
-  const n = state.get<number>(messageKeys.count(request)) ?? 0;
-  for (let i = 1; i <= n; i++) state.put(messageKeys.message(request, i), undefined);
-  if (n > 0) state.put(messageKeys.count(request), undefined);
-  return n;
-}
-
-export function requestMessages(view: StateView, request: string): StoredMessage[] {
-  const n = view.get<number>(messageKeys.count(request)) ?? 0;
-  const out: StoredMessage[] = [];
-  for (let i = 1; i <= n; i++) {
-    const m = view.get<StoredMessage>(messageKeys.message(request, i));
-    if (m !== undefined) out.push(m);
-  }
-  return out;
-}
+export { forgetMessages, requestMessages, storeMessage, type StoredMessage } from './message-log.ts';
 
 export interface RequestExport extends RequestSummary {
   /** The id it was raised with. */
@@ -61,6 +20,12 @@ export interface RequestExport extends RequestSummary {
   /** It waited unassigned past the service level. */
   breached?: true;
   conversation?: string;
+  /** When its (last) agent accepted it. */
+  assignedAt?: number;
+  /** The knowledge-base bot answered it (its messages say what). */
+  botAnswered?: true;
+  /** Resolved on the customer's word: by the bot's answer or an agent's. */
+  resolvedBy?: 'bot' | 'agent';
   messages: StoredMessage[];
 }
 
@@ -83,6 +48,9 @@ export function customerRequests(view: StateView, customer: string): RequestExpo
       ...(r.language !== undefined ? { language: r.language } : {}),
       ...(r.breached ? { breached: true as const } : {}),
       ...(r.conversation ? { conversation: r.conversation } : {}),
+      ...(r.assignedAt !== undefined ? { assignedAt: r.assignedAt } : {}),
+      ...(r.botAnswered ? { botAnswered: true as const } : {}),
+      ...(r.resolvedBy ? { resolvedBy: r.resolvedBy } : {}),
       messages: requestMessages(view, r.id),
     });
   }

@@ -24,6 +24,7 @@ function statusMessages(c: ServiceChange): void {
       ...(r.status === 'assigned' ? { agent: r.agent } : {}),
       ...(position !== undefined ? { position: position + 1 } : {}),
       ...(r.conversation ? { conversation: r.conversation } : {}),
+      ...c.statusNotes.get(id),
     });
   }
   positionMessages(c);

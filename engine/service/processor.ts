@@ -181,6 +181,8 @@ export interface RequestStatus {
   customer: string;
   subject: string;
   conversation?: string;
+  /** While resolved: who the customer said answered it. */
+  resolvedBy?: 'bot' | 'agent';
 }
 
 /** `GET /v1/requests/:request` (plus who the request belongs to, for permission checks). */
@@ -202,5 +204,6 @@ export function requestStatus(
     customer: resolveCustomer(view, r.customer) ?? r.customer,
     subject: r.subject,
     ...(r.conversation ? { conversation: r.conversation } : {}),
+    ...(r.resolvedBy ? { resolvedBy: r.resolvedBy } : {}),
   };
 }

@@ -91,7 +91,7 @@ function offer(c: ServiceChange, r: ServiceRequest, a: Agent): void {
   });
 }
 
-export type WithdrawReason = 'declined' | 'timeout' | 'completed';
+export type WithdrawReason = 'declined' | 'timeout' | 'completed' | 'resolved';
 
 /**
  * Ends a request's offer: the agent's unit is freed and the request, unless completed, goes
@@ -107,7 +107,7 @@ export function withdrawOffer(c: ServiceChange, r: ServiceRequest, reason: Withd
   saveAgent(c, a, freed);
   c.cancelTimer(timerIds.offer(r.id));
   if (reason !== 'declined') c.message(topics.agent(agentId), { type: 'revoked', request: r.id, reason });
-  if (reason === 'completed') return r;
+  if (reason === 'completed' || reason === 'resolved') return r;
   const queued: ServiceRequest = { ...without(r, 'offer'), status: 'queued', lastAgent: agentId };
   saveRequest(c, r, queued);
   routeRequest(c, r.id);
@@ -116,7 +116,7 @@ export function withdrawOffer(c: ServiceChange, r: ServiceRequest, reason: Withd
 }
 
 export function assign(c: ServiceChange, r: ServiceRequest, a: Agent): void {
-  saveRequest(c, r, { ...without(r, 'offer'), status: 'assigned', agent: a.id });
+  saveRequest(c, r, { ...without(r, 'offer'), status: 'assigned', agent: a.id, assignedAt: c.now });
   const took = copyAgent(a);
   took.offers = took.offers.filter((id) => id !== r.id);
   took.assigned.push(r.id);

@@ -1,0 +1,49 @@
+// When the bot answers (ServiceOptions.bot):
+// - first: a chat, social or email request with text is answered by the bot before any person;
+//   a confident answer leaves it waiting on the customer (status `bot`), otherwise the bot says
+//   it does not know and the request is queued as usual. A later customer message on a `bot`
+//   request gets another answer, or, when the bot has none, is handed to a person.
+// - overflow: every request is queued and routed as usual; one still waiting (no offer) whose
+//   predicted wait exceeds targetWaitMs (or that no agent could take) is answered by the bot as
+//   well, keeping its place in the queue.
+// - off: never; the knowledge base is still kept.
+
+import type { ServiceChange } from '../change.ts';
+import type { KnowledgeMatch } from '../kb/mod.ts';
+import type { ServiceRequest } from '../types.ts';
+import { botMayAnswer, matchFor, sendAnswer, storeCustomerText } from './answer.ts';
+import { handToPerson, notePredictedWait } from './escalation.ts';
+import { recordHandleTime } from './predicted-wait.ts';
+
+/** The match botTakesFirst made, for the answer botAfterRequested sends within the same event. */
+const firstMatches = new WeakMap<ServiceChange, KnowledgeMatch>();
+
+/** Mode first: whether the bot takes the new request (a confident answer), before it is saved. */
+export function botTakesFirst(c: ServiceChange, r: ServiceRequest, text: string | undefined): boolean {
+  if (c.options.bot !== 'first' || !botMayAnswer(r, text)) return false;
+  const match = matchFor(c, r, text);
+  firstMatches.set(c, match);
+  return match.confident;
+}
+
+export function botAfterRequested(c: ServiceChange, r: ServiceRequest, text: string | undefined): void {
+  if (text !== undefined && text.trim().length > 0) storeCustomerText(c, r, text);
+  const first = firstMatches.get(c);
+  if (first !== undefined) sendAnswer(c, r, first);
+  if (c.request(r.id)!.status !== 'queued') return;
+  notePredictedWait(c, r.id);
+  if (c.options.bot !== 'overflow' || !botMayAnswer(r, text)) return;
+  const wait = c.statusNotes.get(r.id)?.predictedWaitMs as number | null;
+  if (wait === null || wait > c.options.targetWaitMs) sendAnswer(c, r, matchFor(c, r, text));
+}
+
+export function botAfterCustomerMessage(c: ServiceChange, r: ServiceRequest, text: string): void {
+  if (r.status !== 'bot') return;
+  const match = c.options.bot === 'off' ? undefined : matchFor(c, r, text);
+  if (match !== undefined) sendAnswer(c, r, match);
+  if (!match?.confident) handToPerson(c, c.request(r.id)!);
+}
+
+export function botAfterCompleted(c: ServiceChange, r: ServiceRequest): void {
+  recordHandleTime(c, r);
+}

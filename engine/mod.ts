@@ -15,6 +15,8 @@ export type { QueueStats, RequestExport, RequestStatus, ServiceOptions } from '.
 // Knowledge-base answers, for their micro-benchmark (bench/micro/kb-match.ts).
 export { KB_CONFIDENCE_THRESHOLD, KnowledgeIndex, knowledgeIndexOf } from './service/mod.ts';
 export type { KnowledgeEntry, KnowledgeMatch } from './service/mod.ts';
+export { serviceStatsRequest, SERVICE_STATS_TOPIC } from './service/mod.ts';
+export type { ServiceFigures, ServiceStats } from './service/mod.ts';
 export { defaultProcessors, wiredServiceProcessor } from './processors.ts';
 export { commerceProcessor, commerceStats, statsRequest } from './commerce/mod.ts';
 export type { CommerceCounted, CommerceStats } from './commerce/mod.ts';

@@ -22,6 +22,7 @@ import { getStock } from './http/stock-route.ts';
 import { getLocations } from './http/locations-route.ts';
 import { getCluster } from './http/cluster-route.ts';
 import { getCommerceStats } from './http/commerce-route.ts';
+import { getServiceStats } from './http/service-stats-route.ts';
 import { requestLookupFromSnapshots } from './request-lookup.ts';
 import { orderFactsFromState } from './order-lookup.ts';
 import { mountWebSocket } from './ws/endpoint.ts';
@@ -113,6 +114,7 @@ const ROUTES: Route[] = [
   { pattern: '/v1/queues', method: 'get', handler: getQueues },
   { pattern: '/v1/cluster', method: 'get', handler: getCluster },
   { pattern: '/v1/commerce/stats', method: 'get', handler: getCommerceStats },
+  { pattern: '/v1/service/stats', method: 'get', handler: getServiceStats },
   { pattern: '/v1/customers/:subject/recommendations', method: 'get', handler: getRecommendations },
   { pattern: '/v1/orders/:order', method: 'get', handler: getOrder },
   { pattern: '/v1/customers/:subject/orders', method: 'get', handler: getCustomerOrders },

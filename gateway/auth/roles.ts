@@ -61,7 +61,7 @@ export type TopicFamily = 'stock' | 'recs' | 'kiosk' | 'agent' | 'request' | 'qu
 
 const FAMILIES: readonly string[] = ['stock', 'recs', 'kiosk', 'agent', 'request', 'queue', 'alerts', 'order', 'store', 'stats', 'loyalty', 'cases'];
 /** The families whose ids are a fixed set. */
-const FIXED_IDS: Readonly<Record<string, readonly string[]>> = { alerts: ['stock', 'service'], stats: ['commerce'] };
+const FIXED_IDS: Readonly<Record<string, readonly string[]>> = { alerts: ['stock', 'service'], stats: ['commerce', 'service'] };
 
 /** Splits `family/id`; undefined for anything that is not a topic the contract names. */
 export function parseTopic(topic: string): { family: TopicFamily; id: string } | undefined {
@@ -90,6 +90,8 @@ export function mayRead(principal: Principal, topic: string, options: ReadOption
     case 'ingest':
       // A customer's cases carry notes about a person: the customer, supervisors and admins read them.
       if (family === 'cases') return principal.role !== 'ingest';
+      // The service figures name agents: staff figures, for supervisors and admins.
+      if (family === 'stats' && id === 'service') return principal.role !== 'ingest';
       return readsEverything(principal, options.transport);
     case 'anonymous':
       return family === 'stock' && options.publicStock;

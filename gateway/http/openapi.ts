@@ -108,6 +108,21 @@ export function openApiDocument(processors: readonly Processor[]): Schema {
           },
           required: ['order', 'status', 'lines', 'allocation', 'history', 'returns'],
         },
+        ServiceFigures: {
+          type: 'object',
+          description: 'ratios are in 0..1, null where nothing was counted; times in ms from fixed log-scale histograms (within about 9 %)',
+          properties: {
+            requests: counts,
+            firstResponseMs: { type: 'object', properties: { p50: { type: ['integer', 'null'] }, p90: { type: ['integer', 'null'] } }, required: ['p50', 'p90'], description: 'request → first message from the bot or an agent' },
+            handleMs: { type: 'object', properties: { p50: { type: ['integer', 'null'] } }, required: ['p50'], description: 'assigned → ended by the agent' },
+            containment: { ...{ type: ['number', 'null'], minimum: 0, maximum: 1 }, description: 'resolved by the bot ÷ requests the bot answered' },
+            fcr: { ...{ type: ['number', 'null'], minimum: 0, maximum: 1 }, description: 'ended requests whose customer raised no new request on the topic within 72 h ÷ ended requests' },
+            abandonment: { ...{ type: ['number', 'null'], minimum: 0, maximum: 1 }, description: 'ended before any first response ÷ ended' },
+            csat: { ...{ type: ['number', 'null'], minimum: 0, maximum: 1 }, description: 'ratings of 4 or 5 ÷ ratings' },
+            ratings: counts,
+          },
+          required: ['requests', 'firstResponseMs', 'handleMs', 'containment', 'fcr', 'abandonment', 'csat', 'ratings'],
+        },
         CommerceFigures: {
           type: 'object',
           description: 'of the orders placed in the window; ratios are null where nothing was counted',
@@ -279,6 +294,31 @@ export function openApiDocument(processors: readonly Processor[]): Schema {
                 by: { enum: ['channel', 'location'] },
                 groups: { type: 'array', items: { allOf: [ref('CommerceFigures'), { type: 'object', properties: { key: { type: 'string' } }, required: ['key'] }] } },
                 total: ref('CommerceFigures'),
+              },
+              required: ['window', 'by', 'groups', 'total'],
+            }),
+            '400': refused('bad_request: a window outside 1m–24h, or another dimension'),
+            '401': refused('unauthorized'),
+            '403': refused('forbidden: a role other than supervisor and admin'),
+          },
+        },
+      },
+      '/v1/service/stats': {
+        get: {
+          summary: 'Requests, first-response and handle times, containment, first-contact resolution, abandonment and CSAT over the window ending now, per topic, channel or agent (supervisor and admin)',
+          security: bearer,
+          parameters: [
+            { name: 'window', in: 'query', required: false, schema: { type: 'string', pattern: '^[1-9][0-9]{0,4}[mh]$', default: '1h' }, description: '1 minute to 24 hours: 5m, 15m, 1h, 24h' },
+            { name: 'by', in: 'query', required: false, schema: { enum: ['topic', 'channel', 'agent'], default: 'topic' } },
+          ],
+          responses: {
+            '200': answer('The figures', {
+              type: 'object',
+              properties: {
+                window: { type: 'string' },
+                by: { enum: ['topic', 'channel', 'agent'] },
+                groups: { type: 'array', items: { allOf: [ref('ServiceFigures'), { type: 'object', properties: { key: { type: 'string' } }, required: ['key'] }] } },
+                total: ref('ServiceFigures'),
               },
               required: ['window', 'by', 'groups', 'total'],
             }),

@@ -88,7 +88,7 @@ export const requiredLanguage = (r: ServiceRequest): string | undefined => (r.br
 export function saveRequest(c: ServiceChange, before: ServiceRequest | undefined, after: ServiceRequest): void {
   const was = before && requestLane(before);
   const now = requestLane(after);
-  const moved = was !== now || before!.rank !== after.rank;
+  const moved = was !== now || (before !== undefined && before.rank !== after.rank);
   if (was && moved) {
     remove(c, was, after.id, before!.rank);
     c.lanesMoved.add(was);

@@ -1,0 +1,277 @@
+// The bot on the service partition (engine/service/bot/), pure: the overflow mode switching on and
+// off as the predicted wait crosses the target, the first mode (a confident answer keeps the
+// request from every agent until the customer asks for one), escalation with the exchange in the
+// offer's context, resolution by the bot, later customer messages, and hostile inputs.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_HANDLE_MS } from '../engine/service/bot/mod.ts';
+import type { ServiceOptions } from '../engine/service/mod.ts';
+import type { Effects } from '../engine/types.ts';
+import { code, ServiceRunner } from './service-harness.ts';
+
+const FIXTURE = JSON.parse(readFileSync(new URL('../fixtures/knowledge-base.json', import.meta.url), 'utf8')) as Array<Record<string, unknown>>;
+
+const TRACK = 'How can I track my order?';
+const UNKNOWN = 'my neighbour’s cat sat on the parcel and now it smells of fish';
+
+function runner(options: ServiceOptions): ServiceRunner {
+  const run = new ServiceRunner(options);
+  for (const event of FIXTURE) run.ok(event);
+  run.clearMessages();
+  return run;
+}
+
+const ask = (run: ServiceRunner, request: string, text?: string, extra: Record<string, unknown> = {}) =>
+  run.request(request, { topic: 'orders', language: 'en', ...(text !== undefined ? { text } : {}), ...extra });
+
+const answer = (e: Effects) => e.result as unknown as Record<string, unknown>;
+const botMessages = (run: ServiceRunner, request: string) => run.on(`request/${request}`).filter((m) => m.type === 'message' && m.from === 'bot');
+const offers = (run: ServiceRunner, agent: string) => run.on(`agent/${agent}`).filter((m) => m.type === 'offer');
+
+describe('overflow mode', () => {
+  it('an agent free takes the request with no bot; with every agent busy the bot answers and the request keeps its place', () => {
+    const run = runner({ bot: 'overflow' });
+    run.online('a1', { orders: 5 }, { chat: 1 }, ['en']);
+    const first = answer(ask(run, 'r1', TRACK));
+    expect(first).toMatchObject({ status: 'offered' });
+    expect(first).not.toHaveProperty('bot');
+    expect(first).not.toHaveProperty('predictedWaitMs');
+    expect(botMessages(run, 'r1')).toEqual([]);
+    const second = answer(ask(run, 'r2', TRACK));
+    expect(second).toMatchObject({ status: 'queued', bot: true, predictedWaitMs: DEFAULT_HANDLE_MS });
+    expect(botMessages(run, 'r2')).toEqual([{ type: 'message', request: 'r2', from: 'bot', text: expect.any(String), at: run.now, faq: 'order-status-en', score: expect.any(Number) }]);
+    expect(run.req('r2').status).toBe('queued');
+    // The customer kept its place: the agent's freed unit goes to it.
+    run.accept('r1', 'a1');
+    run.complete('r1');
+    expect(run.offeredTo('r2')).toBe('a1');
+  });
+
+  it('answers once the queue ahead makes the predicted wait exceed the target, and stops as it shrinks', () => {
+    // Two agents of one chat each: predicted wait = (ahead + 1) × 180000 ÷ 2.
+    const run = runner({ bot: 'overflow', targetWaitMs: 200_000 });
+    run.online('a1', { orders: 5 }, { chat: 1 }, ['en']);
+    run.online('a2', { orders: 5 }, { chat: 1 }, ['en']);
+    ask(run, 'busy1', TRACK);
+    ask(run, 'busy2', TRACK);
+    const waits = ['q1', 'q2', 'q3'].map((id) => answer(ask(run, id, TRACK)));
+    expect(waits.map((w) => w.predictedWaitMs)).toEqual([90_000, 180_000, 270_000]);
+    expect(waits.map((w) => w.bot ?? false)).toEqual([false, false, true]);
+    // The two busy ones end (handled in 180 s, the default mean): q1, q2 go to the agents.
+    for (const id of ['busy1', 'busy2']) run.accept(id, run.offeredTo(id)!);
+    run.now += DEFAULT_HANDLE_MS;
+    for (const id of ['busy1', 'busy2']) run.complete(id);
+    expect(run.req('q3').status).toBe('queued');
+    expect(answer(ask(run, 'q4', TRACK))).toMatchObject({ predictedWaitMs: 180_000 });
+    expect(botMessages(run, 'q4')).toEqual([]);
+  });
+
+  it('the mean handle time of the topic follows completions (weighted 0.2) and the predicted wait with it', () => {
+    const run = runner({ bot: 'overflow' });
+    run.online('a1', { orders: 5 }, { chat: 1 }, ['en']);
+    ask(run, 'h1');
+    run.accept('h1', 'a1');
+    run.now += 60_000;
+    run.complete('h1');
+    expect(run.state.get('svc/handle/orders')).toBe(60_000);
+    ask(run, 'h2');
+    run.accept('h2', 'a1');
+    run.now += 160_000;
+    run.complete('h2');
+    expect(run.state.get('svc/handle/orders')).toBe(80_000);
+    ask(run, 'h3');
+    expect(answer(ask(run, 'h4'))).toMatchObject({ status: 'queued', predictedWaitMs: 80_000 });
+    // No text: nothing for the bot to answer, however long the wait.
+    expect(botMessages(run, 'h4')).toEqual([]);
+  });
+
+  it('a request no online agent could take has no predicted wait, and the bot answers it', () => {
+    const run = runner({ bot: 'overflow' });
+    expect(answer(ask(run, 'r1', TRACK))).toMatchObject({ status: 'queued', predictedWaitMs: null, bot: true });
+    const status = run.on('request/r1').find((m) => m.type === 'status');
+    expect(status).toMatchObject({ status: 'queued', predictedWaitMs: null, bot: true });
+  });
+
+  it('the bot not confident says so, without an entry, and the request still waits for a person', () => {
+    const run = runner({ bot: 'overflow' });
+    ask(run, 'r1', UNKNOWN);
+    const [said] = botMessages(run, 'r1');
+    expect(said).not.toHaveProperty('faq');
+    expect(said.text).toMatch(/person/);
+    expect(run.req('r1').status).toBe('queued');
+  });
+
+  it('voice and store requests are never answered by the bot', () => {
+    const run = runner({ bot: 'overflow' });
+    ask(run, 'v1', TRACK, { channel: 'voice' });
+    ask(run, 's1', TRACK, { channel: 'store' });
+    expect([...botMessages(run, 'v1'), ...botMessages(run, 's1')]).toEqual([]);
+  });
+});
+
+describe('first mode', () => {
+  it('a confident answer gives status bot: no lane, no SLA timer, no offer even with an agent free', () => {
+    const run = runner({ bot: 'first' });
+    run.online('a1', { orders: 5 }, { chat: 1 }, ['en']);
+    const first = answer(ask(run, 'r1', TRACK));
+    expect(first).toMatchObject({ status: 'bot', bot: true });
+    expect(first).not.toHaveProperty('predictedWaitMs');
+    expect(botMessages(run, 'r1')).toHaveLength(1);
+    expect(botMessages(run, 'r1')[0]).toMatchObject({ faq: 'order-status-en' });
+    expect(run.render('queue/orders')).toMatchObject({ waiting: 0, offered: 0 });
+    expect([...run.timers.keys()].filter((t) => t.includes('r1'))).toEqual([]);
+    run.advance(3_600_000);
+    run.online('a2', { orders: 9 }, { chat: 1 }, ['en']);
+    expect(offers(run, 'a1').concat(offers(run, 'a2'))).toEqual([]);
+    expect(run.on('alerts/service')).toEqual([]);
+    expect(run.render('request/r1')).toMatchObject({ status: 'bot' });
+  });
+
+  it('not confident: a "don\'t know" message and queued as usual (offered to the free agent)', () => {
+    const run = runner({ bot: 'first' });
+    run.online('a1', { orders: 5 }, { chat: 1 }, ['en']);
+    expect(answer(ask(run, 'r1', UNKNOWN))).toMatchObject({ status: 'offered', bot: true });
+    expect(botMessages(run, 'r1')[0]).not.toHaveProperty('faq');
+  });
+
+  it('without text, or on voice, the request is queued as usual', () => {
+    const run = runner({ bot: 'first' });
+    expect(answer(ask(run, 'r1'))).toMatchObject({ status: 'queued' });
+    expect(answer(ask(run, 'r2', '   '))).toMatchObject({ status: 'queued' });
+    expect(answer(ask(run, 'r3', TRACK, { channel: 'voice' }))).toMatchObject({ status: 'queued' });
+    expect(['r1', 'r2', 'r3'].flatMap((id) => botMessages(run, id))).toEqual([]);
+  });
+
+  it('escalation queues it at once (waiting from now) and the offer carries the exchange with the bot', () => {
+    const run = runner({ bot: 'first' });
+    ask(run, 'r1', TRACK);
+    run.now += 5_000;
+    run.online('a1', { orders: 5 }, { chat: 1 }, ['en']);
+    expect(offers(run, 'a1')).toEqual([]);
+    expect(answer(run.ok({ type: 'service.escalated', request: 'r1' }))).toMatchObject({ request: 'r1', status: 'offered' });
+    expect(run.req('r1').enqueuedAt).toBe(run.now);
+    const [offer] = offers(run, 'a1');
+    expect(offer.customer.bot).toEqual([
+      { from: 'customer', text: TRACK, at: run.now - 5_000 },
+      { from: 'bot', text: expect.any(String), at: run.now - 5_000, faq: 'order-status-en', score: expect.any(Number) },
+    ]);
+    // Asked again while a person has it: accepted, nothing changes.
+    const before = run.dump();
+    expect(answer(run.ok({ type: 'service.escalated', request: 'r1' }))).toMatchObject({ status: 'offered' });
+    expect(run.dump()).toBe(before);
+  });
+
+  it('escalated with nobody free: queued with an SLA timer and a predicted wait', () => {
+    const run = runner({ bot: 'first' });
+    ask(run, 'r1', TRACK);
+    run.clearMessages();
+    run.ok({ type: 'service.escalated', request: 'r1' });
+    expect(run.req('r1').status).toBe('queued');
+    expect(run.timers.has('sla/r1')).toBe(true);
+    expect(run.on('request/r1').find((m) => m.type === 'status')).toMatchObject({ status: 'queued', position: 1, predictedWaitMs: null });
+  });
+
+  it('a later message the bot can answer gets another answer; one it cannot hands the request to a person', () => {
+    const run = runner({ bot: 'first' });
+    run.online('a1', { orders: 5 }, { chat: 1 }, ['en']);
+    ask(run, 'r1', TRACK);
+    run.ok({ type: 'service.message', request: 'r1', from: 'customer', text: 'Can I cancel my order?' });
+    expect(botMessages(run, 'r1').map((m) => m.faq)).toEqual(['order-status-en', 'order-cancel-en']);
+    expect(run.req('r1').status).toBe('bot');
+    run.ok({ type: 'service.message', request: 'r1', from: 'customer', text: UNKNOWN });
+    expect(botMessages(run, 'r1')).toHaveLength(3);
+    expect(botMessages(run, 'r1')[2]).not.toHaveProperty('faq');
+    expect(run.offeredTo('r1')).toBe('a1');
+    expect(offers(run, 'a1')[0].customer.bot.map((l: { from: string }) => l.from)).toEqual(['customer', 'bot', 'customer', 'bot', 'customer', 'bot']);
+  });
+
+  it('a bot-resolved request is never offered, even when an agent comes free; it moves to the past', () => {
+    const run = runner({ bot: 'first' });
+    run.online('a1', { orders: 5 }, { chat: 1 }, ['en']);
+    ask(run, 'busy', UNKNOWN);
+    ask(run, 'r1', TRACK);
+    expect(answer(run.ok({ type: 'service.resolved', request: 'r1', by: 'bot' }))).toMatchObject({ status: 'resolved', by: 'bot' });
+    run.accept('busy', 'a1');
+    run.complete('busy');
+    run.online('a2', { orders: 5 }, { chat: 1 }, ['en']);
+    run.advance(3_600_000);
+    expect(offers(run, 'a1').map((o) => o.request)).toEqual(['busy']);
+    expect(offers(run, 'a2')).toEqual([]);
+    expect(run.req('r1')).toMatchObject({ status: 'resolved', resolvedBy: 'bot', completedAt: expect.any(Number) });
+    expect(run.state.get('svc/cust/cust-r1')).toEqual({ open: [], past: ['r1'] });
+    expect(run.render('request/r1')).toMatchObject({ status: 'resolved', resolvedBy: 'bot' });
+    run.rejects({ type: 'service.resolved', request: 'r1', by: 'bot' }, 'conflict');
+    run.rejects({ type: 'service.escalated', request: 'r1' }, 'conflict');
+    run.rejects({ type: 'service.message', request: 'r1', from: 'customer', text: 'hello?' }, 'conflict');
+    run.rejects({ type: 'service.completed', request: 'r1' }, 'conflict');
+  });
+});
+
+describe('service.resolved of a request a person has or waits for', () => {
+  it('queued: out of the lane, never offered; offered: the offer is withdrawn and the agent takes the next', () => {
+    const run = runner({ bot: 'overflow' });
+    run.online('a1', { orders: 5 }, { chat: 1 }, ['en']);
+    ask(run, 'r1', TRACK);
+    ask(run, 'r2', TRACK);
+    ask(run, 'r3', TRACK);
+    run.ok({ type: 'service.resolved', request: 'r2', by: 'bot' });
+    expect(run.render('queue/orders')).toMatchObject({ waiting: 1, offered: 1 });
+    run.ok({ type: 'service.resolved', request: 'r1', by: 'agent' });
+    expect(run.on('agent/a1').filter((m) => m.type === 'revoked')).toEqual([{ type: 'revoked', request: 'r1', reason: 'resolved' }]);
+    expect(run.offeredTo('r3')).toBe('a1');
+    expect(run.ag('a1').load[0]).toBe(1);
+    expect(offers(run, 'a1').map((o) => o.request)).toEqual(['r1', 'r3']);
+  });
+
+  it('assigned: the agent is freed; a resolved request ends its agent-side actions with conflict', () => {
+    const run = runner({ bot: 'overflow' });
+    run.online('a1', { orders: 5 }, { chat: 1 }, ['en']);
+    ask(run, 'r1', TRACK);
+    run.accept('r1', 'a1');
+    run.ok({ type: 'service.resolved', request: 'r1', by: 'agent' });
+    expect(run.ag('a1')).toMatchObject({ load: [0, 0, 0, 0, 0], assigned: [] });
+    expect(code(run.accept('r1', 'a1'))).toBe('conflict');
+  });
+});
+
+describe('off mode and hostile inputs', () => {
+  it('off: no bot message, the knowledge base still kept', () => {
+    const run = runner({ bot: 'off' });
+    expect(answer(ask(run, 'r1', TRACK))).toMatchObject({ status: 'queued', predictedWaitMs: null });
+    expect(botMessages(run, 'r1')).toEqual([]);
+    expect(run.state.get('svc/faq/order-status-en')).toBeDefined();
+  });
+
+  it('unknown requests, bad fields, huge texts and messages claiming to be the bot get codes, and change nothing', () => {
+    const run = runner({ bot: 'first' });
+    run.rejects({ type: 'service.escalated', request: 'nope' }, 'not_found');
+    run.rejects({ type: 'service.resolved', request: 'nope', by: 'bot' }, 'not_found');
+    ask(run, 'r1', TRACK);
+    run.rejects({ type: 'service.resolved', request: 'r1', by: 'robot' }, 'invalid_event');
+    run.rejects({ type: 'service.resolved', request: 'r1' }, 'invalid_event');
+    run.rejects({ type: 'service.escalated', request: 42 }, 'invalid_event');
+    run.rejects({ type: 'service.message', request: 'r1', from: 'bot', text: 'trust me' }, 'invalid_event');
+    run.rejects({ type: 'service.requested', request: 'r2', subject: 's', channel: 'chat', topic: 'orders', text: 'x'.repeat(4001) }, 'invalid_event');
+    run.rejects({ type: 'service.requested', request: 'r2', subject: 's', channel: 'chat', topic: 'orders', text: ['Where is my order?'] }, 'invalid_event');
+    // The longest text allowed, of words no entry holds, and of one repeated word: answered, not broken.
+    for (const [id, text] of [['long1', 'zq '.repeat(1333)], ['long2', 'order '.repeat(666)], ['long3', '🙂'.repeat(4000)], ['long4', '\u0000\u200b']]) {
+      expect(answer(ask(run, id, text))).toMatchObject({ ok: true });
+      expect(['bot', 'queued']).toContain(run.req(id).status);
+    }
+  });
+});
+
+describe('the export', () => {
+  it('holds the customer words and the bot answers with their entry and score', () => {
+    const run = runner({ bot: 'first' });
+    ask(run, 'r1', TRACK);
+    run.ok({ type: 'service.resolved', request: 'r1', by: 'bot' });
+    const [exported] = run.processor.query!(run.view, 'requests', { subject: 'cust-r1' }) as Array<Record<string, any>>;
+    expect(exported).toMatchObject({ request: 'r1', status: 'resolved', resolvedBy: 'bot', botAnswered: true });
+    expect(exported.messages).toEqual([
+      { from: 'customer', text: TRACK, at: expect.any(Number) },
+      { from: 'bot', text: expect.any(String), at: expect.any(Number), faq: 'order-status-en', score: expect.any(Number) },
+    ]);
+  });
+});

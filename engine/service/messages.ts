@@ -26,6 +26,9 @@ export interface RequestExport extends RequestSummary {
   botAnswered?: true;
   /** Resolved on the customer's word: by the bot's answer or an agent's. */
   resolvedBy?: 'bot' | 'agent';
+  /** The customer's rating (service.rated) and when it was given. */
+  rating?: { score: number; comment?: string };
+  ratedAt?: number;
   messages: StoredMessage[];
 }
 
@@ -51,6 +54,7 @@ export function customerRequests(view: StateView, customer: string): RequestExpo
       ...(r.assignedAt !== undefined ? { assignedAt: r.assignedAt } : {}),
       ...(r.botAnswered ? { botAnswered: true as const } : {}),
       ...(r.resolvedBy ? { resolvedBy: r.resolvedBy } : {}),
+      ...(r.rating !== undefined ? { rating: r.rating, ratedAt: r.ratedAt } : {}),
       messages: requestMessages(view, r.id),
     });
   }

@@ -1,4 +1,4 @@
-// A full-text index of knowledge-base entries (MiniSearch, BM25+) that answers a customer's text
+// A full-text index of knowledge-base entries (BM25+, field-index.ts) that answers a customer's text
 // with the entry it matches, and says whether the match is good enough to send as an answer.
 //
 // BM25 scores grow with the number and rarity of the query's words, so a raw score means
@@ -13,7 +13,7 @@
 // Either alone answered fewer of the labelled questions at the same precision than their mean
 // (docs/protocol.md, "Knowledge base").
 
-import MiniSearch, { type SearchResult } from 'minisearch';
+import { FieldIndex, termCounts, type QueryTerm } from './field-index.ts';
 import { isLatinWord, queryTermsOf, termsOf } from './terms.ts';
 
 export interface KnowledgeEntry {
@@ -35,49 +35,33 @@ export type KnowledgeMatch = { confident: true; faq: string; score: number } | {
  */
 export const KB_CONFIDENCE_THRESHOLD = 0.48;
 
-/** An entry as MiniSearch holds it: each field its terms, separated by spaces. */
+/** An entry as indexed: its slot in the field index, its terms per field (questions, answer, topic). */
 interface IndexedEntry {
-  id: string;
-  questions: string;
-  answer: string;
-  topic: string;
+  slot: number;
   language: string;
+  fields: [questions: Map<string, number>, answer: Map<string, number>, topic: Map<string, number>];
+  /** Its distinct terms, all fields together. */
+  terms: Set<string>;
 }
-
-const splitOnSpaces = (text: string): string[] => text.split(' ');
 
 /** See rankedTerms. */
 const COMMON_SHARE = 0.2;
 const COMMON_FLOOR = 500;
 
-const FIELD_BOOSTS = { questions: 3, topic: 1.5, answer: 1 };
+/** Edits allowed for a typo: a fifth of the word's length, at most two. */
+const TYPOS_PER_CHAR = 0.2;
+const MAX_TYPOS = 2;
+
+/** Per field, in the order of IndexedEntry.fields. */
+const FIELD_BOOSTS = [3, 1, 1.5];
 
 export class KnowledgeIndex {
   readonly threshold: number;
-  private readonly search = new MiniSearch<IndexedEntry>({
-    fields: ['questions', 'answer', 'topic'],
-    storeFields: ['language'],
-    // The fields hold their terms already (upsert), so each entry is segmented once, not twice.
-    tokenize: splitOnSpaces,
-    // The terms are final; MiniSearch's default would lowercase each one again.
-    processTerm: (term) => term,
-    searchOptions: {
-      boost: FIELD_BOOSTS,
-      combineWith: 'OR',
-      // Typos and word endings ("oder", "returning") are a Latin-script matter; a Chinese term is
-      // one or two characters, where one edit makes a different word. Only a term no entry holds
-      // is looked for approximately: expanding known ones would cost time and blur the match.
-      prefix: (term) => term.length >= 4 && isLatinWord(term) && !this.docsWithTerm.has(term),
-      fuzzy: (term) => (term.length >= 5 && isLatinWord(term) && !this.docsWithTerm.has(term) ? 0.2 : false),
-      maxFuzzy: 2,
-    },
-  });
-  /**
-   * Each entry as indexed, with its distinct terms: MiniSearch removes a document completely only
-   * when given it back (discarding by id leaves it counted in the scores until a vacuum), and the
-   * terms keep `docsWithTerm` right when an entry is replaced.
-   */
-  private readonly entries = new Map<string, { doc: IndexedEntry; terms: Set<string> }>();
+  private readonly fields = new FieldIndex(FIELD_BOOSTS);
+  private readonly entries = new Map<string, IndexedEntry>();
+  /** By slot; a removed entry's slot is reused, so the field index's arrays stay dense. */
+  private readonly bySlot: Array<{ faq: string; language: string } | undefined> = [];
+  private readonly freeSlots: number[] = [];
   private readonly docsWithTerm = new Map<string, number>();
 
   constructor(options: { threshold?: number } = {}) {
@@ -95,13 +79,13 @@ export class KnowledgeIndex {
   /** Adds the entry, or replaces the one with the same `faq`. */
   upsert(entry: KnowledgeEntry): void {
     this.remove(entry.faq);
-    const questions = termsOf(entry.questions.join('\n'));
-    const answer = termsOf(entry.answer);
-    const topic = termsOf(entry.topic);
-    const doc: IndexedEntry = { id: entry.faq, questions: questions.join(' '), answer: answer.join(' '), topic: topic.join(' '), language: entry.language ?? '' };
-    this.search.add(doc);
-    const terms = new Set([...questions, ...answer, ...topic]);
-    this.entries.set(entry.faq, { doc, terms });
+    const fields: IndexedEntry['fields'] = [termCounts(termsOf(entry.questions.join('\n'))), termCounts(termsOf(entry.answer)), termCounts(termsOf(entry.topic))];
+    const slot = this.freeSlots.pop() ?? this.bySlot.length;
+    const language = entry.language ?? '';
+    const terms = new Set(fields.flatMap((counts) => [...counts.keys()]));
+    this.fields.add(slot, fields);
+    this.bySlot[slot] = { faq: entry.faq, language };
+    this.entries.set(entry.faq, { slot, language, fields, terms });
     for (const term of terms) this.docsWithTerm.set(term, (this.docsWithTerm.get(term) ?? 0) + 1);
   }
 
@@ -109,7 +93,9 @@ export class KnowledgeIndex {
   remove(faq: string): boolean {
     const indexed = this.entries.get(faq);
     if (indexed === undefined) return false;
-    this.search.remove(indexed.doc);
+    this.fields.remove(indexed.slot, indexed.fields);
+    this.bySlot[indexed.slot] = undefined;
+    this.freeSlots.push(indexed.slot);
     this.entries.delete(faq);
     for (const term of indexed.terms) {
       const left = (this.docsWithTerm.get(term) ?? 1) - 1;
@@ -127,13 +113,32 @@ export class KnowledgeIndex {
     if (typeof text !== 'string') return { confident: false, score: 0 };
     const queryTerms = queryTermsOf(text);
     if (queryTerms.length === 0 || this.size === 0) return { confident: false, score: 0 };
-    const filter = language === undefined ? undefined : (result: SearchResult) => result.language === language || result.language === '';
-    // Handed over as its terms, which the index's tokenizer splits on the spaces no term contains.
-    const [best, second] = this.search.search(this.rankedTerms(queryTerms).join(' '), { filter });
-    if (best === undefined) return { confident: false, score: 0 };
-    const margin = second === undefined ? 1 : (best.score - second.score) / best.score;
-    const score = Math.round(((this.coverage(queryTerms, best.id as string, best.queryTerms) + margin) / 2) * 1000) / 1000;
-    return score >= this.threshold ? { confident: true, faq: best.id as string, score } : { confident: false, score };
+    const ranked = this.rankedTerms(queryTerms);
+    const accept = language === undefined ? () => true : (slot: number) => {
+      const lang = this.bySlot[slot]?.language;
+      return lang === language || lang === '';
+    };
+    const top = this.fields.topTwo(ranked.map((term) => this.queryTerm(term)), accept);
+    if (top === undefined) return { confident: false, score: 0 };
+    const faq = this.bySlot[top.best]?.faq as string;
+    const margin = top.secondScore === 0 ? 1 : (top.bestScore - top.secondScore) / top.bestScore;
+    const found = ranked.filter((_, i) => top.bestTerms[i]);
+    const score = Math.round(((this.coverage(queryTerms, faq, found) + margin) / 2) * 1000) / 1000;
+    return score >= this.threshold ? { confident: true, faq, score } : { confident: false, score };
+  }
+
+  /**
+   * Typos and word endings ("oder", "returning") are a Latin-script matter; a Chinese term is one
+   * or two characters, where one edit makes a different word. Only a term no entry holds is looked
+   * for approximately: expanding known ones would cost time and blur the match.
+   */
+  private queryTerm(term: string): QueryTerm {
+    const unknownLatin = isLatinWord(term) && !this.docsWithTerm.has(term);
+    return {
+      term,
+      prefix: unknownLatin && term.length >= 4,
+      maxDistance: unknownLatin && term.length >= 5 ? Math.min(MAX_TYPOS, Math.round(term.length * TYPOS_PER_CHAR)) : 0,
+    };
   }
 
   /**

@@ -19,11 +19,95 @@ const MAX_TERM_CHARS = 40;
 
 /** The terms of `text`, in order (repeats kept: the index counts them). */
 export function termsOf(text: string): string[] {
+  return ASCII_ONLY.test(text) ? termsFrom(text, asciiWordsOf) : segmentedTermsOf(text);
+}
+
+/** termsOf through Intl.Segmenter whatever the text: what the ASCII path must equal. */
+export function segmentedTermsOf(text: string): string[] {
+  return termsFrom(text, segmentedWordsOf);
+}
+
+function termsFrom(text: string, wordsOf: (text: string, addWord: (word: string) => void) => void): string[] {
   const terms: string[] = [];
-  for (const { segment, isWordLike } of segmenter.segment(text)) {
-    if (isWordLike && segment.length <= MAX_TERM_CHARS) terms.push(stem(segment.toLowerCase()));
-  }
+  wordsOf(text, (word) => {
+    if (word.length <= MAX_TERM_CHARS) terms.push(stem(word.toLowerCase()));
+  });
   return terms;
+}
+
+function segmentedWordsOf(text: string, addWord: (word: string) => void): void {
+  for (const { segment, isWordLike } of segmenter.segment(text)) if (isWordLike) addWord(segment);
+}
+
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+/** The word classes of Unicode's word-boundary rules (UAX #29) that ASCII holds. */
+const enum WordClass {
+  Other,
+  Letter,
+  Digit,
+  Underscore,
+  /** `:` — joins letters. */
+  MidLetter,
+  /** `.` and `'` — join letters, and digits. */
+  MidNumLet,
+  /** `,` and `;` — join digits. */
+  MidNum,
+}
+
+const ASCII_CLASSES = (() => {
+  const classes = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) {
+    const ch = String.fromCharCode(c);
+    if (/[A-Za-z]/.test(ch)) classes[c] = WordClass.Letter;
+    else if (/[0-9]/.test(ch)) classes[c] = WordClass.Digit;
+  }
+  classes['_'.charCodeAt(0)] = WordClass.Underscore;
+  classes[':'.charCodeAt(0)] = WordClass.MidLetter;
+  classes['.'.charCodeAt(0)] = WordClass.MidNumLet;
+  classes["'".charCodeAt(0)] = WordClass.MidNumLet;
+  classes[','.charCodeAt(0)] = WordClass.MidNum;
+  classes[';'.charCodeAt(0)] = WordClass.MidNum;
+  return classes;
+})();
+
+const isWordChar = (c: WordClass) => c === WordClass.Letter || c === WordClass.Digit || c === WordClass.Underscore;
+
+/**
+ * The word-like segments Intl.Segmenter finds in an ASCII text, found about twenty times faster:
+ * segmenting was half of building the index. Letters, digits and `_` run together; `:`, `.` and
+ * `'` join two letters, `.`, `'`, `,` and `;` two digits ("can't", "e.g", "3.5", "1,000"); a
+ * lone `_` is not a word, `__` is. test/kb-terms.test.ts holds it to the segmenter's answers.
+ */
+function asciiWordsOf(text: string, addWord: (word: string) => void): void {
+  let i = 0;
+  while (i < text.length) {
+    if (!isWordChar(ASCII_CLASSES[text.charCodeAt(i)])) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let wordLike = false;
+    for (;;) {
+      const here = ASCII_CLASSES[text.charCodeAt(i)];
+      if (here !== WordClass.Underscore) wordLike = true;
+      const next = i + 1 < text.length ? ASCII_CLASSES[text.charCodeAt(i + 1)] : WordClass.Other;
+      if (isWordChar(next)) {
+        i++;
+        continue;
+      }
+      const after = i + 2 < text.length ? ASCII_CLASSES[text.charCodeAt(i + 2)] : WordClass.Other;
+      const joinsLetters = here === WordClass.Letter && after === WordClass.Letter && (next === WordClass.MidLetter || next === WordClass.MidNumLet);
+      const joinsDigits = here === WordClass.Digit && after === WordClass.Digit && (next === WordClass.MidNum || next === WordClass.MidNumLet);
+      if (joinsLetters || joinsDigits) {
+        i += 2;
+        continue;
+      }
+      break;
+    }
+    i++;
+    if (wordLike || i - start > 1) addWord(text.slice(start, i));
+  }
 }
 
 /** The distinct terms of a query: its first MAX_QUERY_CHARS characters, at most MAX_QUERY_TERMS terms. */

@@ -23,6 +23,12 @@ export class RunLedger {
   readonly orders = new Set<string>();
   readonly requests = new Set<string>();
   readonly agents = new Set<string>();
+  /** Knowledge-base entries (the service scenario's first contact loads its own). */
+  readonly faqs = new Set<string>();
+  /** Cases opened and not yet resolved. */
+  readonly cases = new Set<string>();
+  /** Cases opened: resolved, they stay (no event removes a case). */
+  casesOpened = 0;
   /** Customer-domain events (profiles, links, activities, kiosk identifications): nothing removes them. */
   customerEvents = 0;
 
@@ -34,6 +40,12 @@ export class RunLedger {
       else if (t === 'order.placed') this.orders.add(ev.order as string);
       else if (t === 'service.requested') this.requests.add(ev.request as string);
       else if (t === 'agent.online') this.agents.add(ev.agent as string);
+      else if (t === 'faq.upserted') this.faqs.add(ev.faq as string);
+      else if (t === 'case.opened') {
+        this.cases.add(ev.case as string);
+        this.casesOpened++;
+      }
+      else if (t === 'case.updated' && ev.status === 'resolved') this.cases.delete(ev.case as string);
       else if (t.startsWith('activity.') || t.startsWith('customer.') || t.startsWith('identity.') || t.startsWith('kiosk.')) this.customerEvents++;
     }
   }
@@ -63,6 +75,9 @@ export class RunLedger {
       // Completed, or never made (refused, or never sent): conflict / not_found.
       { type: 'service.completed', expected: ['conflict', 'not_found'], events: [...this.requests].map((request) => ({ id: id(), type: 'service.completed', request })) },
       { type: 'agent.offline', expected: ['not_found'], events: [...this.agents].map((agent) => ({ id: id(), type: 'agent.offline', agent })) },
+      // A case left open would raise case_overdue on alerts/service when its day is up.
+      { type: 'case.updated', expected: ['not_found', 'invalid_transition'], events: [...this.cases].map((c) => ({ id: id(), type: 'case.updated', case: c, status: 'resolved', note: 'closed by the loadgen cleanup' })) },
+      { type: 'faq.removed', expected: ['not_found'], events: [...this.faqs].map((faq) => ({ id: id(), type: 'faq.removed', faq })) },
       { type: 'order.cancelled', expected: ['conflict', 'not_found', 'invalid_transition', 'unknown_order'], events: [...this.orders].map((order) => ({ id: id(), type: 'order.cancelled', order })) },
       // Committed, released, expired, or never made: unknown_reservation.
       { type: 'stock.release', expected: ['unknown_reservation', 'conflict'], events: [...this.reservations].map((reservation) => ({ id: id(), type: 'stock.release', reservation })) },
@@ -80,6 +95,7 @@ export class RunLedger {
     if (this.customerEvents > 0) parts.push('the customers, their identity links, sessions and what the recommender learned from them');
     if (this.requests.size > 0) parts.push(`${n(this.requests.size)} completed requests and their service topics`);
     if (this.agents.size > 0) parts.push(`${n(this.agents.size)} offline agents`);
+    if (this.casesOpened > 0) parts.push(`${n(this.casesOpened)} resolved cases`);
     return parts.length > 0 ? parts.join('; ') : 'nothing';
   }
 }

@@ -35,6 +35,10 @@ export interface DeskGroupOptions {
   mintCustomer?(subject: string): string;
   /** When the request was scheduled (epoch ms), if it is one of this run's. */
   scheduledAt(request: string): number | undefined;
+  /** Customer connections even without chat: customers follow their requests (first contact). */
+  customersFollow?: boolean;
+  /** A desk was assigned `request` (its `assigned` received at `nowMs`). */
+  onAssigned?(request: string, nowMs: number): void;
 }
 
 /** The desks' figures for the report. */
@@ -100,11 +104,17 @@ export class DeskGroup implements DeskTally {
 
   private openChat(): DeskChat | undefined {
     const messages = this.o.chatMessages ?? 0;
-    if (messages === 0) return undefined;
+    if (messages === 0 && this.o.customersFollow !== true) return undefined;
     if (this.o.mintCustomer === undefined) throw new Error('chat needs a way to mint customer tokens');
     const customers = new ChatCustomers({ url: this.o.url, format: this.o.format, max: this.o.chatCustomers ?? 200, mintCustomer: this.o.mintCustomer }, this);
     this.customers = customers;
+    if (messages === 0) return undefined;
     return { messages, join: (request, subject, handlers) => customers.join(request, subject, handlers) };
+  }
+
+  /** The customers' connections (with chat, or when customers follow their requests). */
+  get customerLines(): ChatCustomers | undefined {
+    return this.customers;
   }
 
   get readyDesks(): number {
@@ -129,9 +139,10 @@ export class DeskGroup implements DeskTally {
     if (scheduled !== undefined) this.offer.recordSince(scheduled, nowMs);
   }
 
-  assigned(_request: string, sentMs: number, nowMs: number): void {
+  assigned(request: string, sentMs: number, nowMs: number): void {
     this.assignedCount++;
     this.assign.recordSince(sentMs, nowMs);
+    this.o.onAssigned?.(request, nowMs);
   }
 
   completed(request: string): void {
@@ -161,9 +172,14 @@ export class DeskGroup implements DeskTally {
     this.onReady?.();
   }
 
-  /** Undefined once every one of `requests` was offered and the desks hold none of them; else what is left. */
-  unsettled(requests: number): string | undefined {
-    if (this.offeredRequests.size >= requests && this.inHand.size === 0) return undefined;
+  /**
+   * Undefined once every one of `requests` was offered and the desks hold none of them; else what
+   * is left. Without `requests` (first contact: the bot ends some before any offer), only the
+   * desks' hands count.
+   */
+  unsettled(requests?: number): string | undefined {
+    if ((requests === undefined || this.offeredRequests.size >= requests) && this.inHand.size === 0) return undefined;
+    if (requests === undefined) return `${this.inHand.size} requests still offered to or assigned at the desks`;
     return `${this.offeredRequests.size} of ${requests} requests offered, ${this.inHand.size} still offered or assigned`;
   }
 

@@ -96,6 +96,8 @@ export function namespaced(source: EventSource, prefix: string): EventSource {
     ...(desks === undefined ? {} : { desks }),
     // Order ids are the scenario's own, already prefixed.
     ...(source.orderEnd === undefined ? {} : { orderEnd: (order: string) => source.orderEnd!(order), orderFollowers: source.orderFollowers }),
+    // Its requests, entries and topics are named with the prefix already.
+    ...(source.firstContact === undefined ? {} : { firstContact: source.firstContact }),
     setup: () => source.setup().map((body) => body.map((ev) => ns.event(ev))),
     next: () => ns.event(source.next()),
     subscribers: (count) => source.subscribers(count).map((p) => ns.plan(p)),

@@ -11,6 +11,7 @@ export const DEFAULT_THINK_MS = 200;
 export const DEFAULT_HANDLE_MS = 1500;
 export const DEFAULT_CHAT_MESSAGES = 2;
 export const DEFAULT_CHAT_CUSTOMERS = 200;
+export const DEFAULT_KB_SHARE = 0.6;
 
 export interface LoadgenOptions {
   url: string;
@@ -44,6 +45,10 @@ export interface LoadgenOptions {
   chatMessages?: number;
   /** Most customer connections open at once for the chats (default 200); a request assigned while all are taken does not chat. */
   chatCustomers?: number;
+  /** Service scenario: first contact — a knowledge base, customers' first words, the bot's answers, ratings and cases (loadgen/README.md). */
+  firstContact?: boolean;
+  /** With first contact: the share of customers whose first words the knowledge base answers (default 0.6). */
+  kbShare?: number;
   /** Milliseconds between ticks of the schedule. */
   tickMs: number;
   /** Print the progress line every second (off in tests). */
@@ -77,6 +82,8 @@ export const FLAGS: FlagSpec[] = [
   { name: 'handle-ms', kind: 'value', valueName: 'MS', help: "a desk's mean time from an assignment to its completion (default 1500; 0.5–1.5×)" },
   { name: 'chat-messages', kind: 'value', valueName: 'N', help: 'chat messages a desk sends per assigned request, each answered by the customer (default 2; 0 = no chat)' },
   { name: 'chat-customers', kind: 'value', valueName: 'N', help: 'most customer WebSocket connections open at once for the chats, 1–10000 (default 200)' },
+  { name: 'first-contact', kind: 'switch', help: 'service scenario: load a knowledge base, customers write first words on chat, social or email, follow their request, answer the bot (resolve or ask for a person), rate, and get cases; reports first response, containment, CSAT and predicted-wait accuracy (default off)' },
+  { name: 'kb-share', kind: 'value', valueName: 'S', help: 'with --first-contact: share of customers whose first words the knowledge base answers, 0–1 (default 0.6)' },
   { name: 'subscriber-workers', kind: 'value', valueName: 'N', help: 'worker threads for the subscribers, 0 = the main thread (default: 2 above 500 subscribers, else 0)' },
   { name: 'cleanup', kind: 'switch', help: 'after the run, take back what it made: complete its requests, agents offline, cancel its orders, release its holds, its stock rows to 0 (default on; see Data below)' },
   { name: 'force', kind: 'switch', help: 'run even when the server holds service topics no loadgen run made' },
@@ -131,7 +138,16 @@ Scenarios:
                while assigned, at most --chat-customers) answers each; the completion waits for
                the chat. Reports request→offer, accept→assigned and chat relay latencies. No
                stock subscribers (--subscribers, --topics-per-subscriber,
-               --subscriber-workers and --skus are ignored); needs a secret for the agent tokens
+               --subscriber-workers and --skus are ignored); needs a secret for the agent tokens.
+               With --first-contact the set-up loads a knowledge base (64 entries) and each
+               request carries its customer's first words (--kb-share of them answerable) on
+               chat, social or email; the customer follows it on request/<id> (its connection
+               counts in --chat-customers), resolves or escalates after a bot answer, rates a
+               share of the completed ones (60% 5, 20% 4, 10% 3, 10% 1), and a share get a case.
+               Reports first response p50/p90/p99, answered in 30 s by a person / the bot /
+               neither, containment, CSAT beside the server's GET /v1/service/stats, and the
+               predicted wait against the real one. Desks too few for --rate are allowed (a
+               warning): the bot is what answers the rest
   FILE         {"scenario":"omnichannel", "mix":{"checkout":2,"cart":3,"counter":4,"warehouse":1,
                "customer":10}, "skus":N, "stores":20, "warehouses":2, "kiosksPerStore":1,
                "maxOrderLines":3, "pickupShare":0.3, "shoppers":50000, "signInShare":0.4,
@@ -172,6 +188,8 @@ export function readOptions(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     handleMs: num('handle-ms', DEFAULT_HANDLE_MS, 0, 600_000, false),
     chatMessages: num('chat-messages', DEFAULT_CHAT_MESSAGES, 0, 100),
     chatCustomers: num('chat-customers', DEFAULT_CHAT_CUSTOMERS, 1, 10_000),
+    firstContact: f.switch('first-contact')?.value ?? false,
+    kbShare: num('kb-share', DEFAULT_KB_SHARE, 0, 1, false),
     tickMs: 5,
     progress: true,
     cleanup: f.switch('cleanup')?.value ?? true,

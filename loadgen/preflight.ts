@@ -7,16 +7,23 @@ import { DEFAULT_HANDLE_MS, DEFAULT_THINK_MS, DEFAULT_CHAT_MESSAGES, type Loadge
 import { DESK_FLAGS, type EventSource } from './scenarios/source.ts';
 import { MAX_DESKS } from './types.ts';
 
-type Checked = Pick<LoadgenOptions, 'rate' | 'durationS' | 'thinkMs' | 'handleMs' | 'desks' | 'given' | 'subscribers' | 'chatMessages'>;
+type Checked = Pick<LoadgenOptions, 'rate' | 'durationS' | 'thinkMs' | 'handleMs' | 'desks' | 'given' | 'subscribers' | 'chatMessages' | 'firstContact'>;
 
 const f = (x: number) => (Number.isInteger(x) ? x.toLocaleString('en-US') : x.toLocaleString('en-US', { maximumFractionDigits: 1 }));
 
-/** Throws a UsageError (exit 2) naming the figures when the run asked for cannot happen. */
-export function checkFeasible(source: EventSource, o: Checked): void {
+/**
+ * Throws a UsageError (exit 2) naming the figures when the run asked for cannot happen. With first
+ * contact, desks too few for the rate are the point (the bot answers the rest): the figures come
+ * back as a warning instead.
+ */
+export function checkFeasible(source: EventSource, o: Checked): string | undefined {
   if (Math.floor(o.rate * o.durationS) < 1) {
     throw new UsageError(`--rate ${f(o.rate)} events/s for --duration ${f(o.durationS)} s schedules no event (rate × duration = ${f(o.rate * o.durationS)}); raise one of them`);
   }
-  if (source.desks !== undefined) checkDeskCapacity(source.desks.agents.length, source.desks.chats, o);
+  const short = source.desks === undefined ? undefined : deskShortfall(source.desks.agents.length, source.desks.chats, o);
+  if (short === undefined) return undefined;
+  if (source.firstContact === undefined) throw new UsageError(short);
+  return `${short} — with --first-contact the run goes on: the requests the desks cannot take wait for a person while the bot answers what it can`;
 }
 
 /**
@@ -25,22 +32,22 @@ export function checkFeasible(source: EventSource, o: Checked): void {
  * More than the desks hold and the queue grows for the whole run: the run would measure a
  * backlog, not the server.
  */
-function checkDeskCapacity(desks: number, chats: number, o: Checked): void {
+function deskShortfall(desks: number, chats: number, o: Checked): string | undefined {
   const think = o.thinkMs ?? DEFAULT_THINK_MS;
   const handle = o.handleMs ?? DEFAULT_HANDLE_MS;
   const holdMs = think + handle;
   const busy = (o.rate * holdMs) / 1000;
-  if (busy <= chats) return;
+  if (busy <= chats) return undefined;
   const perDesk = chats / desks;
   const maxRate = Math.floor(((chats * 1000) / holdMs) * 10) / 10;
   const needDesks = Math.ceil(busy / perDesk);
   const chat = (o.chatMessages ?? DEFAULT_CHAT_MESSAGES) > 0 ? ', plus the chat\'s round trips' : '';
   const raise = needDesks <= MAX_DESKS ? `raise --desks to ${f(needDesks)} or more` : `more than ${MAX_DESKS} desks would be needed (${f(needDesks)})`;
-  throw new UsageError(
+  return (
     `--rate ${f(o.rate)} requests/s cannot be served by ${f(desks)} desks: each request holds a chat from its offer to its completion, ` +
-      `--think-ms ${f(think)} + --handle-ms ${f(handle)} = ${f(holdMs)} ms on average${chat}, so ${f(o.rate)}/s keep ${f(busy)} chats busy at once, ` +
-      `and the ${f(desks)} desks hold ${f(chats)} (${f(Math.round(perDesk * 10) / 10)} each on average): at most ${f(maxRate)} requests/s. ` +
-      `Lower --rate to ${f(maxRate)} or less, ${raise}, or shorten --think-ms / --handle-ms`,
+    `--think-ms ${f(think)} + --handle-ms ${f(handle)} = ${f(holdMs)} ms on average${chat}, so ${f(o.rate)}/s keep ${f(busy)} chats busy at once, ` +
+    `and the ${f(desks)} desks hold ${f(chats)} (${f(Math.round(perDesk * 10) / 10)} each on average): at most ${f(maxRate)} requests/s. ` +
+    `Lower --rate to ${f(maxRate)} or less, ${raise}, or shorten --think-ms / --handle-ms`
   );
 }
 
@@ -57,7 +64,10 @@ export function ignoredFlags(source: EventSource, o: Checked): string[] {
     else if (flag === 'skus') ignore(flag, service ? 'the service scenario names no SKUs' : 'the scenario file sets its own "skus"');
     else ignore(flag, `scenario ${source.name} has no stock subscribers: its clients are the agent desks (--desks)`);
   }
-  if (service && (o.chatMessages ?? DEFAULT_CHAT_MESSAGES) === 0) ignore('chat-customers', 'with --chat-messages 0 no customer connects');
+  const firstContact = source.firstContact !== undefined;
+  if (service && !firstContact && (o.chatMessages ?? DEFAULT_CHAT_MESSAGES) === 0) ignore('chat-customers', 'with --chat-messages 0 no customer connects');
+  if (!service) ignore('first-contact', `only --scenario service has customers making first contact (this is scenario ${source.name})`);
+  if (!firstContact) ignore('kb-share', service ? 'without --first-contact no request carries first words' : `only --scenario service --first-contact has first words (this is scenario ${source.name})`);
   if (!service && o.subscribers === 0) {
     for (const flag of ['topics-per-subscriber', 'subscriber-workers']) ignore(flag, 'there are no subscribers (--subscribers 0)');
   }

@@ -9,6 +9,7 @@ import type { PoolFinal } from './subscriber-pool.ts';
 import type { DeskFinal } from './desk-group.ts';
 import { noFollowers, type OrderFollowFinal } from './order-followers.ts';
 import { orderLatencies, orderRows, type OrderEvents, type OrdersSection } from './order-report.ts';
+import { firstContactRows, type FirstContactSection } from './service-report.ts';
 
 /** One second of the run, for the progress line and the throughput chart. */
 export interface TimelinePoint {
@@ -79,6 +80,8 @@ export interface LoadgenReport {
   desks?: DeskCounts;
   /** Runs with orders: the order events' answers and what the customers following them saw. */
   orders?: OrdersSection;
+  /** Service scenario with --first-contact: what the customers saw and did, and the server's figures. */
+  firstContact?: FirstContactSection;
   overloadedTicks: number;
   maxWaiting: number;
   /** How late the schedule's own ticks ran (the load generator's event-loop stalls). */
@@ -114,6 +117,7 @@ export interface ReportInput {
   /** Runs with order events; `followers` absent when nobody followed them (no secret). */
   orders?: OrderEvents;
   followers?: OrderFollowFinal;
+  firstContact?: FirstContactSection;
 }
 
 /** Percentiles of the latency curves (50 … 99.999). */
@@ -154,6 +158,7 @@ export function buildReport(i: ReportInput): LoadgenReport {
     subscriberWorkers: i.subs.workers,
     ...(i.desks ? { desks: deskCounts(i.desks) } : {}),
     ...(i.orders ? { orders: i.orders.section(follow) } : {}),
+    ...(i.firstContact ? { firstContact: i.firstContact } : {}),
     overloadedTicks: i.counts.overloadedTicks,
     maxWaiting: i.counts.maxWaiting,
     tickLagMs: tickLag,
@@ -199,6 +204,7 @@ export function summaryRows(r: LoadgenReport): Array<[string, string]> {
     if (r.latencyMs.chat) rows.push(['chat', `${n(d.chat.toCustomer)} messages to customers, ${n(d.chat.toAgent)} to agents, ${n(d.chat.skipped)} assigned requests without a free customer connection`]);
   }
   if (r.orders) rows.push(...orderRows(r.orders, r.latencyMs, percentiles));
+  if (r.firstContact) rows.push(...firstContactRows(r.firstContact));
   rows.push(
     ['subscribers', `${n(r.snapshots)} snapshots, ${n(r.conflated)} seq jumps (conflated), ${n(r.seqErrors)} seq errors, ${n(r.subscriberErrors)} errors`],
     ['loadgen', `CPU ${(r.loadgenCpu * 100).toFixed(0)}% of a core, tick lag p99 ${ms(r.tickLagMs.p99)} ms, ${r.subscriberWorkers} subscriber workers, load average ${r.loadAverage.start} → ${r.loadAverage.end}`],

@@ -10,12 +10,14 @@ import { httpPoster, type Poster } from './http-poster.ts';
 import { IngestDriver, type EventAnswer } from './ingest.ts';
 import type { InputEvent } from '../engine/mod.ts';
 import { LatencyRecorder, epochMs } from './latency.ts';
-import { DEFAULT_CHAT_CUSTOMERS, DEFAULT_CHAT_MESSAGES, DEFAULT_HANDLE_MS, DEFAULT_THINK_MS, type LoadgenOptions } from './options.ts';
+import { DEFAULT_CHAT_CUSTOMERS, DEFAULT_CHAT_MESSAGES, DEFAULT_HANDLE_MS, DEFAULT_KB_SHARE, DEFAULT_THINK_MS, type LoadgenOptions } from './options.ts';
 import { buildReport, type LoadgenReport, type TimelinePoint } from './report.ts';
 import { openScenario, type DeskPlan, type EventSource, type SubscriberPlan } from './scenario.ts';
 import { checkFeasible, ignoredFlags } from './preflight.ts';
 import { OrderFollowers } from './order-followers.ts';
 import { OrderEvents } from './order-report.ts';
+import { ServiceCustomers } from './service-customers.ts';
+import { serverFigures } from './service-report.ts';
 import { OpenLoopSchedule } from './schedule.ts';
 import { checkServer, probeServer, runPrefix } from './server-check.ts';
 import { SubscriberPool, defaultWorkers, type PoolFinal } from './subscriber-pool.ts';
@@ -40,15 +42,17 @@ export type Log = (line: string) => void;
 
 export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process.stderr.write(`${line}\n`)): Promise<RunOutput> {
   const idPrefix = runPrefix();
-  const source = openScenario({ scenario: o.scenario, skus: o.skus, idPrefix, releaseLag: Math.ceil(o.rate) + o.batch * o.connections, desks: o.desks });
+  const firstContact = o.firstContact === true ? { kbShare: o.kbShare ?? DEFAULT_KB_SHARE } : undefined;
+  const source = openScenario({ scenario: o.scenario, skus: o.skus, idPrefix, releaseLag: Math.ceil(o.rate) + o.batch * o.connections, desks: o.desks, firstContact });
   // Checked before the set-up brings agents online that no desk could then serve.
   if (source.desks && o.mintToken === undefined) throw new Error('the service scenario needs a secret (--secret or --data) to mint its agent tokens; --token alone is not enough');
-  checkFeasible(source, o);
+  const shortfall = checkFeasible(source, o);
   const warnings: string[] = [];
   const warn = (message: string) => {
     if (!warnings.includes(message) && warnings.length < 50) warnings.push(message);
     log(`warning: ${message}`);
   };
+  if (shortfall !== undefined) warn(shortfall);
   for (const message of ignoredFlags(source, o)) warn(message);
   const holdings = checkServer(await probeServer(o.url, o.token), o.force ?? false);
   if (holdings !== undefined) log(holdings);
@@ -72,6 +76,7 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
   let pool: SubscriberPool | undefined;
   let desks: DeskGroup | undefined;
   let followers: OrderFollowers | undefined;
+  let customers: ServiceCustomers | undefined;
   let stopProgress: NodeJS.Timeout | undefined;
   try {
     await setUp(source, post, log);
@@ -87,11 +92,16 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
     if (subscribed.snapshots < topics.flat().length) warn(`only ${subscribed.snapshots} of ${topics.flat().length} subscriptions got their snapshot before the run`);
 
     let schedule: OpenLoopSchedule | undefined;
-    if (source.desks) desks = await startDesks(source.desks, o, o.mintToken!, (n) => schedule?.timeOf(n), log);
+    if (source.desks) desks = await startDesks(source.desks, o, o.mintToken!, (n) => schedule?.timeOf(n), log, (request, now) => customers?.assigned(request, now));
+    const lines = desks?.customerLines;
+    if (source.firstContact && lines) customers = new ServiceCustomers({ lines, firstContact: source.firstContact, post, idPrefix });
     followers = startFollowers(source, o, warn);
     const orders = new OrderEvents();
     schedule = new OpenLoopSchedule(epochMs() + 20, o.rate, o.durationS);
-    const driver = new IngestDriver({ schedule, next: () => source.next(), post, batch: o.batch, maxInFlight: o.connections, clock: epochMs, warn: (m) => log(`warning: ${m}`), answered: (ev, result, now) => answeredOrder(ev, result, now, orders, followers, source) });
+    const driver = new IngestDriver({ schedule, next: () => source.next(), post, batch: o.batch, maxInFlight: o.connections, clock: epochMs, warn: (m) => log(`warning: ${m}`), answered: (ev, result, now) => {
+        answeredOrder(ev, result, now, orders, followers, source);
+        customers?.answered(ev, result, now);
+      } });
     const tickLag = new LatencyRecorder();
     const timeline: TimelinePoint[] = [];
     const cpu0 = process.cpuUsage();
@@ -140,15 +150,20 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
       return { ...s, received: s.received + (following?.heard ?? 0) };
     };
     await quietPushes({ sample });
-    if (desks) await desksSettled(desks, driver.snapshot().acked, warn);
+    const contact = customers;
+    if (desks) await desksSettled(contact ? () => contact.unsettled() ?? desks!.unsettled() : () => desks!.unsettled(driver.snapshot().acked), warn);
     clearInterval(stopProgress);
     await sampling;
     const endMs = epochMs();
     const cpu = process.cpuUsage(cpu0);
     const subs: PoolFinal = await pool.stop();
     pool = undefined;
+    const contactTally = customers?.stop();
+    customers = undefined;
     const deskFinal = desks?.stop();
     desks = undefined;
+    if (contactTally && contactTally.errors > 0) warn(`${contactTally.errors} first-contact customer errors, e.g. ${contactTally.errorSamples.join('; ')}`);
+    const firstContactSection = contactTally?.section(await serverFigures(o.url, o.mintToken!({ role: 'supervisor', sub: 'loadgen-supervisor' }), source.firstContact!.topics));
     const followFinal = followers?.stop();
     followers = undefined;
     if (followFinal && followFinal.errors > 0) warn(`${followFinal.errors} order follower errors, e.g. ${followFinal.errorSamples.join('; ')}`);
@@ -163,11 +178,12 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
     }
     if (counts.unsent > 0) warn(`${counts.unsent} due events were never sent (in-flight cap)`);
     if (!cleaned) await takeBack();
-    const report = buildReport({ options: o, counts, ack: driver.ack, push: subs.push, subs, wallMs: ingestEndMs - schedule.startMs, loadgenCpu, tickLag, timeline, warnings, loadAverage: [load0, loadavg()[0]], scenario: source.name, idPrefix, subscribers: plans.length, desks: deskFinal, cleanup, ...(orders.any ? { orders, followers: followFinal } : {}) });
+    const report = buildReport({ options: o, counts, ack: driver.ack, push: subs.push, subs, wallMs: ingestEndMs - schedule.startMs, loadgenCpu, tickLag, timeline, warnings, loadAverage: [load0, loadavg()[0]], scenario: source.name, idPrefix, subscribers: plans.length, desks: deskFinal, cleanup, ...(firstContactSection ? { firstContact: firstContactSection } : {}), ...(orders.any ? { orders, followers: followFinal } : {}) });
     return { report, perClient: subs.perClient, ack: driver.ack, push: subs.push };
   } finally {
     clearInterval(stopProgress);
     if (pool) await pool.stop().catch(() => undefined);
+    customers?.stop();
     desks?.stop();
     followers?.stop();
     // A run that failed part-way still takes back what it made, as far as the server answers.
@@ -277,7 +293,7 @@ export function subscriberTopics(plans: readonly SubscriberPlan[], o: Pick<Loadg
  * agent id) from `mint`, and the chatting customers theirs (role customer, sub = the subject). `scheduledAt` maps a request's event number to
  * its scheduled send time once the schedule exists.
  */
-async function startDesks(plan: DeskPlan, o: LoadgenOptions, mint: NonNullable<LoadgenOptions['mintToken']>, scheduledAt: (n: number) => number | undefined, log: Log): Promise<DeskGroup> {
+async function startDesks(plan: DeskPlan, o: LoadgenOptions, mint: NonNullable<LoadgenOptions['mintToken']>, scheduledAt: (n: number) => number | undefined, log: Log, onAssigned: (request: string, nowMs: number) => void): Promise<DeskGroup> {
   log(`connecting ${plan.agents.length} agent desks…`);
   const desks = await DeskGroup.start({
     url: o.url,
@@ -289,6 +305,8 @@ async function startDesks(plan: DeskPlan, o: LoadgenOptions, mint: NonNullable<L
     chatMessages: o.chatMessages ?? DEFAULT_CHAT_MESSAGES,
     chatCustomers: o.chatCustomers ?? DEFAULT_CHAT_CUSTOMERS,
     mintCustomer: (subject) => mint({ role: 'customer', sub: subject }),
+    customersFollow: o.firstContact === true,
+    onAssigned,
     scheduledAt: (request) => {
       const n = plan.requestIndex(request);
       return n === undefined ? undefined : scheduledAt(n);
@@ -302,11 +320,14 @@ async function startDesks(plan: DeskPlan, o: LoadgenOptions, mint: NonNullable<L
   return desks;
 }
 
-/** Waits until every accepted request was offered and the desks finished their work (at most DESK_GRACE_MS). */
-async function desksSettled(desks: DeskGroup, requests: number, warn: (message: string) => void): Promise<void> {
+/**
+ * Waits until every accepted request was offered and the desks finished their work — with first
+ * contact, until every followed request has ended — at most DESK_GRACE_MS.
+ */
+async function desksSettled(unsettled: () => string | undefined, warn: (message: string) => void): Promise<void> {
   const until = Date.now() + DESK_GRACE_MS;
-  while (Date.now() < until && desks.unsettled(requests) !== undefined) await sleep(50);
-  const left = desks.unsettled(requests);
+  while (Date.now() < until && unsettled() !== undefined) await sleep(50);
+  const left = unsettled();
   if (left !== undefined) warn(`${DESK_GRACE_MS / 1000} s after the last answer the desks were not done: ${left}`);
 }
 

@@ -15,7 +15,7 @@ import { OmnichannelScenario } from './scenarios/omnichannel.ts';
 import { omnichannelDefaults, parseOmnichannel } from './scenarios/omnichannel-config.ts';
 import { DESK_FLAGS, type EventSource } from './scenarios/source.ts';
 import { namespaced } from './namespace.ts';
-import { ServiceScenario } from './scenarios/service.ts';
+import { ServiceScenario, type FirstContactOptions } from './scenarios/service.ts';
 import { MixScenario, parseScenario, stockSetup, type ScenarioFile } from './scenarios/stock-mix.ts';
 import type { OmnichannelConfig } from './scenarios/types.ts';
 import { shopperPlans } from './scenarios/watchers.ts';
@@ -32,6 +32,8 @@ export interface ScenarioParams {
   releaseLag: number;
   /** Agents (one desk each) of the service scenario; default DEFAULT_DESKS. */
   desks?: number;
+  /** The service scenario with first contact (scenarios/first-contact.ts). */
+  firstContact?: FirstContactOptions;
 }
 
 /** What a scenario file asks for. */
@@ -48,7 +50,7 @@ export function openScenario(p: ScenarioParams): EventSource {
 
 function openUnprefixed(p: ScenarioParams): EventSource {
   if (p.scenario === 'stock') return stockScenario(p.skus, LOCATIONS, p.idPrefix, p.releaseLag);
-  if (p.scenario === 'service') return new ServiceScenario(p.desks ?? DEFAULT_DESKS, p.idPrefix);
+  if (p.scenario === 'service') return new ServiceScenario(p.desks ?? DEFAULT_DESKS, p.idPrefix, p.firstContact);
   const spec: ScenarioSpec = p.scenario === 'omnichannel' ? { kind: 'omnichannel', config: omnichannelDefaults(p.skus) } : readScenarioFile(p.scenario, p.skus);
   // A file's own "skus" wins over --skus.
   if (spec.kind === 'omnichannel') return new OmnichannelScenario(spec.config, p.idPrefix, p.releaseLag, spec.config.skus === p.skus ? DESK_FLAGS : [...DESK_FLAGS, 'skus']);

@@ -2,6 +2,7 @@
 // schedule) and the subscribers to connect, each with what it watches and who it is.
 
 import type { InputEvent } from '../../engine/mod.ts';
+import type { FirstContact } from './first-contact.ts';
 
 /**
  * Who a subscriber is, which decides its token: a storefront shopper uses the run's subscriber
@@ -34,6 +35,8 @@ export interface EventSource {
   orderEnd?(order: string): string | undefined;
   /** Most customers following their orders at once (one connection each); 0 or absent: none. */
   readonly orderFollowers?: number;
+  /** The service scenario with first contact: each request's customer, what it asked and will do. */
+  readonly firstContact?: FirstContact;
   /** The loadgen flags this scenario never reads: given ones are reported as ignored. */
   readonly unusedFlags: readonly string[];
 }

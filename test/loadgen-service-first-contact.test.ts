@@ -1,0 +1,222 @@
+// The service scenario with first contact: the customers' first words and plans (deterministic,
+// from the knowledge-base fixture), the report's arithmetic, and short real runs against servers
+// whose bot answers first, or not at all, in which the customers follow their requests, resolve
+// or escalate after the bot's answers, rate what the agents completed and get cases; the report
+// holds first response, containment, CSAT (the known mix sent, and the server's own figure) and
+// the predicted wait's accuracy.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signToken, startGateway, type Gateway } from '../gateway/mod.ts';
+import { readOptions, type LoadgenOptions } from '../loadgen/options.ts';
+import { summaryTable } from '../loadgen/report.ts';
+import { runLoadgen } from '../loadgen/run.ts';
+import { openScenario } from '../loadgen/scenario.ts';
+import { checkFeasible, ignoredFlags } from '../loadgen/preflight.ts';
+import { KnowledgeFixture, SCORE_CYCLE } from '../loadgen/scenarios/first-contact.ts';
+import { ServiceScenario } from '../loadgen/scenarios/service.ts';
+import { FirstContactTally, median } from '../loadgen/service-report.ts';
+import { TEST_SECRET } from './gateway-harness.ts';
+import { openTestEngine, type TestEngine } from './engine-under-test.ts';
+
+const take = (s: ServiceScenario, n: number) => Array.from({ length: n }, () => s.next());
+
+describe('first contact: what the customers ask', () => {
+  const kb = new KnowledgeFixture();
+
+  it('reads the knowledge base and the labelled questions, answerable ones with their entry and topic', () => {
+    expect(kb.entries).toHaveLength(64);
+    expect(kb.topics).toContain('orders');
+    expect(kb.answerable.length).toBeGreaterThan(100);
+    expect(kb.unanswerable.length).toBeGreaterThan(20);
+    for (const q of kb.answerable) expect(kb.topics).toContain(q.topic);
+  });
+
+  it('loads the entries under the run prefix, and every request carries first words on chat, social or email, about the kb-share', () => {
+    const s = new ServiceScenario(3, 'p', { kbShare: 0.6 });
+    const setup = s.setup().flat();
+    const faqs = setup.filter((ev) => ev.type === 'faq.upserted');
+    expect(faqs).toHaveLength(64);
+    for (const ev of faqs) expect([ev.id, ev.faq, ev.topic].every((name) => String(name).startsWith('p-'))).toBe(true);
+    // Three desks cover all 13 topics between them, with social and email capacity.
+    const online = setup.filter((ev) => ev.type === 'agent.online');
+    const covered = new Set(online.flatMap((ev) => Object.keys(ev.skills as object)));
+    expect(covered.size).toBe(13);
+    for (const ev of online) expect(ev.capacity).toMatchObject({ social: 1, email: 1 });
+    const requests = take(s, 2000);
+    const channels = new Set(requests.map((ev) => ev.channel));
+    expect([...channels].sort()).toEqual(['chat', 'email', 'social']);
+    const fc = s.firstContact!;
+    const plans = requests.map((ev) => fc.takePlan(ev.request as string)!);
+    const answerable = plans.filter((p) => p.faq !== undefined).length / plans.length;
+    expect(answerable).toBeGreaterThan(0.55);
+    expect(answerable).toBeLessThan(0.65);
+    // An answerable question is asked on its entry's topic.
+    requests.forEach((ev, k) => {
+      expect(typeof ev.text).toBe('string');
+      if (plans[k].faq !== undefined) expect(fc.topics).toContain(ev.topic);
+    });
+    expect(fc.takePlan(requests[0].request as string)).toBeUndefined();
+  });
+
+  it('is deterministic, and the old service scenario is unchanged without first contact', () => {
+    const a = openScenario({ scenario: 'service', skus: 1, idPrefix: 'q', releaseLag: 0, desks: 4, firstContact: { kbShare: 0.6 } });
+    const b = openScenario({ scenario: 'service', skus: 1, idPrefix: 'q', releaseLag: 0, desks: 4, firstContact: { kbShare: 0.6 } });
+    expect(a.setup()).toEqual(b.setup());
+    expect(Array.from({ length: 200 }, () => a.next())).toEqual(Array.from({ length: 200 }, () => b.next()));
+    const plain = new ServiceScenario(4, 'q');
+    expect(plain.setup().flat().every((ev) => ev.type === 'agent.online')).toBe(true);
+    expect(take(plain, 50).every((ev) => ev.channel === 'chat' && ev.text === undefined)).toBe(true);
+  });
+
+  it('the bot answer a customer reads is the engine matcher\'s over the run\'s entries', () => {
+    const fc = new ServiceScenario(1, 'r', { kbShare: 1 }).firstContact!;
+    expect(fc.botAnswerOf('Where is my order?')).toBe('r-order-status-en');
+    expect(fc.botAnswerOf('tell me a joke')).toBeUndefined();
+  });
+});
+
+describe('first contact: flags and checks', () => {
+  const base = ['--url', 'http://127.0.0.1:9', '--secret', 's'];
+  it('reads --first-contact and --kb-share, and lets a rate the desks cannot serve through with a warning', () => {
+    expect(readOptions(base)).toMatchObject({ firstContact: false, kbShare: 0.6 });
+    const o = readOptions([...base, '--scenario', 'service', '--first-contact', '--kb-share', '0.3', '--rate', '2000', '--desks', '20']) as LoadgenOptions;
+    expect(o).toMatchObject({ firstContact: true, kbShare: 0.3 });
+    expect(() => readOptions([...base, '--kb-share', '1.5'])).toThrow(/--kb-share must be a number from 0 to 1/);
+    const source = openScenario({ scenario: 'service', skus: 1, idPrefix: 'p', releaseLag: 0, desks: 20, firstContact: { kbShare: 0.3 } });
+    expect(checkFeasible(source, o)).toMatch(/cannot be served by 20 desks.*with --first-contact the run goes on/);
+    const plain = openScenario({ scenario: 'service', skus: 1, idPrefix: 'p', releaseLag: 0, desks: 20 });
+    expect(() => checkFeasible(plain, o)).toThrow(/cannot be served by 20 desks/);
+    const stock = openScenario({ scenario: 'stock', skus: 1, idPrefix: 'p', releaseLag: 0 });
+    expect(ignoredFlags(stock, { ...o, given: ['first-contact', 'kb-share'] })).toEqual([
+      '--first-contact is ignored: only --scenario service has customers making first contact (this is scenario stock)',
+      '--kb-share is ignored: only --scenario service --first-contact has first words (this is scenario stock)',
+    ]);
+    expect(ignoredFlags(source, { ...o, chatMessages: 0, given: ['chat-customers', 'kb-share'] })).toEqual([]);
+  });
+});
+
+describe('first contact: the report\'s arithmetic', () => {
+  it('shares in 30 s, containment, CSAT and the predicted wait\'s errors', () => {
+    const t = new FirstContactTally();
+    t.classify(0, undefined, 5_000, 60_000); // a person in 5 s
+    t.classify(0, 100, 40_000, 60_000); // the bot at once, a person only after 40 s
+    t.classify(0, undefined, undefined, 60_000); // nobody in a minute
+    t.classify(0, undefined, undefined, 10_000); // 10 s old, unanswered: not known yet
+    t.botAnswered = 4;
+    t.botResolved = 1;
+    t.ratings.accepted = 10;
+    t.ratings.byScore = { '5': 6, '4': 2, '3': 1, '1': 1 };
+    t.waited(1000, 1000);
+    t.waited(3000, 2000); // within ±50%
+    t.waited(500, 2000); // not
+    const s = t.section({ error: 'not asked' });
+    expect(s.within30s).toEqual({ person: 0.333, bot: 0.333, neither: 0.333, decided: 3, undecided: 1 });
+    expect(s.containment).toBe(0.25);
+    expect(s.ratings.csat).toBe(0.8);
+    expect(s.predictedWait).toMatchObject({ samples: 3, medianAbsErrorMs: 1000, within50pct: 0.667, medianPredictedMs: 1000, medianActualMs: 2000 });
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(new FirstContactTally().section({ error: 'x' })).toMatchObject({ containment: null, ratings: { csat: null }, predictedWait: { medianAbsErrorMs: null, within50pct: null } });
+  });
+
+  it('the score cycle is 60% 5, 20% 4, 10% 3, 10% 1', () => {
+    const count = (v: number) => SCORE_CYCLE.filter((s) => s === v).length;
+    expect([count(5), count(4), count(3), count(1), SCORE_CYCLE.length]).toEqual([6, 2, 1, 1, 10]);
+  });
+});
+
+/** A server whose bot runs in `bot` mode. */
+async function serverWithBot(bot: 'off' | 'first' | 'overflow'): Promise<{ url: string; token: (role: string, sub: string) => string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'omni-lg-fc-'));
+  const engine: TestEngine = await openTestEngine({ path: dir, domains: { service: { bot } }, durability: 'none' });
+  const gateway: Gateway = await startGateway({ engine, secret: TEST_SECRET, host: '127.0.0.1', port: 0 });
+  return {
+    url: gateway.url,
+    token: (role, sub) => signToken({ role: role as never, sub }, TEST_SECRET),
+    stop: async () => {
+      await gateway.close();
+      await engine.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe.each([
+  ['first', 'first' as const],
+  ['off', 'off' as const],
+])('first contact against a real server (--bot %s)', (_name, bot) => {
+  let server: Awaited<ReturnType<typeof serverWithBot>>;
+  beforeAll(async () => {
+    server = await serverWithBot(bot);
+  });
+  afterAll(() => server?.stop());
+
+  it('the customers follow every request to its end; the report has first response, containment, CSAT and the predicted wait', async () => {
+    const options: LoadgenOptions = {
+      url: server.url,
+      durationS: 2,
+      rate: 20,
+      subscribers: 0,
+      skus: 1,
+      scenario: 'service',
+      token: server.token('ingest', 'loadgen'),
+      mintToken: (claims) => signToken(claims, TEST_SECRET),
+      batch: 50,
+      format: 'json',
+      connections: 4,
+      desks: 3,
+      thinkMs: 10,
+      handleMs: 50,
+      chatMessages: 1,
+      chatCustomers: 200,
+      firstContact: true,
+      kbShare: 0.6,
+      tickMs: 5,
+      progress: false,
+      cleanup: false,
+    };
+    const { report } = await runLoadgen(options, () => undefined);
+    expect(report.errors).toBe(0);
+    expect(report.sent).toBe(40);
+    const f = report.firstContact!;
+    expect(f).toMatchObject({ requests: 40, refused: 0, followed: 40, notFollowed: 0, errors: 0 });
+    // Every request was answered (by the bot or a person) and its 30 s are known.
+    expect(f.firstResponseMs.count).toBe(40);
+    expect(f.firstResponseMs.p50).toBeGreaterThan(0);
+    expect(f.firstResponseMs.p90).toBeGreaterThanOrEqual(f.firstResponseMs.p50);
+    expect(f.within30s.decided).toBe(40);
+    expect(f.within30s.neither).toBe(0);
+    if (bot === 'off') {
+      expect(f.botAnswered).toBe(0);
+      expect(f.containment).toBeNull();
+      expect(f.within30s.person).toBe(1);
+    } else {
+      expect(f.botAnswered).toBeGreaterThan(5);
+      expect(f.botResolved + f.escalated).toBeLessThanOrEqual(f.botAnswered);
+      expect(f.botResolved).toBeLessThanOrEqual(f.botRight);
+      expect(f.containment).toBe(Math.round((f.botResolved / f.botAnswered) * 1000) / 1000);
+      expect(f.botResolved).toBeGreaterThan(0);
+    }
+    // CSAT is the mix sent: the first n of the score cycle.
+    const sent = Array.from({ length: f.ratings.sent }, (_, k) => SCORE_CYCLE[k % SCORE_CYCLE.length]);
+    expect(f.ratings.sent).toBeGreaterThan(3);
+    expect(f.ratings.accepted).toBe(f.ratings.sent);
+    expect(f.ratings.csat).toBe(Math.round((sent.filter((s) => s >= 4).length / sent.length) * 1000) / 1000);
+    // The server counted the same ratings.
+    expect('error' in f.server).toBe(false);
+    if (!('error' in f.server)) {
+      expect(f.server.ratings).toBe(f.ratings.accepted);
+      expect(f.server.csat).toBe(f.ratings.csat);
+      expect(f.server.requests).toBe(40);
+    }
+    expect(f.predictedWait.samples + f.predictedWait.notReached).toBeGreaterThanOrEqual(0);
+    expect(f.predictedWait).toHaveProperty('medianAbsErrorMs');
+    expect(f.predictedWait).toHaveProperty('within50pct');
+    const table = summaryTable(report);
+    expect(table).toMatch(/first response +p50 .* p90 .* p99 .*\(n=40\)/);
+    expect(table).toMatch(/ratings +\d+ of \d+ accepted .* CSAT/);
+    expect(table).toMatch(/server figures +1h on the run's topics: 40 requests/);
+  });
+});

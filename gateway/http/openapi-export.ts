@@ -10,7 +10,13 @@ const activity = {
 };
 const storedMessage = {
   type: 'object',
-  properties: { from: { enum: ['customer', 'agent'] }, text: { type: 'string' }, at: { type: 'number' } },
+  properties: {
+    from: { enum: ['customer', 'agent', 'bot'] },
+    text: { type: 'string' },
+    at: { type: 'number' },
+    faq: { type: 'string', description: "the bot's: the knowledge-base entry it answered from (when confident)" },
+    score: { type: 'number', description: "the bot's: how well the customer's text matched, 0..1" },
+  },
   required: ['from', 'text', 'at'],
 };
 const coupon = {
@@ -99,14 +105,17 @@ export const customerExportSchema = {
           subject: { type: 'string' },
           channel: { type: 'string' },
           topic: { type: 'string' },
-          status: { enum: ['queued', 'offered', 'assigned', 'completed'] },
+          status: { enum: ['queued', 'offered', 'assigned', 'completed', 'bot', 'resolved'] },
           priority: { type: 'integer' },
           vip: { type: 'boolean', description: "queued as a vip customer's" },
           language: { type: 'string', description: "the customer's language, which its agent had to speak (until the service level was breached)" },
           breached: { const: true, description: 'it waited unassigned past the service level' },
           enqueuedAt: { type: 'number' },
           agent: { type: 'string' },
-          completedAt: { type: 'number' },
+          completedAt: { type: 'number', description: 'when it ended (completed or resolved)' },
+          assignedAt: { type: 'number', description: 'when its (last) agent accepted it' },
+          botAnswered: { const: true, description: 'the knowledge-base bot answered it' },
+          resolvedBy: { enum: ['bot', 'agent'], description: 'resolved on the customer\'s word: by the bot or an agent' },
           conversation: { type: 'string' },
           messages: { type: 'array', items: storedMessage },
         },

@@ -212,10 +212,11 @@ export function openApiDocument(processors: readonly Processor[]): Schema {
               type: 'object',
               properties: {
                 request: { type: 'string' },
-                status: { enum: ['queued', 'offered', 'assigned', 'completed'] },
+                status: { enum: ['queued', 'offered', 'assigned', 'completed', 'bot', 'resolved'] },
                 agent: { type: 'string' },
                 position: { type: 'integer', minimum: 1 },
                 conversation: { type: 'string' },
+                resolvedBy: { enum: ['bot', 'agent'] },
               },
               required: ['request', 'status'],
             }),

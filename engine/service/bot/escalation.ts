@@ -43,7 +43,7 @@ const escalated: Handler = (c, ev) => {
   const r = mustOpenRequest(c, ev.request as string);
   // Queued, offered or with an agent already: a person has it or will; nothing changes.
   if (r.status === 'bot') handToPerson(c, r);
-  return done(c, { request: r.id, status: c.request(r.id)!.status });
+  return done(c, { request: r.id, status: c.request(r.id)!.status, ...c.statusNotes.get(r.id) });
 };
 
 const resolved: Handler = (c, ev) => {

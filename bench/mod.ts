@@ -4,6 +4,7 @@
 // results go to bench/results/<timestamp>.json.
 
 import { join } from 'node:path';
+import { BOT_BENCH } from './bot/mod.ts';
 import { CLUSTER_BENCH } from './cluster/mod.ts';
 import { ENGINE_BENCH } from './engine/mod.ts';
 import { ERASURE_BENCH } from './erasure/mod.ts';
@@ -42,6 +43,7 @@ const BENCHES: Record<string, BenchDef> = {
   recs: RECS_BENCH,
   micro: MICRO_BENCH,
   kb: KB_BENCH,
+  bot: BOT_BENCH,
   'lmdb-layout': LMDB_LAYOUT_BENCH,
   cluster: CLUSTER_BENCH,
   orders: ORDERS_BENCH,
@@ -71,6 +73,7 @@ const USAGE = `Usage: omni bench [${Object.keys(BENCHES).join('|')}] [flags]
   startup       npm start → listening, from the JavaScript build and from the sources through tsx
   micro         micro-benchmarks of the hot paths
   kb            knowledge-base answers: matching a customer's text with 1,000 and 10,000 entries
+  bot           the service bot in the engine: answer latency with 1,000 and 10,000 entries, requests/s with --bot first vs off
   lmdb-layout   N threads making their partitions durable (fsync): an LMDB env per thread, one shared, or one writer thread
   receiver      CPU per received WebSocket message: the loadgen's receiver vs the ws package, update scan vs full decode
   fanout        push fan-out: omnistream vs a ws server vs a Socket.IO server, same subscribers and load

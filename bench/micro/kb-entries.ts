@@ -14,11 +14,18 @@ export function fixtureEntries(): KnowledgeEntry[] {
   return JSON.parse(readFileSync(new URL('knowledge-base.json', FIXTURES), 'utf8')) as KnowledgeEntry[];
 }
 
-export function fixtureQuestions(): Array<{ question: string; language: string }> {
+/** A labelled customer question: `faq` is the entry that answers it, null when none does. */
+export interface LabelledQuestion {
+  question: string;
+  language: string;
+  faq: string | null;
+}
+
+export function fixtureQuestions(): LabelledQuestion[] {
   return readFileSync(new URL('knowledge-base-questions.jsonl', FIXTURES), 'utf8')
     .split('\n')
     .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as { question: string; language: string });
+    .map((line) => JSON.parse(line) as LabelledQuestion);
 }
 
 const SYLLABLES = ['ka', 'lo', 'mi', 'ren', 'tor', 'vy', 'zu', 'pe', 'sha', 'nix', 'qua', 'bo'];

@@ -185,12 +185,18 @@ describe('the window', () => {
     expect(stats(r, { window: '5m' }).total.requests).toBe(0);
     expect(stats(r, { window: '5m' }).groups).toEqual([]);
     expect(stats(r, { window: '1h' }).total.requests).toBe(2);
-    // A day later, counting prunes the buckets of both: only the new request's minute remains.
+    // A day later, counting prunes the buckets of both: only the new request's minute remains,
+    // though it is counted in another topic shard than theirs ('shipping', not 'billing').
     r.now = T + 25 * HOUR;
-    r.ok({ type: 'service.requested', request: 'late', subject: 'z', channel: 'chat', topic: 'billing' });
-    expect(r.state.get('svc/fig/topic/minutes')).toEqual([(T + 25 * HOUR) / MINUTE]);
-    expect(r.state.get('svc/fig/topic/hours')).toEqual([Math.floor((T + 25 * HOUR) / HOUR)]);
-    expect(r.state.has(`svc/fig/topic/m/${T / MINUTE}`)).toBe(false);
+    r.ok({ type: 'service.requested', request: 'late', subject: 'z', channel: 'chat', topic: 'shipping' });
+    expect(r.state.get('svc/fig/channel/0/minutes')).toEqual([(T + 25 * HOUR) / MINUTE]);
+    expect(r.state.get('svc/fig/channel/0/hours')).toEqual([Math.floor((T + 25 * HOUR) / HOUR)]);
+    expect(r.state.has(`svc/fig/channel/0/m/${T / MINUTE}`)).toBe(false);
+    // Every shard of every dimension is pruned, not only those counted in: the figures' keys now
+    // are the asOf clock and the buckets of this one minute and hour.
+    const figureKeys = [...r.state.keys()].filter((k) => k.startsWith('svc/fig/') && !k.startsWith('svc/fig/req/') && !k.startsWith('svc/fig/last/'));
+    const bucketKeys = figureKeys.filter((k) => /\/(m|h)\/\d+$/.test(k));
+    expect(bucketKeys.map((k) => k.replace(/^svc\/fig\/(\w+)\/\d+\//, '$1/')).sort()).toEqual([`channel/h/${Math.floor((T + 25 * HOUR) / HOUR)}`, `channel/m/${(T + 25 * HOUR) / MINUTE}`, `topic/h/${Math.floor((T + 25 * HOUR) / HOUR)}`, `topic/m/${(T + 25 * HOUR) / MINUTE}`]);
     expect(stats(r, { window: '24h' }).total.requests).toBe(1);
   });
 

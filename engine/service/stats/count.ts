@@ -2,11 +2,11 @@
 // is counted at, per topic and per channel, and at a request's end per agent. Times are the
 // engine's clock (the one requests are queued and timed by), never a sender's timestamp.
 
-import { countInBuckets, countInKeptBuckets } from '../../windows/mod.ts';
+import { countInBuckets, countInKeptBuckets, minuteOf } from '../../windows/mod.ts';
 import type { ServiceChange } from '../change.ts';
 import type { ServiceRequest } from '../types.ts';
 import { withTime } from './histogram.ts';
-import { COUNTERS, figureKeys, LAST_ENDS_KEPT, LEVELS, N, REPEAT_MS, SERVICE_STATS_TOPIC, type Dimension, type Increment, type LastEnd, type RequestFigures, type Row } from './types.ts';
+import { COUNTERS, DIMENSIONS, figureKeys, LAST_ENDS_KEPT, LEVELS, N, REPEAT_MS, SERVICE_STATS_TOPIC, shardOf, type Dimension, type Increment, type LastEnd, type RequestFigures, type Row } from './types.ts';
 
 /** `rows` with the row of `key` increased, copied: values read from state are never changed in place. */
 export function bumped(rows: readonly Row[] | undefined, key: string, add: Increment): Row[] {
@@ -30,12 +30,21 @@ export function bumped(rows: readonly Row[] | undefined, key: string, add: Incre
 
 /** Counts `add` for `key` of dimension `dim` in the buckets of `at` (now, or a still-kept earlier time when `late`). */
 function count(c: ServiceChange, dim: Dimension, key: string, add: Increment, at = c.now, late = false): void {
-  const update = (rows: Row[] | undefined) => bumped(rows, key, add);
-  if (late) countInKeptBuckets<Row[]>(c, LEVELS[dim], at, c.now, update);
-  else countInBuckets<Row[]>(c, LEVELS[dim], at, c.now, update);
-  c.topicChanged(SERVICE_STATS_TOPIC);
   const asOf = c.get<number>(figureKeys.asOf);
-  if (asOf === undefined || c.now > asOf) c.put(figureKeys.asOf, c.now);
+  if (asOf === undefined || c.now > asOf) {
+    // Once a minute, every shard's buckets past 24 h go, whether or not it is counted in again.
+    if (asOf !== undefined && minuteOf(c.now) > minuteOf(asOf)) pruneAll(c);
+    c.put(figureKeys.asOf, c.now);
+  }
+  const levels = LEVELS[dim][shardOf(dim, key)];
+  const update = (rows: Row[] | undefined) => bumped(rows, key, add);
+  if (late) countInKeptBuckets<Row[]>(c, levels, at, c.now, update);
+  else countInBuckets<Row[]>(c, levels, at, c.now, update);
+  c.topicChanged(SERVICE_STATS_TOPIC);
+}
+
+function pruneAll(c: ServiceChange): void {
+  for (const dim of DIMENSIONS) for (const levels of LEVELS[dim]) countInBuckets<Row[]>(c, levels, undefined, c.now, (rows) => rows!);
 }
 
 /** Counts `add` for the request's topic and its channel. */

@@ -40,11 +40,13 @@ function addSum(total: Sum, sum: Sum): void {
 /** The figures of the `request.minutes` whole minutes ending with the one `end` falls in; groups ordered by key. */
 export function serviceStatsAt(view: StateView, request: ServiceStatsRequest, end: number): ServiceStats {
   const sums = new Map<string, Sum>();
-  for (const rows of bucketsInWindow<Row[]>(view, LEVELS[request.by], end, request.minutes)) {
-    for (const row of rows) {
-      let sum = sums.get(row.key);
-      if (sum === undefined) sums.set(row.key, (sum = emptySum()));
-      addRow(sum, row);
+  for (const levels of LEVELS[request.by]) {
+    for (const rows of bucketsInWindow<Row[]>(view, levels, end, request.minutes)) {
+      for (const row of rows) {
+        let sum = sums.get(row.key);
+        if (sum === undefined) sums.set(row.key, (sum = emptySum()));
+        addRow(sum, row);
+      }
     }
   }
   const total = emptySum();

@@ -49,11 +49,29 @@ export interface Increment {
   ht?: number;
 }
 
-export const LEVELS: Readonly<Record<Dimension, readonly [BucketLevel, BucketLevel]>> = {
-  topic: bucketLevels('svc/fig/topic'),
-  channel: bucketLevels('svc/fig/channel'),
-  agent: bucketLevels('svc/fig/agent'),
+/**
+ * Each dimension's groups are spread over shards by a hash of their key, each shard with buckets
+ * of its own (`svc/fig/<dimension>/<shard>/…`): counting one group rewrites one shard's bucket,
+ * not a row for every agent there is.
+ */
+export const SHARDS: Readonly<Record<Dimension, number>> = { topic: 4, channel: 1, agent: 16 };
+
+export const LEVELS: Readonly<Record<Dimension, ReadonlyArray<readonly [BucketLevel, BucketLevel]>>> = {
+  topic: shardLevels('topic'),
+  channel: shardLevels('channel'),
+  agent: shardLevels('agent'),
 };
+
+function shardLevels(dim: Dimension): Array<readonly [BucketLevel, BucketLevel]> {
+  return Array.from({ length: SHARDS[dim] }, (_, shard) => bucketLevels(`svc/fig/${dim}/${shard}`));
+}
+
+/** The shard of a group's key (FNV-1a): the same key always in the same shard. */
+export function shardOf(dim: Dimension, key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % SHARDS[dim];
+}
 
 /** What an open request's figures need at its end; deleted then (or with the customer's erasure). */
 export interface RequestFigures {

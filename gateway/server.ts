@@ -16,7 +16,7 @@ import { framingProblem, refuseFraming } from './http/framing.ts';
 import { getHealth, getMetrics, getReady } from './http/health-routes.ts';
 import { GatewayMetrics } from './http/metrics.ts';
 import { Reply, type ReplyOutcome } from './http/reply.ts';
-import { getQueues, getRequest } from './http/service-routes.ts';
+import { getQueues, getRequest, getRequestMessages } from './http/service-routes.ts';
 import { getCustomerOrders, getOrder } from './http/orders-routes.ts';
 import { getStock } from './http/stock-route.ts';
 import { getLocations } from './http/locations-route.ts';
@@ -111,6 +111,7 @@ const ROUTES: Route[] = [
   { pattern: '/v1/stock/:sku', method: 'get', handler: getStock },
   { pattern: '/v1/locations', method: 'get', handler: getLocations },
   { pattern: '/v1/requests/:request', method: 'get', handler: getRequest },
+  { pattern: '/v1/requests/:request/messages', method: 'get', handler: getRequestMessages },
   { pattern: '/v1/queues', method: 'get', handler: getQueues },
   { pattern: '/v1/cluster', method: 'get', handler: getCluster },
   { pattern: '/v1/commerce/stats', method: 'get', handler: getCommerceStats },

@@ -12,7 +12,7 @@ import { ServiceChange, ServiceRejection, type ResolvedOptions } from './change.
 import { SERVICE_EVENT_FIELDS } from './events.ts';
 import { done, HANDLERS, onTimer } from './handlers.ts';
 import { requestLane } from './indexes.ts';
-import { customerRequests } from './messages.ts';
+import { customerRequests, requestMessages } from './messages.ts';
 import { forgetFigures, mergeFigures, renderServiceStats, SERVICE_STATS_TOPIC, serviceStats, STATS_EVENT_FIELDS, STATS_HANDLERS } from './stats/mod.ts';
 import { keptPast, moveOlder } from './past-requests.ts';
 import { entries, minAuxOf, rankOf } from './ranked-list.ts';
@@ -89,8 +89,10 @@ export function serviceProcessor(options: ServiceOptions = {}): Processor {
     },
 
     // The data-subject export's service part: the customer's requests with their messages; and
-    // its cases (also GET /v1/customers/:subject/cases); the figures (GET /v1/service/stats).
+    // its cases (also GET /v1/customers/:subject/cases); the figures (GET /v1/service/stats);
+    // one request's messages (GET /v1/requests/:request/messages).
     query(view, name, args) {
+      if (name === 'messages') return requestMessages(view, args.request as string);
       const subject = args.subject as string;
       if (name === 'cases') return customerCases(view, subject, resolved.resolveCustomer);
       if (name === 'stats') return serviceStats(view, args);

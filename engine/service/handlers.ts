@@ -187,7 +187,7 @@ const message: Handler = (c, ev) => {
   const at = (ev.ts as number | undefined) ?? c.now;
   storeMessage(c, r.id, { from: ev.from as StoredMessage['from'], text: ev.text as string, at });
   c.message(topics.request(r.id), { type: 'message', request: r.id, from: ev.from, text: ev.text, at });
-  if (ev.from === 'agent') countResponse(c, r, at);
+  if (ev.from === 'agent') countResponse(c, r, at, 'agent');
   else botAfterCustomerMessage(c, c.request(r.id)!, ev.text as string);
   return done(c, { request: r.id });
 };

@@ -229,6 +229,16 @@ describe('service.rated', () => {
     expect(stats(r, {}).total).toMatchObject({ ratings: 1, csat: 1 });
   });
 
+  it('keeps no last end for a request whose subject names nobody (it cannot come back)', () => {
+    const r = runner();
+    r.online('a1', { billing: 5 }, { chat: 5 });
+    r.ok({ type: 'service.requested', request: 'q1', subject: 'anonymous', channel: 'chat', topic: 'billing' });
+    r.ok({ type: 'service.accepted', request: 'q1', agent: 'a1' });
+    r.ok({ type: 'service.completed', request: 'q1' });
+    expect([...r.state.keys()].filter((k) => k.startsWith('svc/fig/last/') || k.startsWith('svc/fig/req/'))).toEqual([]);
+    expect(stats(r, {}).total).toMatchObject({ requests: 1, fcr: 1, abandonment: 1 });
+  });
+
   it('goes with the customer erasure, with its last ends; the figures keep their counts and no customer id', () => {
     const r = runner();
     r.ok({ type: 'identity.linked', ids: ['phone:+1'], customer: 'alice' });

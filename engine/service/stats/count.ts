@@ -109,6 +109,8 @@ export function countEnded(c: ServiceChange, r: ServiceRequest, by: 'agent' | 'b
   }
   if (by === 'bot' && figures.botAnsweredAt !== undefined) countByRequest(c, r, one(N.contained), figures.botAnsweredAt, true);
   const customer = c.ownerOf(r);
+  // A request whose subject names nobody is a customer of its own: it can never come back.
+  if (customer === `request:${r.id}`) return;
   const ends = (c.get<LastEnd[]>(figureKeys.lastEnds(customer)) ?? []).filter((e) => e.topic !== r.topic && c.now - e.endedAt <= REPEAT_MS);
   const end: LastEnd = { topic: r.topic, endedAt: c.now, channel: r.channel, ...(r.agent !== undefined ? { agent: r.agent } : {}) };
   c.put(figureKeys.lastEnds(customer), [end, ...ends].slice(0, LAST_ENDS_KEPT));

@@ -120,7 +120,7 @@ export function invariantProblems(view: StateView, requestIds: string[], agentId
       problems.push(`${id} lost`);
       continue;
     }
-    if (!['queued', 'offered', 'assigned', 'completed'].includes(req.status)) problems.push(`${id} is ${req.status}`);
+    if (!['queued', 'offered', 'assigned', 'completed', 'bot', 'resolved'].includes(req.status)) problems.push(`${id} is ${req.status}`);
     if (req.status === 'queued') {
       queued.push(req);
       const lane = serviceKeys.requestLane(req.channel, (req.breached ? undefined : req.language) ?? '*', req.topic);

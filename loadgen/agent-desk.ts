@@ -32,6 +32,8 @@ export interface DeskTally {
   refused(kind: 'accept' | 'complete', request: string, code: string): void;
   /** An `error` op, an undecodable message, a lost connection. */
   error(detail: string): void;
+  /** The customer ended `request` (resolved it) while it was assigned here: the work is gone. */
+  endedByCustomer(request: string): void;
   /** A chat message sent at `sentMs` reached the other side at `nowMs`. */
   relayed(to: 'customer' | 'agent', sentMs: number, nowMs: number): void;
 }
@@ -53,6 +55,12 @@ export interface DeskSpec {
   /** Milliseconds from an assignment to its completion, drawn per assignment. */
   handle: () => number;
   chat?: DeskChat;
+  /**
+   * Customers may end their requests themselves (first contact: `service.resolved` after a bot
+   * answer, even once an agent has it): the read of `request/<id>` ending, or the completion
+   * refused as no longer ours, then means that — not an error.
+   */
+  customersMayEnd?: boolean;
 }
 
 export interface AgentDesk {
@@ -72,6 +80,13 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
   const topic = `agent/${spec.agent}`;
   /** When each accept went out, until its `assigned` (or `revoked`) arrives. */
   const acceptSentAt = new Map<string, number>();
+  /** Offers still being thought about (their accept not sent yet). */
+  const thinking = new Map<string, NodeJS.Timeout>();
+  /**
+   * Requests revoked while our accept was on its way (the customer resolved it, it timed out):
+   * the accept's refusal is that same revoke, counted once, not an error.
+   */
+  const overtaken = new Set<string>();
   /** Our ops by id, to know what a `result` answers. */
   const sent = new Map<string, Sent>();
   const work = new Map<string, Work>();
@@ -88,6 +103,7 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
       if (socket.open) act();
     }, ms);
     timers.add(timer);
+    return timer;
   };
   // Ids are per desk and never repeat: a request offered to this agent twice needs two accepts.
   const op = (kind: Sent['kind'], request: string, text = '') => {
@@ -154,7 +170,14 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
     switch (data!.type) {
       case 'offer':
         tally.offered(request, now);
-        return later(spec.think(), () => op('accept', request));
+        thinking.set(
+          request,
+          later(spec.think(), () => {
+            thinking.delete(request);
+            op('accept', request);
+          }),
+        );
+        return;
       case 'assigned': {
         const sentMs = acceptSentAt.get(request);
         acceptSentAt.delete(request);
@@ -169,9 +192,16 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
           completeIfDone(request);
         });
       }
-      case 'revoked':
-        acceptSentAt.delete(request);
+      case 'revoked': {
+        const timer = thinking.get(request);
+        if (timer !== undefined) {
+          clearTimeout(timer);
+          timers.delete(timer);
+          thinking.delete(request);
+        }
+        if (acceptSentAt.delete(request)) overtaken.add(request);
         return tally.revoked(request);
+      }
       default:
         return tally.error(`unexpected ${topic} update type ${String(data!.type)}`);
     }
@@ -184,9 +214,12 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
     if (msg.ok !== true) {
       const code = msg.error?.code;
       if (mine.kind === 'accept') acceptSentAt.delete(mine.request);
+      if (mine.kind === 'accept' && overtaken.delete(mine.request)) return;
       if (mine.kind === 'message') return tally.error(`message refused: ${String(code)}`);
+      if (mine.kind === 'complete' && spec.customersMayEnd && (code === 'forbidden' || code === 'conflict')) return tally.endedByCustomer(mine.request);
       return tally.refused(mine.kind, mine.request, String(code));
     }
+    if (mine.kind === 'accept') overtaken.delete(mine.request);
     if (mine.kind === 'complete') tally.completed(mine.request);
   };
 
@@ -200,6 +233,10 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
       if (msgTopic.startsWith('request/') && (msg.op === 'snapshot' || msg.op === 'update')) return onRequestTopic(msgTopic.slice('request/'.length), msg, now);
       // The read of a request ends (`ended`) once it is no longer ours: expected after our completion.
       if (msg.op === 'ended' && msgTopic.startsWith('request/') && !work.has(msgTopic.slice('request/'.length))) return;
+      if (msg.op === 'ended' && msgTopic.startsWith('request/') && spec.customersMayEnd) {
+        work.delete(msgTopic.slice('request/'.length));
+        return tally.endedByCustomer(msgTopic.slice('request/'.length));
+      }
       switch (msg.op) {
         case 'snapshot':
           return msg.topic === topic ? tally.ready() : tally.error(`snapshot of ${String(msg.topic)}`);

@@ -51,6 +51,8 @@ export interface DeskFinal {
   assigned: number;
   completed: number;
   revoked: number;
+  /** Assigned requests their customer resolved before the desk completed them (first contact). */
+  endedByCustomer?: number;
   errors: number;
   errorSamples: string[];
   offer: LatencyRecorder;
@@ -76,6 +78,7 @@ export class DeskGroup implements DeskTally {
   private assignedCount = 0;
   private completedCount = 0;
   private revokedCount = 0;
+  private endedByCustomerCount = 0;
   private errors = 0;
   private readonly errorSamples: string[] = [];
   private onReady: (() => void) | undefined;
@@ -95,7 +98,7 @@ export class DeskGroup implements DeskTally {
         resolve();
       };
       const chat = group.openChat();
-      o.agents.forEach((agent, k) => group.desks.push(openDesk({ url: o.url, format: o.format, token: o.tokens[k], agent, think: jitter(o.thinkMs), handle: jitter(o.handleMs), chat }, group)));
+      o.agents.forEach((agent, k) => group.desks.push(openDesk({ url: o.url, format: o.format, token: o.tokens[k], agent, think: jitter(o.thinkMs), handle: jitter(o.handleMs), chat, customersMayEnd: o.customersFollow === true }, group)));
       if (o.agents.length === 0) resolve();
     });
     group.onReady = undefined;
@@ -155,6 +158,11 @@ export class DeskGroup implements DeskTally {
     this.inHand.delete(request);
   }
 
+  endedByCustomer(request: string): void {
+    this.endedByCustomerCount++;
+    this.inHand.delete(request);
+  }
+
   refused(kind: 'accept' | 'complete', request: string, code: string): void {
     this.inHand.delete(request);
     this.error(`${kind} refused: ${code}`);
@@ -195,6 +203,7 @@ export class DeskGroup implements DeskTally {
       assigned: this.assignedCount,
       completed: this.completedCount,
       revoked: this.revokedCount,
+      endedByCustomer: this.endedByCustomerCount,
       errors: this.errors,
       errorSamples: [...this.errorSamples],
       offer: this.offer,

@@ -200,7 +200,7 @@ export function summaryRows(r: LoadgenReport): Array<[string, string]> {
     const d = r.desks;
     rows.push(['offer latency', percentiles(r.latencyMs.offer!)], ['assign latency', percentiles(r.latencyMs.assign!)]);
     if (r.latencyMs.chat) rows.push(['chat latency', percentiles(r.latencyMs.chat)]);
-    rows.push(['desks', `${n(d.ready)}/${n(d.desks)} connected, ${n(d.requestsOffered)} requests offered (${n(d.offers)} offers, ${n(d.revoked)} revoked), ${n(d.assigned)} assigned, ${n(d.completed)} completed, ${n(d.errors)} errors`]);
+    rows.push(['desks', `${n(d.ready)}/${n(d.desks)} connected, ${n(d.requestsOffered)} requests offered (${n(d.offers)} offers, ${n(d.revoked)} revoked), ${n(d.assigned)} assigned, ${n(d.completed)} completed${d.endedByCustomer ? `, ${n(d.endedByCustomer)} resolved by their customer first` : ''}, ${n(d.errors)} errors`]);
     if (r.latencyMs.chat) rows.push(['chat', `${n(d.chat.toCustomer)} messages to customers, ${n(d.chat.toAgent)} to agents, ${n(d.chat.skipped)} assigned requests without a free customer connection`]);
   }
   if (r.orders) rows.push(...orderRows(r.orders, r.latencyMs, percentiles));

@@ -145,6 +145,7 @@ async function serverWithBot(bot: 'off' | 'first' | 'overflow'): Promise<{ url: 
 
 describe.each([
   ['first', 'first' as const],
+  ['overflow', 'overflow' as const],
   ['off', 'off' as const],
 ])('first contact against a real server (--bot %s)', (_name, bot) => {
   let server: Awaited<ReturnType<typeof serverWithBot>>;
@@ -180,6 +181,8 @@ describe.each([
     const { report } = await runLoadgen(options, () => undefined);
     expect(report.errors).toBe(0);
     expect(report.sent).toBe(40);
+    // A customer resolving what an agent already holds is the customer's right, not a desk error.
+    expect(report.desks!.errors).toBe(0);
     const f = report.firstContact!;
     expect(f).toMatchObject({ requests: 40, refused: 0, followed: 40, notFollowed: 0, errors: 0 });
     // Every request was answered (by the bot or a person) and its 30 s are known.
@@ -192,7 +195,7 @@ describe.each([
       expect(f.botAnswered).toBe(0);
       expect(f.containment).toBeNull();
       expect(f.within30s.person).toBe(1);
-    } else {
+    } else if (bot === 'first') {
       expect(f.botAnswered).toBeGreaterThan(5);
       expect(f.botResolved + f.escalated).toBeLessThanOrEqual(f.botAnswered);
       expect(f.botResolved).toBeLessThanOrEqual(f.botRight);

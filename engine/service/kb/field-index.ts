@@ -208,6 +208,11 @@ export class FieldIndex {
     return found;
   }
 
+  /** Whether the entry in `slot` holds `term` in any field. */
+  holds(slot: number, term: string): boolean {
+    return this.postings.get(term)?.some((inField) => inField?.slots.includes(slot)) ?? false;
+  }
+
   /** Whether query term `t` (≤ 64 of them) found `slot` in the last topTwo. */
   private foundBy(slot: number, t: number): boolean {
     return t < 32 ? (this.termsLow[slot] & (1 << t)) !== 0 : (this.termsHigh[slot] & (1 << (t - 32))) !== 0;

@@ -35,13 +35,24 @@ export type KnowledgeMatch = { confident: true; faq: string; score: number } | {
  */
 export const KB_CONFIDENCE_THRESHOLD = 0.48;
 
-/** An entry as indexed: its slot in the field index, its terms per field (questions, answer, topic). */
+/**
+ * An entry as indexed: its slot in the field index and its texts. Its terms are not kept: at
+ * 10,000 entries holding them (for a removal) was most of the index's memory and the garbage
+ * collector's work while building it; a removal, which is rare, finds them again from the texts.
+ */
 interface IndexedEntry {
   slot: number;
-  language: string;
-  fields: [questions: Map<string, number>, answer: Map<string, number>, topic: Map<string, number>];
-  /** Its distinct terms, all fields together. */
-  terms: Set<string>;
+  texts: Pick<KnowledgeEntry, 'questions' | 'answer' | 'topic'>;
+}
+
+type FieldTerms = [questions: Map<string, number>, answer: Map<string, number>, topic: Map<string, number>];
+
+/** The terms of each field with their occurrences, and the distinct terms of all of them. */
+function fieldTermsOf(texts: IndexedEntry['texts']): { fields: FieldTerms; distinct: Set<string> } {
+  const fields: FieldTerms = [termCounts(termsOf(texts.questions.join('\n'))), termCounts(termsOf(texts.answer)), termCounts(termsOf(texts.topic))];
+  const distinct = new Set<string>();
+  for (const counts of fields) for (const term of counts.keys()) distinct.add(term);
+  return { fields, distinct };
 }
 
 /** See rankedTerms. */
@@ -79,25 +90,25 @@ export class KnowledgeIndex {
   /** Adds the entry, or replaces the one with the same `faq`. */
   upsert(entry: KnowledgeEntry): void {
     this.remove(entry.faq);
-    const fields: IndexedEntry['fields'] = [termCounts(termsOf(entry.questions.join('\n'))), termCounts(termsOf(entry.answer)), termCounts(termsOf(entry.topic))];
+    const texts = { questions: [...entry.questions], answer: entry.answer, topic: entry.topic };
+    const { fields, distinct } = fieldTermsOf(texts);
     const slot = this.freeSlots.pop() ?? this.bySlot.length;
-    const language = entry.language ?? '';
-    const terms = new Set(fields.flatMap((counts) => [...counts.keys()]));
     this.fields.add(slot, fields);
-    this.bySlot[slot] = { faq: entry.faq, language };
-    this.entries.set(entry.faq, { slot, language, fields, terms });
-    for (const term of terms) this.docsWithTerm.set(term, (this.docsWithTerm.get(term) ?? 0) + 1);
+    this.bySlot[slot] = { faq: entry.faq, language: entry.language ?? '' };
+    this.entries.set(entry.faq, { slot, texts });
+    for (const term of distinct) this.docsWithTerm.set(term, (this.docsWithTerm.get(term) ?? 0) + 1);
   }
 
   /** Removes the entry; false when there was none. */
   remove(faq: string): boolean {
     const indexed = this.entries.get(faq);
     if (indexed === undefined) return false;
-    this.fields.remove(indexed.slot, indexed.fields);
+    const { fields, distinct } = fieldTermsOf(indexed.texts);
+    this.fields.remove(indexed.slot, fields);
     this.bySlot[indexed.slot] = undefined;
     this.freeSlots.push(indexed.slot);
     this.entries.delete(faq);
-    for (const term of indexed.terms) {
+    for (const term of distinct) {
       const left = (this.docsWithTerm.get(term) ?? 1) - 1;
       if (left === 0) this.docsWithTerm.delete(term);
       else this.docsWithTerm.set(term, left);
@@ -122,8 +133,9 @@ export class KnowledgeIndex {
     if (top === undefined) return { confident: false, score: 0 };
     const faq = this.bySlot[top.best]?.faq as string;
     const margin = top.secondScore === 0 ? 1 : (top.bestScore - top.secondScore) / top.bestScore;
-    const found = ranked.filter((_, i) => top.bestTerms[i]);
-    const score = Math.round(((this.coverage(queryTerms, faq, found) + margin) / 2) * 1000) / 1000;
+    const found = new Set(ranked.filter((_, i) => top.bestTerms[i]));
+    const held = (term: string) => found.has(term) || (!ranked.includes(term) && this.fields.holds(top.best, term));
+    const score = Math.round(((this.coverage(queryTerms, held) + margin) / 2) * 1000) / 1000;
     return score >= this.threshold ? { confident: true, faq, score } : { confident: false, score };
   }
 
@@ -157,17 +169,17 @@ export class KnowledgeIndex {
   }
 
   /**
-   * The IDF-weighted share of `queryTerms` the entry `faq` holds (0..1). A query term the ranking
-   * found only approximately (a typo, another ending) counts as held when it ranked the entry.
+   * The IDF-weighted share of `queryTerms` the best entry holds (0..1). A query term the ranking
+   * found only approximately (a typo, another ending) counts as held when it ranked the entry; a
+   * term left out of the ranking as too common is looked up in the entry.
    */
-  private coverage(queryTerms: readonly string[], faq: string, approximate: readonly string[]): number {
-    const held = this.entries.get(faq)?.terms;
+  private coverage(queryTerms: readonly string[], held: (term: string) => boolean): number {
     let total = 0;
     let covered = 0;
     for (const term of queryTerms) {
       const weight = this.idf(term);
       total += weight;
-      if (held?.has(term) || approximate.includes(term)) covered += weight;
+      if (held(term)) covered += weight;
     }
     return total === 0 ? 0 : covered / total;
   }

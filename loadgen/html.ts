@@ -34,6 +34,7 @@ export function renderHtml(r: LoadgenReport): string {
     latency.push({ name: 'request → offer', points: curve(r.curves.offer, l.offer?.count) }, { name: 'accept → assigned', points: curve(r.curves.assign, l.assign?.count) });
     if (l.chat) latency.push({ name: 'chat relay', points: curve(r.curves.chat, l.chat.count) });
   }
+  if (r.firstContact) latency.push({ name: 'first response (request → first answer its customer saw)', points: curve(r.firstContact.firstResponseCurve, r.firstContact.firstResponseMs.count) });
   if (r.orders) latency.push({ name: 'order ack', points: curve(r.curves.orderAck, l.orderAck?.count) }, { name: 'order push (to its customer)', points: curve(r.curves.orderPush, l.orderPush?.count) });
   const t = r.timeline;
   const perSecond = (name: string, pick: (p: LoadgenReport['timeline'][number]) => number, total: number, why: string): Series => {

@@ -102,7 +102,8 @@ Data: every name the run writes (SKUs, locations, holds, orders, agents, request
 customers, kiosks, event ids) starts with the run's own prefix lg-<time>-<random>-, printed at the
 start and kept in the report, so it never touches the server's own data or another run's. With
 --cleanup (the default) the run then takes back what the protocol allows: service.completed for
-its requests, agent.offline for its agents, order.cancelled, stock.release for its holds,
+its requests, agent.offline for its agents, case.updated resolved for its cases, faq.removed for
+its knowledge-base entries, order.cancelled, stock.release for its holds,
 stock.safety and stock.adjusted to 0 for every stock row it touched (one low_stock alert each on
 alerts/stock). Nothing removes its locations, customers (profiles, identity links, sessions, what
 the recommender learned), zeroed rows, completed requests and their service topics: they stay,

@@ -11,7 +11,7 @@ import { IngestDriver, type EventAnswer } from './ingest.ts';
 import type { InputEvent } from '../engine/mod.ts';
 import { LatencyRecorder, epochMs } from './latency.ts';
 import { DEFAULT_CHAT_CUSTOMERS, DEFAULT_CHAT_MESSAGES, DEFAULT_HANDLE_MS, DEFAULT_KB_SHARE, DEFAULT_THINK_MS, type LoadgenOptions } from './options.ts';
-import { buildReport, type LoadgenReport, type TimelinePoint } from './report.ts';
+import { CURVE_PERCENTILES, buildReport, type LoadgenReport, type TimelinePoint } from './report.ts';
 import { openScenario, type DeskPlan, type EventSource, type SubscriberPlan } from './scenario.ts';
 import { checkFeasible, ignoredFlags } from './preflight.ts';
 import { OrderFollowers } from './order-followers.ts';
@@ -163,7 +163,7 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
     const deskFinal = desks?.stop();
     desks = undefined;
     if (contactTally && contactTally.errors > 0) warn(`${contactTally.errors} first-contact customer errors, e.g. ${contactTally.errorSamples.join('; ')}`);
-    const firstContactSection = contactTally?.section(await serverFigures(o.url, o.mintToken!({ role: 'supervisor', sub: 'loadgen-supervisor' }), source.firstContact!.topics));
+    const firstContactSection = contactTally?.section(await serverFigures(o.url, o.mintToken!({ role: 'supervisor', sub: 'loadgen-supervisor' }), source.firstContact!.topics), CURVE_PERCENTILES);
     const followFinal = followers?.stop();
     followers = undefined;
     if (followFinal && followFinal.errors > 0) warn(`${followFinal.errors} order follower errors, e.g. ${followFinal.errorSamples.join('; ')}`);

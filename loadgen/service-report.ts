@@ -45,6 +45,8 @@ export interface FirstContactSection {
   followed: number;
   notFollowed: number;
   firstResponseMs: { p50: number; p90: number; p99: number; count: number };
+  /** First response (ms) by percentile, for the HTML report's chart. */
+  firstResponseCurve: Array<[number, number]>;
   /** Shares of the followed requests whose 30 s are known (answered, or sent 30 s before the end). */
   within30s: Shares & { decided: number; undecided: number };
   botAnswered: number;
@@ -123,7 +125,7 @@ export class FirstContactTally {
     if (this.errorSamples.length < MAX_ERROR_SAMPLES && !this.errorSamples.includes(detail)) this.errorSamples.push(detail);
   }
 
-  section(server: FirstContactSection['server']): FirstContactSection {
+  section(server: FirstContactSection['server'], percentiles: readonly number[] = []): FirstContactSection {
     const h = this.firstResponse.histogram;
     const at = (p: number) => (h.totalCount === 0 ? 0 : Math.round(h.getValueAtPercentile(p)) / 1000);
     const decided = this.person + this.bot + this.neither;
@@ -136,6 +138,7 @@ export class FirstContactTally {
       followed: this.followed,
       notFollowed: this.notFollowed,
       firstResponseMs: { p50: at(50), p90: at(90), p99: at(99), count: h.totalCount },
+      firstResponseCurve: this.firstResponse.curve(percentiles),
       within30s: { person: share(this.person, decided), bot: share(this.bot, decided), neither: share(this.neither, decided), decided, undecided: this.undecided },
       botAnswered: this.botAnswered,
       botRight: this.botRight,

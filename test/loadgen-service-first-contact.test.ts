@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken, startGateway, type Gateway } from '../gateway/mod.ts';
 import { readOptions, type LoadgenOptions } from '../loadgen/options.ts';
+import { renderHtml } from '../loadgen/html.ts';
 import { summaryTable } from '../loadgen/report.ts';
 import { runLoadgen } from '../loadgen/run.ts';
 import { openScenario } from '../loadgen/scenario.ts';
@@ -221,5 +222,8 @@ describe.each([
     expect(table).toMatch(/first response +p50 .* p90 .* p99 .*\(n=40\)/);
     expect(table).toMatch(/ratings +\d+ of \d+ accepted .* CSAT/);
     expect(table).toMatch(/server figures +1h on the run's topics: 40 requests/);
+    const html = renderHtml(report);
+    expect(html).toContain('first response (request → first answer its customer saw)');
+    expect(html).toMatch(/<th>bot<\/th><td>answered \d+/);
   });
 });

@@ -120,9 +120,16 @@ function startDesk(client: OmniClient, agent: string): void {
 
   // Offers: a card each, with a countdown to its expiry.
   const offerCards = new Map<string, { card: HTMLElement; expiresAt: number; clock: HTMLElement }>();
+  // What the assistant and the customer said before, by request: the chat opens with it, whether
+  // the accept's answer or the `assigned` push comes first.
+  const saidBefore = new Map<string, ChatMessage[]>();
   const dropOffer = (request: string) => {
     offerCards.get(request)?.card.remove();
     offerCards.delete(request);
+  };
+  const openAccepted = (push: AgentPush, focus: boolean) => {
+    openChat({ request: push.request, customer: customerId(push), log: saidBefore.get(push.request) ?? [] }, focus);
+    saidBefore.delete(push.request);
   };
   const showOffer = (push: AgentPush) => {
     dropOffer(push.request);
@@ -130,6 +137,7 @@ function startDesk(client: OmniClient, agent: string): void {
     const accept = el('button', { type: 'button', 'data-testid': 'accept' }, 'Accept');
     const decline = el('button', { type: 'button', 'data-testid': 'decline', class: 'secondary' }, 'Decline');
     const said = botExchangeOf(push) ?? [];
+    saidBefore.set(push.request, said);
     const card = el('section', { class: 'card offer', 'data-testid': 'offer', 'data-request': push.request, 'aria-label': `Offer ${push.request}` },
       el('h2', {}, `${push.topic ?? ''} · ${push.channel ?? ''}`), el('p', {}, 'Expires in ', clock), botExchange(said),
       customerContext(typeof push.customer === 'string' ? undefined : push.customer), accept, ' ', decline);
@@ -138,7 +146,7 @@ function startDesk(client: OmniClient, agent: string): void {
       client.op({ op, request: push.request }).then(
         () => {
           dropOffer(push.request);
-          if (op === 'accept') openChat({ request: push.request, customer: customerId(push), log: said }, true);
+          if (op === 'accept') openAccepted(push, true);
         },
         (error: Error) => {
           card.append(el('p', { class: 'notice', role: 'alert' }, `${op} failed: ${error.message}`));
@@ -166,8 +174,11 @@ function startDesk(client: OmniClient, agent: string): void {
       if (push.type === 'offer') showOffer(push);
       else if (push.type === 'assigned') {
         dropOffer(push.request);
-        openChat({ request: push.request, customer: customerId(push), log: [] });
-      } else if (push.type === 'revoked') dropOffer(push.request);
+        openAccepted(push, false);
+      } else if (push.type === 'revoked') {
+        dropOffer(push.request);
+        saidBefore.delete(push.request);
+      }
     },
     onError: (error) => main.prepend(el('p', { class: 'notice', role: 'alert' }, `Offers cannot be followed: ${error.message}`)),
   });

@@ -14,11 +14,12 @@ export interface ConversationLine {
 }
 
 /** A `message` update of `request/<id>` as a line to show and keep, or undefined for anything else. */
-export function conversationLine(update: { type?: unknown; from?: unknown; text?: unknown; faq?: unknown; score?: unknown }): ConversationLine | undefined {
+export function conversationLine(update: { type?: unknown; from?: unknown; text?: unknown; at?: unknown; faq?: unknown; score?: unknown }): ConversationLine | undefined {
   if (update.type !== 'message' || typeof update.from !== 'string' || typeof update.text !== 'string') return undefined;
   return {
     from: update.from,
     text: update.text,
+    ...(typeof update.at === 'number' ? { at: update.at } : {}),
     ...(typeof update.faq === 'string' ? { faq: update.faq } : {}),
     ...(typeof update.score === 'number' ? { score: update.score } : {}),
   };

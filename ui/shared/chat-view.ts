@@ -11,6 +11,8 @@ export interface ChatView {
   root: HTMLElement;
   input: HTMLInputElement;
   add(message: ChatMessage): void;
+  /** Shows exactly these messages (notes included go). */
+  replace(messages: ChatMessage[]): void;
   note(text: string): void;
   setOpen(open: boolean): void;
 }
@@ -32,12 +34,17 @@ export function chatView(me: 'customer' | 'agent', label: string, onSend: (text:
     log.append(el('li', { class: 'system' }, text));
     scroll();
   };
+  const item = (message: ChatMessage) =>
+    message.from === 'bot' ? botLineItem(message, me === 'agent') : el('li', { class: message.from === me ? 'mine' : 'theirs' }, el('strong', {}, `${speakerOf(message.from, me)}: `), message.text);
   return {
     root: el('div', { class: 'chat' }, log, form),
     input,
     add(message) {
-      if (message.from === 'bot') log.append(botLineItem(message, me === 'agent'));
-      else log.append(el('li', { class: message.from === me ? 'mine' : 'theirs' }, el('strong', {}, `${speakerOf(message.from, me)}: `), message.text));
+      log.append(item(message));
+      scroll();
+    },
+    replace(messages) {
+      log.replaceChildren(...messages.map(item));
       scroll();
     },
     note,

@@ -20,6 +20,9 @@ interface RequestStatus { status: string; agent?: string; position?: number; pre
 
 const ENDED = new Set(['completed', 'resolved']);
 
+/** One message's identity: every message carries its time, and none repeats all three. */
+const sameMessage = (m: ChatMessage) => `${m.from}\u0000${m.at}\u0000${m.text}`;
+
 /** A predicted wait as the customer reads it. */
 export function waitText(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '';
@@ -74,16 +77,34 @@ export function mountChat(section: HTMLElement, client: OmniClient, customer: st
     start.disabled = true;
     view.setOpen(true);
     actions.reset(request);
+    const path = `/v1/requests/${encodeURIComponent(request)}`;
     // The status as of now, unless the topic has already said something newer.
     let heard = false;
-    getJson<RequestStatus>(`/v1/requests/${encodeURIComponent(request)}`, token).then((s) => heard || showStatus(s), () => undefined);
+    getJson<RequestStatus>(path, token).then((s) => heard || showStatus(s), () => undefined);
+    // What was said before the subscription began is not sent on the topic again: the first
+    // words and the assistant's first answer (they come in the commit that raises the request),
+    // and whatever came while the page reloaded. Read once the topic's snapshot shows the
+    // subscription live, so every message is in the stored ones or heard live (or both).
+    const live: ChatMessage[] = [];
+    const catchUp = () => getJson<{ messages: ChatMessage[] }>(`${path}/messages`, token).then(({ messages }) => {
+      const said = messages.flatMap((m) => conversationLine({ ...m, type: 'message' }) ?? []);
+      const known = new Set(said.map(sameMessage));
+      const all = [...said, ...live.filter((m) => !known.has(sameMessage(m)))];
+      view.replace(all);
+      if (all.some((m) => m.from === 'bot')) actions.answered();
+      if (saved?.request === request) {
+        saved.log = all;
+        save();
+      }
+    }, () => undefined);
     const stop = client.subscribe(`request/${request}`, {
-      onSnapshot: () => undefined, // an event topic: nothing to draw until updates come
+      onSnapshot: catchUp, // an event topic: no data, but from here on every message comes live
       onUpdate(data) {
         const update = data as { type: string } & RequestStatus;
         if (update.type !== 'message') heard = true;
         const message = conversationLine(update);
         if (message !== undefined) {
+          live.push(message);
           view.add(message);
           if (message.from === 'bot') actions.answered();
           saved?.log.push(message);

@@ -47,7 +47,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .chat-form label { margin: 0; align-self: center; }
 .chat-log li.bot { background: #f3f0ff; border-color: #cfc4f5; }
 .bot-source { display: block; color: var(--muted); font-size: .8rem; margin-top: .2rem; }
-.bot-actions { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .5rem 0; }
+.bot-actions:not([hidden]) { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .5rem 0; }
 .rating { border: 1px solid var(--line); border-radius: .4rem; margin: .5rem 0 0; display: flex; flex-wrap: wrap; gap: .4rem; align-items: center; }
 .rating button { min-width: 2.75rem; }
 .rating p { flex-basis: 100%; margin: .2rem 0 0; }

@@ -1,0 +1,140 @@
+// First contact in headless Chromium, with the bot answering first (`bot: 'first'`) from a few
+// entries of fixtures/knowledge-base.json: the storefront's first words get the assistant's
+// answer, marked and naming its FAQ entry; "Talk to a person" brings the offer to a desk with the
+// exchange the agent should not repeat, and the chat opens with it; once the agent completes it
+// the customer rates it. "This answered my question" ends a request without any agent, and a
+// second rating is refused with the server's `already_rated`, said plainly. The ops page shows
+// the service figures of a known mix of requests, as GET /v1/service/stats gives them.
+
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, openPage, pageUrl, startUiServer, type UiServer } from './ui-harness.ts';
+
+let server: UiServer;
+let browser: Browser;
+type Opened = Awaited<ReturnType<typeof openPage>>;
+
+interface FaqEvent { type: string; id: string; faq: string; topic: string; questions: string[]; answer: string; language?: string }
+const KB = JSON.parse(readFileSync(new URL('../fixtures/knowledge-base.json', import.meta.url), 'utf8')) as FaqEvent[];
+const entry = (faq: string) => KB.find((e) => e.faq === faq)!;
+const LOADED = ['returns-window-en', 'refund-time-en', 'opening-hours-en', 'order-status-en', 'delivery-cost-en'];
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startUiServer({ service: { bot: 'first' } }), launchChromium()]);
+  await server.post(LOADED.map(entry));
+  // Known customers (a new one's order list is 404 until its first order or profile).
+  await server.post(['cust-1', 'cust-2'].map((customer) => ({ id: `profile-${customer}`, type: 'customer.profile', customer, tier: 'standard' })));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.dispose();
+});
+
+async function openDesk(agent: string, topics: string): Promise<Opened> {
+  const watched = await openPage(browser, server);
+  await watched.page.goto(pageUrl(server, '/ui/desk', server.token('agent', agent)));
+  await watched.page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+  await watched.page.getByTestId('signon-topics').fill(topics);
+  await watched.page.getByTestId('signon').click();
+  await watched.page.getByText(`Signed on for ${topics}.`).waitFor();
+  return watched;
+}
+
+async function openStorefront(customer: string, topic: string): Promise<Opened> {
+  const watched = await openPage(browser, server, { width: 390, height: 844 });
+  await watched.page.goto(pageUrl(server, `/ui/storefront?sku=TSHIRT-M&topic=${topic}`, server.token('customer', customer)));
+  await watched.page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+  return watched;
+}
+
+/** Types the first words and starts the chat; the request id the page raised. */
+async function ask(page: Page, text: string): Promise<string> {
+  await page.getByTestId('chat-text').fill(text);
+  await page.getByTestId('chat-start').click();
+  const answer = page.getByTestId('bot-message').first();
+  await answer.waitFor();
+  const saved = await page.evaluate(() => Object.entries((globalThis as any).sessionStorage as Record<string, string>).find(([key]) => key.startsWith('omni.chat.'))?.[1]);
+  return JSON.parse(saved!).request as string;
+}
+
+describe('first contact on the storefront and the desk', () => {
+  it("answers from the FAQ, hands over to a person with the exchange, and takes the customer's rating", async () => {
+    const desk = await openDesk('ana', 'returns');
+    const shopper = await openStorefront('cust-1', 'returns');
+    const question = 'How many days do I have to send it back?';
+    const request = await ask(shopper.page, question);
+
+    // The assistant's answer, marked as such and naming the FAQ entry it came from.
+    const answer = shopper.page.getByTestId('bot-message');
+    expect(await answer.count()).toBe(1);
+    expect(await answer.getAttribute('data-faq')).toBe('returns-window-en');
+    expect(await answer.textContent()).toContain('Assistant: ');
+    expect(await answer.textContent()).toContain(entry('returns-window-en').answer);
+    expect(await answer.getByTestId('bot-source').textContent()).toBe('Automatic answer from FAQ “returns-window-en”');
+    // The customer's own words come first; the bot took it, so no desk has an offer.
+    expect(await shopper.page.getByTestId('chat-log').locator('li').first().textContent()).toBe(`You: ${question}`);
+    await expect.poll(() => shopper.page.getByTestId('chat-status').textContent()).toContain('Our assistant answered');
+    expect(await desk.page.getByTestId('offer').count()).toBe(0);
+    expect(await shopper.page.getByTestId('bot-actions').isVisible()).toBe(true);
+
+    // "Talk to a person": the desk is offered the request, with what was already said.
+    await shopper.page.getByTestId('escalate').click();
+    const offer = desk.page.locator(`[data-testid="offer"][data-request="${request}"]`);
+    await offer.waitFor();
+    const lines = offer.getByTestId('bot-exchange-line');
+    expect(await lines.evaluateAll((nodes) => nodes.map((n) => [n.getAttribute('data-from'), n.getAttribute('data-faq')]))).toEqual([['customer', null], ['bot', 'returns-window-en']]);
+    expect(await lines.nth(0).textContent()).toBe(`Customer: ${question}`);
+    expect(await lines.nth(1).textContent()).toContain(entry('returns-window-en').answer);
+    expect(await lines.nth(1).textContent()).toMatch(/Automatic answer from FAQ “returns-window-en” · match \d+%/);
+    await expect.poll(() => shopper.page.getByTestId('bot-actions-note').textContent()).toContain('A person will take over');
+
+    // Accepted: the chat opens with the exchange, and a person answers.
+    await offer.getByTestId('accept').click();
+    const chat = desk.page.locator(`[data-testid="chat"][data-request="${request}"]`);
+    await chat.waitFor();
+    expect(await chat.getByTestId('bot-message').getAttribute('data-faq')).toBe('returns-window-en');
+    await shopper.page.getByText('You are chatting with ana.').waitFor();
+    expect(await shopper.page.getByTestId('bot-actions').isHidden()).toBe(true);
+    await chat.getByTestId('chat-input').fill('Loyalty members have 60 days, and you are one.');
+    await chat.getByTestId('chat-input').press('Enter');
+    await expect.poll(() => shopper.page.getByTestId('chat-log').locator('li').last().textContent()).toBe('Agent: Loyalty members have 60 days, and you are one.');
+
+    // Completed: the customer rates it, and the server's answer is shown.
+    await chat.getByTestId('complete').click();
+    const rating = shopper.page.locator(`[data-testid="rating"][data-request="${request}"]`);
+    await rating.waitFor();
+    await rating.getByTestId('rating-comment').fill('Quick and clear');
+    await rating.locator('[data-testid="rate"][data-score="4"]').click();
+    await rating.and(shopper.page.locator('[data-state="rated"]')).waitFor();
+    expect(await rating.getByTestId('rating-result').textContent()).toBe('Thank you: you rated this chat 4 of 5.');
+    for (const watched of [desk, shopper]) expect(watched.problems).toEqual([]);
+    await Promise.all([desk.context.close(), shopper.context.close()]);
+  });
+
+  it('"This answered my question" ends the request without an agent; a second rating is refused as already rated', async () => {
+    const desk = await openDesk('ben', 'refunds');
+    const shopper = await openStorefront('cust-2', 'refunds');
+    const request = await ask(shopper.page, 'When will I get my money back?');
+    expect(await shopper.page.getByTestId('bot-message').getAttribute('data-faq')).toBe('refund-time-en');
+
+    await shopper.page.getByTestId('bot-resolved').click();
+    await expect.poll(() => shopper.page.getByTestId('chat-status').textContent()).toContain('Glad we could help');
+    const rating = shopper.page.locator(`[data-testid="rating"][data-request="${request}"]`);
+    await rating.waitFor();
+    expect(await shopper.page.getByTestId('chat-input').isDisabled()).toBe(true);
+    expect(await shopper.page.getByTestId('chat-start').isEnabled()).toBe(true);
+    const status = await fetch(`${server.url}/v1/requests/${request}`, { headers: { authorization: `Bearer ${server.token('customer', 'cust-2')}` } }).then((r) => r.json() as Promise<{ status: string }>);
+    expect(status.status).toBe('resolved');
+
+    // Rated meanwhile elsewhere (say, from the app): the page says so plainly.
+    await server.post([{ id: `rated-elsewhere-${request}`, type: 'service.rated', request, score: 5 }]);
+    await rating.locator('[data-testid="rate"][data-score="2"]').click();
+    await rating.and(shopper.page.locator('[data-state="already_rated"]')).waitFor();
+    expect(await rating.getByTestId('rating-result').textContent()).toBe('This chat has already been rated, thank you.');
+    expect(await desk.page.getByTestId('offer').count()).toBe(0);
+    for (const watched of [desk, shopper]) expect(watched.problems).toEqual([]);
+    await Promise.all([desk.context.close(), shopper.context.close()]);
+  });
+});

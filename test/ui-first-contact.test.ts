@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openPage, pageUrl, startUiServer, type UiServer } from './ui-harness.ts';
+import { duration, percent } from '../ui/shared/figure-format.ts';
 
 let server: UiServer;
 let browser: Browser;
@@ -136,5 +137,53 @@ describe('first contact on the storefront and the desk', () => {
     expect(await desk.page.getByTestId('offer').count()).toBe(0);
     for (const watched of [desk, shopper]) expect(watched.problems).toEqual([]);
     await Promise.all([desk.context.close(), shopper.context.close()]);
+  });
+});
+
+describe('ops: service figures', () => {
+  it('shows the figures of a known mix of requests by topic, as the server counts them, live', async () => {
+    const { page, problems, context } = await openPage(browser, server);
+    await page.goto(pageUrl(server, '/ui/ops', server.token('supervisor', 'boss')));
+    await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+    const row = '[data-testid="service-group"][data-key="mix"]';
+    const figure = (name: string) => page.locator(`${row} [data-figure="${name}"]`);
+    expect(await page.locator(row).count()).toBe(0);
+
+    // Three customers on topic "mix": one answered by the bot and resolved by it (rated 5); one
+    // answered, escalated, and ended by an agent without a word (rated 2); one ended before any
+    // answer at all (abandoned). No agent took any of them: no handle time.
+    const asked = (request: string, customer: string, text?: string) => ({ id: `ask-${request}`, type: 'service.requested', request, subject: customer, channel: 'chat', topic: 'mix', ...(text ? { text } : {}) });
+    await server.post([
+      asked('mix-1', 'mixer-1', 'When will I get my refund?'),
+      asked('mix-2', 'mixer-2', 'What are your opening hours?'),
+      asked('mix-3', 'mixer-3'),
+      { id: 'res-1', type: 'service.resolved', request: 'mix-1', by: 'bot' },
+      { id: 'esc-2', type: 'service.escalated', request: 'mix-2' },
+      { id: 'end-2', type: 'service.completed', request: 'mix-2' },
+      { id: 'end-3', type: 'service.completed', request: 'mix-3' },
+      { id: 'rate-1', type: 'service.rated', request: 'mix-1', score: 5 },
+      { id: 'rate-2', type: 'service.rated', request: 'mix-2', score: 2 },
+    ]);
+    await expect.poll(() => figure('ratings').textContent(), { timeout: 10_000 }).toBe('2');
+    expect(await figure('requests').textContent()).toBe('3');
+    expect(await figure('containment').textContent()).toBe('50.0%');
+    expect(await figure('csat').textContent()).toBe('50.0%');
+    expect(await figure('abandonment').textContent()).toBe('33.3%');
+    expect(await figure('fcr').textContent()).toBe('100.0%');
+    expect(await figure('handleP50').textContent()).toBe('—');
+
+    // Every cell is the server's figure (GET /v1/service/stats), as the page writes it.
+    const response = await fetch(`${server.url}/v1/service/stats?window=1h&by=topic`, { headers: { authorization: `Bearer ${server.token('supervisor', 'boss')}` } });
+    const stats = (await response.json()) as { groups: Array<{ key: string; firstResponseMs: { p50: number | null; p90: number | null }; handleMs: { p50: number | null }; fcr: number | null }> };
+    const mix = stats.groups.find((g) => g.key === 'mix')!;
+    expect(await figure('firstResponseP50').textContent()).toBe(duration(mix.firstResponseMs.p50));
+    expect(await figure('firstResponseP90').textContent()).toBe(duration(mix.firstResponseMs.p90));
+    expect(mix.handleMs.p50).toBeNull();
+    expect(await page.getByTestId('service-window').textContent()).toBe('Service requests raised in the last 1h, by topic.');
+    // The total row counts every topic, the first-contact tests' requests too.
+    expect(Number(await page.locator('[data-testid="service-total"] [data-figure="requests"]').textContent())).toBeGreaterThanOrEqual(3);
+    expect(percent(null)).toBe('—');
+    expect(problems).toEqual([]);
+    await context.close();
   });
 });

@@ -6,6 +6,7 @@
 
 import type { OmniClient } from '../../client/mod.ts';
 import { figuresSection, type FigureColumn } from './figures-table.ts';
+import { count, duration, percent } from './figure-format.ts';
 
 /** One group's figures as `stats/service` sends them. */
 interface ServiceFigures {
@@ -18,22 +19,6 @@ interface ServiceFigures {
   csat: number | null;
   ratings: number;
 }
-
-export const NOTHING_COUNTED = '—';
-
-/** A duration as a supervisor reads it: ms below a second, seconds below two minutes, then minutes. */
-export function duration(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return NOTHING_COUNTED;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
-  return `${(ms / 60_000).toFixed(1)} min`;
-}
-
-export function percent(ratio: number | null | undefined): string {
-  return ratio === null || ratio === undefined || !Number.isFinite(ratio) ? NOTHING_COUNTED : `${(ratio * 100).toFixed(1)}%`;
-}
-
-const count = (n: number | null | undefined) => (typeof n === 'number' ? n.toLocaleString() : NOTHING_COUNTED);
 
 const COLUMNS: Array<FigureColumn<ServiceFigures>> = [
   ['requests', 'Requests', (f) => count(f.requests)],

@@ -1,13 +1,16 @@
 // Random traffic with the bot in both modes (pure): requests with and without text the knowledge
 // base answers, customer messages, escalations, resolutions by the bot and by agents, accepts,
-// completions, agents leaving and coming back, the clock moving. After every step the routing
-// invariants hold (service-harness.ts) and: a request waiting on the bot (status bot) holds no
-// offer, SLA timer or place in a lane; an ended request holds no timer; and no request is ever
-// offered after it was resolved.
+// completions, agents leaving, coming back and changing languages or status, the clock moving.
+// After every step the routing invariants hold (service-harness.ts), each topic's capacity totals
+// match its agents, and: a request waiting on the bot (status bot) holds no offer, SLA timer or
+// place in a lane; an ended request holds no timer; and no request is ever offered after it was
+// resolved.
 
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { CHANNELS, serviceKeys } from '../engine/service/mod.ts';
+import type { TopicStats } from '../engine/service/types.ts';
 import { FC_SEED, invariantProblems, ServiceRunner } from './service-harness.ts';
 
 const FIXTURE = JSON.parse(readFileSync(new URL('../fixtures/knowledge-base.json', import.meta.url), 'utf8')) as Array<Record<string, unknown>>;
@@ -16,6 +19,27 @@ const TOPICS = ['orders', 'returns'];
 const AGENTS = ['a0', 'a1', 'a2'];
 
 const opArb = fc.tuple(fc.integer({ min: 0, max: 99 }), fc.nat(), fc.nat());
+
+/** Each topic's capacity totals (the predicted wait's divisor) equal the sum over its online, available agents. */
+function capacityProblems(r: ServiceRunner): string[] {
+  const problems: string[] = [];
+  for (const topic of TOPICS) {
+    const s = r.state.get(serviceKeys.stats(topic)) as TopicStats | undefined;
+    if (!s) continue;
+    for (const language of ['en', 'zh', '*']) {
+      const expected = CHANNELS.map(() => 0);
+      for (const a of AGENTS.map((id) => r.ag(id))) {
+        if (!a.online || a.status !== 'available' || !a.topics.includes(topic)) continue;
+        if (language !== '*' && !a.languages.includes(language)) continue;
+        a.capacity.forEach((n, ch) => (expected[ch] += n));
+      }
+      const i = s.capacityLanguages!.indexOf(language);
+      const kept = i < 0 ? CHANNELS.map(() => 0) : s.capacities![i];
+      if (kept.join() !== expected.join()) problems.push(`${topic}/${language}: ${kept} kept, ${expected} online`);
+    }
+  }
+  return problems;
+}
 
 /** What the runs went through, so that a run that never reached the bot cannot pass unnoticed. */
 const seen = new Set<string>();
@@ -64,11 +88,15 @@ function simulate(mode: 'first' | 'overflow', ops: Array<[number, number, number
       r.advance([1_000, 20_000, 40_000][x % 3]);
     } else if (kind < 94) {
       r.ok({ type: 'agent.offline', agent: AGENTS[x % AGENTS.length] });
+    } else if (kind < 97) {
+      r.ok({ type: 'agent.status', agent: AGENTS[x % AGENTS.length], status: y % 2 ? 'away' : 'available' });
     } else {
       const i = x % AGENTS.length;
-      r.online(AGENTS[i], { orders: 5, returns: 3 }, { chat: 1 + (i % 2), email: 1 }, ['en', 'zh']);
+      // Back online, or still online with other languages.
+      r.online(AGENTS[i], { orders: 5, returns: 3 }, { chat: 1 + (i % 2), email: 1 }, y % 3 ? ['en', 'zh'] : ['en']);
     }
     expect(invariantProblems(r.view, requests, AGENTS)).toEqual([]);
+    expect(capacityProblems(r)).toEqual([]);
     for (const id of requests) {
       const req = r.req(id);
       seen.add(`${mode} ${req.status}`);

@@ -86,6 +86,21 @@ describe('overflow mode', () => {
     expect(botMessages(run, 'h4')).toEqual([]);
   });
 
+  it('a topic record kept from before its capacity totals: the agents are counted one by one, the same wait', () => {
+    const run = runner({ bot: 'overflow' });
+    run.online('a1', { orders: 5 }, { chat: 2 }, ['en']);
+    run.online('a2', { orders: 5 }, { chat: 1 }, ['de']);
+    for (const id of ['b1', 'b2', 'q1']) ask(run, id);
+    expect(answer(ask(run, 'q2'))).toMatchObject({ predictedWaitMs: 180_000 });
+    const { capacityLanguages: _l, capacities: _c, ...old } = run.state.get('svc/stats/orders') as Record<string, unknown>;
+    run.state.set('svc/stats/orders', old);
+    expect(answer(ask(run, 'q3'))).toMatchObject({ predictedWaitMs: 270_000 });
+    // Agents changing now do not start totals that would miss the ones already counted.
+    run.ok({ type: 'agent.status', agent: 'a2', status: 'away' });
+    expect(run.state.get('svc/stats/orders')).not.toHaveProperty('capacities');
+    expect(answer(ask(run, 'q4'))).toMatchObject({ predictedWaitMs: 360_000 });
+  });
+
   it('a request no online agent could take has no predicted wait, and the bot answers it', () => {
     const run = runner({ bot: 'overflow' });
     expect(answer(ask(run, 'r1', TRACK))).toMatchObject({ status: 'queued', predictedWaitMs: null, bot: true });

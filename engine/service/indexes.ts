@@ -53,6 +53,10 @@ export function saveAgent(c: ServiceChange, before: Agent | undefined, after: Ag
   for (const [lane, key] of now) if (was.get(lane) !== key) insert(c, lane, after.id, key, 0, AGENT_CHUNK_MAX);
   if (before?.online === true && !after.online) remove(c, keys.onlineAgents, after.id, 0);
   if (before?.online !== true && after.online) insert(c, keys.onlineAgents, after.id, 0, 0);
+  if (!sameCapacityShare(before, after)) {
+    addCapacity(c, before, -1);
+    addCapacity(c, after, 1);
+  }
   const deltas = new Map<string, [available: number, eligible: number]>();
   countAgent(deltas, before, -1);
   countAgent(deltas, after, 1);
@@ -73,6 +77,34 @@ function countAgent(deltas: Map<string, [number, number]>, a: Agent | undefined,
     d[0] += sign;
     d[1] += eligible;
     deltas.set(topic, d);
+  }
+}
+
+/** Whether two records of an agent add the same to their topics' capacity totals. */
+function sameCapacityShare(before: Agent | undefined, after: Agent): boolean {
+  const was = canWork(before);
+  if (was !== canWork(after)) return false;
+  if (!was) return true;
+  return before!.topics.join() === after.topics.join() && before!.languages.join() === after.languages.join() && before!.capacity.join() === after.capacity.join();
+}
+
+/** Adds (or takes away) an agent's capacity in each of its topics' totals, per language it speaks and `*`. */
+function addCapacity(c: ServiceChange, a: Agent | undefined, sign: 1 | -1): void {
+  if (!canWork(a)) return;
+  for (const topic of a.topics) {
+    const s = stats(c, topic);
+    // A record from before the totals were kept starts them only while it counts no agent.
+    if (s.capacities === undefined && s.agentsAvailable !== 0) continue;
+    const languages = (s.capacityLanguages ?? []).slice();
+    const capacities = (s.capacities ?? []).map((row) => row.slice());
+    for (const language of [...a.languages, ANY_LANGUAGE]) {
+      let i = languages.indexOf(language);
+      if (i < 0) i = languages.push(language) - 1;
+      capacities[i] ??= CHANNELS.map(() => 0);
+      a.capacity.forEach((n, ch) => (capacities[i][ch] += sign * n));
+    }
+    s.capacityLanguages = languages;
+    s.capacities = capacities;
   }
 }
 
@@ -131,7 +163,7 @@ export function stats(c: ServiceChange, topic: string): TopicStats {
   const key = keys.stats(topic);
   let s = c.edit<TopicStats>(key, (v) => ({ ...v }));
   if (!s) {
-    s = { waiting: 0, offered: 0, agentsAvailable: 0, agentsEligible: 0, slaBreaches: 0, lanes: [], updatedAt: c.now };
+    s = { waiting: 0, offered: 0, agentsAvailable: 0, agentsEligible: 0, slaBreaches: 0, lanes: [], updatedAt: c.now, capacityLanguages: [], capacities: [] };
     c.put(key, s);
     const list = c.get<string[]>(keys.topicList) ?? [];
     c.put(keys.topicList, [...list, topic]);

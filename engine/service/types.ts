@@ -101,6 +101,13 @@ export interface TopicStats {
   lanes: string[];
   /** Clock ms of the last change: longestWaitMs is measured at this time. */
   updatedAt: number;
+  /**
+   * Per language (`*`: every agent), the channel capacities (CHANNELS order), free or busy, of the
+   * online, available agents skilled in the topic: the predicted wait's divisor, read without
+   * visiting every agent. Absent on a record written before they were kept (then counted anew).
+   */
+  capacityLanguages?: string[];
+  capacities?: number[][];
 }
 
 export const BOT_MODES = ['off', 'first', 'overflow'] as const;

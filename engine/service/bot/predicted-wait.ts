@@ -8,8 +8,8 @@
 
 import type { ServiceChange } from '../change.ts';
 import { free, requestLane, requiredLanguage } from '../indexes.ts';
-import { entries, rankOf } from '../ranked-list.ts';
-import { channelIndex, keys, type ServiceRequest } from '../types.ts';
+import { entries, find, rankOf } from '../ranked-list.ts';
+import { ANY_LANGUAGE, channelIndex, keys, type ServiceRequest, type TopicStats } from '../types.ts';
 
 export const DEFAULT_HANDLE_MS = 180_000;
 export const HANDLE_ALPHA = 0.2;
@@ -28,13 +28,30 @@ export function recordHandleTime(c: ServiceChange, r: ServiceRequest): void {
   c.put(handleKey(r.topic), Math.round(before === undefined ? sample : before + HANDLE_ALPHA * (sample - before)));
 }
 
-/**
- * The predicted wait of a queued request (undefined when it is not queued). Reads every online
- * agent: the lanes hold only agents with room, and the busy ones' capacity counts too.
- */
+/** The predicted wait of a queued request (undefined when it is not queued). */
 export function predictedWaitMs(c: ServiceChange, r: ServiceRequest): number | null | undefined {
   const lane = requestLane(r);
   if (lane === undefined) return undefined;
+  const s = c.get<TopicStats>(keys.stats(r.topic));
+  const language = requiredLanguage(r) ?? ANY_LANGUAGE;
+  let capacity: number;
+  if (s?.capacities === undefined) {
+    const counted = countAgents(c, r);
+    if (counted === 'free') return 0;
+    capacity = counted;
+  } else {
+    // The agent lane holds exactly the eligible agents with a free unit of the channel.
+    if (find(c, keys.agentLane(r.channel, language, r.topic), (id) => id !== r.lastAgent)) return 0;
+    const i = s.capacityLanguages!.indexOf(language);
+    capacity = i < 0 ? 0 : s.capacities[i][channelIndex(r.channel)];
+  }
+  if (capacity <= 0) return null;
+  const ahead = rankOf(c, lane, r.id, r.rank) ?? 0;
+  return Math.round(((ahead + 1) * meanHandleMs(c, r.topic)) / capacity);
+}
+
+/** Without the topic's capacity totals (a record kept from before them): every online agent read. */
+function countAgents(c: ServiceChange, r: ServiceRequest): number | 'free' {
   const ch = channelIndex(r.channel);
   const language = requiredLanguage(r);
   let capacity = 0;
@@ -42,10 +59,8 @@ export function predictedWaitMs(c: ServiceChange, r: ServiceRequest): number | n
     const a = c.agent(id);
     if (!a || !a.online || a.status !== 'available' || !a.topics.includes(r.topic)) continue;
     if (language !== undefined && !a.languages.includes(language)) continue;
-    if (free(a, ch) > 0 && a.id !== r.lastAgent) return 0;
+    if (free(a, ch) > 0 && a.id !== r.lastAgent) return 'free';
     capacity += a.capacity[ch];
   }
-  if (capacity === 0) return null;
-  const ahead = rankOf(c, lane, r.id, r.rank) ?? 0;
-  return Math.round(((ahead + 1) * meanHandleMs(c, r.topic)) / capacity);
+  return capacity;
 }

@@ -299,6 +299,9 @@ describe('GET /v1/customers/:subject holds every record about the customer', () 
       // The merge: bea joins ann through the wechat id, the device and a card id are attached.
       await send({ id: 'merge', type: 'identity.linked', ids: [EMAIL, WECHAT, DEVICE, CARD] });
       await send({ id: 'sq2', type: 'service.requested', request: 'q-ann-2', subject: DEVICE, channel: 'email', topic: 'returns' });
+      // One answered by the bot (no agent could take it) and resolved by it on the customer's word.
+      await send({ id: 'sq3', type: 'service.requested', request: 'q-ann-3', subject: PHONE, channel: 'chat', topic: 'refunds', text: 'Where is my refund?' });
+      await send({ id: 'res3', type: 'service.resolved', request: 'q-ann-3', by: 'bot' });
       await send(
         { id: 'kiosk', type: 'kiosk.identified', kiosk: 'k1', location: 'S1', subject: DEVICE },
         { id: 'e2', type: 'loyalty.earned', subject: CARD, points: 50, expiresAt: now + 30 * 24 * HOUR },

@@ -277,6 +277,22 @@ describe('off mode and hostile inputs', () => {
   });
 });
 
+describe('erasure', () => {
+  it("a customer's requests waiting on the bot or resolved by it go with their messages; the knowledge base stays", () => {
+    const run = runner({ bot: 'first' });
+    run.ok({ type: 'identity.linked', ids: ['phone:+1'], customer: 'c1' });
+    ask(run, 'waiting', TRACK, { subject: 'phone:+1' });
+    ask(run, 'done', 'Can I cancel my order?', { subject: 'c1' });
+    run.ok({ type: 'service.resolved', request: 'done', by: 'bot' });
+    expect(run.req('waiting').status).toBe('bot');
+    run.ok({ id: 'erase', type: 'customer.erased', customer: 'phone:+1' });
+    run.drain();
+    expect(run.answers.get('erase')).toMatchObject({ ok: true, erased: { requests: 2, messages: 4 } });
+    expect([...run.state.keys()].filter((k) => /^svc\/(req|msgs?|cust|custold)\//.test(k))).toEqual([]);
+    expect(run.state.get('svc/faq/order-status-en')).toBeDefined();
+  });
+});
+
 describe('the export', () => {
   it('holds the customer words and the bot answers with their entry and score', () => {
     const run = runner({ bot: 'first' });

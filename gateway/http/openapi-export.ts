@@ -8,7 +8,7 @@ const activity = {
   properties: { sku: { type: 'string' }, kind: { enum: ['viewed', 'carted', 'purchased'] }, time: { type: 'number' } },
   required: ['sku', 'kind', 'time'],
 };
-const storedMessage = {
+export const storedMessage = {
   type: 'object',
   properties: {
     from: { enum: ['customer', 'agent', 'bot'] },

@@ -3,7 +3,7 @@
 // keeps docs/openapi.json equal to this.
 
 import { ERROR_CODES, eventJsonSchema, type Processor } from '../../engine/mod.ts';
-import { customerCasesSchema, customerExportSchema } from './openapi-export.ts';
+import { customerCasesSchema, customerExportSchema, storedMessage } from './openapi-export.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -220,6 +220,19 @@ export function openApiDocument(processors: readonly Processor[]): Schema {
               },
               required: ['request', 'status'],
             }),
+            '401': refused('unauthorized'),
+            '403': refused('forbidden: not this caller\'s request (answered whether or not it exists)'),
+            '404': refused('not_found'),
+          },
+        },
+      },
+      '/v1/requests/{request}/messages': {
+        get: {
+          summary: "A service request's messages so far, the bot's among them (read once subscribed to request/<id>)",
+          security: bearer,
+          parameters: [idParam('request', 'the request id')],
+          responses: {
+            '200': answer('The messages, oldest first', { type: 'object', properties: { request: { type: 'string' }, messages: { type: 'array', items: storedMessage } }, required: ['request', 'messages'] }),
             '401': refused('unauthorized'),
             '403': refused('forbidden: not this caller\'s request (answered whether or not it exists)'),
             '404': refused('not_found'),

@@ -215,8 +215,10 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
       const code = msg.error?.code;
       if (mine.kind === 'accept') acceptSentAt.delete(mine.request);
       if (mine.kind === 'accept' && overtaken.delete(mine.request)) return;
-      if (mine.kind === 'message') return tally.error(`message refused: ${String(code)}`);
-      if (mine.kind === 'complete' && spec.customersMayEnd && (code === 'forbidden' || code === 'conflict')) return tally.endedByCustomer(mine.request);
+      // No longer ours (forbidden) or already ended (conflict): its customer resolved it meanwhile.
+      const endedByCustomer = spec.customersMayEnd === true && (code === 'forbidden' || code === 'conflict');
+      if (mine.kind === 'message') return endedByCustomer ? undefined : tally.error(`message refused: ${String(code)}`);
+      if (mine.kind === 'complete' && endedByCustomer) return tally.endedByCustomer(mine.request);
       return tally.refused(mine.kind, mine.request, String(code));
     }
     if (mine.kind === 'accept') overtaken.delete(mine.request);
@@ -233,10 +235,10 @@ export function openDesk(spec: DeskSpec, tally: DeskTally): AgentDesk {
       if (msgTopic.startsWith('request/') && (msg.op === 'snapshot' || msg.op === 'update')) return onRequestTopic(msgTopic.slice('request/'.length), msg, now);
       // The read of a request ends (`ended`) once it is no longer ours: expected after our completion.
       if (msg.op === 'ended' && msgTopic.startsWith('request/') && !work.has(msgTopic.slice('request/'.length))) return;
-      if (msg.op === 'ended' && msgTopic.startsWith('request/') && spec.customersMayEnd) {
-        work.delete(msgTopic.slice('request/'.length));
-        return tally.endedByCustomer(msgTopic.slice('request/'.length));
-      }
+      // Resolved by its customer: our read of it ends, or our sub to it (made on `assigned`) is refused.
+      const refusedSub = msg.op === 'error' && msg.code === 'forbidden' && typeof msg.ref === 'string' && msg.ref.startsWith('request/');
+      const lost = msg.op === 'ended' && msgTopic.startsWith('request/') ? msgTopic : refusedSub ? (msg.ref as string) : undefined;
+      if (lost !== undefined && spec.customersMayEnd && work.delete(lost.slice('request/'.length))) return tally.endedByCustomer(lost.slice('request/'.length));
       switch (msg.op) {
         case 'snapshot':
           return msg.topic === topic ? tally.ready() : tally.error(`snapshot of ${String(msg.topic)}`);

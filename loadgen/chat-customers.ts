@@ -182,6 +182,8 @@ export class ChatCustomers {
         const ref = (msg as { ref?: unknown }).ref;
         if (msg.op === 'result' && line.watch && typeof ref === 'string' && !ref.startsWith(`${request}-c`)) return line.watch.result(ref, msg.ok === true, msg as unknown as Record<string, unknown>);
         if (msg.op === 'result' && msg.ok === true) return;
+        // A reply crossing the request's end (its customer resolved it while the agent wrote) is refused as ended.
+        if (msg.op === 'result' && line.watch && (msg as { error?: { code?: unknown } }).error?.code === 'conflict') return;
         const { error, code, topic: about } = msg as { error?: unknown; code?: unknown; topic?: unknown };
         this.tally.error(`customer ${subject}: unexpected ${String(msg.op)} ${JSON.stringify(error ?? code ?? about ?? '')}`);
       },

@@ -212,6 +212,9 @@ export class ServiceCustomers {
         const score = String(f.score);
         t.ratings.byScore[score] = (t.ratings.byScore[score] ?? 0) + 1;
       } else t.refusal(t.ratings.refused, code);
+    } else if (!ok && code === 'conflict') {
+      // Ended while the customer was reading the bot's answer (an agent completed it): too late, no error.
+      t.tooLate++;
     } else if (ref.endsWith('-resolve')) {
       if (ok) t.botResolved++;
       else t.error(`service.resolved refused: ${code}`);

@@ -54,6 +54,8 @@ export interface FirstContactSection {
   botRight: number;
   botResolved: number;
   escalated: number;
+  /** A resolve or escalation refused as `conflict`: the request had ended while its customer read the answer. */
+  tooLate: number;
   containment: number | null;
   ratings: { sent: number; accepted: number; refused: Record<string, number>; byScore: Record<string, number>; csat: number | null };
   cases: { opened: number; resolved: number; refused: Record<string, number> };
@@ -91,6 +93,7 @@ export class FirstContactTally {
   botRight = 0;
   botResolved = 0;
   escalated = 0;
+  tooLate = 0;
   readonly ratings = { sent: 0, accepted: 0, refused: {} as Record<string, number>, byScore: {} as Record<string, number> };
   readonly cases = { opened: 0, resolved: 0, refused: {} as Record<string, number> };
   /** Per request that reached a person: |predicted − actual|, the prediction and the wait that followed. */
@@ -144,6 +147,7 @@ export class FirstContactTally {
       botRight: this.botRight,
       botResolved: this.botResolved,
       escalated: this.escalated,
+      tooLate: this.tooLate,
       containment: share(this.botResolved, this.botAnswered),
       ratings: { ...this.ratings, csat: share(good, this.ratings.accepted) },
       cases: this.cases,
@@ -224,7 +228,7 @@ export function firstContactRows(f: FirstContactSection): Array<[string, string]
     ['first contact', `${n(f.requests)} requests (${n(f.refused)} refused), ${n(f.followed)} followed by their customers (${n(f.notFollowed)} not: every customer connection taken)`],
     ['first response', fr.count === 0 ? 'no answer seen' : `p50 ${ms(fr.p50)}, p90 ${ms(fr.p90)}, p99 ${ms(fr.p99)} (n=${n(fr.count)})`],
     ['answered in 30 s', `by a person ${pct(w.person)}, by the bot ${pct(w.bot)}, by neither ${pct(w.neither)} (of ${n(w.decided)}; ${n(w.undecided)} too recent to tell)`],
-    ['bot', `answered ${n(f.botAnswered)} (${n(f.botRight)} with the entry asked about), resolved by it ${n(f.botResolved)}, escalated ${n(f.escalated)}, containment ${pct(f.containment)}`],
+    ['bot', `answered ${n(f.botAnswered)} (${n(f.botRight)} with the entry asked about), resolved by it ${n(f.botResolved)}, escalated ${n(f.escalated)}${f.tooLate ? ` (${n(f.tooLate)} too late: already ended)` : ''}, containment ${pct(f.containment)}`],
     ['ratings', `${n(f.ratings.accepted)} of ${n(f.ratings.sent)} accepted ${JSON.stringify(f.ratings.byScore)}, CSAT ${pct(f.ratings.csat)}${Object.keys(f.ratings.refused).length ? `, refused ${JSON.stringify(f.ratings.refused)}` : ''}`],
     ['cases', `${n(f.cases.opened)} opened, ${n(f.cases.resolved)} resolved${Object.keys(f.cases.refused).length ? `, refused ${JSON.stringify(f.cases.refused)}` : ''}`],
     ['predicted wait', p.samples === 0 ? `no request with a prediction reached a person (${n(p.notReached)} predicted, not reached)` : `median abs error ${ms(p.medianAbsErrorMs)}, within ±50% ${pct(p.within50pct)} (n=${n(p.samples)}; median predicted ${ms(p.medianPredictedMs)}, actual ${ms(p.medianActualMs)}; ${n(p.notReached)} not reached, ${n(p.unbounded)} without a number)`],

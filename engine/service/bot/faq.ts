@@ -10,12 +10,11 @@
 
 import { createHash } from 'node:crypto';
 import type { InputEvent, StateView } from '../../types.ts';
-import type { EventSchema, FieldRule } from '../../validate.ts';
+import { LANGUAGE_TAG, type EventSchema, type FieldRule } from '../../validate.ts';
 import type { Handler, ServiceChange } from '../change.ts';
-import { KnowledgeIndex, knowledgeIndexOf, type KnowledgeEntry } from '../kb/mod.ts';
+import { knowledgeIndexOf, type KnowledgeEntry, type KnowledgeIndex } from '../kb/mod.ts';
 import { done, reject } from '../outcome.ts';
 import { entries, insert, remove } from '../ranked-list.ts';
-import { LANGUAGE_TAG } from '../../validate.ts';
 
 export const MAX_QUESTIONS = 50;
 export const MAX_QUESTION = 500;

@@ -49,7 +49,7 @@ interface Followed {
 }
 
 export interface ServiceCustomersOptions {
-  lines: ChatCustomers;
+  lines: Pick<ChatCustomers, 'follow'>;
   firstContact: FirstContact;
   /** The run's ingest poster (for the back office's cases). */
   post: Poster;

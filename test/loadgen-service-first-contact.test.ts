@@ -8,7 +8,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { InputEvent } from '../engine/mod.ts';
+import type { RequestWatch } from '../loadgen/chat-customers.ts';
 import { signToken, startGateway, type Gateway } from '../gateway/mod.ts';
 import { readOptions, type LoadgenOptions } from '../loadgen/options.ts';
 import { renderHtml } from '../loadgen/html.ts';
@@ -18,6 +20,7 @@ import { openScenario } from '../loadgen/scenario.ts';
 import { checkFeasible, ignoredFlags } from '../loadgen/preflight.ts';
 import { KnowledgeFixture, SCORE_CYCLE } from '../loadgen/scenarios/first-contact.ts';
 import { ServiceScenario } from '../loadgen/scenarios/service.ts';
+import { ServiceCustomers } from '../loadgen/service-customers.ts';
 import { FirstContactTally, median } from '../loadgen/service-report.ts';
 import { TEST_SECRET } from './gateway-harness.ts';
 import { openTestEngine, type TestEngine } from './engine-under-test.ts';
@@ -225,5 +228,59 @@ describe.each([
     const html = renderHtml(report);
     expect(html).toContain('first response (request → first answer its customer saw)');
     expect(html).toMatch(/<th>bot<\/th><td>answered \d+/);
+  });
+});
+
+describe('first contact: a customer, step by step (fake connections)', () => {
+  afterEach(() => vi.useRealTimers());
+
+  /** Connections that record what each customer sends, with the watch to play the server's part. */
+  function fakeLines() {
+    const watches = new Map<string, RequestWatch>();
+    const sent: Array<Record<string, unknown>> = [];
+    const closed: string[] = [];
+    return {
+      watches,
+      sent,
+      closed,
+      follow: (request: string, _subject: string, watch: RequestWatch) => {
+        watches.set(request, watch);
+        return { send: (ev: Record<string, unknown>) => void sent.push(ev), close: () => void closed.push(request) };
+      },
+    };
+  }
+
+  it('answered by the bot with the entry asked about: first response at the answer, resolved after reading; a queued one is measured against its prediction', () => {
+    vi.useFakeTimers();
+    const s = new ServiceScenario(2, 'u', { kbShare: 1 });
+    const fc = s.firstContact!;
+    const lines = fakeLines();
+    const customers = new ServiceCustomers({ lines, firstContact: fc, post: async () => ({ status: 200, results: [{ ok: true }] }), idPrefix: 'u' });
+    // Find a request whose customer takes a right answer as enough.
+    const answeredRight = (ev: InputEvent) => {
+      const plan = fc.planOf(ev.request as string)!;
+      return plan.acceptsBot && plan.faq !== undefined && fc.botAnswerOf(String(ev.text)) === plan.faq;
+    };
+    let ev = s.next();
+    while (!answeredRight(ev)) ev = s.next();
+    customers.answered({ ...ev, ts: 1000 }, { ok: true, status: 'bot', bot: true } as never, 1250);
+    expect(customers.tally.firstResponse.count).toBe(1);
+    expect(customers.tally.firstResponse.summary().p50).toBeCloseTo(250, 0);
+    const watch = lines.watches.get(ev.request as string)!;
+    watch.ready(1300);
+    vi.advanceTimersByTime(1600);
+    expect(lines.sent).toEqual([{ id: `${ev.request}-resolve`, type: 'service.resolved', request: ev.request, by: 'bot' }]);
+    watch.result(`${ev.request}-resolve`, true, { ok: true });
+    watch.status('resolved', 3000);
+    expect(lines.closed).toEqual([ev.request]);
+    expect(customers.unsettled()).toBeUndefined();
+
+    // A request queued with a prediction of 1 s, assigned 1.5 s after its answer.
+    const queued = s.next();
+    customers.answered({ ...queued, ts: 5000 }, { ok: true, status: 'queued', predictedWaitMs: 1000 } as never, 5100);
+    customers.assigned(queued.request as string, 6600);
+    const section = customers.stop().section({ error: 'not asked' });
+    expect(section).toMatchObject({ botAnswered: 1, botRight: 1, botResolved: 1, containment: 1, followed: 2 });
+    expect(section.predictedWait).toMatchObject({ samples: 1, medianAbsErrorMs: 500, within50pct: 1, medianActualMs: 1500 });
   });
 });

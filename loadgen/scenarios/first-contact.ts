@@ -125,6 +125,11 @@ export class FirstContact {
     return { text: words.text, channel, topic: words.topic ? this.name(words.topic) : pickTopic() };
   }
 
+  /** The plan of `request`'s customer, left in place. */
+  planOf(request: string): CustomerPlan | undefined {
+    return this.plans.get(request);
+  }
+
   /** The plan of `request`'s customer, once: the customers take it when the request is answered. */
   takePlan(request: string): CustomerPlan | undefined {
     const plan = this.plans.get(request);

@@ -4,7 +4,9 @@
 // exchange the agent should not repeat, and the chat opens with it; once the agent completes it
 // the customer rates it. "This answered my question" ends a request without any agent, and a
 // second rating is refused with the server's `already_rated`, said plainly. The ops page shows
-// the service figures of a known mix of requests, as GET /v1/service/stats gives them.
+// the service figures of a known mix of requests, as GET /v1/service/stats gives them. In
+// overflow mode the assistant answers a customer waiting in line with no agent online, asking
+// for a person keeps the place, and the agent signing on later gets the offer with the exchange.
 
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -185,5 +187,43 @@ describe('ops: service figures', () => {
     expect(percent(null)).toBe('—');
     expect(problems).toEqual([]);
     await context.close();
+  });
+});
+
+describe('overflow: the assistant answers while the customer waits in line', () => {
+  let overflow: UiServer;
+  beforeAll(async () => {
+    // No agent is online when the request comes: its predicted wait is unknown, so the bot answers.
+    overflow = await startUiServer({ service: { bot: 'overflow', targetWaitMs: 1 } });
+    await overflow.post([entry('delivery-cost-en'), { id: 'profile-cust-3', type: 'customer.profile', customer: 'cust-3', tier: 'standard' }]);
+  });
+  afterAll(() => overflow?.dispose());
+
+  it('keeps the place in line, and the agent who signs on later is offered it with the exchange', async () => {
+    const shopper = await openPage(browser, overflow, { width: 390, height: 844 });
+    await shopper.page.goto(pageUrl(overflow, '/ui/storefront?sku=TSHIRT-M&topic=delivery', overflow.token('customer', 'cust-3')));
+    await shopper.page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+    const request = await ask(shopper.page, 'How much does shipping cost?');
+    expect(await shopper.page.getByTestId('bot-message').getAttribute('data-faq')).toBe('delivery-cost-en');
+    await expect.poll(() => shopper.page.getByTestId('chat-status').textContent()).toContain('you are number 1 in line');
+
+    // Already in line: asking for a person keeps the place.
+    await shopper.page.getByTestId('escalate').click();
+    await expect.poll(() => shopper.page.getByTestId('bot-actions-note').textContent()).toBe('A person will take over: you are in line.');
+
+    const desk = await openPage(browser, overflow);
+    await desk.page.goto(pageUrl(overflow, '/ui/desk', overflow.token('agent', 'cleo')));
+    await desk.page.getByTestId('signon-topics').fill('delivery');
+    await desk.page.getByTestId('signon').click();
+    const offer = desk.page.locator(`[data-testid="offer"][data-request="${request}"]`);
+    await offer.waitFor();
+    expect(await offer.getByTestId('bot-exchange-line').evaluateAll((nodes) => nodes.map((n) => n.textContent))).toEqual([
+      'Customer: How much does shipping cost?',
+      expect.stringContaining(`Assistant: ${entry('delivery-cost-en').answer}Automatic answer from FAQ “delivery-cost-en” · match `),
+    ]);
+    await offer.getByTestId('accept').click();
+    await shopper.page.getByText('You are chatting with cleo.').waitFor();
+    for (const watched of [desk, shopper]) expect(watched.problems).toEqual([]);
+    await Promise.all([desk.context.close(), shopper.context.close()]);
   });
 });

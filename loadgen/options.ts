@@ -112,8 +112,8 @@ topics no loadgen run made is refused (exit 2) unless --force; stock and custome
 listed, so for those it only reports how many state entries the server holds.
 
 Checks: a service run whose desks cannot keep up (--rate × (--think-ms + --handle-ms) above the
-chats the --desks hold) exits 2 with the figures; a flag the scenario never reads is reported as
-ignored.
+chats the --desks hold) exits 2 with the figures (with --first-contact they are only a warning:
+the bot answers the rest); a flag the scenario never reads is reported as ignored.
 
 Scenarios:
   stock        the benchmarks' stock workload: sales, receipts, holds, transfers at 10 locations

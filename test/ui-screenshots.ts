@@ -2,6 +2,7 @@
 // of each page as docs/ui-storefront.png, docs/ui-kiosk.png, docs/ui-desk.png and docs/ui-ops.png
 // (the images the README shows). Headless Debian Chromium, as in the page tests.
 
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { launchChromium, openPage, pageUrl, startUiServer, STORE_EVENTS } from './ui-harness.ts';
 
@@ -31,6 +32,9 @@ try {
     viewed('v6', 's2', 'JEANS-32'), viewed('v7', 's2', 'SOCKS-3PACK'), viewed('v8', 's2', 'SNEAKER-42'),
   ]);
   await server.post([{ id: 'sold-out', type: 'stock.sold', sku: 'JEANS-32', location: 'berlin-1', qty: 1 }]);
+  // A few knowledge-base entries: with no agent online yet, the assistant answers the shopper.
+  const kb = JSON.parse(readFileSync(resolve(import.meta.dirname, '..', 'fixtures', 'knowledge-base.json'), 'utf8')) as Array<{ faq: string }>;
+  await server.post(kb.filter((e) => ['click-collect-how-en', 'returns-window-en', 'delivery-cost-en'].includes(e.faq)));
 
   const shopper = await openPage(browser, server, { width: 390, height: 844 });
   // A shopper in Leipzig who lets the page know it: stores nearest first.
@@ -39,8 +43,10 @@ try {
   await shopper.page.goto(pageUrl(server, '/ui/storefront?sku=TSHIRT-M,JEANS-32', server.token('customer', 'c42')));
   await shopper.page.getByTestId('available').first().waitFor();
   await shopper.page.getByText('Nearest stores first.').waitFor();
+  await shopper.page.getByTestId('chat-text').fill('How does click & collect work?');
   await shopper.page.getByTestId('chat-start').click();
   await shopper.page.getByText('in line').waitFor();
+  await shopper.page.getByTestId('bot-message').waitFor();
   await server.post([{ id: 'sold-tee', type: 'stock.sold', sku: 'TSHIRT-M', location: 'munich-1', qty: 2 }]);
   await shopper.page.screenshot({ path: out('storefront'), fullPage: true });
 

@@ -44,9 +44,9 @@ export function mountChat(section: HTMLElement, client: OmniClient, customer: st
   const save = () => (saved === undefined ? sessionStorage.removeItem(key) : sessionStorage.setItem(key, JSON.stringify(saved)));
 
   const status = el('p', { class: 'muted', 'data-testid': 'chat-status', role: 'status' }, 'Ask us anything about your order or our products.');
-  const firstWords = el('input', { type: 'text', id: 'chat-text', 'data-testid': 'chat-text', maxlength: '4000', autocomplete: 'off', placeholder: 'e.g. Where is my order?' });
+  const firstWords = el('input', { type: 'text', 'data-testid': 'chat-text', maxlength: '4000', autocomplete: 'off', placeholder: 'e.g. Where is my order?' });
   const start = el('button', { type: 'submit', 'data-testid': 'chat-start' }, 'Start a chat');
-  const startForm = el('form', { class: 'chat-form' }, el('label', { for: 'chat-text' }, 'Your question'), firstWords, start);
+  const startForm = el('form', { class: 'chat-start' }, el('label', {}, 'Your question (optional)', firstWords), start);
   const actions = botActions(client);
   const view = chatView('customer', 'Chat', async (text) => {
     if (saved === undefined) throw new Error('no chat open');

@@ -44,7 +44,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .chat-log li.system { max-width: none; background: none; border: none; color: var(--muted); font-size: .85rem; text-align: center; }
 .chat-form { display: flex; gap: .5rem; }
 .chat-form input { flex: 1; }
-.chat-form label { margin: 0; align-self: center; }
+.chat-start { display: flex; flex-wrap: wrap; gap: .5rem; align-items: flex-end; margin-bottom: .5rem; }
+.chat-start label { flex: 1 1 12rem; margin: 0; }
 .chat-log li.bot { background: #f3f0ff; border-color: #cfc4f5; }
 .bot-source { display: block; color: var(--muted); font-size: .8rem; margin-top: .2rem; }
 .bot-actions:not([hidden]) { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .5rem 0; }

@@ -6,7 +6,8 @@
 // second rating is refused with the server's `already_rated`, said plainly. The ops page shows
 // the service figures of a known mix of requests, as GET /v1/service/stats gives them. In
 // overflow mode the assistant answers a customer waiting in line with no agent online, asking
-// for a person keeps the place, and the agent signing on later gets the offer with the exchange.
+// for a person keeps the place, the agent signing on later gets the offer with the exchange, and
+// a resolution on the customer's word closes the chat on the desk (saying so) and the storefront.
 
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -199,7 +200,7 @@ describe('overflow: the assistant answers while the customer waits in line', () 
   });
   afterAll(() => overflow?.dispose());
 
-  it('keeps the place in line, and the agent who signs on later is offered it with the exchange', async () => {
+  it('keeps the place in line; the agent signing on later is offered it with the exchange; a resolution closes the chat on both sides', async () => {
     const shopper = await openPage(browser, overflow, { width: 390, height: 844 });
     await shopper.page.goto(pageUrl(overflow, '/ui/storefront?sku=TSHIRT-M&topic=delivery', overflow.token('customer', 'cust-3')));
     await shopper.page.locator('[data-testid="connection"][data-state="live"]').waitFor();
@@ -223,6 +224,11 @@ describe('overflow: the assistant answers while the customer waits in line', () 
     ]);
     await offer.getByTestId('accept').click();
     await shopper.page.getByText('You are chatting with cleo.').waitFor();
+
+    // Resolved on the customer's word (say, told on the phone): the desk says why the chat closed.
+    await overflow.post([{ id: `resolved-${request}`, type: 'service.resolved', request, by: 'agent' }]);
+    await desk.page.getByText('The customer says the question is answered: chat closed.').waitFor();
+    await shopper.page.locator(`[data-testid="rating"][data-request="${request}"]`).waitFor();
     for (const watched of [desk, shopper]) expect(watched.problems).toEqual([]);
     await Promise.all([desk.context.close(), shopper.context.close()]);
   });

@@ -120,6 +120,14 @@ const REPRESENTED: Array<{ prefix: string; shows: Check }> = [
   { prefix: 'svc/msgs/', shows: (key, v, held) => held.requests.find((r: any) => r.request === after(key, 'svc/msgs/'))?.messages.length === v },
   { prefix: 'svc/msg/', shows: (key, v, held) => held.requests.find((r: any) => r.request === key.replace(/^svc\/msg\/\d+\//, ''))?.messages.some((m: any) => m.text === v.text) },
   { prefix: 'svc/case/', shows: (_key, v, held) => caseShown(held, v) },
+  // The service figures' records of the customer: when its open requests were raised (shown as
+  // the request's enqueue time) and when its requests on each topic last ended (shown as an
+  // ended request of that topic and channel).
+  { prefix: 'svc/fig/req/', shows: (key, v, held) => held.requests.some((r: any) => r.request === after(key, 'svc/fig/req/') && r.enqueuedAt === v.requestedAt) },
+  {
+    prefix: 'svc/fig/last/',
+    shows: (_key, v, held) => v.every((e: any) => held.requests.some((r: any) => r.topic === e.topic && r.channel === e.channel && r.completedAt === e.endedAt)),
+  },
   { prefix: 'svc/cases/', shows: (_key, v, held) => v.every((id: string) => held.cases.some((k: any) => k.case === id)) },
   { prefix: 'svc/rl/', shows: listsShownRequests },
   { prefix: 'svc/agent/', shows: listsShownRequests },
@@ -337,7 +345,7 @@ describe('GET /v1/customers/:subject holds every record about the customer', () 
     const timers = await recordsNaming(dir, 'timers', NEEDLES);
     // Every kind of record the events leave was found (the scan finds what it looks for) …
     const prefixes = new Set(state.map((r) => r.key.replace(/^((?:[^/]+\/){1,2}).*$/, '$1')));
-    for (const p of ['id/x/', 'id/c/', 'id/log/', 'cu/sess/', 'rec/s/', 'cu/orders/', 'cu/ordersold/', 'cu/moved/', 'cu/kiosk/', 'cu/kiosksof/', 'cu/pts/', 'lo/rd/', 'lo/cp/', 'stock/order/', 'stock/res/', 'svc/cust/', 'svc/custold/', 'svc/req/', 'svc/msg/', 'svc/msgs/', 'svc/case/', 'svc/cases/', 'svc/rl/', 'rec/i/', '$seq/recs/', '$seq/loyalty/', '$seq/order/', '$seq/request/']) {
+    for (const p of ['id/x/', 'id/c/', 'id/log/', 'cu/sess/', 'rec/s/', 'cu/orders/', 'cu/ordersold/', 'cu/moved/', 'cu/kiosk/', 'cu/kiosksof/', 'cu/pts/', 'lo/rd/', 'lo/cp/', 'stock/order/', 'stock/res/', 'svc/cust/', 'svc/custold/', 'svc/req/', 'svc/msg/', 'svc/msgs/', 'svc/case/', 'svc/cases/', 'svc/fig/', 'svc/rl/', 'rec/i/', '$seq/recs/', '$seq/loyalty/', '$seq/order/', '$seq/request/']) {
       expect(prefixes, p).toContain(p);
     }
     // The card's points expire in a month: their timer is still set.

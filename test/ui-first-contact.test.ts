@@ -132,11 +132,18 @@ describe('first contact on the storefront and the desk', () => {
     const status = await fetch(`${server.url}/v1/requests/${request}`, { headers: { authorization: `Bearer ${server.token('customer', 'cust-2')}` } }).then((r) => r.json() as Promise<{ status: string }>);
     expect(status.status).toBe('resolved');
 
+    // The rating is still offered after a reload.
+    await shopper.page.reload();
+    await rating.waitFor();
     // Rated meanwhile elsewhere (say, from the app): the page says so plainly.
     await server.post([{ id: `rated-elsewhere-${request}`, type: 'service.rated', request, score: 5 }]);
     await rating.locator('[data-testid="rate"][data-score="2"]').click();
     await rating.and(shopper.page.locator('[data-state="already_rated"]')).waitFor();
     expect(await rating.getByTestId('rating-result').textContent()).toBe('This chat has already been rated, thank you.');
+    // Settled: nothing more to rate, not even after another reload.
+    await shopper.page.reload();
+    await shopper.page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+    expect(await shopper.page.getByTestId('rating').count()).toBe(0);
     expect(await desk.page.getByTestId('offer').count()).toBe(0);
     for (const watched of [desk, shopper]) expect(watched.problems).toEqual([]);
     await Promise.all([desk.context.close(), shopper.context.close()]);

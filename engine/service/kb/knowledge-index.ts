@@ -55,6 +55,9 @@ function fieldTermsOf(texts: IndexedEntry['texts']): { fields: FieldTerms; disti
   return { fields, distinct };
 }
 
+/** `en` of `en-GB` or `EN`; '' for none. */
+const primaryLanguage = (tag: string | undefined): string => (typeof tag === 'string' ? tag.split('-')[0].toLowerCase() : '');
+
 /** See rankedTerms. */
 const COMMON_SHARE = 0.2;
 const COMMON_FLOOR = 500;
@@ -94,7 +97,7 @@ export class KnowledgeIndex {
     const { fields, distinct } = fieldTermsOf(texts);
     const slot = this.freeSlots.pop() ?? this.bySlot.length;
     this.fields.add(slot, fields);
-    this.bySlot[slot] = { faq: entry.faq, language: entry.language ?? '' };
+    this.bySlot[slot] = { faq: entry.faq, language: primaryLanguage(entry.language) };
     this.entries.set(entry.faq, { slot, texts });
     for (const term of distinct) this.docsWithTerm.set(term, (this.docsWithTerm.get(term) ?? 0) + 1);
   }
@@ -118,16 +121,18 @@ export class KnowledgeIndex {
 
   /**
    * The entry that answers `text`, among those in `language` (and those without a language)
-   * when it is given. Any string is accepted; one with no words is simply not matched.
+   * when it is given; languages compare by their primary subtag, so `en-GB` finds `en` entries.
+   * Any string is accepted; one with no words is simply not matched.
    */
   match(text: string, language?: string): KnowledgeMatch {
     if (typeof text !== 'string') return { confident: false, score: 0 };
     const queryTerms = queryTermsOf(text);
     if (queryTerms.length === 0 || this.size === 0) return { confident: false, score: 0 };
     const ranked = this.rankedTerms(queryTerms);
-    const accept = language === undefined ? () => true : (slot: number) => {
+    const wanted = primaryLanguage(language);
+    const accept = wanted === '' ? () => true : (slot: number) => {
       const lang = this.bySlot[slot]?.language;
-      return lang === language || lang === '';
+      return lang === wanted || lang === '';
     };
     const top = this.fields.topTwo(ranked.map((term) => this.queryTerm(term)), accept);
     if (top === undefined) return { confident: false, score: 0 };

@@ -207,6 +207,25 @@ describe('overflow: the assistant answers while the customer waits in line', () 
   });
   afterAll(() => overflow?.dispose());
 
+  it('says how long the wait for a person is predicted to be, beside the answer', async () => {
+    // One agent on "returns", busy with one chat at its capacity of one: the next customer waits
+    // one mean handle time (180 s before any completion), past the target, so the bot answers too.
+    await overflow.post([
+      entry('returns-window-en'),
+      { id: 'on-dan', type: 'agent.online', agent: 'dan', skills: { returns: 5 }, capacity: { chat: 1 } },
+      { id: 'ask-busy', type: 'service.requested', request: 'busy-1', subject: 'someone', channel: 'chat', topic: 'returns' },
+      { id: 'take-busy', type: 'service.accepted', request: 'busy-1', agent: 'dan' },
+    ]);
+    const shopper = await openPage(browser, overflow, { width: 390, height: 844 });
+    await shopper.page.goto(pageUrl(overflow, '/ui/storefront?sku=TSHIRT-M&topic=returns', overflow.token('customer', 'cust-3')));
+    await shopper.page.locator('[data-testid="connection"][data-state="live"]').waitFor();
+    await ask(shopper.page, 'How long do I have to return an item?');
+    expect(await shopper.page.getByTestId('bot-message').getAttribute('data-faq')).toBe('returns-window-en');
+    await expect.poll(() => shopper.page.getByTestId('chat-status').textContent()).toBe('Waiting for an agent — you are number 1 in line (about 3 min).');
+    expect(shopper.problems).toEqual([]);
+    await shopper.context.close();
+  });
+
   it('keeps the place in line; the agent signing on later is offered it with the exchange; a resolution closes the chat on both sides', async () => {
     const shopper = await openPage(browser, overflow, { width: 390, height: 844 });
     await shopper.page.goto(pageUrl(overflow, '/ui/storefront?sku=TSHIRT-M&topic=delivery', overflow.token('customer', 'cust-3')));

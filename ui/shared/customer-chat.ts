@@ -62,7 +62,7 @@ export function mountChat(section: HTMLElement, client: OmniClient, customer: st
   };
   let predictedWaitMs: number | undefined;
   const showStatus = (s: RequestStatus) => {
-    if (s.predictedWaitMs !== undefined) predictedWaitMs = s.predictedWaitMs;
+    if (typeof s.predictedWaitMs === 'number') predictedWaitMs = s.predictedWaitMs;
     if (s.status !== 'queued') predictedWaitMs = undefined;
     actions.status(s.status);
     if (s.status === 'queued') status.textContent = `${s.position === undefined ? 'Waiting for an agent' : `Waiting for an agent — you are number ${s.position} in line`}${waitText(predictedWaitMs)}.`;
@@ -139,7 +139,9 @@ export function mountChat(section: HTMLElement, client: OmniClient, customer: st
     status.textContent = 'Asking for an agent…';
     client
       .send({ id: `request-${request}`, type: 'service.requested', request, subject: customer, channel: 'chat', topic, ...(text !== '' ? { text } : {}) })
-      .then(() => {
+      .then((answer) => {
+        // The wait predicted as it was queued (null: no agent to predict from).
+        predictedWaitMs = typeof answer.predictedWaitMs === 'number' ? answer.predictedWaitMs : undefined;
         firstWords.value = '';
         if (text !== '') view.add({ from: 'customer', text });
         follow(request);

@@ -163,7 +163,7 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
     const deskFinal = desks?.stop();
     desks = undefined;
     if (contactTally && contactTally.notFollowed > 0) {
-      warn(`${contactTally.notFollowed} requests were not followed (all ${o.chatCustomers ?? DEFAULT_CHAT_CUSTOMERS} customer connections taken): the first-contact figures are over the ${contactTally.followed} followed, which favour the requests answered early when others wait long; raise --chat-customers`);
+      warn(`${contactTally.notFollowed} requests were not followed (all ${o.chatCustomers ?? DEFAULT_CHAT_CUSTOMERS} customer connections taken): first response, the 30 s shares, ratings and cases are over the ${contactTally.followed} followed, which favour the requests answered early when others wait long; raise --chat-customers`);
     }
     if (contactTally && contactTally.errors > 0) warn(`${contactTally.errors} first-contact customer errors, e.g. ${contactTally.errorSamples.join('; ')}`);
     const firstContactSection = contactTally?.section(await serverFigures(o.url, o.mintToken!({ role: 'supervisor', sub: 'loadgen-supervisor' }), source.firstContact!.topics), CURVE_PERCENTILES);

@@ -10,8 +10,10 @@
 //   the back office opens a case for a share (`case.opened` over HTTP with the run's ingest
 //   token), resolving half of those at once (`case.updated`).
 // At most `max` customer connections are open at once; a request answered while all are taken
-// is not followed (counted). The desks tell when they are assigned a request, which ends its
-// wait for a person (the predicted wait's accuracy, service-report.ts).
+// is not followed (counted), but its customer still answers the bot — over the run's HTTP ingest,
+// batched — so every customer's word reaches the server (its containment counts them all). The
+// desks tell when they are assigned a request, which ends its wait for a person (the predicted
+// wait's accuracy, service-report.ts).
 
 import type { InputEvent } from '../engine/mod.ts';
 import type { ChatCustomers, CustomerLine, RequestWatch } from './chat-customers.ts';
@@ -24,6 +26,8 @@ import { FirstContactTally } from './service-report.ts';
 
 /** How long a customer reads the bot's answer before saying whether it helped (mean; 0.5–1.5×). */
 const READ_MS = 1000;
+/** Customers without a connection of their own send their answers to the bot in one POST this often. */
+const OUTBOX_MS = 50;
 
 interface Followed {
   request: string;
@@ -65,6 +69,11 @@ export class ServiceCustomers {
   private readonly rand: () => number;
   private ratingsSent = 0;
   private casesInFlight = 0;
+  /** The answers of customers not followed, waiting for the next POST; their reading timers; how many are not answered yet. */
+  private readonly outbox: Array<Record<string, unknown> & { id: string; type: string }> = [];
+  private outboxTimer: NodeJS.Timeout | undefined;
+  private readonly reading = new Set<NodeJS.Timeout>();
+  private unfollowedPending = 0;
   private stopped = false;
 
   constructor(private readonly o: ServiceCustomersOptions) {
@@ -84,17 +93,22 @@ export class ServiceCustomers {
     const bot = answer.bot === true;
     if (this.stopped || plan === undefined) return;
     const f: Partial<Followed> = { request, subject: ev.subject as string, topic: ev.topic as string, plan, sentMs: ev.ts ?? nowMs, ready: false, acted: false, ended: false, pending: 0 };
+    // A confident answer names its entry (null: confident, entry unknown); one that does not know leaves the customer waiting for a person.
+    const faq = typeof answer.faq === 'string' ? answer.faq : this.o.firstContact.botAnswerOf(String(ev.text ?? ''));
+    const toAct = !bot ? undefined : (faq ?? (answer.status === 'bot' ? null : undefined));
     const line = this.o.lines.follow(request, f.subject!, this.watch(f as Followed));
-    if (line === undefined) return void t.notFollowed++;
+    if (line === undefined) {
+      t.notFollowed++;
+      if (bot) this.answerUnfollowed(request, plan, toAct);
+      return;
+    }
     t.followed++;
     f.line = line;
     this.followed.set(request, f as Followed);
     if (!bot) return;
     // The bot answered in the same commit as the request: the answer is when the customer sees it.
     this.firstSeen(f as Followed, 'bot', nowMs);
-    // A confident answer names its entry; one that does not know leaves the customer waiting for a person.
-    const faq = typeof answer.faq === 'string' ? answer.faq : this.o.firstContact.botAnswerOf(String(ev.text ?? ''));
-    f.toAct = faq ?? (answer.status === 'bot' ? null : undefined);
+    f.toAct = toAct;
     this.actLater(f as Followed);
   }
 
@@ -114,13 +128,15 @@ export class ServiceCustomers {
       if (!f.ended) open++;
       pending += f.pending;
     }
-    pending += this.casesInFlight;
+    pending += this.casesInFlight + this.unfollowedPending;
     return open === 0 && pending === 0 ? undefined : `${open} followed requests not ended, ${pending} customer events unanswered`;
   }
 
   /** Closes every customer's connection; the tally is final. */
   stop(): FirstContactTally {
     this.stopped = true;
+    for (const timer of this.reading) clearTimeout(timer);
+    clearTimeout(this.outboxTimer);
     const now = epochMs();
     for (const f of this.followed.values()) this.finish(f, now);
     this.followed.clear();
@@ -181,10 +197,54 @@ export class ServiceCustomers {
       f.timer = undefined;
       if (f.ended || f.acted || this.stopped) return;
       f.acted = true;
-      const right = f.toAct === f.plan.faq;
-      if (right) this.tally.botRight++;
-      this.send(f, right && f.plan.acceptsBot ? { id: `${f.request}-resolve`, type: 'service.resolved', request: f.request, by: 'bot' } : { id: `${f.request}-escalate`, type: 'service.escalated', request: f.request });
+      this.send(f, this.answerToBot(f.request, f.plan, f.toAct!));
     }, READ_MS * (0.5 + this.rand()));
+  }
+
+  /** What the customer says to the bot's answer with entry `faq`: resolved when it was the right one and enough, else a person please. */
+  private answerToBot(request: string, plan: CustomerPlan, faq: string | null): Record<string, unknown> & { id: string; type: string } {
+    const right = faq === plan.faq;
+    if (right) this.tally.botRight++;
+    return right && plan.acceptsBot ? { id: `${request}-resolve`, type: 'service.resolved', request, by: 'bot' } : { id: `${request}-escalate`, type: 'service.escalated', request };
+  }
+
+  /** A customer with no connection of its own reads the bot's answer, then answers it over the run's HTTP ingest. */
+  private answerUnfollowed(request: string, plan: CustomerPlan, toAct: string | null | undefined): void {
+    this.tally.botAnswered++;
+    if (toAct === undefined || this.stopped) return;
+    this.unfollowedPending++;
+    const timer = setTimeout(() => {
+      this.reading.delete(timer);
+      this.outbox.push(this.answerToBot(request, plan, toAct));
+      this.outboxTimer ??= setTimeout(() => void this.flushOutbox(), OUTBOX_MS);
+    }, READ_MS * (0.5 + this.rand()));
+    this.reading.add(timer);
+  }
+
+  private async flushOutbox(): Promise<void> {
+    this.outboxTimer = undefined;
+    const batch = this.outbox.splice(0);
+    if (batch.length === 0 || this.stopped) return;
+    const answer = await this.o.post(batch as InputEvent[]);
+    batch.forEach((ev, k) => {
+      const r = answer.results?.[k] as (EventAnswer & Record<string, unknown>) | undefined;
+      this.unfollowedPending--;
+      this.botAnswerAnswered(ev.type, ev.request as string, r?.ok === true, r?.error?.code ?? answer.failure ?? `http_${answer.status}`, r ?? {});
+    });
+  }
+
+  /** The server's answer to a customer's resolve or escalation. */
+  private botAnswerAnswered(type: string, request: string, ok: boolean, code: string, answer: Record<string, unknown>): void {
+    const t = this.tally;
+    // Ended while the customer was reading the bot's answer (an agent completed it): too late, no error.
+    if (!ok && code === 'conflict') t.tooLate++;
+    else if (!ok) t.error(`${type} refused: ${code}`);
+    else if (type === 'service.resolved') t.botResolved++;
+    else {
+      t.escalated++;
+      // Escalated from the bot, the request joins the queue now, with a prediction of its own.
+      this.expectWait(request, answer.predictedWaitMs, epochMs());
+    }
   }
 
   private completed(f: Followed): void {
@@ -212,19 +272,8 @@ export class ServiceCustomers {
         const score = String(f.score);
         t.ratings.byScore[score] = (t.ratings.byScore[score] ?? 0) + 1;
       } else t.refusal(t.ratings.refused, code);
-    } else if (!ok && code === 'conflict') {
-      // Ended while the customer was reading the bot's answer (an agent completed it): too late, no error.
-      t.tooLate++;
-    } else if (ref.endsWith('-resolve')) {
-      if (ok) t.botResolved++;
-      else t.error(`service.resolved refused: ${code}`);
-    } else if (ref.endsWith('-escalate')) {
-      if (ok) {
-        t.escalated++;
-        // Escalated from the bot, the request joins the queue now, with a prediction of its own.
-        this.expectWait(f.request, answer.predictedWaitMs, epochMs());
-      } else t.error(`service.escalated refused: ${code}`);
-    }
+    } else if (ref.endsWith('-resolve')) this.botAnswerAnswered('service.resolved', f.request, ok, code, answer);
+    else if (ref.endsWith('-escalate')) this.botAnswerAnswered('service.escalated', f.request, ok, code, answer);
     this.closeIfDone(f);
   }
 

@@ -7,7 +7,9 @@
 //   first message of an agent on `request/<id>`. Shares: answered by a person within 30 s, else
 //   by the bot within 30 s, else by neither (requests sent less than 30 s before the end and
 //   still unanswered are `undecided`, not counted as either).
-// - containment = requests the customer resolved after a bot answer ÷ requests the bot answered.
+// - containment = requests the customer resolved after a bot answer ÷ requests the bot answered,
+//   over every request (customers not followed answer the bot too); first response, the shares,
+//   ratings and cases are over the followed requests, whose customers have a connection.
 // - CSAT = ratings of 4 or 5 ÷ ratings, of the ratings the server accepted.
 // - predicted wait: `predictedWaitMs` from a request's answer (or its escalation's) against the
 //   wait that followed, answer received → `assigned` received by a desk; only requests that did
@@ -49,6 +51,7 @@ export interface FirstContactSection {
   firstResponseCurve: Array<[number, number]>;
   /** Shares of the followed requests whose 30 s are known (answered, or sent 30 s before the end). */
   within30s: Shares & { decided: number; undecided: number };
+  /** Requests the bot answered, followed or not (the bot's answer comes with the request's). */
   botAnswered: number;
   /** The bot's answer named the entry the customer's words were labelled with (vs another entry, or none). */
   botRight: number;

@@ -283,4 +283,34 @@ describe('first contact: a customer, step by step (fake connections)', () => {
     expect(section).toMatchObject({ botAnswered: 1, botRight: 1, botResolved: 1, containment: 1, followed: 2 });
     expect(section.predictedWait).toMatchObject({ samples: 1, medianAbsErrorMs: 500, within50pct: 1, medianActualMs: 1500 });
   });
+
+  it('a customer with no connection free still answers the bot, over the run\'s HTTP ingest', async () => {
+    vi.useFakeTimers();
+    const s = new ServiceScenario(2, 'w', { kbShare: 1 });
+    const fc = s.firstContact!;
+    const posted: InputEvent[][] = [];
+    const customers = new ServiceCustomers({
+      lines: { follow: () => undefined },
+      firstContact: fc,
+      post: async (events) => {
+        posted.push(events);
+        return { status: 200, results: events.map(() => ({ ok: true })) };
+      },
+      idPrefix: 'w',
+    });
+    let ev = s.next();
+    while (fc.botAnswerOf(String(ev.text)) === undefined) ev = s.next();
+    customers.answered({ ...ev, ts: 0 }, { ok: true, status: 'bot', bot: true } as never, 10);
+    expect(customers.unsettled()).toMatch(/1 customer events unanswered/);
+    await vi.advanceTimersByTimeAsync(1600);
+    expect(posted).toHaveLength(1);
+    expect(posted[0]).toHaveLength(1);
+    expect(['service.resolved', 'service.escalated']).toContain(posted[0][0].type);
+    expect(customers.unsettled()).toBeUndefined();
+    const section = customers.stop().section({ error: 'not asked' });
+    expect(section).toMatchObject({ followed: 0, notFollowed: 1, botAnswered: 1 });
+    expect(section.botResolved + section.escalated).toBe(1);
+    // Nobody saw its first response: the first-response figures are the followed requests' only.
+    expect(section.firstResponseMs.count).toBe(0);
+  });
 });

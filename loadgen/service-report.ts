@@ -37,6 +37,8 @@ export interface ServerServiceFigures {
   csat: number | null;
   /** Each of the run's topics as the server reports it (containment per topic: the server gives no counts to add them up). */
   groups: Array<Record<string, unknown>>;
+  /** The server's total over every topic in the window — this run's alone only on a server nothing else used. */
+  total?: Record<string, unknown>;
 }
 
 export interface FirstContactSection {
@@ -183,7 +185,7 @@ export function median(values: readonly number[]): number | null {
  * data on the server does not mix in).
  */
 export async function serverFigures(url: string, token: string, topics: readonly string[], window = '1h'): Promise<FirstContactSection['server']> {
-  let body: { groups?: Array<Record<string, unknown>> };
+  let body: { groups?: Array<Record<string, unknown>>; total?: Record<string, unknown> };
   try {
     body = (await getJson(`${url}/v1/service/stats?window=${window}&by=topic`, token)) as typeof body;
   } catch (error) {
@@ -194,7 +196,7 @@ export async function serverFigures(url: string, token: string, topics: readonly
   const num = (g: Record<string, unknown>, k: string) => (typeof g[k] === 'number' ? (g[k] as number) : 0);
   const ratings = groups.reduce((s, g) => s + num(g, 'ratings'), 0);
   const good = groups.reduce((s, g) => s + num(g, 'csat') * num(g, 'ratings'), 0);
-  return { window, requests: groups.reduce((s, g) => s + num(g, 'requests'), 0), ratings, csat: ratings === 0 ? null : round3(good / ratings), groups };
+  return { window, requests: groups.reduce((s, g) => s + num(g, 'requests'), 0), ratings, csat: ratings === 0 ? null : round3(good / ratings), groups, ...(body.total ? { total: body.total } : {}) };
 }
 
 function getJson(url: string, token: string): Promise<unknown> {
@@ -238,6 +240,13 @@ export function firstContactRows(f: FirstContactSection): Array<[string, string]
   ];
   const s = f.server;
   if ('error' in s) rows.push(['server figures', `not read: ${s.error}`]);
-  else rows.push(['server figures', `${s.window} on the run's topics: ${n(s.requests)} requests, ${n(s.ratings)} ratings, CSAT ${pct(s.csat)}; containment by topic ${s.groups.map((g) => `${String(g.key).replace(/^lg-[^-]+-[^-]+-/, '')} ${pct(typeof g.containment === 'number' ? g.containment : null)}`).join(', ') || 'n/a'}`]);
+  else {
+    const ratio = (x: unknown) => pct(typeof x === 'number' ? x : null);
+    rows.push(['server figures', `${s.window} on the run's topics: ${n(s.requests)} requests, ${n(s.ratings)} ratings, CSAT ${pct(s.csat)}; containment by topic ${s.groups.map((g) => `${String(g.key).replace(/^lg-[^-]+-[^-]+-/, '')} ${ratio(g.containment)}`).join(', ') || 'n/a'}`]);
+    const t = s.total;
+    const fr = t?.firstResponseMs as { p50?: unknown; p90?: unknown } | undefined;
+    const msOf = (x: unknown) => (typeof x === 'number' ? ms(x) : 'n/a');
+    if (t) rows.push(['server total', `every topic in the ${s.window} window (this run's alone on a server nothing else used): ${n(Number(t.requests ?? 0))} requests, first response p50 ${msOf(fr?.p50)}, p90 ${msOf(fr?.p90)}, containment ${ratio(t.containment)}, abandonment ${ratio(t.abandonment)}, CSAT ${ratio(t.csat)}`]);
+  }
   return rows;
 }

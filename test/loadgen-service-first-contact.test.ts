@@ -217,6 +217,10 @@ describe.each([
       expect(f.server.ratings).toBe(f.ratings.accepted);
       expect(f.server.csat).toBe(f.ratings.csat);
       expect(f.server.requests).toBe(40);
+      // A fresh server: its total is this run's, and counts the bot's answers and resolutions as the customers saw them.
+      expect(f.server.total).toMatchObject({ requests: 40, ratings: f.ratings.accepted });
+      if (f.containment === null) expect(f.server.total!.containment).toBeNull();
+      else expect(f.server.total!.containment).toBeCloseTo(f.containment, 2);
     }
     expect(f.predictedWait.samples + f.predictedWait.notReached).toBeGreaterThanOrEqual(0);
     expect(f.predictedWait).toHaveProperty('medianAbsErrorMs');

@@ -277,6 +277,18 @@ describe('off mode and hostile inputs', () => {
   });
 });
 
+describe('hostile languages', () => {
+  it('a language tag named like an object property still gets the plain "don\'t know" text', () => {
+    const run = runner({ bot: 'overflow' });
+    for (const [id, language] of [['c1', 'constructor'], ['c2', 'Constructor-x'], ['c3', 'toString']]) {
+      ask(run, id, UNKNOWN, { language });
+      const [said] = botMessages(run, id);
+      expect(typeof said.text).toBe('string');
+      expect(said.text).toMatch(/person/);
+    }
+  });
+});
+
 describe('erasure', () => {
   it("a customer's requests waiting on the bot or resolved by it go with their messages; the knowledge base stays", () => {
     const run = runner({ bot: 'first' });

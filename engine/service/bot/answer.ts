@@ -14,10 +14,11 @@ import { faqEntry, knowledgeIndex } from './faq.ts';
 /** The channels the bot writes in; voice and store are a person's. */
 const BOT_CHANNELS: ReadonlySet<string> = new Set(['chat', 'social', 'email']);
 
-const DONT_KNOW: Record<string, string> = {
-  en: "I'm not sure I can answer that. A person will answer you as soon as one is free.",
-  zh: '这个问题我不确定能回答。客服人员一有空就会回复您。',
-};
+// A Map: a language tag such as `constructor` must not find a property every object has.
+const DONT_KNOW: ReadonlyMap<string, string> = new Map([
+  ['en', "I'm not sure I can answer that. A person will answer you as soon as one is free."],
+  ['zh', '这个问题我不确定能回答。客服人员一有空就会回复您。'],
+]);
 
 /** The bot may answer `text` on this request: some words, in a channel the bot writes in. */
 export function botMayAnswer(r: ServiceRequest, text: string | undefined): text is string {
@@ -29,7 +30,7 @@ export function matchFor(c: ServiceChange, r: ServiceRequest, text: string): Kno
   return knowledgeIndex(c).match(text, r.language);
 }
 
-const dontKnow = (language: string | undefined) => DONT_KNOW[language?.split('-')[0].toLowerCase() ?? 'en'] ?? DONT_KNOW.en;
+const dontKnow = (language: string | undefined) => DONT_KNOW.get(language?.split('-')[0].toLowerCase() ?? 'en') ?? DONT_KNOW.get('en')!;
 
 /** Sends and stores the bot's answer (or its "don't know"); the first one is the request's first response. */
 export function sendAnswer(c: ServiceChange, r: ServiceRequest, match: KnowledgeMatch): void {

@@ -148,6 +148,11 @@ describe('first mode', () => {
     run.online('a1', { orders: 5 }, { chat: 1 }, ['en']);
     expect(answer(ask(run, 'r1', UNKNOWN))).toMatchObject({ status: 'offered', bot: true });
     expect(botMessages(run, 'r1')[0]).not.toHaveProperty('faq');
+    // The offer made at once already carries the customer's words and the bot's reply.
+    expect(offers(run, 'a1')[0].customer.bot).toEqual([
+      { from: 'customer', text: UNKNOWN, at: run.now },
+      { from: 'bot', text: expect.stringMatching(/person/), at: run.now, score: expect.any(Number) },
+    ]);
   });
 
   it('without text, or on voice, the request is queued as usual', () => {

@@ -5,7 +5,7 @@ import type { InputEvent } from '../types.ts';
 import { ServiceChange, type Handler } from './change.ts';
 import { done, reject } from './outcome.ts';
 import { copyAgent, saveAgent, saveRequest, stats } from './indexes.ts';
-import { botAfterCompleted, botAfterCustomerMessage, botAfterRequested, botTakesFirst } from './bot/mod.ts';
+import { botAfterCompleted, botAfterCustomerMessage, botAfterRequested, botBeforeRouting, botTakesFirst } from './bot/mod.ts';
 import { storeMessage, type StoredMessage } from './messages.ts';
 import { endRequest, isEnded, moveToPast } from './ending.ts';
 import { countEnded, countRequested, countResponse } from './stats/mod.ts';
@@ -135,6 +135,7 @@ const requested: Handler = (c, ev) => {
     open: [...(record?.open ?? []), id],
     past: record?.past ?? [],
   } satisfies CustomerRecord);
+  botBeforeRouting(c, c.request(id)!, text);
   if (r.status === 'queued') {
     c.setTimer(timerIds.sla(id), c.now + c.options.slaMs, { kind: 'sla', request: id });
     routeRequest(c, id);

@@ -15,7 +15,7 @@ import { botMayAnswer, matchFor, sendAnswer, storeCustomerText } from './answer.
 import { handToPerson, notePredictedWait } from './escalation.ts';
 import { recordHandleTime } from './predicted-wait.ts';
 
-/** The match botTakesFirst made, for the answer botAfterRequested sends within the same event. */
+/** The match botTakesFirst made, for the answer botBeforeRouting sends within the same event. */
 const firstMatches = new WeakMap<ServiceChange, KnowledgeMatch>();
 
 /** Mode first: whether the bot takes the new request (a confident answer), before it is saved. */
@@ -26,10 +26,18 @@ export function botTakesFirst(c: ServiceChange, r: ServiceRequest, text: string 
   return match.confident;
 }
 
-export function botAfterRequested(c: ServiceChange, r: ServiceRequest, text: string | undefined): void {
+/**
+ * Once the new request is saved, before it is routed: the customer's words stored and, in mode
+ * first, the bot's answer sent, so that an offer made at once carries the exchange.
+ */
+export function botBeforeRouting(c: ServiceChange, r: ServiceRequest, text: string | undefined): void {
   if (text !== undefined && text.trim().length > 0) storeCustomerText(c, r, text);
   const first = firstMatches.get(c);
   if (first !== undefined) sendAnswer(c, r, first);
+}
+
+/** Once the new request is routed: its predicted wait, and in mode overflow the bot's answer when that is too long. */
+export function botAfterRequested(c: ServiceChange, r: ServiceRequest, text: string | undefined): void {
   if (c.request(r.id)!.status !== 'queued') return;
   notePredictedWait(c, r.id);
   if (c.options.bot !== 'overflow' || !botMayAnswer(r, text)) return;

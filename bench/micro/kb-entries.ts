@@ -40,13 +40,19 @@ function madeUpWord(n: number): string {
   return word;
 }
 
-/** `count` entries: the fixture's, copy after copy, each copy with words of its own. */
-export function synthesisedEntries(base: readonly KnowledgeEntry[], count: number): KnowledgeEntry[] {
+/**
+ * `count` entries: the fixture's, copy after copy, each copy with words of its own; with
+ * `wordsPerEntry`, each entry also with that many words no other entry holds (x…), so the
+ * vocabulary grows to tens of thousands of terms as a real large knowledge base's would.
+ */
+export function synthesisedEntries(base: readonly KnowledgeEntry[], count: number, wordsPerEntry = 0): KnowledgeEntry[] {
   return Array.from({ length: count }, (_, i) => {
     const entry = base[i % base.length];
     const copy = Math.floor(i / base.length);
-    if (copy === 0) return entry;
-    const own = ` ${madeUpWord(copy)} ${madeUpWord(copy * 31 + 7)}`;
-    return { ...entry, faq: `${entry.faq}~${copy}`, questions: entry.questions.map((q) => q + own), answer: entry.answer + own };
+    if (copy === 0 && wordsPerEntry === 0) return entry;
+    const perCopy = copy === 0 ? '' : ` ${madeUpWord(copy)} ${madeUpWord(copy * 31 + 7)}`;
+    const perEntry = Array.from({ length: wordsPerEntry }, (_, j) => ` x${madeUpWord(i * wordsPerEntry + j)}`).join('');
+    const own = perCopy + perEntry;
+    return { ...entry, faq: copy === 0 ? entry.faq : `${entry.faq}~${copy}`, questions: entry.questions.map((q) => q + own), answer: entry.answer + own };
   });
 }

@@ -11,6 +11,7 @@ import { fixtureEntries, fixtureQuestions, synthesisedEntries } from './kb-entri
 const KB_FLAGS: FlagSpec[] = [
   { name: 'sizes', kind: 'value', valueName: 'N,…', help: 'entries in the index, one measurement each (default 1000,10000)' },
   { name: 'matches', kind: 'value', valueName: 'M', help: 'timed matches per size (default 5000)' },
+  { name: 'own-words', kind: 'value', valueName: 'K', help: 'made-up words of its own in each entry, for a large vocabulary (default 0)' },
 ];
 
 const KB_HELP = `Usage: omni bench kb [flags]
@@ -27,6 +28,7 @@ ${describeFlags(KB_FLAGS)}`;
 interface KbOptions {
   sizes: number[];
   matches: number;
+  ownWords: number;
 }
 
 interface KbRow {
@@ -47,7 +49,7 @@ function readKbOptions(argv: readonly string[]): KbOptions | 'help' {
   if (f.help) return 'help';
   const sizes = (f.string('sizes') ?? '1000,10000').split(',').map((s) => Number(s.trim()));
   if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 1_000_000)) throw new Error('--sizes: whole numbers from 1 to 1000000');
-  return { sizes, matches: f.int('matches', 5000, 100, 10_000_000) };
+  return { sizes, matches: f.int('matches', 5000, 100, 10_000_000), ownWords: f.int('own-words', 0, 0, 100) };
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -59,7 +61,7 @@ async function runKbBench(o: KbOptions): Promise<KbRow[]> {
   const questions = fixtureQuestions();
   const rows: KbRow[] = [];
   for (const size of o.sizes) {
-    const entries = synthesisedEntries(base, size);
+    const entries = synthesisedEntries(base, size, o.ownWords);
     const built = performance.now();
     const buildCpuBefore = process.cpuUsage();
     const index = knowledgeIndexOf(entries);

@@ -1,6 +1,6 @@
 // The knowledge-base index's own bookkeeping (engine/service/kb/field-index.ts): the order that
-// decides ties, query terms beyond the 32nd, slots reused after a removal, and a large index kept
-// up to date entry by entry answering as one rebuilt from the entries left.
+// decides ties, query terms beyond the 32nd, typos, slots reused after a removal, and a large
+// index kept up to date entry by entry answering as one rebuilt from the entries left.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +31,14 @@ describe('KnowledgeIndex bookkeeping', () => {
     // The last six only as prefixes ("…vi" of "…vim"): found approximately, as terms 34 to 39.
     const query = [...words.slice(0, 34), ...words.slice(34).map((w) => w.slice(0, -1))].join(' ');
     expect(index.match(query, 'en')).toEqual({ confident: true, faq: 'made-up', score: 1 });
+  });
+
+  it('finds a word one letter added, dropped or changed away, not two, and never a number one digit away', () => {
+    const index = knowledgeIndexOf([...ENTRIES, entry('jacket', 'Is the rain jacket waterproof?'), entry('voucher', 'Voucher 48213377 is not accepted')]);
+    for (const typo of ['waterprof', 'waterprooof', 'waterpruof']) expect(index.match(typo, 'en'), typo).toEqual({ confident: true, faq: 'jacket', score: 1 });
+    expect(index.match('watreproof', 'en')).toEqual({ confident: false, score: 0 });
+    expect(index.match('48213377', 'en')).toMatchObject({ confident: true, faq: 'voucher' });
+    expect(index.match('48213378', 'en')).toEqual({ confident: false, score: 0 });
   });
 
   it('reuses a removed entry slot without answering with the removed entry', () => {

@@ -187,7 +187,7 @@ export class DeskGroup implements DeskTally {
    */
   unsettled(requests?: number): string | undefined {
     if ((requests === undefined || this.offeredRequests.size >= requests) && this.inHand.size === 0) return undefined;
-    if (requests === undefined) return `${this.inHand.size} requests still offered to or assigned at the desks`;
+    if (requests === undefined) return `${this.inHand.size} requests still offered to or assigned at the desks (${[...this.inHand].slice(0, 3).join(', ')}${this.inHand.size > 3 ? ', …' : ''})`;
     return `${this.offeredRequests.size} of ${requests} requests offered, ${this.inHand.size} still offered or assigned`;
   }
 

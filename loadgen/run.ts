@@ -16,7 +16,7 @@ import { openScenario, type DeskPlan, type EventSource, type SubscriberPlan } fr
 import { checkFeasible, ignoredFlags } from './preflight.ts';
 import { OrderFollowers } from './order-followers.ts';
 import { OrderEvents } from './order-report.ts';
-import { ServiceCustomers } from './service-customers.ts';
+import { ServiceCustomers, requestMessages } from './service-customers.ts';
 import { serverFigures } from './service-report.ts';
 import { OpenLoopSchedule } from './schedule.ts';
 import { checkServer, probeServer, runPrefix } from './server-check.ts';
@@ -94,7 +94,11 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
     let schedule: OpenLoopSchedule | undefined;
     if (source.desks) desks = await startDesks(source.desks, o, o.mintToken!, (n) => schedule?.timeOf(n), log, (request, now) => customers?.assigned(request, now));
     const lines = desks?.customerLines;
-    if (source.firstContact && lines) customers = new ServiceCustomers({ lines, firstContact: source.firstContact, post, idPrefix });
+    const mint = o.mintToken!;
+    if (source.firstContact && lines) {
+      const messages = requestMessages(o.url, (subject) => mint({ role: 'customer', sub: subject }));
+      customers = new ServiceCustomers({ lines, firstContact: source.firstContact, post, idPrefix, messages });
+    }
     followers = startFollowers(source, o, warn);
     const orders = new OrderEvents();
     schedule = new OpenLoopSchedule(epochMs() + 20, o.rate, o.durationS);
@@ -151,7 +155,8 @@ export async function runLoadgen(o: LoadgenOptions, log: Log = (line) => process
     };
     await quietPushes({ sample });
     const contact = customers;
-    if (desks) await desksSettled(contact ? () => contact.unsettled() ?? desks!.unsettled() : () => desks!.unsettled(driver.snapshot().acked), warn);
+    const bothSettled = () => [contact!.unsettled(), desks!.unsettled()].filter((left) => left !== undefined).join('; ') || undefined;
+    if (desks) await desksSettled(contact ? bothSettled : () => desks!.unsettled(driver.snapshot().acked), warn);
     clearInterval(stopProgress);
     await sampling;
     const endMs = epochMs();

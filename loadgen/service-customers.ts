@@ -2,6 +2,9 @@
 // a request's customer follows it on `request/<id>` over its own connection (chat-customers.ts,
 // the same connection the desk's chat then uses) and acts as its plan says
 // (scenarios/first-contact.ts):
+// The bot answers in the commit that raises the request, before its customer may subscribe, so
+// the request's answer says so (`bot: true`) and the customer reads what it said from
+// GET /v1/requests/:request/messages once subscribed, as the protocol has clients do:
 // - a bot answer with the entry its words were about: after reading it (about a second), the
 //   customer resolves the request (`service.resolved` by bot) or, for the others, asks for a
 //   person (`service.escalated`); a bot answer with another entry: it asks for a person; one that
@@ -17,6 +20,7 @@
 
 import type { InputEvent } from '../engine/mod.ts';
 import type { ChatCustomers, CustomerLine, RequestWatch } from './chat-customers.ts';
+import { getJson, keepAliveAgent } from './http-get.ts';
 import type { EventAnswer } from './ingest.ts';
 import type { Poster } from './http-poster.ts';
 import { epochMs } from './latency.ts';
@@ -37,11 +41,15 @@ interface Followed {
   line: CustomerLine;
   /** The request's scheduled send time. */
   sentMs: number;
+  /** The request's answer said the bot answered (counted then). */
+  botAnnounced: boolean;
+  /** …and its words are still to be read, once subscribed. */
+  botToRead: boolean;
   botAt?: number;
   agentAt?: number;
   ready: boolean;
-  /** The entry of a bot answer the customer has yet to act on (null: confident, entry unknown). */
-  toAct?: string | null;
+  /** The entry of a bot answer the customer has yet to act on. */
+  toAct?: string;
   /** The score it sent. */
   score?: number;
   acted: boolean;
@@ -59,6 +67,25 @@ export interface ServiceCustomersOptions {
   post: Poster;
   idPrefix: string;
   seed?: number;
+  /** The request's messages so far, read as its customer (GET /v1/requests/:request/messages). */
+  messages: RequestMessages;
+}
+
+export interface RequestMessages {
+  read(request: string, subject: string): Promise<Array<Record<string, unknown>>>;
+  close?(): void;
+}
+
+/** Reads a request's messages over keep-alive connections, each with its customer's own token. */
+export function requestMessages(url: string, mintCustomer: (subject: string) => string): RequestMessages {
+  const agent = keepAliveAgent(16);
+  return {
+    read: async (request, subject) => {
+      const body = (await getJson(`${url}/v1/requests/${encodeURIComponent(request)}/messages`, mintCustomer(subject), agent)) as { messages?: unknown };
+      return Array.isArray(body.messages) ? (body.messages as Array<Record<string, unknown>>) : [];
+    },
+    close: () => agent.destroy(),
+  };
 }
 
 export class ServiceCustomers {
@@ -92,24 +119,46 @@ export class ServiceCustomers {
     this.expectWait(request, answer.predictedWaitMs, nowMs);
     const bot = answer.bot === true;
     if (this.stopped || plan === undefined) return;
-    const f: Partial<Followed> = { request, subject: ev.subject as string, topic: ev.topic as string, plan, sentMs: ev.ts ?? nowMs, ready: false, acted: false, ended: false, pending: 0 };
-    // A confident answer names its entry (null: confident, entry unknown); one that does not know leaves the customer waiting for a person.
-    const faq = typeof answer.faq === 'string' ? answer.faq : this.o.firstContact.botAnswerOf(String(ev.text ?? ''));
-    const toAct = !bot ? undefined : (faq ?? (answer.status === 'bot' ? null : undefined));
+    if (bot) t.botAnswered++;
+    const f: Partial<Followed> = { request, subject: ev.subject as string, topic: ev.topic as string, plan, sentMs: ev.ts ?? nowMs, botAnnounced: bot, botToRead: bot, ready: false, acted: false, ended: false, pending: 0 };
     const line = this.o.lines.follow(request, f.subject!, this.watch(f as Followed));
     if (line === undefined) {
       t.notFollowed++;
-      if (bot) this.answerUnfollowed(request, plan, toAct);
+      if (bot) this.answerUnfollowed(request, f.subject!, plan);
       return;
     }
     t.followed++;
     f.line = line;
     this.followed.set(request, f as Followed);
-    if (!bot) return;
-    // The bot answered in the same commit as the request: the answer is when the customer sees it.
-    this.firstSeen(f as Followed, 'bot', nowMs);
-    f.toAct = toAct;
-    this.actLater(f as Followed);
+    if ((f as Followed).ready) this.readBotAnswer(f as Followed);
+  }
+
+  /** The bot's first answer, as its customer reads it: the entry it answered with, or undefined when it did not know. */
+  private async botEntry(request: string, subject: string): Promise<{ said: boolean; faq?: string }> {
+    const messages = await this.o.messages.read(request, subject);
+    const said = messages.find((m) => m.from === 'bot');
+    return { said: said !== undefined, ...(typeof said?.faq === 'string' ? { faq: said.faq } : {}) };
+  }
+
+  /** Subscribed, a followed customer the bot answered reads what it said: that is when it sees the answer. */
+  private readBotAnswer(f: Followed): void {
+    if (!f.botToRead) return;
+    f.botToRead = false;
+    f.pending++;
+    this.botEntry(f.request, f.subject).then(
+      ({ said, faq }) => {
+        f.pending--;
+        if (said) this.firstSeen(f, 'bot', epochMs());
+        if (faq !== undefined && !f.acted) f.toAct = faq;
+        this.actLater(f);
+        this.closeIfDone(f);
+      },
+      (error: Error) => {
+        f.pending--;
+        this.tally.error(error.message);
+        this.closeIfDone(f);
+      },
+    );
   }
 
   /** A desk was assigned `request` at `nowMs`: its wait for a person is over. */
@@ -137,6 +186,7 @@ export class ServiceCustomers {
     this.stopped = true;
     for (const timer of this.reading) clearTimeout(timer);
     clearTimeout(this.outboxTimer);
+    this.o.messages.close?.();
     const now = epochMs();
     for (const f of this.followed.values()) this.finish(f, now);
     this.followed.clear();
@@ -154,6 +204,7 @@ export class ServiceCustomers {
     return {
       ready: () => {
         f.ready = true;
+        this.readBotAnswer(f);
         this.actLater(f);
       },
       message: (from, data, now) => {
@@ -184,8 +235,10 @@ export class ServiceCustomers {
   private firstSeen(f: Followed, from: 'bot' | 'agent', now: number): void {
     if (f.botAt === undefined && f.agentAt === undefined) this.tally.firstResponse.recordSince(f.sentMs, now);
     if (from === 'bot' && f.botAt === undefined) {
+      // A bot answer the request's own answer did not announce (a later one) counts here.
+      if (!f.botAnnounced) this.tally.botAnswered++;
+      f.botAnnounced = true;
       f.botAt = now;
-      this.tally.botAnswered++;
     }
     if (from === 'agent') f.agentAt ??= now;
   }
@@ -202,23 +255,32 @@ export class ServiceCustomers {
   }
 
   /** What the customer says to the bot's answer with entry `faq`: resolved when it was the right one and enough, else a person please. */
-  private answerToBot(request: string, plan: CustomerPlan, faq: string | null): Record<string, unknown> & { id: string; type: string } {
+  private answerToBot(request: string, plan: CustomerPlan, faq: string): Record<string, unknown> & { id: string; type: string } {
     const right = faq === plan.faq;
     if (right) this.tally.botRight++;
     return right && plan.acceptsBot ? { id: `${request}-resolve`, type: 'service.resolved', request, by: 'bot' } : { id: `${request}-escalate`, type: 'service.escalated', request };
   }
 
   /** A customer with no connection of its own reads the bot's answer, then answers it over the run's HTTP ingest. */
-  private answerUnfollowed(request: string, plan: CustomerPlan, toAct: string | null | undefined): void {
-    this.tally.botAnswered++;
-    if (toAct === undefined || this.stopped) return;
+  private answerUnfollowed(request: string, subject: string, plan: CustomerPlan): void {
+    if (this.stopped) return;
     this.unfollowedPending++;
-    const timer = setTimeout(() => {
-      this.reading.delete(timer);
-      this.outbox.push(this.answerToBot(request, plan, toAct));
-      this.outboxTimer ??= setTimeout(() => void this.flushOutbox(), OUTBOX_MS);
-    }, READ_MS * (0.5 + this.rand()));
-    this.reading.add(timer);
+    this.botEntry(request, subject).then(
+      ({ faq }) => {
+        // "Don't know": nothing to answer; it waits for a person.
+        if (faq === undefined || this.stopped) return void this.unfollowedPending--;
+        const timer = setTimeout(() => {
+          this.reading.delete(timer);
+          this.outbox.push(this.answerToBot(request, plan, faq));
+          this.outboxTimer ??= setTimeout(() => void this.flushOutbox(), OUTBOX_MS);
+        }, READ_MS * (0.5 + this.rand()));
+        this.reading.add(timer);
+      },
+      (error: Error) => {
+        this.unfollowedPending--;
+        this.tally.error(error.message);
+      },
+    );
   }
 
   private async flushOutbox(): Promise<void> {

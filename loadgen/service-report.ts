@@ -2,9 +2,9 @@
 // saw and did (service-customers.ts), set beside the server's own figures read at the end from
 // GET /v1/service/stats, as the report's `firstContact` section and its summary rows.
 //
-// - first response = request scheduled → the first answer its customer saw: a bot answer (known
-//   from the request's own answer, `bot: true`, as the bot answers in the same commit) or the
-//   first message of an agent on `request/<id>`. Shares: answered by a person within 30 s, else
+// - first response = request scheduled → the first answer its customer saw: the bot's (which
+//   comes in the commit that raises the request, so the customer reads it from the request's
+//   messages once subscribed) or the first message of an agent on `request/<id>`. Shares: answered by a person within 30 s, else
 //   by the bot within 30 s, else by neither (requests sent less than 30 s before the end and
 //   still unanswered are `undecided`, not counted as either).
 // - containment = requests the customer resolved after a bot answer ÷ requests the bot answered,
@@ -15,7 +15,7 @@
 //   wait that followed, answer received → `assigned` received by a desk; only requests that did
 //   reach a person.
 
-import { get } from 'node:http';
+import { getJson } from './http-get.ts';
 import { LatencyRecorder } from './latency.ts';
 
 /** Answered within this long counts as answered at once (the product's promise). */
@@ -197,26 +197,6 @@ export async function serverFigures(url: string, token: string, topics: readonly
   const ratings = groups.reduce((s, g) => s + num(g, 'ratings'), 0);
   const good = groups.reduce((s, g) => s + num(g, 'csat') * num(g, 'ratings'), 0);
   return { window, requests: groups.reduce((s, g) => s + num(g, 'requests'), 0), ratings, csat: ratings === 0 ? null : round3(good / ratings), groups, ...(body.total ? { total: body.total } : {}) };
-}
-
-function getJson(url: string, token: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = get(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/json' }, timeout: 10_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode !== 200) return reject(new Error(`GET /v1/service/stats: HTTP ${res.statusCode} ${text.slice(0, 200)}`));
-        try {
-          resolve(JSON.parse(text));
-        } catch {
-          reject(new Error('GET /v1/service/stats: not JSON'));
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('GET /v1/service/stats: no answer in 10 s')));
-    req.on('error', reject);
-  });
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;

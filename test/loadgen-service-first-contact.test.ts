@@ -74,12 +74,6 @@ describe('first contact: what the customers ask', () => {
     expect(plain.setup().flat().every((ev) => ev.type === 'agent.online')).toBe(true);
     expect(take(plain, 50).every((ev) => ev.channel === 'chat' && ev.text === undefined)).toBe(true);
   });
-
-  it('the bot answer a customer reads is the engine matcher\'s over the run\'s entries', () => {
-    const fc = new ServiceScenario(1, 'r', { kbShare: 1 }).firstContact!;
-    expect(fc.botAnswerOf('Where is my order?')).toBe('r-order-status-en');
-    expect(fc.botAnswerOf('tell me a joke')).toBeUndefined();
-  });
 });
 
 describe('first contact: flags and checks', () => {
@@ -254,25 +248,41 @@ describe('first contact: a customer, step by step (fake connections)', () => {
     };
   }
 
-  it('answered by the bot with the entry asked about: first response at the answer, resolved after reading; a queued one is measured against its prediction', () => {
-    vi.useFakeTimers();
+  /** The messages the server keeps for each request: the bot's answer with `faq` (or none). */
+  function botSaid(answers: Map<string, string | undefined>) {
+    const reads: string[] = [];
+    return {
+      reads,
+      read: async (request: string) => {
+        reads.push(request);
+        const faq = answers.get(request);
+        return [{ from: 'customer', text: 'hi', at: 1 }, { from: 'bot', text: 'an answer', at: 1, ...(faq ? { faq } : {}) }];
+      },
+    };
+  }
+
+  it('answered by the bot with the entry asked about: reads it once subscribed, resolves after reading; a queued one is measured against its prediction', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const s = new ServiceScenario(2, 'u', { kbShare: 1 });
     const fc = s.firstContact!;
     const lines = fakeLines();
-    const customers = new ServiceCustomers({ lines, firstContact: fc, post: async () => ({ status: 200, results: [{ ok: true }] }), idPrefix: 'u' });
-    // Find a request whose customer takes a right answer as enough.
-    const answeredRight = (ev: InputEvent) => {
-      const plan = fc.planOf(ev.request as string)!;
-      return plan.acceptsBot && plan.faq !== undefined && fc.botAnswerOf(String(ev.text)) === plan.faq;
-    };
+    const answers = new Map<string, string | undefined>();
+    const messages = botSaid(answers);
+    const customers = new ServiceCustomers({ lines, firstContact: fc, post: async () => ({ status: 200, results: [{ ok: true }] }), idPrefix: 'u', messages });
+    // A customer who takes the right answer as enough; the bot answers it with that entry.
     let ev = s.next();
-    while (!answeredRight(ev)) ev = s.next();
-    customers.answered({ ...ev, ts: 1000 }, { ok: true, status: 'bot', bot: true } as never, 1250);
-    expect(customers.tally.firstResponse.count).toBe(1);
-    expect(customers.tally.firstResponse.summary().p50).toBeCloseTo(250, 0);
+    while (!(fc.planOf(ev.request as string)!.acceptsBot && fc.planOf(ev.request as string)!.faq !== undefined)) ev = s.next();
+    answers.set(ev.request as string, fc.planOf(ev.request as string)!.faq);
+    customers.answered({ ...ev, ts: Date.now() }, { ok: true, status: 'bot', bot: true } as never, Date.now());
+    // Nothing read before the subscription is live: the answer only said the bot answered.
+    expect(messages.reads).toEqual([]);
+    expect(customers.tally.firstResponse.count).toBe(0);
     const watch = lines.watches.get(ev.request as string)!;
-    watch.ready(1300);
-    vi.advanceTimersByTime(1600);
+    watch.ready(Date.now());
+    await vi.advanceTimersByTimeAsync(0);
+    expect(messages.reads).toEqual([ev.request]);
+    expect(customers.tally.firstResponse.count).toBe(1);
+    await vi.advanceTimersByTimeAsync(1600);
     expect(lines.sent).toEqual([{ id: `${ev.request}-resolve`, type: 'service.resolved', request: ev.request, by: 'bot' }]);
     watch.result(`${ev.request}-resolve`, true, { ok: true });
     watch.status('resolved', 3000);
@@ -285,11 +295,13 @@ describe('first contact: a customer, step by step (fake connections)', () => {
     customers.assigned(queued.request as string, 6600);
     const section = customers.stop().section({ error: 'not asked' });
     expect(section).toMatchObject({ botAnswered: 1, botRight: 1, botResolved: 1, containment: 1, followed: 2 });
+    expect(messages.reads).toEqual([ev.request]);
     expect(section.predictedWait).toMatchObject({ samples: 1, medianAbsErrorMs: 500, within50pct: 1, medianActualMs: 1500 });
   });
 
-  it('a customer with no connection free still answers the bot, over the run\'s HTTP ingest', async () => {
-    vi.useFakeTimers();
+  it('a customer with no connection free still reads the bot\'s answer and answers it, over the run\'s HTTP ingest; a "don\'t know" it leaves', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const answers = new Map<string, string | undefined>();
     const s = new ServiceScenario(2, 'w', { kbShare: 1 });
     const fc = s.firstContact!;
     const posted: InputEvent[][] = [];
@@ -301,19 +313,23 @@ describe('first contact: a customer, step by step (fake connections)', () => {
         return { status: 200, results: events.map(() => ({ ok: true })) };
       },
       idPrefix: 'w',
+      messages: botSaid(answers),
     });
-    let ev = s.next();
-    while (fc.botAnswerOf(String(ev.text)) === undefined) ev = s.next();
+    const ev = s.next();
+    const dontKnow = s.next();
+    answers.set(ev.request as string, 'w-some-entry');
     customers.answered({ ...ev, ts: 0 }, { ok: true, status: 'bot', bot: true } as never, 10);
-    expect(customers.unsettled()).toMatch(/1 customer events unanswered/);
+    customers.answered({ ...dontKnow, ts: 0 }, { ok: true, status: 'queued', bot: true } as never, 10);
+    expect(customers.unsettled()).toMatch(/2 customer events unanswered/);
     await vi.advanceTimersByTimeAsync(1600);
     expect(posted).toHaveLength(1);
     expect(posted[0]).toHaveLength(1);
-    expect(['service.resolved', 'service.escalated']).toContain(posted[0][0].type);
     expect(customers.unsettled()).toBeUndefined();
     const section = customers.stop().section({ error: 'not asked' });
-    expect(section).toMatchObject({ followed: 0, notFollowed: 1, botAnswered: 1 });
-    expect(section.botResolved + section.escalated).toBe(1);
+    expect(section).toMatchObject({ followed: 0, notFollowed: 2, botAnswered: 2, botRight: 0 });
+    // Answered with an entry it did not ask about: it asks for a person.
+    expect(posted[0][0]).toEqual({ id: `${ev.request}-escalate`, type: 'service.escalated', request: ev.request });
+    expect(section.escalated).toBe(1);
     // Nobody saw its first response: the first-response figures are the followed requests' only.
     expect(section.firstResponseMs.count).toBe(0);
   });

@@ -10,7 +10,7 @@
 
 import { readFileSync } from 'node:fs';
 import { prng } from '../stock-workload.ts';
-import { knowledgeIndexOf, type InputEvent, type KnowledgeEntry, type KnowledgeIndex } from '../../engine/mod.ts';
+import type { InputEvent } from '../../engine/mod.ts';
 
 /** Written on chat most, then social media, then email (the bot answers all three). */
 const CHANNELS: ReadonlyArray<[string, number]> = [
@@ -88,7 +88,6 @@ export class KnowledgeFixture {
 export class FirstContact {
   private readonly rand: () => number;
   private readonly plans = new Map<string, CustomerPlan>();
-  private index: KnowledgeIndex | undefined;
 
   constructor(
     private readonly kb: KnowledgeFixture,
@@ -135,18 +134,6 @@ export class FirstContact {
     const plan = this.plans.get(request);
     this.plans.delete(request);
     return plan;
-  }
-
-  /**
-   * The entry the server's bot answers `text` with, when confident: the engine's own matcher over
-   * the same entries. The customer cannot read the bot's first answer itself — it goes out on
-   * `request/<id>` in the commit that makes the request, before the customer may subscribe — so
-   * this is how a customer "reads" it. It holds while the server's knowledge base is this run's.
-   */
-  botAnswerOf(text: string): string | undefined {
-    this.index ??= knowledgeIndexOf(this.setup() as unknown as KnowledgeEntry[]);
-    const match = this.index.match(text);
-    return match.confident ? match.faq : undefined;
   }
 
   private name(name: string): string {

@@ -17,11 +17,11 @@ const QUESTIONS = readFileSync(new URL('knowledge-base-questions.jsonl', FIXTURE
 const entry = (faq: string, question: string): KnowledgeEntry => ({ faq, topic: 'misc', questions: [question], answer: `About ${question}.`, language: 'en' });
 
 describe('KnowledgeIndex bookkeeping', () => {
-  it('gives a tie to the entry added first, and says the match has no lead', () => {
+  it('gives a tie to the lower id whatever the order added, and says the match has no lead', () => {
     const twins = (first: string, second: string) => knowledgeIndexOf([...ENTRIES, entry(first, 'Do you repair kayak paddles?'), entry(second, 'Do you repair kayak paddles?')]);
     // Every word of the text held by both: coverage 1, no lead over the equal second, so 0.5.
     expect(twins('paddles-a', 'paddles-b').match('repair kayak paddles', 'en')).toEqual({ confident: true, faq: 'paddles-a', score: 0.5 });
-    expect(twins('paddles-b', 'paddles-a').match('repair kayak paddles', 'en')).toEqual({ confident: true, faq: 'paddles-b', score: 0.5 });
+    expect(twins('paddles-b', 'paddles-a').match('repair kayak paddles', 'en')).toEqual({ confident: true, faq: 'paddles-a', score: 0.5 });
   });
 
   it('counts words found approximately beyond the 32nd query term', () => {

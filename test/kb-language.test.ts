@@ -34,3 +34,14 @@ describe('knowledge-base languages', () => {
     expect(INDEX.match('gift wrapping', 'de-AT')).toMatchObject({ confident: true, faq: 'gift-any' });
   });
 });
+
+describe('knowledge-base ties', () => {
+  it('go to the lower id, whatever order the entries were added or replaced in', () => {
+    const twin = (faq: string) => entry(faq, 'en', 'Can I change my delivery address?');
+    const running = knowledgeIndexOf([twin('addr-a'), twin('addr-b'), twin('addr-c')]);
+    // Replacing one moves it last in the index's own order.
+    running.upsert(twin('addr-a'));
+    const rebuilt = knowledgeIndexOf([twin('addr-c'), twin('addr-b'), twin('addr-a')]);
+    for (const index of [running, rebuilt]) expect(index.match('change my delivery address', 'en')).toMatchObject({ faq: 'addr-a' });
+  });
+});

@@ -145,9 +145,9 @@ export class FieldIndex {
   /**
    * The two highest-scoring slots among those `accept` lets through: per query term the BM25+
    * sum over fields (plus its prefix and typo expansions, weighted down), summed over terms and
-   * multiplied by the number of query terms that found the slot. Ties go to the slot found first.
+   * multiplied by the number of query terms that found the slot. Of equal scores, the slot `wins` prefers.
    */
-  topTwo(query: readonly QueryTerm[], accept: (slot: number) => boolean): TopTwo | undefined {
+  topTwo(query: readonly QueryTerm[], accept: (slot: number) => boolean, wins: (slot: number, over: number) => boolean): TopTwo | undefined {
     const expansions = query.slice(0, MAX_QUERY_TERMS).map((q) => this.expansionsOf(q));
     const queryStamp = this.nextStamp();
     this.touched.length = 0;
@@ -178,12 +178,18 @@ export class FieldIndex {
     let secondScore = 0;
     for (const slot of this.touched) {
       const score = this.total[slot] * this.matchedTerms[slot];
-      if (score <= secondScore || !accept(slot)) continue;
+      if (score < secondScore || !accept(slot)) continue;
       if (score > bestScore) {
         secondScore = bestScore;
         bestScore = score;
         best = slot;
-      } else secondScore = score;
+      } else {
+        // A tie is decided by `wins`, not by the order the entries were added: that order is
+        // the process's history (a rebuilt index adds them in another), and the answer must
+        // depend on the stored entries alone.
+        if (score === bestScore && wins(slot, best)) best = slot;
+        secondScore = score;
+      }
     }
     if (best < 0) return undefined;
     const bestTerms = query.map((_, i) => this.foundBy(best, i));

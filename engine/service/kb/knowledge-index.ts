@@ -75,6 +75,8 @@ export class KnowledgeIndex {
   private readonly bySlot: Array<{ faq: string; language: string } | undefined> = [];
   private readonly freeSlots: number[] = [];
   private readonly docsWithTerm = new Map<string, number>();
+  /** Of two entries scoring the same, the one whose id sorts first answers. */
+  private readonly lowerId = (slot: number, over: number): boolean => (this.bySlot[slot]?.faq as string) < (this.bySlot[over]?.faq as string);
 
   constructor(options: { threshold?: number } = {}) {
     this.threshold = options.threshold ?? KB_CONFIDENCE_THRESHOLD;
@@ -132,7 +134,7 @@ export class KnowledgeIndex {
       const lang = this.bySlot[slot]?.language;
       return lang === wanted || lang === '';
     };
-    const top = this.fields.topTwo(ranked.map((term) => this.queryTerm(term)), accept);
+    const top = this.fields.topTwo(ranked.map((term) => this.queryTerm(term)), accept, this.lowerId);
     if (top === undefined) return { confident: false, score: 0 };
     const faq = this.bySlot[top.best]?.faq as string;
     const margin = top.secondScore === 0 ? 1 : (top.bestScore - top.secondScore) / top.bestScore;

@@ -170,6 +170,26 @@ describe('the service figures of a known mix', () => {
   });
 });
 
+describe('calls and counters', () => {
+  it('a voice or store request is answered when its agent accepts it: not abandoned, its first response the wait', () => {
+    const r = runner();
+    r.online('v1', { calls: 5 }, { voice: 1, store: 1 });
+    handled(r, 'call1', 'erin', 'calls', 'voice', 'v1', 0);
+    handled(r, 'desk1', 'finn', 'calls', 'store', 'v1', 2_000);
+    complete(r, 'call1', 60_000);
+    complete(r, 'desk1', 90_000);
+    r.now = T + 3 * MINUTE;
+    const s = stats(r, { window: '1h', by: 'channel' });
+    for (const channel of ['voice', 'store']) {
+      const g = s.groups.find((x: any) => x.key === channel)!;
+      expect(g, channel).toMatchObject({ requests: 1, abandonment: 0 });
+      // Accepted 1 s after it was raised: within the 1 s histogram bin.
+      expect(g.firstResponseMs.p50, channel).toBeGreaterThan(900);
+      expect(g.firstResponseMs.p50, channel).toBeLessThan(1_100);
+    }
+  });
+});
+
 describe('the window', () => {
   it('slides by the minute and keeps nothing past 24 h', () => {
     const r = runner();

@@ -162,6 +162,8 @@ function liveOffer(c: ServiceChange, ev: InputEvent): { r: ServiceRequest; a: Ag
 const accepted: Handler = (c, ev) => {
   const { r, a } = liveOffer(c, ev);
   assign(c, r, a);
+  // On a call or at a counter the person answering is the first response; no message is written.
+  if (r.channel === 'voice' || r.channel === 'store') countResponse(c, c.request(r.id)!, c.now, 'agent');
   return done(c, { request: r.id, agent: a.id, status: 'assigned' });
 };
 

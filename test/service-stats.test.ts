@@ -190,6 +190,19 @@ describe('calls and counters', () => {
   });
 });
 
+describe('handle time', () => {
+  it('is not counted for a request its agent left (went offline) and that ended while queued again', () => {
+    const r = runner();
+    r.online('h1', { returns: 5 }, { chat: 1 });
+    handled(r, 'left1', 'gina', 'returns', 'chat', 'h1', 0);
+    r.now = T + 30_000;
+    r.ok({ type: 'agent.offline', agent: 'h1' });
+    complete(r, 'left1', 90_000);
+    r.now = T + 3 * MINUTE;
+    expect(stats(r, { window: '1h', by: 'topic' }).total.handleMs.p50).toBeNull();
+  });
+});
+
 describe('the window', () => {
   it('slides by the minute and keeps nothing past 24 h', () => {
     const r = runner();

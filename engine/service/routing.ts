@@ -158,7 +158,7 @@ export function goOffline(c: ServiceChange, a: Agent): void {
     const r = c.request(id)!;
     c.message(topics.agent(a.id), { type: 'revoked', request: id, reason: 'offline' });
     const rank = Math.min(r.rank, rankKey(r.enqueuedAt, REQUEUE_POINTS, c.options.agingMs));
-    saveRequest(c, r, { ...without(r, 'agent'), status: 'queued', rank });
+    saveRequest(c, r, { ...without(r, 'agent', 'assignedAt'), status: 'queued', rank });
     c.setTimer(timerIds.sla(id), c.now + c.options.slaMs, { kind: 'sla', request: id });
     moved.push(id);
   }

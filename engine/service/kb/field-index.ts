@@ -17,6 +17,8 @@ import { isLatinWord } from './terms.ts';
 const K = 1.2;
 const B = 0.7;
 const D = 0.5;
+const DIGIT = /\d/;
+
 /** The weight of a term found only by prefix or by edit distance (MiniSearch's defaults). */
 const PREFIX_WEIGHT = 0.375;
 const FUZZY_WEIGHT = 0.45;
@@ -68,11 +70,20 @@ export class FieldIndex {
   private readonly postings = new Map<string, Postings>();
   /** The same terms, for prefix look-ups. */
   private readonly vocabulary = new SearchableMap<Postings>();
-  /** Every letter a Latin-script term of the vocabulary has held (kept after its last term goes: harmless). */
+  /** Every letter (not digit) a Latin-script term of the vocabulary has held (kept after its last term goes: harmless). */
   private readonly latinLetters = new Set<string>();
   /** Per field, each slot's distinct-term count (1 for an empty field, as MiniSearch counted it). */
   private readonly lengths: number[][] = Array.from({ length: FIELD_COUNT }, () => []);
   private readonly lengthSums = new Float64Array(FIELD_COUNT);
+  /**
+   * Per field and slot, BM25's length normalisation `K·(1 − B + B·length ÷ average)` and the
+   * term score of a word occurring once, `D + (K + 1) ÷ (1 + norm)` (most postings): worked out
+   * once per change of the entries, not per posting per match. Same arithmetic, same bits.
+   */
+  private saturation = Array.from({ length: FIELD_COUNT }, () => ({ norm: new Float64Array(0), once: new Float64Array(0) }));
+  /** Bumped by every add and remove; `saturation` was worked out at `saturationAt`. */
+  private changes = 0;
+  private saturationAt = -1;
   private docCount = 0;
 
   // Scratch space of a match, reused: stamps say which slots the current match (or term) touched.
@@ -98,6 +109,7 @@ export class FieldIndex {
   add(slot: number, fields: ReadonlyArray<ReadonlyMap<string, number>>): void {
     this.ensureCapacity(slot + 1);
     this.docCount++;
+    this.changes++;
     for (let f = 0; f < FIELD_COUNT; f++) {
       const counts = fields[f];
       const length = counts.size === 0 ? 1 : counts.size;
@@ -109,7 +121,7 @@ export class FieldIndex {
           postings = [undefined, undefined, undefined];
           this.postings.set(term, postings);
           this.vocabulary.set(term, postings);
-          if (isLatinWord(term)) for (const letter of term) this.latinLetters.add(letter);
+          if (isLatinWord(term)) for (const letter of term) if (!DIGIT.test(letter)) this.latinLetters.add(letter);
         }
         const inField = (postings[f] ??= { slots: [], counts: [] });
         inField.slots.push(slot);
@@ -121,6 +133,7 @@ export class FieldIndex {
   /** Takes out what `add(slot, fields)` put in; `fields` must be the same. */
   remove(slot: number, fields: ReadonlyArray<ReadonlyMap<string, number>>): void {
     this.docCount--;
+    this.changes++;
     for (let f = 0; f < FIELD_COUNT; f++) {
       this.lengthSums[f] -= this.lengths[f][slot];
       for (const term of fields[f].keys()) {
@@ -149,6 +162,7 @@ export class FieldIndex {
    */
   topTwo(query: readonly QueryTerm[], accept: (slot: number) => boolean, wins: (slot: number, over: number) => boolean): TopTwo | undefined {
     const expansions = query.slice(0, MAX_QUERY_TERMS).map((q) => this.expansionsOf(q));
+    if (this.saturationAt !== this.changes) this.workOutSaturation();
     const queryStamp = this.nextStamp();
     this.touched.length = 0;
     for (let t = 0; t < expansions.length; t++) {
@@ -220,22 +234,24 @@ export class FieldIndex {
    * The terms one edit from `term`, found by trying each edit in the exact-term map: a few
    * hundred look-ups whatever the vocabulary's size. The radix tree's fuzzy search (MiniSearch's)
    * walked the vocabulary instead, ~1 ms per word at 20,000 terms and ~2–6 ms at two edits.
-   * The letters tried are those of the vocabulary's Latin-script terms: a typo is looked for only
-   * in a Latin word, and a term holding a letter no such term holds cannot be one edit away.
+   * The letters tried are those of the vocabulary's Latin-script terms, digits left out: a typo is
+   * looked for only in a Latin word without digits, and a term holding a letter no such term holds
+   * cannot be one edit away.
    */
   private oneEditFrom(term: string): Map<string, Postings> {
     const found = new Map<string, Postings>();
-    const tryTerm = (candidate: string) => {
-      if (candidate === term || found.has(candidate)) return;
-      const postings = this.postings.get(candidate);
-      if (postings !== undefined) found.set(candidate, postings);
-    };
-    for (let i = 0; i < term.length; i++) tryTerm(term.slice(0, i) + term.slice(i + 1));
+    for (let i = 0; i < term.length; i++) this.tryEdit(term.slice(0, i) + term.slice(i + 1), term, found);
     for (const letter of this.latinLetters) {
-      for (let i = 0; i < term.length; i++) tryTerm(term.slice(0, i) + letter + term.slice(i + 1));
-      for (let i = 0; i <= term.length; i++) tryTerm(term.slice(0, i) + letter + term.slice(i));
+      for (let i = 0; i < term.length; i++) this.tryEdit(term.slice(0, i) + letter + term.slice(i + 1), term, found);
+      for (let i = 0; i <= term.length; i++) this.tryEdit(term.slice(0, i) + letter + term.slice(i), term, found);
     }
     return found;
+  }
+
+  private tryEdit(candidate: string, term: string, found: Map<string, Postings>): void {
+    if (candidate === term || found.has(candidate)) return;
+    const postings = this.postings.get(candidate);
+    if (postings !== undefined) found.set(candidate, postings);
   }
 
   /** Whether the entry in `slot` holds `term` in any field. */
@@ -256,12 +272,11 @@ export class FieldIndex {
       const n = slots.length;
       const idf = Math.log(1 + (this.docCount - n + 0.5) / (n + 0.5));
       const fieldWeight = weight * this.boosts[f];
-      const lengths = this.lengths[f];
-      const averageLength = this.lengthSums[f] / this.docCount;
+      const { norm, once } = this.saturation[f];
       for (let i = 0; i < n; i++) {
         const slot = slots[i];
         const tf = counts[i];
-        const score = fieldWeight * (idf * (D + (tf * (K + 1)) / (tf + K * (1 - B + (B * lengths[slot]) / averageLength))));
+        const score = fieldWeight * (idf * (tf === 1 ? once[slot] : D + (tf * (K + 1)) / (tf + norm[slot])));
         if (this.termStamp[slot] !== termStamp) {
           this.termStamp[slot] = termStamp;
           this.termScore[slot] = score;
@@ -269,6 +284,23 @@ export class FieldIndex {
         } else this.termScore[slot] += score;
       }
     }
+  }
+
+  private workOutSaturation(): void {
+    const slots = this.total.length;
+    for (let f = 0; f < FIELD_COUNT; f++) {
+      const lengths = this.lengths[f];
+      const averageLength = this.lengthSums[f] / this.docCount;
+      const norm = new Float64Array(slots);
+      const once = new Float64Array(slots);
+      for (let slot = 0; slot < lengths.length; slot++) {
+        if (lengths[slot] === undefined) continue;
+        norm[slot] = K * (1 - B + (B * lengths[slot]) / averageLength);
+        once[slot] = D + (1 * (K + 1)) / (1 + norm[slot]);
+      }
+      this.saturation[f] = { norm, once };
+    }
+    this.saturationAt = this.changes;
   }
 
   /** A stamp no slot carries yet; the stamps are cleared when the counter would wrap. */

@@ -77,6 +77,15 @@ export class KnowledgeIndex {
   private readonly docsWithTerm = new Map<string, number>();
   /** Of two entries scoring the same, the one whose id sorts first answers. */
   private readonly lowerId = (slot: number, over: number): boolean => (this.bySlot[slot]?.faq as string) < (this.bySlot[over]?.faq as string);
+  /**
+   * The language the current match wants ('' for any) and the filter reading it: made once, not
+   * per match, as a closure per call showed in the engine's profile.
+   */
+  private wanted = '';
+  private readonly inWantedLanguage = (slot: number): boolean => {
+    const language = this.bySlot[slot]?.language;
+    return this.wanted === '' || language === this.wanted || language === '';
+  };
 
   constructor(options: { threshold?: number } = {}) {
     this.threshold = options.threshold ?? KB_CONFIDENCE_THRESHOLD;
@@ -129,18 +138,13 @@ export class KnowledgeIndex {
     const queryTerms = queryTermsOf(text);
     if (queryTerms.length === 0 || this.size === 0) return { confident: false, score: 0 };
     const ranked = this.rankedTerms(queryTerms);
-    const wanted = primaryLanguage(language);
-    const accept = wanted === '' ? () => true : (slot: number) => {
-      const lang = this.bySlot[slot]?.language;
-      return lang === wanted || lang === '';
-    };
-    const top = this.fields.topTwo(ranked.map((term) => this.queryTerm(term)), accept, this.lowerId);
+    this.wanted = primaryLanguage(language);
+    const top = this.fields.topTwo(ranked.map((term) => this.queryTerm(term)), this.inWantedLanguage, this.lowerId);
     if (top === undefined) return { confident: false, score: 0 };
     const faq = this.bySlot[top.best]?.faq as string;
     const margin = top.secondScore === 0 ? 1 : (top.bestScore - top.secondScore) / top.bestScore;
     const found = new Set(ranked.filter((_, i) => top.bestTerms[i]));
-    const held = (term: string) => found.has(term) || (!ranked.includes(term) && this.fields.holds(top.best, term));
-    const score = Math.round(((this.coverage(queryTerms, held) + margin) / 2) * 1000) / 1000;
+    const score = Math.round(((this.coverage(queryTerms, ranked, found, top.best) + margin) / 2) * 1000) / 1000;
     return score >= this.threshold ? { confident: true, faq, score } : { confident: false, score };
   }
 
@@ -173,17 +177,17 @@ export class KnowledgeIndex {
   }
 
   /**
-   * The IDF-weighted share of `queryTerms` the best entry holds (0..1). A query term the ranking
-   * found only approximately (a typo, another ending) counts as held when it ranked the entry; a
-   * term left out of the ranking as too common is looked up in the entry.
+   * The IDF-weighted share of `queryTerms` the entry in slot `best` holds (0..1): the ranked terms
+   * that `found` it, exactly or approximately (a typo, another ending), and the terms left out of
+   * the ranking as too common that it holds.
    */
-  private coverage(queryTerms: readonly string[], held: (term: string) => boolean): number {
+  private coverage(queryTerms: readonly string[], ranked: readonly string[], found: ReadonlySet<string>, best: number): number {
     let total = 0;
     let covered = 0;
     for (const term of queryTerms) {
       const weight = this.idf(term);
       total += weight;
-      if (held(term)) covered += weight;
+      if (found.has(term) || (!ranked.includes(term) && this.fields.holds(best, term))) covered += weight;
     }
     return total === 0 ? 0 : covered / total;
   }

@@ -125,6 +125,34 @@ describe('first contact: the report\'s arithmetic', () => {
   });
 });
 
+/** A short first-contact run with three desks against `server`, no cleanup unless asked. */
+function firstContactRun(server: { url: string; token: (role: string, sub: string) => string }, over: Partial<LoadgenOptions> = {}): LoadgenOptions {
+  return {
+    url: server.url,
+    durationS: 2,
+    rate: 20,
+    subscribers: 0,
+    skus: 1,
+    scenario: 'service',
+    token: server.token('ingest', 'loadgen'),
+    mintToken: (claims) => signToken(claims, TEST_SECRET),
+    batch: 50,
+    format: 'json',
+    connections: 4,
+    desks: 3,
+    thinkMs: 10,
+    handleMs: 50,
+    chatMessages: 1,
+    chatCustomers: 200,
+    firstContact: true,
+    kbShare: 0.6,
+    tickMs: 5,
+    progress: false,
+    cleanup: false,
+    ...over,
+  };
+}
+
 /** A server whose bot runs in `bot` mode. */
 async function serverWithBot(bot: 'off' | 'first' | 'overflow'): Promise<{ url: string; token: (role: string, sub: string) => string; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'omni-lg-fc-'));
@@ -153,29 +181,7 @@ describe.each([
   afterAll(() => server?.stop());
 
   it('the customers follow every request to its end; the report has first response, containment, CSAT and the predicted wait', async () => {
-    const options: LoadgenOptions = {
-      url: server.url,
-      durationS: 2,
-      rate: 20,
-      subscribers: 0,
-      skus: 1,
-      scenario: 'service',
-      token: server.token('ingest', 'loadgen'),
-      mintToken: (claims) => signToken(claims, TEST_SECRET),
-      batch: 50,
-      format: 'json',
-      connections: 4,
-      desks: 3,
-      thinkMs: 10,
-      handleMs: 50,
-      chatMessages: 1,
-      chatCustomers: 200,
-      firstContact: true,
-      kbShare: 0.6,
-      tickMs: 5,
-      progress: false,
-      cleanup: false,
-    };
+    const options = firstContactRun(server);
     const { report } = await runLoadgen(options, () => undefined);
     expect(report.errors).toBe(0);
     expect(report.sent).toBe(40);
@@ -332,5 +338,23 @@ describe('first contact: a customer, step by step (fake connections)', () => {
     expect(section.escalated).toBe(1);
     // Nobody saw its first response: the first-response figures are the followed requests' only.
     expect(section.firstResponseMs.count).toBe(0);
+  });
+});
+
+describe('first contact: the cleanup', () => {
+  let server: Awaited<ReturnType<typeof serverWithBot>>;
+  beforeAll(async () => {
+    server = await serverWithBot('first');
+  });
+  afterAll(() => server?.stop());
+
+  it('removes the run\'s knowledge-base entries and resolves the cases it left open', async () => {
+    const { report } = await runLoadgen(firstContactRun(server, { cleanup: true }), () => undefined);
+    const steps = Object.fromEntries(report.cleanup!.steps.map((step) => [step.type, step]));
+    expect(steps['faq.removed']).toEqual({ type: 'faq.removed', sent: 64, applied: 64 });
+    const { opened, resolved } = report.firstContact!.cases;
+    expect(opened).toBeGreaterThan(0);
+    expect(steps['case.updated']).toEqual({ type: 'case.updated', sent: opened - resolved, applied: opened - resolved });
+    expect(report.cleanup!.unexpected).toEqual({});
   });
 });

@@ -11,14 +11,12 @@
 // prefix look-ups of words no entry holds.
 
 import SearchableMap from 'minisearch/SearchableMap';
-import { isLatinWord } from './terms.ts';
+import { TypoIndex } from './typo-index.ts';
 
 /** BM25+ as MiniSearch defaults it: term saturation k, length normalisation b, floor d. */
 const K = 1.2;
 const B = 0.7;
 const D = 0.5;
-const DIGIT = /\d/;
-
 /** The weight of a term found only by prefix or by edit distance (MiniSearch's defaults). */
 const PREFIX_WEIGHT = 0.375;
 const FUZZY_WEIGHT = 0.45;
@@ -70,8 +68,8 @@ export class FieldIndex {
   private readonly postings = new Map<string, Postings>();
   /** The same terms, for prefix look-ups. */
   private readonly vocabulary = new SearchableMap<Postings>();
-  /** Every letter (not digit) a Latin-script term of the vocabulary has held (kept after its last term goes: harmless). */
-  private readonly latinLetters = new Set<string>();
+  /** The same terms again, for the look-up of a typo's neighbours. */
+  private readonly typos = new TypoIndex();
   /** Per field, each slot's distinct-term count (1 for an empty field, as MiniSearch counted it). */
   private readonly lengths: number[][] = Array.from({ length: FIELD_COUNT }, () => []);
   private readonly lengthSums = new Float64Array(FIELD_COUNT);
@@ -121,7 +119,7 @@ export class FieldIndex {
           postings = [undefined, undefined, undefined];
           this.postings.set(term, postings);
           this.vocabulary.set(term, postings);
-          if (isLatinWord(term)) for (const letter of term) if (!DIGIT.test(letter)) this.latinLetters.add(letter);
+          this.typos.add(term);
         }
         const inField = (postings[f] ??= { slots: [], counts: [] });
         inField.slots.push(slot);
@@ -150,6 +148,7 @@ export class FieldIndex {
         if (postings.every((p) => p === undefined)) {
           this.postings.delete(term);
           this.vocabulary.delete(term);
+          this.typos.remove(term);
         }
       }
     }
@@ -215,7 +214,7 @@ export class FieldIndex {
     const found: Array<{ postings: Postings; weight: number }> = [];
     const exact = this.postings.get(q.term);
     if (exact !== undefined) found.push({ postings: exact, weight: 1 });
-    const fuzzy = q.typo ? this.oneEditFrom(q.term) : undefined;
+    const fuzzy = q.typo ? this.typos.near(q.term, this.postings) : undefined;
     if (q.prefix) {
       for (const [term, postings] of this.vocabulary.atPrefix(q.term)) {
         const distance = term.length - q.term.length;
@@ -228,30 +227,6 @@ export class FieldIndex {
       for (const [term, postings] of fuzzy) found.push({ postings, weight: (FUZZY_WEIGHT * term.length) / (term.length + 1) });
     }
     return found;
-  }
-
-  /**
-   * The terms one edit from `term`, found by trying each edit in the exact-term map: a few
-   * hundred look-ups whatever the vocabulary's size. The radix tree's fuzzy search (MiniSearch's)
-   * walked the vocabulary instead, ~1 ms per word at 20,000 terms and ~2–6 ms at two edits.
-   * The letters tried are those of the vocabulary's Latin-script terms, digits left out: a typo is
-   * looked for only in a Latin word without digits, and a term holding a letter no such term holds
-   * cannot be one edit away.
-   */
-  private oneEditFrom(term: string): Map<string, Postings> {
-    const found = new Map<string, Postings>();
-    for (let i = 0; i < term.length; i++) this.tryEdit(term.slice(0, i) + term.slice(i + 1), term, found);
-    for (const letter of this.latinLetters) {
-      for (let i = 0; i < term.length; i++) this.tryEdit(term.slice(0, i) + letter + term.slice(i + 1), term, found);
-      for (let i = 0; i <= term.length; i++) this.tryEdit(term.slice(0, i) + letter + term.slice(i), term, found);
-    }
-    return found;
-  }
-
-  private tryEdit(candidate: string, term: string, found: Map<string, Postings>): void {
-    if (candidate === term || found.has(candidate)) return;
-    const postings = this.postings.get(candidate);
-    if (postings !== undefined) found.set(candidate, postings);
   }
 
   /** Whether the entry in `slot` holds `term` in any field. */

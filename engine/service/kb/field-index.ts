@@ -91,11 +91,9 @@ export class FieldIndex {
   private termsLow = new Uint32Array(64);
   private termsHigh = new Uint32Array(64);
   private totalStamp = new Uint32Array(64);
-  private termScore = new Float64Array(64);
   private termStamp = new Uint32Array(64);
   private stamp = 0;
   private readonly touched: number[] = [];
-  private readonly termTouched: number[] = [];
 
   constructor(private readonly boosts: readonly number[]) {}
 
@@ -166,25 +164,9 @@ export class FieldIndex {
     this.touched.length = 0;
     for (let t = 0; t < expansions.length; t++) {
       const termStamp = this.nextStamp();
-      const found = expansions[t];
-      const [lowBit, highBit] = t < 32 ? [(1 << t) >>> 0, 0] : [0, (1 << (t - 32)) >>> 0];
-      this.termTouched.length = 0;
-      for (const { postings, weight } of found) this.scoreTerm(postings, weight, termStamp);
-      for (const slot of this.termTouched) {
-        if (this.totalStamp[slot] !== queryStamp) {
-          this.totalStamp[slot] = queryStamp;
-          this.total[slot] = this.termScore[slot];
-          this.matchedTerms[slot] = 1;
-          this.termsLow[slot] = lowBit;
-          this.termsHigh[slot] = highBit;
-          this.touched.push(slot);
-        } else {
-          this.total[slot] += this.termScore[slot];
-          this.matchedTerms[slot]++;
-          this.termsLow[slot] |= lowBit;
-          this.termsHigh[slot] |= highBit;
-        }
-      }
+      const lowBit = t < 32 ? (1 << t) >>> 0 : 0;
+      const highBit = t < 32 ? 0 : (1 << (t - 32)) >>> 0;
+      for (const { postings, weight } of expansions[t]) this.scoreTerm(postings, weight, queryStamp, termStamp, lowBit, highBit);
     }
     let best = -1;
     let bestScore = 0;
@@ -239,7 +221,8 @@ export class FieldIndex {
     return t < 32 ? (this.termsLow[slot] & (1 << t)) !== 0 : (this.termsHigh[slot] & (1 << (t - 32))) !== 0;
   }
 
-  private scoreTerm(postings: Postings, weight: number, termStamp: number): void {
+  /** Adds the term's score to each slot holding it; the first hit of term and query counts the slot in. */
+  private scoreTerm(postings: Postings, weight: number, queryStamp: number, termStamp: number, lowBit: number, highBit: number): void {
     for (let f = 0; f < FIELD_COUNT; f++) {
       const inField = postings[f];
       if (inField === undefined) continue;
@@ -252,14 +235,27 @@ export class FieldIndex {
         const slot = slots[i];
         const tf = counts[i];
         const score = fieldWeight * (idf * (tf === 1 ? once[slot] : D + (tf * (K + 1)) / (tf + norm[slot])));
-        if (this.termStamp[slot] !== termStamp) {
+        if (this.termStamp[slot] === termStamp) {
+          this.total[slot] += score;
+        } else if (this.totalStamp[slot] === queryStamp) {
           this.termStamp[slot] = termStamp;
-          this.termScore[slot] = score;
-          this.termTouched.push(slot);
-        } else this.termScore[slot] += score;
+          this.total[slot] += score;
+          this.matchedTerms[slot]++;
+          this.termsLow[slot] |= lowBit;
+          this.termsHigh[slot] |= highBit;
+        } else {
+          this.termStamp[slot] = termStamp;
+          this.totalStamp[slot] = queryStamp;
+          this.total[slot] = score;
+          this.matchedTerms[slot] = 1;
+          this.termsLow[slot] = lowBit;
+          this.termsHigh[slot] = highBit;
+          this.touched.push(slot);
+        }
       }
     }
   }
+
 
   private workOutSaturation(): void {
     const slots = this.total.length;
@@ -301,7 +297,6 @@ export class FieldIndex {
     this.termsLow = grow(this.termsLow, (n) => new Uint32Array(n));
     this.termsHigh = grow(this.termsHigh, (n) => new Uint32Array(n));
     this.totalStamp = grow(this.totalStamp, (n) => new Uint32Array(n));
-    this.termScore = grow(this.termScore, (n) => new Float64Array(n));
     this.termStamp = grow(this.termStamp, (n) => new Uint32Array(n));
   }
 }

@@ -1,7 +1,8 @@
-// An inverted index over the three fields of a knowledge-base entry, scored with BM25+ exactly as
+// An inverted index over the three fields of a knowledge-base entry, scored with BM25+ as
 // MiniSearch scored it (the library this replaced; its parameters, field boosts and the weights
-// of prefix and fuzzy expansions are kept, so the threshold chosen on the labelled questions still
-// holds), but built for the one question a match asks: which two entries score highest.
+// of prefix and typo expansions are kept, so the threshold chosen on the labelled questions still
+// holds; sums are taken in another order, so a score's last bits may differ), but built for the
+// one question a match asks: which two entries score highest.
 //
 // MiniSearch built a result object (score, matched terms, matched fields) for every entry holding
 // any query word and sorted them all; at 10,000 entries that allocation, its garbage and the sort

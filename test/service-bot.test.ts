@@ -86,6 +86,26 @@ describe('overflow mode', () => {
     expect(botMessages(run, 'h4')).toEqual([]);
   });
 
+  it('once its lane has drained under a backlog five times, the wait is the requests ahead × the mean gap between departures', () => {
+    const run = runner({ bot: 'overflow' });
+    // One chat at a time: capacity ÷ handle time would say 10 s per request ahead.
+    run.online('a1', { orders: 5 }, { chat: 1 }, ['en']);
+    for (let i = 0; i < 8; i++) ask(run, `d${i}`);
+    // Each offer waits 10 s for the agent (busy elsewhere, say), then 10 s of chat: d1 … d6 leave
+    // a backlogged lane 20 s apart, while the handle time is 10 s; the first departure (d0,
+    // raised into an empty lane) counts no gap.
+    for (let i = 0; i < 6; i++) {
+      run.now += 10_000;
+      run.accept(`d${i}`, 'a1');
+      run.now += 10_000;
+      run.complete(`d${i}`);
+    }
+    expect(run.state.get('svc/handle/orders')).toBe(10_000);
+    expect(run.state.get('svc/drain/svc/rl/chat/en/orders')).toMatchObject({ gapMs: 20_000, gaps: 6 });
+    // d7 is queued, nothing else: a new request has one ahead.
+    expect(answer(ask(run, 'd8'))).toMatchObject({ status: 'queued', predictedWaitMs: 40_000 });
+  });
+
   it('a topic record kept from before its capacity totals: the agents are counted one by one, the same wait', () => {
     const run = runner({ bot: 'overflow' });
     run.online('a1', { orders: 5 }, { chat: 2 }, ['en']);

@@ -9,7 +9,8 @@
 
 import type { ServiceChange } from './change.ts';
 import { customerContext } from './context.ts';
-import { copyAgent, free, requiredLanguage, saveAgent, saveRequest } from './indexes.ts';
+import { copyAgent, free, requestLane, requiredLanguage, saveAgent, saveRequest } from './indexes.ts';
+import { noteDeparture } from './lane-drain.ts';
 import { find } from './ranked-list.ts';
 import { ANY_LANGUAGE, CHANNELS, channelIndex, keys, rankKey, REQUEUE_POINTS, timerIds, topics, type Agent, type ServiceRequest } from './types.ts';
 
@@ -72,6 +73,8 @@ export function pickForAgent(c: ServiceChange, agentId: string): void {
 /** Offers a queued request to an eligible agent, holding a unit of its channel until answered. */
 function offer(c: ServiceChange, r: ServiceRequest, a: Agent): void {
   const expiresAt = c.now + c.options.offerTimeoutMs;
+  const lane = requestLane(r);
+  if (lane !== undefined) noteDeparture(c, lane, r, c.now);
   const offered: ServiceRequest = { ...r, status: 'offered', offer: { agent: a.id, expiresAt } };
   saveRequest(c, r, offered);
   const held = copyAgent(a);

@@ -2,12 +2,15 @@
 //   (requests ahead of it in its lane + 1) × mean handle time of its topic
 //   ÷ the capacity on its channel (free or busy) of the online, available agents eligible for it,
 // 0 when one of those agents has room now, and null when there are none (nobody could take it).
+// Once the lane has drained under a backlog DRAIN_MIN_GAPS times, (requests ahead + 1) × its mean
+// gap between departures instead (lane-drain.ts).
 // The mean handle time (accepted → completed) of a topic is an exponentially weighted mean
 // (weight HANDLE_ALPHA for each new completion), seeded by the first completion; before any,
 // DEFAULT_HANDLE_MS.
 
 import type { ServiceChange } from '../change.ts';
 import { free, requestLane, requiredLanguage } from '../indexes.ts';
+import { drainGapMs } from '../lane-drain.ts';
 import { entries, find, rankOf } from '../ranked-list.ts';
 import { ANY_LANGUAGE, channelIndex, keys, type ServiceRequest, type TopicStats } from '../types.ts';
 
@@ -47,6 +50,10 @@ export function predictedWaitMs(c: ServiceChange, r: ServiceRequest): number | n
   }
   if (capacity <= 0) return null;
   const ahead = rankOf(c, lane, r.id, r.rank) ?? 0;
+  // Once the lane has drained under a backlog a few times, its pace says more than capacity ÷
+  // handle time: its agents also serve other topics and channels (lane-drain.ts).
+  const gap = drainGapMs(c, lane);
+  if (gap !== undefined) return Math.round((ahead + 1) * gap);
   return Math.round(((ahead + 1) * meanHandleMs(c, r.topic)) / capacity);
 }
 

@@ -48,6 +48,34 @@ describe('overflow mode', () => {
     expect(run.offeredTo('r2')).toBe('a1');
   });
 
+  it('looks again halfway to the target: a customer still waiting whose wait now looks too long is answered', () => {
+    const run = runner({ bot: 'overflow', targetWaitMs: 200_000 });
+    run.online('a1', { orders: 5 }, { chat: 1 }, ['en']);
+    ask(run, 'busy', TRACK);
+    run.accept('busy', 'a1');
+    // One ahead of nobody: 180 s predicted, under the target, so no answer yet.
+    expect(answer(ask(run, 'late', TRACK))).toMatchObject({ status: 'queued', predictedWaitMs: 180_000 });
+    expect(botMessages(run, 'late')).toEqual([]);
+    run.advance(99_999);
+    expect(botMessages(run, 'late')).toEqual([]);
+    // At 100 s it has waited 100 s and 180 s are still predicted: past the target.
+    run.advance(1);
+    expect(botMessages(run, 'late')).toMatchObject([{ from: 'bot', faq: 'order-status-en' }]);
+    expect(run.req('late').status).toBe('queued');
+    // Once, and not for a request a person took before then.
+    run.advance(200_000);
+    expect(botMessages(run, 'late')).toHaveLength(1);
+    const taken = runner({ bot: 'overflow', targetWaitMs: 200_000 });
+    taken.online('a1', { orders: 5 }, { chat: 1 }, ['en']);
+    taken.accept(answer(ask(taken, 'busy', TRACK)).request as string, 'a1');
+    ask(taken, 'soon', TRACK);
+    taken.now += 50_000;
+    taken.complete('busy');
+    expect(taken.offeredTo('soon')).toBe('a1');
+    taken.advance(100_000);
+    expect(botMessages(taken, 'soon')).toEqual([]);
+  });
+
   it('answers once the queue ahead makes the predicted wait exceed the target, and stops as it shrinks', () => {
     // Two agents of one chat each: predicted wait = (ahead + 1) × 180000 ÷ 2.
     const run = runner({ bot: 'overflow', targetWaitMs: 200_000 });

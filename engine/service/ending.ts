@@ -21,6 +21,7 @@ export function endRequest(c: ServiceChange, r: ServiceRequest, resolvedBy?: 'bo
   const ended = resolvedBy === undefined ? { status: 'completed' as const } : { status: 'resolved' as const, resolvedBy };
   saveRequest(c, r, { ...without(r, 'offer'), ...ended, completedAt: c.now });
   c.cancelTimer(timerIds.sla(r.id));
+  c.cancelTimer(timerIds.botRecheck(r.id));
   return agent;
 }
 

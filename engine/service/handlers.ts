@@ -5,7 +5,7 @@ import type { InputEvent } from '../types.ts';
 import { ServiceChange, type Handler } from './change.ts';
 import { done, reject } from './outcome.ts';
 import { copyAgent, saveAgent, saveRequest, stats } from './indexes.ts';
-import { botAfterCompleted, botAfterCustomerMessage, botAfterRequested, botBeforeRouting, botTakesFirst } from './bot/mod.ts';
+import { botAfterCompleted, botAfterCustomerMessage, botAfterRequested, botBeforeRouting, botRecheck, botTakesFirst } from './bot/mod.ts';
 import { storeMessage, type StoredMessage } from './messages.ts';
 import { endRequest, isEnded, moveToPast } from './ending.ts';
 import { countEnded, countRequested, countResponse } from './stats/mod.ts';
@@ -209,7 +209,8 @@ export const HANDLERS: Record<string, Handler> = {
 };
 
 export function onTimer(c: ServiceChange, data: TimerData, at: number): void {
-  if (data.kind === 'offer') {
+  if (data.kind === 'bot') botRecheck(c, data.request);
+  else if (data.kind === 'offer') {
     const r = c.request(data.request);
     // Answered, revoked or re-offered since: this timer is stale.
     if (r?.status === 'offered' && r.offer?.agent === data.agent && r.offer.expiresAt === at) withdrawOffer(c, r, 'timeout');

@@ -37,6 +37,11 @@ export function forgetMessages(state: StagedState, request: string): number {
   return n;
 }
 
+/** A request's first message (the customer's first words, when it came with them). */
+export function firstMessage(view: StateView, request: string): StoredMessage | undefined {
+  return view.get<StoredMessage>(messageKeys.message(request, 1));
+}
+
 export function requestMessages(view: StateView, request: string): StoredMessage[] {
   const n = view.get<number>(messageKeys.count(request)) ?? 0;
   const out: StoredMessage[] = [];

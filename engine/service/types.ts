@@ -197,9 +197,12 @@ export const timerIds = {
   offer: (request: string) => `offer/${request}`,
   sla: (request: string) => `sla/${request}`,
   grace: (agent: string) => `grace/${agent}`,
+  /** Overflow: the bot looks again at a request it left to a person (bot/modes.ts). */
+  botRecheck: (request: string) => `bot/${request}`,
 };
 
 export type TimerData =
   | { kind: 'offer'; request: string; agent: string }
   | { kind: 'sla'; request: string }
-  | { kind: 'grace'; agent: string };
+  | { kind: 'grace'; agent: string }
+  | { kind: 'bot'; request: string };

@@ -10,10 +10,11 @@
 
 import type { ServiceChange } from '../change.ts';
 import type { KnowledgeMatch } from '../kb/mod.ts';
-import type { ServiceRequest } from '../types.ts';
+import { firstMessage } from '../message-log.ts';
+import { timerIds, type ServiceRequest } from '../types.ts';
 import { botMayAnswer, matchFor, sendAnswer, storeCustomerText } from './answer.ts';
 import { handToPerson, notePredictedWait } from './escalation.ts';
-import { recordHandleTime } from './predicted-wait.ts';
+import { predictedWaitMs, recordHandleTime } from './predicted-wait.ts';
 
 /** The match botTakesFirst made, for the answer botBeforeRouting sends within the same event. */
 const firstMatches = new WeakMap<ServiceChange, KnowledgeMatch>();
@@ -43,6 +44,19 @@ export function botAfterRequested(c: ServiceChange, r: ServiceRequest, text: str
   if (c.options.bot !== 'overflow' || !botMayAnswer(r, text)) return;
   const wait = c.statusNotes.get(r.id)?.predictedWaitMs as number | null;
   if (wait === null || wait > c.options.targetWaitMs) sendAnswer(c, r, matchFor(c, r, text));
+  // A prediction can be wrong (a lane that drained fast may slow down): halfway to the target
+  // the bot looks again, so a customer still waiting then is answered before the target.
+  else c.setTimer(timerIds.botRecheck(r.id), r.enqueuedAt + Math.floor(c.options.targetWaitMs / 2), { kind: 'bot', request: r.id });
+}
+
+/** Overflow, halfway to the target wait: a request still queued whose wait now looks too long gets the bot's answer. */
+export function botRecheck(c: ServiceChange, request: string): void {
+  const r = c.request(request);
+  if (r === undefined || r.status !== 'queued' || r.botAnswered || c.options.bot !== 'overflow') return;
+  const words = firstMessage(c, r.id);
+  if (words?.from !== 'customer' || !botMayAnswer(r, words.text)) return;
+  const wait = predictedWaitMs(c, r);
+  if (wait === null || wait === undefined || c.now - r.enqueuedAt + wait > c.options.targetWaitMs) sendAnswer(c, r, matchFor(c, r, words.text));
 }
 
 export function botAfterCustomerMessage(c: ServiceChange, r: ServiceRequest, text: string): void {

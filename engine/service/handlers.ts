@@ -163,7 +163,7 @@ const accepted: Handler = (c, ev) => {
   const { r, a } = liveOffer(c, ev);
   assign(c, r, a);
   // On a call or at a counter the person answering is the first response; no message is written.
-  if (r.channel === 'voice' || r.channel === 'store') countResponse(c, c.request(r.id)!, c.now, 'agent');
+  if (r.channel === 'voice' || r.channel === 'store') countResponse(c, c.request(r.id)!, 'agent');
   return done(c, { request: r.id, agent: a.id, status: 'assigned' });
 };
 
@@ -190,7 +190,7 @@ const message: Handler = (c, ev) => {
   const at = (ev.ts as number | undefined) ?? c.now;
   storeMessage(c, r.id, { from: ev.from as StoredMessage['from'], text: ev.text as string, at });
   c.message(topics.request(r.id), { type: 'message', request: r.id, from: ev.from, text: ev.text, at });
-  if (ev.from === 'agent') countResponse(c, r, at, 'agent');
+  if (ev.from === 'agent') countResponse(c, r, 'agent');
   else botAfterCustomerMessage(c, c.request(r.id)!, ev.text as string);
   return done(c, { request: r.id });
 };

@@ -44,7 +44,7 @@ export function sendAnswer(c: ServiceChange, r: ServiceRequest, match: Knowledge
   const current = c.request(r.id)!;
   if (!current.botAnswered) saveRequest(c, current, { ...current, botAnswered: true });
   c.noteStatus(r.id, { bot: true });
-  countResponse(c, c.request(r.id)!, at, 'bot');
+  countResponse(c, c.request(r.id)!, 'bot');
 }
 
 /** Stores the customer's words given with the request, as its first message. */

@@ -81,7 +81,7 @@ export function countRequested(c: ServiceChange, r: ServiceRequest): void {
  * A message from an agent or the bot on a request: the first one is its first response (counted
  * now, with the time since the request); the bot's first answer also counts toward containment.
  */
-export function countResponse(c: ServiceChange, r: ServiceRequest, _at: number, from: 'agent' | 'bot'): void {
+export function countResponse(c: ServiceChange, r: ServiceRequest, from: 'agent' | 'bot'): void {
   const figures = figuresOf(c, r);
   const first = figures.firstResponseAt === undefined;
   const botFirst = from === 'bot' && figures.botAnsweredAt === undefined;

@@ -7,6 +7,7 @@
 
 import type { Durability } from '../../engine/mod.ts';
 import { countErrors } from '../../loadgen/mod.ts';
+import { median } from '../shared/report.ts';
 import { openBotEngine, type BotMode } from './bot-engine.ts';
 import { RequestStream } from './workload.ts';
 
@@ -38,12 +39,6 @@ export interface ThroughputResult {
   /** first ÷ off. */
   ratio: number;
 }
-
-const median = (values: number[]): number => {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 async function runOnce(mode: BotMode, round: number, o: ThroughputOptions): Promise<ThroughputRun> {
   const bot = await openBotEngine(mode, o.entries, o.durability);

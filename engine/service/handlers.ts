@@ -24,10 +24,6 @@ import {
   type TimerData,
 } from './types.ts';
 
-export type { Handler } from './change.ts';
-
-export { done, reject } from './outcome.ts';
-
 function mustAgent(c: ServiceChange, id: string): Agent {
   return c.agent(id) ?? reject('not_found', `no agent '${id}'`);
 }

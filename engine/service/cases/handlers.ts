@@ -2,8 +2,8 @@
 // processor's ServiceChange (the same partition as the requests a case comes from) and returns
 // its effects, or throws ServiceRejection (then nothing is written).
 
-import type { ServiceChange } from '../change.ts';
-import { done, reject, type Handler } from '../handlers.ts';
+import type { Handler, ServiceChange } from '../change.ts';
+import { done, reject } from '../outcome.ts';
 import { topics } from '../types.ts';
 import {
   caseKeys,

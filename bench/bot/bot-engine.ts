@@ -3,7 +3,7 @@
 // would hold it.
 
 import { defaultProcessors, openEngine, type Durability, type Engine } from '../../engine/mod.ts';
-import { countErrors } from '../../loadgen/mod.ts';
+import { chunked, countErrors } from '../../loadgen/mod.ts';
 import { freshDir, removeDir } from '../shared/server-process.ts';
 import { knowledgeBaseEvents } from './workload.ts';
 
@@ -25,11 +25,11 @@ export async function openBotEngine(mode: BotMode, entries: number, durability: 
   const dir = freshDir(`bot-${mode}`);
   const open = () => openEngine({ path: dir, processors: defaultProcessors({ service: { bot: mode } }), durability });
   let engine = await open();
-  const events = knowledgeBaseEvents(entries, '');
+  const chunks = chunked(knowledgeBaseEvents(entries, ''), STORE_CHUNK);
   const started = performance.now();
-  for (let i = 0; i < events.length; i += STORE_CHUNK) {
+  for (const chunk of chunks) {
     const refused = new Map<string, number>();
-    if (countErrors(await engine.submit(events.slice(i, i + STORE_CHUNK)), refused) > 0) throw new Error(`bot bench: knowledge base refused: ${JSON.stringify(Object.fromEntries(refused))}`);
+    if (countErrors(await engine.submit(chunk), refused) > 0) throw new Error(`bot bench: knowledge base refused: ${JSON.stringify(Object.fromEntries(refused))}`);
   }
   const storeMs = performance.now() - started;
   const handle: BotEngine = {

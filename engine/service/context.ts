@@ -3,7 +3,7 @@
 // the customer domain, through ServiceOptions.customerProfile and customerContext.
 
 import type { ServiceChange } from './change.ts';
-import { requestMessages } from './message-log.ts';
+import { requestMessages, type StoredMessage } from './message-log.ts';
 import type { StateView } from '../types.ts';
 import type { ServiceRequest } from './types.ts';
 
@@ -52,23 +52,15 @@ export function customerContext(c: ServiceChange, r: ServiceRequest): Record<str
   };
 }
 
-export interface BotExchangeLine {
-  from: 'customer' | 'bot';
-  text: string;
-  at: number;
-  faq?: string;
-  score?: number;
-}
-
 /** At most this many of the latest lines: a customer may write a lot to a bot. */
 const EXCHANGE_KEPT = 50;
 
 /** The request's exchange with the bot before a person took part (its first agent message). */
-export function botExchange(view: StateView, request: string): BotExchangeLine[] {
-  const lines: BotExchangeLine[] = [];
+export function botExchange(view: StateView, request: string): StoredMessage[] {
+  const lines: StoredMessage[] = [];
   for (const m of requestMessages(view, request)) {
     if (m.from === 'agent') break;
-    lines.push({ from: m.from, text: m.text, at: m.at, ...(m.faq !== undefined ? { faq: m.faq } : {}), ...(m.score !== undefined ? { score: m.score } : {}) });
+    lines.push(m);
   }
   return lines.slice(-EXCHANGE_KEPT);
 }

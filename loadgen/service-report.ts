@@ -19,7 +19,7 @@ import { getJson } from './http-get.ts';
 import { LatencyRecorder } from './latency.ts';
 
 /** Answered within this long counts as answered at once (the product's promise). */
-export const ANSWER_WITHIN_MS = 30_000;
+const ANSWER_WITHIN_MS = 30_000;
 const MAX_ERROR_SAMPLES = 5;
 
 export interface Shares {

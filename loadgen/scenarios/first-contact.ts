@@ -19,13 +19,13 @@ const CHANNELS: ReadonlyArray<[string, number]> = [
   ['email', 0.15],
 ];
 /** Of the customers the bot answers with the entry that answers them, the share for whom that is enough. */
-export const ACCEPTS_BOT_SHARE = 0.7;
+const ACCEPTS_BOT_SHARE = 0.7;
 /** Of the requests an agent completes, the share whose customer rates it. */
-export const RATE_SHARE = 0.5;
+const RATE_SHARE = 0.5;
 /** Of the requests an agent completes, the share that the back office opens a case for… */
-export const CASE_SHARE = 0.1;
+const CASE_SHARE = 0.1;
 /** …and of those, the share it resolves during the run. */
-export const CASE_RESOLVED_SHARE = 0.5;
+const CASE_RESOLVED_SHARE = 0.5;
 /**
  * The scores the customers give, in this order, round and round: 60% 5, 20% 4, 10% 3, 10% 1, so
  * every ten ratings hold exactly that mix (CSAT, the share of 4 and 5, is 0.8) and any first n

@@ -10,7 +10,7 @@ import { forgetCases } from './cases/mod.ts';
 import type { ServiceChange } from './change.ts';
 import { endRequest, isEnded } from './ending.ts';
 import { done } from './outcome.ts';
-import { forgetMessages } from './messages.ts';
+import { forgetMessages } from './message-log.ts';
 import { forgetOlder } from './past-requests.ts';
 import { pickForAgent } from './routing.ts';
 import { keys, topics, type ServiceRequest } from './types.ts';

@@ -6,7 +6,7 @@ import { ServiceChange, type Handler } from './change.ts';
 import { done, reject } from './outcome.ts';
 import { copyAgent, saveAgent, saveRequest, stats } from './indexes.ts';
 import { botAfterCompleted, botAfterCustomerMessage, botAfterRequested, botBeforeRouting, botRecheck, botTakesFirst } from './bot/mod.ts';
-import { storeMessage, type StoredMessage } from './messages.ts';
+import { storeMessage, type StoredMessage } from './message-log.ts';
 import { endRequest, isEnded, moveToPast } from './ending.ts';
 import { countEnded, countRequested, countResponse } from './stats/mod.ts';
 import { assign, goOffline, pickForAgent, routeRequest, without, withdrawOffer } from './routing.ts';

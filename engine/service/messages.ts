@@ -7,8 +7,6 @@ import { olderRequests } from './past-requests.ts';
 import type { StateView } from '../types.ts';
 import { keys, type CustomerRecord, type ServiceRequest } from './types.ts';
 
-export { forgetMessages, requestMessages, storeMessage, type StoredMessage } from './message-log.ts';
-
 export interface RequestExport extends RequestSummary {
   /** The id it was raised with. */
   subject: string;

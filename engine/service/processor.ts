@@ -12,7 +12,8 @@ import { ServiceChange, ServiceRejection, type ResolvedOptions } from './change.
 import { SERVICE_EVENT_FIELDS } from './events.ts';
 import { HANDLERS, onTimer } from './handlers.ts';
 import { requestLane } from './indexes.ts';
-import { customerRequests, requestMessages } from './messages.ts';
+import { requestMessages } from './message-log.ts';
+import { customerRequests } from './messages.ts';
 import { done } from './outcome.ts';
 import { forgetFigures, mergeFigures, renderServiceStats, SERVICE_STATS_TOPIC, serviceStats, STATS_EVENT_FIELDS, STATS_HANDLERS } from './stats/mod.ts';
 import { keptPast, moveOlder } from './past-requests.ts';

@@ -4,7 +4,7 @@
 // permissions and errors, and identities and sessions surviving a restart.
 
 import { describe, expect, it } from 'vitest';
-import { loc, post, recv, sold, useWsServers, type WsServer } from './ws-harness.ts';
+import { loc, post, recv, sold, useWsServers, type WsServer, getAs } from './ws-harness.ts';
 
 const { server, client } = useWsServers();
 const MIN = 60_000;
@@ -18,11 +18,6 @@ async function history(s: WsServer) {
   paths.forEach((path, n) => path.forEach((sku, i) => events.push({ id: `h${n}-${i}`, type: 'activity.viewed', subject: `device:h${n}`, sku, channel: 'app', ts: (t += MIN) })));
   events.push(recv('rb1', 'B', 'S1', 1), recv('rc1', 'C', 'S1', 3), recv('rb2', 'B', 'S2', 4));
   await post(s.url, s.token('ingest'), events);
-}
-
-async function get(s: WsServer, path: string, token?: string) {
-  const response = await fetch(`${s.url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
-  return { status: response.status, body: (await response.json()) as any };
 }
 
 const skus = (items: Array<{ sku: string }>) => items.map((i) => i.sku);
@@ -90,30 +85,30 @@ describe('recs/<customer> and the recommendations route', () => {
       sold('sb', 'B', 'S1', 1),
     ]);
     const admin = s.token('admin');
-    const atS1 = await get(s, '/v1/customers/phone%3A%2B1/recommendations?location=S1&limit=3', admin);
+    const atS1 = await getAs(s, '/v1/customers/phone%3A%2B1/recommendations?location=S1&limit=3', admin);
     expect(atS1.status).toBe(200);
     // The link made the customer, named by its phone (phones rank before e-mails); the e-mail's activity came along.
     expect(atS1.body.customer).toBe('phone:+1');
     expect(atS1.body.items.length).toBeLessThanOrEqual(3);
     expect(skus(atS1.body.items)).not.toContain('B');
-    const atS2 = await get(s, '/v1/customers/phone%3A%2B1/recommendations?location=S2', admin);
+    const atS2 = await getAs(s, '/v1/customers/phone%3A%2B1/recommendations?location=S2', admin);
     expect(skus(atS2.body.items)).toContain('B');
     for (const item of atS2.body.items) expect(typeof item.score).toBe('number');
 
     // The customer itself, by any of its ids; not someone else.
-    expect((await get(s, '/v1/customers/email%3Aa%40b.c/recommendations', s.token('customer', 'email:a@b.c'))).status).toBe(200);
-    expect((await get(s, '/v1/customers/phone%3A%2B1/recommendations', s.token('customer', 'email:a@b.c'))).status).toBe(200);
-    expect((await get(s, '/v1/customers/email%3Aa%40b.c/recommendations', s.token('customer', 'phone:+1'))).status).toBe(200);
-    expect((await get(s, '/v1/customers/phone%3A%2B1/recommendations', s.token('customer', 'someone'))).status).toBe(403);
-    expect((await get(s, '/v1/customers/nobody/recommendations', s.token('customer', 'someone'))).status).toBe(403);
-    expect((await get(s, '/v1/customers/phone%3A%2B1/recommendations')).status).toBe(401);
+    expect((await getAs(s, '/v1/customers/email%3Aa%40b.c/recommendations', s.token('customer', 'email:a@b.c'))).status).toBe(200);
+    expect((await getAs(s, '/v1/customers/phone%3A%2B1/recommendations', s.token('customer', 'email:a@b.c'))).status).toBe(200);
+    expect((await getAs(s, '/v1/customers/email%3Aa%40b.c/recommendations', s.token('customer', 'phone:+1'))).status).toBe(200);
+    expect((await getAs(s, '/v1/customers/phone%3A%2B1/recommendations', s.token('customer', 'someone'))).status).toBe(403);
+    expect((await getAs(s, '/v1/customers/nobody/recommendations', s.token('customer', 'someone'))).status).toBe(403);
+    expect((await getAs(s, '/v1/customers/phone%3A%2B1/recommendations')).status).toBe(401);
 
-    expect(await get(s, '/v1/customers/nobody/recommendations', admin)).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
-    expect(await get(s, '/v1/customers/phone%3A%2B1/recommendations?location=MARS', admin)).toMatchObject({ status: 400, body: { error: { code: 'unknown_location' } } });
+    expect(await getAs(s, '/v1/customers/nobody/recommendations', admin)).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    expect(await getAs(s, '/v1/customers/phone%3A%2B1/recommendations?location=MARS', admin)).toMatchObject({ status: 400, body: { error: { code: 'unknown_location' } } });
     for (const limit of ['0', '101', 'x', '2.5', '-1']) {
-      expect(await get(s, `/v1/customers/phone%3A%2B1/recommendations?limit=${limit}`, admin)).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } });
+      expect(await getAs(s, `/v1/customers/phone%3A%2B1/recommendations?limit=${limit}`, admin)).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } });
     }
-    expect((await get(s, '/v1/customers/%E0%A4%A/recommendations', admin)).status).toBe(400);
+    expect((await getAs(s, '/v1/customers/%E0%A4%A/recommendations', admin)).status).toBe(400);
   });
 });
 
@@ -131,7 +126,7 @@ describe('restart', () => {
 
     const again = await server({}, dir);
     const admin = again.token('admin');
-    const recs = await get(again, '/v1/customers/c7/recommendations', admin);
+    const recs = await getAs(again, '/v1/customers/c7/recommendations', admin);
     expect(recs.status).toBe(200);
     // The device's open session (D) moved to c7, the customer the link joined it to, and drives its list.
     expect(recs.body.customer).toBe('c7');

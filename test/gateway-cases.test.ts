@@ -4,7 +4,7 @@
 // data-subject export and an erasure with cases.
 
 import { describe, expect, it } from 'vitest';
-import { post, useWsServers, type WsServer } from './ws-harness.ts';
+import { post, useWsServers, type WsServer, getAs } from './ws-harness.ts';
 
 const { server, client } = useWsServers();
 
@@ -22,36 +22,31 @@ async function cases(s: WsServer) {
   expect(answers.filter((a) => !a.ok)).toEqual([]);
 }
 
-async function get(s: WsServer, path: string, token?: string) {
-  const response = await fetch(`${s.url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
-  return { status: response.status, body: (await response.json()) as any };
-}
-
 describe('GET /v1/customers/:subject/cases', () => {
   it('answers the customer by any linked id, supervisors and admins; others get 403 whether or not the subject exists', async () => {
     const s = await server();
     await cases(s);
-    const own = await get(s, '/v1/customers/c1/cases', s.token('customer', 'c1'));
+    const own = await getAs(s, '/v1/customers/c1/cases', s.token('customer', 'c1'));
     expect(own.status).toBe(200);
     expect(own.body).toMatchObject({ customer: 'c1', cases: [{ case: 'k1', subject: 'phone:+1', status: 'pending', team: 'billing', notes: [{ status: 'pending', text: 'asked the bank' }] }] });
     expect(own.body.cases).toHaveLength(1);
-    expect(await get(s, '/v1/customers/phone%3A%2B1/cases', s.token('customer', 'c1'))).toEqual(own);
-    expect(await get(s, '/v1/customers/c1/cases', s.token('customer', 'phone:+1'))).toEqual(own);
+    expect(await getAs(s, '/v1/customers/phone%3A%2B1/cases', s.token('customer', 'c1'))).toEqual(own);
+    expect(await getAs(s, '/v1/customers/c1/cases', s.token('customer', 'phone:+1'))).toEqual(own);
 
     for (const role of ['supervisor', 'admin'] as const) {
-      expect(await get(s, '/v1/customers/phone%3A%2B1/cases', s.token(role))).toEqual(own);
-      expect(await get(s, '/v1/customers/nobody/cases', s.token(role))).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+      expect(await getAs(s, '/v1/customers/phone%3A%2B1/cases', s.token(role))).toEqual(own);
+      expect(await getAs(s, '/v1/customers/nobody/cases', s.token(role))).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
       // Known to the identities, without cases: an empty list.
       await post(s.url, s.token('ingest'), [{ id: `l-${role}`, type: 'identity.linked', ids: ['phone:+3'], customer: 'c3' }]);
-      expect(await get(s, '/v1/customers/c3/cases', s.token(role))).toEqual({ status: 200, body: { customer: 'c3', cases: [] } });
+      expect(await getAs(s, '/v1/customers/c3/cases', s.token(role))).toEqual({ status: 200, body: { customer: 'c3', cases: [] } });
     }
-    expect((await get(s, '/v1/customers/c1/cases', s.token('customer', 'c2'))).status).toBe(403);
-    expect((await get(s, '/v1/customers/nobody/cases', s.token('customer', 'c2'))).status).toBe(403);
+    expect((await getAs(s, '/v1/customers/c1/cases', s.token('customer', 'c2'))).status).toBe(403);
+    expect((await getAs(s, '/v1/customers/nobody/cases', s.token('customer', 'c2'))).status).toBe(403);
     for (const [role, sub, loc] of [['ingest'], ['agent', 'a1'], ['kiosk', 'k1', 'S1'], ['associate', 'staff-1', 'S1']] as const) {
-      expect(await get(s, '/v1/customers/c1/cases', s.token(role, sub, loc)), role).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+      expect(await getAs(s, '/v1/customers/c1/cases', s.token(role, sub, loc)), role).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
     }
-    expect((await get(s, '/v1/customers/c1/cases')).status).toBe(401);
-    expect((await get(s, '/v1/customers/%E0%A4%A/cases', s.token('admin'))).status).toBe(400);
+    expect((await getAs(s, '/v1/customers/c1/cases')).status).toBe(401);
+    expect((await getAs(s, '/v1/customers/%E0%A4%A/cases', s.token('admin'))).status).toBe(400);
   });
 });
 
@@ -101,16 +96,16 @@ describe('the data-subject export and erasure', () => {
   it('the export lists the customer’s cases with their notes; customer.erased removes them', async () => {
     const s = await server();
     await cases(s);
-    const exported = await get(s, '/v1/customers/phone%3A%2B1', s.token('admin'));
+    const exported = await getAs(s, '/v1/customers/phone%3A%2B1', s.token('admin'));
     expect(exported.status).toBe(200);
-    expect(exported.body.cases).toEqual((await get(s, '/v1/customers/c1/cases', s.token('admin'))).body.cases);
+    expect(exported.body.cases).toEqual((await getAs(s, '/v1/customers/c1/cases', s.token('admin'))).body.cases);
     expect(exported.body.cases[0]).toMatchObject({ case: 'k1', notes: [{ text: 'asked the bank' }] });
 
     const [erased] = await post(s.url, s.token('admin'), [{ id: 'erase', type: 'customer.erased', customer: 'phone:+1' }]);
     expect(erased).toMatchObject({ ok: true, erased: { cases: 1 } });
     await s.engine.idle();
-    expect(await get(s, '/v1/customers/c1/cases', s.token('admin'))).toMatchObject({ status: 404 });
-    expect(await get(s, '/v1/customers/c2/cases', s.token('admin'))).toMatchObject({ status: 200, body: { cases: [{ case: 'k2' }] } });
+    expect(await getAs(s, '/v1/customers/c1/cases', s.token('admin'))).toMatchObject({ status: 404 });
+    expect(await getAs(s, '/v1/customers/c2/cases', s.token('admin'))).toMatchObject({ status: 200, body: { cases: [{ case: 'k2' }] } });
     // The id is free again: a new case k1 is a new matter.
     expect(await post(s.url, s.token('ingest'), [opened('o1c', 'k1', 'c2')])).toMatchObject([{ ok: true }]);
   });

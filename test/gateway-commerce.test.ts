@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken, type Role } from '../gateway/mod.ts';
 import { TEST_SECRET } from './gateway-harness.ts';
-import { post, startWsServer, WsClient, type Msg, type WsServer } from './ws-harness.ts';
+import { post, startWsServer, WsClient, type Msg, type WsServer, getAs, mustApply } from './ws-harness.ts';
 
 /** How long a ready pickup order waits here: short, so one expires while the test watches. */
 const PICKUP_HOLD_MS = 300;
@@ -18,16 +18,6 @@ const supervisor = token('supervisor');
 
 /** A server on `dataDir` (a new one without), ready pickup orders held PICKUP_HOLD_MS. */
 const start = (dataDir?: string): Promise<WsServer> => startWsServer({}, dataDir, { stock: { pickupHoldMs: PICKUP_HOLD_MS } });
-
-async function get(s: WsServer, path: string, bearer?: string) {
-  const response = await fetch(`${s.url}${path}`, bearer ? { headers: { authorization: `Bearer ${bearer}` } } : {});
-  return { status: response.status, body: (await response.json()) as any };
-}
-
-async function mustApply(s: WsServer, events: unknown[]): Promise<void> {
-  const results = await post(s.url, token('ingest'), events);
-  expect(results, JSON.stringify(results)).toEqual(events.map(() => expect.objectContaining({ ok: true })));
-}
 
 const store = (id: string, location: string, lat: number) => ({ id, type: 'location.upserted', location, kind: 'store', lat, lon: 13 });
 const priced = (sku: string, qty: number, price?: number) => (price === undefined ? { sku, qty } : { sku, qty, price });
@@ -93,13 +83,13 @@ afterAll(() => server?.stop());
 describe('commerce figures over HTTP and WebSocket', () => {
   it('GET /v1/commerce/stats gives the exact figures of the mix, by channel (the default) and by location', async () => {
     const s = server!;
-    expect(await get(s, '/v1/commerce/stats', supervisor)).toEqual({ status: 200, body: BY_CHANNEL_ANSWER });
-    expect(await get(s, '/v1/commerce/stats?window=24h&by=location', token('admin'))).toEqual({
+    expect(await getAs(s, '/v1/commerce/stats', supervisor)).toEqual({ status: 200, body: BY_CHANNEL_ANSWER });
+    expect(await getAs(s, '/v1/commerce/stats?window=24h&by=location', token('admin'))).toEqual({
       status: 200,
       body: { window: '24h', by: 'location', groups: BY_LOCATION, total: TOTAL },
     });
     // Every order was placed within the last minutes: a 5 minute window holds them all.
-    expect((await get(s, '/v1/commerce/stats?window=5m', supervisor)).body.total).toEqual(TOTAL);
+    expect((await getAs(s, '/v1/commerce/stats?window=5m', supervisor)).body.total).toEqual(TOTAL);
   });
 
   it('the stats/commerce topic shows the last hour by channel', async () => {
@@ -115,11 +105,11 @@ describe('commerce figures over HTTP and WebSocket', () => {
 
   it('is for supervisor and admin tokens only', async () => {
     const s = server!;
-    expect((await get(s, '/v1/commerce/stats')).status).toBe(401);
-    expect((await get(s, '/v1/commerce/stats', 'x.y.z')).status).toBe(401);
+    expect((await getAs(s, '/v1/commerce/stats')).status).toBe(401);
+    expect((await getAs(s, '/v1/commerce/stats', 'x.y.z')).status).toBe(401);
     const roles: Array<[Role, string?]> = [['customer'], ['kiosk', 'store-1'], ['agent'], ['ingest'], ['associate', 'store-1']];
     for (const [role, loc] of roles) {
-      const answer = await get(s, '/v1/commerce/stats', token(role, `${role}-1`, loc));
+      const answer = await getAs(s, '/v1/commerce/stats', token(role, `${role}-1`, loc));
       expect(answer, role).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
     }
   });
@@ -129,13 +119,13 @@ describe('commerce figures over HTTP and WebSocket', () => {
     const forged = { id: 'forged', type: 'commerce.counted', order: 'x', kind: 'placed', placedAt: Date.now(), channel: 'web', location: 'store-1', pickup: false, revenue: 1e6, at: Date.now() };
     const [answer] = await post(s.url, token('admin'), [forged]);
     expect(answer).toMatchObject({ id: 'forged', ok: false, error: { code: 'unknown_type' } });
-    expect((await get(s, '/v1/commerce/stats', supervisor)).body).toEqual(BY_CHANNEL_ANSWER);
+    expect((await getAs(s, '/v1/commerce/stats', supervisor)).body).toEqual(BY_CHANNEL_ANSWER);
   });
 
   it('answers 400 bad_request for a window outside 1 minute to 24 hours or another dimension', async () => {
     const s = server!;
     for (const query of ['window=25h', 'window=0m', 'window=1d', 'window=abc', 'by=sku', 'window=1h&by=Channel']) {
-      const answer = await get(s, `/v1/commerce/stats?${query}`, supervisor);
+      const answer = await getAs(s, `/v1/commerce/stats?${query}`, supervisor);
       expect(answer, query).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } });
     }
   });
@@ -146,8 +136,8 @@ describe('commerce figures over HTTP and WebSocket', () => {
     server = undefined;
     server = await start(dataDir);
     const s = server;
-    expect(await get(s, '/v1/commerce/stats?window=1h&by=channel', supervisor)).toEqual({ status: 200, body: BY_CHANNEL_ANSWER });
-    expect((await get(s, '/v1/commerce/stats?by=location', supervisor)).body.groups).toEqual(BY_LOCATION);
+    expect(await getAs(s, '/v1/commerce/stats?window=1h&by=channel', supervisor)).toEqual({ status: 200, body: BY_CHANNEL_ANSWER });
+    expect((await getAs(s, '/v1/commerce/stats?by=location', supervisor)).body.groups).toEqual(BY_LOCATION);
     const client = await WsClient.open(s.wsUrl, { token: supervisor });
     try {
       expect((await client.sub('stats/commerce')).data).toEqual(BY_CHANNEL_ANSWER);

@@ -4,7 +4,7 @@
 // either id; who may ask; and two customers merged into one exported with both histories once.
 
 import { describe, expect, it } from 'vitest';
-import { loc, post, recv, useWsServers, type WsServer } from './ws-harness.ts';
+import { loc, post, recv, useWsServers, type WsServer, getAs } from './ws-harness.ts';
 
 const { server } = useWsServers();
 
@@ -20,15 +20,10 @@ async function send(s: WsServer, events: unknown[]) {
   await s.engine.idle();
 }
 
-async function get(s: WsServer, path: string, token?: string) {
-  const response = await fetch(`${s.url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
-  return { status: response.status, body: (await response.json()) as any };
-}
-
 const byTime = (activity: Array<{ time: number }>) => [...activity].sort((a, b) => a.time - b.time);
 
 const exportOf = (s: WsServer, subject: string, role: 'supervisor' | 'admin' = 'supervisor') =>
-  get(s, `/v1/customers/${encodeURIComponent(subject)}`, s.token(role));
+  getAs(s, `/v1/customers/${encodeURIComponent(subject)}`, s.token(role));
 
 /** c1 known by PHONE and EMAIL: a vip profile in German, three activities, o1 picked up at S1, o2 placed, request q1 with two messages, shown on kiosk k1. */
 async function customer(s: WsServer) {
@@ -80,7 +75,7 @@ describe('GET /v1/customers/:subject', () => {
       ['o2', 'placed'],
     ]);
     // Each order in full, as GET /v1/orders/:order shows it.
-    expect(orders[0]).toEqual((await get(s, '/v1/orders/o1', s.token('admin'))).body);
+    expect(orders[0]).toEqual((await getAs(s, '/v1/orders/o1', s.token('admin'))).body);
     expect(orders[0]).toMatchObject({ customer: PHONE, channel: 'web', pickup: 'S1', lines: [{ sku: 'A', qty: 1, returned: 0 }] });
     expect(orders[0].history.map((h: any) => h.status)).toEqual(['placed', 'ready', 'completed']);
     expect(orders[1]).toMatchObject({ customer: 'c1', channel: 'app', lines: [{ sku: 'B', qty: 2, returned: 0 }] });
@@ -118,15 +113,15 @@ describe('GET /v1/customers/:subject', () => {
     const tokens = [s.token('customer', 'c1'), s.token('customer', PHONE), s.token('agent', 'a1'), s.token('ingest'), s.token('associate', 'staff-1', 'S1'), s.token('kiosk', 'k1', 'S1')];
     for (const token of tokens) {
       for (const subject of ['c1', 'nobody']) {
-        expect(await get(s, `/v1/customers/${subject}`, token)).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+        expect(await getAs(s, `/v1/customers/${subject}`, token)).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
       }
     }
-    expect((await get(s, '/v1/customers/c1')).status).toBe(401);
+    expect((await getAs(s, '/v1/customers/c1')).status).toBe(401);
     for (const role of ['supervisor', 'admin'] as const) {
       expect((await exportOf(s, 'c1', role)).status).toBe(200);
       expect(await exportOf(s, 'nobody', role)).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
     }
-    expect((await get(s, '/v1/customers/%E0%A4%A', s.token('admin'))).status).toBe(400);
+    expect((await getAs(s, '/v1/customers/%E0%A4%A', s.token('admin'))).status).toBe(400);
   });
 
   it('exports two merged customers as one, each history once', async () => {

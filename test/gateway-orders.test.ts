@@ -5,7 +5,7 @@
 // order events an associate and a customer may send.
 
 import { describe, expect, it } from 'vitest';
-import { loc, post, recv, useWsServers, type WsServer } from './ws-harness.ts';
+import { loc, post, recv, useWsServers, type WsServer, getAs } from './ws-harness.ts';
 
 const { server, client } = useWsServers();
 
@@ -28,40 +28,35 @@ async function shop(s: WsServer) {
   await s.engine.idle();
 }
 
-async function get(s: WsServer, path: string, token?: string) {
-  const response = await fetch(`${s.url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
-  return { status: response.status, body: (await response.json()) as any };
-}
-
 describe('GET /v1/orders/:order', () => {
   it('answers the order to its customer by any linked id and to the associates of its store; others get 403 whether or not it exists', async () => {
     const s = await server();
     await shop(s);
-    const own = await get(s, '/v1/orders/o1', s.token('customer', 'c1'));
+    const own = await getAs(s, '/v1/orders/o1', s.token('customer', 'c1'));
     expect(own.status).toBe(200);
     expect(own.body).toMatchObject({ order: 'o1', status: 'placed', customer: 'phone:+1', channel: 'web', pickup: 'S1', lines: [{ sku: 'A', qty: 1, returned: 0 }], returns: [] });
     expect(own.body.allocation).toEqual([expect.objectContaining({ sku: 'A', qty: 1, location: 'S1' })]);
-    expect(await get(s, '/v1/orders/o1', s.token('customer', 'phone:+1'))).toEqual(own);
+    expect(await getAs(s, '/v1/orders/o1', s.token('customer', 'phone:+1'))).toEqual(own);
 
-    expect((await get(s, '/v1/orders/o1', s.token('customer', 'c2'))).status).toBe(403);
-    expect(await get(s, '/v1/orders/none', s.token('customer', 'c2'))).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
-    expect(await get(s, '/v1/orders/o2', s.token('customer', 'c2'))).toMatchObject({ status: 200, body: { order: 'o2', customer: 'c2' } });
+    expect((await getAs(s, '/v1/orders/o1', s.token('customer', 'c2'))).status).toBe(403);
+    expect(await getAs(s, '/v1/orders/none', s.token('customer', 'c2'))).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+    expect(await getAs(s, '/v1/orders/o2', s.token('customer', 'c2'))).toMatchObject({ status: 200, body: { order: 'o2', customer: 'c2' } });
 
-    expect(await get(s, '/v1/orders/o1', s.token('associate', 'staff-1', 'S1'))).toEqual(own);
-    expect((await get(s, '/v1/orders/o1', s.token('associate', 'staff-2', 'S2'))).status).toBe(403);
-    expect((await get(s, '/v1/orders/o2', s.token('associate', 'staff-2', 'S2'))).status).toBe(200);
+    expect(await getAs(s, '/v1/orders/o1', s.token('associate', 'staff-1', 'S1'))).toEqual(own);
+    expect((await getAs(s, '/v1/orders/o1', s.token('associate', 'staff-2', 'S2'))).status).toBe(403);
+    expect((await getAs(s, '/v1/orders/o2', s.token('associate', 'staff-2', 'S2'))).status).toBe(200);
     // An associate token without its store reads no order.
-    expect((await get(s, '/v1/orders/o1', s.token('associate', 'staff-1'))).status).toBe(403);
-    expect((await get(s, '/v1/orders/none', s.token('associate', 'staff-1', 'S1'))).status).toBe(403);
-    expect((await get(s, '/v1/orders/o1', s.token('kiosk', 'k1', 'S1'))).status).toBe(403);
-    expect((await get(s, '/v1/orders/o1', s.token('agent', 'a1'))).status).toBe(403);
+    expect((await getAs(s, '/v1/orders/o1', s.token('associate', 'staff-1'))).status).toBe(403);
+    expect((await getAs(s, '/v1/orders/none', s.token('associate', 'staff-1', 'S1'))).status).toBe(403);
+    expect((await getAs(s, '/v1/orders/o1', s.token('kiosk', 'k1', 'S1'))).status).toBe(403);
+    expect((await getAs(s, '/v1/orders/o1', s.token('agent', 'a1'))).status).toBe(403);
 
     for (const role of ['supervisor', 'ingest', 'admin'] as const) {
-      expect(await get(s, '/v1/orders/o1', s.token(role))).toEqual(own);
-      expect(await get(s, '/v1/orders/none', s.token(role))).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+      expect(await getAs(s, '/v1/orders/o1', s.token(role))).toEqual(own);
+      expect(await getAs(s, '/v1/orders/none', s.token(role))).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
     }
-    expect((await get(s, '/v1/orders/o1')).status).toBe(401);
-    expect((await get(s, '/v1/orders/%E0%A4%A', s.token('admin'))).status).toBe(400);
+    expect((await getAs(s, '/v1/orders/o1')).status).toBe(401);
+    expect((await getAs(s, '/v1/orders/%E0%A4%A', s.token('admin'))).status).toBe(400);
   });
 });
 
@@ -72,30 +67,30 @@ describe('GET /v1/customers/:subject/orders', () => {
     await post(s.url, s.token('ingest'), [{ id: 'p3', type: 'order.placed', order: 'o3', customer: 'c1', channel: 'app', pickup: 'S2', lines: [line('A', 1)], ts: 3_000 }]);
     await s.engine.idle();
 
-    const mine = await get(s, '/v1/customers/c1/orders', s.token('customer', 'c1'));
+    const mine = await getAs(s, '/v1/customers/c1/orders', s.token('customer', 'c1'));
     expect(mine.status).toBe(200);
     expect(mine.body.customer).toBe('c1');
     expect(mine.body.orders.map((o: { order: string }) => o.order)).toEqual(['o3', 'o1']);
-    expect(mine.body.orders[1]).toEqual((await get(s, '/v1/orders/o1', s.token('admin'))).body);
-    expect(await get(s, '/v1/customers/phone%3A%2B1/orders', s.token('customer', 'c1'))).toEqual(mine);
-    expect(await get(s, '/v1/customers/c1/orders', s.token('customer', 'phone:+1'))).toEqual(mine);
-    expect(await get(s, '/v1/customers/c1/orders', s.token('supervisor'))).toEqual(mine);
-    expect(await get(s, '/v1/customers/c1/orders', s.token('ingest'))).toEqual(mine);
+    expect(mine.body.orders[1]).toEqual((await getAs(s, '/v1/orders/o1', s.token('admin'))).body);
+    expect(await getAs(s, '/v1/customers/phone%3A%2B1/orders', s.token('customer', 'c1'))).toEqual(mine);
+    expect(await getAs(s, '/v1/customers/c1/orders', s.token('customer', 'phone:+1'))).toEqual(mine);
+    expect(await getAs(s, '/v1/customers/c1/orders', s.token('supervisor'))).toEqual(mine);
+    expect(await getAs(s, '/v1/customers/c1/orders', s.token('ingest'))).toEqual(mine);
 
-    const newest = await get(s, '/v1/customers/c1/orders?limit=1', s.token('admin'));
+    const newest = await getAs(s, '/v1/customers/c1/orders?limit=1', s.token('admin'));
     expect(newest.body.orders.map((o: { order: string }) => o.order)).toEqual(['o3']);
-    expect((await get(s, '/v1/customers/c1/orders?limit=20', s.token('admin'))).status).toBe(200);
+    expect((await getAs(s, '/v1/customers/c1/orders?limit=20', s.token('admin'))).status).toBe(200);
     for (const limit of ['0', '21', '1.5', 'x', '-1']) {
-      expect(await get(s, `/v1/customers/c1/orders?limit=${limit}`, s.token('admin')), limit).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } });
+      expect(await getAs(s, `/v1/customers/c1/orders?limit=${limit}`, s.token('admin')), limit).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } });
     }
 
-    expect((await get(s, '/v1/customers/c2/orders', s.token('customer', 'c2'))).body.orders.map((o: { order: string }) => o.order)).toEqual(['o2']);
-    expect(await get(s, '/v1/customers/c1/orders', s.token('customer', 'c2'))).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
-    expect((await get(s, '/v1/customers/nobody/orders', s.token('customer', 'c2'))).status).toBe(403);
-    expect((await get(s, '/v1/customers/c1/orders', s.token('associate', 'staff-1', 'S1'))).status).toBe(403);
-    expect((await get(s, '/v1/customers/c1/orders', s.token('agent', 'a1'))).status).toBe(403);
-    expect(await get(s, '/v1/customers/nobody/orders', s.token('admin'))).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
-    expect((await get(s, '/v1/customers/c1/orders')).status).toBe(401);
+    expect((await getAs(s, '/v1/customers/c2/orders', s.token('customer', 'c2'))).body.orders.map((o: { order: string }) => o.order)).toEqual(['o2']);
+    expect(await getAs(s, '/v1/customers/c1/orders', s.token('customer', 'c2'))).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+    expect((await getAs(s, '/v1/customers/nobody/orders', s.token('customer', 'c2'))).status).toBe(403);
+    expect((await getAs(s, '/v1/customers/c1/orders', s.token('associate', 'staff-1', 'S1'))).status).toBe(403);
+    expect((await getAs(s, '/v1/customers/c1/orders', s.token('agent', 'a1'))).status).toBe(403);
+    expect(await getAs(s, '/v1/customers/nobody/orders', s.token('admin'))).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+    expect((await getAs(s, '/v1/customers/c1/orders')).status).toBe(401);
   });
 });
 
@@ -185,6 +180,6 @@ describe('order and store topics over the WebSocket', () => {
     expect(others).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     const [own] = await post(s.url, s.token('customer', 'phone:+1'), [{ id: 'cancel-o1b', type: 'order.cancelled', order: 'o1' }]);
     expect(own).toMatchObject({ ok: true });
-    expect((await get(s, '/v1/orders/o1', s.token('customer', 'c1'))).body.status).toBe('cancelled');
+    expect((await getAs(s, '/v1/orders/o1', s.token('customer', 'c1'))).body.status).toBe('cancelled');
   });
 });

@@ -7,20 +7,10 @@ import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken, type Role } from '../gateway/mod.ts';
 import { TEST_SECRET } from './gateway-harness.ts';
-import { post, startWsServer, WsClient, type Msg, type WsServer } from './ws-harness.ts';
+import { post, startWsServer, WsClient, type Msg, type WsServer, getAs, mustApply } from './ws-harness.ts';
 
 const token = (role: Role, sub = `${role}-1`) => signToken({ role, sub }, TEST_SECRET);
 const supervisor = token('supervisor');
-
-async function get(s: WsServer, path: string, bearer?: string) {
-  const response = await fetch(`${s.url}${path}`, bearer ? { headers: { authorization: `Bearer ${bearer}` } } : {});
-  return { status: response.status, body: (await response.json()) as any };
-}
-
-async function mustApply(s: WsServer, events: unknown[]): Promise<void> {
-  const results = await post(s.url, token('ingest'), events);
-  expect(results, JSON.stringify(results)).toEqual(events.map(() => expect.objectContaining({ ok: true })));
-}
 
 /** Billing: q1 answered and rated 5, q2 answered and rated 2, q3 never answered; shipping: q4 answered. */
 const BY_TOPIC = [
@@ -65,18 +55,18 @@ afterAll(() => server?.stop());
 describe('service figures over HTTP and WebSocket', () => {
   it('GET /v1/service/stats gives the figures of the mix by topic (the default), channel and agent', async () => {
     const s = server!;
-    const byTopic = await get(s, '/v1/service/stats', supervisor);
+    const byTopic = await getAs(s, '/v1/service/stats', supervisor);
     expect(byTopic.status).toBe(200);
     expect(byTopic.body).toMatchObject({ window: '1h', by: 'topic', groups: BY_TOPIC, total: TOTAL });
     // Three first responses and four handle times were measured: percentiles, not nulls.
     expect(byTopic.body.total.firstResponseMs.p90).toEqual(expect.any(Number));
     expect(byTopic.body.total.handleMs.p50).toEqual(expect.any(Number));
-    const byChannel = await get(s, '/v1/service/stats?window=15m&by=channel', token('admin'));
+    const byChannel = await getAs(s, '/v1/service/stats?window=15m&by=channel', token('admin'));
     expect(byChannel.body.groups.map((g: any) => [g.key, g.requests, g.ratings])).toEqual([
       ['chat', 3, 2],
       ['email', 1, 0],
     ]);
-    const byAgent = await get(s, '/v1/service/stats?window=24h&by=agent', supervisor);
+    const byAgent = await getAs(s, '/v1/service/stats?window=24h&by=agent', supervisor);
     expect(byAgent.body.groups.map((g: any) => [g.key, g.requests, g.abandonment, g.csat])).toEqual([
       ['a1', 3, 1 / 3, 0.5],
       ['a2', 1, 0, null],
@@ -89,7 +79,7 @@ describe('service figures over HTTP and WebSocket', () => {
     try {
       const snapshot = await client.sub('stats/service');
       expect(snapshot.data).toMatchObject({ window: '1h', by: 'topic', groups: BY_TOPIC, total: TOTAL });
-      expect(isDeepStrictEqual(snapshot.data, (await get(s, '/v1/service/stats', supervisor)).body)).toBe(true);
+      expect(isDeepStrictEqual(snapshot.data, (await getAs(s, '/v1/service/stats', supervisor)).body)).toBe(true);
     } finally {
       await client.close();
     }
@@ -97,9 +87,9 @@ describe('service figures over HTTP and WebSocket', () => {
 
   it('is for supervisor and admin tokens only, over HTTP and WebSocket', async () => {
     const s = server!;
-    expect((await get(s, '/v1/service/stats')).status).toBe(401);
+    expect((await getAs(s, '/v1/service/stats')).status).toBe(401);
     for (const role of ['customer', 'agent', 'ingest', 'kiosk'] as Role[]) {
-      expect(await get(s, '/v1/service/stats', token(role)), role).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
+      expect(await getAs(s, '/v1/service/stats', token(role)), role).toMatchObject({ status: 403, body: { error: { code: 'forbidden' } } });
     }
     for (const role of ['customer', 'agent'] as Role[]) {
       const client = await WsClient.open(s.wsUrl, { token: token(role, role === 'customer' ? 'alice' : 'a1') });
@@ -114,7 +104,7 @@ describe('service figures over HTTP and WebSocket', () => {
   it('answers 400 bad_request for a window outside 1 minute to 24 hours or another dimension', async () => {
     const s = server!;
     for (const query of ['window=25h', 'window=0m', 'window=1d', 'window=%00', 'by=customer', 'by=Topic', 'by=__proto__', 'window=1h&by=']) {
-      const answer = await get(s, `/v1/service/stats?${query}`, supervisor);
+      const answer = await getAs(s, `/v1/service/stats?${query}`, supervisor);
       if (query === 'window=1h&by=') expect(answer.status, query).toBe(200);
       else expect(answer, query).toMatchObject({ status: 400, body: { error: { code: 'bad_request' } } });
     }

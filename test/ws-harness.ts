@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import WebSocket from 'ws';
 import { openTestEngine, type TestEngine } from './engine-under-test.ts';
 import type { DomainOptions } from '../engine/mod.ts';
@@ -153,6 +153,18 @@ export class WsClient {
     this.#waiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/** GET `path` on the server, with `token` as the bearer when given: the status and the JSON body. */
+export async function getAs(s: Pick<WsServer, 'url'>, path: string, token?: string): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${s.url}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+/** Posts `events` with an ingest token and expects every one applied. */
+export async function mustApply(s: Pick<WsServer, 'url'>, events: unknown[]): Promise<void> {
+  const results = await post(s.url, signToken({ role: 'ingest', sub: 'ingest-1' }, TEST_SECRET), events);
+  expect(results, JSON.stringify(results)).toEqual(events.map(() => expect.objectContaining({ ok: true })));
 }
 
 export async function post(url: string, token: string, events: unknown): Promise<any[]> {

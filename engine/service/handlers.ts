@@ -5,7 +5,7 @@ import type { InputEvent } from '../types.ts';
 import { ServiceChange, type Handler } from './change.ts';
 import { done, reject } from './outcome.ts';
 import { copyAgent, saveAgent, saveRequest, stats } from './indexes.ts';
-import { botAfterCompleted, botAfterCustomerMessage, botAfterRequested, botBeforeRouting, botRecheck, botTakesFirst } from './bot/mod.ts';
+import { botAfterCustomerMessage, botAfterRequested, botBeforeRouting, botFirstMatch, botRecheck, recordHandleTime } from './bot/mod.ts';
 import { storeMessage, type StoredMessage } from './message-log.ts';
 import { endRequest, isEnded, moveToPast } from './ending.ts';
 import { countEnded, countRequested, countResponse } from './stats/mod.ts';
@@ -125,13 +125,14 @@ const requested: Handler = (c, ev) => {
     ...(preferredAgent ? { preferredAgent } : {}),
   };
   // Answered by the bot first: waits on the customer, in no lane and with no SLA timer.
-  if (botTakesFirst(c, r, text)) r.status = 'bot';
+  const first = botFirstMatch(c, r, text);
+  if (first?.confident) r.status = 'bot';
   saveRequest(c, undefined, r);
   c.put(keys.customer(customer), {
     open: [...(record?.open ?? []), id],
     past: record?.past ?? [],
   } satisfies CustomerRecord);
-  botBeforeRouting(c, c.request(id)!, text);
+  botBeforeRouting(c, c.request(id)!, text, first);
   if (r.status === 'queued') {
     c.setTimer(timerIds.sla(id), c.now + c.options.slaMs, { kind: 'sla', request: id });
     routeRequest(c, id);
@@ -173,7 +174,8 @@ const completed: Handler = (c, ev) => {
   const r = mustRequest(c, ev.request as string);
   if (isEnded(r)) reject('conflict', `request '${r.id}' is already ${r.status}`);
   const agent = endRequest(c, r);
-  botAfterCompleted(c, c.request(r.id)!);
+  // Its handle time feeds the topic's mean, behind the predicted wait.
+  recordHandleTime(c, c.request(r.id)!);
   countEnded(c, c.request(r.id)!, 'agent');
   moveToPast(c, r);
   if (agent) pickForAgent(c, agent);

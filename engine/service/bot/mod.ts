@@ -10,5 +10,5 @@ import { FAQ_EVENT_FIELDS, FAQ_HANDLERS } from './faq.ts';
 export const BOT_EVENT_FIELDS: Record<string, EventSchema> = { ...FAQ_EVENT_FIELDS, ...ESCALATION_EVENT_FIELDS };
 export const BOT_HANDLERS: Record<string, Handler> = { ...FAQ_HANDLERS, ...ESCALATION_HANDLERS };
 export { knowledgeIndex, storedEntries } from './faq.ts';
-export { botAfterCompleted, botAfterCustomerMessage, botAfterRequested, botBeforeRouting, botRecheck, botTakesFirst } from './modes.ts';
-export { DEFAULT_HANDLE_MS, HANDLE_ALPHA } from './predicted-wait.ts';
+export { botAfterCustomerMessage, botAfterRequested, botBeforeRouting, botFirstMatch, botRecheck } from './modes.ts';
+export { DEFAULT_HANDLE_MS, HANDLE_ALPHA, recordHandleTime } from './predicted-wait.ts';

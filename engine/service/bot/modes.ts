@@ -5,7 +5,8 @@
 //   request gets another answer, or, when the bot has none, is handed to a person.
 // - overflow: every request is queued and routed as usual; one still waiting (no offer) whose
 //   predicted wait exceeds targetWaitMs (or that no agent could take) is answered by the bot as
-//   well, keeping its place in the queue.
+//   well, keeping its place in the queue; one left to a person is looked at again halfway to
+//   the target (botRecheck).
 // - off: never; the knowledge base is still kept.
 
 import type { ServiceChange } from '../change.ts';
@@ -14,26 +15,22 @@ import { firstMessage } from '../message-log.ts';
 import { timerIds, type ServiceRequest } from '../types.ts';
 import { botMayAnswer, matchFor, sendAnswer, storeCustomerText } from './answer.ts';
 import { handToPerson, notePredictedWait } from './escalation.ts';
-import { predictedWaitMs, recordHandleTime } from './predicted-wait.ts';
+import { predictedWaitMs } from './predicted-wait.ts';
 
-/** The match botTakesFirst made, for the answer botBeforeRouting sends within the same event. */
-const firstMatches = new WeakMap<ServiceChange, KnowledgeMatch>();
-
-/** Mode first: whether the bot takes the new request (a confident answer), before it is saved. */
-export function botTakesFirst(c: ServiceChange, r: ServiceRequest, text: string | undefined): boolean {
-  if (c.options.bot !== 'first' || !botMayAnswer(r, text)) return false;
-  const match = matchFor(c, r, text);
-  firstMatches.set(c, match);
-  return match.confident;
+/**
+ * Mode first, before the new request is saved: the bot's match for its words (confident: the bot
+ * takes it), which botBeforeRouting then sends; undefined when the bot does not answer first.
+ */
+export function botFirstMatch(c: ServiceChange, r: ServiceRequest, text: string | undefined): KnowledgeMatch | undefined {
+  return c.options.bot === 'first' && botMayAnswer(r, text) ? matchFor(c, r, text) : undefined;
 }
 
 /**
  * Once the new request is saved, before it is routed: the customer's words stored and, in mode
  * first, the bot's answer sent, so that an offer made at once carries the exchange.
  */
-export function botBeforeRouting(c: ServiceChange, r: ServiceRequest, text: string | undefined): void {
+export function botBeforeRouting(c: ServiceChange, r: ServiceRequest, text: string | undefined, first: KnowledgeMatch | undefined): void {
   if (text !== undefined && text.trim().length > 0) storeCustomerText(c, r, text);
-  const first = firstMatches.get(c);
   if (first !== undefined) sendAnswer(c, r, first);
 }
 
@@ -64,8 +61,4 @@ export function botAfterCustomerMessage(c: ServiceChange, r: ServiceRequest, tex
   const match = c.options.bot === 'off' ? undefined : matchFor(c, r, text);
   if (match !== undefined) sendAnswer(c, r, match);
   if (!match?.confident) handToPerson(c, c.request(r.id)!);
-}
-
-export function botAfterCompleted(c: ServiceChange, r: ServiceRequest): void {
-  recordHandleTime(c, r);
 }

@@ -1,17 +1,20 @@
 // `omni bench routing`: the service domain's performance figures. Part 1 (routing-decisions.ts): the apply
 // cost of each kind of routing decision with 5,000 agents online and 50,000 requests queued,
 // pure (no LMDB); target p99 ≤ 1 ms. Part 2 (routing-sustained.ts): the real engine taking
-// 2,000 new requests/s with offers pushed and accepted; target: sustained.
+// 2,000 new requests/s with offers pushed and accepted; target: sustained. Part 3 (backlog.ts,
+// only with --part backlog): CPU per request with too few agents and growing queues, bot off or
+// in overflow.
 
 import type { Durability } from '../../engine/mod.ts';
 import { UsageError, describeFlags, readFlags, type FlagSpec } from '../shared/flags.ts';
 import { fmtInt, fmtLatency, fmtMs, printTable } from '../shared/report.ts';
 import { DECISION_KINDS, runDecisions, type DecisionOptions, type DecisionsResult } from './decisions.ts';
 import { runSustained, type SustainedOptions, type SustainedResult } from './sustained.ts';
+import { runBacklog, type BacklogBot, type BacklogOptions, type BacklogResult } from './backlog.ts';
 import { fmtRuntime } from '../shared/runtime-monitor.ts';
 
 export const ROUTING_FLAGS: FlagSpec[] = [
-  { name: 'part', kind: 'value', valueName: 'pure|engine|both', help: 'which part to run (default both)' },
+  { name: 'part', kind: 'value', valueName: 'pure|engine|both|backlog', help: 'which part to run (default both: pure and engine)' },
   { name: 'agents', kind: 'value', valueName: 'N', help: 'agents online (default 5000)' },
   { name: 'topics', kind: 'value', valueName: 'T', help: 'skill topics (default 20)' },
   { name: 'queued', kind: 'value', valueName: 'M', help: 'part 1: requests queued while decisions are measured (default 50000)' },
@@ -22,6 +25,9 @@ export const ROUTING_FLAGS: FlagSpec[] = [
   { name: 'warmup', kind: 'value', valueName: 'S', help: 'part 2: time at the same rate before measuring (default 2)' },
   { name: 'durability', kind: 'value', valueName: 'MODE', help: 'part 2: fsync | commit | none (default fsync)' },
   { name: 'think', kind: 'value', valueName: 'MIN-MAX', help: 'part 2: ms from assignment to completion, uniform (default 200-2000)' },
+  { name: 'bot', kind: 'value', valueName: 'off|overflow', help: 'backlog: the service bot, overflow with the fixture knowledge base and question texts (default off)' },
+  { name: 'rounds', kind: 'value', valueName: 'N', help: 'backlog: measured rounds of 100 requests (default 150)' },
+  { name: 'warmup-rounds', kind: 'value', valueName: 'N', help: 'backlog: rounds run first and not measured (default 30)' },
 ];
 
 export const ROUTING_HELP = `Usage: omni bench routing [flags]
@@ -37,28 +43,36 @@ Part 2, the real engine (fresh data dir): the agents online, then service.reques
 at --rate; the bench accepts every offer when its output arrives and completes each assignment
 after a think time. Request→offer (from the scheduled send) and accept→assigned latency,
 offers/s and events/s achieved, main-thread busy. Target: sustain 2,000 requests/s.
+Backlog (--part backlog only), the real engine (fsync unless --durability): 20 agents of the
+same workload (--agents defaults to 20 here) and rounds of 100 requests submitted together;
+after each round every offer so far is accepted and every request assigned in the round
+before completed, so the queues grow by thousands. --bot overflow stores the 64 entries of
+fixtures/knowledge-base.json and makes every request a chat whose text is a labelled question
+of fixtures/knowledge-base-questions.jsonl. CPU µs per request (process.cpuUsage over the
+measured rounds) and requests/s.
 
 Flags:
 ${describeFlags(ROUTING_FLAGS)}`;
 
 export interface RoutingBenchOptions {
-  parts: { pure: boolean; engine: boolean };
+  parts: { pure: boolean; engine: boolean; backlog: boolean };
   decisions: Omit<DecisionOptions, 'seed'>;
   sustained: SustainedOptions;
+  backlog: BacklogOptions;
 }
 
 export function readRoutingOptions(argv: readonly string[]): RoutingBenchOptions | 'help' {
   const f = readFlags(argv, ROUTING_FLAGS);
   if (f.help) return 'help';
-  const part = f.choice('part', 'both', ['pure', 'engine', 'both'] as const);
-  const agents = f.int('agents', 5000, 10, 100_000);
+  const part = f.choice('part', 'both', ['pure', 'engine', 'both', 'backlog'] as const);
+  const agents = f.int('agents', part === 'backlog' ? 20 : 5000, 10, 100_000);
   const topics = f.int('topics', 20, 2, 50);
   const think = (f.string('think') ?? '200-2000').split('-').map(Number);
   if (think.length !== 2 || !think.every((n) => Number.isFinite(n) && n >= 0) || think[0] > think[1]) {
     throw new UsageError(`--think must be MIN-MAX in ms (got '${f.string('think')}')`);
   }
   return {
-    parts: { pure: part !== 'engine', engine: part !== 'pure' },
+    parts: { pure: part === 'pure' || part === 'both', engine: part === 'engine' || part === 'both', backlog: part === 'backlog' },
     decisions: {
       agents,
       topics,
@@ -76,12 +90,22 @@ export function readRoutingOptions(argv: readonly string[]): RoutingBenchOptions
       thinkMinMs: think[0],
       thinkMaxMs: think[1],
     },
+    backlog: {
+      agents,
+      topics,
+      roundSize: 100,
+      rounds: f.int('rounds', 150, 1, 100_000),
+      warmupRounds: f.int('warmup-rounds', 30, 0, 100_000),
+      bot: f.choice<BacklogBot>('bot', 'off', ['off', 'overflow']),
+      durability: f.choice<Durability>('durability', 'fsync', ['fsync', 'commit', 'none']),
+    },
   };
 }
 
 export interface RoutingBenchResult {
   decisions?: DecisionsResult;
   sustained?: SustainedResult;
+  backlog?: BacklogResult;
 }
 
 export async function runRoutingBench(o: RoutingBenchOptions, runNo = 0): Promise<RoutingBenchResult> {
@@ -97,6 +121,12 @@ export async function runRoutingBench(o: RoutingBenchOptions, runNo = 0): Promis
     console.log(`\n[part 2: sustained, engine, durability ${s.durability}] ${fmtInt(s.agents)} agents; ${fmtInt(s.rate)} requests/s for ${s.warmupSeconds} s warm-up + ${s.seconds} s; think ${s.thinkMinMs}–${s.thinkMaxMs} ms`);
     out.sustained = await runSustained(s, runNo);
     printSustained(out.sustained);
+  }
+  if (o.parts.backlog) {
+    const b = o.backlog;
+    console.log(`\n[backlog, engine, durability ${b.durability}, bot ${b.bot}] ${fmtInt(b.agents)} agents, ${b.topics} topics; ${fmtInt(b.roundSize)} requests a round, ${fmtInt(b.rounds)} rounds after ${fmtInt(b.warmupRounds)} warm-up`);
+    out.backlog = await runBacklog(b, runNo);
+    printBacklog(out.backlog);
   }
   return out;
 }
@@ -130,6 +160,13 @@ function printSustained(r: SustainedResult): void {
   console.log(`  target  : sustain ${fmtInt(r.targetRequestsPerS)} new requests/s with offers pushed: ${kept ? 'met' : 'MISSED'}`);
 }
 
+function printBacklog(r: BacklogResult): void {
+  const rejected = Object.entries(r.rejected);
+  console.log(`  cost    : ${r.cpuUsPerRequest.toFixed(0)} µs CPU per request over ${fmtInt(r.requests)} requests, ${fmtInt(r.requestsPerS)} requests/s`);
+  console.log(`  desks   : ${fmtInt(r.completed)} completed, ${fmtInt(r.queuedAtEnd)} queued at the end; ${fmtInt(r.botMessages)} bot messages`);
+  console.log(`  rejected: ${rejected.length ? rejected.map(([k, n]) => `${k} ×${n}`).join(', ') : 'none'}`);
+}
+
 /** The figures compared across --runs. */
 export function routingHeadline(r: RoutingBenchResult): Record<string, number> {
   const out: Record<string, number> = {};
@@ -156,6 +193,10 @@ export function routingHeadline(r: RoutingBenchResult): Record<string, number> {
     out['sustained.acceptToAssignedP99Ms'] = s.acceptToAssigned.p99Ms;
     out['sustained.mainThreadBusyPct'] = s.runtime.eventLoopUtilization * 100;
     out['sustained.cpuPctOfCore'] = s.runtime.cpuCores * 100;
+  }
+  if (r.backlog) {
+    out['backlog.cpuUsPerRequest'] = r.backlog.cpuUsPerRequest;
+    out['backlog.requestsPerS'] = r.backlog.requestsPerS;
   }
   return out;
 }

@@ -8,7 +8,7 @@
 import type { StagedState } from '../staged-state.ts';
 import type { ServiceRequest } from './types.ts';
 
-export interface LaneDrain {
+interface LaneDrain {
   /** Clock ms of the last departure. */
   at: number;
   /** The mean gap between departures while backlogged, ms (absent before the first). */
@@ -17,7 +17,7 @@ export interface LaneDrain {
   gaps: number;
 }
 
-export const DRAIN_ALPHA = 0.2;
+const DRAIN_ALPHA = 0.2;
 /** Gaps a lane needs before its pace is trusted over capacity ÷ handle time. */
 export const DRAIN_MIN_GAPS = 5;
 const GAPS_CAP = 1_000;

@@ -30,7 +30,7 @@ export function bucketLevels(prefix: string): readonly [minutes: BucketLevel, ho
 }
 
 /** Where bucket writes go: a staged state, or a list of writes over a view. */
-export interface BucketState extends StateView {
+interface BucketState extends StateView {
   put(key: string, value: unknown): void;
 }
 
@@ -43,7 +43,7 @@ export function collectingState(view: StateView, writes: Array<[string, unknown]
 export const minuteOf = (ms: number): number => Math.floor(ms / MINUTE_MS);
 
 /** The first minute kept at clock `now`: the 24 h ending with the current minute. */
-export const oldestKept = (now: number): number => minuteOf(now) - KEPT_MINUTES + 1;
+const oldestKept = (now: number): number => minuteOf(now) - KEPT_MINUTES + 1;
 
 /**
  * Whether something at time `at` is counted at clock `now`: not before the kept range (its

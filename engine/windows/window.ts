@@ -4,7 +4,7 @@ import { KEPT_MINUTES } from './buckets.ts';
 
 export const DEFAULT_WINDOW = '1h';
 
-export interface WindowRequest {
+interface WindowRequest {
   /** As the caller wrote it (the answer names it so). */
   window: string;
   minutes: number;
@@ -13,7 +13,7 @@ export interface WindowRequest {
 const WINDOW = /^([1-9][0-9]{0,4})([mh])$/;
 
 /** The window `window` names (absent or empty: the default), or a sentence saying what is wrong. */
-export function parseWindow(window: unknown): WindowRequest | { problem: string } {
+function parseWindow(window: unknown): WindowRequest | { problem: string } {
   const w = window === undefined || window === '' ? DEFAULT_WINDOW : window;
   const match = typeof w === 'string' ? WINDOW.exec(w) : null;
   const minutes = match === null ? NaN : Number(match[1]) * (match[2] === 'h' ? 60 : 1);

@@ -33,7 +33,7 @@ export function speakerOf(from: string, me: 'customer' | 'agent'): string {
 }
 
 /** A match score (0..1) as a percentage. */
-export function matchPercent(score: number): string {
+function matchPercent(score: number): string {
   return `${Math.round(Math.max(0, Math.min(1, score)) * 100)}%`;
 }
 

@@ -6,7 +6,7 @@
 import type { OmniClient } from '../../client/mod.ts';
 import { el, newId } from './page.ts';
 
-export const RATING_MESSAGES: Record<string, string> = {
+const RATING_MESSAGES: Record<string, string> = {
   already_rated: 'This chat has already been rated, thank you.',
   not_rated_yet: 'This chat can be rated once it has ended.',
   forbidden: 'Only the customer of this chat can rate it.',
@@ -14,7 +14,7 @@ export const RATING_MESSAGES: Record<string, string> = {
 };
 
 /** What the page says for the server's refusal `code` of a rating. */
-export function ratingRefusal(code: string | undefined, message: string): string {
+function ratingRefusal(code: string | undefined, message: string): string {
   return (code !== undefined ? RATING_MESSAGES[code] : undefined) ?? `The rating was not saved: ${message}`;
 }
 

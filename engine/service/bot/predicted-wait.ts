@@ -19,7 +19,7 @@ export const HANDLE_ALPHA = 0.2;
 
 const handleKey = (topic: string) => `svc/handle/${topic}`;
 
-export function meanHandleMs(c: ServiceChange, topic: string): number {
+function meanHandleMs(c: ServiceChange, topic: string): number {
   return c.get<number>(handleKey(topic)) ?? DEFAULT_HANDLE_MS;
 }
 

@@ -6,13 +6,13 @@ const BINS_PER_DOUBLING = 4;
 /** About 10 days: longer times all land here. */
 const LAST_BIN = 1 + BINS_PER_DOUBLING * 30;
 
-export function binOf(ms: number): number {
+function binOf(ms: number): number {
   if (!(ms >= 1)) return 0;
   return Math.min(LAST_BIN, 1 + Math.floor(BINS_PER_DOUBLING * Math.log2(ms)));
 }
 
 /** The time a bin stands for: its geometric middle, so the error is at most half a bin's width (about 9 %). */
-export function binValue(bin: number): number {
+function binValue(bin: number): number {
   return bin === 0 ? 0 : Math.round(2 ** ((bin - 0.5) / BINS_PER_DOUBLING));
 }
 

@@ -3,7 +3,7 @@
 // the customer domain, through ServiceOptions.customerProfile and customerContext.
 
 import type { ServiceChange } from './change.ts';
-import { requestMessages, type StoredMessage } from './message-log.ts';
+import { messagesUntil, type StoredMessage } from './message-log.ts';
 import type { StateView } from '../types.ts';
 import type { ServiceRequest } from './types.ts';
 
@@ -55,12 +55,10 @@ export function customerContext(c: ServiceChange, r: ServiceRequest): Record<str
 /** At most this many of the latest lines: a customer may write a lot to a bot. */
 const EXCHANGE_KEPT = 50;
 
-/** The request's exchange with the bot before a person took part (its first agent message). */
+/**
+ * The request's exchange with the bot before a person took part (its first agent message): read
+ * only up to that message, so a long chat with the agent after it costs every re-offer nothing.
+ */
 export function botExchange(view: StateView, request: string): StoredMessage[] {
-  const lines: StoredMessage[] = [];
-  for (const m of requestMessages(view, request)) {
-    if (m.from === 'agent') break;
-    lines.push(m);
-  }
-  return lines.slice(-EXCHANGE_KEPT);
+  return messagesUntil(view, request, (m) => m.from === 'agent').slice(-EXCHANGE_KEPT);
 }

@@ -43,11 +43,18 @@ export function firstMessage(view: StateView, request: string): StoredMessage | 
 }
 
 export function requestMessages(view: StateView, request: string): StoredMessage[] {
+  return messagesUntil(view, request, () => false);
+}
+
+/** A request's messages in order, read one by one up to (not including) the first that `stop` accepts. */
+export function messagesUntil(view: StateView, request: string, stop: (m: StoredMessage) => boolean): StoredMessage[] {
   const n = view.get<number>(messageKeys.count(request)) ?? 0;
   const out: StoredMessage[] = [];
   for (let i = 1; i <= n; i++) {
     const m = view.get<StoredMessage>(messageKeys.message(request, i));
-    if (m !== undefined) out.push(m);
+    if (m === undefined) continue;
+    if (stop(m)) break;
+    out.push(m);
   }
   return out;
 }

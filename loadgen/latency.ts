@@ -74,7 +74,8 @@ function toMicros(ms: number): number {
   return Math.min(MAX_US, Math.max(1, Math.round(ms * 1000)));
 }
 
-function round3(x: number): number {
+/** Rounded to 3 decimals, as the reports print figures. */
+export function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 

@@ -16,7 +16,7 @@
 //   reach a person.
 
 import { getJson } from './http-get.ts';
-import { LatencyRecorder } from './latency.ts';
+import { LatencyRecorder, round3 } from './latency.ts';
 
 /** Answered within this long counts as answered at once (the product's promise). */
 const ANSWER_WITHIN_MS = 30_000;
@@ -199,7 +199,6 @@ export async function serverFigures(url: string, token: string, topics: readonly
   return { window, requests: groups.reduce((s, g) => s + num(g, 'requests'), 0), ratings, csat: ratings === 0 ? null : round3(good / ratings), groups, ...(body.total ? { total: body.total } : {}) };
 }
 
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 /** The summary rows of first contact (the table and the HTML report). */
 export function firstContactRows(f: FirstContactSection): Array<[string, string]> {

@@ -32,7 +32,7 @@ export const ROUTING_FLAGS: FlagSpec[] = [
 
 export const ROUTING_HELP = `Usage: omni bench routing [flags]
 
-Issue C's figures. Part 1, pure (no LMDB): agents (2–5 skills over the topics, levels 1–10,
+The service routing figures. Part 1, pure (no LMDB): agents (2–5 skills over the topics, levels 1–10,
 chat 3 + voice 1, English and maybe one more language) and a backlog of queued requests built
 through the service processor on an in-memory view; a tenth of the agents and topics form a
 free pool, the backlog's agents are all full. Then each cycle times one decision of each kind
